@@ -1,0 +1,101 @@
+//! The command line: clap definitions and one handler module per subcommand.
+//!
+//! This is the binary's edge: handlers use `color_eyre` and map outcomes to exit codes
+//! (0 in sync, 1 drift, 2 error) that scripts and CI can rely on.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub mod compare;
+pub mod diff;
+pub mod render;
+pub mod sandbox;
+pub mod status;
+
+/// How a headless command ended, as scripts see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything matches (exit 0).
+    InSync,
+    /// Something drifted (exit 1).
+    Drift,
+    /// Something could not be decided (exit 2).
+    Error,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::InSync => 0,
+            Exit::Drift => 1,
+            Exit::Error => 2,
+        }
+    }
+
+    /// The worse of two outcomes (Error > Drift > InSync).
+    pub fn worst(self, other: Exit) -> Exit {
+        if self.code() >= other.code() {
+            self
+        } else {
+            other
+        }
+    }
+}
+
+/// Output format of headless commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Config file (default: $KUBEDRIFT_CONFIG, then the XDG config dir's kubedrift/config.toml).
+    #[arg(long, global = true, env = "KUBEDRIFT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Only these kubeconfig contexts (repeatable).
+    #[arg(long = "context", global = true, value_name = "NAME")]
+    pub contexts: Vec<String>,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubedrift",
+    version,
+    about = "Live, multi-cluster GitOps sync inspection",
+    long_about = "kubedrift compares what Git says every cluster should run with what actually runs, \
+                  per app and environment, and tells who changed what and when.",
+    after_help = "Exit codes of the headless commands: 0 in sync, 1 drift, 2 error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Compare(compare::CompareArgs),
+    Render(render::RenderArgs),
+    Sandbox(sandbox::SandboxArgs),
+    Status(status::StatusArgs),
+    Diff(diff::DiffArgs),
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
+    match cli.command {
+        Command::Compare(args) => compare::run(&cli.global, args),
+        Command::Render(args) => render::run(&cli.global, args),
+        Command::Sandbox(args) => sandbox::run(&cli.global, args),
+        Command::Status(args) => status::run(&cli.global, args),
+        Command::Diff(args) => diff::run(&cli.global, args),
+    }
+}

@@ -1,0 +1,1 @@
+//! Configuration: repos, environments, apps (listed or discovered), loaded from TOML.

@@ -1,0 +1,14 @@
+//! The engine: pure, synchronous functions from data to data. No I/O, no async, no clocks.
+//!
+//! Everything that decides "does the cluster match Git" lives here, so it can be tested
+//! exhaustively with realistic objects and proptest, and reused unchanged by the CLI, the live
+//! layer and the TUI.
+
+pub mod attribution;
+pub mod compare;
+pub mod diff;
+pub mod health;
+pub mod ignore;
+pub mod mask;
+pub mod normalize;
+pub mod quantity;

@@ -1,0 +1,1 @@
+//! Git source (git2): resolve refs and read subtrees from git objects, never the work tree.

@@ -1,0 +1,24 @@
+use clap::Parser;
+use kubedrift::cli::{self, Cli, Exit};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    if let Err(err) = color_eyre::install() {
+        eprintln!("kubedrift: {err}");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KUBEDRIFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli::run(cli) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(err) => {
+            eprintln!("Error: {err:?}");
+            ExitCode::from(Exit::Error.code())
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Sandbox clusters: in-process Kubernetes API servers speaking the real REST API.
