@@ -1,0 +1,1 @@
+//! The sandbox's controller loop, pure part: how status moves like a cluster's would.
