@@ -12,4 +12,5 @@ pub mod manifest;
 pub mod model;
 pub mod render;
 pub mod sandbox;
+pub mod source;
 pub mod state;
