@@ -1,13 +1,27 @@
 //! `kubedrift compare DESIRED LIVE`: offline compare of two sets of manifests.
+//!
+//! Both sides are read from disk (a file or a directory, YAML or JSON, multi-document, Lists
+//! expanded). A file that cannot be read or parsed is reported and skipped; the rest is still
+//! compared, and the exit code says 2 because the answer is incomplete.
 
 use super::{Exit, GlobalArgs, OutputFormat};
-use std::path::PathBuf;
+use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
+use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
+use crate::engine::diff;
+use crate::manifest::{self, ManifestLimits, ManifestObject};
+use crate::model::{builtin_cluster_scoped, ResourceKey};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Compare manifests on disk: a Git folder against a `kubectl get -o yaml` dump.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
-kubedrift compare desired/ live/ --output json")]
+kubedrift compare desired/ live/ --output json\n  \
+kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
+Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed).")]
 pub struct CompareArgs {
     /// Desired manifests: a file or a directory (searched recursively).
     pub desired: PathBuf,
@@ -16,11 +30,239 @@ pub struct CompareArgs {
     /// Show the masked unified diff of each differing resource.
     #[arg(long)]
     pub diff: bool,
+    /// App name: live objects carrying this app's tracking mark (Argo CD, Flux or kubedrift)
+    /// that are not desired are reported as Extraneous.
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Namespace given to desired objects that do not name one.
+    #[arg(long, short = 'n', default_value = "default")]
+    pub namespace: String,
+    /// Files larger than this many bytes are rejected.
+    #[arg(long, default_value_t = ManifestLimits::default().max_file_bytes)]
+    pub max_file_bytes: u64,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
 
-pub fn run(_global: &GlobalArgs, _args: CompareArgs) -> color_eyre::Result<Exit> {
-    color_eyre::eyre::bail!("compare: not wired yet")
+/// Objects of one side, with the problems met while reading them.
+struct Side {
+    objects: Vec<ManifestObject>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
+    match manifest::load_path(path, limits) {
+        Ok(tree) => {
+            let parsed = manifest::parse_tree(&tree, limits);
+            Side {
+                objects: parsed.objects,
+                errors: parsed.errors.iter().map(ToString::to_string).collect(),
+                warnings: parsed.warnings,
+            }
+        }
+        Err(err) => Side {
+            objects: Vec::new(),
+            errors: vec![err.to_string()],
+            warnings: Vec::new(),
+        },
+    }
+}
+
+fn origin(obj: &ManifestObject) -> String {
+    format!("{}:{}", obj.source.file, obj.source.line)
+}
+
+pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
+    let limits = ManifestLimits {
+        max_file_bytes: args.max_file_bytes,
+    };
+    let desired_side = read_side(&args.desired, &limits);
+    let live_side = read_side(&args.live, &limits);
+    let mut errors: Vec<String> = desired_side.errors.clone();
+    errors.extend(live_side.errors.iter().cloned());
+    let mut warnings = desired_side.warnings.clone();
+    warnings.extend(live_side.warnings.iter().cloned());
+
+    let scope = &builtin_cluster_scoped;
+    let namespace = Some(args.namespace.as_str());
+    for dup in manifest::find_duplicates(&desired_side.objects, namespace, scope) {
+        errors.push(dup.to_string());
+    }
+
+    let mut desired = Vec::new();
+    for obj in &desired_side.objects {
+        match ResourceKey::from_object(&obj.object, namespace, scope) {
+            Ok(key) => desired.push(DesiredResource {
+                key,
+                object: &obj.object,
+                origin: Some(origin(obj)),
+            }),
+            Err(err) => errors.push(format!("{}: {err}", origin(obj))),
+        }
+    }
+    // Live objects carry their namespace; a live dump never relies on a default.
+    let mut live: HashMap<ResourceKey, &Value> = HashMap::new();
+    for obj in &live_side.objects {
+        match ResourceKey::from_object(&obj.object, None, scope) {
+            Ok(key) => {
+                if live.insert(key.clone(), &obj.object).is_some() {
+                    errors.push(format!("{}: {key} appears more than once in the live objects", origin(obj)));
+                }
+            }
+            Err(err) => errors.push(format!("{}: {err}", origin(obj))),
+        }
+    }
+
+    let tracking = match &args.app {
+        Some(app) => Tracking::App(app),
+        None => Tracking::None,
+    };
+    let opts = CompareOptions::default();
+    let result = compare_app(&desired, &live, tracking, &opts);
+    let desired_by_key: HashMap<&ResourceKey, &Value> =
+        desired.iter().map(|d| (&d.key, d.object)).collect();
+    let diff_of = |key: &ResourceKey| {
+        let (want, have) = comparable_pair(desired_by_key.get(key).copied(), live.get(key).copied(), &opts);
+        diff::diff(want.as_ref(), have.as_ref(), 3)
+    };
+
+    let exit = if !errors.is_empty() {
+        Exit::Error
+    } else if result.has_drift() {
+        Exit::Drift
+    } else {
+        Exit::InSync
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.output {
+        OutputFormat::Json => {
+            let doc = json_report(&result, &errors, &warnings, exit, args.diff.then_some(&diff_of));
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => {
+            write_table(&mut out, &result)?;
+            if args.diff {
+                for resource in result.resources.iter().filter(|r| r.verdict.is_drift()) {
+                    let shown = diff_of(&resource.key);
+                    writeln!(out, "\n# {} ({})", resource.key, resource.verdict.label())?;
+                    if super::color_enabled() {
+                        write!(out, "{}", diff::to_ansi(&shown))?;
+                    } else {
+                        write!(out, "{}", shown.unified)?;
+                    }
+                }
+            }
+            let mut err = std::io::stderr().lock();
+            for warning in &warnings {
+                writeln!(err, "warning: {warning}")?;
+            }
+            for error in &errors {
+                writeln!(err, "error: {error}")?;
+            }
+        }
+    }
+    Ok(exit)
+}
+
+fn paths_of(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::OutOfSync { paths } => paths
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Verdict::Unknown { reason } => reason.clone(),
+        _ => String::new(),
+    }
+}
+
+fn write_table(out: &mut impl Write, result: &AppComparison) -> std::io::Result<()> {
+    let rows: Vec<[String; 4]> = result
+        .resources
+        .iter()
+        .map(|r| {
+            [
+                r.verdict.label().to_string(),
+                r.health
+                    .as_ref()
+                    .map(|h| format!("{:?}", h.status))
+                    .unwrap_or_else(|| "-".into()),
+                r.key.to_string(),
+                paths_of(&r.verdict),
+            ]
+        })
+        .collect();
+    let header = ["SYNC", "HEALTH", "RESOURCE", "DIFFERENCES"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        format!(
+            "{:w0$}  {:w1$}  {:w2$}  {}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )
+    };
+    writeln!(out, "{}", line(header).trim_end())?;
+    for row in &rows {
+        writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3]]).trim_end())?;
+    }
+    Ok(())
+}
+
+fn json_report(
+    result: &AppComparison,
+    errors: &[String],
+    warnings: &[String],
+    exit: Exit,
+    diff_of: Option<&dyn Fn(&ResourceKey) -> diff::DisplayDiff>,
+) -> Value {
+    let resources: Vec<Value> = result
+        .resources
+        .iter()
+        .map(|r| {
+            let mut entry = json!({
+                "group": r.key.group,
+                "kind": r.key.kind,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "sync": r.verdict.label(),
+                "health": r.health.as_ref().map(|h| json!({"status": format!("{:?}", h.status), "message": h.message})),
+            });
+            match &r.verdict {
+                Verdict::OutOfSync { paths } => {
+                    entry["paths"] = json!(paths.iter().map(ToString::to_string).collect::<Vec<_>>());
+                }
+                Verdict::Unknown { reason } => entry["reason"] = json!(reason),
+                _ => {}
+            }
+            if let Some(origin) = &r.origin {
+                entry["source"] = json!(origin);
+            }
+            if let (Some(diff_of), true) = (diff_of, r.verdict.is_drift()) {
+                entry["diff"] = json!(diff_of(&r.key).unified);
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "sync": result.sync,
+        "health": result.health.map(|h| format!("{h:?}")),
+        "resources": resources,
+        "errors": errors,
+        "warnings": warnings,
+        "exitCode": exit.code(),
+    })
 }

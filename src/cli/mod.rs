@@ -42,6 +42,12 @@ impl Exit {
     }
 }
 
+/// Whether to colour terminal output: stdout is a terminal and `NO_COLOR` is not set.
+pub fn color_enabled() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
 /// Output format of headless commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OutputFormat {

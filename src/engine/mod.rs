@@ -4,6 +4,7 @@
 //! exhaustively with realistic objects and proptest, and reused unchanged by the CLI, the live
 //! layer and the TUI.
 
+pub mod app;
 pub mod attribution;
 pub mod compare;
 pub mod diff;
