@@ -651,3 +651,34 @@ proptest! {
         let _ = parse(&corrupted);
     }
 }
+
+#[test]
+fn repo_url_credentials_never_shown() {
+    use kubedrift::config::redact_url;
+    assert_eq!(
+        redact_url("https://ci-bot:ghp_s3cr3t@github.com/acme/gitops.git"),
+        "https://***@github.com/acme/gitops.git"
+    );
+    assert_eq!(
+        redact_url("https://github.com/acme/gitops.git"),
+        "https://github.com/acme/gitops.git"
+    );
+    assert_eq!(
+        redact_url("git@github.com:acme/gitops.git"),
+        "git@github.com:acme/gitops.git"
+    );
+    assert_eq!(redact_url("https://host/path@v1"), "https://host/path@v1");
+
+    let text = MINIMAL.replace("path = \"/srv/git/gitops\"", "path = \"/srv/git/gitops\"\nurl = \"https://ci-bot:ghp_s3cr3t@github.com/acme/gitops.git\"");
+    let config = parse(&text).unwrap();
+    // The value is kept for fetching, but no rendering of the config shows the token.
+    assert!(config.repos[0]
+        .url
+        .as_deref()
+        .unwrap()
+        .contains("ghp_s3cr3t"));
+    assert!(!format!("{config:?}").contains("ghp_s3cr3t"));
+    assert!(!serde_json::to_string(&config)
+        .unwrap()
+        .contains("ghp_s3cr3t"));
+}

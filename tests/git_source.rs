@@ -667,6 +667,15 @@ fn history_and_count_between_follow_the_path() {
     assert_eq!(limited.len(), 1);
     assert_eq!(limited[0].commit, f1.to_string());
     assert!(git.history(&head, "apps/billing", 10).unwrap().is_empty());
+    // A single file has a history too.
+    let readme: Vec<String> = git
+        .history(&head, "README.md", 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.summary)
+        .collect();
+    assert_eq!(readme, vec!["Docs", "init"]);
+    assert_eq!(git.history(&head, "apps/web", 0).unwrap(), vec![]);
 
     // Behind by N: prod deployed at c1.
     let c1s = c1.to_string();

@@ -74,15 +74,53 @@ impl Default for Settings {
 }
 
 /// `[[repo]]`: a local git repository holding desired state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct RepoConfig {
     pub name: String,
     /// Local path; relative paths in the file are resolved against the config file's
     /// directory, `~/` against the home directory.
     pub path: PathBuf,
-    /// Remote to fetch from, if any.
+    /// Remote to fetch from, if any. May embed credentials (`https://user:token@host/..`),
+    /// so Debug and Serialize show it through [`redact_url`].
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub url: Option<String>,
     pub default_branch: String,
+}
+
+impl std::fmt::Debug for RepoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoConfig")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("default_branch", &self.default_branch)
+            .finish()
+    }
+}
+
+/// `https://user:token@host/repo.git` → `https://***@host/repo.git`: credentials in a remote
+/// URL must never reach logs, JSON output or panics. URLs without userinfo (including
+/// scp-style `git@host:repo`, whose user is not a secret) are returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end + 3], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(u) => serializer.serialize_some(&redact_url(u)),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// `[[environment]]`: one cluster context (and git ref) in the promotion order.

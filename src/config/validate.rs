@@ -119,7 +119,8 @@ fn header_before(text: &str, offset: usize) -> String {
         .unwrap_or_else(|| "the top level".to_string())
 }
 
-/// The key assigned on the line containing `offset` (`order = "x"` → `order`).
+/// The key whose value is at `offset`: the nearest `key =` before it on the same line
+/// (`helm = { values = 3 }` → `values`), else the line's first key.
 fn key_on_line(text: &str, offset: usize) -> Option<String> {
     let mut at = offset.min(text.len());
     while at > 0 && !text.is_char_boundary(at) {
@@ -127,10 +128,16 @@ fn key_on_line(text: &str, offset: usize) -> Option<String> {
     }
     let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
-    let line = &text[start..end];
-    let (key, _) = line.split_once('=')?;
-    let key = key.trim().trim_matches(['"', '\'']);
-    (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
+    let before = &text[start..at];
+    let eq = before.rfind('=').or_else(|| text[start..end].find('='))?;
+    let key_part = &text[start..start + eq];
+    let key = key_part
+        .rsplit(['{', ',', '['])
+        .next()
+        .unwrap_or(key_part)
+        .trim()
+        .trim_matches(['"', '\'']);
+    (!key.is_empty() && !key.starts_with('#')).then(|| key.to_string())
 }
 
 /// Collects validation context: the file, its text (for spans) and the base directory.
@@ -562,5 +569,8 @@ mod tests {
         assert_eq!(header_before(text, at), "[[environment]]");
         assert_eq!(header_before("a = 1", 3), "the top level");
         assert_eq!(key_on_line("[repo]", 2), None);
+        let inline = "helm = { set = { a = 1 }, values = \"v.yaml\" }";
+        let at = inline.find("\"v.yaml").unwrap();
+        assert_eq!(key_on_line(inline, at).as_deref(), Some("values"));
     }
 }

@@ -1,4 +1,5 @@
-//! Which commits changed a directory, by comparing the directory's tree id with the parents'.
+//! Which commits changed a path, by comparing the path's object id (tree id for a directory,
+//! blob id for a file) with the parents'.
 //!
 //! A commit "touched" `path` when:
 //! - it has no parent and the directory exists in it;
@@ -10,11 +11,22 @@
 //!   changes. A merge that differs from all parents (a conflict resolution, an evil merge)
 //!   made a change of its own and is counted.
 
-use super::{commit_info, normalize_path, tree::dir_tree_id, CommitInfo, GitError, GitRepo};
+use super::{commit_info, normalize_path, CommitInfo, GitError, GitRepo};
 use git2::{Oid, Repository, Sort};
 use std::collections::HashMap;
 
-/// Remembers the directory's tree id per commit, since each commit is looked at both as
+/// The object id at `path` below `root` (a tree for a directory, a blob for a file), so that
+/// history works for single files as well as app directories.
+fn entry_id(root: &git2::Tree<'_>, path: &str) -> Option<Oid> {
+    if path.is_empty() {
+        return Some(root.id());
+    }
+    root.get_path(std::path::Path::new(path))
+        .ok()
+        .map(|e| e.id())
+}
+
+/// Remembers the path's object id per commit, since each commit is looked at both as
 /// itself and as a parent.
 struct PathTrees<'a> {
     repo: &'a Repository,
@@ -28,7 +40,7 @@ impl PathTrees<'_> {
             return Ok(*known);
         }
         let tree = self.repo.find_commit(commit)?.tree()?;
-        let id = dir_tree_id(&tree, self.path);
+        let id = entry_id(&tree, self.path);
         self.cache.insert(commit, id);
         Ok(id)
     }

@@ -323,7 +323,7 @@ impl GitRepo {
         Ok(out)
     }
 
-    /// Commits reachable from `commit` that changed directory `path`, newest first, at most
+    /// Commits reachable from `commit` that changed `path` (a directory or a file), newest first, at most
     /// `limit`. See [`history`](self::history) for what "changed" means for merges.
     pub fn history(
         &self,
