@@ -643,7 +643,7 @@ proptest! {
     }
 
     #[test]
-    fn corrupted_example_never_panics(cut in 0usize..6000, insert in "[\\[\\]{}=\"\\n#a-z ]{0,4}") {
+    fn corrupted_example_never_panics(cut in 0usize..8000, insert in "[\\[\\]{}=\"\\n#a-z ]{0,4}") {
         let text = include_str!("../config.example.toml");
         let mut at = cut.min(text.len());
         while !text.is_char_boundary(at) { at -= 1; }
@@ -681,4 +681,24 @@ fn repo_url_credentials_never_shown() {
     assert!(!serde_json::to_string(&config)
         .unwrap()
         .contains("ghp_s3cr3t"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the listing, every discovered app really matches the pattern, names a
+    /// configured environment, and sits at the path its captures describe.
+    #[test]
+    fn discovery_results_always_match_the_pattern(
+        listing in proptest::collection::vec("(apps|\\.|\\.\\.|x)(/(web|api|envs|prod|dev|qa|\\.\\.|)){0,4}", 0..40)
+    ) {
+        use kubedrift::config::discover_apps;
+        let pattern = PathPattern::parse("apps/{app}/envs/{env}").unwrap();
+        let envs = vec!["dev".to_string(), "prod".to_string()];
+        for app in discover_apps(&pattern, &listing, &envs) {
+            let env = app.env.clone().unwrap();
+            prop_assert!(envs.contains(&env));
+            prop_assert_eq!(app.path, format!("apps/{}/envs/{}", app.name, env));
+        }
+    }
 }
