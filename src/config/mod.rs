@@ -1,1 +1,469 @@
 //! Configuration: repos, environments, apps (listed or discovered), loaded from TOML.
+//!
+//! Loading is strict on purpose: an unknown key is an error with a "did you mean", every
+//! reference (app → repo, path table → environment) is checked, and errors carry
+//! file:line:column, because a silently ignored typo (`contxt = "prod"`) during an incident
+//! means looking at the wrong cluster.
+//!
+//! Two layers: `raw` mirrors the file (with spans), and the public types here are validated,
+//! plain data. Apps found by `[[discover]]` depend on the directories in the repo at the
+//! environment's ref, so [`Config::apps_for`] takes that listing as a parameter and stays pure.
+
+mod discover;
+mod error;
+mod raw;
+mod validate;
+
+pub use discover::{discover_apps, DiscoveredApp, PathPattern, PatternError, Placeholder};
+pub use error::{line_column, suggest, ConfigError, Location};
+
+use crate::engine::ignore::IgnoreRule;
+use crate::git::normalize_path;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_ENV_VAR: &str = "KUBEDRIFT_CONFIG";
+
+/// Default for `settings.max_manifest_bytes`: 10 MiB.
+pub const DEFAULT_MAX_MANIFEST_BYTES: u64 = 10 * 1024 * 1024;
+/// Default for `settings.git_poll_seconds`.
+pub const DEFAULT_GIT_POLL_SECONDS: u64 = 5;
+/// Default for `settings.fetch_interval_seconds`.
+pub const DEFAULT_FETCH_INTERVAL_SECONDS: u64 = 60;
+/// Default for `repo.default_branch`.
+pub const DEFAULT_BRANCH: &str = "main";
+
+/// How an app's directory is turned into manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RendererKind {
+    /// Decide from the directory: `kustomization.yaml` → Kustomize, `Chart.yaml` → Helm,
+    /// otherwise plain YAML.
+    #[default]
+    Auto,
+    Plain,
+    Kustomize,
+    Helm,
+}
+
+/// `[settings]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Files and rendered output larger than this are refused, not loaded.
+    pub max_manifest_bytes: u64,
+    /// How often local refs are re-read to notice new commits.
+    pub git_poll_seconds: u64,
+    /// How often remotes are fetched; 0 disables fetching.
+    pub fetch_interval_seconds: u64,
+    /// Theme name (from `themes/`) or path to a theme file.
+    pub theme: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_manifest_bytes: DEFAULT_MAX_MANIFEST_BYTES,
+            git_poll_seconds: DEFAULT_GIT_POLL_SECONDS,
+            fetch_interval_seconds: DEFAULT_FETCH_INTERVAL_SECONDS,
+            theme: "default".to_string(),
+        }
+    }
+}
+
+/// `[[repo]]`: a local git repository holding desired state.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct RepoConfig {
+    pub name: String,
+    /// Local path; relative paths in the file are resolved against the config file's
+    /// directory, `~/` against the home directory.
+    pub path: PathBuf,
+    /// Remote to fetch from, if any. May embed credentials (`https://user:token@host/..`),
+    /// so Debug and Serialize show it through [`redact_url`].
+    #[serde(serialize_with = "serialize_redacted_url")]
+    pub url: Option<String>,
+    pub default_branch: String,
+}
+
+impl std::fmt::Debug for RepoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoConfig")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("default_branch", &self.default_branch)
+            .finish()
+    }
+}
+
+/// `https://user:token@host/repo.git` → `https://***@host/repo.git`: credentials in a remote
+/// URL must never reach logs, JSON output or panics. URLs without userinfo (including
+/// scp-style `git@host:repo`, whose user is not a secret) are returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end + 3], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+fn serialize_redacted_url<S: serde::Serializer>(
+    url: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(u) => serializer.serialize_some(&redact_url(u)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// `[[environment]]`: one cluster context (and git ref) in the promotion order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    pub name: String,
+    /// kubeconfig context.
+    pub context: String,
+    /// Namespace for objects that do not name one.
+    pub namespace: Option<String>,
+    /// Git ref to compare against; `None` means each repo's default branch.
+    pub git_ref: Option<String>,
+    /// Never write to this cluster (sync disabled).
+    pub read_only: bool,
+    /// Explicit promotion position, if given.
+    pub order: Option<i64>,
+}
+
+/// Where a listed app lives per environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppPath {
+    /// One path for all environments; `{env}` and `{app}` are substituted.
+    Template(String),
+    /// An explicit, normalized path per environment; the app exists only in these.
+    PerEnvironment(BTreeMap<String, String>),
+}
+
+/// Helm options of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct HelmOptions {
+    /// Release name (default: the app name).
+    pub release_name: Option<String>,
+    /// Values files relative to the app directory, in order; `{env}` is substituted.
+    pub values: Vec<String>,
+    /// `--set`-style overrides: dotted key → value.
+    pub set: BTreeMap<String, serde_json::Value>,
+}
+
+/// `[[app]]`: an explicitly listed app.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppConfig {
+    pub name: String,
+    /// Repo name (filled in when there is only one repo).
+    pub repo: String,
+    pub path: AppPath,
+    /// Restricts a template path to these environments (None = all).
+    pub environments: Option<Vec<String>>,
+    pub renderer: RendererKind,
+    pub namespace: Option<String>,
+    pub helm: HelmOptions,
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// `[[discover]]`: apps found from a directory layout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiscoverRule {
+    pub repo: String,
+    #[serde(serialize_with = "serialize_display")]
+    pub pattern: PathPattern,
+    pub renderer: RendererKind,
+    /// Namespace for apps whose pattern has no `{namespace}`.
+    pub namespace: Option<String>,
+    pub ignore: Vec<IgnoreRule>,
+}
+
+fn serialize_display<S: serde::Serializer, T: std::fmt::Display>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub settings: Settings,
+    pub repos: Vec<RepoConfig>,
+    /// In promotion order: by `order` where given (ties keep file order), then the rest in
+    /// file order.
+    pub environments: Vec<Environment>,
+    pub apps: Vec<AppConfig>,
+    pub discover: Vec<DiscoverRule>,
+}
+
+/// A loaded configuration and the file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: PathBuf,
+}
+
+/// Whether an app was listed or discovered (and by which pattern).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppOrigin {
+    Listed,
+    Discovered { pattern: String },
+}
+
+/// One app in one environment, fully resolved: what consumers (render, compare, views) use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppSpec {
+    pub name: String,
+    pub env: String,
+    /// Repo name.
+    pub repo: String,
+    /// The git ref to read: the environment's `ref`, else the repo's default branch.
+    pub git_ref: String,
+    /// The app directory, repo-relative and normalized.
+    pub path: String,
+    pub renderer: RendererKind,
+    /// App namespace, else discovered `{namespace}`, else the discover rule's, else the
+    /// environment's default.
+    pub namespace: Option<String>,
+    pub ignore: Vec<IgnoreRule>,
+    pub helm: HelmOptions,
+    pub origin: AppOrigin,
+}
+
+/// Where to list directories for one `[[discover]]` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryScan {
+    pub repo: String,
+    /// Directory to start from (repo-relative; empty for the root).
+    pub prefix: String,
+    /// Levels below `prefix` to list.
+    pub depth: usize,
+}
+
+impl Config {
+    /// Finds and loads the configuration: `explicit` (`--config`), else `$KUBEDRIFT_CONFIG`,
+    /// else `<XDG config dir>/kubedrift/config.toml`.
+    pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let from_env = std::env::var_os(CONFIG_ENV_VAR);
+        let default = directories::ProjectDirs::from("", "", "kubedrift")
+            .map(|dirs| dirs.config_dir().join("config.toml"));
+        let path = Config::locate(explicit, from_env, default)?;
+        Config::load_file(&path)
+    }
+
+    /// Which file to load, given the three sources (pure: the caller reads the environment).
+    /// An explicitly named file must exist; the default location is used only if it exists.
+    pub fn locate(
+        explicit: Option<&Path>,
+        from_env: Option<OsString>,
+        default: Option<PathBuf>,
+    ) -> Result<PathBuf, ConfigError> {
+        if let Some(path) = explicit {
+            return Ok(path.to_path_buf());
+        }
+        if let Some(value) = from_env.filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(value));
+        }
+        match default {
+            Some(path) if path.is_file() => Ok(path),
+            Some(path) => Err(ConfigError::NotFound {
+                searched: vec![path],
+            }),
+            None => Err(ConfigError::NotFound { searched: vec![] }),
+        }
+    }
+
+    /// Reads and parses `path`.
+    pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        let config = Config::from_str(&text, path)?;
+        Ok(Loaded {
+            config,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Parses and validates `text`. `path_for_messages` names the file in errors, and its
+    /// directory is the base for relative repo paths.
+    pub fn from_str(text: &str, path_for_messages: &Path) -> Result<Config, ConfigError> {
+        let raw: raw::RawConfig =
+            toml::from_str(text).map_err(|e| validate::toml_error(&e, text, path_for_messages))?;
+        validate::validate(raw, text, path_for_messages)
+    }
+
+    /// Every table kind of the file with its accepted keys (read from the serde model), for
+    /// documentation checks and help output.
+    pub fn key_reference() -> Vec<(&'static str, &'static [&'static str])> {
+        raw::sections()
+    }
+
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Result<&Environment, ConfigError> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                let known: Vec<String> = self.environments.iter().map(|e| e.name.clone()).collect();
+                ConfigError::UnknownEnvironment {
+                    name: name.to_string(),
+                    suggestion: suggest(name, known.iter().map(String::as_str)),
+                    known,
+                }
+            })
+    }
+
+    /// The repo called `name` (references are validated at load, so this is `Some` for every
+    /// name the config itself uses).
+    pub fn repo(&self, name: &str) -> Option<&RepoConfig> {
+        self.repos.iter().find(|r| r.name == name)
+    }
+
+    /// The directories to list (per repo, at the environment's ref) before calling
+    /// [`Config::apps_for`].
+    pub fn discovery_scans(&self) -> Vec<DiscoveryScan> {
+        self.discover
+            .iter()
+            .map(|rule| {
+                let (prefix, depth) = rule.pattern.scan_root();
+                DiscoveryScan {
+                    repo: rule.repo.clone(),
+                    prefix,
+                    depth,
+                }
+            })
+            .collect()
+    }
+
+    /// Every app in environment `env`, sorted by name: listed apps, plus apps discovered in
+    /// `repo_dirs` (repo name → repo-relative directories at this environment's ref; a repo
+    /// missing from the map has no directories). A listed app overrides a discovered one of
+    /// the same name; two discovered apps of the same name are a conflict error rather than
+    /// a silent pick.
+    pub fn apps_for(
+        &self,
+        env: &str,
+        repo_dirs: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<AppSpec>, ConfigError> {
+        let environment = self.environment(env)?;
+        let env_names: Vec<String> = self.environments.iter().map(|e| e.name.clone()).collect();
+        let mut apps: BTreeMap<String, AppSpec> = BTreeMap::new();
+
+        for rule in &self.discover {
+            let dirs = repo_dirs.get(&rule.repo).map(Vec::as_slice).unwrap_or(&[]);
+            for found in discover_apps(&rule.pattern, dirs, &env_names) {
+                if found.env.as_deref().is_some_and(|e| e != env) {
+                    continue;
+                }
+                let spec = AppSpec {
+                    name: found.name.clone(),
+                    env: env.to_string(),
+                    repo: rule.repo.clone(),
+                    git_ref: self.git_ref(environment, &rule.repo),
+                    path: found.path.clone(),
+                    renderer: rule.renderer,
+                    namespace: found
+                        .namespace
+                        .clone()
+                        .or_else(|| rule.namespace.clone())
+                        .or_else(|| environment.namespace.clone()),
+                    ignore: rule.ignore.clone(),
+                    helm: HelmOptions::default(),
+                    origin: AppOrigin::Discovered {
+                        pattern: rule.pattern.to_string(),
+                    },
+                };
+                if let Some(previous) = apps.get(&spec.name) {
+                    return Err(ConfigError::DiscoveryConflict {
+                        app: spec.name.clone(),
+                        env: env.to_string(),
+                        first: previous.path.clone(),
+                        second: spec.path,
+                    });
+                }
+                apps.insert(spec.name.clone(), spec);
+            }
+        }
+
+        for app in &self.apps {
+            let Some(path) = app_path(app, env) else {
+                continue;
+            };
+            let helm = HelmOptions {
+                release_name: app.helm.release_name.clone(),
+                values: app
+                    .helm
+                    .values
+                    .iter()
+                    .map(|v| substitute(v, &app.name, env))
+                    .collect(),
+                set: app.helm.set.clone(),
+            };
+            apps.insert(
+                app.name.clone(),
+                AppSpec {
+                    name: app.name.clone(),
+                    env: env.to_string(),
+                    repo: app.repo.clone(),
+                    git_ref: self.git_ref(environment, &app.repo),
+                    path,
+                    renderer: app.renderer,
+                    namespace: app
+                        .namespace
+                        .clone()
+                        .or_else(|| environment.namespace.clone()),
+                    ignore: app.ignore.clone(),
+                    helm,
+                    origin: AppOrigin::Listed,
+                },
+            );
+        }
+        Ok(apps.into_values().collect())
+    }
+
+    fn git_ref(&self, environment: &Environment, repo: &str) -> String {
+        environment.git_ref.clone().unwrap_or_else(|| {
+            self.repo(repo)
+                .map(|r| r.default_branch.clone())
+                .unwrap_or_else(|| DEFAULT_BRANCH.to_string())
+        })
+    }
+}
+
+/// `{app}` and `{env}` substituted.
+fn substitute(template: &str, app: &str, env: &str) -> String {
+    template.replace("{app}", app).replace("{env}", env)
+}
+
+/// The directory of a listed app in `env`, or `None` if the app is not deployed there.
+fn app_path(app: &AppConfig, env: &str) -> Option<String> {
+    match &app.path {
+        AppPath::PerEnvironment(paths) => paths.get(env).cloned(),
+        AppPath::Template(template) => {
+            if let Some(only) = &app.environments {
+                if !only.iter().any(|e| e == env) {
+                    return None;
+                }
+            }
+            // Validated at load: the template normalizes for any env name.
+            normalize_path(&substitute(template, &app.name, env)).ok()
+        }
+    }
+}

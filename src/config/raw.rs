@@ -1,0 +1,216 @@
+//! The config file exactly as written: serde types with source spans, unknown keys rejected.
+//!
+//! Kept separate from the public model so that validation can point at the offending line
+//! (every name and reference is `Spanned`) while consumers get plain, validated data.
+
+use super::RendererKind;
+use crate::engine::ignore::IgnoreRule;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub settings: Option<RawSettings>,
+    #[serde(default)]
+    pub repo: Vec<RawRepo>,
+    #[serde(default)]
+    pub environment: Vec<RawEnvironment>,
+    #[serde(default)]
+    pub app: Vec<RawApp>,
+    #[serde(default)]
+    pub discover: Vec<RawDiscover>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettings {
+    pub max_manifest_bytes: Option<Spanned<u64>>,
+    pub git_poll_seconds: Option<Spanned<u64>>,
+    pub fetch_interval_seconds: Option<Spanned<u64>>,
+    pub theme: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRepo {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub url: Option<Spanned<String>>,
+    pub default_branch: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEnvironment {
+    pub name: Spanned<String>,
+    pub context: Spanned<String>,
+    pub namespace: Option<Spanned<String>>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<Spanned<String>>,
+    #[serde(default)]
+    pub read_only: bool,
+    pub order: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawApp {
+    pub name: Spanned<String>,
+    pub repo: Option<Spanned<String>>,
+    pub path: Spanned<RawPath>,
+    pub environments: Option<Vec<Spanned<String>>>,
+    pub renderer: Option<RendererKind>,
+    pub namespace: Option<Spanned<String>>,
+    pub helm: Option<RawHelm>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<IgnoreRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHelm {
+    pub release_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub values: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub set: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDiscover {
+    pub repo: Option<Spanned<String>>,
+    pub pattern: Spanned<String>,
+    pub renderer: Option<RendererKind>,
+    pub namespace: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<IgnoreRule>>,
+}
+
+/// `path = "apps/web/envs/{env}"` or `path = { dev = "...", prod = "..." }`.
+#[derive(Debug)]
+pub(super) enum RawPath {
+    Template(String),
+    PerEnvironment(BTreeMap<String, Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PathVisitor;
+        impl<'de> Visitor<'de> for PathVisitor {
+            type Value = RawPath;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path string (may contain {env}) or a table of environment = path")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawPath, E> {
+                Ok(RawPath::Template(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawPath, A::Error> {
+                let mut paths = BTreeMap::new();
+                while let Some((env, path)) = map.next_entry::<String, Spanned<String>>()? {
+                    if paths.insert(env.clone(), path).is_some() {
+                        return Err(de::Error::custom(format!(
+                            "environment `{env}` listed twice"
+                        )));
+                    }
+                }
+                Ok(RawPath::PerEnvironment(paths))
+            }
+        }
+        deserializer.deserialize_any(PathVisitor)
+    }
+}
+
+/// The keys serde accepts for a `Deserialize` struct, read from the derive itself so that the
+/// "did you mean" list can never drift from the real model.
+pub(super) fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    match T::deserialize(FieldsProbe) {
+        Err(ProbeResult(fields)) => fields,
+        Ok(_) => &[],
+    }
+}
+
+/// A deserializer that only answers `deserialize_struct` by capturing the field list.
+struct FieldsProbe;
+
+#[derive(Debug)]
+struct ProbeResult(&'static [&'static str]);
+
+impl fmt::Display for ProbeResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("fields probe")
+    }
+}
+
+impl std::error::Error for ProbeResult {}
+
+impl de::Error for ProbeResult {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        ProbeResult(&[])
+    }
+}
+
+impl<'de> Deserializer<'de> for FieldsProbe {
+    type Error = ProbeResult;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ProbeResult> {
+        Err(ProbeResult(&[]))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, ProbeResult> {
+        Err(ProbeResult(fields))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Each table kind of the file with its human label and accepted keys, for error messages.
+pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
+    vec![
+        ("the top level", fields_of::<RawConfig>()),
+        ("[settings]", fields_of::<RawSettings>()),
+        ("[[repo]]", fields_of::<RawRepo>()),
+        ("[[environment]]", fields_of::<RawEnvironment>()),
+        ("[[app]]", fields_of::<RawApp>()),
+        ("[app.helm]", fields_of::<RawHelm>()),
+        ("[[discover]]", fields_of::<RawDiscover>()),
+        ("an ignore rule ([[app.ignore]])", fields_of::<IgnoreRule>()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_reads_field_lists_from_the_derive() {
+        assert_eq!(
+            fields_of::<RawRepo>(),
+            &["name", "path", "url", "default_branch"]
+        );
+        assert!(fields_of::<RawEnvironment>().contains(&"ref"));
+        assert!(fields_of::<IgnoreRule>().contains(&"json_pointers"));
+        // Every section's field list is distinct, so a list identifies its section.
+        let all = sections();
+        for (i, (_, a)) in all.iter().enumerate() {
+            assert!(!a.is_empty());
+            for (_, b) in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

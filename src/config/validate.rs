@@ -1,0 +1,576 @@
+//! From the raw file to a validated [`Config`]: TOML errors made precise, names unique,
+//! references resolved, paths normalized.
+
+use super::error::{suggest, ConfigError, Location};
+use super::raw::{self, RawConfig, RawPath};
+use super::{
+    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmOptions, PathPattern, RepoConfig,
+    Settings, DEFAULT_BRANCH,
+};
+use crate::engine::ignore::IgnoreRule;
+use crate::git::normalize_path;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Turns a `toml` error into one naming file, line, column and key.
+pub(super) fn toml_error(err: &toml::de::Error, text: &str, file: &Path) -> ConfigError {
+    let offset = err.span().map(|s| s.start).unwrap_or(0);
+    let location = match err.span() {
+        Some(_) => Location::at(file, text, offset),
+        None => Location::file(file),
+    };
+    let message = err.message().trim().to_string();
+
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let key = first_quoted(rest).unwrap_or_default();
+        let expected = quoted_after_expected(rest);
+        let section = raw::sections()
+            .into_iter()
+            .find(|(_, fields)| !expected.is_empty() && fields.iter().eq(expected.iter()))
+            .map(|(label, _)| label.to_string())
+            .unwrap_or_else(|| header_before(text, offset));
+        return ConfigError::UnknownKey {
+            suggestion: suggest(&key, expected.iter().map(String::as_str)),
+            key,
+            section,
+            location,
+        };
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let key = first_quoted(rest).unwrap_or_default();
+        return ConfigError::Invalid {
+            message: format!(
+                "required key `{key}` is missing in {}",
+                header_before(text, offset)
+            ),
+            key,
+            location,
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let value = first_quoted(rest).unwrap_or_default();
+        let expected = quoted_after_expected(rest);
+        let hint = match suggest(&value, expected.iter().map(String::as_str)) {
+            Some(s) => format!(", did you mean `{s}`?"),
+            None => String::new(),
+        };
+        return ConfigError::Invalid {
+            key: key_on_line(text, offset).unwrap_or_default(),
+            location,
+            message: format!(
+                "unknown value `{value}` (expected one of {}){hint}",
+                expected.join(", ")
+            ),
+        };
+    }
+    // serde data errors ("invalid type: string \"x\", expected i64") are about a key's
+    // value; everything else is TOML syntax.
+    let is_data_error = ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    match key_on_line(text, offset) {
+        Some(key) if is_data_error && err.span().is_some() => ConfigError::Invalid {
+            key,
+            location,
+            message,
+        },
+        _ => ConfigError::Syntax { location, message },
+    }
+}
+
+/// The text between the first pair of backticks.
+fn first_quoted(text: &str) -> Option<String> {
+    let start = text.find('`')? + 1;
+    let len = text[start..].find('`')?;
+    Some(text[start..start + len].to_string())
+}
+
+/// Every backtick-quoted word after ", expected" (serde's "expected one of `a`, `b`").
+fn quoted_after_expected(text: &str) -> Vec<String> {
+    let Some(pos) = text.find("expected") else {
+        return Vec::new();
+    };
+    text[pos..]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The last `[table]` / `[[array]]` header on or before the line of `offset`, for context.
+fn header_before(text: &str, offset: usize) -> String {
+    let mut at = offset.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+    text[..end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| match l.find('#') {
+            Some(i) => l[..i].trim().to_string(),
+            None => l.to_string(),
+        })
+        .unwrap_or_else(|| "the top level".to_string())
+}
+
+/// The key whose value is at `offset`: the nearest `key =` before it on the same line
+/// (`helm = { values = 3 }` → `values`), else the line's first key.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let mut at = offset.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+    let before = &text[start..at];
+    let eq = before.rfind('=').or_else(|| text[start..end].find('='))?;
+    let key_part = &text[start..start + eq];
+    let key = key_part
+        .rsplit(['{', ',', '['])
+        .next()
+        .unwrap_or(key_part)
+        .trim()
+        .trim_matches(['"', '\'']);
+    (!key.is_empty() && !key.starts_with('#')).then(|| key.to_string())
+}
+
+/// Collects validation context: the file, its text (for spans) and the base directory.
+struct Validator<'a> {
+    text: &'a str,
+    file: &'a Path,
+}
+
+impl Validator<'_> {
+    fn at(&self, span: Range<usize>) -> Location {
+        Location::at(self.file, self.text, span.start)
+    }
+
+    fn invalid(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            location: self.at(span),
+            message: message.into(),
+        }
+    }
+
+    /// Names are used on the command line and in paths: non-empty, no whitespace or `/`.
+    fn name(&self, key: &str, name: &Spanned<String>) -> Result<String, ConfigError> {
+        let value = name.get_ref();
+        if value.is_empty() {
+            return Err(self.invalid(key, name.span(), "must not be empty"));
+        }
+        if value == "."
+            || value == ".."
+            || value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '/' || c == '{' || c == '}')
+        {
+            return Err(self.invalid(
+                key,
+                name.span(),
+                format!("`{value}` is not a valid name (no whitespace, `/`, braces, `.` or `..`)"),
+            ));
+        }
+        Ok(value.clone())
+    }
+
+    fn non_empty(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
+        if value.get_ref().trim().is_empty() {
+            return Err(self.invalid(key, value.span(), "must not be empty"));
+        }
+        Ok(value.get_ref().clone())
+    }
+
+    /// Checks `name` against `known` (first definitions), reporting both places on a repeat.
+    fn unique(
+        &self,
+        key: &str,
+        name: &Spanned<String>,
+        known: &mut BTreeMap<String, Range<usize>>,
+    ) -> Result<(), ConfigError> {
+        if let Some(first) = known.get(name.get_ref()) {
+            let first = self.at(first.clone());
+            return Err(self.invalid(
+                key,
+                name.span(),
+                format!(
+                    "duplicate name `{}` (first defined at line {})",
+                    name.get_ref(),
+                    first.line
+                ),
+            ));
+        }
+        known.insert(name.get_ref().clone(), name.span());
+        Ok(())
+    }
+
+    /// A repo reference, defaulted when exactly one repo exists.
+    fn repo_ref(
+        &self,
+        key: &str,
+        reference: &Option<Spanned<String>>,
+        repos: &[RepoConfig],
+        owner_span: Range<usize>,
+        owner: &str,
+    ) -> Result<String, ConfigError> {
+        match reference {
+            Some(name) => {
+                if repos.iter().any(|r| &r.name == name.get_ref()) {
+                    Ok(name.get_ref().clone())
+                } else {
+                    let hint = suggest(name.get_ref(), repos.iter().map(|r| r.name.as_str()))
+                        .map(|s| format!(", did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    Err(self.invalid(
+                        key,
+                        name.span(),
+                        format!("unknown repo `{}`{hint}", name.get_ref()),
+                    ))
+                }
+            }
+            None => match repos {
+                [only] => Ok(only.name.clone()),
+                _ => Err(self.invalid(
+                    key,
+                    owner_span,
+                    format!(
+                        "{owner} must name its `repo` when more than one [[repo]] is configured"
+                    ),
+                )),
+            },
+        }
+    }
+
+    fn env_ref(
+        &self,
+        key: &str,
+        name: &Spanned<String>,
+        envs: &[Environment],
+    ) -> Result<String, ConfigError> {
+        if envs.iter().any(|e| &e.name == name.get_ref()) {
+            return Ok(name.get_ref().clone());
+        }
+        let hint = suggest(name.get_ref(), envs.iter().map(|e| e.name.as_str()))
+            .map(|s| format!(", did you mean `{s}`?"))
+            .unwrap_or_default();
+        Err(self.invalid(
+            key,
+            name.span(),
+            format!("unknown environment `{}`{hint}", name.get_ref()),
+        ))
+    }
+
+    fn ignore_rules(
+        &self,
+        rules: Vec<Spanned<IgnoreRule>>,
+    ) -> Result<Vec<IgnoreRule>, ConfigError> {
+        let mut out = Vec::new();
+        for rule in rules {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            if rule.json_pointers.is_empty() {
+                return Err(self.invalid(
+                    "json_pointers",
+                    span,
+                    "an ignore rule needs at least one JSON pointer",
+                ));
+            }
+            if let Some(bad) = rule.json_pointers.iter().find(|p| !p.starts_with('/')) {
+                return Err(self.invalid(
+                    "json_pointers",
+                    span,
+                    format!("`{bad}` is not a JSON pointer (RFC 6901 pointers start with `/`, e.g. `/spec/replicas`)"),
+                ));
+            }
+            out.push(rule);
+        }
+        Ok(out)
+    }
+
+    /// A repo-relative path, normalized.
+    fn repo_path(&self, key: &str, value: &str, span: Range<usize>) -> Result<String, ConfigError> {
+        normalize_path(value)
+            .map_err(|_| self.invalid(key, span, format!("`{value}` escapes the repository root")))
+    }
+
+    /// `~/x` → home/x; relative → next to the config file.
+    fn local_path(&self, value: &str) -> PathBuf {
+        if let Some(rest) = value.strip_prefix("~/") {
+            if let Some(base) = directories::BaseDirs::new() {
+                return base.home_dir().join(rest);
+            }
+        }
+        let path = PathBuf::from(value);
+        if path.is_absolute() {
+            return path;
+        }
+        match self.file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
+            _ => path,
+        }
+    }
+}
+
+pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigError> {
+    let v = Validator { text, file };
+
+    let mut settings = Settings::default();
+    if let Some(s) = raw.settings {
+        if let Some(max) = s.max_manifest_bytes {
+            if *max.get_ref() == 0 {
+                return Err(v.invalid("max_manifest_bytes", max.span(), "must be greater than 0"));
+            }
+            settings.max_manifest_bytes = max.into_inner();
+        }
+        if let Some(poll) = s.git_poll_seconds {
+            if *poll.get_ref() == 0 {
+                return Err(v.invalid("git_poll_seconds", poll.span(), "must be at least 1"));
+            }
+            settings.git_poll_seconds = poll.into_inner();
+        }
+        if let Some(fetch) = s.fetch_interval_seconds {
+            settings.fetch_interval_seconds = fetch.into_inner();
+        }
+        if let Some(theme) = s.theme {
+            settings.theme = v.non_empty("theme", &theme)?;
+        }
+    }
+
+    if raw.repo.is_empty() {
+        return Err(v.invalid(
+            "repo",
+            0..0,
+            "no [[repo]] configured; at least one git repository is needed",
+        ));
+    }
+    let mut names = BTreeMap::new();
+    let mut repos = Vec::new();
+    for repo in &raw.repo {
+        let name = v.name("name", &repo.name)?;
+        v.unique("name", &repo.name, &mut names)?;
+        let path = v.non_empty("path", &repo.path)?;
+        let default_branch = match &repo.default_branch {
+            Some(b) => v.non_empty("default_branch", b)?,
+            None => DEFAULT_BRANCH.to_string(),
+        };
+        let url = match &repo.url {
+            Some(u) => Some(v.non_empty("url", u)?),
+            None => None,
+        };
+        repos.push(RepoConfig {
+            name,
+            path: v.local_path(&path),
+            url,
+            default_branch,
+        });
+    }
+
+    if raw.environment.is_empty() {
+        return Err(v.invalid(
+            "environment",
+            0..0,
+            "no [[environment]] configured; at least one cluster context is needed",
+        ));
+    }
+    let mut names = BTreeMap::new();
+    let mut environments = Vec::new();
+    for env in &raw.environment {
+        let name = v.name("name", &env.name)?;
+        v.unique("name", &env.name, &mut names)?;
+        let namespace = match &env.namespace {
+            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            None => None,
+        };
+        let git_ref = match &env.git_ref {
+            Some(r) => Some(v.non_empty("ref", r)?),
+            None => None,
+        };
+        environments.push(Environment {
+            name,
+            context: v.non_empty("context", &env.context)?,
+            namespace,
+            git_ref,
+            read_only: env.read_only,
+            order: env.order.as_ref().map(|o| *o.get_ref()),
+        });
+    }
+    // Stable: equal `order` (or none) keeps file order; unordered ones come last.
+    environments.sort_by_key(|e| e.order.map_or((1, 0), |o| (0, o)));
+
+    let mut names = BTreeMap::new();
+    let mut apps = Vec::new();
+    for app in raw.app {
+        let name = v.name("name", &app.name)?;
+        v.unique("name", &app.name, &mut names)?;
+        let repo = v.repo_ref(
+            "repo",
+            &app.repo,
+            &repos,
+            app.name.span(),
+            &format!("app `{name}`"),
+        )?;
+        let path_span = app.path.span();
+        let path = match app.path.into_inner() {
+            RawPath::Template(template) => {
+                if template.trim().is_empty() {
+                    return Err(v.invalid("path", path_span, "must not be empty"));
+                }
+                let probe = template.replace("{app}", "app").replace("{env}", "env");
+                if probe.contains(['{', '}']) {
+                    return Err(v.invalid(
+                        "path",
+                        path_span,
+                        format!("`{template}` has a placeholder other than {{app}} and {{env}}"),
+                    ));
+                }
+                v.repo_path("path", &probe, path_span.clone())?;
+                AppPath::Template(template)
+            }
+            RawPath::PerEnvironment(paths) => {
+                if paths.is_empty() {
+                    return Err(v.invalid(
+                        "path",
+                        path_span,
+                        "the table of environment paths is empty",
+                    ));
+                }
+                let mut out = BTreeMap::new();
+                for (env, path) in paths {
+                    if !environments.iter().any(|e| e.name == env) {
+                        let hint = suggest(&env, environments.iter().map(|e| e.name.as_str()))
+                            .map(|s| format!(", did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        return Err(v.invalid(
+                            &format!("path.{env}"),
+                            path.span(),
+                            format!("unknown environment `{env}`{hint}"),
+                        ));
+                    }
+                    let normalized =
+                        v.repo_path(&format!("path.{env}"), path.get_ref(), path.span())?;
+                    out.insert(env, normalized);
+                }
+                AppPath::PerEnvironment(out)
+            }
+        };
+        let environments_only = match &app.environments {
+            Some(list) => {
+                if matches!(path, AppPath::PerEnvironment(_)) {
+                    let span = list.first().map(|s| s.span()).unwrap_or(path_span.clone());
+                    return Err(v.invalid(
+                        "environments",
+                        span,
+                        "not allowed with a per-environment `path` table (the table already lists the environments)",
+                    ));
+                }
+                let mut out = Vec::new();
+                for env in list {
+                    out.push(v.env_ref("environments", env, &environments)?);
+                }
+                Some(out)
+            }
+            None => None,
+        };
+        let namespace = match &app.namespace {
+            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            None => None,
+        };
+        let helm = match app.helm {
+            Some(h) => {
+                let release_name = match &h.release_name {
+                    Some(r) => Some(v.non_empty("release_name", r)?),
+                    None => None,
+                };
+                let mut values = Vec::new();
+                for file in &h.values {
+                    values.push(v.non_empty("values", file)?);
+                }
+                HelmOptions {
+                    release_name,
+                    values,
+                    set: h.set,
+                }
+            }
+            None => HelmOptions::default(),
+        };
+        apps.push(AppConfig {
+            name,
+            repo,
+            path,
+            environments: environments_only,
+            renderer: app.renderer.unwrap_or_default(),
+            namespace,
+            helm,
+            ignore: v.ignore_rules(app.ignore)?,
+        });
+    }
+
+    let mut discover = Vec::new();
+    for rule in raw.discover {
+        let pattern = PathPattern::parse(rule.pattern.get_ref()).map_err(|e| {
+            v.invalid(
+                "pattern",
+                rule.pattern.span(),
+                format!("`{}`: {e}", rule.pattern.get_ref()),
+            )
+        })?;
+        let repo = v.repo_ref(
+            "repo",
+            &rule.repo,
+            &repos,
+            rule.pattern.span(),
+            &format!("[[discover]] `{}`", rule.pattern.get_ref()),
+        )?;
+        let namespace = match &rule.namespace {
+            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            None => None,
+        };
+        discover.push(DiscoverRule {
+            repo,
+            pattern,
+            renderer: rule.renderer.unwrap_or_default(),
+            namespace,
+            ignore: v.ignore_rules(rule.ignore)?,
+        });
+    }
+
+    Ok(Config {
+        settings,
+        repos,
+        environments,
+        apps,
+        discover,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_helpers_extract_serde_parts() {
+        let msg = "`contxt`, expected one of `name`, `context`, `ref`";
+        assert_eq!(first_quoted(msg).as_deref(), Some("contxt"));
+        assert_eq!(quoted_after_expected(msg), vec!["name", "context", "ref"]);
+        assert!(quoted_after_expected("`x`, there are no fields").is_empty());
+    }
+
+    #[test]
+    fn key_and_header_from_text() {
+        let text = "[[environment]]\nname = \"prod\"\norder = \"first\"\n";
+        let at = text.find("\"first\"").unwrap();
+        assert_eq!(key_on_line(text, at).as_deref(), Some("order"));
+        assert_eq!(header_before(text, at), "[[environment]]");
+        assert_eq!(header_before("a = 1", 3), "the top level");
+        assert_eq!(key_on_line("[repo]", 2), None);
+        let inline = "helm = { set = { a = 1 }, values = \"v.yaml\" }";
+        let at = inline.find("\"v.yaml").unwrap();
+        assert_eq!(key_on_line(inline, at).as_deref(), Some("values"));
+    }
+}
