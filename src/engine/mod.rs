@@ -11,4 +11,5 @@ pub mod health;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;
+pub mod ownership;
 pub mod quantity;
