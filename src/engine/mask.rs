@@ -331,4 +331,66 @@ mod tests {
             &json!({"apiVersion": "v1", "kind": "ConfigMap"})
         ));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn b64(text: &str) -> String {
+            base64::engine::general_purpose::STANDARD.encode(text)
+        }
+
+        /// Distinctive secret values: long enough that their plaintext or base64 form cannot
+        /// appear in the output by coincidence.
+        fn secret_value() -> impl Strategy<Value = String> {
+            "pw-[a-zA-Z0-9!@#%]{8,24}"
+        }
+
+        proptest! {
+            #[test]
+            fn no_value_survives_and_masks_follow_equality(
+                shared in secret_value(),
+                only_desired in secret_value(),
+                only_live in secret_value(),
+                applied in secret_value(),
+                rotate in any::<bool>(),
+            ) {
+                let desired_password = if rotate { only_desired.clone() } else { shared.clone() };
+                let last_applied = json!({
+                    "apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "s", "namespace": "n"},
+                    "stringData": {"password": applied.clone(), "token": only_live.clone()}
+                }).to_string();
+                let mut desired = json!({
+                    "apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "s", "namespace": "n"},
+                    "stringData": {"password": desired_password.clone()},
+                    "data": {"api-key": b64(&only_desired)}
+                });
+                let mut live = json!({
+                    "apiVersion": "v1", "kind": "List",
+                    "items": [{
+                        "apiVersion": "v1", "kind": "Secret",
+                        "metadata": {"name": "s", "namespace": "n", "uid": "0b8c1d2e-3f4a-4b5c-8d6e-7f8a9b0c1d2e",
+                                     "annotations": {LAST_APPLIED_ANNOTATION: last_applied}},
+                        "data": {"password": b64(&shared), "token": b64(&only_live),
+                                 "api-key": b64(&only_desired)}
+                    }]
+                });
+                mask_secret_pair(Some(&mut desired), Some(&mut live));
+                let output = format!("{desired} {live} {desired:?} {live:?}");
+                for value in [&shared, &only_desired, &only_live, &applied] {
+                    prop_assert!(!output.contains(value.as_str()), "plaintext {} survived", value);
+                    prop_assert!(!output.contains(&b64(value)), "base64 of {} survived", value);
+                }
+                let live_secret = &live["items"][0];
+                // Equal decoded values, equal masks; distinct values, distinct masks.
+                prop_assert_eq!(
+                    desired["stringData"]["password"] == live_secret["data"]["password"],
+                    desired_password == shared
+                );
+                prop_assert_eq!(&desired["data"]["api-key"], &live_secret["data"]["api-key"]);
+            }
+        }
+    }
 }
