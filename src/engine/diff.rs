@@ -9,7 +9,7 @@
 //! Secrets are masked here, on copies, whatever the caller did: this is the last stop before
 //! a human sees the text.
 
-use crate::engine::mask::mask_secret_pair;
+use crate::engine::mask::{mask_secret, mask_secret_pair};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use similar::{ChangeTag, DiffOp, TextDiff};
@@ -100,13 +100,21 @@ pub fn diff(desired: Option<&Value>, live: Option<&Value>, context_lines: usize)
     let mut desired = desired.cloned();
     let mut live = live.cloned();
     mask_secret_pair(desired.as_mut(), live.as_mut());
-    let new_text = desired.as_ref().map(display_yaml).unwrap_or_default();
-    let old_text = live.as_ref().map(display_yaml).unwrap_or_default();
+    let new_text = desired.as_ref().map(render_yaml).unwrap_or_default();
+    let old_text = live.as_ref().map(render_yaml).unwrap_or_default();
     diff_texts(&old_text, &new_text, context_lines)
 }
 
-/// Render `obj` as YAML with kubedrift's stable key order.
+/// Render one object as YAML with kubedrift's stable key order, Secrets masked (for outputs
+/// that show a single side, e.g. the live object of a Missing/Extraneous row).
 pub fn display_yaml(obj: &Value) -> String {
+    let mut copy = obj.clone();
+    mask_secret(&mut copy);
+    render_yaml(&copy)
+}
+
+/// YAML in stable key order, without masking: callers mask first.
+fn render_yaml(obj: &Value) -> String {
     let ordered = order_keys(obj, KeyOrder::Object);
     match serde_yaml::to_string(&ordered) {
         Ok(text) => text,
@@ -329,6 +337,16 @@ mod tests {
                 .to_string();
             assert_eq!(ours.unified, theirs, "context {context}");
         }
+    }
+
+    #[test]
+    fn display_yaml_masks_secrets() {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+                            "metadata": {"name": "s", "namespace": "n"},
+                            "data": {"token": "c2VjcmV0LXRva2Vu"}});
+        let yaml = display_yaml(&secret);
+        assert!(yaml.contains("token: ++++++++"), "{yaml}");
+        assert!(!yaml.contains("c2VjcmV0LXRva2Vu"));
     }
 
     #[test]
