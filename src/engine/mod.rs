@@ -12,4 +12,5 @@ pub mod health;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;
+pub mod ownership;
 pub mod quantity;
