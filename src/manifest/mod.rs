@@ -1,5 +1,19 @@
 //! Manifest parsing: bytes of YAML/JSON files → Kubernetes objects with their source position.
-//! Pure: takes bytes, returns data.
+//! Pure: takes bytes, returns data. (`load_path` is the one exception: it reads a local
+//! directory into a [`SourceTree`](crate::source::SourceTree) for the offline `compare`.)
+//!
+//! A file is all-or-nothing: one bad document makes the whole file an error rather than a
+//! partial result, because half a file would show its other objects as Missing and mislead.
+
+mod convert;
+mod local;
+mod parse;
+mod split;
+mod tree;
+
+pub use local::{content_id, load_path, LoadError, LoadedPath};
+pub use parse::parse_file;
+pub use tree::{find_duplicates, parse_tree, DuplicateError, TreeParse};
 
 use crate::model::Object;
 
@@ -54,21 +68,12 @@ pub enum ManifestError {
         column: usize,
         message: String,
     },
+    #[error("{file}: cannot be read: {message}")]
+    Unreadable { file: String, message: String },
     #[error("{file}:{line}: {message}")]
     Invalid {
         file: String,
         line: usize,
         message: String,
     },
-}
-
-/// Parse one YAML or JSON file (multi-document; `kind: List` expanded; empty documents
-/// skipped). Not yet implemented: returns no objects.
-pub fn parse_file(
-    file: &str,
-    bytes: &[u8],
-    limits: &ManifestLimits,
-) -> Result<ParsedFile, ManifestError> {
-    let _ = (file, bytes, limits);
-    Ok(ParsedFile::default())
 }
