@@ -5,12 +5,13 @@
 //! A file is all-or-nothing: one bad document makes the whole file an error rather than a
 //! partial result, because half a file would show its other objects as Missing and mislead.
 
-mod convert;
+pub(crate) mod convert;
 mod local;
 mod parse;
 mod split;
-mod tree;
+pub(crate) mod tree;
 
+pub(crate) use local::digest;
 pub use local::{content_id, load_path, LoadError, LoadedPath};
 pub use parse::parse_file;
 pub use tree::{find_duplicates, parse_tree, DuplicateError, TreeParse};
