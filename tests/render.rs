@@ -409,7 +409,11 @@ fn bad_files_are_scoped_and_the_rest_of_the_app_renders() {
         "{}",
         errors[2]
     );
-    assert!(errors[2].contains("quoted scalar at line 6 column 8"), "absolute inner position: {}", errors[2]);
+    assert!(
+        errors[2].contains("quoted scalar at line 6 column 8"),
+        "absolute inner position: {}",
+        errors[2]
+    );
     assert_eq!(errors[3], "apps/messy/no-kind.yaml:6: missing kind");
     assert_eq!(
         errors[4],
@@ -561,4 +565,68 @@ fn failures_are_not_cached() {
     assert!(cache.render(&req).is_ok());
     assert_eq!(cache.stats().renders, 2);
     assert_eq!(cache.len(), 1);
+}
+
+#[test]
+fn kustomize_files_outside_the_app_and_generated_secrets() {
+    let repo = MemRepo::fixture();
+    let mut req = RenderRequest::new(&repo, "apps/web/overlays/eu");
+    req.namespace = Some("shop-eu");
+    let rendered = render(&req).unwrap_or_else(|err| panic!("{err}"));
+    let names = names(&rendered);
+    assert!(
+        names.contains(&"Namespace/shop-eu".to_string()),
+        "{names:?}"
+    );
+    let deploy = rendered
+        .objects
+        .iter()
+        .find(|o| o.object["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(
+        deploy.object["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "256Mi",
+        "patchesStrategicMerge file from shared/"
+    );
+    let secret = rendered
+        .objects
+        .iter()
+        .find(|o| o.object["kind"] == "Secret")
+        .unwrap();
+    assert!(secret.object["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("web-token-"));
+    assert_eq!(secret.object["data"]["token"], "dG9rLTRmOWMyYTcxZDBlOGI2");
+    // The deprecation notice kustomize prints is kept as a warning.
+    assert!(
+        rendered
+            .warnings
+            .iter()
+            .any(|w| w.contains("patchesStrategicMerge")),
+        "{:?}",
+        rendered.warnings
+    );
+    // Secret values never show up in Debug output.
+    let debug = format!("{rendered:?}");
+    assert!(
+        !debug.contains("dG9rLTRmOWMyYTcxZDBlOGI2") && debug.contains("web-token-"),
+        "{debug}"
+    );
+
+    // The token file is only referenced, two directories up; changing it re-renders.
+    let mut cache = RenderCache::default();
+    cache.render(&req).unwrap();
+    let next = repo.commit("main@8", &[("shared/tokens/web.txt", b"tok-rotated")]);
+    let mut req2 = RenderRequest::new(&next, "apps/web/overlays/eu");
+    req2.namespace = Some("shop-eu");
+    let rotated = cache.render(&req2).unwrap();
+    assert_eq!(cache.stats().renders, 2);
+    assert_ne!(rotated.cache_key, rendered.cache_key);
+    // ... while a change elsewhere in shared/ that the overlay does not read does not.
+    let unrelated = next.commit("main@9", &[("shared/README.md", b"shared bits")]);
+    let mut req3 = RenderRequest::new(&unrelated, "apps/web/overlays/eu");
+    req3.namespace = Some("shop-eu");
+    cache.render(&req3).unwrap();
+    assert_eq!(cache.stats().renders, 2, "shared/README.md is not an input");
 }

@@ -41,10 +41,47 @@ pub struct SourceLocation {
 }
 
 /// One Kubernetes object parsed from a manifest file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ManifestObject {
     pub object: Object,
     pub source: SourceLocation,
+}
+
+impl std::fmt::Debug for ManifestObject {
+    /// Secret values are masked: Debug output ends up in logs, test failures and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestObject")
+            .field("object", &masked_for_debug(&self.object))
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A copy of `object` safe to print: for Secrets, every `data`/`stringData` value and the
+/// last-applied-configuration annotation (which holds them too) become `***`.
+fn masked_for_debug(object: &Object) -> std::borrow::Cow<'_, Object> {
+    let is_secret = object.get("kind").and_then(Object::as_str) == Some("Secret");
+    if !is_secret {
+        return std::borrow::Cow::Borrowed(object);
+    }
+    let mut copy = object.clone();
+    for field in ["data", "stringData"] {
+        if let Some(values) = copy.get_mut(field).and_then(Object::as_object_mut) {
+            for value in values.values_mut() {
+                *value = Object::String("***".into());
+            }
+        }
+    }
+    if let Some(annotations) = copy
+        .pointer_mut("/metadata/annotations")
+        .and_then(Object::as_object_mut)
+    {
+        if let Some(value) = annotations.get_mut("kubectl.kubernetes.io/last-applied-configuration")
+        {
+            *value = Object::String("***".into());
+        }
+    }
+    std::borrow::Cow::Owned(copy)
 }
 
 /// Everything parsed from one file: its objects, plus warnings for documents that were

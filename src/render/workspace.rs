@@ -49,7 +49,7 @@ pub(crate) struct Workspace<'a> {
     source: &'a dyn TreeSource,
     dirs: Vec<SourceTree>,
     files: BTreeMap<String, Vec<u8>>,
-    /// (root, id) of every directory read, including parents read to get single files.
+    /// (root, id) of every directory read, and (path, content hash) of every single file.
     ids: BTreeSet<(String, String)>,
 }
 
@@ -129,7 +129,7 @@ impl<'a> Workspace<'a> {
                 self.add_dir(tree);
                 Ok(Entry::Dir)
             }
-            // A file: read its directory, keep only the file, but key on the directory.
+            // A file: read its directory and keep only the file.
             Err(SourceError::NotADirectory { .. }) | Err(SourceError::PathNotFound { .. })
                 if !path.is_empty() =>
             {
@@ -137,8 +137,11 @@ impl<'a> Workspace<'a> {
                 match self.source.subtree(dir) {
                     Ok(tree) => match tree.files.get(name) {
                         Some(bytes) => {
+                            // Keyed on the file's own content, so that changes to its
+                            // siblings do not invalidate the render.
+                            let id = format!("file:{}", crate::manifest::digest(bytes));
+                            self.ids.insert((path.to_string(), id));
                             self.files.insert(path.to_string(), bytes.clone());
-                            self.ids.insert((tree.root.clone(), tree.id.clone()));
                             Ok(Entry::File)
                         }
                         None => Ok(Entry::Missing),
