@@ -54,8 +54,8 @@ struct Side {
 
 fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     match manifest::load_path(path, limits) {
-        Ok(tree) => {
-            let parsed = manifest::parse_tree(&tree, limits);
+        Ok(loaded) => {
+            let parsed = loaded.parse(limits);
             Side {
                 objects: parsed.objects,
                 errors: parsed.errors.iter().map(ToString::to_string).collect(),
