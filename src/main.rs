@@ -19,7 +19,13 @@ fn main() -> ExitCode {
         // A closed pipe (`kubedrift status | head`) is the reader's choice, not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: {err:?}");
+            // The message chain is what an operator needs; the full report (locations,
+            // backtrace) only when asked for.
+            if std::env::var_os("KUBEDRIFT_DEBUG").is_some() {
+                eprintln!("Error: {err:?}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
             ExitCode::from(Exit::Error.code())
         }
     }
