@@ -63,9 +63,15 @@ impl ReconcileOutput {
 /// One controller step for `obj` (see the module docs). Kinds without a controller, and
 /// malformed objects, yield an empty output.
 pub fn reconcile(obj: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    if obj.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+    if obj
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+    {
         return ReconcileOutput::default();
     }
     let mut out = match (group_of(api_version), kind) {
@@ -83,18 +89,27 @@ pub fn reconcile(obj: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     if out.status.as_ref() == Some(obj.get("status").unwrap_or(&Value::Null)) {
         out.status = None;
     }
-    out.annotations.retain(|k, v| obj.pointer(&format!("/metadata/annotations/{}", k.replace('~', "~0").replace('/', "~1"))) != Some(v));
+    out.annotations.retain(|k, v| {
+        obj.pointer(&format!(
+            "/metadata/annotations/{}",
+            k.replace('~', "~0").replace('/', "~1")
+        )) != Some(v)
+    });
     out
 }
 
 // ---------------------------------------------------------------- helpers
 
 fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
-    obj.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    obj.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn int(obj: &Value, pointer: &str, default: i64) -> i64 {
-    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(default)
+    obj.pointer(pointer)
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
 }
 
 /// RFC 3339 with second precision, as the API server writes timestamps.
@@ -103,7 +118,9 @@ pub fn format_time(t: Timestamp) -> String {
 }
 
 fn parse_time(obj: &Value, pointer: &str) -> Option<Timestamp> {
-    obj.pointer(pointer).and_then(Value::as_str).and_then(|s| s.parse().ok())
+    obj.pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 fn ready_delay(ctx: &ControllerContext<'_>) -> SignedDuration {
@@ -112,7 +129,8 @@ fn ready_delay(ctx: &ControllerContext<'_>) -> SignedDuration {
 
 /// When a child created at `created` becomes ready (missing timestamps count as long ago).
 fn ready_at(obj: &Value, ctx: &ControllerContext<'_>) -> Option<Timestamp> {
-    parse_time(obj, "/metadata/creationTimestamp").and_then(|t| t.checked_add(ready_delay(ctx)).ok())
+    parse_time(obj, "/metadata/creationTimestamp")
+        .and_then(|t| t.checked_add(ready_delay(ctx)).ok())
 }
 
 fn fnv32a(data: &[u8]) -> u32 {
@@ -136,7 +154,10 @@ fn safe_encode(text: &str) -> String {
 /// The `pod-template-hash` of a pod template, in the same shape a real controller produces.
 pub fn pod_template_hash(template: &Value) -> String {
     let mut template = template.clone();
-    if let Some(labels) = template.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+    if let Some(labels) = template
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
         labels.remove("pod-template-hash");
     }
     safe_encode(&fnv32a(template.to_string().as_bytes()).to_string())
@@ -154,7 +175,10 @@ fn children_of_kind<'a>(ctx: &ControllerContext<'a>, kind: &str) -> Vec<&'a Valu
     ctx.children
         .iter()
         .filter(|c| c.get("kind").and_then(Value::as_str) == Some(kind))
-        .filter(|c| c.pointer("/metadata/deletionTimestamp").is_none_or(Value::is_null))
+        .filter(|c| {
+            c.pointer("/metadata/deletionTimestamp")
+                .is_none_or(Value::is_null)
+        })
         .collect()
 }
 
@@ -176,7 +200,15 @@ fn key_of(obj: &Value, group: &str, kind: &str) -> ResourceKey {
 
 /// A condition in Go field order, keeping `lastTransitionTime` (and `lastUpdateTime`) from
 /// `previous` when nothing about it changed.
-fn condition(previous: Option<&Value>, kind: &str, status: &str, reason: &str, message: &str, now: &str, with_update_time: bool) -> Value {
+fn condition(
+    previous: Option<&Value>,
+    kind: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &str,
+    with_update_time: bool,
+) -> Value {
     let same_status = previous.is_some_and(|p| text(p, "/status") == status);
     let same_all = same_status
         && previous.is_some_and(|p| text(p, "/reason") == reason && text(p, "/message") == message);
@@ -192,7 +224,10 @@ fn condition(previous: Option<&Value>, kind: &str, status: &str, reason: &str, m
     if with_update_time {
         map.insert("lastUpdateTime".into(), keep("lastUpdateTime", same_all));
     }
-    map.insert("lastTransitionTime".into(), keep("lastTransitionTime", same_status));
+    map.insert(
+        "lastTransitionTime".into(),
+        keep("lastTransitionTime", same_status),
+    );
     if !reason.is_empty() {
         map.insert("reason".into(), json!(reason));
     }
@@ -205,7 +240,10 @@ fn condition(previous: Option<&Value>, kind: &str, status: &str, reason: &str, m
 fn previous_condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
     obj.pointer("/status/conditions")
         .and_then(Value::as_array)
-        .and_then(|c| c.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind)))
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+        })
 }
 
 /// Insert `value` under `key` unless it is zero (Go's `omitempty` on counters).
@@ -216,8 +254,17 @@ fn put_count(map: &mut Map<String, Value>, key: &str, value: i64) {
 }
 
 /// A pod from `template`, owned by `owner`.
-fn pod_from_template(owner: &Value, template: &Value, name: &str, extra_labels: &Map<String, Value>) -> Value {
-    let mut metadata = template.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
+fn pod_from_template(
+    owner: &Value,
+    template: &Value,
+    name: &str,
+    extra_labels: &Map<String, Value>,
+) -> Value {
+    let mut metadata = template
+        .get("metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     metadata.remove("creationTimestamp");
     metadata.insert("name".into(), json!(name));
     if let Some(ns) = owner.pointer("/metadata/namespace") {
@@ -239,9 +286,18 @@ fn pod_from_template(owner: &Value, template: &Value, name: &str, extra_labels: 
 }
 
 /// Pods for `owner` until there are `wanted`, named `<base>-<suffix>`.
-fn create_pods(owner: &Value, template: &Value, existing: &[&Value], wanted: i64, extra_labels: &Map<String, Value>) -> Vec<Value> {
+fn create_pods(
+    owner: &Value,
+    template: &Value,
+    existing: &[&Value],
+    wanted: i64,
+    extra_labels: &Map<String, Value>,
+) -> Vec<Value> {
     let base = text(owner, "/metadata/name");
-    let mut names: Vec<String> = existing.iter().map(|p| text(p, "/metadata/name").to_string()).collect();
+    let mut names: Vec<String> = existing
+        .iter()
+        .map(|p| text(p, "/metadata/name").to_string())
+        .collect();
     let mut out = Vec::new();
     let mut attempt = 0u32;
     while ((existing.len() + out.len()) as i64) < wanted && attempt < 10_000 {
@@ -260,7 +316,10 @@ fn create_pods(owner: &Value, template: &Value, existing: &[&Value], wanted: i64
 fn pod_is_ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().any(|c| text(c, "/type") == "Ready" && text(c, "/status") == "True"))
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| text(c, "/type") == "Ready" && text(c, "/status") == "True")
+        })
 }
 
 fn pod_phase(pod: &Value) -> &str {
@@ -270,7 +329,14 @@ fn pod_phase(pod: &Value) -> &str {
 // ---------------------------------------------------------------- Pod
 
 fn pod_ip(pod: &Value) -> String {
-    let hash = fnv32a(format!("{}/{}", text(pod, "/metadata/namespace"), text(pod, "/metadata/name")).as_bytes());
+    let hash = fnv32a(
+        format!(
+            "{}/{}",
+            text(pod, "/metadata/namespace"),
+            text(pod, "/metadata/name")
+        )
+        .as_bytes(),
+    );
     format!("10.244.{}.{}", (hash >> 8) % 250, hash % 250 + 2)
 }
 
@@ -286,7 +352,11 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
             .is_some_and(|o| o.iter().any(|o| text(o, "/kind") == "Job"));
     let created_s = format_time(created);
     let ready_s = format_time(ready_time);
-    let containers = pod.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let containers = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let statuses: Vec<Value> = containers
         .iter()
         .map(|c| {
@@ -324,7 +394,15 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         String::new()
     };
     let cond = |kind: &str, status: &str, reason: &str, msg: &str| {
-        let mut c = condition(previous_condition(pod, kind), kind, status, reason, msg, &now, false);
+        let mut c = condition(
+            previous_condition(pod, kind),
+            kind,
+            status,
+            reason,
+            msg,
+            &now,
+            false,
+        );
         if let Some(map) = c.as_object_mut() {
             map.insert("lastProbeTime".into(), Value::Null);
         }
@@ -335,8 +413,22 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     status.insert(
         "conditions".into(),
         json!([
-            cond("PodReadyToStartContainers", if started { "True" } else { "False" }, "", ""),
-            cond("Initialized", "True", if run_to_completion && started { "PodCompleted" } else { "" }, ""),
+            cond(
+                "PodReadyToStartContainers",
+                if started { "True" } else { "False" },
+                "",
+                ""
+            ),
+            cond(
+                "Initialized",
+                "True",
+                if run_to_completion && started {
+                    "PodCompleted"
+                } else {
+                    ""
+                },
+                ""
+            ),
             cond("Ready", status_word, ready_reason, &message),
             cond("ContainersReady", status_word, ready_reason, &message),
             cond("PodScheduled", "True", "", ""),
@@ -352,7 +444,10 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     if let Some(qos) = pod.pointer("/status/qosClass") {
         status.insert("qosClass".into(), qos.clone());
     }
-    ReconcileOutput { status: Some(Value::Object(status)), ..Default::default() }
+    ReconcileOutput {
+        status: Some(Value::Object(status)),
+        ..Default::default()
+    }
 }
 
 // ---------------------------------------------------------------- ReplicaSet
@@ -360,7 +455,10 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
 fn reconcile_replicaset(rs: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     let wanted = int(rs, "/spec/replicas", 1).max(0);
     let pods = children_of_kind(ctx, "Pod");
-    let template = rs.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = rs
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let mut out = ReconcileOutput::default();
     let count = pods.len() as i64;
     if count < wanted {
@@ -368,7 +466,12 @@ fn reconcile_replicaset(rs: &Value, ctx: &ControllerContext<'_>) -> ReconcileOut
     } else if count > wanted {
         // Like the real controller: unready and newest pods go first.
         let mut doomed: Vec<&&Value> = pods.iter().collect();
-        doomed.sort_by_key(|p| (pod_is_ready(p), std::cmp::Reverse(text(p, "/metadata/creationTimestamp").to_string())));
+        doomed.sort_by_key(|p| {
+            (
+                pod_is_ready(p),
+                std::cmp::Reverse(text(p, "/metadata/creationTimestamp").to_string()),
+            )
+        });
         out.delete = doomed
             .iter()
             .take((count - wanted) as usize)
@@ -381,7 +484,11 @@ fn reconcile_replicaset(rs: &Value, ctx: &ControllerContext<'_>) -> ReconcileOut
     put_count(&mut status, "fullyLabeledReplicas", count);
     put_count(&mut status, "readyReplicas", ready);
     put_count(&mut status, "availableReplicas", ready);
-    put_count(&mut status, "observedGeneration", int(rs, "/metadata/generation", 0));
+    put_count(
+        &mut status,
+        "observedGeneration",
+        int(rs, "/metadata/generation", 0),
+    );
     out.status = Some(Value::Object(status));
     out
 }
@@ -405,17 +512,35 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
     let now = format_time(ctx.now);
     let name = text(deploy, "/metadata/name");
     let wanted = int(deploy, "/spec/replicas", 1).max(0);
-    let template = deploy.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = deploy
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let hash = pod_template_hash(&template);
     let sets = children_of_kind(ctx, "ReplicaSet");
     let revision_of = |rs: &Value| -> i64 {
-        text(rs, "/metadata/annotations/deployment.kubernetes.io~1revision").parse().unwrap_or(0)
+        text(
+            rs,
+            "/metadata/annotations/deployment.kubernetes.io~1revision",
+        )
+        .parse()
+        .unwrap_or(0)
     };
     let max_revision = sets.iter().map(|rs| revision_of(rs)).max().unwrap_or(0);
-    let current = sets.iter().find(|rs| text(rs, "/metadata/labels/pod-template-hash") == hash).copied();
-    let max_surge = percent_or_int(deploy.pointer("/spec/strategy/rollingUpdate/maxSurge"), wanted, true);
-    let max_unavailable =
-        percent_or_int(deploy.pointer("/spec/strategy/rollingUpdate/maxUnavailable"), wanted, false);
+    let current = sets
+        .iter()
+        .find(|rs| text(rs, "/metadata/labels/pod-template-hash") == hash)
+        .copied();
+    let max_surge = percent_or_int(
+        deploy.pointer("/spec/strategy/rollingUpdate/maxSurge"),
+        wanted,
+        true,
+    );
+    let max_unavailable = percent_or_int(
+        deploy.pointer("/spec/strategy/rollingUpdate/maxUnavailable"),
+        wanted,
+        false,
+    );
     let deploy_annotations = |revision: i64| {
         json!({
             "deployment.kubernetes.io/desired-replicas": wanted.to_string(),
@@ -433,9 +558,18 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
                 if let Some(spec) = scaled.get_mut("spec").and_then(Value::as_object_mut) {
                     spec.insert("replicas".into(), json!(wanted));
                 }
-                if let Some(ann) = scaled.pointer_mut("/metadata/annotations").and_then(Value::as_object_mut) {
-                    ann.insert("deployment.kubernetes.io/desired-replicas".into(), json!(wanted.to_string()));
-                    ann.insert("deployment.kubernetes.io/max-replicas".into(), json!((wanted + max_surge).to_string()));
+                if let Some(ann) = scaled
+                    .pointer_mut("/metadata/annotations")
+                    .and_then(Value::as_object_mut)
+                {
+                    ann.insert(
+                        "deployment.kubernetes.io/desired-replicas".into(),
+                        json!(wanted.to_string()),
+                    );
+                    ann.insert(
+                        "deployment.kubernetes.io/max-replicas".into(),
+                        json!((wanted + max_surge).to_string()),
+                    );
                 }
                 out.update.push(scaled);
             }
@@ -444,15 +578,25 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
         None => {
             created_now = true;
             let revision = max_revision + 1;
-            let mut labels = template.pointer("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default();
+            let mut labels = template
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             labels.insert("pod-template-hash".into(), json!(hash));
             let mut rs_template = template.clone();
-            if let Some(meta) = rs_template.as_object_mut().map(|t| t.entry("metadata").or_insert_with(|| json!({}))) {
+            if let Some(meta) = rs_template
+                .as_object_mut()
+                .map(|t| t.entry("metadata").or_insert_with(|| json!({})))
+            {
                 if let Some(meta) = meta.as_object_mut() {
                     meta.insert("labels".into(), Value::Object(labels.clone()));
                 }
             }
-            let mut selector = deploy.pointer("/spec/selector").cloned().unwrap_or_else(|| json!({}));
+            let mut selector = deploy
+                .pointer("/spec/selector")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
             if let Some(sel) = selector.as_object_mut() {
                 let match_labels = sel.entry("matchLabels").or_insert_with(|| json!({}));
                 if let Some(ml) = match_labels.as_object_mut() {
@@ -465,7 +609,10 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
                 "annotations": deploy_annotations(revision),
                 "ownerReferences": [owner_reference(deploy)],
             });
-            if let (Some(ns), Some(meta)) = (deploy.pointer("/metadata/namespace"), metadata.as_object_mut()) {
+            if let (Some(ns), Some(meta)) = (
+                deploy.pointer("/metadata/namespace"),
+                metadata.as_object_mut(),
+            ) {
                 meta.insert("namespace".into(), ns.clone());
             }
             out.create.push(json!({
@@ -482,13 +629,21 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
             revision
         }
     };
-    out.annotations.insert("deployment.kubernetes.io/revision".into(), json!(new_revision.to_string()));
+    out.annotations.insert(
+        "deployment.kubernetes.io/revision".into(),
+        json!(new_revision.to_string()),
+    );
 
     let status_of = |rs: &Value, field: &str| int(rs, &format!("/status/{field}"), 0);
-    let new_available = current.map(|rs| status_of(rs, "availableReplicas")).unwrap_or(0);
+    let new_available = current
+        .map(|rs| status_of(rs, "availableReplicas"))
+        .unwrap_or(0);
     let new_complete = current.is_some() && new_available >= wanted;
     // Old ReplicaSets are scaled down once the new one is fully available.
-    for rs in sets.iter().filter(|rs| text(rs, "/metadata/labels/pod-template-hash") != hash) {
+    for rs in sets
+        .iter()
+        .filter(|rs| text(rs, "/metadata/labels/pod-template-hash") != hash)
+    {
         if new_complete && int(rs, "/spec/replicas", 1) != 0 {
             let mut scaled = (*rs).clone();
             if let Some(spec) = scaled.get_mut("spec").and_then(Value::as_object_mut) {
@@ -499,39 +654,86 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
     }
     let replicas: i64 = sets.iter().map(|rs| status_of(rs, "replicas")).sum();
     let ready: i64 = sets.iter().map(|rs| status_of(rs, "readyReplicas")).sum();
-    let available: i64 = sets.iter().map(|rs| status_of(rs, "availableReplicas")).sum();
+    let available: i64 = sets
+        .iter()
+        .map(|rs| status_of(rs, "availableReplicas"))
+        .sum();
     let updated = current.map(|rs| status_of(rs, "replicas")).unwrap_or(0);
     let old_pods = replicas - updated;
 
     let (avail_status, avail_reason, avail_message) = if available >= wanted - max_unavailable {
-        ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        (
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+        )
     } else {
-        ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+        (
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+        )
     };
     let (prog_reason, prog_message) = if created_now || current.is_none() {
-        ("NewReplicaSetCreated", format!("Created new replica set \"{rs_name}\""))
+        (
+            "NewReplicaSetCreated",
+            format!("Created new replica set \"{rs_name}\""),
+        )
     } else if updated == wanted && available >= wanted && old_pods == 0 && new_available >= wanted {
-        ("NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed."))
+        (
+            "NewReplicaSetAvailable",
+            format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+        )
     } else {
         let previous_reason = previous_condition(deploy, "Progressing").map(|p| text(p, "/reason"));
         if previous_reason == Some("NewReplicaSetCreated") && updated == 0 {
-            ("NewReplicaSetCreated", format!("Created new replica set \"{rs_name}\""))
+            (
+                "NewReplicaSetCreated",
+                format!("Created new replica set \"{rs_name}\""),
+            )
         } else {
-            ("ReplicaSetUpdated", format!("ReplicaSet \"{rs_name}\" is progressing."))
+            (
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{rs_name}\" is progressing."),
+            )
         }
     };
     let mut status = Map::new();
-    put_count(&mut status, "observedGeneration", int(deploy, "/metadata/generation", 0));
+    put_count(
+        &mut status,
+        "observedGeneration",
+        int(deploy, "/metadata/generation", 0),
+    );
     put_count(&mut status, "replicas", replicas);
     put_count(&mut status, "updatedReplicas", updated);
     put_count(&mut status, "readyReplicas", ready);
     put_count(&mut status, "availableReplicas", available);
-    put_count(&mut status, "unavailableReplicas", (replicas.max(wanted) - available).max(0));
+    put_count(
+        &mut status,
+        "unavailableReplicas",
+        (replicas.max(wanted) - available).max(0),
+    );
     status.insert(
         "conditions".into(),
         json!([
-            condition(previous_condition(deploy, "Available"), "Available", avail_status, avail_reason, avail_message, &now, true),
-            condition(previous_condition(deploy, "Progressing"), "Progressing", "True", prog_reason, &prog_message, &now, true),
+            condition(
+                previous_condition(deploy, "Available"),
+                "Available",
+                avail_status,
+                avail_reason,
+                avail_message,
+                &now,
+                true
+            ),
+            condition(
+                previous_condition(deploy, "Progressing"),
+                "Progressing",
+                "True",
+                prog_reason,
+                &prog_message,
+                &now,
+                true
+            ),
         ]),
     );
     out.status = Some(Value::Object(status));
@@ -544,12 +746,19 @@ fn reconcile_statefulset(sts: &Value, ctx: &ControllerContext<'_>) -> ReconcileO
     let mut out = ReconcileOutput::default();
     let name = text(sts, "/metadata/name");
     let wanted = int(sts, "/spec/replicas", 1).max(0);
-    let template = sts.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = sts
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let revision = format!("{name}-{}", pod_template_hash(&template));
     let parallel = text(sts, "/spec/podManagementPolicy") == "Parallel";
     let pods = children_of_kind(ctx, "Pod");
     let claims = children_of_kind(ctx, "PersistentVolumeClaim");
-    let pod_named = |n: &str| pods.iter().find(|p| text(p, "/metadata/name") == n).copied();
+    let pod_named = |n: &str| {
+        pods.iter()
+            .find(|p| text(p, "/metadata/name") == n)
+            .copied()
+    };
     for ordinal in 0..wanted {
         let pod_name = format!("{name}-{ordinal}");
         if let Some(pod) = pod_named(&pod_name) {
@@ -558,15 +767,26 @@ fn reconcile_statefulset(sts: &Value, ctx: &ControllerContext<'_>) -> ReconcileO
             }
             continue;
         }
-        for claim in sts.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array).into_iter().flatten() {
+        for claim in sts
+            .pointer("/spec/volumeClaimTemplates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let claim_name = format!("{}-{pod_name}", text(claim, "/metadata/name"));
-            if claims.iter().any(|c| text(c, "/metadata/name") == claim_name) {
+            if claims
+                .iter()
+                .any(|c| text(c, "/metadata/name") == claim_name)
+            {
                 continue;
             }
             let mut pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": claim_name, "labels": sts.pointer("/spec/selector/matchLabels").cloned().unwrap_or_else(|| json!({}))},
                 "spec": claim.get("spec").cloned().unwrap_or_else(|| json!({}))});
-            if let (Some(ns), Some(meta)) = (sts.pointer("/metadata/namespace"), pvc.get_mut("metadata").and_then(Value::as_object_mut)) {
+            if let (Some(ns), Some(meta)) = (
+                sts.pointer("/metadata/namespace"),
+                pvc.get_mut("metadata").and_then(Value::as_object_mut),
+            ) {
                 meta.insert("namespace".into(), ns.clone());
             }
             out.create.push(pvc);
@@ -574,11 +794,17 @@ fn reconcile_statefulset(sts: &Value, ctx: &ControllerContext<'_>) -> ReconcileO
         let mut labels = Map::new();
         labels.insert("controller-revision-hash".into(), json!(revision));
         labels.insert("statefulset.kubernetes.io/pod-name".into(), json!(pod_name));
-        labels.insert("apps.kubernetes.io/pod-index".into(), json!(ordinal.to_string()));
+        labels.insert(
+            "apps.kubernetes.io/pod-index".into(),
+            json!(ordinal.to_string()),
+        );
         let mut pod = pod_from_template(sts, &template, &pod_name, &labels);
         if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("hostname".into(), json!(pod_name));
-            if let Some(service) = sts.pointer("/spec/serviceName").filter(|s| s.as_str().is_some_and(|s| !s.is_empty())) {
+            if let Some(service) = sts
+                .pointer("/spec/serviceName")
+                .filter(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+            {
                 spec.insert("subdomain".into(), service.clone());
             }
         }
@@ -598,7 +824,11 @@ fn reconcile_statefulset(sts: &Value, ctx: &ControllerContext<'_>) -> ReconcileO
     let count = pods.len() as i64;
     let ready = pods.iter().filter(|p| pod_is_ready(p)).count() as i64;
     let mut status = Map::new();
-    put_count(&mut status, "observedGeneration", int(sts, "/metadata/generation", 0));
+    put_count(
+        &mut status,
+        "observedGeneration",
+        int(sts, "/metadata/generation", 0),
+    );
     status.insert("replicas".into(), json!(count));
     put_count(&mut status, "readyReplicas", ready);
     put_count(&mut status, "currentReplicas", count);
@@ -615,13 +845,19 @@ fn reconcile_statefulset(sts: &Value, ctx: &ControllerContext<'_>) -> ReconcileO
 
 fn reconcile_daemonset(ds: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     let mut out = ReconcileOutput::default();
-    let template = ds.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+    let template = ds
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let pods = children_of_kind(ctx, "Pod");
     let hash = pod_template_hash(&template);
     if pods.is_empty() {
         let mut labels = Map::new();
         labels.insert("controller-revision-hash".into(), json!(hash));
-        labels.insert("pod-template-generation".into(), json!(int(ds, "/metadata/generation", 1).to_string()));
+        labels.insert(
+            "pod-template-generation".into(),
+            json!(int(ds, "/metadata/generation", 1).to_string()),
+        );
         out.create = create_pods(ds, &template, &pods, 1, &labels);
         for pod in &mut out.create {
             if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
@@ -638,7 +874,11 @@ fn reconcile_daemonset(ds: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutp
     status.insert("numberMisscheduled".into(), json!(0));
     status.insert("desiredNumberScheduled".into(), json!(1));
     status.insert("numberReady".into(), json!(ready));
-    put_count(&mut status, "observedGeneration", int(ds, "/metadata/generation", 0));
+    put_count(
+        &mut status,
+        "observedGeneration",
+        int(ds, "/metadata/generation", 0),
+    );
     put_count(&mut status, "updatedNumberScheduled", scheduled);
     put_count(&mut status, "numberAvailable", ready);
     put_count(&mut status, "numberUnavailable", 1 - ready);
@@ -656,15 +896,27 @@ fn reconcile_job(job: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     let suspended = job.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let pods = children_of_kind(ctx, "Pod");
     let succeeded = pods.iter().filter(|p| pod_phase(p) == "Succeeded").count() as i64;
-    let active: Vec<&&Value> = pods.iter().filter(|p| !matches!(pod_phase(p), "Succeeded" | "Failed")).collect();
+    let active: Vec<&&Value> = pods
+        .iter()
+        .filter(|p| !matches!(pod_phase(p), "Succeeded" | "Failed"))
+        .collect();
     let complete = succeeded >= completions;
     let already_complete = previous_condition(job, "Complete").is_some();
     if !complete && !suspended && !already_complete {
         let wanted = (completions - succeeded).min(parallelism);
         let existing: Vec<&Value> = pods.to_vec();
-        let template = job.pointer("/spec/template").cloned().unwrap_or_else(|| json!({}));
+        let template = job
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let to_create = (wanted - active.len() as i64).max(0);
-        out.create = create_pods(job, &template, &existing, existing.len() as i64 + to_create, &Map::new());
+        out.create = create_pods(
+            job,
+            &template,
+            &existing,
+            existing.len() as i64 + to_create,
+            &Map::new(),
+        );
     }
     let mut status = Map::new();
     if let Some(start) = job.pointer("/status/startTime").cloned() {
@@ -672,21 +924,51 @@ fn reconcile_job(job: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     } else if !suspended {
         status.insert("startTime".into(), json!(now));
     }
-    put_count(&mut status, "active", if complete { 0 } else { active.len() as i64 });
+    put_count(
+        &mut status,
+        "active",
+        if complete { 0 } else { active.len() as i64 },
+    );
     put_count(&mut status, "succeeded", succeeded);
     status.insert("terminating".into(), json!(0));
-    status.insert("ready".into(), json!(active.iter().filter(|p| pod_is_ready(p)).count()));
+    status.insert(
+        "ready".into(),
+        json!(active.iter().filter(|p| pod_is_ready(p)).count()),
+    );
     status.insert("uncountedTerminatedPods".into(), json!({}));
     if complete || already_complete {
-        let finished = job.pointer("/status/completionTime").cloned().unwrap_or_else(|| json!(now));
+        let finished = job
+            .pointer("/status/completionTime")
+            .cloned()
+            .unwrap_or_else(|| json!(now));
         let message = "Reached expected number of succeeded pods";
         status.insert(
             "conditions".into(),
             json!([
-                condition(previous_condition(job, "SuccessCriteriaMet"), "SuccessCriteriaMet", "True", "CompletionsReached", message, &now, false)
-                    .as_object().map(|c| with_probe_time(c, &now)).unwrap_or_default(),
-                condition(previous_condition(job, "Complete"), "Complete", "True", "CompletionsReached", message, &now, false)
-                    .as_object().map(|c| with_probe_time(c, &now)).unwrap_or_default(),
+                condition(
+                    previous_condition(job, "SuccessCriteriaMet"),
+                    "SuccessCriteriaMet",
+                    "True",
+                    "CompletionsReached",
+                    message,
+                    &now,
+                    false
+                )
+                .as_object()
+                .map(|c| with_probe_time(c, &now))
+                .unwrap_or_default(),
+                condition(
+                    previous_condition(job, "Complete"),
+                    "Complete",
+                    "True",
+                    "CompletionsReached",
+                    message,
+                    &now,
+                    false
+                )
+                .as_object()
+                .map(|c| with_probe_time(c, &now))
+                .unwrap_or_default(),
             ]),
         );
         status.insert("completionTime".into(), finished);
@@ -701,7 +983,10 @@ fn with_probe_time(condition: &Map<String, Value>, now: &str) -> Value {
     for (k, v) in condition {
         out.insert(k.clone(), v.clone());
         if k == "status" {
-            let probe = condition.get("lastTransitionTime").cloned().unwrap_or_else(|| json!(now));
+            let probe = condition
+                .get("lastTransitionTime")
+                .cloned()
+                .unwrap_or_else(|| json!(now));
             out.insert("lastProbeTime".into(), probe);
         }
     }
@@ -719,20 +1004,36 @@ fn reconcile_pvc(pvc: &Value) -> ReconcileOutput {
     if let Some(storage) = pvc.pointer("/spec/resources/requests/storage") {
         status.insert("capacity".into(), json!({"storage": storage}));
     }
-    ReconcileOutput { status: Some(Value::Object(status)), ..Default::default() }
+    ReconcileOutput {
+        status: Some(Value::Object(status)),
+        ..Default::default()
+    }
 }
 
 fn reconcile_service(service: &Value) -> ReconcileOutput {
     if text(service, "/spec/type") != "LoadBalancer" {
         return ReconcileOutput::default();
     }
-    let hash = fnv32a(format!("{}/{}", text(service, "/metadata/namespace"), text(service, "/metadata/name")).as_bytes());
+    let hash = fnv32a(
+        format!(
+            "{}/{}",
+            text(service, "/metadata/namespace"),
+            text(service, "/metadata/name")
+        )
+        .as_bytes(),
+    );
     let ip = format!("172.18.255.{}", hash % 200 + 20);
     let mut status = service.get("status").cloned().unwrap_or_else(|| json!({}));
     if let Some(map) = status.as_object_mut() {
-        map.insert("loadBalancer".into(), json!({"ingress": [{"ip": ip, "ipMode": "VIP"}]}));
+        map.insert(
+            "loadBalancer".into(),
+            json!({"ingress": [{"ip": ip, "ipMode": "VIP"}]}),
+        );
     }
-    ReconcileOutput { status: Some(status), ..Default::default() }
+    ReconcileOutput {
+        status: Some(status),
+        ..Default::default()
+    }
 }
 
 fn reconcile_crd(crd: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
@@ -745,7 +1046,11 @@ fn reconcile_crd(crd: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
         .filter_map(|v| v.get("name").cloned())
         .collect();
-    let mut stored: Vec<Value> = crd.pointer("/status/storedVersions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut stored: Vec<Value> = crd
+        .pointer("/status/storedVersions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for version in storage {
         if !stored.contains(&version) {
             stored.push(version);
@@ -759,5 +1064,8 @@ fn reconcile_crd(crd: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         ],
         "storedVersions": stored,
     });
-    ReconcileOutput { status: Some(status), ..Default::default() }
+    ReconcileOutput {
+        status: Some(status),
+        ..Default::default()
+    }
 }
