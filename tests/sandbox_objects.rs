@@ -206,6 +206,43 @@ fn create_records_defaulted_deployment_fields_like_a_real_server() {
 }
 
 #[test]
+fn create_records_secret_fields_like_a_real_server() {
+    let mut secret = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "mysecret2", "namespace": "default", "labels": {"purpose": "production"},
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}\n"}},
+        "data": {"password": "MWYyZDFlMmU2N2Rm", "username": "YWRtaW4="}
+    });
+    apply_defaults("", "Secret", &mut secret);
+    record_write(
+        None,
+        &mut secret,
+        "kubectl-client-side-apply",
+        "Update",
+        "2022-10-20T15:17:56Z",
+    );
+    assert_eq!(
+        fields_of(&secret, "kubectl-client-side-apply"),
+        REAL_FIELDS_V1[5]
+    );
+}
+
+#[test]
+fn create_records_service_fields_without_allocated_ones() {
+    let mut svc = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}});
+    apply_defaults("", "Service", &mut svc);
+    record_write(None, &mut svc, "kubectl-create", "Update", T0);
+    apply_server_fields("", "Service", &mut svc);
+    allocate_cluster_ip(&mut svc, "10.96.44.7");
+    assert_eq!(
+        fields_of(&svc, "kubectl-create"),
+        r#"{"f:spec":{"f:internalTrafficPolicy":{},"f:ports":{".":{},"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{},"f:protocol":{},"f:targetPort":{}}},"f:selector":{},"f:sessionAffinity":{},"f:type":{}}}"#
+    );
+}
+
+#[test]
 fn kubectl_edit_takes_changed_fields_from_the_creator() {
     let live = live_web_created_by_kubectl();
     let mut edited = live.clone();
@@ -662,6 +699,29 @@ fn ssa_force_takes_ownership() {
 }
 
 #[test]
+fn ssa_conflicts_between_two_appliers_name_the_applier_only() {
+    let live = live_web_created_by_ssa();
+    let outcome = server_side_apply(
+        Some(&live),
+        &applied_web(7, true, true),
+        "argocd-controller",
+        false,
+        T1,
+    );
+    let ApplyOutcome::Conflicts(conflicts) = outcome else {
+        panic!("expected a conflict")
+    };
+    assert_eq!(
+        conflict_status(&conflicts)["message"],
+        "Apply failed with 1 conflict: conflict with \"kubedrift\": .spec.replicas"
+    );
+    assert_eq!(
+        conflict_status(&conflicts)["details"]["causes"][0]["message"],
+        "conflict with \"kubedrift\""
+    );
+}
+
+#[test]
 fn ssa_rejects_unusable_configs() {
     for bad in [
         json!([]),
@@ -912,6 +972,12 @@ impl Cluster {
                 update,
                 delete,
             } = reconcile(&obj, &ctx);
+            for changed in update {
+                let uid = Self::uid_of(&changed);
+                if let Some(stored) = self.objects.iter_mut().find(|o| Self::uid_of(o) == uid) {
+                    *stored = changed;
+                }
+            }
             let uid = Self::uid_of(&obj);
             if let Some(stored) = self.objects.iter_mut().find(|o| Self::uid_of(o) == uid) {
                 if let Some(status) = status {
@@ -923,12 +989,6 @@ impl Cluster {
             }
             for child in create {
                 self.create(child, now);
-            }
-            for changed in update {
-                let uid = Self::uid_of(&changed);
-                if let Some(stored) = self.objects.iter_mut().find(|o| Self::uid_of(o) == uid) {
-                    *stored = changed;
-                }
             }
             self.objects.retain(|o| {
                 !delete.iter().any(|k| {
@@ -1018,6 +1078,11 @@ fn deployment_rolls_out_and_becomes_available_only_after_the_delay() {
     for second in 10..14 {
         cluster.step(&format!("2026-03-02T09:00:{second}Z"), ready_after);
     }
+    let pod = cluster.objects.iter().find(|o| o["kind"] == "Pod").unwrap();
+    assert_eq!(pod["status"]["phase"], "Running");
+    assert_eq!(condition(pod, "Ready")["status"], "True");
+    assert!(condition(pod, "Ready")["lastProbeTime"].is_null());
+    assert_eq!(pod["status"]["containerStatuses"][0]["ready"], true);
     let deploy = cluster.get("Deployment", "web");
     assert_eq!(deploy["status"]["observedGeneration"], 1);
     assert_eq!(deploy["status"]["replicas"], 2);

@@ -43,7 +43,9 @@ pub struct ReconcileOutput {
     pub annotations: Map<String, Value>,
     /// Objects to create (without uid/resourceVersion; defaults not yet applied).
     pub create: Vec<Value>,
-    /// Existing objects to replace with these versions (e.g. a ReplicaSet scaled).
+    /// Existing objects to replace with these versions (e.g. a ReplicaSet scaled, a Pod bound to
+    /// the node). Write these before `status`: an update of the reconciled object itself carries
+    /// its old status.
     pub update: Vec<Value>,
     /// Objects to delete.
     pub delete: Vec<ResourceKey>,
@@ -328,6 +330,41 @@ fn pod_phase(pod: &Value) -> &str {
 
 // ---------------------------------------------------------------- Pod
 
+/// A 64-hex-digit digest derived from `seed` (container IDs, image digests).
+fn digest_hex(seed: &str) -> String {
+    (0..8u8)
+        .map(|i| format!("{:08x}", fnv32a(format!("{i}{seed}").as_bytes())))
+        .collect()
+}
+
+/// The image as the kubelet reports it: `nginx:1.27` → `docker.io/library/nginx:1.27`.
+fn qualified_image(image: &str) -> String {
+    let (name, digest) = match image.split_once('@') {
+        Some((name, digest)) => (name, Some(digest)),
+        None => (image, None),
+    };
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let tagged = if last.contains(':') || digest.is_some() {
+        name.to_string()
+    } else {
+        format!("{name}:latest")
+    };
+    let first = tagged.split('/').next().unwrap_or_default();
+    let has_registry = tagged.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_registry {
+        tagged
+    } else if tagged.contains('/') {
+        format!("docker.io/{tagged}")
+    } else {
+        format!("docker.io/library/{tagged}")
+    };
+    match digest {
+        Some(digest) => format!("{full}@{digest}"),
+        None => full,
+    }
+}
+
 fn pod_ip(pod: &Value) -> String {
     let hash = fnv32a(
         format!(
@@ -367,17 +404,32 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
                                       "startedAt": created_s, "finishedAt": ready_s}}),
             };
             let image = text(c, "/image");
-            json!({
-                "containerID": format!("containerd://{:08x}", fnv32a(format!("{}{}", text(pod, "/metadata/uid"), text(c, "/name")).as_bytes())),
-                "image": image,
-                "imageID": format!("{image}@sha256:{:064x}", u128::from(fnv32a(image.as_bytes()))),
-                "lastState": {},
-                "name": text(c, "/name"),
-                "ready": started && !run_to_completion,
-                "restartCount": 0,
-                "started": started && !run_to_completion,
-                "state": state,
-            })
+            let mut status = Map::new();
+            if started {
+                let id_seed = format!("{}/{}", text(pod, "/metadata/uid"), text(c, "/name"));
+                status.insert(
+                    "containerID".into(),
+                    json!(format!("containerd://{}", digest_hex(&id_seed))),
+                );
+            }
+            status.insert("image".into(), json!(qualified_image(image)));
+            let image_id = if started {
+                let repository = qualified_image(image);
+                let repository = repository
+                    .rsplit_once(':')
+                    .map_or(repository.as_str(), |(r, _)| r);
+                format!("{repository}@sha256:{}", digest_hex(image))
+            } else {
+                String::new()
+            };
+            status.insert("imageID".into(), json!(image_id));
+            status.insert("lastState".into(), json!({}));
+            status.insert("name".into(), json!(text(c, "/name")));
+            status.insert("ready".into(), json!(started && !run_to_completion));
+            status.insert("restartCount".into(), json!(0));
+            status.insert("started".into(), json!(started && !run_to_completion));
+            status.insert("state".into(), state);
+            Value::Object(status)
         })
         .collect();
     let ready = started && !run_to_completion;
@@ -394,7 +446,7 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         String::new()
     };
     let cond = |kind: &str, status: &str, reason: &str, msg: &str| {
-        let mut c = condition(
+        let c = condition(
             previous_condition(pod, kind),
             kind,
             status,
@@ -403,10 +455,9 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
             &now,
             false,
         );
-        if let Some(map) = c.as_object_mut() {
-            map.insert("lastProbeTime".into(), Value::Null);
-        }
-        c
+        c.as_object()
+            .map(|c| with_probe_value(c, Value::Null))
+            .unwrap_or_default()
     };
     let mut status = Map::new();
     status.insert("phase".into(), json!(phase));
@@ -444,10 +495,19 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     if let Some(qos) = pod.pointer("/status/qosClass") {
         status.insert("qosClass".into(), qos.clone());
     }
-    ReconcileOutput {
+    let mut out = ReconcileOutput {
         status: Some(Value::Object(status)),
         ..Default::default()
+    };
+    // The scheduler binds every pod to the single node.
+    if pod.pointer("/spec/nodeName").is_none_or(Value::is_null) {
+        let mut bound = pod.clone();
+        if let Some(spec) = bound.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("nodeName".into(), json!(NODE_NAME));
+            out.update.push(bound);
+        }
     }
+    out
 }
 
 // ---------------------------------------------------------------- ReplicaSet
@@ -621,11 +681,23 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
                 "metadata": metadata,
                 "spec": {
                     "replicas": wanted,
-                    "minReadySeconds": int(deploy, "/spec/minReadySeconds", 0),
                     "selector": selector,
                     "template": rs_template,
                 },
             }));
+            if let Some(min_ready) = deploy
+                .pointer("/spec/minReadySeconds")
+                .filter(|m| m.as_i64().is_some_and(|m| m > 0))
+            {
+                if let Some(spec) = out
+                    .create
+                    .last_mut()
+                    .and_then(|rs| rs.get_mut("spec"))
+                    .and_then(Value::as_object_mut)
+                {
+                    spec.insert("minReadySeconds".into(), min_ready.clone());
+                }
+            }
             revision
         }
     };
@@ -653,6 +725,18 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
         }
     }
     let replicas: i64 = sets.iter().map(|rs| status_of(rs, "replicas")).sum();
+    // The real controller counts unavailable against the ReplicaSets' desired replicas.
+    let scaled_to = |rs: &Value| {
+        out.update
+            .iter()
+            .find(|u| u.pointer("/metadata/uid") == rs.pointer("/metadata/uid"))
+            .map_or_else(
+                || int(rs, "/spec/replicas", 1),
+                |u| int(u, "/spec/replicas", 1),
+            )
+    };
+    let desired_total: i64 =
+        sets.iter().map(|rs| scaled_to(rs)).sum::<i64>() + if created_now { wanted } else { 0 };
     let ready: i64 = sets.iter().map(|rs| status_of(rs, "readyReplicas")).sum();
     let available: i64 = sets
         .iter()
@@ -711,7 +795,7 @@ fn reconcile_deployment(deploy: &Value, ctx: &ControllerContext<'_>) -> Reconcil
     put_count(
         &mut status,
         "unavailableReplicas",
-        (replicas.max(wanted) - available).max(0),
+        (desired_total - available).max(0),
     );
     status.insert(
         "conditions".into(),
@@ -977,17 +1061,22 @@ fn reconcile_job(job: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     out
 }
 
-/// Job conditions carry `lastProbeTime` right after `status`.
+/// Job conditions carry `lastProbeTime` (= the transition time) right after `status`.
 fn with_probe_time(condition: &Map<String, Value>, now: &str) -> Value {
+    let probe = condition
+        .get("lastTransitionTime")
+        .cloned()
+        .unwrap_or_else(|| json!(now));
+    with_probe_value(condition, probe)
+}
+
+/// `condition` with `lastProbeTime: probe` right after `status` (Go field order).
+fn with_probe_value(condition: &Map<String, Value>, probe: Value) -> Value {
     let mut out = Map::new();
     for (k, v) in condition {
         out.insert(k.clone(), v.clone());
         if k == "status" {
-            let probe = condition
-                .get("lastTransitionTime")
-                .cloned()
-                .unwrap_or_else(|| json!(now));
-            out.insert("lastProbeTime".into(), probe);
+            out.insert("lastProbeTime".into(), probe.clone());
         }
     }
     Value::Object(out)

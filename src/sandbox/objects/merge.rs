@@ -185,7 +185,7 @@ fn merge_map(
             (Some(Value::Object(current)), Value::Object(patch_child)) => {
                 merge_map(current, patch_child, child_ty)?.map(Value::Object)
             }
-            (None | Some(Value::Null), Value::Object(patch_child)) => {
+            (_, Value::Object(patch_child)) => {
                 merge_map(Map::new(), patch_child, child_ty)?.map(Value::Object)
             }
             (Some(Value::Array(current)), Value::Array(patch_items)) => Some(Value::Array(
