@@ -369,7 +369,7 @@ fn smp_directives_replace_delete_and_primitive_lists() {
     strategic_merge_patch(&mut svc, &patch, "", "Service").unwrap();
     assert_eq!(
         svc["metadata"]["finalizers"],
-        json!(["b.example.com/y", "c.example.com/z"])
+        json!(["c.example.com/z", "b.example.com/y"]) // new items first, as kubectl/apiserver do
     );
     assert_eq!(
         svc["spec"]["ports"],
@@ -387,6 +387,215 @@ fn smp_directives_replace_delete_and_primitive_lists() {
         svc["spec"]["ports"],
         json!([{"name": "https", "port": 443}])
     );
+}
+
+/// Strategic merge patches whose expected results were produced by the real implementation
+/// (`kubectl patch --local --type strategic`, kubectl v1.32): (kind, group, patch, JSON pointer,
+/// expected value there). Covers list ordering, `$setElementOrder`, `$retainKeys`,
+/// `$deleteFromPrimitiveList`, `$patch: delete|replace`, atomic lists and null deletions.
+const KUBECTL_SMP_CASES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"name":"a","image":"y"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"image":"x","name":"x"},{"image":"b","name":"b"},{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"y","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"$setElementOrder/env":[{"name":"MODE"}],"env":[{"$patch":"delete","name":"DEBUG"}],"name":"a"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"strategy":{"$retainKeys":["type"],"rollingUpdate":null,"type":"Recreate"}}}"#,
+        "/spec/strategy",
+        r#"{"type":"Recreate"}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a/x"],"finalizers":["c/z"]}}"#,
+        "/metadata",
+        r#"{"finalizers":["c/z","b/y"],"name":"web","namespace":"shop","ownerReferences":[{"apiVersion":"v1","kind":"X","name":"o","uid":"u1"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"selector":{"matchLabels":{"$patch":"replace","tier":"f"}}}}"#,
+        "/spec/selector/matchLabels",
+        r#"{"tier":"f"}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"$patch":"replace"},{"name":"only","image":"o"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"image":"o","name":"only"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","ports":[{"containerPort":443,"name":"https"}]}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":443,"name":"https"},{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","resources":null}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}]},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"tolerations":[{"key":"z","operator":"Exists"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"z","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"volumes":[{"$retainKeys":["name","secret"],"name":"cfg","secret":{"secretName":"s"}}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"name":"cfg","secret":{"secretName":"s"}},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","args":["--c"]}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--c"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Service",
+        "",
+        r#"{"spec":{"ports":[{"port":80,"targetPort":8081},{"$patch":"delete","port":9090},{"port":443,"name":"https"}]}}"#,
+        "/spec",
+        r#"{"ports":[{"name":"http","port":80,"protocol":"TCP","targetPort":8081},{"name":"https","port":443}],"selector":{"app":"web"},"type":"ClusterIP"}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"metadata":{"finalizers":["b/y","d/w"]}}"#,
+        "/metadata",
+        r#"{"finalizers":["a/x","b/y","d/w"],"name":"web","namespace":"shop","ownerReferences":[{"apiVersion":"v1","kind":"X","name":"o","uid":"u1"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"r2"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r2"},{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"metadata":{"ownerReferences":[{"uid":"u1","name":"renamed"},{"apiVersion":"v1","kind":"Y","name":"p","uid":"u2"}]}}"#,
+        "/metadata",
+        r#"{"finalizers":["a/x","b/y"],"name":"web","namespace":"shop","ownerReferences":[{"apiVersion":"v1","kind":"X","name":"renamed","uid":"u1"},{"apiVersion":"v1","kind":"Y","name":"p","uid":"u2"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"metadata":{"$setElementOrder/finalizers":["b/y","a/x"]}}"#,
+        "/metadata",
+        r#"{"finalizers":["b/y","a/x"],"name":"web","namespace":"shop","ownerReferences":[{"apiVersion":"v1","kind":"X","name":"o","uid":"u1"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"replicas":null,"template":{"metadata":{"labels":{"app":null,"v":"2"}}}}}"#,
+        "/spec",
+        r#"{"selector":{"matchLabels":{"app":"web"}},"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"},"type":"RollingUpdate"},"template":{"metadata":{"labels":{"v":"2"}},"spec":{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}}}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","env":[{"name":"NEW","value":"n"}]}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"NEW","value":"n"},{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"volumes":[{"name":"tmp","emptyDir":{"medium":"Memory"}}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"},{"emptyDir":{"medium":"Memory"},"name":"tmp"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"spec":{"template":{"spec":{"$setElementOrder/volumes":[{"name":"tmp"},{"name":"cfg"}]}}}}"#,
+        "/spec/template/spec",
+        r#"{"containers":[{"args":["--a","--b"],"env":[{"name":"MODE","value":"prod"},{"name":"DEBUG","value":"1"}],"image":"x","name":"a","ports":[{"containerPort":80,"name":"http","protocol":"TCP"}],"resources":{"limits":{"cpu":"1"}}},{"image":"x","name":"x"},{"image":"b","name":"b"}],"imagePullSecrets":[{"name":"r1"}],"tolerations":[{"key":"k","operator":"Exists"}],"volumes":[{"emptyDir":{},"name":"tmp"},{"configMap":{"defaultMode":420,"name":"c"},"name":"cfg"}]}"#,
+    ),
+    (
+        "Deployment",
+        "apps",
+        r#"{"metadata":{"labels":{"$patch":"delete"}}}"#,
+        "/metadata/labels",
+        r#"null"#,
+    ),
+];
+
+fn smp_base(kind: &str) -> Value {
+    if kind == "Service" {
+        return json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "shop"},
+            "spec": {"type": "ClusterIP", "selector": {"app": "web"},
+                     "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080},
+                               {"name": "m", "port": 9090, "protocol": "TCP", "targetPort": 9090}]}});
+    }
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "finalizers": ["a/x", "b/y"],
+                     "ownerReferences": [{"apiVersion": "v1", "kind": "X", "name": "o", "uid": "u1"}]},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                     "containers": [{"name": "a", "image": "x",
+                                     "env": [{"name": "MODE", "value": "prod"}, {"name": "DEBUG", "value": "1"}],
+                                     "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http"}],
+                                     "resources": {"limits": {"cpu": "1"}}, "args": ["--a", "--b"]},
+                                    {"name": "x", "image": "x"}, {"name": "b", "image": "b"}],
+                     "tolerations": [{"key": "k", "operator": "Exists"}],
+                     "volumes": [{"name": "cfg", "configMap": {"name": "c", "defaultMode": 420}}, {"name": "tmp", "emptyDir": {}}],
+                     "imagePullSecrets": [{"name": "r1"}]}}}})
+}
+
+#[test]
+fn smp_matches_kubectl_on_recorded_cases() {
+    for (kind, group, patch, pointer, expected) in KUBECTL_SMP_CASES {
+        let mut obj = smp_base(kind);
+        let patch: Value = serde_json::from_str(patch).unwrap();
+        let expected: Value = serde_json::from_str(expected).unwrap();
+        strategic_merge_patch(&mut obj, &patch, group, kind).unwrap();
+        let actual = obj.pointer(pointer).cloned().unwrap_or(Value::Null);
+        assert_eq!(actual, expected, "patch {patch}");
+    }
+}
+
+#[test]
+fn smp_rejects_what_kubectl_rejects() {
+    let rejected = [
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "merge", "image": "m"}]}}}}),
+        json!({"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "x"}, {"name": "a"}],
+                                               "containers": [{"name": "a", "image": "1"}, {"name": "x", "image": "2"}]}}}}),
+        json!({"metadata": {"finalizers": [{"$patch": "replace"}, "q/q"]}}),
+        json!({"spec": {"template": {"metadata": {"labels": {"$patch": "merge", "x": "y"}}}}}),
+    ];
+    for patch in rejected {
+        let mut obj = smp_base("Deployment");
+        let before = obj.clone();
+        assert!(
+            strategic_merge_patch(&mut obj, &patch, "apps", "Deployment").is_err(),
+            "{patch}"
+        );
+        assert_eq!(obj, before);
+    }
 }
 
 #[test]

@@ -113,7 +113,6 @@ fn merge_map(
 ) -> Result<Option<Map<String, Value>>, PatchError> {
     match patch.get(DIRECTIVE) {
         None => {}
-        Some(Value::String(d)) if d == "merge" => {}
         Some(Value::String(d)) if d == "delete" => return Ok(None),
         Some(Value::String(d)) if d == "replace" => {
             let mut rest = patch.clone();
@@ -155,6 +154,7 @@ fn merge_map(
             let order = value
                 .as_array()
                 .ok_or_else(|| PatchError::BadRequest(format!("{key} must be a list")))?;
+            check_element_order(patch.get(field), order, schema::list_kind(ty, field))?;
             let before = match original.get(field) {
                 Some(Value::Array(items)) => items.clone(),
                 _ => Vec::new(),
@@ -212,6 +212,37 @@ fn merge_map(
     Ok(Some(original))
 }
 
+/// Kubernetes rejects a patch whose list items are not in the order `$setElementOrder` gives.
+fn check_element_order(
+    patch_list: Option<&Value>,
+    order: &[Value],
+    kind: ListKind,
+) -> Result<(), PatchError> {
+    let Some(Value::Array(items)) = patch_list else {
+        return Ok(());
+    };
+    let identity = |item: &Value| match kind {
+        ListKind::Map { smp_key, .. } => smp_item_key(item, smp_key).cloned(),
+        _ => Some(item.clone()),
+    };
+    let order_ids: Vec<Option<Value>> = order.iter().map(identity).collect();
+    let mut next = 0;
+    for item in items.iter().filter(|i| !is_directive_only(i)) {
+        let id = identity(item);
+        match order_ids.iter().skip(next).position(|o| *o == id) {
+            Some(offset) => next += offset + 1,
+            None => {
+                return Err(PatchError::BadRequest(format!(
+                    "The order in patch list:\n{}\n doesn't match $setElementOrder list:\n{}",
+                    Value::Array(items.clone()),
+                    Value::Array(order.to_vec())
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
 fn smp_item_key<'a>(item: &'a Value, key: &str) -> Option<&'a Value> {
     item.as_object().and_then(|m| m.get(key))
 }
@@ -236,19 +267,40 @@ fn merge_list(
             .filter(|item| !is_directive_only(item))
             .cloned()
             .collect();
+        if kind == ListKind::Set
+            && patch.iter().any(Value::is_object)
+            && !patch.iter().all(Value::is_object)
+        {
+            return Err(PatchError::BadRequest(format!(
+                "list element types are not identical: {}",
+                Value::Array(patch.to_vec())
+            )));
+        }
         if kind == ListKind::Set && !replace {
-            for item in cleaned {
-                if !original.contains(&item) {
-                    original.push(item);
+            let before = original.clone();
+            for item in &cleaned {
+                if !original.contains(item) {
+                    original.push(item.clone());
                 }
             }
-            return Ok(original);
+            // Like Kubernetes' mergeSlice: patched items in patch order, interleaved with the
+            // server-only ones by their server position (new ones first).
+            return Ok(apply_element_order(original, &cleaned, &before, kind));
         }
         return Ok(cleaned.into_iter().map(strip_directives).collect());
     };
     if replace {
         original.clear();
     }
+    let before = original.clone();
+    let patch_order: Vec<Value> = patch
+        .iter()
+        .filter(|item| {
+            item.as_object()
+                .is_some_and(|m| m.get(DIRECTIVE).is_none() && m.contains_key(smp_key))
+        })
+        .cloned()
+        .collect();
     for patch_item in patch {
         let Value::Object(patch_map) = patch_item else {
             return Err(PatchError::Invalid(format!(
@@ -294,7 +346,12 @@ fn merge_list(
             }
         }
     }
-    Ok(original)
+    if replace {
+        return Ok(original);
+    }
+    // Like Kubernetes' mergeSlice: patched items in patch order, interleaved with the
+    // server-only ones by their server position (new ones first).
+    Ok(apply_element_order(original, &patch_order, &before, kind))
 }
 
 fn is_directive_only(item: &Value) -> bool {
