@@ -794,6 +794,27 @@ fn ssa_reapply_removes_fields_no_longer_applied() {
 }
 
 #[test]
+fn ssa_no_op_reapply_keeps_the_object_identical() {
+    let live = live_web_created_by_ssa();
+    let again = applied(server_side_apply(
+        Some(&live),
+        &applied_web(2, true, true),
+        "kubedrift",
+        false,
+        T2,
+    ));
+    assert_eq!(again, live);
+    let changed = applied(server_side_apply(
+        Some(&live),
+        &applied_web(3, true, true),
+        "kubedrift",
+        false,
+        T2,
+    ));
+    assert_eq!(read_entries(&changed)[0].time.as_deref(), Some(T2));
+}
+
+#[test]
 fn ssa_keeps_a_dropped_field_another_manager_also_owns() {
     let live = live_web_created_by_ssa();
     // Another applier sets the same team label value: shared ownership.

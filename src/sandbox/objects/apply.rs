@@ -124,8 +124,9 @@ pub fn server_side_apply_subresource(
         subresource: subresource.map(str::to_string),
     };
     let previous = entries.iter().position(|e| e.same_identity(&identity));
-    let last_set = previous
-        .and_then(|i| entries.get(i))
+    let previous_entry = previous.and_then(|i| entries.get(i)).cloned();
+    let last_set = previous_entry
+        .as_ref()
         .map(|e| e.fields.clone())
         .unwrap_or_default();
     if let Some(i) = previous {
@@ -161,6 +162,14 @@ pub fn server_side_apply_subresource(
     let taken = comparison.changed.union(&comparison.removed);
     for entry in &mut entries {
         entry.fields = entry.fields.difference(&taken);
+    }
+    let mut identity = identity;
+    if let Some(previous) = previous_entry {
+        // A no-op apply (same fields, nothing changed) keeps the entry's time, so the object
+        // stays byte-identical and the server can skip the write like a real one.
+        if live.is_some() && comparison.is_empty() && previous.fields == identity.fields {
+            identity.time = previous.time;
+        }
     }
     entries.push(identity);
     if let Some(metadata) = merged.get_mut("metadata").and_then(Value::as_object_mut) {

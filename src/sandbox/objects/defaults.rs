@@ -369,6 +369,18 @@ fn default_volume(volume: &mut Map<String, Value>) {
 
 /// PodSpec defaults. `restart_policy`: the default, or None for Job templates (a Job must say).
 fn default_pod_spec(spec: &mut Map<String, Value>, restart_policy: Option<&str>) {
+    if spec.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
+        // Host-network pods expose container ports on the host: hostPort = containerPort.
+        for key in ["containers", "initContainers"] {
+            for container in list_maps(spec, key) {
+                for port in list_maps(container, "ports") {
+                    if let Some(number) = port.get("containerPort").cloned() {
+                        set_default(port, "hostPort", number);
+                    }
+                }
+            }
+        }
+    }
     set_default(spec, "dnsPolicy", json!("ClusterFirst"));
     if let Some(policy) = restart_policy {
         set_default(spec, "restartPolicy", json!(policy));
@@ -672,6 +684,7 @@ fn default_hpa(root: &mut Map<String, Value>) {
             );
         }
         if let Some(down) = map_at(behavior, "scaleDown") {
+            set_default(down, "stabilizationWindowSeconds", json!(300));
             set_default(down, "selectPolicy", json!("Max"));
             set_default(
                 down,
