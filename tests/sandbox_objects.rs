@@ -952,6 +952,29 @@ fn ssa_conflicts_between_two_appliers_name_the_applier_only() {
 }
 
 #[test]
+fn ssa_rejects_duplicate_and_keyless_list_items_like_the_server() {
+    let mut duplicate = applied_web(2, false, false);
+    duplicate["spec"]["template"]["spec"]["containers"][0]["env"] =
+        json!([{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]);
+    let ApplyOutcome::Invalid(message) =
+        server_side_apply(None, &duplicate, "kubedrift", false, T0)
+    else {
+        panic!("expected Invalid")
+    };
+    assert_eq!(
+        message,
+        "failed to create typed patch object (shop/web; apps/v1, Kind=Deployment): .spec.template.spec.containers[name=\"nginx\"].env: duplicate entries for key [name=\"A\"]"
+    );
+    let mut keyless = applied_web(2, false, false);
+    keyless["spec"]["template"]["spec"]["containers"] = json!([{"image": "nginx:1.27"}]);
+    let ApplyOutcome::Invalid(message) = server_side_apply(None, &keyless, "kubedrift", false, T0)
+    else {
+        panic!("expected Invalid")
+    };
+    assert!(message.ends_with(".spec.template.spec.containers: element 0: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)"), "{message}");
+}
+
+#[test]
 fn ssa_rejects_unusable_configs() {
     for bad in [
         json!([]),

@@ -107,6 +107,20 @@ pub fn server_side_apply_subresource(
     let (group, kind, api_version) = managed::type_of(applied);
     let ignored = managed::ignored_prefix(subresource);
     let root = schema::root_type(&group, &kind);
+    if let Err(problem) = validate_keyed_lists(applied, root, &mut Vec::new()) {
+        let namespace = applied
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = applied
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let version = api_version.rsplit('/').next().unwrap_or_default();
+        return ApplyOutcome::Invalid(format!(
+            "failed to create typed patch object ({namespace}/{name}; {group}/{version}, Kind={kind}): {problem}"
+        ));
+    }
 
     let live_value = live.cloned().unwrap_or_else(|| Value::Object(Map::new()));
     let mut entries = managed::read_entries(&live_value);
@@ -227,6 +241,58 @@ pub fn conflict_status(conflicts: &[Conflict]) -> Value {
         "details": {"causes": causes},
         "code": 409,
     })
+}
+
+/// Keyed lists in an applied config must have every key field and no duplicate keys; the
+/// error reads like the server's (`.spec.template.spec.containers: duplicate entries for key
+/// [name="web"]`).
+fn validate_keyed_lists(value: &Value, ty: Ty, path: &mut Path) -> Result<(), String> {
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
+    if ty == Ty::AtomicStruct {
+        return Ok(());
+    }
+    for (field, child) in map {
+        path.push(PathElement::Field(field.clone()));
+        match (child, schema::list_kind(ty, field)) {
+            (Value::Array(items), ListKind::Map { ssa_keys, item, .. }) => {
+                let mut seen = Vec::new();
+                for (index, entry) in items.iter().enumerate() {
+                    let Some(key) = fieldset::key_element(entry, ssa_keys) else {
+                        let missing = ssa_keys
+                            .iter()
+                            .find(|k| {
+                                entry.get(**k).is_none_or(Value::is_null)
+                                    && schema::key_default(k).is_none()
+                            })
+                            .copied()
+                            .unwrap_or_default();
+                        return Err(format!(
+                            "{}: element {index}: associative list with keys has an element that omits key field {missing:?} (and doesn't have default value)",
+                            fieldset::path_to_string(path)
+                        ));
+                    };
+                    if seen.contains(&key) {
+                        return Err(format!(
+                            "{}: duplicate entries for key {key}",
+                            fieldset::path_to_string(path)
+                        ));
+                    }
+                    path.push(key.clone());
+                    validate_keyed_lists(entry, item, path)?;
+                    path.pop();
+                    seen.push(key);
+                }
+            }
+            (Value::Object(_), _) => {
+                validate_keyed_lists(child, schema::child_type(ty, field), path)?
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+    Ok(())
 }
 
 /// Structured merge of `config` into `target`.
