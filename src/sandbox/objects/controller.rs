@@ -154,6 +154,8 @@ fn safe_encode(text: &str) -> String {
 }
 
 /// The `pod-template-hash` of a pod template, in the same shape a real controller produces.
+/// Keys are hashed in sorted order so that the same template always gets the same hash, however
+/// a patch happened to order its fields.
 pub fn pod_template_hash(template: &Value) -> String {
     let mut template = template.clone();
     if let Some(labels) = template
@@ -162,7 +164,42 @@ pub fn pod_template_hash(template: &Value) -> String {
     {
         labels.remove("pod-template-hash");
     }
-    safe_encode(&fnv32a(template.to_string().as_bytes()).to_string())
+    let mut canonical = String::new();
+    write_canonical(&template, &mut canonical);
+    safe_encode(&fnv32a(canonical.as_bytes()).to_string())
+}
+
+/// `value` as JSON with object keys sorted.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(child) = map.get(key) {
+                    write_canonical(child, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// A 5-character name suffix like a real `generateName`, derived from `seed`.
@@ -1156,5 +1193,22 @@ fn reconcile_crd(crd: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     ReconcileOutput {
         status: Some(status),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_hash_ignores_key_order_and_its_own_label() {
+        let a = json!({"metadata": {"labels": {"app": "web", "tier": "f"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}});
+        let b = json!({"spec": {"containers": [{"image": "x", "name": "a"}]}, "metadata": {"labels": {"tier": "f", "app": "web", "pod-template-hash": "zzz"}}});
+        assert_eq!(pod_template_hash(&a), pod_template_hash(&b));
+        let c = json!({"metadata": {"labels": {"app": "web", "tier": "f"}}, "spec": {"containers": [{"name": "a", "image": "y"}]}});
+        assert_ne!(pod_template_hash(&a), pod_template_hash(&c));
+        assert!(pod_template_hash(&a)
+            .chars()
+            .all(|ch| SAFE_ALPHABET.contains(&(ch as u8))));
     }
 }
