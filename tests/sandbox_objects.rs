@@ -641,6 +641,26 @@ fn smp_errors_are_typed_and_leave_the_object_alone() {
 }
 
 #[test]
+fn patch_errors_never_echo_secret_values() {
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "shop", "uid": "5c0e7f1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", "resourceVersion": "77"},
+        "type": "Opaque", "data": {"password": "aHVudGVyMg=="}});
+    let mut target = secret.clone();
+    let probe = json!([{"op": "test", "path": "/data/password", "value": "c3VwZXJzZWNyZXQ="}]);
+    let message = json_patch(&mut target, &probe).unwrap_err().to_string();
+    assert!(
+        !message.contains("c3VwZXJzZWNyZXQ=") && !message.contains("aHVudGVyMg=="),
+        "{message}"
+    );
+    let odd = json!({"data": {"$patch": "c3VwZXJzZWNyZXQ="}});
+    let message = strategic_merge_patch(&mut target, &odd, "", "Secret")
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("c3VwZXJzZWNyZXQ="), "{message}");
+    assert_eq!(target, secret);
+}
+
+#[test]
 fn kubectl_scale_merge_patch() {
     let mut live = live_web_created_by_kubectl();
     json_merge_patch(&mut live, &json!({"spec": {"replicas": 4}}));

@@ -6,7 +6,8 @@ use super::schema::{self, ListKind, Ty};
 use serde_json::{Map, Value};
 
 /// Why a patch could not be applied; [`PatchError::code`] and [`PatchError::reason`] give the
-/// HTTP status a real server answers with.
+/// HTTP status a real server answers with. Messages name fields and keys, never values (the
+/// object may be a Secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
     /// The patch document itself is malformed (400 BadRequest).
@@ -119,11 +120,10 @@ fn merge_map(
             rest.remove(DIRECTIVE);
             return merge_map(Map::new(), &rest, ty);
         }
-        Some(other) => {
-            return Err(PatchError::BadRequest(format!(
-                "unknown patch type: {other} in map"
-            )))
-        }
+        Some(other) => return Err(PatchError::BadRequest(format!(
+            "unknown patch type in map: {DIRECTIVE} must be \"replace\" or \"delete\", got a {}",
+            json_type(other)
+        ))),
     }
     if let Some(retain) = patch.get(RETAIN_KEYS) {
         let keys = retain
@@ -233,14 +233,24 @@ fn check_element_order(
             Some(offset) => next += offset + 1,
             None => {
                 return Err(PatchError::BadRequest(format!(
-                    "The order in patch list:\n{}\n doesn't match $setElementOrder list:\n{}",
-                    Value::Array(items.clone()),
-                    Value::Array(order.to_vec())
+                    "The order in patch list doesn't match $setElementOrder list: item {} is out of order",
+                    id.map(|v| v.to_string()).unwrap_or_default()
                 )))
             }
         }
     }
     Ok(())
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "map",
+    }
 }
 
 fn smp_item_key<'a>(item: &'a Value, key: &str) -> Option<&'a Value> {
@@ -272,8 +282,7 @@ fn merge_list(
             && !patch.iter().all(Value::is_object)
         {
             return Err(PatchError::BadRequest(format!(
-                "list element types are not identical: {}",
-                Value::Array(patch.to_vec())
+                "list element types are not identical: a list of values cannot hold a {DIRECTIVE} directive"
             )));
         }
         if kind == ListKind::Set && !replace {
@@ -304,7 +313,7 @@ fn merge_list(
     for patch_item in patch {
         let Value::Object(patch_map) = patch_item else {
             return Err(PatchError::Invalid(format!(
-                "list items must be objects with merge key {smp_key:?}, got {patch_item}"
+                "list items must be objects with merge key {smp_key:?}"
             )));
         };
         if patch_map.get(DIRECTIVE).and_then(Value::as_str) == Some("replace") {
@@ -312,7 +321,7 @@ fn merge_list(
         }
         let Some(key_value) = patch_map.get(smp_key) else {
             return Err(PatchError::Invalid(format!(
-                "map: {patch_item} does not contain declared merge key: {smp_key}"
+                "map: list item does not contain declared merge key: {smp_key}"
             )));
         };
         let position = original
@@ -492,7 +501,10 @@ fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
             let expected = value()?;
             match doc.pointer(path) {
                 Some(actual) if *actual == expected => Ok(()),
-                _ => Err(format!("test failed: {path:?} is not {expected}")),
+                // The expected value is not echoed: it may be a Secret's data.
+                _ => Err(format!(
+                    "test failed: {path:?} does not hold the expected value"
+                )),
             }
         }
         other => Err(format!("unknown op {other:?}")),
