@@ -120,10 +120,12 @@ fn merge_map(
             rest.remove(DIRECTIVE);
             return merge_map(Map::new(), &rest, ty);
         }
-        Some(other) => return Err(PatchError::BadRequest(format!(
+        Some(other) => {
+            return Err(PatchError::BadRequest(format!(
             "unknown patch type in map: {DIRECTIVE} must be \"replace\" or \"delete\", got a {}",
             json_type(other)
-        ))),
+        )))
+        }
     }
     if let Some(retain) = patch.get(RETAIN_KEYS) {
         let keys = retain
