@@ -228,6 +228,39 @@ fn create_records_secret_fields_like_a_real_server() {
 }
 
 #[test]
+fn custom_resource_writes_record_fields_like_a_real_server() {
+    // Samples from real clusters: a CR created by `kubectl apply`, then a controller adding
+    // its finalizer.
+    let mut website = json!({"apiVersion": "extensions.example.com/v1", "kind": "Website",
+        "metadata": {"name": "kubia", "namespace": "default",
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}\n"}},
+        "spec": {"gitRepo": "https://github.com/luksa/kubia-website-example.git"}});
+    apply_defaults("extensions.example.com", "Website", &mut website);
+    record_write(
+        None,
+        &mut website,
+        "kubectl-client-side-apply",
+        "Update",
+        "2023-08-23T03:40:29Z",
+    );
+    assert_eq!(
+        fields_of(&website, "kubectl-client-side-apply"),
+        r#"{"f:metadata":{"f:annotations":{".":{},"f:kubectl.kubernetes.io/last-applied-configuration":{}}},"f:spec":{".":{},"f:gitRepo":{}}}"#
+    );
+    let mut finalized = website.clone();
+    finalized["metadata"]["finalizers"] = json!(["pipeline-controller"]);
+    record_write(
+        Some(&website),
+        &mut finalized,
+        "numaflow",
+        "Update",
+        "2023-08-23T03:41:00Z",
+    );
+    assert_eq!(fields_of(&finalized, "numaflow"), REAL_FIELDS_V1[4]);
+    assert_eq!(read_entries(&finalized).len(), 2);
+}
+
+#[test]
 fn create_records_service_fields_without_allocated_ones() {
     let mut svc = json!({"apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "web", "namespace": "shop"},
