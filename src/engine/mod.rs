@@ -7,8 +7,10 @@
 pub mod attribution;
 pub mod compare;
 pub mod diff;
+pub mod fieldpath;
 pub mod health;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;
 pub mod quantity;
+pub mod schema;
