@@ -417,9 +417,14 @@ impl<'a> Walker<'a, '_> {
                 }
             },
             scalar => {
-                let equal = live.is_some_and(|live| {
-                    normalize::scalars_equal(self.kind, parent, key, scalar, live)
-                });
+                let equal = match live {
+                    Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
+                    // A key field the server defaults (`protocol: TCP` of a port).
+                    None => {
+                        parent == "ports"
+                            && schema::default_key_value(key).is_some_and(|d| d == scalar)
+                    }
+                };
                 if !equal {
                     self.report();
                 }

@@ -124,7 +124,7 @@ fn normalize_node(kind: &str, parent: &str, key: &str, value: &mut Value) {
 fn fill_default_keys(fields: &[&str], item: &mut Value) {
     if let Value::Object(map) = item {
         for field in fields {
-            if !map.get(*field).is_some_and(|v| !v.is_null()) {
+            if map.get(*field).is_none_or(Value::is_null) {
                 if let Some(default) = schema::default_key_value(field) {
                     map.insert((*field).to_string(), default.clone());
                 }

@@ -125,7 +125,17 @@ impl<'a> ItemKey<'a> {
 
 /// Key values compare int-or-string tolerant (`"8080"` = `8080`).
 pub fn key_values_equal(a: &Value, b: &Value) -> bool {
-    a == b || int_or_string_equal(a, b)
+    a == b || int_or_string_equal(a, b) || numbers_equal(a, b)
+}
+
+/// `1` and `1.0` are the same number.
+fn numbers_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            x.as_f64().is_some_and(|x| y.as_f64() == Some(x))
+        }
+        _ => false,
+    }
 }
 
 /// A key value in canonical form (numeric strings become numbers).
