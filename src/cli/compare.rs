@@ -17,11 +17,13 @@ use std::path::{Path, PathBuf};
 
 /// Compare manifests on disk: a Git folder against a `kubectl get -o yaml` dump.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
+#[command(
+    after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
 kubedrift compare desired/ live/ --output json\n  \
 kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
-Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed).")]
+Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed)."
+)]
 pub struct CompareArgs {
     /// Desired manifests: a file or a directory (searched recursively).
     pub desired: PathBuf,
