@@ -1,5 +1,20 @@
 //! Manifest parsing: bytes of YAML/JSON files → Kubernetes objects with their source position.
-//! Pure: takes bytes, returns data.
+//! Pure: takes bytes, returns data. (`load_path` is the one exception: it reads a local
+//! directory into a [`SourceTree`](crate::source::SourceTree) for the offline `compare`.)
+//!
+//! A file is all-or-nothing: one bad document makes the whole file an error rather than a
+//! partial result, because half a file would show its other objects as Missing and mislead.
+
+pub(crate) mod convert;
+mod local;
+mod parse;
+mod split;
+pub(crate) mod tree;
+
+pub(crate) use local::digest;
+pub use local::{content_id, load_path, LoadError, LoadedPath};
+pub use parse::parse_file;
+pub use tree::{find_duplicates, parse_tree, DuplicateError, TreeParse};
 
 use crate::model::Object;
 
@@ -26,10 +41,47 @@ pub struct SourceLocation {
 }
 
 /// One Kubernetes object parsed from a manifest file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ManifestObject {
     pub object: Object,
     pub source: SourceLocation,
+}
+
+impl std::fmt::Debug for ManifestObject {
+    /// Secret values are masked: Debug output ends up in logs, test failures and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestObject")
+            .field("object", &masked_for_debug(&self.object))
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A copy of `object` safe to print: for Secrets, every `data`/`stringData` value and the
+/// last-applied-configuration annotation (which holds them too) become `***`.
+fn masked_for_debug(object: &Object) -> std::borrow::Cow<'_, Object> {
+    let is_secret = object.get("kind").and_then(Object::as_str) == Some("Secret");
+    if !is_secret {
+        return std::borrow::Cow::Borrowed(object);
+    }
+    let mut copy = object.clone();
+    for field in ["data", "stringData"] {
+        if let Some(values) = copy.get_mut(field).and_then(Object::as_object_mut) {
+            for value in values.values_mut() {
+                *value = Object::String("***".into());
+            }
+        }
+    }
+    if let Some(annotations) = copy
+        .pointer_mut("/metadata/annotations")
+        .and_then(Object::as_object_mut)
+    {
+        if let Some(value) = annotations.get_mut("kubectl.kubernetes.io/last-applied-configuration")
+        {
+            *value = Object::String("***".into());
+        }
+    }
+    std::borrow::Cow::Owned(copy)
 }
 
 /// Everything parsed from one file: its objects, plus warnings for documents that were
@@ -54,21 +106,12 @@ pub enum ManifestError {
         column: usize,
         message: String,
     },
+    #[error("{file}: cannot be read: {message}")]
+    Unreadable { file: String, message: String },
     #[error("{file}:{line}: {message}")]
     Invalid {
         file: String,
         line: usize,
         message: String,
     },
-}
-
-/// Parse one YAML or JSON file (multi-document; `kind: List` expanded; empty documents
-/// skipped). Not yet implemented: returns no objects.
-pub fn parse_file(
-    file: &str,
-    bytes: &[u8],
-    limits: &ManifestLimits,
-) -> Result<ParsedFile, ManifestError> {
-    let _ = (file, bytes, limits);
-    Ok(ParsedFile::default())
 }

@@ -1,1 +1,434 @@
 //! Renderers: plain YAML, Kustomize, Helm → desired manifests of one app in one environment.
+//!
+//! Input is a [`TreeSource`] (a git commit, or anything else that hands out directories), so
+//! renderers never touch a checkout. Rendering is split in two steps so that it can be cached:
+//! [`prepare`] reads the app directory and everything it references (cheap, in memory) and
+//! computes a cache key from their content ids; [`Prepared::run`] does the expensive part
+//! (temp dir + external tool). [`RenderCache`] skips the second step when the key is known.
+//!
+//! Errors are per app: a [`RenderError`] says why one app could not be rendered; per-file
+//! problems of plain manifests are reported in [`Rendered::errors`] while the other files
+//! still render.
+
+mod cache;
+mod helm;
+mod kustomize;
+mod tool;
+mod workspace;
+
+pub use cache::{CacheStats, RenderCache};
+pub use helm::HELM_NOT_INSTALLED;
+pub use tool::Tools;
+
+use crate::manifest::tree::parse_tree;
+use crate::manifest::{
+    find_duplicates, parse_file, DuplicateError, ManifestError, ManifestLimits, ManifestObject,
+};
+use crate::model::builtin_cluster_scoped;
+use crate::source::{SourceError, SourceTree, TreeSource};
+use std::fmt;
+use workspace::Workspace;
+
+/// Which renderer to use for an app.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RendererKind {
+    /// Decide from the app directory: a kustomization file → Kustomize; `Chart.yaml` → Helm;
+    /// otherwise Plain.
+    #[default]
+    Auto,
+    Plain,
+    Kustomize,
+    Helm,
+}
+
+impl fmt::Display for RendererKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RendererKind::Auto => "auto",
+            RendererKind::Plain => "plain",
+            RendererKind::Kustomize => "kustomize",
+            RendererKind::Helm => "helm",
+        })
+    }
+}
+
+/// Options for Helm charts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HelmOptions {
+    /// Release name; empty means the app directory's name.
+    pub release_name: String,
+    /// Values files as repo paths (not relative to the chart), applied in order.
+    pub values_files: Vec<String>,
+    /// `--set key=value` pairs, applied in order. Values may be secrets: they only go into
+    /// the helm command line and (hashed) into the cache key, never into messages.
+    pub set: Vec<(String, String)>,
+}
+
+/// What to render.
+#[derive(Clone)]
+pub struct RenderRequest<'a> {
+    pub source: &'a dyn TreeSource,
+    /// The app directory, repo-relative (`apps/web/overlays/prod`).
+    pub path: &'a str,
+    pub renderer: RendererKind,
+    /// Namespace of the app: default for objects without one, and helm's `--namespace`.
+    pub namespace: Option<&'a str>,
+    pub helm: HelmOptions,
+    pub limits: ManifestLimits,
+    pub tools: Tools,
+}
+
+impl<'a> RenderRequest<'a> {
+    /// A request with defaults: auto-detected renderer, no namespace, default limits/tools.
+    pub fn new(source: &'a dyn TreeSource, path: &'a str) -> Self {
+        RenderRequest {
+            source,
+            path,
+            renderer: RendererKind::Auto,
+            namespace: None,
+            helm: HelmOptions::default(),
+            limits: ManifestLimits::default(),
+            tools: Tools::default(),
+        }
+    }
+}
+
+impl fmt::Debug for RenderRequest<'_> {
+    /// Leaves out `--set` values (they may be secrets) and the source.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderRequest")
+            .field("revision", &self.source.revision())
+            .field("path", &self.path)
+            .field("renderer", &self.renderer)
+            .field("namespace", &self.namespace)
+            .field("release_name", &self.helm.release_name)
+            .field("values_files", &self.helm.values_files)
+            .field(
+                "set_keys",
+                &self.helm.set.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The desired manifests of one app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The objects, in file/output order. For each duplicated identity only the first
+    /// definition is kept (the others are in `duplicates`).
+    pub objects: Vec<ManifestObject>,
+    pub warnings: Vec<String>,
+    /// Files that could not be parsed (plain renderer); their objects are missing above.
+    pub errors: Vec<ManifestError>,
+    /// Identities defined more than once.
+    pub duplicates: Vec<DuplicateError>,
+    /// The renderer actually used (never `Auto`).
+    pub renderer_used: RendererKind,
+    /// Changes exactly when an input of the render changes: the content ids of the app
+    /// directory and of everything it references, plus the renderer options.
+    pub cache_key: String,
+}
+
+impl Rendered {
+    /// True when nothing was left out. When false, an object absent from `objects` may just
+    /// be in a broken file, so it must not be reported as extraneous in the cluster.
+    pub fn is_complete(&self) -> bool {
+        self.errors.is_empty() && self.duplicates.is_empty()
+    }
+}
+
+/// Why an app could not be rendered. `Display` is the message to show next to the app
+/// (it does not repeat the app path; use [`RenderError::app`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The app directory (or something it references) could not be read.
+    #[error("{error}")]
+    Source { app: String, error: SourceError },
+    /// A tool the app needs is not installed (`message` is e.g. "helm not installed").
+    #[error("{message}")]
+    ToolMissing {
+        app: String,
+        tool: String,
+        message: String,
+    },
+    /// The tool ran and failed; `stderr` is its message, with temp paths made repo paths.
+    #[error("{tool} failed ({status}): {stderr}")]
+    ToolFailed {
+        app: String,
+        tool: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("{tool} did not finish within {seconds} s and was stopped")]
+    Timeout {
+        app: String,
+        tool: String,
+        seconds: u64,
+    },
+    #[error("{file}: remote bases are not supported: {reference}")]
+    RemoteBase {
+        app: String,
+        file: String,
+        reference: String,
+    },
+    /// A kustomization or chart refers to something that is not in the repository.
+    #[error("{file}: {message}")]
+    Reference {
+        app: String,
+        file: String,
+        message: String,
+    },
+    /// The tool's output is not valid manifests.
+    #[error("output of the renderer: {error}")]
+    Output { app: String, error: ManifestError },
+    #[error("{message}")]
+    Io { app: String, message: String },
+}
+
+impl RenderError {
+    /// The app directory this error belongs to.
+    pub fn app(&self) -> &str {
+        match self {
+            RenderError::Source { app, .. }
+            | RenderError::ToolMissing { app, .. }
+            | RenderError::ToolFailed { app, .. }
+            | RenderError::Timeout { app, .. }
+            | RenderError::RemoteBase { app, .. }
+            | RenderError::Reference { app, .. }
+            | RenderError::Output { app, .. }
+            | RenderError::Io { app, .. } => app,
+        }
+    }
+}
+
+/// Render one app (no caching; see [`RenderCache`] for that).
+pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
+    prepare(req)?.run()
+}
+
+/// Which renderer `Auto` picks for a directory.
+pub fn detect(tree: &SourceTree) -> RendererKind {
+    if kustomize::KUSTOMIZATION_FILES
+        .iter()
+        .any(|name| tree.files.contains_key(*name))
+    {
+        RendererKind::Kustomize
+    } else if tree.files.contains_key("Chart.yaml") {
+        RendererKind::Helm
+    } else {
+        RendererKind::Plain
+    }
+}
+
+/// A render whose inputs have been read and whose cache key is known, but whose (possibly
+/// expensive) tool has not run yet.
+pub struct Prepared<'a> {
+    req: &'a RenderRequest<'a>,
+    app: String,
+    kind: RendererKind,
+    workspace: Workspace<'a>,
+    app_tree: SourceTree,
+    helm_values: Vec<String>,
+    cache_key: String,
+}
+
+impl Prepared<'_> {
+    pub fn renderer(&self) -> RendererKind {
+        self.kind
+    }
+
+    pub fn cache_key(&self) -> &str {
+        &self.cache_key
+    }
+
+    /// Run the renderer.
+    pub fn run(self) -> Result<Rendered, RenderError> {
+        let namespace = self.req.namespace;
+        let (objects, errors, warnings) = match self.kind {
+            RendererKind::Kustomize => {
+                let (stdout, warnings) =
+                    kustomize::build(&self.workspace, &self.app, &self.req.tools)?;
+                let parsed = self.parse_output("kustomize build", &stdout)?;
+                (
+                    parsed.objects,
+                    Vec::new(),
+                    [warnings, parsed.warnings].concat(),
+                )
+            }
+            RendererKind::Helm => {
+                let (stdout, warnings) = helm::build(
+                    &self.workspace,
+                    &self.app,
+                    &self.helm_values,
+                    &self.req.helm,
+                    namespace.unwrap_or("default"),
+                    &self.req.tools,
+                )?;
+                let parsed = self.parse_output("helm template", &stdout)?;
+                (
+                    parsed.objects,
+                    Vec::new(),
+                    [warnings, parsed.warnings].concat(),
+                )
+            }
+            RendererKind::Plain | RendererKind::Auto => {
+                let parsed = parse_tree(&self.app_tree, &self.req.limits);
+                let mut warnings = parsed.warnings;
+                if !self
+                    .app_tree
+                    .files
+                    .keys()
+                    .any(|f| crate::manifest::tree::is_manifest_file(f))
+                {
+                    warnings.push(format!(
+                        "{}: no .yaml, .yml or .json files",
+                        display_app(&self.app)
+                    ));
+                }
+                (parsed.objects, parsed.errors, warnings)
+            }
+        };
+        let duplicates = find_duplicates(&objects, namespace, &builtin_cluster_scoped);
+        let objects = drop_later_duplicates(objects, &duplicates, namespace);
+        Ok(Rendered {
+            objects,
+            warnings,
+            errors,
+            duplicates,
+            renderer_used: self.kind,
+            cache_key: self.cache_key,
+        })
+    }
+
+    fn parse_output(
+        &self,
+        tool: &str,
+        stdout: &[u8],
+    ) -> Result<crate::manifest::ParsedFile, RenderError> {
+        let name = format!("{} ({tool} output)", display_app(&self.app));
+        // Tool output is not a file in the repo; the per-file size limit does not apply.
+        let unlimited = ManifestLimits {
+            max_file_bytes: u64::MAX,
+        };
+        parse_file(&name, stdout, &unlimited).map_err(|error| RenderError::Output {
+            app: self.app.clone(),
+            error,
+        })
+    }
+}
+
+fn display_app(app: &str) -> &str {
+    if app.is_empty() {
+        "."
+    } else {
+        app
+    }
+}
+
+/// Keep only the first definition of each identity (the others are reported as duplicates).
+fn drop_later_duplicates(
+    objects: Vec<ManifestObject>,
+    duplicates: &[DuplicateError],
+    namespace: Option<&str>,
+) -> Vec<ManifestObject> {
+    if duplicates.is_empty() {
+        return objects;
+    }
+    let mut seen = std::collections::HashSet::new();
+    objects
+        .into_iter()
+        .filter(|object| {
+            match crate::model::ResourceKey::from_object(
+                &object.object,
+                namespace,
+                &builtin_cluster_scoped,
+            ) {
+                Ok(key) => seen.insert(key),
+                Err(_) => true,
+            }
+        })
+        .collect()
+}
+
+/// Read the app directory and everything it references; compute the cache key.
+pub fn prepare<'a>(req: &'a RenderRequest<'a>) -> Result<Prepared<'a>, RenderError> {
+    let app = workspace::resolve("", req.path).map_err(|why| RenderError::Reference {
+        app: req.path.to_string(),
+        file: req.path.to_string(),
+        message: format!("app path: {why}"),
+    })?;
+    let source_err = |error| RenderError::Source {
+        app: app.clone(),
+        error,
+    };
+    let app_tree = req.source.subtree(&app).map_err(source_err)?;
+    let kind = match req.renderer {
+        RendererKind::Auto => detect(&app_tree),
+        other => other,
+    };
+    let mut workspace = Workspace::new(req.source);
+    workspace.add_dir(app_tree.clone());
+    let mut helm_values = Vec::new();
+    match kind {
+        RendererKind::Kustomize => kustomize::collect(&mut workspace, &app)?,
+        RendererKind::Helm => helm_values = helm::collect(&mut workspace, &app, &req.helm)?,
+        RendererKind::Plain | RendererKind::Auto => {}
+    }
+    let cache_key = cache_key(req, &app, kind, &workspace, &helm_values);
+    Ok(Prepared {
+        req,
+        app,
+        kind,
+        workspace,
+        app_tree,
+        helm_values,
+        cache_key,
+    })
+}
+
+/// A digest of every input: renderer, app path, options and the content id of each directory
+/// read. Hashed so that `--set` values (possibly secrets) never appear in it.
+fn cache_key(
+    req: &RenderRequest<'_>,
+    app: &str,
+    kind: RendererKind,
+    workspace: &Workspace<'_>,
+    helm_values: &[String],
+) -> String {
+    let mut canonical = String::new();
+    let mut field = |name: &str, value: &str| {
+        canonical.push_str(&format!("{name}:{}:{value}\n", value.len()));
+    };
+    field("renderer", &kind.to_string());
+    field("app", app);
+    field("namespace", req.namespace.unwrap_or(""));
+    field("max_file_bytes", &req.limits.max_file_bytes.to_string());
+    for (root, id) in workspace.ids() {
+        field("tree", root);
+        field("id", id);
+    }
+    if kind == RendererKind::Helm {
+        field("release", &helm::release_name(&req.helm, app));
+        for values in helm_values {
+            field("values", values);
+        }
+        for (key, value) in &req.helm.set {
+            field("set-key", key);
+            field("set-value", value);
+        }
+    }
+    format!("{kind}-{}", crate::manifest::digest(canonical.as_bytes()))
+}

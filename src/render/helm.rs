@@ -1,0 +1,245 @@
+//! Helm: `helm template` on a temp-dir copy of the chart, its `file://` dependencies and the
+//! values files.
+
+use super::tool::{self, RunError, Tools};
+use super::workspace::{resolve, Entry, Workspace};
+use super::{HelmOptions, RenderError};
+use crate::manifest::tree::join_root;
+use serde_json::Value as Json;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// The message shown for an app whose chart cannot be rendered because helm is missing.
+pub const HELM_NOT_INSTALLED: &str = "helm not installed";
+
+/// The release name: as configured, else the app directory's name.
+pub(crate) fn release_name(options: &HelmOptions, app: &str) -> String {
+    if !options.release_name.trim().is_empty() {
+        return options.release_name.clone();
+    }
+    match app.rsplit('/').next() {
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => "release".to_string(),
+    }
+}
+
+/// Read the chart's local (`file://`) dependencies and the values files into the workspace.
+/// Returns the values files as repo paths, in order.
+pub(crate) fn collect(
+    ws: &mut Workspace<'_>,
+    app: &str,
+    options: &HelmOptions,
+) -> Result<Vec<String>, RenderError> {
+    let source_err = |error| RenderError::Source {
+        app: app.to_string(),
+        error,
+    };
+    let chart_file = join_root(app, "Chart.yaml");
+    let mut charts = vec![app.to_string()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(chart) = charts.pop() {
+        if !seen.insert(chart.clone()) {
+            continue;
+        }
+        let Some(bytes) = ws
+            .file(&join_root(&chart, "Chart.yaml"))
+            .map(<[u8]>::to_vec)
+        else {
+            continue;
+        };
+        let Ok(chart_yaml) = serde_yaml::from_slice::<Json>(&bytes) else {
+            continue; // helm reports a broken Chart.yaml itself
+        };
+        let Some(Json::Array(dependencies)) = chart_yaml.get("dependencies") else {
+            continue;
+        };
+        for dependency in dependencies {
+            let Some(repository) = dependency.get("repository").and_then(Json::as_str) else {
+                continue;
+            };
+            let Some(path) = repository.strip_prefix("file://") else {
+                continue;
+            };
+            let target = resolve(&chart, path).map_err(|why| RenderError::Reference {
+                app: app.to_string(),
+                file: join_root(&chart, "Chart.yaml"),
+                message: format!("dependency {repository:?}: {why}"),
+            })?;
+            if ws.classify(&target).map_err(source_err)? == Entry::Dir {
+                charts.push(target);
+            }
+        }
+    }
+    let mut values = Vec::new();
+    for file in &options.values_files {
+        let target = resolve("", file).map_err(|why| RenderError::Reference {
+            app: app.to_string(),
+            file: chart_file.clone(),
+            message: format!("values file {file:?}: {why}"),
+        })?;
+        if ws.classify(&target).map_err(source_err)? != Entry::File {
+            return Err(RenderError::Reference {
+                app: app.to_string(),
+                file: chart_file.clone(),
+                message: format!("values file {file:?} not found at {}", ws.revision()),
+            });
+        }
+        values.push(target);
+    }
+    Ok(values)
+}
+
+/// The arguments of `helm template` (without the program itself).
+pub(crate) fn template_args(
+    release: &str,
+    chart_dir: &Path,
+    namespace: &str,
+    values_files: &[PathBuf],
+    set: &[(String, String)],
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "template".into(),
+        release.into(),
+        chart_dir.as_os_str().to_os_string(),
+        "--namespace".into(),
+        namespace.into(),
+        "--include-crds".into(),
+    ];
+    for file in values_files {
+        args.push("-f".into());
+        args.push(file.as_os_str().to_os_string());
+    }
+    for (key, value) in set {
+        args.push("--set".into());
+        args.push(format!("{key}={value}").into());
+    }
+    args
+}
+
+/// Run `helm template`; returns stdout and warnings.
+pub(crate) fn build(
+    ws: &Workspace<'_>,
+    app: &str,
+    values: &[String],
+    options: &HelmOptions,
+    namespace: &str,
+    tools: &Tools,
+) -> Result<(Vec<u8>, Vec<String>), RenderError> {
+    let Some(helm) = tools.find("helm") else {
+        return Err(RenderError::ToolMissing {
+            app: app.to_string(),
+            tool: "helm".to_string(),
+            message: HELM_NOT_INSTALLED.to_string(),
+        });
+    };
+    let workdir = tempfile::Builder::new()
+        .prefix("kubedrift-helm-")
+        .tempdir()
+        .map_err(|err| RenderError::Io {
+            app: app.to_string(),
+            message: format!("creating a temp dir: {err}"),
+        })?;
+    let root = workdir
+        .path()
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.path().to_path_buf());
+    ws.materialize(&root).map_err(|message| RenderError::Io {
+        app: app.to_string(),
+        message,
+    })?;
+    let chart_dir = if app.is_empty() {
+        root.clone()
+    } else {
+        root.join(app)
+    };
+    let values: Vec<PathBuf> = values.iter().map(|v| root.join(v)).collect();
+    let args = template_args(
+        &release_name(options, app),
+        &chart_dir,
+        namespace,
+        &values,
+        &options.set,
+    );
+    let output = tool::run(&helm, &args, tools.timeout).map_err(|err| match err {
+        RunError::TimedOut => RenderError::Timeout {
+            app: app.to_string(),
+            tool: "helm".to_string(),
+            seconds: tools.timeout.as_secs(),
+        },
+        RunError::Spawn(err) => RenderError::ToolFailed {
+            app: app.to_string(),
+            tool: "helm".to_string(),
+            status: "could not start".to_string(),
+            stderr: err.to_string(),
+        },
+    })?;
+    let stderr = tool::clean_stderr(&output.stderr, &root);
+    if !output.status.success() {
+        return Err(RenderError::ToolFailed {
+            app: app.to_string(),
+            tool: "helm template".to_string(),
+            status: output.status.to_string(),
+            stderr,
+        });
+    }
+    let warnings = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| format!("helm: {line}"))
+        .collect();
+    Ok((output.stdout, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_command_line() {
+        let args = template_args(
+            "web",
+            Path::new("/tmp/w/charts/web"),
+            "shop",
+            &[
+                PathBuf::from("/tmp/w/envs/prod/values.yaml"),
+                PathBuf::from("/tmp/w/charts/web/values-eu.yaml"),
+            ],
+            &[
+                ("image.tag".to_string(), "1.4.2".to_string()),
+                ("replicas".to_string(), "3".to_string()),
+            ],
+        );
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            vec![
+                "template",
+                "web",
+                "/tmp/w/charts/web",
+                "--namespace",
+                "shop",
+                "--include-crds",
+                "-f",
+                "/tmp/w/envs/prod/values.yaml",
+                "-f",
+                "/tmp/w/charts/web/values-eu.yaml",
+                "--set",
+                "image.tag=1.4.2",
+                "--set",
+                "replicas=3",
+            ]
+        );
+    }
+
+    #[test]
+    fn release_name_defaults_to_the_directory_name() {
+        let mut options = HelmOptions::default();
+        assert_eq!(release_name(&options, "charts/web"), "web");
+        assert_eq!(release_name(&options, ""), "release");
+        options.release_name = "web-prod".into();
+        assert_eq!(release_name(&options, "charts/web"), "web-prod");
+    }
+}
