@@ -1710,7 +1710,9 @@ impl JsonPath {
                                             .try_fold(*item, |acc, f| acc.get(f.as_str()));
                                         match field {
                                             Some(Value::String(s)) => s == expected,
-                                            Some(other) => expected.parse::<Value>().is_ok_and(|e| e == *other),
+                                            Some(other) => {
+                                                expected.parse::<Value>().is_ok_and(|e| e == *other)
+                                            }
                                             None => false,
                                         }
                                     })
