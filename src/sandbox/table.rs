@@ -1728,7 +1728,7 @@ impl JsonPath {
 }
 
 /// Plain-text rendering of a Table the way `kubectl get` lays it out: upper-case headers and
-/// kubectl's tabwriter settings (cells padded by three spaces to at least ten columns).
+/// kubectl's tabwriter settings (cells padded by three spaces to at least six columns).
 /// Null cells print as `<none>`. For tests, logs and debugging output.
 pub fn render_plain(table: &Value, wide: bool) -> String {
     let columns = list(table, &["columnDefinitions"]);
@@ -1758,7 +1758,7 @@ pub fn render_plain(table: &Value, wide: bool) -> String {
     let widths: Vec<usize> = (0..shown.len())
         .map(|c| {
             let widest = grid.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-            (widest + 3).max(10)
+            (widest + 3).max(6)
         })
         .collect();
     let mut out = String::new();
@@ -1778,4 +1778,1321 @@ pub fn render_plain(table: &Value, wide: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        "2024-06-01T12:00:00Z".parse().expect("timestamp")
+    }
+
+    fn info(
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        namespaced: bool,
+    ) -> ResourceInfo {
+        ResourceInfo {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+            namespaced,
+        }
+    }
+
+    /// Metadata as the API server returns it: uid, resourceVersion, managedFields, ...
+    fn meta(name: &str, namespace: Option<&str>, created: &str, api_version: &str) -> Value {
+        let mut m = json!({
+            "name": name,
+            "uid": format!("6f1c1a52-{:04x}-4b5e-9a43-1f0c3d2e8b7a", name.len()),
+            "resourceVersion": "48213",
+            "creationTimestamp": created,
+            "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "shop"},
+            "managedFields": [{
+                "manager": "kubectl-client-side-apply",
+                "operation": "Update",
+                "apiVersion": api_version,
+                "time": created,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}}
+            }]
+        });
+        if let Some(ns) = namespace {
+            m["namespace"] = json!(ns);
+        }
+        m
+    }
+
+    fn cells(table: &Value) -> Vec<Vec<Value>> {
+        list(table, &["rows"])
+            .iter()
+            .map(|r| list(r, &["cells"]).to_vec())
+            .collect()
+    }
+
+    fn column_names(table: &Value, wide: bool) -> Vec<String> {
+        list(table, &["columnDefinitions"])
+            .iter()
+            .filter(|c| wide || int(c, &["priority"]) == 0)
+            .map(|c| text(c, &["name"]).to_string())
+            .collect()
+    }
+
+    fn print(resource: &ResourceInfo, objects: &[Value]) -> Value {
+        let table = to_table(resource, objects, now(), IncludeObject::Metadata);
+        let width = list(&table, &["columnDefinitions"]).len();
+        for row in list(&table, &["rows"]) {
+            assert_eq!(
+                list(row, &["cells"]).len(),
+                width,
+                "cells must match columns"
+            );
+        }
+        table
+    }
+
+    fn deployment() -> ResourceInfo {
+        info("apps", "v1", "Deployment", "deployments", true)
+    }
+
+    fn web_deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "web",
+                "namespace": "shop",
+                "uid": "0b8f6f1e-58a4-4e43-9d0e-5d8f7b4a2c11",
+                "resourceVersion": "90211",
+                "generation": 3,
+                "creationTimestamp": "2024-05-30T09:00:00Z",
+                "labels": {"app": "web"},
+                "annotations": {"deployment.kubernetes.io/revision": "3"},
+                "managedFields": [{
+                    "manager": "kubedrift", "operation": "Apply", "apiVersion": "apps/v1",
+                    "time": "2024-05-30T09:00:00Z", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {"f:replicas": {}}}
+                }]
+            },
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "web", "tier": "frontend"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web", "tier": "frontend"}},
+                    "spec": {
+                        "containers": [
+                            {"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                             "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                             "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"},
+                            {"name": "metrics", "image": "prom/statsd-exporter:v0.26.0",
+                             "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                             "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}
+                        ],
+                        "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+                        "dnsPolicy": "ClusterFirst", "securityContext": {}, "schedulerName": "default-scheduler"
+                    }
+                },
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+                "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600
+            },
+            "status": {
+                "observedGeneration": 3, "replicas": 3, "updatedReplicas": 2, "readyReplicas": 2,
+                "availableReplicas": 2, "unavailableReplicas": 1,
+                "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]
+            }
+        })
+    }
+
+    #[test]
+    fn human_duration_matches_kubernetes() {
+        let cases: &[(i64, &str)] = &[
+            (0, "0s"),
+            (45, "45s"),
+            (119, "119s"),
+            (120, "2m"),
+            (312, "5m12s"),
+            (599, "9m59s"),
+            (600, "10m"),
+            (179 * 60 + 59, "179m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 5 * 60 + 9, "3h5m"),
+            (7 * 3600 + 59 * 60, "7h59m"),
+            (8 * 3600 + 30 * 60, "8h"),
+            (47 * 3600, "47h"),
+            (51 * 3600, "2d3h"),
+            (7 * 86400 + 23 * 3600, "7d23h"),
+            (8 * 86400 + 5 * 3600, "8d"),
+            (729 * 86400, "729d"),
+            (730 * 86400, "2y"),
+            ((3 * 365 + 12) * 86400, "3y12d"),
+            (8 * 365 * 86400 + 86400, "8y"),
+            (-1, "0s"),
+            (-2, "<invalid>"),
+            (-3600, "<invalid>"),
+        ];
+        for (secs, expected) in cases {
+            assert_eq!(
+                human_duration(SignedDuration::from_secs(*secs)),
+                *expected,
+                "{secs}s"
+            );
+        }
+        // Go truncates toward zero: 1.5s in the future is still "now".
+        assert_eq!(human_duration(SignedDuration::from_millis(-1500)), "0s");
+        assert_eq!(human_duration(SignedDuration::from_millis(59_999)), "59s");
+    }
+
+    #[test]
+    fn deployment_columns_cells_and_kubectl_layout() {
+        let table = print(&deployment(), &[web_deployment()]);
+        assert_eq!(table["kind"], "Table");
+        assert_eq!(table["apiVersion"], "meta.k8s.io/v1");
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Ready", "Up-to-date", "Available", "Age"]
+        );
+        assert_eq!(
+            column_names(&table, true),
+            [
+                "Name",
+                "Ready",
+                "Up-to-date",
+                "Available",
+                "Age",
+                "Containers",
+                "Images",
+                "Selector"
+            ]
+        );
+        let name_col = &table["columnDefinitions"][0];
+        assert_eq!(name_col["format"], "name");
+        assert_eq!(name_col["type"], "string");
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web"),
+                json!("2/3"),
+                json!(2),
+                json!(2),
+                json!("2d3h"),
+                json!("nginx,metrics"),
+                json!("nginx:1.27,prom/statsd-exporter:v0.26.0"),
+                json!("app=web,tier=frontend"),
+            ]
+        );
+        assert_eq!(
+            render_plain(&table, false),
+            "NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    2/3     2            2           2d3h\n"
+        );
+    }
+
+    #[test]
+    fn rows_carry_partial_object_metadata_or_the_object() {
+        let obj = web_deployment();
+        let table = to_table(
+            &deployment(),
+            std::slice::from_ref(&obj),
+            now(),
+            IncludeObject::Metadata,
+        );
+        let object = &table["rows"][0]["object"];
+        assert_eq!(object["kind"], "PartialObjectMetadata");
+        assert_eq!(object["apiVersion"], "meta.k8s.io/v1");
+        assert_eq!(object["metadata"]["namespace"], "shop");
+        assert_eq!(object["metadata"]["uid"], obj["metadata"]["uid"]);
+        assert!(object.get("spec").is_none());
+
+        let table = to_table(
+            &deployment(),
+            std::slice::from_ref(&obj),
+            now(),
+            IncludeObject::Object,
+        );
+        assert_eq!(table["rows"][0]["object"], obj);
+
+        let table = to_table(&deployment(), &[obj], now(), IncludeObject::None);
+        assert!(table["rows"][0].get("object").is_none());
+
+        assert_eq!(IncludeObject::from_query(None), Ok(IncludeObject::Metadata));
+        assert_eq!(
+            IncludeObject::from_query(Some("Object")),
+            Ok(IncludeObject::Object)
+        );
+        assert_eq!(
+            IncludeObject::from_query(Some("None")),
+            Ok(IncludeObject::None)
+        );
+        assert!(IncludeObject::from_query(Some("object")).is_err());
+    }
+
+    fn pod(name: &str, spec_extra: Value, status: Value) -> Value {
+        let mut spec = json!({
+            "containers": [{"name": "app", "image": "ghcr.io/acme/app:2.1.0", "resources": {},
+                            "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}],
+            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default", "serviceAccount": "default", "nodeName": "worker-1",
+            "securityContext": {}, "schedulerName": "default-scheduler", "priority": 0,
+            "enableServiceLinks": true, "preemptionPolicy": "PreemptLowerPriority"
+        });
+        if let (Some(spec_map), Some(extra)) = (spec.as_object_mut(), spec_extra.as_object()) {
+            for (k, v) in extra {
+                spec_map.insert(k.clone(), v.clone());
+            }
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta(name, Some("shop"), "2024-06-01T11:00:00Z", "v1"),
+            "spec": spec,
+            "status": status
+        })
+    }
+
+    fn running_status(restarts: i64, last_finished: Option<&str>) -> Value {
+        let mut container = json!({
+            "name": "app", "image": "ghcr.io/acme/app:2.1.0", "imageID": "ghcr.io/acme/app@sha256:1f2e",
+            "containerID": "containerd://a1b2", "ready": true, "started": true,
+            "restartCount": restarts, "state": {"running": {"startedAt": "2024-06-01T11:50:00Z"}},
+            "lastState": {}
+        });
+        if let Some(finished) = last_finished {
+            container["lastState"] = json!({"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                "startedAt": "2024-06-01T11:40:00Z", "finishedAt": finished, "containerID": "containerd://0f"}});
+        }
+        json!({
+            "phase": "Running", "hostIP": "10.0.0.11", "hostIPs": [{"ip": "10.0.0.11"}],
+            "podIP": "10.244.1.17", "podIPs": [{"ip": "10.244.1.17"}], "startTime": "2024-06-01T11:00:00Z",
+            "qosClass": "BestEffort",
+            "conditions": [
+                {"type": "Initialized", "status": "True", "lastTransitionTime": "2024-06-01T11:00:00Z"},
+                {"type": "Ready", "status": "True", "lastTransitionTime": "2024-06-01T11:50:01Z"},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2024-06-01T11:50:01Z"},
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-06-01T11:00:00Z"}
+            ],
+            "containerStatuses": [container]
+        })
+    }
+
+    fn pods() -> ResourceInfo {
+        info("", "v1", "Pod", "pods", true)
+    }
+
+    #[test]
+    fn running_pod_with_restarts_and_wide_columns() {
+        let p = pod(
+            "app-7d9c",
+            json!({}),
+            running_status(2, Some("2024-06-01T11:49:30Z")),
+        );
+        let table = print(&pods(), &[p]);
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Ready", "Status", "Restarts", "Age"]
+        );
+        assert_eq!(
+            column_names(&table, true)[5..],
+            ["IP", "Node", "Nominated Node", "Readiness Gates"]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("app-7d9c"),
+                json!("1/1"),
+                json!("Running"),
+                json!("2 (10m ago)"),
+                json!("60m"),
+                json!("10.244.1.17"),
+                json!("worker-1"),
+                json!("<none>"),
+                json!("<none>"),
+            ]
+        );
+    }
+
+    #[test]
+    fn crash_looping_pending_and_init_pods() {
+        let mut crashing = running_status(5, Some("2024-06-01T11:58:00Z"));
+        crashing["containerStatuses"][0]["ready"] = json!(false);
+        crashing["containerStatuses"][0]["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
+            "message": "back-off 2m40s restarting failed container"}});
+        let crashing = pod("crashy", json!({}), crashing);
+
+        let pending = pod(
+            "pending",
+            json!({"nodeName": null}),
+            json!({"phase": "Pending", "qosClass": "BestEffort",
+                   "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}),
+        );
+
+        let init_spec =
+            json!({"initContainers": [{"name": "migrate", "image": "ghcr.io/acme/migrate:1"}]});
+        let initializing = pod(
+            "init",
+            init_spec.clone(),
+            json!({"phase": "Pending",
+                   "conditions": [{"type": "Initialized", "status": "False", "reason": "ContainersNotInitialized"}],
+                   "initContainerStatuses": [{"name": "migrate", "ready": false, "restartCount": 0,
+                       "state": {"running": {"startedAt": "2024-06-01T11:59:00Z"}}}],
+                   "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0,
+                       "state": {"waiting": {"reason": "PodInitializing"}}}]}),
+        );
+        let init_failed = pod(
+            "init-failed",
+            init_spec,
+            json!({"phase": "Pending",
+                   "initContainerStatuses": [{"name": "migrate", "ready": false, "restartCount": 3,
+                       "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                       "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                           "finishedAt": "2024-06-01T11:57:00Z"}}}]}),
+        );
+        let table = print(&pods(), &[crashing, pending, initializing, init_failed]);
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0][1..4],
+            [json!("0/1"), json!("CrashLoopBackOff"), json!("5 (2m ago)")]
+        );
+        assert_eq!(rows[1][1..4], [json!("0/1"), json!("Pending"), json!("0")]);
+        assert_eq!(rows[1][6], json!("<none>"), "unscheduled pod has no node");
+        assert_eq!(rows[2][1..4], [json!("0/1"), json!("Init:0/1"), json!("0")]);
+        assert_eq!(
+            rows[3][1..4],
+            [
+                json!("0/1"),
+                json!("Init:CrashLoopBackOff"),
+                json!("3 (3m ago)")
+            ]
+        );
+    }
+
+    #[test]
+    fn completed_terminating_and_sidecar_pods() {
+        let mut done = running_status(0, None);
+        done["phase"] = json!("Succeeded");
+        done["containerStatuses"][0]["ready"] = json!(false);
+        done["containerStatuses"][0]["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed",
+            "startedAt": "2024-06-01T11:00:05Z", "finishedAt": "2024-06-01T11:01:00Z"}});
+        let done = pod("job-x7k2p", json!({"restartPolicy": "Never"}), done);
+
+        let mut terminating = pod("old", json!({}), running_status(0, None));
+        terminating["metadata"]["deletionTimestamp"] = json!("2024-06-01T11:59:50Z");
+        terminating["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+
+        let mut sidecar_status = running_status(0, None);
+        sidecar_status["initContainerStatuses"] = json!([{"name": "proxy", "ready": true, "started": true,
+            "restartCount": 1, "state": {"running": {"startedAt": "2024-06-01T11:00:02Z"}},
+            "lastState": {"terminated": {"exitCode": 2, "reason": "Error", "finishedAt": "2024-06-01T11:00:01Z"}}}]);
+        let sidecar = pod(
+            "with-sidecar",
+            json!({"initContainers": [{"name": "proxy", "image": "envoyproxy/envoy:v1.30", "restartPolicy": "Always"}],
+                   "readinessGates": [{"conditionType": "acme.io/lb-registered"}]}),
+            sidecar_status,
+        );
+
+        let table = print(&pods(), &[done, terminating, sidecar]);
+        let rows = cells(&table);
+        assert_eq!(rows[0][1..3], [json!("0/1"), json!("Completed")]);
+        assert_eq!(table["rows"][0]["conditions"][0]["type"], "Completed");
+        assert_eq!(table["rows"][0]["conditions"][0]["reason"], "Succeeded");
+        assert_eq!(rows[1][2], json!("Terminating"));
+        assert_eq!(
+            rows[2][1..4],
+            [json!("2/2"), json!("Running"), json!("1 (59m ago)")]
+        );
+        assert_eq!(
+            rows[2][8],
+            json!("0/1"),
+            "readiness gate without condition is not passing"
+        );
+    }
+
+    fn service(name: &str, spec: Value, status: Value) -> Value {
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": meta(name, Some("shop"), "2024-06-01T11:55:00Z", "v1"),
+            "spec": spec, "status": status
+        })
+    }
+
+    #[test]
+    fn services_of_every_type() {
+        let cluster_ip = service(
+            "web",
+            json!({"type": "ClusterIP", "clusterIP": "10.96.12.7", "clusterIPs": ["10.96.12.7"],
+                   "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "sessionAffinity": "None",
+                   "internalTrafficPolicy": "Cluster", "selector": {"tier": "frontend", "app": "web"},
+                   "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+                             {"name": "grpc", "port": 9090, "targetPort": 9090, "protocol": "TCP"}]}),
+            json!({"loadBalancer": {}}),
+        );
+        let node_port = service(
+            "web-np",
+            json!({"type": "NodePort", "clusterIP": "10.96.40.2", "clusterIPs": ["10.96.40.2"],
+                   "externalTrafficPolicy": "Cluster",
+                   "ports": [{"port": 80, "targetPort": 80, "nodePort": 30080, "protocol": "TCP"},
+                             {"port": 53, "targetPort": 53, "nodePort": 30053, "protocol": "UDP"}],
+                   "selector": {"app": "web"}}),
+            json!({"loadBalancer": {}}),
+        );
+        let pending_lb = service(
+            "edge",
+            json!({"type": "LoadBalancer", "clusterIP": "10.96.0.50", "clusterIPs": ["10.96.0.50"],
+                   "allocateLoadBalancerNodePorts": true,
+                   "ports": [{"port": 443, "targetPort": 8443, "nodePort": 31443, "protocol": "TCP"}]}),
+            json!({"loadBalancer": {}}),
+        );
+        let ready_lb = service(
+            "edge-ready",
+            json!({"type": "LoadBalancer", "clusterIP": "10.96.0.51", "clusterIPs": ["10.96.0.51"],
+                   "externalIPs": ["198.51.100.9"],
+                   "ports": [{"port": 443, "targetPort": 8443, "nodePort": 31444, "protocol": "TCP"}]}),
+            json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10", "ipMode": "VIP"},
+                                                {"hostname": "lb.example.com"}]}}),
+        );
+        let external = service(
+            "db",
+            json!({"type": "ExternalName", "externalName": "db.internal.example.com",
+                   "sessionAffinity": "None"}),
+            json!({"loadBalancer": {}}),
+        );
+        let headless = service(
+            "db-headless",
+            json!({"type": "ClusterIP", "clusterIP": "None", "clusterIPs": ["None"],
+                   "ports": [{"port": 5432, "targetPort": 5432, "protocol": "TCP"}],
+                   "selector": {"app": "db"}}),
+            json!({"loadBalancer": {}}),
+        );
+        let table = print(
+            &info("", "v1", "Service", "services", true),
+            &[
+                cluster_ip, node_port, pending_lb, ready_lb, external, headless,
+            ],
+        );
+        assert_eq!(
+            column_names(&table, true),
+            [
+                "Name",
+                "Type",
+                "Cluster-IP",
+                "External-IP",
+                "Port(s)",
+                "Age",
+                "Selector"
+            ]
+        );
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0],
+            vec![
+                json!("web"),
+                json!("ClusterIP"),
+                json!("10.96.12.7"),
+                json!("<none>"),
+                json!("80/TCP,9090/TCP"),
+                json!("5m"),
+                json!("app=web,tier=frontend"),
+            ]
+        );
+        assert_eq!(rows[1][4], json!("80:30080/TCP,53:30053/UDP"));
+        assert_eq!(rows[1][3], json!("<none>"));
+        assert_eq!(rows[2][3], json!("<pending>"));
+        assert_eq!(rows[2][6], json!("<none>"));
+        assert_eq!(
+            rows[3][3],
+            json!("203.0.113.10,lb.example.com,198.51.100.9")
+        );
+        assert_eq!(
+            rows[4][1..5],
+            [
+                json!("ExternalName"),
+                json!("<none>"),
+                json!("db.internal.example.com"),
+                json!("<none>")
+            ]
+        );
+        assert_eq!(rows[5][2], json!("None"));
+    }
+
+    #[test]
+    fn secrets_show_type_and_key_count_never_values() {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": meta("db-credentials", Some("shop"), "2024-05-31T12:00:00Z", "v1"),
+            "type": "Opaque",
+            "data": {"username": "c2hvcA==", "password": "aHVudGVyMg=="}
+        });
+        let tls = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": meta("web-tls", Some("shop"), "2024-06-01T11:59:15Z", "v1"),
+            "type": "kubernetes.io/tls",
+            "data": {"tls.crt": "LS0tLS1CRUdJTg==", "tls.key": "LS0tLS1CRUdJTiBQUklWQVRF", "ca.crt": "Q0E="}
+        });
+        let table = print(&info("", "v1", "Secret", "secrets", true), &[secret, tls]);
+        assert_eq!(column_names(&table, true), ["Name", "Type", "Data", "Age"]);
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("db-credentials"),
+                json!("Opaque"),
+                json!(2),
+                json!("24h")
+            ]
+        );
+        assert_eq!(
+            cells(&table)[1],
+            vec![
+                json!("web-tls"),
+                json!("kubernetes.io/tls"),
+                json!(3),
+                json!("45s")
+            ]
+        );
+        let rendered = serde_json::to_string(&table).expect("json");
+        for value in ["aHVudGVyMg==", "c2hvcA==", "LS0tLS1CRUdJTiBQUklWQVRF"] {
+            assert!(
+                !rendered.contains(value),
+                "secret value leaked into table: {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn config_maps_namespaces_and_service_accounts() {
+        let cm = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": meta("web-config", Some("shop"), "2024-06-01T09:00:00Z", "v1"),
+            "data": {"nginx.conf": "server {}", "LOG_LEVEL": "info"},
+            "binaryData": {"logo.png": "iVBORw0KGgo="}
+        });
+        let table = print(&info("", "v1", "ConfigMap", "configmaps", true), &[cm]);
+        assert_eq!(column_names(&table, true), ["Name", "Data", "Age"]);
+        assert_eq!(
+            cells(&table)[0],
+            vec![json!("web-config"), json!(3), json!("3h")]
+        );
+
+        let mut terminating_meta = meta("old-team", None, "2024-05-01T12:00:00Z", "v1");
+        terminating_meta["deletionTimestamp"] = json!("2024-06-01T11:59:00Z");
+        let namespaces = [
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": meta("shop", None, "2024-05-25T12:00:00Z", "v1"),
+                   "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": terminating_meta,
+                   "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Terminating"}}),
+        ];
+        let table = print(
+            &info("", "v1", "Namespace", "namespaces", false),
+            &namespaces,
+        );
+        assert_eq!(column_names(&table, true), ["Name", "Status", "Age"]);
+        assert_eq!(
+            cells(&table)[0],
+            vec![json!("shop"), json!("Active"), json!("7d")]
+        );
+        assert_eq!(
+            cells(&table)[1],
+            vec![json!("old-team"), json!("Terminating"), json!("31d")]
+        );
+
+        let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": meta("default", Some("shop"), "2024-06-01T11:58:00Z", "v1")});
+        let table = print(
+            &info("", "v1", "ServiceAccount", "serviceaccounts", true),
+            &[sa],
+        );
+        assert_eq!(column_names(&table, true), ["Name", "Secrets", "Age"]);
+        assert_eq!(
+            cells(&table)[0],
+            vec![json!("default"), json!(0), json!("2m")]
+        );
+    }
+
+    #[test]
+    fn endpoints_list_addresses_and_truncate_after_three() {
+        let many = json!({
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": meta("web", Some("shop"), "2024-06-01T11:00:00Z", "v1"),
+            "subsets": [{
+                "addresses": [
+                    {"ip": "10.244.1.17", "nodeName": "worker-1", "targetRef": {"kind": "Pod", "name": "web-1", "namespace": "shop"}},
+                    {"ip": "10.244.2.4", "nodeName": "worker-2", "targetRef": {"kind": "Pod", "name": "web-2", "namespace": "shop"}}
+                ],
+                "notReadyAddresses": [{"ip": "10.244.3.9"}],
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}, {"name": "grpc", "port": 9090, "protocol": "TCP"}]
+            }]
+        });
+        let empty = json!({"apiVersion": "v1", "kind": "Endpoints",
+                           "metadata": meta("pending", Some("shop"), "2024-06-01T11:00:00Z", "v1")});
+        let ipv6 = json!({"apiVersion": "v1", "kind": "Endpoints",
+                          "metadata": meta("v6", Some("shop"), "2024-06-01T11:00:00Z", "v1"),
+                          "subsets": [{"addresses": [{"ip": "fd00::12"}], "ports": [{"port": 80, "protocol": "TCP"}]}]});
+        let table = print(
+            &info("", "v1", "Endpoints", "endpoints", true),
+            &[many, empty, ipv6],
+        );
+        assert_eq!(column_names(&table, true), ["Name", "Endpoints", "Age"]);
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0][1],
+            json!("10.244.1.17:8080,10.244.2.4:8080,10.244.1.17:9090 + 1 more...")
+        );
+        assert_eq!(rows[1][1], json!("<none>"));
+        assert_eq!(rows[2][1], json!("[fd00::12]:80"));
+    }
+
+    #[test]
+    fn persistent_volume_claims_bound_and_pending() {
+        let bound = json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": meta("data-db-0", Some("shop"), "2024-05-31T00:00:00Z", "v1"),
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
+                     "storageClassName": "standard", "volumeMode": "Filesystem",
+                     "volumeName": "pvc-3b1f0c2e-7d4a-4e8e-9f61-2c5d8a9b0e13"},
+            "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce", "ReadOnlyMany"], "capacity": {"storage": "10Gi"}}
+        });
+        let pending = json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": meta("scratch", Some("shop"), "2024-06-01T11:59:00Z", "v1"),
+            "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}},
+                     "storageClassName": "nfs", "volumeMode": "Filesystem"},
+            "status": {"phase": "Pending"}
+        });
+        let table = print(
+            &info(
+                "",
+                "v1",
+                "PersistentVolumeClaim",
+                "persistentvolumeclaims",
+                true,
+            ),
+            &[bound, pending],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            [
+                "Name",
+                "Status",
+                "Volume",
+                "Capacity",
+                "Access Modes",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Age"
+            ]
+        );
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0],
+            vec![
+                json!("data-db-0"),
+                json!("Bound"),
+                json!("pvc-3b1f0c2e-7d4a-4e8e-9f61-2c5d8a9b0e13"),
+                json!("10Gi"),
+                json!("RWO,ROX"),
+                json!("standard"),
+                json!("<unset>"),
+                json!("36h"),
+                json!("Filesystem"),
+            ]
+        );
+        assert_eq!(
+            rows[1][1..6],
+            [
+                json!("Pending"),
+                json!(""),
+                json!(""),
+                json!(""),
+                json!("nfs")
+            ]
+        );
+    }
+
+    #[test]
+    fn workload_controllers() {
+        let template = json!({"metadata": {"labels": {"app": "db"}},
+                              "spec": {"containers": [{"name": "postgres", "image": "postgres:16"}],
+                                       "nodeSelector": {"kubernetes.io/os": "linux"}}});
+        let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": meta("web-5d8f7b4a2c", Some("shop"), "2024-06-01T10:00:00Z", "apps/v1"),
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web", "pod-template-hash": "5d8f7b4a2c"}},
+                     "template": template},
+            "status": {"replicas": 3, "fullyLabeledReplicas": 3, "readyReplicas": 1, "availableReplicas": 1,
+                       "observedGeneration": 1}});
+        let table = print(
+            &info("apps", "v1", "ReplicaSet", "replicasets", true),
+            &[rs],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Desired", "Current", "Ready", "Age"]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web-5d8f7b4a2c"),
+                json!(3),
+                json!(3),
+                json!(1),
+                json!("120m"),
+                json!("postgres"),
+                json!("postgres:16"),
+                json!("app=web,pod-template-hash=5d8f7b4a2c")
+            ]
+        );
+
+        let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": meta("db", Some("shop"), "2024-06-01T10:00:00Z", "apps/v1"),
+            "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                     "template": template, "podManagementPolicy": "OrderedReady",
+                     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
+            "status": {"replicas": 2, "readyReplicas": 2, "currentReplicas": 2, "updatedReplicas": 2,
+                       "availableReplicas": 2}});
+        let table = print(
+            &info("apps", "v1", "StatefulSet", "statefulsets", true),
+            &[sts],
+        );
+        assert_eq!(
+            column_names(&table, true),
+            ["Name", "Ready", "Age", "Containers", "Images"]
+        );
+        assert_eq!(
+            cells(&table)[0][..3],
+            [json!("db"), json!("2/2"), json!("120m")]
+        );
+
+        let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": meta("node-exporter", Some("monitoring"), "2024-06-01T10:00:00Z", "apps/v1"),
+            "spec": {"selector": {"matchLabels": {"app": "node-exporter"},
+                                  "matchExpressions": [{"key": "tier", "operator": "In", "values": ["ops", "infra"]},
+                                                       {"key": "canary", "operator": "DoesNotExist"}]},
+                     "template": template},
+            "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 2,
+                       "updatedNumberScheduled": 3, "numberAvailable": 2, "numberMisscheduled": 0}});
+        let table = print(&info("apps", "v1", "DaemonSet", "daemonsets", true), &[ds]);
+        assert_eq!(
+            column_names(&table, false),
+            [
+                "Name",
+                "Desired",
+                "Current",
+                "Ready",
+                "Up-to-date",
+                "Available",
+                "Node Selector",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("node-exporter"),
+                json!(3),
+                json!(3),
+                json!(2),
+                json!(3),
+                json!(2),
+                json!("kubernetes.io/os=linux"),
+                json!("120m"),
+                json!("postgres"),
+                json!("postgres:16"),
+                json!("app=node-exporter,!canary,tier in (infra,ops)")
+            ]
+        );
+    }
+
+    #[test]
+    fn jobs_and_cron_jobs() {
+        let template = json!({"spec": {"containers": [{"name": "backup", "image": "acme/backup:3"}],
+                                       "restartPolicy": "OnFailure"}});
+        let complete = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": meta("backup-28613280", Some("shop"), "2024-06-01T11:00:00Z", "batch/v1"),
+            "spec": {"completions": 1, "parallelism": 1, "backoffLimit": 6, "completionMode": "NonIndexed",
+                     "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "9c1d"}},
+                     "template": template, "suspend": false},
+            "status": {"startTime": "2024-06-01T11:00:00Z", "completionTime": "2024-06-01T11:02:05Z",
+                       "succeeded": 1, "ready": 0, "terminating": 0,
+                       "conditions": [{"type": "SuccessCriteriaMet", "status": "True"},
+                                      {"type": "Complete", "status": "True"}]}});
+        let running = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": meta("reindex", Some("shop"), "2024-06-01T11:30:00Z", "batch/v1"),
+            "spec": {"parallelism": 4, "backoffLimit": 6, "template": template,
+                     "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "77aa"}}},
+            "status": {"startTime": "2024-06-01T11:30:00Z", "active": 4, "ready": 4}});
+        let failed = json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": meta("flaky", Some("shop"), "2024-06-01T11:30:00Z", "batch/v1"),
+            "spec": {"completions": 3, "parallelism": 1, "template": template},
+            "status": {"startTime": "2024-06-01T11:30:00Z", "failed": 7, "succeeded": 1,
+                       "conditions": [{"type": "FailureTarget", "status": "True"},
+                                      {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}});
+        let table = print(
+            &info("batch", "v1", "Job", "jobs", true),
+            &[complete, running, failed],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Status", "Completions", "Duration", "Age"]
+        );
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0][..5],
+            [
+                json!("backup-28613280"),
+                json!("Complete"),
+                json!("1/1"),
+                json!("2m5s"),
+                json!("60m")
+            ]
+        );
+        assert_eq!(rows[0][7], json!("batch.kubernetes.io/controller-uid=9c1d"));
+        assert_eq!(
+            rows[1][1..4],
+            [json!("Running"), json!("0/1 of 4"), json!("30m")]
+        );
+        assert_eq!(rows[2][1..3], [json!("Failed"), json!("1/3")]);
+
+        let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": meta("backup", Some("shop"), "2024-05-20T12:00:00Z", "batch/v1"),
+            "spec": {"schedule": "0 * * * *", "concurrencyPolicy": "Forbid", "suspend": false,
+                     "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1,
+                     "jobTemplate": {"spec": {"template": template}}},
+            "status": {"lastScheduleTime": "2024-06-01T11:00:00Z", "lastSuccessfulTime": "2024-06-01T11:02:05Z",
+                       "active": [{"kind": "Job", "name": "backup-28613340", "namespace": "shop"}]}});
+        let table = print(&info("batch", "v1", "CronJob", "cronjobs", true), &[cron]);
+        assert_eq!(
+            column_names(&table, false),
+            [
+                "Name",
+                "Schedule",
+                "Timezone",
+                "Suspend",
+                "Active",
+                "Last Schedule",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("backup"),
+                json!("0 * * * *"),
+                json!("<none>"),
+                json!("False"),
+                json!(1),
+                json!("60m"),
+                json!("12d"),
+                json!("backup"),
+                json!("acme/backup:3"),
+                json!("<none>")
+            ]
+        );
+    }
+
+    #[test]
+    fn ingress_hpa_and_rbac() {
+        let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": meta("web", Some("shop"), "2024-06-01T11:00:00Z", "networking.k8s.io/v1"),
+            "spec": {"ingressClassName": "nginx",
+                     "tls": [{"hosts": ["shop.example.com"], "secretName": "web-tls"}],
+                     "rules": [{"host": "shop.example.com", "http": {"paths": []}},
+                               {"host": "api.example.com"}, {"host": "admin.example.com"},
+                               {"host": "legacy.example.com"}, {"http": {"paths": []}}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}});
+        let table = print(
+            &info("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+            &[ingress],
+        );
+        assert_eq!(
+            column_names(&table, true),
+            ["Name", "Class", "Hosts", "Address", "Ports", "Age"]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web"),
+                json!("nginx"),
+                json!("shop.example.com,api.example.com,admin.example.com + 2 more..."),
+                json!("203.0.113.7"),
+                json!("80, 443"),
+                json!("60m")
+            ]
+        );
+
+        let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": meta("web", Some("shop"), "2024-06-01T11:00:00Z", "autoscaling/v2"),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                     "minReplicas": 2, "maxReplicas": 10,
+                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+                                 {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "512Mi"}}},
+                                 {"type": "Pods", "pods": {"metric": {"name": "rps"}, "target": {"type": "AverageValue", "averageValue": "100"}}}]},
+            "status": {"currentReplicas": 3, "desiredReplicas": 3,
+                       "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 45, "averageValue": "90m"}}}]}});
+        let table = print(
+            &info(
+                "autoscaling",
+                "v2",
+                "HorizontalPodAutoscaler",
+                "horizontalpodautoscalers",
+                true,
+            ),
+            &[hpa],
+        );
+        assert_eq!(
+            column_names(&table, true),
+            [
+                "Name",
+                "Reference",
+                "Targets",
+                "MinPods",
+                "MaxPods",
+                "Replicas",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web"),
+                json!("Deployment/web"),
+                json!("cpu: 45%/80%, memory: <unknown>/512Mi + 1 more..."),
+                json!("2"),
+                json!(10),
+                json!(3),
+                json!("60m")
+            ]
+        );
+
+        let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": meta("shop-deployers", Some("shop"), "2024-06-01T11:00:00Z", "rbac.authorization.k8s.io/v1"),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice@example.com"},
+                         {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "sre"},
+                         {"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"},
+                         {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob@example.com"}]});
+        let table = print(
+            &info(
+                "rbac.authorization.k8s.io",
+                "v1",
+                "RoleBinding",
+                "rolebindings",
+                true,
+            ),
+            &[binding],
+        );
+        assert_eq!(column_names(&table, false), ["Name", "Role", "Age"]);
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("shop-deployers"),
+                json!("ClusterRole/edit"),
+                json!("60m"),
+                json!("alice@example.com, bob@example.com"),
+                json!("sre"),
+                json!("ci/deployer")
+            ]
+        );
+
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": meta("view-shop", None, "2024-05-01T08:30:00Z", "rbac.authorization.k8s.io/v1"),
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]});
+        let table = print(
+            &info(
+                "rbac.authorization.k8s.io",
+                "v1",
+                "ClusterRole",
+                "clusterroles",
+                false,
+            ),
+            &[role],
+        );
+        assert_eq!(column_names(&table, true), ["Name", "Created At"]);
+        assert_eq!(table["columnDefinitions"][1]["type"], "date");
+        assert_eq!(
+            cells(&table)[0],
+            vec![json!("view-shop"), json!("2024-05-01T08:30:00Z")]
+        );
+        assert_eq!(
+            render_plain(&table, false),
+            "NAME        CREATED AT\nview-shop   2024-05-01T08:30:00Z\n"
+        );
+    }
+
+    #[test]
+    fn events_and_nodes() {
+        let event = json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": meta("web-7d9c.17d4a1b2c3", Some("shop"), "2024-06-01T11:50:00Z", "v1"),
+            "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-7d9c", "uid": "1a2b",
+                               "apiVersion": "v1", "resourceVersion": "9000", "fieldPath": "spec.containers{app}"},
+            "reason": "BackOff", "message": "Back-off restarting failed container app\n",
+            "source": {"component": "kubelet", "host": "worker-1"},
+            "firstTimestamp": "2024-06-01T11:50:00Z", "lastTimestamp": "2024-06-01T11:58:30Z",
+            "count": 12, "type": "Warning", "eventTime": null, "reportingComponent": "kubelet",
+            "reportingInstance": "worker-1"});
+        let new_style = json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": meta("web.17d4a1", Some("shop"), "2024-06-01T11:59:00Z", "v1"),
+            "involvedObject": {"kind": "Deployment", "namespace": "shop", "name": "web"},
+            "reason": "ScalingReplicaSet", "message": "Scaled up replica set web-5d8f to 3",
+            "source": {}, "firstTimestamp": null, "lastTimestamp": null,
+            "eventTime": "2024-06-01T11:59:00.123456Z", "type": "Normal",
+            "reportingComponent": "deployment-controller", "reportingInstance": ""});
+        let table = print(
+            &info("", "v1", "Event", "events", true),
+            &[event, new_style],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            ["Last Seen", "Type", "Reason", "Object", "Message"]
+        );
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0],
+            vec![
+                json!("90s"),
+                json!("Warning"),
+                json!("BackOff"),
+                json!("pod/web-7d9c"),
+                json!("spec.containers{app}"),
+                json!("kubelet, worker-1"),
+                json!("Back-off restarting failed container app"),
+                json!("10m"),
+                json!(12),
+                json!("web-7d9c.17d4a1b2c3")
+            ]
+        );
+        assert_eq!(rows[1][0], json!("59s"), "59.88s truncates like Go");
+        assert_eq!(rows[1][5], json!("deployment-controller"));
+        assert_eq!(rows[1][8], json!(1));
+
+        let node = json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "cp-1", "uid": "n1", "resourceVersion": "777", "creationTimestamp": "2024-05-01T12:00:00Z",
+                         "labels": {"kubernetes.io/hostname": "cp-1", "node-role.kubernetes.io/control-plane": "",
+                                    "node-role.kubernetes.io/etcd": "", "kubernetes.io/os": "linux"}},
+            "spec": {"podCIDR": "10.244.0.0/24", "unschedulable": true,
+                     "taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]},
+            "status": {"conditions": [{"type": "MemoryPressure", "status": "False"},
+                                      {"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                       "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}, {"type": "Hostname", "address": "cp-1"}],
+                       "nodeInfo": {"kubeletVersion": "v1.32.2", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                                    "kernelVersion": "6.8.0-45-generic", "containerRuntimeVersion": "containerd://1.7.24",
+                                    "architecture": "amd64", "operatingSystem": "linux"}}});
+        let table = print(&info("", "v1", "Node", "nodes", false), &[node]);
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Status", "Roles", "Age", "Version"]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("cp-1"),
+                json!("Ready,SchedulingDisabled"),
+                json!("control-plane,etcd"),
+                json!("31d"),
+                json!("v1.32.2"),
+                json!("172.18.0.2"),
+                json!("<none>"),
+                json!("Debian GNU/Linux 12 (bookworm)"),
+                json!("6.8.0-45-generic"),
+                json!("containerd://1.7.24")
+            ]
+        );
+    }
+
+    fn certificate(name: &str, ready: &str, created: &str) -> Value {
+        json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": meta(name, Some("shop"), created, "cert-manager.io/v1"),
+            "spec": {"secretName": format!("{name}-tls"), "dnsNames": ["shop.example.com"],
+                     "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}, "duration": "2160h"},
+            "status": {"conditions": [
+                {"type": "Issuing", "status": "False", "lastTransitionTime": created},
+                {"type": "Ready", "status": ready, "reason": "Ready", "message": "Certificate is up to date and has not expired",
+                 "lastTransitionTime": created, "observedGeneration": 1}],
+                "notAfter": "2024-08-30T11:00:00Z", "revision": 4}})
+    }
+
+    #[test]
+    fn custom_resources_use_additional_printer_columns() {
+        let columns = [
+            json!({"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}),
+            json!({"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"}),
+            json!({"name": "Issuer", "type": "string", "priority": 1, "jsonPath": ".spec.issuerRef.name"}),
+            json!({"name": "Revision", "type": "integer", "jsonPath": ".status.revision"}),
+            json!({"name": "First DNS", "type": "string", "jsonPath": ".spec.dnsNames[0]"}),
+            json!({"name": "Status", "type": "string", "priority": 1,
+                   "jsonPath": ".status.conditions[?(@.type=='Ready')].message"}),
+            json!({"name": "Missing", "type": "string", "jsonPath": ".status.nothing.here"}),
+            json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}),
+        ];
+        let objects = [
+            certificate("web", "True", "2024-05-31T12:00:00Z"),
+            certificate("api", "False", "2024-06-01T11:59:30Z"),
+        ];
+        let table =
+            to_table_with_printer_columns(&columns, &objects, now(), IncludeObject::Metadata);
+        assert_eq!(
+            column_names(&table, false),
+            [
+                "Name",
+                "Ready",
+                "Secret",
+                "Revision",
+                "First DNS",
+                "Missing",
+                "Age"
+            ]
+        );
+        assert_eq!(table["columnDefinitions"][4]["type"], "integer");
+        assert_eq!(table["columnDefinitions"][3]["priority"], 1);
+        let rows = cells(&table);
+        assert_eq!(
+            rows[0],
+            vec![
+                json!("web"),
+                json!("True"),
+                json!("web-tls"),
+                json!("letsencrypt"),
+                json!(4),
+                json!("shop.example.com"),
+                json!("Certificate is up to date and has not expired"),
+                Value::Null,
+                json!("24h")
+            ]
+        );
+        assert_eq!(rows[1][1], json!("False"));
+        assert_eq!(rows[1][8], json!("30s"));
+        assert_eq!(table["rows"][1]["object"]["kind"], "PartialObjectMetadata");
+    }
+
+    #[test]
+    fn custom_resources_without_columns_print_name_and_age() {
+        let resource = info("cert-manager.io", "v1", "Certificate", "certificates", true);
+        let table = print(
+            &resource,
+            &[certificate("web", "True", "2024-05-31T12:00:00Z")],
+        );
+        assert_eq!(column_names(&table, true), ["Name", "Age"]);
+        assert_eq!(cells(&table)[0], vec![json!("web"), json!("24h")]);
+        assert_eq!(render_plain(&table, false), "NAME   AGE\nweb    24h\n");
+    }
+
+    #[test]
+    fn custom_cells_are_typed_like_the_apiextensions_server() {
+        let obj = json!({"metadata": {"name": "x", "creationTimestamp": "2024-06-01T11:00:00Z"},
+                         "spec": {"replicas": 3.0, "ratio": 1, "paused": true, "labels": {"a": "b"},
+                                  "when": "not a date"}});
+        let columns = [
+            json!({"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"}),
+            json!({"name": "Ratio", "type": "number", "jsonPath": ".spec.ratio"}),
+            json!({"name": "Paused", "type": "boolean", "jsonPath": ".spec.paused"}),
+            json!({"name": "Labels", "type": "string", "jsonPath": ".spec.labels"}),
+            json!({"name": "When", "type": "date", "jsonPath": ".spec.when"}),
+            json!({"name": "Wrong", "type": "integer", "jsonPath": ".spec.paused"}),
+            json!({"name": "Broken", "type": "string", "jsonPath": "spec[?(@.x"}),
+            json!({"name": "Dotted", "type": "string", "jsonPath": ".metadata.creationTimestamp"}),
+        ];
+        let table = to_table_with_printer_columns(&columns, &[obj], now(), IncludeObject::None);
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("x"),
+                json!(3),
+                json!(1.0),
+                json!(true),
+                json!("{\"a\":\"b\"}"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                json!("2024-06-01T11:00:00Z")
+            ]
+        );
+    }
+
+    #[test]
+    fn json_path_subset() {
+        let obj = json!({"metadata": {"labels": {"app.kubernetes.io/name": "web"}},
+                         "status": {"conditions": [{"type": "Progressing", "status": "True"},
+                                                   {"type": "Ready", "status": "False"}],
+                                    "replicas": [{"n": 1}, {"n": 2}]}});
+        let eval = |p: &str| {
+            JsonPath::parse(p)
+                .expect("parses")
+                .first_match(&obj)
+                .cloned()
+        };
+        assert_eq!(
+            eval(".status.conditions[?(@.type==\"Ready\")].status"),
+            Some(json!("False"))
+        );
+        assert_eq!(eval("{.status.replicas[1].n}"), Some(json!(2)));
+        assert_eq!(
+            eval(".metadata.labels.app\\.kubernetes\\.io/name"),
+            Some(json!("web"))
+        );
+        assert_eq!(
+            eval(".metadata.labels['app.kubernetes.io/name']"),
+            Some(json!("web"))
+        );
+        assert_eq!(eval(".status.replicas[7].n"), None);
+        assert_eq!(eval(".status.conditions[?(@.type==\"Gone\")].status"), None);
+        assert!(JsonPath::parse(".a[").is_err());
+        assert!(JsonPath::parse("a.b").is_err());
+        assert!(JsonPath::parse(".a..b").is_err());
+    }
+
+    #[test]
+    fn malformed_objects_never_panic_and_keep_the_column_count() {
+        let kinds = [
+            ("", "Namespace"),
+            ("", "ConfigMap"),
+            ("", "Secret"),
+            ("", "Service"),
+            ("", "ServiceAccount"),
+            ("", "Endpoints"),
+            ("", "Pod"),
+            ("", "PersistentVolumeClaim"),
+            ("", "Event"),
+            ("", "Node"),
+            ("apps", "Deployment"),
+            ("apps", "ReplicaSet"),
+            ("apps", "StatefulSet"),
+            ("apps", "DaemonSet"),
+            ("batch", "Job"),
+            ("batch", "CronJob"),
+            ("networking.k8s.io", "Ingress"),
+            ("autoscaling", "HorizontalPodAutoscaler"),
+            ("rbac.authorization.k8s.io", "RoleBinding"),
+            ("rbac.authorization.k8s.io", "Role"),
+            ("example.com", "Widget"),
+        ];
+        let junk = [
+            Value::Null,
+            json!([1, 2]),
+            json!("pod"),
+            json!({}),
+            json!({"metadata": [], "spec": "x", "status": 7}),
+            json!({"metadata": {"name": 5, "creationTimestamp": "yesterday", "deletionTimestamp": 3},
+                   "spec": {"containers": {"a": 1}, "ports": [null, {"port": "80"}], "selector": {"matchExpressions": [{"operator": "Near"}]},
+                            "metrics": [{"type": "Resource"}, {"type": "Bogus"}], "replicas": "3"},
+                   "status": {"conditions": "ready", "containerStatuses": [null, {"state": []}],
+                              "initContainerStatuses": [{"state": {"terminated": {"exitCode": "x"}}}],
+                              "loadBalancer": {"ingress": [{}]}},
+                   "subsets": [{"addresses": [{}], "ports": [{}]}], "subjects": [7], "data": [1]}),
+        ];
+        for (group, kind) in kinds {
+            let resource = info(group, "v1", kind, "things", true);
+            let table = print(&resource, &junk);
+            assert_eq!(list(&table, &["rows"]).len(), junk.len(), "{kind}");
+            render_plain(&table, true);
+        }
+    }
+
+    #[test]
+    fn render_plain_hides_wide_columns_unless_asked() {
+        let table = print(&deployment(), &[web_deployment()]);
+        let wide = render_plain(&table, true);
+        assert!(wide.starts_with(
+            "NAME   READY   UP-TO-DATE   AVAILABLE   AGE    CONTAINERS      IMAGES  "
+        ));
+        assert!(wide.contains("app=web,tier=frontend"));
+        assert!(!render_plain(&table, false).contains("CONTAINERS"));
+    }
+}
