@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 
 /// What a resource is, as far as printing cares.
 ///
-/// Temporary until the server's catalog type (`crate::sandbox::catalog::ResourceInfo`) lands;
-/// printing needs only group and kind.
+/// Temporary mirror of the fields printing uses from the server's catalog type
+/// (`crate::sandbox::catalog::ResourceInfo`, same field names); replaced by it after merging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceInfo {
     pub group: String,
@@ -27,6 +27,10 @@ pub struct ResourceInfo {
     pub kind: String,
     pub plural: String,
     pub namespaced: bool,
+    /// Defined by a CustomResourceDefinition (vs built in).
+    pub custom: bool,
+    /// The CRD version's `additionalPrinterColumns`, if any.
+    pub printer_columns: Vec<Value>,
 }
 
 /// The `includeObject` query parameter: what each row's `object` holds.
@@ -61,8 +65,8 @@ impl IncludeObject {
 /// The Table for `objects` (all of kind `resource`), as kube-apiserver v1.32 prints them.
 ///
 /// Built-in kinds with a printer get their columns; other built-in kinds get the API server's
-/// default `NAME  CREATED AT`; custom resources get `NAME  AGE` (use
-/// [`to_table_with_printer_columns`] to honour a CRD's `additionalPrinterColumns`).
+/// default `NAME  CREATED AT`; custom resources get `NAME` plus the CRD's
+/// `additionalPrinterColumns` (`NAME  AGE` when it declares none).
 /// `metadata` is left empty: the caller adds the list's `resourceVersion` / `continue`.
 pub fn to_table(
     resource: &ResourceInfo,
@@ -80,10 +84,10 @@ pub fn to_table(
             .collect();
         return table(printer.columns, rows);
     }
-    if is_builtin_group(&resource.group) {
-        default_table(objects, include_object)
+    if resource.custom || !is_builtin_group(&resource.group) {
+        to_table_with_printer_columns(&resource.printer_columns, objects, now, include_object)
     } else {
-        to_table_with_printer_columns(&[], objects, now, include_object)
+        default_table(objects, include_object)
     }
 }
 
@@ -1798,6 +1802,8 @@ mod tests {
             kind: kind.into(),
             plural: plural.into(),
             namespaced,
+            custom: !is_builtin_group(group),
+            printer_columns: Vec::new(),
         }
     }
 
@@ -2972,6 +2978,23 @@ mod tests {
         assert_eq!(column_names(&table, true), ["Name", "Age"]);
         assert_eq!(cells(&table)[0], vec![json!("web"), json!("24h")]);
         assert_eq!(render_plain(&table, false), "NAME   AGE\nweb    24h\n");
+    }
+
+    #[test]
+    fn to_table_uses_the_catalogs_printer_columns_for_custom_kinds() {
+        let mut resource = info("cert-manager.io", "v1", "Certificate", "certificates", true);
+        resource.printer_columns = vec![
+            json!({"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}),
+            json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}),
+        ];
+        let table = print(
+            &resource,
+            &[certificate("web", "True", "2024-05-31T12:00:00Z")],
+        );
+        assert_eq!(
+            render_plain(&table, false),
+            "NAME   READY   AGE\nweb    True    24h\n"
+        );
     }
 
     #[test]
