@@ -130,10 +130,19 @@ pub fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
             | ("rbac.authorization.k8s.io", "ClusterRoleBinding")
             | ("apiextensions.k8s.io", "CustomResourceDefinition")
             | ("apiregistration.k8s.io", "APIService")
-            | ("admissionregistration.k8s.io", "MutatingWebhookConfiguration")
-            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration")
+            | (
+                "admissionregistration.k8s.io",
+                "MutatingWebhookConfiguration"
+            )
+            | (
+                "admissionregistration.k8s.io",
+                "ValidatingWebhookConfiguration"
+            )
             | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy")
-            | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding")
+            | (
+                "admissionregistration.k8s.io",
+                "ValidatingAdmissionPolicyBinding"
+            )
             | ("storage.k8s.io", "StorageClass")
             | ("storage.k8s.io", "CSIDriver")
             | ("storage.k8s.io", "CSINode")
@@ -153,9 +162,13 @@ mod tests {
 
     #[test]
     fn namespaced_kind_gets_default_namespace() {
-        let obj = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
+        let obj =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
         let key = ResourceKey::from_object(&obj, Some("shop"), &builtin_cluster_scoped).unwrap();
-        assert_eq!(key, ResourceKey::new("apps", "Deployment", Some("shop"), "web"));
+        assert_eq!(
+            key,
+            ResourceKey::new("apps", "Deployment", Some("shop"), "web")
+        );
         assert_eq!(key.to_string(), "apps/Deployment/shop/web");
     }
 
@@ -165,13 +178,19 @@ mod tests {
                          "metadata": {"name": "view", "namespace": "ignored"}});
         let key = ResourceKey::from_object(&obj, None, &builtin_cluster_scoped).unwrap();
         assert_eq!(key.namespace, None);
-        assert_eq!(key.to_string(), "rbac.authorization.k8s.io/ClusterRole/view");
+        assert_eq!(
+            key.to_string(),
+            "rbac.authorization.k8s.io/ClusterRole/view"
+        );
     }
 
     #[test]
     fn missing_identity_fields_are_errors() {
         let scope = &builtin_cluster_scoped;
-        assert_eq!(ResourceKey::from_object(&json!([]), None, scope), Err(KeyError::NotAnObject));
+        assert_eq!(
+            ResourceKey::from_object(&json!([]), None, scope),
+            Err(KeyError::NotAnObject)
+        );
         assert_eq!(
             ResourceKey::from_object(&json!({"kind": "Pod"}), None, scope),
             Err(KeyError::MissingApiVersion)
@@ -181,7 +200,11 @@ mod tests {
             Err(KeyError::MissingKind)
         );
         assert_eq!(
-            ResourceKey::from_object(&json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}), None, scope),
+            ResourceKey::from_object(
+                &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}),
+                None,
+                scope
+            ),
             Err(KeyError::MissingName)
         );
     }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 /// Compare manifests on disk: a Git folder against a `kubectl get -o yaml` dump.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
+#[command(
+    after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
-kubedrift compare desired/ live/ --output json")]
+kubedrift compare desired/ live/ --output json"
+)]
 pub struct CompareArgs {
     /// Desired manifests: a file or a directory (searched recursively).
     pub desired: PathBuf,

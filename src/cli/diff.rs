@@ -4,7 +4,9 @@ use super::{Exit, GlobalArgs};
 
 /// Show what differs between Git and the cluster for one app, Secrets masked.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code")]
+#[command(
+    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code"
+)]
 pub struct DiffArgs {
     /// App name.
     pub app: String,

@@ -4,7 +4,9 @@ use super::{Exit, GlobalArgs};
 
 /// Print the desired manifests of one app in one environment, as rendered from Git.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift render web --env prod\n  kubedrift render web --env dev --ref feature/x")]
+#[command(
+    after_help = "Examples:\n  kubedrift render web --env prod\n  kubedrift render web --env dev --ref feature/x"
+)]
 pub struct RenderArgs {
     /// App name (as configured or discovered).
     pub app: String,

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 /// Start sandbox clusters (in-process Kubernetes API servers) on 127.0.0.1.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig /tmp/kd.yaml\n  \
-KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A")]
+#[command(
+    after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig /tmp/kd.yaml\n  \
+KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A"
+)]
 pub struct SandboxArgs {
     /// Cluster names, comma separated; one server and one kubeconfig context each.
     #[arg(long, value_delimiter = ',', default_value = "dev,stage,prod")]

@@ -4,7 +4,9 @@ use super::{Exit, GlobalArgs, OutputFormat};
 
 /// Show APP, ENV, CLUSTER, SYNC, HEALTH, REVISION, MESSAGE for every app and environment.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch")]
+#[command(
+    after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch"
+)]
 pub struct StatusArgs {
     /// Only this environment.
     #[arg(long)]
