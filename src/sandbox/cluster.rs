@@ -278,9 +278,23 @@ impl Cluster {
         &self,
         info: &ResourceInfo,
         namespace: Option<&str>,
+        obj: Value,
+        opts: &WriteOptions,
+        now: jiff::Timestamp,
+    ) -> Result<Written, ApiError> {
+        self.create_inner(info, namespace, obj, opts, now, true)
+    }
+
+    /// `record_update`: false for objects created by server-side apply, whose managedFields
+    /// already say who applied what.
+    fn create_inner(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
         mut obj: Value,
         opts: &WriteOptions,
         now: jiff::Timestamp,
+        record_update: bool,
     ) -> Result<Written, ApiError> {
         Self::check_type(info, &obj)?;
         Self::place_namespace(info, &mut obj, namespace)?;
@@ -334,7 +348,9 @@ impl Cluster {
         }
         self.kind_specific_create(info, &mut obj, &stamp)?;
         defaults::apply_defaults(&info.group, &info.kind, &mut obj);
-        managed::record_write(None, &mut obj, &opts.field_manager, "Update", &stamp);
+        if record_update {
+            managed::record_write(None, &mut obj, &opts.field_manager, "Update", &stamp);
+        }
         self.commit_create(info, obj, opts, &name)
     }
 
@@ -574,7 +590,21 @@ impl Cluster {
             // servers do), so re-applies and idle controllers do not spam watches.
             return Ok(Written { object: self.at_version(info, Arc::new(desired)), created: false });
         }
-        managed::record_write(Some(live), &mut desired, &opts.field_manager, operation, &timestamp(now));
+        if operation != "Apply" {
+            let subresource = match sub {
+                Subresource::Main => None,
+                Subresource::Status => Some("status"),
+                Subresource::Scale => Some("scale"),
+            };
+            managed::record_write_subresource(
+                Some(live),
+                &mut desired,
+                &opts.field_manager,
+                operation,
+                subresource,
+                &timestamp(now),
+            );
+        }
         if opts.dry_run {
             return Ok(Written { object: self.at_version(info, Arc::new(desired)), created: false });
         }
@@ -640,6 +670,7 @@ impl Cluster {
                     )));
                 }
                 return match apply::server_side_apply(None, patch, &opts.field_manager, force, &stamp) {
+                    apply::ApplyOutcome::Invalid(message) => Err(ApiError::bad_request(message)),
                     apply::ApplyOutcome::Applied(obj) => {
                         let mut obj = obj;
                         if let Some(meta) = metadata_mut(&mut obj) {
@@ -681,8 +712,14 @@ impl Cluster {
                 if sub == Subresource::Main {
                     Self::check_type(info, patch)?;
                 }
-                match apply::server_side_apply(Some(&base), patch, &opts.field_manager, force, &stamp) {
+                let subresource = match sub {
+                    Subresource::Main => None,
+                    Subresource::Status => Some("status"),
+                    Subresource::Scale => Some("scale"),
+                };
+                match apply::server_side_apply_subresource(Some(&base), patch, &opts.field_manager, force, subresource, &stamp) {
                     apply::ApplyOutcome::Applied(obj) => obj,
+                    apply::ApplyOutcome::Invalid(message) => return Err(ApiError::bad_request(message)),
                     apply::ApplyOutcome::Conflicts(conflicts) => return Err(apply_conflict(&conflicts)),
                 }
             }
@@ -719,9 +756,8 @@ impl Cluster {
         opts: &WriteOptions,
         now: jiff::Timestamp,
     ) -> Result<Written, ApiError> {
-        // Apply-created objects keep the managedFields SSA computed; `create` records an
-        // Update entry only through `record_write`, which leaves existing apply entries alone.
-        self.create(info, namespace, obj, opts, now)
+        // Apply-created objects keep the managedFields server-side apply computed.
+        self.create_inner(info, namespace, obj, opts, now, false)
     }
 
     /// DELETE one object (cascading to its namespace contents / owned objects / CR instances).
@@ -845,23 +881,9 @@ fn patch_has_precondition(kind: PatchKind, patch: &Value) -> bool {
 /// The 409 a real server answers for server-side apply conflicts (kubectl prints its message
 /// and adds its own advice below it).
 pub fn apply_conflict(conflicts: &[apply::Conflict]) -> ApiError {
-    let count = conflicts.len();
-    let plural = if count == 1 { "conflict" } else { "conflicts" };
-    let message = match conflicts {
-        [one] => format!("Apply failed with 1 conflict: conflict with \"{}\": {}", one.manager, one.field),
-        _ => {
-            let lines: Vec<String> = conflicts
-                .iter()
-                .map(|c| format!("conflict with \"{}\": {}", c.manager, c.field))
-                .collect();
-            format!("Apply failed with {count} {plural}: {}", lines.join("\n"))
-        }
-    };
-    let causes: Vec<Value> = conflicts
-        .iter()
-        .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\"", c.manager), "field": c.field}))
-        .collect();
-    ApiError::new(409, "Conflict", message).with_details(json!({"causes": causes}))
+    let status = apply::conflict_status(conflicts);
+    ApiError::new(409, "Conflict", apply::conflict_message(conflicts))
+        .with_details(status.get("details").cloned().unwrap_or_else(|| json!({})))
 }
 
 #[cfg(test)]

@@ -360,6 +360,11 @@ impl Store {
         Ok(Subscription { replay, live, start_rv: inner.rv })
     }
 
+    /// Every committed event from now on (all collections).
+    pub fn events(&self) -> broadcast::Receiver<Arc<StoreEvent>> {
+        self.events.subscribe()
+    }
+
     /// The oldest resourceVersion a watch can still resume from.
     pub fn oldest_resumable(&self) -> u64 {
         self.lock().compacted_through

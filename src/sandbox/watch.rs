@@ -10,7 +10,7 @@ use super::cluster::Cluster;
 use super::errors::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::{StoreError, StoreEvent, WatchStart};
-use bytes::Bytes;
+use axum::body::Bytes;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
