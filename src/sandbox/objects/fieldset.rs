@@ -603,7 +603,7 @@ fn compare_lists(old: &[Value], new: &[Value], kind: ListKind, path: &mut Path, 
 /// server's managedFields show `f:spec` without `".": {}` but `f:labels` with it.
 pub fn creation_baseline(group: &str, kind: &str) -> Value {
     use serde_json::json;
-    let pod_template = json!({"metadata": {}, "spec": {"containers": null}});
+    let pod_template = json!({"metadata": {"creationTimestamp": null}, "spec": {"containers": null}});
     match (group, kind) {
         ("apps", "Deployment") => json!({"metadata": {}, "spec": {"selector": null,
             "template": pod_template, "strategy": {}}, "status": {}}),
@@ -615,7 +615,7 @@ pub fn creation_baseline(group: &str, kind: &str) -> Value {
             "template": pod_template}, "status": {"replicas": 0}}),
         ("batch", "Job") => json!({"metadata": {}, "spec": {"template": pod_template}, "status": {}}),
         ("batch", "CronJob") => json!({"metadata": {}, "spec": {"schedule": "",
-            "jobTemplate": {"metadata": {}, "spec": {"template": pod_template}}}, "status": {}}),
+            "jobTemplate": {"metadata": {"creationTimestamp": null}, "spec": {"template": pod_template}}}, "status": {}}),
         ("", "Pod") => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
         ("", "Service") => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
         ("", "Namespace") => json!({"metadata": {}, "spec": {}, "status": {}}),
