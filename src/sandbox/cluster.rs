@@ -9,7 +9,6 @@ use super::auth::Tokens;
 use super::catalog::{Catalog, ResourceInfo};
 use super::errors::{ApiError, FieldCause};
 use super::faults::FaultControl;
-use super::jsonpatch::apply_json_patch;
 use super::objects::{apply, defaults, managed, merge};
 use super::store::{resource_version_of, Collection, Store, StoreError};
 use serde_json::{json, Map, Value};
@@ -699,13 +698,12 @@ impl Cluster {
                     return Err(ApiError::unsupported_media_type("application/strategic-merge-patch+json"));
                 }
                 let mut doc = base;
-                merge::strategic_merge_patch(&mut doc, patch, &info.group, &info.kind)
-                    .map_err(|e| ApiError::new(422, "Invalid", e.0))?;
+                merge::strategic_merge_patch(&mut doc, patch, &info.group, &info.kind).map_err(patch_error)?;
                 doc
             }
             PatchKind::Json => {
                 let mut doc = base;
-                apply_json_patch(&mut doc, patch).map_err(|e| ApiError::new(422, "Invalid", e.0))?;
+                merge::json_patch(&mut doc, patch).map_err(patch_error)?;
                 doc
             }
             PatchKind::Apply { force } => {
@@ -872,6 +870,10 @@ impl DeleteOptions {
             self.precondition_rv = rv.parse().ok();
         }
     }
+}
+
+fn patch_error(err: merge::PatchError) -> ApiError {
+    ApiError::new(err.code(), err.reason(), err.to_string())
 }
 
 fn patch_has_precondition(kind: PatchKind, patch: &Value) -> bool {

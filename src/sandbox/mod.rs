@@ -10,7 +10,6 @@ mod control;
 pub mod errors;
 pub mod faults;
 pub mod handle;
-mod jsonpatch;
 pub mod kubeconfig;
 pub mod objects;
 pub mod selectors;

@@ -10,6 +10,7 @@ use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOption
 use super::errors::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::WatchStart;
+use super::table::{to_table, IncludeObject, ResourceInfo as TableResource};
 use super::watch::{start_watch, WatchParams};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -246,11 +247,16 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         "get" => {
             let name = target.name.as_deref().unwrap_or("");
             let obj = cluster.get(info, ns.unwrap_or(""), name)?;
-            let shown = if sub == Subresource::Scale { Arc::new(super::cluster::scale_of(&obj)) } else { obj };
-            Ok(json_response(200, &shown))
+            if sub == Subresource::Scale {
+                return Ok(json_response(200, &super::cluster::scale_of(&obj)));
+            }
+            if let Some(include) = wants_table(&headers, &query)? {
+                return Ok(json_response(200, &table_of(info, &[obj], include, None, None)));
+            }
+            Ok(json_response(200, &obj))
         }
-        "list" => list(&cluster, &target, &query),
-        "watch" => watch(cluster, target, &query),
+        "list" => list(&cluster, &target, &query, wants_table(&headers, &query)?),
+        "watch" => watch(cluster, target, &query, wants_table(&headers, &query)?),
         "create" => {
             if sub != Subresource::Main {
                 return Err(ApiError::method_not_allowed("POST"));
@@ -306,6 +312,47 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         }
         _ => Err(ApiError::method_not_allowed(method.as_str())),
     }
+}
+
+/// Whether the client asked for a `meta.k8s.io` Table (what `kubectl get` does), and with
+/// which `includeObject`.
+fn wants_table(headers: &HeaderMap, query: &Query) -> Result<Option<IncludeObject>, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let table = accept.split(',').next().is_some_and(|first| first.contains("as=Table"));
+    if !table {
+        return Ok(None);
+    }
+    IncludeObject::from_query(query.get("includeObject"))
+        .map(Some)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// The printing view of a catalog entry.
+pub fn table_resource(info: &ResourceInfo) -> TableResource {
+    TableResource {
+        group: info.group.clone(),
+        version: info.version.clone(),
+        kind: info.kind.clone(),
+        plural: info.plural.clone(),
+        namespaced: info.namespaced,
+        custom: info.custom,
+        printer_columns: info.printer_columns.clone(),
+    }
+}
+
+/// A Table of `objects`, with list metadata.
+pub fn table_of(info: &ResourceInfo, objects: &[Arc<Value>], include: IncludeObject, rv: Option<u64>, continue_token: Option<&str>) -> Value {
+    let owned: Vec<Value> = objects.iter().map(|o| (**o).clone()).collect();
+    let mut table = to_table(&table_resource(info), &owned, jiff::Timestamp::now(), include);
+    let mut metadata = serde_json::Map::new();
+    if let Some(rv) = rv {
+        metadata.insert("resourceVersion".into(), Value::String(rv.to_string()));
+    }
+    if let Some(token) = continue_token {
+        metadata.insert("continue".into(), Value::String(token.to_string()));
+    }
+    table["metadata"] = Value::Object(metadata);
+    table
 }
 
 /// Subresource writes answer with the subresource's view.
@@ -456,7 +503,7 @@ fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
     Ok((rv, (ns.to_string(), name.to_string())))
 }
 
-fn list(cluster: &Cluster, target: &Target, query: &Query) -> Result<Response, ApiError> {
+fn list(cluster: &Cluster, target: &Target, query: &Query, table: Option<IncludeObject>) -> Result<Response, ApiError> {
     let info = &target.info;
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -491,10 +538,13 @@ fn list(cluster: &Cluster, target: &Target, query: &Query) -> Result<Response, A
         }
         selected.push(item);
     }
+    if let Some(include) = table {
+        return Ok(json_response(200, &table_of(info, &selected, include, Some(rv), token.as_deref())));
+    }
     Ok(bytes_response(200, list_bytes(info, rv, token.as_deref(), &selected)))
 }
 
-fn watch(cluster: Arc<Cluster>, target: Target, query: &Query) -> Result<Response, ApiError> {
+fn watch(cluster: Arc<Cluster>, target: Target, query: &Query, table: Option<IncludeObject>) -> Result<Response, ApiError> {
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let start = match query.get("resourceVersion") {
@@ -513,6 +563,7 @@ fn watch(cluster: Arc<Cluster>, target: Target, query: &Query) -> Result<Respons
         bookmarks: query.flag("allowWatchBookmarks") || send_initial_events,
         timeout,
         send_initial_events,
+        table,
     };
     let rx = start_watch(cluster, target.info, target.namespace, params);
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);

@@ -9,6 +9,8 @@ use super::catalog::ResourceInfo;
 use super::cluster::Cluster;
 use super::errors::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
+use super::server::table_of;
+use super::table::IncludeObject;
 use super::store::{StoreError, StoreEvent, WatchStart};
 use axum::body::Bytes;
 use serde_json::{json, Value};
@@ -32,6 +34,8 @@ pub struct WatchParams {
     pub timeout: Option<Duration>,
     /// `sendInitialEvents=true`: snapshot, then a bookmark marking the end of initial events.
     pub send_initial_events: bool,
+    /// Send each object as a one-row Table (`kubectl get -w`).
+    pub table: Option<IncludeObject>,
 }
 
 fn event_line(event_type: &str, object: &Value) -> Bytes {
@@ -87,7 +91,11 @@ impl Emitter<'_> {
             return true;
         }
         let shown = self.cluster.at_version(self.info, Arc::clone(obj));
-        if self.tx.send(event_line(event.event_type.as_str(), &shown)).await.is_err() {
+        let line = match self.params.table {
+            Some(include) => event_line(event.event_type.as_str(), &table_of(self.info, &[shown], include, None, None)),
+            None => event_line(event.event_type.as_str(), &shown),
+        };
+        if self.tx.send(line).await.is_err() {
             return false;
         }
         self.sent += 1;
