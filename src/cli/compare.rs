@@ -57,7 +57,7 @@ struct Side {
 fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     match manifest::load_path(path, limits) {
         Ok(tree) => {
-            let parsed = manifest::parse_tree(&tree, limits);
+            let parsed = tree.parse(limits);
             Side {
                 objects: parsed.objects,
                 errors: parsed.errors.iter().map(ToString::to_string).collect(),
