@@ -86,6 +86,8 @@ pub enum Input {
         context: String,
         event: ClusterEvent,
     },
+    /// The first Git poll finished (every app was rendered once, or failed).
+    SourcesLoaded,
     /// A repo could be read (`error: None`) or not.
     Repo {
         name: String,
@@ -185,6 +187,7 @@ pub struct State {
     apps: BTreeMap<AppId, AppState>,
     clusters: BTreeMap<String, ClusterState>,
     repos: BTreeMap<String, RepoView>,
+    sources_loaded: bool,
     snapshot: Arc<Snapshot>,
 }
 
@@ -220,6 +223,7 @@ impl State {
             apps: BTreeMap::new(),
             clusters: BTreeMap::new(),
             repos: BTreeMap::new(),
+            sources_loaded: false,
             snapshot: Arc::new(Snapshot::default()),
         }
     }
@@ -257,6 +261,12 @@ impl State {
                 }
             }
             Input::Cluster { context, event } => self.apply_cluster(context, event, &mut changed),
+            Input::SourcesLoaded => {
+                if !self.sources_loaded {
+                    self.sources_loaded = true;
+                    changed.sources = true;
+                }
+            }
             Input::Repo { name, error, at } => {
                 let view = RepoView {
                     name: name.clone(),
@@ -569,6 +579,7 @@ impl State {
             apps: self.snapshot.apps.clone(),
             clusters: self.snapshot.clusters.clone(),
             repos: self.repos.clone(),
+            sources_loaded: self.sources_loaded,
         };
         for id in &changed.removed {
             snapshot.apps.remove(id);
@@ -612,11 +623,13 @@ struct Changed {
     resources: BTreeSet<(AppId, ResourceKey)>,
     clusters: BTreeSet<String>,
     repos: BTreeSet<String>,
+    sources: bool,
 }
 
 impl Changed {
     fn is_empty(&self) -> bool {
-        self.apps.is_empty()
+        !self.sources
+            && self.apps.is_empty()
             && self.quiet_apps.is_empty()
             && self.removed.is_empty()
             && self.resources.is_empty()

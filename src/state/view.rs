@@ -173,6 +173,8 @@ pub struct Snapshot {
     pub apps: BTreeMap<AppId, Arc<AppView>>,
     pub clusters: BTreeMap<String, ClusterView>,
     pub repos: BTreeMap<String, RepoView>,
+    /// Git was read once (every selected app rendered or failed).
+    pub sources_loaded: bool,
 }
 
 fn apps_as_list<S: Serializer>(
