@@ -13,6 +13,7 @@ pub mod handle;
 pub mod kubeconfig;
 pub mod objects;
 pub mod openapi;
+pub mod protobuf;
 pub mod selectors;
 pub mod server;
 pub mod store;

@@ -9,6 +9,7 @@ use super::catalog::ResourceInfo;
 use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::errors::ApiError;
 use super::openapi;
+use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::WatchStart;
 use super::table::{to_table, IncludeObject, ResourceInfo as TableResource};
@@ -445,6 +446,10 @@ pub fn decode_object(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}")))?,
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as YAML: {e}")))?,
+        "application/vnd.kubernetes.protobuf" => protobuf::decode(body).map_err(|e| match e {
+            ProtobufError::UnsupportedKind(_) => ApiError::new(415, "UnsupportedMediaType", e.to_string()),
+            ProtobufError::Malformed(_) => ApiError::bad_request(e.to_string()),
+        })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !value.is_object() {
