@@ -12,6 +12,8 @@ pub mod faults;
 pub mod handle;
 pub mod kubeconfig;
 pub mod objects;
+pub mod openapi;
+pub mod protobuf;
 pub mod selectors;
 pub mod server;
 pub mod store;

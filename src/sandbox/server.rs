@@ -8,6 +8,8 @@ use super::auth::{authorize, Attributes, User};
 use super::catalog::ResourceInfo;
 use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::errors::ApiError;
+use super::openapi;
+use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::WatchStart;
 use super::table::{to_table, IncludeObject, ResourceInfo as TableResource};
@@ -189,6 +191,17 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
     let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segments.as_slice() {
         ["api"] => return Ok(json_response(200, &api_versions(&cluster))),
+        ["openapi", "v3"] => return Ok(json_response(200, &openapi::root(&cluster.catalog()))),
+        ["openapi", "v3", "api", version] => {
+            return openapi::group_version(&cluster.catalog(), "", version)
+                .map(|doc| json_response(200, &doc))
+                .ok_or_else(ApiError::unknown_path)
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            return openapi::group_version(&cluster.catalog(), group, version)
+                .map(|doc| json_response(200, &doc))
+                .ok_or_else(ApiError::unknown_path)
+        }
         ["apis"] => return Ok(json_response(200, &api_group_list(&cluster))),
         ["api", "v1"] => return Ok(json_response(200, &resource_list(&cluster, "", "v1"))),
         ["apis", group] => return api_group(&cluster, group).map(|v| json_response(200, &v)),
@@ -433,6 +446,10 @@ pub fn decode_object(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}")))?,
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as YAML: {e}")))?,
+        "application/vnd.kubernetes.protobuf" => protobuf::decode(body).map_err(|e| match e {
+            ProtobufError::UnsupportedKind(_) => ApiError::new(415, "UnsupportedMediaType", e.to_string()),
+            ProtobufError::Malformed(_) => ApiError::bad_request(e.to_string()),
+        })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !value.is_object() {
