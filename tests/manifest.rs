@@ -628,3 +628,60 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn alias_bombs_and_deep_nesting_are_errors_not_hangs() {
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    let mut previous = 'a';
+    for next in 'b'..='l' {
+        bomb.push_str(&format!(
+            "{next}: &{next} [{}]\n",
+            vec![format!("*{previous}"); 10].join(",")
+        ));
+        previous = next;
+    }
+    bomb.push_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+    let err = parse_file("bomb.yaml", bomb.as_bytes(), &limits()).unwrap_err();
+    assert!(matches!(err, ManifestError::Syntax { .. }), "{err}");
+
+    let deep = format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let err = parse_file("deep.yaml", deep.as_bytes(), &limits()).unwrap_err();
+    assert!(
+        err.to_string().contains("recursion limit exceeded"),
+        "{err}"
+    );
+    let deep_json = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(parse_file("deep.json", deep_json.as_bytes(), &limits()).is_err());
+}
+
+#[test]
+fn debug_output_masks_secret_values() {
+    let text = r#"apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: shop
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"password":"c3VwZXJzZWNyZXQ="}}'
+type: Opaque
+data:
+  password: c3VwZXJzZWNyZXQ=
+stringData:
+  user: admin-7f3a
+"#;
+    let parsed = parse_file("secret.yaml", text.as_bytes(), &limits()).unwrap();
+    let debug = format!("{parsed:?}");
+    assert!(
+        !debug.contains("c3VwZXJzZWNyZXQ=") && !debug.contains("admin-7f3a"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("password") && debug.contains("\"db\""),
+        "{debug}"
+    );
+    // The object itself is untouched.
+    assert_eq!(
+        parsed.objects[0].object["data"]["password"],
+        "c3VwZXJzZWNyZXQ="
+    );
+}

@@ -161,10 +161,8 @@ pub(crate) fn collect(ws: &mut Workspace<'_>, app: &str) -> Result<(), RenderErr
             }
             let target = match resolve(&dir, &reference.value) {
                 Ok(target) => target,
-                Err(why) if reference.kind == RefKind::FileOrInline => {
-                    let _ = why;
-                    continue;
-                }
+                // Not a usable path: inline content, left to kustomize.
+                Err(_) if reference.kind == RefKind::FileOrInline => continue,
                 Err(why) => {
                     return Err(RenderError::Reference {
                         app: app.to_string(),
