@@ -16,9 +16,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli::run(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
+        // A closed pipe (`kubedrift status | head`) is the reader's choice, not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: {err:?}");
+            // The message chain is what an operator needs; the full report (locations,
+            // backtrace) only when asked for.
+            if std::env::var_os("KUBEDRIFT_DEBUG").is_some() {
+                eprintln!("Error: {err:?}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
             ExitCode::from(Exit::Error.code())
         }
     }
+}
+
+fn is_broken_pipe(err: &color_eyre::Report) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -17,13 +17,11 @@ use std::path::{Path, PathBuf};
 
 /// Compare manifests on disk: a Git folder against a `kubectl get -o yaml` dump.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
+#[command(after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
 kubedrift compare desired/ live/ --output json\n  \
 kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
-Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed)."
-)]
+Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed).")]
 pub struct CompareArgs {
     /// Desired manifests: a file or a directory (searched recursively).
     pub desired: PathBuf,
@@ -56,8 +54,8 @@ struct Side {
 
 fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     match manifest::load_path(path, limits) {
-        Ok(tree) => {
-            let parsed = tree.parse(limits);
+        Ok(loaded) => {
+            let parsed = loaded.parse(limits);
             Side {
                 objects: parsed.objects,
                 errors: parsed.errors.iter().map(ToString::to_string).collect(),

@@ -19,7 +19,7 @@ pub use error::{line_column, suggest, ConfigError, Location};
 
 use crate::engine::ignore::IgnoreRule;
 use crate::git::normalize_path;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -36,18 +36,9 @@ pub const DEFAULT_FETCH_INTERVAL_SECONDS: u64 = 60;
 /// Default for `repo.default_branch`.
 pub const DEFAULT_BRANCH: &str = "main";
 
-/// How an app's directory is turned into manifests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RendererKind {
-    /// Decide from the directory: `kustomization.yaml` → Kustomize, `Chart.yaml` → Helm,
-    /// otherwise plain YAML.
-    #[default]
-    Auto,
-    Plain,
-    Kustomize,
-    Helm,
-}
+/// How an app's directory is turned into manifests (the renderer's own type, so config
+/// values and renderer choices can never disagree).
+pub use crate::render::RendererKind;
 
 /// `[settings]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,200 @@
+//! Desired state of the configured apps: config → git (at the environment's ref) → renderer.
+//!
+//! The glue between three sources that the headless commands and the live layer share, so
+//! "which apps exist in env E, and what does Git say each should contain" has one answer.
+//! Every failure is scoped: a repo that cannot be opened, a ref that does not resolve or an
+//! app that does not render is reported for the apps it concerns; the others carry on.
+
+use crate::config::{AppSpec, Config, ConfigError};
+use crate::git::{CommitSource, GitError, GitRepo, ResolvedRev};
+use crate::manifest::ManifestLimits;
+use crate::render::{HelmOptions, RenderCache, RenderError, RenderRequest, Rendered};
+use std::collections::BTreeMap;
+
+/// Why the desired state of an app (or of the apps of a repo) is not known.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DesiredError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("repo {repo}: {error}")]
+    Git { repo: String, error: GitError },
+    #[error("{error}")]
+    Render { error: RenderError },
+    #[error("no repo named {repo:?} is configured")]
+    UnknownRepo { repo: String },
+    #[error("no app {app:?} in environment {env:?}{}", known_hint(.known))]
+    UnknownApp {
+        app: String,
+        env: String,
+        known: Vec<String>,
+    },
+}
+
+fn known_hint(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (known: {})", known.join(", "))
+    }
+}
+
+/// The configured repos, opened once.
+pub struct Repos {
+    repos: BTreeMap<String, Result<GitRepo, GitError>>,
+}
+
+impl Repos {
+    /// Open every configured repo; one that cannot be opened is remembered as an error and
+    /// reported for its apps only.
+    pub fn open(config: &Config) -> Repos {
+        let repos = config
+            .repos
+            .iter()
+            .map(|repo| (repo.name.clone(), GitRepo::open(&repo.path)))
+            .collect();
+        Repos { repos }
+    }
+
+    /// The repo called `name`.
+    pub fn get(&self, name: &str) -> Result<&GitRepo, DesiredError> {
+        match self.repos.get(name) {
+            Some(Ok(repo)) => Ok(repo),
+            Some(Err(error)) => Err(DesiredError::Git {
+                repo: name.to_string(),
+                error: error.clone(),
+            }),
+            None => Err(DesiredError::UnknownRepo {
+                repo: name.to_string(),
+            }),
+        }
+    }
+}
+
+/// Every app of environment `env` (listed and discovered). Discovery lists directories at
+/// the environment's ref of each scanned repo; a repo that cannot be listed is returned in
+/// the error list and contributes no discovered apps.
+pub fn apps_for(
+    config: &Config,
+    repos: &Repos,
+    env: &str,
+) -> Result<(Vec<AppSpec>, Vec<DesiredError>), DesiredError> {
+    let environment = config.environment(env)?;
+    let mut listing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for scan in config.discovery_scans() {
+        let listed = repos.get(&scan.repo).and_then(|repo| {
+            let rev = environment
+                .git_ref
+                .clone()
+                .or_else(|| config.repo(&scan.repo).map(|r| r.default_branch.clone()))
+                .unwrap_or_else(|| crate::config::DEFAULT_BRANCH.to_string());
+            let git = |error| DesiredError::Git {
+                repo: scan.repo.clone(),
+                error,
+            };
+            let resolved = repo.resolve(&rev).map_err(git)?;
+            repo.list_dirs(&resolved.commit, &scan.prefix, scan.depth)
+                .map_err(git)
+        });
+        match listed {
+            Ok(dirs) => listing.entry(scan.repo.clone()).or_default().extend(dirs),
+            Err(err) => errors.push(err),
+        }
+    }
+    let apps = config.apps_for(env, &listing)?;
+    Ok((apps, errors))
+}
+
+/// The app called `name` in environment `env`.
+pub fn find_app(
+    config: &Config,
+    repos: &Repos,
+    env: &str,
+    name: &str,
+) -> Result<AppSpec, DesiredError> {
+    let (apps, errors) = apps_for(config, repos, env)?;
+    let known: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
+    match apps.into_iter().find(|a| a.name == name) {
+        Some(app) => Ok(app),
+        // Discovery could not run: that is the more useful message.
+        None => Err(errors
+            .into_iter()
+            .next()
+            .unwrap_or(DesiredError::UnknownApp {
+                app: name.to_string(),
+                env: env.to_string(),
+                known,
+            })),
+    }
+}
+
+/// One app rendered at one commit.
+#[derive(Debug, Clone)]
+pub struct RenderedApp {
+    pub revision: ResolvedRev,
+    pub rendered: Rendered,
+}
+
+/// Render `app` at its ref (or `rev_override`), through `cache` so an unchanged app
+/// directory is not rendered twice.
+pub fn render_app(
+    app: &AppSpec,
+    repos: &Repos,
+    rev_override: Option<&str>,
+    limits: &ManifestLimits,
+    cache: &mut RenderCache,
+) -> Result<RenderedApp, DesiredError> {
+    let repo = repos.get(&app.repo)?;
+    let git = |error| DesiredError::Git {
+        repo: app.repo.clone(),
+        error,
+    };
+    let revision = repo
+        .resolve(rev_override.unwrap_or(&app.git_ref))
+        .map_err(git)?;
+    let source = CommitSource::new(repo.clone(), &revision)
+        .with_max_file_bytes(usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX));
+    let mut request = RenderRequest::new(&source, &app.path);
+    request.renderer = app.renderer;
+    request.namespace = app.namespace.as_deref();
+    request.helm = helm_options(app);
+    request.limits = *limits;
+    let rendered = cache
+        .render(&request)
+        .map_err(|error| DesiredError::Render { error })?;
+    Ok(RenderedApp { revision, rendered })
+}
+
+/// The config's Helm options as the renderer takes them: values files become repo paths,
+/// `--set` values plain strings.
+fn helm_options(app: &AppSpec) -> HelmOptions {
+    HelmOptions {
+        release_name: app
+            .helm
+            .release_name
+            .clone()
+            .unwrap_or_else(|| app.name.clone()),
+        values_files: app
+            .helm
+            .values
+            .iter()
+            .map(|file| {
+                // Paths escaping the repo are rejected at config load; should one get here,
+                // pass it as written so the renderer reports it as missing.
+                crate::git::join_path(&app.path, file).unwrap_or_else(|_| file.clone())
+            })
+            .collect(),
+        set: app
+            .helm
+            .set
+            .iter()
+            .map(|(key, value)| {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (key.clone(), text)
+            })
+            .collect(),
+    }
+}
