@@ -308,13 +308,17 @@ async fn watch_kind(
     let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
     let mut backoff = Backoff::default();
     let mut buffer: Vec<Object> = Vec::new();
+    let mut last_listed = std::time::Instant::now();
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
             Ok(watcher::Event::InitApply(obj)) => buffer.push(to_value(obj, &resource)),
             Ok(watcher::Event::InitDone) => {
-                backoff.reset();
+                if last_listed.elapsed() >= Duration::from_secs(1) {
+                    backoff.reset();
+                }
+                last_listed = std::time::Instant::now();
                 reporter.send(ClusterEvent::Listed {
                     kind: kind.clone(),
                     namespace: namespace.clone(),
@@ -334,8 +338,12 @@ async fn watch_kind(
             }),
             Err(err) => match classify(&err) {
                 WatchFailure::Gone => {
-                    // The watcher relists by itself on the next poll: no backoff needed.
+                    // The watcher relists by itself on the next poll. A server that expires
+                    // every fresh watch at once would make that a tight loop: back off then.
                     tracing::debug!(%kind, "watch expired (410 Gone); relisting");
+                    if last_listed.elapsed() < Duration::from_secs(1) {
+                        tokio::time::sleep(backoff.next_delay()).await;
+                    }
                 }
                 WatchFailure::Forbidden(reason) => {
                     reporter.send(ClusterEvent::KindFailed {

@@ -1,7 +1,8 @@
 //! Bearer-token authentication and the sandbox's two-role authorization.
 //!
-//! `admin` may do everything; `viewer` may only read (get, list, watch). Unknown or missing
-//! tokens are 401. Forbidden messages use a real server's wording, which kubectl prints as is.
+//! `admin` may do everything; `viewer` may only read (get, list, watch), and not Secrets (as
+//! Kubernetes' built-in `view` role). Unknown or missing tokens are 401. Forbidden messages
+//! use a real server's wording, which kubectl prints as is.
 
 use super::errors::{qualified_resource, ApiError};
 use serde_json::json;
@@ -86,7 +87,9 @@ pub fn is_read_verb(verb: &str) -> bool {
 
 /// Allow or answer 403 Forbidden with the real server's message.
 pub fn authorize(user: User, attrs: &Attributes<'_>) -> Result<(), ApiError> {
-    if user == User::Admin || is_read_verb(attrs.verb) {
+    // Like Kubernetes' built-in `view` role, viewers may read everything except Secrets.
+    let viewer_may = is_read_verb(attrs.verb) && !(attrs.group.is_empty() && attrs.plural == "secrets");
+    if user == User::Admin || viewer_may {
         return Ok(());
     }
     let qualified = qualified_resource(attrs.group, attrs.plural);
