@@ -28,7 +28,10 @@ const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\n 
 #[test]
 fn status_and_diff_exit_codes_tables_json_and_masking() {
     let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev"), ("prod", "prod")]);
-    fx.commit(&[("apps/web/dev/secret.yaml".to_string(), SECRET.to_string())], "web: db secret");
+    fx.commit(
+        &[("apps/web/dev/secret.yaml".to_string(), SECRET.to_string())],
+        "web: db secret",
+    );
     fx.deploy("dev", "dev");
     fx.deploy("prod", "prod");
 
@@ -36,14 +39,37 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
     let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert!(lines[0].starts_with("APP") && lines[0].contains("CLUSTER") && lines[0].ends_with("MESSAGE"));
+    assert!(
+        lines[0].starts_with("APP")
+            && lines[0].contains("CLUSTER")
+            && lines[0].ends_with("MESSAGE")
+    );
     assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[1].starts_with("web") && lines[1].contains("Synced") && lines[1].contains("main@"));
+    assert!(
+        lines[1].starts_with("web") && lines[1].contains("Synced") && lines[1].contains("main@")
+    );
 
     // Drift in dev (the Secret's value changed live, and replicas): exit 1, JSON names it.
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=3"]);
     fx.kubectl(&[
-        "--context", "dev", "-n", "shop", "patch", "secret", "web-db", "--type", "merge", "-p",
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=3",
+    ]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "patch",
+        "secret",
+        "web-db",
+        "--type",
+        "merge",
+        "-p",
         r#"{"data":{"password":"bGVha2VkLWluLWNoYXQ="}}"#,
     ]);
     let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "dev", "--output", "json"]);
@@ -59,17 +85,29 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
     assert_eq!(deploy["paths"][0], "spec.replicas");
     assert_eq!(deploy["attribution"]["direction"], "LiveDrift");
     for text in [&stdout, &stderr] {
-        assert!(!text.contains("czNjcjN0") && !text.contains("bGVha2Vk"), "base64 leaked");
+        assert!(
+            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
+            "base64 leaked"
+        );
     }
 
     // diff: masked, exit 1 with --exit-code.
     let (code, stdout, stderr) = kubedrift(&fx, &["diff", "web", "--env", "dev", "--exit-code"]);
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("# web@dev apps/Deployment/shop/web (OutOfSync)"), "{stdout}");
-    assert!(stdout.contains("-  replicas: 3") && stdout.contains("+  replicas: 2"), "{stdout}");
+    assert!(
+        stdout.contains("# web@dev apps/Deployment/shop/web (OutOfSync)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-  replicas: 3") && stdout.contains("+  replicas: 2"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Secret/shop/web-db"), "{stdout}");
     for text in [&stdout, &stderr] {
-        assert!(!text.contains("czNjcjN0") && !text.contains("bGVha2Vk"), "base64 leaked");
+        assert!(
+            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
+            "base64 leaked"
+        );
     }
     // prod has no difference.
     let (code, stdout, _) = kubedrift(&fx, &["diff", "web", "--env", "prod", "--exit-code"]);
@@ -77,20 +115,56 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
     assert!(stdout.is_empty(), "{stdout}");
 
     // Server-side dry run: the API server's result of applying Git now differs from live.
-    let (code, stdout, stderr) = kubedrift(&fx, &["diff", "web", "--env", "dev", "--server-side", "--exit-code"]);
+    let (code, stdout, stderr) = kubedrift(
+        &fx,
+        &[
+            "diff",
+            "web",
+            "--env",
+            "dev",
+            "--server-side",
+            "--exit-code",
+        ],
+    );
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("(server-side dry run)") && stdout.contains("replicas"), "{stdout}");
+    assert!(
+        stdout.contains("(server-side dry run)") && stdout.contains("replicas"),
+        "{stdout}"
+    );
     // Dry run stored nothing.
-    let replicas = fx.kubectl(&["--context", "dev", "-n", "shop", "get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]);
+    let replicas = fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
     assert_eq!(replicas.trim(), "3");
 
     // An unreachable cluster: exit 2 with the error, the other cluster still reported.
-    fx.sandbox.cluster("prod").expect("prod").faults().set_down(true);
+    fx.sandbox
+        .cluster("prod")
+        .expect("prod")
+        .faults()
+        .set_down(true);
     let (code, stdout, stderr) = kubedrift(&fx, &["status", "--timeout", "20s"]);
     assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let prod = stdout.lines().find(|l| l.contains("prod")).expect("prod row");
-    assert!(prod.contains("Unreachable") && prod.contains("never reached"), "{prod}");
-    let dev = stdout.lines().find(|l| l.contains(" dev ")).expect("dev row");
+    let prod = stdout
+        .lines()
+        .find(|l| l.contains("prod"))
+        .expect("prod row");
+    assert!(
+        prod.contains("Unreachable") && prod.contains("never reached"),
+        "{prod}"
+    );
+    let dev = stdout
+        .lines()
+        .find(|l| l.contains(" dev "))
+        .expect("dev row");
     assert!(dev.contains("OutOfSync"), "{dev}");
 
     // Unknown environment: a clear error, exit 2.

@@ -25,12 +25,27 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         assert_eq!(app.context, env);
         assert!(app.revision.contains("main"), "revision {}", app.revision);
         let kinds: Vec<String> = app.resources.iter().map(|r| r.key.kind.clone()).collect();
-        assert_eq!(kinds, vec!["ConfigMap", "Service", "Deployment"], "{kinds:?}");
+        assert_eq!(
+            kinds,
+            vec!["ConfigMap", "Service", "Deployment"],
+            "{kinds:?}"
+        );
     }
 
     // kubectl scale in dev: live drift attributed to kubectl; prod untouched.
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=5"]);
-    let snapshot = wait_app(&live, "web", "dev", "OutOfSync", |a| a.sync == SyncState::OutOfSync).await;
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=5",
+    ]);
+    let snapshot = wait_app(&live, "web", "dev", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
     let app = snapshot.app("web", "dev").expect("row");
     let deploy = app
         .resources
@@ -38,13 +53,25 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         .find(|r| r.key.kind == "Deployment")
         .expect("deployment");
     let attribution = deploy.attribution.as_ref().expect("attributed");
-    assert_eq!(attribution.direction, Direction::LiveDrift, "{attribution:?}");
+    assert_eq!(
+        attribution.direction,
+        Direction::LiveDrift,
+        "{attribution:?}"
+    );
     let field = &attribution.fields[0];
     assert_eq!(field.path.to_string(), "spec.replicas");
     let writer = field.writer.as_ref().expect("writer");
-    assert!(writer.manager.starts_with("kubectl"), "manager {}", writer.manager);
+    assert!(
+        writer.manager.starts_with("kubectl"),
+        "manager {}",
+        writer.manager
+    );
     assert!(writer.time.is_some());
-    assert!(app.message.contains("live drift"), "message {}", app.message);
+    assert!(
+        app.message.contains("live drift"),
+        "message {}",
+        app.message
+    );
     assert_eq!(
         snapshot.app("web", "prod").map(|a| a.sync),
         Some(SyncState::Synced),
@@ -64,18 +91,34 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
 
     // kubectl edit (non-interactive editor) of the ConfigMap: live drift by kubectl-edit.
     let editor = fx.dir.path().join("editor.sh");
-    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' \"$1\"\n").expect("editor");
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' \"$1\"\n",
+    )
+    .expect("editor");
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
     let out = std::process::Command::new(live_support::KUBECTL)
         .arg("--kubeconfig")
         .arg(fx.kubeconfig_path())
-        .args(["--context", "dev", "-n", "shop", "edit", "configmap/web-config"])
+        .args([
+            "--context",
+            "dev",
+            "-n",
+            "shop",
+            "edit",
+            "configmap/web-config",
+        ])
         .env("KUBE_EDITOR", &editor)
         .env("HOME", fx.dir.path())
         .env_remove("KUBECONFIG")
         .output()
         .expect("kubectl edit runs");
-    assert!(out.status.success(), "kubectl edit: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kubectl edit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let snapshot = wait_app(&live, "web", "dev", "ConfigMap drifted", |a| {
         a.resources
             .iter()
@@ -83,12 +126,19 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
-    let cm = app.resources.iter().find(|r| r.key.kind == "ConfigMap").expect("cm");
+    let cm = app
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "ConfigMap")
+        .expect("cm");
     let attribution = cm.attribution.as_ref().expect("attributed");
     assert_eq!(attribution.direction, Direction::LiveDrift);
     assert_eq!(attribution.fields[0].path.to_string(), "data.LOG_LEVEL");
     assert_eq!(
-        attribution.fields[0].writer.as_ref().map(|w| w.manager.as_str()),
+        attribution.fields[0]
+            .writer
+            .as_ref()
+            .map(|w| w.manager.as_str()),
         Some("kubectl-edit")
     );
 
@@ -111,13 +161,20 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         .find(|r| r.key.kind == "Deployment")
         .expect("deployment");
     let attribution = deploy.attribution.as_ref().expect("attributed");
-    assert_eq!(attribution.direction, Direction::GitAhead, "{attribution:?}");
+    assert_eq!(
+        attribution.direction,
+        Direction::GitAhead,
+        "{attribution:?}"
+    );
     assert_eq!(
         attribution.fields[0].path.to_string(),
         "spec.template.spec.containers[name=web].image"
     );
     assert_eq!(
-        attribution.fields[0].writer.as_ref().map(|w| w.manager.as_str()),
+        attribution.fields[0]
+            .writer
+            .as_ref()
+            .map(|w| w.manager.as_str()),
         Some("kubedrift")
     );
 }

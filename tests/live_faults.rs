@@ -11,7 +11,12 @@ use live_support::{wait_app, Fixture};
 fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64> {
     let app = snapshot.app("web", env)?;
     let deploy = app.resources.iter().find(|r| r.key.kind == "Deployment")?;
-    deploy.live.as_ref()?.get().pointer("/spec/replicas")?.as_i64()
+    deploy
+        .live
+        .as_ref()?
+        .get()
+        .pointer("/spec/replicas")?
+        .as_i64()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,23 +31,58 @@ async fn down_cluster_is_unreachable_others_keep_updating_and_it_recovers() {
 
     let dev = fx.sandbox.cluster("dev").expect("dev");
     dev.faults().set_down(true);
-    let snapshot = wait_app(&live, "web", "dev", "Unreachable", |a| a.sync == SyncState::Unreachable).await;
+    let snapshot = wait_app(&live, "web", "dev", "Unreachable", |a| {
+        a.sync == SyncState::Unreachable
+    })
+    .await;
     let app = snapshot.app("web", "dev").expect("row");
-    assert!(app.message.contains("cluster unreachable (last seen 20"), "{}", app.message);
-    assert!(matches!(snapshot.clusters["dev"].reach, Reach::Unreachable { .. }));
+    assert!(
+        app.message.contains("cluster unreachable (last seen 20"),
+        "{}",
+        app.message
+    );
+    assert!(matches!(
+        snapshot.clusters["dev"].reach,
+        Reach::Unreachable { .. }
+    ));
     assert!(snapshot.clusters["dev"].last_seen.is_some());
     // Last known verdicts stay visible (nothing hidden).
     assert_eq!(app.resources.len(), 3);
 
     // prod keeps updating while dev is down.
-    fx.kubectl(&["--context", "prod", "-n", "shop", "scale", "deployment/web", "--replicas=4"]);
-    let snapshot = wait_app(&live, "web", "prod", "OutOfSync", |a| a.sync == SyncState::OutOfSync).await;
-    assert_eq!(snapshot.app("web", "dev").map(|a| a.sync), Some(SyncState::Unreachable));
+    fx.kubectl(&[
+        "--context",
+        "prod",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=4",
+    ]);
+    let snapshot = wait_app(&live, "web", "prod", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::Unreachable)
+    );
 
     // dev comes back: reconnects, and changes made there are seen again.
     dev.faults().set_down(false);
-    wait_app(&live, "web", "dev", "Synced again", |a| a.sync == SyncState::Synced).await;
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=6"]);
+    wait_app(&live, "web", "dev", "Synced again", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=6",
+    ]);
     let snapshot = wait_app(&live, "web", "dev", "OutOfSync after recovery", |a| {
         a.sync == SyncState::OutOfSync
     })
@@ -55,30 +95,71 @@ async fn watch_gone_on_resume_relists_and_sees_changes() {
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
     let live = fx.live(None);
-    wait_app(&live, "web", "dev", "Synced", |a| a.sync == SyncState::Synced).await;
+    wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
 
     let dev = fx.sandbox.cluster("dev").expect("dev");
     // Every watch stream ends after one event, and resuming it gets 410 Gone: from now on
     // changes can only be learned by relisting.
     dev.faults().set_gone_on_watch_resume(true);
     dev.faults().close_watches_after_events(Some(1));
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=3"]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=3",
+    ]);
     wait_app(&live, "web", "dev", "replicas 3", |_| true).await;
     let (snapshot, ok) = live
         .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(3))
         .await;
-    assert!(ok, "replicas 3 never seen: {:?}", replicas_seen(&snapshot, "dev"));
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=7"]);
+    assert!(
+        ok,
+        "replicas 3 never seen: {:?}",
+        replicas_seen(&snapshot, "dev")
+    );
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=7",
+    ]);
     let (snapshot, ok) = live
         .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(7))
         .await;
-    assert!(ok, "relist never showed replicas 7: {:?}", replicas_seen(&snapshot, "dev"));
-    assert_eq!(snapshot.app("web", "dev").map(|a| a.sync), Some(SyncState::OutOfSync));
+    assert!(
+        ok,
+        "relist never showed replicas 7: {:?}",
+        replicas_seen(&snapshot, "dev")
+    );
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::OutOfSync)
+    );
 
     // Back to normal watches: a change back to Git's value syncs the app again.
     dev.faults().clear();
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=2"]);
-    wait_app(&live, "web", "dev", "Synced", |a| a.sync == SyncState::Synced).await;
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=2",
+    ]);
+    wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +177,10 @@ async fn viewer_token_may_not_list_secrets_which_are_unknown_while_the_rest_work
     let live = fx.live(None);
     let (snapshot, settled) = live.wait_settled(live_support::WAIT).await;
     assert!(settled, "{:?}", snapshot.clusters);
-    let snapshot = wait_app(&live, "web", "dev", "Unknown", |a| a.sync == SyncState::Unknown).await;
+    let snapshot = wait_app(&live, "web", "dev", "Unknown", |a| {
+        a.sync == SyncState::Unknown
+    })
+    .await;
     let app = snapshot.app("web", "dev").expect("row");
     for resource in &app.resources {
         match (resource.key.kind.as_str(), &resource.verdict) {

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 /// Show what differs between Git and the cluster for one app, Secrets masked.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code\n\n\
+#[command(
+    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code\n\n\
 Exit codes: 0 no difference (or differences without --exit-code), 1 differences with \
---exit-code, 2 errors.")]
+--exit-code, 2 errors."
+)]
 pub struct DiffArgs {
     /// App name.
     pub app: String,
@@ -41,7 +43,10 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let mut errors: Vec<String> = Vec::new();
     if !settled {
-        errors.push(format!("timed out after {:?} waiting for the clusters' first list", args.timeout));
+        errors.push(format!(
+            "timed out after {:?} waiting for the clusters' first list",
+            args.timeout
+        ));
     }
     let apps: Vec<_> = snapshot
         .apps
@@ -53,7 +58,9 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
         errors.push(format!("app {:?} has no environment selected", args.app));
     }
     let kubeconfig = if args.server_side {
-        Some(crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?)
+        Some(crate::cluster::kubeconfig::load_default(
+            global.kubeconfig.as_deref(),
+        )?)
     } else {
         None
     };
@@ -155,7 +162,10 @@ async fn server_side_diffs(
         let applied = match crate::cluster::dry_run::server_side_dry_run(&client, desired).await {
             Ok(applied) => applied,
             Err(err) => {
-                errors.push(format!("{}: dry-run apply of {}: {err}", app.id, resource.key));
+                errors.push(format!(
+                    "{}: dry-run apply of {}: {err}",
+                    app.id, resource.key
+                ));
                 continue;
             }
         };

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 /// Show APP, ENV, CLUSTER, SYNC, HEALTH, REVISION, MESSAGE for every app and environment.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch\n\n\
+#[command(
+    after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch\n\n\
 Exit codes: 0 all synced, 1 any drift, 2 errors (unreachable cluster, render error, a kind that \
-may not be listed, timeout).")]
+may not be listed, timeout)."
+)]
 pub struct StatusArgs {
     /// Only this environment.
     #[arg(long)]
@@ -110,7 +112,11 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
         eprintln!(
             "error: timed out after {:?} waiting for the first list of: {}",
             args.timeout,
-            if waiting.is_empty() { "git".to_string() } else { waiting.join(", ") }
+            if waiting.is_empty() {
+                "git".to_string()
+            } else {
+                waiting.join(", ")
+            }
         );
     }
     for repo in snapshot.repos.values() {
@@ -152,7 +158,9 @@ async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
         };
         let snapshot = live.snapshot();
         for id in ids {
-            let Some(app) = snapshot.apps.get(&id) else { continue };
+            let Some(app) = snapshot.apps.get(&id) else {
+                continue;
+            };
             let line = match output {
                 OutputFormat::Table => row(app).join("  "),
                 OutputFormat::Json => app_json(app).to_string(),
@@ -184,7 +192,9 @@ pub fn exit_for(snapshot: &Snapshot, settled: bool) -> Exit {
     exit
 }
 
-const HEADER: [&str; 7] = ["APP", "ENV", "CLUSTER", "SYNC", "HEALTH", "REVISION", "MESSAGE"];
+const HEADER: [&str; 7] = [
+    "APP", "ENV", "CLUSTER", "SYNC", "HEALTH", "REVISION", "MESSAGE",
+];
 
 fn row(app: &AppView) -> [String; 7] {
     [
@@ -193,7 +203,11 @@ fn row(app: &AppView) -> [String; 7] {
         app.context.clone(),
         app.sync.label().to_string(),
         app.health.map(|h| h.label()).unwrap_or("-").to_string(),
-        if app.revision.is_empty() { "-".to_string() } else { app.revision.clone() },
+        if app.revision.is_empty() {
+            "-".to_string()
+        } else {
+            app.revision.clone()
+        },
         app.message.replace('\n', " "),
     ]
 }
@@ -222,7 +236,9 @@ pub fn table(snapshot: &Snapshot) -> String {
     };
     line(HEADER);
     for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6]]);
+        line([
+            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
+        ]);
     }
     out
 }
@@ -295,6 +311,9 @@ mod tests {
         let snapshot = Snapshot::default();
         assert_eq!(exit_for(&snapshot, true), Exit::InSync);
         assert_eq!(exit_for(&snapshot, false), Exit::Error);
-        assert_eq!(table(&snapshot), "APP   ENV   CLUSTER   SYNC   HEALTH   REVISION   MESSAGE\n");
+        assert_eq!(
+            table(&snapshot),
+            "APP   ENV   CLUSTER   SYNC   HEALTH   REVISION   MESSAGE\n"
+        );
     }
 }

@@ -7,7 +7,10 @@ use kube::core::GroupVersionKind;
 
 /// Send `desired` as a server-side apply with `dryRun=All` and field manager `kubedrift`
 /// (forced, as a sync would be) and return the object the server would store.
-pub async fn server_side_dry_run(client: &kube::Client, desired: &Object) -> Result<Object, String> {
+pub async fn server_side_dry_run(
+    client: &kube::Client,
+    desired: &Object,
+) -> Result<Object, String> {
     let api_version = desired
         .get("apiVersion")
         .and_then(|v| v.as_str())
@@ -25,9 +28,18 @@ pub async fn server_side_dry_run(client: &kube::Client, desired: &Object) -> Res
     let (resource, caps) = kube::discovery::pinned_kind(client, &gvk)
         .await
         .map_err(|e| format!("{kind} {name}: discovery: {e}"))?;
-    let api: Api<DynamicObject> = match (caps.scope, desired.pointer("/metadata/namespace").and_then(|v| v.as_str())) {
-        (kube::discovery::Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
-        (kube::discovery::Scope::Namespaced, None) => Api::default_namespaced_with(client.clone(), &resource),
+    let api: Api<DynamicObject> = match (
+        caps.scope,
+        desired
+            .pointer("/metadata/namespace")
+            .and_then(|v| v.as_str()),
+    ) {
+        (kube::discovery::Scope::Namespaced, Some(ns)) => {
+            Api::namespaced_with(client.clone(), ns, &resource)
+        }
+        (kube::discovery::Scope::Namespaced, None) => {
+            Api::default_namespaced_with(client.clone(), &resource)
+        }
         (kube::discovery::Scope::Cluster, _) => Api::all_with(client.clone(), &resource),
     };
     let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
@@ -35,12 +47,15 @@ pub async fn server_side_dry_run(client: &kube::Client, desired: &Object) -> Res
         .patch(name, &params, &Patch::Apply(desired))
         .await
         .map_err(|e| match e {
-            kube::Error::Api(status) => format!("{kind} {name}: {} ({})", status.message, status.code),
+            kube::Error::Api(status) => {
+                format!("{kind} {name}: {} ({})", status.message, status.code)
+            }
             other => format!("{kind} {name}: {other}"),
         })?;
     let mut value = serde_json::to_value(&result).map_err(|e| e.to_string())?;
     if let Some(map) = value.as_object_mut() {
-        map.entry("apiVersion").or_insert_with(|| api_version.into());
+        map.entry("apiVersion")
+            .or_insert_with(|| api_version.into());
         map.entry("kind").or_insert_with(|| kind.into());
     }
     Ok(value)

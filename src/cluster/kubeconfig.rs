@@ -168,7 +168,10 @@ mod tests {
     fn environments_contexts_filtered_and_deduplicated() {
         let kc = kubeconfig(&["dev", "stage", "prod", "prod-viewer"]);
         let wanted = vec!["dev".to_string(), "prod".into(), "dev".into()];
-        assert_eq!(select_contexts(&kc, &wanted, &[]).expect("ok"), vec!["dev", "prod"]);
+        assert_eq!(
+            select_contexts(&kc, &wanted, &[]).expect("ok"),
+            vec!["dev", "prod"]
+        );
         assert_eq!(
             select_contexts(&kc, &wanted, &["prod".into()]).expect("ok"),
             vec!["prod"]
@@ -180,7 +183,10 @@ mod tests {
         let kc = kubeconfig(&["dev", "prod"]);
         let err = select_contexts(&kc, &["prdo".into()], &[]).expect_err("unknown");
         let text = err.to_string();
-        assert!(text.contains("\"prdo\"") && text.contains("did you mean \"prod\""), "{text}");
+        assert!(
+            text.contains("\"prdo\"") && text.contains("did you mean \"prod\""),
+            "{text}"
+        );
         let err = select_contexts(&kc, &["dev".into()], &["stagee".into()]).expect_err("filter");
         assert!(matches!(err, KubeconfigError::UnknownContext { .. }));
     }
@@ -195,8 +201,15 @@ mod tests {
         let missing = dir.path().join("missing.yaml");
         let merged = load_kubeconfig(&[one.clone(), missing, two]).expect("merge");
         assert_eq!(merged.current_context.as_deref(), Some("dev"));
-        let dev = merged.contexts.iter().find(|c| c.name == "dev").expect("dev");
-        assert_eq!(dev.context.as_ref().map(|c| c.cluster.as_str()), Some("dev"));
+        let dev = merged
+            .contexts
+            .iter()
+            .find(|c| c.name == "dev")
+            .expect("dev");
+        assert_eq!(
+            dev.context.as_ref().map(|c| c.cluster.as_str()),
+            Some("dev")
+        );
         assert!(merged.contexts.iter().any(|c| c.name == "prod"));
         assert!(matches!(
             load_kubeconfig(&[dir.path().join("nope.yaml")]),

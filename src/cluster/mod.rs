@@ -158,7 +158,10 @@ mod tests {
 
     #[test]
     fn group_kind_displays_like_kubectl() {
-        assert_eq!(GroupKind::new("apps", "Deployment").to_string(), "Deployment.apps");
+        assert_eq!(
+            GroupKind::new("apps", "Deployment").to_string(),
+            "Deployment.apps"
+        );
         assert_eq!(GroupKind::new("", "ConfigMap").to_string(), "ConfigMap");
     }
 }

@@ -255,10 +255,7 @@ async fn probe(client: kube::Client, reporter: Reporter) {
                 backoff.next_delay()
             }
             Err(_) => {
-                reporter.unreachable(format!(
-                    "no answer within {} s",
-                    REQUEST_TIMEOUT.as_secs()
-                ));
+                reporter.unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()));
                 backoff.next_delay()
             }
         };
@@ -267,7 +264,11 @@ async fn probe(client: kube::Client, reporter: Reporter) {
 }
 
 /// Signal on every CRD change after the initial list, so discovery is refreshed.
-async fn watch_crds(client: kube::Client, resource: ApiResource, changed: mpsc::UnboundedSender<()>) {
+async fn watch_crds(
+    client: kube::Client,
+    resource: ApiResource,
+    changed: mpsc::UnboundedSender<()>,
+) {
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
     let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
     let mut backoff = Backoff::default();

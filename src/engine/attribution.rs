@@ -465,7 +465,9 @@ mod tests {
         assert_eq!(writer.time.as_deref(), Some("2025-03-02T08:30:00Z"));
         assert!(field.exact);
         assert_eq!(result.managers(), vec!["kubectl"]);
-        assert!(result.summary().starts_with("live drift: spec.replicas by kubectl at"));
+        assert!(result
+            .summary()
+            .starts_with("live drift: spec.replicas by kubectl at"));
     }
 
     #[test]
@@ -480,7 +482,10 @@ mod tests {
             field.path.to_string(),
             "spec.template.spec.containers[name=web].image"
         );
-        assert_eq!(field.writer.as_ref().map(|w| w.manager.as_str()), Some("kubedrift"));
+        assert_eq!(
+            field.writer.as_ref().map(|w| w.manager.as_str()),
+            Some("kubedrift")
+        );
     }
 
     #[test]
@@ -502,7 +507,10 @@ mod tests {
             .map(|f| {
                 (
                     f.path.to_string(),
-                    f.writer.as_ref().map(|w| w.manager.clone()).unwrap_or_default(),
+                    f.writer
+                        .as_ref()
+                        .map(|w| w.manager.clone())
+                        .unwrap_or_default(),
                     f.direction,
                 )
             })
@@ -512,7 +520,11 @@ mod tests {
             "kubectl-edit".into(),
             Direction::LiveDrift
         )));
-        assert!(by_path.contains(&("spec.replicas".into(), "kubedrift".into(), Direction::GitAhead)));
+        assert!(by_path.contains(&(
+            "spec.replicas".into(),
+            "kubedrift".into(),
+            Direction::GitAhead
+        )));
     }
 
     #[test]
@@ -560,7 +572,8 @@ mod tests {
         assert_eq!(result.direction, Direction::GitAhead);
 
         // Now someone also changed the image live: both moved.
-        live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("registry.example.com/web:debug");
+        live["spec"]["template"]["spec"]["containers"][0]["image"] =
+            json!("registry.example.com/web:debug");
         let paths = drift_paths(&desired, &live);
         let result = attribute(&desired, &live, &paths, "kubedrift");
         assert_eq!(result.direction, Direction::Both);

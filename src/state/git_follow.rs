@@ -76,7 +76,8 @@ impl GitFollower {
         for env in self.environments.clone() {
             // Resolve each repo's ref for this environment.
             let mut commits: BTreeMap<String, Result<(String, String), String>> = BTreeMap::new();
-            let repo_names: Vec<String> = self.config.repos.iter().map(|r| r.name.clone()).collect();
+            let repo_names: Vec<String> =
+                self.config.repos.iter().map(|r| r.name.clone()).collect();
             for name in &repo_names {
                 let git_ref = env
                     .git_ref
@@ -96,8 +97,12 @@ impl GitFollower {
             }
             let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for scan in self.config.discovery_scans() {
-                let Some(Ok((commit, _))) = commits.get(&scan.repo) else { continue };
-                let Ok(repo) = self.repo(&scan.repo) else { continue };
+                let Some(Ok((commit, _))) = commits.get(&scan.repo) else {
+                    continue;
+                };
+                let Ok(repo) = self.repo(&scan.repo) else {
+                    continue;
+                };
                 match repo.list_dirs(commit, &scan.prefix, scan.depth) {
                     Ok(found) => dirs.entry(scan.repo.clone()).or_default().extend(found),
                     Err(err) => {
@@ -125,7 +130,9 @@ impl GitFollower {
                     Some(Err(err)) => {
                         // Keep the last render if there was one; otherwise show the error.
                         if !self.last.contains_key(&id) {
-                            outcome.desired.push(self.failed(&spec, &env, id, err.clone()));
+                            outcome
+                                .desired
+                                .push(self.failed(&spec, &env, id, err.clone()));
                         }
                         continue;
                     }
@@ -136,7 +143,12 @@ impl GitFollower {
                 }
             }
         }
-        let gone: Vec<AppId> = self.last.keys().filter(|id| !seen.contains(id)).cloned().collect();
+        let gone: Vec<AppId> = self
+            .last
+            .keys()
+            .filter(|id| !seen.contains(id))
+            .cloned()
+            .collect();
         for id in gone {
             self.last.remove(&id);
             outcome.removed.push(id);
@@ -150,7 +162,13 @@ impl GitFollower {
         self.seq
     }
 
-    fn failed(&mut self, spec: &AppSpec, env: &Environment, id: AppId, error: String) -> DesiredApp {
+    fn failed(
+        &mut self,
+        spec: &AppSpec,
+        env: &Environment,
+        id: AppId,
+        error: String,
+    ) -> DesiredApp {
         DesiredApp {
             id,
             context: env.context.clone(),
@@ -177,7 +195,10 @@ impl GitFollower {
                 return None;
             }
             // Plain manifests depend on their directory only: same tree, same objects.
-            if last.tree_id.is_some() && last.tree_id == tree_id && last.renderer == Some(RendererKind::Plain) {
+            if last.tree_id.is_some()
+                && last.tree_id == tree_id
+                && last.renderer == Some(RendererKind::Plain)
+            {
                 return None;
             }
         }
@@ -299,7 +320,9 @@ pub fn fetch(path: &std::path::Path) -> Result<(), String> {
             None => return Ok(()),
         }
     };
-    let mut remote = repo.find_remote(&name).map_err(|e| e.message().to_string())?;
+    let mut remote = repo
+        .find_remote(&name)
+        .map_err(|e| e.message().to_string())?;
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tried_agent = false;
     callbacks.credentials(move |url, username, allowed| {

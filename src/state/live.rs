@@ -88,7 +88,12 @@ impl Live {
         let (input_tx, input_rx) = mpsc::unbounded_channel::<Input>();
         let (cluster_tx, cluster_rx) = mpsc::unbounded_channel::<(String, ClusterEvent)>();
         let mut tasks = JoinSet::new();
-        tasks.spawn(run_state(input_rx, cluster_rx, snapshot_tx, changes_tx.clone()));
+        tasks.spawn(run_state(
+            input_rx,
+            cluster_rx,
+            snapshot_tx,
+            changes_tx.clone(),
+        ));
 
         let settings = options.config.settings.clone();
         let fetch_repos: Vec<std::path::PathBuf> = options
@@ -154,7 +159,8 @@ impl Live {
 
     /// Wait until Git was read and every cluster finished its first lists (or failed).
     pub async fn wait_settled(&self, timeout: Duration) -> (Arc<Snapshot>, bool) {
-        self.wait_until(timeout, |s| s.sources_loaded && s.settled()).await
+        self.wait_until(timeout, |s| s.sources_loaded && s.settled())
+            .await
     }
 }
 
@@ -173,8 +179,9 @@ async fn run_state(
             Some((context, event)) = cluster_events.recv() => Input::Cluster { context, event },
             else => return,
         };
+        let before = state.generation();
         let changed = state.apply(input);
-        if changed.is_empty() {
+        if state.generation() == before {
             continue;
         }
         snapshot.send_replace(state.snapshot());
@@ -205,7 +212,9 @@ async fn run_sources(
     let mut last_fetch = Instant::now();
     let mut first = true;
     loop {
-        let Some(mut current) = follower.take() else { return };
+        let Some(mut current) = follower.take() else {
+            return;
+        };
         let polled = tokio::task::spawn_blocking(move || {
             let outcome = current.poll();
             (current, outcome)
@@ -225,7 +234,11 @@ async fn run_sources(
         } = outcome;
         let now = jiff::Timestamp::now();
         for (name, error) in repos {
-            let _ = inputs.send(Input::Repo { name, error, at: now });
+            let _ = inputs.send(Input::Repo {
+                name,
+                error,
+                at: now,
+            });
         }
         for id in removed {
             desired_by_app.remove(&id);
@@ -265,7 +278,10 @@ async fn run_sources(
                 last_fetch = Instant::now();
                 let paths = fetch_repos.clone();
                 let results = tokio::task::spawn_blocking(move || {
-                    paths.iter().map(|p| (p.clone(), fetch(p))).collect::<Vec<_>>()
+                    paths
+                        .iter()
+                        .map(|p| (p.clone(), fetch(p)))
+                        .collect::<Vec<_>>()
                 })
                 .await
                 .unwrap_or_default();

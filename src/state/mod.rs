@@ -109,7 +109,10 @@ pub enum ChangeKind {
     /// The app's row (sync, health, message, revision) or its resource list changed.
     App(AppId),
     /// One resource's verdict or health changed (the app row is reported too when it changed).
-    Resource { app: AppId, key: ResourceKey },
+    Resource {
+        app: AppId,
+        key: ResourceKey,
+    },
     /// The app is gone.
     AppRemoved(AppId),
     /// A cluster's reachability or list progress changed.
@@ -123,7 +126,10 @@ enum KindState {
     Pending,
     /// First list complete for these namespaces (None: all namespaces).
     Listed,
-    Failed { reason: String, forbidden: bool },
+    Failed {
+        reason: String,
+        forbidden: bool,
+    },
 }
 
 #[derive(Default)]
@@ -151,16 +157,18 @@ impl ClusterState {
             return true;
         }
         self.discovered
-            && self.planned_kinds.iter().all(|k| {
-                !matches!(self.kinds.get(k), None | Some(KindState::Pending))
-            })
+            && self
+                .planned_kinds
+                .iter()
+                .all(|k| !matches!(self.kinds.get(k), None | Some(KindState::Pending)))
     }
 
     fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
-        let scopes: Vec<Option<String>> = match (&self.planned_namespaces, self.cluster_scoped.contains(kind)) {
-            (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
-            _ => vec![None],
-        };
+        let scopes: Vec<Option<String>> =
+            match (&self.planned_namespaces, self.cluster_scoped.contains(kind)) {
+                (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
+                _ => vec![None],
+            };
         scopes
             .into_iter()
             .all(|ns| self.listed_scopes.contains(&(kind.clone(), ns)))
@@ -237,7 +245,8 @@ impl State {
         self.generation
     }
 
-    /// Apply one input; returns what changed (empty when nothing did).
+    /// Apply one input; returns what changed. The snapshot may be republished without a
+    /// visible change (a live object moved on with the same verdict): watch `generation()`.
     pub fn apply(&mut self, input: Input) -> Vec<ChangeKind> {
         let mut changed = Changed::default();
         match input {
@@ -351,7 +360,13 @@ impl State {
                 cluster.reach = Reach::Reachable;
                 cluster.cluster_scoped.extend(cluster_scoped);
                 for kind in served {
-                    if matches!(cluster.kinds.get(&kind), Some(KindState::Failed { forbidden: false, .. })) {
+                    if matches!(
+                        cluster.kinds.get(&kind),
+                        Some(KindState::Failed {
+                            forbidden: false,
+                            ..
+                        })
+                    ) {
                         cluster.kinds.insert(kind, KindState::Pending);
                     }
                 }
@@ -359,7 +374,9 @@ impl State {
                     cluster.kinds.insert(
                         kind.clone(),
                         KindState::Failed {
-                            reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
+                            reason: format!(
+                                "{kind} is not served by this cluster (CRD not installed?)"
+                            ),
                             forbidden: false,
                         },
                     );
@@ -370,7 +387,9 @@ impl State {
                     let rekeyed: Vec<DesiredObject> = app
                         .desired
                         .values()
-                        .filter(|d| d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key)))
+                        .filter(|d| {
+                            d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key))
+                        })
                         .cloned()
                         .collect();
                     for mut obj in rekeyed {
@@ -397,7 +416,9 @@ impl State {
                 }
                 let in_scope = |key: &ResourceKey| {
                     GroupKind::of_key(key) == kind
-                        && namespace.as_ref().is_none_or(|ns| key.namespace.as_ref() == Some(ns))
+                        && namespace
+                            .as_ref()
+                            .is_none_or(|ns| key.namespace.as_ref() == Some(ns))
                 };
                 let mut touched: Vec<ResourceKey> = Vec::new();
                 cluster.live.retain(|key, _| {
@@ -409,10 +430,9 @@ impl State {
                     }
                 });
                 for (key, obj) in fresh {
-                    let same = cluster
-                        .live
-                        .get(&key)
-                        .is_some_and(|old| resource_version(old) == resource_version(&obj) && **old == *obj);
+                    let same = cluster.live.get(&key).is_some_and(|old| {
+                        resource_version(old) == resource_version(&obj) && **old == *obj
+                    });
                     if !same {
                         touched.push(key.clone());
                         cluster.live.insert(key, obj);
@@ -434,6 +454,9 @@ impl State {
             ClusterEvent::Applied { object, at, .. } => {
                 cluster.last_seen = Some(at);
                 if let Some(key) = live_key(&object) {
+                    if cluster.live.get(&key).is_some_and(|old| **old == object) {
+                        return; // a repeated event (e.g. after a watch restart)
+                    }
                     cluster.live.insert(key.clone(), Arc::new(object));
                     self.recompute_key(&context, &key, changed);
                 }
@@ -478,14 +501,18 @@ impl State {
             match kind {
                 None => self.recompute_app(&id, changed),
                 Some(kind) => {
-                    let keys: Vec<ResourceKey> = self.apps.get(&id).map(|app| {
-                        app.desired
-                            .keys()
-                            .chain(app.results.keys())
-                            .filter(|k| GroupKind::of_key(k) == *kind)
-                            .cloned()
-                            .collect()
-                    }).unwrap_or_default();
+                    let keys: Vec<ResourceKey> = self
+                        .apps
+                        .get(&id)
+                        .map(|app| {
+                            app.desired
+                                .keys()
+                                .chain(app.results.keys())
+                                .filter(|k| GroupKind::of_key(k) == *kind)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     for key in keys {
                         self.recompute_one(&id, &key, changed);
                     }
@@ -498,7 +525,11 @@ impl State {
     /// A live object changed: recompute it in the apps of `context` it concerns (desired
     /// there, tracked to them, or previously reported by them).
     fn recompute_key(&mut self, context: &str, key: &ResourceKey, changed: &mut Changed) {
-        let live = self.clusters.get(context).and_then(|c| c.live.get(key)).cloned();
+        let live = self
+            .clusters
+            .get(context)
+            .and_then(|c| c.live.get(key))
+            .cloned();
         let ids: Vec<AppId> = self
             .apps
             .values()
@@ -506,7 +537,9 @@ impl State {
             .filter(|a| {
                 a.desired.contains_key(key)
                     || a.results.contains_key(key)
-                    || live.as_deref().is_some_and(|obj| ownership::is_tracked_to(obj, &a.id.app))
+                    || live
+                        .as_deref()
+                        .is_some_and(|obj| ownership::is_tracked_to(obj, &a.id.app))
             })
             .map(|a| a.id.clone())
             .collect();
@@ -519,7 +552,9 @@ impl State {
         let Some(app) = self.apps.get(id) else { return };
         let cluster = self.clusters.get(&app.context);
         let result = evaluate(app, cluster, key);
-        let Some(app) = self.apps.get_mut(id) else { return };
+        let Some(app) = self.apps.get_mut(id) else {
+            return;
+        };
         let previous = app.results.get(key);
         let differs = match (&previous, &result) {
             (Some(old), Some(new)) => !old.same_outcome(new),
@@ -587,13 +622,17 @@ impl State {
         for id in changed.apps.iter().chain(changed.quiet_apps.iter()) {
             if let Some(app) = self.apps.get(id) {
                 let cluster = self.clusters.get(&app.context);
-                snapshot.apps.insert(id.clone(), Arc::new(app_view(app, cluster)));
+                snapshot
+                    .apps
+                    .insert(id.clone(), Arc::new(app_view(app, cluster)));
             }
         }
         let contexts: BTreeSet<&String> = self.clusters.keys().collect();
         for context in contexts {
             if let Some(cluster) = self.clusters.get(context) {
-                snapshot.clusters.insert(context.clone(), cluster_view(context, cluster));
+                snapshot
+                    .clusters
+                    .insert(context.clone(), cluster_view(context, cluster));
             }
         }
         self.snapshot = Arc::new(snapshot);
@@ -639,7 +678,8 @@ impl Changed {
 }
 
 fn resource_version(obj: &Object) -> Option<&str> {
-    obj.pointer("/metadata/resourceVersion").and_then(|v| v.as_str())
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(|v| v.as_str())
 }
 
 /// Drop the namespace of keys whose kind discovery says is cluster-scoped.
@@ -651,11 +691,17 @@ fn rescope(key: &mut ResourceKey, cluster_scoped: &HashSet<GroupKind>) {
 
 /// The verdict, health and attribution of `key` in `app`; None when the resource is not part
 /// of the app (not desired, and not a tracked live object).
-fn evaluate(app: &AppState, cluster: Option<&ClusterState>, key: &ResourceKey) -> Option<ResourceView> {
+fn evaluate(
+    app: &AppState,
+    cluster: Option<&ClusterState>,
+    key: &ResourceKey,
+) -> Option<ResourceView> {
     let desired = app.desired.get(key);
     let live = cluster.and_then(|c| c.live.get(key));
     let kind = GroupKind::of_key(key);
-    let kind_state = cluster.map(|c| c.kind_state(&kind)).unwrap_or(KindState::Pending);
+    let kind_state = cluster
+        .map(|c| c.kind_state(&kind))
+        .unwrap_or(KindState::Pending);
     let opts = CompareOptions {
         ignore: &app.ignore,
         field_manager: FIELD_MANAGER,
@@ -710,7 +756,12 @@ fn evaluate(app: &AppState, cluster: Option<&ClusterState>, key: &ResourceKey) -
     let live_map: HashMap<ResourceKey, &Object> = live
         .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
         .unwrap_or_default();
-    let result = compare_app(std::slice::from_ref(&resource), &live_map, Tracking::None, &opts);
+    let result = compare_app(
+        std::slice::from_ref(&resource),
+        &live_map,
+        Tracking::None,
+        &opts,
+    );
     let status = result.resources.into_iter().next()?;
     let attribution = match (&status.verdict, live) {
         (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
@@ -740,8 +791,14 @@ fn cluster_view(context: &str, cluster: &ClusterState) -> ClusterView {
             let status = match cluster.kind_state(k) {
                 KindState::Pending => KindStatus::Listing,
                 KindState::Listed => KindStatus::Watching,
-                KindState::Failed { reason, forbidden: true } => KindStatus::Forbidden { reason },
-                KindState::Failed { reason, forbidden: false } => KindStatus::Failed { reason },
+                KindState::Failed {
+                    reason,
+                    forbidden: true,
+                } => KindStatus::Forbidden { reason },
+                KindState::Failed {
+                    reason,
+                    forbidden: false,
+                } => KindStatus::Failed { reason },
             };
             (k.clone(), status)
         })
@@ -766,14 +823,22 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
     );
     let reach = cluster.map(|c| c.reach.clone()).unwrap_or_default();
     let last_seen = cluster.and_then(|c| c.last_seen);
-    let count = |label: &str| resources.iter().filter(|r| r.verdict.label() == label).count();
+    let count = |label: &str| {
+        resources
+            .iter()
+            .filter(|r| r.verdict.label() == label)
+            .count()
+    };
     let (sync, message) = if let Some(error) = &app.render_error {
         (SyncState::Error, format!("render failed: {error}"))
     } else if let Reach::Unreachable { error } = &reach {
         let since = last_seen
             .map(|t| format!("last seen {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")))
             .unwrap_or_else(|| "never reached".to_string());
-        (SyncState::Unreachable, format!("cluster unreachable ({since}): {error}"))
+        (
+            SyncState::Unreachable,
+            format!("cluster unreachable ({since}): {error}"),
+        )
     } else if resources.iter().any(|r| r.verdict.is_drift()) {
         let mut parts = Vec::new();
         for label in ["OutOfSync", "Missing", "Extraneous"] {
@@ -783,7 +848,10 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
             }
         }
         let mut message = parts.join(", ");
-        if let Some(first) = resources.iter().find_map(|r| r.attribution.as_ref().map(|a| (r, a))) {
+        if let Some(first) = resources
+            .iter()
+            .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
+        {
             message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
         }
         (SyncState::OutOfSync, message)

@@ -129,7 +129,9 @@ pub enum Reach {
     #[default]
     Connecting,
     Reachable,
-    Unreachable { error: String },
+    Unreachable {
+        error: String,
+    },
 }
 
 /// Progress of one watched kind.
@@ -184,7 +186,10 @@ fn apps_as_list<S: Serializer>(
     serializer.collect_seq(apps.values().map(|a| a.as_ref()))
 }
 
-fn arc_list<S: Serializer, T: Serialize>(items: &[Arc<T>], serializer: S) -> Result<S::Ok, S::Error> {
+fn arc_list<S: Serializer, T: Serialize>(
+    items: &[Arc<T>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(items.iter().map(|a| a.as_ref()))
 }
 

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use kubedrift::config::Config;
+use kubedrift::sandbox::{Sandbox, SandboxOptions};
 use kubedrift::state::live::{Live, LiveOptions};
 use kubedrift::state::{AppView, Snapshot};
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -102,9 +102,15 @@ impl Fixture {
         repo.set_head("refs/heads/main").expect("head");
         let mut files = Vec::new();
         for (env, _) in envs {
-            files.push((format!("apps/web/{env}/deployment.yaml"), deployment("registry.example.com/shop/web:1.4.2", 2)));
+            files.push((
+                format!("apps/web/{env}/deployment.yaml"),
+                deployment("registry.example.com/shop/web:1.4.2", 2),
+            ));
             files.push((format!("apps/web/{env}/service.yaml"), SERVICE.to_string()));
-            files.push((format!("apps/web/{env}/configmap.yaml"), CONFIGMAP.to_string()));
+            files.push((
+                format!("apps/web/{env}/configmap.yaml"),
+                CONFIGMAP.to_string(),
+            ));
         }
         fixture.commit(&files, "web: initial manifests");
         let mut config = format!(
@@ -112,7 +118,9 @@ impl Fixture {
             fixture.repo_path().display()
         );
         for (env, context) in envs {
-            config.push_str(&format!("[[environment]]\nname = \"{env}\"\ncontext = \"{context}\"\n\n"));
+            config.push_str(&format!(
+                "[[environment]]\nname = \"{env}\"\ncontext = \"{context}\"\n\n"
+            ));
         }
         config.push_str("[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/{app}/{env}\"\nnamespace = \"shop\"\n");
         std::fs::write(fixture.config_path(), config).expect("config written");
@@ -132,7 +140,9 @@ impl Fixture {
     }
 
     pub fn config(&self) -> Config {
-        Config::load_file(&self.config_path()).expect("config loads").config
+        Config::load_file(&self.config_path())
+            .expect("config loads")
+            .config
     }
 
     /// Write `files` (repo path, content) and commit them on main.
@@ -148,12 +158,21 @@ impl Fixture {
             .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
             .expect("add");
         index.write().expect("index write");
-        let tree = repo.find_tree(index.write_tree().expect("tree")).expect("tree");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
         let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
         let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit> = parent.iter().collect();
-        repo.commit(Some("refs/heads/main"), &sig, &sig, message, &tree, &parents)
-            .expect("commit");
+        repo.commit(
+            Some("refs/heads/main"),
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &parents,
+        )
+        .expect("commit");
     }
 
     /// Run the real kubectl; panics with its stderr when it fails.
@@ -226,7 +245,9 @@ pub async fn wait_app(
     assert!(
         ok,
         "{app}@{env} never became {what}; last row: {:?}",
-        snapshot.app(app, env).map(|a| (a.sync, a.health, a.message.clone()))
+        snapshot
+            .app(app, env)
+            .map(|a| (a.sync, a.health, a.message.clone()))
     );
     snapshot
 }
