@@ -172,3 +172,61 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
     assert_eq!(code, 2);
     assert!(stderr.contains("prdo"), "{stderr}");
 }
+
+#[test]
+fn status_watch_prints_a_line_when_an_app_changes() {
+    use std::io::{BufRead, BufReader};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["status", "--watch", "--output", "json", "--kubeconfig"])
+        .arg(fx.kubeconfig_path())
+        .env("KUBEDRIFT_CONFIG", fx.config_path())
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubedrift status --watch starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The initial report is a pretty-printed document ending with a closing brace line.
+    let mut initial = String::new();
+    for line in rx.iter() {
+        initial.push_str(&line);
+        initial.push('\n');
+        if line == "}" {
+            break;
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&initial).expect("initial json");
+    assert_eq!(doc["apps"][0]["sync"], "Synced", "{initial}");
+
+    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=4"]);
+    let mut found = None;
+    let deadline = std::time::Instant::now() + live_support::WAIT;
+    while std::time::Instant::now() < deadline {
+        match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(line) => {
+                let row: serde_json::Value = serde_json::from_str(&line).expect("one JSON row per line");
+                if row["sync"] == "OutOfSync" {
+                    found = Some(row);
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    let row = found.expect("a changed row for web@dev");
+    assert_eq!(row["app"], "web");
+    assert_eq!(row["env"], "dev");
+}
