@@ -207,13 +207,22 @@ fn status_watch_prints_a_line_when_an_app_changes() {
     let doc: serde_json::Value = serde_json::from_str(&initial).expect("initial json");
     assert_eq!(doc["apps"][0]["sync"], "Synced", "{initial}");
 
-    fx.kubectl(&["--context", "dev", "-n", "shop", "scale", "deployment/web", "--replicas=4"]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=4",
+    ]);
     let mut found = None;
     let deadline = std::time::Instant::now() + live_support::WAIT;
     while std::time::Instant::now() < deadline {
         match rx.recv_timeout(std::time::Duration::from_secs(1)) {
             Ok(line) => {
-                let row: serde_json::Value = serde_json::from_str(&line).expect("one JSON row per line");
+                let row: serde_json::Value =
+                    serde_json::from_str(&line).expect("one JSON row per line");
                 if row["sync"] == "OutOfSync" {
                     found = Some(row);
                     break;

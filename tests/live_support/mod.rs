@@ -217,6 +217,29 @@ impl Fixture {
         ]);
     }
 
+    /// Server-side apply (manager kubedrift) of some files of the env's app directory.
+    pub fn deploy_files(&self, context: &str, files: &[&str], env: &str) {
+        let _ = Command::new(KUBECTL)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig_path())
+            .args(["--context", context, "create", "namespace", "shop"])
+            .env_remove("KUBECONFIG")
+            .env("HOME", self.dir.path())
+            .output();
+        for file in files {
+            let path = self.repo_path().join(format!("apps/web/{env}/{file}"));
+            self.kubectl(&[
+                "--context",
+                context,
+                "apply",
+                "--server-side",
+                "--field-manager=kubedrift",
+                "-f",
+                path.to_str().expect("utf-8 path"),
+            ]);
+        }
+    }
+
     pub fn live(&self, env: Option<&str>) -> Live {
         let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[self.kubeconfig_path()])
             .expect("kubeconfig");
