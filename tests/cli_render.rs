@@ -114,19 +114,39 @@ fn renders_a_kustomize_overlay_from_git_objects_with_secrets_masked() {
     let out = kubedrift(&fx.config, &["render", "web", "--env", "dev"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains("kustomize renderer"), "{stdout}");
-    assert!(stdout.contains("image: ghcr.io/example/web:1.1.0"), "{stdout}");
+    assert!(
+        stdout.contains("image: ghcr.io/example/web:1.1.0"),
+        "{stdout}"
+    );
     assert!(stdout.contains("namespace: shop-dev"), "{stdout}");
-    assert!(stdout.contains("password:"), "the key stays visible: {stdout}");
+    assert!(
+        stdout.contains("password:"),
+        "the key stays visible: {stdout}"
+    );
     assert!(!stdout.contains("hunter2"), "secret value leaked: {stdout}");
-    assert!(!stdout.contains("aHVudGVyMi"), "base64 secret value leaked: {stdout}");
+    assert!(
+        !stdout.contains("aHVudGVyMi"),
+        "base64 secret value leaked: {stdout}"
+    );
 }
 
 #[test]
 fn renders_an_older_ref_without_touching_the_working_tree() {
     let fx = fixture();
-    let first = fx.repo.head().unwrap().peel_to_commit().unwrap().id().to_string();
+    let first = fx
+        .repo
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
     commit_files(
         &fx.repo,
         &[(
@@ -139,12 +159,20 @@ fn renders_an_older_ref_without_touching_the_working_tree() {
     );
     // A dirty working tree must not matter: kubedrift reads git objects only.
     std::fs::write(
-        fx.repo.workdir().unwrap().join("apps/api/envs/dev/deploy.yaml"),
+        fx.repo
+            .workdir()
+            .unwrap()
+            .join("apps/api/envs/dev/deploy.yaml"),
         "garbage: [",
     )
     .unwrap();
     let head = kubedrift(&fx.config, &["render", "api", "--env", "dev", "-o", "json"]);
-    assert_eq!(head.status.code(), Some(0), "{}", String::from_utf8_lossy(&head.stderr));
+    assert_eq!(
+        head.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&head.stderr)
+    );
     let list: serde_json::Value = serde_json::from_slice(&head.stdout).unwrap();
     assert_eq!(
         list["items"][0]["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -152,7 +180,16 @@ fn renders_an_older_ref_without_touching_the_working_tree() {
     );
     let old = kubedrift(
         &fx.config,
-        &["render", "api", "--env", "dev", "--ref", &first[..10], "-o", "json"],
+        &[
+            "render",
+            "api",
+            "--env",
+            "dev",
+            "--ref",
+            &first[..10],
+            "-o",
+            "json",
+        ],
     );
     let list: serde_json::Value = serde_json::from_slice(&old.stdout).unwrap();
     assert_eq!(
@@ -170,7 +207,10 @@ fn unknown_app_and_unknown_ref_are_clear_errors() {
     assert!(stderr.contains("no app \"wbe\""), "{stderr}");
     assert!(stderr.contains("known: api, web"), "{stderr}");
 
-    let out = kubedrift(&fx.config, &["render", "web", "--env", "dev", "--ref", "nope"]);
+    let out = kubedrift(
+        &fx.config,
+        &["render", "web", "--env", "dev", "--ref", "nope"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nope"), "{stderr}");
@@ -195,5 +235,10 @@ fn a_broken_kustomization_is_an_error_scoped_to_its_app() {
         String::from_utf8_lossy(&web.stderr)
     );
     let api = kubedrift(&fx.config, &["render", "api", "--env", "dev"]);
-    assert_eq!(api.status.code(), Some(0), "{}", String::from_utf8_lossy(&api.stderr));
+    assert_eq!(
+        api.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&api.stderr)
+    );
 }

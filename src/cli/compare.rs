@@ -17,11 +17,13 @@ use std::path::{Path, PathBuf};
 
 /// Compare manifests on disk: a Git folder against a `kubectl get -o yaml` dump.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
+#[command(
+    after_help = "Examples:\n  kubedrift compare apps/web/envs/prod live.yaml\n  \
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
 kubedrift compare desired/ live/ --output json\n  \
 kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
-Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed).")]
+Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed)."
+)]
 pub struct CompareArgs {
     /// Desired manifests: a file or a directory (searched recursively).
     pub desired: PathBuf,
@@ -108,7 +110,10 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
         match ResourceKey::from_object(&obj.object, None, scope) {
             Ok(key) => {
                 if live.insert(key.clone(), &obj.object).is_some() {
-                    errors.push(format!("{}: {key} appears more than once in the live objects", origin(obj)));
+                    errors.push(format!(
+                        "{}: {key} appears more than once in the live objects",
+                        origin(obj)
+                    ));
                 }
             }
             Err(err) => errors.push(format!("{}: {err}", origin(obj))),
@@ -124,7 +129,11 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
     let desired_by_key: HashMap<&ResourceKey, &Value> =
         desired.iter().map(|d| (&d.key, d.object)).collect();
     let diff_of = |key: &ResourceKey| {
-        let (want, have) = comparable_pair(desired_by_key.get(key).copied(), live.get(key).copied(), &opts);
+        let (want, have) = comparable_pair(
+            desired_by_key.get(key).copied(),
+            live.get(key).copied(),
+            &opts,
+        );
         diff::diff(want.as_ref(), have.as_ref(), 3)
     };
 
@@ -139,7 +148,13 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
     let mut out = stdout.lock();
     match args.output {
         OutputFormat::Json => {
-            let doc = json_report(&result, &errors, &warnings, exit, args.diff.then_some(&diff_of));
+            let doc = json_report(
+                &result,
+                &errors,
+                &warnings,
+                exit,
+                args.diff.then_some(&diff_of),
+            );
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
@@ -217,7 +232,11 @@ fn write_table(out: &mut impl Write, result: &AppComparison) -> std::io::Result<
     };
     writeln!(out, "{}", line(header).trim_end())?;
     for row in &rows {
-        writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3]]).trim_end())?;
+        writeln!(
+            out,
+            "{}",
+            line([&row[0], &row[1], &row[2], &row[3]]).trim_end()
+        )?;
     }
     Ok(())
 }
