@@ -83,14 +83,27 @@ fn bench_parts(c: &mut Criterion) {
     let desired_base = fixture("deployment-desired.yaml");
     let live_base = fixture("deployment-live.yaml");
     let (d, l) = pair(1, &desired_base, &live_base);
-    let la = l["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str().unwrap_or("").to_string();
-    c.bench_function("parts/normalize_desired", |b| b.iter(|| black_box(kubedrift::engine::normalize::normalize(black_box(&d)))));
-    c.bench_function("parts/clone_desired", |b| b.iter(|| black_box(black_box(&d).clone())));
-    c.bench_function("parts/parse_la", |b| b.iter(|| black_box(serde_json::from_str::<Value>(black_box(&la)).ok())));
+    let la = l["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    c.bench_function("parts/normalize_desired", |b| {
+        b.iter(|| black_box(kubedrift::engine::normalize::normalize(black_box(&d))))
+    });
+    c.bench_function("parts/clone_desired", |b| {
+        b.iter(|| black_box(black_box(&d).clone()))
+    });
+    c.bench_function("parts/parse_la", |b| {
+        b.iter(|| black_box(serde_json::from_str::<Value>(black_box(&la)).ok()))
+    });
     let mut no_la = l.clone();
-    no_la["metadata"]["annotations"].as_object_mut().map(|a| a.shift_remove("kubectl.kubernetes.io/last-applied-configuration"));
+    no_la["metadata"]["annotations"]
+        .as_object_mut()
+        .map(|a| a.shift_remove("kubectl.kubernetes.io/last-applied-configuration"));
     let opts = CompareOptions::default();
-    c.bench_function("parts/compare_two_way", |b| b.iter(|| black_box(compare(Some(&d), Some(&no_la), &opts))));
+    c.bench_function("parts/compare_two_way", |b| {
+        b.iter(|| black_box(compare(Some(&d), Some(&no_la), &opts)))
+    });
 }
 
 criterion_group!(benches, bench_compare, bench_parts);
