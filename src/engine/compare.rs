@@ -241,7 +241,7 @@ impl<'a> Prepared<'a> {
             None => owned
                 .extend(managed_fields_entries(self.live, self.field_manager).map(Owned::Fields)),
         }
-        let projected = walker.node("", "", &self.desired, Some(self.live), &owned);
+        let projected = walker.node(&self.desired, Some(self.live), &owned);
         (walker.drift, projected)
     }
 }
@@ -455,18 +455,33 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// The field name of the current node and of its enclosing map, from the path (list
+    /// items and their fields count as the list's). Quantity, int-or-string and base64 rules
+    /// key on these.
+    ///
+    /// Derived from the path stack rather than passed down as arguments: rustc 1.95 (LLVM
+    /// 22.1.2) miscompiles recursive functions that pass their own `&str` argument on in
+    /// another position, at every opt-level ≥ 1.
+    fn context(&self) -> (&'a str, &'a str) {
+        let mut keys = self.path.iter().rev().filter_map(|step| match step {
+            Step::Key(key) => Some(*key),
+            _ => None,
+        });
+        let key = keys.next().unwrap_or("");
+        let parent = keys.next().unwrap_or("");
+        (parent, key)
+    }
+
     /// Compare a desired node with the live node at the same place.
     fn node(
         &mut self,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a Value,
         live: Option<&'a Value>,
         owned: &[Owned<'a>],
     ) -> Option<Value> {
         match desired {
             Value::Object(desired_map) => match live {
-                Some(Value::Object(live_map)) => self.map(key, desired_map, live_map, owned),
+                Some(Value::Object(live_map)) => self.map(desired_map, live_map, owned),
                 _ if is_deep_blank(desired) && live.is_none_or(is_blank) => self.projected(live),
                 _ => {
                     self.report();
@@ -474,9 +489,7 @@ impl<'a> Walker<'a, '_> {
                 }
             },
             Value::Array(desired_items) => match live {
-                Some(Value::Array(live_items)) => {
-                    self.list(parent, key, desired_items, live_items, owned)
-                }
+                Some(Value::Array(live_items)) => self.list(desired_items, live_items, owned),
                 _ if desired_items.is_empty() && live.is_none_or(is_blank) => self.projected(live),
                 _ => {
                     self.report();
@@ -484,6 +497,7 @@ impl<'a> Walker<'a, '_> {
                 }
             },
             scalar => {
+                let (parent, key) = self.context();
                 let equal = match live {
                     Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
                     // A key field the server defaults (`protocol: TCP` of a port).
@@ -502,7 +516,6 @@ impl<'a> Walker<'a, '_> {
 
     fn map(
         &mut self,
-        key: &'a str,
         desired: &'a Map<String, Value>,
         live: &'a Map<String, Value>,
         owned: &[Owned<'a>],
@@ -522,7 +535,7 @@ impl<'a> Walker<'a, '_> {
                     }
                 }
                 let live_child = schema::field_of(live, child_key);
-                let result = self.node(key, child_key, desired_child, live_child, &child_owned);
+                let result = self.node(desired_child, live_child, &child_owned);
                 if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                     projected.insert(child_key.clone(), result);
                 }
@@ -534,7 +547,6 @@ impl<'a> Walker<'a, '_> {
                 Owned::Applied(Applied::Map(entries)) => {
                     for (owned_key, owned_child) in entries {
                         self.owned_key_removed(
-                            key,
                             owned_key,
                             Owned::Applied(owned_child),
                             desired,
@@ -550,7 +562,6 @@ impl<'a> Walker<'a, '_> {
                             (field.strip_prefix("f:"), child.as_object())
                         {
                             self.owned_key_removed(
-                                key,
                                 owned_key,
                                 Owned::Fields(child),
                                 desired,
@@ -568,7 +579,6 @@ impl<'a> Walker<'a, '_> {
     /// An owned key Git no longer sets (absent or blank in desired): drift if still live.
     fn owned_key_removed(
         &mut self,
-        key: &'a str,
         owned_key: &'a str,
         owned_child: Owned<'a>,
         desired: &'a Map<String, Value>,
@@ -584,7 +594,7 @@ impl<'a> Walker<'a, '_> {
         self.path.push(Step::Key(owned_key));
         if !self.is_ignored() {
             let live_child = schema::field_of(live, owned_key);
-            let result = self.owned_only(key, live_child, owned_child);
+            let result = self.owned_only(live_child, owned_child);
             if let (Some(projected), Some(result)) = (projected, result) {
                 projected.insert(owned_key.to_string(), result);
             }
@@ -630,15 +640,14 @@ impl<'a> Walker<'a, '_> {
 
     fn list(
         &mut self,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a [Value],
         live: &'a [Value],
         owned: &[Owned<'a>],
     ) -> Option<Value> {
+        let (_, key) = self.context();
         match schema::list_kind(self.kind, key, desired) {
-            ListKind::Keyed(spec) => self.keyed_list(spec, parent, key, desired, live, owned),
-            ListKind::Set => self.set_list(parent, key, desired, live),
+            ListKind::Keyed(spec) => self.keyed_list(spec, desired, live, owned),
+            ListKind::Set => self.set_list(desired, live),
             ListKind::Ordered => {
                 if desired.len() != live.len() {
                     self.report();
@@ -647,7 +656,7 @@ impl<'a> Walker<'a, '_> {
                 let mut projected = self.project.then(Vec::new);
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
                     self.path.push(Step::Index(index));
-                    let result = self.node(parent, key, d, Some(l), &[]);
+                    let result = self.node(d, Some(l), &[]);
                     if let Some(projected) = projected.as_mut() {
                         projected.push(result.unwrap_or(Value::Null));
                     }
@@ -658,12 +667,9 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn keyed_list(
         &mut self,
         spec: &'static schema::KeySpec,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a [Value],
         live: &'a [Value],
         owned: &[Owned<'a>],
@@ -689,8 +695,7 @@ impl<'a> Walker<'a, '_> {
                                 item_owned.push(item);
                             }
                         }
-                        let result =
-                            self.node(parent, key, desired_item, live.get(index), &item_owned);
+                        let result = self.node(desired_item, live.get(index), &item_owned);
                         if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                             projected.push(result);
                         }
@@ -731,13 +736,7 @@ impl<'a> Walker<'a, '_> {
 
     /// Lists whose order carries no meaning (Endpoints subsets): each desired item must be
     /// covered by a distinct live item; unmatched items on either side are drift.
-    fn set_list(
-        &mut self,
-        parent: &'a str,
-        key: &'a str,
-        desired: &'a [Value],
-        live: &'a [Value],
-    ) -> Option<Value> {
+    fn set_list(&mut self, desired: &'a [Value], live: &'a [Value]) -> Option<Value> {
         let mut used = vec![false; live.len()];
         let mut projected = self.project.then(Vec::new);
         let project = self.project;
@@ -750,7 +749,7 @@ impl<'a> Walker<'a, '_> {
                 }
                 let before = self.drift.len();
                 self.project = false;
-                self.node(parent, key, desired_item, Some(live_item), &[]);
+                self.node(desired_item, Some(live_item), &[]);
                 self.project = project;
                 let covered = self.drift.len() == before;
                 self.drift.truncate(before);
@@ -764,7 +763,7 @@ impl<'a> Walker<'a, '_> {
                     if let Some(flag) = used.get_mut(live_index) {
                         *flag = true;
                     }
-                    let result = self.node(parent, key, desired_item, live.get(live_index), &[]);
+                    let result = self.node(desired_item, live.get(live_index), &[]);
                     if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                         projected.push(result);
                     }
@@ -790,12 +789,7 @@ impl<'a> Walker<'a, '_> {
 
     /// A field we applied before that Git no longer sets: drift wherever it is still live.
     /// Reports the most precise paths the owned record allows.
-    fn owned_only(
-        &mut self,
-        key: &'a str,
-        live: Option<&'a Value>,
-        owned: Owned<'a>,
-    ) -> Option<Value> {
+    fn owned_only(&mut self, live: Option<&'a Value>, owned: Owned<'a>) -> Option<Value> {
         let live = live.filter(|v| !is_blank(v))?;
         match owned {
             Owned::Applied(applied) => match (applied, live) {
@@ -812,7 +806,6 @@ impl<'a> Walker<'a, '_> {
                         self.path.push(Step::Key(child_key));
                         if !self.is_ignored() {
                             let result = self.owned_only(
-                                child_key,
                                 schema::field_of(live_map, child_key),
                                 Owned::Applied(child),
                             );
@@ -825,6 +818,7 @@ impl<'a> Walker<'a, '_> {
                     projected.filter(|p| !p.is_empty()).map(Value::Object)
                 }
                 (Applied::List(applied_items), Value::Array(live_items)) => {
+                    let (_, key) = self.context();
                     match schema::list_kind(self.kind, key, live_items) {
                         ListKind::Keyed(spec) => {
                             let mut projected = self.project.then(Vec::new);
@@ -870,7 +864,6 @@ impl<'a> Walker<'a, '_> {
                             self.path.push(Step::Key(name));
                             if !self.is_ignored() {
                                 let result = self.owned_only(
-                                    name,
                                     schema::field_of(live_map, name),
                                     Owned::Fields(child),
                                 );
