@@ -1,7 +1,7 @@
 //! Desired vs live: the sync verdict of one resource.
 //!
-//! Desired is normalized once; live is walked in place (never copied on the hot path) with
-//! normalization applied leaf by leaf. The rules:
+//! Both sides are walked in place (nothing is copied on the hot path), with normalization
+//! applied leaf by leaf, so the walk sees exactly what [`normalize`] would produce. The rules:
 //!
 //! - desired ⊆ live: every field Git sets must be present live with the same meaning; fields
 //!   only live has (server defaults, status, server-owned metadata, controller annotations)
@@ -16,12 +16,16 @@
 //! - ignored paths (per-app rules and built-ins such as aggregated ClusterRole `rules`) vanish
 //!   from both sides.
 
+mod applied;
+
 use crate::engine::fieldpath::{self, FieldPath, Segment};
 use crate::engine::ignore::{self, IgnoreRule};
 use crate::engine::normalize::{self, is_blank, kind_of};
 use crate::engine::schema::{self, ItemKey, ListKind};
+use applied::Applied;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The sync verdict of one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,14 +121,27 @@ pub fn comparable_pair(
                 let (_, projected) = prepared.walk(true);
                 let mut projected = projected.unwrap_or_else(|| Value::Object(Map::new()));
                 normalize::normalize_in_place(&mut projected);
-                (Some(prepared.desired), Some(projected))
+                let mut desired = normalize::normalize(&prepared.desired);
+                strip_server_owned(&mut desired);
+                if !prepared.ignored.is_empty() {
+                    for path in &prepared.ignored {
+                        fieldpath::remove(&mut desired, path);
+                    }
+                    // Removing a field can leave an empty parent behind.
+                    normalize::normalize_in_place(&mut desired);
+                }
+                (Some(desired), Some(projected))
             }
             Err(_) => (
                 Some(normalize::normalize(desired)),
                 Some(normalize::normalize(live)),
             ),
         },
-        (Some(desired), None) => (Some(normalize::normalize(desired)), None),
+        (Some(desired), None) => {
+            let mut desired = normalize::normalize(desired);
+            strip_server_owned(&mut desired);
+            (Some(desired), None)
+        }
         (None, Some(live)) => {
             let mut live = normalize::normalize(live);
             strip_server_owned(&mut live);
@@ -138,23 +155,24 @@ pub fn comparable_pair(
 #[derive(Debug, Clone, Copy)]
 enum Owned<'a> {
     /// A subtree of the last-applied-configuration manifest.
-    Applied(&'a Value),
+    Applied(&'a Applied<'a>),
     /// A subtree of our managedFields `fieldsV1` set (`f:spec`, `k:{"name":"web"}`).
     Fields(&'a Map<String, Value>),
 }
 
 /// Everything a walk needs, prepared once per comparison.
 struct Prepared<'a> {
-    kind: String,
-    desired: Value,
+    kind: &'a str,
+    /// Desired as given; normalized up front only for Secrets (`stringData` folding).
+    desired: Cow<'a, Value>,
     live: &'a Value,
-    last_applied: Option<Value>,
+    last_applied: Option<Applied<'a>>,
     ignored: Vec<FieldPath>,
     field_manager: &'a str,
 }
 
 impl<'a> Prepared<'a> {
-    fn new(desired: &Value, live: &'a Value, opts: &CompareOptions<'a>) -> Result<Self, String> {
+    fn new(desired: &'a Value, live: &'a Value, opts: &CompareOptions<'a>) -> Result<Self, String> {
         if !desired.is_object() {
             return Err("desired manifest is not an object".into());
         }
@@ -171,8 +189,7 @@ impl<'a> Prepared<'a> {
             live_kind
         } else {
             desired_kind
-        }
-        .to_string();
+        };
 
         let mut ignored = ignore::ignored_paths(opts.ignore, Some(desired), Some(live));
         if kind == "ClusterRole"
@@ -183,15 +200,11 @@ impl<'a> Prepared<'a> {
             ignored.push(FieldPath::keys(&["rules"]));
         }
 
-        let mut desired = normalize::normalize(desired);
-        strip_server_owned(&mut desired);
-        if !ignored.is_empty() {
-            for path in &ignored {
-                fieldpath::remove(&mut desired, path);
-            }
-            // Removing a field can leave an empty parent behind.
-            normalize::normalize_in_place(&mut desired);
-        }
+        let desired = if kind == "Secret" {
+            Cow::Owned(normalize::normalize(desired))
+        } else {
+            Cow::Borrowed(desired)
+        };
 
         let has_our_entry = managed_fields_entries(live, opts.field_manager)
             .next()
@@ -199,7 +212,7 @@ impl<'a> Prepared<'a> {
         let last_applied = if has_our_entry {
             None
         } else {
-            last_applied_of(live, &kind)
+            last_applied_of(live, kind)
         };
         Ok(Prepared {
             kind,
@@ -215,20 +228,20 @@ impl<'a> Prepared<'a> {
     /// projected onto what Git manages.
     fn walk(&self, project: bool) -> (Vec<FieldPath>, Option<Value>) {
         let mut walker = Walker {
-            kind: &self.kind,
+            kind: self.kind,
             ignored: &self.ignored,
             path: Vec::with_capacity(16),
             drift: Vec::new(),
             project,
             buf: String::new(),
         };
-        let owned: Vec<Owned<'_>> = match &self.last_applied {
-            Some(applied) => vec![Owned::Applied(applied)],
-            None => managed_fields_entries(self.live, self.field_manager)
-                .map(Owned::Fields)
-                .collect(),
-        };
-        let projected = walker.node("", "", &self.desired, Some(self.live), &owned);
+        let mut owned: Vec<Owned<'_>> = Vec::new();
+        match &self.last_applied {
+            Some(applied) => owned.push(Owned::Applied(applied)),
+            None => owned
+                .extend(managed_fields_entries(self.live, self.field_manager).map(Owned::Fields)),
+        }
+        let projected = walker.node(&self.desired, Some(self.live), &owned);
         (walker.drift, projected)
     }
 }
@@ -258,22 +271,23 @@ fn managed_fields_entries<'v>(
         .filter_map(|entry| entry.get("fieldsV1").and_then(Value::as_object))
 }
 
-/// The parsed last-applied-configuration annotation (Secrets normalized so `stringData`
-/// counts as `data`); `None` when absent or not valid JSON.
-fn last_applied_of(live: &Value, kind: &str) -> Option<Value> {
+/// The parsed last-applied-configuration annotation; `None` when absent or not a JSON
+/// object. Secrets are normalized so `stringData` counts as the `data` it became.
+fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<Applied<'a>> {
     let text = live
         .get("metadata")?
         .get("annotations")?
         .get(schema::LAST_APPLIED_ANNOTATION)?
         .as_str()?;
-    let mut applied: Value = serde_json::from_str(text).ok()?;
-    if !applied.is_object() {
-        return None;
-    }
     if kind == "Secret" {
+        let mut applied: Value = serde_json::from_str(text).ok()?;
+        if !applied.is_object() {
+            return None;
+        }
         normalize::normalize_in_place(&mut applied);
+        return Some(Applied::from_value(&applied));
     }
-    Some(applied)
+    Applied::parse(text)
 }
 
 /// Drop status and server-owned metadata (uid, resourceVersion, managedFields, server
@@ -301,6 +315,14 @@ fn strip_server_owned(obj: &mut Value) {
     }
 }
 
+/// True when `value` normalizes to nothing (null, "", [], or a map of such).
+fn is_deep_blank(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.values().all(is_deep_blank),
+        other => is_blank(other),
+    }
+}
+
 /// One step of the walker's current path, borrowed from the objects being walked.
 #[derive(Debug, Clone, Copy)]
 enum Step<'a> {
@@ -315,6 +337,41 @@ fn step_matches(step: &Step<'_>, segment: &Segment) -> bool {
         (Step::Index(a), Segment::Index(b)) => a == b,
         (Step::Item(key), Segment::Item(fields)) => key.matches_fields(fields),
         _ => false,
+    }
+}
+
+/// Which live items of a keyed list were matched by desired items.
+struct Matched {
+    small: u64,
+    large: Vec<bool>,
+}
+
+impl Matched {
+    fn new(len: usize) -> Self {
+        Matched {
+            small: 0,
+            large: if len > 64 {
+                vec![false; len]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+    fn set(&mut self, index: usize) {
+        if self.large.is_empty() {
+            if index < 64 {
+                self.small |= 1 << index;
+            }
+        } else if let Some(flag) = self.large.get_mut(index) {
+            *flag = true;
+        }
+    }
+    fn get(&self, index: usize) -> bool {
+        if self.large.is_empty() {
+            index < 64 && self.small & (1 << index) != 0
+        } else {
+            self.large.get(index).copied().unwrap_or(true)
+        }
     }
 }
 
@@ -347,35 +404,45 @@ impl<'a> Walker<'a, '_> {
         self.drift.push(path);
     }
 
-    fn report_with(&mut self, segment: Segment) {
-        let mut path = self.current_path();
-        path.0.push(segment);
-        self.drift.push(path);
-    }
-
     fn is_ignored(&self) -> bool {
         !self.ignored.is_empty()
-            && self.ignored.iter().any(|ignored| {
-                ignored.0.len() == self.path.len()
-                    && self
-                        .path
-                        .iter()
-                        .zip(&ignored.0)
-                        .all(|(step, segment)| step_matches(step, segment))
-            })
+            && self
+                .ignored
+                .iter()
+                .any(|ignored| self.path_is(ignored, None))
     }
 
-    /// Fields that are never Git's to own, at the current depth: status, identity and
-    /// server-owned metadata, server annotations.
+    /// True when the current path (plus `extra`) is exactly `target`.
+    fn path_is(&self, target: &FieldPath, extra: Option<&Segment>) -> bool {
+        let len = self.path.len() + usize::from(extra.is_some());
+        target.0.len() == len
+            && self
+                .path
+                .iter()
+                .zip(&target.0)
+                .all(|(step, segment)| step_matches(step, segment))
+            && extra.is_none_or(|extra| target.0.last() == Some(extra))
+    }
+
+    /// Fields the server owns at the current depth: status, server metadata and
+    /// annotations. Never compared, on either side.
     fn is_server_owned(&self, key: &str) -> bool {
         match self.path.as_slice() {
-            [] => matches!(key, "status" | "apiVersion" | "kind"),
-            [Step::Key("metadata")] => {
-                matches!(key, "name" | "namespace") || schema::SERVER_OWNED_METADATA.contains(&key)
-            }
+            [] => key == "status",
+            [Step::Key("metadata")] => schema::SERVER_OWNED_METADATA.contains(&key),
             [Step::Key("metadata"), Step::Key("annotations")] => {
                 schema::SERVER_OWNED_ANNOTATIONS.contains(&key)
             }
+            _ => false,
+        }
+    }
+
+    /// Identity fields: matched before comparing, never "removed from Git" (a manifest
+    /// applied with `-n` records a namespace Git does not spell out).
+    fn is_identity(&self, key: &str) -> bool {
+        match self.path.as_slice() {
+            [] => matches!(key, "apiVersion" | "kind"),
+            [Step::Key("metadata")] => matches!(key, "name" | "namespace"),
             _ => false,
         }
     }
@@ -388,28 +455,41 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    /// Compare a desired node (normalized) with the live node at the same place.
+    /// The field name of the current node and of its enclosing map, from the path (list
+    /// items and their fields count as the list's). Quantity, int-or-string and base64 rules
+    /// key on these.
+    ///
+    /// Derived from the path stack rather than passed down as arguments: rustc 1.95 (LLVM
+    /// 22.1.2) miscompiles recursive functions that pass their own `&str` argument on in
+    /// another position, at every opt-level ≥ 1.
+    fn context(&self) -> (&'a str, &'a str) {
+        let mut keys = self.path.iter().rev().filter_map(|step| match step {
+            Step::Key(key) => Some(*key),
+            _ => None,
+        });
+        let key = keys.next().unwrap_or("");
+        let parent = keys.next().unwrap_or("");
+        (parent, key)
+    }
+
+    /// Compare a desired node with the live node at the same place.
     fn node(
         &mut self,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a Value,
         live: Option<&'a Value>,
         owned: &[Owned<'a>],
     ) -> Option<Value> {
         match desired {
             Value::Object(desired_map) => match live {
-                Some(Value::Object(live_map)) => self.map(key, desired_map, live_map, owned),
-                _ if desired_map.is_empty() && live.is_none_or(is_blank) => self.projected(live),
+                Some(Value::Object(live_map)) => self.map(desired_map, live_map, owned),
+                _ if is_deep_blank(desired) && live.is_none_or(is_blank) => self.projected(live),
                 _ => {
                     self.report();
                     self.projected(live)
                 }
             },
             Value::Array(desired_items) => match live {
-                Some(Value::Array(live_items)) => {
-                    self.list(parent, key, desired_items, live_items, owned)
-                }
+                Some(Value::Array(live_items)) => self.list(desired_items, live_items, owned),
                 _ if desired_items.is_empty() && live.is_none_or(is_blank) => self.projected(live),
                 _ => {
                     self.report();
@@ -417,6 +497,7 @@ impl<'a> Walker<'a, '_> {
                 }
             },
             scalar => {
+                let (parent, key) = self.context();
                 let equal = match live {
                     Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
                     // A key field the server defaults (`protocol: TCP` of a port).
@@ -435,7 +516,6 @@ impl<'a> Walker<'a, '_> {
 
     fn map(
         &mut self,
-        key: &'a str,
         desired: &'a Map<String, Value>,
         live: &'a Map<String, Value>,
         owned: &[Owned<'a>],
@@ -443,6 +523,9 @@ impl<'a> Walker<'a, '_> {
         let mut projected = self.project.then(Map::new);
         let mut child_owned: Vec<Owned<'a>> = Vec::new();
         for (child_key, desired_child) in desired {
+            if is_blank(desired_child) || self.is_server_owned(child_key) {
+                continue;
+            }
             self.path.push(Step::Key(child_key));
             if !self.is_ignored() {
                 child_owned.clear();
@@ -451,8 +534,8 @@ impl<'a> Walker<'a, '_> {
                         child_owned.push(child);
                     }
                 }
-                let live_child = live.get(child_key);
-                let result = self.node(key, child_key, desired_child, live_child, &child_owned);
+                let live_child = schema::field_of(live, child_key);
+                let result = self.node(desired_child, live_child, &child_owned);
                 if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                     projected.insert(child_key.clone(), result);
                 }
@@ -460,30 +543,71 @@ impl<'a> Walker<'a, '_> {
             self.path.pop();
         }
         for o in owned {
-            for (owned_key, owned_child) in owned_children(o) {
-                if desired.contains_key(owned_key) || self.is_server_owned(owned_key) {
-                    continue;
-                }
-                self.path.push(Step::Key(owned_key));
-                if !self.is_ignored() {
-                    let live_child = live.get(owned_key);
-                    let result = self.owned_only(key, owned_key, live_child, owned_child);
-                    if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                        projected.insert(owned_key.to_string(), result);
+            match *o {
+                Owned::Applied(Applied::Map(entries)) => {
+                    for (owned_key, owned_child) in entries {
+                        self.owned_key_removed(
+                            owned_key,
+                            Owned::Applied(owned_child),
+                            desired,
+                            live,
+                            projected.as_mut(),
+                        );
                     }
                 }
-                self.path.pop();
+                Owned::Applied(_) => {}
+                Owned::Fields(fields) => {
+                    for (field, child) in fields {
+                        if let (Some(owned_key), Some(child)) =
+                            (field.strip_prefix("f:"), child.as_object())
+                        {
+                            self.owned_key_removed(
+                                owned_key,
+                                Owned::Fields(child),
+                                desired,
+                                live,
+                                projected.as_mut(),
+                            );
+                        }
+                    }
+                }
             }
         }
         projected.map(Value::Object)
     }
 
+    /// An owned key Git no longer sets (absent or blank in desired): drift if still live.
+    fn owned_key_removed(
+        &mut self,
+        owned_key: &'a str,
+        owned_child: Owned<'a>,
+        desired: &'a Map<String, Value>,
+        live: &'a Map<String, Value>,
+        projected: Option<&mut Map<String, Value>>,
+    ) {
+        if schema::field_of(desired, owned_key).is_some_and(|v| !is_blank(v))
+            || self.is_server_owned(owned_key)
+            || self.is_identity(owned_key)
+        {
+            return;
+        }
+        self.path.push(Step::Key(owned_key));
+        if !self.is_ignored() {
+            let live_child = schema::field_of(live, owned_key);
+            let result = self.owned_only(live_child, owned_child);
+            if let (Some(projected), Some(result)) = (projected, result) {
+                projected.insert(owned_key.to_string(), result);
+            }
+        }
+        self.path.pop();
+    }
+
     fn owned_child(&mut self, owned: &Owned<'a>, key: &str) -> Option<Owned<'a>> {
         match owned {
-            Owned::Applied(Value::Object(map)) => {
-                map.get(key).filter(|v| !v.is_null()).map(Owned::Applied)
-            }
-            Owned::Applied(_) => None,
+            Owned::Applied(applied) => applied
+                .get(key)
+                .filter(|v| !matches!(v, Applied::Null))
+                .map(Owned::Applied),
             Owned::Fields(map) => {
                 self.buf.clear();
                 self.buf.push_str("f:");
@@ -495,12 +619,12 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    /// The owned item with the same key as a desired item.
+    /// The owned item with the same key as a desired (or live) item.
     fn owned_item(&self, owned: &Owned<'a>, key: &ItemKey<'_>) -> Option<Owned<'a>> {
         match owned {
-            Owned::Applied(Value::Array(items)) => items
+            Owned::Applied(Applied::List(items)) => items
                 .iter()
-                .find(|item| ItemKey::of(key.spec, item).is_some_and(|k| k.same_as(key)))
+                .find(|item| item.item_has_key(key))
                 .map(Owned::Applied),
             Owned::Applied(_) => None,
             Owned::Fields(map) => map.iter().find_map(|(name, value)| {
@@ -516,24 +640,23 @@ impl<'a> Walker<'a, '_> {
 
     fn list(
         &mut self,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a [Value],
         live: &'a [Value],
         owned: &[Owned<'a>],
     ) -> Option<Value> {
+        let (_, key) = self.context();
         match schema::list_kind(self.kind, key, desired) {
-            ListKind::Keyed(spec) => self.keyed_list(spec, parent, key, desired, live, owned),
-            ListKind::Set => self.set_list(parent, key, desired, live),
+            ListKind::Keyed(spec) => self.keyed_list(spec, desired, live, owned),
+            ListKind::Set => self.set_list(desired, live),
             ListKind::Ordered => {
                 if desired.len() != live.len() {
                     self.report();
-                    return self.projected(Some(&Value::Array(live.to_vec())));
+                    return self.project.then(|| Value::Array(live.to_vec()));
                 }
                 let mut projected = self.project.then(Vec::new);
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
                     self.path.push(Step::Index(index));
-                    let result = self.node(parent, key, d, Some(l), &[]);
+                    let result = self.node(d, Some(l), &[]);
                     if let Some(projected) = projected.as_mut() {
                         projected.push(result.unwrap_or(Value::Null));
                     }
@@ -544,20 +667,15 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn keyed_list(
         &mut self,
         spec: &'static schema::KeySpec,
-        parent: &'a str,
-        key: &'a str,
         desired: &'a [Value],
         live: &'a [Value],
         owned: &[Owned<'a>],
     ) -> Option<Value> {
         let mut projected = self.project.then(Vec::new);
-        let live_keys: Vec<Option<ItemKey<'a>>> =
-            live.iter().map(|item| ItemKey::of(spec, item)).collect();
-        let mut matched = vec![false; live.len()];
+        let mut matched = Matched::new(live.len());
         let mut item_owned: Vec<Owned<'a>> = Vec::new();
         for desired_item in desired {
             let Some(desired_key) = ItemKey::of(spec, desired_item) else {
@@ -565,22 +683,19 @@ impl<'a> Walker<'a, '_> {
             };
             self.path.push(Step::Item(desired_key));
             if !self.is_ignored() {
-                let found = live_keys
-                    .iter()
-                    .position(|k| k.is_some_and(|k| k.same_as(&desired_key)));
+                let found = live.iter().position(|item| {
+                    ItemKey::of(spec, item).is_some_and(|k| k.same_as(&desired_key))
+                });
                 match found {
                     Some(index) => {
-                        if let Some(flag) = matched.get_mut(index) {
-                            *flag = true;
-                        }
+                        matched.set(index);
                         item_owned.clear();
                         for o in owned {
                             if let Some(item) = self.owned_item(o, &desired_key) {
                                 item_owned.push(item);
                             }
                         }
-                        let result =
-                            self.node(parent, key, desired_item, live.get(index), &item_owned);
+                        let result = self.node(desired_item, live.get(index), &item_owned);
                         if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                             projected.push(result);
                         }
@@ -591,10 +706,10 @@ impl<'a> Walker<'a, '_> {
             self.path.pop();
         }
         for (index, live_item) in live.iter().enumerate() {
-            if matched.get(index).copied().unwrap_or(true) {
+            if matched.get(index) {
                 continue;
             }
-            match live_keys.get(index).copied().flatten() {
+            let step = match ItemKey::of(spec, live_item) {
                 Some(live_key) => {
                     let owned_by_us = owned
                         .iter()
@@ -602,40 +717,26 @@ impl<'a> Walker<'a, '_> {
                     if spec.extra_live_items_allowed && !owned_by_us {
                         continue;
                     }
-                    self.path.push(Step::Item(live_key));
-                    if !self.is_ignored() {
-                        self.report();
-                        if let Some(projected) = projected.as_mut() {
-                            projected.push(live_item.clone());
-                        }
-                    }
-                    self.path.pop();
+                    Step::Item(live_key)
                 }
-                None if spec.extra_live_items_allowed => {}
-                None => {
-                    self.path.push(Step::Index(index));
-                    if !self.is_ignored() {
-                        self.report();
-                        if let Some(projected) = projected.as_mut() {
-                            projected.push(live_item.clone());
-                        }
-                    }
-                    self.path.pop();
+                None if spec.extra_live_items_allowed => continue,
+                None => Step::Index(index),
+            };
+            self.path.push(step);
+            if !self.is_ignored() {
+                self.report();
+                if let Some(projected) = projected.as_mut() {
+                    projected.push(live_item.clone());
                 }
             }
+            self.path.pop();
         }
         projected.map(Value::Array)
     }
 
     /// Lists whose order carries no meaning (Endpoints subsets): each desired item must be
     /// covered by a distinct live item; unmatched items on either side are drift.
-    fn set_list(
-        &mut self,
-        parent: &'a str,
-        key: &'a str,
-        desired: &'a [Value],
-        live: &'a [Value],
-    ) -> Option<Value> {
+    fn set_list(&mut self, desired: &'a [Value], live: &'a [Value]) -> Option<Value> {
         let mut used = vec![false; live.len()];
         let mut projected = self.project.then(Vec::new);
         let project = self.project;
@@ -648,7 +749,7 @@ impl<'a> Walker<'a, '_> {
                 }
                 let before = self.drift.len();
                 self.project = false;
-                self.node(parent, key, desired_item, Some(live_item), &[]);
+                self.node(desired_item, Some(live_item), &[]);
                 self.project = project;
                 let covered = self.drift.len() == before;
                 self.drift.truncate(before);
@@ -662,7 +763,7 @@ impl<'a> Walker<'a, '_> {
                     if let Some(flag) = used.get_mut(live_index) {
                         *flag = true;
                     }
-                    let result = self.node(parent, key, desired_item, live.get(live_index), &[]);
+                    let result = self.node(desired_item, live.get(live_index), &[]);
                     if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                         projected.push(result);
                     }
@@ -688,63 +789,53 @@ impl<'a> Walker<'a, '_> {
 
     /// A field we applied before that Git no longer sets: drift wherever it is still live.
     /// Reports the most precise paths the owned record allows.
-    fn owned_only(
-        &mut self,
-        parent: &'a str,
-        key: &'a str,
-        live: Option<&'a Value>,
-        owned: Owned<'a>,
-    ) -> Option<Value> {
+    fn owned_only(&mut self, live: Option<&'a Value>, owned: Owned<'a>) -> Option<Value> {
         let live = live.filter(|v| !is_blank(v))?;
         match owned {
             Owned::Applied(applied) => match (applied, live) {
-                (applied, _) if is_blank(applied) => None,
-                (Value::Object(applied_map), Value::Object(live_map)) => {
+                (applied, _) if applied.is_blank() => None,
+                (Applied::Map(entries), Value::Object(live_map)) => {
                     let mut projected = self.project.then(Map::new);
-                    for (child_key, child) in applied_map {
-                        if child.is_null() || self.is_server_owned(child_key) {
+                    for (child_key, child) in entries {
+                        if child.is_blank()
+                            || self.is_server_owned(child_key)
+                            || self.is_identity(child_key)
+                        {
                             continue;
                         }
                         self.path.push(Step::Key(child_key));
                         if !self.is_ignored() {
                             let result = self.owned_only(
-                                key,
-                                child_key,
-                                live_map.get(child_key),
+                                schema::field_of(live_map, child_key),
                                 Owned::Applied(child),
                             );
                             if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                                projected.insert(child_key.clone(), result);
+                                projected.insert(child_key.to_string(), result);
                             }
                         }
                         self.path.pop();
                     }
                     projected.filter(|p| !p.is_empty()).map(Value::Object)
                 }
-                (Value::Array(applied_items), Value::Array(live_items)) => {
-                    match schema::list_kind(self.kind, key, applied_items) {
+                (Applied::List(applied_items), Value::Array(live_items)) => {
+                    let (_, key) = self.context();
+                    match schema::list_kind(self.kind, key, live_items) {
                         ListKind::Keyed(spec) => {
-                            let keys = applied_items.iter().filter_map(|i| ItemKey::of(spec, i));
                             let mut projected = self.project.then(Vec::new);
-                            for applied_key in keys {
-                                let live_item = live_items.iter().find(|item| {
-                                    ItemKey::of(spec, item).is_some_and(|k| k.same_as(&applied_key))
-                                });
+                            for item in applied_items {
+                                let Some(fields) = item.item_key_fields(spec) else {
+                                    continue;
+                                };
+                                let live_item = live_items
+                                    .iter()
+                                    .find(|l| fieldpath::item_matches(l, &fields));
                                 if let Some(live_item) = live_item {
-                                    self.path.push(Step::Item(applied_key));
-                                    if !self.is_ignored() {
-                                        self.report();
-                                        if let Some(projected) = projected.as_mut() {
-                                            projected.push(live_item.clone());
-                                        }
-                                    }
-                                    self.path.pop();
+                                    self.report_item(fields, live_item, projected.as_mut());
                                 }
                             }
                             projected.filter(|p| !p.is_empty()).map(Value::Array)
                         }
                         _ => {
-                            let _ = parent;
                             self.report();
                             self.projected(Some(live))
                         }
@@ -767,15 +858,13 @@ impl<'a> Walker<'a, '_> {
                             else {
                                 continue;
                             };
-                            if self.is_server_owned(name) {
+                            if self.is_server_owned(name) || self.is_identity(name) {
                                 continue;
                             }
                             self.path.push(Step::Key(name));
                             if !self.is_ignored() {
                                 let result = self.owned_only(
-                                    key,
-                                    name,
-                                    live_map.get(name),
+                                    schema::field_of(live_map, name),
                                     Owned::Fields(child),
                                 );
                                 if let (Some(projected), Some(result)) =
@@ -798,22 +887,7 @@ impl<'a> Walker<'a, '_> {
                                 .iter()
                                 .find(|item| fieldpath::item_matches(item, &item_fields));
                             if let Some(live_item) = live_item {
-                                let segment = Segment::Item(item_fields);
-                                let ignored = self.ignored.iter().any(|ig| {
-                                    ig.0.len() == self.path.len() + 1
-                                        && ig.0.last() == Some(&segment)
-                                        && self
-                                            .path
-                                            .iter()
-                                            .zip(&ig.0)
-                                            .all(|(s, g)| step_matches(s, g))
-                                });
-                                if !ignored {
-                                    self.report_with(segment);
-                                    if let Some(projected) = projected.as_mut() {
-                                        projected.push(live_item.clone());
-                                    }
-                                }
+                                self.report_item(item_fields, live_item, projected.as_mut());
                             }
                         }
                         projected.filter(|p| !p.is_empty()).map(Value::Array)
@@ -826,21 +900,28 @@ impl<'a> Walker<'a, '_> {
             }
         }
     }
-}
 
-/// The children of an owned node as (field name, owned child).
-fn owned_children<'a>(owned: &Owned<'a>) -> Vec<(&'a str, Owned<'a>)> {
-    match *owned {
-        Owned::Applied(Value::Object(map)) => map
+    /// Report an owned list item still live (unless ignored) and project it.
+    fn report_item(
+        &mut self,
+        fields: Vec<(String, Value)>,
+        live_item: &Value,
+        projected: Option<&mut Vec<Value>>,
+    ) {
+        let segment = Segment::Item(fields);
+        if self
+            .ignored
             .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.as_str(), Owned::Applied(v)))
-            .collect(),
-        Owned::Applied(_) => Vec::new(),
-        Owned::Fields(map) => map
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("f:")?, Owned::Fields(v.as_object()?))))
-            .collect(),
+            .any(|ig| self.path_is(ig, Some(&segment)))
+        {
+            return;
+        }
+        let mut path = self.current_path();
+        path.0.push(segment);
+        self.drift.push(path);
+        if let Some(projected) = projected {
+            projected.push(live_item.clone());
+        }
     }
 }
 

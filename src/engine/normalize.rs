@@ -28,7 +28,7 @@ pub fn normalize_in_place(obj: &mut Value) {
     if kind == "Secret" {
         fold_string_data(obj);
     }
-    normalize_node(&kind, "", "", obj);
+    normalize_node(&kind, &mut Vec::with_capacity(16), obj);
 }
 
 /// The `kind` of an object, or "" when it has none.
@@ -87,18 +87,26 @@ fn fold_string_data(obj: &mut Value) {
     }
 }
 
-fn normalize_node(kind: &str, parent: &str, key: &str, value: &mut Value) {
+/// Normalize `value` in place. `path` holds the map keys leading to it (list items share
+/// their list's key): the last one is the field's own name, the one before its enclosing
+/// map's. The names live on a stack instead of being passed as arguments because rustc 1.95
+/// (LLVM 22.1.2) miscompiles recursive functions that pass their own `&str` argument on in
+/// another position.
+fn normalize_node(kind: &str, path: &mut Vec<String>, value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (child_key, child) in map.iter_mut() {
-                normalize_node(kind, key, child_key, child);
+                path.push(child_key.clone());
+                normalize_node(kind, path, child);
+                path.pop();
             }
             map.retain(|_, child| !is_blank(child));
         }
         Value::Array(items) => {
             for item in items.iter_mut() {
-                normalize_node(kind, parent, key, item);
+                normalize_node(kind, path, item);
             }
+            let key = path.last().map_or("", String::as_str);
             match schema::list_kind(kind, key, items) {
                 ListKind::Keyed(spec) => {
                     for item in items.iter_mut() {
@@ -113,7 +121,12 @@ fn normalize_node(kind: &str, parent: &str, key: &str, value: &mut Value) {
             }
         }
         scalar => {
-            if let Cow::Owned(canonical) = normalize_scalar(kind, parent, key, scalar) {
+            let (parent, key) = match path.as_slice() {
+                [.., parent, key] => (parent.as_str(), key.as_str()),
+                [key] => ("", key.as_str()),
+                [] => ("", ""),
+            };
+            if let Some(canonical) = canonical_scalar(kind, parent, key, scalar) {
                 *scalar = canonical;
             }
         }
@@ -169,56 +182,51 @@ pub fn normalize_scalar<'v>(
     key: &str,
     value: &'v Value,
 ) -> Cow<'v, Value> {
+    match canonical_scalar(kind, parent, key, value) {
+        Some(canonical) => Cow::Owned(canonical),
+        None => Cow::Borrowed(value),
+    }
+}
+
+/// The canonical replacement of a scalar, or `None` when it already is canonical.
+fn canonical_scalar(kind: &str, parent: &str, key: &str, value: &Value) -> Option<Value> {
     match value {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n.as_f64() {
-                if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let int = f as i64;
-                    let canonical = Value::from(int);
-                    return if schema::is_quantity_field(kind, parent, key) {
-                        Cow::Owned(quantity_value(&canonical.to_string()).unwrap_or(canonical))
-                    } else {
-                        Cow::Owned(canonical)
-                    };
-                }
-            }
-            if schema::is_quantity_field(kind, parent, key) {
-                if let Some(q) = quantity_value(&n.to_string()) {
-                    return Cow::Owned(q);
-                }
-            }
-            Cow::Borrowed(value)
-        }
         Value::Number(n) => {
-            if schema::is_quantity_field(kind, parent, key) {
-                if let Some(q) = quantity_value(&n.to_string()) {
-                    return Cow::Owned(q);
+            let quantity_field = schema::is_quantity_field(kind, parent, key);
+            let integral = n
+                .as_f64()
+                .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15);
+            #[allow(clippy::cast_possible_truncation)]
+            let number = integral.map(|f| Value::from(f as i64));
+            if quantity_field {
+                let text = number
+                    .as_ref()
+                    .map_or_else(|| n.to_string(), Value::to_string);
+                if let Some(q) = quantity_value(&text) {
+                    return Some(q);
                 }
             }
-            Cow::Borrowed(value)
+            number
         }
         Value::String(s) => {
             if schema::is_quantity_field(kind, parent, key) {
-                return match quantity::canonical(s) {
-                    Some(canonical) if canonical != *s => Cow::Owned(Value::String(canonical)),
-                    _ => Cow::Borrowed(value),
-                };
+                return quantity::canonical(s)
+                    .filter(|canonical| canonical != s)
+                    .map(Value::String);
             }
             if schema::is_int_or_string_field(key) {
                 if let Some(number) = schema::numeric_string(s) {
-                    return Cow::Owned(Value::from(number));
+                    return Some(Value::from(number));
                 }
             }
             if schema::is_base64_map(kind, parent) {
-                return match canonical_base64(s) {
-                    Some(canonical) if canonical != *s => Cow::Owned(Value::String(canonical)),
-                    _ => Cow::Borrowed(value),
-                };
+                return canonical_base64(s)
+                    .filter(|canonical| canonical != s)
+                    .map(Value::String);
             }
-            Cow::Borrowed(value)
+            None
         }
-        _ => Cow::Borrowed(value),
+        _ => None,
     }
 }
 

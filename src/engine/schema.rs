@@ -3,7 +3,7 @@
 //! managedFields), which fields hold quantities or int-or-string values, and which fields the
 //! server owns.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::sync::LazyLock;
 
 /// How the items of a keyed list are identified.
@@ -49,6 +49,16 @@ static SERVICE_ACCOUNT_SECRETS: KeySpec = KeySpec {
     extra_live_items_allowed: true,
 };
 
+/// `map[key]`; small maps (most Kubernetes objects) are scanned, which beats hashing.
+#[inline]
+pub fn field_of<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
 /// The value the API server defaults a missing key field to.
 pub fn default_key_value(field: &str) -> Option<&'static Value> {
     static TCP: LazyLock<Value> = LazyLock::new(|| Value::String("TCP".to_string()));
@@ -69,8 +79,10 @@ impl<'a> ItemKey<'a> {
         let map = item.as_object()?;
         let mut values = [None; 3];
         for (slot, field) in values.iter_mut().zip(spec.fields) {
-            let value = match map.get(*field) {
+            // Normalization drops null and "" values, so they count as missing here too.
+            let value = match field_of(map, field) {
                 Some(Value::Null) | None => default_key_value(field)?,
+                Some(Value::String(s)) if s.is_empty() => default_key_value(field)?,
                 Some(v) => v,
             };
             if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
