@@ -368,7 +368,7 @@ mod tests {
                                     ".": {}, "f:name": {}, "f:image": {},
                                     "f:args": {},
                                     "f:ports": {"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": {
-                                        ".": {}, "f:containerPort": {}, "f:protocol": {}}}
+                                        ".": {}, "f:containerPort": {}}}
                                 }
                             }}
                         }
