@@ -177,4 +177,60 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
             .map(|w| w.manager.as_str()),
         Some("kubedrift")
     );
+
+    // A Secret tracked to web but not in Git is Extraneous; an unmarked one is not the app's.
+    // Secrets are not desired here, so they are watched metadata-only: values never fetched.
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "create",
+        "secret",
+        "generic",
+        "web-old-token",
+        "--from-literal=token=tok-9f8e7d6c5b4a",
+    ]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "label",
+        "secret",
+        "web-old-token",
+        "kubedrift.io/app=web",
+    ]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "create",
+        "secret",
+        "generic",
+        "someone-elses",
+        "--from-literal=token=tok-0000",
+    ]);
+    let snapshot = wait_app(&live, "web", "dev", "Extraneous Secret", |a| {
+        a.resources.iter().any(|r| r.key.name == "web-old-token")
+    })
+    .await;
+    let app = snapshot.app("web", "dev").expect("row");
+    let extraneous = app
+        .resources
+        .iter()
+        .find(|r| r.key.name == "web-old-token")
+        .expect("secret");
+    assert_eq!(
+        extraneous.verdict,
+        kubedrift::engine::compare::Verdict::Extraneous
+    );
+    let live_secret = extraneous.live.as_ref().expect("live object").get();
+    assert_eq!(live_secret["kind"], "Secret");
+    assert!(
+        live_secret.get("data").is_none(),
+        "metadata-only watch must not hold Secret data"
+    );
+    assert!(!app.resources.iter().any(|r| r.key.name == "someone-elses"));
 }

@@ -75,18 +75,22 @@ pub enum ClusterEvent {
         kind: GroupKind,
         namespace: Option<String>,
         objects: Vec<Object>,
+        /// From a metadata-only watch: objects carry apiVersion, kind and metadata only.
+        metadata_only: bool,
         at: jiff::Timestamp,
     },
     /// An object was created or changed.
     Applied {
         kind: GroupKind,
         object: Object,
+        metadata_only: bool,
         at: jiff::Timestamp,
     },
     /// An object was deleted.
     Deleted {
         kind: GroupKind,
         object: Object,
+        metadata_only: bool,
         at: jiff::Timestamp,
     },
     /// `kind` cannot be listed: `forbidden` when the API said 403.

@@ -9,12 +9,13 @@ use crate::model::Object;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
+use kube::core::PartialObjectMeta;
 use kube::discovery::{Discovery, Scope};
 use kube::runtime::watcher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 /// What to watch in one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,6 +26,10 @@ pub struct ClusterPlan {
     /// Namespaces to watch namespaced kinds in; None watches all namespaces (needed when an
     /// app's namespace is not known).
     pub namespaces: Option<BTreeSet<String>>,
+    /// Kinds of `kinds` watched for their metadata only (`PartialObjectMetadata`): nothing
+    /// desired is of these kinds, so only tracking marks matter (and Secret values are never
+    /// fetched).
+    pub metadata_only: BTreeSet<GroupKind>,
 }
 
 /// How often a reachable cluster is probed (cheap `GET /version`).
@@ -117,8 +122,10 @@ async fn run_cluster(
 
     let mut children = JoinSet::new();
     children.spawn(probe(client.clone(), reporter.clone()));
-    // Watchers by (kind, namespace); never restarted once running (they recover on their own).
-    let mut watching: BTreeMap<(GroupKind, Option<String>), ()> = BTreeMap::new();
+    // Watchers by (kind, namespace): whether metadata-only, and how to stop it. A watcher is
+    // only replaced when its mode changes or its kind leaves the plan (otherwise it recovers
+    // on its own).
+    let mut watching: BTreeMap<(GroupKind, Option<String>), (bool, AbortHandle)> = BTreeMap::new();
     let (crd_changed_tx, mut crd_changed) = mpsc::unbounded_channel::<()>();
     let mut crd_watch_started = false;
     loop {
@@ -174,29 +181,47 @@ async fn run_cluster(
                         ));
                     }
                 }
+                let mut wanted_slots = BTreeSet::new();
                 for kind in &current.kinds {
                     let Some((resource, scope)) = found.get(kind) else {
                         continue;
                     };
+                    let metadata_only = current.metadata_only.contains(kind);
                     let namespaces: Vec<Option<String>> = match (scope, &current.namespaces) {
                         (Scope::Namespaced, Some(list)) => list.iter().cloned().map(Some).collect(),
                         _ => vec![None],
                     };
                     for namespace in namespaces {
                         let slot = (kind.clone(), namespace.clone());
-                        if watching.contains_key(&slot) {
-                            continue;
+                        wanted_slots.insert(slot.clone());
+                        match watching.get(&slot) {
+                            Some((mode, _)) if *mode == metadata_only => continue,
+                            Some((_, handle)) => handle.abort(),
+                            None => {}
                         }
-                        watching.insert(slot, ());
-                        children.spawn(watch_kind(
-                            client.clone(),
-                            resource.clone(),
-                            kind.clone(),
+                        let target = WatchTarget {
+                            client: client.clone(),
+                            resource: resource.clone(),
+                            kind: kind.clone(),
                             namespace,
-                            reporter.clone(),
-                        ));
+                            metadata_only,
+                            reporter: reporter.clone(),
+                        };
+                        let handle = if metadata_only {
+                            children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
+                        } else {
+                            children.spawn(watch_kind::<DynamicObject>(target))
+                        };
+                        watching.insert(slot, (metadata_only, handle));
                     }
                 }
+                watching.retain(|slot, (_, handle)| {
+                    let keep = wanted_slots.contains(slot) || !found.contains_key(&slot.0);
+                    if !keep {
+                        handle.abort();
+                    }
+                    keep
+                });
             }
         }
         // Wait for a reason to rediscover: a new plan, or a CRD change (new kinds served).
@@ -293,16 +318,38 @@ async fn watch_crds(
     }
 }
 
-/// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
-/// errors. Reports every change as an event.
-async fn watch_kind(
+/// What one watcher watches.
+struct WatchTarget {
     client: kube::Client,
     resource: ApiResource,
     kind: GroupKind,
     namespace: Option<String>,
+    metadata_only: bool,
     reporter: Reporter,
-) {
-    let api: Api<DynamicObject> = match &namespace {
+}
+
+/// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
+/// errors. Reports every change as an event. `K` is `DynamicObject` (full objects) or
+/// `PartialObjectMeta<DynamicObject>` (metadata-only requests).
+async fn watch_kind<K>(target: WatchTarget)
+where
+    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let WatchTarget {
+        client,
+        resource,
+        kind,
+        namespace,
+        metadata_only,
+        reporter,
+    } = target;
+    let api: Api<K> = match &namespace {
         Some(ns) => Api::namespaced_with(client, ns, &resource),
         None => Api::all_with(client, &resource),
     };
@@ -310,11 +357,12 @@ async fn watch_kind(
     let mut backoff = Backoff::default();
     let mut buffer: Vec<Object> = Vec::new();
     let mut last_listed = std::time::Instant::now();
+    let convert = |obj: K| to_value(&obj, &resource, metadata_only);
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
-            Ok(watcher::Event::InitApply(obj)) => buffer.push(to_value(obj, &resource)),
+            Ok(watcher::Event::InitApply(obj)) => buffer.push(convert(obj)),
             Ok(watcher::Event::InitDone) => {
                 if last_listed.elapsed() >= Duration::from_secs(1) {
                     backoff.reset();
@@ -324,17 +372,20 @@ async fn watch_kind(
                     kind: kind.clone(),
                     namespace: namespace.clone(),
                     objects: std::mem::take(&mut buffer),
+                    metadata_only,
                     at,
                 });
             }
             Ok(watcher::Event::Apply(obj)) => reporter.send(ClusterEvent::Applied {
                 kind: kind.clone(),
-                object: to_value(obj, &resource),
+                object: convert(obj),
+                metadata_only,
                 at,
             }),
             Ok(watcher::Event::Delete(obj)) => reporter.send(ClusterEvent::Deleted {
                 kind: kind.clone(),
-                object: to_value(obj, &resource),
+                object: convert(obj),
+                metadata_only,
                 at,
             }),
             Err(err) => match classify(&err) {
@@ -427,14 +478,20 @@ fn describe_error(err: &kube::Error) -> String {
     text
 }
 
-/// The object as JSON, with apiVersion and kind filled in (list items may lack them).
-fn to_value(obj: DynamicObject, resource: &ApiResource) -> Object {
-    let mut value = serde_json::to_value(&obj).unwrap_or(serde_json::Value::Null);
+/// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
+/// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
+fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only: bool) -> Object {
+    let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
-        map.entry("apiVersion")
-            .or_insert_with(|| resource.api_version.clone().into());
-        map.entry("kind")
-            .or_insert_with(|| resource.kind.clone().into());
+        if metadata_only {
+            map.insert("apiVersion".into(), resource.api_version.clone().into());
+            map.insert("kind".into(), resource.kind.clone().into());
+        } else {
+            map.entry("apiVersion")
+                .or_insert_with(|| resource.api_version.clone().into());
+            map.entry("kind")
+                .or_insert_with(|| resource.kind.clone().into());
+        }
     }
     value
 }

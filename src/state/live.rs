@@ -244,17 +244,26 @@ async fn run_sources(
             desired_by_app.remove(&id);
             let _ = inputs.send(Input::RemoveApp(id));
         }
-        for app in desired {
-            desired_by_app.insert(app.id.clone(), AppNeeds::of(&app));
-            let _ = inputs.send(Input::Desired(app));
+        for app in &desired {
+            desired_by_app.insert(app.id.clone(), AppNeeds::of(app));
         }
+        // Plans first: a kind that becomes desired must not be compared against the
+        // metadata-only objects of its previous watcher.
+        let mut plans = Vec::new();
         for context in &contexts {
             let plan = plan_for(context, &desired_by_app);
             let _ = inputs.send(Input::Plan {
                 context: context.clone(),
                 kinds: plan.kinds.clone(),
                 namespaces: plan.namespaces.clone(),
+                metadata_only: plan.metadata_only.clone(),
             });
+            plans.push((context, plan));
+        }
+        for app in desired {
+            let _ = inputs.send(Input::Desired(app));
+        }
+        for (context, plan) in plans {
             match clusters.get(context) {
                 Some(task) => task.update_plan(plan),
                 None => {
@@ -296,7 +305,7 @@ async fn run_sources(
 }
 
 /// What one app needs watched.
-struct AppNeeds {
+pub struct AppNeeds {
     context: String,
     namespace: Option<String>,
     kinds: BTreeSet<GroupKind>,
@@ -304,7 +313,7 @@ struct AppNeeds {
 }
 
 impl AppNeeds {
-    fn of(app: &super::DesiredApp) -> Self {
+    pub fn of(app: &super::DesiredApp) -> Self {
         let mut kinds = BTreeSet::new();
         let mut namespaces = BTreeSet::new();
         if let Ok(rendered) = &app.rendered {
@@ -326,14 +335,15 @@ impl AppNeeds {
 
 /// Desired kinds plus [`TRACKED_KINDS`]; namespace-scoped when every app of the context
 /// names its namespace.
-fn plan_for(context: &str, apps: &BTreeMap<super::AppId, AppNeeds>) -> ClusterPlan {
-    let mut kinds: BTreeSet<GroupKind> = TRACKED_KINDS
+pub fn plan_for(context: &str, apps: &BTreeMap<super::AppId, AppNeeds>) -> ClusterPlan {
+    let tracked: BTreeSet<GroupKind> = TRACKED_KINDS
         .iter()
         .map(|(g, k)| GroupKind::new(g, k))
         .collect();
+    let mut desired_kinds = BTreeSet::new();
     let mut namespaces = Some(BTreeSet::new());
     for needs in apps.values().filter(|n| n.context == context) {
-        kinds.extend(needs.kinds.iter().cloned());
+        desired_kinds.extend(needs.kinds.iter().cloned());
         match (&mut namespaces, &needs.namespace) {
             (Some(set), Some(ns)) => {
                 set.insert(ns.clone());
@@ -345,5 +355,11 @@ fn plan_for(context: &str, apps: &BTreeMap<super::AppId, AppNeeds>) -> ClusterPl
     if namespaces.as_ref().is_some_and(BTreeSet::is_empty) {
         namespaces = None;
     }
-    ClusterPlan { kinds, namespaces }
+    let metadata_only: BTreeSet<GroupKind> = tracked.difference(&desired_kinds).cloned().collect();
+    let kinds = tracked.union(&desired_kinds).cloned().collect();
+    ClusterPlan {
+        kinds,
+        namespaces,
+        metadata_only,
+    }
 }

@@ -80,6 +80,8 @@ pub enum Input {
         context: String,
         kinds: BTreeSet<GroupKind>,
         namespaces: Option<BTreeSet<String>>,
+        /// Kinds watched for metadata only (nothing desired is of these kinds).
+        metadata_only: BTreeSet<GroupKind>,
     },
     /// Something a cluster task saw.
     Cluster {
@@ -139,6 +141,7 @@ struct ClusterState {
     discovered: bool,
     planned_kinds: BTreeSet<GroupKind>,
     planned_namespaces: Option<BTreeSet<String>>,
+    metadata_only: BTreeSet<GroupKind>,
     kinds: HashMap<GroupKind, KindState>,
     /// (kind, namespace) scopes whose first list completed.
     listed_scopes: HashSet<(GroupKind, Option<String>)>,
@@ -260,11 +263,30 @@ impl State {
                 context,
                 kinds,
                 namespaces,
+                metadata_only,
             } => {
                 let cluster = self.clusters.entry(context.clone()).or_default();
-                if cluster.planned_kinds != kinds || cluster.planned_namespaces != namespaces {
+                if cluster.planned_kinds != kinds
+                    || cluster.planned_namespaces != namespaces
+                    || cluster.metadata_only != metadata_only
+                {
+                    // A kind switching between metadata-only and full objects must be
+                    // listed again before anything is decided from it.
+                    let switched: Vec<GroupKind> = cluster
+                        .metadata_only
+                        .symmetric_difference(&metadata_only)
+                        .cloned()
+                        .collect();
+                    for kind in &switched {
+                        cluster.kinds.insert(kind.clone(), KindState::Pending);
+                        cluster.listed_scopes.retain(|(k, _)| k != kind);
+                        cluster
+                            .live
+                            .retain(|key, _| GroupKind::of_key(key) != *kind);
+                    }
                     cluster.planned_kinds = kinds;
                     cluster.planned_namespaces = namespaces;
+                    cluster.metadata_only = metadata_only;
                     changed.clusters.insert(context.clone());
                     self.refresh_context(&context, None, &mut changed);
                 }
@@ -332,6 +354,28 @@ impl State {
 
     fn apply_cluster(&mut self, context: String, event: ClusterEvent, changed: &mut Changed) {
         let cluster = self.clusters.entry(context.clone()).or_default();
+        // Late events of a watcher whose mode was switched (metadata-only vs full) are dropped.
+        let stale = match &event {
+            ClusterEvent::Listed {
+                kind,
+                metadata_only,
+                ..
+            }
+            | ClusterEvent::Applied {
+                kind,
+                metadata_only,
+                ..
+            }
+            | ClusterEvent::Deleted {
+                kind,
+                metadata_only,
+                ..
+            } => cluster.metadata_only.contains(kind) != *metadata_only,
+            _ => false,
+        };
+        if stale {
+            return;
+        }
         match event {
             ClusterEvent::Seen { at } => {
                 cluster.last_seen = Some(at);
@@ -405,6 +449,7 @@ impl State {
                 namespace,
                 objects,
                 at,
+                ..
             } => {
                 cluster.last_seen = Some(at);
                 cluster.reach = Reach::Reachable;
@@ -715,10 +760,12 @@ fn evaluate(
         let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
         let result = compare_app(&[], &live_map, Tracking::App(&app.id.app), &opts);
         let status = result.resources.into_iter().next()?;
+        // A metadata-only object has no status to judge health by.
+        let metadata_only = cluster.is_some_and(|c| c.metadata_only.contains(&kind));
         return Some(ResourceView {
             key: key.clone(),
             verdict: status.verdict,
-            health: status.health,
+            health: if metadata_only { None } else { status.health },
             origin: None,
             attribution: None,
             desired: None,

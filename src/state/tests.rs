@@ -106,6 +106,7 @@ fn connect(state: &mut State, context: &str, objects: Vec<Object>) {
         context: context.into(),
         kinds: BTreeSet::from([deployment_kind()]),
         namespaces: Some(BTreeSet::from(["shop".to_string()])),
+        metadata_only: BTreeSet::new(),
     });
     state.apply(cluster(
         context,
@@ -119,6 +120,7 @@ fn connect(state: &mut State, context: &str, objects: Vec<Object>) {
     state.apply(cluster(
         context,
         ClusterEvent::Listed {
+            metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
             objects,
@@ -181,6 +183,7 @@ fn watch_event_recomputes_one_resource_and_shares_untouched_apps() {
     let changes = state.apply(cluster(
         "dev",
         ClusterEvent::Applied {
+            metadata_only: false,
             kind: deployment_kind(),
             object: live_deployment("web", "web:1.4.2", 5, 102),
             at: at(),
@@ -217,6 +220,7 @@ fn watch_event_recomputes_one_resource_and_shares_untouched_apps() {
     let changes = state.apply(cluster(
         "dev",
         ClusterEvent::Applied {
+            metadata_only: false,
             kind: deployment_kind(),
             object: live_deployment("web", "web:1.4.2", 5, 102),
             at: at(),
@@ -350,6 +354,7 @@ fn forbidden_kind_is_unknown_with_reason_and_recovers_when_listed() {
     state.apply(cluster(
         "dev",
         ClusterEvent::Listed {
+            metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
             objects: vec![live_deployment("web", "web:1.4.2", 2, 100)],
@@ -401,6 +406,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
     let changes = state.apply(cluster(
         "dev",
         ClusterEvent::Listed {
+            metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
             objects: vec![live_deployment("web", "web:1.4.2", 2, 100)],
@@ -432,6 +438,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
     state.apply(cluster(
         "dev",
         ClusterEvent::Applied {
+            metadata_only: false,
             kind: deployment_kind(),
             object: canary,
             at: at(),
@@ -490,4 +497,128 @@ fn resource_view_debug_never_shows_object_content() {
         !debug.contains("czNjcjN0") && !json.contains("czNjcjN0"),
         "{debug}\n{json}"
     );
+}
+
+#[test]
+fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events() {
+    let mut state = State::new();
+    let secret_kind = GroupKind::new("", "Secret");
+    let plan = |metadata_only: BTreeSet<GroupKind>| Input::Plan {
+        context: "dev".into(),
+        kinds: BTreeSet::from([deployment_kind(), secret_kind.clone()]),
+        namespaces: Some(BTreeSet::from(["shop".to_string()])),
+        metadata_only,
+    };
+    state.apply(plan(BTreeSet::from([secret_kind.clone()])));
+    connect(
+        &mut state,
+        "dev",
+        vec![live_deployment("web", "web:1.4.2", 2, 100)],
+    );
+    let metadata = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "web-db", "namespace": "shop", "resourceVersion": "120",
+                     "labels": {"kubedrift.io/app": "web"}}});
+    state.apply(plan(BTreeSet::from([secret_kind.clone()])));
+    state.apply(cluster(
+        "dev",
+        ClusterEvent::Listed {
+            kind: secret_kind.clone(),
+            namespace: Some("shop".into()),
+            objects: vec![metadata.clone()],
+            metadata_only: true,
+            at: at(),
+        },
+    ));
+    state.apply(desired_app(
+        "web",
+        "dev",
+        1,
+        vec![desired_deployment("web", "web:1.4.2", 2)],
+    ));
+    let snapshot = state.snapshot();
+    let app = snapshot.app("web", "dev").expect("row");
+    let secret = app
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "Secret")
+        .expect("tracked secret");
+    assert_eq!(secret.verdict, Verdict::Extraneous);
+    assert_eq!(secret.health, None, "metadata-only objects have no health");
+
+    // Git now has the Secret: the kind switches to full objects and must be listed again.
+    let secret_desired = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "web-db", "namespace": "shop", "labels": {"kubedrift.io/app": "web"}},
+        "type": "Opaque", "data": {"password": "czNjcjN0LWh1bnRlcjI="}});
+    state.apply(plan(BTreeSet::new()));
+    state.apply(desired_app(
+        "web",
+        "dev",
+        2,
+        vec![desired_deployment("web", "web:1.4.2", 2), secret_desired],
+    ));
+    let waiting = |state: &State| {
+        let snapshot = state.snapshot();
+        let app = snapshot.app("web", "dev").cloned().expect("row");
+        let secret = app
+            .resources
+            .iter()
+            .find(|r| r.key.kind == "Secret")
+            .cloned()
+            .expect("secret");
+        secret.verdict.clone()
+    };
+    assert!(
+        matches!(waiting(&state), Verdict::Unknown { ref reason } if reason.starts_with("waiting for"))
+    );
+    // A late event of the old metadata-only watcher is ignored.
+    let changes = state.apply(cluster(
+        "dev",
+        ClusterEvent::Applied {
+            kind: secret_kind.clone(),
+            object: metadata,
+            metadata_only: true,
+            at: at(),
+        },
+    ));
+    assert!(changes.is_empty());
+    let mut full = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "web-db", "namespace": "shop", "resourceVersion": "120",
+                     "uid": "2f0c9a51-8d7e-4c1b-b3a6-9e5d4c3b2a10",
+                     "labels": {"kubedrift.io/app": "web"}},
+        "type": "Opaque", "data": {"password": "czNjcjN0LWh1bnRlcjI="}});
+    full["metadata"]["creationTimestamp"] = json!("2025-12-29T09:20:00Z");
+    state.apply(cluster(
+        "dev",
+        ClusterEvent::Listed {
+            kind: secret_kind,
+            namespace: Some("shop".into()),
+            objects: vec![full],
+            metadata_only: false,
+            at: at(),
+        },
+    ));
+    assert_eq!(waiting(&state), Verdict::Synced);
+}
+
+#[test]
+fn plan_watches_desired_kinds_fully_and_tracked_kinds_by_metadata() {
+    use super::live::{plan_for, AppNeeds};
+    let Input::Desired(app) = desired_app(
+        "web",
+        "dev",
+        1,
+        vec![desired_deployment("web", "web:1.4.2", 2)],
+    ) else {
+        unreachable!()
+    };
+    let apps = BTreeMap::from([(app.id.clone(), AppNeeds::of(&app))]);
+    let plan = plan_for("dev", &apps);
+    assert!(plan.kinds.contains(&deployment_kind()));
+    assert!(!plan.metadata_only.contains(&deployment_kind()));
+    assert!(plan.metadata_only.contains(&GroupKind::new("", "Secret")));
+    assert_eq!(plan.namespaces, Some(BTreeSet::from(["shop".to_string()])));
+    // Another context knows no app: all namespaces, everything metadata-only.
+    let other = plan_for("prod", &apps);
+    assert_eq!(other.namespaces, None);
+    assert_eq!(other.kinds, other.metadata_only);
 }
