@@ -143,6 +143,25 @@ mod tests {
     }
 
     #[test]
+    fn viewer_may_not_read_secrets_like_the_builtin_view_role() {
+        let attrs = Attributes {
+            verb: "list",
+            group: "",
+            plural: "secrets",
+            subresource: None,
+            namespace: Some("shop"),
+            name: None,
+        };
+        let err = authorize(User::Viewer, &attrs).expect_err("viewer list secrets");
+        assert_eq!(
+            err.message,
+            "secrets is forbidden: User \"viewer\" cannot list resource \"secrets\" in API group \"\" in the namespace \"shop\""
+        );
+        assert!(authorize(User::Admin, &attrs).is_ok());
+        assert!(authorize(User::Viewer, &Attributes { plural: "configmaps", ..attrs }).is_ok());
+    }
+
+    #[test]
     fn tokens_authenticate_and_never_print() {
         let tokens = Tokens::generate();
         let header = format!("Bearer {}", tokens.viewer);
