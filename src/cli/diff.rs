@@ -1,11 +1,19 @@
 //! `kubedrift diff APP`: masked unified diff of desired vs live, per resource.
 
+use super::status::{parse_duration, start_live};
 use super::{Exit, GlobalArgs};
+use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
+use crate::engine::diff;
+use crate::state::{AppView, SyncState};
+use std::io::Write;
+use std::time::Duration;
 
 /// Show what differs between Git and the cluster for one app, Secrets masked.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code"
+    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code\n\n\
+Exit codes: 0 no difference (or differences without --exit-code), 1 differences with \
+--exit-code, 2 errors."
 )]
 pub struct DiffArgs {
     /// App name.
@@ -19,8 +27,156 @@ pub struct DiffArgs {
     /// Diff against a dry-run server-side apply (shows defaulting and webhook effects).
     #[arg(long)]
     pub server_side: bool,
+    /// How long to wait for the clusters' first list.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
-pub fn run(_global: &GlobalArgs, _args: DiffArgs) -> color_eyre::Result<Exit> {
-    color_eyre::eyre::bail!("diff: not wired yet")
+/// One resource's diff, ready to print.
+struct ResourceDiff {
+    title: String,
+    diff: diff::DisplayDiff,
+}
+
+pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
+    let (runtime, live) = start_live(global, args.env.as_deref(), Some(&args.app))?;
+    let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
+    let mut errors: Vec<String> = Vec::new();
+    if !settled {
+        errors.push(format!(
+            "timed out after {:?} waiting for the clusters' first list",
+            args.timeout
+        ));
+    }
+    let apps: Vec<_> = snapshot
+        .apps
+        .values()
+        .filter(|a| a.id.app == args.app)
+        .cloned()
+        .collect();
+    if apps.is_empty() {
+        errors.push(format!("app {:?} has no environment selected", args.app));
+    }
+    let kubeconfig = if args.server_side {
+        Some(crate::cluster::kubeconfig::load_default(
+            global.kubeconfig.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let color = super::color_enabled();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut differs = false;
+    for app in &apps {
+        match app.sync {
+            SyncState::Error | SyncState::Unreachable => {
+                errors.push(format!("{}: {}", app.id, app.message));
+                continue;
+            }
+            _ => {}
+        }
+        let diffs = match &kubeconfig {
+            Some(kubeconfig) => runtime.block_on(server_side_diffs(kubeconfig, app, &mut errors)),
+            None => local_diffs(app, &mut errors),
+        };
+        for item in diffs {
+            differs = true;
+            writeln!(out, "# {} {}", app.id, item.title)?;
+            if color {
+                write!(out, "{}", diff::to_ansi(&item.diff))?;
+            } else {
+                write!(out, "{}", item.diff.unified)?;
+            }
+        }
+    }
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    Ok(if !errors.is_empty() {
+        Exit::Error
+    } else if differs && args.exit_code {
+        Exit::Drift
+    } else {
+        Exit::InSync
+    })
+}
+
+fn title(resource: &crate::state::ResourceView) -> String {
+    let mut title = format!("{} ({})", resource.key, resource.verdict.label());
+    if let Some(attribution) = &resource.attribution {
+        title.push_str(&format!(" — {}", attribution.summary()));
+    }
+    title
+}
+
+/// Desired vs live as the comparison sees them (server-owned fields dropped, Secrets masked).
+fn local_diffs(app: &AppView, errors: &mut Vec<String>) -> Vec<ResourceDiff> {
+    let opts = CompareOptions::default();
+    let mut out = Vec::new();
+    for resource in &app.resources {
+        if let Verdict::Unknown { reason } = &resource.verdict {
+            errors.push(format!("{} {}: {reason}", app.id, resource.key));
+            continue;
+        }
+        if !resource.verdict.is_drift() {
+            continue;
+        }
+        let desired = resource.desired.as_ref().map(|o| o.get());
+        let live = resource.live.as_ref().map(|o| o.get());
+        let (want, have) = comparable_pair(desired, live, &opts);
+        out.push(ResourceDiff {
+            title: title(resource),
+            diff: diff::diff(want.as_ref(), have.as_ref(), 3),
+        });
+    }
+    out
+}
+
+/// Every desired object sent as a dry-run server-side apply; its result diffed against live.
+async fn server_side_diffs(
+    kubeconfig: &kube::config::Kubeconfig,
+    app: &AppView,
+    errors: &mut Vec<String>,
+) -> Vec<ResourceDiff> {
+    let client = match crate::cluster::kubeconfig::client_for(kubeconfig, &app.context).await {
+        Ok(client) => client,
+        Err(err) => {
+            errors.push(err.to_string());
+            return Vec::new();
+        }
+    };
+    let opts = CompareOptions::default();
+    let mut out = Vec::new();
+    for resource in &app.resources {
+        let live = resource.live.as_ref().map(|o| o.get());
+        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
+            // Extraneous: nothing to apply; show it as removed.
+            let (_, have) = comparable_pair(None, live, &opts);
+            out.push(ResourceDiff {
+                title: title(resource),
+                diff: diff::diff(None, have.as_ref(), 3),
+            });
+            continue;
+        };
+        let applied = match crate::cluster::dry_run::server_side_dry_run(&client, desired).await {
+            Ok(applied) => applied,
+            Err(err) => {
+                errors.push(format!(
+                    "{}: dry-run apply of {}: {err}",
+                    app.id, resource.key
+                ));
+                continue;
+            }
+        };
+        let (want, have) = comparable_pair(Some(&applied), live, &opts);
+        let shown = diff::diff(want.as_ref(), have.as_ref(), 3);
+        if !shown.is_empty() {
+            out.push(ResourceDiff {
+                title: format!("{} (server-side dry run)", resource.key),
+                diff: shown,
+            });
+        }
+    }
+    out
 }

@@ -1,11 +1,20 @@
 //! `kubedrift status`: sync and health of every app in every environment.
 
 use super::{Exit, GlobalArgs, OutputFormat};
+use crate::config::Config;
+use crate::state::live::{Live, LiveOptions};
+use crate::state::{AppView, ChangeKind, Snapshot, SyncState};
+use color_eyre::eyre::{eyre, WrapErr};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::Duration;
 
 /// Show APP, ENV, CLUSTER, SYNC, HEALTH, REVISION, MESSAGE for every app and environment.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch"
+    after_help = "Examples:\n  kubedrift status\n  kubedrift status --env prod --output json\n  kubedrift status --app web --watch\n\n\
+Exit codes: 0 all synced, 1 any drift, 2 errors (unreachable cluster, render error, a kind that \
+may not be listed, timeout)."
 )]
 pub struct StatusArgs {
     /// Only this environment.
@@ -20,8 +29,291 @@ pub struct StatusArgs {
     /// Keep running and print changes as they happen.
     #[arg(long)]
     pub watch: bool,
+    /// How long to wait for every cluster's first list (e.g. `30s`, `2m`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
-pub fn run(_global: &GlobalArgs, _args: StatusArgs) -> color_eyre::Result<Exit> {
-    color_eyre::eyre::bail!("status: not wired yet")
+/// `90`, `90s`, `2m`, `500ms` → a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (examples: 30s, 2m, 500ms)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
+        _ => Err(format!("{text:?}: unknown unit {unit:?} (use ms, s or m)")),
+    }
+}
+
+/// Start the live layer for the headless commands (config and kubeconfig from the flags).
+pub(crate) fn start_live(
+    global: &GlobalArgs,
+    env: Option<&str>,
+    app: Option<&str>,
+) -> color_eyre::Result<(tokio::runtime::Runtime, Live)> {
+    let loaded = Config::load(global.config.as_deref())?;
+    let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+    if let Some(app) = app {
+        if !loaded.config.apps.iter().any(|a| a.name == app) && loaded.config.discover.is_empty() {
+            let known: Vec<&str> = loaded.config.apps.iter().map(|a| a.name.as_str()).collect();
+            return Err(eyre!(
+                "no app named {app:?}{}",
+                crate::config::suggest(app, known.iter().copied())
+                    .map(|s| format!(" (did you mean {s:?}?)"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?;
+    let live = {
+        let _guard = runtime.enter();
+        Live::start(LiveOptions {
+            config: loaded.config,
+            kubeconfig,
+            contexts: global.contexts.clone(),
+            env: env.map(str::to_string),
+            app: app.map(str::to_string),
+        })?
+    };
+    Ok((runtime, live))
+}
+
+pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
+    let (runtime, live) = start_live(global, args.env.as_deref(), args.app.as_deref())?;
+    let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let exit = exit_for(&snapshot, settled);
+    match args.output {
+        OutputFormat::Table => write!(out, "{}", table(&snapshot))?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report(&snapshot, settled, exit))?;
+            writeln!(out)?;
+        }
+    }
+    if !settled {
+        let waiting: Vec<&str> = snapshot
+            .clusters
+            .values()
+            .filter(|c| !c.settled)
+            .map(|c| c.context.as_str())
+            .collect();
+        eprintln!(
+            "error: timed out after {:?} waiting for the first list of: {}",
+            args.timeout,
+            if waiting.is_empty() {
+                "git".to_string()
+            } else {
+                waiting.join(", ")
+            }
+        );
+    }
+    for repo in snapshot.repos.values() {
+        if let Some(error) = &repo.error {
+            eprintln!("error: repo {}: {error}", repo.name);
+        }
+    }
+    if !args.watch {
+        return Ok(exit);
+    }
+    drop(out);
+    runtime.block_on(watch(&live, args.output))?;
+    Ok(exit)
+}
+
+/// Print a line for every app row that changes, until interrupted.
+async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
+    let mut changes = live.subscribe();
+    let mut last: std::collections::BTreeMap<crate::state::AppId, String> = Default::default();
+    loop {
+        let change = tokio::select! {
+            change = changes.recv() => change,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let ids: Vec<crate::state::AppId> = match change {
+            Ok(change) => match change.what {
+                ChangeKind::App(id) | ChangeKind::Resource { app: id, .. } => vec![id],
+                ChangeKind::AppRemoved(id) => {
+                    println!("{}", json!({"app": id.app, "env": id.env, "removed": true}));
+                    continue;
+                }
+                _ => continue,
+            },
+            // Fell behind: re-read every row.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                live.snapshot().apps.keys().cloned().collect()
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+        };
+        let snapshot = live.snapshot();
+        for id in ids {
+            let Some(app) = snapshot.apps.get(&id) else {
+                continue;
+            };
+            let line = match output {
+                OutputFormat::Table => row(app).join("  "),
+                OutputFormat::Json => app_json(app).to_string(),
+            };
+            if last.get(&id) != Some(&line) {
+                println!("{line}");
+                last.insert(id, line);
+            }
+        }
+    }
+}
+
+/// 0 all synced, 1 any drift, 2 anything undecided (unreachable, render error, unknown,
+/// still loading, repo error).
+pub fn exit_for(snapshot: &Snapshot, settled: bool) -> Exit {
+    let mut exit = if settled { Exit::InSync } else { Exit::Error };
+    if snapshot.repos.values().any(|r| r.error.is_some()) {
+        exit = Exit::Error;
+    }
+    for app in snapshot.apps.values() {
+        exit = exit.worst(match app.sync {
+            SyncState::Synced => Exit::InSync,
+            SyncState::OutOfSync => Exit::Drift,
+            SyncState::Unknown | SyncState::Unreachable | SyncState::Loading | SyncState::Error => {
+                Exit::Error
+            }
+        });
+    }
+    exit
+}
+
+const HEADER: [&str; 7] = [
+    "APP", "ENV", "CLUSTER", "SYNC", "HEALTH", "REVISION", "MESSAGE",
+];
+
+fn row(app: &AppView) -> [String; 7] {
+    [
+        app.id.app.clone(),
+        app.id.env.clone(),
+        app.context.clone(),
+        app.sync.label().to_string(),
+        app.health.map(|h| h.label()).unwrap_or("-").to_string(),
+        if app.revision.is_empty() {
+            "-".to_string()
+        } else {
+            app.revision.clone()
+        },
+        app.message.replace('\n', " "),
+    ]
+}
+
+/// The status table, columns aligned like kubectl's.
+pub fn table(snapshot: &Snapshot) -> String {
+    let rows: Vec<[String; 7]> = snapshot.apps.values().map(|a| row(a)).collect();
+    let mut widths = HEADER.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: [&str; 7]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}   ", width = widths[i]));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(HEADER);
+    for row in &rows {
+        line([
+            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
+        ]);
+    }
+    out
+}
+
+fn app_json(app: &AppView) -> Value {
+    let resources: Vec<Value> = app
+        .resources
+        .iter()
+        .map(|r| {
+            let mut entry = json!({
+                "group": r.key.group,
+                "kind": r.key.kind,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "sync": r.verdict.label(),
+                "health": r.health.as_ref().map(|h| json!({"status": h.status.label(), "message": h.message})),
+            });
+            match &r.verdict {
+                crate::engine::compare::Verdict::OutOfSync { paths } => {
+                    entry["paths"] = json!(paths.iter().map(ToString::to_string).collect::<Vec<_>>());
+                }
+                crate::engine::compare::Verdict::Unknown { reason } => entry["reason"] = json!(reason),
+                _ => {}
+            }
+            if let Some(attribution) = &r.attribution {
+                entry["attribution"] = json!(attribution);
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "app": app.id.app,
+        "env": app.id.env,
+        "cluster": app.context,
+        "sync": app.sync.label(),
+        "health": app.health.map(|h| h.label()),
+        "revision": app.revision,
+        "message": app.message,
+        "resources": resources,
+    })
+}
+
+/// The JSON document of `status --output json`.
+pub fn report(snapshot: &Snapshot, settled: bool, exit: Exit) -> Value {
+    json!({
+        "apps": snapshot.apps.values().map(|a| app_json(a)).collect::<Vec<_>>(),
+        "clusters": snapshot.clusters.values().collect::<Vec<_>>(),
+        "repos": snapshot.repos.values().collect::<Vec<_>>(),
+        "complete": settled,
+        "exitCode": exit.code(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_reject_garbage() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn empty_settled_snapshot_is_in_sync_and_unsettled_is_error() {
+        let snapshot = Snapshot::default();
+        assert_eq!(exit_for(&snapshot, true), Exit::InSync);
+        assert_eq!(exit_for(&snapshot, false), Exit::Error);
+        assert_eq!(
+            table(&snapshot),
+            "APP   ENV   CLUSTER   SYNC   HEALTH   REVISION   MESSAGE\n"
+        );
+    }
 }

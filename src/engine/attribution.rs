@@ -1,2 +1,611 @@
-//! Drift attribution: which field manager last wrote each differing field and when, and the
-//! direction of the drift (live changed, Git changed, or both).
+//! Drift attribution: for an OutOfSync resource, who last wrote each differing field and when,
+//! and which side moved: the cluster (live drift), Git (Git ahead), or both.
+//!
+//! Pure: the caller brings the desired manifest, the live object (with its `managedFields`) and
+//! the differing [`FieldPath`]s that `compare` reported.
+//!
+//! Ownership comes from `metadata.managedFields[].fieldsV1`, the API server's record of which
+//! field manager set which field (`f:spec`, `k:{"name":"web"}`, `v:"x"`, `i:0`). Each path is
+//! mapped onto every entry; the entry that covers the path most deeply wins (ties: the most
+//! recent write). A field that is absent live has no owner, so the entry reaching deepest
+//! towards it is reported instead, flagged as not exact.
+//!
+//! Direction, per field:
+//! - when our applier's server-side-apply entry exists, live still holds what we applied
+//!   exactly where we still own the field, so a difference there means Git moved on (Git
+//!   ahead); a field another manager took over was changed in the cluster (live drift);
+//! - otherwise, when the `last-applied-configuration` annotation exists (client-side
+//!   apply), values decide: desired ≠ last-applied means Git changed, live ≠ last-applied
+//!   means the cluster changed, both means both;
+//! - otherwise ownership alone: our manager → Git ahead, another manager → live drift.
+
+use crate::engine::fieldpath::{self, FieldPath, Segment};
+use crate::engine::normalize;
+use crate::engine::schema;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Which side moved away from what was last applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Direction {
+    /// The cluster changed after the last apply (`kubectl edit`, `kubectl scale`, a controller).
+    LiveDrift,
+    /// Git changed after the last apply; the cluster still has what was applied.
+    GitAhead,
+    /// Both changed.
+    Both,
+    /// Nothing records what was last applied, so the direction cannot be told.
+    Undetermined,
+}
+
+impl Direction {
+    /// The name shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::LiveDrift => "live drift",
+            Direction::GitAhead => "Git ahead",
+            Direction::Both => "live drift + Git ahead",
+            Direction::Undetermined => "undetermined",
+        }
+    }
+
+    /// Combine the directions of several fields into one for the resource.
+    pub fn combine(self, other: Direction) -> Direction {
+        use Direction::*;
+        match (self, other) {
+            (Undetermined, x) | (x, Undetermined) => x,
+            (a, b) if a == b => a,
+            _ => Both,
+        }
+    }
+}
+
+/// A managedFields entry, as far as attribution needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldWriter {
+    /// Field manager, e.g. `kubectl-edit`, `kubectl`, `kube-controller-manager`, `kubedrift`.
+    pub manager: String,
+    /// `Apply` or `Update`.
+    pub operation: String,
+    /// When the entry was last written (RFC 3339, as the server records it).
+    pub time: Option<String>,
+    /// `status`, `scale`, ... when the write went to a subresource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subresource: Option<String>,
+}
+
+/// Attribution of one differing field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldAttribution {
+    pub path: FieldPath,
+    /// The manager whose entry covers the path most deeply.
+    pub writer: Option<FieldWriter>,
+    /// False when the writer owns only an ancestor (e.g. the field was removed live).
+    pub exact: bool,
+    pub direction: Direction,
+}
+
+/// Attribution of one OutOfSync resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attribution {
+    pub fields: Vec<FieldAttribution>,
+    /// The fields' directions combined.
+    pub direction: Direction,
+}
+
+impl Attribution {
+    /// Managers that wrote differing fields, each once, in path order.
+    pub fn managers(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for field in &self.fields {
+            if let Some(writer) = &field.writer {
+                if !seen.contains(&writer.manager.as_str()) {
+                    seen.push(&writer.manager);
+                }
+            }
+        }
+        seen
+    }
+
+    /// One line for tables: `live drift: spec.replicas by kubectl at 2025-..`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for field in &self.fields {
+            let who = match &field.writer {
+                Some(w) => match &w.time {
+                    Some(t) => format!(" by {} at {t}", w.manager),
+                    None => format!(" by {}", w.manager),
+                },
+                None => String::new(),
+            };
+            parts.push(format!("{}{who}", field.path));
+        }
+        format!("{}: {}", self.direction.label(), parts.join(", "))
+    }
+}
+
+/// One managedFields entry with its parsed field set.
+struct Entry<'a> {
+    writer: FieldWriter,
+    fields: &'a Map<String, Value>,
+}
+
+/// Attribute every differing `path` of a resource. `our_manager` is the field manager our
+/// applier uses (normally [`crate::model::FIELD_MANAGER`]).
+pub fn attribute(
+    desired: &Value,
+    live: &Value,
+    paths: &[FieldPath],
+    our_manager: &str,
+) -> Attribution {
+    let entries = entries_of(live);
+    let ours_applies = entries
+        .iter()
+        .any(|e| e.writer.manager == our_manager && e.writer.operation == "Apply");
+    let last_applied = if ours_applies {
+        None
+    } else {
+        last_applied_of(live)
+    };
+    let desired_norm = normalize::normalize(desired);
+    let live_norm = normalize::normalize(live);
+
+    let mut fields = Vec::with_capacity(paths.len());
+    let mut direction = Direction::Undetermined;
+    for path in paths {
+        let (writer, exact) = match best_writer(&entries, live, path) {
+            Some((entry, exact)) => (Some(entry.writer.clone()), exact),
+            None => (None, false),
+        };
+        let field_direction = match &last_applied {
+            Some(applied) => by_values(
+                fieldpath::get(&desired_norm, path),
+                fieldpath::get(&live_norm, path),
+                fieldpath::get(applied, path),
+            )
+            .unwrap_or_else(|| by_owner(writer.as_ref(), exact, our_manager)),
+            None => by_owner(writer.as_ref(), exact, our_manager),
+        };
+        direction = direction.combine(field_direction);
+        fields.push(FieldAttribution {
+            path: path.clone(),
+            writer,
+            exact,
+            direction: field_direction,
+        });
+    }
+    Attribution { fields, direction }
+}
+
+/// Direction from the three values; None when neither side differs from last-applied (the
+/// annotation is stale, e.g. a server-side apply replaced it).
+fn by_values(
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    applied: Option<&Value>,
+) -> Option<Direction> {
+    let git_changed = desired != applied;
+    let live_changed = live != applied;
+    match (git_changed, live_changed) {
+        (true, true) => Some(Direction::Both),
+        (true, false) => Some(Direction::GitAhead),
+        (false, true) => Some(Direction::LiveDrift),
+        (false, false) => None,
+    }
+}
+
+fn by_owner(writer: Option<&FieldWriter>, exact: bool, our_manager: &str) -> Direction {
+    match writer {
+        Some(w) if exact && w.manager == our_manager => Direction::GitAhead,
+        Some(_) if exact => Direction::LiveDrift,
+        // Only an ancestor is owned: the field itself was removed or never existed live.
+        // If we own the ancestor, Git added the field since the last apply.
+        Some(w) if w.manager == our_manager => Direction::GitAhead,
+        _ => Direction::Undetermined,
+    }
+}
+
+/// The entry covering `path` most deeply, and whether it covers the path itself (or an atomic
+/// ancestor of it) rather than only reaching part of the way. Ties go to the latest write.
+fn best_writer<'e, 'a>(
+    entries: &'e [Entry<'a>],
+    live: &Value,
+    path: &FieldPath,
+) -> Option<(&'e Entry<'a>, bool)> {
+    let mut best: Option<(&Entry<'a>, bool, usize)> = None;
+    for entry in entries {
+        let Some((depth, exact)) = coverage(entry.fields, live, path) else {
+            continue;
+        };
+        let better = match best {
+            None => true,
+            Some((current, current_exact, current_depth)) => {
+                (exact, depth) > (current_exact, current_depth)
+                    || ((exact, depth) == (current_exact, current_depth)
+                        && entry.writer.time > current.writer.time)
+            }
+        };
+        if better {
+            best = Some((entry, exact, depth));
+        }
+    }
+    best.map(|(entry, exact, _)| (entry, exact))
+}
+
+/// How far `fields` (a fieldsV1 set) reaches along `path`: the number of segments matched and
+/// whether that covers the path (reached its end, or stopped at an atomic leaf, which owns
+/// everything below it). None when not even the first segment matches.
+fn coverage(fields: &Map<String, Value>, live: &Value, path: &FieldPath) -> Option<(usize, bool)> {
+    let mut node = fields;
+    let mut live_node = Some(live);
+    let mut depth = 0;
+    for segment in path.segments() {
+        let child = match segment {
+            Segment::Key(key) => {
+                live_node = live_node.and_then(|v| v.get(key.as_str()));
+                node.get(&format!("f:{key}"))
+            }
+            Segment::Item(key_fields) => {
+                live_node = live_node.and_then(|v| {
+                    v.as_array()?
+                        .iter()
+                        .find(|item| fieldpath::item_matches(item, key_fields))
+                });
+                node.iter()
+                    .find(|(name, _)| item_key_matches(name, key_fields))
+                    .map(|(_, v)| v)
+            }
+            Segment::Index(index) => {
+                let element = live_node.and_then(|v| v.as_array()?.get(*index));
+                live_node = element;
+                node.get(&format!("i:{index}")).or_else(|| {
+                    let element = element?;
+                    node.iter()
+                        .find(|(name, _)| set_value_matches(name, element))
+                        .map(|(_, v)| v)
+                })
+            }
+        };
+        match child.and_then(Value::as_object) {
+            Some(next) => {
+                node = next;
+                depth += 1;
+            }
+            None => {
+                // Stopped early: an empty set here means the whole subtree is owned atomically
+                // (`f:args: {}` owns every element), which covers the path.
+                if depth == 0 {
+                    return None;
+                }
+                let atomic = node.is_empty();
+                return Some((depth, atomic));
+            }
+        }
+    }
+    Some((depth, true))
+}
+
+/// True when a fieldsV1 key `k:{"name":"web"}` names the keyed item `key_fields`.
+fn item_key_matches(name: &str, key_fields: &[(String, Value)]) -> bool {
+    let Some(json) = name.strip_prefix("k:") else {
+        return false;
+    };
+    let Ok(Value::Object(keys)) = serde_json::from_str::<Value>(json) else {
+        return false;
+    };
+    key_fields.len() == keys.len()
+        && key_fields.iter().all(|(field, want)| {
+            keys.get(field)
+                .is_some_and(|got| schema::key_values_equal(got, want))
+        })
+}
+
+/// True when a fieldsV1 key `v:"x"` names the set element `value`.
+fn set_value_matches(name: &str, value: &Value) -> bool {
+    name.strip_prefix("v:")
+        .and_then(|json| serde_json::from_str::<Value>(json).ok())
+        .is_some_and(|v| &v == value)
+}
+
+fn entries_of(live: &Value) -> Vec<Entry<'_>> {
+    live.pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|entry| {
+            entry
+                .get("fieldsType")
+                .and_then(Value::as_str)
+                .is_none_or(|t| t == "FieldsV1")
+        })
+        .filter_map(|entry| {
+            let fields = entry.get("fieldsV1")?.as_object()?;
+            let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_string);
+            Some(Entry {
+                writer: FieldWriter {
+                    manager: text("manager").unwrap_or_default(),
+                    operation: text("operation").unwrap_or_default(),
+                    time: text("time"),
+                    subresource: text("subresource").filter(|s| !s.is_empty()),
+                },
+                fields,
+            })
+        })
+        .collect()
+}
+
+fn last_applied_of(live: &Value) -> Option<Value> {
+    let text = live
+        .pointer("/metadata/annotations")?
+        .get(schema::LAST_APPLIED_ANNOTATION)?
+        .as_str()?;
+    let applied: Value = serde_json::from_str(text).ok()?;
+    applied.is_object().then(|| normalize::normalize(&applied))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compare::{compare, CompareOptions, Verdict};
+    use serde_json::json;
+
+    /// A Deployment as the API server returns it after `kubectl apply --server-side
+    /// --field-manager=kubedrift`, a controller status update, and then whatever `writes` add.
+    fn live_deployment(image: &str, replicas: i64, extra_entries: Vec<Value>) -> Value {
+        let mut managed = vec![
+            json!({
+                "manager": "kubedrift", "operation": "Apply", "apiVersion": "apps/v1",
+                "time": "2025-03-01T10:00:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {
+                    "f:metadata": {"f:labels": {"f:app": {}, "f:kubedrift.io/app": {}}},
+                    "f:spec": {
+                        "f:replicas": {},
+                        "f:selector": {},
+                        "f:template": {
+                            "f:metadata": {"f:labels": {"f:app": {}}},
+                            "f:spec": {"f:containers": {
+                                "k:{\"name\":\"web\"}": {
+                                    ".": {}, "f:name": {}, "f:image": {},
+                                    "f:args": {},
+                                    "f:ports": {"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": {
+                                        ".": {}, "f:containerPort": {}}}
+                                }
+                            }}
+                        }
+                    }
+                }
+            }),
+            json!({
+                "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1",
+                "time": "2025-03-01T10:00:05Z", "fieldsType": "FieldsV1", "subresource": "status",
+                "fieldsV1": {"f:status": {"f:availableReplicas": {}, "f:replicas": {}}}
+            }),
+        ];
+        managed.extend(extra_entries);
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {
+                "name": "web", "namespace": "shop", "uid": "5d3c7a0e-9f7b-4b7e-8a0c-2f9d1d2c3b4a",
+                "resourceVersion": "48213", "generation": 3,
+                "creationTimestamp": "2025-03-01T10:00:00Z",
+                "labels": {"app": "web", "kubedrift.io/app": "web"},
+                "annotations": {"deployment.kubernetes.io/revision": "2"},
+                "managedFields": managed
+            },
+            "spec": {
+                "replicas": replicas, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+                "selector": {"matchLabels": {"app": "web"}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {
+                        "containers": [{
+                            "name": "web", "image": image, "args": ["--port=8080"],
+                            "imagePullPolicy": "IfNotPresent",
+                            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                            "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File"
+                        }],
+                        "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+                        "schedulerName": "default-scheduler", "securityContext": {},
+                        "terminationGracePeriodSeconds": 30
+                    }
+                }
+            },
+            "status": {"replicas": replicas, "availableReplicas": replicas, "observedGeneration": 3}
+        })
+    }
+
+    fn desired_deployment(image: &str, replicas: i64) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop",
+                         "labels": {"app": "web", "kubedrift.io/app": "web"}},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": image, "args": ["--port=8080"],
+                                             "ports": [{"containerPort": 8080}]}]}
+                }
+            }
+        })
+    }
+
+    fn drift_paths(desired: &Value, live: &Value) -> Vec<FieldPath> {
+        match compare(Some(desired), Some(live), &CompareOptions::default()) {
+            Verdict::OutOfSync { paths } => paths,
+            other => panic!("expected OutOfSync, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kubectl_scale_is_live_drift_attributed_to_kubectl() {
+        let scale = json!({
+            "manager": "kubectl", "operation": "Update", "apiVersion": "apps/v1",
+            "time": "2025-03-02T08:30:00Z", "fieldsType": "FieldsV1", "subresource": "scale",
+            "fieldsV1": {"f:spec": {"f:replicas": {}}}
+        });
+        let mut live = live_deployment("registry.example.com/web:1.4.2", 5, vec![scale]);
+        // The scale write took replicas away from kubedrift.
+        live["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]
+            .as_object_mut()
+            .map(|spec| spec.remove("f:replicas"));
+        let desired = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::LiveDrift);
+        assert_eq!(result.fields.len(), 1);
+        let field = &result.fields[0];
+        assert_eq!(field.path.to_string(), "spec.replicas");
+        let writer = field.writer.as_ref().expect("writer");
+        assert_eq!(writer.manager, "kubectl");
+        assert_eq!(writer.subresource.as_deref(), Some("scale"));
+        assert_eq!(writer.time.as_deref(), Some("2025-03-02T08:30:00Z"));
+        assert!(field.exact);
+        assert_eq!(result.managers(), vec!["kubectl"]);
+        assert!(result
+            .summary()
+            .starts_with("live drift: spec.replicas by kubectl at"));
+    }
+
+    #[test]
+    fn git_change_of_a_field_we_still_own_is_git_ahead() {
+        let live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        let desired = desired_deployment("registry.example.com/web:1.5.0", 2);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::GitAhead);
+        let field = &result.fields[0];
+        assert_eq!(
+            field.path.to_string(),
+            "spec.template.spec.containers[name=web].image"
+        );
+        assert_eq!(
+            field.writer.as_ref().map(|w| w.manager.as_str()),
+            Some("kubedrift")
+        );
+    }
+
+    #[test]
+    fn kubectl_edit_of_image_plus_git_change_of_replicas_is_both() {
+        let edit = json!({
+            "manager": "kubectl-edit", "operation": "Update", "apiVersion": "apps/v1",
+            "time": "2025-03-02T09:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+                "k:{\"name\":\"web\"}": {"f:image": {}}}}}}}
+        });
+        let live = live_deployment("registry.example.com/web:hotfix", 2, vec![edit]);
+        let desired = desired_deployment("registry.example.com/web:1.4.2", 3);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::Both);
+        let by_path: Vec<(String, String, Direction)> = result
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.path.to_string(),
+                    f.writer
+                        .as_ref()
+                        .map(|w| w.manager.clone())
+                        .unwrap_or_default(),
+                    f.direction,
+                )
+            })
+            .collect();
+        assert!(by_path.contains(&(
+            "spec.template.spec.containers[name=web].image".into(),
+            "kubectl-edit".into(),
+            Direction::LiveDrift
+        )));
+        assert!(by_path.contains(&(
+            "spec.replicas".into(),
+            "kubedrift".into(),
+            Direction::GitAhead
+        )));
+    }
+
+    #[test]
+    fn multi_key_port_items_map_onto_k_entries() {
+        let live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        let path = FieldPath(vec![
+            Segment::Key("spec".into()),
+            Segment::Key("template".into()),
+            Segment::Key("spec".into()),
+            Segment::Key("containers".into()),
+            Segment::Item(vec![("name".into(), json!("web"))]),
+            Segment::Key("ports".into()),
+            Segment::Item(vec![
+                ("containerPort".into(), json!(8080)),
+                ("protocol".into(), json!("TCP")),
+            ]),
+            Segment::Key("containerPort".into()),
+        ]);
+        let entries = entries_of(&live);
+        let (entry, exact) = best_writer(&entries, &live, &path).expect("covered");
+        assert_eq!(entry.writer.manager, "kubedrift");
+        assert!(exact);
+        // An atomic list owns its elements: args[0] is covered by `f:args: {}`.
+        let arg = FieldPath::keys(&["spec", "template", "spec", "containers"]);
+        let arg = arg
+            .child(Segment::Item(vec![("name".into(), json!("web"))]))
+            .child(Segment::Key("args".into()))
+            .child(Segment::Index(0));
+        let (entry, exact) = best_writer(&entries, &live, &arg).expect("covered");
+        assert_eq!(entry.writer.manager, "kubedrift");
+        assert!(exact);
+    }
+
+    #[test]
+    fn client_side_apply_uses_last_applied_values() {
+        let applied = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let mut live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        live["metadata"]["managedFields"][0]["manager"] = json!("kubectl-client-side-apply");
+        live["metadata"]["managedFields"][0]["operation"] = json!("Update");
+        live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            json!(applied.to_string());
+        let desired = desired_deployment("registry.example.com/web:1.5.0", 2);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::GitAhead);
+
+        // Now someone also changed the image live: both moved.
+        live["spec"]["template"]["spec"]["containers"][0]["image"] =
+            json!("registry.example.com/web:debug");
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::Both);
+
+        // Git unchanged, live edited: live drift.
+        let paths = drift_paths(&applied, &live);
+        let result = attribute(&applied, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::LiveDrift);
+    }
+
+    #[test]
+    fn missing_field_under_our_item_is_git_ahead_not_exact() {
+        let live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        let mut desired = desired_deployment("registry.example.com/web:1.4.2", 2);
+        desired["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "LOG_LEVEL", "value": "debug"}]);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::GitAhead);
+        assert!(!result.fields[0].exact);
+    }
+
+    #[test]
+    fn no_managed_fields_is_undetermined_and_never_panics() {
+        let mut live = live_deployment("a", 1, vec![]);
+        live["metadata"]["managedFields"] = json!("garbage");
+        let desired = desired_deployment("b", 1);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::Undetermined);
+        assert!(result.fields.iter().all(|f| f.writer.is_none()));
+        let odd = attribute(&json!(null), &json!([1, 2]), &paths, "kubedrift");
+        assert_eq!(odd.fields.len(), paths.len());
+    }
+}

@@ -1,0 +1,497 @@
+//! The async tasks of one cluster: connect, discover, watch each needed kind, probe.
+//!
+//! Every task sends [`ClusterEvent`]s and never blocks on the receiver (the channel is
+//! unbounded: the state task drains it continuously, and a slow view never holds it up).
+
+use super::kubeconfig::client_for;
+use super::{Backoff, ClusterEvent, GroupKind};
+use crate::model::Object;
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::config::Kubeconfig;
+use kube::core::PartialObjectMeta;
+use kube::discovery::{Discovery, Scope};
+use kube::runtime::watcher;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{AbortHandle, JoinSet};
+
+/// What to watch in one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClusterPlan {
+    /// The kinds needed: kinds in the desired set plus kinds where tracked extraneous objects
+    /// can live.
+    pub kinds: BTreeSet<GroupKind>,
+    /// Namespaces to watch namespaced kinds in; None watches all namespaces (needed when an
+    /// app's namespace is not known).
+    pub namespaces: Option<BTreeSet<String>>,
+    /// Kinds of `kinds` watched for their metadata only (`PartialObjectMetadata`): nothing
+    /// desired is of these kinds, so only tracking marks matter (and Secret values are never
+    /// fetched).
+    pub metadata_only: BTreeSet<GroupKind>,
+}
+
+/// How often a reachable cluster is probed (cheap `GET /version`).
+const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long one probe or discovery may take before the cluster counts as unreachable.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The running tasks of one cluster. Dropping it stops them.
+pub struct ClusterTask {
+    plan: watch::Sender<ClusterPlan>,
+    tasks: JoinSet<()>,
+}
+
+impl ClusterTask {
+    /// Change what is watched (a new commit needs another kind, an app namespace appeared).
+    /// Kinds already watched keep their watchers.
+    pub fn update_plan(&self, plan: ClusterPlan) {
+        self.plan.send_if_modified(|current| {
+            if *current == plan {
+                false
+            } else {
+                *current = plan;
+                true
+            }
+        });
+    }
+}
+
+impl Drop for ClusterTask {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// Start the tasks of `context`. Events go to `events` tagged with the context name.
+pub fn spawn_cluster(
+    kubeconfig: Kubeconfig,
+    context: String,
+    plan: ClusterPlan,
+    events: mpsc::UnboundedSender<(String, ClusterEvent)>,
+) -> ClusterTask {
+    let (plan_tx, plan_rx) = watch::channel(plan);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(run_cluster(kubeconfig, context, plan_rx, events));
+    ClusterTask {
+        plan: plan_tx,
+        tasks,
+    }
+}
+
+/// Sends events of one cluster.
+#[derive(Clone)]
+struct Reporter {
+    context: String,
+    events: mpsc::UnboundedSender<(String, ClusterEvent)>,
+}
+
+impl Reporter {
+    fn send(&self, event: ClusterEvent) {
+        // The receiver is gone only when the whole live layer shuts down.
+        let _ = self.events.send((self.context.clone(), event));
+    }
+
+    fn unreachable(&self, error: String) {
+        self.send(ClusterEvent::Unreachable {
+            error,
+            at: jiff::Timestamp::now(),
+        });
+    }
+}
+
+async fn run_cluster(
+    kubeconfig: Kubeconfig,
+    context: String,
+    mut plan: watch::Receiver<ClusterPlan>,
+    events: mpsc::UnboundedSender<(String, ClusterEvent)>,
+) {
+    let reporter = Reporter { context, events };
+    let mut backoff = Backoff::default();
+    let client = loop {
+        match client_for(&kubeconfig, &reporter.context).await {
+            Ok(client) => break client,
+            Err(err) => {
+                reporter.unreachable(err.to_string());
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+        }
+    };
+    backoff.reset();
+
+    let mut children = JoinSet::new();
+    children.spawn(probe(client.clone(), reporter.clone()));
+    // Watchers by (kind, namespace): whether metadata-only, and how to stop it. A watcher is
+    // only replaced when its mode changes or its kind leaves the plan (otherwise it recovers
+    // on its own).
+    let mut watching: BTreeMap<(GroupKind, Option<String>), (bool, AbortHandle)> = BTreeMap::new();
+    let (crd_changed_tx, mut crd_changed) = mpsc::unbounded_channel::<()>();
+    let mut crd_watch_started = false;
+    loop {
+        let current = plan.borrow_and_update().clone();
+        let mut wanted = current.kinds.clone();
+        wanted.insert(crd_kind());
+        match discover(&client, &wanted).await {
+            Err(err) => {
+                reporter.unreachable(err);
+                let delay = backoff.next_delay();
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    changed = plan.changed() => if changed.is_err() { return },
+                }
+                continue;
+            }
+            Ok(found) => {
+                backoff.reset();
+                let now = jiff::Timestamp::now();
+                reporter.send(ClusterEvent::Seen { at: now });
+                let served: Vec<GroupKind> = current
+                    .kinds
+                    .iter()
+                    .filter(|k| found.contains_key(*k))
+                    .cloned()
+                    .collect();
+                let missing: Vec<GroupKind> = current
+                    .kinds
+                    .iter()
+                    .filter(|k| !found.contains_key(*k))
+                    .cloned()
+                    .collect();
+                let cluster_scoped: Vec<GroupKind> = found
+                    .iter()
+                    .filter(|(k, (_, scope))| {
+                        matches!(scope, Scope::Cluster) && current.kinds.contains(*k)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                reporter.send(ClusterEvent::Discovered {
+                    served,
+                    cluster_scoped,
+                    missing,
+                    at: now,
+                });
+                if !crd_watch_started {
+                    if let Some((resource, _)) = found.get(&crd_kind()) {
+                        crd_watch_started = true;
+                        children.spawn(watch_crds(
+                            client.clone(),
+                            resource.clone(),
+                            crd_changed_tx.clone(),
+                        ));
+                    }
+                }
+                let mut wanted_slots = BTreeSet::new();
+                for kind in &current.kinds {
+                    let Some((resource, scope)) = found.get(kind) else {
+                        continue;
+                    };
+                    let metadata_only = current.metadata_only.contains(kind);
+                    let namespaces: Vec<Option<String>> = match (scope, &current.namespaces) {
+                        (Scope::Namespaced, Some(list)) => list.iter().cloned().map(Some).collect(),
+                        _ => vec![None],
+                    };
+                    for namespace in namespaces {
+                        let slot = (kind.clone(), namespace.clone());
+                        wanted_slots.insert(slot.clone());
+                        match watching.get(&slot) {
+                            Some((mode, _)) if *mode == metadata_only => continue,
+                            Some((_, handle)) => handle.abort(),
+                            None => {}
+                        }
+                        let target = WatchTarget {
+                            client: client.clone(),
+                            resource: resource.clone(),
+                            kind: kind.clone(),
+                            namespace,
+                            metadata_only,
+                            reporter: reporter.clone(),
+                        };
+                        let handle = if metadata_only {
+                            children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
+                        } else {
+                            children.spawn(watch_kind::<DynamicObject>(target))
+                        };
+                        watching.insert(slot, (metadata_only, handle));
+                    }
+                }
+                watching.retain(|slot, (_, handle)| {
+                    let keep = wanted_slots.contains(slot) || !found.contains_key(&slot.0);
+                    if !keep {
+                        handle.abort();
+                    }
+                    keep
+                });
+            }
+        }
+        // Wait for a reason to rediscover: a new plan, or a CRD change (new kinds served).
+        tokio::select! {
+            changed = plan.changed() => if changed.is_err() { return },
+            signal = crd_changed.recv() => if signal.is_none() { return },
+        }
+    }
+}
+
+fn crd_kind() -> GroupKind {
+    GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition")
+}
+
+/// Resolve `wanted` kinds through discovery (only their groups are queried).
+async fn discover(
+    client: &kube::Client,
+    wanted: &BTreeSet<GroupKind>,
+) -> Result<BTreeMap<GroupKind, (ApiResource, Scope)>, String> {
+    let groups: BTreeSet<&str> = wanted.iter().map(|k| k.group.as_str()).collect();
+    let groups: Vec<&str> = groups.into_iter().collect();
+    let discovery = tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        Discovery::new(client.clone()).filter(&groups).run(),
+    )
+    .await
+    .map_err(|_| format!("discovery timed out after {} s", REQUEST_TIMEOUT.as_secs()))?
+    .map_err(|e| describe_error(&e))?;
+    let mut found = BTreeMap::new();
+    for kind in wanted {
+        let Some(group) = discovery.get(&kind.group) else {
+            continue;
+        };
+        if let Some((resource, caps)) = group.recommended_kind(&kind.kind) {
+            found.insert(kind.clone(), (resource, caps.scope));
+        }
+    }
+    Ok(found)
+}
+
+/// `GET /version` every few seconds while reachable; backoff while not.
+async fn probe(client: kube::Client, reporter: Reporter) {
+    let mut backoff = Backoff::default();
+    loop {
+        let result = tokio::time::timeout(REQUEST_TIMEOUT, client.apiserver_version()).await;
+        let delay = match result {
+            Ok(Ok(_)) => {
+                backoff.reset();
+                reporter.send(ClusterEvent::Seen {
+                    at: jiff::Timestamp::now(),
+                });
+                PROBE_INTERVAL
+            }
+            Ok(Err(err)) => {
+                reporter.unreachable(describe_error(&err));
+                backoff.next_delay()
+            }
+            Err(_) => {
+                reporter.unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()));
+                backoff.next_delay()
+            }
+        };
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Signal on every CRD change after the initial list, so discovery is refreshed.
+async fn watch_crds(
+    client: kube::Client,
+    resource: ApiResource,
+    changed: mpsc::UnboundedSender<()>,
+) {
+    let api: Api<DynamicObject> = Api::all_with(client, &resource);
+    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut backoff = Backoff::default();
+    let mut listed_once = false;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(watcher::Event::InitDone) => {
+                backoff.reset();
+                if listed_once && changed.send(()).is_err() {
+                    return;
+                }
+                listed_once = true;
+            }
+            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+                if changed.send(()).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(backoff.next_delay()).await,
+        }
+    }
+}
+
+/// What one watcher watches.
+struct WatchTarget {
+    client: kube::Client,
+    resource: ApiResource,
+    kind: GroupKind,
+    namespace: Option<String>,
+    metadata_only: bool,
+    reporter: Reporter,
+}
+
+/// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
+/// errors. Reports every change as an event. `K` is `DynamicObject` (full objects) or
+/// `PartialObjectMeta<DynamicObject>` (metadata-only requests).
+async fn watch_kind<K>(target: WatchTarget)
+where
+    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let WatchTarget {
+        client,
+        resource,
+        kind,
+        namespace,
+        metadata_only,
+        reporter,
+    } = target;
+    let api: Api<K> = match &namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &resource),
+        None => Api::all_with(client, &resource),
+    };
+    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut backoff = Backoff::default();
+    let mut buffer: Vec<Object> = Vec::new();
+    let mut last_listed = std::time::Instant::now();
+    let convert = |obj: K| to_value(&obj, &resource, metadata_only);
+    while let Some(item) = stream.next().await {
+        let at = jiff::Timestamp::now();
+        match item {
+            Ok(watcher::Event::Init) => buffer.clear(),
+            Ok(watcher::Event::InitApply(obj)) => buffer.push(convert(obj)),
+            Ok(watcher::Event::InitDone) => {
+                if last_listed.elapsed() >= Duration::from_secs(1) {
+                    backoff.reset();
+                }
+                last_listed = std::time::Instant::now();
+                reporter.send(ClusterEvent::Listed {
+                    kind: kind.clone(),
+                    namespace: namespace.clone(),
+                    objects: std::mem::take(&mut buffer),
+                    metadata_only,
+                    at,
+                });
+            }
+            Ok(watcher::Event::Apply(obj)) => reporter.send(ClusterEvent::Applied {
+                kind: kind.clone(),
+                object: convert(obj),
+                metadata_only,
+                at,
+            }),
+            Ok(watcher::Event::Delete(obj)) => reporter.send(ClusterEvent::Deleted {
+                kind: kind.clone(),
+                object: convert(obj),
+                metadata_only,
+                at,
+            }),
+            Err(err) => match classify(&err) {
+                WatchFailure::Gone => {
+                    // The watcher relists by itself on the next poll. A server that expires
+                    // every fresh watch at once would make that a tight loop: back off then.
+                    tracing::debug!(%kind, "watch expired (410 Gone); relisting");
+                    if last_listed.elapsed() < Duration::from_secs(1) {
+                        tokio::time::sleep(backoff.next_delay()).await;
+                    }
+                }
+                WatchFailure::Forbidden(reason) => {
+                    reporter.send(ClusterEvent::KindFailed {
+                        kind: kind.clone(),
+                        reason,
+                        forbidden: true,
+                        at,
+                    });
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+                WatchFailure::Api(reason) => {
+                    reporter.send(ClusterEvent::KindFailed {
+                        kind: kind.clone(),
+                        reason,
+                        forbidden: false,
+                        at,
+                    });
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+                WatchFailure::Transport(reason) => {
+                    reporter.unreachable(reason);
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            },
+        }
+    }
+}
+
+enum WatchFailure {
+    Gone,
+    Forbidden(String),
+    Api(String),
+    Transport(String),
+}
+
+fn classify(err: &watcher::Error) -> WatchFailure {
+    let client_error = match err {
+        watcher::Error::WatchError(status) if status.code == 410 => return WatchFailure::Gone,
+        watcher::Error::WatchError(status) => {
+            return WatchFailure::Api(status_message(status.code, &status.message))
+        }
+        watcher::Error::NoResourceVersion => return WatchFailure::Api(err.to_string()),
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => e,
+    };
+    match client_error {
+        kube::Error::Api(status) if status.code == 403 => {
+            WatchFailure::Forbidden(status_message(status.code, &status.message))
+        }
+        kube::Error::Api(status) if status.code == 410 => WatchFailure::Gone,
+        kube::Error::Api(status) => WatchFailure::Api(status_message(status.code, &status.message)),
+        other => WatchFailure::Transport(describe_error(other)),
+    }
+}
+
+fn status_message(code: u16, message: &str) -> String {
+    if message.is_empty() {
+        format!("API error {code}")
+    } else {
+        format!("{message} ({code})")
+    }
+}
+
+/// A short, user-facing description of a client error, with its cause chain.
+fn describe_error(err: &kube::Error) -> String {
+    if let kube::Error::Api(status) = err {
+        return status_message(status.code, &status.message);
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
+/// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
+fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only: bool) -> Object {
+    let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        if metadata_only {
+            map.insert("apiVersion".into(), resource.api_version.clone().into());
+            map.insert("kind".into(), resource.kind.clone().into());
+        } else {
+            map.entry("apiVersion")
+                .or_insert_with(|| resource.api_version.clone().into());
+            map.entry("kind")
+                .or_insert_with(|| resource.kind.clone().into());
+        }
+    }
+    value
+}

@@ -1,0 +1,149 @@
+//! Runtime-switchable faults for one sandbox cluster: what an SRE's tooling meets in an
+//! incident (API server down, slow, erroring, throttling, watches dropping or expiring).
+//!
+//! All switches are atomics read on every request, so tests flip them while clients run.
+
+use rand::Rng;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Fault switches of one cluster. Cheap to share (`Arc<FaultControl>` in the handle).
+#[derive(Debug)]
+pub struct FaultControl {
+    down: watch::Sender<bool>,
+    latency_ms: AtomicU64,
+    /// Fraction of requests answered 500, in millionths.
+    error_rate_ppm: AtomicU32,
+    /// Close every watch stream after this many events (0: never).
+    watch_close_after_events: AtomicU64,
+    /// Close every watch stream after this many milliseconds (0: never).
+    watch_close_after_ms: AtomicU64,
+    /// Answer every watch that resumes from a resourceVersion with a 410 ERROR event.
+    gone_on_watch_resume: AtomicBool,
+    /// Answer every request 429 with this Retry-After (0: off).
+    throttle_retry_after_secs: AtomicU32,
+}
+
+impl Default for FaultControl {
+    fn default() -> Self {
+        FaultControl {
+            down: watch::channel(false).0,
+            latency_ms: AtomicU64::new(0),
+            error_rate_ppm: AtomicU32::new(0),
+            watch_close_after_events: AtomicU64::new(0),
+            watch_close_after_ms: AtomicU64::new(0),
+            gone_on_watch_resume: AtomicBool::new(false),
+            throttle_retry_after_secs: AtomicU32::new(0),
+        }
+    }
+}
+
+impl FaultControl {
+    /// Take the server down (listener closed, open connections dropped: clients see
+    /// "connection refused") or bring it back up on the same port.
+    pub fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+
+    pub fn is_down(&self) -> bool {
+        *self.down.borrow()
+    }
+
+    /// A receiver that changes when the server goes down or up.
+    pub fn down_changes(&self) -> watch::Receiver<bool> {
+        self.down.subscribe()
+    }
+
+    /// Delay every request by `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
+    }
+
+    /// Answer this fraction (0.0..=1.0) of requests with 500 InternalError.
+    pub fn set_error_rate(&self, fraction: f64) {
+        let ppm = (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+        self.error_rate_ppm.store(ppm, Ordering::Relaxed);
+    }
+
+    /// Whether this request should fail with 500 (random draw against the error rate).
+    pub fn should_fail_request(&self) -> bool {
+        let ppm = self.error_rate_ppm.load(Ordering::Relaxed);
+        ppm > 0 && rand::rng().random_range(0..1_000_000) < ppm
+    }
+
+    /// Close watch streams after `events` events (None: never).
+    pub fn close_watches_after_events(&self, events: Option<u64>) {
+        self.watch_close_after_events.store(events.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    pub fn watch_event_limit(&self) -> Option<u64> {
+        Some(self.watch_close_after_events.load(Ordering::Relaxed)).filter(|n| *n > 0)
+    }
+
+    /// Close watch streams after `after` (None: never).
+    pub fn close_watches_after(&self, after: Option<Duration>) {
+        let ms = after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)).unwrap_or(0);
+        self.watch_close_after_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn watch_time_limit(&self) -> Option<Duration> {
+        Some(self.watch_close_after_ms.load(Ordering::Relaxed)).filter(|n| *n > 0).map(Duration::from_millis)
+    }
+
+    /// Make every watch that resumes from a resourceVersion get 410 Gone (forces a relist).
+    pub fn set_gone_on_watch_resume(&self, gone: bool) {
+        self.gone_on_watch_resume.store(gone, Ordering::Relaxed);
+    }
+
+    pub fn gone_on_watch_resume(&self) -> bool {
+        self.gone_on_watch_resume.load(Ordering::Relaxed)
+    }
+
+    /// Answer every request 429 TooManyRequests with `Retry-After: secs` (None: off).
+    pub fn set_throttle(&self, retry_after_secs: Option<u32>) {
+        self.throttle_retry_after_secs.store(retry_after_secs.unwrap_or(0).max(u32::from(retry_after_secs.is_some())), Ordering::Relaxed);
+    }
+
+    pub fn throttle(&self) -> Option<u32> {
+        Some(self.throttle_retry_after_secs.load(Ordering::Relaxed)).filter(|n| *n > 0)
+    }
+
+    /// Switch every fault off (and bring the server up).
+    pub fn clear(&self) {
+        self.set_down(false);
+        self.set_latency(Duration::ZERO);
+        self.set_error_rate(0.0);
+        self.close_watches_after_events(None);
+        self.close_watches_after(None);
+        self.set_gone_on_watch_resume(false);
+        self.set_throttle(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switches_round_trip_and_clear() {
+        let faults = FaultControl::default();
+        faults.set_error_rate(1.0);
+        assert!(faults.should_fail_request());
+        faults.set_throttle(Some(0));
+        assert_eq!(faults.throttle(), Some(1), "a zero Retry-After still throttles");
+        faults.close_watches_after_events(Some(3));
+        faults.set_down(true);
+        assert!(faults.is_down());
+        faults.clear();
+        assert!(!faults.should_fail_request());
+        assert_eq!(faults.throttle(), None);
+        assert_eq!(faults.watch_event_limit(), None);
+        assert!(!faults.is_down());
+    }
+}

@@ -1,0 +1,999 @@
+//! Compare engine: verdicts on realistic objects (as `kubectl get -o yaml` returns them), the
+//! consistency of `comparable_pair` with the verdict, ignore rules, and properties.
+
+use kubedrift::engine::compare::{comparable_pair, compare, CompareOptions, Verdict};
+use kubedrift::engine::fieldpath::{self, FieldPath, Segment};
+use kubedrift::engine::ignore::IgnoreRule;
+use kubedrift::engine::normalize::{normalize, normalize_in_place};
+use kubedrift::model::group_of;
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/engine/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn paths_of(verdict: &Verdict) -> Vec<String> {
+    match verdict {
+        Verdict::OutOfSync { paths } => paths.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Set `value` at `path`, creating maps and keyed items on the way.
+fn set_path(target: &mut Value, path: &FieldPath, value: Value) {
+    let mut current = target;
+    for segment in path.segments() {
+        current = match segment {
+            Segment::Key(key) => {
+                if !current.is_object() {
+                    *current = Value::Object(Map::new());
+                }
+                let Value::Object(map) = current else {
+                    unreachable!()
+                };
+                map.entry(key.clone()).or_insert(Value::Null)
+            }
+            Segment::Index(index) => {
+                if !current.is_array() {
+                    *current = Value::Array(Vec::new());
+                }
+                let Value::Array(items) = current else {
+                    unreachable!()
+                };
+                while items.len() <= *index {
+                    items.push(Value::Null);
+                }
+                &mut items[*index]
+            }
+            Segment::Item(fields) => {
+                if !current.is_array() {
+                    *current = Value::Array(Vec::new());
+                }
+                let Value::Array(items) = current else {
+                    unreachable!()
+                };
+                let position = items
+                    .iter()
+                    .position(|i| fieldpath::item_matches(i, fields));
+                let position = position.unwrap_or_else(|| {
+                    items.push(Value::Object(fields.iter().cloned().collect()));
+                    items.len() - 1
+                });
+                &mut items[position]
+            }
+        };
+    }
+    *current = value;
+}
+
+/// `comparable_pair` must show exactly the drift the verdict reports: every reported path
+/// differs between the two sides, and copying desired onto live at the reported paths (and
+/// nowhere else) makes the sides equal.
+fn assert_pair_matches_verdict(desired: &Value, live: &Value, opts: &CompareOptions) {
+    let verdict = compare(Some(desired), Some(live), opts);
+    let (Some(pair_desired), Some(pair_live)) = comparable_pair(Some(desired), Some(live), opts)
+    else {
+        panic!("both sides expected");
+    };
+    match &verdict {
+        Verdict::Synced => assert_eq!(pair_desired, pair_live, "Synced but the pair differs"),
+        Verdict::OutOfSync { paths } => {
+            let mut fixed = pair_live.clone();
+            for path in paths {
+                let want = fieldpath::get(&pair_desired, path);
+                assert_ne!(
+                    want,
+                    fieldpath::get(&pair_live, path),
+                    "{path} reported but equal"
+                );
+                match want {
+                    Some(value) => set_path(&mut fixed, path, value.clone()),
+                    None => {
+                        fieldpath::remove(&mut fixed, path);
+                    }
+                }
+            }
+            normalize_in_place(&mut fixed);
+            assert_eq!(
+                fixed, pair_desired,
+                "pair differs outside reported paths {paths:?}"
+            );
+        }
+        other => panic!("unexpected verdict {other:?}"),
+    }
+}
+
+fn check(desired: &Value, live: &Value, opts: &CompareOptions) -> Vec<String> {
+    assert_pair_matches_verdict(desired, live, opts);
+    let mut paths = paths_of(&compare(Some(desired), Some(live), opts));
+    paths.sort();
+    paths
+}
+
+fn check_default(desired: &Value, live: &Value) -> Vec<String> {
+    check(desired, live, &CompareOptions::default())
+}
+
+fn sorted(paths: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = paths.iter().map(|p| (*p).to_string()).collect();
+    out.sort();
+    out
+}
+
+fn without_last_applied(mut live: Value) -> Value {
+    if let Some(Value::Object(annotations)) = live.pointer_mut("/metadata/annotations") {
+        annotations.shift_remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+    live
+}
+
+fn web_container(obj: &mut Value) -> &mut Value {
+    match obj.pointer_mut("/spec/template/spec/containers/0") {
+        Some(c) => c,
+        None => panic!("fixture has a first container"),
+    }
+}
+
+// ---------------------------------------------------------------- presence
+
+#[test]
+fn presence_verdicts() {
+    let desired = fixture("deployment-desired.yaml");
+    let opts = CompareOptions::default();
+    assert_eq!(compare(Some(&desired), None, &opts), Verdict::Missing);
+    assert_eq!(compare(None, Some(&desired), &opts), Verdict::Extraneous);
+    assert!(matches!(
+        compare(None, None, &opts),
+        Verdict::Unknown { .. }
+    ));
+    assert!(matches!(
+        compare(Some(&json!([1])), Some(&desired), &opts),
+        Verdict::Unknown { .. }
+    ));
+    let mut service = fixture("service-live.yaml");
+    service["kind"] = json!("Deployment");
+    let verdict = compare(
+        Some(&fixture("service-desired.yaml")),
+        Some(&service),
+        &opts,
+    );
+    assert!(matches!(verdict, Verdict::Unknown { .. }), "{verdict:?}");
+}
+
+#[test]
+fn verdict_serializes_paths_as_strings() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    live["spec"]["replicas"] = json!(5);
+    let verdict = compare(Some(&desired), Some(&live), &CompareOptions::default());
+    assert_eq!(
+        serde_json::to_value(&verdict).ok(),
+        Some(json!({"status": "OutOfSync", "paths": ["spec.replicas"]}))
+    );
+    assert_eq!(verdict.label(), "OutOfSync");
+    assert!(verdict.is_drift());
+}
+
+// ---------------------------------------------------------------- no false drift
+
+#[test]
+fn applied_deployment_with_defaults_status_and_managed_fields_is_synced() {
+    let desired = fixture("deployment-desired.yaml");
+    let live = fixture("deployment-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // Same without the three-way record (two-way: desired ⊆ live).
+    assert_eq!(
+        check_default(&desired, &without_last_applied(live)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn quantities_compare_by_value() {
+    let mut desired = fixture("deployment-desired.yaml");
+    let live = fixture("deployment-live.yaml");
+    // desired: requests cpu 0.5 / memory 1Gi, limits cpu "1" / memory 1024Mi;
+    // live: 500m / 1Gi, "1" / 1Gi.
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    web_container(&mut desired)["resources"]["limits"]["cpu"] = json!("1000m");
+    web_container(&mut desired)["resources"]["requests"]["cpu"] = json!("500m");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    web_container(&mut desired)["resources"]["limits"]["memory"] = json!("1G");
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.containers[name=web].resources.limits.memory"])
+    );
+}
+
+#[test]
+fn int_or_string_ports_compare_by_value() {
+    let desired = fixture("service-desired.yaml"); // targetPort: "8080"
+    let live = fixture("service-live.yaml"); // targetPort: 8080
+    let paths = check_default(&desired, &live);
+    assert!(!paths.iter().any(|p| p.contains("targetPort")), "{paths:?}");
+}
+
+#[test]
+fn null_empty_and_absent_are_the_same() {
+    let mut desired = fixture("deployment-desired.yaml");
+    let live = fixture("deployment-live.yaml");
+    desired["metadata"]["creationTimestamp"] = Value::Null;
+    desired["spec"]["template"]["metadata"]["creationTimestamp"] = Value::Null;
+    desired["spec"]["template"]["metadata"]["annotations"] = json!({});
+    desired["spec"]["template"]["spec"]["nodeSelector"] = json!({});
+    desired["spec"]["template"]["spec"]["tolerations"] = json!([]);
+    desired["spec"]["template"]["spec"]["hostname"] = json!("");
+    desired["spec"]["template"]["spec"]["securityContext"] = Value::Null;
+    desired["status"] = json!({});
+    web_container(&mut desired)["resources"]["claims"] = json!([]);
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // And the other way round: live nulls where desired is absent.
+    let mut live = live;
+    live["spec"]["template"]["spec"]["affinity"] = Value::Null;
+    assert_eq!(
+        check_default(&fixture("deployment-desired.yaml"), &live),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn keyed_lists_ignore_order_and_default_protocol() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    // The server may return keyed lists in another order.
+    let Some(Value::Array(containers)) = live.pointer_mut("/spec/template/spec/containers") else {
+        panic!("containers");
+    };
+    containers.reverse();
+    let Some(Value::Array(env)) = live.pointer_mut("/spec/template/spec/containers/1/env") else {
+        panic!("env");
+    };
+    env.reverse();
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+#[test]
+fn service_ports_match_by_port_and_protocol() {
+    let mut desired = fixture("service-desired.yaml");
+    let live = without_ssa(fixture("service-live.yaml"));
+    // Live has an extra `metrics` port Git does not list: an item in a keyed list Git sets.
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.ports[port=9090,protocol=TCP]"])
+    );
+    desired["spec"]["ports"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|p| p.push(json!({"name": "metrics", "port": 9090, "targetPort": "9090"})));
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // A UDP port is not the TCP port with the same number.
+    desired["spec"]["ports"][1]["protocol"] = json!("TCP");
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "spec.ports[port=53,protocol=TCP]",
+            "spec.ports[port=53,protocol=UDP]"
+        ])
+    );
+}
+
+fn without_ssa(mut live: Value) -> Value {
+    if let Some(Value::Object(metadata)) = live.get_mut("metadata") {
+        metadata.shift_remove("managedFields");
+    }
+    live
+}
+
+#[test]
+fn secret_string_data_matches_base64_data() {
+    let desired = fixture("secret-desired.yaml");
+    let live = fixture("secret-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let mut changed = desired.clone();
+    changed["stringData"]["password"] = json!("n3w-Pa55");
+    let verdict = compare(Some(&changed), Some(&live), &CompareOptions::default());
+    assert_eq!(paths_of(&verdict), vec!["data.password"]);
+    assert_pair_matches_verdict(&changed, &live, &CompareOptions::default());
+    // No value, plain or base64, ever appears in a verdict.
+    let shown = format!(
+        "{verdict:?} {}",
+        serde_json::to_string(&verdict).unwrap_or_default()
+    );
+    for secret in ["n3w-Pa55", "s3cr3t-Pa55", "czNjcjN0LVBhNTU=", "c2hvcA=="] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
+
+#[test]
+fn null_secret_data_equals_empty_string() {
+    let desired = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db-credentials", "namespace": "shop"},
+        "type": "Opaque", "data": {"optional": null}});
+    let live = fixture("secret-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let desired = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "empty", "namespace": "shop"}, "data": null});
+    let live = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "empty",
+        "namespace": "shop", "uid": "1b2c", "resourceVersion": "10",
+        "creationTimestamp": "2026-01-01T00:00:00Z"}, "type": "Opaque"});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+#[test]
+fn aggregated_cluster_role_rules_are_the_controllers() {
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "shop-viewer", "labels": {"app.kubernetes.io/part-of": "shop"}},
+        "aggregationRule": {"clusterRoleSelectors": [
+            {"matchLabels": {"rbac.shop.example.com/aggregate-to-viewer": "true"}}]},
+        "rules": []});
+    let live = fixture("clusterrole-aggregated-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let (_, Some(projected)) =
+        comparable_pair(Some(&desired), Some(&live), &CompareOptions::default())
+    else {
+        panic!("pair");
+    };
+    assert!(projected.get("rules").is_none());
+}
+
+#[test]
+fn empty_rules_equal_null_rules_and_rules_compare_in_order() {
+    let live = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "nothing", "uid": "8d7e", "resourceVersion": "77",
+                     "creationTimestamp": "2026-01-05T08:00:00Z"},
+        "rules": null});
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "nothing"}, "rules": []});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let mut live = fixture("clusterrole-aggregated-live.yaml");
+    if let Some(map) = live.as_object_mut() {
+        map.shift_remove("aggregationRule");
+    }
+    let mut desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "shop-viewer"}, "rules": live["rules"].clone()});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    desired["rules"][1]["verbs"] = json!(["get", "list"]);
+    assert_eq!(check_default(&desired, &live), sorted(&["rules[1].verbs"]));
+}
+
+#[test]
+fn injected_ca_bundles_are_not_drift() {
+    let webhook = json!({"apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "MutatingWebhookConfiguration",
+        "metadata": {"name": "shop-defaulter",
+                     "annotations": {"cert-manager.io/inject-ca-from": "shop/webhook-cert"}},
+        "webhooks": [{"name": "default.shop.example.com", "admissionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "shop-webhook", "namespace": "shop", "path": "/mutate"}},
+            "failurePolicy": "Fail", "sideEffects": "None",
+            "rules": [{"apiGroups": ["shop.example.com"], "apiVersions": ["v1"],
+                       "operations": ["CREATE", "UPDATE"], "resources": ["orders"]}]}]});
+    assert_eq!(
+        check_default(&webhook, &fixture("webhook-live.yaml")),
+        Vec::<String>::new()
+    );
+    let mut validating = webhook.clone();
+    validating["kind"] = json!("ValidatingWebhookConfiguration");
+    let mut validating_live = fixture("webhook-live.yaml");
+    validating_live["kind"] = json!("ValidatingWebhookConfiguration");
+    if let Some(Value::Object(hook)) = validating_live.pointer_mut("/webhooks/0") {
+        hook.shift_remove("reinvocationPolicy");
+    }
+    assert_eq!(
+        check_default(&validating, &validating_live),
+        Vec::<String>::new()
+    );
+
+    let apiservice = json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+        "metadata": {"name": "v1beta1.metrics.k8s.io", "labels": {"k8s-app": "metrics-server"}},
+        "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
+                 "versionPriority": 100, "insecureSkipTLSVerify": false,
+                 "service": {"name": "metrics-server", "namespace": "kube-system"}}});
+    assert_eq!(
+        check_default(&apiservice, &fixture("apiservice-live.yaml")),
+        Vec::<String>::new()
+    );
+
+    let crd_live = fixture("crd-conversion-live.yaml");
+    let mut crd = crd_live.clone();
+    if let Some(Value::Object(client)) = crd.pointer_mut("/spec/conversion/webhook/clientConfig") {
+        client.shift_remove("caBundle");
+    }
+    if let Some(map) = crd.as_object_mut() {
+        map.shift_remove("status");
+    }
+    assert_eq!(check_default(&crd, &crd_live), Vec::<String>::new());
+}
+
+#[test]
+fn token_controller_secrets_on_service_accounts_are_not_drift() {
+    let desired = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "imagePullSecrets": [{"name": "registry-pull"}]});
+    let live = fixture("serviceaccount-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let mut with_secret = desired.clone();
+    with_secret["secrets"] = json!([{"name": "web-extra"}]);
+    assert_eq!(
+        check_default(&with_secret, &live),
+        sorted(&["secrets[name=web-extra]"])
+    );
+    // Extra imagePullSecrets are not controller-added: drift.
+    let mut live_extra = live.clone();
+    live_extra["imagePullSecrets"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|s| s.push(json!({"name": "someone-elses"})));
+    assert_eq!(
+        check_default(&desired, &live_extra),
+        sorted(&["imagePullSecrets[name=someone-elses]"])
+    );
+}
+
+#[test]
+fn endpoints_subsets_compare_in_any_order() {
+    let desired = json!({"apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "external-db", "namespace": "shop"},
+        "subsets": [
+            {"addresses": [{"ip": "10.20.1.5"}], "ports": [{"name": "metrics", "port": 9187}]},
+            {"addresses": [{"ip": "10.20.0.11"}, {"ip": "10.20.0.10"}],
+             "ports": [{"name": "postgres", "port": 5432}]}]});
+    let live = fixture("endpoints-live.yaml");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let mut moved = desired.clone();
+    moved["subsets"][0]["addresses"][0]["ip"] = json!("10.20.1.6");
+    let verdict = compare(Some(&moved), Some(&live), &CompareOptions::default());
+    assert!(verdict.is_drift(), "{verdict:?}");
+}
+
+#[test]
+fn server_owned_metadata_and_annotations_are_not_drift() {
+    let mut desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    live["metadata"]["ownerReferences"] = json!([{"apiVersion": "shop.example.com/v1",
+        "kind": "Storefront", "name": "main", "uid": "aa11", "controller": true}]);
+    live["metadata"]["selfLink"] = json!("/apis/apps/v1/namespaces/shop/deployments/web");
+    live["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("8");
+    live["metadata"]["labels"]["added-by-someone"] = json!("x");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // Desired exported with server fields (e.g. copied from a cluster) still compares clean.
+    desired["metadata"]["uid"] = json!("ffff");
+    desired["metadata"]["resourceVersion"] = json!("1");
+    desired["status"] = json!({"replicas": 1});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------- must detect
+
+#[test]
+fn detects_changed_replicas_image_and_env() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    live["spec"]["replicas"] = json!(1);
+    web_container(&mut live)["image"] = json!("registry.example.com/shop/web:1.4.3-hotfix");
+    web_container(&mut live)["env"][0]["value"] = json!("text");
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "spec.replicas",
+            "spec.template.spec.containers[name=web].image",
+            "spec.template.spec.containers[name=web].env[name=LOG_FORMAT].value",
+        ])
+    );
+}
+
+#[test]
+fn detects_added_and_removed_containers() {
+    let desired = fixture("deployment-desired.yaml");
+    // Added live (kubectl edit): an item in a keyed list Git sets.
+    let mut live = fixture("deployment-live.yaml");
+    live["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|c| {
+            c.push(json!({"name": "debug", "image": "busybox:1.36",
+            "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File", "resources": {}}))
+        });
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.containers[name=debug]"])
+    );
+    // Removed from Git since the last apply (three-way via last-applied).
+    let mut removed = desired.clone();
+    removed["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|c| c.retain(|c| c["name"] != "metrics"));
+    let live = fixture("deployment-live.yaml");
+    assert_eq!(
+        check_default(&removed, &live),
+        sorted(&["spec.template.spec.containers[name=metrics]"])
+    );
+    // Missing live.
+    let mut live_missing = fixture("deployment-live.yaml");
+    live_missing["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|c| c.retain(|c| c["name"] != "metrics"));
+    assert_eq!(
+        check_default(&desired, &without_last_applied(live_missing)),
+        sorted(&["spec.template.spec.containers[name=metrics]"])
+    );
+}
+
+#[test]
+fn detects_managed_label_and_annotation_changes() {
+    let live = fixture("deployment-live.yaml");
+    // Added in Git, not live.
+    let mut desired = fixture("deployment-desired.yaml");
+    desired["metadata"]["labels"]["app.kubernetes.io/version"] = json!("1.4.2");
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[r#"metadata.labels["app.kubernetes.io/version"]"#])
+    );
+    // Changed live.
+    let desired = fixture("deployment-desired.yaml");
+    let mut changed = live.clone();
+    changed["metadata"]["annotations"]["owner"] = json!("someone-else");
+    assert_eq!(
+        check_default(&desired, &changed),
+        sorted(&["metadata.annotations.owner"])
+    );
+    // Removed from Git, still live (three-way).
+    let mut removed = desired.clone();
+    if let Some(Value::Object(labels)) = removed.pointer_mut("/metadata/labels") {
+        labels.shift_remove("team");
+    }
+    if let Some(Value::Object(metadata)) = removed.get_mut("metadata") {
+        metadata.shift_remove("annotations");
+    }
+    assert_eq!(
+        check_default(&removed, &live),
+        sorted(&["metadata.annotations.owner", "metadata.labels.team"])
+    );
+    // Without a three-way record a label only live has is not ours: no drift.
+    assert_eq!(
+        check_default(&removed, &without_last_applied(live)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn detects_fields_removed_from_git_since_last_apply() {
+    let live = fixture("deployment-live.yaml");
+    let mut desired = fixture("deployment-desired.yaml");
+    if let Some(Value::Object(web)) = desired.pointer_mut("/spec/template/spec/containers/0") {
+        web.shift_remove("args");
+        web.shift_remove("readinessProbe");
+    }
+    if let Some(Value::Object(spec)) = desired.get_mut("spec") {
+        spec.shift_remove("replicas");
+    }
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "spec.replicas",
+            "spec.template.spec.containers[name=web].args",
+            "spec.template.spec.containers[name=web].readinessProbe.httpGet.path",
+            "spec.template.spec.containers[name=web].readinessProbe.httpGet.port",
+        ])
+    );
+}
+
+#[test]
+fn defaulted_fields_are_not_removed_from_git_in_three_way_mode() {
+    // Live carries strategy/revisionHistoryLimit/dnsPolicy/imagePullPolicy/... which are not
+    // in last-applied: they are the server's, not "removed from Git".
+    let desired = fixture("deployment-desired.yaml");
+    let live = fixture("deployment-live.yaml");
+    let (_, Some(projected)) =
+        comparable_pair(Some(&desired), Some(&live), &CompareOptions::default())
+    else {
+        panic!("pair");
+    };
+    for absent in [
+        "/spec/strategy",
+        "/spec/revisionHistoryLimit",
+        "/spec/progressDeadlineSeconds",
+        "/spec/template/spec/dnsPolicy",
+        "/spec/template/spec/schedulerName",
+        "/status",
+        "/metadata/uid",
+        "/metadata/managedFields",
+    ] {
+        assert!(projected.pointer(absent).is_none(), "{absent} projected");
+    }
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+#[test]
+fn non_keyed_lists_compare_in_order() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    web_container(&mut live)["args"] = json!(["--log-level=info", "--port=8080"]);
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "spec.template.spec.containers[name=web].args[0]",
+            "spec.template.spec.containers[name=web].args[1]",
+        ])
+    );
+    let mut selector = fixture("deployment-desired.yaml");
+    selector["spec"]["selector"] = json!({"matchExpressions": [
+        {"key": "tier", "operator": "In", "values": ["web", "api"]}]});
+    let mut live = fixture("deployment-live.yaml");
+    live["spec"]["selector"] = json!({"matchExpressions": [
+        {"key": "tier", "operator": "In", "values": ["api", "web"]}]});
+    assert_eq!(
+        check_default(&selector, &without_last_applied(live)),
+        sorted(&[
+            "spec.selector.matchExpressions[0].values[0]",
+            "spec.selector.matchExpressions[0].values[1]",
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- server-side apply (managedFields)
+
+#[test]
+fn managed_fields_of_our_manager_drive_three_way() {
+    let desired = fixture("service-desired.yaml");
+    let live = fixture("service-live.yaml");
+    // `legacy` label and the 9090 port were applied by kubedrift and are gone from Git.
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "metadata.labels.legacy",
+            "spec.ports[port=9090,protocol=TCP]"
+        ])
+    );
+    // Another field manager name: only the two-way rule (extra keyed item) applies.
+    let opts = CompareOptions {
+        field_manager: "argocd-controller",
+        ..CompareOptions::default()
+    };
+    assert_eq!(
+        check(&desired, &live, &opts),
+        sorted(&["spec.ports[port=9090,protocol=TCP]"])
+    );
+}
+
+#[test]
+fn ssa_deployment_container_removed_from_git_is_drift() {
+    let mut live = fixture("deployment-live.yaml");
+    let live = {
+        live = without_last_applied(live);
+        live["metadata"]["managedFields"] = json!([{
+            "apiVersion": "apps/v1", "fieldsType": "FieldsV1", "manager": "kubedrift",
+            "operation": "Apply", "time": "2026-03-02T09:14:27Z",
+            "fieldsV1": {"f:metadata": {"f:labels": {"f:app.kubernetes.io/name": {}, "f:team": {}}},
+                "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {
+                    "k:{\"name\":\"web\"}": {".": {}, "f:name": {}, "f:image": {}},
+                    "k:{\"name\":\"metrics\"}": {".": {}, "f:name": {}, "f:image": {}}}}}}}}]);
+        live
+    };
+    let mut desired = fixture("deployment-desired.yaml");
+    desired["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|c| c.retain(|c| c["name"] != "metrics"));
+    if let Some(Value::Object(labels)) = desired.pointer_mut("/metadata/labels") {
+        labels.shift_remove("team");
+    }
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "metadata.labels.team",
+            "spec.template.spec.containers[name=metrics]"
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- ignore rules
+
+#[test]
+fn ignore_rules_remove_paths_from_both_sides() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    live["spec"]["replicas"] = json!(7); // an HPA scaled it
+    web_container(&mut live)["image"] = json!("registry.example.com/shop/web:canary");
+    live["metadata"]["labels"]["app.kubernetes.io/name"] = json!("renamed");
+    let rules = vec![IgnoreRule {
+        group: Some("apps".into()),
+        kind: Some("Deployment".into()),
+        json_pointers: vec![
+            "/spec/replicas".into(),
+            "/spec/template/spec/containers/0/image".into(),
+            "/metadata/labels/app.kubernetes.io~1name".into(),
+        ],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &rules,
+        ..CompareOptions::default()
+    };
+    assert_eq!(check(&desired, &live, &opts), Vec::<String>::new());
+    let (Some(d), Some(l)) = comparable_pair(Some(&desired), Some(&live), &opts) else {
+        panic!("pair");
+    };
+    for side in [&d, &l] {
+        assert!(side.pointer("/spec/replicas").is_none());
+        assert!(side
+            .pointer("/metadata/labels/app.kubernetes.io~1name")
+            .is_none());
+    }
+    // A rule for another target does nothing.
+    let other = vec![IgnoreRule {
+        kind: Some("StatefulSet".into()),
+        json_pointers: vec!["/spec/replicas".into()],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &other,
+        ..CompareOptions::default()
+    };
+    let paths = check(&desired, &live, &opts);
+    assert!(paths.contains(&"spec.replicas".to_string()), "{paths:?}");
+    // Namespace targets.
+    let scoped = vec![IgnoreRule {
+        namespace: Some("other".into()),
+        json_pointers: vec!["/spec/replicas".into()],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &scoped,
+        ..CompareOptions::default()
+    };
+    assert!(check(&desired, &live, &opts).contains(&"spec.replicas".to_string()));
+}
+
+#[test]
+fn ignore_rules_also_hide_three_way_removals() {
+    let live = fixture("service-live.yaml");
+    let desired = fixture("service-desired.yaml");
+    let rules = vec![IgnoreRule {
+        json_pointers: vec!["/metadata/labels/legacy".into(), "/spec/ports/2".into()],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &rules,
+        ..CompareOptions::default()
+    };
+    assert_eq!(check(&desired, &live, &opts), Vec::<String>::new());
+}
+
+#[test]
+fn invalid_pointers_do_not_panic_compare() {
+    let rules = vec![IgnoreRule {
+        json_pointers: vec!["spec/replicas".into(), "/a~9".into(), String::new()],
+        ..IgnoreRule::default()
+    }];
+    assert!(rules[0].validate().is_err());
+    let opts = CompareOptions {
+        ignore: &rules,
+        ..CompareOptions::default()
+    };
+    let desired = fixture("deployment-desired.yaml");
+    let live = fixture("deployment-live.yaml");
+    assert_eq!(compare(Some(&desired), Some(&live), &opts), Verdict::Synced);
+}
+
+// ---------------------------------------------------------------- normalize
+
+#[test]
+fn normalize_is_idempotent_on_every_fixture() {
+    for name in [
+        "deployment-desired.yaml",
+        "deployment-live.yaml",
+        "service-desired.yaml",
+        "service-live.yaml",
+        "secret-desired.yaml",
+        "secret-live.yaml",
+        "clusterrole-aggregated-live.yaml",
+        "webhook-live.yaml",
+        "serviceaccount-live.yaml",
+        "endpoints-live.yaml",
+        "apiservice-live.yaml",
+        "crd-conversion-live.yaml",
+    ] {
+        let once = normalize(&fixture(name));
+        assert_eq!(normalize(&once), once, "{name}");
+    }
+}
+
+// ---------------------------------------------------------------- properties
+
+fn arb_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            "containers", "ports", "name", "protocol", "containerPort", "port", "targetPort",
+            "limits", "requests", "cpu", "memory", "env", "value", "data", "subsets",
+            "addresses", "ip", "rules", "aggregationRule", "secrets", "metadata", "annotations",
+            "labels", "spec", "status", "volumeMounts", "mountPath", "args", "maxSurge", "uid",
+            "managedFields", "conditions", "type",
+        ])
+        .prop_map(str::to_string),
+        1 => "[a-z]{1,6}",
+    ]
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-1.0e6f64..1.0e6).prop_map(Value::from),
+        "[a-zA-Z0-9 .:/_=-]{0,10}".prop_map(Value::from),
+        prop::sample::select(vec![
+            "1000m", "1", "0.5", "500m", "1Gi", "1024Mi", "1G", "8080", "TCP", "UDP", "", "web",
+            "Zm9v", "1e3", "-1", "0", "25%", "1.0", "08080", "1E", "1e400",
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 96, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((arb_key(), inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+/// An arbitrary object of a kind the engine has special rules for.
+fn arb_object() -> impl Strategy<Value = Value> {
+    let kinds = prop::sample::select(vec![
+        ("apps/v1", "Deployment"),
+        ("v1", "Service"),
+        ("v1", "Secret"),
+        ("v1", "Endpoints"),
+        ("v1", "ServiceAccount"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+        ("v1", "LimitRange"),
+        ("v1", "ConfigMap"),
+    ]);
+    (
+        kinds,
+        prop::collection::vec((arb_key(), arb_json()), 0..6),
+        "[a-z]{1,8}",
+    )
+        .prop_map(|((api_version, kind), fields, name)| {
+            let mut map: Map<String, Value> = fields.into_iter().collect();
+            map.insert("apiVersion".into(), json!(api_version));
+            map.insert("kind".into(), json!(kind));
+            let metadata = map.entry("metadata").or_insert_with(|| json!({}));
+            if !metadata.is_object() {
+                *metadata = json!({});
+            }
+            metadata["name"] = json!(name);
+            Value::Object(map)
+        })
+}
+
+/// A realistic Deployment with varying content (what `kubectl apply` would send).
+fn arb_deployment() -> impl Strategy<Value = Value> {
+    (
+        "[a-z]{3,10}",
+        0u32..20,
+        prop::collection::vec(("[a-z]{2,8}", "[a-z0-9.:/-]{1,20}", 1u16..65535), 1..4),
+        prop::collection::vec(("[A-Z_]{1,8}", "[a-zA-Z0-9 ]{0,10}"), 0..5),
+        prop::sample::select(vec!["100m", "0.5", "1", "1500m", "2"]),
+        prop::sample::select(vec!["128Mi", "1Gi", "512M", "1024Mi", "2G"]),
+    )
+        .prop_map(|(name, replicas, containers, env, cpu, memory)| {
+            let mut seen = std::collections::HashSet::new();
+            let containers: Vec<Value> = containers
+                .into_iter()
+                .filter(|(n, _, _)| seen.insert(n.clone()))
+                .map(|(cname, image, port)| {
+                    let mut env_seen = std::collections::HashSet::new();
+                    let env: Vec<Value> = env
+                        .iter()
+                        .filter(|(k, _)| env_seen.insert(k.clone()))
+                        .map(|(k, v)| json!({"name": k, "value": v}))
+                        .collect();
+                    json!({"name": cname, "image": image,
+                           "ports": [{"containerPort": port}], "env": env,
+                           "resources": {"requests": {"cpu": cpu, "memory": memory}}})
+                })
+                .collect();
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": name, "namespace": "shop", "labels": {"app": name}},
+                   "spec": {"replicas": replicas,
+                            "selector": {"matchLabels": {"app": name}},
+                            "template": {"metadata": {"labels": {"app": name}},
+                                         "spec": {"containers": containers}}}})
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_normalize_is_idempotent(value in arb_json(), object in arb_object()) {
+        let once = normalize(&value);
+        prop_assert_eq!(normalize(&once), once);
+        let once = normalize(&object);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn prop_no_panic_on_arbitrary_input(a in arb_json(), b in arb_json(), o in arb_object()) {
+        let opts = CompareOptions::default();
+        let _ = normalize(&a);
+        let _ = compare(Some(&a), Some(&b), &opts);
+        let _ = compare(Some(&o), Some(&a), &opts);
+        let _ = compare(Some(&a), Some(&o), &opts);
+        let _ = comparable_pair(Some(&a), Some(&b), &opts);
+        let _ = comparable_pair(Some(&o), Some(&a), &opts);
+    }
+
+    /// Objects as the server returns them (the server never returns write-only `stringData`).
+    #[test]
+    fn prop_object_compared_with_itself_is_synced(object in arb_object()) {
+        let mut object = object;
+        if let Some(map) = object.as_object_mut() {
+            map.shift_remove("stringData");
+        }
+        let verdict = compare(Some(&object), Some(&object), &CompareOptions::default());
+        prop_assert_eq!(verdict, Verdict::Synced);
+    }
+
+    #[test]
+    fn prop_object_compared_with_itself_after_server_defaulting_is_synced(
+        desired in arb_deployment()
+    ) {
+        let mut live = desired.clone();
+        let api_version = desired["apiVersion"].as_str().unwrap_or("");
+        let kind = desired["kind"].as_str().unwrap_or("");
+        kubedrift::sandbox::objects::defaults::apply_defaults(group_of(api_version), kind, &mut live);
+        prop_assert_eq!(compare(Some(&desired), Some(&live), &CompareOptions::default()), Verdict::Synced);
+        assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
+    }
+
+    #[test]
+    fn prop_changed_image_is_exactly_that_path(
+        which in 0usize..2,
+        image in "[a-z0-9.:/-]{1,30}",
+    ) {
+        let desired = fixture("deployment-desired.yaml");
+        let mut live = fixture("deployment-live.yaml");
+        let name = if which == 0 { "web" } else { "metrics" };
+        let Some(Value::Array(containers)) = live.pointer_mut("/spec/template/spec/containers")
+        else { panic!("containers") };
+        let Some(container) = containers.iter_mut().find(|c| c["name"] == name) else {
+            panic!("container");
+        };
+        prop_assume!(container["image"] != json!(image));
+        container["image"] = json!(image);
+        let want = vec![format!("spec.template.spec.containers[name={name}].image")];
+        prop_assert_eq!(check_default(&desired, &live), want);
+    }
+
+    #[test]
+    fn prop_changed_replicas_is_exactly_that_path(replicas in 0u64..1000, three_way in any::<bool>()) {
+        prop_assume!(replicas != 3);
+        let desired = fixture("deployment-desired.yaml");
+        let mut live = fixture("deployment-live.yaml");
+        if !three_way {
+            live = without_last_applied(live);
+        }
+        live["spec"]["replicas"] = json!(replicas);
+        prop_assert_eq!(check_default(&desired, &live), vec!["spec.replicas".to_string()]);
+    }
+
+    #[test]
+    fn prop_generated_deployments_detect_changed_replicas(
+        desired in arb_deployment(), delta in 1u64..5
+    ) {
+        let mut live = desired.clone();
+        let replicas = desired["spec"]["replicas"].as_u64().unwrap_or(0);
+        live["spec"]["replicas"] = json!(replicas + delta);
+        prop_assert_eq!(check_default(&desired, &live), vec!["spec.replicas".to_string()]);
+    }
+}

@@ -1,0 +1,241 @@
+//! The headless commands against sandbox clusters: `kubedrift status` (table, JSON, exit
+//! codes) and `kubedrift diff` (masked, `--exit-code`, `--server-side`).
+
+mod live_support;
+
+use live_support::Fixture;
+use std::process::{Command, Output};
+
+fn kubedrift(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(fx.kubeconfig_path())
+        .env("KUBEDRIFT_CONFIG", fx.config_path())
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("kubedrift runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\ntype: Opaque\ndata:\n  password: czNjcjN0LWh1bnRlcjI=\n";
+
+#[test]
+fn status_and_diff_exit_codes_tables_json_and_masking() {
+    let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev"), ("prod", "prod")]);
+    fx.commit(
+        &[("apps/web/dev/secret.yaml".to_string(), SECRET.to_string())],
+        "web: db secret",
+    );
+    fx.deploy("dev", "dev");
+    fx.deploy("prod", "prod");
+
+    // All synced: exit 0, one row per app and environment.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("APP")
+            && lines[0].contains("CLUSTER")
+            && lines[0].ends_with("MESSAGE")
+    );
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[1].starts_with("web") && lines[1].contains("Synced") && lines[1].contains("main@")
+    );
+
+    // Drift in dev (the Secret's value changed live, and replicas): exit 1, JSON names it.
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=3",
+    ]);
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "patch",
+        "secret",
+        "web-db",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"password":"bGVha2VkLWluLWNoYXQ="}}"#,
+    ]);
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "dev", "--output", "json"]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(doc["exitCode"], 1);
+    assert_eq!(doc["apps"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc["apps"][0]["sync"], "OutOfSync");
+    let deploy = doc["apps"][0]["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["kind"] == "Deployment"))
+        .expect("deployment");
+    assert_eq!(deploy["paths"][0], "spec.replicas");
+    assert_eq!(deploy["attribution"]["direction"], "LiveDrift");
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
+            "base64 leaked"
+        );
+    }
+
+    // diff: masked, exit 1 with --exit-code.
+    let (code, stdout, stderr) = kubedrift(&fx, &["diff", "web", "--env", "dev", "--exit-code"]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("# web@dev apps/Deployment/shop/web (OutOfSync)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-  replicas: 3") && stdout.contains("+  replicas: 2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Secret/shop/web-db"), "{stdout}");
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
+            "base64 leaked"
+        );
+    }
+    // prod has no difference.
+    let (code, stdout, _) = kubedrift(&fx, &["diff", "web", "--env", "prod", "--exit-code"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.is_empty(), "{stdout}");
+
+    // Server-side dry run: the API server's result of applying Git now differs from live.
+    let (code, stdout, stderr) = kubedrift(
+        &fx,
+        &[
+            "diff",
+            "web",
+            "--env",
+            "dev",
+            "--server-side",
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("(server-side dry run)") && stdout.contains("replicas"),
+        "{stdout}"
+    );
+    // Dry run stored nothing.
+    let replicas = fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
+    assert_eq!(replicas.trim(), "3");
+
+    // An unreachable cluster: exit 2 with the error, the other cluster still reported.
+    fx.sandbox
+        .cluster("prod")
+        .expect("prod")
+        .faults()
+        .set_down(true);
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--timeout", "20s"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let prod = stdout
+        .lines()
+        .find(|l| l.contains("prod"))
+        .expect("prod row");
+    assert!(
+        prod.contains("Unreachable") && prod.contains("never reached"),
+        "{prod}"
+    );
+    let dev = stdout
+        .lines()
+        .find(|l| l.contains(" dev "))
+        .expect("dev row");
+    assert!(dev.contains("OutOfSync"), "{dev}");
+
+    // Unknown environment: a clear error, exit 2.
+    let (code, _, stderr) = kubedrift(&fx, &["status", "--env", "prdo"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("prdo"), "{stderr}");
+}
+
+#[test]
+fn status_watch_prints_a_line_when_an_app_changes() {
+    use std::io::{BufRead, BufReader};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["status", "--watch", "--output", "json", "--kubeconfig"])
+        .arg(fx.kubeconfig_path())
+        .env("KUBEDRIFT_CONFIG", fx.config_path())
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubedrift status --watch starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The initial report is a pretty-printed document ending with a closing brace line.
+    let mut initial = String::new();
+    for line in rx.iter() {
+        initial.push_str(&line);
+        initial.push('\n');
+        if line == "}" {
+            break;
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&initial).expect("initial json");
+    assert_eq!(doc["apps"][0]["sync"], "Synced", "{initial}");
+
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=4",
+    ]);
+    let mut found = None;
+    let deadline = std::time::Instant::now() + live_support::WAIT;
+    while std::time::Instant::now() < deadline {
+        match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(line) => {
+                let row: serde_json::Value =
+                    serde_json::from_str(&line).expect("one JSON row per line");
+                if row["sync"] == "OutOfSync" {
+                    found = Some(row);
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    let row = found.expect("a changed row for web@dev");
+    assert_eq!(row["app"], "web");
+    assert_eq!(row["env"], "dev");
+}

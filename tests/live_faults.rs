@@ -1,0 +1,206 @@
+//! Live layer under faults, against in-process sandbox clusters: a cluster taken down and
+//! brought back while another keeps updating, watches answered 410 Gone on resume, and a
+//! viewer token that may not list Secrets (a forbidden kind) while everything else works.
+
+mod live_support;
+
+use kubedrift::engine::compare::Verdict;
+use kubedrift::state::{KindStatus, Reach, SyncState};
+use live_support::{wait_app, Fixture};
+
+fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64> {
+    let app = snapshot.app("web", env)?;
+    let deploy = app.resources.iter().find(|r| r.key.kind == "Deployment")?;
+    deploy
+        .live
+        .as_ref()?
+        .get()
+        .pointer("/spec/replicas")?
+        .as_i64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_cluster_is_unreachable_others_keep_updating_and_it_recovers() {
+    let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev"), ("prod", "prod")]);
+    fx.deploy("dev", "dev");
+    fx.deploy("prod", "prod");
+    let live = fx.live(None);
+    for env in ["dev", "prod"] {
+        wait_app(&live, "web", env, "Synced", |a| a.sync == SyncState::Synced).await;
+    }
+
+    let dev = fx.sandbox.cluster("dev").expect("dev");
+    dev.faults().set_down(true);
+    let snapshot = wait_app(&live, "web", "dev", "Unreachable", |a| {
+        a.sync == SyncState::Unreachable
+    })
+    .await;
+    let app = snapshot.app("web", "dev").expect("row");
+    assert!(
+        app.message.contains("cluster unreachable (last seen 20"),
+        "{}",
+        app.message
+    );
+    assert!(matches!(
+        snapshot.clusters["dev"].reach,
+        Reach::Unreachable { .. }
+    ));
+    assert!(snapshot.clusters["dev"].last_seen.is_some());
+    // Last known verdicts stay visible (nothing hidden).
+    assert_eq!(app.resources.len(), 3);
+
+    // prod keeps updating while dev is down.
+    fx.kubectl(&[
+        "--context",
+        "prod",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=4",
+    ]);
+    let snapshot = wait_app(&live, "web", "prod", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::Unreachable)
+    );
+
+    // dev comes back: reconnects, and changes made there are seen again.
+    dev.faults().set_down(false);
+    wait_app(&live, "web", "dev", "Synced again", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=6",
+    ]);
+    let snapshot = wait_app(&live, "web", "dev", "OutOfSync after recovery", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+    assert_eq!(replicas_seen(&snapshot, "dev"), Some(6));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_gone_on_resume_relists_and_sees_changes() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let live = fx.live(None);
+    wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+
+    let dev = fx.sandbox.cluster("dev").expect("dev");
+    // Every watch stream ends after one event, and resuming it gets 410 Gone: from now on
+    // changes can only be learned by relisting.
+    dev.faults().set_gone_on_watch_resume(true);
+    dev.faults().close_watches_after_events(Some(1));
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=3",
+    ]);
+    wait_app(&live, "web", "dev", "replicas 3", |_| true).await;
+    let (snapshot, ok) = live
+        .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(3))
+        .await;
+    assert!(
+        ok,
+        "replicas 3 never seen: {:?}",
+        replicas_seen(&snapshot, "dev")
+    );
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=7",
+    ]);
+    let (snapshot, ok) = live
+        .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(7))
+        .await;
+    assert!(
+        ok,
+        "relist never showed replicas 7: {:?}",
+        replicas_seen(&snapshot, "dev")
+    );
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::OutOfSync)
+    );
+
+    // Back to normal watches: a change back to Git's value syncs the app again.
+    dev.faults().clear();
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=2",
+    ]);
+    wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewer_token_may_not_list_secrets_which_are_unknown_while_the_rest_works() {
+    // The environment uses the read-only `viewer` user's context.
+    let fx = Fixture::start(&["dev"], &[("dev", "dev-viewer")]);
+    fx.commit(
+        &[(
+            "apps/web/dev/secret.yaml".to_string(),
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\ntype: Opaque\ndata:\n  password: czNjcjN0LWh1bnRlcjI=\n".to_string(),
+        )],
+        "web: database credentials",
+    );
+    fx.deploy("dev", "dev");
+    let live = fx.live(None);
+    let (snapshot, settled) = live.wait_settled(live_support::WAIT).await;
+    assert!(settled, "{:?}", snapshot.clusters);
+    let snapshot = wait_app(&live, "web", "dev", "Unknown", |a| {
+        a.sync == SyncState::Unknown
+    })
+    .await;
+    let app = snapshot.app("web", "dev").expect("row");
+    for resource in &app.resources {
+        match (resource.key.kind.as_str(), &resource.verdict) {
+            ("Secret", Verdict::Unknown { reason }) => {
+                assert!(reason.contains("may not list Secret"), "{reason}");
+                assert!(reason.contains("forbidden"), "{reason}");
+            }
+            ("Secret", other) => panic!("Secret should be Unknown, is {other:?}"),
+            (_, verdict) => assert_eq!(verdict, &Verdict::Synced, "{}", resource.key),
+        }
+    }
+    assert!(app.message.contains("Secret"), "{}", app.message);
+    let kinds = &snapshot.clusters["dev-viewer"].kinds;
+    assert!(kinds
+        .iter()
+        .any(|(k, s)| k.kind == "Secret" && matches!(s, KindStatus::Forbidden { .. })));
+    // The secret's value is never in the snapshot's Debug or JSON.
+    let debug = format!("{snapshot:?}");
+    let json = serde_json::to_string(&*snapshot).expect("json");
+    for text in [&debug, &json] {
+        assert!(!text.contains("czNjcjN0LWh1bnRlcjI") && !text.contains("s3cr3t-hunter2"));
+    }
+}
