@@ -5,9 +5,10 @@
 //! Every failure is scoped: a repo that cannot be opened, a ref that does not resolve or an
 //! app that does not render is reported for the apps it concerns; the others carry on.
 
-use crate::config::{AppSpec, Config, ConfigError};
+use crate::config::{AppSpec, Config, ConfigError, Environment};
 use crate::git::{CommitSource, GitError, GitRepo, ResolvedRev};
 use crate::manifest::ManifestLimits;
+use crate::source::TreeSource;
 use crate::render::{HelmOptions, RenderCache, RenderError, RenderRequest, Rendered};
 use std::collections::BTreeMap;
 
@@ -55,6 +56,15 @@ impl Repos {
         Repos { repos }
     }
 
+    /// Try again to open the repos that could not be opened (a clone may appear later).
+    pub fn retry_failed(&mut self, config: &Config) {
+        for repo in &config.repos {
+            if let Some(entry @ Err(_)) = self.repos.get_mut(&repo.name) {
+                *entry = GitRepo::open(&repo.path);
+            }
+        }
+    }
+
     /// The repo called `name`.
     pub fn get(&self, name: &str) -> Result<&GitRepo, DesiredError> {
         match self.repos.get(name) {
@@ -70,37 +80,74 @@ impl Repos {
     }
 }
 
-/// Every app of environment `env` (listed and discovered). Discovery lists directories at
-/// the environment's ref of each scanned repo; a repo that cannot be listed is returned in
-/// the error list and contributes no discovered apps.
-pub fn apps_for(
+/// The git ref environment `env` reads repo `repo` at: the environment's `ref`, else the
+/// repo's default branch.
+pub fn env_ref(config: &Config, env: &Environment, repo: &str) -> String {
+    env.git_ref
+        .clone()
+        .or_else(|| config.repo(repo).map(|r| r.default_branch.clone()))
+        .unwrap_or_else(|| crate::config::DEFAULT_BRANCH.to_string())
+}
+
+/// The directories `[[discover]]` rules need, per repo, at the commits `commit_of` gives
+/// (repo name → full commit id; `None` skips the repo: its error is reported elsewhere). A
+/// repo that cannot be listed is returned in the error list and contributes no directories.
+pub fn discovery_dirs(
     config: &Config,
     repos: &Repos,
-    env: &str,
-) -> Result<(Vec<AppSpec>, Vec<DesiredError>), DesiredError> {
-    let environment = config.environment(env)?;
+    commit_of: impl Fn(&str) -> Option<String>,
+) -> (BTreeMap<String, Vec<String>>, Vec<DesiredError>) {
     let mut listing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     for scan in config.discovery_scans() {
+        let Some(commit) = commit_of(&scan.repo) else {
+            continue;
+        };
         let listed = repos.get(&scan.repo).and_then(|repo| {
-            let rev = environment
-                .git_ref
-                .clone()
-                .or_else(|| config.repo(&scan.repo).map(|r| r.default_branch.clone()))
-                .unwrap_or_else(|| crate::config::DEFAULT_BRANCH.to_string());
-            let git = |error| DesiredError::Git {
-                repo: scan.repo.clone(),
-                error,
-            };
-            let resolved = repo.resolve(&rev).map_err(git)?;
-            repo.list_dirs(&resolved.commit, &scan.prefix, scan.depth)
-                .map_err(git)
+            repo.list_dirs(&commit, &scan.prefix, scan.depth)
+                .map_err(|error| DesiredError::Git {
+                    repo: scan.repo.clone(),
+                    error,
+                })
         });
         match listed {
             Ok(dirs) => listing.entry(scan.repo.clone()).or_default().extend(dirs),
             Err(err) => errors.push(err),
         }
     }
+    (listing, errors)
+}
+
+/// Every app of environment `env` (listed and discovered), with discovery reading each repo
+/// at the environment's ref. Repos that cannot be resolved or listed are returned in the
+/// error list and contribute no discovered apps.
+pub fn apps_for(
+    config: &Config,
+    repos: &Repos,
+    env: &str,
+) -> Result<(Vec<AppSpec>, Vec<DesiredError>), DesiredError> {
+    let environment = config.environment(env)?;
+    let mut errors = Vec::new();
+    let mut commits: BTreeMap<String, String> = BTreeMap::new();
+    for scan in config.discovery_scans() {
+        if commits.contains_key(&scan.repo) {
+            continue;
+        }
+        let rev = env_ref(config, environment, &scan.repo);
+        match repos.get(&scan.repo).and_then(|repo| {
+            repo.resolve(&rev).map_err(|error| DesiredError::Git {
+                repo: scan.repo.clone(),
+                error,
+            })
+        }) {
+            Ok(resolved) => {
+                commits.insert(scan.repo.clone(), resolved.commit);
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    let (listing, list_errors) = discovery_dirs(config, repos, |repo| commits.get(repo).cloned());
+    errors.extend(list_errors);
     let apps = config.apps_for(env, &listing)?;
     Ok((apps, errors))
 }
@@ -154,15 +201,25 @@ pub fn render_app(
         .map_err(git)?;
     let source = CommitSource::new(repo.clone(), &revision)
         .with_max_file_bytes(usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX));
-    let mut request = RenderRequest::new(&source, &app.path);
-    request.renderer = app.renderer;
-    request.namespace = app.namespace.as_deref();
-    request.helm = helm_options(app);
-    request.limits = *limits;
+    let request = render_request(app, &source, limits);
     let rendered = cache
         .render(&request)
         .map_err(|error| DesiredError::Render { error })?;
     Ok(RenderedApp { revision, rendered })
+}
+
+/// What to ask the renderer for `app`, reading from `source`.
+pub fn render_request<'a>(
+    app: &'a AppSpec,
+    source: &'a dyn TreeSource,
+    limits: &ManifestLimits,
+) -> RenderRequest<'a> {
+    let mut request = RenderRequest::new(source, &app.path);
+    request.renderer = app.renderer;
+    request.namespace = app.namespace.as_deref();
+    request.helm = helm_options(app);
+    request.limits = *limits;
+    request
 }
 
 /// The config's Helm options as the renderer takes them: values files become repo paths,

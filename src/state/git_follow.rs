@@ -4,9 +4,10 @@
 
 use super::{AppId, DesiredApp, DesiredObject, RenderedApp};
 use crate::config::{AppSpec, Config, Environment};
-use crate::git::{join_path, GitRepo};
+use crate::desired::{self, DesiredError, Repos};
+use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
-use crate::render::{self, RenderCache, RenderRequest, RendererKind};
+use crate::render::{self, RenderCache, RendererKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ pub struct GitFollower {
     config: Config,
     environments: Vec<Environment>,
     app_filter: Option<String>,
-    repos: BTreeMap<String, Result<GitRepo, String>>,
+    repos: Repos,
     last: HashMap<AppId, Rendered>,
     seq: u64,
     cache: RenderCache,
@@ -45,10 +46,10 @@ impl GitFollower {
     /// Follow `environments` (already filtered) of `config`, only `app_filter` when given.
     pub fn new(config: Config, environments: Vec<Environment>, app_filter: Option<String>) -> Self {
         GitFollower {
+            repos: Repos::open(&config),
             config,
             environments,
             app_filter,
-            repos: BTreeMap::new(),
             last: HashMap::new(),
             seq: 0,
             cache: RenderCache::default(),
@@ -56,20 +57,13 @@ impl GitFollower {
         }
     }
 
-    fn repo(&mut self, name: &str) -> Result<GitRepo, String> {
-        if let Some(Ok(repo)) = self.repos.get(name) {
-            return Ok(repo.clone());
-        }
-        let opened = match self.config.repo(name) {
-            Some(cfg) => GitRepo::open(&cfg.path).map_err(|e| e.to_string()),
-            None => Err(format!("no repo named {name:?} in the config")),
-        };
-        self.repos.insert(name.to_string(), opened.clone());
-        opened
+    fn repo(&self, name: &str) -> Result<GitRepo, String> {
+        self.repos.get(name).cloned().map_err(|e| e.to_string())
     }
 
     /// Read refs; render what changed. Cheap when nothing moved (ref lookups only).
     pub fn poll(&mut self) -> PollOutcome {
+        self.repos.retry_failed(&self.config);
         let mut outcome = PollOutcome::default();
         let mut repo_errors: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut seen: Vec<AppId> = Vec::new();
@@ -79,11 +73,7 @@ impl GitFollower {
             let repo_names: Vec<String> =
                 self.config.repos.iter().map(|r| r.name.clone()).collect();
             for name in &repo_names {
-                let git_ref = env
-                    .git_ref
-                    .clone()
-                    .or_else(|| self.config.repo(name).map(|r| r.default_branch.clone()))
-                    .unwrap_or_else(|| crate::config::DEFAULT_BRANCH.to_string());
+                let git_ref = desired::env_ref(&self.config, &env, name);
                 let resolved = self.repo(name).and_then(|repo| {
                     repo.resolve(&git_ref)
                         .map(|r| (r.commit.clone(), r.label()))
@@ -95,19 +85,15 @@ impl GitFollower {
                 }
                 commits.insert(name.clone(), resolved);
             }
-            let mut dirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for scan in self.config.discovery_scans() {
-                let Some(Ok((commit, _))) = commits.get(&scan.repo) else {
-                    continue;
-                };
-                let Ok(repo) = self.repo(&scan.repo) else {
-                    continue;
-                };
-                match repo.list_dirs(commit, &scan.prefix, scan.depth) {
-                    Ok(found) => dirs.entry(scan.repo.clone()).or_default().extend(found),
-                    Err(err) => {
-                        repo_errors.insert(scan.repo.clone(), Some(err.to_string()));
-                    }
+            let (dirs, list_errors) = desired::discovery_dirs(&self.config, &self.repos, |repo| {
+                match commits.get(repo) {
+                    Some(Ok((commit, _))) => Some(commit.clone()),
+                    _ => None,
+                }
+            });
+            for err in list_errors {
+                if let DesiredError::Git { repo, .. } = &err {
+                    repo_errors.insert(repo.clone(), Some(err.to_string()));
                 }
             }
             let apps = match self.config.apps_for(&env.name, &dirs) {
@@ -206,43 +192,11 @@ impl GitFollower {
             Ok(source) => source,
             Err(err) => return Some(self.failed(spec, env, id, err.to_string())),
         };
-        let helm = render::HelmOptions {
-            release_name: spec.helm.release_name.clone().unwrap_or_default(),
-            values_files: spec
-                .helm
-                .values
-                .iter()
-                .filter_map(|v| join_path(&spec.path, v).ok())
-                .collect(),
-            set: spec
-                .helm
-                .set
-                .iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (k.clone(), text)
-                })
-                .collect(),
+        let limits = crate::manifest::ManifestLimits {
+            max_file_bytes: self.config.settings.max_manifest_bytes,
         };
-        let request = RenderRequest {
-            source: &source,
-            path: &spec.path,
-            renderer: match spec.renderer {
-                crate::config::RendererKind::Auto => RendererKind::Auto,
-                crate::config::RendererKind::Plain => RendererKind::Plain,
-                crate::config::RendererKind::Kustomize => RendererKind::Kustomize,
-                crate::config::RendererKind::Helm => RendererKind::Helm,
-            },
-            namespace: spec.namespace.as_deref(),
-            helm,
-            limits: crate::manifest::ManifestLimits {
-                max_file_bytes: self.config.settings.max_manifest_bytes,
-            },
-            tools: self.tools.clone(),
-        };
+        let mut request = desired::render_request(spec, &source, &limits);
+        request.tools = self.tools.clone();
         let result = self.cache.render(&request);
         let (rendered, cache_key, renderer) = match result {
             Ok(out) => {
