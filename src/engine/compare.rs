@@ -235,13 +235,14 @@ impl<'a> Prepared<'a> {
             project,
             buf: String::new(),
         };
-        let mut owned: Vec<Owned<'_>> = Vec::new();
-        match &self.last_applied {
-            Some(applied) => owned.push(Owned::Applied(applied)),
-            None => owned
-                .extend(managed_fields_entries(self.live, self.field_manager).map(Owned::Fields)),
-        }
-        let projected = walker.node(&self.desired, Some(self.live), &owned);
+        // One Apply entry per manager and subresource: the first main-resource one is ours.
+        let owned = match &self.last_applied {
+            Some(applied) => Some(Owned::Applied(applied)),
+            None => managed_fields_entries(self.live, self.field_manager)
+                .next()
+                .map(Owned::Fields),
+        };
+        let projected = walker.node(&self.desired, Some(self.live), owned);
         (walker.drift, projected)
     }
 }
@@ -477,7 +478,7 @@ impl<'a> Walker<'a, '_> {
         &mut self,
         desired: &'a Value,
         live: Option<&'a Value>,
-        owned: &[Owned<'a>],
+        owned: Option<Owned<'a>>,
     ) -> Option<Value> {
         match desired {
             Value::Object(desired_map) => match live {
@@ -518,32 +519,26 @@ impl<'a> Walker<'a, '_> {
         &mut self,
         desired: &'a Map<String, Value>,
         live: &'a Map<String, Value>,
-        owned: &[Owned<'a>],
+        owned: Option<Owned<'a>>,
     ) -> Option<Value> {
         let mut projected = self.project.then(Map::new);
-        let mut child_owned: Vec<Owned<'a>> = Vec::new();
         for (child_key, desired_child) in desired {
             if is_blank(desired_child) || self.is_server_owned(child_key) {
                 continue;
             }
             self.path.push(Step::Key(child_key));
             if !self.is_ignored() {
-                child_owned.clear();
-                for o in owned {
-                    if let Some(child) = self.owned_child(o, child_key) {
-                        child_owned.push(child);
-                    }
-                }
+                let child_owned = owned.and_then(|o| self.owned_child(&o, child_key));
                 let live_child = schema::field_of(live, child_key);
-                let result = self.node(desired_child, live_child, &child_owned);
+                let result = self.node(desired_child, live_child, child_owned);
                 if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                     projected.insert(child_key.clone(), result);
                 }
             }
             self.path.pop();
         }
-        for o in owned {
-            match *o {
+        if let Some(o) = owned {
+            match o {
                 Owned::Applied(Applied::Map(entries)) => {
                     for (owned_key, owned_child) in entries {
                         self.owned_key_removed(
@@ -642,7 +637,7 @@ impl<'a> Walker<'a, '_> {
         &mut self,
         desired: &'a [Value],
         live: &'a [Value],
-        owned: &[Owned<'a>],
+        owned: Option<Owned<'a>>,
     ) -> Option<Value> {
         let (_, key) = self.context();
         match schema::list_kind(self.kind, key, desired) {
@@ -656,7 +651,7 @@ impl<'a> Walker<'a, '_> {
                 let mut projected = self.project.then(Vec::new);
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
                     self.path.push(Step::Index(index));
-                    let result = self.node(d, Some(l), &[]);
+                    let result = self.node(d, Some(l), None);
                     if let Some(projected) = projected.as_mut() {
                         projected.push(result.unwrap_or(Value::Null));
                     }
@@ -672,30 +667,36 @@ impl<'a> Walker<'a, '_> {
         spec: &'static schema::KeySpec,
         desired: &'a [Value],
         live: &'a [Value],
-        owned: &[Owned<'a>],
+        owned: Option<Owned<'a>>,
     ) -> Option<Value> {
         let mut projected = self.project.then(Vec::new);
         let mut matched = Matched::new(live.len());
-        let mut item_owned: Vec<Owned<'a>> = Vec::new();
+        // Each live item's key, computed once (on the stack for the usual short lists).
+        let mut stack_keys: [Option<ItemKey<'a>>; 16] = [None; 16];
+        let heap_keys: Vec<Option<ItemKey<'a>>>;
+        let live_keys: &[Option<ItemKey<'a>>] = if live.len() <= stack_keys.len() {
+            for (slot, item) in stack_keys.iter_mut().zip(live) {
+                *slot = ItemKey::of(spec, item);
+            }
+            &stack_keys[..live.len()]
+        } else {
+            heap_keys = live.iter().map(|item| ItemKey::of(spec, item)).collect();
+            &heap_keys
+        };
         for desired_item in desired {
             let Some(desired_key) = ItemKey::of(spec, desired_item) else {
                 continue;
             };
             self.path.push(Step::Item(desired_key));
             if !self.is_ignored() {
-                let found = live.iter().position(|item| {
-                    ItemKey::of(spec, item).is_some_and(|k| k.same_as(&desired_key))
-                });
+                let found = live_keys
+                    .iter()
+                    .position(|k| k.is_some_and(|k| k.same_as(&desired_key)));
                 match found {
                     Some(index) => {
                         matched.set(index);
-                        item_owned.clear();
-                        for o in owned {
-                            if let Some(item) = self.owned_item(o, &desired_key) {
-                                item_owned.push(item);
-                            }
-                        }
-                        let result = self.node(desired_item, live.get(index), &item_owned);
+                        let item_owned = owned.and_then(|o| self.owned_item(&o, &desired_key));
+                        let result = self.node(desired_item, live.get(index), item_owned);
                         if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                             projected.push(result);
                         }
@@ -709,7 +710,7 @@ impl<'a> Walker<'a, '_> {
             if matched.get(index) {
                 continue;
             }
-            let step = match ItemKey::of(spec, live_item) {
+            let step = match live_keys.get(index).copied().flatten() {
                 Some(live_key) => {
                     let owned_by_us = owned
                         .iter()
@@ -735,11 +736,14 @@ impl<'a> Walker<'a, '_> {
     }
 
     /// Lists whose order carries no meaning (Endpoints subsets): each desired item must be
-    /// covered by a distinct live item; unmatched items on either side are drift.
+    /// covered by a distinct live item and no live item may be left over. Items have no
+    /// identity, so a mismatch is reported on the list itself.
     fn set_list(&mut self, desired: &'a [Value], live: &'a [Value]) -> Option<Value> {
         let mut used = vec![false; live.len()];
-        let mut projected = self.project.then(Vec::new);
+        let mut pairs: Vec<(&'a Value, &'a Value)> = Vec::with_capacity(desired.len());
         let project = self.project;
+        self.project = false;
+        let mut all_covered = true;
         for (index, desired_item) in desired.iter().enumerate() {
             self.path.push(Step::Index(index));
             let mut found = None;
@@ -748,43 +752,42 @@ impl<'a> Walker<'a, '_> {
                     continue;
                 }
                 let before = self.drift.len();
-                self.project = false;
-                self.node(desired_item, Some(live_item), &[]);
-                self.project = project;
+                self.node(desired_item, Some(live_item), None);
                 let covered = self.drift.len() == before;
                 self.drift.truncate(before);
                 if covered {
-                    found = Some(live_index);
+                    found = Some((live_index, live_item));
                     break;
                 }
             }
+            self.path.pop();
             match found {
-                Some(live_index) => {
+                Some((live_index, live_item)) => {
                     if let Some(flag) = used.get_mut(live_index) {
                         *flag = true;
                     }
-                    let result = self.node(desired_item, live.get(live_index), &[]);
-                    if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                        projected.push(result);
-                    }
+                    pairs.push((desired_item, live_item));
                 }
-                None => self.report(),
+                None => all_covered = false,
+            }
+        }
+        self.project = project;
+        if !all_covered || used.iter().any(|u| !u) {
+            self.report();
+            return self.project.then(|| Value::Array(live.to_vec()));
+        }
+        if !self.project {
+            return None;
+        }
+        let mut projected = Vec::with_capacity(pairs.len());
+        for (index, (desired_item, live_item)) in pairs.into_iter().enumerate() {
+            self.path.push(Step::Index(index));
+            if let Some(result) = self.node(desired_item, Some(live_item), None) {
+                projected.push(result);
             }
             self.path.pop();
         }
-        let mut extra = false;
-        for (live_index, live_item) in live.iter().enumerate() {
-            if !used.get(live_index).copied().unwrap_or(true) {
-                extra = true;
-                if let Some(projected) = projected.as_mut() {
-                    projected.push(live_item.clone());
-                }
-            }
-        }
-        if extra && !self.is_ignored() {
-            self.report();
-        }
-        projected.map(Value::Array)
+        Some(Value::Array(projected))
     }
 
     /// A field we applied before that Git no longer sets: drift wherever it is still live.

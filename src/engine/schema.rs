@@ -52,7 +52,7 @@ static SERVICE_ACCOUNT_SECRETS: KeySpec = KeySpec {
 /// `map[key]`; small maps (most Kubernetes objects) are scanned, which beats hashing.
 #[inline]
 pub fn field_of<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    if map.len() <= 8 {
+    if map.len() <= 16 {
         map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
     } else {
         map.get(key)
