@@ -759,6 +759,27 @@ fn ignore_rules_remove_paths_from_both_sides() {
 }
 
 #[test]
+fn ignore_rules_reach_into_ordered_lists() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    web_container(&mut live)["args"][1] = json!("--log-level=debug");
+    let rules = vec![IgnoreRule {
+        name: Some("web".into()),
+        json_pointers: vec!["/spec/template/spec/containers/0/args/1".into()],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &rules,
+        ..CompareOptions::default()
+    };
+    assert_eq!(check(&desired, &live, &opts), Vec::<String>::new());
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.containers[name=web].args[1]"])
+    );
+}
+
+#[test]
 fn ignore_rules_also_hide_three_way_removals() {
     let live = fixture("service-live.yaml");
     let desired = fixture("service-desired.yaml");
@@ -916,6 +937,66 @@ fn arb_deployment() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Every JSON pointer inside `value` (not the root).
+fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{prefix}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let pointer = format!("{prefix}/{index}");
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` with each edit applied: replace (or delete) the value at a chosen pointer.
+/// Identity (apiVersion, kind, metadata.name) is kept.
+fn edited(value: &Value, edits: &[(prop::sample::Index, Value, bool)]) -> Value {
+    let mut out = value.clone();
+    for (index, replacement, delete) in edits {
+        let mut all = Vec::new();
+        pointers(&out, "", &mut all);
+        all.retain(|p| {
+            !matches!(
+                p.as_str(),
+                "/apiVersion" | "/kind" | "/metadata" | "/metadata/name"
+            )
+        });
+        if all.is_empty() {
+            continue;
+        }
+        let pointer = index.get(&all).clone();
+        if *delete {
+            let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", ""));
+            match out.pointer_mut(parent) {
+                Some(Value::Object(map)) => {
+                    map.shift_remove(&last.replace("~1", "/").replace("~0", "~"));
+                }
+                Some(Value::Array(items)) => {
+                    if let Ok(i) = last.parse::<usize>() {
+                        if i < items.len() {
+                            items.remove(i);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if let Some(slot) = out.pointer_mut(&pointer) {
+            *slot = replacement.clone();
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -928,14 +1009,63 @@ proptest! {
     }
 
     #[test]
-    fn prop_no_panic_on_arbitrary_input(a in arb_json(), b in arb_json(), o in arb_object()) {
-        let opts = CompareOptions::default();
+    fn prop_no_panic_on_arbitrary_input(
+        a in arb_json(),
+        b in arb_json(),
+        o in arb_object(),
+        pointers in prop::collection::vec(
+            prop::collection::vec(prop_oneof![arb_key(), "[0-9]{1,2}", "~[0-9]?"], 0..5)
+                .prop_map(|tokens| format!("/{}", tokens.join("/"))),
+            0..3,
+        ),
+    ) {
+        let rules = vec![IgnoreRule { json_pointers: pointers, ..IgnoreRule::default() }];
+        let _ = rules[0].validate();
+        let opts = CompareOptions { ignore: &rules, ..CompareOptions::default() };
         let _ = normalize(&a);
         let _ = compare(Some(&a), Some(&b), &opts);
         let _ = compare(Some(&o), Some(&a), &opts);
         let _ = compare(Some(&a), Some(&o), &opts);
         let _ = comparable_pair(Some(&a), Some(&b), &opts);
         let _ = comparable_pair(Some(&o), Some(&a), &opts);
+    }
+
+    /// On any pair of objects of one kind, the display pair shows exactly the verdict's paths.
+    #[test]
+    fn prop_pair_matches_verdict_on_arbitrary_objects(desired in arb_object(), live in arb_object()) {
+        let mut live = live;
+        if let Some(map) = live.as_object_mut() {
+            map.shift_remove("stringData");
+            map.insert("kind".into(), desired["kind"].clone());
+            map.insert("apiVersion".into(), desired["apiVersion"].clone());
+        }
+        assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
+    }
+
+    /// Same, on live objects made from desired by random edits (and, half the time, a
+    /// last-applied record made from desired by other random edits).
+    #[test]
+    fn prop_pair_matches_verdict_after_random_edits(
+        desired in arb_object(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 1..4),
+        applied_edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 0..3),
+        three_way in any::<bool>(),
+    ) {
+        let mut desired = desired;
+        if let Some(map) = desired.as_object_mut() {
+            map.shift_remove("stringData");
+        }
+        let mut live = edited(&desired, &edits);
+        if three_way {
+            let applied = edited(&desired, &applied_edits);
+            let text = serde_json::to_string(&applied).unwrap_or_default();
+            if !live["metadata"].is_object() {
+                live["metadata"] = json!({"name": desired["metadata"]["name"].clone()});
+            }
+            live["metadata"]["annotations"] =
+                json!({"kubectl.kubernetes.io/last-applied-configuration": text});
+        }
+        assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
     }
 
     /// Objects as the server returns them (the server never returns write-only `stringData`).

@@ -324,6 +324,17 @@ fn is_deep_blank(value: &Value) -> bool {
     }
 }
 
+/// Which blank a value normalizes to, if any: `{}`, `[]`, `""` or `null`.
+fn blank_class(value: &Value) -> Option<u8> {
+    match value {
+        Value::Object(_) if is_deep_blank(value) => Some(1),
+        Value::Array(items) if items.is_empty() => Some(2),
+        Value::String(s) if s.is_empty() => Some(3),
+        Value::Null => Some(4),
+        _ => None,
+    }
+}
+
 /// One step of the walker's current path, borrowed from the objects being walked.
 #[derive(Debug, Clone, Copy)]
 enum Step<'a> {
@@ -515,6 +526,19 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// Compare an item of a list without keys. Normalization keeps list items even when
+    /// blank, so blank items only equal blank items of the same type (`[""]` ≠ `[null]`).
+    fn item(&mut self, desired: &'a Value, live: &'a Value) -> Option<Value> {
+        let (d, l) = (blank_class(desired), blank_class(live));
+        if d.is_some() || l.is_some() {
+            if d != l {
+                self.report();
+            }
+            return self.projected(Some(live));
+        }
+        self.node(desired, Some(live), None)
+    }
+
     fn map(
         &mut self,
         desired: &'a Map<String, Value>,
@@ -523,7 +547,8 @@ impl<'a> Walker<'a, '_> {
     ) -> Option<Value> {
         let mut projected = self.project.then(Map::new);
         for (child_key, desired_child) in desired {
-            if is_blank(desired_child) || self.is_server_owned(child_key) {
+            // Normalization drops fields that are blank all the way down: so does the walk.
+            if is_deep_blank(desired_child) || self.is_server_owned(child_key) {
                 continue;
             }
             self.path.push(Step::Key(child_key));
@@ -580,7 +605,7 @@ impl<'a> Walker<'a, '_> {
         live: &'a Map<String, Value>,
         projected: Option<&mut Map<String, Value>>,
     ) {
-        if schema::field_of(desired, owned_key).is_some_and(|v| !is_blank(v))
+        if schema::field_of(desired, owned_key).is_some_and(|v| !is_deep_blank(v))
             || self.is_server_owned(owned_key)
             || self.is_identity(owned_key)
         {
@@ -651,9 +676,11 @@ impl<'a> Walker<'a, '_> {
                 let mut projected = self.project.then(Vec::new);
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
                     self.path.push(Step::Index(index));
-                    let result = self.node(d, Some(l), None);
-                    if let Some(projected) = projected.as_mut() {
-                        projected.push(result.unwrap_or(Value::Null));
+                    if !self.is_ignored() {
+                        let result = self.item(d, l);
+                        if let Some(projected) = projected.as_mut() {
+                            projected.push(result.unwrap_or(Value::Null));
+                        }
                     }
                     self.path.pop();
                 }
@@ -683,6 +710,19 @@ impl<'a> Walker<'a, '_> {
             heap_keys = live.iter().map(|item| ItemKey::of(spec, item)).collect();
             &heap_keys
         };
+        // Live items without a key, or sharing one, cannot be matched (a real API server
+        // never returns them): the list as a whole is then the difference.
+        let ambiguous = live_keys.iter().enumerate().any(|(index, key)| match key {
+            None => true,
+            Some(key) => live_keys
+                .iter()
+                .take(index)
+                .any(|other| other.is_some_and(|other| other.same_as(key))),
+        });
+        if ambiguous {
+            self.report();
+            return self.project.then(|| Value::Array(live.to_vec()));
+        }
         for desired_item in desired {
             let Some(desired_key) = ItemKey::of(spec, desired_item) else {
                 continue;
@@ -710,20 +750,16 @@ impl<'a> Walker<'a, '_> {
             if matched.get(index) {
                 continue;
             }
-            let step = match live_keys.get(index).copied().flatten() {
-                Some(live_key) => {
-                    let owned_by_us = owned
-                        .iter()
-                        .any(|o| self.owned_item(o, &live_key).is_some());
-                    if spec.extra_live_items_allowed && !owned_by_us {
-                        continue;
-                    }
-                    Step::Item(live_key)
-                }
-                None if spec.extra_live_items_allowed => continue,
-                None => Step::Index(index),
+            let Some(live_key) = live_keys.get(index).copied().flatten() else {
+                continue;
             };
-            self.path.push(step);
+            let owned_by_us = owned
+                .iter()
+                .any(|o| self.owned_item(o, &live_key).is_some());
+            if spec.extra_live_items_allowed && !owned_by_us {
+                continue;
+            }
+            self.path.push(Step::Item(live_key));
             if !self.is_ignored() {
                 self.report();
                 if let Some(projected) = projected.as_mut() {
@@ -752,7 +788,7 @@ impl<'a> Walker<'a, '_> {
                     continue;
                 }
                 let before = self.drift.len();
-                self.node(desired_item, Some(live_item), None);
+                self.item(desired_item, live_item);
                 let covered = self.drift.len() == before;
                 self.drift.truncate(before);
                 if covered {
@@ -782,7 +818,7 @@ impl<'a> Walker<'a, '_> {
         let mut projected = Vec::with_capacity(pairs.len());
         for (index, (desired_item, live_item)) in pairs.into_iter().enumerate() {
             self.path.push(Step::Index(index));
-            if let Some(result) = self.node(desired_item, Some(live_item), None) {
+            if let Some(result) = self.item(desired_item, live_item) {
                 projected.push(result);
             }
             self.path.pop();
@@ -793,7 +829,7 @@ impl<'a> Walker<'a, '_> {
     /// A field we applied before that Git no longer sets: drift wherever it is still live.
     /// Reports the most precise paths the owned record allows.
     fn owned_only(&mut self, live: Option<&'a Value>, owned: Owned<'a>) -> Option<Value> {
-        let live = live.filter(|v| !is_blank(v))?;
+        let live = live.filter(|v| !is_deep_blank(v))?;
         match owned {
             Owned::Applied(applied) => match (applied, live) {
                 (applied, _) if applied.is_blank() => None,
