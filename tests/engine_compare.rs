@@ -997,6 +997,37 @@ fn edited(value: &Value, edits: &[(prop::sample::Index, Value, bool)]) -> Value 
     out
 }
 
+/// The managedFields `fieldsV1` set server-side apply records for an applied object.
+fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
+    use kubedrift::engine::schema::{list_kind, ItemKey, ListKind};
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (format!("f:{k}"), fields_v1(kind, k, v)))
+                .collect(),
+        ),
+        Value::Array(items) => match list_kind(kind, field, items) {
+            ListKind::Keyed(spec) => {
+                let mut out = Map::new();
+                for item in items {
+                    if let Some(key) = ItemKey::of(spec, item) {
+                        let fields: Map<String, Value> = key.to_fields().into_iter().collect();
+                        let mut entry = fields_v1(kind, field, item);
+                        if let Value::Object(entry) = &mut entry {
+                            entry.insert(".".into(), json!({}));
+                        }
+                        out.insert(format!("k:{}", Value::Object(fields)), entry);
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => json!({}),
+        },
+        _ => json!({}),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -1042,28 +1073,37 @@ proptest! {
         assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
     }
 
-    /// Same, on live objects made from desired by random edits (and, half the time, a
-    /// last-applied record made from desired by other random edits).
+    /// Same, on live objects made from desired by random edits (and a last-applied record
+    /// or our managedFields entry made from desired by other random edits).
     #[test]
     fn prop_pair_matches_verdict_after_random_edits(
         desired in arb_object(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 1..4),
         applied_edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 0..3),
-        three_way in any::<bool>(),
+        three_way in 0u8..3,
+        applied_from_live in any::<bool>(),
     ) {
         let mut desired = desired;
         if let Some(map) = desired.as_object_mut() {
             map.shift_remove("stringData");
         }
         let mut live = edited(&desired, &edits);
-        if three_way {
-            let applied = edited(&desired, &applied_edits);
-            let text = serde_json::to_string(&applied).unwrap_or_default();
+        if three_way != 0 {
+            let applied = edited(if applied_from_live { &live } else { &desired }, &applied_edits);
             if !live["metadata"].is_object() {
                 live["metadata"] = json!({"name": desired["metadata"]["name"].clone()});
             }
-            live["metadata"]["annotations"] =
-                json!({"kubectl.kubernetes.io/last-applied-configuration": text});
+            if three_way == 1 {
+                let text = serde_json::to_string(&applied).unwrap_or_default();
+                live["metadata"]["annotations"] =
+                    json!({"kubectl.kubernetes.io/last-applied-configuration": text});
+            } else {
+                let kind = applied["kind"].as_str().unwrap_or("");
+                live["metadata"]["managedFields"] = json!([{
+                    "manager": "kubedrift", "operation": "Apply", "apiVersion": "v1",
+                    "fieldsType": "FieldsV1", "time": "2026-03-02T09:14:27Z",
+                    "fieldsV1": fields_v1(kind, "", &applied)}]);
+            }
         }
         assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
     }

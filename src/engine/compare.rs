@@ -514,7 +514,8 @@ impl<'a> Walker<'a, '_> {
                     Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
                     // A key field the server defaults (`protocol: TCP` of a port).
                     None => {
-                        parent == "ports"
+                        matches!(self.path.as_slice(), [.., Step::Item(_), Step::Key(_)])
+                            && parent == "ports"
                             && schema::default_key_value(key).is_some_and(|d| d == scalar)
                     }
                 };
@@ -529,7 +530,13 @@ impl<'a> Walker<'a, '_> {
     /// Compare an item of a list without keys. Normalization keeps list items even when
     /// blank, so blank items only equal blank items of the same type (`[""]` ≠ `[null]`).
     fn item(&mut self, desired: &'a Value, live: &'a Value) -> Option<Value> {
-        let (d, l) = (blank_class(desired), blank_class(live));
+        let (parent, key) = self.context();
+        let desired_canonical = normalize::normalize_scalar(self.kind, parent, key, desired);
+        let live_canonical = normalize::normalize_scalar(self.kind, parent, key, live);
+        let (d, l) = (
+            blank_class(&desired_canonical),
+            blank_class(&live_canonical),
+        );
         if d.is_some() || l.is_some() {
             if d != l {
                 self.report();
@@ -674,6 +681,7 @@ impl<'a> Walker<'a, '_> {
                     return self.project.then(|| Value::Array(live.to_vec()));
                 }
                 let mut projected = self.project.then(Vec::new);
+                let before = self.drift.len();
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
                     self.path.push(Step::Index(index));
                     if !self.is_ignored() {
@@ -683,6 +691,13 @@ impl<'a> Walker<'a, '_> {
                         }
                     }
                     self.path.pop();
+                }
+                if self.drift.len() > before && schema::is_keyed_field(self.kind, key) {
+                    // A malformed keyed list (items without keys): positions mean nothing,
+                    // the list as a whole differs.
+                    self.drift.truncate(before);
+                    self.report();
+                    return self.project.then(|| Value::Array(live.to_vec()));
                 }
                 projected.map(Value::Array)
             }

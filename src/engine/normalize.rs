@@ -237,6 +237,14 @@ fn quantity_value(text: &str) -> Option<Value> {
 /// Decode and re-encode base64 (standard alphabet, padded); tolerates missing padding and
 /// embedded whitespace. `None` if not base64.
 fn canonical_base64(text: &str) -> Option<String> {
+    // Only "" is the canonical empty value; text decoding to nothing ("=", " ") is left
+    // alone so a present value never turns into an absent one.
+    if text
+        .trim_matches(|c: char| c == '=' || c.is_ascii_whitespace())
+        .is_empty()
+    {
+        return None;
+    }
     let engine = &base64::engine::general_purpose::STANDARD;
     if let Ok(bytes) = engine.decode(text) {
         return Some(engine.encode(bytes));

@@ -177,6 +177,33 @@ pub fn int_or_string_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// True when lists at `field` are keyed lists when well formed (whatever their items).
+pub fn is_keyed_field(kind: &str, field: &str) -> bool {
+    matches!(
+        field,
+        "ports"
+            | "containers"
+            | "initContainers"
+            | "ephemeralContainers"
+            | "volumes"
+            | "imagePullSecrets"
+            | "env"
+            | "resourceClaims"
+            | "schedulingGates"
+            | "webhooks"
+            | "claims"
+            | "versions"
+            | "volumeMounts"
+            | "volumeDevices"
+            | "hostAliases"
+            | "conditions"
+            | "readinessGates"
+            | "resizePolicy"
+            | "topologySpreadConstraints"
+    ) || (kind == "ServiceAccount" && field == "secrets")
+        || (kind == "Endpoints" && matches!(field, "addresses" | "notReadyAddresses" | "subsets"))
+}
+
 /// How the list at field `field` (inside an object of kind `kind`) is compared, judged from
 /// its items: a keyed list whose items do not all carry distinct keys is compared in order.
 pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
