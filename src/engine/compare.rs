@@ -530,13 +530,8 @@ impl<'a> Walker<'a, '_> {
     /// Compare an item of a list without keys. Normalization keeps list items even when
     /// blank, so blank items only equal blank items of the same type (`[""]` ≠ `[null]`).
     fn item(&mut self, desired: &'a Value, live: &'a Value) -> Option<Value> {
-        let (parent, key) = self.context();
-        let desired_canonical = normalize::normalize_scalar(self.kind, parent, key, desired);
-        let live_canonical = normalize::normalize_scalar(self.kind, parent, key, live);
-        let (d, l) = (
-            blank_class(&desired_canonical),
-            blank_class(&live_canonical),
-        );
+        // Canonicalization never turns a present scalar blank, so the raw values tell.
+        let (d, l) = (blank_class(desired), blank_class(live));
         if d.is_some() || l.is_some() {
             if d != l {
                 self.report();
