@@ -243,15 +243,21 @@ pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
         "subsets" if kind == "Endpoints" => return ListKind::Set,
         _ => return ListKind::Ordered,
     };
-    let mut keys: Vec<ItemKey<'_>> = Vec::with_capacity(items.len());
-    for item in items {
+    // Keys of short lists (nearly all) stay on the stack.
+    let mut stack: [Option<ItemKey<'_>>; 16] = [None; 16];
+    let mut heap: Vec<ItemKey<'_>> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
         let Some(key) = ItemKey::of(spec, item) else {
             return ListKind::Ordered;
         };
-        if keys.iter().any(|k| k.same_as(&key)) {
+        let duplicate = stack.iter().flatten().chain(&heap).any(|k| k.same_as(&key));
+        if duplicate {
             return ListKind::Ordered;
         }
-        keys.push(key);
+        match stack.get_mut(index) {
+            Some(slot) => *slot = Some(key),
+            None => heap.push(key),
+        }
     }
     ListKind::Keyed(spec)
 }

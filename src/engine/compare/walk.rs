@@ -232,11 +232,15 @@ impl<'a, 'p> Walker<'a, 'p> {
                 }
             },
             scalar => {
-                let (parent, key) = self.context();
                 let equal = match live {
-                    Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
+                    Some(live) if live == scalar => true,
+                    Some(live) => {
+                        let (parent, key) = self.context();
+                        normalize::scalars_equal(self.kind, parent, key, scalar, live)
+                    }
                     // A key field the server defaults (`protocol: TCP` of a port).
                     None => {
+                        let (parent, key) = self.context();
                         matches!(self.path.as_slice(), [.., Step::Item(_), Step::Key(_)])
                             && parent == "ports"
                             && schema::default_key_value(key).is_some_and(|d| d == scalar)
