@@ -239,33 +239,28 @@ fn managed_fields_entries<'v>(
     manager: &'v str,
 ) -> impl Iterator<Item = &'v Map<String, Value>> + 'v {
     live.get("metadata")
-        .and_then(|m| m.get("managedFields"))
+        .and_then(Value::as_object)
+        .and_then(|m| schema::field_of(m, "managedFields"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter_map(Value::as_object)
         .filter(move |entry| {
-            entry.get("manager").and_then(Value::as_str) == Some(manager)
-                && entry.get("operation").and_then(Value::as_str) == Some("Apply")
-                && entry
-                    .get("fieldsType")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t == "FieldsV1")
-                && entry
-                    .get("subresource")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
+            let text = |key: &str| schema::field_of(entry, key).and_then(Value::as_str);
+            text("manager") == Some(manager)
+                && text("operation") == Some("Apply")
+                && text("fieldsType").is_none_or(|t| t == "FieldsV1")
+                && text("subresource").is_none_or(str::is_empty)
         })
-        .filter_map(|entry| entry.get("fieldsV1").and_then(Value::as_object))
+        .filter_map(|entry| schema::field_of(entry, "fieldsV1").and_then(Value::as_object))
 }
 
 /// The parsed last-applied-configuration annotation; `None` when absent or not a JSON
 /// object. Secrets are normalized so `stringData` counts as the `data` it became.
 fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<Applied<'a>> {
-    let text = live
-        .get("metadata")?
-        .get("annotations")?
-        .get(schema::LAST_APPLIED_ANNOTATION)?
-        .as_str()?;
+    let metadata = live.get("metadata")?.as_object()?;
+    let annotations = schema::field_of(metadata, "annotations")?.as_object()?;
+    let text = schema::field_of(annotations, schema::LAST_APPLIED_ANNOTATION)?.as_str()?;
     if kind == "Secret" {
         let mut applied: Value = serde_json::from_str(text).ok()?;
         if !applied.is_object() {

@@ -78,7 +78,10 @@ impl<'a> Applied<'a> {
     /// The child at `key` of a map node.
     pub fn get(&self, key: &str) -> Option<&Applied<'a>> {
         match self {
-            Applied::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Applied::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| schema::same_key(k, key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
