@@ -33,7 +33,10 @@ pub fn normalize_in_place(obj: &mut Value) {
 
 /// The `kind` of an object, or "" when it has none.
 pub fn kind_of(obj: &Value) -> &str {
-    obj.get("kind").and_then(Value::as_str).unwrap_or("")
+    obj.as_object()
+        .and_then(|map| schema::field_of(map, "kind"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// True for values the API server treats as unset: `null`, `""`, `{}`, `[]`.
