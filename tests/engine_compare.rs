@@ -5,6 +5,7 @@ use kubedrift::engine::compare::{comparable_pair, compare, CompareOptions, Verdi
 use kubedrift::engine::fieldpath::{self, FieldPath, Segment};
 use kubedrift::engine::ignore::IgnoreRule;
 use kubedrift::engine::normalize::{normalize, normalize_in_place};
+use kubedrift::engine::quantity;
 use kubedrift::model::group_of;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -1030,6 +1031,26 @@ fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_quantity_canonical_form_is_exact(
+        text in "[+-]?[0-9]{0,6}(\\.[0-9]{0,4})?(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]|E-[0-9])?",
+        junk in "\\PC{0,12}",
+        n in 0u64..1_000_000,
+    ) {
+        let _ = quantity::parse(&junk);
+        if let Ok(q) = quantity::parse(&text) {
+            let canonical = q.to_string();
+            prop_assert_eq!(quantity::parse(&canonical).ok(), Some(q), "{} -> {}", text, canonical);
+        }
+        // Exact binary and decimal scaling, no float rounding.
+        let binary = quantity::same_quantity(&format!("{n}Ki"), &(n * 1024).to_string());
+        let milli = quantity::same_quantity(&format!("{n}m"), &format!("{}.{:03}", n / 1000, n % 1000));
+        let kilo = quantity::same_quantity(&format!("{n}k"), &format!("{n}e3"));
+        let mebi_is_not_mega = quantity::same_quantity(&format!("{n}Mi"), &format!("{n}M"));
+        prop_assert!(binary && milli && kilo);
+        prop_assert_eq!(mebi_is_not_mega, n == 0);
+    }
 
     #[test]
     fn prop_normalize_is_idempotent(value in arb_json(), object in arb_object()) {
