@@ -77,34 +77,30 @@ fn bench_compare(c: &mut Criterion) {
             ))
         })
     });
-}
 
-fn bench_parts(c: &mut Criterion) {
-    let desired_base = fixture("deployment-desired.yaml");
-    let live_base = fixture("deployment-live.yaml");
-    let (d, l) = pair(1, &desired_base, &live_base);
-    let la = l["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    c.bench_function("parts/normalize_desired", |b| {
-        b.iter(|| black_box(kubedrift::engine::normalize::normalize(black_box(&d))))
-    });
-    c.bench_function("parts/clone_desired", |b| {
-        b.iter(|| black_box(black_box(&d).clone()))
-    });
-    c.bench_function("parts/parse_la", |b| {
-        b.iter(|| black_box(serde_json::from_str::<Value>(black_box(&la)).ok()))
-    });
-    let mut no_la = l.clone();
-    no_la["metadata"]["annotations"]
-        .as_object_mut()
-        .map(|a| a.shift_remove("kubectl.kubernetes.io/last-applied-configuration"));
-    let opts = CompareOptions::default();
-    c.bench_function("parts/compare_two_way", |b| {
-        b.iter(|| black_box(compare(Some(&d), Some(&no_la), &opts)))
+    // The same pairs without the last-applied record (two-way: desired ⊆ live).
+    let two_way: Vec<(Value, Value)> = pairs
+        .into_iter()
+        .map(|(desired, mut live)| {
+            if let Some(Value::Object(annotations)) = live.pointer_mut("/metadata/annotations") {
+                annotations.shift_remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+            (desired, live)
+        })
+        .collect();
+    let mut next = 0usize;
+    c.bench_function("compare/deployment_pair_two_way", |b| {
+        b.iter(|| {
+            let (desired, live) = &two_way[next % PAIRS];
+            next += 1;
+            black_box(compare(
+                Some(black_box(desired)),
+                Some(black_box(live)),
+                &opts,
+            ))
+        })
     });
 }
 
-criterion_group!(benches, bench_compare, bench_parts);
+criterion_group!(benches, bench_compare);
 criterion_main!(benches);

@@ -5,6 +5,7 @@ use kubedrift::engine::compare::{comparable_pair, compare, CompareOptions, Verdi
 use kubedrift::engine::fieldpath::{self, FieldPath, Segment};
 use kubedrift::engine::ignore::IgnoreRule;
 use kubedrift::engine::normalize::{normalize, normalize_in_place};
+use kubedrift::engine::quantity;
 use kubedrift::model::group_of;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -447,8 +448,13 @@ fn endpoints_subsets_compare_in_any_order() {
     assert_eq!(check_default(&desired, &live), Vec::<String>::new());
     let mut moved = desired.clone();
     moved["subsets"][0]["addresses"][0]["ip"] = json!("10.20.1.6");
-    let verdict = compare(Some(&moved), Some(&live), &CompareOptions::default());
-    assert!(verdict.is_drift(), "{verdict:?}");
+    assert_eq!(check_default(&moved, &live), sorted(&["subsets"]));
+    let mut extra = live.clone();
+    extra["subsets"]
+        .as_array_mut()
+        .into_iter()
+        .for_each(|s| s.push(json!({"addresses": [{"ip": "10.20.2.1"}], "ports": [{"port": 1}]})));
+    assert_eq!(check_default(&desired, &extra), sorted(&["subsets"]));
 }
 
 #[test]
@@ -754,6 +760,27 @@ fn ignore_rules_remove_paths_from_both_sides() {
 }
 
 #[test]
+fn ignore_rules_reach_into_ordered_lists() {
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    web_container(&mut live)["args"][1] = json!("--log-level=debug");
+    let rules = vec![IgnoreRule {
+        name: Some("web".into()),
+        json_pointers: vec!["/spec/template/spec/containers/0/args/1".into()],
+        ..IgnoreRule::default()
+    }];
+    let opts = CompareOptions {
+        ignore: &rules,
+        ..CompareOptions::default()
+    };
+    assert_eq!(check(&desired, &live, &opts), Vec::<String>::new());
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.containers[name=web].args[1]"])
+    );
+}
+
+#[test]
 fn ignore_rules_also_hide_three_way_removals() {
     let live = fixture("service-live.yaml");
     let desired = fixture("service-desired.yaml");
@@ -911,8 +938,119 @@ fn arb_deployment() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Every JSON pointer inside `value` (not the root).
+fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{prefix}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let pointer = format!("{prefix}/{index}");
+                out.push(pointer.clone());
+                pointers(child, &pointer, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` with each edit applied: replace (or delete) the value at a chosen pointer.
+/// Identity (apiVersion, kind, metadata.name) is kept.
+fn edited(value: &Value, edits: &[(prop::sample::Index, Value, bool)]) -> Value {
+    let mut out = value.clone();
+    for (index, replacement, delete) in edits {
+        let mut all = Vec::new();
+        pointers(&out, "", &mut all);
+        all.retain(|p| {
+            !matches!(
+                p.as_str(),
+                "/apiVersion" | "/kind" | "/metadata" | "/metadata/name"
+            )
+        });
+        if all.is_empty() {
+            continue;
+        }
+        let pointer = index.get(&all).clone();
+        if *delete {
+            let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", ""));
+            match out.pointer_mut(parent) {
+                Some(Value::Object(map)) => {
+                    map.shift_remove(&last.replace("~1", "/").replace("~0", "~"));
+                }
+                Some(Value::Array(items)) => {
+                    if let Ok(i) = last.parse::<usize>() {
+                        if i < items.len() {
+                            items.remove(i);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else if let Some(slot) = out.pointer_mut(&pointer) {
+            *slot = replacement.clone();
+        }
+    }
+    out
+}
+
+/// The managedFields `fieldsV1` set server-side apply records for an applied object.
+fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
+    use kubedrift::engine::schema::{list_kind, ItemKey, ListKind};
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (format!("f:{k}"), fields_v1(kind, k, v)))
+                .collect(),
+        ),
+        Value::Array(items) => match list_kind(kind, field, items) {
+            ListKind::Keyed(spec) => {
+                let mut out = Map::new();
+                for item in items {
+                    if let Some(key) = ItemKey::of(spec, item) {
+                        let fields: Map<String, Value> = key.to_fields().into_iter().collect();
+                        let mut entry = fields_v1(kind, field, item);
+                        if let Value::Object(entry) = &mut entry {
+                            entry.insert(".".into(), json!({}));
+                        }
+                        out.insert(format!("k:{}", Value::Object(fields)), entry);
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => json!({}),
+        },
+        _ => json!({}),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_quantity_canonical_form_is_exact(
+        text in "[+-]?[0-9]{0,6}(\\.[0-9]{0,4})?(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]|E-[0-9])?",
+        junk in "\\PC{0,12}",
+        n in 0u64..1_000_000,
+    ) {
+        let _ = quantity::parse(&junk);
+        if let Ok(q) = quantity::parse(&text) {
+            let canonical = q.to_string();
+            prop_assert_eq!(quantity::parse(&canonical).ok(), Some(q), "{} -> {}", text, canonical);
+        }
+        // Exact binary and decimal scaling, no float rounding.
+        let binary = quantity::same_quantity(&format!("{n}Ki"), &(n * 1024).to_string());
+        let milli = quantity::same_quantity(&format!("{n}m"), &format!("{}.{:03}", n / 1000, n % 1000));
+        let kilo = quantity::same_quantity(&format!("{n}k"), &format!("{n}e3"));
+        let mebi_is_not_mega = quantity::same_quantity(&format!("{n}Mi"), &format!("{n}M"));
+        prop_assert!(binary && milli && kilo);
+        prop_assert_eq!(mebi_is_not_mega, n == 0);
+    }
 
     #[test]
     fn prop_normalize_is_idempotent(value in arb_json(), object in arb_object()) {
@@ -923,14 +1061,72 @@ proptest! {
     }
 
     #[test]
-    fn prop_no_panic_on_arbitrary_input(a in arb_json(), b in arb_json(), o in arb_object()) {
-        let opts = CompareOptions::default();
+    fn prop_no_panic_on_arbitrary_input(
+        a in arb_json(),
+        b in arb_json(),
+        o in arb_object(),
+        pointers in prop::collection::vec(
+            prop::collection::vec(prop_oneof![arb_key(), "[0-9]{1,2}", "~[0-9]?"], 0..5)
+                .prop_map(|tokens| format!("/{}", tokens.join("/"))),
+            0..3,
+        ),
+    ) {
+        let rules = vec![IgnoreRule { json_pointers: pointers, ..IgnoreRule::default() }];
+        let _ = rules[0].validate();
+        let opts = CompareOptions { ignore: &rules, ..CompareOptions::default() };
         let _ = normalize(&a);
         let _ = compare(Some(&a), Some(&b), &opts);
         let _ = compare(Some(&o), Some(&a), &opts);
         let _ = compare(Some(&a), Some(&o), &opts);
         let _ = comparable_pair(Some(&a), Some(&b), &opts);
         let _ = comparable_pair(Some(&o), Some(&a), &opts);
+    }
+
+    /// On any pair of objects of one kind, the display pair shows exactly the verdict's paths.
+    #[test]
+    fn prop_pair_matches_verdict_on_arbitrary_objects(desired in arb_object(), live in arb_object()) {
+        let mut live = live;
+        if let Some(map) = live.as_object_mut() {
+            map.shift_remove("stringData");
+            map.insert("kind".into(), desired["kind"].clone());
+            map.insert("apiVersion".into(), desired["apiVersion"].clone());
+        }
+        assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
+    }
+
+    /// Same, on live objects made from desired by random edits (and a last-applied record
+    /// or our managedFields entry made from desired by other random edits).
+    #[test]
+    fn prop_pair_matches_verdict_after_random_edits(
+        desired in arb_object(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 1..4),
+        applied_edits in prop::collection::vec((any::<prop::sample::Index>(), arb_json(), any::<bool>()), 0..3),
+        three_way in 0u8..3,
+        applied_from_live in any::<bool>(),
+    ) {
+        let mut desired = desired;
+        if let Some(map) = desired.as_object_mut() {
+            map.shift_remove("stringData");
+        }
+        let mut live = edited(&desired, &edits);
+        if three_way != 0 {
+            let applied = edited(if applied_from_live { &live } else { &desired }, &applied_edits);
+            if !live["metadata"].is_object() {
+                live["metadata"] = json!({"name": desired["metadata"]["name"].clone()});
+            }
+            if three_way == 1 {
+                let text = serde_json::to_string(&applied).unwrap_or_default();
+                live["metadata"]["annotations"] =
+                    json!({"kubectl.kubernetes.io/last-applied-configuration": text});
+            } else {
+                let kind = applied["kind"].as_str().unwrap_or("");
+                live["metadata"]["managedFields"] = json!([{
+                    "manager": "kubedrift", "operation": "Apply", "apiVersion": "v1",
+                    "fieldsType": "FieldsV1", "time": "2026-03-02T09:14:27Z",
+                    "fieldsV1": fields_v1(kind, "", &applied)}]);
+            }
+        }
+        assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
     }
 
     /// Objects as the server returns them (the server never returns write-only `stringData`).
@@ -954,6 +1150,38 @@ proptest! {
         kubedrift::sandbox::objects::defaults::apply_defaults(group_of(api_version), kind, &mut live);
         prop_assert_eq!(compare(Some(&desired), Some(&live), &CompareOptions::default()), Verdict::Synced);
         assert_pair_matches_verdict(&desired, &live, &CompareOptions::default());
+    }
+
+    /// Hand-written defaulted fixtures: the same edit made in Git and applied to the
+    /// cluster (live keeps its defaults, status and managedFields) stays Synced, with the
+    /// last-applied record kept in step or dropped.
+    #[test]
+    fn prop_same_edit_on_both_sides_is_synced(
+        replicas in 0u64..50,
+        image in "[a-z0-9.:/-]{1,30}",
+        log_format in "[a-z]{0,8}",
+        cpu in prop::sample::select(vec![("0.25", "250m"), ("2", "2000m"), ("1.5", "1500m")]),
+        memory in prop::sample::select(vec![("512Mi", "0.5Gi"), ("2Gi", "2048Mi"), ("1G", "1000M")]),
+        three_way in any::<bool>(),
+    ) {
+        let mut desired = fixture("deployment-desired.yaml");
+        let mut live = fixture("deployment-live.yaml");
+        desired["spec"]["replicas"] = json!(replicas);
+        live["spec"]["replicas"] = json!(replicas);
+        for (obj, cpu, memory) in [(&mut desired, cpu.0, memory.0), (&mut live, cpu.1, memory.1)] {
+            let web = web_container(obj);
+            web["image"] = json!(image);
+            web["env"][0]["value"] = json!(log_format);
+            web["resources"]["requests"]["cpu"] = json!(cpu);
+            web["resources"]["limits"]["memory"] = json!(memory);
+        }
+        if three_way {
+            live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+                json!(serde_json::to_string(&desired).unwrap_or_default());
+        } else {
+            live = without_last_applied(live);
+        }
+        prop_assert_eq!(check_default(&desired, &live), Vec::<String>::new());
     }
 
     #[test]

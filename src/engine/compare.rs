@@ -17,15 +17,19 @@
 //!   from both sides.
 
 mod applied;
+mod walk;
 
-use crate::engine::fieldpath::{self, FieldPath, Segment};
+use crate::engine::fieldpath;
+/// Differing paths are structured; re-exported for the callers of [`compare`].
+pub use crate::engine::fieldpath::{FieldPath, Segment};
 use crate::engine::ignore::{self, IgnoreRule};
 use crate::engine::normalize::{self, is_blank, kind_of};
-use crate::engine::schema::{self, ItemKey, ListKind};
+use crate::engine::schema;
 use applied::Applied;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use walk::{Owned, Walker};
 
 /// The sync verdict of one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,15 +155,6 @@ pub fn comparable_pair(
     }
 }
 
-/// What was applied last, as live records it.
-#[derive(Debug, Clone, Copy)]
-enum Owned<'a> {
-    /// A subtree of the last-applied-configuration manifest.
-    Applied(&'a Applied<'a>),
-    /// A subtree of our managedFields `fieldsV1` set (`f:spec`, `k:{"name":"web"}`).
-    Fields(&'a Map<String, Value>),
-}
-
 /// Everything a walk needs, prepared once per comparison.
 struct Prepared<'a> {
     kind: &'a str,
@@ -227,22 +222,14 @@ impl<'a> Prepared<'a> {
     /// Walk desired against live; returns the differing paths and, when `project`, live
     /// projected onto what Git manages.
     fn walk(&self, project: bool) -> (Vec<FieldPath>, Option<Value>) {
-        let mut walker = Walker {
-            kind: self.kind,
-            ignored: &self.ignored,
-            path: Vec::with_capacity(16),
-            drift: Vec::new(),
-            project,
-            buf: String::new(),
+        // One Apply entry per manager and subresource: the first main-resource one is ours.
+        let owned = match &self.last_applied {
+            Some(applied) => Some(Owned::Applied(applied)),
+            None => managed_fields_entries(self.live, self.field_manager)
+                .next()
+                .map(Owned::Fields),
         };
-        let mut owned: Vec<Owned<'_>> = Vec::new();
-        match &self.last_applied {
-            Some(applied) => owned.push(Owned::Applied(applied)),
-            None => owned
-                .extend(managed_fields_entries(self.live, self.field_manager).map(Owned::Fields)),
-        }
-        let projected = walker.node(&self.desired, Some(self.live), &owned);
-        (walker.drift, projected)
+        Walker::new(self.kind, &self.ignored, project).run(&self.desired, self.live, owned)
     }
 }
 
@@ -252,33 +239,28 @@ fn managed_fields_entries<'v>(
     manager: &'v str,
 ) -> impl Iterator<Item = &'v Map<String, Value>> + 'v {
     live.get("metadata")
-        .and_then(|m| m.get("managedFields"))
+        .and_then(Value::as_object)
+        .and_then(|m| schema::field_of(m, "managedFields"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter_map(Value::as_object)
         .filter(move |entry| {
-            entry.get("manager").and_then(Value::as_str) == Some(manager)
-                && entry.get("operation").and_then(Value::as_str) == Some("Apply")
-                && entry
-                    .get("fieldsType")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t == "FieldsV1")
-                && entry
-                    .get("subresource")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
+            let text = |key: &str| schema::field_of(entry, key).and_then(Value::as_str);
+            text("manager") == Some(manager)
+                && text("operation") == Some("Apply")
+                && text("fieldsType").is_none_or(|t| t == "FieldsV1")
+                && text("subresource").is_none_or(str::is_empty)
         })
-        .filter_map(|entry| entry.get("fieldsV1").and_then(Value::as_object))
+        .filter_map(|entry| schema::field_of(entry, "fieldsV1").and_then(Value::as_object))
 }
 
 /// The parsed last-applied-configuration annotation; `None` when absent or not a JSON
 /// object. Secrets are normalized so `stringData` counts as the `data` it became.
 fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<Applied<'a>> {
-    let text = live
-        .get("metadata")?
-        .get("annotations")?
-        .get(schema::LAST_APPLIED_ANNOTATION)?
-        .as_str()?;
+    let metadata = live.get("metadata")?.as_object()?;
+    let annotations = schema::field_of(metadata, "annotations")?.as_object()?;
+    let text = schema::field_of(annotations, schema::LAST_APPLIED_ANNOTATION)?.as_str()?;
     if kind == "Secret" {
         let mut applied: Value = serde_json::from_str(text).ok()?;
         if !applied.is_object() {
@@ -313,621 +295,4 @@ fn strip_server_owned(obj: &mut Value) {
             map.shift_remove("metadata");
         }
     }
-}
-
-/// True when `value` normalizes to nothing (null, "", [], or a map of such).
-fn is_deep_blank(value: &Value) -> bool {
-    match value {
-        Value::Object(map) => map.values().all(is_deep_blank),
-        other => is_blank(other),
-    }
-}
-
-/// One step of the walker's current path, borrowed from the objects being walked.
-#[derive(Debug, Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Item(ItemKey<'a>),
-    Index(usize),
-}
-
-fn step_matches(step: &Step<'_>, segment: &Segment) -> bool {
-    match (step, segment) {
-        (Step::Key(a), Segment::Key(b)) => *a == b.as_str(),
-        (Step::Index(a), Segment::Index(b)) => a == b,
-        (Step::Item(key), Segment::Item(fields)) => key.matches_fields(fields),
-        _ => false,
-    }
-}
-
-/// Which live items of a keyed list were matched by desired items.
-struct Matched {
-    small: u64,
-    large: Vec<bool>,
-}
-
-impl Matched {
-    fn new(len: usize) -> Self {
-        Matched {
-            small: 0,
-            large: if len > 64 {
-                vec![false; len]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-    fn set(&mut self, index: usize) {
-        if self.large.is_empty() {
-            if index < 64 {
-                self.small |= 1 << index;
-            }
-        } else if let Some(flag) = self.large.get_mut(index) {
-            *flag = true;
-        }
-    }
-    fn get(&self, index: usize) -> bool {
-        if self.large.is_empty() {
-            index < 64 && self.small & (1 << index) != 0
-        } else {
-            self.large.get(index).copied().unwrap_or(true)
-        }
-    }
-}
-
-struct Walker<'a, 'p> {
-    kind: &'a str,
-    ignored: &'p [FieldPath],
-    path: Vec<Step<'a>>,
-    drift: Vec<FieldPath>,
-    project: bool,
-    /// Scratch buffer for `f:<key>` managedFields lookups.
-    buf: String,
-}
-
-impl<'a> Walker<'a, '_> {
-    fn current_path(&self) -> FieldPath {
-        FieldPath(
-            self.path
-                .iter()
-                .map(|step| match step {
-                    Step::Key(key) => Segment::Key((*key).to_string()),
-                    Step::Item(key) => Segment::Item(key.to_fields()),
-                    Step::Index(index) => Segment::Index(*index),
-                })
-                .collect(),
-        )
-    }
-
-    fn report(&mut self) {
-        let path = self.current_path();
-        self.drift.push(path);
-    }
-
-    fn is_ignored(&self) -> bool {
-        !self.ignored.is_empty()
-            && self
-                .ignored
-                .iter()
-                .any(|ignored| self.path_is(ignored, None))
-    }
-
-    /// True when the current path (plus `extra`) is exactly `target`.
-    fn path_is(&self, target: &FieldPath, extra: Option<&Segment>) -> bool {
-        let len = self.path.len() + usize::from(extra.is_some());
-        target.0.len() == len
-            && self
-                .path
-                .iter()
-                .zip(&target.0)
-                .all(|(step, segment)| step_matches(step, segment))
-            && extra.is_none_or(|extra| target.0.last() == Some(extra))
-    }
-
-    /// Fields the server owns at the current depth: status, server metadata and
-    /// annotations. Never compared, on either side.
-    fn is_server_owned(&self, key: &str) -> bool {
-        match self.path.as_slice() {
-            [] => key == "status",
-            [Step::Key("metadata")] => schema::SERVER_OWNED_METADATA.contains(&key),
-            [Step::Key("metadata"), Step::Key("annotations")] => {
-                schema::SERVER_OWNED_ANNOTATIONS.contains(&key)
-            }
-            _ => false,
-        }
-    }
-
-    /// Identity fields: matched before comparing, never "removed from Git" (a manifest
-    /// applied with `-n` records a namespace Git does not spell out).
-    fn is_identity(&self, key: &str) -> bool {
-        match self.path.as_slice() {
-            [] => matches!(key, "apiVersion" | "kind"),
-            [Step::Key("metadata")] => matches!(key, "name" | "namespace"),
-            _ => false,
-        }
-    }
-
-    fn projected(&self, live: Option<&Value>) -> Option<Value> {
-        if self.project {
-            live.cloned()
-        } else {
-            None
-        }
-    }
-
-    /// The field name of the current node and of its enclosing map, from the path (list
-    /// items and their fields count as the list's). Quantity, int-or-string and base64 rules
-    /// key on these.
-    ///
-    /// Derived from the path stack rather than passed down as arguments: rustc 1.95 (LLVM
-    /// 22.1.2) miscompiles recursive functions that pass their own `&str` argument on in
-    /// another position, at every opt-level ≥ 1.
-    fn context(&self) -> (&'a str, &'a str) {
-        let mut keys = self.path.iter().rev().filter_map(|step| match step {
-            Step::Key(key) => Some(*key),
-            _ => None,
-        });
-        let key = keys.next().unwrap_or("");
-        let parent = keys.next().unwrap_or("");
-        (parent, key)
-    }
-
-    /// Compare a desired node with the live node at the same place.
-    fn node(
-        &mut self,
-        desired: &'a Value,
-        live: Option<&'a Value>,
-        owned: &[Owned<'a>],
-    ) -> Option<Value> {
-        match desired {
-            Value::Object(desired_map) => match live {
-                Some(Value::Object(live_map)) => self.map(desired_map, live_map, owned),
-                _ if is_deep_blank(desired) && live.is_none_or(is_blank) => self.projected(live),
-                _ => {
-                    self.report();
-                    self.projected(live)
-                }
-            },
-            Value::Array(desired_items) => match live {
-                Some(Value::Array(live_items)) => self.list(desired_items, live_items, owned),
-                _ if desired_items.is_empty() && live.is_none_or(is_blank) => self.projected(live),
-                _ => {
-                    self.report();
-                    self.projected(live)
-                }
-            },
-            scalar => {
-                let (parent, key) = self.context();
-                let equal = match live {
-                    Some(live) => normalize::scalars_equal(self.kind, parent, key, scalar, live),
-                    // A key field the server defaults (`protocol: TCP` of a port).
-                    None => {
-                        parent == "ports"
-                            && schema::default_key_value(key).is_some_and(|d| d == scalar)
-                    }
-                };
-                if !equal {
-                    self.report();
-                }
-                self.projected(live)
-            }
-        }
-    }
-
-    fn map(
-        &mut self,
-        desired: &'a Map<String, Value>,
-        live: &'a Map<String, Value>,
-        owned: &[Owned<'a>],
-    ) -> Option<Value> {
-        let mut projected = self.project.then(Map::new);
-        let mut child_owned: Vec<Owned<'a>> = Vec::new();
-        for (child_key, desired_child) in desired {
-            if is_blank(desired_child) || self.is_server_owned(child_key) {
-                continue;
-            }
-            self.path.push(Step::Key(child_key));
-            if !self.is_ignored() {
-                child_owned.clear();
-                for o in owned {
-                    if let Some(child) = self.owned_child(o, child_key) {
-                        child_owned.push(child);
-                    }
-                }
-                let live_child = schema::field_of(live, child_key);
-                let result = self.node(desired_child, live_child, &child_owned);
-                if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                    projected.insert(child_key.clone(), result);
-                }
-            }
-            self.path.pop();
-        }
-        for o in owned {
-            match *o {
-                Owned::Applied(Applied::Map(entries)) => {
-                    for (owned_key, owned_child) in entries {
-                        self.owned_key_removed(
-                            owned_key,
-                            Owned::Applied(owned_child),
-                            desired,
-                            live,
-                            projected.as_mut(),
-                        );
-                    }
-                }
-                Owned::Applied(_) => {}
-                Owned::Fields(fields) => {
-                    for (field, child) in fields {
-                        if let (Some(owned_key), Some(child)) =
-                            (field.strip_prefix("f:"), child.as_object())
-                        {
-                            self.owned_key_removed(
-                                owned_key,
-                                Owned::Fields(child),
-                                desired,
-                                live,
-                                projected.as_mut(),
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        projected.map(Value::Object)
-    }
-
-    /// An owned key Git no longer sets (absent or blank in desired): drift if still live.
-    fn owned_key_removed(
-        &mut self,
-        owned_key: &'a str,
-        owned_child: Owned<'a>,
-        desired: &'a Map<String, Value>,
-        live: &'a Map<String, Value>,
-        projected: Option<&mut Map<String, Value>>,
-    ) {
-        if schema::field_of(desired, owned_key).is_some_and(|v| !is_blank(v))
-            || self.is_server_owned(owned_key)
-            || self.is_identity(owned_key)
-        {
-            return;
-        }
-        self.path.push(Step::Key(owned_key));
-        if !self.is_ignored() {
-            let live_child = schema::field_of(live, owned_key);
-            let result = self.owned_only(live_child, owned_child);
-            if let (Some(projected), Some(result)) = (projected, result) {
-                projected.insert(owned_key.to_string(), result);
-            }
-        }
-        self.path.pop();
-    }
-
-    fn owned_child(&mut self, owned: &Owned<'a>, key: &str) -> Option<Owned<'a>> {
-        match owned {
-            Owned::Applied(applied) => applied
-                .get(key)
-                .filter(|v| !matches!(v, Applied::Null))
-                .map(Owned::Applied),
-            Owned::Fields(map) => {
-                self.buf.clear();
-                self.buf.push_str("f:");
-                self.buf.push_str(key);
-                map.get(self.buf.as_str())
-                    .and_then(Value::as_object)
-                    .map(Owned::Fields)
-            }
-        }
-    }
-
-    /// The owned item with the same key as a desired (or live) item.
-    fn owned_item(&self, owned: &Owned<'a>, key: &ItemKey<'_>) -> Option<Owned<'a>> {
-        match owned {
-            Owned::Applied(Applied::List(items)) => items
-                .iter()
-                .find(|item| item.item_has_key(key))
-                .map(Owned::Applied),
-            Owned::Applied(_) => None,
-            Owned::Fields(map) => map.iter().find_map(|(name, value)| {
-                let fields = parse_item_key(name)?;
-                if key.matches_fields(&fields) {
-                    value.as_object().map(Owned::Fields)
-                } else {
-                    None
-                }
-            }),
-        }
-    }
-
-    fn list(
-        &mut self,
-        desired: &'a [Value],
-        live: &'a [Value],
-        owned: &[Owned<'a>],
-    ) -> Option<Value> {
-        let (_, key) = self.context();
-        match schema::list_kind(self.kind, key, desired) {
-            ListKind::Keyed(spec) => self.keyed_list(spec, desired, live, owned),
-            ListKind::Set => self.set_list(desired, live),
-            ListKind::Ordered => {
-                if desired.len() != live.len() {
-                    self.report();
-                    return self.project.then(|| Value::Array(live.to_vec()));
-                }
-                let mut projected = self.project.then(Vec::new);
-                for (index, (d, l)) in desired.iter().zip(live).enumerate() {
-                    self.path.push(Step::Index(index));
-                    let result = self.node(d, Some(l), &[]);
-                    if let Some(projected) = projected.as_mut() {
-                        projected.push(result.unwrap_or(Value::Null));
-                    }
-                    self.path.pop();
-                }
-                projected.map(Value::Array)
-            }
-        }
-    }
-
-    fn keyed_list(
-        &mut self,
-        spec: &'static schema::KeySpec,
-        desired: &'a [Value],
-        live: &'a [Value],
-        owned: &[Owned<'a>],
-    ) -> Option<Value> {
-        let mut projected = self.project.then(Vec::new);
-        let mut matched = Matched::new(live.len());
-        let mut item_owned: Vec<Owned<'a>> = Vec::new();
-        for desired_item in desired {
-            let Some(desired_key) = ItemKey::of(spec, desired_item) else {
-                continue;
-            };
-            self.path.push(Step::Item(desired_key));
-            if !self.is_ignored() {
-                let found = live.iter().position(|item| {
-                    ItemKey::of(spec, item).is_some_and(|k| k.same_as(&desired_key))
-                });
-                match found {
-                    Some(index) => {
-                        matched.set(index);
-                        item_owned.clear();
-                        for o in owned {
-                            if let Some(item) = self.owned_item(o, &desired_key) {
-                                item_owned.push(item);
-                            }
-                        }
-                        let result = self.node(desired_item, live.get(index), &item_owned);
-                        if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                            projected.push(result);
-                        }
-                    }
-                    None => self.report(),
-                }
-            }
-            self.path.pop();
-        }
-        for (index, live_item) in live.iter().enumerate() {
-            if matched.get(index) {
-                continue;
-            }
-            let step = match ItemKey::of(spec, live_item) {
-                Some(live_key) => {
-                    let owned_by_us = owned
-                        .iter()
-                        .any(|o| self.owned_item(o, &live_key).is_some());
-                    if spec.extra_live_items_allowed && !owned_by_us {
-                        continue;
-                    }
-                    Step::Item(live_key)
-                }
-                None if spec.extra_live_items_allowed => continue,
-                None => Step::Index(index),
-            };
-            self.path.push(step);
-            if !self.is_ignored() {
-                self.report();
-                if let Some(projected) = projected.as_mut() {
-                    projected.push(live_item.clone());
-                }
-            }
-            self.path.pop();
-        }
-        projected.map(Value::Array)
-    }
-
-    /// Lists whose order carries no meaning (Endpoints subsets): each desired item must be
-    /// covered by a distinct live item; unmatched items on either side are drift.
-    fn set_list(&mut self, desired: &'a [Value], live: &'a [Value]) -> Option<Value> {
-        let mut used = vec![false; live.len()];
-        let mut projected = self.project.then(Vec::new);
-        let project = self.project;
-        for (index, desired_item) in desired.iter().enumerate() {
-            self.path.push(Step::Index(index));
-            let mut found = None;
-            for (live_index, live_item) in live.iter().enumerate() {
-                if used.get(live_index).copied().unwrap_or(true) {
-                    continue;
-                }
-                let before = self.drift.len();
-                self.project = false;
-                self.node(desired_item, Some(live_item), &[]);
-                self.project = project;
-                let covered = self.drift.len() == before;
-                self.drift.truncate(before);
-                if covered {
-                    found = Some(live_index);
-                    break;
-                }
-            }
-            match found {
-                Some(live_index) => {
-                    if let Some(flag) = used.get_mut(live_index) {
-                        *flag = true;
-                    }
-                    let result = self.node(desired_item, live.get(live_index), &[]);
-                    if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                        projected.push(result);
-                    }
-                }
-                None => self.report(),
-            }
-            self.path.pop();
-        }
-        let mut extra = false;
-        for (live_index, live_item) in live.iter().enumerate() {
-            if !used.get(live_index).copied().unwrap_or(true) {
-                extra = true;
-                if let Some(projected) = projected.as_mut() {
-                    projected.push(live_item.clone());
-                }
-            }
-        }
-        if extra && !self.is_ignored() {
-            self.report();
-        }
-        projected.map(Value::Array)
-    }
-
-    /// A field we applied before that Git no longer sets: drift wherever it is still live.
-    /// Reports the most precise paths the owned record allows.
-    fn owned_only(&mut self, live: Option<&'a Value>, owned: Owned<'a>) -> Option<Value> {
-        let live = live.filter(|v| !is_blank(v))?;
-        match owned {
-            Owned::Applied(applied) => match (applied, live) {
-                (applied, _) if applied.is_blank() => None,
-                (Applied::Map(entries), Value::Object(live_map)) => {
-                    let mut projected = self.project.then(Map::new);
-                    for (child_key, child) in entries {
-                        if child.is_blank()
-                            || self.is_server_owned(child_key)
-                            || self.is_identity(child_key)
-                        {
-                            continue;
-                        }
-                        self.path.push(Step::Key(child_key));
-                        if !self.is_ignored() {
-                            let result = self.owned_only(
-                                schema::field_of(live_map, child_key),
-                                Owned::Applied(child),
-                            );
-                            if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
-                                projected.insert(child_key.to_string(), result);
-                            }
-                        }
-                        self.path.pop();
-                    }
-                    projected.filter(|p| !p.is_empty()).map(Value::Object)
-                }
-                (Applied::List(applied_items), Value::Array(live_items)) => {
-                    let (_, key) = self.context();
-                    match schema::list_kind(self.kind, key, live_items) {
-                        ListKind::Keyed(spec) => {
-                            let mut projected = self.project.then(Vec::new);
-                            for item in applied_items {
-                                let Some(fields) = item.item_key_fields(spec) else {
-                                    continue;
-                                };
-                                let live_item = live_items
-                                    .iter()
-                                    .find(|l| fieldpath::item_matches(l, &fields));
-                                if let Some(live_item) = live_item {
-                                    self.report_item(fields, live_item, projected.as_mut());
-                                }
-                            }
-                            projected.filter(|p| !p.is_empty()).map(Value::Array)
-                        }
-                        _ => {
-                            self.report();
-                            self.projected(Some(live))
-                        }
-                    }
-                }
-                _ => {
-                    self.report();
-                    self.projected(Some(live))
-                }
-            },
-            Owned::Fields(fields) => {
-                let has_children = fields.keys().any(|k| k.starts_with("f:"));
-                let has_items = fields.keys().any(|k| k.starts_with("k:"));
-                match live {
-                    Value::Object(live_map) if has_children => {
-                        let mut projected = self.project.then(Map::new);
-                        for (child_key, child) in fields {
-                            let (Some(name), Some(child)) =
-                                (child_key.strip_prefix("f:"), child.as_object())
-                            else {
-                                continue;
-                            };
-                            if self.is_server_owned(name) || self.is_identity(name) {
-                                continue;
-                            }
-                            self.path.push(Step::Key(name));
-                            if !self.is_ignored() {
-                                let result = self.owned_only(
-                                    schema::field_of(live_map, name),
-                                    Owned::Fields(child),
-                                );
-                                if let (Some(projected), Some(result)) =
-                                    (projected.as_mut(), result)
-                                {
-                                    projected.insert(name.to_string(), result);
-                                }
-                            }
-                            self.path.pop();
-                        }
-                        projected.filter(|p| !p.is_empty()).map(Value::Object)
-                    }
-                    Value::Array(live_items) if has_items => {
-                        let mut projected = self.project.then(Vec::new);
-                        for name in fields.keys() {
-                            let Some(item_fields) = parse_item_key(name) else {
-                                continue;
-                            };
-                            let live_item = live_items
-                                .iter()
-                                .find(|item| fieldpath::item_matches(item, &item_fields));
-                            if let Some(live_item) = live_item {
-                                self.report_item(item_fields, live_item, projected.as_mut());
-                            }
-                        }
-                        projected.filter(|p| !p.is_empty()).map(Value::Array)
-                    }
-                    _ => {
-                        self.report();
-                        self.projected(Some(live))
-                    }
-                }
-            }
-        }
-    }
-
-    /// Report an owned list item still live (unless ignored) and project it.
-    fn report_item(
-        &mut self,
-        fields: Vec<(String, Value)>,
-        live_item: &Value,
-        projected: Option<&mut Vec<Value>>,
-    ) {
-        let segment = Segment::Item(fields);
-        if self
-            .ignored
-            .iter()
-            .any(|ig| self.path_is(ig, Some(&segment)))
-        {
-            return;
-        }
-        let mut path = self.current_path();
-        path.0.push(segment);
-        self.drift.push(path);
-        if let Some(projected) = projected {
-            projected.push(live_item.clone());
-        }
-    }
-}
-
-/// `k:{"containerPort":8080,"protocol":"TCP"}` → key fields.
-fn parse_item_key(name: &str) -> Option<Vec<(String, Value)>> {
-    let json = name.strip_prefix("k:")?;
-    let map: Map<String, Value> = serde_json::from_str(json).ok()?;
-    Some(map.into_iter().collect())
 }

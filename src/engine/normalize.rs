@@ -33,7 +33,10 @@ pub fn normalize_in_place(obj: &mut Value) {
 
 /// The `kind` of an object, or "" when it has none.
 pub fn kind_of(obj: &Value) -> &str {
-    obj.get("kind").and_then(Value::as_str).unwrap_or("")
+    obj.as_object()
+        .and_then(|map| schema::field_of(map, "kind"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// True for values the API server treats as unset: `null`, `""`, `{}`, `[]`.
@@ -237,6 +240,14 @@ fn quantity_value(text: &str) -> Option<Value> {
 /// Decode and re-encode base64 (standard alphabet, padded); tolerates missing padding and
 /// embedded whitespace. `None` if not base64.
 fn canonical_base64(text: &str) -> Option<String> {
+    // Only "" is the canonical empty value; text decoding to nothing ("=", " ") is left
+    // alone so a present value never turns into an absent one.
+    if text
+        .trim_matches(|c: char| c == '=' || c.is_ascii_whitespace())
+        .is_empty()
+    {
+        return None;
+    }
     let engine = &base64::engine::general_purpose::STANDARD;
     if let Ok(bytes) = engine.decode(text) {
         return Some(engine.encode(bytes));

@@ -52,11 +52,18 @@ static SERVICE_ACCOUNT_SECRETS: KeySpec = KeySpec {
 /// `map[key]`; small maps (most Kubernetes objects) are scanned, which beats hashing.
 #[inline]
 pub fn field_of<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    if map.len() <= 8 {
-        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    if map.len() <= 16 {
+        map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     } else {
         map.get(key)
     }
+}
+
+/// String equality that rejects most different keys by length and last byte before
+/// comparing bytes (field names of equal length rarely share their last byte).
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
 }
 
 /// The value the API server defaults a missing key field to.
@@ -177,6 +184,33 @@ pub fn int_or_string_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// True when lists at `field` are keyed lists when well formed (whatever their items).
+pub fn is_keyed_field(kind: &str, field: &str) -> bool {
+    matches!(
+        field,
+        "ports"
+            | "containers"
+            | "initContainers"
+            | "ephemeralContainers"
+            | "volumes"
+            | "imagePullSecrets"
+            | "env"
+            | "resourceClaims"
+            | "schedulingGates"
+            | "webhooks"
+            | "claims"
+            | "versions"
+            | "volumeMounts"
+            | "volumeDevices"
+            | "hostAliases"
+            | "conditions"
+            | "readinessGates"
+            | "resizePolicy"
+            | "topologySpreadConstraints"
+    ) || (kind == "ServiceAccount" && field == "secrets")
+        || (kind == "Endpoints" && matches!(field, "addresses" | "notReadyAddresses" | "subsets"))
+}
+
 /// How the list at field `field` (inside an object of kind `kind`) is compared, judged from
 /// its items: a keyed list whose items do not all carry distinct keys is compared in order.
 pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
@@ -216,15 +250,21 @@ pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
         "subsets" if kind == "Endpoints" => return ListKind::Set,
         _ => return ListKind::Ordered,
     };
-    let mut keys: Vec<ItemKey<'_>> = Vec::with_capacity(items.len());
-    for item in items {
+    // Keys of short lists (nearly all) stay on the stack.
+    let mut stack: [Option<ItemKey<'_>>; 16] = [None; 16];
+    let mut heap: Vec<ItemKey<'_>> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
         let Some(key) = ItemKey::of(spec, item) else {
             return ListKind::Ordered;
         };
-        if keys.iter().any(|k| k.same_as(&key)) {
+        let duplicate = stack.iter().flatten().chain(&heap).any(|k| k.same_as(&key));
+        if duplicate {
             return ListKind::Ordered;
         }
-        keys.push(key);
+        match stack.get_mut(index) {
+            Some(slot) => *slot = Some(key),
+            None => heap.push(key),
+        }
     }
     ListKind::Keyed(spec)
 }

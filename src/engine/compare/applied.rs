@@ -78,7 +78,10 @@ impl<'a> Applied<'a> {
     /// The child at `key` of a map node.
     pub fn get(&self, key: &str) -> Option<&Applied<'a>> {
         match self {
-            Applied::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Applied::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| schema::same_key(k, key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -215,14 +218,14 @@ impl<'de> Deserialize<'de> for Applied<'de> {
                 Ok(Applied::String(Cow::Owned(v)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
                 while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
                 Ok(Applied::List(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
                 while let Some((Key(key), value)) = map.next_entry::<Key<'de>, Applied<'de>>()? {
                     entries.push((key, value));
                 }
