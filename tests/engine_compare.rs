@@ -1225,3 +1225,16 @@ proptest! {
         prop_assert_eq!(check_default(&desired, &live), vec!["spec.replicas".to_string()]);
     }
 }
+
+#[test]
+fn a_secret_manifest_with_string_data_compared_with_itself_is_synced() {
+    // Found through `kubedrift compare DIR DIR`: the live side may itself be a manifest (or
+    // come from a server that kept `stringData`); it folds like desired.
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "shop"}, "type": "Opaque",
+        "stringData": {"DB_PASSWORD": "correct-horse-battery-staple"}});
+    assert_eq!(check_default(&secret, &secret), Vec::<String>::new());
+    let mut rotated = secret.clone();
+    rotated["stringData"]["DB_PASSWORD"] = json!("rotated");
+    assert_eq!(check_default(&secret, &rotated), vec!["data.DB_PASSWORD".to_string()]);
+}

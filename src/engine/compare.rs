@@ -161,6 +161,9 @@ struct Prepared<'a> {
     /// Desired as given; normalized up front only for Secrets (`stringData` folding).
     desired: Cow<'a, Value>,
     live: &'a Value,
+    /// Live as walked: as given, except a Secret that carries `stringData` (a manifest used
+    /// as "live", or a server that kept it), which is folded like desired.
+    live_walked: Cow<'a, Value>,
     last_applied: Option<Applied<'a>>,
     ignored: Vec<FieldPath>,
     field_manager: &'a str,
@@ -201,6 +204,12 @@ impl<'a> Prepared<'a> {
             Cow::Borrowed(desired)
         };
 
+        let live_walked = if kind == "Secret" && live.get("stringData").is_some() {
+            Cow::Owned(normalize::normalize(live))
+        } else {
+            Cow::Borrowed(live)
+        };
+
         let has_our_entry = managed_fields_entries(live, opts.field_manager)
             .next()
             .is_some();
@@ -213,6 +222,7 @@ impl<'a> Prepared<'a> {
             kind,
             desired,
             live,
+            live_walked,
             last_applied,
             ignored,
             field_manager: opts.field_manager,
@@ -229,7 +239,7 @@ impl<'a> Prepared<'a> {
                 .next()
                 .map(Owned::Fields),
         };
-        Walker::new(self.kind, &self.ignored, project).run(&self.desired, self.live, owned)
+        Walker::new(self.kind, &self.ignored, project).run(&self.desired, &self.live_walked, owned)
     }
 }
 
