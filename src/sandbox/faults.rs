@@ -12,6 +12,8 @@ use tokio::sync::watch;
 #[derive(Debug)]
 pub struct FaultControl {
     down: watch::Sender<bool>,
+    /// Whether the listener is currently open (maintained by the server loop).
+    listening: AtomicBool,
     latency_ms: AtomicU64,
     /// Fraction of requests answered 500, in millionths.
     error_rate_ppm: AtomicU32,
@@ -29,6 +31,7 @@ impl Default for FaultControl {
     fn default() -> Self {
         FaultControl {
             down: watch::channel(false).0,
+            listening: AtomicBool::new(false),
             latency_ms: AtomicU64::new(0),
             error_rate_ppm: AtomicU32::new(0),
             watch_close_after_events: AtomicU64::new(0),
@@ -44,6 +47,29 @@ impl FaultControl {
     /// "connection refused") or bring it back up on the same port.
     pub fn set_down(&self, down: bool) {
         self.down.send_replace(down);
+    }
+
+    /// Take the server down or up and wait (bounded, up to 5 s) until the listener really is
+    /// closed or open again, so a test's next connection sees the new state.
+    pub fn set_down_and_wait(&self, down: bool) -> bool {
+        self.set_down(down);
+        for _ in 0..1000 {
+            if self.is_listening() != down {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Whether the listener is open right now.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    /// Called by the server loop when it opens or closes its listener.
+    pub fn mark_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::SeqCst);
     }
 
     pub fn is_down(&self) -> bool {

@@ -285,6 +285,7 @@ async fn serve(
             tracing::error!(cluster = %cluster.name, %addr, "sandbox could not reopen its port");
             return;
         };
+        cluster.faults.mark_listening(true);
         let mut connections = JoinSet::new();
         loop {
             tokio::select! {
@@ -314,12 +315,14 @@ async fn serve(
                 }
                 _ = shutdown.changed() => {
                     connections.abort_all();
+                    cluster.faults.mark_listening(false);
                     return;
                 }
             }
         }
         drop(listener);
         connections.abort_all();
+        cluster.faults.mark_listening(false);
     }
 }
 

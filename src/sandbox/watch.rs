@@ -21,6 +21,9 @@ use tokio::sync::{broadcast, mpsc};
 /// How often an idle watch that asked for bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How often a running watch re-reads the fault switches.
+const FAULT_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Server-side cap when the client gives no timeoutSeconds (real servers: 30–60 min).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -144,17 +147,21 @@ async fn run_watch(
     }
     let mut live = subscription.live;
     let timeout = params.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let deadline = match cluster.faults.watch_time_limit() {
-        Some(limit) if limit < timeout => limit,
-        _ => timeout,
-    };
-    let deadline = tokio::time::sleep(deadline);
+    let started = tokio::time::Instant::now();
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut bookmarks = tokio::time::interval(BOOKMARK_INTERVAL);
     bookmarks.tick().await;
+    // Faults can be switched on while a watch runs: check the time limit regularly.
+    let mut fault_check = tokio::time::interval(FAULT_CHECK_INTERVAL);
     loop {
         tokio::select! {
             _ = &mut deadline => return,
+            _ = fault_check.tick() => {
+                if cluster.faults.watch_time_limit().is_some_and(|limit| started.elapsed() >= limit) {
+                    return;
+                }
+            }
             _ = bookmarks.tick(), if params.bookmarks => {
                 if !out.raw(bookmark(&info, last_rv, false)).await {
                     return;
