@@ -175,3 +175,101 @@ async fn watcher_relists_after_410_and_recovers_after_outage() {
     let names: Vec<String> = cms.list(&ListParams::default()).await.expect("list").items.into_iter().filter_map(|c| c.metadata.name).collect();
     assert!(names.contains(&"after-outage".to_string()) && names.contains(&"kube-root-ca.crt".to_string()), "{names:?}");
 }
+
+/// One raw HTTP/1.1 exchange (for headers and unauthenticated requests kube-rs would not send).
+async fn raw_http(addr: std::net::SocketAddr, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut response)).await;
+    assert!(read.is_ok(), "server did not answer");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn api_status(result: Result<String, kube::Error>) -> (u16, String) {
+    match result {
+        Ok(_) => (200, String::new()),
+        Err(kube::Error::Api(status)) => (status.code, status.reason),
+        Err(other) => (0, other.to_string()),
+    }
+}
+
+fn request(method: &str, path: &str, content_type: &str, body: Vec<u8>) -> axum::http::Request<Vec<u8>> {
+    axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("Content-Type", content_type)
+        .body(body)
+        .expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_statuses_and_runtime_faults() {
+    let sandbox = sandbox(false);
+    let dev = sandbox.cluster("dev").expect("dev");
+    let kc = client(&sandbox, "dev").await;
+    let send = |req| {
+        let client = kc.clone();
+        async move { api_status(client.request_text(req).await) }
+    };
+    let cms = "/api/v1/namespaces/default/configmaps";
+    assert_eq!(send(request("GET", "/apis/apps/v1/namespaces/default/gizmos", "application/json", vec![])).await, (404, "NotFound".into()));
+    assert_eq!(send(request("POST", cms, "application/json", b"{not json".to_vec())).await, (400, "BadRequest".into()));
+    assert_eq!(send(request("POST", cms, "application/yaml", b"kind: [".to_vec())).await, (400, "BadRequest".into()));
+    let nameless = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{},"data":{"a":"b"}}"#.to_vec();
+    assert_eq!(send(request("POST", cms, "application/json", nameless)).await, (422, "Invalid".into()));
+    let huge = format!(r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"huge"}},"data":{{"blob":"{}"}}}}"#, "x".repeat(3 * 1024 * 1024 + 10));
+    assert_eq!(send(request("POST", cms, "application/json", huge.into_bytes())).await, (413, "RequestEntityTooLarge".into()));
+    let cm = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"one"},"data":{"a":"b"}}"#.to_vec();
+    assert_eq!(send(request("POST", cms, "application/json", cm.clone())).await.0, 200);
+    assert_eq!(send(request("PATCH", &format!("{cms}/one"), "text/plain", b"{}".to_vec())).await, (415, "UnsupportedMediaType".into()));
+    assert_eq!(send(request("POST", &format!("{cms}?dryRun=All"), "application/json", br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dry"}}"#.to_vec())).await.0, 200);
+    assert_eq!(send(request("GET", &format!("{cms}/dry"), "application/json", vec![])).await, (404, "NotFound".into()));
+    let stale = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"one","resourceVersion":"1"},"data":{"a":"c"}}"#.to_vec();
+    assert_eq!(send(request("PUT", &format!("{cms}/one"), "application/json", stale)).await, (409, "Conflict".into()));
+
+    // No or unknown token: 401.
+    let unauthenticated = raw_http(dev.addr(), format!("GET {cms} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    assert!(unauthenticated.starts_with("HTTP/1.1 401"), "{unauthenticated}");
+    let wrong = raw_http(dev.addr(), format!("GET {cms} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nConnection: close\r\n\r\n")).await;
+    assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("\"reason\":\"Unauthorized\""), "{wrong}");
+
+    // Throttling answers 429 with Retry-After.
+    dev.faults().set_throttle(Some(7));
+    let throttled = raw_http(dev.addr(), format!("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    assert!(throttled.starts_with("HTTP/1.1 429") && throttled.to_ascii_lowercase().contains("retry-after: 7"), "{throttled}");
+    dev.faults().clear();
+
+    dev.faults().set_error_rate(1.0);
+    assert_eq!(send(request("GET", cms, "application/json", vec![])).await, (500, "InternalError".into()));
+    dev.faults().clear();
+
+    dev.faults().set_latency(Duration::from_millis(20));
+    assert_eq!(send(request("GET", cms, "application/json", vec![])).await.0, 200);
+    dev.faults().clear();
+
+    // Watches closed early after N events.
+    for i in 0..5 {
+        dev.insert(serde_json::to_value(configmap(&format!("w{i}"), "x")).expect("json")).expect("insert");
+    }
+    dev.faults().close_watches_after_events(Some(2));
+    let api: Api<ConfigMap> = Api::namespaced(kc.clone(), "default");
+    let stream = api.watch(&kube::api::WatchParams::default(), "0").await.expect("watch");
+    let events: Vec<_> = tokio::time::timeout(WAIT, stream.collect::<Vec<_>>()).await.expect("stream ends");
+    assert_eq!(events.len(), 2);
+    dev.faults().clear();
+
+    // A compacted resourceVersion answers an ERROR event with 410 Expired.
+    let sandbox_small = Sandbox::start(SandboxOptions { clusters: vec!["tiny".into()], event_history: 3, ready_after: Duration::ZERO, ..SandboxOptions::default() }).expect("tiny");
+    let tiny = sandbox_small.cluster("tiny").expect("tiny");
+    for i in 0..10 {
+        tiny.insert(serde_json::to_value(configmap(&format!("c{i}"), "x")).expect("json")).expect("insert");
+    }
+    let tiny_client = client(&sandbox_small, "tiny").await;
+    let tiny_api: Api<ConfigMap> = Api::namespaced(tiny_client, "default");
+    let stream = tiny_api.watch(&kube::api::WatchParams::default().timeout(5), "2").await.expect("watch");
+    let events: Vec<_> = tokio::time::timeout(WAIT, stream.collect::<Vec<_>>()).await.expect("stream ends");
+    let expired = events.iter().any(|e| matches!(e, Ok(kube::api::WatchEvent::Error(s)) if s.code == 410) || matches!(e, Err(kube::Error::Api(s)) if s.code == 410));
+    assert!(expired, "{events:?}");
+}

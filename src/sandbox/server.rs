@@ -248,7 +248,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         Some(_) => return Err(ApiError::unknown_path()),
     };
     let headers = request.headers().clone();
-    let body = read_body(&headers, request.into_body()).await?;
+    let body = read_body(request.into_body()).await?;
     let now = jiff::Timestamp::now();
     let opts = || -> Result<WriteOptions, ApiError> {
         validate_field_validation(&query)?;
@@ -417,15 +417,30 @@ fn delete_options(query: &Query, body: &Bytes) -> Result<DeleteOptions, ApiError
     Ok(options)
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+/// Most bytes read (and discarded) from an oversized body before answering 413, so the client
+/// sees the Status instead of a connection reset mid-upload.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut collected: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad_request(format!("error reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            total = total.saturating_add(data.len());
+            if total <= MAX_BODY_BYTES {
+                collected.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if total > MAX_BODY_BYTES {
         return Err(ApiError::too_large());
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::too_large())
+    Ok(Bytes::from(collected))
 }
 
 fn media_type(headers: &HeaderMap) -> String {
