@@ -271,7 +271,7 @@ fn get_watch_streams_changes() {
         }
     });
     let mut seen = Vec::new();
-    let mut wait_for = |wanted: &str, seen: &mut Vec<String>| {
+    let wait_for = |wanted: &str, seen: &mut Vec<String>| {
         // Bounded wait so a broken watch fails instead of hanging (not a timing assertion).
         while !seen.iter().any(|l: &String| l == wanted) {
             match rx.recv_timeout(Duration::from_secs(30)) {
