@@ -44,8 +44,16 @@ fn fill(cluster: &ClusterHandle, namespace: &str, count: usize) -> Duration {
 
 async fn client(sandbox: &Sandbox, context: &str) -> Client {
     let kubeconfig = Kubeconfig::from_yaml(&sandbox.kubeconfig_yaml()).expect("kubeconfig");
-    let options = KubeConfigOptions { context: Some(context.into()), ..KubeConfigOptions::default() };
-    Client::try_from(Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("config")).expect("client")
+    let options = KubeConfigOptions {
+        context: Some(context.into()),
+        ..KubeConfigOptions::default()
+    };
+    Client::try_from(
+        Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .expect("config"),
+    )
+    .expect("client")
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -64,7 +72,10 @@ fn main() {
     let prod = sandbox.cluster("prod").expect("prod");
 
     let took = fill(dev, "bench", LIST_OBJECTS);
-    println!("insert {LIST_OBJECTS} ConfigMaps: {took:?} ({:.0} objects/s)", LIST_OBJECTS as f64 / took.as_secs_f64());
+    println!(
+        "insert {LIST_OBJECTS} ConfigMaps: {took:?} ({:.0} objects/s)",
+        LIST_OBJECTS as f64 / took.as_secs_f64()
+    );
     let rest = TOTAL_OBJECTS - LIST_OBJECTS;
     let took = fill(dev, "bulk", rest / 2);
     let took2 = fill(prod, "bulk", rest - rest / 2);
@@ -77,7 +88,11 @@ fn main() {
         dev.object_count() + prod.object_count()
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let client = client(&sandbox, "dev").await;
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), "bench");

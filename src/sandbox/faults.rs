@@ -105,7 +105,8 @@ impl FaultControl {
 
     /// Close watch streams after `events` events (None: never).
     pub fn close_watches_after_events(&self, events: Option<u64>) {
-        self.watch_close_after_events.store(events.unwrap_or(0), Ordering::Relaxed);
+        self.watch_close_after_events
+            .store(events.unwrap_or(0), Ordering::Relaxed);
     }
 
     pub fn watch_event_limit(&self) -> Option<u64> {
@@ -114,12 +115,16 @@ impl FaultControl {
 
     /// Close watch streams after `after` (None: never).
     pub fn close_watches_after(&self, after: Option<Duration>) {
-        let ms = after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)).unwrap_or(0);
+        let ms = after
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1))
+            .unwrap_or(0);
         self.watch_close_after_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn watch_time_limit(&self) -> Option<Duration> {
-        Some(self.watch_close_after_ms.load(Ordering::Relaxed)).filter(|n| *n > 0).map(Duration::from_millis)
+        Some(self.watch_close_after_ms.load(Ordering::Relaxed))
+            .filter(|n| *n > 0)
+            .map(Duration::from_millis)
     }
 
     /// Make every watch that resumes from a resourceVersion get 410 Gone (forces a relist).
@@ -133,7 +138,12 @@ impl FaultControl {
 
     /// Answer every request 429 TooManyRequests with `Retry-After: secs` (None: off).
     pub fn set_throttle(&self, retry_after_secs: Option<u32>) {
-        self.throttle_retry_after_secs.store(retry_after_secs.unwrap_or(0).max(u32::from(retry_after_secs.is_some())), Ordering::Relaxed);
+        self.throttle_retry_after_secs.store(
+            retry_after_secs
+                .unwrap_or(0)
+                .max(u32::from(retry_after_secs.is_some())),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn throttle(&self) -> Option<u32> {
@@ -162,7 +172,11 @@ mod tests {
         faults.set_error_rate(1.0);
         assert!(faults.should_fail_request());
         faults.set_throttle(Some(0));
-        assert_eq!(faults.throttle(), Some(1), "a zero Retry-After still throttles");
+        assert_eq!(
+            faults.throttle(),
+            Some(1),
+            "a zero Retry-After still throttles"
+        );
         faults.close_watches_after_events(Some(3));
         faults.set_down(true);
         assert!(faults.is_down());

@@ -111,11 +111,18 @@ fn set_resource_version(obj: &mut Value, rv: u64) {
 
 /// The resourceVersion an object carries, if it is a number.
 pub fn resource_version_of(obj: &Value) -> Option<u64> {
-    obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 fn name_of(obj: &Value) -> ObjectName {
-    let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let text = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     (text("/metadata/namespace"), text("/metadata/name"))
 }
 
@@ -137,7 +144,9 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written map (every mutation is a
         // single insert/remove), so a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The current (latest committed) resourceVersion.
@@ -168,7 +177,9 @@ impl Store {
         };
         let items = match (namespace, after) {
             (Some(ns), after) => {
-                let start = after.cloned().unwrap_or_else(|| (ns.to_string(), String::new()));
+                let start = after
+                    .cloned()
+                    .unwrap_or_else(|| (ns.to_string(), String::new()));
                 objects
                     .range(start..)
                     .filter(|(k, _)| after.is_none_or(|a| *k > a))
@@ -236,7 +247,11 @@ impl Store {
     pub fn create(&self, collection: &Collection, object: Value) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         let key = name_of(&object);
-        if inner.collections.get(collection).is_some_and(|c| c.contains_key(&key)) {
+        if inner
+            .collections
+            .get(collection)
+            .is_some_and(|c| c.contains_key(&key))
+        {
             return Err(StoreError::AlreadyExists);
         }
         Ok(self.commit(&mut inner, collection, EventType::Added, object))
@@ -267,7 +282,12 @@ impl Store {
 
     /// Remove an object; the returned (and broadcast) copy carries the deletion's
     /// resourceVersion.
-    pub fn delete(&self, collection: &Collection, namespace: &str, name: &str) -> Result<Arc<Value>, StoreError> {
+    pub fn delete(
+        &self,
+        collection: &Collection,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         let key = (namespace.to_string(), name.to_string());
         let live = inner
@@ -301,7 +321,10 @@ impl Store {
                 let owned = obj
                     .pointer("/metadata/ownerReferences")
                     .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid)));
+                    .is_some_and(|refs| {
+                        refs.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+                    });
                 if owned {
                     found.push((collection.clone(), Arc::clone(obj)));
                 }
@@ -357,7 +380,11 @@ impl Store {
                     .collect()
             }
         };
-        Ok(Subscription { replay, live, start_rv: inner.rv })
+        Ok(Subscription {
+            replay,
+            live,
+            start_rv: inner.rv,
+        })
     }
 
     /// Every committed event from now on (all collections).
@@ -391,13 +418,28 @@ mod tests {
     #[test]
     fn resource_versions_increase_and_conflicts_are_detected() {
         let store = Store::default();
-        let created = store.create(&cms(), configmap("shop", "web")).expect("create");
+        let created = store
+            .create(&cms(), configmap("shop", "web"))
+            .expect("create");
         let rv = resource_version_of(&created).expect("rv set");
-        assert_eq!(store.create(&cms(), configmap("shop", "web")).err(), Some(StoreError::AlreadyExists));
-        let updated = store.update(&cms(), configmap("shop", "web"), Some(rv)).expect("update");
+        assert_eq!(
+            store.create(&cms(), configmap("shop", "web")).err(),
+            Some(StoreError::AlreadyExists)
+        );
+        let updated = store
+            .update(&cms(), configmap("shop", "web"), Some(rv))
+            .expect("update");
         assert!(resource_version_of(&updated) > Some(rv));
-        assert_eq!(store.update(&cms(), configmap("shop", "web"), Some(rv)).err(), Some(StoreError::Conflict));
-        assert_eq!(store.delete(&cms(), "shop", "nope").err(), Some(StoreError::NotFound));
+        assert_eq!(
+            store
+                .update(&cms(), configmap("shop", "web"), Some(rv))
+                .err(),
+            Some(StoreError::Conflict)
+        );
+        assert_eq!(
+            store.delete(&cms(), "shop", "nope").err(),
+            Some(StoreError::NotFound)
+        );
     }
 
     #[test]
@@ -419,13 +461,22 @@ mod tests {
     fn compacted_history_answers_gone() {
         let store = Store::new(2);
         for i in 0..5 {
-            store.create(&cms(), configmap("shop", &format!("cm-{i}"))).expect("create");
+            store
+                .create(&cms(), configmap("shop", &format!("cm-{i}")))
+                .expect("create");
         }
-        assert!(matches!(store.subscribe(&cms(), None, WatchStart::After(2)), Err(StoreError::Gone { .. })));
+        assert!(matches!(
+            store.subscribe(&cms(), None, WatchStart::After(2)),
+            Err(StoreError::Gone { .. })
+        ));
         let current = store.current_rv();
-        let sub = store.subscribe(&cms(), None, WatchStart::After(current - 1)).expect("recent rv");
+        let sub = store
+            .subscribe(&cms(), None, WatchStart::After(current - 1))
+            .expect("recent rv");
         assert_eq!(sub.replay.len(), 1);
-        let snapshot = store.subscribe(&cms(), Some("shop"), WatchStart::Snapshot).expect("snapshot");
+        let snapshot = store
+            .subscribe(&cms(), Some("shop"), WatchStart::Snapshot)
+            .expect("snapshot");
         assert_eq!(snapshot.replay.len(), 5);
     }
 }
