@@ -82,26 +82,13 @@ pub fn server_side_apply_subresource(
     let Some(config) = applied.as_object() else {
         return ApplyOutcome::Invalid("the applied configuration must be a JSON object".into());
     };
-    if config
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .is_empty()
-    {
+    if config.get("apiVersion").and_then(Value::as_str).unwrap_or_default().is_empty() {
         return ApplyOutcome::Invalid("apiVersion must be set in the applied configuration".into());
     }
-    if config
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .is_empty()
-    {
+    if config.get("kind").and_then(Value::as_str).unwrap_or_default().is_empty() {
         return ApplyOutcome::Invalid("kind must be set in the applied configuration".into());
     }
-    if applied
-        .pointer("/metadata/managedFields")
-        .is_some_and(|m| !m.is_null())
-    {
+    if applied.pointer("/metadata/managedFields").is_some_and(|m| !m.is_null()) {
         return ApplyOutcome::Invalid("metadata.managedFields must be nil".into());
     }
     let (group, kind, api_version) = managed::type_of(applied);
@@ -151,11 +138,7 @@ pub fn server_side_apply_subresource(
         }
     }
     if !force && !conflicts.is_empty() {
-        conflicts.sort_by(|a, b| {
-            a.manager
-                .cmp(&b.manager)
-                .then_with(|| a.field.cmp(&b.field))
-        });
+        conflicts.sort_by(|a, b| a.manager.cmp(&b.manager).then_with(|| a.field.cmp(&b.field)));
         return ApplyOutcome::Conflicts(conflicts);
     }
     let taken = comparison.changed.union(&comparison.removed);
@@ -189,11 +172,7 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
             lines.push(format!("- {}", conflict.field));
         }
     }
-    format!(
-        "Apply failed with {} conflicts: {}",
-        conflicts.len(),
-        lines.join("\n")
-    )
+    format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
 }
 
 /// The 409 Status body a real server answers a conflicting apply with.
@@ -231,9 +210,7 @@ fn merge_value(target: &mut Value, config: &Value, ty: Ty) {
                     }
                     Value::Array(items) => {
                         let merged = match target_map.get(field) {
-                            Some(Value::Array(live)) => {
-                                merge_lists(live, items, schema::list_kind(ty, field))
-                            }
+                            Some(Value::Array(live)) => merge_lists(live, items, schema::list_kind(ty, field)),
                             _ => items.clone(),
                         };
                         target_map.insert(field.clone(), Value::Array(merged));
@@ -264,10 +241,9 @@ fn merge_lists(live: &[Value], config: &[Value], kind: ListKind) -> Vec<Value> {
             out
         }
         ListKind::Map { ssa_keys, item, .. } => {
-            let (Some(live_keys), Some(config_keys)) = (
-                fieldset::list_keys(live, ssa_keys),
-                fieldset::list_keys(config, ssa_keys),
-            ) else {
+            let (Some(live_keys), Some(config_keys)) =
+                (fieldset::list_keys(live, ssa_keys), fieldset::list_keys(config, ssa_keys))
+            else {
                 return config.to_vec();
             };
             let mut out = Vec::with_capacity(live.len().max(config.len()));
@@ -332,22 +308,10 @@ fn prune(obj: &mut Value, to_remove: &FieldSet, owned: &FieldSet, root: Ty) {
 
 /// Remove the value at `path` (relative to `value`, whose absolute path is `at`). Returns
 /// whether `value` became an empty map that nobody owns (so the caller drops it too).
-fn remove_path(
-    value: &mut Value,
-    path: &[PathElement],
-    ty: Ty,
-    owned: &FieldSet,
-    at: &mut Path,
-) -> bool {
-    let Some((first, rest)) = path.split_first() else {
-        return false;
-    };
-    let PathElement::Field(field) = first else {
-        return false;
-    };
-    let Some(map) = value.as_object_mut() else {
-        return false;
-    };
+fn remove_path(value: &mut Value, path: &[PathElement], ty: Ty, owned: &FieldSet, at: &mut Path) -> bool {
+    let Some((first, rest)) = path.split_first() else { return false };
+    let PathElement::Field(field) = first else { return false };
+    let Some(map) = value.as_object_mut() else { return false };
     if rest.is_empty() {
         map.remove(field);
     } else {
@@ -359,15 +323,7 @@ fn remove_path(
                     ListKind::Map { item, .. } => item,
                     _ => Ty::Generic,
                 };
-                remove_from_list(
-                    items,
-                    item_element,
-                    item_rest,
-                    schema::list_kind(ty, field),
-                    item_ty,
-                    owned,
-                    at,
-                );
+                remove_from_list(items, item_element, item_rest, schema::list_kind(ty, field), item_ty, owned, at);
                 false
             }
             (Some(child), _) => remove_path(child, rest, child_ty, owned, at),
@@ -391,9 +347,9 @@ fn remove_from_list(
     at: &mut Path,
 ) {
     let position = match (element, kind) {
-        (PathElement::Key(_), ListKind::Map { ssa_keys, .. }) => items
-            .iter()
-            .position(|i| fieldset::key_element(i, ssa_keys).as_ref() == Some(element)),
+        (PathElement::Key(_), ListKind::Map { ssa_keys, .. }) => {
+            items.iter().position(|i| fieldset::key_element(i, ssa_keys).as_ref() == Some(element))
+        }
         (PathElement::Value(v), _) => items.iter().position(|i| i == v),
         (PathElement::Index(i), _) => Some(*i).filter(|i| *i < items.len()),
         _ => None,

@@ -14,9 +14,7 @@ use serde_json::{json, Map, Value};
 /// and node ports need cluster state: see [`allocate_cluster_ip`] and [`allocate_node_ports`].
 /// Job selectors are generated from `metadata.uid`, so call this after the uid is set.
 pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
-    let Some(root) = obj.as_object_mut() else {
-        return;
-    };
+    let Some(root) = obj.as_object_mut() else { return };
     match (group, kind) {
         ("", "Namespace") => default_namespace(root),
         ("", "Secret") => set_default(root, "type", json!("Opaque")),
@@ -38,9 +36,7 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         ("batch", "CronJob") => default_cronjob(root),
         ("networking.k8s.io", "Ingress") => default_ingress(root),
         ("autoscaling", "HorizontalPodAutoscaler") => default_hpa(root),
-        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
-            default_binding(root)
-        }
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => default_binding(root),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => default_crd(root),
         _ => {}
     }
@@ -56,18 +52,12 @@ fn map_at<'a>(parent: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut M
 }
 
 /// The child map at `key` only if it already exists.
-fn existing_map<'a>(
-    parent: &'a mut Map<String, Value>,
-    key: &str,
-) -> Option<&'a mut Map<String, Value>> {
+fn existing_map<'a>(parent: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
     parent.get_mut(key).and_then(Value::as_object_mut)
 }
 
 /// The maps of the list at `key`, if it exists.
-fn list_maps<'a>(
-    parent: &'a mut Map<String, Value>,
-    key: &str,
-) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+fn list_maps<'a>(parent: &'a mut Map<String, Value>, key: &str) -> impl Iterator<Item = &'a mut Map<String, Value>> {
     parent
         .get_mut(key)
         .and_then(Value::as_array_mut)
@@ -107,9 +97,7 @@ fn default_namespace(root: &mut Map<String, Value>) {
 }
 
 fn default_service(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "type", json!("ClusterIP"));
     let service_type = str_of(spec, "type").unwrap_or("ClusterIP").to_string();
     set_default(spec, "sessionAffinity", json!("None"));
@@ -157,14 +145,8 @@ fn default_service(root: &mut Map<String, Value>) {
 /// Whether the Service still needs a cluster IP (not headless, not ExternalName, none set).
 pub fn needs_cluster_ip(obj: &Value) -> bool {
     let spec = obj.get("spec");
-    let service_type = spec
-        .and_then(|s| s.get("type"))
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP");
-    let current = spec
-        .and_then(|s| s.get("clusterIP"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let service_type = spec.and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("ClusterIP");
+    let current = spec.and_then(|s| s.get("clusterIP")).and_then(Value::as_str).unwrap_or("");
     service_type != "ExternalName" && current.is_empty()
 }
 
@@ -183,20 +165,11 @@ pub fn allocate_cluster_ip(obj: &mut Value, ip: &str) {
 /// How many Service ports still need a node port (NodePort and LoadBalancer Services, unless
 /// `allocateLoadBalancerNodePorts` is false).
 pub fn needs_node_ports(obj: &Value) -> usize {
-    let Some(spec) = obj.get("spec") else {
-        return 0;
-    };
-    let service_type = spec
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP");
+    let Some(spec) = obj.get("spec") else { return 0 };
+    let service_type = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP");
     let wanted = match service_type {
         "NodePort" => true,
-        "LoadBalancer" => {
-            spec.get("allocateLoadBalancerNodePorts")
-                .and_then(Value::as_bool)
-                != Some(false)
-        }
+        "LoadBalancer" => spec.get("allocateLoadBalancerNodePorts").and_then(Value::as_bool) != Some(false),
         _ => false,
     };
     if !wanted {
@@ -204,12 +177,7 @@ pub fn needs_node_ports(obj: &Value) -> usize {
     }
     spec.get("ports")
         .and_then(Value::as_array)
-        .map(|ports| {
-            ports
-                .iter()
-                .filter(|p| p.get("nodePort").is_none_or(|n| n.is_null() || n == 0))
-                .count()
-        })
+        .map(|ports| ports.iter().filter(|p| p.get("nodePort").is_none_or(|n| n.is_null() || n == 0)).count())
         .unwrap_or(0)
 }
 
@@ -220,12 +188,7 @@ pub fn allocate_node_ports(obj: &mut Value, node_ports: &[u16]) {
         return;
     }
     let mut picked = node_ports.iter();
-    let Some(spec) = obj
-        .as_object_mut()
-        .and_then(|root| existing_map(root, "spec"))
-    else {
-        return;
-    };
+    let Some(spec) = obj.as_object_mut().and_then(|root| existing_map(root, "spec")) else { return };
     for port in list_maps(spec, "ports") {
         if port.get("nodePort").is_none_or(|n| n.is_null() || n == 0) {
             match picked.next() {
@@ -268,9 +231,7 @@ fn pull_policy_for(image: &str) -> &'static str {
 }
 
 fn default_probe(container: &mut Map<String, Value>, key: &str) {
-    let Some(probe) = existing_map(container, key) else {
-        return;
-    };
+    let Some(probe) = existing_map(container, key) else { return };
     set_default(probe, "timeoutSeconds", json!(1));
     set_default(probe, "periodSeconds", json!(10));
     set_default(probe, "successThreshold", json!(1));
@@ -281,11 +242,7 @@ fn default_probe(container: &mut Map<String, Value>, key: &str) {
 }
 
 fn default_container(container: &mut Map<String, Value>) {
-    set_default(
-        container,
-        "terminationMessagePath",
-        json!("/dev/termination-log"),
-    );
+    set_default(container, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(container, "terminationMessagePolicy", json!("File"));
     if let Some(image) = str_of(container, "image") {
         let policy = pull_policy_for(image);
@@ -296,9 +253,7 @@ fn default_container(container: &mut Map<String, Value>) {
         set_default(port, "protocol", json!("TCP"));
     }
     for env in list_maps(container, "env") {
-        if let Some(field_ref) =
-            existing_map(env, "valueFrom").and_then(|v| existing_map(v, "fieldRef"))
-        {
+        if let Some(field_ref) = existing_map(env, "valueFrom").and_then(|v| existing_map(v, "fieldRef")) {
             set_default(field_ref, "apiVersion", json!("v1"));
         }
     }
@@ -357,12 +312,8 @@ fn pod_qos_class(spec: &Map<String, Value>) -> &'static str {
     let mut guaranteed = !containers.is_empty();
     for container in &containers {
         let resources = container.get("resources");
-        let requests = resources
-            .and_then(|r| r.get("requests"))
-            .and_then(Value::as_object);
-        let limits = resources
-            .and_then(|r| r.get("limits"))
-            .and_then(Value::as_object);
+        let requests = resources.and_then(|r| r.get("requests")).and_then(Value::as_object);
+        let limits = resources.and_then(|r| r.get("limits")).and_then(Value::as_object);
         for resource in ["cpu", "memory"] {
             let request = requests.and_then(|r| r.get(resource));
             let limit = limits.and_then(|l| l.get(resource));
@@ -384,37 +335,26 @@ fn pod_qos_class(spec: &Map<String, Value>) -> &'static str {
 }
 
 fn default_pod(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     default_pod_spec(spec, Some("Always"));
     set_default(spec, "enableServiceLinks", json!(true));
     // ServiceAccount, Priority and DefaultTolerationSeconds admission.
     set_default(spec, "serviceAccountName", json!("default"));
-    let account = spec
-        .get("serviceAccountName")
-        .cloned()
-        .unwrap_or(json!("default"));
+    let account = spec.get("serviceAccountName").cloned().unwrap_or(json!("default"));
     set_default(spec, "serviceAccount", account);
     set_default(spec, "priority", json!(0));
     set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     if spec.get("tolerations").is_none_or(Value::is_array) {
         let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
         if let Some(list) = tolerations.as_array_mut() {
-            for taint in [
-                "node.kubernetes.io/not-ready",
-                "node.kubernetes.io/unreachable",
-            ] {
+            for taint in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
                 let present = list.iter().any(|t| {
                     t.get("key").and_then(Value::as_str) == Some(taint)
-                        || (t.get("key").is_none()
-                            && t.get("operator").and_then(Value::as_str) == Some("Exists"))
+                        || (t.get("key").is_none() && t.get("operator").and_then(Value::as_str) == Some("Exists"))
                 });
                 if !present {
-                    list.push(
-                        json!({"effect": "NoExecute", "key": taint, "operator": "Exists",
-                                     "tolerationSeconds": 300}),
-                    );
+                    list.push(json!({"effect": "NoExecute", "key": taint, "operator": "Exists",
+                                     "tolerationSeconds": 300}));
                 }
             }
         }
@@ -428,9 +368,7 @@ fn default_pod(root: &mut Map<String, Value>) {
 
 /// Defaults shared by ReplicaSet and ReplicationController: replicas 1, pod template.
 fn default_replicated(root: &mut Map<String, Value>, _apps: bool) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "replicas", json!(1));
     if let Some(template) = existing_map(spec, "template") {
         default_pod_template(template, false);
@@ -438,9 +376,7 @@ fn default_replicated(root: &mut Map<String, Value>, _apps: bool) {
 }
 
 fn default_deployment(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "replicas", json!(1));
     if let Some(strategy) = map_at(spec, "strategy") {
         set_default(strategy, "type", json!("RollingUpdate"));
@@ -459,9 +395,7 @@ fn default_deployment(root: &mut Map<String, Value>) {
 }
 
 fn default_statefulset(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "replicas", json!(1));
     set_default(spec, "podManagementPolicy", json!("OrderedReady"));
     if let Some(strategy) = map_at(spec, "updateStrategy") {
@@ -488,9 +422,7 @@ fn default_statefulset(root: &mut Map<String, Value>) {
 }
 
 fn default_daemonset(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     if let Some(strategy) = map_at(spec, "updateStrategy") {
         set_default(strategy, "type", json!("RollingUpdate"));
         if str_of(strategy, "type") == Some("RollingUpdate") {
@@ -517,9 +449,7 @@ fn default_job(root: &mut Map<String, Value>) {
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     let completions_unset = spec.get("completions").is_none_or(Value::is_null);
     let parallelism_unset = spec.get("parallelism").is_none_or(Value::is_null);
     if completions_unset && parallelism_unset {
@@ -563,9 +493,7 @@ fn default_job(root: &mut Map<String, Value>) {
 }
 
 fn default_cronjob(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "concurrencyPolicy", json!("Allow"));
     set_default(spec, "suspend", json!(false));
     set_default(spec, "successfulJobsHistoryLimit", json!(3));
@@ -587,9 +515,7 @@ fn default_ingress(root: &mut Map<String, Value>) {
 }
 
 fn default_hpa(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     set_default(spec, "minReplicas", json!(1));
     set_default(
         spec,
@@ -601,20 +527,12 @@ fn default_hpa(root: &mut Map<String, Value>) {
         if let Some(up) = map_at(behavior, "scaleUp") {
             set_default(up, "stabilizationWindowSeconds", json!(0));
             set_default(up, "selectPolicy", json!("Max"));
-            set_default(
-                up,
-                "policies",
-                json!([{"type": "Pods", "value": 4, "periodSeconds": 15},
-                                               {"type": "Percent", "value": 100, "periodSeconds": 15}]),
-            );
+            set_default(up, "policies", json!([{"type": "Pods", "value": 4, "periodSeconds": 15},
+                                               {"type": "Percent", "value": 100, "periodSeconds": 15}]));
         }
         if let Some(down) = map_at(behavior, "scaleDown") {
             set_default(down, "selectPolicy", json!("Max"));
-            set_default(
-                down,
-                "policies",
-                json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]),
-            );
+            set_default(down, "policies", json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]));
         }
     }
 }
@@ -628,18 +546,14 @@ fn default_binding(root: &mut Map<String, Value>) {
             Some("User" | "Group") => "rbac.authorization.k8s.io",
             _ => "",
         };
-        if subject.get("apiGroup").is_none_or(Value::is_null)
-            && str_of(subject, "kind") != Some("ServiceAccount")
-        {
+        if subject.get("apiGroup").is_none_or(Value::is_null) && str_of(subject, "kind") != Some("ServiceAccount") {
             subject.insert("apiGroup".into(), json!(group));
         }
     }
 }
 
 fn default_crd(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else {
-        return;
-    };
+    let Some(spec) = map_at(root, "spec") else { return };
     if let Some(names) = existing_map(spec, "names") {
         if let Some(kind) = str_of(names, "kind").map(str::to_string) {
             set_default(names, "singular", json!(kind.to_lowercase()));
@@ -668,19 +582,10 @@ mod tests {
     #[test]
     fn qos_classes() {
         let spec = |resources: Value| {
-            json!({"containers": [{"name": "a", "resources": resources}]})
-                .as_object()
-                .cloned()
-                .unwrap_or_default()
+            json!({"containers": [{"name": "a", "resources": resources}]}).as_object().cloned().unwrap_or_default()
         };
         assert_eq!(pod_qos_class(&spec(json!({}))), "BestEffort");
-        assert_eq!(
-            pod_qos_class(&spec(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
-            "Guaranteed"
-        );
-        assert_eq!(
-            pod_qos_class(&spec(json!({"requests": {"cpu": "100m"}}))),
-            "Burstable"
-        );
+        assert_eq!(pod_qos_class(&spec(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))), "Guaranteed");
+        assert_eq!(pod_qos_class(&spec(json!({"requests": {"cpu": "100m"}}))), "Burstable");
     }
 }
