@@ -82,18 +82,45 @@ pub fn server_side_apply_subresource(
     let Some(config) = applied.as_object() else {
         return ApplyOutcome::Invalid("the applied configuration must be a JSON object".into());
     };
-    if config.get("apiVersion").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if config
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         return ApplyOutcome::Invalid("apiVersion must be set in the applied configuration".into());
     }
-    if config.get("kind").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if config
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         return ApplyOutcome::Invalid("kind must be set in the applied configuration".into());
     }
-    if applied.pointer("/metadata/managedFields").is_some_and(|m| !m.is_null()) {
+    if applied
+        .pointer("/metadata/managedFields")
+        .is_some_and(|m| !m.is_null())
+    {
         return ApplyOutcome::Invalid("metadata.managedFields must be nil".into());
     }
     let (group, kind, api_version) = managed::type_of(applied);
     let ignored = managed::ignored_prefix(subresource);
     let root = schema::root_type(&group, &kind);
+    if let Err(problem) = validate_keyed_lists(applied, root, &mut Vec::new()) {
+        let namespace = applied
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = applied
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let version = api_version.rsplit('/').next().unwrap_or_default();
+        return ApplyOutcome::Invalid(format!(
+            "failed to create typed patch object ({namespace}/{name}; {group}/{version}, Kind={kind}): {problem}"
+        ));
+    }
 
     let live_value = live.cloned().unwrap_or_else(|| Value::Object(Map::new()));
     let mut entries = managed::read_entries(&live_value);
@@ -111,8 +138,9 @@ pub fn server_side_apply_subresource(
         subresource: subresource.map(str::to_string),
     };
     let previous = entries.iter().position(|e| e.same_identity(&identity));
-    let last_set = previous
-        .and_then(|i| entries.get(i))
+    let previous_entry = previous.and_then(|i| entries.get(i)).cloned();
+    let last_set = previous_entry
+        .as_ref()
         .map(|e| e.fields.clone())
         .unwrap_or_default();
     if let Some(i) = previous {
@@ -138,12 +166,24 @@ pub fn server_side_apply_subresource(
         }
     }
     if !force && !conflicts.is_empty() {
-        conflicts.sort_by(|a, b| a.manager.cmp(&b.manager).then_with(|| a.field.cmp(&b.field)));
+        conflicts.sort_by(|a, b| {
+            a.manager
+                .cmp(&b.manager)
+                .then_with(|| a.field.cmp(&b.field))
+        });
         return ApplyOutcome::Conflicts(conflicts);
     }
     let taken = comparison.changed.union(&comparison.removed);
     for entry in &mut entries {
         entry.fields = entry.fields.difference(&taken);
+    }
+    let mut identity = identity;
+    if let Some(previous) = previous_entry {
+        // A no-op apply (same fields, nothing changed) keeps the entry's time, so the object
+        // stays byte-identical and the server can skip the write like a real one.
+        if live.is_some() && comparison.is_empty() && previous.fields == identity.fields {
+            identity.time = previous.time;
+        }
     }
     entries.push(identity);
     if let Some(metadata) = merged.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -172,7 +212,11 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
             lines.push(format!("- {}", conflict.field));
         }
     }
-    format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+    format!(
+        "Apply failed with {} conflicts: {}",
+        conflicts.len(),
+        lines.join("\n")
+    )
 }
 
 /// The 409 Status body a real server answers a conflicting apply with.
@@ -199,6 +243,58 @@ pub fn conflict_status(conflicts: &[Conflict]) -> Value {
     })
 }
 
+/// Keyed lists in an applied config must have every key field and no duplicate keys; the
+/// error reads like the server's (`.spec.template.spec.containers: duplicate entries for key
+/// [name="web"]`).
+fn validate_keyed_lists(value: &Value, ty: Ty, path: &mut Path) -> Result<(), String> {
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
+    if ty == Ty::AtomicStruct {
+        return Ok(());
+    }
+    for (field, child) in map {
+        path.push(PathElement::Field(field.clone()));
+        match (child, schema::list_kind(ty, field)) {
+            (Value::Array(items), ListKind::Map { ssa_keys, item, .. }) => {
+                let mut seen = Vec::new();
+                for (index, entry) in items.iter().enumerate() {
+                    let Some(key) = fieldset::key_element(entry, ssa_keys) else {
+                        let missing = ssa_keys
+                            .iter()
+                            .find(|k| {
+                                entry.get(**k).is_none_or(Value::is_null)
+                                    && schema::key_default(k).is_none()
+                            })
+                            .copied()
+                            .unwrap_or_default();
+                        return Err(format!(
+                            "{}: element {index}: associative list with keys has an element that omits key field {missing:?} (and doesn't have default value)",
+                            fieldset::path_to_string(path)
+                        ));
+                    };
+                    if seen.contains(&key) {
+                        return Err(format!(
+                            "{}: duplicate entries for key {key}",
+                            fieldset::path_to_string(path)
+                        ));
+                    }
+                    path.push(key.clone());
+                    validate_keyed_lists(entry, item, path)?;
+                    path.pop();
+                    seen.push(key);
+                }
+            }
+            (Value::Object(_), _) => {
+                validate_keyed_lists(child, schema::child_type(ty, field), path)?
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
 /// Structured merge of `config` into `target`.
 fn merge_value(target: &mut Value, config: &Value, ty: Ty) {
     match (target.as_object_mut(), config) {
@@ -210,7 +306,9 @@ fn merge_value(target: &mut Value, config: &Value, ty: Ty) {
                     }
                     Value::Array(items) => {
                         let merged = match target_map.get(field) {
-                            Some(Value::Array(live)) => merge_lists(live, items, schema::list_kind(ty, field)),
+                            Some(Value::Array(live)) => {
+                                merge_lists(live, items, schema::list_kind(ty, field))
+                            }
                             _ => items.clone(),
                         };
                         target_map.insert(field.clone(), Value::Array(merged));
@@ -241,9 +339,10 @@ fn merge_lists(live: &[Value], config: &[Value], kind: ListKind) -> Vec<Value> {
             out
         }
         ListKind::Map { ssa_keys, item, .. } => {
-            let (Some(live_keys), Some(config_keys)) =
-                (fieldset::list_keys(live, ssa_keys), fieldset::list_keys(config, ssa_keys))
-            else {
+            let (Some(live_keys), Some(config_keys)) = (
+                fieldset::list_keys(live, ssa_keys),
+                fieldset::list_keys(config, ssa_keys),
+            ) else {
                 return config.to_vec();
             };
             let mut out = Vec::with_capacity(live.len().max(config.len()));
@@ -308,10 +407,22 @@ fn prune(obj: &mut Value, to_remove: &FieldSet, owned: &FieldSet, root: Ty) {
 
 /// Remove the value at `path` (relative to `value`, whose absolute path is `at`). Returns
 /// whether `value` became an empty map that nobody owns (so the caller drops it too).
-fn remove_path(value: &mut Value, path: &[PathElement], ty: Ty, owned: &FieldSet, at: &mut Path) -> bool {
-    let Some((first, rest)) = path.split_first() else { return false };
-    let PathElement::Field(field) = first else { return false };
-    let Some(map) = value.as_object_mut() else { return false };
+fn remove_path(
+    value: &mut Value,
+    path: &[PathElement],
+    ty: Ty,
+    owned: &FieldSet,
+    at: &mut Path,
+) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let PathElement::Field(field) = first else {
+        return false;
+    };
+    let Some(map) = value.as_object_mut() else {
+        return false;
+    };
     if rest.is_empty() {
         map.remove(field);
     } else {
@@ -323,7 +434,15 @@ fn remove_path(value: &mut Value, path: &[PathElement], ty: Ty, owned: &FieldSet
                     ListKind::Map { item, .. } => item,
                     _ => Ty::Generic,
                 };
-                remove_from_list(items, item_element, item_rest, schema::list_kind(ty, field), item_ty, owned, at);
+                remove_from_list(
+                    items,
+                    item_element,
+                    item_rest,
+                    schema::list_kind(ty, field),
+                    item_ty,
+                    owned,
+                    at,
+                );
                 false
             }
             (Some(child), _) => remove_path(child, rest, child_ty, owned, at),
@@ -347,9 +466,9 @@ fn remove_from_list(
     at: &mut Path,
 ) {
     let position = match (element, kind) {
-        (PathElement::Key(_), ListKind::Map { ssa_keys, .. }) => {
-            items.iter().position(|i| fieldset::key_element(i, ssa_keys).as_ref() == Some(element))
-        }
+        (PathElement::Key(_), ListKind::Map { ssa_keys, .. }) => items
+            .iter()
+            .position(|i| fieldset::key_element(i, ssa_keys).as_ref() == Some(element)),
         (PathElement::Value(v), _) => items.iter().position(|i| i == v),
         (PathElement::Index(i), _) => Some(*i).filter(|i| *i < items.len()),
         _ => None,

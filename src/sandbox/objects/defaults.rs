@@ -1,8 +1,8 @@
 //! Defaulting, as a real API server (v1.32) does on every write (create, update, patch, apply):
-//! the `SetDefaults_*` functions of the built-in API groups, plus what create-time strategies
-//! and default admission plugins visibly add (Pod status phase and QoS class, Pod service
-//! account and not-ready/unreachable tolerations, Namespace finalizer and name label, Job
-//! selector). Every default only fills what is missing, so defaulting is idempotent.
+//! [`apply_defaults`] is the `SetDefaults_*` functions of the built-in API groups (what the
+//! writer is recorded as owning in managedFields); [`apply_server_fields`] is what admission
+//! plugins, create strategies and allocators add afterwards (owned by nobody). Every default
+//! only fills what is missing, so both are idempotent.
 //!
 //! Malformed input (a `spec` that is a string, ...) is left alone: validation rejects it, and
 //! defaulting must never panic on it.
@@ -14,7 +14,9 @@ use serde_json::{json, Map, Value};
 /// and node ports need cluster state: see [`allocate_cluster_ip`] and [`allocate_node_ports`].
 /// Job selectors are generated from `metadata.uid`, so call this after the uid is set.
 pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
-    let Some(root) = obj.as_object_mut() else { return };
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
     match (group, kind) {
         ("", "Namespace") => default_namespace(root),
         ("", "Secret") => set_default(root, "type", json!("Opaque")),
@@ -36,9 +38,65 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         ("batch", "CronJob") => default_cronjob(root),
         ("networking.k8s.io", "Ingress") => default_ingress(root),
         ("autoscaling", "HorizontalPodAutoscaler") => default_hpa(root),
-        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => default_binding(root),
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            default_binding(root)
+        }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => default_crd(root),
         _ => {}
+    }
+}
+
+/// Fill what the server sets on a write *outside* defaulting — admission plugins, create
+/// strategies and the Service IP-family allocator: Pod `serviceAccountName`, `priority`,
+/// `preemptionPolicy`, not-ready/unreachable tolerations, status phase and QoS class; a Job's
+/// generated selector and pod labels (needs `metadata.uid`); a Service's `ipFamilies` and
+/// `ipFamilyPolicy`. A real server does not attribute these to the writer, so call this after
+/// [`super::managed::record_write`] (and after apply). Idempotent.
+pub fn apply_server_fields(group: &str, kind: &str, obj: &mut Value) {
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
+    if has_status_struct(group, kind) {
+        // Go serialises the (non-pointer) status struct even when empty.
+        set_default(root, "status", json!({}));
+    }
+    match (group, kind) {
+        ("", "Pod") => server_fields_pod(root),
+        ("batch", "Job") => server_fields_job(root),
+        ("", "Service") => server_fields_service(root),
+        _ => {}
+    }
+}
+
+/// Kinds whose Go type has a non-pointer `status` struct, so a real server always returns one.
+fn has_status_struct(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        (
+            "",
+            "Pod" | "Service" | "Namespace" | "PersistentVolumeClaim" | "ReplicationController"
+        ) | (
+            "apps",
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+        ) | ("batch", "Job" | "CronJob")
+            | ("networking.k8s.io", "Ingress")
+            | ("autoscaling", "HorizontalPodAutoscaler")
+            | ("policy", "PodDisruptionBudget")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+    )
+}
+
+fn server_fields_service(root: &mut Map<String, Value>) {
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
+    if str_of(spec, "type") == Some("ExternalName") {
+        return;
+    }
+    set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
+    set_default(spec, "ipFamilies", json!(["IPv4"]));
+    if str_of(spec, "clusterIP") == Some("None") {
+        set_default(spec, "clusterIPs", json!(["None"]));
     }
 }
 
@@ -52,12 +110,18 @@ fn map_at<'a>(parent: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut M
 }
 
 /// The child map at `key` only if it already exists.
-fn existing_map<'a>(parent: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+fn existing_map<'a>(
+    parent: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
     parent.get_mut(key).and_then(Value::as_object_mut)
 }
 
 /// The maps of the list at `key`, if it exists.
-fn list_maps<'a>(parent: &'a mut Map<String, Value>, key: &str) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+fn list_maps<'a>(
+    parent: &'a mut Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
     parent
         .get_mut(key)
         .and_then(Value::as_array_mut)
@@ -97,7 +161,9 @@ fn default_namespace(root: &mut Map<String, Value>) {
 }
 
 fn default_service(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "type", json!("ClusterIP"));
     let service_type = str_of(spec, "type").unwrap_or("ClusterIP").to_string();
     set_default(spec, "sessionAffinity", json!("None"));
@@ -126,11 +192,6 @@ fn default_service(root: &mut Map<String, Value>) {
         return;
     }
     set_default(spec, "internalTrafficPolicy", json!("Cluster"));
-    set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
-    set_default(spec, "ipFamilies", json!(["IPv4"]));
-    if str_of(spec, "clusterIP") == Some("None") {
-        set_default(spec, "clusterIPs", json!(["None"]));
-    }
     if service_type == "NodePort" || service_type == "LoadBalancer" {
         set_default(spec, "externalTrafficPolicy", json!("Cluster"));
     }
@@ -145,8 +206,14 @@ fn default_service(root: &mut Map<String, Value>) {
 /// Whether the Service still needs a cluster IP (not headless, not ExternalName, none set).
 pub fn needs_cluster_ip(obj: &Value) -> bool {
     let spec = obj.get("spec");
-    let service_type = spec.and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("ClusterIP");
-    let current = spec.and_then(|s| s.get("clusterIP")).and_then(Value::as_str).unwrap_or("");
+    let service_type = spec
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    let current = spec
+        .and_then(|s| s.get("clusterIP"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     service_type != "ExternalName" && current.is_empty()
 }
 
@@ -165,11 +232,20 @@ pub fn allocate_cluster_ip(obj: &mut Value, ip: &str) {
 /// How many Service ports still need a node port (NodePort and LoadBalancer Services, unless
 /// `allocateLoadBalancerNodePorts` is false).
 pub fn needs_node_ports(obj: &Value) -> usize {
-    let Some(spec) = obj.get("spec") else { return 0 };
-    let service_type = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP");
+    let Some(spec) = obj.get("spec") else {
+        return 0;
+    };
+    let service_type = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
     let wanted = match service_type {
         "NodePort" => true,
-        "LoadBalancer" => spec.get("allocateLoadBalancerNodePorts").and_then(Value::as_bool) != Some(false),
+        "LoadBalancer" => {
+            spec.get("allocateLoadBalancerNodePorts")
+                .and_then(Value::as_bool)
+                != Some(false)
+        }
         _ => false,
     };
     if !wanted {
@@ -177,7 +253,12 @@ pub fn needs_node_ports(obj: &Value) -> usize {
     }
     spec.get("ports")
         .and_then(Value::as_array)
-        .map(|ports| ports.iter().filter(|p| p.get("nodePort").is_none_or(|n| n.is_null() || n == 0)).count())
+        .map(|ports| {
+            ports
+                .iter()
+                .filter(|p| p.get("nodePort").is_none_or(|n| n.is_null() || n == 0))
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -188,7 +269,12 @@ pub fn allocate_node_ports(obj: &mut Value, node_ports: &[u16]) {
         return;
     }
     let mut picked = node_ports.iter();
-    let Some(spec) = obj.as_object_mut().and_then(|root| existing_map(root, "spec")) else { return };
+    let Some(spec) = obj
+        .as_object_mut()
+        .and_then(|root| existing_map(root, "spec"))
+    else {
+        return;
+    };
     for port in list_maps(spec, "ports") {
         if port.get("nodePort").is_none_or(|n| n.is_null() || n == 0) {
             match picked.next() {
@@ -231,7 +317,9 @@ fn pull_policy_for(image: &str) -> &'static str {
 }
 
 fn default_probe(container: &mut Map<String, Value>, key: &str) {
-    let Some(probe) = existing_map(container, key) else { return };
+    let Some(probe) = existing_map(container, key) else {
+        return;
+    };
     set_default(probe, "timeoutSeconds", json!(1));
     set_default(probe, "periodSeconds", json!(10));
     set_default(probe, "successThreshold", json!(1));
@@ -242,7 +330,11 @@ fn default_probe(container: &mut Map<String, Value>, key: &str) {
 }
 
 fn default_container(container: &mut Map<String, Value>) {
-    set_default(container, "terminationMessagePath", json!("/dev/termination-log"));
+    set_default(
+        container,
+        "terminationMessagePath",
+        json!("/dev/termination-log"),
+    );
     set_default(container, "terminationMessagePolicy", json!("File"));
     if let Some(image) = str_of(container, "image") {
         let policy = pull_policy_for(image);
@@ -253,7 +345,9 @@ fn default_container(container: &mut Map<String, Value>) {
         set_default(port, "protocol", json!("TCP"));
     }
     for env in list_maps(container, "env") {
-        if let Some(field_ref) = existing_map(env, "valueFrom").and_then(|v| existing_map(v, "fieldRef")) {
+        if let Some(field_ref) =
+            existing_map(env, "valueFrom").and_then(|v| existing_map(v, "fieldRef"))
+        {
             set_default(field_ref, "apiVersion", json!("v1"));
         }
     }
@@ -275,6 +369,18 @@ fn default_volume(volume: &mut Map<String, Value>) {
 
 /// PodSpec defaults. `restart_policy`: the default, or None for Job templates (a Job must say).
 fn default_pod_spec(spec: &mut Map<String, Value>, restart_policy: Option<&str>) {
+    if spec.get("hostNetwork").and_then(Value::as_bool) == Some(true) {
+        // Host-network pods expose container ports on the host: hostPort = containerPort.
+        for key in ["containers", "initContainers"] {
+            for container in list_maps(spec, key) {
+                for port in list_maps(container, "ports") {
+                    if let Some(number) = port.get("containerPort").cloned() {
+                        set_default(port, "hostPort", number);
+                    }
+                }
+            }
+        }
+    }
     set_default(spec, "dnsPolicy", json!("ClusterFirst"));
     if let Some(policy) = restart_policy {
         set_default(spec, "restartPolicy", json!(policy));
@@ -312,8 +418,12 @@ fn pod_qos_class(spec: &Map<String, Value>) -> &'static str {
     let mut guaranteed = !containers.is_empty();
     for container in &containers {
         let resources = container.get("resources");
-        let requests = resources.and_then(|r| r.get("requests")).and_then(Value::as_object);
-        let limits = resources.and_then(|r| r.get("limits")).and_then(Value::as_object);
+        let requests = resources
+            .and_then(|r| r.get("requests"))
+            .and_then(Value::as_object);
+        let limits = resources
+            .and_then(|r| r.get("limits"))
+            .and_then(Value::as_object);
         for resource in ["cpu", "memory"] {
             let request = requests.and_then(|r| r.get(resource));
             let limit = limits.and_then(|l| l.get(resource));
@@ -335,26 +445,44 @@ fn pod_qos_class(spec: &Map<String, Value>) -> &'static str {
 }
 
 fn default_pod(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     default_pod_spec(spec, Some("Always"));
     set_default(spec, "enableServiceLinks", json!(true));
-    // ServiceAccount, Priority and DefaultTolerationSeconds admission.
+}
+
+/// What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins and the
+/// Pod create strategy add (not attributed to the writer in managedFields).
+fn server_fields_pod(root: &mut Map<String, Value>) {
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "serviceAccountName", json!("default"));
-    let account = spec.get("serviceAccountName").cloned().unwrap_or(json!("default"));
+    let account = spec
+        .get("serviceAccountName")
+        .cloned()
+        .unwrap_or(json!("default"));
     set_default(spec, "serviceAccount", account);
     set_default(spec, "priority", json!(0));
     set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     if spec.get("tolerations").is_none_or(Value::is_array) {
         let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
         if let Some(list) = tolerations.as_array_mut() {
-            for taint in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            for taint in [
+                "node.kubernetes.io/not-ready",
+                "node.kubernetes.io/unreachable",
+            ] {
                 let present = list.iter().any(|t| {
                     t.get("key").and_then(Value::as_str) == Some(taint)
-                        || (t.get("key").is_none() && t.get("operator").and_then(Value::as_str) == Some("Exists"))
+                        || (t.get("key").is_none()
+                            && t.get("operator").and_then(Value::as_str) == Some("Exists"))
                 });
                 if !present {
-                    list.push(json!({"effect": "NoExecute", "key": taint, "operator": "Exists",
-                                     "tolerationSeconds": 300}));
+                    list.push(
+                        json!({"effect": "NoExecute", "key": taint, "operator": "Exists",
+                                     "tolerationSeconds": 300}),
+                    );
                 }
             }
         }
@@ -368,7 +496,9 @@ fn default_pod(root: &mut Map<String, Value>) {
 
 /// Defaults shared by ReplicaSet and ReplicationController: replicas 1, pod template.
 fn default_replicated(root: &mut Map<String, Value>, _apps: bool) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "replicas", json!(1));
     if let Some(template) = existing_map(spec, "template") {
         default_pod_template(template, false);
@@ -376,7 +506,9 @@ fn default_replicated(root: &mut Map<String, Value>, _apps: bool) {
 }
 
 fn default_deployment(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "replicas", json!(1));
     if let Some(strategy) = map_at(spec, "strategy") {
         set_default(strategy, "type", json!("RollingUpdate"));
@@ -395,7 +527,9 @@ fn default_deployment(root: &mut Map<String, Value>) {
 }
 
 fn default_statefulset(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "replicas", json!(1));
     set_default(spec, "podManagementPolicy", json!("OrderedReady"));
     if let Some(strategy) = map_at(spec, "updateStrategy") {
@@ -422,7 +556,9 @@ fn default_statefulset(root: &mut Map<String, Value>) {
 }
 
 fn default_daemonset(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     if let Some(strategy) = map_at(spec, "updateStrategy") {
         set_default(strategy, "type", json!("RollingUpdate"));
         if str_of(strategy, "type") == Some("RollingUpdate") {
@@ -439,17 +575,9 @@ fn default_daemonset(root: &mut Map<String, Value>) {
 }
 
 fn default_job(root: &mut Map<String, Value>) {
-    let uid = root
-        .get("metadata")
-        .and_then(|m| m.get("uid"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let name = root
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     let completions_unset = spec.get("completions").is_none_or(Value::is_null);
     let parallelism_unset = spec.get("parallelism").is_none_or(Value::is_null);
     if completions_unset && parallelism_unset {
@@ -467,6 +595,26 @@ fn default_job(root: &mut Map<String, Value>) {
         "TerminatingOrFailed"
     };
     set_default(spec, "podReplacementPolicy", json!(replacement));
+    if let Some(template) = map_at(spec, "template") {
+        default_pod_template(template, true);
+    }
+}
+
+/// The Job create strategy's generated selector and pod labels (from the uid).
+fn server_fields_job(root: &mut Map<String, Value>) {
+    let uid = root
+        .get("metadata")
+        .and_then(|m| m.get("uid"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let name = root
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     let manual = spec.get("manualSelector").and_then(Value::as_bool) == Some(true);
     if let (Some(uid), false) = (uid, manual) {
         if spec.get("selector").is_none_or(Value::is_null) {
@@ -487,13 +635,12 @@ fn default_job(root: &mut Map<String, Value>) {
             }
         }
     }
-    if let Some(template) = map_at(spec, "template") {
-        default_pod_template(template, true);
-    }
 }
 
 fn default_cronjob(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "concurrencyPolicy", json!("Allow"));
     set_default(spec, "suspend", json!(false));
     set_default(spec, "successfulJobsHistoryLimit", json!(3));
@@ -515,7 +662,9 @@ fn default_ingress(root: &mut Map<String, Value>) {
 }
 
 fn default_hpa(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     set_default(spec, "minReplicas", json!(1));
     set_default(
         spec,
@@ -527,12 +676,21 @@ fn default_hpa(root: &mut Map<String, Value>) {
         if let Some(up) = map_at(behavior, "scaleUp") {
             set_default(up, "stabilizationWindowSeconds", json!(0));
             set_default(up, "selectPolicy", json!("Max"));
-            set_default(up, "policies", json!([{"type": "Pods", "value": 4, "periodSeconds": 15},
-                                               {"type": "Percent", "value": 100, "periodSeconds": 15}]));
+            set_default(
+                up,
+                "policies",
+                json!([{"type": "Pods", "value": 4, "periodSeconds": 15},
+                                               {"type": "Percent", "value": 100, "periodSeconds": 15}]),
+            );
         }
         if let Some(down) = map_at(behavior, "scaleDown") {
+            set_default(down, "stabilizationWindowSeconds", json!(300));
             set_default(down, "selectPolicy", json!("Max"));
-            set_default(down, "policies", json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]));
+            set_default(
+                down,
+                "policies",
+                json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]),
+            );
         }
     }
 }
@@ -546,14 +704,18 @@ fn default_binding(root: &mut Map<String, Value>) {
             Some("User" | "Group") => "rbac.authorization.k8s.io",
             _ => "",
         };
-        if subject.get("apiGroup").is_none_or(Value::is_null) && str_of(subject, "kind") != Some("ServiceAccount") {
+        if subject.get("apiGroup").is_none_or(Value::is_null)
+            && str_of(subject, "kind") != Some("ServiceAccount")
+        {
             subject.insert("apiGroup".into(), json!(group));
         }
     }
 }
 
 fn default_crd(root: &mut Map<String, Value>) {
-    let Some(spec) = map_at(root, "spec") else { return };
+    let Some(spec) = map_at(root, "spec") else {
+        return;
+    };
     if let Some(names) = existing_map(spec, "names") {
         if let Some(kind) = str_of(names, "kind").map(str::to_string) {
             set_default(names, "singular", json!(kind.to_lowercase()));
@@ -582,10 +744,19 @@ mod tests {
     #[test]
     fn qos_classes() {
         let spec = |resources: Value| {
-            json!({"containers": [{"name": "a", "resources": resources}]}).as_object().cloned().unwrap_or_default()
+            json!({"containers": [{"name": "a", "resources": resources}]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
         };
         assert_eq!(pod_qos_class(&spec(json!({}))), "BestEffort");
-        assert_eq!(pod_qos_class(&spec(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))), "Guaranteed");
-        assert_eq!(pod_qos_class(&spec(json!({"requests": {"cpu": "100m"}}))), "Burstable");
+        assert_eq!(
+            pod_qos_class(&spec(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
+            "Guaranteed"
+        );
+        assert_eq!(
+            pod_qos_class(&spec(json!({"requests": {"cpu": "100m"}}))),
+            "Burstable"
+        );
     }
 }

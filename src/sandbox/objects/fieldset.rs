@@ -122,7 +122,9 @@ impl PathElement {
                 }
                 _ => Err(bad()),
             },
-            "v" => serde_json::from_str::<Value>(rest).map(PathElement::Value).map_err(|_| bad()),
+            "v" => serde_json::from_str::<Value>(rest)
+                .map(PathElement::Value)
+                .map_err(|_| bad()),
             "i" => rest.parse().map(PathElement::Index).map_err(|_| bad()),
             _ => Err(bad()),
         }
@@ -181,7 +183,10 @@ pub fn path_to_string(path: &[PathElement]) -> String {
 
 /// Shorthand for a path of field names.
 pub fn field_path(fields: &[&str]) -> Path {
-    fields.iter().map(|f| PathElement::Field((*f).to_string())).collect()
+    fields
+        .iter()
+        .map(|f| PathElement::Field((*f).to_string()))
+        .collect()
 }
 
 /// Nested form used only while encoding.
@@ -235,15 +240,21 @@ impl FieldSet {
     }
 
     pub fn union(&self, other: &FieldSet) -> FieldSet {
-        FieldSet { paths: self.paths.union(&other.paths).cloned().collect() }
+        FieldSet {
+            paths: self.paths.union(&other.paths).cloned().collect(),
+        }
     }
 
     pub fn difference(&self, other: &FieldSet) -> FieldSet {
-        FieldSet { paths: self.paths.difference(&other.paths).cloned().collect() }
+        FieldSet {
+            paths: self.paths.difference(&other.paths).cloned().collect(),
+        }
     }
 
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
-        FieldSet { paths: self.paths.intersection(&other.paths).cloned().collect() }
+        FieldSet {
+            paths: self.paths.intersection(&other.paths).cloned().collect(),
+        }
     }
 
     /// Whether some member lies strictly below `prefix`.
@@ -342,7 +353,12 @@ pub fn key_element(item: &Value, keys: &[&str]) -> Option<PathElement> {
     let map = item.as_object()?;
     let mut fields = Vec::with_capacity(keys.len());
     for key in keys {
-        match map.get(*key).filter(|v| !v.is_null()).cloned().or_else(|| schema::key_default(key)) {
+        match map
+            .get(*key)
+            .filter(|v| !v.is_null())
+            .cloned()
+            .or_else(|| schema::key_default(key))
+        {
             Some(value) => fields.push(((*key).to_string(), value)),
             None => return None,
         }
@@ -373,7 +389,9 @@ fn leaves_of(value: &Value, ty: Ty, path: &mut Path, set: &mut FieldSet) {
             for (field, child) in map {
                 path.push(PathElement::Field(field.clone()));
                 match child {
-                    Value::Array(items) => list_leaves(items, schema::list_kind(ty, field), path, set),
+                    Value::Array(items) => {
+                        list_leaves(items, schema::list_kind(ty, field), path, set)
+                    }
                     Value::Object(m) if m.is_empty() => set.insert(path.clone()),
                     _ => leaves_of(child, schema::child_type(ty, field), path, set),
                 }
@@ -478,7 +496,13 @@ pub fn compare(group: &str, kind: &str, old: Option<&Value>, new: &Value) -> Com
     };
     let mut out = Comparison::default();
     let mut path = Vec::new();
-    compare_values_at(old, new, schema::root_type(group, kind), &mut path, &mut out);
+    compare_values_at(
+        old,
+        new,
+        schema::root_type(group, kind),
+        &mut path,
+        &mut out,
+    );
     out.changed.strip_server_metadata();
     out.removed.strip_server_metadata();
     out
@@ -497,7 +521,13 @@ fn compare_values_at(old: &Value, new: &Value, ty: Ty, path: &mut Path, out: &mu
     }
 }
 
-fn compare_maps(old: &Map<String, Value>, new: &Map<String, Value>, ty: Ty, path: &mut Path, out: &mut Comparison) {
+fn compare_maps(
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    ty: Ty,
+    path: &mut Path,
+    out: &mut Comparison,
+) {
     for (field, new_value) in new {
         path.push(PathElement::Field(field.clone()));
         let child_ty = schema::child_type(ty, field);
@@ -522,7 +552,12 @@ fn compare_maps(old: &Map<String, Value>, new: &Map<String, Value>, ty: Ty, path
             continue;
         }
         path.push(PathElement::Field(field.clone()));
-        all_nodes(old_value, schema::child_type(ty, field), path, &mut out.removed);
+        all_nodes(
+            old_value,
+            schema::child_type(ty, field),
+            path,
+            &mut out.removed,
+        );
         if let Value::Array(items) = old_value {
             let mut gone = Comparison::default();
             add_list_items(items, schema::list_kind(ty, field), path, &mut gone);
@@ -549,7 +584,13 @@ fn add_list_items(items: &[Value], kind: ListKind, path: &mut Path, out: &mut Co
     }
 }
 
-fn compare_lists(old: &[Value], new: &[Value], kind: ListKind, path: &mut Path, out: &mut Comparison) {
+fn compare_lists(
+    old: &[Value],
+    new: &[Value],
+    kind: ListKind,
+    path: &mut Path,
+    out: &mut Comparison,
+) {
     match kind {
         ListKind::Set => {
             for item in new.iter().filter(|i| !old.contains(i)) {
@@ -570,7 +611,9 @@ fn compare_lists(old: &[Value], new: &[Value], kind: ListKind, path: &mut Path, 
                         path.push(key.clone());
                         match old_keys.iter().position(|k| k == key) {
                             Some(i) => match old.get(i) {
-                                Some(old_item) => compare_values_at(old_item, new_item, item, path, out),
+                                Some(old_item) => {
+                                    compare_values_at(old_item, new_item, item, path, out)
+                                }
                                 None => all_nodes(new_item, item, path, &mut out.changed),
                             },
                             None => all_nodes(new_item, item, path, &mut out.changed),
@@ -603,7 +646,8 @@ fn compare_lists(old: &[Value], new: &[Value], kind: ListKind, path: &mut Path, 
 /// server's managedFields show `f:spec` without `".": {}` but `f:labels` with it.
 pub fn creation_baseline(group: &str, kind: &str) -> Value {
     use serde_json::json;
-    let pod_template = json!({"metadata": {"creationTimestamp": null}, "spec": {"containers": null}});
+    let pod_template =
+        json!({"metadata": {"creationTimestamp": null}, "spec": {"containers": null}});
     match (group, kind) {
         ("apps", "Deployment") => json!({"metadata": {}, "spec": {"selector": null,
             "template": pod_template, "strategy": {}}, "status": {}}),
@@ -613,23 +657,35 @@ pub fn creation_baseline(group: &str, kind: &str) -> Value {
             "template": pod_template, "updateStrategy": {}}, "status": {}}),
         ("apps", "ReplicaSet") => json!({"metadata": {}, "spec": {"selector": null,
             "template": pod_template}, "status": {"replicas": 0}}),
-        ("batch", "Job") => json!({"metadata": {}, "spec": {"template": pod_template}, "status": {}}),
+        ("batch", "Job") => {
+            json!({"metadata": {}, "spec": {"template": pod_template}, "status": {}})
+        }
         ("batch", "CronJob") => json!({"metadata": {}, "spec": {"schedule": "",
             "jobTemplate": {"metadata": {"creationTimestamp": null}, "spec": {"template": pod_template}}}, "status": {}}),
         ("", "Pod") => json!({"metadata": {}, "spec": {"containers": null}, "status": {}}),
         ("", "Service") => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
         ("", "Namespace") => json!({"metadata": {}, "spec": {}, "status": {}}),
-        ("", "PersistentVolumeClaim") => json!({"metadata": {}, "spec": {"resources": {}}, "status": {}}),
-        ("networking.k8s.io", "Ingress") => json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}}),
-        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => json!({"metadata": {}, "rules": null}),
+        ("", "PersistentVolumeClaim") => {
+            json!({"metadata": {}, "spec": {"resources": {}}, "status": {}})
+        }
+        ("networking.k8s.io", "Ingress") => {
+            json!({"metadata": {}, "spec": {}, "status": {"loadBalancer": {}}})
+        }
+        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => {
+            json!({"metadata": {}, "rules": null})
+        }
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             json!({"metadata": {}, "roleRef": {"apiGroup": "", "kind": "", "name": ""}})
         }
-        ("autoscaling", "HorizontalPodAutoscaler") => json!({"metadata": {}, "spec": {"scaleTargetRef":
-            {"kind": "", "name": ""}, "maxReplicas": 0}, "status": {"desiredReplicas": 0}}),
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => json!({"metadata": {}, "spec": {"group": "",
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            json!({"metadata": {}, "spec": {"scaleTargetRef":
+            {"kind": "", "name": ""}, "maxReplicas": 0}, "status": {"desiredReplicas": 0}})
+        }
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            json!({"metadata": {}, "spec": {"group": "",
             "names": {"plural": "", "kind": ""}, "scope": "", "versions": null}, "status": {"acceptedNames":
-            {"plural": "", "kind": ""}, "storedVersions": null}}),
+            {"plural": "", "kind": ""}, "storedVersions": null}})
+        }
         _ => json!({"metadata": {}}),
     }
 }
@@ -641,7 +697,12 @@ mod tests {
 
     #[test]
     fn element_round_trip() {
-        for text in ["f:spec", "k:{\"containerPort\":80,\"protocol\":\"TCP\"}", "v:\"a\"", "i:3"] {
+        for text in [
+            "f:spec",
+            "k:{\"containerPort\":80,\"protocol\":\"TCP\"}",
+            "v:\"a\"",
+            "i:3",
+        ] {
             let element = PathElement::decode(text).unwrap();
             assert_eq!(element.encode(), text);
         }

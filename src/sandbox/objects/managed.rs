@@ -107,8 +107,12 @@ pub fn write_entries(obj: &mut Value, mut entries: Vec<ManagedEntry>) {
             .then_with(|| a.api_version.cmp(&b.api_version))
             .then_with(|| a.subresource.cmp(&b.subresource))
     });
-    let Some(root) = obj.as_object_mut() else { return };
-    let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
+    let metadata = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !metadata.is_object() {
         *metadata = Value::Object(Map::new());
     }
@@ -124,9 +128,16 @@ pub fn write_entries(obj: &mut Value, mut entries: Vec<ManagedEntry>) {
 
 /// `group`, `kind` and `apiVersion` of an object ("" when missing).
 pub(crate) fn type_of(obj: &Value) -> (String, String, String) {
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    (group_of(api_version).to_string(), kind.to_string(), api_version.to_string())
+    (
+        group_of(api_version).to_string(),
+        kind.to_string(),
+        api_version.to_string(),
+    )
 }
 
 /// The part of the object a write to `subresource` cannot change, so it is not counted: the
@@ -145,7 +156,13 @@ pub(crate) fn ignored_prefix(subresource: Option<&str>) -> Path {
 /// Call it on the final object (after defaulting), as the server does: an Update-type writer
 /// owns the defaulted fields it caused. This is for writes to the main resource (status changes
 /// are not counted); use [`record_write_subresource`] for `/status`.
-pub fn record_write(old: Option<&Value>, new: &mut Value, manager: &str, operation: &str, now: &str) {
+pub fn record_write(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    operation: &str,
+    now: &str,
+) {
     record_write_subresource(old, new, manager, operation, None, now)
 }
 
@@ -191,7 +208,9 @@ pub fn record_write_subresource(
         if let Some(i) = previous {
             entries.remove(i);
         }
-        fields = fields.difference(&comparison.removed).union(&comparison.changed);
+        fields = fields
+            .difference(&comparison.removed)
+            .union(&comparison.changed);
         entries.push(ManagedEntry { fields, ..writer });
     }
     write_entries(new, entries);

@@ -6,7 +6,8 @@ use super::schema::{self, ListKind, Ty};
 use serde_json::{Map, Value};
 
 /// Why a patch could not be applied; [`PatchError::code`] and [`PatchError::reason`] give the
-/// HTTP status a real server answers with.
+/// HTTP status a real server answers with. Messages name fields and keys, never values (the
+/// object may be a Secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
     /// The patch document itself is malformed (400 BadRequest).
@@ -52,7 +53,10 @@ pub fn json_merge_patch(target: &mut Value, patch: &Value) {
                     if value.is_null() {
                         target_map.remove(key);
                     } else {
-                        json_merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
+                        json_merge_patch(
+                            target_map.entry(key.clone()).or_insert(Value::Null),
+                            value,
+                        );
                     }
                 }
             }
@@ -83,7 +87,9 @@ pub fn strategic_merge_patch(
         return Err(PatchError::StrategicMergeUnsupported);
     }
     let Value::Object(patch_map) = patch else {
-        return Err(PatchError::BadRequest("strategic merge patch must be a JSON object".into()));
+        return Err(PatchError::BadRequest(
+            "strategic merge patch must be a JSON object".into(),
+        ));
     };
     let original = match target {
         Value::Object(map) => map.clone(),
@@ -94,7 +100,9 @@ pub fn strategic_merge_patch(
             *target = Value::Object(merged);
             Ok(())
         }
-        None => Err(PatchError::Invalid("a strategic merge patch cannot delete the whole object".into())),
+        None => Err(PatchError::Invalid(
+            "a strategic merge patch cannot delete the whole object".into(),
+        )),
     }
 }
 
@@ -106,7 +114,6 @@ fn merge_map(
 ) -> Result<Option<Map<String, Value>>, PatchError> {
     match patch.get(DIRECTIVE) {
         None => {}
-        Some(Value::String(d)) if d == "merge" => {}
         Some(Value::String(d)) if d == "delete" => return Ok(None),
         Some(Value::String(d)) if d == "replace" => {
             let mut rest = patch.clone();
@@ -114,14 +121,19 @@ fn merge_map(
             return merge_map(Map::new(), &rest, ty);
         }
         Some(other) => {
-            return Err(PatchError::BadRequest(format!("unknown patch type: {other} in map")))
+            return Err(PatchError::BadRequest(format!(
+            "unknown patch type in map: {DIRECTIVE} must be \"replace\" or \"delete\", got a {}",
+            json_type(other)
+        )))
         }
     }
     if let Some(retain) = patch.get(RETAIN_KEYS) {
         let keys = retain
             .as_array()
             .filter(|keys| keys.iter().all(Value::is_string))
-            .ok_or_else(|| PatchError::BadRequest("$retainKeys must be a list of strings".into()))?;
+            .ok_or_else(|| {
+                PatchError::BadRequest("$retainKeys must be a list of strings".into())
+            })?;
         for (key, value) in patch {
             if !key.starts_with('$') && !value.is_null() && !keys.iter().any(|k| k == key) {
                 return Err(PatchError::Invalid(format!(
@@ -134,16 +146,17 @@ fn merge_map(
     let mut orders = Vec::new();
     for (key, value) in patch {
         if let Some(field) = key.strip_prefix(DELETE_FROM_PRIMITIVE) {
-            let doomed = value.as_array().ok_or_else(|| {
-                PatchError::BadRequest(format!("{key} must be a list of values"))
-            })?;
+            let doomed = value
+                .as_array()
+                .ok_or_else(|| PatchError::BadRequest(format!("{key} must be a list of values")))?;
             if let Some(Value::Array(items)) = original.get_mut(field) {
                 items.retain(|item| !doomed.contains(item));
             }
         } else if let Some(field) = key.strip_prefix(SET_ELEMENT_ORDER) {
-            let order = value.as_array().ok_or_else(|| {
-                PatchError::BadRequest(format!("{key} must be a list"))
-            })?;
+            let order = value
+                .as_array()
+                .ok_or_else(|| PatchError::BadRequest(format!("{key} must be a list")))?;
+            check_element_order(patch.get(field), order, schema::list_kind(ty, field))?;
             let before = match original.get(field) {
                 Some(Value::Array(items)) => items.clone(),
                 _ => Vec::new(),
@@ -158,7 +171,9 @@ fn merge_map(
                 && !key.starts_with(DELETE_FROM_PRIMITIVE)
                 && !key.starts_with(SET_ELEMENT_ORDER)
             {
-                return Err(PatchError::BadRequest(format!("unknown patch directive {key:?}")));
+                return Err(PatchError::BadRequest(format!(
+                    "unknown patch directive {key:?}"
+                )));
             }
             continue;
         }
@@ -172,15 +187,17 @@ fn merge_map(
             (Some(Value::Object(current)), Value::Object(patch_child)) => {
                 merge_map(current, patch_child, child_ty)?.map(Value::Object)
             }
-            (None | Some(Value::Null), Value::Object(patch_child)) => {
+            (_, Value::Object(patch_child)) => {
                 merge_map(Map::new(), patch_child, child_ty)?.map(Value::Object)
             }
-            (Some(Value::Array(current)), Value::Array(patch_items)) => {
-                Some(Value::Array(merge_list(current, patch_items, schema::list_kind(ty, key))?))
-            }
-            (_, Value::Array(patch_items)) => {
-                Some(Value::Array(merge_list(Vec::new(), patch_items, schema::list_kind(ty, key))?))
-            }
+            (Some(Value::Array(current)), Value::Array(patch_items)) => Some(Value::Array(
+                merge_list(current, patch_items, schema::list_kind(ty, key))?,
+            )),
+            (_, Value::Array(patch_items)) => Some(Value::Array(merge_list(
+                Vec::new(),
+                patch_items,
+                schema::list_kind(ty, key),
+            )?)),
             (_, scalar) => Some(scalar.clone()),
         };
         if let Some(merged) = merged {
@@ -197,33 +214,108 @@ fn merge_map(
     Ok(Some(original))
 }
 
+/// Kubernetes rejects a patch whose list items are not in the order `$setElementOrder` gives.
+fn check_element_order(
+    patch_list: Option<&Value>,
+    order: &[Value],
+    kind: ListKind,
+) -> Result<(), PatchError> {
+    let Some(Value::Array(items)) = patch_list else {
+        return Ok(());
+    };
+    let identity = |item: &Value| match kind {
+        ListKind::Map { smp_key, .. } => smp_item_key(item, smp_key).cloned(),
+        _ => Some(item.clone()),
+    };
+    let order_ids: Vec<Option<Value>> = order.iter().map(identity).collect();
+    let mut next = 0;
+    for item in items.iter().filter(|i| !is_directive_only(i)) {
+        let id = identity(item);
+        match order_ids.iter().skip(next).position(|o| *o == id) {
+            Some(offset) => next += offset + 1,
+            None => {
+                return Err(PatchError::BadRequest(format!(
+                    "The order in patch list doesn't match $setElementOrder list: item {} is out of order",
+                    id.map(|v| v.to_string()).unwrap_or_default()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "map",
+    }
+}
+
 fn smp_item_key<'a>(item: &'a Value, key: &str) -> Option<&'a Value> {
     item.as_object().and_then(|m| m.get(key))
 }
 
-fn merge_list(mut original: Vec<Value>, patch: &[Value], kind: ListKind) -> Result<Vec<Value>, PatchError> {
+fn merge_list(
+    mut original: Vec<Value>,
+    patch: &[Value],
+    kind: ListKind,
+) -> Result<Vec<Value>, PatchError> {
     let replace = patch.iter().any(|item| {
-        item.as_object().is_some_and(|m| m.get(DIRECTIVE).and_then(Value::as_str) == Some("replace"))
+        item.as_object()
+            .is_some_and(|m| m.get(DIRECTIVE).and_then(Value::as_str) == Some("replace"))
     });
-    let ListKind::Map { smp_key, item: item_ty, .. } = kind else {
-        let cleaned: Vec<Value> = patch.iter().filter(|item| !is_directive_only(item)).cloned().collect();
+    let ListKind::Map {
+        smp_key,
+        item: item_ty,
+        ..
+    } = kind
+    else {
+        let cleaned: Vec<Value> = patch
+            .iter()
+            .filter(|item| !is_directive_only(item))
+            .cloned()
+            .collect();
+        if kind == ListKind::Set
+            && patch.iter().any(Value::is_object)
+            && !patch.iter().all(Value::is_object)
+        {
+            return Err(PatchError::BadRequest(format!(
+                "list element types are not identical: a list of values cannot hold a {DIRECTIVE} directive"
+            )));
+        }
         if kind == ListKind::Set && !replace {
-            for item in cleaned {
-                if !original.contains(&item) {
-                    original.push(item);
+            let before = original.clone();
+            for item in &cleaned {
+                if !original.contains(item) {
+                    original.push(item.clone());
                 }
             }
-            return Ok(original);
+            // Like Kubernetes' mergeSlice: patched items in patch order, interleaved with the
+            // server-only ones by their server position (new ones first).
+            return Ok(apply_element_order(original, &cleaned, &before, kind));
         }
         return Ok(cleaned.into_iter().map(strip_directives).collect());
     };
     if replace {
         original.clear();
     }
+    let before = original.clone();
+    let patch_order: Vec<Value> = patch
+        .iter()
+        .filter(|item| {
+            item.as_object()
+                .is_some_and(|m| m.get(DIRECTIVE).is_none() && m.contains_key(smp_key))
+        })
+        .cloned()
+        .collect();
     for patch_item in patch {
         let Value::Object(patch_map) = patch_item else {
             return Err(PatchError::Invalid(format!(
-                "list items must be objects with merge key {smp_key:?}, got {patch_item}"
+                "list items must be objects with merge key {smp_key:?}"
             )));
         };
         if patch_map.get(DIRECTIVE).and_then(Value::as_str) == Some("replace") {
@@ -231,10 +323,12 @@ fn merge_list(mut original: Vec<Value>, patch: &[Value], kind: ListKind) -> Resu
         }
         let Some(key_value) = patch_map.get(smp_key) else {
             return Err(PatchError::Invalid(format!(
-                "map: {patch_item} does not contain declared merge key: {smp_key}"
+                "map: list item does not contain declared merge key: {smp_key}"
             )));
         };
-        let position = original.iter().position(|o| smp_item_key(o, smp_key) == Some(key_value));
+        let position = original
+            .iter()
+            .position(|o| smp_item_key(o, smp_key) == Some(key_value));
         if patch_map.get(DIRECTIVE).and_then(Value::as_str) == Some("delete") {
             original.retain(|o| smp_item_key(o, smp_key) != Some(key_value));
             continue;
@@ -263,7 +357,12 @@ fn merge_list(mut original: Vec<Value>, patch: &[Value], kind: ListKind) -> Resu
             }
         }
     }
-    Ok(original)
+    if replace {
+        return Ok(original);
+    }
+    // Like Kubernetes' mergeSlice: patched items in patch order, interleaved with the
+    // server-only ones by their server position (new ones first).
+    Ok(apply_element_order(original, &patch_order, &before, kind))
 }
 
 fn is_directive_only(item: &Value) -> bool {
@@ -287,7 +386,12 @@ fn strip_directives(value: Value) -> Value {
 /// Reorder `items` by `$setElementOrder`: the items named in `order` come in that order, the
 /// items only the server has keep their relative place among them (Kubernetes'
 /// `mergeSortedSlice`, using the list as it was before the patch, `before`, as server order).
-fn apply_element_order(items: Vec<Value>, order: &[Value], before: &[Value], kind: ListKind) -> Vec<Value> {
+fn apply_element_order(
+    items: Vec<Value>,
+    order: &[Value],
+    before: &[Value],
+    kind: ListKind,
+) -> Vec<Value> {
     let identity = |item: &Value| -> Option<Value> {
         match kind {
             ListKind::Map { smp_key, .. } => smp_item_key(item, smp_key).cloned(),
@@ -335,9 +439,9 @@ fn apply_element_order(items: Vec<Value>, order: &[Value], before: &[Value], kin
 /// RFC 6902 JSON patch (`kubectl patch --type json`): add, remove, replace, move, copy, test.
 /// All operations apply or none do.
 pub fn json_patch(target: &mut Value, operations: &Value) -> Result<(), PatchError> {
-    let operations = operations
-        .as_array()
-        .ok_or_else(|| PatchError::BadRequest("a JSON patch must be a list of operations".into()))?;
+    let operations = operations.as_array().ok_or_else(|| {
+        PatchError::BadRequest("a JSON patch must be a list of operations".into())
+    })?;
     let mut working = target.clone();
     for (index, operation) in operations.iter().enumerate() {
         apply_operation(&mut working, operation)
@@ -348,10 +452,26 @@ pub fn json_patch(target: &mut Value, operations: &Value) -> Result<(), PatchErr
 }
 
 fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
-    let op = operation.get("op").and_then(Value::as_str).ok_or("missing \"op\"")?;
-    let path = operation.get("path").and_then(Value::as_str).ok_or("missing \"path\"")?;
-    let value = || operation.get("value").cloned().ok_or_else(|| format!("{op} needs \"value\""));
-    let from = || operation.get("from").and_then(Value::as_str).ok_or_else(|| format!("{op} needs \"from\""));
+    let op = operation
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or("missing \"op\"")?;
+    let path = operation
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("missing \"path\"")?;
+    let value = || {
+        operation
+            .get("value")
+            .cloned()
+            .ok_or_else(|| format!("{op} needs \"value\""))
+    };
+    let from = || {
+        operation
+            .get("from")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{op} needs \"from\""))
+    };
     match op {
         "add" => add_at(doc, path, value()?),
         "remove" => remove_at(doc, path).map(|_| ()),
@@ -362,7 +482,10 @@ fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
         }
         "move" => {
             let from = from()?;
-            if path.starts_with(from) && path.len() > from.len() && path[from.len()..].starts_with('/') {
+            if path.starts_with(from)
+                && path.len() > from.len()
+                && path[from.len()..].starts_with('/')
+            {
                 return Err(format!("cannot move {from:?} into its own child {path:?}"));
             }
             let moved = remove_at(doc, from)?;
@@ -370,14 +493,20 @@ fn apply_operation(doc: &mut Value, operation: &Value) -> Result<(), String> {
         }
         "copy" => {
             let from = from()?;
-            let copied = doc.pointer(from).cloned().ok_or_else(|| format!("path {from:?} does not exist"))?;
+            let copied = doc
+                .pointer(from)
+                .cloned()
+                .ok_or_else(|| format!("path {from:?} does not exist"))?;
             add_at(doc, path, copied)
         }
         "test" => {
             let expected = value()?;
             match doc.pointer(path) {
                 Some(actual) if *actual == expected => Ok(()),
-                _ => Err(format!("test failed: {path:?} is not {expected}")),
+                // The expected value is not echoed: it may be a Secret's data.
+                _ => Err(format!(
+                    "test failed: {path:?} does not hold the expected value"
+                )),
             }
         }
         other => Err(format!("unknown op {other:?}")),
@@ -388,15 +517,21 @@ fn split_pointer(path: &str) -> Result<(String, String), String> {
     if path.is_empty() {
         return Err("the whole document cannot be the target".into());
     }
-    let (parent, last) = path.rsplit_once('/').ok_or_else(|| format!("invalid JSON pointer {path:?}"))?;
-    Ok((parent.to_string(), last.replace("~1", "/").replace("~0", "~")))
+    let (parent, last) = path
+        .rsplit_once('/')
+        .ok_or_else(|| format!("invalid JSON pointer {path:?}"))?;
+    Ok((
+        parent.to_string(),
+        last.replace("~1", "/").replace("~0", "~"),
+    ))
 }
 
 fn pointer_mut<'a>(doc: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
     if !path.is_empty() && !path.starts_with('/') {
         return Err(format!("invalid JSON pointer {path:?}"));
     }
-    doc.pointer_mut(path).ok_or_else(|| format!("path {path:?} does not exist"))
+    doc.pointer_mut(path)
+        .ok_or_else(|| format!("path {path:?} does not exist"))
 }
 
 fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
@@ -411,7 +546,11 @@ fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
             Ok(())
         }
         Value::Array(items) => {
-            let index = if last == "-" { items.len() } else { parse_index(&last)? };
+            let index = if last == "-" {
+                items.len()
+            } else {
+                parse_index(&last)?
+            };
             if index > items.len() {
                 return Err(format!("index {index} out of bounds in {path:?}"));
             }
@@ -425,7 +564,9 @@ fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
 fn remove_at(doc: &mut Value, path: &str) -> Result<Value, String> {
     let (parent, last) = split_pointer(path)?;
     match pointer_mut(doc, &parent)? {
-        Value::Object(map) => map.remove(&last).ok_or_else(|| format!("path {path:?} does not exist")),
+        Value::Object(map) => map
+            .remove(&last)
+            .ok_or_else(|| format!("path {path:?} does not exist")),
         Value::Array(items) => {
             let index = parse_index(&last)?;
             if index >= items.len() {
@@ -441,7 +582,9 @@ fn parse_index(token: &str) -> Result<usize, String> {
     if token.len() > 1 && token.starts_with('0') {
         return Err(format!("invalid array index {token:?}"));
     }
-    token.parse().map_err(|_| format!("invalid array index {token:?}"))
+    token
+        .parse()
+        .map_err(|_| format!("invalid array index {token:?}"))
 }
 
 #[cfg(test)]
@@ -451,7 +594,11 @@ mod tests {
 
     #[test]
     fn element_order_keeps_server_only_items_in_place() {
-        let items = vec![json!({"name": "a"}), json!({"name": "x"}), json!({"name": "b"})];
+        let items = vec![
+            json!({"name": "a"}),
+            json!({"name": "x"}),
+            json!({"name": "b"}),
+        ];
         let order = vec![json!({"name": "b"}), json!({"name": "a"})];
         let kind = schema::list_kind(schema::Ty::PodSpec, "containers");
         let out = apply_element_order(items.clone(), &order, &items, kind);

@@ -154,11 +154,15 @@ pub fn list_kind(ty: Ty, field: &str) -> ListKind {
             map(NAME, "name", Ty::Generic)
         }
         (Ty::PodSpec, "hostAliases") => map(&["ip"], "ip", Ty::Generic),
-        (Ty::PodSpec, "topologySpreadConstraints") => {
-            map(&["topologyKey", "whenUnsatisfiable"], "topologyKey", Ty::Generic)
-        }
+        (Ty::PodSpec, "topologySpreadConstraints") => map(
+            &["topologyKey", "whenUnsatisfiable"],
+            "topologyKey",
+            Ty::Generic,
+        ),
         (Ty::Container, "env") => map(NAME, "name", Ty::Generic),
-        (Ty::Container, "ports") => map(&["containerPort", "protocol"], "containerPort", Ty::Generic),
+        (Ty::Container, "ports") => {
+            map(&["containerPort", "protocol"], "containerPort", Ty::Generic)
+        }
         (Ty::Container, "volumeMounts") => map(&["mountPath"], "mountPath", Ty::Generic),
         (Ty::Container, "volumeDevices") => map(&["devicePath"], "devicePath", Ty::Generic),
         (Ty::ResourceRequirements, "claims") => map(NAME, "name", Ty::Generic),
@@ -187,14 +191,23 @@ mod tests {
         let spec = child_type(root_type("apps", "Deployment"), "spec");
         let pod = child_type(child_type(spec, "template"), "spec");
         assert_eq!(pod, Ty::PodSpec);
-        assert!(matches!(list_kind(pod, "containers"), ListKind::Map { smp_key: "name", .. }));
+        assert!(matches!(
+            list_kind(pod, "containers"),
+            ListKind::Map {
+                smp_key: "name",
+                ..
+            }
+        ));
         assert_eq!(list_kind(pod, "tolerations"), ListKind::Atomic);
     }
 
     #[test]
     fn custom_resources_have_atomic_lists() {
         let root = root_type("example.com", "Widget");
-        assert_eq!(list_kind(child_type(root, "spec"), "containers"), ListKind::Atomic);
+        assert_eq!(
+            list_kind(child_type(root, "spec"), "containers"),
+            ListKind::Atomic
+        );
         assert!(!is_builtin_group("example.com"));
     }
 }
