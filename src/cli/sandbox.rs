@@ -1,13 +1,13 @@
 //! `kubedrift sandbox`: run in-process Kubernetes API servers until Ctrl-C.
 //!
-//! Everything around the servers lives here: checking the cluster names, writing the
-//! kubeconfig (owner-only, it holds bearer tokens), and telling the user how to point kubectl
-//! and kubedrift at the clusters. Starting the servers needs the server handle
-//! (`crate::sandbox::Sandbox::start`), which this build does not have yet: the command says so
-//! and exits 2 rather than pretending to run.
+//! The servers themselves come from [`crate::sandbox::Sandbox`] (their own runtime, stopped on
+//! drop). This command checks the cluster names, writes the kubeconfig (owner-only: it holds
+//! bearer tokens), tells the user how to point kubectl and kubedrift at the clusters, and waits
+//! for Ctrl-C (or SIGTERM) to stop them and exit 0.
 
 use super::{Exit, GlobalArgs};
 use crate::sandbox::kubeconfig::{admin_context, viewer_context};
+use crate::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,19 +52,68 @@ pub enum SandboxCliError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "the sandbox API server is not available in this build yet; nothing was started and no \
-         kubeconfig was written (clusters: {clusters})"
-    )]
-    ServerNotAvailable { clusters: String },
+    #[error("could not start the sandbox: {0}")]
+    Start(#[from] SandboxError),
+    #[error("could not wait for Ctrl-C: {0}")]
+    Signal(std::io::Error),
 }
 
 pub fn run(_global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
     let clusters = validate_cluster_names(&args.clusters)?;
-    Err(SandboxCliError::ServerNotAvailable {
-        clusters: clusters.join(","),
+    let (path, remove_on_exit) = match &args.kubeconfig_out {
+        Some(path) => (path.clone(), false),
+        None => (default_kubeconfig_path(), true),
+    };
+    let sandbox = Sandbox::start(SandboxOptions {
+        clusters,
+        tls: args.tls,
+        ..SandboxOptions::default()
+    })
+    .map_err(SandboxCliError::Start)?;
+    write_kubeconfig(&path, &sandbox.kubeconfig_yaml())?;
+    let endpoints: Vec<(String, String)> = sandbox
+        .clusters()
+        .iter()
+        .map(|c| (c.name().to_string(), c.url().to_string()))
+        .collect();
+    print!("{}", usage_text(&path, &endpoints));
+    // Flushing makes the "ready" text visible to scripts reading a pipe before we block.
+    std::io::stdout().flush().ok();
+
+    let waited = wait_for_shutdown_signal();
+    drop(sandbox);
+    if remove_on_exit {
+        // Its tokens die with the servers; do not leave credentials-shaped files in /tmp.
+        let _ = std::fs::remove_file(&path);
     }
-    .into())
+    waited?;
+    eprintln!("sandbox stopped");
+    Ok(Exit::InSync)
+}
+
+/// Block until Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+fn wait_for_shutdown_signal() -> Result<(), SandboxCliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(SandboxCliError::Signal)?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut terminate = signal(SignalKind::terminate()).map_err(SandboxCliError::Signal)?;
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result.map_err(SandboxCliError::Signal),
+                _ = terminate.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(SandboxCliError::Signal)
+        }
+    })
 }
 
 /// Trimmed, validated cluster names: DNS-1123 labels (they become hostnames in URLs and
@@ -194,22 +243,6 @@ mod tests {
             validate_cluster_names(&names(&["dev", "dev-viewer"])),
             Err(SandboxCliError::ContextClash(n, owner)) if n == "dev-viewer" && owner == "dev"
         ));
-    }
-
-    #[test]
-    fn run_reports_that_the_server_is_not_available() {
-        let global = GlobalArgs {
-            config: None,
-            kubeconfig: None,
-            contexts: vec![],
-        };
-        let args = SandboxArgs {
-            clusters: names(&["dev"]),
-            kubeconfig_out: None,
-            tls: false,
-        };
-        let err = run(&global, args).expect_err("no server yet");
-        assert!(err.to_string().contains("not available"), "{err}");
     }
 
     #[test]

@@ -714,6 +714,101 @@ fn builtin_printer(group: &str, kind: &str) -> Option<Printer> {
             ],
             role_binding_cells,
         ),
+        ("", "ReplicationController") => printer(
+            vec![
+                name_column(),
+                column("Desired", "integer", "", "Replicas is the number of desired replicas.", 0),
+                column("Current", "integer", "", "Replicas is the most recently observed number of replicas.", 0),
+                column("Ready", "integer", "", "The number of ready replicas for this replication controller.", 0),
+                age_column(),
+                wide_column("Containers", CONTAINERS_DESCRIPTION),
+                wide_column("Images", IMAGES_DESCRIPTION),
+                wide_column("Selector", "Selector is a label query over pods that should match the Replicas count."),
+            ],
+            replication_controller_cells,
+        ),
+        ("", "PersistentVolume") => printer(
+            vec![
+                name_column(),
+                text_column("Capacity", "capacity is the description of the persistent volume's resources and capacity."),
+                text_column("Access Modes", "accessModes contains all ways the volume can be mounted."),
+                text_column("Reclaim Policy", "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim."),
+                text_column("Status", "phase indicates if a volume is available, bound to a claim, or released by a claim."),
+                text_column("Claim", "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim."),
+                text_column("StorageClass", "StorageClass of the pv"),
+                text_column("VolumeAttributesClass", "VolumeAttributesClass of the pv"),
+                text_column("Reason", "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI."),
+                age_column(),
+                wide_column("VolumeMode", "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state."),
+            ],
+            pv_cells,
+        ),
+        ("networking.k8s.io", "NetworkPolicy") => printer(
+            vec![
+                name_column(),
+                text_column("Pod-Selector", "Selects the pods to which this NetworkPolicy object applies."),
+                age_column(),
+            ],
+            network_policy_cells,
+        ),
+        ("networking.k8s.io", "IngressClass") => printer(
+            vec![
+                name_column(),
+                text_column("Controller", "Controller that is responsible for handling this class"),
+                text_column("Parameters", "A reference to a resource with additional parameters"),
+                age_column(),
+            ],
+            ingress_class_cells,
+        ),
+        ("policy", "PodDisruptionBudget") => printer(
+            vec![
+                name_column(),
+                text_column("Min Available", "The minimum number of pods that must be available."),
+                text_column("Max Unavailable", "The maximum number of pods that may be unavailable."),
+                column("Allowed Disruptions", "integer", "", "Calculated number of pods that may be disrupted at this time.", 0),
+                age_column(),
+            ],
+            pdb_cells,
+        ),
+        ("storage.k8s.io", "StorageClass") => printer(
+            vec![
+                name_column(),
+                text_column("Provisioner", "provisioner indicates the type of the provisioner."),
+                text_column("ReclaimPolicy", "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class."),
+                text_column("VolumeBindingMode", "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound."),
+                text_column("AllowVolumeExpansion", "allowVolumeExpansion shows whether the storage class allow volume expand."),
+                age_column(),
+            ],
+            storage_class_cells,
+        ),
+        ("discovery.k8s.io", "EndpointSlice") => printer(
+            vec![
+                name_column(),
+                text_column("AddressType", "addressType specifies the type of address carried by this EndpointSlice."),
+                text_column("Ports", "ports specifies the list of network ports exposed by each endpoint in this slice."),
+                text_column("Endpoints", "endpoints is a list of unique endpoints in this slice."),
+                age_column(),
+            ],
+            endpoint_slice_cells,
+        ),
+        ("scheduling.k8s.io", "PriorityClass") => printer(
+            vec![
+                name_column(),
+                column("Value", "integer", "", "value represents the integer value of this priority class.", 0),
+                column("Global-Default", "boolean", "", "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.", 0),
+                age_column(),
+                text_column("PreemptionPolicy", "preemptionPolicy is the Policy for preempting pods with lower priority."),
+            ],
+            priority_class_cells,
+        ),
+        ("coordination.k8s.io", "Lease") => printer(
+            vec![
+                name_column(),
+                text_column("Holder", "holderIdentity contains the identity of the holder of a current lease."),
+                age_column(),
+            ],
+            lease_cells,
+        ),
         _ => return None,
     })
 }
@@ -1572,6 +1667,224 @@ fn role_binding_cells(obj: &Value, now: Timestamp) -> Cells {
         s(service_accounts.join(", ")),
     ];
     (cells, None)
+}
+
+fn replication_controller_cells(obj: &Value, now: Timestamp) -> Cells {
+    let (names, images) = container_cells(get(obj, &["spec", "template", "spec"]));
+    let cells = vec![
+        s(name_of(obj)),
+        json!(replicas_or_default(obj)),
+        json!(int(obj, &["status", "replicas"])),
+        json!(int(obj, &["status", "readyReplicas"])),
+        age(obj, now),
+        names,
+        images,
+        s(format_labels(get(obj, &["spec", "selector"]))),
+    ];
+    (cells, None)
+}
+
+/// `GetPersistentVolumeClass` / `GetPersistentVolumeClaimClass`: the beta annotation wins.
+fn storage_class_of(obj: &Value) -> &str {
+    get(
+        obj,
+        &[
+            "metadata",
+            "annotations",
+            "volume.beta.kubernetes.io/storage-class",
+        ],
+    )
+    .and_then(Value::as_str)
+    .unwrap_or_else(|| text(obj, &["spec", "storageClassName"]))
+}
+
+fn pv_cells(obj: &Value, now: Timestamp) -> Cells {
+    let claim = match get(obj, &["spec", "claimRef"]).filter(|c| c.is_object()) {
+        Some(claim) => format!("{}/{}", text(claim, &["namespace"]), text(claim, &["name"])),
+        None => String::new(),
+    };
+    let deleting = get(obj, &["metadata", "deletionTimestamp"]).is_some_and(|v| !v.is_null());
+    let phase = if deleting {
+        "Terminating"
+    } else {
+        text(obj, &["status", "phase"])
+    };
+    let cells = vec![
+        s(name_of(obj)),
+        s(quantity(get(obj, &["spec", "capacity", "storage"]))),
+        s(access_modes(list(obj, &["spec", "accessModes"]))),
+        s(text(obj, &["spec", "persistentVolumeReclaimPolicy"])),
+        s(phase),
+        s(claim),
+        s(storage_class_of(obj)),
+        s(get(obj, &["spec", "volumeAttributesClassName"])
+            .and_then(Value::as_str)
+            .unwrap_or("<unset>")),
+        s(text(obj, &["status", "reason"])),
+        age(obj, now),
+        s(get(obj, &["spec", "volumeMode"])
+            .and_then(Value::as_str)
+            .unwrap_or("<unset>")),
+    ];
+    (cells, None)
+}
+
+fn network_policy_cells(obj: &Value, now: Timestamp) -> Cells {
+    let selector = format_label_selector(Some(
+        get(obj, &["spec", "podSelector"]).unwrap_or(&Value::Null),
+    ));
+    (vec![s(name_of(obj)), s(selector), age(obj, now)], None)
+}
+
+fn ingress_class_cells(obj: &Value, now: Timestamp) -> Cells {
+    let parameters = match get(obj, &["spec", "parameters"]).filter(|p| p.is_object()) {
+        Some(p) => {
+            let mut kind = text(p, &["kind"]).to_string();
+            if let Some(group) = get(p, &["apiGroup"]).and_then(Value::as_str) {
+                kind = format!("{kind}.{group}");
+            }
+            format!("{kind}/{}", text(p, &["name"]))
+        }
+        None => "<none>".to_string(),
+    };
+    let cells = vec![
+        s(name_of(obj)),
+        s(text(obj, &["spec", "controller"])),
+        s(parameters),
+        age(obj, now),
+    ];
+    (cells, None)
+}
+
+/// An IntOrString as Go's `IntOrString.String()` prints it.
+fn int_or_string(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "N/A".to_string(),
+    }
+}
+
+fn pdb_cells(obj: &Value, now: Timestamp) -> Cells {
+    let cells = vec![
+        s(name_of(obj)),
+        s(int_or_string(get(obj, &["spec", "minAvailable"]))),
+        s(int_or_string(get(obj, &["spec", "maxUnavailable"]))),
+        json!(int(obj, &["status", "disruptionsAllowed"])),
+        age(obj, now),
+    ];
+    (cells, None)
+}
+
+fn storage_class_cells(obj: &Value, now: Timestamp) -> Cells {
+    let annotations = get(obj, &["metadata", "annotations"]);
+    let is_default = [
+        "storageclass.kubernetes.io/is-default-class",
+        "storageclass.beta.kubernetes.io/is-default-class",
+    ]
+    .iter()
+    .any(|key| {
+        annotations
+            .and_then(|a| a.get(*key))
+            .and_then(Value::as_str)
+            == Some("true")
+    });
+    let name = if is_default {
+        format!("{} (default)", name_of(obj))
+    } else {
+        name_of(obj).to_string()
+    };
+    let cells = vec![
+        s(name),
+        s(text(obj, &["provisioner"])),
+        s(get(obj, &["reclaimPolicy"])
+            .and_then(Value::as_str)
+            .unwrap_or("Delete")),
+        s(get(obj, &["volumeBindingMode"])
+            .and_then(Value::as_str)
+            .unwrap_or("Immediate")),
+        Value::Bool(
+            get(obj, &["allowVolumeExpansion"])
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
+        age(obj, now),
+    ];
+    (cells, None)
+}
+
+/// `listWithMoreString`: up to three items, then `+ N more...`; `<unset>` when empty.
+fn list_with_more(items: Vec<String>) -> String {
+    const MAX: usize = 3;
+    let count = items.len();
+    if count == 0 {
+        return "<unset>".to_string();
+    }
+    let shown = items.into_iter().take(MAX).collect::<Vec<_>>().join(",");
+    if count > MAX {
+        format!("{shown} + {} more...", count - MAX)
+    } else {
+        shown
+    }
+}
+
+fn endpoint_slice_cells(obj: &Value, now: Timestamp) -> Cells {
+    let ports = list(obj, &["ports"])
+        .iter()
+        .map(|p| {
+            match (
+                get(p, &["port"]).and_then(Value::as_i64),
+                get(p, &["name"]).and_then(Value::as_str),
+            ) {
+                (Some(port), _) => port.to_string(),
+                (None, Some(name)) => name.to_string(),
+                (None, None) => "*".to_string(),
+            }
+        })
+        .collect();
+    let addresses = list(obj, &["endpoints"])
+        .iter()
+        .flat_map(|e| {
+            list(e, &["addresses"])
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let cells = vec![
+        s(name_of(obj)),
+        s(text(obj, &["addressType"])),
+        s(list_with_more(ports)),
+        s(list_with_more(addresses)),
+        age(obj, now),
+    ];
+    (cells, None)
+}
+
+fn priority_class_cells(obj: &Value, now: Timestamp) -> Cells {
+    let cells = vec![
+        s(name_of(obj)),
+        json!(int(obj, &["value"])),
+        Value::Bool(
+            get(obj, &["globalDefault"])
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
+        age(obj, now),
+        s(text(obj, &["preemptionPolicy"])),
+    ];
+    (cells, None)
+}
+
+fn lease_cells(obj: &Value, now: Timestamp) -> Cells {
+    (
+        vec![
+            s(name_of(obj)),
+            s(text(obj, &["spec", "holderIdentity"])),
+            age(obj, now),
+        ],
+        None,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -3062,6 +3375,259 @@ mod tests {
     }
 
     #[test]
+    fn storage_policy_and_cluster_kinds() {
+        let rc = json!({"apiVersion": "v1", "kind": "ReplicationController",
+            "metadata": meta("legacy", Some("shop"), "2024-06-01T11:00:00Z", "v1"),
+            "spec": {"replicas": 2, "selector": {"app": "legacy"},
+                     "template": {"metadata": {"labels": {"app": "legacy"}},
+                                  "spec": {"containers": [{"name": "app", "image": "acme/legacy:9"}]}}},
+            "status": {"replicas": 2, "readyReplicas": 1, "availableReplicas": 1, "observedGeneration": 1}});
+        let table = print(
+            &info(
+                "",
+                "v1",
+                "ReplicationController",
+                "replicationcontrollers",
+                true,
+            ),
+            &[rc],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("legacy"),
+                json!(2),
+                json!(2),
+                json!(1),
+                json!("60m"),
+                json!("app"),
+                json!("acme/legacy:9"),
+                json!("app=legacy")
+            ]
+        );
+
+        let pv = json!({"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": meta("pvc-3b1f0c2e", None, "2024-05-31T00:00:00Z", "v1"),
+            "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"],
+                     "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "standard",
+                     "volumeMode": "Filesystem", "hostPath": {"path": "/var/lib/pv/3b1f", "type": ""},
+                     "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-db-0",
+                                  "uid": "3b1f0c2e", "apiVersion": "v1", "resourceVersion": "4410"}},
+            "status": {"phase": "Bound", "lastPhaseTransitionTime": "2024-05-31T00:00:02Z"}});
+        let table = print(
+            &info("", "v1", "PersistentVolume", "persistentvolumes", false),
+            &[pv],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            [
+                "Name",
+                "Capacity",
+                "Access Modes",
+                "Reclaim Policy",
+                "Status",
+                "Claim",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Reason",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("pvc-3b1f0c2e"),
+                json!("10Gi"),
+                json!("RWO"),
+                json!("Delete"),
+                json!("Bound"),
+                json!("shop/data-db-0"),
+                json!("standard"),
+                json!("<unset>"),
+                json!(""),
+                json!("36h"),
+                json!("Filesystem")
+            ]
+        );
+
+        let netpol = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": meta("deny-all", Some("shop"), "2024-06-01T11:00:00Z", "networking.k8s.io/v1"),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}});
+        let table = print(
+            &info(
+                "networking.k8s.io",
+                "v1",
+                "NetworkPolicy",
+                "networkpolicies",
+                true,
+            ),
+            &[netpol],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![json!("deny-all"), json!("<none>"), json!("60m")]
+        );
+
+        let pdb = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": meta("web", Some("shop"), "2024-06-01T11:00:00Z", "policy/v1"),
+            "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}},
+            "status": {"disruptionsAllowed": 1, "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3,
+                       "observedGeneration": 1}});
+        let table = print(
+            &info(
+                "policy",
+                "v1",
+                "PodDisruptionBudget",
+                "poddisruptionbudgets",
+                true,
+            ),
+            &[pdb],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web"),
+                json!("50%"),
+                json!("N/A"),
+                json!(1),
+                json!("60m")
+            ]
+        );
+
+        let mut sc_meta = meta(
+            "standard",
+            None,
+            "2024-05-01T12:00:00Z",
+            "storage.k8s.io/v1",
+        );
+        sc_meta["annotations"] = json!({"storageclass.kubernetes.io/is-default-class": "true"});
+        let sc = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": sc_meta,
+            "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer"});
+        let table = print(
+            &info(
+                "storage.k8s.io",
+                "v1",
+                "StorageClass",
+                "storageclasses",
+                false,
+            ),
+            &[sc],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("standard (default)"),
+                json!("rancher.io/local-path"),
+                json!("Delete"),
+                json!("WaitForFirstConsumer"),
+                json!(false),
+                json!("31d")
+            ]
+        );
+
+        let class = json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": meta("nginx", None, "2024-06-01T11:00:00Z", "networking.k8s.io/v1"),
+            "spec": {"controller": "k8s.io/ingress-nginx",
+                     "parameters": {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb"}}});
+        let table = print(
+            &info(
+                "networking.k8s.io",
+                "v1",
+                "IngressClass",
+                "ingressclasses",
+                false,
+            ),
+            &[class],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("nginx"),
+                json!("k8s.io/ingress-nginx"),
+                json!("IngressParameters.k8s.example.com/external-lb"),
+                json!("60m")
+            ]
+        );
+
+        let slice = json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": meta("web-x7k2p", Some("shop"), "2024-06-01T11:00:00Z", "discovery.k8s.io/v1"),
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.244.1.17"], "conditions": {"ready": true}},
+                          {"addresses": ["10.244.2.4"], "conditions": {"ready": true}},
+                          {"addresses": ["10.244.3.9"], "conditions": {"ready": false}},
+                          {"addresses": ["10.244.4.2"], "conditions": {"ready": true}}],
+            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]});
+        let table = print(
+            &info(
+                "discovery.k8s.io",
+                "v1",
+                "EndpointSlice",
+                "endpointslices",
+                true,
+            ),
+            &[slice],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("web-x7k2p"),
+                json!("IPv4"),
+                json!("8080"),
+                json!("10.244.1.17,10.244.2.4,10.244.3.9 + 1 more..."),
+                json!("60m")
+            ]
+        );
+
+        let priority = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": meta("system-cluster-critical", None, "2024-05-01T12:00:00Z", "scheduling.k8s.io/v1"),
+            "value": 2000000000, "description": "Used for system critical pods.",
+            "preemptionPolicy": "PreemptLowerPriority"});
+        let table = print(
+            &info(
+                "scheduling.k8s.io",
+                "v1",
+                "PriorityClass",
+                "priorityclasses",
+                false,
+            ),
+            &[priority],
+        );
+        assert_eq!(
+            column_names(&table, false),
+            ["Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("system-cluster-critical"),
+                json!(2000000000),
+                json!(false),
+                json!("31d"),
+                json!("PreemptLowerPriority")
+            ]
+        );
+
+        let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": meta("kube-controller-manager", Some("kube-system"), "2024-05-01T12:00:00Z", "coordination.k8s.io/v1"),
+            "spec": {"holderIdentity": "cp-1_9f2c", "leaseDurationSeconds": 15,
+                     "acquireTime": "2024-05-01T12:00:05.000000Z", "renewTime": "2024-06-01T11:59:58.000000Z",
+                     "leaseTransitions": 0}});
+        let table = print(
+            &info("coordination.k8s.io", "v1", "Lease", "leases", true),
+            &[lease],
+        );
+        assert_eq!(
+            cells(&table)[0],
+            vec![
+                json!("kube-controller-manager"),
+                json!("cp-1_9f2c"),
+                json!("31d")
+            ]
+        );
+    }
+
+    #[test]
     fn malformed_objects_never_panic_and_keep_the_column_count() {
         let kinds = [
             ("", "Namespace"),
@@ -3085,6 +3651,15 @@ mod tests {
             ("rbac.authorization.k8s.io", "RoleBinding"),
             ("rbac.authorization.k8s.io", "Role"),
             ("example.com", "Widget"),
+            ("", "ReplicationController"),
+            ("", "PersistentVolume"),
+            ("networking.k8s.io", "NetworkPolicy"),
+            ("networking.k8s.io", "IngressClass"),
+            ("policy", "PodDisruptionBudget"),
+            ("storage.k8s.io", "StorageClass"),
+            ("discovery.k8s.io", "EndpointSlice"),
+            ("scheduling.k8s.io", "PriorityClass"),
+            ("coordination.k8s.io", "Lease"),
         ];
         let junk = [
             Value::Null,
