@@ -645,3 +645,102 @@ fn viewer_token_is_read_only() {
     assert!(delete.stderr.starts_with("Error from server (Forbidden): namespaces \"shop\" is forbidden: User \"viewer\" cannot delete resource \"namespaces\" in API group \"\" at the cluster scope"), "{}", delete.stderr);
     assert_eq!(env.sandbox.clusters().len(), 1);
 }
+
+#[test]
+fn controllers_move_status_like_a_cluster() {
+    let env = Env::new();
+    env.ok(&["create", "namespace", "shop"]);
+    let manifest = env.file(
+        "workloads.yaml",
+        &format!(
+            "{}---
+apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: shop}}
+spec:
+  type: LoadBalancer
+  selector: {{app: web}}
+  ports: [{{port: 80, targetPort: 80}}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: data, namespace: shop}}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {{requests: {{storage: 1Gi}}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: migrate, namespace: shop}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: migrate, image: busybox:1.36, command: [sh, -c, 'true']}}]
+",
+            deployment(2, false)
+        ),
+    );
+    env.ok(&["apply", "-f", &manifest]);
+    let rollout = env.ok(&[
+        "rollout",
+        "status",
+        "deploy/web",
+        "-n",
+        "shop",
+        "--timeout=60s",
+    ]);
+    assert!(rollout.contains("successfully rolled out"), "{rollout}");
+    env.ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/migrate",
+        "-n",
+        "shop",
+        "--timeout=60s",
+    ]);
+    env.ok(&[
+        "wait",
+        "--for=jsonpath={.status.phase}=Bound",
+        "pvc/data",
+        "-n",
+        "shop",
+        "--timeout=60s",
+    ]);
+    env.ok(&[
+        "wait",
+        "--for=jsonpath={.status.loadBalancer.ingress[0].ip}",
+        "svc/web",
+        "-n",
+        "shop",
+        "--timeout=60s",
+    ]);
+    let replicasets = env.ok(&["get", "rs", "-n", "shop", "-l", "app=web", "-o", "name"]);
+    assert_eq!(replicasets.lines().count(), 1, "{replicasets}");
+    let pods = env.ok(&["get", "pods", "-n", "shop", "-l", "app=web", "--no-headers"]);
+    assert_eq!(
+        pods.lines().filter(|l| l.contains("Running")).count(),
+        2,
+        "{pods}"
+    );
+    let deploy = env.ok(&["get", "deploy", "web", "-n", "shop", "--no-headers"]);
+    assert_eq!(
+        deploy.split_whitespace().take(4).collect::<Vec<_>>(),
+        ["web", "2/2", "2", "2"]
+    );
+    // Deleting the Deployment garbage-collects its ReplicaSet and Pods.
+    env.ok(&[
+        "delete",
+        "deploy",
+        "web",
+        "-n",
+        "shop",
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    assert_eq!(
+        env.ok(&["get", "rs,pods", "-n", "shop", "-l", "app=web", "-o", "name"])
+            .trim(),
+        ""
+    );
+}
