@@ -514,3 +514,53 @@ async fn error_statuses_and_runtime_faults() {
     });
     assert!(expired, "{events:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_field_selectors_and_generate_name() {
+    let sandbox = sandbox(false);
+    let dev = sandbox.cluster("dev").expect("dev");
+    for i in 0..5 {
+        dev.insert(serde_json::to_value(configmap(&format!("page-{i}"), "x")).expect("json"))
+            .expect("insert");
+    }
+    let cms: Api<ConfigMap> = Api::namespaced(client(&sandbox, "dev").await, "default");
+    let mut names = Vec::new();
+    let mut params = ListParams::default().limit(2);
+    let mut pages = 0;
+    loop {
+        let page = cms.list(&params).await.expect("page");
+        pages += 1;
+        assert!(page.items.len() <= 2);
+        names.extend(page.items.into_iter().filter_map(|c| c.metadata.name));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    // Five ConfigMaps plus kube-root-ca.crt, each exactly once, in name order.
+    assert_eq!(pages, 3);
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((names.len(), sorted), (6, names.clone()));
+
+    let by_name = cms
+        .list(&ListParams::default().fields("metadata.name=page-3"))
+        .await
+        .expect("fieldSelector");
+    assert_eq!(by_name.items.len(), 1);
+
+    let mut generated = configmap("ignored", "x");
+    generated.metadata.name = None;
+    generated.metadata.generate_name = Some("job-config-".into());
+    let created = cms
+        .create(&PostParams::default(), &generated)
+        .await
+        .expect("generateName");
+    let name = created.metadata.name.expect("name generated");
+    assert!(
+        name.starts_with("job-config-") && name.len() == "job-config-".len() + 5,
+        "{name}"
+    );
+}
