@@ -57,10 +57,21 @@ pub enum Subresource {
 }
 
 /// A write's result: the object and whether it was created (201) or not (200).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Written {
     pub object: Arc<Value>,
     pub created: bool,
+}
+
+impl std::fmt::Debug for Written {
+    /// Identity only: the object may be a Secret, whose values are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = meta_str(&self.object, "name").unwrap_or("");
+        f.debug_struct("Written")
+            .field("name", &name)
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 /// Shared state of one sandbox cluster.
@@ -252,9 +263,10 @@ impl Cluster {
         }
         let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "Object 'Kind' is missing in '{body}'"
-            )));
+            // A real server echoes the body here; the sandbox does not: it may hold Secret data.
+            return Err(ApiError::bad_request(
+                "Object 'Kind' is missing in the request body",
+            ));
         }
         if kind != info.kind {
             return Err(ApiError::bad_request(format!(

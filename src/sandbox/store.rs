@@ -39,7 +39,7 @@ impl EventType {
 }
 
 /// One committed change.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreEvent {
     pub rv: u64,
     pub group: String,
@@ -47,6 +47,24 @@ pub struct StoreEvent {
     pub namespace: String,
     pub event_type: EventType,
     pub object: Arc<Value>,
+}
+
+impl std::fmt::Debug for StoreEvent {
+    /// Identity only: objects may be Secrets, whose values are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self
+            .object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        f.debug_struct("StoreEvent")
+            .field("rv", &self.rv)
+            .field("type", &self.event_type)
+            .field("resource", &format_args!("{}/{}", self.group, self.plural))
+            .field("namespace", &self.namespace)
+            .field("name", &name)
+            .finish()
+    }
 }
 
 /// Why a store operation failed.
@@ -478,5 +496,23 @@ mod tests {
             .subscribe(&cms(), Some("shop"), WatchStart::Snapshot)
             .expect("snapshot");
         assert_eq!(snapshot.replay.len(), 5);
+    }
+
+    #[test]
+    fn events_never_print_secret_values() {
+        let store = Store::default();
+        let mut events = store.events();
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": {"name": "db", "namespace": "shop", "uid": "0c6a5e4e-3f0e-4a53-a7f7-0d6f5b2d9a11"},
+                            "data": {"password": "aHVudGVyMg=="}});
+        store
+            .create(&(String::new(), "secrets".into()), secret)
+            .expect("create");
+        let event = events.try_recv().expect("event broadcast");
+        let printed = format!("{event:?}");
+        assert!(
+            printed.contains("db") && !printed.contains("aHVudGVyMg=="),
+            "{printed}"
+        );
     }
 }
