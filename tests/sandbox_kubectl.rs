@@ -744,3 +744,37 @@ spec:
         ""
     );
 }
+
+#[test]
+fn outage_refuses_connections_then_recovers_on_the_same_port() {
+    let env = Env::new();
+    let dev = env.sandbox.cluster("dev").expect("dev");
+    // Straight after start: the bound socket must close too.
+    assert!(dev.faults().set_down_and_wait(true));
+    let probe = std::net::TcpStream::connect_timeout(&dev.addr(), Duration::from_secs(2));
+    assert!(
+        probe.is_err(),
+        "port still accepts connections while down: {probe:?}"
+    );
+    let down = env.kubectl(&["get", "ns", "--request-timeout=5s"]);
+    assert_eq!(down.code, 1);
+    assert!(
+        down.stderr.contains("connection refused"),
+        "{}",
+        down.stderr
+    );
+    assert!(dev.faults().set_down_and_wait(false));
+    assert!(env
+        .ok(&["get", "ns", "default", "-o", "name"])
+        .contains("namespace/default"));
+
+    dev.faults().set_error_rate(1.0);
+    let failing = env.kubectl(&["get", "cm", "-n", "default", "--request-timeout=5s"]);
+    assert_eq!(failing.code, 1);
+    assert!(
+        failing.stderr.contains("Error from server (InternalError)"),
+        "{}",
+        failing.stderr
+    );
+    dev.faults().clear();
+}

@@ -223,6 +223,8 @@ impl Sandbox {
             let scheme = if options.tls { "https" } else { "http" };
             let url = format!("{scheme}://{addr}");
             let faults = Arc::new(FaultControl::default());
+            // The socket listens from `bind` on, before the server task first runs.
+            faults.mark_listening(true);
             let cluster = Arc::new(Cluster::new(
                 name,
                 tokens.clone(),
@@ -333,7 +335,11 @@ async fn serve(
     let app = router(Arc::clone(&cluster));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     loop {
-        // Down: wait to come back up.
+        // Down: close the port (also the one bound at start) and wait to come back up.
+        if *down.borrow_and_update() {
+            first = None;
+            cluster.faults.mark_listening(false);
+        }
         while *down.borrow_and_update() {
             tokio::select! {
                 changed = down.changed() => if changed.is_err() { return },

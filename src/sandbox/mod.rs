@@ -26,6 +26,8 @@
 //! - Lists are served from the current state: `resourceVersion`/`resourceVersionMatch` on list
 //!   and the snapshot of a `continue` token are not honoured (a continue token older than the
 //!   event history answers 410).
+//! - List items keep their `apiVersion`/`kind` (a real server omits them for built-in kinds;
+//!   clients accept both).
 //! - Watches filter by selector on the new object only (an object leaving a selector produces
 //!   no synthetic DELETED); bookmarks are sent every 5 s to watches that allow them.
 //! - No admission, no schema validation beyond names, kinds and namespaces; no finalizers:
