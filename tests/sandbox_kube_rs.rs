@@ -564,3 +564,26 @@ async fn pagination_field_selectors_and_generate_name() {
         "{name}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_with_streaming_lists_gets_initial_events() {
+    let sandbox = sandbox(false);
+    let dev = sandbox.cluster("dev").expect("dev");
+    dev.insert(serde_json::to_value(configmap("streamed", "x")).expect("json"))
+        .expect("insert");
+    let cms: Api<ConfigMap> = Api::namespaced(client(&sandbox, "dev").await, "default");
+    let config = watcher::Config::default().streaming_lists();
+    let mut stream = watcher(cms.clone(), config).default_backoff().boxed();
+    let initial = next_matching(&mut stream, |e| applied_name(e).filter(|n| n == "streamed")).await;
+    assert_eq!(initial.as_deref(), Some("streamed"));
+    let done = next_matching(&mut stream, |e| {
+        matches!(e, watcher::Event::InitDone).then_some(())
+    })
+    .await;
+    assert!(done.is_some(), "no initial-events-end bookmark");
+    cms.create(&PostParams::default(), &configmap("later", "x"))
+        .await
+        .expect("create");
+    let later = next_matching(&mut stream, |e| applied_name(e).filter(|n| n == "later")).await;
+    assert_eq!(later.as_deref(), Some("later"));
+}
