@@ -47,6 +47,9 @@ pub struct StoreEvent {
     pub namespace: String,
     pub event_type: EventType,
     pub object: Arc<Value>,
+    /// The watch-event line (`{"type":..,"object":..}\n`), serialized once and shared by
+    /// every watcher that sends the object as stored.
+    pub line: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 impl std::fmt::Debug for StoreEvent {
@@ -249,6 +252,7 @@ impl Store {
             namespace: key.0,
             event_type,
             object: Arc::clone(&object),
+            line: std::sync::OnceLock::new(),
         });
         inner.history.push_back(Arc::clone(&event));
         while inner.history.len() > inner.history_limit {
@@ -380,6 +384,7 @@ impl Store {
                                 namespace: ns.clone(),
                                 event_type: EventType::Added,
                                 object: Arc::clone(obj),
+                                line: std::sync::OnceLock::new(),
                             })
                         })
                         .collect()

@@ -102,6 +102,11 @@ impl Emitter<'_> {
                 event.event_type.as_str(),
                 &table_of(self.info, &[shown], include, None, None),
             ),
+            // As stored: serialize once for all watchers of this event.
+            None if Arc::ptr_eq(&shown, obj) => event
+                .line
+                .get_or_init(|| event_line(event.event_type.as_str(), obj))
+                .clone(),
             None => event_line(event.event_type.as_str(), &shown),
         };
         if self.tx.send(line).await.is_err() {
