@@ -172,6 +172,19 @@ fn fresh_cluster_looks_like_a_real_one() {
     assert!(svc.contains("10.96.0.1"));
     let version = env.ok(&["version", "-o", "json"]);
     assert!(version.contains("\"gitVersion\": \"v1.32"), "{version}");
+    // kubectl 1.32 uses aggregated discovery: two requests, no per-group-version fetches.
+    let verbose = env.kubectl(&["api-resources", "-v=6"]);
+    assert_eq!(verbose.code, 0, "{}", verbose.stderr);
+    assert!(
+        verbose.stderr.contains("/apis?timeout="),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        !verbose.stderr.contains("/apis/apps/v1?timeout="),
+        "fell back to legacy discovery:\n{}",
+        verbose.stderr
+    );
     let resources = env.ok(&["api-resources", "--no-headers"]);
     for (name, api) in [
         ("deployments", "apps/v1"),

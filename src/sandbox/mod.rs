@@ -16,7 +16,8 @@
 //!   creates), `control` (status controller loop).
 //!
 //! # Known gaps against a real API server
-//! - Discovery is the legacy (unaggregated) form; kubectl 1.32 falls back to it cleanly.
+//! - Discovery: aggregated (apidiscovery.k8s.io/v2, what kubectl 1.32 asks for) and legacy
+//!   (what kube-rs `Discovery` uses) are served; v2beta1 aggregated is not (clients fall back).
 //! - OpenAPI v3 documents only PATCH operations (no schemas): `fieldValidation=Strict` is
 //!   accepted but unknown fields are not rejected; kubectl computes strategic patches from its
 //!   compiled-in types. `/openapi/v2` is 404.

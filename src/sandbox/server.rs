@@ -222,6 +222,8 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         .filter(|s| !s.is_empty())
         .collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segments.as_slice() {
+        ["api"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, true)),
+        ["apis"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, false)),
         ["api"] => return Ok(json_response(200, &api_versions(&cluster))),
         ["openapi", "v3"] => return Ok(json_response(200, &openapi::root(&cluster.catalog()))),
         ["openapi", "v3", "api", version] => {
@@ -776,6 +778,93 @@ fn version_info() -> Value {
         "compiler": "gc",
         "platform": "linux/amd64"
     })
+}
+
+/// The media type of aggregated discovery (what kubectl 1.32 asks for first).
+const AGGREGATED_DISCOVERY: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+fn wants_aggregated(request: &Request) -> bool {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        params.contains(&"as=APIGroupDiscoveryList")
+            && params.contains(&"v=v2")
+            && params.contains(&"g=apidiscovery.k8s.io")
+    })
+}
+
+fn aggregated_resource(info: &ResourceInfo) -> Value {
+    let mut resource = json!({
+        "resource": info.plural,
+        "responseKind": {"group": "", "version": "", "kind": info.kind},
+        "scope": if info.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": info.singular,
+        "verbs": info.verbs,
+    });
+    if !info.short_names.is_empty() {
+        resource["shortNames"] = json!(info.short_names);
+    }
+    if !info.categories.is_empty() {
+        resource["categories"] = json!(info.categories);
+    }
+    let mut subresources = Vec::new();
+    if info.scale_subresource {
+        subresources.push(json!({"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}));
+    }
+    if info.status_subresource {
+        subresources.push(json!({"subresource": "status", "responseKind": {"group": "", "version": "", "kind": info.kind}, "verbs": ["get", "patch", "update"]}));
+    }
+    if !subresources.is_empty() {
+        resource["subresources"] = Value::Array(subresources);
+    }
+    resource
+}
+
+/// `APIGroupDiscoveryList` (apidiscovery.k8s.io/v2): the core group for `/api`, every other
+/// group for `/apis`.
+pub fn aggregated_discovery(cluster: &Cluster, core: bool) -> Value {
+    let catalog = cluster.catalog();
+    let groups: Vec<(String, Vec<String>)> = if core {
+        vec![(String::new(), vec!["v1".to_string()])]
+    } else {
+        catalog.groups()
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|version| {
+                    let resources: Vec<Value> = catalog
+                        .in_group_version(group, version)
+                        .iter()
+                        .map(aggregated_resource)
+                        .collect();
+                    json!({"version": version, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
+fn aggregated_response(cluster: &Cluster, core: bool) -> Response {
+    let body = serde_json::to_vec(&aggregated_discovery(cluster, core)).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, AGGREGATED_DISCOVERY),
+            (header::VARY, "Accept"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn server_address(cluster: &Cluster) -> String {
