@@ -467,7 +467,7 @@ mod kubectl_judge {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The `kubedrift sandbox --tls` command end to end: start the binary, wait for its "ready" text
+// The `kubedrift sandbox` command (HTTPS by default) end to end: start the binary, wait for its "ready" text
 // on stdout (no sleeping), use the kubeconfig it wrote with kubectl, stop it with SIGINT.
 
 #[cfg(unix)]
@@ -501,7 +501,6 @@ mod sandbox_command {
                     "sandbox",
                     "--clusters",
                     "dev,prod",
-                    "--tls",
                     "--kubeconfig-out",
                 ])
                 .arg(&kubeconfig)

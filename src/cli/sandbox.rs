@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig-out /tmp/kd.yaml\n  \
-KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A"
+KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A\n\n\
+Servers use HTTPS with a CA generated at start (written into the kubeconfig)."
 )]
 pub struct SandboxArgs {
     /// Cluster names, comma separated; one server and one kubeconfig context each.
@@ -25,9 +26,10 @@ pub struct SandboxArgs {
     /// Where to write the kubeconfig (default: a file in the system temp dir).
     #[arg(long = "kubeconfig-out", value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
-    /// Serve HTTPS with a generated CA (written into the kubeconfig).
+    /// Serve plain HTTP instead of HTTPS. kube-rs clients work either way, but kubectl does
+    /// not send bearer tokens over plain HTTP, so kubectl then gets 401 Unauthorized.
     #[arg(long)]
-    pub tls: bool,
+    pub no_tls: bool,
 }
 
 /// Why the sandbox command cannot start.
@@ -66,7 +68,7 @@ pub fn run(_global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> 
     };
     let sandbox = Sandbox::start(SandboxOptions {
         clusters,
-        tls: args.tls,
+        tls: !args.no_tls,
         ..SandboxOptions::default()
     })
     .map_err(SandboxCliError::Start)?;

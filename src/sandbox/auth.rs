@@ -40,13 +40,19 @@ impl std::fmt::Debug for Tokens {
 impl Tokens {
     /// Fresh random tokens.
     pub fn generate() -> Self {
-        Tokens { admin: random_token(), viewer: random_token() }
+        Tokens {
+            admin: random_token(),
+            viewer: random_token(),
+        }
     }
 
     /// The user an `Authorization` header value authenticates as.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<User, ApiError> {
         let token = authorization
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or_else(ApiError::unauthorized)?;
         if constant_time_eq(token, &self.admin) {
@@ -62,11 +68,17 @@ impl Tokens {
 fn random_token() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..32).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+    (0..32)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// What a request wants to do, for authorization and Forbidden messages.
@@ -111,11 +123,13 @@ pub fn authorize(user: User, attrs: &Attributes<'_>) -> Result<(), ApiError> {
         attrs.verb,
         attrs.group
     );
-    Err(ApiError::new(403, "Forbidden", message).with_details(json!({
-        "name": attrs.name.unwrap_or(""),
-        "group": attrs.group,
-        "kind": attrs.plural,
-    })))
+    Err(
+        ApiError::new(403, "Forbidden", message).with_details(json!({
+            "name": attrs.name.unwrap_or(""),
+            "group": attrs.group,
+            "kind": attrs.plural,
+        })),
+    )
 }
 
 #[cfg(test)]
@@ -139,7 +153,14 @@ mod tests {
             "deployments.apps \"web\" is forbidden: User \"viewer\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"shop\""
         );
         assert!(authorize(User::Admin, &attrs).is_ok());
-        assert!(authorize(User::Viewer, &Attributes { verb: "list", ..attrs }).is_ok());
+        assert!(authorize(
+            User::Viewer,
+            &Attributes {
+                verb: "list",
+                ..attrs
+            }
+        )
+        .is_ok());
     }
 
     #[test]
@@ -166,7 +187,10 @@ mod tests {
         let tokens = Tokens::generate();
         let header = format!("Bearer {}", tokens.viewer);
         assert_eq!(tokens.authenticate(Some(&header)), Ok(User::Viewer));
-        assert_eq!(tokens.authenticate(Some("Bearer nope")).map_err(|e| e.code), Err(401));
+        assert_eq!(
+            tokens.authenticate(Some("Bearer nope")).map_err(|e| e.code),
+            Err(401)
+        );
         assert_eq!(tokens.authenticate(None).map_err(|e| e.code), Err(401));
         assert!(!format!("{tokens:?}").contains(&tokens.admin));
     }

@@ -100,38 +100,266 @@ impl ResourceInfo {
     }
 }
 
-const ALL_VERBS: &[&str] =
-    &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// Built-in resource table: (group, version, kind, plural, namespaced, shortNames, categories,
 /// status, scale).
-type Builtin = (&'static str, &'static str, &'static str, &'static str, bool, &'static [&'static str], bool, bool, bool);
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+    bool,
+    bool,
+    bool,
+);
 
 const BUILTINS: &[Builtin] = &[
     // group, version, kind, plural, namespaced, shortNames, in "all", status, scale
-    ("", "v1", "Namespace", "namespaces", false, &["ns"], false, true, false),
-    ("", "v1", "Node", "nodes", false, &["no"], false, true, false),
-    ("", "v1", "ConfigMap", "configmaps", true, &["cm"], false, false, false),
-    ("", "v1", "Secret", "secrets", true, &[], false, false, false),
-    ("", "v1", "Service", "services", true, &["svc"], true, true, false),
-    ("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], false, false, false),
-    ("", "v1", "Endpoints", "endpoints", true, &["ep"], false, false, false),
+    (
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        false,
+        &["ns"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "Node",
+        "nodes",
+        false,
+        &["no"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        true,
+        &["cm"],
+        false,
+        false,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "Secret",
+        "secrets",
+        true,
+        &[],
+        false,
+        false,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "Service",
+        "services",
+        true,
+        &["svc"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        true,
+        &["sa"],
+        false,
+        false,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "Endpoints",
+        "endpoints",
+        true,
+        &["ep"],
+        false,
+        false,
+        false,
+    ),
     ("", "v1", "Pod", "pods", true, &["po"], true, true, false),
-    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["pvc"], false, true, false),
-    ("", "v1", "Event", "events", true, &["ev"], false, false, false),
-    ("apps", "v1", "Deployment", "deployments", true, &["deploy"], true, true, true),
-    ("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"], true, true, true),
-    ("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"], true, true, true),
-    ("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"], true, true, false),
+    (
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+        &["pvc"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "",
+        "v1",
+        "Event",
+        "events",
+        true,
+        &["ev"],
+        false,
+        false,
+        false,
+    ),
+    (
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        true,
+        &["deploy"],
+        true,
+        true,
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "ReplicaSet",
+        "replicasets",
+        true,
+        &["rs"],
+        true,
+        true,
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "StatefulSet",
+        "statefulsets",
+        true,
+        &["sts"],
+        true,
+        true,
+        true,
+    ),
+    (
+        "apps",
+        "v1",
+        "DaemonSet",
+        "daemonsets",
+        true,
+        &["ds"],
+        true,
+        true,
+        false,
+    ),
     ("batch", "v1", "Job", "jobs", true, &[], true, true, false),
-    ("batch", "v1", "CronJob", "cronjobs", true, &["cj"], true, true, false),
-    ("networking.k8s.io", "v1", "Ingress", "ingresses", true, &["ing"], false, true, false),
-    ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], true, true, false),
-    ("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[], false, false, false),
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[], false, false, false),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[], false, false, false),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[], false, false, false),
-    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], false, true, false),
+    (
+        "batch",
+        "v1",
+        "CronJob",
+        "cronjobs",
+        true,
+        &["cj"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        true,
+        &["ing"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+        &["hpa"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        true,
+        &[],
+        false,
+        false,
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+        &[],
+        false,
+        false,
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        &[],
+        false,
+        false,
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        &[],
+        false,
+        false,
+        false,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        &["crd", "crds"],
+        false,
+        true,
+        false,
+    ),
 ];
 
 /// Why a CRD cannot be served.
@@ -162,24 +390,26 @@ impl Catalog {
     pub fn builtin() -> Self {
         let resources = BUILTINS
             .iter()
-            .map(|&(group, version, kind, plural, namespaced, short, in_all, status, scale)| {
-                ResourceInfo {
-                    group: group.into(),
-                    version: version.into(),
-                    versions: vec![version.into()],
-                    kind: kind.into(),
-                    plural: plural.into(),
-                    singular: kind.to_lowercase(),
-                    namespaced,
-                    verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
-                    short_names: short.iter().map(|s| s.to_string()).collect(),
-                    categories: if in_all { vec!["all".into()] } else { vec![] },
-                    status_subresource: status,
-                    scale_subresource: scale,
-                    custom: false,
-                    printer_columns: vec![],
-                }
-            })
+            .map(
+                |&(group, version, kind, plural, namespaced, short, in_all, status, scale)| {
+                    ResourceInfo {
+                        group: group.into(),
+                        version: version.into(),
+                        versions: vec![version.into()],
+                        kind: kind.into(),
+                        plural: plural.into(),
+                        singular: kind.to_lowercase(),
+                        namespaced,
+                        verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
+                        short_names: short.iter().map(|s| s.to_string()).collect(),
+                        categories: if in_all { vec!["all".into()] } else { vec![] },
+                        status_subresource: status,
+                        scale_subresource: scale,
+                        custom: false,
+                        printer_columns: vec![],
+                    }
+                },
+            )
             .collect();
         Catalog { resources }
     }
@@ -192,13 +422,17 @@ impl Catalog {
     pub fn by_plural(&self, group: &str, version: &str, plural: &str) -> Option<ResourceInfo> {
         self.resources
             .iter()
-            .find(|r| r.group == group && r.plural == plural && r.versions.iter().any(|v| v == version))
+            .find(|r| {
+                r.group == group && r.plural == plural && r.versions.iter().any(|v| v == version)
+            })
             .map(|r| r.at_version(version))
     }
 
     /// The resource for a group and kind (storage version).
     pub fn by_kind(&self, group: &str, kind: &str) -> Option<&ResourceInfo> {
-        self.resources.iter().find(|r| r.group == group && r.kind == kind)
+        self.resources
+            .iter()
+            .find(|r| r.group == group && r.kind == kind)
     }
 
     /// Groups in discovery order (core excluded): name and versions, preferred first.
@@ -232,11 +466,15 @@ impl Catalog {
     pub fn register_crd(&mut self, crd: &Value) -> Result<ResourceInfo, CrdError> {
         let info = crd_resource(crd)?;
         let expected = format!("{}.{}", info.plural, info.group);
-        let name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = crd
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if name != expected {
             return Err(CrdError::BadName(name.to_string()));
         }
-        self.resources.retain(|r| !(r.custom && r.group == info.group && r.plural == info.plural));
+        self.resources
+            .retain(|r| !(r.custom && r.group == info.group && r.plural == info.plural));
         self.resources.push(info.clone());
         Ok(info)
     }
@@ -254,19 +492,33 @@ impl Catalog {
 /// The ResourceInfo a CRD object describes (validated just enough to serve it).
 pub fn crd_resource(crd: &Value) -> Result<ResourceInfo, CrdError> {
     let spec = crd.get("spec").ok_or(CrdError::Missing("group"))?;
-    let text = |path: &str| spec.pointer(path).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |path: &str| {
+        spec.pointer(path)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let group = text("/group").ok_or(CrdError::Missing("group"))?;
     let plural = text("/names/plural").ok_or(CrdError::Missing("names.plural"))?;
     let kind = text("/names/kind").ok_or(CrdError::Missing("names.kind"))?;
-    let singular = text("/names/singular").map(str::to_string).unwrap_or_else(|| kind.to_lowercase());
+    let singular = text("/names/singular")
+        .map(str::to_string)
+        .unwrap_or_else(|| kind.to_lowercase());
     let namespaced = text("/scope") != Some("Cluster");
     let list_of_strings = |path: &str| -> Vec<String> {
         spec.pointer(path)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let versions_json = spec.get("versions").and_then(Value::as_array).ok_or(CrdError::Missing("versions"))?;
+    let versions_json = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .ok_or(CrdError::Missing("versions"))?;
     let served: Vec<&Value> = versions_json
         .iter()
         .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(false))
@@ -276,7 +528,10 @@ pub fn crd_resource(crd: &Value) -> Result<ResourceInfo, CrdError> {
         .find(|v| v.get("storage").and_then(Value::as_bool).unwrap_or(false))
         .or(served.first())
         .ok_or(CrdError::NoServedVersion)?;
-    let storage_name = storage.get("name").and_then(Value::as_str).ok_or(CrdError::Missing("versions[].name"))?;
+    let storage_name = storage
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or(CrdError::Missing("versions[].name"))?;
     let mut versions = vec![storage_name.to_string()];
     for v in &served {
         if let Some(name) = v.get("name").and_then(Value::as_str) {
@@ -339,9 +594,14 @@ mod tests {
     #[test]
     fn builtins_are_found_by_plural_and_kind() {
         let catalog = Catalog::builtin();
-        let deploy = catalog.by_plural("apps", "v1", "deployments").expect("deployments served");
+        let deploy = catalog
+            .by_plural("apps", "v1", "deployments")
+            .expect("deployments served");
         assert!(deploy.namespaced && deploy.scale_subresource);
-        assert_eq!(catalog.by_kind("", "Namespace").map(|r| r.namespaced), Some(false));
+        assert_eq!(
+            catalog.by_kind("", "Namespace").map(|r| r.namespaced),
+            Some(false)
+        );
         assert!(catalog.by_plural("apps", "v2", "deployments").is_none());
         let entries = deploy.discovery_entries();
         assert_eq!(entries.len(), 3);
@@ -351,11 +611,18 @@ mod tests {
     #[test]
     fn crd_registration_serves_all_versions_storage_first() {
         let mut catalog = Catalog::builtin();
-        let info = catalog.register_crd(&widget_crd("Namespaced")).expect("valid CRD");
+        let info = catalog
+            .register_crd(&widget_crd("Namespaced"))
+            .expect("valid CRD");
         assert_eq!(info.versions, vec!["v1".to_string(), "v1beta1".to_string()]);
         assert!(info.status_subresource && info.namespaced);
-        assert!(catalog.by_plural("example.com", "v1beta1", "widgets").is_some());
-        assert!(catalog.groups().iter().any(|(g, v)| g == "example.com" && v[0] == "v1"));
+        assert!(catalog
+            .by_plural("example.com", "v1beta1", "widgets")
+            .is_some());
+        assert!(catalog
+            .groups()
+            .iter()
+            .any(|(g, v)| g == "example.com" && v[0] == "v1"));
         assert!(catalog.unregister_crd("widgets.example.com").is_some());
         assert!(catalog.by_plural("example.com", "v1", "widgets").is_none());
     }
@@ -364,6 +631,9 @@ mod tests {
     fn crd_with_wrong_name_is_rejected() {
         let mut crd = widget_crd("Cluster");
         crd["metadata"]["name"] = json!("gadgets.example.com");
-        assert!(matches!(Catalog::builtin().register_crd(&crd), Err(CrdError::BadName(_))));
+        assert!(matches!(
+            Catalog::builtin().register_crd(&crd),
+            Err(CrdError::BadName(_))
+        ));
     }
 }

@@ -31,7 +31,9 @@ impl PatchKind {
             "application/merge-patch+json" => Some(PatchKind::Merge),
             "application/strategic-merge-patch+json" => Some(PatchKind::Strategic),
             "application/json-patch+json" => Some(PatchKind::Json),
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchKind::Apply { force }),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
+                Some(PatchKind::Apply { force })
+            }
             _ => None,
         }
     }
@@ -55,10 +57,21 @@ pub enum Subresource {
 }
 
 /// A write's result: the object and whether it was created (201) or not (200).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Written {
     pub object: Arc<Value>,
     pub created: bool,
+}
+
+impl std::fmt::Debug for Written {
+    /// Identity only: the object may be a Secret, whose values are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = meta_str(&self.object, "name").unwrap_or("");
+        f.debug_struct("Written")
+            .field("name", &name)
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 /// Shared state of one sandbox cluster.
@@ -89,7 +102,14 @@ pub fn new_uid() -> String {
             _ => format!("{b:02x}"),
         })
         .collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn generate_name_suffix() -> String {
@@ -107,19 +127,26 @@ fn valid_name(name: &str) -> bool {
     name.len() <= 253
         && name.split('.').all(|part| {
             !part.is_empty()
-                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !part.starts_with('-')
                 && !part.ends_with('-')
         })
 }
 
 fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 fn metadata_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
     let map = obj.as_object_mut()?;
-    map.entry("metadata").or_insert_with(|| json!({})).as_object_mut()
+    map.entry("metadata")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
 }
 
 /// Everything but metadata and status (what a generation bump is about).
@@ -127,7 +154,9 @@ fn spec_part(obj: &Value) -> Vec<(&String, &Value)> {
     obj.as_object()
         .map(|m| {
             m.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind")
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -189,7 +218,10 @@ impl Cluster {
 
     /// A snapshot of the catalog (cheap enough: a few dozen entries).
     pub fn catalog(&self) -> Catalog {
-        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn collection(info: &ResourceInfo) -> Collection {
@@ -197,7 +229,12 @@ impl Cluster {
     }
 
     /// The stored object, shown at the requested version.
-    pub fn get(&self, info: &ResourceInfo, namespace: &str, name: &str) -> Result<Arc<Value>, ApiError> {
+    pub fn get(
+        &self,
+        info: &ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, ApiError> {
         let obj = self
             .store
             .get(&Self::collection(info), namespace, name)
@@ -220,11 +257,16 @@ impl Cluster {
 
     fn check_type(info: &ResourceInfo, body: &Value) -> Result<(), ApiError> {
         if !body.is_object() {
-            return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
+            return Err(ApiError::bad_request(
+                "the body of the request must be a JSON or YAML object",
+            ));
         }
         let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind.is_empty() {
-            return Err(ApiError::bad_request(format!("Object 'Kind' is missing in '{body}'")));
+            // A real server echoes the body here; the sandbox does not: it may hold Secret data.
+            return Err(ApiError::bad_request(
+                "Object 'Kind' is missing in the request body",
+            ));
         }
         if kind != info.kind {
             return Err(ApiError::bad_request(format!(
@@ -245,11 +287,17 @@ impl Cluster {
 
     /// Put the path's namespace on the object (or reject a mismatch), drop it for
     /// cluster-scoped kinds.
-    fn place_namespace(info: &ResourceInfo, obj: &mut Value, namespace: Option<&str>) -> Result<(), ApiError> {
+    fn place_namespace(
+        info: &ResourceInfo,
+        obj: &mut Value,
+        namespace: Option<&str>,
+    ) -> Result<(), ApiError> {
         let body_ns = meta_str(obj, "namespace").map(str::to_string);
-        let meta = metadata_mut(obj).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        let meta =
+            metadata_mut(obj).ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
         if info.namespaced {
-            let ns = namespace.ok_or_else(|| ApiError::bad_request("the namespace of the request is required"))?;
+            let ns = namespace
+                .ok_or_else(|| ApiError::bad_request("the namespace of the request is required"))?;
             if body_ns.as_deref().is_some_and(|b| b != ns) {
                 return Err(ApiError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
@@ -262,7 +310,11 @@ impl Cluster {
         Ok(())
     }
 
-    fn namespace_must_exist(&self, info: &ResourceInfo, namespace: Option<&str>) -> Result<(), ApiError> {
+    fn namespace_must_exist(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+    ) -> Result<(), ApiError> {
         if let (true, Some(ns)) = (info.namespaced, namespace) {
             let namespaces = (String::new(), "namespaces".to_string());
             if self.store.get(&namespaces, "", ns).is_none() {
@@ -305,7 +357,10 @@ impl Cluster {
                     &info.group,
                     &info.kind,
                     "",
-                    vec![FieldCause::required("metadata.name", "name or generateName is required")],
+                    vec![FieldCause::required(
+                        "metadata.name",
+                        "name or generateName is required",
+                    )],
                 ))
             }
         };
@@ -353,26 +408,59 @@ impl Cluster {
         self.commit_create(info, obj, opts, &name)
     }
 
-    fn commit_create(&self, info: &ResourceInfo, obj: Value, opts: &WriteOptions, name: &str) -> Result<Written, ApiError> {
+    fn commit_create(
+        &self,
+        info: &ResourceInfo,
+        obj: Value,
+        opts: &WriteOptions,
+        name: &str,
+    ) -> Result<Written, ApiError> {
         if info.group == "apiextensions.k8s.io" && info.kind == "CustomResourceDefinition" {
             let mut probe = self.catalog();
             probe.register_crd(&obj).map_err(|e| {
-                ApiError::invalid(&info.group, &info.kind, name, vec![FieldCause::invalid("spec", name, &e.to_string())])
+                ApiError::invalid(
+                    &info.group,
+                    &info.kind,
+                    name,
+                    vec![FieldCause::invalid("spec", name, &e.to_string())],
+                )
             })?;
         }
         if opts.dry_run {
-            if self.store.get(&Self::collection(info), meta_str(&obj, "namespace").unwrap_or(""), name).is_some() {
+            if self
+                .store
+                .get(
+                    &Self::collection(info),
+                    meta_str(&obj, "namespace").unwrap_or(""),
+                    name,
+                )
+                .is_some()
+            {
                 return Err(ApiError::already_exists(&info.group, &info.plural, name));
             }
-            return Ok(Written { object: Arc::new(obj), created: true });
+            return Ok(Written {
+                object: Arc::new(obj),
+                created: true,
+            });
         }
-        let stored = self.store.create(&Self::collection(info), obj).map_err(|e| store_error(info, name, e))?;
+        let stored = self
+            .store
+            .create(&Self::collection(info), obj)
+            .map_err(|e| store_error(info, name, e))?;
         self.after_write(info, &stored);
-        Ok(Written { object: self.at_version(info, stored), created: true })
+        Ok(Written {
+            object: self.at_version(info, stored),
+            created: true,
+        })
     }
 
     /// Status and spec a real server sets on create for a few kinds.
-    fn kind_specific_create(&self, info: &ResourceInfo, obj: &mut Value, _stamp: &str) -> Result<(), ApiError> {
+    fn kind_specific_create(
+        &self,
+        info: &ResourceInfo,
+        obj: &mut Value,
+        _stamp: &str,
+    ) -> Result<(), ApiError> {
         match (info.group.as_str(), info.kind.as_str()) {
             ("", "Namespace") => {
                 if let Some(map) = obj.as_object_mut() {
@@ -388,7 +476,10 @@ impl Cluster {
                 }
             }
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                let names = obj.pointer("/spec/names").cloned().unwrap_or_else(|| json!({}));
+                let names = obj
+                    .pointer("/spec/names")
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
                 let stored: Vec<Value> = obj
                     .pointer("/spec/versions")
                     .and_then(Value::as_array)
@@ -402,11 +493,18 @@ impl Cluster {
                 let mut accepted = names;
                 if let Some(map) = accepted.as_object_mut() {
                     if !map.contains_key("singular") {
-                        let singular = map.get("kind").and_then(Value::as_str).unwrap_or("").to_lowercase();
+                        let singular = map
+                            .get("kind")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_lowercase();
                         map.insert("singular".into(), Value::String(singular));
                     }
                     if !map.contains_key("listKind") {
-                        let list = format!("{}List", map.get("kind").and_then(Value::as_str).unwrap_or(""));
+                        let list = format!(
+                            "{}List",
+                            map.get("kind").and_then(Value::as_str).unwrap_or("")
+                        );
                         map.insert("listKind".into(), Value::String(list));
                     }
                 }
@@ -454,7 +552,10 @@ impl Cluster {
     pub fn seed_namespace(&self, namespace: &str) {
         let now = jiff::Timestamp::now();
         let catalog = self.catalog();
-        let opts = WriteOptions { field_manager: "kube-controller-manager".into(), dry_run: false };
+        let opts = WriteOptions {
+            field_manager: "kube-controller-manager".into(),
+            dry_run: false,
+        };
         if let Some(sa) = catalog.by_kind("", "ServiceAccount") {
             let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount",
                              "metadata": {"name": "default", "namespace": namespace}});
@@ -471,6 +572,7 @@ impl Cluster {
     }
 
     /// PUT: replace an object (or its status / scale).
+    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &self,
         info: &ResourceInfo,
@@ -557,14 +659,24 @@ impl Cluster {
         let spec_changed = spec_part(live) != spec_part(&desired);
         let live_meta = live.get("metadata").cloned().unwrap_or_else(|| json!({}));
         if let Some(meta) = metadata_mut(&mut desired) {
-            for key in ["uid", "creationTimestamp", "deletionTimestamp", "namespace", "name"] {
+            for key in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "namespace",
+                "name",
+            ] {
                 match live_meta.get(key) {
                     Some(v) => meta.insert(key.into(), v.clone()),
                     None => meta.remove(key),
                 };
             }
             if let Some(generation) = live_meta.get("generation").and_then(Value::as_i64) {
-                let bumped = if spec_changed && sub != Subresource::Status { generation + 1 } else { generation };
+                let bumped = if spec_changed && sub != Subresource::Status {
+                    generation + 1
+                } else {
+                    generation
+                };
                 meta.insert("generation".into(), json!(bumped));
             }
             if !meta.contains_key("managedFields") {
@@ -572,12 +684,26 @@ impl Cluster {
                     meta.insert("managedFields".into(), mf.clone());
                 }
             }
-            meta.insert("resourceVersion".into(), live_meta.get("resourceVersion").cloned().unwrap_or(Value::Null));
+            meta.insert(
+                "resourceVersion".into(),
+                live_meta
+                    .get("resourceVersion")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
         }
-        if info.group == "apiextensions.k8s.io" && info.kind == "CustomResourceDefinition" && sub == Subresource::Main {
+        if info.group == "apiextensions.k8s.io"
+            && info.kind == "CustomResourceDefinition"
+            && sub == Subresource::Main
+        {
             let mut probe = self.catalog();
             probe.register_crd(&desired).map_err(|e| {
-                ApiError::invalid(&info.group, &info.kind, &name, vec![FieldCause::invalid("spec", &name, &e.to_string())])
+                ApiError::invalid(
+                    &info.group,
+                    &info.kind,
+                    &name,
+                    vec![FieldCause::invalid("spec", &name, &e.to_string())],
+                )
             })?;
         }
         defaults::apply_defaults(&info.group, &info.kind, &mut desired);
@@ -587,7 +713,10 @@ impl Cluster {
         if desired == *live {
             // A no-op write changes nothing, not even the resourceVersion (as etcd-backed
             // servers do), so re-applies and idle controllers do not spam watches.
-            return Ok(Written { object: self.at_version(info, Arc::new(desired)), created: false });
+            return Ok(Written {
+                object: self.at_version(info, Arc::new(desired)),
+                created: false,
+            });
         }
         if operation != "Apply" {
             let subresource = match sub {
@@ -605,14 +734,24 @@ impl Cluster {
             );
         }
         if opts.dry_run {
-            return Ok(Written { object: self.at_version(info, Arc::new(desired)), created: false });
+            return Ok(Written {
+                object: self.at_version(info, Arc::new(desired)),
+                created: false,
+            });
         }
         let stored = self
             .store
-            .update(&Self::collection(info), desired, expected_rv.or_else(|| resource_version_of(live)))
+            .update(
+                &Self::collection(info),
+                desired,
+                expected_rv.or_else(|| resource_version_of(live)),
+            )
             .map_err(|e| store_error(info, &name, e))?;
         self.after_write(info, &stored);
-        Ok(Written { object: self.at_version(info, stored), created: false })
+        Ok(Written {
+            object: self.at_version(info, stored),
+            created: false,
+        })
     }
 
     /// PATCH (incl. server-side apply, which may create).
@@ -635,7 +774,17 @@ impl Cluster {
             attempts += 1;
             let result = self.patch_once(info, namespace, ns, name, sub, kind, patch, opts, now);
             match result {
-                Err(err) if err.reason == "Conflict" && err.details.as_ref().is_some_and(|d| d.get("causes").is_none()) && attempts < 5 && !patch_has_precondition(kind, patch) => continue,
+                Err(err)
+                    if err.reason == "Conflict"
+                        && err
+                            .details
+                            .as_ref()
+                            .is_some_and(|d| d.get("causes").is_none())
+                        && attempts < 5
+                        && !patch_has_precondition(kind, patch) =>
+                {
+                    continue
+                }
                 other => return other,
             }
         }
@@ -668,7 +817,13 @@ impl Cluster {
                         meta_str(patch, "name").unwrap_or("")
                     )));
                 }
-                return match apply::server_side_apply(None, patch, &opts.field_manager, force, &stamp) {
+                return match apply::server_side_apply(
+                    None,
+                    patch,
+                    &opts.field_manager,
+                    force,
+                    &stamp,
+                ) {
                     apply::ApplyOutcome::Invalid(message) => Err(ApiError::bad_request(message)),
                     apply::ApplyOutcome::Applied(obj) => {
                         let mut obj = obj;
@@ -683,7 +838,11 @@ impl Cluster {
             return Err(ApiError::not_found(&info.group, &info.plural, name));
         };
         // The document the patch applies to: the object, or its Scale view.
-        let base = if sub == Subresource::Scale { scale_of(&live) } else { (*live).clone() };
+        let base = if sub == Subresource::Scale {
+            scale_of(&live)
+        } else {
+            (*live).clone()
+        };
         let patched = match kind {
             PatchKind::Merge => {
                 let mut doc = base;
@@ -692,13 +851,18 @@ impl Cluster {
             }
             PatchKind::Strategic => {
                 if !patch.is_object() {
-                    return Err(ApiError::bad_request("strategic merge patch must be a JSON object"));
+                    return Err(ApiError::bad_request(
+                        "strategic merge patch must be a JSON object",
+                    ));
                 }
                 if info.custom {
-                    return Err(ApiError::unsupported_media_type("application/strategic-merge-patch+json"));
+                    return Err(ApiError::unsupported_media_type(
+                        "application/strategic-merge-patch+json",
+                    ));
                 }
                 let mut doc = base;
-                merge::strategic_merge_patch(&mut doc, patch, &info.group, &info.kind).map_err(patch_error)?;
+                merge::strategic_merge_patch(&mut doc, patch, &info.group, &info.kind)
+                    .map_err(patch_error)?;
                 doc
             }
             PatchKind::Json => {
@@ -715,23 +879,42 @@ impl Cluster {
                     Subresource::Status => Some("status"),
                     Subresource::Scale => Some("scale"),
                 };
-                match apply::server_side_apply_subresource(Some(&base), patch, &opts.field_manager, force, subresource, &stamp) {
+                match apply::server_side_apply_subresource(
+                    Some(&base),
+                    patch,
+                    &opts.field_manager,
+                    force,
+                    subresource,
+                    &stamp,
+                ) {
                     apply::ApplyOutcome::Applied(obj) => obj,
-                    apply::ApplyOutcome::Invalid(message) => return Err(ApiError::bad_request(message)),
-                    apply::ApplyOutcome::Conflicts(conflicts) => return Err(apply_conflict(&conflicts)),
+                    apply::ApplyOutcome::Invalid(message) => {
+                        return Err(ApiError::bad_request(message))
+                    }
+                    apply::ApplyOutcome::Conflicts(conflicts) => {
+                        return Err(apply_conflict(&conflicts))
+                    }
                 }
             }
         };
-        let operation = if matches!(kind, PatchKind::Apply { .. }) { "Apply" } else { "Update" };
+        let operation = if matches!(kind, PatchKind::Apply { .. }) {
+            "Apply"
+        } else {
+            "Update"
+        };
         let (desired, expected_rv) = if sub == Subresource::Scale {
             let mut desired = (*live).clone();
-            let replicas = patched.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+            let replicas = patched
+                .pointer("/spec/replicas")
+                .cloned()
+                .unwrap_or(json!(0));
             if let Some(spec) = desired.get_mut("spec").and_then(Value::as_object_mut) {
                 spec.insert("replicas".into(), replicas);
             }
             (desired, None)
         } else {
-            let expected = meta_str(&patched, "resourceVersion").and_then(|s| s.parse::<u64>().ok());
+            let expected =
+                meta_str(&patched, "resourceVersion").and_then(|s| s.parse::<u64>().ok());
             let mut desired = patched;
             if !desired.is_object() {
                 return Err(ApiError::bad_request("the patch must result in an object"));
@@ -741,7 +924,9 @@ impl Cluster {
         };
         // Main-resource patches may carry the object's identity; they must not change it.
         if meta_str(&desired, "name") != Some(name) {
-            return Err(ApiError::bad_request("the patch must not change metadata.name"));
+            return Err(ApiError::bad_request(
+                "the patch must not change metadata.name",
+            ));
         }
         self.write_over(info, &live, desired, sub, expected_rv, opts, operation, now)
     }
@@ -769,7 +954,10 @@ impl Cluster {
     ) -> Result<Arc<Value>, ApiError> {
         let ns = namespace.unwrap_or("");
         let collection = Self::collection(info);
-        let live = self.store.get(&collection, ns, name).ok_or_else(|| ApiError::not_found(&info.group, &info.plural, name))?;
+        let live = self
+            .store
+            .get(&collection, ns, name)
+            .ok_or_else(|| ApiError::not_found(&info.group, &info.plural, name))?;
         if let Some(uid) = &options.precondition_uid {
             if meta_str(&live, "uid") != Some(uid.as_str()) {
                 return Err(ApiError::conflict(&info.group, &info.plural, name));
@@ -797,10 +985,16 @@ impl Cluster {
                     map.insert("status".into(), json!({"phase": "Terminating"}));
                 }
                 let _ = self.store.update(&collection, terminating, None);
-                self.store.delete(&collection, "", name).map_err(|e| store_error(info, name, e))?
+                self.store
+                    .delete(&collection, "", name)
+                    .map_err(|e| store_error(info, name, e))?
             }
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                let removed = self.catalog.write().unwrap_or_else(|p| p.into_inner()).unregister_crd(name);
+                let removed = self
+                    .catalog
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unregister_crd(name);
                 if let Some(defined) = removed {
                     let coll = Self::collection(&defined);
                     let (_, instances) = self.store.list(&coll, None, None);
@@ -812,9 +1006,14 @@ impl Cluster {
                         );
                     }
                 }
-                self.store.delete(&collection, ns, name).map_err(|e| store_error(info, name, e))?
+                self.store
+                    .delete(&collection, ns, name)
+                    .map_err(|e| store_error(info, name, e))?
             }
-            _ => self.store.delete(&collection, ns, name).map_err(|e| store_error(info, name, e))?,
+            _ => self
+                .store
+                .delete(&collection, ns, name)
+                .map_err(|e| store_error(info, name, e))?,
         };
         if !options.orphan {
             if let Some(uid) = meta_str(&deleted, "uid") {
@@ -866,7 +1065,10 @@ impl DeleteOptions {
         if let Some(uid) = body.pointer("/preconditions/uid").and_then(Value::as_str) {
             self.precondition_uid = Some(uid.to_string());
         }
-        if let Some(rv) = body.pointer("/preconditions/resourceVersion").and_then(Value::as_str) {
+        if let Some(rv) = body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+        {
             self.precondition_rv = rv.parse().ok();
         }
     }
@@ -877,7 +1079,8 @@ fn patch_error(err: merge::PatchError) -> ApiError {
 }
 
 fn patch_has_precondition(kind: PatchKind, patch: &Value) -> bool {
-    matches!(kind, PatchKind::Merge | PatchKind::Strategic) && patch.pointer("/metadata/resourceVersion").is_some()
+    matches!(kind, PatchKind::Merge | PatchKind::Strategic)
+        && patch.pointer("/metadata/resourceVersion").is_some()
 }
 
 /// The 409 a real server answers for server-side apply conflicts (kubectl prints its message
@@ -893,12 +1096,30 @@ mod tests {
     use super::*;
 
     fn cluster() -> Cluster {
-        let c = Cluster::new("dev", Tokens::generate(), Arc::new(FaultControl::default()), 1000);
-        let ns_info = c.catalog().by_kind("", "Namespace").cloned().expect("namespaces");
-        let opts = WriteOptions { field_manager: "test".into(), dry_run: false };
+        let c = Cluster::new(
+            "dev",
+            Tokens::generate(),
+            Arc::new(FaultControl::default()),
+            1000,
+        );
+        let ns_info = c
+            .catalog()
+            .by_kind("", "Namespace")
+            .cloned()
+            .expect("namespaces");
+        let opts = WriteOptions {
+            field_manager: "test".into(),
+            dry_run: false,
+        };
         for ns in ["default", "shop"] {
-            c.create(&ns_info, None, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &opts, jiff::Timestamp::now())
-                .expect("namespace");
+            c.create(
+                &ns_info,
+                None,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                &opts,
+                jiff::Timestamp::now(),
+            )
+            .expect("namespace");
         }
         c
     }
@@ -912,7 +1133,10 @@ mod tests {
     }
 
     fn opts() -> WriteOptions {
-        WriteOptions { field_manager: "kubectl".into(), dry_run: false }
+        WriteOptions {
+            field_manager: "kubectl".into(),
+            dry_run: false,
+        }
     }
 
     #[test]
@@ -922,45 +1146,150 @@ mod tests {
         let sa = cat.by_kind("", "ServiceAccount").cloned().expect("sa");
         assert!(c.get(&sa, "shop", "default").is_ok());
         let deploy = cat.by_kind("apps", "Deployment").cloned().expect("deploy");
-        let err = c.create(&deploy, Some("nope"), deployment(1), &opts(), jiff::Timestamp::now()).expect_err("no ns");
-        assert_eq!((err.code, err.message.as_str()), (404, "namespaces \"nope\" not found"));
+        let err = c
+            .create(
+                &deploy,
+                Some("nope"),
+                deployment(1),
+                &opts(),
+                jiff::Timestamp::now(),
+            )
+            .expect_err("no ns");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (404, "namespaces \"nope\" not found")
+        );
     }
 
     #[test]
     fn generation_bumps_on_spec_only_and_noop_keeps_rv() {
         let c = cluster();
-        let deploy = c.catalog().by_kind("apps", "Deployment").cloned().expect("deploy");
+        let deploy = c
+            .catalog()
+            .by_kind("apps", "Deployment")
+            .cloned()
+            .expect("deploy");
         let now = jiff::Timestamp::now();
-        let created = c.create(&deploy, Some("shop"), deployment(2), &opts(), now).expect("create").object;
+        let created = c
+            .create(&deploy, Some("shop"), deployment(2), &opts(), now)
+            .expect("create")
+            .object;
         assert_eq!(created["metadata"]["generation"], 1);
         assert_eq!(created["status"], json!({}));
         let rv = created["metadata"]["resourceVersion"].clone();
-        let same = c.patch(&deploy, Some("shop"), "web", Subresource::Main, PatchKind::Merge, &json!({"spec": {"replicas": 2}}), &opts(), now).expect("noop");
+        let same = c
+            .patch(
+                &deploy,
+                Some("shop"),
+                "web",
+                Subresource::Main,
+                PatchKind::Merge,
+                &json!({"spec": {"replicas": 2}}),
+                &opts(),
+                now,
+            )
+            .expect("noop");
         assert_eq!(same.object["metadata"]["resourceVersion"], rv);
-        let labelled = c.patch(&deploy, Some("shop"), "web", Subresource::Main, PatchKind::Merge, &json!({"metadata": {"labels": {"tier": "fe"}}}), &opts(), now).expect("label");
+        let labelled = c
+            .patch(
+                &deploy,
+                Some("shop"),
+                "web",
+                Subresource::Main,
+                PatchKind::Merge,
+                &json!({"metadata": {"labels": {"tier": "fe"}}}),
+                &opts(),
+                now,
+            )
+            .expect("label");
         assert_eq!(labelled.object["metadata"]["generation"], 1);
-        let status = c.patch(&deploy, Some("shop"), "web", Subresource::Status, PatchKind::Merge, &json!({"status": {"replicas": 2}, "spec": {"replicas": 9}}), &opts(), now).expect("status");
-        assert_eq!((status.object["metadata"]["generation"].clone(), status.object["spec"]["replicas"].clone()), (json!(1), json!(2)));
-        let scaled = c.patch(&deploy, Some("shop"), "web", Subresource::Scale, PatchKind::Merge, &json!({"spec": {"replicas": 5}}), &opts(), now).expect("scale");
-        assert_eq!((scaled.object["metadata"]["generation"].clone(), scaled.object["spec"]["replicas"].clone()), (json!(2), json!(5)));
+        let status = c
+            .patch(
+                &deploy,
+                Some("shop"),
+                "web",
+                Subresource::Status,
+                PatchKind::Merge,
+                &json!({"status": {"replicas": 2}, "spec": {"replicas": 9}}),
+                &opts(),
+                now,
+            )
+            .expect("status");
+        assert_eq!(
+            (
+                status.object["metadata"]["generation"].clone(),
+                status.object["spec"]["replicas"].clone()
+            ),
+            (json!(1), json!(2))
+        );
+        let scaled = c
+            .patch(
+                &deploy,
+                Some("shop"),
+                "web",
+                Subresource::Scale,
+                PatchKind::Merge,
+                &json!({"spec": {"replicas": 5}}),
+                &opts(),
+                now,
+            )
+            .expect("scale");
+        assert_eq!(
+            (
+                scaled.object["metadata"]["generation"].clone(),
+                scaled.object["spec"]["replicas"].clone()
+            ),
+            (json!(2), json!(5))
+        );
         assert_eq!(scale_of(&scaled.object)["status"]["selector"], "app=web");
     }
 
     #[test]
     fn stale_update_conflicts_and_dry_run_stores_nothing() {
         let c = cluster();
-        let deploy = c.catalog().by_kind("apps", "Deployment").cloned().expect("deploy");
+        let deploy = c
+            .catalog()
+            .by_kind("apps", "Deployment")
+            .cloned()
+            .expect("deploy");
         let now = jiff::Timestamp::now();
-        let created = c.create(&deploy, Some("shop"), deployment(1), &opts(), now).expect("create").object;
+        let created = c
+            .create(&deploy, Some("shop"), deployment(1), &opts(), now)
+            .expect("create")
+            .object;
         let mut stale = (*created).clone();
-        c.patch(&deploy, Some("shop"), "web", Subresource::Main, PatchKind::Json, &json!([{"op": "replace", "path": "/spec/replicas", "value": 3}]), &opts(), now).expect("json patch");
+        c.patch(
+            &deploy,
+            Some("shop"),
+            "web",
+            Subresource::Main,
+            PatchKind::Json,
+            &json!([{"op": "replace", "path": "/spec/replicas", "value": 3}]),
+            &opts(),
+            now,
+        )
+        .expect("json patch");
         stale["spec"]["replicas"] = json!(7);
-        let err = c.update(&deploy, Some("shop"), "web", Subresource::Main, stale, &opts(), now).expect_err("stale");
+        let err = c
+            .update(
+                &deploy,
+                Some("shop"),
+                "web",
+                Subresource::Main,
+                stale,
+                &opts(),
+                now,
+            )
+            .expect_err("stale");
         assert_eq!(err.reason, "Conflict");
-        let dry = WriteOptions { dry_run: true, ..opts() };
+        let dry = WriteOptions {
+            dry_run: true,
+            ..opts()
+        };
         let mut other = deployment(1);
         other["metadata"]["name"] = json!("api");
-        c.create(&deploy, Some("shop"), other, &dry, now).expect("dry run create");
+        c.create(&deploy, Some("shop"), other, &dry, now)
+            .expect("dry run create");
         assert!(c.get(&deploy, "shop", "api").is_err());
     }
 
@@ -972,14 +1301,20 @@ mod tests {
         let rs = cat.by_kind("apps", "ReplicaSet").cloned().expect("rs");
         let ns = cat.by_kind("", "Namespace").cloned().expect("ns");
         let now = jiff::Timestamp::now();
-        let owner = c.create(&deploy, Some("shop"), deployment(1), &opts(), now).expect("create").object;
+        let owner = c
+            .create(&deploy, Some("shop"), deployment(1), &opts(), now)
+            .expect("create")
+            .object;
         let child = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": "web-7d9f8b6c5", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": owner["metadata"]["uid"], "controller": true}]},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}});
-        c.create(&rs, Some("shop"), child, &opts(), now).expect("child");
-        c.delete(&deploy, Some("shop"), "web", &DeleteOptions::default(), now).expect("delete");
+        c.create(&rs, Some("shop"), child, &opts(), now)
+            .expect("child");
+        c.delete(&deploy, Some("shop"), "web", &DeleteOptions::default(), now)
+            .expect("delete");
         assert!(c.get(&rs, "shop", "web-7d9f8b6c5").is_err());
-        c.delete(&ns, None, "shop", &DeleteOptions::default(), now).expect("delete ns");
+        c.delete(&ns, None, "shop", &DeleteOptions::default(), now)
+            .expect("delete ns");
         assert!(c.store.objects_in_namespace("shop").is_empty());
     }
 }

@@ -1,264 +1,278 @@
-//! The controller loop: status moves like a cluster's. Workloads become available
-//! `ready_after` their last spec change, LoadBalancer Services get an IP, PVCs bind, Jobs
-//! complete. Writes go through the same cluster operations as API requests (manager
-//! `kube-controller-manager`, `/status` subresource), so watchers see status events.
+//! The controller loop: runs the pure reconcile steps of `objects::controller` against the
+//! store, so status moves like a cluster's (Deployments create ReplicaSets and Pods, become
+//! available `ready_after` later; LoadBalancer Services get an IP; PVCs bind; Jobs complete).
 //!
-//! Private stand-in: `objects::controller` (pure reconcile steps) is still empty; the status
-//! shapes below should move there when it lands.
+//! Event driven: a change marks the object (and its controlling owner) dirty; dirty objects are
+//! reconciled every tick until their output is empty and the time-dependent part (Pods turning
+//! Ready after `ready_after`) has passed. Writes go through the same cluster operations as API
+//! requests (manager `kube-controller-manager`, `kubelet` for Pod status), so watchers see
+//! every step.
 
-use super::cluster::{timestamp, Cluster, PatchKind, Subresource, WriteOptions};
+use super::catalog::ResourceInfo;
+use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
+use super::objects::controller::{reconcile, ControllerContext, ReconcileOutput};
 use super::store::{EventType, StoreEvent};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
-const TICK: Duration = Duration::from_millis(50);
-const MANAGER: &str = "kube-controller-manager";
+const TICK: Duration = Duration::from_millis(100);
 
-/// The kinds this loop reconciles: (group, plural, kind).
-const WATCHED: &[(&str, &str, &str)] = &[
-    ("apps", "deployments", "Deployment"),
-    ("apps", "statefulsets", "StatefulSet"),
-    ("apps", "daemonsets", "DaemonSet"),
-    ("apps", "replicasets", "ReplicaSet"),
-    ("", "services", "Service"),
-    ("", "persistentvolumeclaims", "PersistentVolumeClaim"),
-    ("batch", "jobs", "Job"),
+/// Extra time an object stays dirty after its last change beyond `ready_after`, so the step
+/// that flips readiness is not missed.
+const SETTLE: Duration = Duration::from_millis(1500);
+
+/// Collections with a controller: (group, plural).
+const CONTROLLED: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("", "services"),
+    ("", "persistentvolumeclaims"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("batch", "jobs"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
 ];
 
+/// Which child collections a kind's reconcile needs: (group, plural).
+fn child_collections(group: &str, plural: &str) -> &'static [(&'static str, &'static str)] {
+    match (group, plural) {
+        ("apps", "deployments") => &[("apps", "replicasets")],
+        ("apps", "replicasets") | ("apps", "daemonsets") | ("batch", "jobs") => &[("", "pods")],
+        ("apps", "statefulsets") => &[("", "pods"), ("", "persistentvolumeclaims")],
+        _ => &[],
+    }
+}
+
+/// (group, plural, namespace, name)
 type Key = (String, String, String, String);
 
-fn key_of(group: &str, plural: &str, obj: &Value) -> Key {
-    let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
-    (group.to_string(), plural.to_string(), text("/metadata/namespace"), text("/metadata/name"))
-}
-
-/// Remove volatile timestamps so "already converged" ignores them.
-fn without_times(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "lastUpdateTime" | "lastTransitionTime" | "startTime" | "completionTime" | "lastHeartbeatTime"))
-                .map(|(k, v)| (k.clone(), without_times(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_times).collect()),
-        other => other.clone(),
-    }
-}
-
-fn converged(obj: &Value, patch: &Value) -> bool {
-    let mut patched = obj.clone();
-    super::objects::merge::json_merge_patch(&mut patched, patch);
-    without_times(&patched) == without_times(obj)
-}
-
-fn pod_template_hash(obj: &Value) -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    obj.pointer("/spec/template").map(|t| t.to_string()).unwrap_or_default().hash(&mut hasher);
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut n = hasher.finish();
-    (0..10)
-        .map(|_| {
-            let c = ALPHABET.get((n % 27) as usize).copied().unwrap_or(b'b');
-            n /= 27;
-            char::from(c)
-        })
-        .collect()
-}
-
-fn condition(kind: &str, status: &str, reason: &str, message: &str, now: &str, with_update: bool) -> Value {
-    let mut c = json!({"type": kind, "status": status});
-    if with_update {
-        c["lastUpdateTime"] = json!(now);
-    }
-    c["lastTransitionTime"] = json!(now);
-    c["reason"] = json!(reason);
-    c["message"] = json!(message);
-    c
-}
-
-fn nonzero(n: i64) -> Value {
-    if n == 0 {
-        Value::Null
-    } else {
-        json!(n)
-    }
-}
-
-/// Status patches for an object: (immediate, after `ready_after`). Either may be None.
-/// The second element may also carry a main-resource patch (PVC volumeName).
-struct Plan {
-    now_status: Option<Value>,
-    ready_status: Option<Value>,
-    ready_spec: Option<Value>,
-}
-
-fn plan(kind: &str, obj: &Value, now: &str) -> Plan {
-    let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-    let replicas = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    let none = Plan { now_status: None, ready_status: None, ready_spec: None };
-    match kind {
-        "Deployment" => {
-            let rs = format!("{name}-{}", pod_template_hash(obj));
-            let progressing = json!({"status": {
-                "observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
-                "readyReplicas": null, "availableReplicas": null, "unavailableReplicas": nonzero(replicas),
-                "conditions": [
-                    condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now, true),
-                    condition("Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."), now, true),
-                ]}});
-            let ready = json!({"status": {
-                "observedGeneration": generation, "replicas": nonzero(replicas), "updatedReplicas": nonzero(replicas),
-                "readyReplicas": nonzero(replicas), "availableReplicas": nonzero(replicas), "unavailableReplicas": null,
-                "conditions": [
-                    condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now, true),
-                    condition("Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed."), now, true),
-                ]}});
-            Plan { now_status: Some(progressing), ready_status: Some(ready), ready_spec: None }
-        }
-        "StatefulSet" => {
-            let revision = format!("{name}-{}", pod_template_hash(obj));
-            Plan {
-                now_status: Some(json!({"status": {"observedGeneration": generation, "replicas": replicas, "currentReplicas": replicas, "updatedReplicas": replicas, "readyReplicas": null, "availableReplicas": 0, "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}})),
-                ready_status: Some(json!({"status": {"observedGeneration": generation, "replicas": replicas, "currentReplicas": replicas, "updatedReplicas": replicas, "readyReplicas": nonzero(replicas), "availableReplicas": replicas, "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}})),
-                ready_spec: None,
-            }
-        }
-        "DaemonSet" => Plan {
-            now_status: Some(json!({"status": {"observedGeneration": generation, "currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0, "numberReady": 0, "updatedNumberScheduled": 1, "numberUnavailable": 1, "numberAvailable": null}})),
-            ready_status: Some(json!({"status": {"observedGeneration": generation, "currentNumberScheduled": 1, "desiredNumberScheduled": 1, "numberMisscheduled": 0, "numberReady": 1, "updatedNumberScheduled": 1, "numberAvailable": 1, "numberUnavailable": null}})),
-            ready_spec: None,
-        },
-        "ReplicaSet" => Plan {
-            now_status: None,
-            ready_status: Some(json!({"status": {"observedGeneration": generation, "replicas": replicas, "fullyLabeledReplicas": nonzero(replicas), "readyReplicas": nonzero(replicas), "availableReplicas": nonzero(replicas)}})),
-            ready_spec: None,
-        },
-        "Service" if obj.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer") => {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            obj.pointer("/metadata/uid").map(|u| u.to_string()).unwrap_or_default().hash(&mut hasher);
-            let ip = format!("172.18.255.{}", 1 + hasher.finish() % 254);
-            Plan {
-                now_status: None,
-                ready_status: Some(json!({"status": {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}})),
-                ready_spec: None,
-            }
-        }
-        "PersistentVolumeClaim" => {
-            let uid = obj.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("");
-            let storage = obj.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
-            let access = obj.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"]));
-            let volume = obj.pointer("/spec/volumeName").and_then(Value::as_str).filter(|v| !v.is_empty());
-            Plan {
-                now_status: Some(json!({"status": {"phase": "Pending"}})),
-                ready_status: Some(json!({"status": {"phase": "Bound", "accessModes": access, "capacity": {"storage": storage}}})),
-                ready_spec: if volume.is_none() { Some(json!({"spec": {"volumeName": format!("pvc-{uid}")}})) } else { None },
-            }
-        }
-        "Job" => {
-            let completions = obj.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
-            let start = obj.pointer("/status/startTime").and_then(Value::as_str).unwrap_or(now).to_string();
-            Plan {
-                now_status: Some(json!({"status": {"startTime": start, "active": 1, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}})),
-                ready_status: Some(json!({"status": {
-                    "startTime": start, "completionTime": now, "active": null, "succeeded": completions, "ready": 0, "terminating": 0,
-                    "uncountedTerminatedPods": {},
-                    "conditions": [
-                        {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"},
-                        {"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"}
-                    ]}})),
-                ready_spec: None,
-            }
-        }
-        _ => none,
-    }
+fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
+    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 struct Controller {
     cluster: Arc<Cluster>,
     ready_after: Duration,
-    /// Objects waiting to become ready, with the time they do.
-    pending: HashMap<Key, Instant>,
+    /// Objects to reconcile, with the time until which they stay dirty even when quiet.
+    dirty: HashMap<Key, Instant>,
 }
 
 impl Controller {
-    fn opts() -> WriteOptions {
-        WriteOptions { field_manager: MANAGER.into(), dry_run: false }
+    fn info(&self, group: &str, plural: &str) -> Option<ResourceInfo> {
+        self.cluster
+            .catalog()
+            .resources()
+            .iter()
+            .find(|r| r.group == group && r.plural == plural)
+            .cloned()
     }
 
-    fn kind_for(group: &str, plural: &str) -> Option<&'static str> {
-        WATCHED.iter().find(|(g, p, _)| *g == group && *p == plural).map(|(_, _, k)| *k)
+    fn mark(&mut self, key: Key) {
+        let until = Instant::now() + self.ready_after + SETTLE;
+        let entry = self.dirty.entry(key).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
     }
 
+    /// Mark an object and the owner that controls it.
     fn observe(&mut self, group: &str, plural: &str, obj: &Value) {
-        let Some(kind) = Self::kind_for(group, plural) else { return };
-        if obj.pointer("/metadata/deletionTimestamp").is_some() {
-            return;
+        let namespace = text(obj, "/metadata/namespace").to_string();
+        if CONTROLLED.contains(&(group, plural)) {
+            let name = text(obj, "/metadata/name").to_string();
+            self.mark((group.into(), plural.into(), namespace.clone(), name));
         }
-        let stamp = timestamp(jiff::Timestamp::now());
-        let plan = plan(kind, obj, &stamp);
-        let Some(ready) = &plan.ready_status else { return };
-        let spec_done = plan.ready_spec.as_ref().is_none_or(|s| converged(obj, s));
-        if converged(obj, ready) && spec_done {
-            return;
-        }
-        let key = key_of(group, plural, obj);
-        if self.pending.contains_key(&key) {
-            // Still waiting; a new spec generation restarts the clock below only if the
-            // immediate (progressing) status no longer matches.
-            if plan.now_status.as_ref().is_none_or(|s| converged(obj, s)) {
-                return;
+        let owners = obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array);
+        for owner in owners.into_iter().flatten() {
+            if owner.get("controller").and_then(Value::as_bool) != Some(true) {
+                continue;
+            }
+            let owner_group = crate::model::group_of(text(owner, "/apiVersion")).to_string();
+            let catalog = self.cluster.catalog();
+            if let Some(info) = catalog.by_kind(&owner_group, text(owner, "/kind")) {
+                let key = (
+                    owner_group.clone(),
+                    info.plural.clone(),
+                    namespace.clone(),
+                    text(owner, "/name").to_string(),
+                );
+                self.mark(key);
             }
         }
-        if !self.ready_after.is_zero() {
-            if let Some(progress) = &plan.now_status {
-                if !converged(obj, progress) {
-                    self.write_status(group, plural, &key, progress);
+    }
+
+    fn children(&self, key: &Key, obj: &Value) -> Vec<Value> {
+        let uid = text(obj, "/metadata/uid");
+        let name = &key.3;
+        let mut children = Vec::new();
+        for (group, plural) in child_collections(&key.0, &key.1) {
+            let (_, objects) = self.cluster.store.list(
+                &(group.to_string(), plural.to_string()),
+                Some(&key.2),
+                None,
+            );
+            for child in objects {
+                let owned = child
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| text(r, "/uid") == uid));
+                // StatefulSet claims are named `<template>-<set>-<ordinal>` and not owned.
+                let claim = *plural == "persistentvolumeclaims"
+                    && text(&child, "/metadata/name").contains(&format!("-{name}-"));
+                if owned || claim {
+                    children.push((*child).clone());
                 }
             }
         }
-        self.pending.insert(key, Instant::now() + self.ready_after);
+        children
     }
 
-    fn write_status(&self, group: &str, plural: &str, key: &Key, patch: &Value) {
+    fn step(&mut self, key: &Key) -> bool {
+        let Some(info) = self.info(&key.0, &key.1) else {
+            return false;
+        };
+        let Ok(obj) = self.cluster.get(&info, &key.2, &key.3) else {
+            return false;
+        };
+        let children = self.children(key, &obj);
+        let ctx = ControllerContext {
+            now: jiff::Timestamp::now(),
+            ready_after: self.ready_after,
+            children: &children,
+        };
+        let output = reconcile(&obj, &ctx);
+        if output.is_empty() {
+            return false;
+        }
+        self.apply(&info, key, &obj, output);
+        true
+    }
+
+    fn apply(&self, info: &ResourceInfo, key: &Key, obj: &Value, output: ReconcileOutput) {
+        let now = jiff::Timestamp::now();
+        let manager = WriteOptions {
+            field_manager: "kube-controller-manager".into(),
+            dry_run: false,
+        };
         let catalog = self.cluster.catalog();
-        let Some(info) = catalog.resources().iter().find(|r| r.group == group && r.plural == plural) else { return };
+        let ns_of =
+            |o: &Value| Some(text(o, "/metadata/namespace").to_string()).filter(|n| !n.is_empty());
+        for child in output.update {
+            let group = crate::model::group_of(text(&child, "/apiVersion")).to_string();
+            let Some(child_info) = catalog.by_kind(&group, text(&child, "/kind")) else {
+                continue;
+            };
+            let ns = ns_of(&child);
+            let name = text(&child, "/metadata/name").to_string();
+            if let Err(err) = self.cluster.update(
+                child_info,
+                ns.as_deref(),
+                &name,
+                Subresource::Main,
+                child,
+                &manager,
+                now,
+            ) {
+                tracing::debug!(%err, %name, "sandbox controller update skipped");
+            }
+        }
+        for child in output.create {
+            let group = crate::model::group_of(text(&child, "/apiVersion")).to_string();
+            let Some(child_info) = catalog.by_kind(&group, text(&child, "/kind")) else {
+                continue;
+            };
+            let ns = ns_of(&child).or_else(|| Some(key.2.clone()).filter(|n| !n.is_empty()));
+            if let Err(err) = self
+                .cluster
+                .create(child_info, ns.as_deref(), child, &manager, now)
+            {
+                tracing::debug!(%err, "sandbox controller create skipped");
+            }
+        }
+        for gone in output.delete {
+            let Some(child_info) = catalog.by_kind(&gone.group, &gone.kind) else {
+                continue;
+            };
+            let _ = self.cluster.delete(
+                child_info,
+                gone.namespace.as_deref(),
+                &gone.name,
+                &DeleteOptions::default(),
+                now,
+            );
+        }
         let ns = Some(key.2.as_str()).filter(|n| !n.is_empty());
-        if let Err(err) = self.cluster.patch(info, ns, &key.3, Subresource::Status, PatchKind::Merge, patch, &Self::opts(), jiff::Timestamp::now()) {
-            tracing::debug!(%err, name = %key.3, "sandbox controller status write skipped");
+        if !output.annotations.is_empty() {
+            let patch = json!({"metadata": {"annotations": output.annotations}});
+            let _ = self.cluster.patch(
+                info,
+                ns,
+                &key.3,
+                Subresource::Main,
+                PatchKind::Merge,
+                &patch,
+                &manager,
+                now,
+            );
+        }
+        if let Some(status) = output.status {
+            let writer = if info.group.is_empty() && info.kind == "Pod" {
+                "kubelet"
+            } else {
+                "kube-controller-manager"
+            };
+            let opts = WriteOptions {
+                field_manager: writer.into(),
+                dry_run: false,
+            };
+            // Replace the whole status (a merge patch would keep fields the step dropped).
+            let op = if obj.get("status").is_some() {
+                "replace"
+            } else {
+                "add"
+            };
+            let patch = json!([{"op": op, "path": "/status", "value": status}]);
+            if let Err(err) = self.cluster.patch(
+                info,
+                ns,
+                &key.3,
+                Subresource::Status,
+                PatchKind::Json,
+                &patch,
+                &opts,
+                now,
+            ) {
+                tracing::debug!(%err, name = %key.3, "sandbox controller status write skipped");
+            }
         }
     }
 
-    fn finish_due(&mut self) {
+    fn tick(&mut self) {
         let now = Instant::now();
-        let due: Vec<Key> = self.pending.iter().filter(|(_, at)| **at <= now).map(|(k, _)| k.clone()).collect();
-        for key in due {
-            self.pending.remove(&key);
-            let catalog = self.cluster.catalog();
-            let Some(info) = catalog.resources().iter().find(|r| r.group == key.0 && r.plural == key.1).cloned() else { continue };
-            let Some(kind) = Self::kind_for(&key.0, &key.1) else { continue };
-            let Ok(obj) = self.cluster.get(&info, &key.2, &key.3) else { continue };
-            let stamp = timestamp(jiff::Timestamp::now());
-            let plan = plan(kind, &obj, &stamp);
-            let ns = Some(key.2.as_str()).filter(|n| !n.is_empty());
-            if let Some(spec) = plan.ready_spec.filter(|s| !converged(&obj, s)) {
-                let _ = self.cluster.patch(&info, ns, &key.3, Subresource::Main, PatchKind::Merge, &spec, &Self::opts(), jiff::Timestamp::now());
-            }
-            if let Some(ready) = plan.ready_status.filter(|s| !converged(&obj, s)) {
-                self.write_status(&key.0, &key.1, &key, &ready);
+        let keys: Vec<Key> = self.dirty.keys().cloned().collect();
+        for key in keys {
+            let busy = self.step(&key);
+            if busy {
+                self.mark(key);
+            } else if self.dirty.get(&key).is_some_and(|until| *until <= now) {
+                self.dirty.remove(&key);
             }
         }
     }
 
     fn rescan(&mut self) {
-        for (group, plural, _) in WATCHED {
-            let (_, objects) = self.cluster.store.list(&(group.to_string(), plural.to_string()), None, None);
+        for (group, plural) in CONTROLLED {
+            let (_, objects) =
+                self.cluster
+                    .store
+                    .list(&(group.to_string(), plural.to_string()), None, None);
             for obj in objects {
                 self.observe(group, plural, &obj);
             }
@@ -266,26 +280,38 @@ impl Controller {
     }
 
     fn on_event(&mut self, event: &StoreEvent) {
-        match event.event_type {
-            EventType::Deleted => {
-                let key = key_of(&event.group, &event.plural, &event.object);
-                self.pending.remove(&key);
-            }
-            _ => self.observe(&event.group, &event.plural, &event.object),
+        // A deleted child dirties its owner; the deleted object itself needs nothing more.
+        self.observe(&event.group, &event.plural, &event.object);
+        if event.event_type == EventType::Deleted {
+            let name = text(&event.object, "/metadata/name").to_string();
+            self.dirty.remove(&(
+                event.group.clone(),
+                event.plural.clone(),
+                event.namespace.clone(),
+                name,
+            ));
         }
     }
 }
 
 /// Run the controller for one cluster until shutdown.
-pub async fn run(cluster: Arc<Cluster>, ready_after: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    cluster: Arc<Cluster>,
+    ready_after: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut events = cluster.store.events();
-    let mut controller = Controller { cluster, ready_after, pending: HashMap::new() };
+    let mut controller = Controller {
+        cluster,
+        ready_after,
+        dirty: HashMap::new(),
+    };
     controller.rescan();
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            _ = tick.tick() => controller.finish_due(),
+            _ = tick.tick() => controller.tick(),
             received = events.recv() => match received {
                 Ok(event) => controller.on_event(&event),
                 Err(broadcast::error::RecvError::Lagged(_)) => controller.rescan(),

@@ -27,7 +27,12 @@ pub fn qualified_resource(group: &str, plural: &str) -> String {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -66,15 +71,22 @@ impl ApiError {
 
     /// A path that names no known resource (404 with an empty-ish NotFound, as real servers do).
     pub fn unknown_path() -> Self {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(json!({}))
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
         ApiError::new(
             409,
             "AlreadyExists",
-            format!("{} \"{name}\" already exists", qualified_resource(group, plural)),
+            format!(
+                "{} \"{name}\" already exists",
+                qualified_resource(group, plural)
+            ),
         )
         .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
@@ -95,7 +107,11 @@ impl ApiError {
 
     /// 422 Invalid with field causes, like `metadata.name: Required value`.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<FieldCause>) -> Self {
-        let what = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let what = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let summary: Vec<String> = causes.iter().map(FieldCause::summary).collect();
         let message = if summary.len() == 1 {
             format!("{what} \"{name}\" is invalid: {}", summary.join(""))
@@ -106,8 +122,9 @@ impl ApiError {
             .iter()
             .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
             .collect();
-        ApiError::new(422, "Invalid", message)
-            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes_json}))
+        ApiError::new(422, "Invalid", message).with_details(
+            json!({"name": name, "group": group, "kind": kind, "causes": causes_json}),
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -146,7 +163,11 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        ApiError::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {
@@ -206,7 +227,10 @@ mod tests {
         assert_eq!(status["reason"], "NotFound");
         assert_eq!(status["message"], "deployments.apps \"web\" not found");
         assert_eq!(status["details"]["kind"], "deployments");
-        let keys: Vec<&String> = status.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        let keys: Vec<&String> = status
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
         assert_eq!(keys.last().map(|k| k.as_str()), Some("code"));
     }
 
@@ -216,13 +240,19 @@ mod tests {
             "",
             "ConfigMap",
             "",
-            vec![FieldCause::required("metadata.name", "name or generateName is required")],
+            vec![FieldCause::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         );
         assert_eq!(err.code, 422);
         assert_eq!(
             err.message,
             "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required"
         );
-        assert_eq!(err.to_status()["details"]["causes"][0]["field"], "metadata.name");
+        assert_eq!(
+            err.to_status()["details"]["causes"][0]["field"],
+            "metadata.name"
+        );
     }
 }

@@ -12,6 +12,8 @@ use tokio::sync::watch;
 #[derive(Debug)]
 pub struct FaultControl {
     down: watch::Sender<bool>,
+    /// Whether the listener is currently open (maintained by the server loop).
+    listening: AtomicBool,
     latency_ms: AtomicU64,
     /// Fraction of requests answered 500, in millionths.
     error_rate_ppm: AtomicU32,
@@ -29,6 +31,7 @@ impl Default for FaultControl {
     fn default() -> Self {
         FaultControl {
             down: watch::channel(false).0,
+            listening: AtomicBool::new(false),
             latency_ms: AtomicU64::new(0),
             error_rate_ppm: AtomicU32::new(0),
             watch_close_after_events: AtomicU64::new(0),
@@ -44,6 +47,29 @@ impl FaultControl {
     /// "connection refused") or bring it back up on the same port.
     pub fn set_down(&self, down: bool) {
         self.down.send_replace(down);
+    }
+
+    /// Take the server down or up and wait (bounded, up to 5 s) until the listener really is
+    /// closed or open again, so a test's next connection sees the new state.
+    pub fn set_down_and_wait(&self, down: bool) -> bool {
+        self.set_down(down);
+        for _ in 0..1000 {
+            if self.is_listening() != down {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Whether the listener is open right now.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    /// Called by the server loop when it opens or closes its listener.
+    pub fn mark_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::SeqCst);
     }
 
     pub fn is_down(&self) -> bool {
@@ -79,7 +105,8 @@ impl FaultControl {
 
     /// Close watch streams after `events` events (None: never).
     pub fn close_watches_after_events(&self, events: Option<u64>) {
-        self.watch_close_after_events.store(events.unwrap_or(0), Ordering::Relaxed);
+        self.watch_close_after_events
+            .store(events.unwrap_or(0), Ordering::Relaxed);
     }
 
     pub fn watch_event_limit(&self) -> Option<u64> {
@@ -88,12 +115,16 @@ impl FaultControl {
 
     /// Close watch streams after `after` (None: never).
     pub fn close_watches_after(&self, after: Option<Duration>) {
-        let ms = after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)).unwrap_or(0);
+        let ms = after
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1))
+            .unwrap_or(0);
         self.watch_close_after_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn watch_time_limit(&self) -> Option<Duration> {
-        Some(self.watch_close_after_ms.load(Ordering::Relaxed)).filter(|n| *n > 0).map(Duration::from_millis)
+        Some(self.watch_close_after_ms.load(Ordering::Relaxed))
+            .filter(|n| *n > 0)
+            .map(Duration::from_millis)
     }
 
     /// Make every watch that resumes from a resourceVersion get 410 Gone (forces a relist).
@@ -107,7 +138,12 @@ impl FaultControl {
 
     /// Answer every request 429 TooManyRequests with `Retry-After: secs` (None: off).
     pub fn set_throttle(&self, retry_after_secs: Option<u32>) {
-        self.throttle_retry_after_secs.store(retry_after_secs.unwrap_or(0).max(u32::from(retry_after_secs.is_some())), Ordering::Relaxed);
+        self.throttle_retry_after_secs.store(
+            retry_after_secs
+                .unwrap_or(0)
+                .max(u32::from(retry_after_secs.is_some())),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn throttle(&self) -> Option<u32> {
@@ -136,7 +172,11 @@ mod tests {
         faults.set_error_rate(1.0);
         assert!(faults.should_fail_request());
         faults.set_throttle(Some(0));
-        assert_eq!(faults.throttle(), Some(1), "a zero Retry-After still throttles");
+        assert_eq!(
+            faults.throttle(),
+            Some(1),
+            "a zero Retry-After still throttles"
+        );
         faults.close_watches_after_events(Some(3));
         faults.set_down(true);
         assert!(faults.is_down());

@@ -64,7 +64,10 @@ pub enum SandboxError {
     #[error("duplicate or empty cluster name {0:?}")]
     BadClusterName(String),
     #[error("could not write the kubeconfig to {path}: {source}")]
-    WriteKubeconfig { path: String, source: std::io::Error },
+    WriteKubeconfig {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the object was rejected: {0}")]
     Rejected(#[from] ApiError),
 }
@@ -78,7 +81,10 @@ pub struct ClusterHandle {
 
 impl std::fmt::Debug for ClusterHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterHandle").field("name", &self.cluster.name).field("url", &self.url).finish()
+        f.debug_struct("ClusterHandle")
+            .field("name", &self.cluster.name)
+            .field("url", &self.url)
+            .finish()
     }
 }
 
@@ -114,22 +120,46 @@ impl ClusterHandle {
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = crate::model::group_of(api_version);
         let catalog = self.cluster.catalog();
-        let info = catalog
-            .by_kind(group, kind)
-            .ok_or_else(|| ApiError::bad_request(format!("no kind {kind:?} is registered for version {api_version:?}")))?;
+        let info = catalog.by_kind(group, kind).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "no kind {kind:?} is registered for version {api_version:?}"
+            ))
+        })?;
         let namespace = info.namespaced.then(|| {
-            obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default").to_string()
+            obj.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or("default")
+                .to_string()
         });
-        let opts = WriteOptions { field_manager: "kubedrift-sandbox".into(), dry_run: false };
-        let written = self.cluster.create(info, namespace.as_deref(), obj, &opts, jiff::Timestamp::now())?;
+        let opts = WriteOptions {
+            field_manager: "kubedrift-sandbox".into(),
+            dry_run: false,
+        };
+        let written = self.cluster.create(
+            info,
+            namespace.as_deref(),
+            obj,
+            &opts,
+            jiff::Timestamp::now(),
+        )?;
         Ok((*written.object).clone())
     }
 
     /// The stored object, if any (namespace None for cluster-scoped kinds).
-    pub fn object(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let catalog = self.cluster.catalog();
         let info = catalog.by_kind(crate::model::group_of(api_version), kind)?;
-        self.cluster.get(info, namespace.unwrap_or(""), name).ok().map(|o| (*o).clone())
+        self.cluster
+            .get(info, namespace.unwrap_or(""), name)
+            .ok()
+            .map(|o| (*o).clone())
     }
 
     /// Number of stored objects (all kinds).
@@ -154,7 +184,10 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("clusters", &self.clusters).field("tls", &self.ca.is_some()).finish()
+        f.debug_struct("Sandbox")
+            .field("clusters", &self.clusters)
+            .field("tls", &self.ca.is_some())
+            .finish()
     }
 }
 
@@ -183,24 +216,47 @@ impl Sandbox {
         let (shutdown, _) = watch::channel(false);
         let mut clusters = Vec::new();
         for name in &options.clusters {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(SandboxError::Bind)?;
+            let listener =
+                std::net::TcpListener::bind("127.0.0.1:0").map_err(SandboxError::Bind)?;
             listener.set_nonblocking(true).map_err(SandboxError::Bind)?;
             let addr = listener.local_addr().map_err(SandboxError::Bind)?;
             let scheme = if options.tls { "https" } else { "http" };
             let url = format!("{scheme}://{addr}");
             let faults = Arc::new(FaultControl::default());
-            let cluster = Arc::new(Cluster::new(name, tokens.clone(), faults, options.event_history));
+            // The socket listens from `bind` on, before the server task first runs.
+            faults.mark_listening(true);
+            let cluster = Arc::new(Cluster::new(
+                name,
+                tokens.clone(),
+                faults,
+                options.event_history,
+            ));
             if let Ok(mut server_url) = cluster.server_url.write() {
                 *server_url = url.clone();
             }
             if options.seed {
                 seed_cluster(&cluster);
             }
-            runtime.spawn(serve(Arc::clone(&cluster), listener, tls_config.clone(), shutdown.subscribe()));
-            runtime.spawn(control::run(Arc::clone(&cluster), options.ready_after, shutdown.subscribe()));
+            runtime.spawn(serve(
+                Arc::clone(&cluster),
+                listener,
+                tls_config.clone(),
+                shutdown.subscribe(),
+            ));
+            runtime.spawn(control::run(
+                Arc::clone(&cluster),
+                options.ready_after,
+                shutdown.subscribe(),
+            ));
             clusters.push(ClusterHandle { cluster, url, addr });
         }
-        Ok(Sandbox { runtime: Some(runtime), clusters, shutdown, tokens, ca })
+        Ok(Sandbox {
+            runtime: Some(runtime),
+            clusters,
+            shutdown,
+            tokens,
+            ca,
+        })
     }
 
     pub fn clusters(&self) -> &[ClusterHandle] {
@@ -208,7 +264,10 @@ impl Sandbox {
     }
 
     pub fn cluster(&self, name: &str) -> Result<&ClusterHandle, SandboxError> {
-        self.clusters.iter().find(|c| c.name() == name).ok_or_else(|| SandboxError::UnknownCluster(name.to_string()))
+        self.clusters
+            .iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| SandboxError::UnknownCluster(name.to_string()))
     }
 
     /// Bearer token of user `admin` (all clusters).
@@ -241,8 +300,12 @@ impl Sandbox {
     }
 
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
-        std::fs::write(path, self.kubeconfig_yaml())
-            .map_err(|source| SandboxError::WriteKubeconfig { path: path.display().to_string(), source })
+        std::fs::write(path, self.kubeconfig_yaml()).map_err(|source| {
+            SandboxError::WriteKubeconfig {
+                path: path.display().to_string(),
+                source,
+            }
+        })
     }
 }
 
@@ -264,13 +327,19 @@ async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Ok(addr) = listener.local_addr() else { return };
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
     let mut first = Some(listener);
     let mut down = cluster.faults.down_changes();
     let app = router(Arc::clone(&cluster));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     loop {
-        // Down: wait to come back up.
+        // Down: close the port (also the one bound at start) and wait to come back up.
+        if *down.borrow_and_update() {
+            first = None;
+            cluster.faults.mark_listening(false);
+        }
         while *down.borrow_and_update() {
             tokio::select! {
                 changed = down.changed() => if changed.is_err() { return },
@@ -285,6 +354,7 @@ async fn serve(
             tracing::error!(cluster = %cluster.name, %addr, "sandbox could not reopen its port");
             return;
         };
+        cluster.faults.mark_listening(true);
         let mut connections = JoinSet::new();
         loop {
             tokio::select! {
@@ -314,12 +384,14 @@ async fn serve(
                 }
                 _ = shutdown.changed() => {
                     connections.abort_all();
+                    cluster.faults.mark_listening(false);
                     return;
                 }
             }
         }
         drop(listener);
         connections.abort_all();
+        cluster.faults.mark_listening(false);
     }
 }
 
@@ -341,11 +413,20 @@ async fn rebind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 fn seed_cluster(cluster: &Cluster) {
     let now = jiff::Timestamp::now();
     let catalog = cluster.catalog();
-    let opts = WriteOptions { field_manager: "kube-apiserver".into(), dry_run: false };
+    let opts = WriteOptions {
+        field_manager: "kube-apiserver".into(),
+        dry_run: false,
+    };
     let create = |group: &str, kind: &str, ns: Option<&str>, obj: Value| {
-        let Some(info) = catalog.by_kind(group, kind) else { return };
+        let Some(info) = catalog.by_kind(group, kind) else {
+            return;
+        };
         let status = obj.get("status").cloned();
-        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if let Err(err) = cluster.create(info, ns, obj, &opts, now) {
             tracing::warn!(%err, kind, "sandbox seed object rejected");
             return;
@@ -353,12 +434,29 @@ fn seed_cluster(cluster: &Cluster) {
         // Status is reset on create (as a real server does); write it the way a kubelet would.
         if let (Some(status), true) = (status, info.status_subresource) {
             let patch = json!({"status": status});
-            let kubelet = WriteOptions { field_manager: "kubelet".into(), dry_run: false };
-            let _ = cluster.patch(info, ns, &name, Subresource::Status, PatchKind::Merge, &patch, &kubelet, now);
+            let kubelet = WriteOptions {
+                field_manager: "kubelet".into(),
+                dry_run: false,
+            };
+            let _ = cluster.patch(
+                info,
+                ns,
+                &name,
+                Subresource::Status,
+                PatchKind::Merge,
+                &patch,
+                &kubelet,
+                now,
+            );
         }
     };
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        create("", "Namespace", None, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        create(
+            "",
+            "Namespace",
+            None,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        );
     }
     create(
         "",

@@ -2,6 +2,45 @@
 //!
 //! `objects` holds the pure object logic (defaulting, patches, server-side apply and
 //! managedFields, the status controller); the rest is the HTTP server around it.
+//!
+//! # Layout
+//! - [`handle`]: [`Sandbox::start`] runs one server per cluster on 127.0.0.1 on its own tokio
+//!   runtime; [`ClusterHandle`] gives the URL, [`faults::FaultControl`] and direct `insert`.
+//! - [`server`]: REST routing, discovery, request decoding, auth, faults → [`cluster::Cluster`].
+//! - [`cluster`]: create/update/patch/apply/delete semantics over the [`store::Store`].
+//! - [`store`]: per-cluster objects, one resourceVersion counter, bounded event history,
+//!   broadcast fan-out; [`watch`] streams it.
+//! - [`catalog`]: built-in kinds plus CRD-defined kinds registered at runtime.
+//! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`errors`] (Status objects),
+//!   [`openapi`] (minimal v3 so kubectl validates server-side), [`protobuf`] (kubectl's typed
+//!   creates), `control` (status controller loop).
+//!
+//! # Known gaps against a real API server
+//! - Discovery: aggregated (apidiscovery.k8s.io/v2, what kubectl 1.32 asks for) and legacy
+//!   (what kube-rs `Discovery` uses) are served; v2beta1 aggregated is not (clients fall back).
+//! - OpenAPI v3 documents only PATCH operations (no schemas): `fieldValidation=Strict` is
+//!   accepted but unknown fields are not rejected; kubectl computes strategic patches from its
+//!   compiled-in types. `/openapi/v2` is 404.
+//! - Protobuf request bodies are decoded only for Namespace, ConfigMap, Secret and
+//!   ServiceAccount (what `kubectl create <kind>` sends); other kinds answer 415. Responses are
+//!   always JSON. kubectl only sends bearer tokens over HTTPS, so kubectl needs `tls: true`.
+//! - Lists are served from the current state: `resourceVersion`/`resourceVersionMatch` on list
+//!   and the snapshot of a `continue` token are not honoured (a continue token older than the
+//!   event history answers 410).
+//! - List items keep their `apiVersion`/`kind` (a real server omits them for built-in kinds;
+//!   clients accept both).
+//! - Watches filter by selector on the new object only (an object leaving a selector produces
+//!   no synthetic DELETED); bookmarks are sent every 5 s to watches that allow them.
+//! - No admission, no schema validation beyond names, kinds and namespaces; no finalizers:
+//!   deletes are immediate (namespaces go Terminating and vanish at once; ownerReference
+//!   children are garbage-collected in the background unless `propagationPolicy=Orphan`).
+//! - The controller does not create ReplicaSets or Pods; it only moves status (workloads
+//!   available after `ready_after`, LoadBalancer IPs, PVCs bound, Jobs complete). It is a
+//!   private stand-in until `objects::controller` provides the reconcile steps.
+//! - Authorization is two fixed roles (admin: everything; viewer: get/list/watch), no RBAC
+//!   evaluation of Role/ClusterRole objects; `/version`, `/healthz`, `/readyz`, `/livez` are
+//!   public, everything else needs a token (missing token → 401, not `system:anonymous`).
+//! - HTTP/1.1 only (ALPN `http/1.1`); no `exec`, `logs`, `port-forward`, `proxy`.
 
 pub mod auth;
 pub mod catalog;

@@ -29,15 +29,24 @@ pub fn root(catalog: &Catalog) -> Value {
     for (group, version) in gvs {
         let path = gv_path(&group, &version);
         // The hash only has to change when the document does; the resource list is enough.
-        let names: Vec<String> = catalog.in_group_version(&group, &version).iter().map(|r| r.plural.clone()).collect();
+        let names: Vec<String> = catalog
+            .in_group_version(&group, &version)
+            .iter()
+            .map(|r| r.plural.clone())
+            .collect();
         let hash = fnv(&names.join(","));
-        paths.insert(path.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={hash:016X}")}));
+        paths.insert(
+            path.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={hash:016X}")}),
+        );
     }
     json!({"paths": paths})
 }
 
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn patch_operation(info: &ResourceInfo) -> Value {
@@ -85,12 +94,16 @@ mod tests {
     fn root_lists_every_group_version_and_documents_patch_params() {
         let catalog = Catalog::builtin();
         let root = root(&catalog);
-        assert!(root["paths"]["api/v1"]["serverRelativeURL"].as_str().is_some_and(|u| u.starts_with("/openapi/v3/api/v1?hash=")));
+        assert!(root["paths"]["api/v1"]["serverRelativeURL"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("/openapi/v3/api/v1?hash=")));
         assert!(root["paths"].get("apis/apps/v1").is_some());
         let apps = group_version(&catalog, "apps", "v1").expect("apps/v1 served");
         let op = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "Deployment");
-        assert!(op["parameters"].as_array().is_some_and(|p| p.iter().any(|q| q["name"] == "fieldValidation")));
+        assert!(op["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|q| q["name"] == "fieldValidation")));
         assert!(group_version(&catalog, "apps", "v9").is_none());
     }
 }

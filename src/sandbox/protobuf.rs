@@ -34,7 +34,10 @@ impl<'a> Reader<'a> {
     fn varint(&mut self) -> Result<u64, ProtobufError> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
-            let (&byte, rest) = self.data.split_first().ok_or(ProtobufError::Malformed("truncated varint"))?;
+            let (&byte, rest) = self
+                .data
+                .split_first()
+                .ok_or(ProtobufError::Malformed("truncated varint"))?;
             self.data = rest;
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
@@ -65,7 +68,8 @@ impl<'a> Reader<'a> {
                 Field::Fixed
             }
             2 => {
-                let len = usize::try_from(self.varint()?).map_err(|_| ProtobufError::Malformed("length overflow"))?;
+                let len = usize::try_from(self.varint()?)
+                    .map_err(|_| ProtobufError::Malformed("length overflow"))?;
                 Field::Bytes(self.skip(len)?)
             }
             5 => {
@@ -98,7 +102,9 @@ fn map_entry(bytes: &[u8], binary: bool) -> Result<(String, Value), ProtobufErro
     for (number, field) in fields(bytes)? {
         match (number, field) {
             (1, Field::Bytes(b)) => key = text(b)?,
-            (2, Field::Bytes(b)) if binary => value = Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            (2, Field::Bytes(b)) if binary => {
+                value = Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+            }
             (2, Field::Bytes(b)) => value = Value::String(text(b)?),
             _ => {}
         }
@@ -106,7 +112,12 @@ fn map_entry(bytes: &[u8], binary: bool) -> Result<(String, Value), ProtobufErro
     Ok((key, value))
 }
 
-fn insert_entry(map: &mut Map<String, Value>, key: &str, bytes: &[u8], binary: bool) -> Result<(), ProtobufError> {
+fn insert_entry(
+    map: &mut Map<String, Value>,
+    key: &str,
+    bytes: &[u8],
+    binary: bool,
+) -> Result<(), ProtobufError> {
     let (k, v) = map_entry(bytes, binary)?;
     if let Value::Object(inner) = map.entry(key).or_insert_with(|| json!({})) {
         inner.insert(k, v);
@@ -183,7 +194,9 @@ fn typed(kind: &str, raw: &[u8], object: &mut Map<String, Value>) -> Result<(), 
 
 /// Decode a `k8s\0`-prefixed protobuf body into the equivalent JSON object.
 pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
-    let envelope = body.strip_prefix(MAGIC).ok_or(ProtobufError::Malformed("missing k8s protobuf prefix"))?;
+    let envelope = body
+        .strip_prefix(MAGIC)
+        .ok_or(ProtobufError::Malformed("missing k8s protobuf prefix"))?;
     let mut api_version = String::new();
     let mut kind = String::new();
     let mut raw: &[u8] = &[];
@@ -202,7 +215,11 @@ pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
             _ => {}
         }
     }
-    if !matches!(kind.as_str(), "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount") || api_version != "v1" {
+    if !matches!(
+        kind.as_str(),
+        "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"
+    ) || api_version != "v1"
+    {
         return Err(ProtobufError::UnsupportedKind(kind));
     }
     let mut object = Map::new();
@@ -217,17 +234,36 @@ mod tests {
     use super::*;
 
     fn field(number: u64, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![u8::try_from(number << 3 | 2).unwrap_or(0), u8::try_from(payload.len()).unwrap_or(0)];
+        let mut out = vec![
+            u8::try_from(number << 3 | 2).unwrap_or(0),
+            u8::try_from(payload.len()).unwrap_or(0),
+        ];
         out.extend_from_slice(payload);
         out
     }
 
     /// What kubectl sends for `kubectl create configmap settings -n shop --from-literal=LOG_LEVEL=info`.
     fn configmap_body() -> Vec<u8> {
-        let meta = [field(1, b"settings"), field(3, b"shop"), field(11, &[field(1, b"app"), field(2, b"web")].concat())].concat();
-        let raw = [field(1, &meta), field(2, &[field(1, b"LOG_LEVEL"), field(2, b"info")].concat())].concat();
+        let meta = [
+            field(1, b"settings"),
+            field(3, b"shop"),
+            field(11, &[field(1, b"app"), field(2, b"web")].concat()),
+        ]
+        .concat();
+        let raw = [
+            field(1, &meta),
+            field(2, &[field(1, b"LOG_LEVEL"), field(2, b"info")].concat()),
+        ]
+        .concat();
         let type_meta = [field(1, b"v1"), field(2, b"ConfigMap")].concat();
-        [MAGIC.to_vec(), field(1, &type_meta), field(2, &raw), field(3, b""), field(4, b"")].concat()
+        [
+            MAGIC.to_vec(),
+            field(1, &type_meta),
+            field(2, &raw),
+            field(3, b""),
+            field(4, b""),
+        ]
+        .concat()
     }
 
     #[test]
@@ -247,9 +283,15 @@ mod tests {
         for cut in 0..body.len() {
             let _ = decode(&body[..cut]);
         }
-        assert!(matches!(decode(b"k8s\x00\x0a\xff\xff\xff"), Err(ProtobufError::Malformed(_))));
+        assert!(matches!(
+            decode(b"k8s\x00\x0a\xff\xff\xff"),
+            Err(ProtobufError::Malformed(_))
+        ));
         let type_meta = [field(1, b"apps/v1"), field(2, b"Deployment")].concat();
         let deploy = [MAGIC.to_vec(), field(1, &type_meta)].concat();
-        assert_eq!(decode(&deploy), Err(ProtobufError::UnsupportedKind("Deployment".into())));
+        assert_eq!(
+            decode(&deploy),
+            Err(ProtobufError::UnsupportedKind("Deployment".into()))
+        );
     }
 }

@@ -53,7 +53,9 @@ fn split_top_level(text: &str) -> Result<Vec<&str>, SelectorError> {
 
 fn valid_key(key: &str) -> bool {
     !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn parse_set(text: &str) -> Result<Vec<String>, SelectorError> {
@@ -62,7 +64,11 @@ fn parse_set(text: &str) -> Result<Vec<String>, SelectorError> {
         .strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
         .ok_or_else(|| SelectorError(text.to_string()))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 impl LabelSelector {

@@ -47,7 +47,12 @@ fn bytes_response(code: u16, bytes: Vec<u8>) -> Response {
 
 fn error_response(err: &ApiError) -> Response {
     let mut response = json_response(err.code, &err.to_status());
-    if let Some(secs) = err.details.as_ref().and_then(|d| d.get("retryAfterSeconds")).and_then(Value::as_u64) {
+    if let Some(secs) = err
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfterSeconds"))
+        .and_then(Value::as_u64)
+    {
         if let Ok(value) = secs.to_string().parse() {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -65,7 +70,9 @@ async fn handle(State(cluster): State<Arc<Cluster>>, request: Request) -> Respon
         return error_response(&ApiError::too_many_requests(secs));
     }
     if faults.should_fail_request() {
-        return error_response(&ApiError::internal("sandbox fault injection: simulated internal error"));
+        return error_response(&ApiError::internal(
+            "sandbox fault injection: simulated internal error",
+        ));
     }
     match route(cluster, request).await {
         Ok(response) => response,
@@ -87,7 +94,9 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -118,19 +127,24 @@ impl Query {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1" | ""))
-            && self.pairs.iter().any(|(k, _)| k == key)
+        matches!(self.get(key), Some("true" | "1" | "")) && self.pairs.iter().any(|(k, _)| k == key)
     }
 
     fn dry_run(&self) -> Result<bool, ApiError> {
         match self.get("dryRun") {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!("Invalid dry run value: {other:?}, only \"All\" is supported"))),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Invalid dry run value: {other:?}, only \"All\" is supported"
+            ))),
         }
     }
 }
@@ -145,15 +159,21 @@ pub struct Target {
 }
 
 /// Map the path segments after `/api/v1` or `/apis/{g}/{v}` to a resource.
-pub fn resolve(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
+pub fn resolve(
+    cluster: &Cluster,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+) -> Result<Target, ApiError> {
     let catalog = cluster.catalog();
     let find = |plural: &str| catalog.by_plural(group, version, plural);
-    let target = |info: ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| Target {
-        info,
-        namespace: ns.map(str::to_string),
-        name: name.map(str::to_string),
-        subresource: sub.map(str::to_string),
-    };
+    let target =
+        |info: ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| Target {
+            info,
+            namespace: ns.map(str::to_string),
+            name: name.map(str::to_string),
+            subresource: sub.map(str::to_string),
+        };
     match rest {
         ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|i| i.namespaced) => {
             let info = find(plural).ok_or_else(ApiError::unknown_path)?;
@@ -181,15 +201,29 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
     let path = request.uri().path().to_string();
     match path.as_str() {
         "/healthz" | "/readyz" | "/livez" => {
-            return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok").into_response())
+            return Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "ok",
+            )
+                .into_response())
         }
         "/version" => return Ok(json_response(200, &version_info())),
         _ => {}
     }
-    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let user = cluster.tokens.authenticate(authorization)?;
-    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segments.as_slice() {
+        ["api"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, true)),
+        ["apis"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, false)),
         ["api"] => return Ok(json_response(200, &api_versions(&cluster))),
         ["openapi", "v3"] => return Ok(json_response(200, &openapi::root(&cluster.catalog()))),
         ["openapi", "v3", "api", version] => {
@@ -248,11 +282,14 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         Some(_) => return Err(ApiError::unknown_path()),
     };
     let headers = request.headers().clone();
-    let body = read_body(&headers, request.into_body()).await?;
+    let body = read_body(request.into_body()).await?;
     let now = jiff::Timestamp::now();
     let opts = || -> Result<WriteOptions, ApiError> {
         validate_field_validation(&query)?;
-        Ok(WriteOptions { field_manager: field_manager(&query, &headers), dry_run: query.dry_run()? })
+        Ok(WriteOptions {
+            field_manager: field_manager(&query, &headers),
+            dry_run: query.dry_run()?,
+        })
     };
     let ns = target.namespace.as_deref();
     let info = &target.info;
@@ -264,7 +301,10 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
                 return Ok(json_response(200, &super::cluster::scale_of(&obj)));
             }
             if let Some(include) = wants_table(&headers, &query)? {
-                return Ok(json_response(200, &table_of(info, &[obj], include, None, None)));
+                return Ok(json_response(
+                    200,
+                    &table_of(info, &[obj], include, None, None),
+                ));
             }
             Ok(json_response(200, &obj))
         }
@@ -276,7 +316,10 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
             }
             let obj = decode_object(&headers, &body)?;
             let written = cluster.create(info, ns, obj, &opts()?, now)?;
-            Ok(json_response(if written.created { 201 } else { 200 }, &written.object))
+            Ok(json_response(
+                if written.created { 201 } else { 200 },
+                &written.object,
+            ))
         }
         "update" => {
             let obj = decode_object(&headers, &body)?;
@@ -285,7 +328,10 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
             Ok(json_response(200, &present(sub, &written.object)))
         }
         "patch" => {
-            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             let kind = PatchKind::from_content_type(content_type, query.flag("force"))
                 .ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
             let patch = decode_patch(kind, &body)?;
@@ -293,14 +339,23 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
             if matches!(kind, PatchKind::Apply { .. }) {
                 match query.get("fieldManager").filter(|m| !m.is_empty()) {
                     Some(manager) => options.field_manager = manager.to_string(),
-                    None => return Err(ApiError::bad_request("PATCH requests with apply content type require fieldManager")),
+                    None => {
+                        return Err(ApiError::bad_request(
+                            "PATCH requests with apply content type require fieldManager",
+                        ))
+                    }
                 }
             } else if query.get("force").is_some() {
-                return Err(ApiError::bad_request("force may not be set for non-apply patch"));
+                return Err(ApiError::bad_request(
+                    "force may not be set for non-apply patch",
+                ));
             }
             let name = target.name.as_deref().unwrap_or("");
             let written = cluster.patch(info, ns, name, sub, kind, &patch, &options, now)?;
-            Ok(json_response(if written.created { 201 } else { 200 }, &present(sub, &written.object)))
+            Ok(json_response(
+                if written.created { 201 } else { 200 },
+                &present(sub, &written.object),
+            ))
         }
         "delete" => {
             let name = target.name.as_deref().unwrap_or("");
@@ -310,13 +365,24 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         }
         "deletecollection" => {
             let options = delete_options(&query, &body)?;
-            let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-            let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-            let (rv, items) = cluster.store.list(&(info.group.clone(), info.plural.clone()), ns, None);
+            let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let (rv, items) =
+                cluster
+                    .store
+                    .list(&(info.group.clone(), info.plural.clone()), ns, None);
             let mut deleted = Vec::new();
-            for obj in items.iter().filter(|o| labels.matches(o) && fields.matches(o)) {
+            for obj in items
+                .iter()
+                .filter(|o| labels.matches(o) && fields.matches(o))
+            {
                 let obj_ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
-                let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+                let name = obj
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 if let Ok(gone) = cluster.delete(info, obj_ns, name, &options, now) {
                     deleted.push(gone);
                 }
@@ -330,8 +396,14 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
 /// Whether the client asked for a `meta.k8s.io` Table (what `kubectl get` does), and with
 /// which `includeObject`.
 fn wants_table(headers: &HeaderMap, query: &Query) -> Result<Option<IncludeObject>, ApiError> {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let table = accept.split(',').next().is_some_and(|first| first.contains("as=Table"));
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let table = accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"));
     if !table {
         return Ok(None);
     }
@@ -354,9 +426,20 @@ pub fn table_resource(info: &ResourceInfo) -> TableResource {
 }
 
 /// A Table of `objects`, with list metadata.
-pub fn table_of(info: &ResourceInfo, objects: &[Arc<Value>], include: IncludeObject, rv: Option<u64>, continue_token: Option<&str>) -> Value {
+pub fn table_of(
+    info: &ResourceInfo,
+    objects: &[Arc<Value>],
+    include: IncludeObject,
+    rv: Option<u64>,
+    continue_token: Option<&str>,
+) -> Value {
     let owned: Vec<Value> = objects.iter().map(|o| (**o).clone()).collect();
-    let mut table = to_table(&table_resource(info), &owned, jiff::Timestamp::now(), include);
+    let mut table = to_table(
+        &table_resource(info),
+        &owned,
+        jiff::Timestamp::now(),
+        include,
+    );
     let mut metadata = serde_json::Map::new();
     if let Some(rv) = rv {
         metadata.insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -417,15 +500,31 @@ fn delete_options(query: &Query, body: &Bytes) -> Result<DeleteOptions, ApiError
     Ok(options)
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+/// Most bytes read (and discarded) from an oversized body before answering 413, so the client
+/// sees the Status instead of a connection reset mid-upload.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut collected: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("error reading the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            total = total.saturating_add(data.len());
+            if total <= MAX_BODY_BYTES {
+                collected.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if total > MAX_BODY_BYTES {
         return Err(ApiError::too_large());
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::too_large())
+    Ok(Bytes::from(collected))
 }
 
 fn media_type(headers: &HeaderMap) -> String {
@@ -442,18 +541,29 @@ fn media_type(headers: &HeaderMap) -> String {
 pub fn decode_object(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let media = media_type(headers);
     let value: Value = match media.as_str() {
-        "application/json" | "" | "*/*" => serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}")))?,
+        "application/json" | "" | "*/*" => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body of the request could not be decoded as JSON: {e}"
+            ))
+        })?,
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as YAML: {e}")))?,
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body of the request could not be decoded as YAML: {e}"
+                ))
+            })?,
         "application/vnd.kubernetes.protobuf" => protobuf::decode(body).map_err(|e| match e {
-            ProtobufError::UnsupportedKind(_) => ApiError::new(415, "UnsupportedMediaType", e.to_string()),
+            ProtobufError::UnsupportedKind(_) => {
+                ApiError::new(415, "UnsupportedMediaType", e.to_string())
+            }
             ProtobufError::Malformed(_) => ApiError::bad_request(e.to_string()),
         })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !value.is_object() {
-        return Err(ApiError::bad_request("the body of the request must be an object"));
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
     }
     Ok(value)
 }
@@ -468,14 +578,21 @@ pub fn decode_patch(kind: PatchKind, body: &[u8]) -> Result<Value, ApiError> {
     };
     match (kind, &value) {
         (PatchKind::Json, Value::Array(_)) => Ok(value),
-        (PatchKind::Json, _) => Err(ApiError::bad_request("json patch must be an array of operations")),
+        (PatchKind::Json, _) => Err(ApiError::bad_request(
+            "json patch must be an array of operations",
+        )),
         (_, Value::Object(_)) => Ok(value),
         _ => Err(ApiError::bad_request("patch must be an object")),
     }
 }
 
 /// A list response, serialized item by item (no copy of the items).
-pub fn list_bytes(info: &ResourceInfo, rv: u64, continue_token: Option<&str>, items: &[Arc<Value>]) -> Vec<u8> {
+pub fn list_bytes(
+    info: &ResourceInfo,
+    rv: u64,
+    continue_token: Option<&str>,
+    items: &[Arc<Value>],
+) -> Vec<u8> {
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(token) = continue_token {
         metadata["continue"] = Value::String(token.to_string());
@@ -511,22 +628,46 @@ fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
 }
 
 fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
-    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| invalid())?;
+    let invalid = || {
+        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|_| invalid())?;
     let parsed: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
-    let rv = parsed.get("rv").and_then(Value::as_u64).ok_or_else(invalid)?;
-    let ns = parsed.pointer("/start/0").and_then(Value::as_str).ok_or_else(invalid)?;
-    let name = parsed.pointer("/start/1").and_then(Value::as_str).ok_or_else(invalid)?;
+    let rv = parsed
+        .get("rv")
+        .and_then(Value::as_u64)
+        .ok_or_else(invalid)?;
+    let ns = parsed
+        .pointer("/start/0")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid)?;
+    let name = parsed
+        .pointer("/start/1")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid)?;
     Ok((rv, (ns.to_string(), name.to_string())))
 }
 
-fn list(cluster: &Cluster, target: &Target, query: &Query, table: Option<IncludeObject>) -> Result<Response, ApiError> {
+fn list(
+    cluster: &Cluster,
+    target: &Target,
+    query: &Query,
+    table: Option<IncludeObject>,
+) -> Result<Response, ApiError> {
     let info = &target.info;
-    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let limit = match query.get("limit") {
         None | Some("") => None,
-        Some(text) => Some(text.parse::<usize>().map_err(|_| ApiError::bad_request(format!("invalid limit: {text:?}")))?).filter(|l| *l > 0),
+        Some(text) => Some(
+            text.parse::<usize>()
+                .map_err(|_| ApiError::bad_request(format!("invalid limit: {text:?}")))?,
+        )
+        .filter(|l| *l > 0),
     };
     let after = match query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
@@ -539,7 +680,9 @@ fn list(cluster: &Cluster, target: &Target, query: &Query, table: Option<Include
         None => None,
     };
     let collection = (info.group.clone(), info.plural.clone());
-    let (rv, items) = cluster.store.list(&collection, target.namespace.as_deref(), after.as_ref());
+    let (rv, items) = cluster
+        .store
+        .list(&collection, target.namespace.as_deref(), after.as_ref());
     let mut selected: Vec<Arc<Value>> = Vec::new();
     let mut token = None;
     for item in items {
@@ -548,29 +691,56 @@ fn list(cluster: &Cluster, target: &Target, query: &Query, table: Option<Include
         }
         if limit.is_some_and(|l| selected.len() >= l) {
             if let Some(last) = selected.last() {
-                let text = |p: &str| last.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
-                token = Some(encode_continue(rv, &text("/metadata/namespace"), &text("/metadata/name")));
+                let text = |p: &str| {
+                    last.pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
+                token = Some(encode_continue(
+                    rv,
+                    &text("/metadata/namespace"),
+                    &text("/metadata/name"),
+                ));
             }
             break;
         }
         selected.push(item);
     }
     if let Some(include) = table {
-        return Ok(json_response(200, &table_of(info, &selected, include, Some(rv), token.as_deref())));
+        return Ok(json_response(
+            200,
+            &table_of(info, &selected, include, Some(rv), token.as_deref()),
+        ));
     }
-    Ok(bytes_response(200, list_bytes(info, rv, token.as_deref(), &selected)))
+    Ok(bytes_response(
+        200,
+        list_bytes(info, rv, token.as_deref(), &selected),
+    ))
 }
 
-fn watch(cluster: Arc<Cluster>, target: Target, query: &Query, table: Option<IncludeObject>) -> Result<Response, ApiError> {
-    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let start = match query.get("resourceVersion") {
-        None | Some("" | "0") => WatchStart::Snapshot,
-        Some(text) => WatchStart::After(text.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {text:?}")))?),
-    };
+fn watch(
+    cluster: Arc<Cluster>,
+    target: Target,
+    query: &Query,
+    table: Option<IncludeObject>,
+) -> Result<Response, ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let start =
+        match query.get("resourceVersion") {
+            None | Some("" | "0") => WatchStart::Snapshot,
+            Some(text) => WatchStart::After(text.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid resource version: {text:?}"))
+            })?),
+        };
     let timeout = match query.get("timeoutSeconds") {
         None | Some("") => None,
-        Some(text) => Some(Duration::from_secs(text.parse().map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {text:?}")))?)),
+        Some(text) => Some(Duration::from_secs(text.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid timeoutSeconds: {text:?}"))
+        })?)),
     };
     let send_initial_events = query.get("sendInitialEvents") == Some("true");
     let params = WatchParams {
@@ -584,8 +754,16 @@ fn watch(cluster: Arc<Cluster>, target: Target, query: &Query, table: Option<Inc
     };
     let rx = start_watch(cluster, target.info, target.namespace, params);
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-    let body = Body::from_stream(futures::StreamExt::map(stream, Ok::<Bytes, std::convert::Infallible>));
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let body = Body::from_stream(futures::StreamExt::map(
+        stream,
+        Ok::<Bytes, std::convert::Infallible>,
+    ));
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 fn version_info() -> Value {
@@ -602,9 +780,104 @@ fn version_info() -> Value {
     })
 }
 
+/// The media type of aggregated discovery (what kubectl 1.32 asks for first).
+const AGGREGATED_DISCOVERY: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+fn wants_aggregated(request: &Request) -> bool {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        params.contains(&"as=APIGroupDiscoveryList")
+            && params.contains(&"v=v2")
+            && params.contains(&"g=apidiscovery.k8s.io")
+    })
+}
+
+fn aggregated_resource(info: &ResourceInfo) -> Value {
+    let mut resource = json!({
+        "resource": info.plural,
+        "responseKind": {"group": "", "version": "", "kind": info.kind},
+        "scope": if info.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": info.singular,
+        "verbs": info.verbs,
+    });
+    if !info.short_names.is_empty() {
+        resource["shortNames"] = json!(info.short_names);
+    }
+    if !info.categories.is_empty() {
+        resource["categories"] = json!(info.categories);
+    }
+    let mut subresources = Vec::new();
+    if info.scale_subresource {
+        subresources.push(json!({"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}));
+    }
+    if info.status_subresource {
+        subresources.push(json!({"subresource": "status", "responseKind": {"group": "", "version": "", "kind": info.kind}, "verbs": ["get", "patch", "update"]}));
+    }
+    if !subresources.is_empty() {
+        resource["subresources"] = Value::Array(subresources);
+    }
+    resource
+}
+
+/// `APIGroupDiscoveryList` (apidiscovery.k8s.io/v2): the core group for `/api`, every other
+/// group for `/apis`.
+pub fn aggregated_discovery(cluster: &Cluster, core: bool) -> Value {
+    let catalog = cluster.catalog();
+    let groups: Vec<(String, Vec<String>)> = if core {
+        vec![(String::new(), vec!["v1".to_string()])]
+    } else {
+        catalog.groups()
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|version| {
+                    let resources: Vec<Value> = catalog
+                        .in_group_version(group, version)
+                        .iter()
+                        .map(aggregated_resource)
+                        .collect();
+                    json!({"version": version, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
+fn aggregated_response(cluster: &Cluster, core: bool) -> Response {
+    let body = serde_json::to_vec(&aggregated_discovery(cluster, core)).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, AGGREGATED_DISCOVERY),
+            (header::VARY, "Accept"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 fn server_address(cluster: &Cluster) -> String {
-    let url = cluster.server_url.read().map(|u| u.clone()).unwrap_or_default();
-    url.split("://").nth(1).unwrap_or("127.0.0.1:6443").trim_end_matches('/').to_string()
+    let url = cluster
+        .server_url
+        .read()
+        .map(|u| u.clone())
+        .unwrap_or_default();
+    url.split("://")
+        .nth(1)
+        .unwrap_or("127.0.0.1:6443")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn api_versions(cluster: &Cluster) -> Value {
@@ -625,13 +898,21 @@ fn group_json(name: &str, versions: &[String]) -> Value {
 }
 
 fn api_group_list(cluster: &Cluster) -> Value {
-    let groups: Vec<Value> = cluster.catalog().groups().iter().map(|(g, v)| group_json(g, v)).collect();
+    let groups: Vec<Value> = cluster
+        .catalog()
+        .groups()
+        .iter()
+        .map(|(g, v)| group_json(g, v))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 fn api_group(cluster: &Cluster, group: &str) -> Result<Value, ApiError> {
     let groups = cluster.catalog().groups();
-    let (name, versions) = groups.iter().find(|(g, _)| g == group).ok_or_else(ApiError::unknown_path)?;
+    let (name, versions) = groups
+        .iter()
+        .find(|(g, _)| g == group)
+        .ok_or_else(ApiError::unknown_path)?;
     let mut value = group_json(name, versions);
     if let Some(map) = value.as_object_mut() {
         map.insert("kind".into(), json!("APIGroup"));
@@ -647,7 +928,11 @@ fn resource_list(cluster: &Cluster, group: &str, version: &str) -> Value {
         .iter()
         .flat_map(ResourceInfo::discovery_entries)
         .collect();
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
 }
 
@@ -663,7 +948,9 @@ mod tests {
 
     #[test]
     fn query_decoding_handles_escapes() {
-        let q = Query::parse(Some("labelSelector=app%3Dweb%2Ctier+in+%28fe%29&watch=1&limit=5"));
+        let q = Query::parse(Some(
+            "labelSelector=app%3Dweb%2Ctier+in+%28fe%29&watch=1&limit=5",
+        ));
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (fe)"));
         assert!(q.flag("watch"));
         assert!(!q.flag("allowWatchBookmarks"));
@@ -673,7 +960,10 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
         let token = encode_continue(42, "shop", "web");
-        assert_eq!(decode_continue(&token).ok(), Some((42, ("shop".to_string(), "web".to_string()))));
+        assert_eq!(
+            decode_continue(&token).ok(),
+            Some((42, ("shop".to_string(), "web".to_string())))
+        );
         assert_eq!(decode_continue("not-a-token").map_err(|e| e.code), Err(400));
     }
 

@@ -39,7 +39,7 @@ impl EventType {
 }
 
 /// One committed change.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreEvent {
     pub rv: u64,
     pub group: String,
@@ -47,6 +47,27 @@ pub struct StoreEvent {
     pub namespace: String,
     pub event_type: EventType,
     pub object: Arc<Value>,
+    /// The watch-event line (`{"type":..,"object":..}\n`), serialized once and shared by
+    /// every watcher that sends the object as stored.
+    pub line: std::sync::OnceLock<axum::body::Bytes>,
+}
+
+impl std::fmt::Debug for StoreEvent {
+    /// Identity only: objects may be Secrets, whose values are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self
+            .object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        f.debug_struct("StoreEvent")
+            .field("rv", &self.rv)
+            .field("type", &self.event_type)
+            .field("resource", &format_args!("{}/{}", self.group, self.plural))
+            .field("namespace", &self.namespace)
+            .field("name", &name)
+            .finish()
+    }
 }
 
 /// Why a store operation failed.
@@ -111,11 +132,18 @@ fn set_resource_version(obj: &mut Value, rv: u64) {
 
 /// The resourceVersion an object carries, if it is a number.
 pub fn resource_version_of(obj: &Value) -> Option<u64> {
-    obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 fn name_of(obj: &Value) -> ObjectName {
-    let text = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let text = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     (text("/metadata/namespace"), text("/metadata/name"))
 }
 
@@ -137,7 +165,9 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written map (every mutation is a
         // single insert/remove), so a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The current (latest committed) resourceVersion.
@@ -168,7 +198,9 @@ impl Store {
         };
         let items = match (namespace, after) {
             (Some(ns), after) => {
-                let start = after.cloned().unwrap_or_else(|| (ns.to_string(), String::new()));
+                let start = after
+                    .cloned()
+                    .unwrap_or_else(|| (ns.to_string(), String::new()));
                 objects
                     .range(start..)
                     .filter(|(k, _)| after.is_none_or(|a| *k > a))
@@ -220,6 +252,7 @@ impl Store {
             namespace: key.0,
             event_type,
             object: Arc::clone(&object),
+            line: std::sync::OnceLock::new(),
         });
         inner.history.push_back(Arc::clone(&event));
         while inner.history.len() > inner.history_limit {
@@ -236,7 +269,11 @@ impl Store {
     pub fn create(&self, collection: &Collection, object: Value) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         let key = name_of(&object);
-        if inner.collections.get(collection).is_some_and(|c| c.contains_key(&key)) {
+        if inner
+            .collections
+            .get(collection)
+            .is_some_and(|c| c.contains_key(&key))
+        {
             return Err(StoreError::AlreadyExists);
         }
         Ok(self.commit(&mut inner, collection, EventType::Added, object))
@@ -267,7 +304,12 @@ impl Store {
 
     /// Remove an object; the returned (and broadcast) copy carries the deletion's
     /// resourceVersion.
-    pub fn delete(&self, collection: &Collection, namespace: &str, name: &str) -> Result<Arc<Value>, StoreError> {
+    pub fn delete(
+        &self,
+        collection: &Collection,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         let key = (namespace.to_string(), name.to_string());
         let live = inner
@@ -301,7 +343,10 @@ impl Store {
                 let owned = obj
                     .pointer("/metadata/ownerReferences")
                     .and_then(Value::as_array)
-                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid)));
+                    .is_some_and(|refs| {
+                        refs.iter()
+                            .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+                    });
                 if owned {
                     found.push((collection.clone(), Arc::clone(obj)));
                 }
@@ -339,6 +384,7 @@ impl Store {
                                 namespace: ns.clone(),
                                 event_type: EventType::Added,
                                 object: Arc::clone(obj),
+                                line: std::sync::OnceLock::new(),
                             })
                         })
                         .collect()
@@ -357,7 +403,11 @@ impl Store {
                     .collect()
             }
         };
-        Ok(Subscription { replay, live, start_rv: inner.rv })
+        Ok(Subscription {
+            replay,
+            live,
+            start_rv: inner.rv,
+        })
     }
 
     /// Every committed event from now on (all collections).
@@ -391,13 +441,28 @@ mod tests {
     #[test]
     fn resource_versions_increase_and_conflicts_are_detected() {
         let store = Store::default();
-        let created = store.create(&cms(), configmap("shop", "web")).expect("create");
+        let created = store
+            .create(&cms(), configmap("shop", "web"))
+            .expect("create");
         let rv = resource_version_of(&created).expect("rv set");
-        assert_eq!(store.create(&cms(), configmap("shop", "web")).err(), Some(StoreError::AlreadyExists));
-        let updated = store.update(&cms(), configmap("shop", "web"), Some(rv)).expect("update");
+        assert_eq!(
+            store.create(&cms(), configmap("shop", "web")).err(),
+            Some(StoreError::AlreadyExists)
+        );
+        let updated = store
+            .update(&cms(), configmap("shop", "web"), Some(rv))
+            .expect("update");
         assert!(resource_version_of(&updated) > Some(rv));
-        assert_eq!(store.update(&cms(), configmap("shop", "web"), Some(rv)).err(), Some(StoreError::Conflict));
-        assert_eq!(store.delete(&cms(), "shop", "nope").err(), Some(StoreError::NotFound));
+        assert_eq!(
+            store
+                .update(&cms(), configmap("shop", "web"), Some(rv))
+                .err(),
+            Some(StoreError::Conflict)
+        );
+        assert_eq!(
+            store.delete(&cms(), "shop", "nope").err(),
+            Some(StoreError::NotFound)
+        );
     }
 
     #[test]
@@ -419,13 +484,40 @@ mod tests {
     fn compacted_history_answers_gone() {
         let store = Store::new(2);
         for i in 0..5 {
-            store.create(&cms(), configmap("shop", &format!("cm-{i}"))).expect("create");
+            store
+                .create(&cms(), configmap("shop", &format!("cm-{i}")))
+                .expect("create");
         }
-        assert!(matches!(store.subscribe(&cms(), None, WatchStart::After(2)), Err(StoreError::Gone { .. })));
+        assert!(matches!(
+            store.subscribe(&cms(), None, WatchStart::After(2)),
+            Err(StoreError::Gone { .. })
+        ));
         let current = store.current_rv();
-        let sub = store.subscribe(&cms(), None, WatchStart::After(current - 1)).expect("recent rv");
+        let sub = store
+            .subscribe(&cms(), None, WatchStart::After(current - 1))
+            .expect("recent rv");
         assert_eq!(sub.replay.len(), 1);
-        let snapshot = store.subscribe(&cms(), Some("shop"), WatchStart::Snapshot).expect("snapshot");
+        let snapshot = store
+            .subscribe(&cms(), Some("shop"), WatchStart::Snapshot)
+            .expect("snapshot");
         assert_eq!(snapshot.replay.len(), 5);
+    }
+
+    #[test]
+    fn events_never_print_secret_values() {
+        let store = Store::default();
+        let mut events = store.events();
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": {"name": "db", "namespace": "shop", "uid": "0c6a5e4e-3f0e-4a53-a7f7-0d6f5b2d9a11"},
+                            "data": {"password": "aHVudGVyMg=="}});
+        store
+            .create(&(String::new(), "secrets".into()), secret)
+            .expect("create");
+        let event = events.try_recv().expect("event broadcast");
+        let printed = format!("{event:?}");
+        assert!(
+            printed.contains("db") && !printed.contains("aHVudGVyMg=="),
+            "{printed}"
+        );
     }
 }

@@ -10,8 +10,8 @@ use super::cluster::Cluster;
 use super::errors::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::server::table_of;
-use super::table::IncludeObject;
 use super::store::{StoreError, StoreEvent, WatchStart};
+use super::table::IncludeObject;
 use axum::body::Bytes;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -20,6 +20,9 @@ use tokio::sync::{broadcast, mpsc};
 
 /// How often an idle watch that asked for bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often a running watch re-reads the fault switches.
+const FAULT_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Server-side cap when the client gives no timeoutSeconds (real servers: 30–60 min).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -54,7 +57,10 @@ fn bookmark(info: &ResourceInfo, rv: u64, initial_events_end: bool) -> Bytes {
     if initial_events_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    event_line("BOOKMARK", &json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata}))
+    event_line(
+        "BOOKMARK",
+        &json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata}),
+    )
 }
 
 fn error_line(err: &ApiError) -> Bytes {
@@ -92,14 +98,25 @@ impl Emitter<'_> {
         }
         let shown = self.cluster.at_version(self.info, Arc::clone(obj));
         let line = match self.params.table {
-            Some(include) => event_line(event.event_type.as_str(), &table_of(self.info, &[shown], include, None, None)),
+            Some(include) => event_line(
+                event.event_type.as_str(),
+                &table_of(self.info, &[shown], include, None, None),
+            ),
+            // As stored: serialize once for all watchers of this event.
+            None if Arc::ptr_eq(&shown, obj) => event
+                .line
+                .get_or_init(|| event_line(event.event_type.as_str(), obj))
+                .clone(),
             None => event_line(event.event_type.as_str(), &shown),
         };
         if self.tx.send(line).await.is_err() {
             return false;
         }
         self.sent += 1;
-        self.cluster.faults.watch_event_limit().is_none_or(|limit| self.sent < limit)
+        self.cluster
+            .faults
+            .watch_event_limit()
+            .is_none_or(|limit| self.sent < limit)
     }
 
     async fn raw(&mut self, line: Bytes) -> bool {
@@ -115,21 +132,37 @@ async fn run_watch(
     tx: mpsc::Sender<Bytes>,
 ) {
     let collection = (info.group.clone(), info.plural.clone());
-    let start = if params.send_initial_events { WatchStart::Snapshot } else { params.start };
-    let mut out = Emitter { cluster: &cluster, info: &info, params: &params, tx, sent: 0 };
+    let start = if params.send_initial_events {
+        WatchStart::Snapshot
+    } else {
+        params.start
+    };
+    let mut out = Emitter {
+        cluster: &cluster,
+        info: &info,
+        params: &params,
+        tx,
+        sent: 0,
+    };
     if let (WatchStart::After(requested), true) = (start, cluster.faults.gone_on_watch_resume()) {
         let oldest = cluster.store.current_rv();
-        out.raw(error_line(&ApiError::expired(requested, oldest))).await;
+        out.raw(error_line(&ApiError::expired(requested, oldest)))
+            .await;
         return;
     }
-    let subscription = match cluster.store.subscribe(&collection, namespace.as_deref(), start) {
+    let subscription = match cluster
+        .store
+        .subscribe(&collection, namespace.as_deref(), start)
+    {
         Ok(s) => s,
         Err(StoreError::Gone { requested, oldest }) => {
-            out.raw(error_line(&ApiError::expired(requested, oldest))).await;
+            out.raw(error_line(&ApiError::expired(requested, oldest)))
+                .await;
             return;
         }
         Err(other) => {
-            out.raw(error_line(&ApiError::internal(other.to_string()))).await;
+            out.raw(error_line(&ApiError::internal(other.to_string())))
+                .await;
             return;
         }
     };
@@ -144,17 +177,21 @@ async fn run_watch(
     }
     let mut live = subscription.live;
     let timeout = params.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let deadline = match cluster.faults.watch_time_limit() {
-        Some(limit) if limit < timeout => limit,
-        _ => timeout,
-    };
-    let deadline = tokio::time::sleep(deadline);
+    let started = tokio::time::Instant::now();
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut bookmarks = tokio::time::interval(BOOKMARK_INTERVAL);
     bookmarks.tick().await;
+    // Faults can be switched on while a watch runs: check the time limit regularly.
+    let mut fault_check = tokio::time::interval(FAULT_CHECK_INTERVAL);
     loop {
         tokio::select! {
             _ = &mut deadline => return,
+            _ = fault_check.tick() => {
+                if cluster.faults.watch_time_limit().is_some_and(|limit| started.elapsed() >= limit) {
+                    return;
+                }
+            }
             _ = bookmarks.tick(), if params.bookmarks => {
                 if !out.raw(bookmark(&info, last_rv, false)).await {
                     return;
