@@ -8,8 +8,8 @@
 use crate::config::{AppSpec, Config, ConfigError, Environment};
 use crate::git::{CommitSource, GitError, GitRepo, ResolvedRev};
 use crate::manifest::ManifestLimits;
-use crate::source::TreeSource;
 use crate::render::{HelmOptions, RenderCache, RenderError, RenderRequest, Rendered};
+use crate::source::TreeSource;
 use std::collections::BTreeMap;
 
 /// Why the desired state of an app (or of the apps of a repo) is not known.

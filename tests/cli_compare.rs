@@ -43,7 +43,12 @@ fn the_example_reports_each_kind_of_drift_and_exits_1() {
         "json",
         "--diff",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc = json_of(&out);
     assert_eq!(doc["sync"], "OutOfSync");
     assert_eq!(doc["exitCode"], 1);
@@ -64,7 +69,10 @@ fn the_example_reports_each_kind_of_drift_and_exits_1() {
         ]
     );
     assert_eq!(deploy["health"]["status"], "Healthy");
-    assert_eq!(deploy["source"], "assets/examples/desired/deployment.yaml:1");
+    assert_eq!(
+        deploy["source"],
+        "assets/examples/desired/deployment.yaml:1"
+    );
 
     // Server-set fields (clusterIP, defaults, status) and `targetPort: http` are not drift.
     assert_eq!(resource(&doc, "Service", "web")["sync"], "Synced");
@@ -79,7 +87,10 @@ fn the_example_reports_each_kind_of_drift_and_exits_1() {
     assert!(!text.contains("correct-horse"), "plaintext leaked");
     assert!(!text.contains("Y29ycmVjdC1ob3Jz"), "base64 leaked");
     let diff = secret["diff"].as_str().unwrap();
-    assert!(diff.contains("-  DB_PASSWORD: ") && diff.contains("+  DB_PASSWORD: "), "{diff}");
+    assert!(
+        diff.contains("-  DB_PASSWORD: ") && diff.contains("+  DB_PASSWORD: "),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -105,14 +116,20 @@ fn identical_sides_exit_0() {
         "assets/examples/desired",
         "assets/examples/desired",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
-const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: NAME\n  namespace: shop\ndata:\n  k: v\n";
+const CM: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: NAME\n  namespace: shop\ndata:\n  k: v\n";
 
 #[test]
 fn a_bad_file_is_reported_with_its_line_and_the_rest_is_still_compared() {
@@ -122,7 +139,11 @@ fn a_bad_file_is_reported_with_its_line_and_the_rest_is_still_compared() {
     std::fs::create_dir_all(&desired).unwrap();
     std::fs::create_dir_all(&live).unwrap();
     write(&desired, "good.yaml", &CM.replace("NAME", "good"));
-    write(&desired, "broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  - b\n");
+    write(
+        &desired,
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  - b\n",
+    );
     write(&desired, "dup.yaml", &CM.replace("NAME", "good"));
     write(&live, "live.yaml", &CM.replace("NAME", "good"));
 
@@ -133,7 +154,11 @@ fn a_bad_file_is_reported_with_its_line_and_the_rest_is_still_compared() {
         "-o",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(2), "an incomplete answer is an error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an incomplete answer is an error"
+    );
     let doc = json_of(&out);
     assert_eq!(resource(&doc, "ConfigMap", "good")["sync"], "Synced");
     let errors: Vec<&str> = doc["errors"]
@@ -158,14 +183,18 @@ fn a_bad_file_is_reported_with_its_line_and_the_rest_is_still_compared() {
 fn live_objects_tracked_to_the_app_but_not_in_git_are_extraneous() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "desired.yaml", &CM.replace("NAME", "kept"));
-    let tracked = CM
-        .replace("NAME", "leftover")
-        .replace("  namespace: shop\n", "  namespace: shop\n  labels:\n    kubedrift.io/app: web\n");
+    let tracked = CM.replace("NAME", "leftover").replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  labels:\n    kubedrift.io/app: web\n",
+    );
     let untracked = CM.replace("NAME", "someone-elses");
     write(
         dir.path(),
         "live.yaml",
-        &format!("{}---\n{tracked}---\n{untracked}", CM.replace("NAME", "kept")),
+        &format!(
+            "{}---\n{tracked}---\n{untracked}",
+            CM.replace("NAME", "kept")
+        ),
     );
     let desired = dir.path().join("desired.yaml");
     let live = dir.path().join("live.yaml");
@@ -186,7 +215,10 @@ fn live_objects_tracked_to_the_app_but_not_in_git_are_extraneous() {
     let out = kubedrift(&with_app.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(1));
     let doc = json_of(&out);
-    assert_eq!(resource(&doc, "ConfigMap", "leftover")["sync"], "Extraneous");
+    assert_eq!(
+        resource(&doc, "ConfigMap", "leftover")["sync"],
+        "Extraneous"
+    );
     assert!(
         doc["resources"]
             .as_array()
@@ -198,7 +230,11 @@ fn live_objects_tracked_to_the_app_but_not_in_git_are_extraneous() {
 
     let without_app = args(None);
     let out = kubedrift(&without_app.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(out.status.code(), Some(0), "without --app nothing is claimed");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "without --app nothing is claimed"
+    );
 }
 
 #[test]

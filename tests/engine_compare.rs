@@ -1236,5 +1236,8 @@ fn a_secret_manifest_with_string_data_compared_with_itself_is_synced() {
     assert_eq!(check_default(&secret, &secret), Vec::<String>::new());
     let mut rotated = secret.clone();
     rotated["stringData"]["DB_PASSWORD"] = json!("rotated");
-    assert_eq!(check_default(&secret, &rotated), vec!["data.DB_PASSWORD".to_string()]);
+    assert_eq!(
+        check_default(&secret, &rotated),
+        vec!["data.DB_PASSWORD".to_string()]
+    );
 }

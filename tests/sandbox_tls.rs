@@ -497,12 +497,7 @@ mod sandbox_command {
         let kubeconfig = dir.path().join("kd.yaml");
         let mut child = Child(
             Command::new(env!("CARGO_BIN_EXE_kubedrift"))
-                .args([
-                    "sandbox",
-                    "--clusters",
-                    "dev,prod",
-                    "--kubeconfig-out",
-                ])
+                .args(["sandbox", "--clusters", "dev,prod", "--kubeconfig-out"])
                 .arg(&kubeconfig)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())

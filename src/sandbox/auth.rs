@@ -100,7 +100,8 @@ pub fn is_read_verb(verb: &str) -> bool {
 /// Allow or answer 403 Forbidden with the real server's message.
 pub fn authorize(user: User, attrs: &Attributes<'_>) -> Result<(), ApiError> {
     // Like Kubernetes' built-in `view` role, viewers may read everything except Secrets.
-    let viewer_may = is_read_verb(attrs.verb) && !(attrs.group.is_empty() && attrs.plural == "secrets");
+    let viewer_may =
+        is_read_verb(attrs.verb) && !(attrs.group.is_empty() && attrs.plural == "secrets");
     if user == User::Admin || viewer_may {
         return Ok(());
     }
@@ -179,7 +180,14 @@ mod tests {
             "secrets is forbidden: User \"viewer\" cannot list resource \"secrets\" in API group \"\" in the namespace \"shop\""
         );
         assert!(authorize(User::Admin, &attrs).is_ok());
-        assert!(authorize(User::Viewer, &Attributes { plural: "configmaps", ..attrs }).is_ok());
+        assert!(authorize(
+            User::Viewer,
+            &Attributes {
+                plural: "configmaps",
+                ..attrs
+            }
+        )
+        .is_ok());
     }
 
     #[test]
