@@ -64,7 +64,35 @@ pub fn apply_server_fields(group: &str, kind: &str, obj: &mut Value) {
         ("", "Pod") => server_fields_pod(root),
         ("batch", "Job") => server_fields_job(root),
         ("", "Service") => server_fields_service(root),
+        ("", "Secret") => fold_string_data(root),
         _ => {}
+    }
+}
+
+/// `stringData` is write-only: the API server merges it into `data` (base64, overriding
+/// keys of the same name) and never stores or returns it. It runs after managedFields are
+/// recorded, since a real server records the `f:stringData` the client sent.
+fn fold_string_data(root: &mut Map<String, Value>) {
+    use base64::Engine as _;
+    let Some(Value::Object(string_data)) = root.remove("stringData") else {
+        return;
+    };
+    let data = root
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !data.is_object() {
+        *data = Value::Object(Map::new());
+    }
+    if let Value::Object(data) = data {
+        for (key, value) in string_data {
+            let text = match value {
+                Value::String(text) => text,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            data.insert(key, Value::String(encoded));
+        }
     }
 }
 
@@ -730,6 +758,20 @@ fn default_crd(root: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_string_data_is_folded_into_base64_data_like_a_real_server() {
+        let mut secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "data": {"user": "b2xk", "keep": "a2VlcA=="},
+            "stringData": {"user": "shop", "password": "hunter2"}});
+        apply_server_fields("", "Secret", &mut secret);
+        assert_eq!(secret.get("stringData"), None);
+        assert_eq!(
+            secret["data"],
+            json!({"user": "c2hvcA==", "keep": "a2VlcA==", "password": "aHVudGVyMg=="})
+        );
+    }
 
     #[test]
     fn image_pull_policy_follows_tag() {
