@@ -33,8 +33,14 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(err: &color_eyre::Report) -> bool {
     err.chain().any(|cause| {
-        cause
+        let io_kind = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        io_kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

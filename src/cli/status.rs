@@ -132,6 +132,14 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     Ok(exit)
 }
 
+/// One line to stdout, flushed (a reader of `--watch` sees it at once); a closed pipe is an
+/// error that ends the watch instead of a panic.
+fn emit(line: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
 /// Print a line for every app row that changes, until interrupted.
 async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
     let mut changes = live.subscribe();
@@ -145,7 +153,14 @@ async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
             Ok(change) => match change.what {
                 ChangeKind::App(id) | ChangeKind::Resource { app: id, .. } => vec![id],
                 ChangeKind::AppRemoved(id) => {
-                    println!("{}", json!({"app": id.app, "env": id.env, "removed": true}));
+                    let line = match output {
+                        OutputFormat::Table => format!("{}  {}  removed from Git", id.app, id.env),
+                        OutputFormat::Json => {
+                            json!({"app": id.app, "env": id.env, "removed": true}).to_string()
+                        }
+                    };
+                    emit(&line)?;
+                    last.remove(&id);
                     continue;
                 }
                 _ => continue,
@@ -166,7 +181,7 @@ async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
                 OutputFormat::Json => app_json(app).to_string(),
             };
             if last.get(&id) != Some(&line) {
-                println!("{line}");
+                emit(&line)?;
                 last.insert(id, line);
             }
         }

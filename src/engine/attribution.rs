@@ -16,7 +16,8 @@
 //!   ahead); a field another manager took over was changed in the cluster (live drift);
 //! - otherwise, when the `last-applied-configuration` annotation exists (client-side
 //!   apply), values decide: desired ≠ last-applied means Git changed, live ≠ last-applied
-//!   means the cluster changed, both means both;
+//!   means the cluster changed, both means both — except that a field last written by a
+//!   hand edit (`kubectl edit`, which also rewrites the annotation) is live drift;
 //! - otherwise ownership alone: our manager → Git ahead, another manager → live drift.
 
 use crate::engine::fieldpath::{self, FieldPath, Segment};
@@ -158,12 +159,20 @@ pub fn attribute(
             None => (None, false),
         };
         let field_direction = match &last_applied {
-            Some(applied) => by_values(
+            Some(applied) => match by_values(
                 fieldpath::get(&desired_norm, path),
                 fieldpath::get(&live_norm, path),
                 fieldpath::get(applied, path),
-            )
-            .unwrap_or_else(|| by_owner(writer.as_ref(), exact, our_manager)),
+            ) {
+                // `kubectl edit` (and friends) rewrite an existing last-applied annotation
+                // to what they set, so live equals "last applied" although Git never said
+                // so: the field's writer tells the truth.
+                Some(Direction::GitAhead) if exact && writer.as_ref().is_some_and(is_hand_edit) => {
+                    Direction::LiveDrift
+                }
+                Some(direction) => direction,
+                None => by_owner(writer.as_ref(), exact, our_manager),
+            },
             None => by_owner(writer.as_ref(), exact, our_manager),
         };
         direction = direction.combine(field_direction);
@@ -192,6 +201,14 @@ fn by_values(
         (false, true) => Some(Direction::LiveDrift),
         (false, false) => None,
     }
+}
+
+/// A write by a person through kubectl other than `kubectl apply` (edit, patch, scale, set,
+/// label, replace, ...): such writes are never Git being applied.
+fn is_hand_edit(writer: &FieldWriter) -> bool {
+    writer.operation == "Update"
+        && writer.manager.starts_with("kubectl")
+        && writer.manager != "kubectl-client-side-apply"
 }
 
 fn by_owner(writer: Option<&FieldWriter>, exact: bool, our_manager: &str) -> Direction {
@@ -582,6 +599,30 @@ mod tests {
         let paths = drift_paths(&applied, &live);
         let result = attribute(&applied, &live, &paths, "kubedrift");
         assert_eq!(result.direction, Direction::LiveDrift);
+    }
+
+    #[test]
+    fn kubectl_edit_rewriting_the_last_applied_annotation_is_still_live_drift() {
+        // Seen against the sandbox with the real kubectl: `kubectl edit` of an object that was
+        // `kubectl apply`-ed updates the annotation to the edited value.
+        let applied = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let edited = desired_deployment("registry.example.com/web:debug", 2);
+        let edit = json!({
+            "manager": "kubectl-edit", "operation": "Update", "apiVersion": "apps/v1",
+            "time": "2025-03-02T09:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+                "k:{\"name\":\"web\"}": {"f:image": {}}}}}}}
+        });
+        let mut live = live_deployment("registry.example.com/web:debug", 2, vec![edit]);
+        live["metadata"]["managedFields"][0]["manager"] = json!("kubectl-client-side-apply");
+        live["metadata"]["managedFields"][0]["operation"] = json!("Update");
+        live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            json!(edited.to_string());
+        let paths = drift_paths(&applied, &live);
+        let result = attribute(&applied, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::LiveDrift);
+        let writer = result.fields[0].writer.as_ref().expect("writer");
+        assert_eq!(writer.manager, "kubectl-edit");
     }
 
     #[test]
