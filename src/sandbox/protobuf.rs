@@ -135,6 +135,8 @@ enum Presence {
 enum Shape {
     One(Presence),
     Repeated,
+    /// A Go slice without `omitempty`: JSON `null` when the wire has no element.
+    RepeatedOrNull,
     /// `map<string, T>`: entries `{key = 1, value = 2}`.
     Map,
     /// A Go embedded struct tagged `json:",inline"`: its fields land in the parent object.
@@ -176,6 +178,16 @@ const fn rep(number: u64, json: &'static str, ty: Ty) -> Def {
         json,
         ty,
         shape: Shape::Repeated,
+    }
+}
+
+/// A repeated field whose Go slice has no `omitempty` (`"rules": null` when empty).
+const fn list(number: u64, json: &'static str, ty: Ty) -> Def {
+    Def {
+        number,
+        json,
+        ty,
+        shape: Shape::RepeatedOrNull,
     }
 }
 
@@ -379,7 +391,7 @@ const POD_TEMPLATE_SPEC: &[Def] = &[
 ];
 const POD_SPEC: &[Def] = &[
     msgs(20, "initContainers", Msg::Container),
-    msgs(2, "containers", Msg::Container),
+    list(2, "containers", Ty::Msg(Msg::Container)),
     opt(3, "restartPolicy", Str),
     req(4, "terminationGracePeriodSeconds", I64),
     req(5, "activeDeadlineSeconds", I64),
@@ -649,7 +661,7 @@ const TYPED_LOCAL_OBJECT_REFERENCE: &[Def] = &[
 const INGRESS_TLS: &[Def] = &[rep(1, "hosts", Str), opt(2, "secretName", Str)];
 const INGRESS_RULE: &[Def] = &[opt(1, "host", Str), inline(2, Msg::IngressRuleValue)];
 const INGRESS_RULE_VALUE: &[Def] = &[msg(1, "http", Msg::HttpIngressRuleValue)];
-const HTTP_INGRESS_RULE_VALUE: &[Def] = &[msgs(1, "paths", Msg::HttpIngressPath)];
+const HTTP_INGRESS_RULE_VALUE: &[Def] = &[list(1, "paths", Ty::Msg(Msg::HttpIngressPath))];
 const HTTP_INGRESS_PATH: &[Def] = &[
     opt(1, "path", Str),
     req(3, "pathType", Str),
@@ -658,15 +670,15 @@ const HTTP_INGRESS_PATH: &[Def] = &[
 
 const ROLE: &[Def] = &[
     msg(1, "metadata", Msg::ObjectMeta),
-    msgs(2, "rules", Msg::PolicyRule),
+    list(2, "rules", Ty::Msg(Msg::PolicyRule)),
 ];
 const CLUSTER_ROLE: &[Def] = &[
     msg(1, "metadata", Msg::ObjectMeta),
-    msgs(2, "rules", Msg::PolicyRule),
+    list(2, "rules", Ty::Msg(Msg::PolicyRule)),
     msg(3, "aggregationRule", Msg::AggregationRule),
 ];
 const POLICY_RULE: &[Def] = &[
-    rep(1, "verbs", Str),
+    list(1, "verbs", Str),
     rep(2, "apiGroups", Str),
     rep(3, "resources", Str),
     rep(4, "resourceNames", Str),
@@ -973,7 +985,7 @@ fn decode_into(
                     }
                 }
             }
-            Shape::Repeated => {
+            Shape::Repeated | Shape::RepeatedOrNull => {
                 let slot = out
                     .entry(def.json)
                     .or_insert_with(|| Value::Array(Vec::new()));
@@ -1001,6 +1013,11 @@ fn decode_into(
     }
     // A repeated field whose occurrences all lacked a JSON form (zero times) says nothing.
     out.retain(|_, v| !matches!(v, Value::Array(items) if items.is_empty()));
+    for def in defs {
+        if matches!(def.shape, Shape::RepeatedOrNull) && !out.contains_key(def.json) {
+            out.insert(def.json.to_string(), Value::Null);
+        }
+    }
     Ok(())
 }
 
