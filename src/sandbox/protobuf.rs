@@ -1068,13 +1068,329 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
+    fn varint(mut value: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    /// A length-delimited field (wire type 2).
     fn field(number: u64, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![
-            u8::try_from(number << 3 | 2).unwrap_or(0),
-            u8::try_from(payload.len()).unwrap_or(0),
-        ];
-        out.extend_from_slice(payload);
-        out
+        [
+            varint(number << 3 | 2),
+            varint(payload.len() as u64),
+            payload.to_vec(),
+        ]
+        .concat()
+    }
+
+    /// A varint field (wire type 0).
+    fn number(number: u64, value: u64) -> Vec<u8> {
+        [varint(number << 3), varint(value)].concat()
+    }
+
+    fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+        let type_meta = [field(1, api_version.as_bytes()), field(2, kind.as_bytes())].concat();
+        [
+            MAGIC.to_vec(),
+            field(1, &type_meta),
+            field(2, raw),
+            field(3, b""),
+            field(4, b""),
+        ]
+        .concat()
+    }
+
+    /// A container as Go's encoder writes it: every value field, empty or not.
+    fn container(name: &str, image: &str, extra: &[Vec<u8>]) -> Vec<u8> {
+        [
+            field(1, name.as_bytes()),
+            field(2, image.as_bytes()),
+            field(5, b""),
+            field(8, b""),
+            field(13, b""),
+            field(14, b""),
+            number(16, 0),
+            number(17, 0),
+            number(18, 0),
+            field(20, b""),
+        ]
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect::<Vec<_>>()
+        .concat()
+    }
+
+    fn labels(key: &str, value: &str) -> Vec<u8> {
+        [field(1, key.as_bytes()), field(2, value.as_bytes())].concat()
+    }
+
+    /// What kubectl sends for
+    /// `kubectl create deployment web --image=nginx:1.27 --replicas=3 --port=80`, including
+    /// the empty values, the zero creationTimestamp and the empty status Go writes.
+    fn deployment_body() -> Vec<u8> {
+        let meta = [
+            field(1, b"web"),
+            field(2, b""),
+            field(3, b""),
+            number(7, 0),
+            field(8, b""),
+            field(11, &labels("app", "web")),
+        ]
+        .concat();
+        let template_meta = [
+            field(1, b""),
+            field(8, b""),
+            field(11, &labels("app", "web")),
+        ]
+        .concat();
+        let port = [
+            field(1, b""),
+            number(2, 0),
+            number(3, 80),
+            field(4, b""),
+            field(5, b""),
+        ]
+        .concat();
+        let pod_spec = [
+            field(2, &container("nginx", "nginx:1.27", &[field(6, &port)])),
+            field(3, b""),
+            field(6, b""),
+            number(11, 0),
+        ]
+        .concat();
+        let spec = [
+            number(1, 3),
+            field(2, &field(1, &labels("app", "web"))),
+            field(3, &[field(1, &template_meta), field(2, &pod_spec)].concat()),
+            field(4, &field(1, b"")),
+            number(5, 0),
+            number(7, 0),
+        ]
+        .concat();
+        let status = [number(1, 0), number(2, 0), number(3, 0)].concat();
+        envelope(
+            "apps/v1",
+            "Deployment",
+            &[field(1, &meta), field(2, &spec), field(3, &status)].concat(),
+        )
+    }
+
+    #[test]
+    fn decodes_a_deployment_like_a_json_client_sends_it() {
+        let obj = decode(&deployment_body()).expect("decodes");
+        assert_eq!(
+            obj,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "web", "labels": {"app": "web"}},
+                   "spec": {
+                       "replicas": 3,
+                       "selector": {"matchLabels": {"app": "web"}},
+                       "template": {
+                           "metadata": {"labels": {"app": "web"}},
+                           "spec": {"containers": [{
+                               "name": "nginx", "image": "nginx:1.27",
+                               "ports": [{"containerPort": 80}],
+                               "resources": {}}]}},
+                       "strategy": {}},
+                   "status": {}})
+        );
+    }
+
+    #[test]
+    fn well_known_types_decode_to_their_json_forms() {
+        // IntOrString: type=0 → number, type=1 → string.
+        let int_port = [number(1, 0), number(2, 8080)].concat();
+        let named_port = [number(1, 1), field(3, b"http")].concat();
+        let ports = [
+            field(1, &[number(3, 80), field(4, &int_port)].concat()),
+            field(1, &[number(3, 443), field(4, &named_port)].concat()),
+        ]
+        .concat();
+        let svc = decode(&envelope("v1", "Service", &field(2, &ports))).expect("service");
+        assert_eq!(
+            svc["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080}, {"port": 443, "targetPort": "http"}])
+        );
+
+        // map<string, Quantity>, a set Time, packed int64s, negative int32, bytes → base64.
+        let quantity = |q: &str| field(1, q.as_bytes());
+        let limits = field(1, &[field(1, b"cpu"), field(2, &quantity("500m"))].concat());
+        let resources = field(8, &limits);
+        let security = field(14, &field(4, &[varint(1000), varint(2000)].concat()));
+        let pod_spec = [field(2, &container("app", "app:1", &[resources])), security].concat();
+        let created = [number(1, 1_700_000_000), number(2, 0)].concat();
+        let meta = [field(1, b"p"), field(8, &created)].concat();
+        let pod = decode(&envelope(
+            "v1",
+            "Pod",
+            &[field(1, &meta), field(2, &pod_spec)].concat(),
+        ))
+        .expect("pod");
+        assert_eq!(
+            pod["metadata"]["creationTimestamp"],
+            json!("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            pod["spec"]["containers"][0]["resources"],
+            json!({"limits": {"cpu": "500m"}})
+        );
+        assert_eq!(
+            pod["spec"]["securityContext"]["supplementalGroups"],
+            json!([1000, 2000])
+        );
+
+        let priority = decode(&envelope(
+            "scheduling.k8s.io/v1",
+            "PriorityClass",
+            &[field(1, &field(1, b"low")), number(2, u64::MAX - 9)].concat(),
+        ))
+        .expect("priority class");
+        assert_eq!(priority["value"], json!(-10));
+
+        let secret = decode(&envelope(
+            "v1",
+            "Secret",
+            &field(2, &[field(1, b"token"), field(2, &[0, 255, 1])].concat()),
+        ))
+        .expect("secret");
+        assert_eq!(secret["data"], json!({"token": "AP8B"}));
+
+        // An inline struct (IngressRuleValue) lands in its parent; slices without omitempty
+        // are null when empty, as Go's JSON encoder writes them.
+        let rule = [field(1, b"shop.example.com"), field(2, &field(1, b""))].concat();
+        let ingress = decode(&envelope(
+            "networking.k8s.io/v1",
+            "Ingress",
+            &field(2, &field(3, &rule)),
+        ))
+        .expect("ingress");
+        assert_eq!(
+            ingress["spec"]["rules"],
+            json!([{"host": "shop.example.com", "http": {"paths": null}}])
+        );
+    }
+
+    #[test]
+    fn wrong_wire_types_and_unknown_fields() {
+        // Unknown fields of every wire type are skipped.
+        let unknown = [
+            number(99, 7),
+            field(98, b"x"),
+            varint(97 << 3 | 1),
+            vec![0; 8],
+            varint(96 << 3 | 5),
+            vec![0; 4],
+        ]
+        .concat();
+        let ns = decode(&envelope(
+            "v1",
+            "Namespace",
+            &[field(1, &field(1, b"a")), unknown].concat(),
+        ))
+        .expect("namespace");
+        assert_eq!(
+            ns,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})
+        );
+        // A string field sent as a varint is malformed.
+        assert!(matches!(
+            decode(&envelope("v1", "Namespace", &field(1, &number(1, 5)))),
+            Err(ProtobufError::Malformed(_))
+        ));
+        // So is a kind that says it is a different version.
+        assert_eq!(
+            decode(&envelope("apps/v1beta1", "Deployment", b"")),
+            Err(ProtobufError::UnsupportedKind("Deployment".into()))
+        );
+    }
+
+    fn supported_kind() -> impl Strategy<Value = (&'static str, &'static str)> {
+        prop::sample::select(vec![
+            ("v1", "Namespace"),
+            ("v1", "ConfigMap"),
+            ("v1", "Secret"),
+            ("v1", "ServiceAccount"),
+            ("v1", "Pod"),
+            ("v1", "Service"),
+            ("v1", "ResourceQuota"),
+            ("apps/v1", "Deployment"),
+            ("batch/v1", "Job"),
+            ("batch/v1", "CronJob"),
+            ("networking.k8s.io/v1", "Ingress"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+            ("policy/v1", "PodDisruptionBudget"),
+            ("scheduling.k8s.io/v1", "PriorityClass"),
+        ])
+    }
+
+    /// Well-formed protobuf messages with random field numbers and nesting, so the fuzzing
+    /// reaches deep into the tables instead of stopping at the first bad byte.
+    fn wire_message() -> impl Strategy<Value = Vec<u8>> {
+        let leaf = prop::collection::vec(
+            (
+                1u64..40,
+                prop_oneof![
+                    any::<u64>().prop_map(Ok),
+                    prop::collection::vec(any::<u8>(), 0..12).prop_map(Err),
+                ],
+            ),
+            0..6,
+        )
+        .prop_map(|fields| {
+            fields
+                .into_iter()
+                .map(|(n, v)| match v {
+                    Ok(v) => number(n, v),
+                    Err(b) => field(n, &b),
+                })
+                .collect::<Vec<_>>()
+                .concat()
+        });
+        leaf.prop_recursive(6, 256, 6, |inner| {
+            prop::collection::vec((1u64..40, inner), 0..6).prop_map(|fields| {
+                fields
+                    .into_iter()
+                    .map(|(n, m)| field(n, &m))
+                    .collect::<Vec<_>>()
+                    .concat()
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&bytes);
+            let _ = decode(&[MAGIC, &bytes].concat());
+        }
+
+        #[test]
+        fn arbitrary_objects_of_supported_kinds_decode_or_are_malformed(
+            (api_version, kind) in supported_kind(),
+            raw in wire_message(),
+            junk in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            for raw in [raw.clone(), [raw.as_slice(), &junk].concat()] {
+                match decode(&envelope(api_version, kind, &raw)) {
+                    Ok(obj) => {
+                        prop_assert_eq!(&obj["kind"], &json!(kind));
+                        prop_assert!(obj.is_object());
+                    }
+                    Err(e) => prop_assert!(matches!(e, ProtobufError::Malformed(_)), "{e}"),
+                }
+            }
+        }
     }
 
     /// What kubectl sends for `kubectl create configmap settings -n shop --from-literal=LOG_LEVEL=info`.
