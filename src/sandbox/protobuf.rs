@@ -263,6 +263,7 @@ enum Msg {
     TcpSocketAction,
     SecurityContext,
     Capabilities,
+    SeccompProfile,
     Toleration,
     Service,
     ServiceSpec,
@@ -427,6 +428,7 @@ const POD_SECURITY_CONTEXT: &[Def] = &[
     rep(4, "supplementalGroups", I64),
     req(5, "fsGroup", I64),
     req(9, "fsGroupChangePolicy", Str),
+    msg(10, "seccompProfile", Msg::SeccompProfile),
 ];
 const CONTAINER: &[Def] = &[
     req(1, "name", Str),
@@ -533,7 +535,9 @@ const SECURITY_CONTEXT: &[Def] = &[
     req(6, "readOnlyRootFilesystem", Bool),
     req(7, "allowPrivilegeEscalation", Bool),
     req(9, "procMount", Str),
+    msg(11, "seccompProfile", Msg::SeccompProfile),
 ];
+const SECCOMP_PROFILE: &[Def] = &[req(1, "type", Str), req(2, "localhostProfile", Str)];
 const CAPABILITIES: &[Def] = &[rep(1, "add", Str), rep(2, "drop", Str)];
 const TOLERATION: &[Def] = &[
     opt(1, "key", Str),
@@ -756,6 +760,7 @@ impl Msg {
             Msg::TcpSocketAction => TCP_SOCKET_ACTION,
             Msg::SecurityContext => SECURITY_CONTEXT,
             Msg::Capabilities => CAPABILITIES,
+            Msg::SeccompProfile => SECCOMP_PROFILE,
             Msg::Toleration => TOLERATION,
             Msg::Service => SERVICE,
             Msg::ServiceSpec => SERVICE_SPEC,
