@@ -13,7 +13,7 @@
 //! - [`catalog`]: built-in kinds plus CRD-defined kinds registered at runtime.
 //! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`errors`] (Status objects),
 //!   [`openapi`] (minimal v3 so kubectl validates server-side), [`protobuf`] (kubectl's typed
-//!   creates), `control` (status controller loop).
+//!   creates, schema-driven), `control` (status controller loop).
 //!
 //! # Known gaps against a real API server
 //! - Discovery: aggregated (apidiscovery.k8s.io/v2, what kubectl 1.32 asks for) and legacy
@@ -21,9 +21,18 @@
 //! - OpenAPI v3 documents only PATCH operations (no schemas): `fieldValidation=Strict` is
 //!   accepted but unknown fields are not rejected; kubectl computes strategic patches from its
 //!   compiled-in types. `/openapi/v2` is 404.
-//! - Protobuf request bodies are decoded only for Namespace, ConfigMap, Secret and
-//!   ServiceAccount (what `kubectl create <kind>` sends); other kinds answer 415. Responses are
-//!   always JSON. kubectl only sends bearer tokens over HTTPS, so kubectl needs `tls: true`.
+//! - Protobuf request bodies are decoded for the kinds kubectl's typed clients create
+//!   (`kubectl create deployment|job|cronjob|ingress|service|role|clusterrole|rolebinding|
+//!   clusterrolebinding|poddisruptionbudget|priorityclass|quota|namespace|configmap|secret|
+//!   serviceaccount`; `kubectl run` and `expose` send JSON): Namespace, ConfigMap, Secret,
+//!   ServiceAccount, Pod, Service, ResourceQuota, Deployment, Job, CronJob, Ingress, Role,
+//!   ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, PriorityClass. Other
+//!   kinds answer 415. Within those, fields kubectl create never sets are decoded only in part
+//!   (no volumes, affinity, topology spread, dnsConfig, lifecycle hooks, gRPC probes, status;
+//!   unknown fields are dropped, as an older protobuf schema would). Protobuf list/watch
+//!   responses are not served (responses are always JSON). `kubectl create token` fails: the
+//!   `serviceaccounts/token` subresource (TokenRequest) is not served. kubectl only sends
+//!   bearer tokens over HTTPS, so kubectl needs `tls: true`.
 //! - Lists are served from the current state: `resourceVersion`/`resourceVersionMatch` on list
 //!   and the snapshot of a `continue` token are not honoured (a continue token older than the
 //!   event history answers 410).
