@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// Start sandbox clusters (in-process Kubernetes API servers) on 127.0.0.1.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig-out /tmp/kd.yaml\n  \
+    after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig /tmp/kd.yaml\n  \
 KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A\n\n\
 Servers use HTTPS with a CA generated at start (written into the kubeconfig)."
 )]
@@ -23,7 +23,8 @@ pub struct SandboxArgs {
     /// Cluster names, comma separated; one server and one kubeconfig context each.
     #[arg(long, value_delimiter = ',', default_value = "dev,stage,prod")]
     pub clusters: Vec<String>,
-    /// Where to write the kubeconfig (default: a file in the system temp dir).
+    /// Where to write the kubeconfig (default: a file in the system temp dir, removed on exit).
+    /// The global `--kubeconfig FILE` names it too.
     #[arg(long = "kubeconfig-out", value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
     /// Serve plain HTTP instead of HTTPS. kube-rs clients work either way, but kubectl does
@@ -60,9 +61,10 @@ pub enum SandboxCliError {
     Signal(std::io::Error),
 }
 
-pub fn run(_global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
+pub fn run(global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
     let clusters = validate_cluster_names(&args.clusters)?;
-    let (path, remove_on_exit) = match &args.kubeconfig_out {
+    // For this command the kubeconfig is an output: `--kubeconfig PATH` says where to write it.
+    let (path, remove_on_exit) = match args.kubeconfig_out.as_ref().or(global.kubeconfig.as_ref()) {
         Some(path) => (path.clone(), false),
         None => (default_kubeconfig_path(), true),
     };

@@ -43,9 +43,14 @@
 //! - No admission, no schema validation beyond names, kinds and namespaces; no finalizers:
 //!   deletes are immediate (namespaces go Terminating and vanish at once; ownerReference
 //!   children are garbage-collected in the background unless `propagationPolicy=Orphan`).
-//! - The controller does not create ReplicaSets or Pods; it only moves status (workloads
-//!   available after `ready_after`, LoadBalancer IPs, PVCs bound, Jobs complete). It is a
-//!   private stand-in until `objects::controller` provides the reconcile steps.
+//! - The controller loop (`objects::controller` steps) creates one ReplicaSet per Deployment
+//!   template and Pods on a single node, makes workloads available after `ready_after`, gives
+//!   LoadBalancer Services an IP, binds PVCs and completes Jobs. Rollouts are simplified (the
+//!   new ReplicaSet scales up at once), CronJobs are not scheduled, HPAs get no status.
+//! - Objects are stored as JSON, not round-tripped through typed structs: fields Go would drop
+//!   as `omitempty` zero values (`readOnly: false`, `hostNetwork: false`,
+//!   `initialDelaySeconds: 0`) are kept, quantities sent as numbers (`cpu: 0.1`) are not
+//!   canonicalized to strings (`100m`), and wrongly typed fields are not rejected.
 //! - Authorization is two fixed roles (admin: everything; viewer: get/list/watch), no RBAC
 //!   evaluation of Role/ClusterRole objects; `/version`, `/healthz`, `/readyz`, `/livez` are
 //!   public, everything else needs a token (missing token → 401, not `system:anonymous`).
