@@ -104,7 +104,12 @@ fn mapping_to_json(
             merges.push(value);
             continue;
         }
-        let converted = to_json(value, &child_path(path, key))?;
+        let mut converted = to_json(value, &child_path(path, key))?;
+        if is_file_mode_field(path, key) {
+            if let Some(mode) = converted.as_str().and_then(yaml_1_1_octal) {
+                converted = Json::Number(mode.into());
+            }
+        }
         out.insert(key.to_string(), converted);
     }
     for merge in merges {
@@ -129,6 +134,31 @@ fn mapping_to_json(
         }
     }
     Ok(out)
+}
+
+/// File-mode fields of pod volumes (`defaultMode`, `items[].mode` of configMap, secret,
+/// projected and downwardAPI volumes): int32 in the API, conventionally written in octal.
+///
+/// kubectl parses YAML 1.1, where a plain `0644` is the octal integer 420; serde_yaml follows
+/// YAML 1.2 and keeps it the string "0644". serde_yaml's `Value` does not say whether the
+/// scalar was quoted, so the YAML 1.1 reading is applied only where the API type is an
+/// integer: there a string is never valid, so a quoted "0644" cannot mean text.
+fn is_file_mode_field(path: &str, key: &str) -> bool {
+    matches!(key, "defaultMode" | "mode") && path.contains("volumes[")
+}
+
+/// A YAML 1.1 octal integer (`0644`, `-0755`), as kubectl's YAML parser reads it.
+fn yaml_1_1_octal(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let octal = digits.strip_prefix('0')?;
+    if octal.is_empty() || !octal.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    let value = i64::from_str_radix(octal, 8).ok()?;
+    Some(if negative { -value } else { value })
 }
 
 fn untag(value: &Yaml) -> &Yaml {
