@@ -1407,3 +1407,65 @@ fn blank_in_git_is_drift_when_live_has_a_value() {
     }
     assert_eq!(check_default(&desired, &live), Vec::<String>::new());
 }
+
+#[test]
+fn hpa_metric_targets_compare_as_quantities() {
+    let desired = json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "metrics": [
+                {"type": "Resource", "resource": {"name": "memory",
+                    "target": {"type": "AverageValue", "averageValue": "1Gi"}}},
+                {"type": "External", "external": {
+                    "metric": {"name": "queue_depth"},
+                    "target": {"type": "Value", "value": "0.5"}}}
+            ]
+        }
+    });
+    let live = |memory: &str| {
+        json!({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {
+                "creationTimestamp": "2026-03-02T09:14:27Z",
+                "name": "web",
+                "namespace": "shop",
+                "resourceVersion": "48300",
+                "uid": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+            },
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "minReplicas": 2,
+                "maxReplicas": 10,
+                "metrics": [
+                    {"type": "Resource", "resource": {"name": "memory",
+                        "target": {"type": "AverageValue", "averageValue": memory}}},
+                    {"type": "External", "external": {
+                        "metric": {"name": "queue_depth"},
+                        "target": {"type": "Value", "value": "500m"}}}
+                ]
+            },
+            "status": {
+                "currentReplicas": 2,
+                "desiredReplicas": 2,
+                "currentMetrics": null,
+                "conditions": [{"type": "AbleToScale", "status": "True",
+                    "lastTransitionTime": "2026-03-02T09:15:00Z", "reason": "SucceededGetScale",
+                    "message": "the HPA controller was able to get the target's current scale"}]
+            }
+        })
+    };
+    assert_eq!(
+        check_default(&desired, &live("1024Mi")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        check_default(&desired, &live("2Gi")),
+        sorted(&["spec.metrics[0].resource.target.averageValue"])
+    );
+}
