@@ -1469,3 +1469,45 @@ fn hpa_metric_targets_compare_as_quantities() {
         sorted(&["spec.metrics[0].resource.target.averageValue"])
     );
 }
+
+#[test]
+fn blank_applied_value_removed_from_git_is_drift_when_live_has_a_value() {
+    // `kubectl apply` of FEATURE: "", then Git drops FEATURE while someone set it live.
+    let applied = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": "shop"},
+        "data": {"FEATURE": "", "MODE": "fast"}
+    });
+    let live = |feature: &str| {
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": applied.to_string()
+                },
+                "creationTimestamp": "2026-03-02T09:14:27Z",
+                "name": "flags",
+                "namespace": "shop",
+                "resourceVersion": "48213",
+                "uid": "3c2b1a09-8f7e-4d6c-b5a4-9382716f5e4d"
+            },
+            "data": {"FEATURE": feature, "MODE": "fast"}
+        })
+    };
+    let desired = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": "shop"},
+        "data": {"MODE": "fast"}
+    });
+    assert_eq!(check_default(&desired, &live("")), Vec::<String>::new());
+    assert_eq!(
+        check_default(&desired, &live("on")),
+        sorted(&["data.FEATURE"])
+    );
+    // Git still says "": reported once, not also as "removed".
+    assert_eq!(
+        check_default(&applied, &live("on")),
+        sorted(&["data.FEATURE"])
+    );
+}

@@ -187,6 +187,26 @@ mod tests {
     }
 
     #[test]
+    fn yaml_1_1_octal_only_for_volume_file_modes() {
+        assert_eq!(yaml_1_1_octal("0644"), Some(420));
+        assert_eq!(yaml_1_1_octal("-0755"), Some(-493));
+        for text in ["0", "08", "0o644", "644", "0644 ", "", "-", "0x1A4"] {
+            assert_eq!(yaml_1_1_octal(text), None, "{text}");
+        }
+        let out = convert(
+            "volumes:\n- name: c\n  configMap: {name: c, defaultMode: 0644, items: [{key: k, path: p, mode: 0400}]}\nmode: 0644\ndata: {defaultMode: 0644}",
+        )
+        .unwrap();
+        assert_eq!(out["volumes"][0]["configMap"]["defaultMode"], json!(420));
+        assert_eq!(
+            out["volumes"][0]["configMap"]["items"][0]["mode"],
+            json!(256)
+        );
+        assert_eq!(out["mode"], json!("0644"));
+        assert_eq!(out["data"]["defaultMode"], json!("0644"));
+    }
+
+    #[test]
     fn numbers_keep_their_type() {
         let out = convert("a: 1\nb: -2\nc: 18446744073709551615\nd: 1.5\ne: '3'").unwrap();
         assert_eq!(
