@@ -1241,3 +1241,273 @@ fn a_secret_manifest_with_string_data_compared_with_itself_is_synced() {
         vec!["data.DB_PASSWORD".to_string()]
     );
 }
+
+// ---------------------------------------------------------------- review fixes
+
+/// A ConfigMap as the API server returns it after Argo CD applied it with client-side apply
+/// (label tracking plus the tracking-id annotation, both added to the applied manifest).
+fn argocd_applied_config_map(extra_applied_label: Option<(&str, &str)>) -> Value {
+    let mut applied_labels = json!({
+        "app.kubernetes.io/instance": "web",
+        "app.kubernetes.io/name": "web",
+        "kubedrift.io/env": "prod"
+    });
+    if let Some((key, value)) = extra_applied_label {
+        applied_labels[key] = json!(value);
+    }
+    let applied = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "annotations": {
+                "argocd.argoproj.io/tracking-id": "web:/ConfigMap:shop/web-config"
+            },
+            "labels": applied_labels,
+            "name": "web-config",
+            "namespace": "shop"
+        },
+        "data": {"LOG_LEVEL": "info"}
+    });
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "annotations": {
+                "argocd.argoproj.io/tracking-id": "web:/ConfigMap:shop/web-config",
+                "kubectl.kubernetes.io/last-applied-configuration": applied.to_string()
+            },
+            "creationTimestamp": "2026-03-02T09:14:27Z",
+            "labels": applied_labels,
+            "managedFields": [{
+                "apiVersion": "v1",
+                "fieldsType": "FieldsV1",
+                "fieldsV1": {
+                    "f:data": {".": {}, "f:LOG_LEVEL": {}},
+                    "f:metadata": {
+                        "f:annotations": {".": {},
+                            "f:argocd.argoproj.io/tracking-id": {},
+                            "f:kubectl.kubernetes.io/last-applied-configuration": {}},
+                        "f:labels": {".": {}, "f:app.kubernetes.io/instance": {},
+                            "f:app.kubernetes.io/name": {}, "f:kubedrift.io/env": {}}
+                    }
+                },
+                "manager": "argocd-controller",
+                "operation": "Update",
+                "time": "2026-03-02T09:14:27Z"
+            }],
+            "name": "web-config",
+            "namespace": "shop",
+            "resourceVersion": "48211",
+            "uid": "6f1c2a8e-3b7d-4c55-9a1e-0d2f4b6a8c11"
+        },
+        "data": {"LOG_LEVEL": "info"}
+    })
+}
+
+#[test]
+fn argocd_tracking_marks_in_last_applied_are_not_removed_from_git() {
+    let desired = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "web-config", "namespace": "shop",
+                     "labels": {"app.kubernetes.io/name": "web"}},
+        "data": {"LOG_LEVEL": "info"}
+    });
+    assert_eq!(
+        check_default(&desired, &argocd_applied_config_map(None)),
+        Vec::<String>::new()
+    );
+    // Git without any labels: the whole labels map was "removed" except the marks.
+    let mut bare = desired.clone();
+    if let Some(Value::Object(metadata)) = bare.get_mut("metadata") {
+        metadata.shift_remove("labels");
+    }
+    assert_eq!(
+        check_default(&bare, &argocd_applied_config_map(None)),
+        sorted(&["metadata.labels[\"app.kubernetes.io/name\"]"])
+    );
+    // A real label removed from Git is still drift.
+    assert_eq!(
+        check_default(
+            &desired,
+            &argocd_applied_config_map(Some(("team", "storefront")))
+        ),
+        sorted(&["metadata.labels.team"])
+    );
+}
+
+#[test]
+fn false_and_zero_the_server_omits_are_not_drift() {
+    // Git spells out Go zero values; the API server drops them (omitempty) and returns none.
+    let mut desired = fixture("deployment-desired.yaml");
+    let live = without_last_applied(fixture("deployment-live.yaml"));
+    if let Some(Value::Object(pod)) = desired.pointer_mut("/spec/template/spec") {
+        pod.insert("hostNetwork".into(), json!(false));
+    }
+    let web = web_container(&mut desired);
+    web["volumeMounts"][0]["readOnly"] = json!(false);
+    web["readinessProbe"]["initialDelaySeconds"] = json!(0);
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // A non-zero value the server does not have is still drift.
+    let web = web_container(&mut desired);
+    web["readinessProbe"]["initialDelaySeconds"] = json!(5);
+    web["volumeMounts"][0]["readOnly"] = json!(true);
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&[
+            "spec.template.spec.containers[name=web].readinessProbe.initialDelaySeconds",
+            "spec.template.spec.containers[name=web].volumeMounts[mountPath=/etc/web].readOnly",
+        ])
+    );
+}
+
+#[test]
+fn blank_in_git_is_drift_when_live_has_a_value() {
+    let live_config_map = |feature: &str| {
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "annotations": {"rollout": feature},
+                "creationTimestamp": "2026-03-02T09:14:27Z",
+                "name": "flags",
+                "namespace": "shop",
+                "resourceVersion": "48212",
+                "uid": "0b7e2f1c-9d3a-4e6b-8c5f-2a1d3e4f5a6b"
+            },
+            "data": {"FEATURE": feature, "MODE": "fast"}
+        })
+    };
+    let desired = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": "shop", "annotations": {"rollout": ""}},
+        "data": {"FEATURE": "", "MODE": "fast"}
+    });
+    assert_eq!(
+        check_default(&desired, &live_config_map("")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        check_default(&desired, &live_config_map("on")),
+        sorted(&["data.FEATURE", "metadata.annotations.rollout"])
+    );
+
+    // env value "" in Git, "true" live.
+    let mut desired = fixture("deployment-desired.yaml");
+    let mut live = without_last_applied(fixture("deployment-live.yaml"));
+    web_container(&mut desired)["env"][0]["value"] = json!("");
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.containers[name=web].env[name=LOG_FORMAT].value"])
+    );
+    // The server drops an empty env value: absent live is the same as "".
+    if let Some(Value::Object(env)) = web_container(&mut live).pointer_mut("/env/0") {
+        env.shift_remove("value");
+    }
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+#[test]
+fn hpa_metric_targets_compare_as_quantities() {
+    let desired = json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "metrics": [
+                {"type": "Resource", "resource": {"name": "memory",
+                    "target": {"type": "AverageValue", "averageValue": "1Gi"}}},
+                {"type": "External", "external": {
+                    "metric": {"name": "queue_depth"},
+                    "target": {"type": "Value", "value": "0.5"}}}
+            ]
+        }
+    });
+    let live = |memory: &str| {
+        json!({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {
+                "creationTimestamp": "2026-03-02T09:14:27Z",
+                "name": "web",
+                "namespace": "shop",
+                "resourceVersion": "48300",
+                "uid": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+            },
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "minReplicas": 2,
+                "maxReplicas": 10,
+                "metrics": [
+                    {"type": "Resource", "resource": {"name": "memory",
+                        "target": {"type": "AverageValue", "averageValue": memory}}},
+                    {"type": "External", "external": {
+                        "metric": {"name": "queue_depth"},
+                        "target": {"type": "Value", "value": "500m"}}}
+                ]
+            },
+            "status": {
+                "currentReplicas": 2,
+                "desiredReplicas": 2,
+                "currentMetrics": null,
+                "conditions": [{"type": "AbleToScale", "status": "True",
+                    "lastTransitionTime": "2026-03-02T09:15:00Z", "reason": "SucceededGetScale",
+                    "message": "the HPA controller was able to get the target's current scale"}]
+            }
+        })
+    };
+    assert_eq!(
+        check_default(&desired, &live("1024Mi")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        check_default(&desired, &live("2Gi")),
+        sorted(&["spec.metrics[0].resource.target.averageValue"])
+    );
+}
+
+#[test]
+fn blank_applied_value_removed_from_git_is_drift_when_live_has_a_value() {
+    // `kubectl apply` of FEATURE: "", then Git drops FEATURE while someone set it live.
+    let applied = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": "shop"},
+        "data": {"FEATURE": "", "MODE": "fast"}
+    });
+    let live = |feature: &str| {
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": applied.to_string()
+                },
+                "creationTimestamp": "2026-03-02T09:14:27Z",
+                "name": "flags",
+                "namespace": "shop",
+                "resourceVersion": "48213",
+                "uid": "3c2b1a09-8f7e-4d6c-b5a4-9382716f5e4d"
+            },
+            "data": {"FEATURE": feature, "MODE": "fast"}
+        })
+    };
+    let desired = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "flags", "namespace": "shop"},
+        "data": {"MODE": "fast"}
+    });
+    assert_eq!(check_default(&desired, &live("")), Vec::<String>::new());
+    assert_eq!(
+        check_default(&desired, &live("on")),
+        sorted(&["data.FEATURE"])
+    );
+    // Git still says "": reported once, not also as "removed".
+    assert_eq!(
+        check_default(&applied, &live("on")),
+        sorted(&["data.FEATURE"])
+    );
+}

@@ -685,3 +685,68 @@ stringData:
         "c3VwZXJzZWNyZXQ="
     );
 }
+
+/// kubectl reads manifests as YAML 1.1: a plain `0644` is the octal int 420, `0x1A4` hex.
+/// serde_yaml (YAML 1.2) keeps `0644` a string, which used to show as drift against 420.
+#[test]
+fn yaml_1_1_octal_file_modes_are_integers() {
+    let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    permissions: "0644"
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: web
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: web
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.4.2
+      volumes:
+        - name: config
+          configMap:
+            name: web-config
+            defaultMode: 0644
+        - name: tls
+          secret:
+            secretName: web-tls
+            defaultMode: 0x1A4
+            items:
+              - key: tls.key
+                path: tls.key
+                mode: 0400
+        - name: token
+          projected:
+            defaultMode: 0440
+            sources:
+              - serviceAccountToken: {path: token, expirationSeconds: 3600}
+              - downwardAPI:
+                  items:
+                    - path: labels
+                      fieldRef: {fieldPath: metadata.labels}
+                      mode: 0644
+"#;
+    let parsed = parse_file("web.yaml", text.as_bytes(), &limits()).unwrap();
+    let object = &parsed.objects[0].object;
+    let volumes = &object["spec"]["template"]["spec"]["volumes"];
+    assert_eq!(volumes[0]["configMap"]["defaultMode"], json!(420));
+    assert_eq!(volumes[1]["secret"]["defaultMode"], json!(420));
+    assert_eq!(volumes[1]["secret"]["items"][0]["mode"], json!(256));
+    assert_eq!(volumes[2]["projected"]["defaultMode"], json!(288));
+    assert_eq!(
+        volumes[2]["projected"]["sources"][1]["downwardAPI"]["items"][0]["mode"],
+        json!(420)
+    );
+    // A string field keeps its text.
+    assert_eq!(
+        object["metadata"]["annotations"]["permissions"],
+        json!("0644")
+    );
+}

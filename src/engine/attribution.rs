@@ -15,9 +15,10 @@
 //!   exactly where we still own the field, so a difference there means Git moved on (Git
 //!   ahead); a field another manager took over was changed in the cluster (live drift);
 //! - otherwise, when the `last-applied-configuration` annotation exists (client-side
-//!   apply), values decide: desired ≠ last-applied means Git changed, live ≠ last-applied
-//!   means the cluster changed, both means both — except that a field last written by a
-//!   hand edit (`kubectl edit`, which also rewrites the annotation) is live drift;
+//!   apply), values decide: desired ≠ last-applied means Git changed, live no longer
+//!   containing last-applied (server defaults aside) means the cluster changed, both means
+//!   both — except that a field last written by a hand edit (`kubectl edit`, which also
+//!   rewrites the annotation, patch, scale, ...) is live drift;
 //! - otherwise ownership alone: our manager → Git ahead, another manager → live drift.
 
 use crate::engine::fieldpath::{self, FieldPath, Segment};
@@ -112,7 +113,9 @@ impl Attribution {
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         for field in &self.fields {
-            let who = match &field.writer {
+            // A writer that owns only an ancestor did not write this field: naming it
+            // would blame the wrong author.
+            let who = match field.writer.as_ref().filter(|_| field.exact) {
                 Some(w) => match &w.time {
                     Some(t) => format!(" by {} at {t}", w.manager),
                     None => format!(" by {}", w.manager),
@@ -194,7 +197,7 @@ fn by_values(
     applied: Option<&Value>,
 ) -> Option<Direction> {
     let git_changed = desired != applied;
-    let live_changed = live != applied;
+    let live_changed = live_changed(applied, live);
     match (git_changed, live_changed) {
         (true, true) => Some(Direction::Both),
         (true, false) => Some(Direction::GitAhead),
@@ -203,12 +206,60 @@ fn by_values(
     }
 }
 
-/// A write by a person through kubectl other than `kubectl apply` (edit, patch, scale, set,
-/// label, replace, ...): such writes are never Git being applied.
+/// True when live no longer holds what was applied. Live is compared as the engine does:
+/// what was applied must be contained in live (the server adds defaults to items, drops
+/// `false`/`0`), not equal to it.
+fn live_changed(applied: Option<&Value>, live: Option<&Value>) -> bool {
+    match (applied, live) {
+        (None, None) => false,
+        (None, Some(_)) => true,
+        (Some(applied), None) => !is_go_zero(applied),
+        (Some(applied), Some(live)) => !contained_in(applied, live),
+    }
+}
+
+/// `applied` ⊆ `live`, both normalized (keyed lists sorted by key, quantities canonical).
+fn contained_in(applied: &Value, live: &Value) -> bool {
+    match (applied, live) {
+        (Value::Object(applied), Value::Object(live)) => {
+            applied.iter().all(|(key, value)| match live.get(key) {
+                Some(live_value) => contained_in(value, live_value),
+                None => is_go_zero(value),
+            })
+        }
+        (Value::Array(applied), Value::Array(live)) => {
+            applied.len() == live.len() && applied.iter().zip(live).all(|(a, l)| contained_in(a, l))
+        }
+        (applied, live) => applied == live,
+    }
+}
+
+/// `false` and `0`: the API server omits them (Go `omitempty`).
+fn is_go_zero(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    }
+}
+
+/// A write by a person through kubectl that also rewrites the last-applied annotation or
+/// changes a value by hand (edit, patch, replace, label, annotate, scale, and plain `kubectl`
+/// updates of the scale subresource): such writes are never Git being applied. Not
+/// `kubectl-create` or `kubectl-set`: a field they wrote keeps that owner through later
+/// applies of the same value, so a Git change there is Git ahead.
 fn is_hand_edit(writer: &FieldWriter) -> bool {
     writer.operation == "Update"
-        && writer.manager.starts_with("kubectl")
-        && writer.manager != "kubectl-client-side-apply"
+        && matches!(
+            writer.manager.as_str(),
+            "kubectl-edit"
+                | "kubectl-patch"
+                | "kubectl-replace"
+                | "kubectl-label"
+                | "kubectl-annotate"
+                | "kubectl-scale"
+                | "kubectl"
+        )
 }
 
 fn by_owner(writer: Option<&FieldWriter>, exact: bool, our_manager: &str) -> Direction {
@@ -635,6 +686,88 @@ mod tests {
         let result = attribute(&desired, &live, &paths, "kubedrift");
         assert_eq!(result.direction, Direction::GitAhead);
         assert!(!result.fields[0].exact);
+    }
+
+    /// A client-side-applied Deployment: `kubectl apply` of `applied`, as the server returns
+    /// it (defaults filled into every container).
+    fn client_side_applied(applied: &Value, first_writer: &str) -> Value {
+        let mut live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        live["metadata"]["managedFields"][0]["manager"] = json!(first_writer);
+        live["metadata"]["managedFields"][0]["operation"] = json!("Update");
+        live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            json!(applied.to_string());
+        live
+    }
+
+    #[test]
+    fn container_removed_from_git_is_git_ahead_despite_server_defaults() {
+        let mut applied = desired_deployment("registry.example.com/web:1.4.2", 2);
+        applied["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .expect("containers")
+            .push(json!({"name": "metrics", "image": "registry.example.com/exporter:0.9.0"}));
+        let mut live = client_side_applied(&applied, "kubectl-client-side-apply");
+        live["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .expect("containers")
+            .push(json!({
+                "name": "metrics", "image": "registry.example.com/exporter:0.9.0",
+                "imagePullPolicy": "IfNotPresent", "resources": {},
+                "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File"
+            }));
+        let desired = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let paths = drift_paths(&desired, &live);
+        assert_eq!(paths.len(), 1, "{paths:?}");
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::GitAhead);
+
+        // The cluster changed the removed container too: both moved.
+        live["spec"]["template"]["spec"]["containers"][1]["image"] =
+            json!("registry.example.com/exporter:debug");
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::Both);
+    }
+
+    #[test]
+    fn git_change_of_a_field_kubectl_create_wrote_is_git_ahead() {
+        // `kubectl create` then `kubectl apply` of the same manifest: the fields stay owned by
+        // kubectl-create; a later Git change is Git ahead, not a hand edit.
+        let applied = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let live = client_side_applied(&applied, "kubectl-create");
+        let desired = desired_deployment("registry.example.com/web:1.5.0", 2);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(
+            result.fields[0].writer.as_ref().expect("writer").manager,
+            "kubectl-create"
+        );
+        assert_eq!(result.direction, Direction::GitAhead);
+    }
+
+    #[test]
+    fn summary_names_a_writer_only_when_it_owns_the_field() {
+        let live = live_deployment("registry.example.com/web:1.4.2", 2, vec![]);
+        let mut desired = desired_deployment("registry.example.com/web:1.4.2", 2);
+        desired["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "LOG_LEVEL", "value": "debug"}]);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert!(!result.fields[0].exact);
+        assert!(!result.summary().contains(" by "), "{}", result.summary());
+
+        let scale = json!({
+            "manager": "kubectl", "operation": "Update", "apiVersion": "apps/v1",
+            "time": "2025-03-02T09:00:00Z", "fieldsType": "FieldsV1", "subresource": "scale",
+            "fieldsV1": {"f:spec": {"f:replicas": {}}}
+        });
+        let live = live_deployment("registry.example.com/web:1.4.2", 5, vec![scale]);
+        let desired = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let paths = drift_paths(&desired, &live);
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert!(result
+            .summary()
+            .contains("spec.replicas by kubectl at 2025-03-02T09:00:00Z"));
     }
 
     #[test]

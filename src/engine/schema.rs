@@ -284,7 +284,17 @@ pub fn is_quantity_map(kind: &str, parent: &str) -> bool {
 
 /// True when the scalar at `key` (whose enclosing map is at `parent`) holds a quantity.
 pub fn is_quantity_field(kind: &str, parent: &str, key: &str) -> bool {
-    is_quantity_map(kind, parent) || key == "sizeLimit" || key == "storage" && parent == "requests"
+    is_quantity_map(kind, parent)
+        || key == "sizeLimit"
+        || key == "storage" && parent == "requests"
+        || kind == "HorizontalPodAutoscaler" && is_hpa_quantity(parent, key)
+}
+
+/// HPA metric targets: `target.averageValue` / `target.value` (autoscaling/v2), and
+/// `targetAverageValue` / `targetValue` (autoscaling/v2beta1).
+fn is_hpa_quantity(parent: &str, key: &str) -> bool {
+    (parent == "target" && matches!(key, "averageValue" | "value"))
+        || matches!(key, "targetAverageValue" | "targetValue")
 }
 
 /// Fields typed int-or-string (`intstr.IntOrString`): `"8080"` and `8080` mean the same.

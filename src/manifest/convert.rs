@@ -104,7 +104,12 @@ fn mapping_to_json(
             merges.push(value);
             continue;
         }
-        let converted = to_json(value, &child_path(path, key))?;
+        let mut converted = to_json(value, &child_path(path, key))?;
+        if is_file_mode_field(path, key) {
+            if let Some(mode) = converted.as_str().and_then(yaml_1_1_octal) {
+                converted = Json::Number(mode.into());
+            }
+        }
         out.insert(key.to_string(), converted);
     }
     for merge in merges {
@@ -131,6 +136,31 @@ fn mapping_to_json(
     Ok(out)
 }
 
+/// File-mode fields of pod volumes (`defaultMode`, `items[].mode` of configMap, secret,
+/// projected and downwardAPI volumes): int32 in the API, conventionally written in octal.
+///
+/// kubectl parses YAML 1.1, where a plain `0644` is the octal integer 420; serde_yaml follows
+/// YAML 1.2 and keeps it the string "0644". serde_yaml's `Value` does not say whether the
+/// scalar was quoted, so the YAML 1.1 reading is applied only where the API type is an
+/// integer: there a string is never valid, so a quoted "0644" cannot mean text.
+fn is_file_mode_field(path: &str, key: &str) -> bool {
+    matches!(key, "defaultMode" | "mode") && path.contains("volumes[")
+}
+
+/// A YAML 1.1 octal integer (`0644`, `-0755`), as kubectl's YAML parser reads it.
+fn yaml_1_1_octal(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let octal = digits.strip_prefix('0')?;
+    if octal.is_empty() || !octal.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    let value = i64::from_str_radix(octal, 8).ok()?;
+    Some(if negative { -value } else { value })
+}
+
 fn untag(value: &Yaml) -> &Yaml {
     match value {
         Yaml::Tagged(tagged) => untag(&tagged.value),
@@ -154,6 +184,26 @@ mod tests {
     fn convert(text: &str) -> Result<Json, ConvertError> {
         let value: Yaml = serde_yaml::from_str(text).unwrap();
         to_json(&value, "")
+    }
+
+    #[test]
+    fn yaml_1_1_octal_only_for_volume_file_modes() {
+        assert_eq!(yaml_1_1_octal("0644"), Some(420));
+        assert_eq!(yaml_1_1_octal("-0755"), Some(-493));
+        for text in ["0", "08", "0o644", "644", "0644 ", "", "-", "0x1A4"] {
+            assert_eq!(yaml_1_1_octal(text), None, "{text}");
+        }
+        let out = convert(
+            "volumes:\n- name: c\n  configMap: {name: c, defaultMode: 0644, items: [{key: k, path: p, mode: 0400}]}\nmode: 0644\ndata: {defaultMode: 0644}",
+        )
+        .unwrap();
+        assert_eq!(out["volumes"][0]["configMap"]["defaultMode"], json!(420));
+        assert_eq!(
+            out["volumes"][0]["configMap"]["items"][0]["mode"],
+            json!(256)
+        );
+        assert_eq!(out["mode"], json!("0644"));
+        assert_eq!(out["data"]["defaultMode"], json!("0644"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::applied::Applied;
 use crate::engine::fieldpath::{self, FieldPath, Segment};
 use crate::engine::normalize::{self, is_blank};
+use crate::engine::ownership;
 use crate::engine::schema::{self, ItemKey, ListKind};
 use serde_json::{Map, Value};
 
@@ -22,6 +23,24 @@ fn is_deep_blank(value: &Value) -> bool {
         Value::Object(map) => map.values().all(is_deep_blank),
         other => is_blank(other),
     }
+}
+
+/// Go zero values the API server omits (`omitempty`): `false` and `0`.
+fn is_go_zero(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    }
+}
+
+/// True when the walk compares a desired map child: it is not blank, or it is `""` (or a
+/// map holding one) while live has a value — a blank desired is "don't care" only when live
+/// is absent or blank too.
+fn compared_in_map(desired: &Value, live: Option<&Value>) -> bool {
+    !is_deep_blank(desired)
+        || (matches!(desired, Value::String(s) if s.is_empty()) || desired.is_object())
+            && live.is_some_and(|l| !is_deep_blank(l))
 }
 
 /// Which blank a value normalizes to, if any: `{}`, `[]`, `""` or `null`.
@@ -172,6 +191,28 @@ impl<'a, 'p> Walker<'a, 'p> {
         }
     }
 
+    /// Tracking marks a GitOps tool adds to the manifest it applies (Argo CD's instance label
+    /// and tracking-id annotation, kubedrift's own `kubedrift.io/*` labels): recorded in
+    /// last-applied although Git never had them, so never "removed from Git".
+    fn is_tracking_mark(&self, key: &str) -> bool {
+        match self.path.as_slice() {
+            [Step::Key("metadata"), Step::Key("labels")] => {
+                key == ownership::ARGOCD_INSTANCE_LABEL
+                    || key == ownership::FLUX_KUSTOMIZE_NAME_LABEL
+                    || key == ownership::FLUX_KUSTOMIZE_NAMESPACE_LABEL
+                    || key == ownership::FLUX_HELM_NAME_LABEL
+                    || key == ownership::FLUX_HELM_NAMESPACE_LABEL
+                    || key == ownership::KUBEDRIFT_ENV_LABEL
+                    || key == crate::model::TRACKING_LABEL
+                    || key.starts_with("kubedrift.io/")
+            }
+            [Step::Key("metadata"), Step::Key("annotations")] => {
+                key == ownership::ARGOCD_TRACKING_ID_ANNOTATION || key.starts_with("kubedrift.io/")
+            }
+            _ => false,
+        }
+    }
+
     /// Identity fields: matched before comparing, never "removed from Git" (a manifest
     /// applied with `-n` records a namespace Git does not spell out).
     fn is_identity(&self, key: &str) -> bool {
@@ -238,6 +279,12 @@ impl<'a, 'p> Walker<'a, 'p> {
                         let (parent, key) = self.context();
                         normalize::scalars_equal(self.kind, parent, key, scalar, live)
                     }
+                    // Go's `omitempty`: the server drops `false` and `0` (hostNetwork,
+                    // readOnly, initialDelaySeconds), so none live means the same. Projected
+                    // as the zero it stands for.
+                    None if is_go_zero(scalar) => {
+                        return self.project.then(|| scalar.clone());
+                    }
                     // A key field the server defaults (`protocol: TCP` of a port).
                     None => {
                         let (parent, key) = self.context();
@@ -276,14 +323,15 @@ impl<'a, 'p> Walker<'a, 'p> {
     ) -> Option<Value> {
         let mut projected = self.project.then(Map::new);
         for (child_key, desired_child) in desired {
-            // Normalization drops fields that are blank all the way down: so does the walk.
-            if is_deep_blank(desired_child) || self.is_server_owned(child_key) {
+            let live_child = schema::field_of(live, child_key);
+            // Normalization drops fields that are blank all the way down: so does the walk,
+            // unless Git says "" where live has a value.
+            if !compared_in_map(desired_child, live_child) || self.is_server_owned(child_key) {
                 continue;
             }
             self.path.push(Step::Key(child_key));
             if !self.is_ignored() {
                 let child_owned = owned.and_then(|o| self.owned_child(&o, child_key));
-                let live_child = schema::field_of(live, child_key);
                 let result = self.node(desired_child, live_child, child_owned);
                 if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                     projected.insert(child_key.clone(), result);
@@ -334,15 +382,16 @@ impl<'a, 'p> Walker<'a, 'p> {
         live: &'a Map<String, Value>,
         projected: Option<&mut Map<String, Value>>,
     ) {
-        if schema::field_of(desired, owned_key).is_some_and(|v| !is_deep_blank(v))
+        let live_child = schema::field_of(live, owned_key);
+        if schema::field_of(desired, owned_key).is_some_and(|v| compared_in_map(v, live_child))
             || self.is_server_owned(owned_key)
             || self.is_identity(owned_key)
+            || self.is_tracking_mark(owned_key)
         {
             return;
         }
         self.path.push(Step::Key(owned_key));
         if !self.is_ignored() {
-            let live_child = schema::field_of(live, owned_key);
             let result = self.owned_only(live_child, owned_child);
             if let (Some(projected), Some(result)) = (projected, result) {
                 projected.insert(owned_key.to_string(), result);
@@ -569,13 +618,19 @@ impl<'a, 'p> Walker<'a, 'p> {
         let live = live.filter(|v| !is_deep_blank(v))?;
         match owned {
             Owned::Applied(applied) => match (applied, live) {
+                // We applied "" and live now has a value Git no longer sets: drift.
+                (Applied::String(_), _) => {
+                    self.report();
+                    self.projected(Some(live))
+                }
                 (applied, _) if applied.is_blank() => None,
                 (Applied::Map(entries), Value::Object(live_map)) => {
                     let mut projected = self.project.then(Map::new);
                     for (child_key, child) in entries {
-                        if child.is_blank()
+                        if (child.is_blank() && !matches!(child, Applied::String(_)))
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
+                            || self.is_tracking_mark(child_key)
                         {
                             continue;
                         }
@@ -634,7 +689,10 @@ impl<'a, 'p> Walker<'a, 'p> {
                             else {
                                 continue;
                             };
-                            if self.is_server_owned(name) || self.is_identity(name) {
+                            if self.is_server_owned(name)
+                                || self.is_identity(name)
+                                || self.is_tracking_mark(name)
+                            {
                                 continue;
                             }
                             self.path.push(Step::Key(name));
