@@ -243,3 +243,263 @@ fn a_missing_path_is_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does/not/exist"));
 }
+
+/// Deployment `web` of app1 in Git.
+const DESIRED_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    app.kubernetes.io/instance: app1
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: web
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: web
+        app.kubernetes.io/instance: app1
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+";
+
+/// `kubectl get deploy,rs,pod -n shop -o yaml` after Argo CD synced app1: the ReplicaSet
+/// and Pod inherit the instance label from the template and name their controller.
+const LIVE_DEPLOYMENT_RS_POD: &str = "apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: shop
+    uid: 1e7a3c5b-9d2f-4b6a-8c0e-2f4a6c8e0b1d
+    resourceVersion: \"88123\"
+    generation: 1
+    creationTimestamp: \"2026-03-02T10:00:00Z\"
+    labels:
+      app.kubernetes.io/instance: app1
+    annotations:
+      deployment.kubernetes.io/revision: \"1\"
+  spec:
+    replicas: 1
+    revisionHistoryLimit: 10
+    progressDeadlineSeconds: 600
+    selector:
+      matchLabels:
+        app.kubernetes.io/name: web
+    strategy:
+      type: RollingUpdate
+      rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}
+    template:
+      metadata:
+        labels:
+          app.kubernetes.io/name: web
+          app.kubernetes.io/instance: app1
+      spec:
+        containers:
+        - name: web
+          image: nginx:1.27
+          imagePullPolicy: IfNotPresent
+          terminationMessagePath: /dev/termination-log
+          terminationMessagePolicy: File
+        dnsPolicy: ClusterFirst
+        restartPolicy: Always
+        schedulerName: default-scheduler
+        terminationGracePeriodSeconds: 30
+  status:
+    observedGeneration: 1
+    replicas: 1
+    readyReplicas: 1
+    availableReplicas: 1
+    updatedReplicas: 1
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  metadata:
+    name: web-5d8f9c7b6
+    namespace: shop
+    uid: 7b9d1f3a-5c7e-4a0c-9e2b-4d6f8a0c2e4b
+    resourceVersion: \"88125\"
+    generation: 1
+    labels:
+      app.kubernetes.io/name: web
+      app.kubernetes.io/instance: app1
+      pod-template-hash: 5d8f9c7b6
+    ownerReferences:
+    - apiVersion: apps/v1
+      kind: Deployment
+      name: web
+      uid: 1e7a3c5b-9d2f-4b6a-8c0e-2f4a6c8e0b1d
+      controller: true
+      blockOwnerDeletion: true
+  spec:
+    replicas: 1
+    selector:
+      matchLabels:
+        app.kubernetes.io/name: web
+        pod-template-hash: 5d8f9c7b6
+  status:
+    replicas: 1
+    readyReplicas: 1
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8f9c7b6-q8x2z
+    generateName: web-5d8f9c7b6-
+    namespace: shop
+    uid: 3c5e7a9b-1d3f-4b5d-8f0a-6c8e0a2c4e6a
+    resourceVersion: \"88131\"
+    labels:
+      app.kubernetes.io/name: web
+      app.kubernetes.io/instance: app1
+      pod-template-hash: 5d8f9c7b6
+    ownerReferences:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      name: web-5d8f9c7b6
+      uid: 7b9d1f3a-5c7e-4a0c-9e2b-4d6f8a0c2e4b
+      controller: true
+      blockOwnerDeletion: true
+  spec:
+    containers:
+    - name: web
+      image: nginx:1.27
+    nodeName: node-a
+  status:
+    phase: Running
+";
+
+fn names_with_sync(doc: &Value, sync: &str) -> Vec<String> {
+    doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["sync"] == sync)
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["kind"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pods_and_replicasets_inheriting_the_instance_label_are_not_extraneous() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_DEPLOYMENT);
+    write(dir.path(), "l.yaml", LIVE_DEPLOYMENT_RS_POD);
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    let out = kubedrift(&[
+        "compare",
+        desired.to_str().unwrap(),
+        live.to_str().unwrap(),
+        "--app",
+        "app1",
+        "-o",
+        "json",
+    ]);
+    let doc = json_of(&out);
+    assert!(
+        names_with_sync(&doc, "Extraneous").is_empty(),
+        "controller-made objects are not the app's: {doc}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+}
+
+#[test]
+fn a_desired_file_that_failed_to_parse_hides_no_extraneous_claims() {
+    // The ConfigMap is still in Git, but its file has a typo: without it kubedrift cannot
+    // know whether the live ConfigMap is extraneous, so it must not say so.
+    let dir = tempfile::tempdir().unwrap();
+    let desired = dir.path().join("desired");
+    std::fs::create_dir_all(&desired).unwrap();
+    write(&desired, "deployment.yaml", DESIRED_DEPLOYMENT);
+    write(
+        &desired,
+        "config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\n  labels:\n    app.kubernetes.io/instance: app1\ndata:\n  LOG_LEVEL: info\n   bad: indent\n",
+    );
+    let live_config = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\n  uid: 9a1c3e5b-7d9f-4b1d-8a2c-4e6a8c0e2b4d\n  resourceVersion: \"88140\"\n  labels:\n    app.kubernetes.io/instance: app1\ndata:\n  LOG_LEVEL: info\n";
+    write(
+        dir.path(),
+        "live.yaml",
+        &format!("{LIVE_DEPLOYMENT_RS_POD}{live_config}"),
+    );
+    let live = dir.path().join("live.yaml");
+    let out = kubedrift(&[
+        "compare",
+        desired.to_str().unwrap(),
+        live.to_str().unwrap(),
+        "--app",
+        "app1",
+        "-o",
+        "json",
+    ]);
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{doc}");
+    assert!(
+        names_with_sync(&doc, "Extraneous").is_empty(),
+        "no Extraneous claims while Git could not be read in full: {doc}"
+    );
+    let said = doc["warnings"].to_string() + &doc["errors"].to_string();
+    assert!(said.contains("config.yaml"), "{said}");
+    assert!(said.contains("Extraneous"), "the user is told why: {said}");
+}
+
+#[test]
+fn env_flag_claims_only_objects_of_that_environment() {
+    // web@dev and web@dev2 share one cluster; Git for dev has only the Deployment.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_DEPLOYMENT);
+    let config = |env: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config-{env}\n  namespace: shop\n  uid: 9a1c3e5b-7d9f-4b1d-8a2c-{env}\n  resourceVersion: \"88140\"\n  labels:\n    kubedrift.io/app: app1\n    kubedrift.io/env: {env}\ndata:\n  LOG_LEVEL: info\n"
+        )
+    };
+    write(
+        dir.path(),
+        "l.yaml",
+        &format!(
+            "{LIVE_DEPLOYMENT_RS_POD}{}{}",
+            config("dev"),
+            config("dev2")
+        ),
+    );
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    let run = |env: Option<&str>| {
+        let mut args = vec![
+            "compare",
+            desired.to_str().unwrap(),
+            live.to_str().unwrap(),
+            "--app",
+            "app1",
+            "-o",
+            "json",
+        ];
+        if let Some(env) = env {
+            args.extend(["--env", env]);
+        }
+        json_of(&kubedrift(&args))
+    };
+    assert_eq!(
+        names_with_sync(&run(Some("dev")), "Extraneous"),
+        ["ConfigMap/web-config-dev"]
+    );
+    assert_eq!(
+        names_with_sync(&run(Some("dev2")), "Extraneous"),
+        ["ConfigMap/web-config-dev2"]
+    );
+    assert_eq!(
+        names_with_sync(&run(None), "Extraneous"),
+        ["ConfigMap/web-config-dev", "ConfigMap/web-config-dev2"]
+    );
+}

@@ -630,3 +630,29 @@ fn kustomize_files_outside_the_app_and_generated_secrets() {
     cache.render(&req3).unwrap();
     assert_eq!(cache.stats().renders, 2, "shared/README.md is not an input");
 }
+
+#[test]
+fn secret_generator_literals_never_leave_the_renderer_in_tool_errors() {
+    // A typo (`:` for `=`) in a secretGenerator literal: kubectl quotes every literal of the
+    // generator in its error, the valid ones too.
+    let kustomization = b"resources:\n- ../../base\nsecretGenerator:\n- name: db-credentials\n  literals:\n  - password:s3cr3t-hunter2-value\n  - username=shop-admin-7f3k\n";
+    let repo = MemRepo::fixture().commit(
+        "main@3",
+        &[(
+            "apps/web/overlays/prod/kustomization.yaml",
+            kustomization.as_slice(),
+        )],
+    );
+    let err = render(&RenderRequest::new(&repo, "apps/web/overlays/prod")).unwrap_err();
+    let RenderError::ToolFailed { stderr, .. } = &err else {
+        panic!("unexpected {err:?}")
+    };
+    let shown = format!("{err} {stderr} {err:?}");
+    for secret in ["s3cr3t-hunter2-value", "hunter2", "shop-admin-7f3k"] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    // Still says what is wrong, and which key.
+    assert!(stderr.contains("invalid literal source"), "{stderr}");
+    assert!(stderr.contains("password"), "{stderr}");
+    assert!(stderr.contains("expected key=value"), "{stderr}");
+}

@@ -36,6 +36,10 @@ pub struct CompareArgs {
     /// that are not desired are reported as Extraneous.
     #[arg(long)]
     pub app: Option<String>,
+    /// Environment of the app: live objects labelled `kubedrift.io/env` with another
+    /// environment are not claimed (two environments of one app on one cluster).
+    #[arg(long, requires = "app")]
+    pub env: Option<String>,
     /// Namespace given to desired objects that do not name one.
     #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
@@ -93,6 +97,9 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
         errors.push(dup.to_string());
     }
 
+    // Any desired object lost to a read, parse or identity error may be one a live object
+    // is tracked to: claiming live objects as Extraneous would then be a false alarm.
+    let mut desired_incomplete = !desired_side.errors.is_empty();
     let mut desired = Vec::new();
     for obj in &desired_side.objects {
         match ResourceKey::from_object(&obj.object, namespace, scope) {
@@ -101,7 +108,10 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
                 object: &obj.object,
                 origin: Some(origin(obj)),
             }),
-            Err(err) => errors.push(format!("{}: {err}", origin(obj))),
+            Err(err) => {
+                desired_incomplete = true;
+                errors.push(format!("{}: {err}", origin(obj)));
+            }
         }
     }
     // Live objects carry their namespace; a live dump never relies on a default.
@@ -121,7 +131,17 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
     }
 
     let tracking = match &args.app {
-        Some(app) => Tracking::App(app),
+        Some(app) if desired_incomplete => {
+            warnings.push(format!(
+                "Extraneous objects of app {app:?} are not reported: some desired manifests \
+                 could not be read (see errors), so a live object may still be in Git"
+            ));
+            Tracking::None
+        }
+        Some(app) => Tracking::App {
+            name: app,
+            env: args.env.as_deref(),
+        },
         None => Tracking::None,
     };
     let opts = CompareOptions::default();

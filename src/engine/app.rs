@@ -14,12 +14,24 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// One desired object with its identity and where it came from (for messages).
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the identity and origin only, never the object: it may be a Secret.
+#[derive(Clone)]
 pub struct DesiredResource<'a> {
     pub key: ResourceKey,
     pub object: &'a Object,
     /// `file:line` of the manifest, when known.
     pub origin: Option<String>,
+}
+
+impl std::fmt::Debug for DesiredResource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesiredResource")
+            .field("key", &self.key)
+            .field("object", &format_args!("<{} hidden>", self.key))
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 /// The verdict and health of one resource.
@@ -64,8 +76,15 @@ impl AppComparison {
 /// Which live objects belong to the app even when Git no longer has them.
 #[derive(Debug, Clone, Copy)]
 pub enum Tracking<'a> {
-    /// Live objects with a tracking mark naming this app are Extraneous when not desired.
-    App(&'a str),
+    /// Live objects the app claims (see [`ownership::claims`]: a tracking mark naming the app,
+    /// no controller owner, and the same kubedrift environment when `env` is known) are
+    /// Extraneous when not desired.
+    App {
+        name: &'a str,
+        /// The app's environment, when known; objects labelled for another environment are
+        /// not this app's.
+        env: Option<&'a str>,
+    },
     /// No app identity is known (offline compare without `--app`): live-only objects are
     /// never Extraneous.
     None,
@@ -100,9 +119,9 @@ pub fn compare_app(
             },
         );
     }
-    if let Tracking::App(app) = tracking {
+    if let Tracking::App { name, env } = tracking {
         for (key, obj) in live {
-            if by_key.contains_key(key) || !ownership::is_tracked_to(obj, app) {
+            if by_key.contains_key(key) || !ownership::claims(obj, name, env) {
                 continue;
             }
             by_key.insert(
@@ -140,5 +159,182 @@ fn summarize_sync(resources: &[ResourceStatus]) -> AppSync {
         AppSync::Unknown
     } else {
         AppSync::Synced
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ownership::{ARGOCD_INSTANCE_LABEL, KUBEDRIFT_ENV_LABEL};
+    use crate::model::TRACKING_LABEL;
+    use serde_json::json;
+
+    fn key_of(obj: &Object) -> ResourceKey {
+        match ResourceKey::from_object(obj, None, &crate::model::builtin_cluster_scoped) {
+            Ok(key) => key,
+            Err(err) => panic!("test object has no identity: {err}"),
+        }
+    }
+
+    /// The `web` Deployment of app1 as the API server returns it after Argo CD applied it.
+    fn live_deployment() -> Object {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {
+                "name": "web", "namespace": "shop", "generation": 2,
+                "uid": "1e7a3c5b-9d2f-4b6a-8c0e-2f4a6c8e0b1d", "resourceVersion": "88123",
+                "creationTimestamp": "2026-03-02T10:00:00Z",
+                "labels": {"app.kubernetes.io/name": "web", ARGOCD_INSTANCE_LABEL: "app1"},
+                "annotations": {"deployment.kubernetes.io/revision": "2"}
+            },
+            "spec": {
+                "replicas": 1, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                "strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/name": "web",
+                                            ARGOCD_INSTANCE_LABEL: "app1"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+                                             "imagePullPolicy": "IfNotPresent",
+                                             "terminationMessagePath": "/dev/termination-log",
+                                             "terminationMessagePolicy": "File"}],
+                             "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+                             "schedulerName": "default-scheduler",
+                             "terminationGracePeriodSeconds": 30}
+                }
+            },
+            "status": {"observedGeneration": 2, "replicas": 1, "readyReplicas": 1,
+                       "availableReplicas": 1, "updatedReplicas": 1}
+        })
+    }
+
+    fn desired_deployment() -> Object {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop",
+                         "labels": {"app.kubernetes.io/name": "web", ARGOCD_INSTANCE_LABEL: "app1"}},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/name": "web",
+                                            ARGOCD_INSTANCE_LABEL: "app1"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}
+                }
+            }
+        })
+    }
+
+    /// A controller-made child carrying the template's labels.
+    fn owned_child(kind: &str, api_version: &str, name: &str, owner_kind: &str) -> Object {
+        json!({
+            "apiVersion": api_version, "kind": kind,
+            "metadata": {
+                "name": name, "namespace": "shop",
+                "uid": format!("{name}-uid-5c7e9a1b"), "resourceVersion": "88130",
+                "creationTimestamp": "2026-03-02T10:00:01Z",
+                "labels": {"app.kubernetes.io/name": "web", ARGOCD_INSTANCE_LABEL: "app1",
+                           "pod-template-hash": "5d8f9c7b6"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": owner_kind, "name": "web",
+                                     "uid": "1e7a3c5b-9d2f-4b6a-8c0e-2f4a6c8e0b1d",
+                                     "controller": true, "blockOwnerDeletion": true}]
+            },
+            "spec": {},
+            "status": {}
+        })
+    }
+
+    #[test]
+    fn pods_and_replicasets_made_by_a_controller_are_not_extraneous() {
+        let desired_obj = desired_deployment();
+        let live_obj = live_deployment();
+        let replica_set = owned_child("ReplicaSet", "apps/v1", "web-5d8f9c7b6", "Deployment");
+        let pod = owned_child("Pod", "v1", "web-5d8f9c7b6-q8x2z", "ReplicaSet");
+        let desired = [DesiredResource {
+            key: key_of(&desired_obj),
+            object: &desired_obj,
+            origin: Some("d.yaml:1".into()),
+        }];
+        let live: HashMap<ResourceKey, &Object> = [&live_obj, &replica_set, &pod]
+            .into_iter()
+            .map(|o| (key_of(o), o))
+            .collect();
+        let result = compare_app(
+            &desired,
+            &live,
+            Tracking::App {
+                name: "app1",
+                env: None,
+            },
+            &CompareOptions::default(),
+        );
+        let kinds: Vec<&str> = result
+            .resources
+            .iter()
+            .map(|r| r.key.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["Deployment"], "{:?}", result.resources);
+        assert_eq!(result.sync, AppSync::Synced, "{:?}", result.resources);
+    }
+
+    #[test]
+    fn an_app_in_one_environment_ignores_objects_of_another() {
+        let labelled = |namespace: &str, env: &str| -> Object {
+            json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "web-config", "namespace": namespace,
+                             "uid": format!("{env}-cm-uid"), "resourceVersion": "4411",
+                             "creationTimestamp": "2026-03-02T10:00:00Z",
+                             "labels": {TRACKING_LABEL: "web", KUBEDRIFT_ENV_LABEL: env}},
+                "data": {"LOG_LEVEL": "info"}
+            })
+        };
+        let dev = labelled("shop-dev", "dev");
+        let dev2 = labelled("shop-dev2", "dev2");
+        let live: HashMap<ResourceKey, &Object> =
+            [&dev, &dev2].into_iter().map(|o| (key_of(o), o)).collect();
+        let extraneous_in = |env: &str| -> Vec<String> {
+            let tracking = Tracking::App {
+                name: "web",
+                env: Some(env),
+            };
+            compare_app(&[], &live, tracking, &CompareOptions::default())
+                .resources
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::Extraneous))
+                .map(|r| r.key.namespace.clone().unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(extraneous_in("dev"), ["shop-dev"]);
+        assert_eq!(extraneous_in("dev2"), ["shop-dev2"]);
+    }
+
+    #[test]
+    fn debug_of_a_desired_secret_shows_identity_but_no_data() {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "data": {"password": "czNjcjN0LWh1bnRlcjItdmFsdWU="},
+            "stringData": {"token": "s3cr3t-hunter2-value"}
+        });
+        let resource = DesiredResource {
+            key: key_of(&secret),
+            object: &secret,
+            origin: Some("secret.yaml:1".into()),
+        };
+        let debug = format!("{resource:?} {resource:#?}");
+        assert!(
+            debug.contains("db") && debug.contains("secret.yaml:1"),
+            "{debug}"
+        );
+        for leak in [
+            "czNjcjN0LWh1bnRlcjItdmFsdWU=",
+            "s3cr3t-hunter2-value",
+            "password",
+            "token",
+        ] {
+            assert!(!debug.contains(leak), "{leak} leaked: {debug}");
+        }
     }
 }

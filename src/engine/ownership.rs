@@ -118,8 +118,54 @@ pub fn mark_problems(obj: &Value) -> Vec<MarkError> {
 
 /// True if `obj` carries a valid mark naming `app` (any tool). `app` may be qualified with
 /// the app's namespace (`namespace/name` or `namespace_name`) to match namespaced marks only.
+///
+/// This only reads marks; whether the app may report the object as Extraneous is
+/// [`claims`].
 pub fn is_tracked_to(obj: &Value, app: &str) -> bool {
     !app.is_empty() && tracking_marks(obj).iter().any(|m| m.names_app(app))
+}
+
+/// True if the app `app` (in environment `env`, when known) owns `obj` although Git may not
+/// have it, i.e. `obj` is Extraneous to the app when not desired. The one place that decides
+/// this, for the offline compare and the live state alike.
+///
+/// - `obj` must carry a valid mark naming `app` ([`is_tracked_to`]).
+/// - Objects with a controller `ownerReference` are never claimed: Pods of a ReplicaSet,
+///   ReplicaSets of a Deployment, Jobs of a CronJob are made by a controller, which copies
+///   the template labels (including `app.kubernetes.io/instance`) onto them; Git never has
+///   them and their owner is what the app manages.
+/// - When `env` is given and the object says which kubedrift environment it belongs to
+///   ([`KUBEDRIFT_ENV_LABEL`]), the two must agree: with `web@dev` and `web@dev2` on one
+///   cluster, each claims only its own objects. An object without the label is claimed by
+///   any environment of the app (other tools' marks carry no environment).
+pub fn claims(obj: &Value, app: &str, env: Option<&str>) -> bool {
+    if has_controller_owner(obj) || !is_tracked_to(obj, app) {
+        return false;
+    }
+    match (env, object_env(obj)) {
+        (Some(wanted), Some(labelled)) => wanted == labelled,
+        _ => true,
+    }
+}
+
+/// True if `metadata.ownerReferences` has an entry with `controller: true`.
+pub fn has_controller_owner(obj: &Value) -> bool {
+    obj.get("metadata")
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
+}
+
+/// The kubedrift environment label of `obj`, when it is a non-empty string.
+fn object_env(obj: &Value) -> Option<&str> {
+    let labels = obj.get("metadata").and_then(|m| m.get("labels"));
+    match string_entry(labels, KUBEDRIFT_ENV_LABEL) {
+        Entry::Value(env) => Some(env),
+        Entry::Absent | Entry::Invalid => None,
+    }
 }
 
 fn inspect(obj: &Value) -> (Vec<TrackingMark>, Vec<MarkError>) {
@@ -557,5 +603,115 @@ mod tests {
             assert!(tracking_marks(&weird).is_empty());
             assert!(!is_tracked_to(&weird, "shop"));
         }
+    }
+
+    /// A Pod as the API server returns it for a ReplicaSet of the `web` Deployment: the
+    /// template's labels, including Argo CD's instance label, are copied onto it.
+    fn live_pod_of_replicaset(owner_refs: Value) -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "web-7c9f8d6b5-x2kqp",
+                "generateName": "web-7c9f8d6b5-",
+                "namespace": "shop",
+                "uid": "b2f0e6c4-51a3-4f0e-9d7b-2c8e4a6f1d30",
+                "resourceVersion": "9913001",
+                "creationTimestamp": "2026-02-11T08:14:09Z",
+                "labels": {
+                    "app.kubernetes.io/name": "web",
+                    ARGOCD_INSTANCE_LABEL: "app1",
+                    "pod-template-hash": "7c9f8d6b5"
+                },
+                "ownerReferences": owner_refs,
+                "managedFields": [{
+                    "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                    "time": "2026-02-11T08:14:09Z", "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {"f:ownerReferences": {}}}
+                }]
+            },
+            "spec": {
+                "containers": [{"name": "web", "image": "ghcr.io/shop/web:1.4.2",
+                                "imagePullPolicy": "IfNotPresent",
+                                "terminationMessagePath": "/dev/termination-log",
+                                "terminationMessagePolicy": "File"}],
+                "nodeName": "node-a", "restartPolicy": "Always", "dnsPolicy": "ClusterFirst",
+                "schedulerName": "default-scheduler", "terminationGracePeriodSeconds": 30
+            },
+            "status": {"phase": "Running", "podIP": "10.244.1.17"}
+        })
+    }
+
+    #[test]
+    fn controller_owned_objects_are_never_claimed() {
+        let pod = live_pod_of_replicaset(json!([{
+            "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7c9f8d6b5",
+            "uid": "6a1d3c5e-7f9b-4d2a-8c4e-0f2a4c6e8a1b",
+            "controller": true, "blockOwnerDeletion": true
+        }]));
+        // The mark is there (the UI may show it) ...
+        assert!(is_tracked_to(&pod, "app1"));
+        assert!(has_controller_owner(&pod));
+        // ... but the app does not own what a controller made.
+        assert!(!claims(&pod, "app1", None));
+        assert!(!claims(&pod, "app1", Some("prod")));
+    }
+
+    #[test]
+    fn non_controller_owner_references_do_not_prevent_a_claim() {
+        // e.g. a ConfigMap garbage-collected with a CR, but applied from Git.
+        let pod = live_pod_of_replicaset(json!([{
+            "apiVersion": "v1", "kind": "ConfigMap", "name": "anchor",
+            "uid": "0c2e4a6f-8b1d-4f3a-9e5c-7a9b1d3f5e7a"
+        }]));
+        assert!(!has_controller_owner(&pod));
+        assert!(claims(&pod, "app1", None));
+        for odd in [
+            json!([]),
+            json!("web"),
+            json!([{"controller": "true"}]),
+            json!(null),
+        ] {
+            let obj = live_pod_of_replicaset(odd.clone());
+            assert!(!has_controller_owner(&obj), "{odd}");
+            assert!(claims(&obj, "app1", None), "{odd}");
+        }
+        assert!(!claims(&pod, "app2", None));
+    }
+
+    #[test]
+    fn an_environment_claims_only_objects_of_its_own_environment() {
+        // web@dev and web@dev2 share one cluster.
+        let dev = live_deployment(
+            "shop-dev",
+            "web",
+            json!({TRACKING_LABEL: "web", KUBEDRIFT_ENV_LABEL: "dev"}),
+            json!({}),
+        );
+        let dev2 = live_deployment(
+            "shop-dev2",
+            "web",
+            json!({TRACKING_LABEL: "web", KUBEDRIFT_ENV_LABEL: "dev2"}),
+            json!({}),
+        );
+        assert!(claims(&dev, "web", Some("dev")));
+        assert!(!claims(&dev2, "web", Some("dev")));
+        assert!(claims(&dev2, "web", Some("dev2")));
+        assert!(!claims(&dev, "web", Some("dev2")));
+        // Without a known environment (offline compare without --env), both are the app's.
+        assert!(claims(&dev, "web", None));
+        assert!(claims(&dev2, "web", None));
+        // An Argo CD instance label does not override an explicit environment label.
+        let both = live_deployment(
+            "shop-dev2",
+            "web",
+            json!({ARGOCD_INSTANCE_LABEL: "web", KUBEDRIFT_ENV_LABEL: "dev2"}),
+            json!({}),
+        );
+        assert!(!claims(&both, "web", Some("dev")));
+        // No env label: any environment of the app claims it.
+        let unlabelled = live_deployment("shop", "web", json!({TRACKING_LABEL: "web"}), json!({}));
+        assert!(claims(&unlabelled, "web", Some("dev")));
+        assert!(!claims(&unlabelled, "api", Some("dev")));
     }
 }

@@ -173,7 +173,8 @@ pub(crate) fn build(
             stderr: err.to_string(),
         },
     })?;
-    let stderr = tool::clean_stderr(&output.stderr, &root);
+    // Values files and `--set` may carry anything: always treat the inputs as secret.
+    let stderr = tool::redact_stderr(&tool::clean_stderr(&output.stderr, &root), &root, true);
     if !output.status.success() {
         return Err(RenderError::ToolFailed {
             app: app.to_string(),

@@ -271,6 +271,8 @@ pub(crate) fn build(
         },
     })?;
     let stderr = tool::clean_stderr(&output.stderr, &root);
+    let secret_inputs = !stderr.is_empty() && tool::inputs_mention_secrets(&root);
+    let stderr = tool::redact_stderr(&stderr, &root, secret_inputs);
     if !output.status.success() {
         return Err(RenderError::ToolFailed {
             app: app.to_string(),

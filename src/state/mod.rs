@@ -637,7 +637,7 @@ impl State {
                     cluster
                         .live
                         .iter()
-                        .filter(|(_, obj)| ownership::is_tracked_to(obj, &id.app))
+                        .filter(|(_, obj)| ownership::claims(obj, &id.app, Some(&id.env)))
                         .map(|(k, _)| k.clone()),
                 );
             }
@@ -758,7 +758,15 @@ fn evaluate(
             return None;
         }
         let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
-        let result = compare_app(&[], &live_map, Tracking::App(&app.id.app), &opts);
+        let result = compare_app(
+            &[],
+            &live_map,
+            Tracking::App {
+                name: &app.id.app,
+                env: Some(&app.id.env),
+            },
+            &opts,
+        );
         let status = result.resources.into_iter().next()?;
         // A metadata-only object has no status to judge health by.
         let metadata_only = cluster.is_some_and(|c| c.metadata_only.contains(&kind));
