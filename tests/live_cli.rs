@@ -372,3 +372,28 @@ fn diff_uses_ignore_rules_and_app_namespace_and_status_reports_broken_files_and_
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
 }
+
+#[test]
+fn a_context_missing_from_the_kubeconfig_fails_only_its_environment() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev"), ("stage", "stage")]);
+    fx.deploy("dev", "dev");
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let dev = stdout
+        .lines()
+        .find(|l| l.contains(" dev "))
+        .expect("dev row");
+    assert!(dev.contains("Synced"), "{dev}");
+    let stage = stdout
+        .lines()
+        .find(|l| l.contains(" stage "))
+        .expect("stage row");
+    assert!(
+        stage.contains("Unreachable") && stage.contains("no context named \"stage\""),
+        "{stage}"
+    );
+    // Asked for alone, it is still shown (exit 2), not a crash.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "stage"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("no context named \"stage\""), "{stderr}");
+}

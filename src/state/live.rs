@@ -6,7 +6,7 @@
 
 use super::git_follow::{fetch, GitFollower, PollOutcome};
 use super::{Change, Input, Snapshot, State};
-use crate::cluster::kubeconfig::{select_contexts, KubeconfigError};
+use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterEvent, ClusterPlan, ClusterTask, GroupKind};
 use crate::config::{Config, ConfigError};
 use kube::config::Kubeconfig;
@@ -74,10 +74,26 @@ impl Live {
             None => options.config.environments.clone(),
         };
         let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-        let contexts = select_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        let (contexts, mut missing) =
+            partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        // Nothing usable at all: the configuration is wrong, say so at once.
+        if contexts.is_empty() && !missing.is_empty() {
+            return Err(missing.remove(0).into());
+        }
+        // Environments whose context is missing stay selected: their apps are rendered and
+        // shown with their cluster unreachable (the error names the missing context).
+        let missing: Vec<(String, String)> = missing
+            .into_iter()
+            .map(|err| match &err {
+                KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
+                _ => (String::new(), err.to_string()),
+            })
+            .collect();
         let environments: Vec<_> = environments
             .into_iter()
-            .filter(|e| contexts.contains(&e.context))
+            .filter(|e| {
+                contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
+            })
             .collect();
         if environments.is_empty() {
             return Err(LiveError::NothingSelected);
@@ -94,6 +110,11 @@ impl Live {
             snapshot_tx,
             changes_tx.clone(),
         ));
+
+        let now = jiff::Timestamp::now();
+        for (context, error) in missing {
+            let _ = cluster_tx.send((context, ClusterEvent::Unreachable { error, at: now }));
+        }
 
         let settings = options.config.settings.clone();
         let fetch_repos: Vec<std::path::PathBuf> = options
