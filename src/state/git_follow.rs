@@ -10,6 +10,7 @@ use crate::model::{builtin_cluster_scoped, ResourceKey};
 use crate::render::{self, RenderCache, RendererKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What one poll found.
 #[derive(Default)]
@@ -28,6 +29,31 @@ struct Rendered {
     tree_id: Option<String>,
     cache_key: Option<String>,
     renderer: Option<RendererKind>,
+    /// The render failed: retried at `retry_at` even when nothing moved (a tool may have
+    /// been installed, a timeout may not recur).
+    failure: Option<Failure>,
+}
+
+struct Failure {
+    error: String,
+    attempts: u32,
+    retry_at: Instant,
+}
+
+/// First retry of a failed render after this long, doubling per failure up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Renderer tools (helm, kustomize) are killed after this long: shorter than `status`'s
+/// default 30 s wait, so one hanging app shows as that app's error instead of a timeout of
+/// the whole command.
+pub const RENDER_TOOL_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn retry_delay(attempts: u32) -> Duration {
+    RETRY_FIRST
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
+        .min(RETRY_MAX)
 }
 
 /// Polls the repos of the selected environments.
@@ -53,8 +79,16 @@ impl GitFollower {
             last: HashMap::new(),
             seq: 0,
             cache: RenderCache::default(),
-            tools: render::Tools::default(),
+            tools: render::Tools {
+                timeout: RENDER_TOOL_TIMEOUT,
+                ..render::Tools::default()
+            },
         }
+    }
+
+    /// The configured repos, by name.
+    pub fn repo_names(&self) -> Vec<String> {
+        self.config.repos.iter().map(|r| r.name.clone()).collect()
     }
 
     fn repo(&self, name: &str) -> Result<GitRepo, String> {
@@ -74,8 +108,9 @@ impl GitFollower {
                 self.config.repos.iter().map(|r| r.name.clone()).collect();
             for name in &repo_names {
                 let git_ref = desired::env_ref(&self.config, &env, name);
+                let fetched = self.config.repo(name).is_some_and(|r| r.url.is_some());
                 let resolved = self.repo(name).and_then(|repo| {
-                    repo.resolve(&git_ref)
+                    resolve_followed(&repo, &git_ref, fetched)
                         .map(|r| (r.commit.clone(), r.label()))
                         .map_err(|e| e.to_string())
                 });
@@ -176,40 +211,68 @@ impl GitFollower {
     ) -> Option<DesiredApp> {
         let repo = self.repo(&spec.repo).ok()?;
         let tree_id = repo.tree_id(commit, &spec.path).ok().flatten();
+        let mut previous_failure = None;
         if let Some(last) = self.last.get(&id) {
-            if last.commit == *commit {
-                return None;
+            match &last.failure {
+                // Failed before: retry with backoff, even at the same commit.
+                Some(failure) if last.commit == *commit => {
+                    if Instant::now() < failure.retry_at {
+                        return None;
+                    }
+                    previous_failure = Some((failure.error.clone(), failure.attempts));
+                }
+                Some(_) => {}
+                None if last.commit == *commit => return None,
+                None => {}
             }
             // Plain manifests depend on their directory only: same tree, same objects.
-            if last.tree_id.is_some()
+            if last.failure.is_none()
+                && last.tree_id.is_some()
                 && last.tree_id == tree_id
                 && last.renderer == Some(RendererKind::Plain)
             {
                 return None;
             }
         }
-        let source = match repo.commit_source(commit) {
-            Ok(source) => source,
-            Err(err) => return Some(self.failed(spec, env, id, err.to_string())),
-        };
         let limits = crate::manifest::ManifestLimits {
             max_file_bytes: self.config.settings.max_manifest_bytes,
         };
-        let mut request = desired::render_request(spec, &source, &limits);
-        request.tools = self.tools.clone();
-        let result = self.cache.render(&request);
+        let tools = self.tools.clone();
+        let cache = &mut self.cache;
+        // A panic in one app's render (a renderer bug on odd input) is that app's error; it
+        // must not stop Git following for every app.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let source = repo.commit_source(commit).map_err(|err| err.to_string())?;
+            let mut request = desired::render_request(spec, &source, &limits);
+            request.tools = tools;
+            cache.render(&request).map_err(|err| err.to_string())
+        }))
+        .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()));
         let (rendered, cache_key, renderer) = match result {
             Ok(out) => {
                 let key = out.cache_key.clone();
                 let renderer = out.renderer_used;
                 (Ok(out), Some(key), Some(renderer))
             }
-            Err(err) => (Err(err.to_string()), None, None),
+            Err(err) => (Err(err), None, None),
         };
         let unchanged = self
             .last
             .get(&id)
             .is_some_and(|last| cache_key.is_some() && last.cache_key == cache_key);
+        let failure = rendered.as_ref().err().map(|error| {
+            let attempts = previous_failure.as_ref().map_or(0, |(_, n)| *n) + 1;
+            Failure {
+                error: error.clone(),
+                attempts,
+                retry_at: Instant::now() + retry_delay(attempts),
+            }
+        });
+        // The same failure again: nothing new to show.
+        let same_failure = match (&failure, &previous_failure) {
+            (Some(now), Some((before, _))) => now.error == *before,
+            _ => false,
+        };
         self.last.insert(
             id.clone(),
             Rendered {
@@ -217,9 +280,10 @@ impl GitFollower {
                 tree_id,
                 cache_key,
                 renderer,
+                failure,
             },
         );
-        if unchanged {
+        if unchanged || same_failure {
             return None;
         }
         let rendered = rendered.map(|out| desired_objects(out, spec.namespace.as_deref()));
@@ -233,6 +297,28 @@ impl GitFollower {
             ignore: spec.ignore.clone(),
         })
     }
+}
+
+/// The commit an environment follows. For a repo kubedrift fetches (it has a `url`), a
+/// branch is read from its remote-tracking ref `origin/<branch>`: the fetch updates that, not
+/// the local branch, which would otherwise stay at the commit of the clone. Anything else
+/// (a tag, a commit, a repo without a url) resolves as written.
+fn resolve_followed(
+    repo: &GitRepo,
+    git_ref: &str,
+    fetched: bool,
+) -> Result<crate::git::ResolvedRev, crate::git::GitError> {
+    let plain_branch =
+        !git_ref.starts_with("refs/") && !git_ref.starts_with("origin/") && git_ref != "HEAD";
+    if fetched && plain_branch {
+        let tracking = format!("refs/remotes/origin/{git_ref}");
+        if let Ok(remote) = repo.resolve(&format!("origin/{git_ref}")) {
+            if remote.reference.as_deref() == Some(tracking.as_str()) {
+                return Ok(remote);
+            }
+        }
+    }
+    repo.resolve(git_ref)
 }
 
 fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedApp {
@@ -327,4 +413,132 @@ fn credential_fill(url: &str, username: Option<&str>) -> Option<(String, String)
             .map(str::to_string)
     };
     Some((field("username")?, field("password")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(repo: &git2::Repository, files: &[(&str, &str)], reference: &str) -> git2::Oid {
+        let workdir = repo.workdir().expect("workdir").to_path_buf();
+        for (path, content) in files {
+            let full = workdir.join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&full, content).expect("write");
+        }
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.write().expect("index write");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some(reference), &sig, &sig, "change", &tree, &parents)
+            .expect("commit")
+    }
+
+    const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  LOG_LEVEL: info\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_render_is_retried_at_the_same_commit_and_recovers() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        commit(
+            &repo,
+            &[
+                (
+                    "apps/web/dev/kustomization.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+                ),
+                ("apps/web/dev/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/web/dev\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let id = AppId::new("web", "dev");
+
+        // No kustomize: the app is an error.
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let first = outcome.desired[0].rendered.as_ref().err().expect("failed");
+        assert!(first.contains("kustomize"), "{first}");
+        // Before the backoff ends nothing is rendered again.
+        assert!(follower.poll().desired.is_empty());
+        // The same failure again is not re-sent.
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        assert!(follower.poll().desired.is_empty());
+        assert_eq!(
+            follower
+                .last
+                .get(&id)
+                .and_then(|l| l.failure.as_ref())
+                .map(|f| f.attempts),
+            Some(2)
+        );
+
+        // kustomize appears: the next retry (same commit) renders.
+        let fake = bin.path().join("kustomize");
+        std::fs::write(&fake, format!("#!/bin/sh\ncat <<'EOF'\n{CONFIGMAP}EOF\n"))
+            .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let rendered = outcome.desired[0].rendered.as_ref().expect("rendered");
+        assert_eq!(rendered.objects.len(), 1);
+        assert_eq!(rendered.objects[0].key.name, "web-config");
+        // Success is remembered: nothing more at this commit.
+        assert!(follower.poll().desired.is_empty());
+    }
+
+    #[test]
+    fn a_fetched_repo_follows_the_remote_tracking_branch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let old = commit(&repo, &[("a.yaml", "a: 1\n")], "refs/heads/main");
+        let new = commit(&repo, &[("a.yaml", "a: 2\n")], "refs/heads/main");
+        // As after a fetch: origin/main moved on, the local branch stayed at the clone.
+        repo.reference("refs/remotes/origin/main", new, true, "fetch")
+            .expect("remote ref");
+        repo.reference("refs/heads/main", old, true, "clone")
+            .expect("local ref");
+        let git = GitRepo::open(dir.path()).expect("open");
+        let followed = resolve_followed(&git, "main", true).expect("resolves");
+        assert_eq!(followed.commit, new.to_string());
+        assert_eq!(
+            followed.label(),
+            format!("origin/main@{}", &new.to_string()[..7])
+        );
+        let local = resolve_followed(&git, "main", false).expect("resolves");
+        assert_eq!(local.commit, old.to_string());
+        // A tag or commit is not a branch: resolved as written.
+        let by_id = resolve_followed(&git, &old.to_string(), true).expect("resolves");
+        assert_eq!(by_id.commit, old.to_string());
+    }
 }
