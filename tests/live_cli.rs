@@ -397,3 +397,30 @@ fn a_context_missing_from_the_kubeconfig_fails_only_its_environment() {
     assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.contains("no context named \"stage\""), "{stderr}");
 }
+
+#[test]
+fn a_failing_fetch_is_shown_as_a_repo_error() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    let gone = fx.dir.path().join("no-such-remote.git");
+    repo.remote("origin", &format!("file://{}", gone.display()))
+        .expect("remote");
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace("fetch_interval_seconds = 0", "fetch_interval_seconds = 300")
+        .replace(
+            "name = \"gitops\"\n",
+            &format!("name = \"gitops\"\nurl = \"file://{}\"\n", gone.display()),
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    // The fetch runs at start (not after one interval) and its error is a repo error: exit 2,
+    // while the app is still compared at the commit the clone has.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("error: repo gitops: fetch origin"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Synced"), "{stdout}");
+}

@@ -395,6 +395,54 @@ mod tests {
     }
 
     #[test]
+    fn an_undecided_resource_exits_2_even_when_its_app_row_is_out_of_sync() {
+        use crate::engine::compare::Verdict;
+        use crate::model::ResourceKey;
+        use crate::state::{AppId, ResourceView};
+        use std::sync::Arc;
+        let resource = |name: &str, verdict: Verdict| {
+            Arc::new(ResourceView {
+                key: ResourceKey::new("apps", "Deployment", Some("shop"), name),
+                verdict,
+                health: None,
+                origin: None,
+                attribution: None,
+                desired: None,
+                live: None,
+            })
+        };
+        let drifted = resource("web", Verdict::OutOfSync { paths: Vec::new() });
+        let app = |resources: Vec<Arc<ResourceView>>| AppView {
+            id: AppId::new("web", "dev"),
+            context: "dev".into(),
+            namespace: Some("shop".into()),
+            revision: "main@1a2b3c4".into(),
+            sync: SyncState::OutOfSync,
+            health: None,
+            message: "1 OutOfSync".into(),
+            resources,
+            ignore: Vec::new(),
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.apps.insert(
+            AppId::new("web", "dev"),
+            Arc::new(app(vec![drifted.clone()])),
+        );
+        assert_eq!(exit_for(&snapshot, true), Exit::Drift);
+        let undecided = resource(
+            "worker",
+            Verdict::Unknown {
+                reason: "may not list apps/Deployment: forbidden".into(),
+            },
+        );
+        snapshot.apps.insert(
+            AppId::new("web", "dev"),
+            Arc::new(app(vec![drifted, undecided])),
+        );
+        assert_eq!(exit_for(&snapshot, true), Exit::Error);
+    }
+
+    #[test]
     fn empty_settled_snapshot_is_in_sync_and_unsettled_is_error() {
         let snapshot = Snapshot::default();
         assert_eq!(exit_for(&snapshot, true), Exit::InSync);
