@@ -396,6 +396,21 @@ fn a_context_missing_from_the_kubeconfig_fails_only_its_environment() {
     let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "stage"]);
     assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stderr.contains("no context named \"stage\""), "{stderr}");
+
+    // An app that exists but not in the selected environment: exit 2, not an empty table.
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace(
+            "namespace = \"shop\"\n",
+            "namespace = \"shop\"\nenvironments = [\"stage\"]\n",
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--app", "web", "--env", "dev"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("app \"web\" is in none of the selected environments"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -138,7 +138,15 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let exit = exit_for(&snapshot, settled);
+    let mut exit = exit_for(&snapshot, settled);
+    // `--app` named an app that exists, but none of the selected environments has it.
+    let unmatched = args
+        .app
+        .as_deref()
+        .filter(|_| snapshot.sources_loaded && snapshot.apps.is_empty());
+    if unmatched.is_some() {
+        exit = Exit::Error;
+    }
     match args.output {
         OutputFormat::Table => write!(out, "{}", table(&snapshot))?,
         OutputFormat::Json => {
@@ -167,6 +175,15 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
         if let Some(error) = &repo.error {
             eprintln!("error: repo {}: {error}", repo.name);
         }
+    }
+    if let Some(app) = unmatched {
+        eprintln!(
+            "error: app {app:?} is in none of the selected environments{}",
+            args.env
+                .as_deref()
+                .map(|e| format!(" (--env {e})"))
+                .unwrap_or_default()
+        );
     }
     if !args.watch {
         return Ok(exit);
