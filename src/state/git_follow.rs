@@ -7,7 +7,7 @@ use crate::config::{AppSpec, Config, Environment};
 use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
-use crate::render::{self, RenderCache, RendererKind};
+use crate::render::{self, RendererKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,7 +64,7 @@ pub struct GitFollower {
     repos: Repos,
     last: HashMap<AppId, Rendered>,
     seq: u64,
-    cache: RenderCache,
+    cache: SharedRenderCache,
     tools: render::Tools,
 }
 
@@ -78,7 +78,7 @@ impl GitFollower {
             app_filter,
             last: HashMap::new(),
             seq: 0,
-            cache: RenderCache::default(),
+            cache: SharedRenderCache::default(),
             tools: render::Tools {
                 timeout: RENDER_TOOL_TIMEOUT,
                 ..render::Tools::default()
@@ -101,6 +101,7 @@ impl GitFollower {
         let mut outcome = PollOutcome::default();
         let mut repo_errors: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut seen: Vec<AppId> = Vec::new();
+        let mut jobs: Vec<RenderJob> = Vec::new();
         for env in self.environments.clone() {
             // Resolve each repo's ref for this environment.
             let mut commits: BTreeMap<String, Result<(String, String), String>> = BTreeMap::new();
@@ -159,9 +160,16 @@ impl GitFollower {
                     }
                     None => continue,
                 };
-                if let Some(desired) = self.render_if_changed(&spec, &env, id, &commit) {
-                    outcome.desired.push(desired);
+                if let Some(job) = self.plan_render(spec, &env, id, commit) {
+                    jobs.push(job);
                 }
+            }
+        }
+        // Renders run side by side (bounded): one hanging tool delays only its own app.
+        let results = run_renders(&jobs, &self.cache, &self.tools, self.max_file_bytes());
+        for (job, result) in jobs.into_iter().zip(results) {
+            if let Some(desired) = self.finish_render(job, result) {
+                outcome.desired.push(desired);
             }
         }
         let gone: Vec<AppId> = self
@@ -201,28 +209,33 @@ impl GitFollower {
         }
     }
 
-    /// Render `spec` at `commit` unless nothing it depends on changed since the last render.
-    fn render_if_changed(
+    fn max_file_bytes(&self) -> u64 {
+        self.config.settings.max_manifest_bytes
+    }
+
+    /// A render of `spec` at `commit`, unless nothing it depends on changed since the last
+    /// render (or a failed render's backoff has not ended).
+    fn plan_render(
         &mut self,
-        spec: &AppSpec,
+        spec: AppSpec,
         env: &Environment,
         id: AppId,
-        (commit, label): &(String, String),
-    ) -> Option<DesiredApp> {
+        (commit, label): (String, String),
+    ) -> Option<RenderJob> {
         let repo = self.repo(&spec.repo).ok()?;
-        let tree_id = repo.tree_id(commit, &spec.path).ok().flatten();
+        let tree_id = repo.tree_id(&commit, &spec.path).ok().flatten();
         let mut previous_failure = None;
         if let Some(last) = self.last.get(&id) {
             match &last.failure {
                 // Failed before: retry with backoff, even at the same commit.
-                Some(failure) if last.commit == *commit => {
+                Some(failure) if last.commit == commit => {
                     if Instant::now() < failure.retry_at {
                         return None;
                     }
                     previous_failure = Some((failure.error.clone(), failure.attempts));
                 }
                 Some(_) => {}
-                None if last.commit == *commit => return None,
+                None if last.commit == commit => return None,
                 None => {}
             }
             // Plain manifests depend on their directory only: same tree, same objects.
@@ -234,20 +247,34 @@ impl GitFollower {
                 return None;
             }
         }
-        let limits = crate::manifest::ManifestLimits {
-            max_file_bytes: self.config.settings.max_manifest_bytes,
-        };
-        let tools = self.tools.clone();
-        let cache = &mut self.cache;
-        // A panic in one app's render (a renderer bug on odd input) is that app's error; it
-        // must not stop Git following for every app.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let source = repo.commit_source(commit).map_err(|err| err.to_string())?;
-            let mut request = desired::render_request(spec, &source, &limits);
-            request.tools = tools;
-            cache.render(&request).map_err(|err| err.to_string())
-        }))
-        .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()));
+        Some(RenderJob {
+            spec,
+            context: env.context.clone(),
+            id,
+            repo,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+        })
+    }
+
+    /// Record what a render gave; the app's new desired state when there is something new.
+    fn finish_render(
+        &mut self,
+        job: RenderJob,
+        result: Result<render::Rendered, String>,
+    ) -> Option<DesiredApp> {
+        let RenderJob {
+            spec,
+            context,
+            id,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+            ..
+        } = job;
         let (rendered, cache_key, renderer) = match result {
             Ok(out) => {
                 let key = out.cache_key.clone();
@@ -276,7 +303,7 @@ impl GitFollower {
         self.last.insert(
             id.clone(),
             Rendered {
-                commit: commit.clone(),
+                commit,
                 tree_id,
                 cache_key,
                 renderer,
@@ -289,14 +316,126 @@ impl GitFollower {
         let rendered = rendered.map(|out| desired_objects(out, spec.namespace.as_deref()));
         Some(DesiredApp {
             id,
-            context: env.context.clone(),
+            context,
             namespace: spec.namespace.clone(),
-            revision: label.clone(),
+            revision: label,
             seq: self.next_seq(),
             rendered,
             ignore: spec.ignore.clone(),
         })
     }
+}
+
+/// One app to render at one commit.
+struct RenderJob {
+    spec: AppSpec,
+    context: String,
+    id: AppId,
+    repo: GitRepo,
+    commit: String,
+    label: String,
+    tree_id: Option<String>,
+    /// The error and attempt count of the last render, when it failed at this commit.
+    previous_failure: Option<(String, u32)>,
+}
+
+/// At most this many renderer tools run at once (the machine may be small).
+const MAX_PARALLEL_RENDERS: usize = 4;
+
+/// Successful renders by (renderer, cache key), shared by the render threads; the oldest
+/// entries are dropped beyond [`SharedRenderCache::CAPACITY`]. Failures are not cached.
+#[derive(Default)]
+struct SharedRenderCache {
+    inner: std::sync::Mutex<CacheEntries>,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    entries: HashMap<(RendererKind, String), render::Rendered>,
+    order: std::collections::VecDeque<(RendererKind, String)>,
+}
+
+impl SharedRenderCache {
+    const CAPACITY: usize = 512;
+
+    fn get(&self, key: &(RendererKind, String)) -> Option<render::Rendered> {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.entries.get(key).cloned()
+    }
+
+    fn insert(&self, key: (RendererKind, String), rendered: render::Rendered) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if inner.entries.insert(key.clone(), rendered).is_none() {
+            inner.order.push_back(key);
+        }
+        while inner.order.len() > Self::CAPACITY {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.entries.remove(&oldest);
+            }
+        }
+    }
+}
+
+/// Render every job, [`MAX_PARALLEL_RENDERS`] at a time; results in job order. A panic in a
+/// render (a renderer bug on odd input) is that app's error: it must not stop Git following
+/// for every app.
+fn run_renders(
+    jobs: &[RenderJob],
+    cache: &SharedRenderCache,
+    tools: &render::Tools,
+    max_file_bytes: u64,
+) -> Vec<Result<render::Rendered, String>> {
+    let render_one = |job: &RenderJob| -> Result<render::Rendered, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let source = job
+                .repo
+                .commit_source(&job.commit)
+                .map_err(|err| err.to_string())?;
+            let limits = crate::manifest::ManifestLimits { max_file_bytes };
+            let mut request = desired::render_request(&job.spec, &source, &limits);
+            request.tools = tools.clone();
+            let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
+            let key = (prepared.renderer(), prepared.cache_key().to_string());
+            if let Some(hit) = cache.get(&key) {
+                return Ok(hit);
+            }
+            let rendered = prepared.run().map_err(|err| err.to_string())?;
+            cache.insert(key, rendered.clone());
+            Ok(rendered)
+        }))
+        .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
+    };
+    if jobs.len() <= 1 {
+        return jobs.iter().map(render_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<render::Rendered, String>>>> =
+        std::sync::Mutex::new(jobs.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..MAX_PARALLEL_RENDERS.min(jobs.len()) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(at) else { break };
+                let result = render_one(job);
+                let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = results.get_mut(at) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("the render did not finish".to_string())))
+        .collect()
 }
 
 /// The commit an environment follows. For a repo kubedrift fetches (it has a `url`), a
@@ -514,6 +653,74 @@ mod tests {
         assert_eq!(rendered.objects[0].key.name, "web-config");
         // Success is remembered: nothing more at this commit.
         assert!(follower.poll().desired.is_empty());
+    }
+
+    /// Deterministic, no timing: the slow app's tool waits for a file the fast app's tool
+    /// writes. Rendered one after another (slow first) it would hang until the tool timeout
+    /// and fail; side by side both succeed.
+    #[cfg(unix)]
+    #[test]
+    fn renders_run_side_by_side_so_a_slow_app_does_not_hold_up_the_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n";
+        commit(
+            &repo,
+            &[
+                ("apps/slow/kustomization.yaml", kustomization),
+                ("apps/slow/configmap.yaml", CONFIGMAP),
+                ("apps/fast/kustomization.yaml", kustomization),
+                ("apps/fast/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"checkout\"\nrepo = \"gitops\"\npath = \"apps/slow\"\nnamespace = \"shop\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/fast\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let marker = dir.path().join("fast-rendered");
+        let fake = bin.path().join("kustomize");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\ncase \"$4\" in\n  */slow) while [ ! -f '{marker}' ]; do sleep 0.05; done ;;\n  *) touch '{marker}' ;;\nesac\ncat <<'EOF'\n{CONFIGMAP}EOF\n",
+                marker = marker.display()
+            ),
+        )
+        .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let outcome = follower.poll();
+        let mut rendered: Vec<(String, Result<usize, String>)> = outcome
+            .desired
+            .iter()
+            .map(|d| {
+                (
+                    d.id.app.clone(),
+                    d.rendered
+                        .as_ref()
+                        .map(|r| r.objects.len())
+                        .map_err(Clone::clone),
+                )
+            })
+            .collect();
+        rendered.sort();
+        assert_eq!(
+            rendered,
+            vec![("checkout".to_string(), Ok(1)), ("web".to_string(), Ok(1))]
+        );
     }
 
     #[test]
