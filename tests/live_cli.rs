@@ -89,6 +89,10 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
             !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
             "base64 leaked"
         );
+        assert!(
+            !text.contains("s3cr3t-hunter2") && !text.contains("leaked-in-chat"),
+            "plaintext leaked"
+        );
     }
 
     // diff: masked, exit 1 with --exit-code.
@@ -107,6 +111,10 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
         assert!(
             !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
             "base64 leaked"
+        );
+        assert!(
+            !text.contains("s3cr3t-hunter2") && !text.contains("leaked-in-chat"),
+            "plaintext leaked"
         );
     }
     // prod has no difference.
@@ -217,12 +225,14 @@ fn status_watch_prints_a_line_when_an_app_changes() {
         "--replicas=4",
     ]);
     let mut found = None;
+    let mut before: Vec<serde_json::Value> = Vec::new();
     let deadline = std::time::Instant::now() + live_support::WAIT;
     while std::time::Instant::now() < deadline {
         match rx.recv_timeout(std::time::Duration::from_secs(1)) {
             Ok(line) => {
                 let row: serde_json::Value =
                     serde_json::from_str(&line).expect("one JSON row per line");
+                before.push(row.clone());
                 if row["sync"] == "OutOfSync" {
                     found = Some(row);
                     break;
@@ -236,6 +246,196 @@ fn status_watch_prints_a_line_when_an_app_changes() {
     let _ = child.wait();
     let _ = reader.join();
     let row = found.expect("a changed row for web@dev");
+    // The rows of the initial report are not printed a second time.
+    assert!(
+        !before.contains(&doc["apps"][0]),
+        "initial row repeated: {before:?}"
+    );
     assert_eq!(row["app"], "web");
     assert_eq!(row["env"], "dev");
+}
+
+/// A ConfigMap without `metadata.namespace`: the app's namespace (shop) places it.
+const FLAGS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-flags\n  labels:\n    kubedrift.io/app: web\ndata:\n  CHECKOUT: \"on\"\n";
+
+#[test]
+fn diff_uses_ignore_rules_and_app_namespace_and_status_reports_broken_files_and_typos() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.commit(
+        &[("apps/web/dev/flags.yaml".to_string(), FLAGS.to_string())],
+        "web: flags",
+    );
+    fx.deploy_files(
+        "dev",
+        &["deployment.yaml", "service.yaml", "configmap.yaml"],
+        "dev",
+    );
+    let flags = fx.repo_path().join("apps/web/dev/flags.yaml");
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "apply",
+        "--server-side",
+        "--field-manager=kubedrift",
+        "-f",
+        flags.to_str().expect("utf-8 path"),
+    ]);
+    let mut config = std::fs::read_to_string(fx.config_path()).expect("config");
+    config
+        .push_str("[[app.ignore]]\nkind = \"Deployment\"\njson_pointers = [\"/spec/replicas\"]\n");
+    std::fs::write(fx.config_path(), &config).expect("config written");
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=3",
+    ]);
+
+    // Replicas are ignored: in sync, and the server-side dry run (in shop, not the
+    // kubeconfig's default namespace) shows nothing either.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let (code, stdout, stderr) = kubedrift(
+        &fx,
+        &[
+            "diff",
+            "web",
+            "--env",
+            "dev",
+            "--server-side",
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+
+    // The image changes live: the diff shows the image, never the ignored replicas.
+    fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "set",
+        "image",
+        "deployment/web",
+        "web=registry.example.com/shop/web:1.5.0",
+    ]);
+    let (code, stdout, stderr) = kubedrift(&fx, &["diff", "web", "--env", "dev", "--exit-code"]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("web:1.5.0"), "{stdout}");
+    assert!(!stdout.contains("replicas"), "{stdout}");
+
+    // A typo in the app name: unknown app, with a suggestion.
+    let (code, _, stderr) = kubedrift(&fx, &["diff", "wbe", "--env", "dev"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("did you mean \"web\""), "{stderr}");
+
+    // A manifest that does not parse: the app is an error (exit 2), the file is named.
+    fx.commit(
+        &[(
+            "apps/web/dev/broken.yaml".to_string(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-broken\n  labels: [unclosed\n"
+                .to_string(),
+        )],
+        "web: broken manifest",
+    );
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "dev"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("web"))
+        .expect("web row");
+    assert!(
+        row.contains("Error") && row.contains("broken.yaml"),
+        "{row}"
+    );
+
+    // With [[discover]], a typo still exits 2 with a suggestion instead of an empty table.
+    let discover = config
+        .split("[[app]]")
+        .next()
+        .expect("config head")
+        .to_string()
+        + "[[discover]]\nrepo = \"gitops\"\npattern = \"apps/{app}/{env}\"\n";
+    std::fs::write(fx.config_path(), discover).expect("config written");
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--app", "wbe"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("did you mean \"web\""), "{stderr}");
+    let (_, stdout, stderr) = kubedrift(&fx, &["status", "--app", "web"]);
+    assert!(
+        stdout.contains("web"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_context_missing_from_the_kubeconfig_fails_only_its_environment() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev"), ("stage", "stage")]);
+    fx.deploy("dev", "dev");
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let dev = stdout
+        .lines()
+        .find(|l| l.contains(" dev "))
+        .expect("dev row");
+    assert!(dev.contains("Synced"), "{dev}");
+    let stage = stdout
+        .lines()
+        .find(|l| l.contains(" stage "))
+        .expect("stage row");
+    assert!(
+        stage.contains("Unreachable") && stage.contains("no context named \"stage\""),
+        "{stage}"
+    );
+    // Asked for alone, it is still shown (exit 2), not a crash.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--env", "stage"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("no context named \"stage\""), "{stderr}");
+
+    // An app that exists but not in the selected environment: exit 2, not an empty table.
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace(
+            "namespace = \"shop\"\n",
+            "namespace = \"shop\"\nenvironments = [\"stage\"]\n",
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--app", "web", "--env", "dev"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("app \"web\" is in none of the selected environments"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failing_fetch_is_shown_as_a_repo_error() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    let gone = fx.dir.path().join("no-such-remote.git");
+    repo.remote("origin", &format!("file://{}", gone.display()))
+        .expect("remote");
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace("fetch_interval_seconds = 0", "fetch_interval_seconds = 300")
+        .replace(
+            "name = \"gitops\"\n",
+            &format!("name = \"gitops\"\nurl = \"file://{}\"\n", gone.display()),
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    // The fetch runs at start (not after one interval) and its error is a repo error: exit 2,
+    // while the app is still compared at the commit the clone has.
+    let (code, stdout, stderr) = kubedrift(&fx, &["status"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("error: repo gitops: fetch origin"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Synced"), "{stdout}");
 }

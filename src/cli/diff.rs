@@ -55,7 +55,7 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
         .cloned()
         .collect();
     if apps.is_empty() {
-        errors.push(format!("app {:?} has no environment selected", args.app));
+        errors.push(no_app_message(&args.app, &snapshot, settled));
     }
     let kubeconfig = if args.server_side {
         Some(crate::cluster::kubeconfig::load_default(
@@ -102,6 +102,20 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     })
 }
 
+/// Why nothing was found for `app`: an unknown name (with a suggestion from the apps Git
+/// has), or a known app with no environment selected.
+fn no_app_message(app: &str, snapshot: &crate::state::Snapshot, settled: bool) -> String {
+    if !settled && !snapshot.sources_loaded {
+        return format!("app {app:?} was not found before the timeout (Git not read yet)");
+    }
+    let known: std::collections::BTreeSet<&str> =
+        snapshot.apps.keys().map(|id| id.app.as_str()).collect();
+    let suggestion = super::status::suggest_app(app, known.iter().copied())
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default();
+    format!("unknown app {app:?}{suggestion}")
+}
+
 fn title(resource: &crate::state::ResourceView) -> String {
     let mut title = format!("{} ({})", resource.key, resource.verdict.label());
     if let Some(attribution) = &resource.attribution {
@@ -112,7 +126,10 @@ fn title(resource: &crate::state::ResourceView) -> String {
 
 /// Desired vs live as the comparison sees them (server-owned fields dropped, Secrets masked).
 fn local_diffs(app: &AppView, errors: &mut Vec<String>) -> Vec<ResourceDiff> {
-    let opts = CompareOptions::default();
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        ..CompareOptions::default()
+    };
     let mut out = Vec::new();
     for resource in &app.resources {
         if let Verdict::Unknown { reason } = &resource.verdict {
@@ -146,7 +163,10 @@ async fn server_side_diffs(
             return Vec::new();
         }
     };
-    let opts = CompareOptions::default();
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        ..CompareOptions::default()
+    };
     let mut out = Vec::new();
     for resource in &app.resources {
         let live = resource.live.as_ref().map(|o| o.get());
@@ -159,7 +179,13 @@ async fn server_side_diffs(
             });
             continue;
         };
-        let applied = match crate::cluster::dry_run::server_side_dry_run(&client, desired).await {
+        let applied = match crate::cluster::dry_run::server_side_dry_run(
+            &client,
+            desired,
+            resource.key.namespace.as_deref(),
+        )
+        .await
+        {
             Ok(applied) => applied,
             Err(err) => {
                 errors.push(format!(

@@ -61,15 +61,7 @@ pub(crate) fn start_live(
     let loaded = Config::load(global.config.as_deref())?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     if let Some(app) = app {
-        if !loaded.config.apps.iter().any(|a| a.name == app) && loaded.config.discover.is_empty() {
-            let known: Vec<&str> = loaded.config.apps.iter().map(|a| a.name.as_str()).collect();
-            return Err(eyre!(
-                "no app named {app:?}{}",
-                crate::config::suggest(app, known.iter().copied())
-                    .map(|s| format!(" (did you mean {s:?}?)"))
-                    .unwrap_or_default()
-            ));
-        }
+        check_app_exists(&loaded.config, env, app)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -89,12 +81,72 @@ pub(crate) fn start_live(
     Ok((runtime, live))
 }
 
+/// Fail early (exit 2, with a suggestion) when no selected environment has an app named
+/// `app`, listed or discovered. When discovery cannot read a repo the name may be there, so
+/// the live layer runs and shows the repo error instead.
+fn check_app_exists(config: &Config, env: Option<&str>, app: &str) -> color_eyre::Result<()> {
+    let mut known: std::collections::BTreeSet<String> =
+        config.apps.iter().map(|a| a.name.clone()).collect();
+    if known.contains(app) {
+        return Ok(());
+    }
+    if !config.discover.is_empty() {
+        let repos = crate::desired::Repos::open(config);
+        for environment in &config.environments {
+            if env.is_some_and(|e| e != environment.name) {
+                continue;
+            }
+            match crate::desired::apps_for(config, &repos, &environment.name) {
+                Ok((apps, errors)) => {
+                    if apps.iter().any(|a| a.name == app) || !errors.is_empty() {
+                        return Ok(());
+                    }
+                    known.extend(apps.into_iter().map(|a| a.name));
+                }
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+    Err(eyre!(
+        "no app named {app:?}{}",
+        suggest_app(app, known.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean {s:?}?)"))
+            .unwrap_or_default()
+    ))
+}
+
+/// The known app closest to a mistyped `app`: the config's suggestion, else a name one
+/// transposition or a few edits away (short names like `wbe` for `web` score too low for a
+/// similarity ratio).
+pub(crate) fn suggest_app<'a>(
+    app: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<String> {
+    crate::config::suggest(app, known.clone()).or_else(|| {
+        let limit = (app.chars().count() / 3).max(1);
+        known
+            .into_iter()
+            .map(|k| (strsim::osa_distance(app, k), k))
+            .filter(|(distance, _)| *distance <= limit)
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, k)| k.to_string())
+    })
+}
+
 pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     let (runtime, live) = start_live(global, args.env.as_deref(), args.app.as_deref())?;
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let exit = exit_for(&snapshot, settled);
+    let mut exit = exit_for(&snapshot, settled);
+    // `--app` named an app that exists, but none of the selected environments has it.
+    let unmatched = args
+        .app
+        .as_deref()
+        .filter(|_| snapshot.sources_loaded && snapshot.apps.is_empty());
+    if unmatched.is_some() {
+        exit = Exit::Error;
+    }
     match args.output {
         OutputFormat::Table => write!(out, "{}", table(&snapshot))?,
         OutputFormat::Json => {
@@ -124,11 +176,20 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
             eprintln!("error: repo {}: {error}", repo.name);
         }
     }
+    if let Some(app) = unmatched {
+        eprintln!(
+            "error: app {app:?} is in none of the selected environments{}",
+            args.env
+                .as_deref()
+                .map(|e| format!(" (--env {e})"))
+                .unwrap_or_default()
+        );
+    }
     if !args.watch {
         return Ok(exit);
     }
     drop(out);
-    runtime.block_on(watch(&live, args.output))?;
+    runtime.block_on(watch(&live, args.output, &snapshot))?;
     Ok(exit)
 }
 
@@ -141,9 +202,14 @@ fn emit(line: &str) -> std::io::Result<()> {
 }
 
 /// Print a line for every app row that changes, until interrupted.
-async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
+async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_eyre::Result<()> {
     let mut changes = live.subscribe();
-    let mut last: std::collections::BTreeMap<crate::state::AppId, String> = Default::default();
+    // The initial table already showed these rows: print a row again only when it changes.
+    let mut last: std::collections::BTreeMap<crate::state::AppId, String> = printed
+        .apps
+        .iter()
+        .map(|(id, app)| (id.clone(), watch_line(app, output)))
+        .collect();
     loop {
         let change = tokio::select! {
             change = changes.recv() => change,
@@ -176,15 +242,20 @@ async fn watch(live: &Live, output: OutputFormat) -> color_eyre::Result<()> {
             let Some(app) = snapshot.apps.get(&id) else {
                 continue;
             };
-            let line = match output {
-                OutputFormat::Table => row(app).join("  "),
-                OutputFormat::Json => app_json(app).to_string(),
-            };
+            let line = watch_line(app, output);
             if last.get(&id) != Some(&line) {
                 emit(&line)?;
                 last.insert(id, line);
             }
         }
+    }
+}
+
+/// One `--watch` line for an app row.
+fn watch_line(app: &AppView, output: OutputFormat) -> String {
+    match output {
+        OutputFormat::Table => row(app).join("  "),
+        OutputFormat::Json => app_json(app).to_string(),
     }
 }
 
@@ -196,6 +267,15 @@ pub fn exit_for(snapshot: &Snapshot, settled: bool) -> Exit {
         exit = Exit::Error;
     }
     for app in snapshot.apps.values() {
+        // An undecided resource is an error even when another one of the app drifted (the
+        // row says OutOfSync): the same mix across two apps exits 2 too.
+        if app
+            .resources
+            .iter()
+            .any(|r| matches!(r.verdict, crate::engine::compare::Verdict::Unknown { .. }))
+        {
+            exit = exit.worst(Exit::Error);
+        }
         exit = exit.worst(match app.sync {
             SyncState::Synced => Exit::InSync,
             SyncState::OutOfSync => Exit::Drift,
@@ -319,6 +399,64 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn app_typos_get_a_suggestion_even_for_short_names() {
+        assert_eq!(suggest_app("wbe", ["web", "api"]), Some("web".into()));
+        assert_eq!(
+            suggest_app("chekout", ["checkout"]),
+            Some("checkout".into())
+        );
+        assert_eq!(suggest_app("zzz", ["web", "api"]), None);
+    }
+
+    #[test]
+    fn an_undecided_resource_exits_2_even_when_its_app_row_is_out_of_sync() {
+        use crate::engine::compare::Verdict;
+        use crate::model::ResourceKey;
+        use crate::state::{AppId, ResourceView};
+        use std::sync::Arc;
+        let resource = |name: &str, verdict: Verdict| {
+            Arc::new(ResourceView {
+                key: ResourceKey::new("apps", "Deployment", Some("shop"), name),
+                verdict,
+                health: None,
+                origin: None,
+                attribution: None,
+                desired: None,
+                live: None,
+            })
+        };
+        let drifted = resource("web", Verdict::OutOfSync { paths: Vec::new() });
+        let app = |resources: Vec<Arc<ResourceView>>| AppView {
+            id: AppId::new("web", "dev"),
+            context: "dev".into(),
+            namespace: Some("shop".into()),
+            revision: "main@1a2b3c4".into(),
+            sync: SyncState::OutOfSync,
+            health: None,
+            message: "1 OutOfSync".into(),
+            resources,
+            ignore: Vec::new(),
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.apps.insert(
+            AppId::new("web", "dev"),
+            Arc::new(app(vec![drifted.clone()])),
+        );
+        assert_eq!(exit_for(&snapshot, true), Exit::Drift);
+        let undecided = resource(
+            "worker",
+            Verdict::Unknown {
+                reason: "may not list apps/Deployment: forbidden".into(),
+            },
+        );
+        snapshot.apps.insert(
+            AppId::new("web", "dev"),
+            Arc::new(app(vec![drifted, undecided])),
+        );
+        assert_eq!(exit_for(&snapshot, true), Exit::Error);
     }
 
     #[test]

@@ -7,9 +7,14 @@ use kube::core::GroupVersionKind;
 
 /// Send `desired` as a server-side apply with `dryRun=All` and field manager `kubedrift`
 /// (forced, as a sync would be) and return the object the server would store.
+///
+/// `namespace` is the namespace the app puts the object in (its key's namespace: the
+/// manifest's, else the app's); it is also written into the body, so a manifest without
+/// `metadata.namespace` is never applied to the kubeconfig's default namespace.
 pub async fn server_side_dry_run(
     client: &kube::Client,
     desired: &Object,
+    namespace: Option<&str>,
 ) -> Result<Object, String> {
     let api_version = desired
         .get("apiVersion")
@@ -28,13 +33,18 @@ pub async fn server_side_dry_run(
     let (resource, caps) = kube::discovery::pinned_kind(client, &gvk)
         .await
         .map_err(|e| format!("{kind} {name}: discovery: {e}"))?;
-    let api: Api<DynamicObject> = match (
-        caps.scope,
+    let namespace = namespace.or_else(|| {
         desired
             .pointer("/metadata/namespace")
-            .and_then(|v| v.as_str()),
-    ) {
+            .and_then(|v| v.as_str())
+            .filter(|ns| !ns.is_empty())
+    });
+    let mut body = desired.clone();
+    let api: Api<DynamicObject> = match (caps.scope, namespace) {
         (kube::discovery::Scope::Namespaced, Some(ns)) => {
+            if let Some(metadata) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                metadata.insert("namespace".to_string(), ns.into());
+            }
             Api::namespaced_with(client.clone(), ns, &resource)
         }
         (kube::discovery::Scope::Namespaced, None) => {
@@ -44,7 +54,7 @@ pub async fn server_side_dry_run(
     };
     let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
     let result = api
-        .patch(name, &params, &Patch::Apply(desired))
+        .patch(name, &params, &Patch::Apply(&body))
         .await
         .map_err(|e| match e {
             kube::Error::Api(status) => {

@@ -85,6 +85,22 @@ pub fn select_contexts(
     wanted: &[String],
     filters: &[String],
 ) -> Result<Vec<String>, KubeconfigError> {
+    let (selected, mut missing) = partition_contexts(kubeconfig, wanted, filters)?;
+    match missing.is_empty() {
+        true => Ok(selected),
+        false => Err(missing.remove(0)),
+    }
+}
+
+/// Like [`select_contexts`], but a wanted context missing from the kubeconfig does not fail
+/// the others: it is returned with its error (in the order wanted, each once), so its
+/// environment can be shown as an error while the rest are followed. A `--context` filter
+/// that names no context is still an error (a typo must not silently show nothing).
+pub fn partition_contexts(
+    kubeconfig: &Kubeconfig,
+    wanted: &[String],
+    filters: &[String],
+) -> Result<(Vec<String>, Vec<KubeconfigError>), KubeconfigError> {
     let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
     let check = |name: &String| {
         if known.contains(name) {
@@ -99,16 +115,19 @@ pub fn select_contexts(
     };
     filters.iter().try_for_each(check)?;
     let mut selected: Vec<String> = Vec::new();
+    let mut missing: Vec<KubeconfigError> = Vec::new();
+    let mut seen: Vec<&String> = Vec::new();
     for name in wanted {
-        if !filters.is_empty() && !filters.contains(name) {
+        if (!filters.is_empty() && !filters.contains(name)) || seen.contains(&name) {
             continue;
         }
-        check(name)?;
-        if !selected.contains(name) {
-            selected.push(name.clone());
+        seen.push(name);
+        match check(name) {
+            Ok(()) => selected.push(name.clone()),
+            Err(err) => missing.push(err),
         }
     }
-    Ok(selected)
+    Ok((selected, missing))
 }
 
 /// A kube client for `context` (tokens, client certs and exec plugins handled by kube-rs).
@@ -189,6 +208,25 @@ mod tests {
         );
         let err = select_contexts(&kc, &["dev".into()], &["stagee".into()]).expect_err("filter");
         assert!(matches!(err, KubeconfigError::UnknownContext { .. }));
+    }
+
+    #[test]
+    fn a_missing_context_is_set_apart_without_failing_the_others() {
+        let kc = kubeconfig(&["dev", "prod"]);
+        let wanted = vec![
+            "dev".to_string(),
+            "stage".into(),
+            "prod".into(),
+            "stage".into(),
+        ];
+        let (selected, missing) = partition_contexts(&kc, &wanted, &[]).expect("ok");
+        assert_eq!(selected, vec!["dev", "prod"]);
+        assert_eq!(missing.len(), 1);
+        assert!(
+            matches!(&missing[0], KubeconfigError::UnknownContext { name, .. } if name == "stage")
+        );
+        // A filter typo is still an error.
+        assert!(partition_contexts(&kc, &wanted, &["stagee".into()]).is_err());
     }
 
     #[test]

@@ -7,9 +7,10 @@ use crate::config::{AppSpec, Config, Environment};
 use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
-use crate::render::{self, RenderCache, RendererKind};
+use crate::render::{self, RendererKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What one poll found.
 #[derive(Default)]
@@ -28,6 +29,31 @@ struct Rendered {
     tree_id: Option<String>,
     cache_key: Option<String>,
     renderer: Option<RendererKind>,
+    /// The render failed: retried at `retry_at` even when nothing moved (a tool may have
+    /// been installed, a timeout may not recur).
+    failure: Option<Failure>,
+}
+
+struct Failure {
+    error: String,
+    attempts: u32,
+    retry_at: Instant,
+}
+
+/// First retry of a failed render after this long, doubling per failure up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Renderer tools (helm, kustomize) are killed after this long: shorter than `status`'s
+/// default 30 s wait, so one hanging app shows as that app's error instead of a timeout of
+/// the whole command.
+pub const RENDER_TOOL_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn retry_delay(attempts: u32) -> Duration {
+    RETRY_FIRST
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
+        .min(RETRY_MAX)
 }
 
 /// Polls the repos of the selected environments.
@@ -38,7 +64,7 @@ pub struct GitFollower {
     repos: Repos,
     last: HashMap<AppId, Rendered>,
     seq: u64,
-    cache: RenderCache,
+    cache: SharedRenderCache,
     tools: render::Tools,
 }
 
@@ -52,9 +78,17 @@ impl GitFollower {
             app_filter,
             last: HashMap::new(),
             seq: 0,
-            cache: RenderCache::default(),
-            tools: render::Tools::default(),
+            cache: SharedRenderCache::default(),
+            tools: render::Tools {
+                timeout: RENDER_TOOL_TIMEOUT,
+                ..render::Tools::default()
+            },
         }
+    }
+
+    /// The configured repos, by name.
+    pub fn repo_names(&self) -> Vec<String> {
+        self.config.repos.iter().map(|r| r.name.clone()).collect()
     }
 
     fn repo(&self, name: &str) -> Result<GitRepo, String> {
@@ -67,6 +101,7 @@ impl GitFollower {
         let mut outcome = PollOutcome::default();
         let mut repo_errors: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut seen: Vec<AppId> = Vec::new();
+        let mut jobs: Vec<RenderJob> = Vec::new();
         for env in self.environments.clone() {
             // Resolve each repo's ref for this environment.
             let mut commits: BTreeMap<String, Result<(String, String), String>> = BTreeMap::new();
@@ -74,8 +109,9 @@ impl GitFollower {
                 self.config.repos.iter().map(|r| r.name.clone()).collect();
             for name in &repo_names {
                 let git_ref = desired::env_ref(&self.config, &env, name);
+                let fetched = self.config.repo(name).is_some_and(|r| r.url.is_some());
                 let resolved = self.repo(name).and_then(|repo| {
-                    repo.resolve(&git_ref)
+                    resolve_followed(&repo, &git_ref, fetched)
                         .map(|r| (r.commit.clone(), r.label()))
                         .map_err(|e| e.to_string())
                 });
@@ -124,9 +160,16 @@ impl GitFollower {
                     }
                     None => continue,
                 };
-                if let Some(desired) = self.render_if_changed(&spec, &env, id, &commit) {
-                    outcome.desired.push(desired);
+                if let Some(job) = self.plan_render(spec, &env, id, commit) {
+                    jobs.push(job);
                 }
+            }
+        }
+        // Renders run side by side (bounded): one hanging tool delays only its own app.
+        let results = run_renders(&jobs, &self.cache, &self.tools, self.max_file_bytes());
+        for (job, result) in jobs.into_iter().zip(results) {
+            if let Some(desired) = self.finish_render(job, result) {
+                outcome.desired.push(desired);
             }
         }
         let gone: Vec<AppId> = self
@@ -166,73 +209,255 @@ impl GitFollower {
         }
     }
 
-    /// Render `spec` at `commit` unless nothing it depends on changed since the last render.
-    fn render_if_changed(
+    fn max_file_bytes(&self) -> u64 {
+        self.config.settings.max_manifest_bytes
+    }
+
+    /// A render of `spec` at `commit`, unless nothing it depends on changed since the last
+    /// render (or a failed render's backoff has not ended).
+    fn plan_render(
         &mut self,
-        spec: &AppSpec,
+        spec: AppSpec,
         env: &Environment,
         id: AppId,
-        (commit, label): &(String, String),
-    ) -> Option<DesiredApp> {
+        (commit, label): (String, String),
+    ) -> Option<RenderJob> {
         let repo = self.repo(&spec.repo).ok()?;
-        let tree_id = repo.tree_id(commit, &spec.path).ok().flatten();
+        let tree_id = repo.tree_id(&commit, &spec.path).ok().flatten();
+        let mut previous_failure = None;
         if let Some(last) = self.last.get(&id) {
-            if last.commit == *commit {
-                return None;
+            match &last.failure {
+                // Failed before: retry with backoff, even at the same commit.
+                Some(failure) if last.commit == commit => {
+                    if Instant::now() < failure.retry_at {
+                        return None;
+                    }
+                    previous_failure = Some((failure.error.clone(), failure.attempts));
+                }
+                Some(_) => {}
+                None if last.commit == commit => return None,
+                None => {}
             }
             // Plain manifests depend on their directory only: same tree, same objects.
-            if last.tree_id.is_some()
+            if last.failure.is_none()
+                && last.tree_id.is_some()
                 && last.tree_id == tree_id
                 && last.renderer == Some(RendererKind::Plain)
             {
                 return None;
             }
         }
-        let source = match repo.commit_source(commit) {
-            Ok(source) => source,
-            Err(err) => return Some(self.failed(spec, env, id, err.to_string())),
-        };
-        let limits = crate::manifest::ManifestLimits {
-            max_file_bytes: self.config.settings.max_manifest_bytes,
-        };
-        let mut request = desired::render_request(spec, &source, &limits);
-        request.tools = self.tools.clone();
-        let result = self.cache.render(&request);
+        Some(RenderJob {
+            spec,
+            context: env.context.clone(),
+            id,
+            repo,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+        })
+    }
+
+    /// Record what a render gave; the app's new desired state when there is something new.
+    fn finish_render(
+        &mut self,
+        job: RenderJob,
+        result: Result<render::Rendered, String>,
+    ) -> Option<DesiredApp> {
+        let RenderJob {
+            spec,
+            context,
+            id,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+            ..
+        } = job;
         let (rendered, cache_key, renderer) = match result {
             Ok(out) => {
                 let key = out.cache_key.clone();
                 let renderer = out.renderer_used;
                 (Ok(out), Some(key), Some(renderer))
             }
-            Err(err) => (Err(err.to_string()), None, None),
+            Err(err) => (Err(err), None, None),
         };
         let unchanged = self
             .last
             .get(&id)
             .is_some_and(|last| cache_key.is_some() && last.cache_key == cache_key);
+        let failure = rendered.as_ref().err().map(|error| {
+            let attempts = previous_failure.as_ref().map_or(0, |(_, n)| *n) + 1;
+            Failure {
+                error: error.clone(),
+                attempts,
+                retry_at: Instant::now() + retry_delay(attempts),
+            }
+        });
+        // The same failure again: nothing new to show.
+        let same_failure = match (&failure, &previous_failure) {
+            (Some(now), Some((before, _))) => now.error == *before,
+            _ => false,
+        };
         self.last.insert(
             id.clone(),
             Rendered {
-                commit: commit.clone(),
+                commit,
                 tree_id,
                 cache_key,
                 renderer,
+                failure,
             },
         );
-        if unchanged {
+        if unchanged || same_failure {
             return None;
         }
         let rendered = rendered.map(|out| desired_objects(out, spec.namespace.as_deref()));
         Some(DesiredApp {
             id,
-            context: env.context.clone(),
+            context,
             namespace: spec.namespace.clone(),
-            revision: label.clone(),
+            revision: label,
             seq: self.next_seq(),
             rendered,
             ignore: spec.ignore.clone(),
         })
     }
+}
+
+/// One app to render at one commit.
+struct RenderJob {
+    spec: AppSpec,
+    context: String,
+    id: AppId,
+    repo: GitRepo,
+    commit: String,
+    label: String,
+    tree_id: Option<String>,
+    /// The error and attempt count of the last render, when it failed at this commit.
+    previous_failure: Option<(String, u32)>,
+}
+
+/// At most this many renderer tools run at once (the machine may be small).
+const MAX_PARALLEL_RENDERS: usize = 4;
+
+/// Successful renders by (renderer, cache key), shared by the render threads; the oldest
+/// entries are dropped beyond [`SharedRenderCache::CAPACITY`]. Failures are not cached.
+#[derive(Default)]
+struct SharedRenderCache {
+    inner: std::sync::Mutex<CacheEntries>,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    entries: HashMap<(RendererKind, String), render::Rendered>,
+    order: std::collections::VecDeque<(RendererKind, String)>,
+}
+
+impl SharedRenderCache {
+    const CAPACITY: usize = 512;
+
+    fn get(&self, key: &(RendererKind, String)) -> Option<render::Rendered> {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.entries.get(key).cloned()
+    }
+
+    fn insert(&self, key: (RendererKind, String), rendered: render::Rendered) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if inner.entries.insert(key.clone(), rendered).is_none() {
+            inner.order.push_back(key);
+        }
+        while inner.order.len() > Self::CAPACITY {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.entries.remove(&oldest);
+            }
+        }
+    }
+}
+
+/// Render every job, [`MAX_PARALLEL_RENDERS`] at a time; results in job order. A panic in a
+/// render (a renderer bug on odd input) is that app's error: it must not stop Git following
+/// for every app.
+fn run_renders(
+    jobs: &[RenderJob],
+    cache: &SharedRenderCache,
+    tools: &render::Tools,
+    max_file_bytes: u64,
+) -> Vec<Result<render::Rendered, String>> {
+    let render_one = |job: &RenderJob| -> Result<render::Rendered, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let source = job
+                .repo
+                .commit_source(&job.commit)
+                .map_err(|err| err.to_string())?;
+            let limits = crate::manifest::ManifestLimits { max_file_bytes };
+            let mut request = desired::render_request(&job.spec, &source, &limits);
+            request.tools = tools.clone();
+            let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
+            let key = (prepared.renderer(), prepared.cache_key().to_string());
+            if let Some(hit) = cache.get(&key) {
+                return Ok(hit);
+            }
+            let rendered = prepared.run().map_err(|err| err.to_string())?;
+            cache.insert(key, rendered.clone());
+            Ok(rendered)
+        }))
+        .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
+    };
+    if jobs.len() <= 1 {
+        return jobs.iter().map(render_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<render::Rendered, String>>>> =
+        std::sync::Mutex::new(jobs.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..MAX_PARALLEL_RENDERS.min(jobs.len()) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(at) else { break };
+                let result = render_one(job);
+                let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = results.get_mut(at) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("the render did not finish".to_string())))
+        .collect()
+}
+
+/// The commit an environment follows. For a repo kubedrift fetches (it has a `url`), a
+/// branch is read from its remote-tracking ref `origin/<branch>`: the fetch updates that, not
+/// the local branch, which would otherwise stay at the commit of the clone. Anything else
+/// (a tag, a commit, a repo without a url) resolves as written.
+fn resolve_followed(
+    repo: &GitRepo,
+    git_ref: &str,
+    fetched: bool,
+) -> Result<crate::git::ResolvedRev, crate::git::GitError> {
+    let plain_branch =
+        !git_ref.starts_with("refs/") && !git_ref.starts_with("origin/") && git_ref != "HEAD";
+    if fetched && plain_branch {
+        let tracking = format!("refs/remotes/origin/{git_ref}");
+        if let Ok(remote) = repo.resolve(&format!("origin/{git_ref}")) {
+            if remote.reference.as_deref() == Some(tracking.as_str()) {
+                return Ok(remote);
+            }
+        }
+    }
+    repo.resolve(git_ref)
 }
 
 fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedApp {
@@ -327,4 +552,200 @@ fn credential_fill(url: &str, username: Option<&str>) -> Option<(String, String)
             .map(str::to_string)
     };
     Some((field("username")?, field("password")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(repo: &git2::Repository, files: &[(&str, &str)], reference: &str) -> git2::Oid {
+        let workdir = repo.workdir().expect("workdir").to_path_buf();
+        for (path, content) in files {
+            let full = workdir.join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&full, content).expect("write");
+        }
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.write().expect("index write");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some(reference), &sig, &sig, "change", &tree, &parents)
+            .expect("commit")
+    }
+
+    const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  LOG_LEVEL: info\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_render_is_retried_at_the_same_commit_and_recovers() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        commit(
+            &repo,
+            &[
+                (
+                    "apps/web/dev/kustomization.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+                ),
+                ("apps/web/dev/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/web/dev\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let id = AppId::new("web", "dev");
+
+        // No kustomize: the app is an error.
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let first = outcome.desired[0].rendered.as_ref().err().expect("failed");
+        assert!(first.contains("kustomize"), "{first}");
+        // Before the backoff ends nothing is rendered again.
+        assert!(follower.poll().desired.is_empty());
+        // The same failure again is not re-sent.
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        assert!(follower.poll().desired.is_empty());
+        assert_eq!(
+            follower
+                .last
+                .get(&id)
+                .and_then(|l| l.failure.as_ref())
+                .map(|f| f.attempts),
+            Some(2)
+        );
+
+        // kustomize appears: the next retry (same commit) renders.
+        let fake = bin.path().join("kustomize");
+        std::fs::write(&fake, format!("#!/bin/sh\ncat <<'EOF'\n{CONFIGMAP}EOF\n"))
+            .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let rendered = outcome.desired[0].rendered.as_ref().expect("rendered");
+        assert_eq!(rendered.objects.len(), 1);
+        assert_eq!(rendered.objects[0].key.name, "web-config");
+        // Success is remembered: nothing more at this commit.
+        assert!(follower.poll().desired.is_empty());
+    }
+
+    /// Deterministic, no timing: the slow app's tool waits for a file the fast app's tool
+    /// writes. Rendered one after another (slow first) it would hang until the tool timeout
+    /// and fail; side by side both succeed.
+    #[cfg(unix)]
+    #[test]
+    fn renders_run_side_by_side_so_a_slow_app_does_not_hold_up_the_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n";
+        commit(
+            &repo,
+            &[
+                ("apps/slow/kustomization.yaml", kustomization),
+                ("apps/slow/configmap.yaml", CONFIGMAP),
+                ("apps/fast/kustomization.yaml", kustomization),
+                ("apps/fast/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"checkout\"\nrepo = \"gitops\"\npath = \"apps/slow\"\nnamespace = \"shop\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/fast\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let marker = dir.path().join("fast-rendered");
+        let fake = bin.path().join("kustomize");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\ncase \"$4\" in\n  */slow) while [ ! -f '{marker}' ]; do sleep 0.05; done ;;\n  *) touch '{marker}' ;;\nesac\ncat <<'EOF'\n{CONFIGMAP}EOF\n",
+                marker = marker.display()
+            ),
+        )
+        .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let outcome = follower.poll();
+        let mut rendered: Vec<(String, Result<usize, String>)> = outcome
+            .desired
+            .iter()
+            .map(|d| {
+                (
+                    d.id.app.clone(),
+                    d.rendered
+                        .as_ref()
+                        .map(|r| r.objects.len())
+                        .map_err(Clone::clone),
+                )
+            })
+            .collect();
+        rendered.sort();
+        assert_eq!(
+            rendered,
+            vec![("checkout".to_string(), Ok(1)), ("web".to_string(), Ok(1))]
+        );
+    }
+
+    #[test]
+    fn a_fetched_repo_follows_the_remote_tracking_branch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let old = commit(&repo, &[("a.yaml", "a: 1\n")], "refs/heads/main");
+        let new = commit(&repo, &[("a.yaml", "a: 2\n")], "refs/heads/main");
+        // As after a fetch: origin/main moved on, the local branch stayed at the clone.
+        repo.reference("refs/remotes/origin/main", new, true, "fetch")
+            .expect("remote ref");
+        repo.reference("refs/heads/main", old, true, "clone")
+            .expect("local ref");
+        let git = GitRepo::open(dir.path()).expect("open");
+        let followed = resolve_followed(&git, "main", true).expect("resolves");
+        assert_eq!(followed.commit, new.to_string());
+        assert_eq!(
+            followed.label(),
+            format!("origin/main@{}", &new.to_string()[..7])
+        );
+        let local = resolve_followed(&git, "main", false).expect("resolves");
+        assert_eq!(local.commit, old.to_string());
+        // A tag or commit is not a branch: resolved as written.
+        let by_id = resolve_followed(&git, &old.to_string(), true).expect("resolves");
+        assert_eq!(by_id.commit, old.to_string());
+    }
 }

@@ -6,7 +6,7 @@
 
 use super::git_follow::{fetch, GitFollower, PollOutcome};
 use super::{Change, Input, Snapshot, State};
-use crate::cluster::kubeconfig::{select_contexts, KubeconfigError};
+use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterEvent, ClusterPlan, ClusterTask, GroupKind};
 use crate::config::{Config, ConfigError};
 use kube::config::Kubeconfig;
@@ -74,10 +74,26 @@ impl Live {
             None => options.config.environments.clone(),
         };
         let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-        let contexts = select_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        let (contexts, mut missing) =
+            partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        // Nothing usable at all: the configuration is wrong, say so at once.
+        if contexts.is_empty() && !missing.is_empty() {
+            return Err(missing.remove(0).into());
+        }
+        // Environments whose context is missing stay selected: their apps are rendered and
+        // shown with their cluster unreachable (the error names the missing context).
+        let missing: Vec<(String, String)> = missing
+            .into_iter()
+            .map(|err| match &err {
+                KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
+                _ => (String::new(), err.to_string()),
+            })
+            .collect();
         let environments: Vec<_> = environments
             .into_iter()
-            .filter(|e| contexts.contains(&e.context))
+            .filter(|e| {
+                contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
+            })
             .collect();
         if environments.is_empty() {
             return Err(LiveError::NothingSelected);
@@ -95,13 +111,18 @@ impl Live {
             changes_tx.clone(),
         ));
 
+        let now = jiff::Timestamp::now();
+        for (context, error) in missing {
+            let _ = cluster_tx.send((context, ClusterEvent::Unreachable { error, at: now }));
+        }
+
         let settings = options.config.settings.clone();
-        let fetch_repos: Vec<std::path::PathBuf> = options
+        let fetch_repos: Vec<(String, std::path::PathBuf)> = options
             .config
             .repos
             .iter()
             .filter(|r| r.url.is_some())
-            .map(|r| r.path.clone())
+            .map(|r| (r.name.clone(), r.path.clone()))
             .collect();
         let follower = GitFollower::new(options.config, environments, options.app);
         tasks.spawn(run_sources(
@@ -203,12 +224,17 @@ async fn run_sources(
     cluster_events: mpsc::UnboundedSender<(String, ClusterEvent)>,
     poll_every: Duration,
     fetch_every: Option<Duration>,
-    fetch_repos: Vec<std::path::PathBuf>,
+    fetch_repos: Vec<(String, std::path::PathBuf)>,
 ) {
     let mut follower = Some(follower);
     let mut clusters: BTreeMap<String, ClusterTask> = BTreeMap::new();
     // Per app: (context, namespace, desired kinds, desired namespaces).
     let mut desired_by_app: BTreeMap<super::AppId, AppNeeds> = BTreeMap::new();
+    // Fetch first (when fetching at all): what is compared is the remote's state.
+    let mut fetch_errors: BTreeMap<String, String> = match fetch_every {
+        Some(_) => fetch_all(fetch_repos.clone()).await,
+        None => BTreeMap::new(),
+    };
     let mut last_fetch = Instant::now();
     let mut first = true;
     loop {
@@ -216,16 +242,29 @@ async fn run_sources(
             return;
         };
         let polled = tokio::task::spawn_blocking(move || {
-            let outcome = current.poll();
+            // A panic outside any one app's render (which is caught there) must not stop
+            // following Git for good: report it and poll again next time.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.poll()));
             (current, outcome)
         })
         .await;
         let outcome = match polled {
             Ok((back, outcome)) => {
+                let outcome = outcome.unwrap_or_else(|_| PollOutcome {
+                    repos: back
+                        .repo_names()
+                        .into_iter()
+                        .map(|name| {
+                            let error = "reading Git panicked (a kubedrift bug); retrying";
+                            (name, Some(error.to_string()))
+                        })
+                        .collect(),
+                    ..PollOutcome::default()
+                });
                 follower = Some(back);
                 outcome
             }
-            Err(_) => return, // the poll panicked or was cancelled: nothing sane to continue with
+            Err(_) => return, // cancelled: the live layer is shutting down
         };
         let PollOutcome {
             desired,
@@ -234,6 +273,9 @@ async fn run_sources(
         } = outcome;
         let now = jiff::Timestamp::now();
         for (name, error) in repos {
+            // A repo that reads fine but could not be fetched is compared at a stale commit:
+            // show the fetch error.
+            let error = error.or_else(|| fetch_errors.get(&name).cloned());
             let _ = inputs.send(Input::Repo {
                 name,
                 error,
@@ -285,23 +327,34 @@ async fn run_sources(
         if let Some(every) = fetch_every {
             if last_fetch.elapsed() >= every {
                 last_fetch = Instant::now();
-                let paths = fetch_repos.clone();
-                let results = tokio::task::spawn_blocking(move || {
-                    paths
-                        .iter()
-                        .map(|p| (p.clone(), fetch(p)))
-                        .collect::<Vec<_>>()
-                })
-                .await
-                .unwrap_or_default();
-                for (path, result) in results {
-                    if let Err(err) = result {
-                        tracing::warn!(repo = %path.display(), %err, "git fetch failed");
-                    }
-                }
+                fetch_errors = fetch_all(fetch_repos.clone()).await;
             }
         }
     }
+}
+
+/// `git fetch` every repo (blocking pool); the errors by repo name.
+async fn fetch_all(repos: Vec<(String, std::path::PathBuf)>) -> BTreeMap<String, String> {
+    let results = tokio::task::spawn_blocking(move || {
+        repos
+            .into_iter()
+            .map(|(name, path)| {
+                let result = std::panic::catch_unwind(|| fetch(&path))
+                    .unwrap_or_else(|_| Err("git fetch panicked".to_string()));
+                (name, result)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    let mut errors = BTreeMap::new();
+    for (name, result) in results {
+        if let Err(err) = result {
+            tracing::warn!(repo = %name, %err, "git fetch failed");
+            errors.insert(name, err);
+        }
+    }
+    errors
 }
 
 /// What one app needs watched.

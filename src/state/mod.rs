@@ -925,6 +925,25 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
     } else {
         (SyncState::Synced, String::new())
     };
+    // Some manifest failed to parse: what the broken file held is undecided, so the app is
+    // an error (exit 2) whatever the rest says, as `compare` treats the same file.
+    let incomplete =
+        !app.complete && app.render_error.is_none() && !matches!(sync, SyncState::Unreachable);
+    let (sync, message) = if incomplete {
+        let problems = if app.problems.is_empty() {
+            "some manifests could not be read".to_string()
+        } else {
+            app.problems.join("; ")
+        };
+        let message = if message.is_empty() {
+            format!("incomplete render: {problems}")
+        } else {
+            format!("incomplete render: {problems}; {message}")
+        };
+        (SyncState::Error, message)
+    } else {
+        (sync, message)
+    };
     let message = if app.problems.is_empty() || sync == SyncState::Error {
         message
     } else if message.is_empty() {
@@ -941,6 +960,7 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
         health,
         message,
         resources,
+        ignore: app.ignore.clone(),
     }
 }
 

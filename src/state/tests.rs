@@ -622,3 +622,47 @@ fn plan_watches_desired_kinds_fully_and_tracked_kinds_by_metadata() {
     assert_eq!(other.namespaces, None);
     assert_eq!(other.kinds, other.metadata_only);
 }
+
+#[test]
+fn a_file_that_failed_to_parse_makes_the_app_an_error_even_when_the_rest_is_synced() {
+    let mut state = State::new();
+    let Input::Desired(mut desired) = desired_app(
+        "web",
+        "dev",
+        1,
+        vec![desired_deployment(
+            "web",
+            "registry.example.com/shop/web:1.4.2",
+            2,
+        )],
+    ) else {
+        unreachable!("desired_app builds a Desired input")
+    };
+    if let Ok(rendered) = &mut desired.rendered {
+        rendered.complete = false;
+        rendered.problems = vec!["apps/web/broken.yaml:5: did not find expected ',' or ']'".into()];
+    }
+    state.apply(Input::Desired(desired));
+    connect(
+        &mut state,
+        "dev",
+        vec![live_deployment(
+            "web",
+            "registry.example.com/shop/web:1.4.2",
+            2,
+            7,
+        )],
+    );
+    let snapshot = state.snapshot();
+    let app = snapshot.app("web", "dev").expect("row");
+    assert_eq!(app.sync, SyncState::Error, "{}", app.message);
+    assert!(
+        app.message
+            .starts_with("incomplete render: apps/web/broken.yaml:5"),
+        "{}",
+        app.message
+    );
+    // The resource that was read is still judged (and Synced).
+    assert_eq!(app.resources.len(), 1);
+    assert_eq!(app.resources[0].verdict, Verdict::Synced);
+}

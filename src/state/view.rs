@@ -4,6 +4,7 @@ use crate::cluster::GroupKind;
 use crate::engine::attribution::Attribution;
 use crate::engine::compare::Verdict;
 use crate::engine::health::{Health, HealthStatus};
+use crate::engine::ignore::IgnoreRule;
 use crate::model::{Object, ResourceKey};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -120,6 +121,9 @@ pub struct AppView {
     pub message: String,
     #[serde(serialize_with = "arc_list")]
     pub resources: Vec<Arc<ResourceView>>,
+    /// The app's ignore rules, so `diff` shows what the verdict compared.
+    #[serde(skip)]
+    pub ignore: Vec<IgnoreRule>,
 }
 
 /// Whether a cluster answers.
