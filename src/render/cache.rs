@@ -45,9 +45,8 @@ impl RenderCache {
     pub fn render(&mut self, req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         let prepared = prepare(req)?;
         let key = (prepared.renderer(), prepared.cache_key().to_string());
-        if let Some(hit) = self.entries.get(&key) {
-            self.stats.hits += 1;
-            return Ok(hit.clone());
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
         }
         self.stats.renders += 1;
         let rendered = prepared.run()?;
@@ -55,7 +54,18 @@ impl RenderCache {
         Ok(rendered)
     }
 
-    fn insert(&mut self, key: (RendererKind, String), rendered: Rendered) {
+    /// The cached render for `key` (from [`super::Prepared`]), for callers that run the
+    /// renderer themselves outside a lock (parallel renders share one cache behind a mutex).
+    pub fn get(&mut self, key: &(RendererKind, String)) -> Option<Rendered> {
+        let hit = self.entries.get(key).cloned();
+        if hit.is_some() {
+            self.stats.hits += 1;
+        }
+        hit
+    }
+
+    /// Remember a successful render made outside [`RenderCache::render`].
+    pub fn insert(&mut self, key: (RendererKind, String), rendered: Rendered) {
         if self.entries.insert(key.clone(), rendered).is_none() {
             self.order.push_back(key);
         }

@@ -7,7 +7,7 @@ use crate::config::{AppSpec, Config, Environment};
 use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
-use crate::render::{self, RendererKind};
+use crate::render::{self, RenderCache, RendererKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -342,43 +342,14 @@ struct RenderJob {
 /// At most this many renderer tools run at once (the machine may be small).
 const MAX_PARALLEL_RENDERS: usize = 4;
 
-/// Successful renders by (renderer, cache key), shared by the render threads; the oldest
-/// entries are dropped beyond [`SharedRenderCache::CAPACITY`]. Failures are not cached.
+/// The render cache shared by the render threads. The lock is held only to look up and to
+/// store, never while a renderer runs.
 #[derive(Default)]
-struct SharedRenderCache {
-    inner: std::sync::Mutex<CacheEntries>,
-}
-
-#[derive(Default)]
-struct CacheEntries {
-    entries: HashMap<(RendererKind, String), render::Rendered>,
-    order: std::collections::VecDeque<(RendererKind, String)>,
-}
+struct SharedRenderCache(std::sync::Mutex<RenderCache>);
 
 impl SharedRenderCache {
-    const CAPACITY: usize = 512;
-
-    fn get(&self, key: &(RendererKind, String)) -> Option<render::Rendered> {
-        let inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        inner.entries.get(key).cloned()
-    }
-
-    fn insert(&self, key: (RendererKind, String), rendered: render::Rendered) {
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if inner.entries.insert(key.clone(), rendered).is_none() {
-            inner.order.push_back(key);
-        }
-        while inner.order.len() > Self::CAPACITY {
-            if let Some(oldest) = inner.order.pop_front() {
-                inner.entries.remove(&oldest);
-            }
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, RenderCache> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -402,11 +373,11 @@ fn run_renders(
             request.tools = tools.clone();
             let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
             let key = (prepared.renderer(), prepared.cache_key().to_string());
-            if let Some(hit) = cache.get(&key) {
+            if let Some(hit) = cache.lock().get(&key) {
                 return Ok(hit);
             }
             let rendered = prepared.run().map_err(|err| err.to_string())?;
-            cache.insert(key, rendered.clone());
+            cache.lock().insert(key, rendered.clone());
             Ok(rendered)
         }))
         .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
