@@ -1,7 +1,7 @@
 //! Helm: `helm template` on a temp-dir copy of the chart, its `file://` dependencies and the
 //! values files.
 
-use super::tool::{self, RunError, Tools};
+use super::tool::{self, Tools};
 use super::workspace::{resolve, Entry, Workspace};
 use super::{HelmOptions, RenderError};
 use crate::manifest::tree::join_root;
@@ -160,35 +160,16 @@ pub(crate) fn build(
         &values,
         &options.set,
     );
-    let output = tool::run(&helm, &args, tools.timeout).map_err(|err| match err {
-        RunError::TimedOut => RenderError::Timeout {
-            app: app.to_string(),
-            tool: "helm".to_string(),
-            seconds: tools.timeout.as_secs(),
-        },
-        RunError::Spawn(err) => RenderError::ToolFailed {
-            app: app.to_string(),
-            tool: "helm".to_string(),
-            status: "could not start".to_string(),
-            stderr: err.to_string(),
-        },
-    })?;
     // Values files and `--set` may carry anything: always treat the inputs as secret.
-    let stderr = tool::redact_stderr(&tool::clean_stderr(&output.stderr, &root), &root, true);
-    if !output.status.success() {
-        return Err(RenderError::ToolFailed {
-            app: app.to_string(),
-            tool: "helm template".to_string(),
-            status: output.status.to_string(),
-            stderr,
-        });
-    }
-    let warnings = stderr
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| format!("helm: {line}"))
-        .collect();
-    Ok((output.stdout, warnings))
+    tool::run_renderer(
+        &helm,
+        &args,
+        tools.timeout,
+        app,
+        "helm template",
+        &root,
+        &|| true,
+    )
 }
 
 #[cfg(test)]

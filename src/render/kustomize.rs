@@ -2,7 +2,7 @@
 //! kustomization files recursively), then run `kustomize build` / `kubectl kustomize` on a
 //! temp-dir copy, never on a git checkout.
 
-use super::tool::{self, RunError, Tools};
+use super::tool::{self, Tools};
 use super::workspace::{resolve, Entry, Workspace};
 use super::RenderError;
 use crate::manifest::tree::join_root;
@@ -257,36 +257,15 @@ pub(crate) fn build(
         app: app.to_string(),
         message,
     })?;
-    let output = tool::run(&program, &args, tools.timeout).map_err(|err| match err {
-        RunError::TimedOut => RenderError::Timeout {
-            app: app.to_string(),
-            tool: tool_name.to_string(),
-            seconds: tools.timeout.as_secs(),
-        },
-        RunError::Spawn(err) => RenderError::ToolFailed {
-            app: app.to_string(),
-            tool: tool_name.to_string(),
-            status: "could not start".to_string(),
-            stderr: err.to_string(),
-        },
-    })?;
-    let stderr = tool::clean_stderr(&output.stderr, &root);
-    let secret_inputs = !stderr.is_empty() && tool::inputs_mention_secrets(&root);
-    let stderr = tool::redact_stderr(&stderr, &root, secret_inputs);
-    if !output.status.success() {
-        return Err(RenderError::ToolFailed {
-            app: app.to_string(),
-            tool: tool_name.to_string(),
-            status: output.status.to_string(),
-            stderr,
-        });
-    }
-    let warnings = stderr
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| format!("{tool_name}: {line}"))
-        .collect();
-    Ok((output.stdout, warnings))
+    tool::run_renderer(
+        &program,
+        &args,
+        tools.timeout,
+        app,
+        tool_name,
+        &root,
+        &|| tool::inputs_mention_secrets(&root),
+    )
 }
 
 #[cfg(test)]

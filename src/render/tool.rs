@@ -1,5 +1,6 @@
 //! Finding and running external tools (kustomize, kubectl, helm) with a time limit.
 
+use super::RenderError;
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -118,6 +119,51 @@ fn read_in_background<R: Read + Send + 'static>(mut pipe: R) -> thread::JoinHand
         let _ = pipe.read_to_end(&mut buffer);
         buffer
     })
+}
+
+/// Run a renderer tool in `workdir` and turn the outcome into the renderer's result: stdout,
+/// plus stderr lines as warnings (`<label>: ...`) when it succeeded; a timeout or a failure
+/// as the app's [`RenderError`]. stderr is cleaned and, when `secret_inputs` says the inputs
+/// may hold Secret values, redacted, before it goes anywhere.
+pub(crate) fn run_renderer(
+    program: &Path,
+    args: &[OsString],
+    timeout: Duration,
+    app: &str,
+    label: &str,
+    workdir: &Path,
+    secret_inputs: &dyn Fn() -> bool,
+) -> Result<(Vec<u8>, Vec<String>), RenderError> {
+    let output = run(program, args, timeout).map_err(|err| match err {
+        RunError::TimedOut => RenderError::Timeout {
+            app: app.to_string(),
+            tool: label.to_string(),
+            seconds: timeout.as_secs(),
+        },
+        RunError::Spawn(err) => RenderError::ToolFailed {
+            app: app.to_string(),
+            tool: label.to_string(),
+            status: "could not start".to_string(),
+            stderr: err.to_string(),
+        },
+    })?;
+    let stderr = clean_stderr(&output.stderr, workdir);
+    let secret_inputs = !stderr.is_empty() && secret_inputs();
+    let stderr = redact_stderr(&stderr, workdir, secret_inputs);
+    if !output.status.success() {
+        return Err(RenderError::ToolFailed {
+            app: app.to_string(),
+            tool: label.to_string(),
+            status: output.status.to_string(),
+            stderr,
+        });
+    }
+    let warnings = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| format!("{label}: {line}"))
+        .collect();
+    Ok((output.stdout, warnings))
 }
 
 /// Make a tool's stderr readable: temp-dir paths become repo paths, and klog's

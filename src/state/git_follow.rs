@@ -349,7 +349,9 @@ struct SharedRenderCache(std::sync::Mutex<RenderCache>);
 
 impl SharedRenderCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, RenderCache> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
