@@ -224,7 +224,7 @@ fn write_table(out: &mut impl Write, result: &AppComparison) -> std::io::Result<
                 r.verdict.label().to_string(),
                 r.health
                     .as_ref()
-                    .map(|h| format!("{:?}", h.status))
+                    .map(|h| h.status.label().to_string())
                     .unwrap_or_else(|| "-".into()),
                 r.key.to_string(),
                 paths_of(&r.verdict),
@@ -272,21 +272,7 @@ fn json_report(
         .resources
         .iter()
         .map(|r| {
-            let mut entry = json!({
-                "group": r.key.group,
-                "kind": r.key.kind,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "sync": r.verdict.label(),
-                "health": r.health.as_ref().map(|h| json!({"status": format!("{:?}", h.status), "message": h.message})),
-            });
-            match &r.verdict {
-                Verdict::OutOfSync { paths } => {
-                    entry["paths"] = json!(paths.iter().map(ToString::to_string).collect::<Vec<_>>());
-                }
-                Verdict::Unknown { reason } => entry["reason"] = json!(reason),
-                _ => {}
-            }
+            let mut entry = super::resource_json(&r.key, &r.verdict, r.health.as_ref());
             if let Some(origin) = &r.origin {
                 entry["source"] = json!(origin);
             }
@@ -298,7 +284,7 @@ fn json_report(
         .collect();
     json!({
         "sync": result.sync,
-        "health": result.health.map(|h| format!("{h:?}")),
+        "health": result.health.map(|h| h.label()),
         "resources": resources,
         "errors": errors,
         "warnings": warnings,

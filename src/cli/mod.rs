@@ -42,6 +42,33 @@ impl Exit {
     }
 }
 
+/// One resource as the headless commands print it in JSON (`compare`, `status`): identity,
+/// sync verdict with its paths or reason, health. Callers add what only they know.
+pub(crate) fn resource_json(
+    key: &crate::model::ResourceKey,
+    verdict: &crate::engine::compare::Verdict,
+    health: Option<&crate::engine::health::Health>,
+) -> serde_json::Value {
+    use crate::engine::compare::Verdict;
+    use serde_json::json;
+    let mut entry = json!({
+        "group": key.group,
+        "kind": key.kind,
+        "namespace": key.namespace,
+        "name": key.name,
+        "sync": verdict.label(),
+        "health": health.map(|h| json!({"status": h.status.label(), "message": h.message})),
+    });
+    match verdict {
+        Verdict::OutOfSync { paths } => {
+            entry["paths"] = json!(paths.iter().map(ToString::to_string).collect::<Vec<_>>());
+        }
+        Verdict::Unknown { reason } => entry["reason"] = json!(reason),
+        _ => {}
+    }
+    entry
+}
+
 /// Whether to colour terminal output: stdout is a terminal and `NO_COLOR` is not set.
 pub fn color_enabled() -> bool {
     use std::io::IsTerminal;

@@ -343,21 +343,7 @@ fn app_json(app: &AppView) -> Value {
         .resources
         .iter()
         .map(|r| {
-            let mut entry = json!({
-                "group": r.key.group,
-                "kind": r.key.kind,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "sync": r.verdict.label(),
-                "health": r.health.as_ref().map(|h| json!({"status": h.status.label(), "message": h.message})),
-            });
-            match &r.verdict {
-                crate::engine::compare::Verdict::OutOfSync { paths } => {
-                    entry["paths"] = json!(paths.iter().map(ToString::to_string).collect::<Vec<_>>());
-                }
-                crate::engine::compare::Verdict::Unknown { reason } => entry["reason"] = json!(reason),
-                _ => {}
-            }
+            let mut entry = super::resource_json(&r.key, &r.verdict, r.health.as_ref());
             if let Some(attribution) = &r.attribution {
                 entry["attribution"] = json!(attribution);
             }
