@@ -36,6 +36,9 @@ pub struct SandboxOptions {
     /// Seed what a fresh cluster has (system namespaces, default ServiceAccounts, the
     /// `kubernetes` Service, a Node).
     pub seed: bool,
+    /// Run the controller loop (ReplicaSets, Pods, status). Off only for measurements of a
+    /// client that should not share the machine with thousands of simulated rollouts.
+    pub controller: bool,
 }
 
 impl Default for SandboxOptions {
@@ -46,6 +49,7 @@ impl Default for SandboxOptions {
             ready_after: Duration::from_secs(2),
             event_history: DEFAULT_HISTORY,
             seed: true,
+            controller: true,
         }
     }
 }
@@ -243,11 +247,13 @@ impl Sandbox {
                 tls_config.clone(),
                 shutdown.subscribe(),
             ));
-            runtime.spawn(control::run(
-                Arc::clone(&cluster),
-                options.ready_after,
-                shutdown.subscribe(),
-            ));
+            if options.controller {
+                runtime.spawn(control::run(
+                    Arc::clone(&cluster),
+                    options.ready_after,
+                    shutdown.subscribe(),
+                ));
+            }
             clusters.push(ClusterHandle { cluster, url, addr });
         }
         Ok(Sandbox {
