@@ -130,6 +130,8 @@ async fn run_cluster(
     let mut crd_watch_started = false;
     loop {
         let current = plan.borrow_and_update().clone();
+        // Whether a kind the plan wants is not listed by discovery yet (a CRD not established).
+        let some_missing: bool;
         let mut wanted = current.kinds.clone();
         wanted.insert(crd_kind());
         match discover(&client, &wanted).await {
@@ -158,6 +160,7 @@ async fn run_cluster(
                     .filter(|k| !found.contains_key(*k))
                     .cloned()
                     .collect();
+                some_missing = !missing.is_empty();
                 let cluster_scoped: Vec<GroupKind> = found
                     .iter()
                     .filter(|(k, (_, scope))| {
@@ -224,13 +227,19 @@ async fn run_cluster(
                 });
             }
         }
-        // Wait for a reason to rediscover: a new plan, or a CRD change (new kinds served).
+        // Wait for a reason to rediscover: a new plan, a CRD change (new kinds served), or,
+        // while a wanted kind is still not served, a short timer: a server registers a CRD's
+        // kind only after the CRD write its watchers already saw (establishment lags).
         tokio::select! {
             changed = plan.changed() => if changed.is_err() { return },
             signal = crd_changed.recv() => if signal.is_none() { return },
+            _ = tokio::time::sleep(UNSERVED_REDISCOVERY), if some_missing => {}
         }
     }
 }
+
+/// How often discovery is retried while a kind the plan wants is not served.
+const UNSERVED_REDISCOVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn crd_kind() -> GroupKind {
     GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition")
@@ -288,7 +297,7 @@ async fn probe(client: kube::Client, reporter: Reporter) {
     }
 }
 
-/// Signal on every CRD change after the initial list, so discovery is refreshed.
+/// Signal on every CRD change and every completed (re)list, so discovery is refreshed.
 async fn watch_crds(
     client: kube::Client,
     resource: ApiResource,
@@ -297,15 +306,16 @@ async fn watch_crds(
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
     let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
     let mut backoff = Backoff::default();
-    let mut listed_once = false;
     while let Some(item) = stream.next().await {
         match item {
+            // Also after the first list: a CRD created between the discovery that started
+            // this watcher and the end of its first list arrives only inside that list, and
+            // must still make its kind discovered (this race made the CRD test flaky).
             Ok(watcher::Event::InitDone) => {
                 backoff.reset();
-                if listed_once && changed.send(()).is_err() {
+                if changed.send(()).is_err() {
                     return;
                 }
-                listed_once = true;
             }
             Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
                 if changed.send(()).is_err() {
