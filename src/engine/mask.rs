@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The annotation `kubectl apply` (client-side) writes with the full applied manifest.
-pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub use crate::engine::schema::LAST_APPLIED_ANNOTATION;
 
 /// Length of the first mask; later distinct values of the same key get one `+` more each.
 const FIRST_MASK_LEN: usize = 8;
