@@ -25,7 +25,7 @@ pub use crate::engine::fieldpath::{FieldPath, Segment};
 use crate::engine::ignore::{self, IgnoreRule};
 use crate::engine::normalize::{self, is_blank, kind_of};
 use crate::engine::schema;
-use applied::Applied;
+use applied::AppliedDoc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -164,7 +164,7 @@ struct Prepared<'a> {
     /// Live as walked: as given, except a Secret that carries `stringData` (a manifest used
     /// as "live", or a server that kept it), which is folded like desired.
     live_walked: Cow<'a, Value>,
-    last_applied: Option<Applied<'a>>,
+    last_applied: Option<AppliedDoc<'a>>,
     ignored: Vec<FieldPath>,
     field_manager: &'a str,
 }
@@ -234,7 +234,7 @@ impl<'a> Prepared<'a> {
     fn walk(&self, project: bool) -> (Vec<FieldPath>, Option<Value>) {
         // One Apply entry per manager and subresource: the first main-resource one is ours.
         let owned = match &self.last_applied {
-            Some(applied) => Some(Owned::Applied(applied)),
+            Some(applied) => Some(Owned::Applied(applied.root())),
             None => managed_fields_entries(self.live, self.field_manager)
                 .next()
                 .map(Owned::Fields),
@@ -267,19 +267,16 @@ fn managed_fields_entries<'v>(
 
 /// The parsed last-applied-configuration annotation; `None` when absent or not a JSON
 /// object. Secrets are normalized so `stringData` counts as the `data` it became.
-fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<Applied<'a>> {
+fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<AppliedDoc<'a>> {
     let metadata = live.get("metadata")?.as_object()?;
     let annotations = schema::field_of(metadata, "annotations")?.as_object()?;
     let text = schema::field_of(annotations, schema::LAST_APPLIED_ANNOTATION)?.as_str()?;
     if kind == "Secret" {
         let mut applied: Value = serde_json::from_str(text).ok()?;
-        if !applied.is_object() {
-            return None;
-        }
         normalize::normalize_in_place(&mut applied);
-        return Some(Applied::from_value(&applied));
+        return AppliedDoc::from_value(&applied);
     }
-    Applied::parse(text)
+    AppliedDoc::parse(text)
 }
 
 /// Drop status and server-owned metadata (uid, resourceVersion, managedFields, server

@@ -233,6 +233,27 @@ fn canonical_scalar(kind: &str, parent: &str, key: &str, value: &Value) -> Optio
     }
 }
 
+/// A quantity field's value as a [`quantity::Quantity`], read as [`canonical_scalar`] reads
+/// it (a JSON number stands for its decimal text).
+fn quantity_of(value: &Value) -> Option<quantity::Quantity> {
+    match value {
+        Value::String(s) => quantity::parse(s).ok(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Some(quantity::Quantity::from_integer(false, u)),
+            (None, Some(i)) => Some(quantity::Quantity::from_integer(true, i.unsigned_abs())),
+            _ => {
+                let integral = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15);
+                #[allow(clippy::cast_possible_truncation)]
+                match integral {
+                    Some(f) => quantity::parse(&(f as i64).to_string()).ok(),
+                    None => quantity::parse(&n.to_string()).ok(),
+                }
+            }
+        },
+        _ => None,
+    }
+}
+
 fn quantity_value(text: &str) -> Option<Value> {
     quantity::canonical(text).map(Value::String)
 }
@@ -266,6 +287,13 @@ fn canonical_base64(text: &str) -> Option<String> {
 pub fn scalars_equal(kind: &str, parent: &str, key: &str, desired: &Value, live: &Value) -> bool {
     if desired == live {
         return true;
+    }
+    if schema::is_quantity_field(kind, parent, key) {
+        // Same answer as comparing canonical forms (the canonical text is a pure, invertible
+        // function of the value) without formatting either side.
+        if let (Some(d), Some(l)) = (quantity_of(desired), quantity_of(live)) {
+            return d == l;
+        }
     }
     let d = normalize_scalar(kind, parent, key, desired);
     let l = normalize_scalar(kind, parent, key, live);

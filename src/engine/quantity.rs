@@ -61,6 +61,16 @@ impl Quantity {
         })
     }
 
+    /// The quantity of a whole number (`negative` × `magnitude`), as parsing its decimal
+    /// text would give.
+    pub fn from_integer(negative: bool, magnitude: u64) -> Self {
+        Quantity::from_parts(negative, u128::from(magnitude), 0).unwrap_or(Quantity {
+            negative: false,
+            digits: 0,
+            exp: 0,
+        })
+    }
+
     /// True when the value is zero.
     pub fn is_zero(&self) -> bool {
         self.digits == 0

@@ -237,7 +237,12 @@ pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
         "topologySpreadConstraints" => &BY_TOPOLOGY,
         "ports" => {
             let all_have = |f: &str| {
-                !items.is_empty() && items.iter().all(|i| i.get(f).is_some_and(|v| !v.is_null()))
+                !items.is_empty()
+                    && items.iter().all(|i| {
+                        i.as_object()
+                            .and_then(|m| field_of(m, f))
+                            .is_some_and(|v| !v.is_null())
+                    })
             };
             if all_have("containerPort") {
                 &CONTAINER_PORTS

@@ -1,7 +1,7 @@
 //! The walk behind [`super::compare`]: desired against live, in place, with what we applied
 //! last (three-way), collecting differing paths and optionally the projected live side.
 
-use super::applied::Applied;
+use super::applied::{Applied, View};
 use crate::engine::fieldpath::{self, FieldPath, Segment};
 use crate::engine::normalize::{self, is_blank};
 use crate::engine::ownership;
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Owned<'a> {
     /// A subtree of the last-applied-configuration manifest.
-    Applied(&'a Applied<'a>),
+    Applied(Applied<'a>),
     /// A subtree of our managedFields `fieldsV1` set (`f:spec`, `k:{"name":"web"}`).
     Fields(&'a Map<String, Value>),
 }
@@ -322,6 +322,16 @@ impl<'a, 'p> Walker<'a, 'p> {
         owned: Option<Owned<'a>>,
     ) -> Option<Value> {
         let mut projected = self.project.then(Map::new);
+        // Applied entries a compared desired field already accounts for: the removal pass
+        // below would look each up again only to skip it.
+        let applied_entries = match owned {
+            Some(Owned::Applied(applied)) => match applied.view() {
+                View::Map(entries) => Some(entries),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut accounted = Matched::new(applied_entries.map_or(0, |e| e.len()));
         for (child_key, desired_child) in desired {
             let live_child = schema::field_of(live, child_key);
             // Normalization drops fields that are blank all the way down: so does the walk,
@@ -332,6 +342,12 @@ impl<'a, 'p> Walker<'a, 'p> {
             self.path.push(Step::Key(child_key));
             if !self.is_ignored() {
                 let child_owned = owned.and_then(|o| self.owned_child(&o, child_key));
+                if let (Some(entries), Some(Owned::Applied(child))) = (applied_entries, child_owned)
+                {
+                    if let Some(position) = entries.position(child) {
+                        accounted.set(position);
+                    }
+                }
                 let result = self.node(desired_child, live_child, child_owned);
                 if let (Some(projected), Some(result)) = (projected.as_mut(), result) {
                     projected.insert(child_key.clone(), result);
@@ -341,8 +357,14 @@ impl<'a, 'p> Walker<'a, 'p> {
         }
         if let Some(o) = owned {
             match o {
-                Owned::Applied(Applied::Map(entries)) => {
-                    for (owned_key, owned_child) in entries {
+                Owned::Applied(_) => {
+                    let Some(entries) = applied_entries else {
+                        return projected.map(Value::Object);
+                    };
+                    for (position, (owned_key, owned_child)) in entries.entries().enumerate() {
+                        if accounted.get(position) {
+                            continue;
+                        }
                         self.owned_key_removed(
                             owned_key,
                             Owned::Applied(owned_child),
@@ -352,7 +374,6 @@ impl<'a, 'p> Walker<'a, 'p> {
                         );
                     }
                 }
-                Owned::Applied(_) => {}
                 Owned::Fields(fields) => {
                     for (field, child) in fields {
                         if let (Some(owned_key), Some(child)) =
@@ -404,7 +425,7 @@ impl<'a, 'p> Walker<'a, 'p> {
         match owned {
             Owned::Applied(applied) => applied
                 .get(key)
-                .filter(|v| !matches!(v, Applied::Null))
+                .filter(|v| !v.is_null())
                 .map(Owned::Applied),
             Owned::Fields(map) => {
                 self.buf.clear();
@@ -420,11 +441,13 @@ impl<'a, 'p> Walker<'a, 'p> {
     /// The owned item with the same key as a desired (or live) item.
     fn owned_item(&self, owned: &Owned<'a>, key: &ItemKey<'_>) -> Option<Owned<'a>> {
         match owned {
-            Owned::Applied(Applied::List(items)) => items
-                .iter()
-                .find(|item| item.item_has_key(key))
-                .map(Owned::Applied),
-            Owned::Applied(_) => None,
+            Owned::Applied(applied) => match applied.view() {
+                View::List(items) => items
+                    .items()
+                    .find(|item| item.item_has_key(key))
+                    .map(Owned::Applied),
+                _ => None,
+            },
             Owned::Fields(map) => map.iter().find_map(|(name, value)| {
                 let fields = parse_item_key(name)?;
                 if key.matches_fields(&fields) {
@@ -617,17 +640,17 @@ impl<'a, 'p> Walker<'a, 'p> {
     fn owned_only(&mut self, live: Option<&'a Value>, owned: Owned<'a>) -> Option<Value> {
         let live = live.filter(|v| !is_deep_blank(v))?;
         match owned {
-            Owned::Applied(applied) => match (applied, live) {
+            Owned::Applied(applied) => match (applied.view(), live) {
                 // We applied "" and live now has a value Git no longer sets: drift.
-                (Applied::String(_), _) => {
+                (View::String(_), _) => {
                     self.report();
                     self.projected(Some(live))
                 }
-                (applied, _) if applied.is_blank() => None,
-                (Applied::Map(entries), Value::Object(live_map)) => {
+                _ if applied.is_blank() => None,
+                (View::Map(entries), Value::Object(live_map)) => {
                     let mut projected = self.project.then(Map::new);
-                    for (child_key, child) in entries {
-                        if (child.is_blank() && !matches!(child, Applied::String(_)))
+                    for (child_key, child) in entries.entries() {
+                        if (child.is_blank() && !child.is_string())
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
                             || self.is_tracking_mark(child_key)
@@ -648,12 +671,12 @@ impl<'a, 'p> Walker<'a, 'p> {
                     }
                     projected.filter(|p| !p.is_empty()).map(Value::Object)
                 }
-                (Applied::List(applied_items), Value::Array(live_items)) => {
+                (View::List(applied_items), Value::Array(live_items)) => {
                     let (_, key) = self.context();
                     match schema::list_kind(self.kind, key, live_items) {
                         ListKind::Keyed(spec) => {
                             let mut projected = self.project.then(Vec::new);
-                            for item in applied_items {
+                            for item in applied_items.items() {
                                 let Some(fields) = item.item_key_fields(spec) else {
                                     continue;
                                 };
