@@ -102,7 +102,7 @@ mod tests {
         ManifestObject {
             object,
             source: SourceLocation {
-                file: "live/secrets.yaml".into(),
+                file: "live/payments.yaml".into(),
                 line: 1,
             },
         }
@@ -115,21 +115,27 @@ mod tests {
         let secret = json!({
             "apiVersion": "v1",
             "kind": "Secret",
+            "type": "Opaque",
             "metadata": {
-                "name": "db-credentials",
-                "namespace": "shop",
-                "uid": "6c1f0d1e-8a53-4a5e-9d1b-0c2f6a0b9e11",
-                "resourceVersion": "184467",
+                "creationTimestamp": "2026-02-11T08:30:05Z",
+                "name": "payments-gateway",
+                "namespace": "payments",
+                "resourceVersion": "90213",
+                "uid": "3e9b7c20-51d4-4f0a-a6c2-8d1e5b7f4a93",
                 "annotations": {
                     crate::engine::mask::LAST_APPLIED_ANNOTATION:
-                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"db-credentials\",\"namespace\":\"shop\"},\"stringData\":{\"password\":\"hunter2-prod\"}}\n"
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"payments-gateway\",\"namespace\":\"payments\"},\"stringData\":{\"api-key\":\"pk_live_7Qx2mR9vT4\"}}\n"
                 }
             },
-            "data": {"password": "aHVudGVyMi1wcm9k", "username": "c2hvcA=="},
-            "type": "Opaque"
+            "data": {"api-key": "cGtfbGl2ZV83UXgybVI5dlQ0", "webhook-secret": "d2hzZWNfWnA0MUxrUTg="}
         });
         let debug = format!("{:?}", located(secret.clone()));
-        for leaked in ["hunter2-prod", "aHVudGVyMi1wcm9k", "c2hvcA=="] {
+        for leaked in [
+            "pk_live_7Qx2mR9vT4",
+            "cGtfbGl2ZV83UXgybVI5dlQ0",
+            "whsec_Zp41LkQ8",
+            "d2hzZWNfWnA0MUxrUTg=",
+        ] {
             assert!(!debug.contains(leaked), "{leaked:?} leaked in {debug}");
         }
         let mut masked = secret.clone();
@@ -137,11 +143,11 @@ mod tests {
         assert_eq!(
             debug,
             format!(
-                "ManifestObject {{ object: {masked:?}, source: SourceLocation {{ file: \"live/secrets.yaml\", line: 1 }} }}"
+                "ManifestObject {{ object: {masked:?}, source: SourceLocation {{ file: \"live/payments.yaml\", line: 1 }} }}"
             )
         );
         assert!(
-            debug.contains("\"password\": String(\"++++++++\")"),
+            debug.contains("\"api-key\": String(\"++++++++\")"),
             "{debug}"
         );
 
