@@ -1,26 +1,46 @@
 //! The headless commands against sandbox clusters: `kubedrift status` (table, JSON, exit
 //! codes) and `kubedrift diff` (masked, `--exit-code`, `--server-side`).
 
+mod common;
 mod live_support;
 
+use common::Run;
 use live_support::Fixture;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn kubedrift(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+/// The kubedrift binary with `args`, on the fixture's kubeconfig and config only.
+fn kubedrift_command(fx: &Fixture, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
+    command
         .args(args)
         .arg("--kubeconfig")
         .arg(fx.kubeconfig_path())
         .env("KUBEDRIFT_CONFIG", fx.config_path())
         .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
+        .env_remove("KUBECONFIG");
+    command
+}
+
+fn kubedrift(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
+    let run: Run = kubedrift_command(fx, args)
         .output()
-        .expect("kubedrift runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .expect("kubedrift runs")
+        .into();
+    (run.code, run.stdout, run.stderr)
+}
+
+/// Neither value [`SECRET`] ever held (base64 or plain text) appears in `texts`.
+fn assert_secret_values_not_shown(texts: &[&str]) {
+    for text in texts {
+        assert!(
+            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
+            "base64 leaked"
+        );
+        assert!(
+            !text.contains("s3cr3t-hunter2") && !text.contains("leaked-in-chat"),
+            "plaintext leaked"
+        );
+    }
 }
 
 const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\ntype: Opaque\ndata:\n  password: czNjcjN0LWh1bnRlcjI=\n";
@@ -50,16 +70,8 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
     );
 
     // Drift in dev (the Secret's value changed live, and replicas): exit 1, JSON names it.
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=3",
-    ]);
-    fx.kubectl(&[
+    fx.scale_web("dev", 3);
+    fx.ok(&[
         "--context",
         "dev",
         "-n",
@@ -84,16 +96,7 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
         .expect("deployment");
     assert_eq!(deploy["paths"][0], "spec.replicas");
     assert_eq!(deploy["attribution"]["direction"], "LiveDrift");
-    for text in [&stdout, &stderr] {
-        assert!(
-            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
-            "base64 leaked"
-        );
-        assert!(
-            !text.contains("s3cr3t-hunter2") && !text.contains("leaked-in-chat"),
-            "plaintext leaked"
-        );
-    }
+    assert_secret_values_not_shown(&[&stdout, &stderr]);
 
     // diff: masked, exit 1 with --exit-code.
     let (code, stdout, stderr) = kubedrift(&fx, &["diff", "web", "--env", "dev", "--exit-code"]);
@@ -107,16 +110,7 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
         "{stdout}"
     );
     assert!(stdout.contains("Secret/shop/web-db"), "{stdout}");
-    for text in [&stdout, &stderr] {
-        assert!(
-            !text.contains("czNjcjN0") && !text.contains("bGVha2Vk"),
-            "base64 leaked"
-        );
-        assert!(
-            !text.contains("s3cr3t-hunter2") && !text.contains("leaked-in-chat"),
-            "plaintext leaked"
-        );
-    }
+    assert_secret_values_not_shown(&[&stdout, &stderr]);
     // prod has no difference.
     let (code, stdout, _) = kubedrift(&fx, &["diff", "web", "--env", "prod", "--exit-code"]);
     assert_eq!(code, 0, "{stdout}");
@@ -140,7 +134,7 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
         "{stdout}"
     );
     // Dry run stored nothing.
-    let replicas = fx.kubectl(&[
+    let replicas = fx.ok(&[
         "--context",
         "dev",
         "-n",
@@ -183,29 +177,16 @@ fn status_and_diff_exit_codes_tables_json_and_masking() {
 
 #[test]
 fn status_watch_prints_a_line_when_an_app_changes() {
-    use std::io::{BufRead, BufReader};
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
-        .args(["status", "--watch", "--output", "json", "--kubeconfig"])
-        .arg(fx.kubeconfig_path())
-        .env("KUBEDRIFT_CONFIG", fx.config_path())
-        .env_remove("KUBECONFIG")
+    let mut child = kubedrift_command(&fx, &["status", "--watch", "--output", "json"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("kubedrift status --watch starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = common::lines_of(child.stdout.take().expect("stdout"));
     // The initial report is a pretty-printed document ending with a closing brace line.
     let mut initial = String::new();
-    for line in rx.iter() {
+    for line in lines.iter() {
         initial.push_str(&line);
         initial.push('\n');
         if line == "}" {
@@ -215,37 +196,20 @@ fn status_watch_prints_a_line_when_an_app_changes() {
     let doc: serde_json::Value = serde_json::from_str(&initial).expect("initial json");
     assert_eq!(doc["apps"][0]["sync"], "Synced", "{initial}");
 
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=4",
-    ]);
-    let mut found = None;
-    let mut before: Vec<serde_json::Value> = Vec::new();
-    let deadline = std::time::Instant::now() + live_support::WAIT;
-    while std::time::Instant::now() < deadline {
-        match rx.recv_timeout(std::time::Duration::from_secs(1)) {
-            Ok(line) => {
-                let row: serde_json::Value =
-                    serde_json::from_str(&line).expect("one JSON row per line");
-                before.push(row.clone());
-                if row["sync"] == "OutOfSync" {
-                    found = Some(row);
-                    break;
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
+    fx.scale_web("dev", 4);
+    let mut seen = Vec::new();
+    let found = common::wait_for_line(&lines, live_support::WAIT, &mut seen, |line| {
+        let row: serde_json::Value = serde_json::from_str(line).expect("one JSON row per line");
+        row["sync"] == "OutOfSync"
+    });
     let _ = child.kill();
     let _ = child.wait();
-    let _ = reader.join();
-    let row = found.expect("a changed row for web@dev");
+    let row: serde_json::Value =
+        serde_json::from_str(&found.expect("a changed row for web@dev")).expect("JSON row");
+    let before: Vec<serde_json::Value> = seen
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("one JSON row per line"))
+        .collect();
     // The rows of the initial report are not printed a second time.
     assert!(
         !before.contains(&doc["apps"][0]),
@@ -260,18 +224,9 @@ const FLAGS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-fla
 
 #[test]
 fn diff_uses_ignore_rules_and_app_namespace_and_status_reports_broken_files_and_typos() {
-    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
-    fx.commit(
-        &[("apps/web/dev/flags.yaml".to_string(), FLAGS.to_string())],
-        "web: flags",
-    );
-    fx.deploy_files(
-        "dev",
-        &["deployment.yaml", "service.yaml", "configmap.yaml"],
-        "dev",
-    );
+    let fx = Fixture::dev_with_undeployed_file("flags.yaml", FLAGS, "web: flags");
     let flags = fx.repo_path().join("apps/web/dev/flags.yaml");
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "-n",
@@ -286,15 +241,7 @@ fn diff_uses_ignore_rules_and_app_namespace_and_status_reports_broken_files_and_
     config
         .push_str("[[app.ignore]]\nkind = \"Deployment\"\njson_pointers = [\"/spec/replicas\"]\n");
     std::fs::write(fx.config_path(), &config).expect("config written");
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=3",
-    ]);
+    fx.scale_web("dev", 3);
 
     // Replicas are ignored: in sync, and the server-side dry run (in shop, not the
     // kubeconfig's default namespace) shows nothing either.
@@ -315,7 +262,7 @@ fn diff_uses_ignore_rules_and_app_namespace_and_status_reports_broken_files_and_
     assert!(stdout.is_empty(), "{stdout}");
 
     // The image changes live: the diff shows the image, never the ignored replicas.
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "-n",

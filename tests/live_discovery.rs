@@ -2,11 +2,12 @@
 //! served"); installing the CRD (real kubectl) refreshes discovery, the kind gets watched,
 //! and the resource's verdict follows.
 
+mod common;
 mod live_support;
 
 use kubedrift::engine::compare::Verdict;
 use kubedrift::state::SyncState;
-use live_support::{wait_app, Fixture};
+use live_support::{resource, wait_app, Fixture};
 
 const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -44,27 +45,14 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installing_a_crd_refreshes_discovery_and_the_custom_resource_is_compared() {
-    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
-    fx.commit(
-        &[("apps/web/dev/widget.yaml".to_string(), WIDGET.to_string())],
-        "web: banner widget",
-    );
-    fx.deploy_files(
-        "dev",
-        &["deployment.yaml", "service.yaml", "configmap.yaml"],
-        "dev",
-    );
+    let fx = Fixture::dev_with_undeployed_file("widget.yaml", WIDGET, "web: banner widget");
     let live = fx.live(None);
     let snapshot = wait_app(&live, "web", "dev", "Unknown (no CRD)", |a| {
         a.sync == SyncState::Unknown
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
-    let widget = app
-        .resources
-        .iter()
-        .find(|r| r.key.kind == "Widget")
-        .expect("widget row");
+    let widget = resource(app, "Widget");
     match &widget.verdict {
         Verdict::Unknown { reason } => assert!(reason.contains("not served"), "{reason}"),
         other => panic!("{other:?}"),
@@ -72,7 +60,7 @@ async fn installing_a_crd_refreshes_discovery_and_the_custom_resource_is_compare
 
     let crd_path = fx.dir.path().join("crd.yaml");
     std::fs::write(&crd_path, CRD).expect("crd file");
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "apply",

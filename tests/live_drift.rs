@@ -2,11 +2,12 @@
 //! clusters, `kubectl scale` / `kubectl edit` (the real kubectl) as live drift attributed to
 //! kubectl's field manager, and a Git commit as Git ahead.
 
+mod common;
 mod live_support;
 
 use kubedrift::engine::attribution::Direction;
 use kubedrift::state::{ChangeKind, SyncState};
-use live_support::{deployment, wait_app, Fixture};
+use live_support::{deployment, resource, wait_app, Fixture};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
@@ -33,25 +34,13 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     }
 
     // kubectl scale in dev: live drift attributed to kubectl; prod untouched.
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=5",
-    ]);
+    fx.scale_web("dev", 5);
     let snapshot = wait_app(&live, "web", "dev", "OutOfSync", |a| {
         a.sync == SyncState::OutOfSync
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
-    let deploy = app
-        .resources
-        .iter()
-        .find(|r| r.key.kind == "Deployment")
-        .expect("deployment");
+    let deploy = resource(app, "Deployment");
     let attribution = deploy.attribution.as_ref().expect("attributed");
     assert_eq!(
         attribution.direction,
@@ -98,10 +87,8 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     .expect("editor");
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let out = std::process::Command::new(live_support::KUBECTL)
-        .arg("--kubeconfig")
-        .arg(fx.kubeconfig_path())
-        .args([
+    let out = fx
+        .command(&[
             "--context",
             "dev",
             "-n",
@@ -110,8 +97,6 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
             "configmap/web-config",
         ])
         .env("KUBE_EDITOR", &editor)
-        .env("HOME", fx.dir.path())
-        .env_remove("KUBECONFIG")
         .output()
         .expect("kubectl edit runs");
     assert!(
@@ -126,11 +111,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
-    let cm = app
-        .resources
-        .iter()
-        .find(|r| r.key.kind == "ConfigMap")
-        .expect("cm");
+    let cm = resource(app, "ConfigMap");
     let attribution = cm.attribution.as_ref().expect("attributed");
     assert_eq!(attribution.direction, Direction::LiveDrift);
     assert_eq!(attribution.fields[0].path.to_string(), "data.LOG_LEVEL");
@@ -155,11 +136,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     })
     .await;
     let app = snapshot.app("web", "prod").expect("row");
-    let deploy = app
-        .resources
-        .iter()
-        .find(|r| r.key.kind == "Deployment")
-        .expect("deployment");
+    let deploy = resource(app, "Deployment");
     let attribution = deploy.attribution.as_ref().expect("attributed");
     assert_eq!(
         attribution.direction,
@@ -180,7 +157,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
 
     // A Secret tracked to web but not in Git is Extraneous; an unmarked one is not the app's.
     // Secrets are not desired here, so they are watched metadata-only: values never fetched.
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "-n",
@@ -191,7 +168,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         "web-old-token",
         "--from-literal=token=tok-9f8e7d6c5b4a",
     ]);
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "-n",
@@ -201,7 +178,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         "web-old-token",
         "kubedrift.io/app=web",
     ]);
-    fx.kubectl(&[
+    fx.ok(&[
         "--context",
         "dev",
         "-n",

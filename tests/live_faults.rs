@@ -2,6 +2,7 @@
 //! brought back while another keeps updating, watches answered 410 Gone on resume, and a
 //! viewer token that may not list Secrets (a forbidden kind) while everything else works.
 
+mod common;
 mod live_support;
 
 use kubedrift::engine::compare::Verdict;
@@ -17,6 +18,27 @@ fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64
         .get()
         .pointer("/spec/replicas")?
         .as_i64()
+}
+
+/// Wait until the live Deployment `web` of `env` has `replicas`; panics naming `how` it should
+/// have been learned and the replicas last seen.
+async fn wait_replicas(
+    live: &kubedrift::state::live::Live,
+    env: &str,
+    replicas: i64,
+    how: &str,
+) -> std::sync::Arc<kubedrift::state::Snapshot> {
+    let (snapshot, ok) = live
+        .wait_until(live_support::WAIT, |s| {
+            replicas_seen(s, env) == Some(replicas)
+        })
+        .await;
+    assert!(
+        ok,
+        "{how} never showed replicas {replicas}: {:?}",
+        replicas_seen(&snapshot, env)
+    );
+    snapshot
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,15 +72,7 @@ async fn down_cluster_is_unreachable_others_keep_updating_and_it_recovers() {
     assert_eq!(app.resources.len(), 3);
 
     // prod keeps updating while dev is down.
-    fx.kubectl(&[
-        "--context",
-        "prod",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=4",
-    ]);
+    fx.scale_web("prod", 4);
     let snapshot = wait_app(&live, "web", "prod", "OutOfSync", |a| {
         a.sync == SyncState::OutOfSync
     })
@@ -74,15 +88,7 @@ async fn down_cluster_is_unreachable_others_keep_updating_and_it_recovers() {
         a.sync == SyncState::Synced
     })
     .await;
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=6",
-    ]);
+    fx.scale_web("dev", 6);
     let snapshot = wait_app(&live, "web", "dev", "OutOfSync after recovery", |a| {
         a.sync == SyncState::OutOfSync
     })
@@ -105,41 +111,11 @@ async fn watch_gone_on_resume_relists_and_sees_changes() {
     // changes can only be learned by relisting.
     dev.faults().set_gone_on_watch_resume(true);
     dev.faults().close_watches_after_events(Some(1));
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=3",
-    ]);
+    fx.scale_web("dev", 3);
     wait_app(&live, "web", "dev", "replicas 3", |_| true).await;
-    let (snapshot, ok) = live
-        .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(3))
-        .await;
-    assert!(
-        ok,
-        "replicas 3 never seen: {:?}",
-        replicas_seen(&snapshot, "dev")
-    );
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=7",
-    ]);
-    let (snapshot, ok) = live
-        .wait_until(live_support::WAIT, |s| replicas_seen(s, "dev") == Some(7))
-        .await;
-    assert!(
-        ok,
-        "relist never showed replicas 7: {:?}",
-        replicas_seen(&snapshot, "dev")
-    );
+    wait_replicas(&live, "dev", 3, "the watch").await;
+    fx.scale_web("dev", 7);
+    let snapshot = wait_replicas(&live, "dev", 7, "a relist").await;
     assert_eq!(
         snapshot.app("web", "dev").map(|a| a.sync),
         Some(SyncState::OutOfSync)
@@ -147,15 +123,7 @@ async fn watch_gone_on_resume_relists_and_sees_changes() {
 
     // Back to normal watches: a change back to Git's value syncs the app again.
     dev.faults().clear();
-    fx.kubectl(&[
-        "--context",
-        "dev",
-        "-n",
-        "shop",
-        "scale",
-        "deployment/web",
-        "--replicas=2",
-    ]);
+    fx.scale_web("dev", 2);
     wait_app(&live, "web", "dev", "Synced", |a| {
         a.sync == SyncState::Synced
     })

@@ -4,85 +4,17 @@
 //! kubectl only sends bearer tokens over HTTPS, so these sandboxes serve TLS. Every kubectl run
 //! has `--request-timeout` so a server bug fails a test instead of hanging it.
 
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::Stdio;
 use std::time::Duration;
 
-const KUBECTL: &str = "/usr/bin/kubectl";
+/// kubectl's `--request-timeout` in these tests.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(20);
 
-struct Env {
-    sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Self {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl Env {
-    fn new() -> Env {
-        let sandbox = Sandbox::start(SandboxOptions {
-            clusters: vec!["dev".into()],
-            tls: true,
-            ready_after: Duration::ZERO,
-            ..SandboxOptions::default()
-        })
-        .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sandbox
-            .write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig written");
-        Env { sandbox, dir }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(KUBECTL);
-        cmd.arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .arg("--request-timeout=20s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path());
-        cmd
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Run {
-        self.command(args).output().expect("kubectl runs").into()
-    }
-
-    /// Run kubectl and require exit 0.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.kubectl(args);
-        assert_eq!(
-            run.code, 0,
-            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
-            run.stdout, run.stderr
-        );
-        run.stdout
-    }
-
-    fn file(&self, name: &str, content: &str) -> String {
-        let path: PathBuf = self.dir.path().join(name);
-        std::fs::write(&path, content).expect("write manifest");
-        path.display().to_string()
-    }
+/// A fresh sandbox with cluster `dev` and kubectl on it.
+fn start_dev() -> common::SandboxEnv {
+    common::SandboxEnv::dev(KUBECTL_TIMEOUT)
 }
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
@@ -130,7 +62,7 @@ fn first_line(text: &str) -> Vec<&str> {
 
 #[test]
 fn fresh_cluster_looks_like_a_real_one() {
-    let env = Env::new();
+    let env = start_dev();
     let namespaces = env.ok(&["get", "ns", "-o", "name"]);
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         assert!(
@@ -147,15 +79,10 @@ fn fresh_cluster_looks_like_a_real_one() {
         4,
         "{accounts}"
     );
-    let ca = env.ok(&[
-        "get",
-        "cm",
-        "kube-root-ca.crt",
-        "-n",
-        "kube-public",
-        "-o",
-        "jsonpath={.data.ca\\.crt}",
-    ]);
+    let ca = env.jsonpath(
+        &["cm", "kube-root-ca.crt", "-n", "kube-public"],
+        "{.data.ca\\.crt}",
+    );
     assert!(ca.contains("BEGIN CERTIFICATE"));
     let svc = env.ok(&["get", "svc", "kubernetes", "-n", "default"]);
     assert_eq!(
@@ -203,7 +130,7 @@ fn fresh_cluster_looks_like_a_real_one() {
 
 #[test]
 fn client_side_apply_diff_and_field_removal() {
-    let env = Env::new();
+    let env = start_dev();
     let ns = env.file("ns.yaml", NAMESPACE);
     let v1 = env.file("v1.yaml", &deployment(2, true));
     let created = env.ok(&["apply", "-f", &ns, "-f", &v1]);
@@ -259,25 +186,12 @@ fn client_side_apply_diff_and_field_removal() {
     // Re-apply without the env var: kubectl's three-way merge removes it.
     let configured = env.ok(&["apply", "-f", &v2]);
     assert_eq!(configured.trim(), "deployment.apps/web configured");
-    let containers = env.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.template.spec.containers[0]}",
-    ]);
+    let containers = env.jsonpath(
+        &["deploy", "web", "-n", "shop"],
+        "{.spec.template.spec.containers[0]}",
+    );
     assert!(!containers.contains("MODE"), "{containers}");
-    let generation = env.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.metadata.generation}",
-    ]);
+    let generation = env.jsonpath(&["deploy", "web", "-n", "shop"], "{.metadata.generation}");
     assert_eq!(generation, "2");
     assert_eq!(env.kubectl(&["diff", "-f", &v2]).code, 0);
 
@@ -285,22 +199,14 @@ fn client_side_apply_diff_and_field_removal() {
     let v3 = env.file("v3.yaml", &deployment(7, false));
     env.ok(&["apply", "--dry-run=server", "-f", &v3]);
     assert_eq!(
-        env.ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.replicas}"
-        ]),
+        env.jsonpath(&["deploy", "web", "-n", "shop"], "{.spec.replicas}"),
         "3"
     );
 }
 
 #[test]
 fn server_side_apply_conflicts_after_scale() {
-    let env = Env::new();
+    let env = start_dev();
     let ns = env.file("ns.yaml", NAMESPACE);
     env.ok(&["apply", "-f", &ns]);
     let manifest = env.file("deploy.yaml", &deployment(2, true));
@@ -332,33 +238,19 @@ fn server_side_apply_conflicts_after_scale() {
         &manifest,
     ]);
     assert_eq!(
-        env.ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.replicas}"
-        ]),
+        env.jsonpath(&["deploy", "web", "-n", "shop"], "{.spec.replicas}"),
         "2"
     );
-    let managers = env.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-n",
-        "shop",
-        "--show-managed-fields",
-        "-o",
-        "jsonpath={.metadata.managedFields[*].manager}",
-    ]);
+    let managers = env.jsonpath(
+        &["deploy", "web", "-n", "shop", "--show-managed-fields"],
+        "{.metadata.managedFields[*].manager}",
+    );
     assert!(managers.contains("kubectl"), "{managers}");
 }
 
 #[test]
 fn edit_patch_scale_and_delete() {
-    let env = Env::new();
+    let env = start_dev();
     env.ok(&["create", "namespace", "shop"]);
     let manifest = env.file("deploy.yaml", &deployment(2, true));
     env.ok(&["create", "-f", &manifest]);
@@ -393,15 +285,7 @@ fn edit_patch_scale_and_delete() {
         "configmap/settings edited"
     );
     assert_eq!(
-        env.ok(&[
-            "get",
-            "cm",
-            "settings",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.data.LOG_LEVEL}"
-        ]),
+        env.jsonpath(&["cm", "settings", "-n", "shop"], "{.data.LOG_LEVEL}"),
         "debug"
     );
 
@@ -437,7 +321,7 @@ fn edit_patch_scale_and_delete() {
         "-p",
         r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
     ]);
-    let state = env.ok(&["get", "deploy", "web", "-n", "shop", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value} {.metadata.labels.tier}"]);
+    let state = env.jsonpath(&["deploy", "web", "-n", "shop"], "{.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value} {.metadata.labels.tier}");
     assert_eq!(state, "4 nginx:1.28 prod frontend");
 
     let bad = env.kubectl(&[
@@ -460,15 +344,7 @@ fn edit_patch_scale_and_delete() {
     );
 
     env.ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=1"]);
-    let scale = env.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.replicas}",
-    ]);
+    let scale = env.jsonpath(&["deploy", "web", "-n", "shop"], "{.spec.replicas}");
     assert_eq!(scale, "1");
 
     assert_eq!(
@@ -508,7 +384,7 @@ fn edit_patch_scale_and_delete() {
 
 #[test]
 fn get_watch_streams_changes() {
-    let env = Env::new();
+    let env = start_dev();
     env.ok(&["create", "namespace", "shop"]);
     env.ok(&[
         "create",
@@ -524,25 +400,12 @@ fn get_watch_streams_changes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("kubectl get -w");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let lines = common::lines_of(child.stdout.take().expect("stdout"));
     let mut seen = Vec::new();
+    // Bounded wait so a broken watch fails instead of hanging (not a timing assertion).
     let wait_for = |wanted: &str, seen: &mut Vec<String>| {
-        // Bounded wait so a broken watch fails instead of hanging (not a timing assertion).
-        while !seen.iter().any(|l: &String| l == wanted) {
-            match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) => seen.push(line),
-                Err(_) => break,
-            }
-        }
-        seen.iter().any(|l| l == wanted)
+        common::wait_for_line(&lines, Duration::from_secs(30), seen, |line| line == wanted)
+            .is_some()
     };
     assert!(
         wait_for("configmap/early", &mut seen),
@@ -564,7 +427,7 @@ fn get_watch_streams_changes() {
 
 #[test]
 fn custom_resource_definitions_are_served() {
-    let env = Env::new();
+    let env = start_dev();
     env.ok(&["create", "namespace", "shop"]);
     let crd = env.file(
         "crd.yaml",
@@ -620,7 +483,7 @@ spec:
 
 #[test]
 fn viewer_token_is_read_only() {
-    let env = Env::new();
+    let env = start_dev();
     env.ok(&["create", "namespace", "shop"]);
     let manifest = env.file("deploy.yaml", &deployment(1, false));
     env.ok(&["apply", "-f", &manifest]);
@@ -661,7 +524,7 @@ fn viewer_token_is_read_only() {
 
 #[test]
 fn controllers_move_status_like_a_cluster() {
-    let env = Env::new();
+    let env = start_dev();
     env.ok(&["create", "namespace", "shop"]);
     let manifest = env.file(
         "workloads.yaml",
@@ -760,7 +623,7 @@ spec:
 
 #[test]
 fn outage_refuses_connections_then_recovers_on_the_same_port() {
-    let env = Env::new();
+    let env = start_dev();
     let dev = env.sandbox.cluster("dev").expect("dev");
     // Straight after start: the bound socket must close too.
     assert!(dev.faults().set_down_and_wait(true));

@@ -11,33 +11,25 @@
 //! kubectl only sends bearer tokens over HTTPS, so these sandboxes serve TLS. Every kubectl run
 //! has `--request-timeout` so a server bug fails a test instead of hanging it.
 
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
+mod common;
+
+use common::SandboxEnv;
 use serde_json::{json, Value};
-use std::process::{Command, Output};
 use std::time::Duration;
 
-const KUBECTL: &str = "/usr/bin/kubectl";
+/// kubectl's `--request-timeout` in these tests.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where the JSON twin of every namespaced object goes.
 const JSON_NS: &str = "json-path";
 
-struct Env {
-    _sandbox: Sandbox,
-    dir: tempfile::TempDir,
-}
+/// A fresh sandbox with cluster `dev`, kubectl on it and namespace [`JSON_NS`].
+struct Env(SandboxEnv);
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+impl std::ops::Deref for Env {
+    type Target = SandboxEnv;
 
-impl From<Output> for Run {
-    fn from(out: Output) -> Self {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+    fn deref(&self) -> &SandboxEnv {
+        &self.0
     }
 }
 
@@ -67,49 +59,9 @@ enum Scope {
 
 impl Env {
     fn new() -> Env {
-        let sandbox = Sandbox::start(SandboxOptions {
-            clusters: vec!["dev".into()],
-            tls: true,
-            ready_after: Duration::ZERO,
-            ..SandboxOptions::default()
-        })
-        .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sandbox
-            .write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig written");
-        let env = Env {
-            _sandbox: sandbox,
-            dir,
-        };
+        let env = Env(SandboxEnv::dev(KUBECTL_TIMEOUT));
         env.ok(&["create", "namespace", JSON_NS]);
         env
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Run {
-        Command::new(KUBECTL)
-            .arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .arg("--request-timeout=10s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .output()
-            .expect("kubectl runs")
-            .into()
-    }
-
-    /// Run kubectl and require exit 0.
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.kubectl(args);
-        assert_eq!(
-            run.code, 0,
-            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
-            run.stdout, run.stderr
-        );
-        run.stdout
     }
 
     fn get(&self, resource: &str, name: &str, namespace: Option<&str>) -> Value {

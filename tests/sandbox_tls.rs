@@ -2,6 +2,8 @@
 //! trusts only `ca_pem` completes a handshake with a tokio-rustls acceptor on 127.0.0.1,
 //! for both names a kubeconfig may use, and a client trusting another CA is refused.
 
+mod common;
+
 use kubedrift::sandbox::tls::generate_ca_and_server_cert;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -124,11 +126,9 @@ mod kubectl_judge {
     use kubedrift::sandbox::table::{render_plain, to_table, IncludeObject, ResourceInfo};
     use kubedrift::sandbox::tls::generate_ca_and_server_cert;
     use serde_json::{json, Value};
-    use std::process::Command;
     use tokio::net::TcpListener;
     use tokio_rustls::TlsAcceptor;
 
-    const KUBECTL: &str = "/usr/bin/kubectl";
     const ADMIN_TOKEN: &str = "admin-token-3f9d2c";
     const VIEWER_TOKEN: &str = "viewer-token-81ab4e";
 
@@ -326,17 +326,11 @@ mod kubectl_judge {
 
     async fn kubectl(
         kubeconfig: &std::path::Path,
-        cache: &std::path::Path,
+        scratch: &std::path::Path,
         args: &[&str],
     ) -> (bool, String, String) {
-        let mut command = Command::new(KUBECTL);
-        command
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .arg("--cache-dir")
-            .arg(cache)
-            .args(args)
-            .env_remove("KUBECONFIG");
+        let mut command = crate::common::kubectl_command(kubeconfig, scratch);
+        command.args(args);
         let out = tokio::task::spawn_blocking(move || command.output())
             .await
             .expect("join")
@@ -346,6 +340,22 @@ mod kubectl_judge {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// A kubeconfig (in `dir`) for the judge server at `url`, cluster `dev`, trusting `ca_pem`.
+    fn write_kubeconfig(dir: &std::path::Path, url: String, ca_pem: String) -> std::path::PathBuf {
+        let kubeconfig = dir.join("kubeconfig.yaml");
+        let clusters = [KubeconfigCluster {
+            name: "dev".into(),
+            server_url: url,
+            ca_pem: Some(ca_pem),
+        }];
+        std::fs::write(
+            &kubeconfig,
+            kubeconfig_yaml(&clusters, ADMIN_TOKEN, VIEWER_TOKEN),
+        )
+        .expect("write");
+        kubeconfig
     }
 
     fn expected(namespace: Option<&str>, wide: bool) -> String {
@@ -364,28 +374,16 @@ mod kubectl_judge {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn kubectl_trusts_the_ca_reads_the_kubeconfig_and_prints_the_table() {
-        if !std::path::Path::new(KUBECTL).exists() {
-            eprintln!("skipping: {KUBECTL} not installed");
+        if crate::common::kubectl_missing() {
             return;
         }
         let (url, ca_pem) = start_server().await;
         let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig.yaml");
-        let cache = dir.path().join("cache");
-        let clusters = [KubeconfigCluster {
-            name: "dev".into(),
-            server_url: url,
-            ca_pem: Some(ca_pem),
-        }];
-        std::fs::write(
-            &kubeconfig,
-            kubeconfig_yaml(&clusters, ADMIN_TOKEN, VIEWER_TOKEN),
-        )
-        .expect("write");
+        let kubeconfig = write_kubeconfig(dir.path(), url, ca_pem);
 
         let (ok, stdout, stderr) = kubectl(
             &kubeconfig,
-            &cache,
+            dir.path(),
             &["--context", "dev", "get", "deploy", "-n", "shop"],
         )
         .await;
@@ -402,7 +400,7 @@ mod kubectl_judge {
 
         let (ok, stdout, stderr) = kubectl(
             &kubeconfig,
-            &cache,
+            dir.path(),
             &[
                 "--context",
                 "dev-viewer",
@@ -419,7 +417,7 @@ mod kubectl_judge {
         assert_eq!(stdout, expected(Some("shop"), true));
         assert!(stdout.contains("ghcr.io/acme/web:1.4.2"), "{stdout}");
 
-        let (ok, stdout, stderr) = kubectl(&kubeconfig, &cache, &["get", "deploy", "-A"]).await;
+        let (ok, stdout, stderr) = kubectl(&kubeconfig, dir.path(), &["get", "deploy", "-A"]).await;
         assert!(ok, "kubectl failed: {stderr}");
         let mut lines = stdout.lines();
         assert!(
@@ -437,27 +435,16 @@ mod kubectl_judge {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn kubectl_refuses_a_server_whose_ca_is_not_in_the_kubeconfig() {
-        if !std::path::Path::new(KUBECTL).exists() {
-            eprintln!("skipping: {KUBECTL} not installed");
+        if crate::common::kubectl_missing() {
             return;
         }
         let (url, _) = start_server().await;
         let (other_ca, _) = generate_ca_and_server_cert().expect("tls setup");
         let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig.yaml");
-        let clusters = [KubeconfigCluster {
-            name: "dev".into(),
-            server_url: url,
-            ca_pem: Some(other_ca.ca_pem),
-        }];
-        std::fs::write(
-            &kubeconfig,
-            kubeconfig_yaml(&clusters, ADMIN_TOKEN, VIEWER_TOKEN),
-        )
-        .expect("write");
+        let kubeconfig = write_kubeconfig(dir.path(), url, other_ca.ca_pem);
         let (ok, _, stderr) = kubectl(
             &kubeconfig,
-            &dir.path().join("cache"),
+            dir.path(),
             &["get", "deploy", "-n", "shop", "--request-timeout", "10s"],
         )
         .await;
@@ -475,8 +462,6 @@ mod sandbox_command {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    const KUBECTL: &str = "/usr/bin/kubectl";
-
     /// Kills the child if the test fails before stopping it.
     struct Child(std::process::Child);
 
@@ -489,8 +474,7 @@ mod sandbox_command {
 
     #[test]
     fn sandbox_tls_serves_kubectl_and_stops_cleanly_on_ctrl_c() {
-        if !std::path::Path::new(KUBECTL).exists() {
-            eprintln!("skipping: {KUBECTL} not installed");
+        if crate::common::kubectl_missing() {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
@@ -533,15 +517,9 @@ mod sandbox_command {
             .mode();
         assert_eq!(mode & 0o077, 0, "kubeconfig holds tokens: owner-only");
 
-        let cache = dir.path().join("cache");
         let kubectl = |args: &[&str]| {
-            Command::new(KUBECTL)
-                .arg("--kubeconfig")
-                .arg(&kubeconfig)
-                .arg("--cache-dir")
-                .arg(&cache)
+            crate::common::kubectl_command(&kubeconfig, dir.path())
                 .args(args)
-                .env_remove("KUBECONFIG")
                 .output()
                 .expect("run kubectl")
         };

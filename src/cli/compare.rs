@@ -232,33 +232,7 @@ fn write_table(out: &mut impl Write, result: &AppComparison) -> std::io::Result<
         })
         .collect();
     let header = ["SYNC", "HEALTH", "RESOURCE", "DIFFERENCES"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    let line = |cells: [&str; 4]| {
-        format!(
-            "{:w0$}  {:w1$}  {:w2$}  {}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        )
-    };
-    writeln!(out, "{}", line(header).trim_end())?;
-    for row in &rows {
-        writeln!(
-            out,
-            "{}",
-            line([&row[0], &row[1], &row[2], &row[3]]).trim_end()
-        )?;
-    }
-    Ok(())
+    out.write_all(super::table::render(header, &rows, 2).as_bytes())
 }
 
 fn json_report(

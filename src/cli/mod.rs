@@ -11,6 +11,7 @@ pub mod diff;
 pub mod render;
 pub mod sandbox;
 pub mod status;
+mod table;
 
 /// How a headless command ended, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

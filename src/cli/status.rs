@@ -310,32 +310,7 @@ fn row(app: &AppView) -> [String; 7] {
 /// The status table, columns aligned like kubectl's.
 pub fn table(snapshot: &Snapshot) -> String {
     let rows: Vec<[String; 7]> = snapshot.apps.values().map(|a| row(a)).collect();
-    let mut widths = HEADER.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: [&str; 7]| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}   ", width = widths[i]));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(HEADER);
-    for row in &rows {
-        line([
-            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
-        ]);
-    }
-    out
+    super::table::render(HEADER, &rows, 3)
 }
 
 fn app_json(app: &AppView) -> Value {

@@ -48,40 +48,17 @@ pub struct ManifestObject {
 }
 
 impl std::fmt::Debug for ManifestObject {
-    /// Secret values are masked: Debug output ends up in logs, test failures and panics.
+    /// Secret values are masked the way every other output masks them
+    /// ([`mask_secret`](crate::engine::mask::mask_secret)): Debug output ends up in logs, test
+    /// failures and panics.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.object.clone();
+        crate::engine::mask::mask_secret(&mut shown);
         f.debug_struct("ManifestObject")
-            .field("object", &masked_for_debug(&self.object))
+            .field("object", &shown)
             .field("source", &self.source)
             .finish()
     }
-}
-
-/// A copy of `object` safe to print: for Secrets, every `data`/`stringData` value and the
-/// last-applied-configuration annotation (which holds them too) become `***`.
-fn masked_for_debug(object: &Object) -> std::borrow::Cow<'_, Object> {
-    let is_secret = object.get("kind").and_then(Object::as_str) == Some("Secret");
-    if !is_secret {
-        return std::borrow::Cow::Borrowed(object);
-    }
-    let mut copy = object.clone();
-    for field in ["data", "stringData"] {
-        if let Some(values) = copy.get_mut(field).and_then(Object::as_object_mut) {
-            for value in values.values_mut() {
-                *value = Object::String("***".into());
-            }
-        }
-    }
-    if let Some(annotations) = copy
-        .pointer_mut("/metadata/annotations")
-        .and_then(Object::as_object_mut)
-    {
-        if let Some(value) = annotations.get_mut("kubectl.kubernetes.io/last-applied-configuration")
-        {
-            *value = Object::String("***".into());
-        }
-    }
-    std::borrow::Cow::Owned(copy)
 }
 
 /// Everything parsed from one file: its objects, plus warnings for documents that were
@@ -114,4 +91,72 @@ pub enum ManifestError {
         line: usize,
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn located(object: Object) -> ManifestObject {
+        ManifestObject {
+            object,
+            source: SourceLocation {
+                file: "live/payments.yaml".into(),
+                line: 1,
+            },
+        }
+    }
+
+    /// Debug masks a Secret exactly as the diff does (same masks, last-applied included) and
+    /// leaves other kinds alone.
+    #[test]
+    fn debug_masks_secrets_like_every_other_output() {
+        let secret = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "creationTimestamp": "2026-02-11T08:30:05Z",
+                "name": "payments-gateway",
+                "namespace": "payments",
+                "resourceVersion": "90213",
+                "uid": "3e9b7c20-51d4-4f0a-a6c2-8d1e5b7f4a93",
+                "annotations": {
+                    crate::engine::mask::LAST_APPLIED_ANNOTATION:
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"payments-gateway\",\"namespace\":\"payments\"},\"stringData\":{\"api-key\":\"pk_live_7Qx2mR9vT4\"}}\n"
+                }
+            },
+            "data": {"api-key": "cGtfbGl2ZV83UXgybVI5dlQ0", "webhook-secret": "d2hzZWNfWnA0MUxrUTg="}
+        });
+        let debug = format!("{:?}", located(secret.clone()));
+        for leaked in [
+            "pk_live_7Qx2mR9vT4",
+            "cGtfbGl2ZV83UXgybVI5dlQ0",
+            "whsec_Zp41LkQ8",
+            "d2hzZWNfWnA0MUxrUTg=",
+        ] {
+            assert!(!debug.contains(leaked), "{leaked:?} leaked in {debug}");
+        }
+        let mut masked = secret.clone();
+        crate::engine::mask::mask_secret(&mut masked);
+        assert_eq!(
+            debug,
+            format!(
+                "ManifestObject {{ object: {masked:?}, source: SourceLocation {{ file: \"live/payments.yaml\", line: 1 }} }}"
+            )
+        );
+        assert!(
+            debug.contains("\"api-key\": String(\"++++++++\")"),
+            "{debug}"
+        );
+
+        let config_map = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "web-config", "namespace": "shop"},
+            "data": {"LOG_LEVEL": "info"}
+        });
+        assert!(format!("{:?}", located(config_map)).contains("String(\"info\")"));
+    }
 }

@@ -1,23 +1,34 @@
-//! Shared setup of the live tests: sandbox clusters (TLS, so the real kubectl sends tokens),
-//! a git repo in a temp dir, a kubedrift config, and helpers to run kubectl and commit.
+//! Shared setup of the live tests: sandbox clusters and kubectl (from [`crate::common`]), a
+//! git repo in the same temp dir, a kubedrift config, and helpers to deploy and commit.
+//! A test file using it declares `mod common;` too.
 #![allow(dead_code)]
 
+use crate::common::SandboxEnv;
 use kubedrift::config::Config;
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
+use kubedrift::sandbox::SandboxOptions;
 use kubedrift::state::live::{Live, LiveOptions};
-use kubedrift::state::{AppView, Snapshot};
+use kubedrift::state::{AppView, ResourceView, Snapshot};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const KUBECTL: &str = "/usr/bin/kubectl";
 /// Generous: the machine is shared; a test waits for a state, never for a duration.
 pub const WAIT: Duration = Duration::from_secs(60);
+/// kubectl's `--request-timeout` in the live tests.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The sandbox (with kubectl on it) plus the repo and config of app `web`, all in the
+/// sandbox's temp dir. Dereferences to [`SandboxEnv`] (`sandbox`, `dir`, `ok`, ...).
 pub struct Fixture {
-    pub sandbox: Sandbox,
-    pub dir: tempfile::TempDir,
+    env: SandboxEnv,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = SandboxEnv;
+
+    fn deref(&self) -> &SandboxEnv {
+        &self.env
+    }
 }
 
 pub fn deployment(image: &str, replicas: u32) -> String {
@@ -53,6 +64,9 @@ spec:
     )
 }
 
+/// The files of app `web` that [`Fixture::start`] commits in every environment.
+pub const INITIAL_FILES: [&str; 3] = ["deployment.yaml", "service.yaml", "configmap.yaml"];
+
 pub const SERVICE: &str = r#"apiVersion: v1
 kind: Service
 metadata:
@@ -86,31 +100,27 @@ impl Fixture {
     /// Clusters `clusters` (contexts `<name>` admin and `<name>-viewer`), and a repo with app
     /// `web` in every environment of `envs` (env name, context).
     pub fn start(clusters: &[&str], envs: &[(&str, &str)]) -> Fixture {
-        let sandbox = Sandbox::start(SandboxOptions {
-            clusters: clusters.iter().map(|c| c.to_string()).collect(),
-            tls: true,
-            ready_after: Duration::from_millis(100),
-            ..SandboxOptions::default()
-        })
-        .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sandbox
-            .write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig written");
-        let fixture = Fixture { sandbox, dir };
+        let env = SandboxEnv::start(
+            SandboxOptions {
+                clusters: clusters.iter().map(|c| c.to_string()).collect(),
+                ready_after: Duration::from_millis(100),
+                ..SandboxOptions::default()
+            },
+            KUBECTL_TIMEOUT,
+        );
+        let fixture = Fixture { env };
         let repo = git2::Repository::init(fixture.repo_path()).expect("git init");
         repo.set_head("refs/heads/main").expect("head");
         let mut files = Vec::new();
         for (env, _) in envs {
-            files.push((
-                format!("apps/web/{env}/deployment.yaml"),
+            let contents = [
                 deployment("registry.example.com/shop/web:1.4.2", 2),
-            ));
-            files.push((format!("apps/web/{env}/service.yaml"), SERVICE.to_string()));
-            files.push((
-                format!("apps/web/{env}/configmap.yaml"),
+                SERVICE.to_string(),
                 CONFIGMAP.to_string(),
-            ));
+            ];
+            for (file, content) in INITIAL_FILES.iter().zip(contents) {
+                files.push((format!("apps/web/{env}/{file}"), content));
+            }
         }
         fixture.commit(&files, "web: initial manifests");
         let mut config = format!(
@@ -127,8 +137,16 @@ impl Fixture {
         fixture
     }
 
-    pub fn kubeconfig_path(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+    /// One cluster and environment `dev`, where Git has `file` (committed with `message`) on
+    /// top of the initial manifests, and only the initial manifests are deployed.
+    pub fn dev_with_undeployed_file(file: &str, content: &str, message: &str) -> Fixture {
+        let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+        fx.commit(
+            &[(format!("apps/web/dev/{file}"), content.to_string())],
+            message,
+        );
+        fx.deploy_files("dev", &INITIAL_FILES, "dev");
+        fx
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -175,69 +193,49 @@ impl Fixture {
         .expect("commit");
     }
 
-    /// Run the real kubectl; panics with its stderr when it fails.
-    pub fn kubectl(&self, args: &[&str]) -> String {
-        let out = Command::new(KUBECTL)
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig_path())
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("kube-cache"))
-            .arg("--request-timeout=20s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .output()
-            .expect("kubectl runs");
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// Deploy the env's manifests as kubedrift's sync would: server-side apply, manager kubedrift.
     pub fn deploy(&self, context: &str, env: &str) {
-        let _ = Command::new(KUBECTL)
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig_path())
-            .args(["--context", context, "create", "namespace", "shop"])
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .output();
-        let dir = self.repo_path().join(format!("apps/web/{env}"));
-        self.kubectl(&[
+        self.create_namespace(context);
+        self.apply_as_kubedrift(context, &self.repo_path().join(format!("apps/web/{env}")));
+    }
+
+    /// Server-side apply (manager kubedrift) of some files of the env's app directory.
+    pub fn deploy_files(&self, context: &str, files: &[&str], env: &str) {
+        self.create_namespace(context);
+        for file in files {
+            let path = self.repo_path().join(format!("apps/web/{env}/{file}"));
+            self.apply_as_kubedrift(context, &path);
+        }
+    }
+
+    /// Namespace `shop` on `context`; already being there is fine.
+    fn create_namespace(&self, context: &str) {
+        let _ = self.kubectl(&["--context", context, "create", "namespace", "shop"]);
+    }
+
+    fn apply_as_kubedrift(&self, context: &str, path: &Path) {
+        self.ok(&[
             "--context",
             context,
             "apply",
             "--server-side",
             "--field-manager=kubedrift",
             "-f",
-            dir.to_str().expect("utf-8 path"),
+            path.to_str().expect("utf-8 path"),
         ]);
     }
 
-    /// Server-side apply (manager kubedrift) of some files of the env's app directory.
-    pub fn deploy_files(&self, context: &str, files: &[&str], env: &str) {
-        let _ = Command::new(KUBECTL)
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig_path())
-            .args(["--context", context, "create", "namespace", "shop"])
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .output();
-        for file in files {
-            let path = self.repo_path().join(format!("apps/web/{env}/{file}"));
-            self.kubectl(&[
-                "--context",
-                context,
-                "apply",
-                "--server-side",
-                "--field-manager=kubedrift",
-                "-f",
-                path.to_str().expect("utf-8 path"),
-            ]);
-        }
+    /// `kubectl scale` of Deployment `shop/web` on `context`: live drift by another writer.
+    pub fn scale_web(&self, context: &str, replicas: u32) {
+        self.ok(&[
+            "--context",
+            context,
+            "-n",
+            "shop",
+            "scale",
+            "deployment/web",
+            &format!("--replicas={replicas}"),
+        ]);
     }
 
     pub fn live(&self, env: Option<&str>) -> Live {
@@ -277,4 +275,16 @@ pub async fn wait_app(
 
 pub fn path_exists(path: &Path) -> bool {
     path.exists()
+}
+
+/// The resource of kind `kind` in an app row; panics naming the kinds there when it is missing.
+pub fn resource<'a>(app: &'a AppView, kind: &str) -> &'a ResourceView {
+    app.resources
+        .iter()
+        .find(|r| r.key.kind == kind)
+        .map(|r| r.as_ref())
+        .unwrap_or_else(|| {
+            let kinds: Vec<&str> = app.resources.iter().map(|r| r.key.kind.as_str()).collect();
+            panic!("no {kind} in {}@{}: {kinds:?}", app.id.app, app.id.env)
+        })
 }
