@@ -22,6 +22,7 @@
 //! - otherwise ownership alone: our manager → Git ahead, another manager → live drift.
 
 use crate::engine::fieldpath::{self, FieldPath, Segment};
+use crate::engine::managed;
 use crate::engine::normalize;
 use crate::engine::schema;
 use serde::Serialize;
@@ -143,9 +144,7 @@ pub fn attribute(
     our_manager: &str,
 ) -> Attribution {
     let entries = entries_of(live);
-    let ours_applies = entries
-        .iter()
-        .any(|e| e.writer.manager == our_manager && e.writer.operation == "Apply");
+    let ours_applies = managed::apply_entries(live, our_manager).next().is_some();
     let last_applied = if ours_applies {
         None
     } else {
@@ -355,16 +354,13 @@ fn coverage(fields: &Map<String, Value>, live: &Value, path: &FieldPath) -> Opti
 
 /// True when a fieldsV1 key `k:{"name":"web"}` names the keyed item `key_fields`.
 fn item_key_matches(name: &str, key_fields: &[(String, Value)]) -> bool {
-    let Some(json) = name.strip_prefix("k:") else {
-        return false;
-    };
-    let Ok(Value::Object(keys)) = serde_json::from_str::<Value>(json) else {
+    let Some(keys) = managed::item_key_fields(name) else {
         return false;
     };
     key_fields.len() == keys.len()
         && key_fields.iter().all(|(field, want)| {
-            keys.get(field)
-                .is_some_and(|got| schema::key_values_equal(got, want))
+            keys.iter()
+                .any(|(name, got)| name == field && schema::key_values_equal(got, want))
         })
 }
 
@@ -402,11 +398,10 @@ fn entries_of(live: &Value) -> Vec<Entry<'_>> {
         .collect()
 }
 
+/// Last-applied as a normalized `Value`: attribution looks values up by path and compares
+/// them whole, which compare's shape-only arena does not serve.
 fn last_applied_of(live: &Value) -> Option<Value> {
-    let text = live
-        .pointer("/metadata/annotations")?
-        .get(schema::LAST_APPLIED_ANNOTATION)?
-        .as_str()?;
+    let text = managed::last_applied_text(live)?;
     let applied: Value = serde_json::from_str(text).ok()?;
     applied.is_object().then(|| normalize::normalize(&applied))
 }
@@ -650,6 +645,26 @@ mod tests {
         let paths = drift_paths(&applied, &live);
         let result = attribute(&applied, &live, &paths, "kubedrift");
         assert_eq!(result.direction, Direction::LiveDrift);
+    }
+
+    /// Our manager applying only the status subresource says nothing about the spec: the
+    /// last-applied values still decide, as they do for compare.
+    #[test]
+    fn a_status_only_apply_of_ours_leaves_last_applied_in_charge() {
+        let applied = desired_deployment("registry.example.com/web:1.4.2", 2);
+        let mut live = client_side_applied(&applied, "kubectl-client-side-apply");
+        let status_apply = json!({"manager": "kubedrift", "operation": "Apply",
+            "subresource": "status", "apiVersion": "apps/v1", "time": "2026-11-20T09:20:00Z",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:observedGeneration": {}}}});
+        if let Some(entries) = live["metadata"]["managedFields"].as_array_mut() {
+            entries.push(status_apply);
+        }
+        // Git moved the image on; the field's writer (kubectl) alone would say live drift.
+        let desired = desired_deployment("registry.example.com/web:1.5.0", 2);
+        let paths = drift_paths(&desired, &live);
+        assert!(!paths.is_empty());
+        let result = attribute(&desired, &live, &paths, "kubedrift");
+        assert_eq!(result.direction, Direction::GitAhead);
     }
 
     #[test]

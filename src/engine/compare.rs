@@ -23,6 +23,7 @@ use crate::engine::fieldpath;
 /// Differing paths are structured; re-exported for the callers of [`compare`].
 pub use crate::engine::fieldpath::{FieldPath, Segment};
 use crate::engine::ignore::{self, IgnoreRule};
+use crate::engine::managed;
 use crate::engine::normalize::{self, is_blank, kind_of};
 use crate::engine::schema;
 use applied::AppliedDoc;
@@ -210,7 +211,7 @@ impl<'a> Prepared<'a> {
             Cow::Borrowed(live)
         };
 
-        let has_our_entry = managed_fields_entries(live, opts.field_manager)
+        let has_our_entry = managed::apply_entries(live, opts.field_manager)
             .next()
             .is_some();
         let last_applied = if has_our_entry {
@@ -232,10 +233,9 @@ impl<'a> Prepared<'a> {
     /// Walk desired against live; returns the differing paths and, when `project`, live
     /// projected onto what Git manages.
     fn walk(&self, project: bool) -> (Vec<FieldPath>, Option<Value>) {
-        // One Apply entry per manager and subresource: the first main-resource one is ours.
         let owned = match &self.last_applied {
             Some(applied) => Some(Owned::Applied(applied.root())),
-            None => managed_fields_entries(self.live, self.field_manager)
+            None => managed::apply_entries(self.live, self.field_manager)
                 .next()
                 .map(Owned::Fields),
         };
@@ -243,34 +243,10 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// `fieldsV1` sets of our field manager's `Apply` entries (the main resource, not status).
-fn managed_fields_entries<'v>(
-    live: &'v Value,
-    manager: &'v str,
-) -> impl Iterator<Item = &'v Map<String, Value>> + 'v {
-    live.get("metadata")
-        .and_then(Value::as_object)
-        .and_then(|m| schema::field_of(m, "managedFields"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .filter(move |entry| {
-            let text = |key: &str| schema::field_of(entry, key).and_then(Value::as_str);
-            text("manager") == Some(manager)
-                && text("operation") == Some("Apply")
-                && text("fieldsType").is_none_or(|t| t == "FieldsV1")
-                && text("subresource").is_none_or(str::is_empty)
-        })
-        .filter_map(|entry| schema::field_of(entry, "fieldsV1").and_then(Value::as_object))
-}
-
 /// The parsed last-applied-configuration annotation; `None` when absent or not a JSON
 /// object. Secrets are normalized so `stringData` counts as the `data` it became.
 fn last_applied_of<'a>(live: &'a Value, kind: &str) -> Option<AppliedDoc<'a>> {
-    let metadata = live.get("metadata")?.as_object()?;
-    let annotations = schema::field_of(metadata, "annotations")?.as_object()?;
-    let text = schema::field_of(annotations, schema::LAST_APPLIED_ANNOTATION)?.as_str()?;
+    let text = managed::last_applied_text(live)?;
     if kind == "Secret" {
         let mut applied: Value = serde_json::from_str(text).ok()?;
         normalize::normalize_in_place(&mut applied);

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod fieldpath;
 pub mod health;
 pub mod ignore;
+pub mod managed;
 pub mod mask;
 pub mod normalize;
 pub mod ownership;

@@ -184,37 +184,19 @@ pub fn int_or_string_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// True when lists at `field` are keyed lists when well formed (whatever their items).
-pub fn is_keyed_field(kind: &str, field: &str) -> bool {
-    matches!(
-        field,
-        "ports"
-            | "containers"
-            | "initContainers"
-            | "ephemeralContainers"
-            | "volumes"
-            | "imagePullSecrets"
-            | "env"
-            | "resourceClaims"
-            | "schedulingGates"
-            | "webhooks"
-            | "claims"
-            | "versions"
-            | "volumeMounts"
-            | "volumeDevices"
-            | "hostAliases"
-            | "conditions"
-            | "readinessGates"
-            | "resizePolicy"
-            | "topologySpreadConstraints"
-    ) || (kind == "ServiceAccount" && field == "secrets")
-        || (kind == "Endpoints" && matches!(field, "addresses" | "notReadyAddresses" | "subsets"))
+/// How the list at a field is identified, from the field alone.
+enum Keying {
+    /// By these key fields.
+    By(&'static KeySpec),
+    /// `ports`: container ports or Service ports, told apart by the items.
+    Ports,
+    /// Matched by content (Endpoints `subsets`).
+    Set,
 }
 
-/// How the list at field `field` (inside an object of kind `kind`) is compared, judged from
-/// its items: a keyed list whose items do not all carry distinct keys is compared in order.
-pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
-    let spec: &'static KeySpec = match field {
+/// The keying of lists at `field` inside an object of kind `kind`; `None` for ordered lists.
+fn keying(kind: &str, field: &str) -> Option<Keying> {
+    Some(Keying::By(match field {
         "containers"
         | "initContainers"
         | "ephemeralContainers"
@@ -235,7 +217,25 @@ pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
         "readinessGates" => &BY_CONDITION_TYPE,
         "resizePolicy" => &BY_RESOURCE_NAME,
         "topologySpreadConstraints" => &BY_TOPOLOGY,
-        "ports" => {
+        "ports" => return Some(Keying::Ports),
+        "subsets" if kind == "Endpoints" => return Some(Keying::Set),
+        _ => return None,
+    }))
+}
+
+/// True when lists at `field` are keyed lists when well formed (whatever their items).
+pub fn is_keyed_field(kind: &str, field: &str) -> bool {
+    keying(kind, field).is_some()
+}
+
+/// How the list at field `field` (inside an object of kind `kind`) is compared, judged from
+/// its items: a keyed list whose items do not all carry distinct keys is compared in order.
+pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
+    let spec: &'static KeySpec = match keying(kind, field) {
+        None => return ListKind::Ordered,
+        Some(Keying::Set) => return ListKind::Set,
+        Some(Keying::By(spec)) => spec,
+        Some(Keying::Ports) => {
             let all_have = |f: &str| {
                 !items.is_empty()
                     && items.iter().all(|i| {
@@ -252,8 +252,6 @@ pub fn list_kind(kind: &str, field: &str, items: &[Value]) -> ListKind {
                 return ListKind::Ordered;
             }
         }
-        "subsets" if kind == "Endpoints" => return ListKind::Set,
-        _ => return ListKind::Ordered,
     };
     // Keys of short lists (nearly all) stay on the stack.
     let mut stack: [Option<ItemKey<'_>>; 16] = [None; 16];

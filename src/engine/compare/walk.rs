@@ -3,6 +3,7 @@
 
 use super::applied::{Applied, View};
 use crate::engine::fieldpath::{self, FieldPath, Segment};
+use crate::engine::managed;
 use crate::engine::normalize::{self, is_blank};
 use crate::engine::ownership;
 use crate::engine::schema::{self, ItemKey, ListKind};
@@ -449,7 +450,7 @@ impl<'a, 'p> Walker<'a, 'p> {
                 _ => None,
             },
             Owned::Fields(map) => map.iter().find_map(|(name, value)| {
-                let fields = parse_item_key(name)?;
+                let fields = managed::item_key_fields(name)?;
                 if key.matches_fields(&fields) {
                     value.as_object().map(Owned::Fields)
                 } else {
@@ -737,7 +738,7 @@ impl<'a, 'p> Walker<'a, 'p> {
                     Value::Array(live_items) if has_items => {
                         let mut projected = self.project.then(Vec::new);
                         for name in fields.keys() {
-                            let Some(item_fields) = parse_item_key(name) else {
+                            let Some(item_fields) = managed::item_key_fields(name) else {
                                 continue;
                             };
                             let live_item = live_items
@@ -780,11 +781,4 @@ impl<'a, 'p> Walker<'a, 'p> {
             projected.push(live_item.clone());
         }
     }
-}
-
-/// `k:{"containerPort":8080,"protocol":"TCP"}` → key fields.
-fn parse_item_key(name: &str) -> Option<Vec<(String, Value)>> {
-    let json = name.strip_prefix("k:")?;
-    let map: Map<String, Value> = serde_json::from_str(json).ok()?;
-    Some(map.into_iter().collect())
 }
