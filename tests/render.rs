@@ -355,6 +355,112 @@ fn helm_chart_without_helm_says_helm_not_installed() {
     assert!(render(&RenderRequest::new(&repo, "apps/api")).is_ok());
 }
 
+/// The real helm, when this machine has it. `.ci/run` installs helm and sets
+/// `KUBEDRIFT_REQUIRE_HELM=1`, so in CI these tests cannot pass by skipping.
+fn real_helm(req: &RenderRequest<'_>) -> bool {
+    if req.tools.find("helm").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("KUBEDRIFT_REQUIRE_HELM").is_none(),
+        "KUBEDRIFT_REQUIRE_HELM is set but helm is not on PATH"
+    );
+    eprintln!("helm is not installed here: skipping the real-helm render");
+    false
+}
+
+#[test]
+fn helm_chart_renders_with_values_set_and_a_local_dependency() {
+    let repo = MemRepo::fixture();
+    let mut req = RenderRequest::new(&repo, "charts/web");
+    req.namespace = Some("shop");
+    req.helm.values_files = vec!["envs/prod/web-values.yaml".into()];
+    req.helm.set = vec![("image".into(), "ghcr.io/acme/web:1.5.0".into())];
+    if !real_helm(&req) {
+        return;
+    }
+    let rendered = render(&req).unwrap();
+    assert_eq!(rendered.renderer_used, RendererKind::Helm);
+    assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+    assert_eq!(
+        names(&rendered),
+        vec!["ConfigMap/web-common", "Service/web", "Deployment/web"],
+        "the file:// dependency is built and rendered too"
+    );
+    let object = |kind: &str| {
+        rendered
+            .objects
+            .iter()
+            .find(|o| o.object["kind"] == kind)
+            .map(|o| o.object.clone())
+            .unwrap()
+    };
+    let deployment = object("Deployment");
+    assert_eq!(
+        deployment["spec"]["replicas"], 4,
+        "values file wins over values.yaml"
+    );
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "ghcr.io/acme/web:1.5.0", "--set wins");
+    assert_eq!(container["resources"]["limits"]["memory"], "512Mi");
+    assert_eq!(
+        deployment["metadata"]["labels"]["helm.sh/chart"],
+        "web-0.3.1"
+    );
+    assert_eq!(object("Service")["metadata"]["namespace"], "shop");
+    assert_eq!(object("ConfigMap")["data"]["LOG_FORMAT"], "json");
+
+    // A commit that touches only the values re-renders with the new values.
+    let next = repo.commit("main@2", &[("envs/prod/web-values.yaml", b"replicas: 6\n")]);
+    let mut req = RenderRequest::new(&next, "charts/web");
+    req.namespace = Some("shop");
+    req.helm.values_files = vec!["envs/prod/web-values.yaml".into()];
+    let rendered = render(&req).unwrap();
+    assert_eq!(
+        names(&rendered),
+        vec!["ConfigMap/web-common", "Deployment/web"]
+    );
+    assert_eq!(rendered.objects[1].object["spec"]["replicas"], 6);
+}
+
+#[test]
+fn helm_template_errors_are_the_apps_and_carry_helms_message() {
+    let repo = MemRepo::fixture().commit(
+        "main@3",
+        &[(
+            "charts/web/templates/broken.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.missing.name }}\n",
+        )],
+    );
+    let mut req = RenderRequest::new(&repo, "charts/web");
+    req.namespace = Some("shop");
+    req.helm.set = vec![("image".into(), "ghcr.io/acme/web:s3cr3t-tag".into())];
+    if !real_helm(&req) {
+        return;
+    }
+    let err = render(&req).unwrap_err();
+    let RenderError::ToolFailed {
+        app, tool, stderr, ..
+    } = &err
+    else {
+        panic!("expected a tool failure, got {err:?}");
+    };
+    assert_eq!(app, "charts/web");
+    assert_eq!(tool, "helm template");
+    assert!(stderr.contains("nil pointer evaluating"), "{stderr}");
+    assert!(
+        stderr.contains("broken.yaml"),
+        "names the template: {stderr}"
+    );
+    assert!(
+        !stderr.contains("kubedrift-helm-"),
+        "no temp dir paths: {stderr}"
+    );
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+    // The other apps of the repo still render.
+    assert!(render(&RenderRequest::new(&repo, "apps/api")).is_ok());
+}
+
 #[test]
 fn helm_values_file_must_exist() {
     let repo = MemRepo::fixture();

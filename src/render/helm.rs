@@ -23,19 +23,29 @@ pub(crate) fn release_name(options: &HelmOptions, app: &str) -> String {
     }
 }
 
+/// What a Helm render reads beside the chart itself.
+#[derive(Debug, Default)]
+pub(crate) struct HelmInputs {
+    /// The values files as repo paths, in order.
+    pub values: Vec<String>,
+    /// Charts (repo paths) that declare dependencies, with the dependency names; a chart's
+    /// local dependencies come before it, so they are built first.
+    pub with_dependencies: Vec<(String, Vec<String>)>,
+}
+
 /// Read the chart's local (`file://`) dependencies and the values files into the workspace.
-/// Returns the values files as repo paths, in order.
 pub(crate) fn collect(
     ws: &mut Workspace<'_>,
     app: &str,
     options: &HelmOptions,
-) -> Result<Vec<String>, RenderError> {
+) -> Result<HelmInputs, RenderError> {
     let source_err = |error| RenderError::Source {
         app: app.to_string(),
         error,
     };
     let chart_file = join_root(app, "Chart.yaml");
     let mut charts = vec![app.to_string()];
+    let mut with_dependencies = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     while let Some(chart) = charts.pop() {
         if !seen.insert(chart.clone()) {
@@ -53,6 +63,14 @@ pub(crate) fn collect(
         let Some(Json::Array(dependencies)) = chart_yaml.get("dependencies") else {
             continue;
         };
+        let names: Vec<String> = dependencies
+            .iter()
+            .filter_map(|d| d.get("name").and_then(Json::as_str))
+            .map(str::to_string)
+            .collect();
+        if !names.is_empty() {
+            with_dependencies.push((chart.clone(), names));
+        }
         for dependency in dependencies {
             let Some(repository) = dependency.get("repository").and_then(Json::as_str) else {
                 continue;
@@ -86,7 +104,35 @@ pub(crate) fn collect(
         }
         values.push(target);
     }
-    Ok(values)
+    // Charts were found parents first: build dependencies the other way round.
+    with_dependencies.reverse();
+    Ok(HelmInputs {
+        values,
+        with_dependencies,
+    })
+}
+
+/// True when `chart_dir/charts/` lacks one of `names` (as an unpacked chart directory or a
+/// `<name>-<version>.tgz` archive): `helm template` refuses such a chart until
+/// `helm dependency build` has filled it in. Vendored charts are left as committed.
+fn misses_dependencies(chart_dir: &Path, names: &[String]) -> bool {
+    let present: Vec<String> = std::fs::read_dir(chart_dir.join("charts"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.iter().any(|name| {
+        !present.iter().any(|entry| {
+            entry == name
+                || entry
+                    .strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|rest| rest.ends_with(".tgz"))
+        })
+    })
 }
 
 /// The arguments of `helm template` (without the program itself).
@@ -120,7 +166,7 @@ pub(crate) fn template_args(
 pub(crate) fn build(
     ws: &Workspace<'_>,
     app: &str,
-    values: &[String],
+    inputs: &HelmInputs,
     options: &HelmOptions,
     namespace: &str,
     tools: &Tools,
@@ -152,7 +198,31 @@ pub(crate) fn build(
     } else {
         root.join(app)
     };
-    let values: Vec<PathBuf> = values.iter().map(|v| root.join(v)).collect();
+    // Values files and `--set` may carry anything: always treat the inputs as secret.
+    let secret_inputs = || true;
+    for (chart, names) in &inputs.with_dependencies {
+        let dir = root.join(chart);
+        if misses_dependencies(&dir, names) {
+            // As Argo CD and Flux do; `file://` dependencies need no network, others are
+            // fetched with the user's helm repository configuration.
+            let args: Vec<OsString> = vec![
+                "dependency".into(),
+                "build".into(),
+                dir.into_os_string(),
+                "--skip-refresh".into(),
+            ];
+            tool::run_renderer(
+                &helm,
+                &args,
+                tools.timeout,
+                app,
+                "helm dependency build",
+                &root,
+                &secret_inputs,
+            )?;
+        }
+    }
+    let values: Vec<PathBuf> = inputs.values.iter().map(|v| root.join(v)).collect();
     let args = template_args(
         &release_name(options, app),
         &chart_dir,
@@ -160,7 +230,6 @@ pub(crate) fn build(
         &values,
         &options.set,
     );
-    // Values files and `--set` may carry anything: always treat the inputs as secret.
     tool::run_renderer(
         &helm,
         &args,
@@ -168,7 +237,7 @@ pub(crate) fn build(
         app,
         "helm template",
         &root,
-        &|| true,
+        &secret_inputs,
     )
 }
 

@@ -241,7 +241,7 @@ pub struct Prepared<'a> {
     kind: RendererKind,
     workspace: Workspace<'a>,
     app_tree: SourceTree,
-    helm_values: Vec<String>,
+    helm_inputs: helm::HelmInputs,
     cache_key: String,
 }
 
@@ -272,7 +272,7 @@ impl Prepared<'_> {
                 let (stdout, warnings) = helm::build(
                     &self.workspace,
                     &self.app,
-                    &self.helm_values,
+                    &self.helm_inputs,
                     &self.req.helm,
                     namespace.unwrap_or("default"),
                     &self.req.tools,
@@ -381,20 +381,20 @@ pub fn prepare<'a>(req: &'a RenderRequest<'a>) -> Result<Prepared<'a>, RenderErr
     };
     let mut workspace = Workspace::new(req.source);
     workspace.add_dir(app_tree.clone());
-    let mut helm_values = Vec::new();
+    let mut helm_inputs = helm::HelmInputs::default();
     match kind {
         RendererKind::Kustomize => kustomize::collect(&mut workspace, &app)?,
-        RendererKind::Helm => helm_values = helm::collect(&mut workspace, &app, &req.helm)?,
+        RendererKind::Helm => helm_inputs = helm::collect(&mut workspace, &app, &req.helm)?,
         RendererKind::Plain | RendererKind::Auto => {}
     }
-    let cache_key = cache_key(req, &app, kind, &workspace, &helm_values);
+    let cache_key = cache_key(req, &app, kind, &workspace, &helm_inputs.values);
     Ok(Prepared {
         req,
         app,
         kind,
         workspace,
         app_tree,
-        helm_values,
+        helm_inputs,
         cache_key,
     })
 }
