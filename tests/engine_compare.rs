@@ -344,6 +344,161 @@ fn aggregated_cluster_role_rules_are_the_controllers() {
 }
 
 #[test]
+fn aggregation_added_only_live_brings_rules_that_are_drift() {
+    let live = fixture("clusterrole-aggregated-live.yaml");
+    // Git's role has no aggregation and no rules; someone made it aggregate live.
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "shop-viewer", "labels": {"app.kubernetes.io/part-of": "shop"}},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]});
+    assert!(check_default(&desired, &live).contains(&"rules".to_string()));
+}
+
+#[test]
+fn a_namespace_on_a_cluster_scoped_object_in_git_is_not_drift() {
+    // Helm charts often template `namespace:` onto every object; the API server drops it
+    // from cluster-scoped ones, so it never appears live.
+    let live = fixture("clusterrole-aggregated-live.yaml");
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "shop-viewer", "namespace": "shop",
+                     "labels": {"app.kubernetes.io/part-of": "shop"}},
+        "aggregationRule": {"clusterRoleSelectors": [
+            {"matchLabels": {"rbac.shop.example.com/aggregate-to-viewer": "true"}}]}});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    // Namespaced objects still compare their namespace (as matched by identity).
+    let mut desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    desired["metadata"]["namespace"] = json!("shop");
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    live["metadata"]["namespace"] = json!("shop-canary");
+    assert_eq!(
+        check_default(&desired, &without_last_applied(live)),
+        sorted(&["metadata.namespace"])
+    );
+}
+
+/// A Service whose manifest leaves allocation to the server: `clusterIP: ""`, `nodePort: 0`.
+fn service_pair_with_allocations() -> (Value, Value) {
+    let desired = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "edge", "namespace": "shop"},
+        "spec": {"type": "NodePort", "clusterIP": "", "healthCheckNodePort": 0,
+                 "selector": {"app.kubernetes.io/name": "edge"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 0}]}});
+    let applied = serde_json::to_string(&desired).unwrap_or_default();
+    let live = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "edge", "namespace": "shop", "uid": "6f1d2c3b-4a5e-4f60-8172-93a4b5c6d7e8",
+                     "resourceVersion": "511203", "creationTimestamp": "2026-03-02T10:00:00Z",
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "spec": {"type": "NodePort", "clusterIP": "10.96.44.17", "clusterIPs": ["10.96.44.17"],
+                 "externalTrafficPolicy": "Cluster", "internalTrafficPolicy": "Cluster",
+                 "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "sessionAffinity": "None",
+                 "selector": {"app.kubernetes.io/name": "edge"},
+                 "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080,
+                            "nodePort": 31480}]},
+        "status": {"loadBalancer": {}}});
+    (desired, live)
+}
+
+#[test]
+fn fields_the_server_allocates_are_not_drift_when_git_leaves_them_unset() {
+    let (desired, live) = service_pair_with_allocations();
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    assert_eq!(
+        check_default(&desired, &without_last_applied(live.clone())),
+        Vec::<String>::new()
+    );
+    // Git drops the lines it had applied as "": the server still owns what it allocated.
+    let mut dropped = desired.clone();
+    if let Some(spec) = dropped["spec"].as_object_mut() {
+        spec.shift_remove("clusterIP");
+        spec.shift_remove("healthCheckNodePort");
+    }
+    assert_eq!(check_default(&dropped, &live), Vec::<String>::new());
+    // A fixed value in Git is still compared.
+    let mut pinned = desired;
+    pinned["spec"]["clusterIP"] = json!("10.96.0.10");
+    pinned["spec"]["ports"][0]["nodePort"] = json!(30080);
+    assert_eq!(
+        check_default(&pinned, &without_last_applied(live)),
+        sorted(&[
+            "spec.clusterIP",
+            "spec.ports[port=80,protocol=TCP].nodePort"
+        ])
+    );
+}
+
+#[test]
+fn items_added_live_to_a_list_applied_empty_are_drift() {
+    // Applied with `tolerations: []`, then `kubectl edit` added a toleration.
+    let mut desired = fixture("deployment-desired.yaml");
+    desired["spec"]["template"]["spec"]["tolerations"] = json!([]);
+    let mut live = fixture("deployment-live.yaml");
+    live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        json!(serde_json::to_string(&desired).unwrap_or_default());
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    live["spec"]["template"]["spec"]["tolerations"] =
+        json!([{"operator": "Exists", "effect": "NoSchedule"}]);
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["spec.template.spec.tolerations"])
+    );
+    // Git removed the `tolerations: []` line since: still ours, still drift.
+    let mut removed = desired.clone();
+    if let Some(pod) = removed["spec"]["template"]["spec"].as_object_mut() {
+        pod.shift_remove("tolerations");
+    }
+    assert_eq!(
+        check_default(&removed, &live),
+        sorted(&["spec.template.spec.tolerations"])
+    );
+    // Without a record of what was applied, an empty list in Git stays "don't care".
+    assert_eq!(
+        check_default(&desired, &without_last_applied(live)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn rbac_rules_added_live_to_a_role_applied_without_rules_are_drift() {
+    let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "nothing-yet"}, "rules": []});
+    let applied = serde_json::to_string(&desired).unwrap_or_default();
+    let live = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "nothing-yet", "uid": "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
+                     "resourceVersion": "88120", "creationTimestamp": "2026-04-01T07:00:00Z",
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]});
+    assert_eq!(check_default(&desired, &live), sorted(&["rules"]));
+}
+
+#[test]
+fn lists_others_append_to_stay_theirs_when_git_applied_them_empty() {
+    // Finalizers added by a controller to an object applied with `finalizers: []`, and a
+    // ServiceAccount's token secrets: not drift.
+    let desired = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config", "namespace": "shop", "finalizers": []},
+        "data": {"LOG_LEVEL": "info"}});
+    let applied = serde_json::to_string(&desired).unwrap_or_default();
+    let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config", "namespace": "shop",
+                     "uid": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "resourceVersion": "9931",
+                     "creationTimestamp": "2026-04-01T07:00:00Z",
+                     "finalizers": ["backup.example.com/protect"],
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "data": {"LOG_LEVEL": "info"}});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+    let desired = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "web", "namespace": "shop"}, "secrets": []});
+    let applied = serde_json::to_string(&desired).unwrap_or_default();
+    let live = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "web", "namespace": "shop",
+                     "uid": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", "resourceVersion": "9932",
+                     "creationTimestamp": "2026-04-01T07:00:00Z",
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "secrets": [{"name": "web-token-x7k2p"}]});
+    assert_eq!(check_default(&desired, &live), Vec::<String>::new());
+}
+
+#[test]
 fn empty_rules_equal_null_rules_and_rules_compare_in_order() {
     let live = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "nothing", "uid": "8d7e", "resourceVersion": "77",

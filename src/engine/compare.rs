@@ -30,7 +30,7 @@ use applied::AppliedDoc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use walk::{Owned, Walker};
+use walk::{Owned, WalkResult, Walker};
 
 /// The sync verdict of one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,7 +101,7 @@ pub fn compare(desired: Option<&Value>, live: Option<&Value>, opts: &CompareOpti
         (Some(desired), Some(live)) => match Prepared::new(desired, live, opts) {
             Err(reason) => Verdict::Unknown { reason },
             Ok(prepared) => {
-                let (paths, _) = prepared.walk(false);
+                let paths = prepared.walk(false).drift;
                 if paths.is_empty() {
                     Verdict::Synced
                 } else {
@@ -123,13 +123,16 @@ pub fn comparable_pair(
     match (desired, live) {
         (Some(desired), Some(live)) => match Prepared::new(desired, live, opts) {
             Ok(prepared) => {
-                let (_, projected) = prepared.walk(true);
-                let mut projected = projected.unwrap_or_else(|| Value::Object(Map::new()));
+                let walked = prepared.walk(true);
+                let mut projected = walked
+                    .projected
+                    .unwrap_or_else(|| Value::Object(Map::new()));
                 normalize::normalize_in_place(&mut projected);
                 let mut desired = normalize::normalize(&prepared.desired);
                 strip_server_owned(&mut desired);
-                if !prepared.ignored.is_empty() {
-                    for path in &prepared.ignored {
+                let hidden = prepared.ignored.iter().chain(&walked.left_to_server);
+                if !prepared.ignored.is_empty() || !walked.left_to_server.is_empty() {
+                    for path in hidden {
                         fieldpath::remove(&mut desired, path);
                     }
                     // Removing a field can leave an empty parent behind.
@@ -191,11 +194,9 @@ impl<'a> Prepared<'a> {
         };
 
         let mut ignored = ignore::ignored_paths(opts.ignore, Some(desired), Some(live));
-        if kind == "ClusterRole"
-            && (desired.get("aggregationRule").is_some_and(|v| !is_blank(v))
-                || live.get("aggregationRule").is_some_and(|v| !is_blank(v)))
-        {
-            // The aggregation controller fills `rules`; Git does not own them.
+        if kind == "ClusterRole" && desired.get("aggregationRule").is_some_and(|v| !is_blank(v)) {
+            // The aggregation controller fills `rules`; Git does not own them. (Aggregation
+            // added live only is drift, and so are the rules it brings.)
             ignored.push(FieldPath::keys(&["rules"]));
         }
 
@@ -230,9 +231,8 @@ impl<'a> Prepared<'a> {
         })
     }
 
-    /// Walk desired against live; returns the differing paths and, when `project`, live
-    /// projected onto what Git manages.
-    fn walk(&self, project: bool) -> (Vec<FieldPath>, Option<Value>) {
+    /// Walk desired against live (projecting live onto what Git manages when `project`).
+    fn walk(&self, project: bool) -> WalkResult {
         let owned = match &self.last_applied {
             Some(applied) => Some(Owned::Applied(applied.root())),
             None => managed::apply_entries(self.live, self.field_manager)

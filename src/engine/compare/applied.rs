@@ -503,6 +503,10 @@ impl<'a> Applied<'a> {
         matches!(self.view(), View::String(_))
     }
 
+    pub fn is_list(self) -> bool {
+        matches!(self.view(), View::List(_))
+    }
+
     /// Back to a `serde_json::Value` (for reported key values and tests).
     pub fn to_value(self) -> Value {
         match self.view() {

@@ -44,6 +44,16 @@ fn compared_in_map(desired: &Value, live: Option<&Value>) -> bool {
             && live.is_some_and(|l| !is_deep_blank(l))
 }
 
+/// `""`, `0` or `null`: a scalar left for the server to fill.
+fn is_unset(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    }
+}
+
 /// Which blank a value normalizes to, if any: `{}`, `[]`, `""` or `null`.
 fn blank_class(value: &Value) -> Option<u8> {
     match value {
@@ -107,11 +117,23 @@ impl Matched {
     }
 }
 
+/// What a walk found.
+pub(super) struct WalkResult {
+    /// The differing paths.
+    pub drift: Vec<FieldPath>,
+    /// When projecting: live projected onto what Git manages.
+    pub projected: Option<Value>,
+    /// When projecting: desired fields left to the server (allocated values Git leaves
+    /// unset, a cluster-scoped object's namespace), not compared and not shown.
+    pub left_to_server: Vec<FieldPath>,
+}
+
 pub(super) struct Walker<'a, 'p> {
     kind: &'a str,
     ignored: &'p [FieldPath],
     path: Vec<Step<'a>>,
     drift: Vec<FieldPath>,
+    left_to_server: Vec<FieldPath>,
     project: bool,
     /// Scratch buffer for `f:<key>` managedFields lookups.
     buf: String,
@@ -124,21 +146,25 @@ impl<'a, 'p> Walker<'a, 'p> {
             ignored,
             path: Vec::with_capacity(16),
             drift: Vec::new(),
+            left_to_server: Vec::new(),
             project,
             buf: String::new(),
         }
     }
 
-    /// Walk the whole object: the differing paths and, when projecting, live projected onto
-    /// what Git manages.
+    /// Walk the whole object.
     pub(super) fn run(
         mut self,
         desired: &'a Value,
         live: &'a Value,
         owned: Option<Owned<'a>>,
-    ) -> (Vec<FieldPath>, Option<Value>) {
+    ) -> WalkResult {
         let projected = self.node(desired, Some(live), owned);
-        (self.drift, projected)
+        WalkResult {
+            drift: self.drift,
+            projected,
+            left_to_server: self.left_to_server,
+        }
     }
 
     fn current_path(&self) -> FieldPath {
@@ -222,6 +248,39 @@ impl<'a, 'p> Walker<'a, 'p> {
             [Step::Key("metadata")] => matches!(key, "name" | "namespace"),
             _ => false,
         }
+    }
+
+    /// Fields the API server allocates when a Service is created (cluster IP, node ports).
+    /// Git leaving them unset (`""`, `0`) or dropping them does not release them: the server
+    /// keeps what it allocated, so live's value is never drift.
+    fn is_allocated(&self, key: &str) -> bool {
+        self.kind == "Service"
+            && match self.path.as_slice() {
+                [Step::Key("spec")] => matches!(key, "clusterIP" | "healthCheckNodePort"),
+                [Step::Key("spec"), Step::Key("ports"), Step::Item(_)] => key == "nodePort",
+                _ => false,
+            }
+    }
+
+    /// `metadata.namespace` in Git on an object live keeps without one: a cluster-scoped kind,
+    /// whose namespace the API server drops. Identity matching already paired the two.
+    fn is_cluster_scoped_namespace(&self, key: &str, live: Option<&Value>) -> bool {
+        live.is_none()
+            && key == "namespace"
+            && matches!(self.path.as_slice(), [Step::Key("metadata")])
+    }
+
+    /// Lists others append to by design, where an empty list in Git claims nothing: metadata
+    /// `finalizers` (controllers add theirs) and keyed lists with extra live items allowed.
+    fn others_append(&self, live_items: &[Value]) -> bool {
+        let (_, key) = self.context();
+        matches!(
+            self.path.as_slice(),
+            [Step::Key("metadata"), Step::Key("finalizers")]
+        ) || matches!(
+            schema::list_kind(self.kind, key, live_items),
+            ListKind::Keyed(spec) if spec.extra_live_items_allowed
+        )
     }
 
     fn projected(&self, live: Option<&Value>) -> Option<Value> {
@@ -340,6 +399,17 @@ impl<'a, 'p> Walker<'a, 'p> {
             if !compared_in_map(desired_child, live_child) || self.is_server_owned(child_key) {
                 continue;
             }
+            if (self.is_allocated(child_key) && is_unset(desired_child))
+                || self.is_cluster_scoped_namespace(child_key, live_child)
+            {
+                if self.project {
+                    self.path.push(Step::Key(child_key));
+                    let path = self.current_path();
+                    self.left_to_server.push(path);
+                    self.path.pop();
+                }
+                continue;
+            }
             self.path.push(Step::Key(child_key));
             if !self.is_ignored() {
                 let child_owned = owned.and_then(|o| self.owned_child(&o, child_key));
@@ -409,6 +479,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             || self.is_server_owned(owned_key)
             || self.is_identity(owned_key)
             || self.is_tracking_mark(owned_key)
+            || self.is_allocated(owned_key)
         {
             return;
         }
@@ -647,11 +718,21 @@ impl<'a, 'p> Walker<'a, 'p> {
                     self.report();
                     self.projected(Some(live))
                 }
+                // We applied an empty list and live has items: applying again empties an
+                // atomic list (tolerations, RBAC rules), and a keyed list's items Git does not
+                // name are drift as ever — unless others append there by design.
+                (View::List(items), Value::Array(live_items)) if items.is_empty() => {
+                    if self.others_append(live_items) {
+                        return None;
+                    }
+                    self.report();
+                    self.projected(Some(live))
+                }
                 _ if applied.is_blank() => None,
                 (View::Map(entries), Value::Object(live_map)) => {
                     let mut projected = self.project.then(Map::new);
                     for (child_key, child) in entries.entries() {
-                        if (child.is_blank() && !child.is_string())
+                        if (child.is_blank() && !child.is_string() && !child.is_list())
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
                             || self.is_tracking_mark(child_key)
