@@ -503,3 +503,149 @@ fn env_flag_claims_only_objects_of_that_environment() {
         ["ConfigMap/web-config-dev", "ConfigMap/web-config-dev2"]
     );
 }
+
+/// A cert-manager ClusterIssuer as in Git: a custom kind, cluster-scoped, no namespace.
+const DESIRED_CLUSTER_ISSUER: &str = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+  labels:
+    kubedrift.io/app: certs
+spec:
+  acme:
+    email: sre@example.com
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef:
+      name: letsencrypt-account-key
+    solvers:
+    - http01:
+        ingress:
+          ingressClassName: nginx
+";
+
+/// `kubectl get clusterissuer letsencrypt -o yaml`: no `metadata.namespace`, because the
+/// API server knows the kind is cluster-scoped.
+const LIVE_CLUSTER_ISSUER: &str = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {\"apiVersion\":\"cert-manager.io/v1\",\"kind\":\"ClusterIssuer\",\"metadata\":{\"annotations\":{},\"labels\":{\"kubedrift.io/app\":\"certs\"},\"name\":\"letsencrypt\"},\"spec\":{\"acme\":{\"email\":\"sre@example.com\",\"privateKeySecretRef\":{\"name\":\"letsencrypt-account-key\"},\"server\":\"https://acme-v02.api.letsencrypt.org/directory\",\"solvers\":[{\"http01\":{\"ingress\":{\"ingressClassName\":\"nginx\"}}}]}}}
+  creationTimestamp: \"2026-03-02T09:12:44Z\"
+  generation: 1
+  labels:
+    kubedrift.io/app: certs
+  managedFields:
+  - apiVersion: cert-manager.io/v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:metadata:
+        f:annotations:
+          .: {}
+          f:kubectl.kubernetes.io/last-applied-configuration: {}
+        f:labels:
+          .: {}
+          f:kubedrift.io/app: {}
+      f:spec:
+        .: {}
+        f:acme:
+          .: {}
+          f:email: {}
+          f:privateKeySecretRef:
+            .: {}
+            f:name: {}
+          f:server: {}
+          f:solvers: {}
+    manager: kubectl-client-side-apply
+    operation: Update
+    time: \"2026-03-02T09:12:44Z\"
+  - apiVersion: cert-manager.io/v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:status:
+        .: {}
+        f:acme:
+          .: {}
+          f:lastPrivateKeyHash: {}
+          f:lastRegisteredEmail: {}
+          f:uri: {}
+        f:conditions:
+          .: {}
+          k:{\"type\":\"Ready\"}:
+            .: {}
+            f:lastTransitionTime: {}
+            f:message: {}
+            f:observedGeneration: {}
+            f:reason: {}
+            f:status: {}
+            f:type: {}
+    manager: cert-manager-clusterissuers
+    operation: Update
+    subresource: status
+    time: \"2026-03-02T09:12:46Z\"
+  name: letsencrypt
+  resourceVersion: \"40211\"
+  uid: 5f0b7c2e-8a41-4d3b-9e6a-1c2d3e4f5a6b
+spec:
+  acme:
+    email: sre@example.com
+    privateKeySecretRef:
+      name: letsencrypt-account-key
+    server: https://acme-v02.api.letsencrypt.org/directory
+    solvers:
+    - http01:
+        ingress:
+          ingressClassName: nginx
+status:
+  acme:
+    lastPrivateKeyHash: 3mT0pXlqvGJx9Bq3G2c1m4Yk3s7dC0rQ1vF9nW2hZ5A=
+    lastRegisteredEmail: sre@example.com
+    uri: https://acme-v02.api.letsencrypt.org/acme/acct/1234567890
+  conditions:
+  - lastTransitionTime: \"2026-03-02T09:12:46Z\"
+    message: The ACME account was registered with the ACME server
+    observedGeneration: 1
+    reason: ACMEAccountRegistered
+    status: \"True\"
+    type: Ready
+";
+
+#[test]
+fn a_custom_cluster_scoped_kind_is_keyed_without_namespace_as_live_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_CLUSTER_ISSUER);
+    write(dir.path(), "l.yaml", LIVE_CLUSTER_ISSUER);
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    for namespace in [None, Some("shop")] {
+        let mut args = vec![
+            "compare",
+            desired.to_str().unwrap(),
+            live.to_str().unwrap(),
+            "--app",
+            "certs",
+        ];
+        if let Some(ns) = namespace {
+            args.extend(["-n", ns]);
+        }
+        let table = kubedrift(&args);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert_eq!(table.status.code(), Some(0), "-n {namespace:?}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("Synced")
+                && l.contains("cert-manager.io/ClusterIssuer/letsencrypt")),
+            "-n {namespace:?}: {text}"
+        );
+        assert!(!text.contains("default"), "-n {namespace:?}: {text}");
+
+        args.extend(["-o", "json"]);
+        let out = kubedrift(&args);
+        let doc = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "-n {namespace:?}: {doc}");
+        assert_eq!(doc["resources"].as_array().unwrap().len(), 1, "{doc}");
+        let issuer = resource(&doc, "ClusterIssuer", "letsencrypt");
+        assert_eq!(issuer["sync"], "Synced", "{doc}");
+        assert_eq!(issuer["group"], "cert-manager.io");
+        assert_eq!(issuer["namespace"], Value::Null, "{doc}");
+    }
+}

@@ -9,9 +9,9 @@ use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
 use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
 use crate::engine::diff;
 use crate::manifest::{self, ManifestLimits, ManifestObject};
-use crate::model::{builtin_cluster_scoped, ResourceKey};
+use crate::model::{builtin_cluster_scoped, group_of, ResourceKey};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +76,36 @@ fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     }
 }
 
+/// Group/kinds that the live objects show to be cluster-scoped: an API server always sets
+/// `metadata.namespace` on namespaced objects, so a kind whose every live object has none is
+/// cluster-scoped (custom kinds such as cert-manager's ClusterIssuer, which
+/// [`builtin_cluster_scoped`] cannot know). Kinds with no live object are not in the set.
+fn cluster_scoped_per_live(live: &[ManifestObject]) -> HashSet<(String, String)> {
+    let mut without_namespace: HashMap<(String, String), bool> = HashMap::new();
+    for obj in live {
+        let (Some(api_version), Some(kind)) = (
+            obj.object.get("apiVersion").and_then(Value::as_str),
+            obj.object.get("kind").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let has_namespace = obj
+            .object
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .is_some_and(|ns| !ns.is_empty());
+        let entry = without_namespace
+            .entry((group_of(api_version).to_string(), kind.to_string()))
+            .or_insert(true);
+        *entry &= !has_namespace;
+    }
+    without_namespace
+        .into_iter()
+        .filter_map(|(group_kind, cluster_scoped)| cluster_scoped.then_some(group_kind))
+        .collect()
+}
+
 fn origin(obj: &ManifestObject) -> String {
     format!("{}:{}", obj.source.file, obj.source.line)
 }
@@ -91,7 +121,13 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
     let mut warnings = desired_side.warnings.clone();
     warnings.extend(live_side.warnings.iter().cloned());
 
-    let scope = &builtin_cluster_scoped;
+    // Offline there is no discovery: the live dump tells which custom kinds are
+    // cluster-scoped, and both sides are keyed alike so `-n` never splits one object in two.
+    let live_cluster_scoped = cluster_scoped_per_live(&live_side.objects);
+    let scope = &|group: &str, kind: &str| {
+        builtin_cluster_scoped(group, kind)
+            || live_cluster_scoped.contains(&(group.to_string(), kind.to_string()))
+    };
     let namespace = Some(args.namespace.as_str());
     for dup in manifest::find_duplicates(&desired_side.objects, namespace, scope) {
         errors.push(dup.to_string());
