@@ -5,11 +5,14 @@
 //! compared, and the exit code says 2 because the answer is incomplete.
 
 use super::{Exit, GlobalArgs, OutputFormat};
+use crate::config::{Config, ConfigError, CONFIG_ENV_VAR};
 use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
 use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
 use crate::engine::diff;
+use crate::engine::ignore::IgnoreRule;
 use crate::manifest::{self, ManifestLimits, ManifestObject};
 use crate::model::{builtin_cluster_scoped, group_of, ResourceKey};
+use color_eyre::eyre::eyre;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -22,6 +25,9 @@ use std::path::{Path, PathBuf};
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
 kubedrift compare desired/ live/ --output json\n  \
 kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
+With --app, the ignore rules ([[app.ignore]]) of the app of that name listed in the config \
+(--config, $KUBEDRIFT_CONFIG, else the default config file if it exists) apply, as in \
+`status` and `diff`; a config given explicitly that cannot be loaded is an error.\n\n\
 Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed)."
 )]
 pub struct CompareArgs {
@@ -33,7 +39,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub diff: bool,
     /// App name: live objects carrying this app's tracking mark (Argo CD, Flux or kubedrift)
-    /// that are not desired are reported as Extraneous.
+    /// that are not desired are reported as Extraneous, and the ignore rules of the app
+    /// listed under this name in the config apply.
     #[arg(long)]
     pub app: Option<String>,
     /// Environment of the app: live objects labelled `kubedrift.io/env` with another
@@ -110,7 +117,35 @@ fn origin(obj: &ManifestObject) -> String {
     format!("{}:{}", obj.source.file, obj.source.line)
 }
 
-pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
+/// The ignore rules of the listed `[[app]]` called `app`, when a config is loaded: the one
+/// named by `--config` or `$KUBEDRIFT_CONFIG` (which must load), else the default file if it
+/// exists. Without a config, or when the config does not list the app, there are none:
+/// `compare` works on plain files and needs no config.
+fn configured_ignore_rules(global: &GlobalArgs, app: &str) -> color_eyre::Result<Vec<IgnoreRule>> {
+    let default = directories::ProjectDirs::from("", "", "kubedrift")
+        .map(|dirs| dirs.config_dir().join("config.toml"));
+    let from_env = std::env::var_os(CONFIG_ENV_VAR);
+    let path = match Config::locate(global.config.as_deref(), from_env, default) {
+        Ok(path) => path,
+        Err(ConfigError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(err) => return Err(eyre!("{err}")),
+    };
+    let loaded = Config::load_file(&path).map_err(|e| eyre!("{e}"))?;
+    Ok(loaded
+        .config
+        .apps
+        .into_iter()
+        .find(|listed| listed.name == app)
+        .map(|listed| listed.ignore)
+        .unwrap_or_default())
+}
+
+pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
+    // Read first: a config named explicitly that does not load is an error before any work.
+    let ignore = match &args.app {
+        Some(app) => configured_ignore_rules(global, app)?,
+        None => Vec::new(),
+    };
     let limits = ManifestLimits {
         max_file_bytes: args.max_file_bytes,
     };
@@ -180,7 +215,10 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
         },
         None => Tracking::None,
     };
-    let opts = CompareOptions::default();
+    let opts = CompareOptions {
+        ignore: &ignore,
+        ..CompareOptions::default()
+    };
     let result = compare_app(&desired, &live, tracking, &opts);
     let desired_by_key: HashMap<&ResourceKey, &Value> =
         desired.iter().map(|d| (&d.key, d.object)).collect();
