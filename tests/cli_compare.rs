@@ -5,13 +5,26 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn kubedrift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+    kubedrift_with(args, &[])
+}
+
+/// The binary with `env` set; no config is found unless `env` points to one (no
+/// `$KUBEDRIFT_CONFIG`, and the XDG config dir is one that does not exist).
+fn kubedrift_with(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
+    command
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .env_remove("KUBEDRIFT_CONFIG")
-        .output()
-        .expect("run kubedrift")
+        .env(
+            "XDG_CONFIG_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-compare-no-config"),
+        );
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("run kubedrift")
 }
 
 fn json_of(out: &Output) -> Value {
@@ -501,5 +514,294 @@ fn env_flag_claims_only_objects_of_that_environment() {
     assert_eq!(
         names_with_sync(&run(None), "Extraneous"),
         ["ConfigMap/web-config-dev", "ConfigMap/web-config-dev2"]
+    );
+}
+
+/// A cert-manager ClusterIssuer as in Git: a custom kind, cluster-scoped, no namespace.
+const DESIRED_CLUSTER_ISSUER: &str = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+  labels:
+    kubedrift.io/app: certs
+spec:
+  acme:
+    email: sre@example.com
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef:
+      name: letsencrypt-account-key
+    solvers:
+    - http01:
+        ingress:
+          ingressClassName: nginx
+";
+
+/// `kubectl get clusterissuer letsencrypt -o yaml`: no `metadata.namespace`, because the
+/// API server knows the kind is cluster-scoped.
+const LIVE_CLUSTER_ISSUER: &str = "apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {\"apiVersion\":\"cert-manager.io/v1\",\"kind\":\"ClusterIssuer\",\"metadata\":{\"annotations\":{},\"labels\":{\"kubedrift.io/app\":\"certs\"},\"name\":\"letsencrypt\"},\"spec\":{\"acme\":{\"email\":\"sre@example.com\",\"privateKeySecretRef\":{\"name\":\"letsencrypt-account-key\"},\"server\":\"https://acme-v02.api.letsencrypt.org/directory\",\"solvers\":[{\"http01\":{\"ingress\":{\"ingressClassName\":\"nginx\"}}}]}}}
+  creationTimestamp: \"2026-03-02T09:12:44Z\"
+  generation: 1
+  labels:
+    kubedrift.io/app: certs
+  managedFields:
+  - apiVersion: cert-manager.io/v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:metadata:
+        f:annotations:
+          .: {}
+          f:kubectl.kubernetes.io/last-applied-configuration: {}
+        f:labels:
+          .: {}
+          f:kubedrift.io/app: {}
+      f:spec:
+        .: {}
+        f:acme:
+          .: {}
+          f:email: {}
+          f:privateKeySecretRef:
+            .: {}
+            f:name: {}
+          f:server: {}
+          f:solvers: {}
+    manager: kubectl-client-side-apply
+    operation: Update
+    time: \"2026-03-02T09:12:44Z\"
+  - apiVersion: cert-manager.io/v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:status:
+        .: {}
+        f:acme:
+          .: {}
+          f:lastPrivateKeyHash: {}
+          f:lastRegisteredEmail: {}
+          f:uri: {}
+        f:conditions:
+          .: {}
+          k:{\"type\":\"Ready\"}:
+            .: {}
+            f:lastTransitionTime: {}
+            f:message: {}
+            f:observedGeneration: {}
+            f:reason: {}
+            f:status: {}
+            f:type: {}
+    manager: cert-manager-clusterissuers
+    operation: Update
+    subresource: status
+    time: \"2026-03-02T09:12:46Z\"
+  name: letsencrypt
+  resourceVersion: \"40211\"
+  uid: 5f0b7c2e-8a41-4d3b-9e6a-1c2d3e4f5a6b
+spec:
+  acme:
+    email: sre@example.com
+    privateKeySecretRef:
+      name: letsencrypt-account-key
+    server: https://acme-v02.api.letsencrypt.org/directory
+    solvers:
+    - http01:
+        ingress:
+          ingressClassName: nginx
+status:
+  acme:
+    lastPrivateKeyHash: 3mT0pXlqvGJx9Bq3G2c1m4Yk3s7dC0rQ1vF9nW2hZ5A=
+    lastRegisteredEmail: sre@example.com
+    uri: https://acme-v02.api.letsencrypt.org/acme/acct/1234567890
+  conditions:
+  - lastTransitionTime: \"2026-03-02T09:12:46Z\"
+    message: The ACME account was registered with the ACME server
+    observedGeneration: 1
+    reason: ACMEAccountRegistered
+    status: \"True\"
+    type: Ready
+";
+
+#[test]
+fn a_custom_cluster_scoped_kind_is_keyed_without_namespace_as_live_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_CLUSTER_ISSUER);
+    write(dir.path(), "l.yaml", LIVE_CLUSTER_ISSUER);
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    for namespace in [None, Some("shop")] {
+        let mut args = vec![
+            "compare",
+            desired.to_str().unwrap(),
+            live.to_str().unwrap(),
+            "--app",
+            "certs",
+        ];
+        if let Some(ns) = namespace {
+            args.extend(["-n", ns]);
+        }
+        let table = kubedrift(&args);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert_eq!(table.status.code(), Some(0), "-n {namespace:?}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("Synced")
+                && l.contains("cert-manager.io/ClusterIssuer/letsencrypt")),
+            "-n {namespace:?}: {text}"
+        );
+        assert!(!text.contains("default"), "-n {namespace:?}: {text}");
+
+        args.extend(["-o", "json"]);
+        let out = kubedrift(&args);
+        let doc = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "-n {namespace:?}: {doc}");
+        assert_eq!(doc["resources"].as_array().unwrap().len(), 1, "{doc}");
+        let issuer = resource(&doc, "ClusterIssuer", "letsencrypt");
+        assert_eq!(issuer["sync"], "Synced", "{doc}");
+        assert_eq!(issuer["group"], "cert-manager.io");
+        assert_eq!(issuer["namespace"], Value::Null, "{doc}");
+    }
+}
+
+/// The platform config listing app `web`, whose HPA owns `spec.replicas`.
+const CONFIG_IGNORING_REPLICAS: &str = r#"
+[[repo]]
+name = "platform"
+path = "platform-repo"
+
+[[environment]]
+name = "prod"
+context = "prod-eu1"
+namespace = "shop"
+
+[[app]]
+name = "web"
+path = "apps/web/envs/{env}"
+
+[[app.ignore]]
+group = "apps"
+kind = "Deployment"
+name = "web"
+json_pointers = ["/spec/replicas"]
+"#;
+
+/// Paths reported for `apps/Deployment/shop/web` (exit code checked: 1, drift).
+fn deployment_paths(out: &Output) -> Vec<String> {
+    let doc = json_of(out);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    resource(&doc, "Deployment", "web")["paths"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no paths: {doc}"))
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn compare_with_app_applies_the_configured_ignore_rules_of_that_app() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_DEPLOYMENT);
+    // The HPA scaled web to 4 and someone hot-fixed the image.
+    let live_text = LIVE_DEPLOYMENT_RS_POD
+        .replacen(
+            "    replicas: 1\n    revisionHistoryLimit",
+            "    replicas: 4\n    revisionHistoryLimit",
+            1,
+        )
+        .replacen(
+            "image: nginx:1.27\n          imagePullPolicy",
+            "image: nginx:1.27.1\n          imagePullPolicy",
+            1,
+        );
+    assert_ne!(live_text, LIVE_DEPLOYMENT_RS_POD);
+    write(dir.path(), "l.yaml", &live_text);
+    let config = dir.path().join("config.toml");
+    write(dir.path(), "config.toml", CONFIG_IGNORING_REPLICAS);
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    let base = [
+        "compare",
+        desired.to_str().unwrap(),
+        live.to_str().unwrap(),
+        "-o",
+        "json",
+    ];
+    let image = "spec.template.spec.containers[name=web].image";
+    let args = |extra: &[&'static str]| {
+        let mut v: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |args: &[String], env: &[(&str, &Path)]| {
+        kubedrift_with(&args.iter().map(String::as_str).collect::<Vec<_>>(), env)
+    };
+
+    // No config: both differences.
+    let plain = run(&args(&["--app", "web"]), &[]);
+    assert_eq!(deployment_paths(&plain), ["spec.replicas", image]);
+
+    // --config: the app's rule hides replicas, the image drift is still reported.
+    let mut explicit = vec!["--config".to_string(), config.display().to_string()];
+    explicit.extend(args(&["--app", "web"]));
+    assert_eq!(deployment_paths(&run(&explicit, &[])), [image]);
+
+    // $KUBEDRIFT_CONFIG and the default file (XDG config dir) are used the same way.
+    let from_env = run(&args(&["--app", "web"]), &[("KUBEDRIFT_CONFIG", &config)]);
+    assert_eq!(deployment_paths(&from_env), [image]);
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("kubedrift")).unwrap();
+    std::fs::copy(&config, xdg.join("kubedrift/config.toml")).unwrap();
+    let from_default = run(&args(&["--app", "web"]), &[("XDG_CONFIG_HOME", &xdg)]);
+    assert_eq!(deployment_paths(&from_default), [image]);
+
+    // Another app's rules, or no --app, change nothing.
+    let other = run(&args(&["--app", "api"]), &[("KUBEDRIFT_CONFIG", &config)]);
+    assert_eq!(deployment_paths(&other), ["spec.replicas", image]);
+    let no_app = run(&args(&[]), &[("KUBEDRIFT_CONFIG", &config)]);
+    assert_eq!(deployment_paths(&no_app), ["spec.replicas", image]);
+}
+
+#[test]
+fn compare_with_app_and_a_config_that_does_not_load_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.yaml", DESIRED_DEPLOYMENT);
+    write(dir.path(), "l.yaml", LIVE_DEPLOYMENT_RS_POD);
+    write(
+        dir.path(),
+        "config.toml",
+        &CONFIG_IGNORING_REPLICAS.replace("context = ", "contxt = "),
+    );
+    let config = dir.path().join("config.toml");
+    let missing = dir.path().join("missing.toml");
+    let desired = dir.path().join("d.yaml");
+    let live = dir.path().join("l.yaml");
+    for bad in [&config, &missing] {
+        let out = kubedrift(&[
+            "--config",
+            bad.to_str().unwrap(),
+            "compare",
+            desired.to_str().unwrap(),
+            live.to_str().unwrap(),
+            "--app",
+            "app1",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(bad.to_str().unwrap()), "{stderr}");
+        assert!(out.stdout.is_empty(), "no half answer on stdout");
+    }
+    let typo = kubedrift(&[
+        "--config",
+        config.to_str().unwrap(),
+        "compare",
+        desired.to_str().unwrap(),
+        live.to_str().unwrap(),
+        "--app",
+        "app1",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("config.toml:8:1"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
     );
 }

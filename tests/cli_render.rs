@@ -242,3 +242,133 @@ fn a_broken_kustomization_is_an_error_scoped_to_its_app() {
         String::from_utf8_lossy(&api.stderr)
     );
 }
+
+/// A repo laid out `{env}/releases/{namespace}/{app}`: app `ledger` of namespace `payments`.
+fn releases_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let repo_path = dir.path().join("releases");
+    let repo = Repository::init(&repo_path).unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+    let release = "dev/releases/payments/ledger";
+    commit_files(
+        &repo,
+        &[
+            (
+                &format!("{release}/deploy.yaml"),
+                &BASE_DEPLOY.replace("web", "ledger"),
+            ),
+            (
+                &format!("{release}/config.yaml"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ledger-config\n  labels:\n    app: ledger\ndata:\n  LEDGER_CURRENCY: EUR\n",
+            ),
+            (
+                &format!("{release}/shared.yaml"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ledger-shared\n  namespace: platform\ndata:\n  region: eu-west-1\n",
+            ),
+            (
+                &format!("{release}/rbac.yaml"),
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ledger-reader\nrules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n    verbs: [get, list, watch]\n",
+            ),
+        ],
+        "ledger",
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[repo]]\nname = \"releases\"\npath = {:?}\n\n\
+             [[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n\
+             [[discover]]\npattern = \"{{env}}/releases/{{namespace}}/{{app}}\"\n",
+            repo_path.display().to_string()
+        ),
+    )
+    .unwrap();
+    Fixture {
+        _dir: dir,
+        config,
+        repo,
+    }
+}
+
+#[test]
+fn render_prints_the_namespace_objects_are_compared_in() {
+    let fx = releases_fixture();
+    let out = kubedrift(
+        &fx.config,
+        &["render", "ledger", "--env", "dev", "-o", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let namespace_of = |kind: &str, name: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name} not rendered: {list:#}"))["metadata"]
+            .get("namespace")
+            .cloned()
+    };
+    let payments = Some(serde_json::json!("payments"));
+    assert_eq!(namespace_of("Deployment", "ledger"), payments);
+    assert_eq!(namespace_of("ConfigMap", "ledger-config"), payments);
+    assert_eq!(
+        namespace_of("ConfigMap", "ledger-shared"),
+        Some(serde_json::json!("platform")),
+        "a namespace Git names is kept"
+    );
+    assert_eq!(
+        namespace_of("ClusterRole", "ledger-reader"),
+        None,
+        "cluster-scoped kinds get none"
+    );
+
+    let text = kubedrift(&fx.config, &["render", "ledger", "--env", "dev"]);
+    assert_eq!(text.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let header = stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("# ledger in dev at main@")
+            && header.ends_with("(plain renderer, default namespace payments)"),
+        "{stdout}"
+    );
+    let documents: Vec<&str> = stdout.split("---\n").skip(1).collect();
+    assert_eq!(documents.len(), 4, "{stdout}");
+    for document in documents {
+        let expected = if document.contains("kind: ClusterRole") {
+            None
+        } else if document.contains("name: ledger-shared") {
+            Some("  namespace: platform\n")
+        } else {
+            Some("  namespace: payments\n")
+        };
+        match expected {
+            Some(line) => assert!(document.contains(line), "{document}"),
+            None => assert!(!document.contains("namespace:"), "{document}"),
+        }
+    }
+}
+
+#[test]
+fn render_without_any_configured_namespace_says_default() {
+    let fx = fixture();
+    let out = kubedrift(&fx.config, &["render", "api", "--env", "dev"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.ends_with("default namespace default)")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  name: api\n  namespace: default\n"),
+        "{stdout}"
+    );
+}

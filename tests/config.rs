@@ -702,3 +702,81 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn absolute_or_escaping_app_paths_are_errors_naming_file_line_column_and_key() {
+    // MINIMAL ends on line 9; the [[app]] table starts on line 10, its `path` is on line 12.
+    let app = |path_line: &str| format!("{MINIMAL}\n[[app]]\nname = \"web\"\n{path_line}\n");
+    let relative = "app paths are relative to the repository root";
+    let cases = [
+        (
+            app("path = \"/srv/gitops/apps/web\""),
+            format!(
+                "invalid `path` at config.toml:12:8: `/srv/gitops/apps/web` is an absolute path; {relative}"
+            ),
+        ),
+        (
+            app("path = \"/apps/{app}/envs/{env}\""),
+            format!(
+                "invalid `path` at config.toml:12:8: `/apps/{{app}}/envs/{{env}}` is an absolute path; {relative}"
+            ),
+        ),
+        (
+            app("path = { prod = \"/srv/web\" }"),
+            format!(
+                "invalid `path.prod` at config.toml:12:17: `/srv/web` is an absolute path; {relative}"
+            ),
+        ),
+        (
+            app("path = { prod = \"apps/../../etc\" }"),
+            format!(
+                "invalid `path.prod` at config.toml:12:17: `apps/../../etc` escapes the repository root; {relative}"
+            ),
+        ),
+        (
+            app("path = \"apps/{env}/../../..\""),
+            format!(
+                "invalid `path` at config.toml:12:8: `apps/{{env}}/../../..` escapes the repository root; {relative}"
+            ),
+        ),
+        (
+            format!("{MINIMAL}\n[[discover]]\npattern = \"/apps/{{app}}\"\n"),
+            format!(
+                "invalid `pattern` at config.toml:11:11: `/apps/{{app}}` is an absolute path; {relative}"
+            ),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(err(&text), expected, "for:\n{text}");
+    }
+
+    // Helm values files are relative to the app directory and stay inside the repository.
+    let helm = |values: &str| {
+        format!("{MINIMAL}\n[[app]]\nname = \"web\"\npath = \"apps/web\"\nrenderer = \"helm\"\nhelm = {{ values = [{values}] }}\n")
+    };
+    let msg = err(&helm("\"/etc/kubedrift/values.yaml\""));
+    assert!(
+        msg.starts_with("invalid `values` at config.toml:14:")
+            && msg.contains("`/etc/kubedrift/values.yaml` is an absolute path"),
+        "{msg}"
+    );
+    let msg = err(&helm("\"values.yaml\", \"../../../shared/{env}.yaml\""));
+    assert!(
+        msg.starts_with("invalid `values` at config.toml:14:")
+            && msg.contains("`../../../shared/{env}.yaml` escapes the repository root"),
+        "{msg}"
+    );
+
+    // Relative spellings that stay inside the repository still load, normalized.
+    let config = parse(&format!(
+        "{}{}",
+        app("path = { prod = \"./apps/x/../web/\" }"),
+        "helm = { values = [\"../shared/{env}.yaml\"] }\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.apps[0].path,
+        AppPath::PerEnvironment(BTreeMap::from([("prod".into(), "apps/web".into())]))
+    );
+    assert_eq!(config.apps[0].helm.values, ["../shared/{env}.yaml"]);
+}

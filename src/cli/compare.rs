@@ -5,13 +5,16 @@
 //! compared, and the exit code says 2 because the answer is incomplete.
 
 use super::{Exit, GlobalArgs, OutputFormat};
+use crate::config::{Config, ConfigError, CONFIG_ENV_VAR};
 use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
 use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
 use crate::engine::diff;
+use crate::engine::ignore::IgnoreRule;
 use crate::manifest::{self, ManifestLimits, ManifestObject};
-use crate::model::{builtin_cluster_scoped, ResourceKey};
+use crate::model::{builtin_cluster_scoped, group_of, ResourceKey};
+use color_eyre::eyre::eyre;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +25,9 @@ use std::path::{Path, PathBuf};
 kubectl get deploy,svc -n shop -o yaml > live.yaml && kubedrift compare desired/ live.yaml --diff\n  \
 kubedrift compare desired/ live/ --output json\n  \
 kubedrift compare desired/ live.yaml --app web   # live objects tracked to app `web` but not in Git are Extraneous\n\n\
+With --app, the ignore rules ([[app.ignore]]) of the app of that name listed in the config \
+(--config, $KUBEDRIFT_CONFIG, else the default config file if it exists) apply, as in \
+`status` and `diff`; a config given explicitly that cannot be loaded is an error.\n\n\
 Exit codes: 0 in sync, 1 drift, 2 error (a file could not be read or parsed)."
 )]
 pub struct CompareArgs {
@@ -33,7 +39,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub diff: bool,
     /// App name: live objects carrying this app's tracking mark (Argo CD, Flux or kubedrift)
-    /// that are not desired are reported as Extraneous.
+    /// that are not desired are reported as Extraneous, and the ignore rules of the app
+    /// listed under this name in the config apply.
     #[arg(long)]
     pub app: Option<String>,
     /// Environment of the app: live objects labelled `kubedrift.io/env` with another
@@ -76,11 +83,69 @@ fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     }
 }
 
+/// Group/kinds that the live objects show to be cluster-scoped: an API server always sets
+/// `metadata.namespace` on namespaced objects, so a kind whose every live object has none is
+/// cluster-scoped (custom kinds such as cert-manager's ClusterIssuer, which
+/// [`builtin_cluster_scoped`] cannot know). Kinds with no live object are not in the set.
+fn cluster_scoped_per_live(live: &[ManifestObject]) -> HashSet<(String, String)> {
+    let mut without_namespace: HashMap<(String, String), bool> = HashMap::new();
+    for obj in live {
+        let (Some(api_version), Some(kind)) = (
+            obj.object.get("apiVersion").and_then(Value::as_str),
+            obj.object.get("kind").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let has_namespace = obj
+            .object
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .is_some_and(|ns| !ns.is_empty());
+        let entry = without_namespace
+            .entry((group_of(api_version).to_string(), kind.to_string()))
+            .or_insert(true);
+        *entry &= !has_namespace;
+    }
+    without_namespace
+        .into_iter()
+        .filter_map(|(group_kind, cluster_scoped)| cluster_scoped.then_some(group_kind))
+        .collect()
+}
+
 fn origin(obj: &ManifestObject) -> String {
     format!("{}:{}", obj.source.file, obj.source.line)
 }
 
-pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
+/// The ignore rules of the listed `[[app]]` called `app`, when a config is loaded: the one
+/// named by `--config` or `$KUBEDRIFT_CONFIG` (which must load), else the default file if it
+/// exists. Without a config, or when the config does not list the app, there are none:
+/// `compare` works on plain files and needs no config.
+fn configured_ignore_rules(global: &GlobalArgs, app: &str) -> color_eyre::Result<Vec<IgnoreRule>> {
+    let default = directories::ProjectDirs::from("", "", "kubedrift")
+        .map(|dirs| dirs.config_dir().join("config.toml"));
+    let from_env = std::env::var_os(CONFIG_ENV_VAR);
+    let path = match Config::locate(global.config.as_deref(), from_env, default) {
+        Ok(path) => path,
+        Err(ConfigError::NotFound { .. }) => return Ok(Vec::new()),
+        Err(err) => return Err(eyre!("{err}")),
+    };
+    let loaded = Config::load_file(&path).map_err(|e| eyre!("{e}"))?;
+    Ok(loaded
+        .config
+        .apps
+        .into_iter()
+        .find(|listed| listed.name == app)
+        .map(|listed| listed.ignore)
+        .unwrap_or_default())
+}
+
+pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
+    // Read first: a config named explicitly that does not load is an error before any work.
+    let ignore = match &args.app {
+        Some(app) => configured_ignore_rules(global, app)?,
+        None => Vec::new(),
+    };
     let limits = ManifestLimits {
         max_file_bytes: args.max_file_bytes,
     };
@@ -91,7 +156,13 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
     let mut warnings = desired_side.warnings.clone();
     warnings.extend(live_side.warnings.iter().cloned());
 
-    let scope = &builtin_cluster_scoped;
+    // Offline there is no discovery: the live dump tells which custom kinds are
+    // cluster-scoped, and both sides are keyed alike so `-n` never splits one object in two.
+    let live_cluster_scoped = cluster_scoped_per_live(&live_side.objects);
+    let scope = &|group: &str, kind: &str| {
+        builtin_cluster_scoped(group, kind)
+            || live_cluster_scoped.contains(&(group.to_string(), kind.to_string()))
+    };
     let namespace = Some(args.namespace.as_str());
     for dup in manifest::find_duplicates(&desired_side.objects, namespace, scope) {
         errors.push(dup.to_string());
@@ -144,7 +215,10 @@ pub fn run(_global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> 
         },
         None => Tracking::None,
     };
-    let opts = CompareOptions::default();
+    let opts = CompareOptions {
+        ignore: &ignore,
+        ..CompareOptions::default()
+    };
     let result = compare_app(&desired, &live, tracking, &opts);
     let desired_by_key: HashMap<&ResourceKey, &Value> =
         desired.iter().map(|d| (&d.key, d.object)).collect();

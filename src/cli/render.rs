@@ -5,8 +5,10 @@ use crate::config::Config;
 use crate::desired::{self, Repos};
 use crate::engine::{diff, mask};
 use crate::manifest::ManifestLimits;
+use crate::model::{builtin_cluster_scoped, group_of};
 use crate::render::RenderCache;
 use color_eyre::eyre::eyre;
+use serde_json::Value;
 use std::io::Write;
 
 /// Print the desired manifests of one app in one environment, as rendered from Git.
@@ -49,7 +51,11 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
         .iter()
         .map(|o| o.object.clone())
         .collect();
+    // The namespace compare and status give objects that name none: the app's, else the
+    // environment's, else `default` (as `ResourceKey::from_object` keys them).
+    let default_namespace = app.namespace.as_deref().unwrap_or("default");
     for object in &mut objects {
+        set_default_namespace(object, default_namespace);
         mask::mask_secret(object);
     }
     match args.output {
@@ -61,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
         OutputFormat::Table => {
             writeln!(
                 out,
-                "# {} in {} at {} ({} renderer)",
+                "# {} in {} at {} ({} renderer, default namespace {default_namespace})",
                 app.name,
                 app.env,
                 rendered.revision.label(),
@@ -87,4 +93,85 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
         exit = Exit::Error;
     }
     Ok(exit)
+}
+
+/// Gives `object` the namespace it is compared in: `namespace` when it names none (or an empty
+/// one) and its kind is not cluster-scoped per [`builtin_cluster_scoped`], the rule the live
+/// state uses before discovery. The field goes right after `metadata.name`, where kubectl puts
+/// it. Objects without a kind or metadata are left as they are (the renderer reports them).
+fn set_default_namespace(object: &mut Value, namespace: &str) {
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let (Some(api_version), Some(kind)) = (
+        map.get("apiVersion").and_then(Value::as_str),
+        map.get("kind").and_then(Value::as_str),
+    ) else {
+        return;
+    };
+    if builtin_cluster_scoped(group_of(api_version), kind) {
+        return;
+    }
+    let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let named = metadata
+        .get("namespace")
+        .and_then(Value::as_str)
+        .is_some_and(|ns| !ns.is_empty());
+    if named {
+        return;
+    }
+    let value = Value::String(namespace.to_string());
+    match metadata.keys().position(|key| key == "name") {
+        Some(at) if !metadata.contains_key("namespace") => {
+            metadata.shift_insert(at + 1, "namespace".to_string(), value);
+        }
+        _ => {
+            metadata.insert("namespace".to_string(), value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn namespaced_objects_without_one_get_the_default_after_their_name() {
+        let mut deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "ledger", "labels": {"app": "ledger"}}, "spec": {"replicas": 2}});
+        set_default_namespace(&mut deploy, "payments");
+        assert_eq!(deploy["metadata"]["namespace"], "payments");
+        let keys: Vec<&String> = deploy["metadata"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "namespace", "labels"]);
+
+        let mut empty = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ledger", "namespace": ""}});
+        set_default_namespace(&mut empty, "payments");
+        assert_eq!(empty["metadata"]["namespace"], "payments");
+    }
+
+    #[test]
+    fn named_namespaces_cluster_scoped_kinds_and_broken_objects_are_untouched() {
+        let named = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ledger", "namespace": "shop"}});
+        let cluster = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "ledger-reader"}, "rules": []});
+        let no_metadata = json!({"apiVersion": "v1", "kind": "ConfigMap"});
+        let no_kind = json!({"apiVersion": "v1", "metadata": {"name": "x"}});
+        for original in [
+            named,
+            cluster,
+            no_metadata,
+            no_kind,
+            json!("text"),
+            json!(null),
+        ] {
+            let mut object = original.clone();
+            set_default_namespace(&mut object, "payments");
+            assert_eq!(object, original);
+        }
+    }
 }

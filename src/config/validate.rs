@@ -8,7 +8,7 @@ use super::{
     Settings, DEFAULT_BRANCH,
 };
 use crate::engine::ignore::IgnoreRule;
-use crate::git::normalize_path;
+use crate::git::{join_path, normalize_path};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -293,10 +293,61 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    /// A repo-relative path, normalized.
-    fn repo_path(&self, key: &str, value: &str, span: Range<usize>) -> Result<String, ConfigError> {
-        normalize_path(value)
-            .map_err(|_| self.invalid(key, span, format!("`{value}` escapes the repository root")))
+    /// A repo-relative app path, normalized. An absolute path is refused rather than read as
+    /// repo-relative (`/srv/apps/web` silently meaning `srv/apps/web` inside the repo), and so
+    /// is one whose `..` climbs above the root. `shown` is the value as written in the file.
+    fn repo_path(
+        &self,
+        key: &str,
+        shown: &str,
+        value: &str,
+        span: Range<usize>,
+    ) -> Result<String, ConfigError> {
+        const RELATIVE: &str = "app paths are relative to the repository root";
+        if value.starts_with('/') {
+            return Err(self.invalid(
+                key,
+                span,
+                format!("`{shown}` is an absolute path; {RELATIVE}"),
+            ));
+        }
+        normalize_path(value).map_err(|_| {
+            self.invalid(
+                key,
+                span,
+                format!("`{shown}` escapes the repository root; {RELATIVE}"),
+            )
+        })
+    }
+
+    /// Helm values files of an app in `app_dirs` (its normalized directory per environment):
+    /// relative to the app directory and inside the repository.
+    fn helm_values(
+        &self,
+        values: &[Spanned<String>],
+        app_dirs: &[String],
+    ) -> Result<Vec<String>, ConfigError> {
+        let mut out = Vec::new();
+        for file in values {
+            let value = self.non_empty("values", file)?;
+            if value.starts_with('/') {
+                return Err(self.invalid(
+                    "values",
+                    file.span(),
+                    format!("`{value}` is an absolute path; values files are relative to the app directory"),
+                ));
+            }
+            let probe = value.replace("{app}", "app").replace("{env}", "env");
+            if app_dirs.iter().any(|dir| join_path(dir, &probe).is_err()) {
+                return Err(self.invalid(
+                    "values",
+                    file.span(),
+                    format!("`{value}` escapes the repository root; values files are relative to the app directory"),
+                ));
+            }
+            out.push(value);
+        }
+        Ok(out)
     }
 
     /// `~/x` → home/x; relative → next to the config file.
@@ -429,7 +480,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                         format!("`{template}` has a placeholder other than {{app}} and {{env}}"),
                     ));
                 }
-                v.repo_path("path", &probe, path_span.clone())?;
+                v.repo_path("path", &template, &probe, path_span.clone())?;
                 AppPath::Template(template)
             }
             RawPath::PerEnvironment(paths) => {
@@ -452,8 +503,12 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                             format!("unknown environment `{env}`{hint}"),
                         ));
                     }
-                    let normalized =
-                        v.repo_path(&format!("path.{env}"), path.get_ref(), path.span())?;
+                    let normalized = v.repo_path(
+                        &format!("path.{env}"),
+                        path.get_ref(),
+                        path.get_ref(),
+                        path.span(),
+                    )?;
                     out.insert(env, normalized);
                 }
                 AppPath::PerEnvironment(out)
@@ -487,13 +542,17 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                     Some(r) => Some(v.non_empty("release_name", r)?),
                     None => None,
                 };
-                let mut values = Vec::new();
-                for file in &h.values {
-                    values.push(v.non_empty("values", file)?);
-                }
+                let app_dirs: Vec<String> = match &path {
+                    AppPath::Template(template) => {
+                        normalize_path(&template.replace("{app}", "app").replace("{env}", "env"))
+                            .into_iter()
+                            .collect()
+                    }
+                    AppPath::PerEnvironment(paths) => paths.values().cloned().collect(),
+                };
                 HelmOptions {
                     release_name,
-                    values,
+                    values: v.helm_values(&h.values, &app_dirs)?,
                     set: h.set,
                 }
             }
@@ -513,6 +572,16 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
 
     let mut discover = Vec::new();
     for rule in raw.discover {
+        if rule.pattern.get_ref().starts_with('/') {
+            return Err(v.invalid(
+                "pattern",
+                rule.pattern.span(),
+                format!(
+                    "`{}` is an absolute path; app paths are relative to the repository root",
+                    rule.pattern.get_ref()
+                ),
+            ));
+        }
         let pattern = PathPattern::parse(rule.pattern.get_ref()).map_err(|e| {
             v.invalid(
                 "pattern",
