@@ -346,7 +346,7 @@ fn aggregated_cluster_role_rules_are_the_controllers() {
 #[test]
 fn aggregation_added_only_live_brings_rules_that_are_drift() {
     let live = fixture("clusterrole-aggregated-live.yaml");
-    // Git's role has no aggregation and no rules; someone made it aggregate live.
+    // Git's role does not aggregate and has one rule; someone made it aggregate live.
     let desired = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "shop-viewer", "labels": {"app.kubernetes.io/part-of": "shop"}},
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]});
@@ -468,6 +468,27 @@ fn rbac_rules_added_live_to_a_role_applied_without_rules_are_drift() {
                      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]});
     assert_eq!(check_default(&desired, &live), sorted(&["rules"]));
+}
+
+#[test]
+fn a_key_repeated_in_last_applied_counts_once() {
+    // Hand-edited annotations can repeat a key; like kubectl (Go's JSON), the last wins.
+    let desired = fixture("deployment-desired.yaml");
+    let mut live = fixture("deployment-live.yaml");
+    live["metadata"]["labels"]["legacy"] = json!("true");
+    let text = serde_json::to_string(&desired).unwrap_or_default();
+    let repeated = text.replacen(
+        "\"labels\":{",
+        "\"labels\":{\"legacy\":\"false\",\"legacy\":\"true\",",
+        1,
+    );
+    assert_ne!(repeated, text);
+    live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        json!(repeated);
+    assert_eq!(
+        check_default(&desired, &live),
+        sorted(&["metadata.labels.legacy"])
+    );
 }
 
 #[test]

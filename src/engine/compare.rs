@@ -91,6 +91,10 @@ impl Default for CompareOptions<'_> {
 /// Compare one resource. `desired` is the rendered manifest, `live` the object as the API
 /// server returns it. `(Some, None)` is Missing, `(None, Some)` is Extraneous (the caller
 /// decides whether the live object is tracked to the app), `(None, None)` is Unknown.
+///
+/// The two sides must already be paired by identity ([`crate::model::ResourceKey`], with
+/// namespaces defaulted): a live object without a namespace is then known to be
+/// cluster-scoped, and the namespace Git may carry for it is not compared.
 pub fn compare(desired: Option<&Value>, live: Option<&Value>, opts: &CompareOptions) -> Verdict {
     match (desired, live) {
         (Some(_), None) => Verdict::Missing,
@@ -130,8 +134,12 @@ pub fn comparable_pair(
                 normalize::normalize_in_place(&mut projected);
                 let mut desired = normalize::normalize(&prepared.desired);
                 strip_server_owned(&mut desired);
-                let hidden = prepared.ignored.iter().chain(&walked.left_to_server);
-                if !prepared.ignored.is_empty() || !walked.left_to_server.is_empty() {
+                let mut hidden = prepared
+                    .ignored
+                    .iter()
+                    .chain(&walked.left_to_server)
+                    .peekable();
+                if hidden.peek().is_some() {
                     for path in hidden {
                         fieldpath::remove(&mut desired, path);
                     }
@@ -164,13 +172,20 @@ struct Prepared<'a> {
     kind: &'a str,
     /// Desired as given; normalized up front only for Secrets (`stringData` folding).
     desired: Cow<'a, Value>,
-    live: &'a Value,
     /// Live as walked: as given, except a Secret that carries `stringData` (a manifest used
     /// as "live", or a server that kept it), which is folded like desired.
     live_walked: Cow<'a, Value>,
-    last_applied: Option<AppliedDoc<'a>>,
+    /// What we applied last: our managedFields Apply entry, else the last-applied annotation.
+    applied: Option<LastApplied<'a>>,
     ignored: Vec<FieldPath>,
-    field_manager: &'a str,
+}
+
+/// The record of our last apply a three-way walk follows.
+enum LastApplied<'a> {
+    /// Our server-side-apply managedFields entry (`fieldsV1`).
+    Fields(&'a Map<String, Value>),
+    /// kubectl's client-side last-applied-configuration annotation.
+    Annotation(AppliedDoc<'a>),
 }
 
 impl<'a> Prepared<'a> {
@@ -212,33 +227,25 @@ impl<'a> Prepared<'a> {
             Cow::Borrowed(live)
         };
 
-        let has_our_entry = managed::apply_entries(live, opts.field_manager)
-            .next()
-            .is_some();
-        let last_applied = if has_our_entry {
-            None
-        } else {
-            last_applied_of(live, kind)
+        let applied = match managed::apply_entries(live, opts.field_manager).next() {
+            Some(fields) => Some(LastApplied::Fields(fields)),
+            None => last_applied_of(live, kind).map(LastApplied::Annotation),
         };
         Ok(Prepared {
             kind,
             desired,
-            live,
             live_walked,
-            last_applied,
+            applied,
             ignored,
-            field_manager: opts.field_manager,
         })
     }
 
     /// Walk desired against live (projecting live onto what Git manages when `project`).
     fn walk(&self, project: bool) -> WalkResult {
-        let owned = match &self.last_applied {
-            Some(applied) => Some(Owned::Applied(applied.root())),
-            None => managed::apply_entries(self.live, self.field_manager)
-                .next()
-                .map(Owned::Fields),
-        };
+        let owned = self.applied.as_ref().map(|applied| match applied {
+            LastApplied::Fields(fields) => Owned::Fields(fields),
+            LastApplied::Annotation(doc) => Owned::Applied(doc.root()),
+        });
         Walker::new(self.kind, &self.ignored, project).run(&self.desired, &self.live_walked, owned)
     }
 }

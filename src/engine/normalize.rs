@@ -195,21 +195,12 @@ pub fn normalize_scalar<'v>(
 fn canonical_scalar(kind: &str, parent: &str, key: &str, value: &Value) -> Option<Value> {
     match value {
         Value::Number(n) => {
-            let quantity_field = schema::is_quantity_field(kind, parent, key);
-            let integral = n
-                .as_f64()
-                .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15);
-            #[allow(clippy::cast_possible_truncation)]
-            let number = integral.map(|f| Value::from(f as i64));
-            if quantity_field {
-                let text = number
-                    .as_ref()
-                    .map_or_else(|| n.to_string(), Value::to_string);
-                if let Some(q) = quantity_value(&text) {
-                    return Some(q);
+            if schema::is_quantity_field(kind, parent, key) {
+                if let Some(q) = quantity_of(value) {
+                    return Some(Value::String(q.to_string()));
                 }
             }
-            number
+            integral_f64(n).map(Value::from)
         }
         Value::String(s) => {
             if schema::is_quantity_field(kind, parent, key) {
@@ -233,29 +224,28 @@ fn canonical_scalar(kind: &str, parent: &str, key: &str, value: &Value) -> Optio
     }
 }
 
-/// A quantity field's value as a [`quantity::Quantity`], read as [`canonical_scalar`] reads
-/// it (a JSON number stands for its decimal text).
+/// A float that holds a whole number (`2.0`), as that integer: the same number to the API
+/// server.
+fn integral_f64(n: &serde_json::Number) -> Option<i64> {
+    #[allow(clippy::cast_possible_truncation)]
+    n.as_f64()
+        .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15)
+        .map(|f| f as i64)
+}
+
+/// The value of a quantity field (a string such as `500m`, or a JSON number standing for its
+/// decimal text), or `None` when it is not a quantity. The one reading behind both the
+/// canonical form and [`scalars_equal`].
 fn quantity_of(value: &Value) -> Option<quantity::Quantity> {
     match value {
         Value::String(s) => quantity::parse(s).ok(),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+        Value::Number(n) => match (n.as_u64(), n.as_i64().or_else(|| integral_f64(n))) {
             (Some(u), _) => Some(quantity::Quantity::from_integer(false, u)),
-            (None, Some(i)) => Some(quantity::Quantity::from_integer(true, i.unsigned_abs())),
-            _ => {
-                let integral = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15);
-                #[allow(clippy::cast_possible_truncation)]
-                match integral {
-                    Some(f) => quantity::parse(&(f as i64).to_string()).ok(),
-                    None => quantity::parse(&n.to_string()).ok(),
-                }
-            }
+            (None, Some(i)) => Some(quantity::Quantity::from_integer(i < 0, i.unsigned_abs())),
+            (None, None) => quantity::parse(&n.to_string()).ok(),
         },
         _ => None,
     }
-}
-
-fn quantity_value(text: &str) -> Option<Value> {
-    quantity::canonical(text).map(Value::String)
 }
 
 /// Decode and re-encode base64 (standard alphabet, padded); tolerates missing padding and

@@ -6,7 +6,12 @@
 //! allocation per map, list and string, and a tree to free afterwards) the document is one
 //! `Vec` of nodes: the children of a map or list sit next to each other and are named by an
 //! index range; strings borrow from the annotation text, and only strings with escapes are
-//! decoded (into one side buffer). A parse costs two allocations whatever the document.
+//! decoded (into one side buffer). A parse costs a handful of allocations (the arena and two
+//! small stacks, plus the side buffer when a string has escapes), whatever the document.
+//!
+//! As in serde_json, a key given twice counts once, with its last value.
+//!
+//! Debug prints only the size: for Secrets the nodes hold the values.
 //!
 //! The grammar accepted is exactly JSON's (escapes and non-integer numbers are decoded by
 //! serde_json itself); a property test holds the parser to `serde_json::from_str`.
@@ -18,7 +23,6 @@ use serde_json::{Map, Number, Value};
 const MAX_DEPTH: usize = 127;
 
 /// A parsed applied manifest. The root is a map.
-#[derive(Debug, Clone)]
 pub struct AppliedDoc<'a> {
     /// Every node; the children of a container are contiguous; the root is the last node.
     nodes: Vec<Node<'a>>,
@@ -27,13 +31,12 @@ pub struct AppliedDoc<'a> {
 }
 
 /// A string of the document: a slice of the text, or a range of the side buffer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 enum Text<'a> {
     Borrowed(&'a str),
     Side { start: u32, end: u32 },
 }
 
-#[derive(Debug, Clone)]
 enum Slot<'a> {
     Null,
     Bool(bool),
@@ -43,7 +46,6 @@ enum Slot<'a> {
     Map { start: u32, len: u32 },
 }
 
-#[derive(Debug, Clone)]
 struct Node<'a> {
     /// The key in the enclosing map; empty for list items and the root.
     key: Text<'a>,
@@ -57,8 +59,8 @@ pub struct Applied<'a> {
     index: u32,
 }
 
-/// What an [`Applied`] node is.
-#[derive(Debug, Clone, Copy)]
+/// What an [`Applied`] node is. (No Debug: it holds Secret values.)
+#[derive(Clone, Copy)]
 pub enum View<'a> {
     Null,
     Bool(bool),
@@ -77,19 +79,19 @@ pub struct Children<'a> {
 }
 
 impl<'a> Children<'a> {
-    fn nodes(self) -> impl Iterator<Item = (u32, &'a Node<'a>)> {
+    fn nodes(self) -> impl DoubleEndedIterator<Item = (u32, &'a Node<'a>)> {
         let start = self.start;
         self.doc
             .nodes
-            .get(start as usize..(start + self.len) as usize)
+            .get(start as usize..start as usize + self.len as usize)
             .unwrap_or(&[])
             .iter()
-            .zip(start..)
-            .map(|(node, index)| (index, node))
+            .enumerate()
+            .map(move |(offset, node)| (start + offset as u32, node))
     }
 
     /// Map entries as `(key, child)`, in document order.
-    pub fn entries(self) -> impl Iterator<Item = (&'a str, Applied<'a>)> {
+    pub fn entries(self) -> impl DoubleEndedIterator<Item = (&'a str, Applied<'a>)> {
         let doc = self.doc;
         self.nodes()
             .map(move |(index, node)| (doc.text(node.key), Applied { doc, index }))
@@ -109,10 +111,27 @@ impl<'a> Children<'a> {
         self.len as usize
     }
 
+    /// True when the entry at `position` has its key again later: serde_json keeps the last.
+    pub fn is_shadowed(self, position: usize) -> bool {
+        let mut entries = self.entries().skip(position);
+        let Some((key, _)) = entries.next() else {
+            return false;
+        };
+        entries.any(|(later, _)| schema::same_key(later, key))
+    }
+
     /// Where `child` sits among these children, if it is one of them.
     pub fn position(self, child: Applied<'_>) -> Option<usize> {
         let offset = child.index.checked_sub(self.start)?;
         (offset < self.len && std::ptr::eq(self.doc, child.doc)).then_some(offset as usize)
+    }
+}
+
+impl std::fmt::Debug for AppliedDoc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppliedDoc")
+            .field("nodes", &self.nodes.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -136,7 +155,7 @@ impl<'a> AppliedDoc<'a> {
             nodes: Vec::new(),
             side: String::new(),
         };
-        let root = doc.node_of(Text::Borrowed(""), value);
+        let root = doc.node_of(Text::Borrowed(""), value)?;
         doc.nodes.push(root);
         Some(doc)
     }
@@ -156,50 +175,49 @@ impl<'a> AppliedDoc<'a> {
         }
     }
 
-    fn side_text(&mut self, s: &str) -> Text<'static> {
-        let start = self.side.len();
+    /// Append to the side buffer; `None` past 4 GiB (indexes are `u32`).
+    fn side_text(&mut self, s: &str) -> Option<Text<'static>> {
+        let start = u32::try_from(self.side.len()).ok()?;
         self.side.push_str(s);
-        Text::Side {
-            start: start as u32,
-            end: self.side.len() as u32,
-        }
+        let end = u32::try_from(self.side.len()).ok()?;
+        Some(Text::Side { start, end })
     }
 
     /// Build the node for `value`, appending its descendants (children first).
-    fn node_of(&mut self, key: Text<'a>, value: &Value) -> Node<'a> {
+    fn node_of(&mut self, key: Text<'a>, value: &Value) -> Option<Node<'a>> {
         let slot = match value {
             Value::Null => Slot::Null,
             Value::Bool(b) => Slot::Bool(*b),
             Value::Number(n) => Slot::Number(n.clone()),
-            Value::String(s) => Slot::String(self.side_text(s)),
+            Value::String(s) => Slot::String(self.side_text(s)?),
             Value::Array(items) => {
-                let children: Vec<Node<'a>> = items
+                let children = items
                     .iter()
                     .map(|item| self.node_of(Text::Borrowed(""), item))
-                    .collect();
-                let (start, len) = self.append(children);
+                    .collect::<Option<Vec<Node<'a>>>>()?;
+                let (start, len) = self.append(children)?;
                 Slot::List { start, len }
             }
             Value::Object(map) => {
-                let children: Vec<Node<'a>> = map
+                let children = map
                     .iter()
                     .map(|(k, v)| {
-                        let key = self.side_text(k);
+                        let key = self.side_text(k)?;
                         self.node_of(key, v)
                     })
-                    .collect();
-                let (start, len) = self.append(children);
+                    .collect::<Option<Vec<Node<'a>>>>()?;
+                let (start, len) = self.append(children)?;
                 Slot::Map { start, len }
             }
         };
-        Node { key, slot }
+        Some(Node { key, slot })
     }
 
-    fn append(&mut self, children: Vec<Node<'a>>) -> (u32, u32) {
-        let start = self.nodes.len() as u32;
-        let len = children.len() as u32;
+    fn append(&mut self, children: Vec<Node<'a>>) -> Option<(u32, u32)> {
+        let start = u32::try_from(self.nodes.len()).ok()?;
+        let len = u32::try_from(children.len()).ok()?;
         self.nodes.extend(children);
-        (start, len)
+        Some((start, len))
     }
 }
 
@@ -534,11 +552,12 @@ impl<'a> Applied<'a> {
         }
     }
 
-    /// The child at `key` of a map node.
+    /// The child at `key` of a map node (the last one, should the key repeat).
     pub fn get(self, key: &str) -> Option<Applied<'a>> {
         match self.view() {
             View::Map(entries) => entries
                 .entries()
+                .rev()
                 .find(|(k, _)| schema::same_key(k, key))
                 .map(|(_, v)| v),
             _ => None,
@@ -667,6 +686,25 @@ mod tests {
                 ("protocol".into(), json!("TCP"))
             ])
         );
+    }
+
+    #[test]
+    fn a_repeated_key_counts_once_with_its_last_value_and_debug_shows_no_values() {
+        let text = r#"{"data":{"password":"first-s3cr3t","password":"second-s3cr3t"}}"#;
+        let Some(doc) = AppliedDoc::parse(text) else {
+            panic!("parse");
+        };
+        let data = doc.root().get("data");
+        let password = data.and_then(|d| d.get("password")).map(Applied::to_value);
+        assert_eq!(password, Some(json!("second-s3cr3t")));
+        let Some(View::Map(entries)) = data.map(Applied::view) else {
+            panic!("data is a map");
+        };
+        assert!(entries.is_shadowed(0));
+        assert!(!entries.is_shadowed(1));
+        assert_eq!(parsed(text), reference(text));
+        let debug = format!("{doc:?} {:?}", doc.root());
+        assert!(!debug.contains("s3cr3t"), "{debug}");
     }
 
     #[test]

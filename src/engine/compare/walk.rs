@@ -44,7 +44,8 @@ fn compared_in_map(desired: &Value, live: Option<&Value>) -> bool {
             && live.is_some_and(|l| !is_deep_blank(l))
 }
 
-/// `""`, `0` or `null`: a scalar left for the server to fill.
+/// `""`, `0` or `null`: a scalar left for the server to fill. (Beside [`is_go_zero`], which
+/// is about values the server omits, and `is_blank`, about values that mean "absent".)
 fn is_unset(value: &Value) -> bool {
     match value {
         Value::Null => true,
@@ -433,7 +434,7 @@ impl<'a, 'p> Walker<'a, 'p> {
                         return projected.map(Value::Object);
                     };
                     for (position, (owned_key, owned_child)) in entries.entries().enumerate() {
-                        if accounted.get(position) {
+                        if accounted.get(position) || entries.is_shadowed(position) {
                             continue;
                         }
                         self.owned_key_removed(
@@ -731,8 +732,9 @@ impl<'a, 'p> Walker<'a, 'p> {
                 _ if applied.is_blank() => None,
                 (View::Map(entries), Value::Object(live_map)) => {
                     let mut projected = self.project.then(Map::new);
-                    for (child_key, child) in entries.entries() {
+                    for (position, (child_key, child)) in entries.entries().enumerate() {
                         if (child.is_blank() && !child.is_string() && !child.is_list())
+                            || entries.is_shadowed(position)
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
                             || self.is_tracking_mark(child_key)
