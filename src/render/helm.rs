@@ -6,6 +6,7 @@ use super::workspace::{resolve, Entry, Workspace};
 use super::{HelmOptions, RenderError};
 use crate::manifest::tree::join_root;
 use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -44,50 +45,53 @@ pub(crate) fn collect(
         error,
     };
     let chart_file = join_root(app, "Chart.yaml");
-    let mut charts = vec![app.to_string()];
-    let mut with_dependencies = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(chart) = charts.pop() {
-        if !seen.insert(chart.clone()) {
+    // Every chart reachable through `file://` dependencies: its dependency names and the
+    // local charts it depends on.
+    let mut graph: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut queue = vec![app.to_string()];
+    while let Some(chart) = queue.pop() {
+        if graph.contains_key(&chart) {
             continue;
         }
-        let Some(bytes) = ws
+        let mut names = Vec::new();
+        let mut locals = Vec::new();
+        let chart_yaml = ws
             .file(&join_root(&chart, "Chart.yaml"))
-            .map(<[u8]>::to_vec)
-        else {
-            continue;
-        };
-        let Ok(chart_yaml) = serde_yaml::from_slice::<Json>(&bytes) else {
-            continue; // helm reports a broken Chart.yaml itself
-        };
-        let Some(Json::Array(dependencies)) = chart_yaml.get("dependencies") else {
-            continue;
-        };
-        let names: Vec<String> = dependencies
-            .iter()
-            .filter_map(|d| d.get("name").and_then(Json::as_str))
-            .map(str::to_string)
-            .collect();
-        if !names.is_empty() {
-            with_dependencies.push((chart.clone(), names));
-        }
-        for dependency in dependencies {
-            let Some(repository) = dependency.get("repository").and_then(Json::as_str) else {
-                continue;
-            };
-            let Some(path) = repository.strip_prefix("file://") else {
-                continue;
-            };
-            let target = resolve(&chart, path).map_err(|why| RenderError::Reference {
-                app: app.to_string(),
-                file: join_root(&chart, "Chart.yaml"),
-                message: format!("dependency {repository:?}: {why}"),
-            })?;
-            if ws.classify(&target).map_err(source_err)? == Entry::Dir {
-                charts.push(target);
+            // helm reports a broken Chart.yaml itself
+            .and_then(|bytes| serde_yaml::from_slice::<Json>(bytes).ok());
+        if let Some(Json::Array(dependencies)) =
+            chart_yaml.as_ref().and_then(|c| c.get("dependencies"))
+        {
+            for dependency in dependencies {
+                if let Some(name) = dependency.get("name").and_then(Json::as_str) {
+                    names.push(name.to_string());
+                }
+                let Some(repository) = dependency.get("repository").and_then(Json::as_str) else {
+                    continue;
+                };
+                let Some(path) = repository.strip_prefix("file://") else {
+                    continue;
+                };
+                let target = resolve(&chart, path).map_err(|why| RenderError::Reference {
+                    app: app.to_string(),
+                    file: join_root(&chart, "Chart.yaml"),
+                    message: format!("dependency {repository:?}: {why}"),
+                })?;
+                if ws.classify(&target).map_err(source_err)? == Entry::Dir {
+                    locals.push(target);
+                }
             }
         }
+        queue.extend(locals.iter().cloned());
+        graph.insert(chart, (names, locals));
     }
+    let with_dependencies = dependencies_first(app, &graph)
+        .into_iter()
+        .filter_map(|chart| {
+            let (names, _) = graph.get(&chart)?;
+            (!names.is_empty()).then(|| (chart, names.clone()))
+        })
+        .collect();
     let mut values = Vec::new();
     for file in &options.values_files {
         let target = resolve("", file).map_err(|why| RenderError::Reference {
@@ -104,12 +108,39 @@ pub(crate) fn collect(
         }
         values.push(target);
     }
-    // Charts were found parents first: build dependencies the other way round.
-    with_dependencies.reverse();
     Ok(HelmInputs {
         values,
         with_dependencies,
     })
+}
+
+/// The charts of `graph` reachable from `root`, each after every chart it depends on
+/// (post-order; a dependency cycle is cut where it closes, and helm reports it).
+fn dependencies_first(
+    root: &str,
+    graph: &BTreeMap<String, (Vec<String>, Vec<String>)>,
+) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut entered = BTreeSet::new();
+    let mut stack = vec![(root.to_string(), false)];
+    while let Some((chart, children_done)) = stack.pop() {
+        if children_done {
+            order.push(chart);
+            continue;
+        }
+        if !entered.insert(chart.clone()) {
+            continue;
+        }
+        stack.push((chart.clone(), true));
+        if let Some((_, locals)) = graph.get(&chart) {
+            for local in locals.iter().rev() {
+                if !entered.contains(local) {
+                    stack.push((local.clone(), false));
+                }
+            }
+        }
+    }
+    order
 }
 
 /// True when `chart_dir/charts/` lacks one of `names` (as an unpacked chart directory or a
@@ -130,9 +161,22 @@ fn misses_dependencies(chart_dir: &Path, names: &[String]) -> bool {
                 || entry
                     .strip_prefix(name.as_str())
                     .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|rest| rest.ends_with(".tgz"))
+                    .and_then(|rest| rest.strip_suffix(".tgz"))
+                    .is_some_and(is_chart_version)
         })
     })
+}
+
+/// A chart version as helm names archives: SemVer, optionally with a leading `v`
+/// (`1.2.3`, `v0.1.0-rc.1`), so `web-config-1.0.0.tgz` is not a version of chart `web`.
+fn is_chart_version(text: &str) -> bool {
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let core = text.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The arguments of `helm template` (without the program itself).
@@ -283,6 +327,54 @@ mod tests {
                 "replicas=3",
             ]
         );
+    }
+
+    fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+        edges
+            .iter()
+            .map(|(chart, locals)| {
+                let locals: Vec<String> = locals.iter().map(|l| (*l).to_string()).collect();
+                ((*chart).to_string(), (locals.clone(), locals))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shared_local_dependencies_are_built_before_every_chart_using_them() {
+        // app → [a, b], a → c, b → c, c → d: d before c before a and b, app last.
+        let g = graph(&[
+            ("app", &["a", "b"]),
+            ("a", &["c"]),
+            ("b", &["c"]),
+            ("c", &["d"]),
+            ("d", &[]),
+        ]);
+        let order = dependencies_first("app", &g);
+        let at = |c: &str| order.iter().position(|o| o == c).unwrap();
+        assert_eq!(order.len(), 5, "{order:?}");
+        assert!(
+            at("d") < at("c") && at("c") < at("a") && at("c") < at("b"),
+            "{order:?}"
+        );
+        assert_eq!(order.last().map(String::as_str), Some("app"));
+        // A cycle ends without looping.
+        let cyclic = graph(&[("app", &["a"]), ("a", &["app"])]);
+        assert_eq!(dependencies_first("app", &cyclic), vec!["a", "app"]);
+    }
+
+    #[test]
+    fn vendored_archives_count_only_for_their_own_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("charts")).unwrap();
+        std::fs::write(dir.path().join("charts/web-config-1.0.0.tgz"), b"").unwrap();
+        assert!(misses_dependencies(dir.path(), &["web".to_string()]));
+        assert!(!misses_dependencies(
+            dir.path(),
+            &["web-config".to_string()]
+        ));
+        std::fs::write(dir.path().join("charts/web-v2.3.4-rc.1.tgz"), b"").unwrap();
+        assert!(!misses_dependencies(dir.path(), &["web".to_string()]));
+        assert!(misses_dependencies(dir.path(), &["redis".to_string()]));
     }
 
     #[test]
