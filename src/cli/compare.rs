@@ -5,7 +5,7 @@
 //! compared, and the exit code says 2 because the answer is incomplete.
 
 use super::{Exit, GlobalArgs, OutputFormat};
-use crate::config::{Config, ConfigError, CONFIG_ENV_VAR};
+use crate::config::{Config, ConfigError};
 use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
 use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
 use crate::engine::diff;
@@ -122,15 +122,12 @@ fn origin(obj: &ManifestObject) -> String {
 /// exists. Without a config, or when the config does not list the app, there are none:
 /// `compare` works on plain files and needs no config.
 fn configured_ignore_rules(global: &GlobalArgs, app: &str) -> color_eyre::Result<Vec<IgnoreRule>> {
-    let default = directories::ProjectDirs::from("", "", "kubedrift")
-        .map(|dirs| dirs.config_dir().join("config.toml"));
-    let from_env = std::env::var_os(CONFIG_ENV_VAR);
-    let path = match Config::locate(global.config.as_deref(), from_env, default) {
-        Ok(path) => path,
+    let loaded = match Config::load(global.config.as_deref()) {
+        Ok(loaded) => loaded,
+        // No config anywhere: an offline compare needs none.
         Err(ConfigError::NotFound { .. }) => return Ok(Vec::new()),
         Err(err) => return Err(eyre!("{err}")),
     };
-    let loaded = Config::load_file(&path).map_err(|e| eyre!("{e}"))?;
     Ok(loaded
         .config
         .apps

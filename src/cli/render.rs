@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::desired::{self, Repos};
 use crate::engine::{diff, mask};
 use crate::manifest::ManifestLimits;
-use crate::model::{builtin_cluster_scoped, group_of};
+use crate::model::{builtin_cluster_scoped, ResourceKey};
 use crate::render::RenderCache;
 use color_eyre::eyre::eyre;
 use serde_json::Value;
@@ -100,29 +100,20 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
 /// state uses before discovery. The field goes right after `metadata.name`, where kubectl puts
 /// it. Objects without a kind or metadata are left as they are (the renderer reports them).
 fn set_default_namespace(object: &mut Value, namespace: &str) {
-    let Some(map) = object.as_object_mut() else {
+    // The namespace this object is keyed (and so compared) in: the one rule, in ResourceKey.
+    let Ok(key) = ResourceKey::from_object(object, Some(namespace), &builtin_cluster_scoped) else {
         return;
     };
-    let (Some(api_version), Some(kind)) = (
-        map.get("apiVersion").and_then(Value::as_str),
-        map.get("kind").and_then(Value::as_str),
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let (Some(keyed), None | Some("")) = (
+        key.namespace,
+        metadata.get("namespace").and_then(Value::as_str),
     ) else {
         return;
     };
-    if builtin_cluster_scoped(group_of(api_version), kind) {
-        return;
-    }
-    let Some(metadata) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let named = metadata
-        .get("namespace")
-        .and_then(Value::as_str)
-        .is_some_and(|ns| !ns.is_empty());
-    if named {
-        return;
-    }
-    let value = Value::String(namespace.to_string());
+    let value = Value::String(keyed);
     match metadata.keys().position(|key| key == "name") {
         Some(at) if !metadata.contains_key("namespace") => {
             metadata.shift_insert(at + 1, "namespace".to_string(), value);

@@ -303,21 +303,22 @@ impl Validator<'_> {
         value: &str,
         span: Range<usize>,
     ) -> Result<String, ConfigError> {
-        const RELATIVE: &str = "app paths are relative to the repository root";
         if value.starts_with('/') {
-            return Err(self.invalid(
-                key,
-                span,
-                format!("`{shown}` is an absolute path; {RELATIVE}"),
-            ));
+            return Err(self.not_relative(key, span, shown, ABSOLUTE, APP_PATHS));
         }
-        normalize_path(value).map_err(|_| {
-            self.invalid(
-                key,
-                span,
-                format!("`{shown}` escapes the repository root; {RELATIVE}"),
-            )
-        })
+        normalize_path(value).map_err(|_| self.not_relative(key, span, shown, ESCAPES, APP_PATHS))
+    }
+
+    /// A path that is not the relative path it must be: `` `shown` why; rule ``.
+    fn not_relative(
+        &self,
+        key: &str,
+        span: Range<usize>,
+        shown: &str,
+        why: &str,
+        rule: &str,
+    ) -> ConfigError {
+        self.invalid(key, span, format!("`{shown}` {why}; {rule}"))
     }
 
     /// Helm values files of an app in `app_dirs` (its normalized directory per environment):
@@ -331,18 +332,22 @@ impl Validator<'_> {
         for file in values {
             let value = self.non_empty("values", file)?;
             if value.starts_with('/') {
-                return Err(self.invalid(
+                return Err(self.not_relative(
                     "values",
                     file.span(),
-                    format!("`{value}` is an absolute path; values files are relative to the app directory"),
+                    &value,
+                    ABSOLUTE,
+                    VALUES_FILES,
                 ));
             }
-            let probe = value.replace("{app}", "app").replace("{env}", "env");
+            let probe = with_stand_ins(&value);
             if app_dirs.iter().any(|dir| join_path(dir, &probe).is_err()) {
-                return Err(self.invalid(
+                return Err(self.not_relative(
                     "values",
                     file.span(),
-                    format!("`{value}` escapes the repository root; values files are relative to the app directory"),
+                    &value,
+                    ESCAPES,
+                    VALUES_FILES,
                 ));
             }
             out.push(value);
@@ -366,6 +371,17 @@ impl Validator<'_> {
             _ => path,
         }
     }
+}
+
+const ABSOLUTE: &str = "is an absolute path";
+const ESCAPES: &str = "escapes the repository root";
+const APP_PATHS: &str = "app paths are relative to the repository root";
+const VALUES_FILES: &str = "values files are relative to the app directory";
+
+/// A path template with stand-ins for its `{app}` and `{env}` placeholders, to check the
+/// shape of every path it can become.
+fn with_stand_ins(template: &str) -> String {
+    template.replace("{app}", "app").replace("{env}", "env")
 }
 
 pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigError> {
@@ -472,7 +488,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                 if template.trim().is_empty() {
                     return Err(v.invalid("path", path_span, "must not be empty"));
                 }
-                let probe = template.replace("{app}", "app").replace("{env}", "env");
+                let probe = with_stand_ins(&template);
                 if probe.contains(['{', '}']) {
                     return Err(v.invalid(
                         "path",
@@ -543,11 +559,9 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                     None => None,
                 };
                 let app_dirs: Vec<String> = match &path {
-                    AppPath::Template(template) => {
-                        normalize_path(&template.replace("{app}", "app").replace("{env}", "env"))
-                            .into_iter()
-                            .collect()
-                    }
+                    AppPath::Template(template) => normalize_path(&with_stand_ins(template))
+                        .into_iter()
+                        .collect(),
                     AppPath::PerEnvironment(paths) => paths.values().cloned().collect(),
                 };
                 HelmOptions {
@@ -573,13 +587,12 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let mut discover = Vec::new();
     for rule in raw.discover {
         if rule.pattern.get_ref().starts_with('/') {
-            return Err(v.invalid(
+            return Err(v.not_relative(
                 "pattern",
                 rule.pattern.span(),
-                format!(
-                    "`{}` is an absolute path; app paths are relative to the repository root",
-                    rule.pattern.get_ref()
-                ),
+                rule.pattern.get_ref(),
+                ABSOLUTE,
+                APP_PATHS,
             ));
         }
         let pattern = PathPattern::parse(rule.pattern.get_ref()).map_err(|e| {
