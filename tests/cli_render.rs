@@ -80,13 +80,24 @@ fn fixture() -> Fixture {
         ],
         "initial",
     );
+    fixture_config(dir, repo, "gitops", "apps/{app}/envs/{env}")
+}
+
+/// One repo, one environment `dev`, apps discovered with `pattern`.
+fn fixture_config(
+    dir: tempfile::TempDir,
+    repo: Repository,
+    repo_name: &str,
+    pattern: &str,
+) -> Fixture {
+    let repo_path = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
         format!(
-            "[[repo]]\nname = \"gitops\"\npath = {:?}\n\n\
+            "[[repo]]\nname = {repo_name:?}\npath = {:?}\n\n\
              [[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n\
-             [[discover]]\nrepo = \"gitops\"\npattern = \"apps/{{app}}/envs/{{env}}\"\n",
+             [[discover]]\nrepo = {repo_name:?}\npattern = {pattern:?}\n",
             repo_path.display().to_string()
         ),
     )
@@ -272,22 +283,7 @@ fn releases_fixture() -> Fixture {
         ],
         "ledger",
     );
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[repo]]\nname = \"releases\"\npath = {:?}\n\n\
-             [[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n\
-             [[discover]]\npattern = \"{{env}}/releases/{{namespace}}/{{app}}\"\n",
-            repo_path.display().to_string()
-        ),
-    )
-    .unwrap();
-    Fixture {
-        _dir: dir,
-        config,
-        repo,
-    }
+    fixture_config(dir, repo, "releases", "{env}/releases/{namespace}/{app}")
 }
 
 #[test]
