@@ -403,6 +403,13 @@ fn values_are_validated() {
         msg.contains("`spec.replicas` is not a JSON pointer"),
         "{msg}"
     );
+    // The place named is the pointer itself (line 14 of that text), not the rule's table.
+    assert!(msg.contains("config.toml:14:18"), "{msg}");
+    let msg = err(&format!("{MINIMAL}\n[[app]]\nname = \"web\"\npath = \"web\"\n[[app.ignore]]\nkind = \"Deployment\"\njson_pointers = []\n"));
+    assert!(
+        msg.contains("needs at least one JSON pointer") && msg.contains("config.toml:15:17"),
+        "{msg}"
+    );
     let msg = err(&format!("{MINIMAL}\n[[app]]\nname = \"web\"\npath = {{ prod = \"web\" }}\nenvironments = [\"prod\"]\n"));
     assert!(
         msg.contains("not allowed with a per-environment `path` table"),

@@ -4,7 +4,6 @@
 //! (every name and reference is `Spanned`) while consumers get plain, validated data.
 
 use super::RendererKind;
-use crate::engine::ignore::IgnoreRule;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -68,7 +67,7 @@ pub(super) struct RawApp {
     pub namespace: Option<Spanned<String>>,
     pub helm: Option<RawHelm>,
     #[serde(default)]
-    pub ignore: Vec<Spanned<IgnoreRule>>,
+    pub ignore: Vec<Spanned<RawIgnoreRule>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +88,18 @@ pub(super) struct RawDiscover {
     pub renderer: Option<RendererKind>,
     pub namespace: Option<Spanned<String>>,
     #[serde(default)]
-    pub ignore: Vec<Spanned<IgnoreRule>>,
+    pub ignore: Vec<Spanned<RawIgnoreRule>>,
+}
+
+/// An ignore rule as written: [`IgnoreRule`] with its pointers' places kept for errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIgnoreRule {
+    pub group: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub json_pointers: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `path = "apps/web/envs/{env}"` or `path = { dev = "...", prod = "..." }`.
@@ -188,13 +198,17 @@ pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
         ("[[app]]", fields_of::<RawApp>()),
         ("[app.helm]", fields_of::<RawHelm>()),
         ("[[discover]]", fields_of::<RawDiscover>()),
-        ("an ignore rule ([[app.ignore]])", fields_of::<IgnoreRule>()),
+        (
+            "an ignore rule ([[app.ignore]])",
+            fields_of::<RawIgnoreRule>(),
+        ),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ignore::IgnoreRule;
 
     #[test]
     fn probe_reads_field_lists_from_the_derive() {
@@ -203,7 +217,11 @@ mod tests {
             &["name", "path", "url", "default_branch"]
         );
         assert!(fields_of::<RawEnvironment>().contains(&"ref"));
-        assert!(fields_of::<IgnoreRule>().contains(&"json_pointers"));
+        assert_eq!(
+            fields_of::<RawIgnoreRule>(),
+            fields_of::<IgnoreRule>(),
+            "an ignore rule as written has exactly the engine's fields"
+        );
         // Every section's field list is distinct, so a list identifies its section.
         let all = sections();
         for (i, (_, a)) in all.iter().enumerate() {

@@ -268,27 +268,38 @@ impl Validator<'_> {
 
     fn ignore_rules(
         &self,
-        rules: Vec<Spanned<IgnoreRule>>,
+        rules: Vec<Spanned<raw::RawIgnoreRule>>,
     ) -> Result<Vec<IgnoreRule>, ConfigError> {
         let mut out = Vec::new();
         for rule in rules {
-            let span = rule.span();
+            let rule_span = rule.span();
             let rule = rule.into_inner();
-            if rule.json_pointers.is_empty() {
+            // Errors point at the pointer, else at the key, else at the rule's table.
+            let (list_span, pointers) = match rule.json_pointers {
+                Some(list) => (list.span(), list.into_inner()),
+                None => (rule_span, Vec::new()),
+            };
+            if pointers.is_empty() {
                 return Err(self.invalid(
                     "json_pointers",
-                    span,
+                    list_span,
                     "an ignore rule needs at least one JSON pointer",
                 ));
             }
-            if let Some(bad) = rule.json_pointers.iter().find(|p| !p.starts_with('/')) {
+            if let Some(bad) = pointers.iter().find(|p| !p.get_ref().starts_with('/')) {
                 return Err(self.invalid(
                     "json_pointers",
-                    span,
-                    format!("`{bad}` is not a JSON pointer (RFC 6901 pointers start with `/`, e.g. `/spec/replicas`)"),
+                    bad.span(),
+                    format!("`{}` is not a JSON pointer (RFC 6901 pointers start with `/`, e.g. `/spec/replicas`)", bad.get_ref()),
                 ));
             }
-            out.push(rule);
+            out.push(IgnoreRule {
+                group: rule.group,
+                kind: rule.kind,
+                name: rule.name,
+                namespace: rule.namespace,
+                json_pointers: pointers.into_iter().map(Spanned::into_inner).collect(),
+            });
         }
         Ok(out)
     }
