@@ -147,6 +147,21 @@ fn commit(
     oid
 }
 
+/// A bare repository whose `main` has one commit of the web app with 3 replicas.
+fn initial_repo() -> (tempfile::TempDir, Repository, Oid) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init_bare(dir.path()).unwrap();
+    let init = commit(
+        &repo,
+        Some("refs/heads/main"),
+        &[],
+        app_files(REPLICAS_3),
+        "init",
+        1_700_000_000,
+    );
+    (dir, repo, init)
+}
+
 fn app_files(replicas: &'static str) -> Vec<(&'static str, Entry)> {
     vec![
         ("apps/web/base/deployment.yaml", Entry::File(DEPLOYMENT)),
@@ -279,16 +294,7 @@ fn bare_repo_resolves_branches_tags_and_hashes() {
 
 #[test]
 fn unknown_ref_error_names_ref_and_repo() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, _repo, _) = initial_repo();
     let git = GitRepo::open(dir.path()).unwrap();
     for rev in ["mian", "deadbeef", "", "bad..name", "refs/heads/nope"] {
         let err = git.resolve(rev).unwrap_err();
@@ -373,16 +379,7 @@ fn subtree_reads_git_objects_not_the_working_tree() {
 
 #[test]
 fn untouched_app_keeps_its_tree_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    let c1 = commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, repo, c1) = initial_repo();
     let c2 = commit(
         &repo,
         Some("refs/heads/main"),
@@ -433,16 +430,7 @@ fn untouched_app_keeps_its_tree_id() {
 
 #[test]
 fn missing_path_and_file_path_are_source_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, _repo, _) = initial_repo();
     let git = GitRepo::open(dir.path()).unwrap();
     let source = git.commit_source("main").unwrap();
     match source.subtree("apps/billing") {
@@ -508,16 +496,7 @@ fn symlinks_and_submodules_are_skipped() {
 
 #[test]
 fn oversized_files_are_refused_by_header_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, _repo, _) = initial_repo();
     let git = GitRepo::open(dir.path()).unwrap();
     let source = git.commit_source("main").unwrap().with_max_file_bytes(200);
     // The prod overlay files are small; the base Deployment is larger than 200 bytes.
@@ -572,16 +551,7 @@ fn list_dirs_lists_directories_to_depth() {
 /// main: c1 (init) → c2 (web) → c3 (api only) → m (merge of feature: f1 web, f2 README)
 #[test]
 fn history_and_count_between_follow_the_path() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    let c1 = commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, repo, c1) = initial_repo();
     let c2 = commit(
         &repo,
         Some("refs/heads/main"),
@@ -697,16 +667,7 @@ fn history_and_count_between_follow_the_path() {
 
 #[test]
 fn merge_with_its_own_change_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init_bare(dir.path()).unwrap();
-    let base = commit(
-        &repo,
-        Some("refs/heads/main"),
-        &[],
-        app_files(REPLICAS_3),
-        "init",
-        1_700_000_000,
-    );
+    let (dir, repo, base) = initial_repo();
     let side = commit(
         &repo,
         None,
