@@ -8,9 +8,9 @@
 //! its new verdict). Goal: p99 ≤ 100 ms.
 
 use kubedrift::config::Config;
+use kubedrift::live::{Live, LiveOptions};
 use kubedrift::sandbox::cluster::{PatchKind, Subresource, WriteOptions};
 use kubedrift::sandbox::{Sandbox, SandboxOptions};
-use kubedrift::state::live::{Live, LiveOptions};
 use kubedrift::state::SyncState;
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -1,17 +1,21 @@
 //! kubedrift: live, multi-cluster GitOps sync inspection.
 //!
-//! Data flows one way: sources (`git`, `render`, `cluster`) → `engine` (pure) → `state`
-//! (snapshot + change stream) → views (`cli`, later the TUI). See ARCHITECTURE.md.
+//! Data flows one way: sources (`git`, `render`, `cluster`) → the pure core (`kubedrift-core`:
+//! `engine`, `state`) → snapshot + change stream (`live`) → views (`cli`, the TUI). See
+//! ARCHITECTURE.md.
+//!
+//! The core crate's modules are re-exported here under their own names (as kube re-exports
+//! kube-core), so the app and its users write `kubedrift::engine::…` whichever crate holds it.
+
+pub use kubedrift_core::{engine, manifest, model, source, state};
+#[cfg(feature = "sandbox")]
+pub use kubedrift_sandbox as sandbox;
 
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod desired;
-pub mod engine;
 pub mod git;
-pub mod manifest;
-pub mod model;
+pub mod live;
+pub mod local_source;
 pub mod render;
-pub mod sandbox;
-pub mod source;
-pub mod state;

@@ -66,7 +66,7 @@ struct Side {
 }
 
 fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
-    match manifest::load_path(path, limits) {
+    match crate::local_source::load_path(path, limits) {
         Ok(loaded) => {
             let parsed = loaded.parse(limits);
             Side {

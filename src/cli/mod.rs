@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub mod compare;
 pub mod diff;
 pub mod render;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod status;
 mod table;
@@ -118,6 +119,7 @@ pub struct Cli {
 pub enum Command {
     Compare(compare::CompareArgs),
     Render(render::RenderArgs),
+    #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
     Status(status::StatusArgs),
     Diff(diff::DiffArgs),
@@ -128,6 +130,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     match cli.command {
         Command::Compare(args) => compare::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
         Command::Status(args) => status::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),

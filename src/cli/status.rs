@@ -2,7 +2,7 @@
 
 use super::{Exit, GlobalArgs, OutputFormat};
 use crate::config::Config;
-use crate::state::live::{Live, LiveOptions};
+use crate::live::{Live, LiveOptions};
 use crate::state::{AppView, ChangeKind, Snapshot, SyncState};
 use color_eyre::eyre::{eyre, WrapErr};
 use serde_json::{json, Value};

@@ -4,8 +4,11 @@
 //! unbounded: the state task drains it continuously, and a slow view never holds it up).
 
 use super::kubeconfig::client_for;
-use super::{Backoff, ClusterEvent, GroupKind};
+use super::Backoff;
+use crate::model::GroupKind;
 use crate::model::Object;
+use crate::state::watch_plan::ClusterPlan;
+use crate::state::ClusterEvent;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
@@ -16,21 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{AbortHandle, JoinSet};
-
-/// What to watch in one cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ClusterPlan {
-    /// The kinds needed: kinds in the desired set plus kinds where tracked extraneous objects
-    /// can live.
-    pub kinds: BTreeSet<GroupKind>,
-    /// Namespaces to watch namespaced kinds in; None watches all namespaces (needed when an
-    /// app's namespace is not known).
-    pub namespaces: Option<BTreeSet<String>>,
-    /// Kinds of `kinds` watched for their metadata only (`PartialObjectMetadata`): nothing
-    /// desired is of these kinds, so only tracking marks matter (and Secret values are never
-    /// fetched).
-    pub metadata_only: BTreeSet<GroupKind>,
-}
 
 /// How often a reachable cluster is probed (cheap `GET /version`).
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
@@ -386,7 +374,7 @@ where
                     at,
                 });
             }
-            Ok(watcher::Event::Apply(obj)) => reporter.send(ClusterEvent::Applied {
+            Ok(watcher::Event::Apply(obj)) => reporter.send(ClusterEvent::Upserted {
                 kind: kind.clone(),
                 object: convert(obj),
                 metadata_only,

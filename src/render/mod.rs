@@ -430,5 +430,8 @@ fn cache_key(
             field("set-value", value);
         }
     }
-    format!("{kind}-{}", crate::manifest::digest(canonical.as_bytes()))
+    format!(
+        "{kind}-{}",
+        crate::local_source::digest(canonical.as_bytes())
+    )
 }

@@ -139,7 +139,7 @@ impl<'a> Workspace<'a> {
                         Some(bytes) => {
                             // Keyed on the file's own content, so that changes to its
                             // siblings do not invalidate the render.
-                            let id = format!("file:{}", crate::manifest::digest(bytes));
+                            let id = format!("file:{}", crate::local_source::digest(bytes));
                             self.ids.insert((path.to_string(), id));
                             self.files.insert(path.to_string(), bytes.clone());
                             Ok(Entry::File)

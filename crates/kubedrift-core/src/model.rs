@@ -1,0 +1,253 @@
+//! Shared vocabulary: what a Kubernetes object is to kubedrift and how it is identified.
+//!
+//! Objects are kept as `serde_json::Value`, exactly as the API server (or a manifest) gives
+//! them, so that no field a type library does not know about is ever lost.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// A Kubernetes object as JSON (what the API server returns, or a parsed manifest).
+pub type Object = Value;
+
+/// The field manager kubedrift uses for server-side apply.
+pub const FIELD_MANAGER: &str = "kubedrift";
+
+/// The label kubedrift's sync writes so that extraneous objects can be found later.
+pub const TRACKING_LABEL: &str = "kubedrift.io/app";
+
+/// Identity of a resource: group, kind, namespace and name.
+///
+/// The namespace is `None` for cluster-scoped kinds and always `Some` for namespaced ones
+/// (defaulted when a manifest leaves it out), so two spellings of the same object compare equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceKey {
+    /// API group, empty for the core group.
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// Why an object has no identity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("not an object")]
+    NotAnObject,
+    #[error("missing apiVersion")]
+    MissingApiVersion,
+    #[error("missing kind")]
+    MissingKind,
+    #[error("missing metadata.name")]
+    MissingName,
+}
+
+impl ResourceKey {
+    pub fn new(group: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ResourceKey {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    /// The identity of `obj`. Namespaced kinds without a namespace get `default_namespace`
+    /// (or "default"); cluster-scoped kinds drop any namespace they carry.
+    ///
+    /// `scope` answers "is this group/kind cluster-scoped?"; use [`builtin_cluster_scoped`]
+    /// when nothing better (discovery) is known.
+    pub fn from_object(
+        obj: &Value,
+        default_namespace: Option<&str>,
+        scope: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Self, KeyError> {
+        let map = obj.as_object().ok_or(KeyError::NotAnObject)?;
+        let api_version = map
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(KeyError::MissingApiVersion)?;
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(KeyError::MissingKind)?;
+        let metadata = map.get("metadata");
+        let name = metadata
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(KeyError::MissingName)?;
+        let group = group_of(api_version);
+        let namespace = if scope(group, kind) {
+            None
+        } else {
+            let ns = metadata
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .or(default_namespace)
+                .unwrap_or("default");
+            Some(ns.to_string())
+        };
+        Ok(ResourceKey::new(group, kind, namespace.as_deref(), name))
+    }
+}
+
+impl fmt::Display for ResourceKey {
+    /// `apps/Deployment/shop/web`, `Namespace/shop` (core group and cluster scope elided).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.group.is_empty() {
+            write!(f, "{}/", self.group)?;
+        }
+        write!(f, "{}/", self.kind)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, "{ns}/")?;
+        }
+        write!(f, "{}", self.name)
+    }
+}
+
+/// The group part of an apiVersion: `apps/v1` → `apps`, `v1` → `` (core).
+pub fn group_of(api_version: &str) -> &str {
+    match api_version.split_once('/') {
+        Some((group, _)) => group,
+        None => "",
+    }
+}
+
+/// Cluster-scoped built-in kinds (plus the common CRD-defined ones kubedrift meets).
+/// Anything not listed is treated as namespaced until discovery says otherwise.
+pub fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "Namespace")
+            | ("", "Node")
+            | ("", "PersistentVolume")
+            | ("", "ComponentStatus")
+            | ("rbac.authorization.k8s.io", "ClusterRole")
+            | ("rbac.authorization.k8s.io", "ClusterRoleBinding")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("apiregistration.k8s.io", "APIService")
+            | (
+                "admissionregistration.k8s.io",
+                "MutatingWebhookConfiguration"
+            )
+            | (
+                "admissionregistration.k8s.io",
+                "ValidatingWebhookConfiguration"
+            )
+            | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy")
+            | (
+                "admissionregistration.k8s.io",
+                "ValidatingAdmissionPolicyBinding"
+            )
+            | ("storage.k8s.io", "StorageClass")
+            | ("storage.k8s.io", "CSIDriver")
+            | ("storage.k8s.io", "CSINode")
+            | ("storage.k8s.io", "VolumeAttachment")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("networking.k8s.io", "IngressClass")
+            | ("certificates.k8s.io", "CertificateSigningRequest")
+            | ("flowcontrol.apiserver.k8s.io", _)
+    )
+}
+
+/// A kind of object, as discovery and the state know it: API group and kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct GroupKind {
+    /// Empty for the core group.
+    pub group: String,
+    pub kind: String,
+}
+
+impl GroupKind {
+    pub fn new(group: &str, kind: &str) -> Self {
+        GroupKind {
+            group: group.to_string(),
+            kind: kind.to_string(),
+        }
+    }
+
+    /// The kind of a resource identity.
+    pub fn of_key(key: &ResourceKey) -> Self {
+        GroupKind::new(&key.group, &key.kind)
+    }
+}
+
+impl fmt::Display for GroupKind {
+    /// `Deployment.apps`, `ConfigMap` (kubectl's spelling).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            f.write_str(&self.kind)
+        } else {
+            write!(f, "{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn namespaced_kind_gets_default_namespace() {
+        let obj =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
+        let key = ResourceKey::from_object(&obj, Some("shop"), &builtin_cluster_scoped).unwrap();
+        assert_eq!(
+            key,
+            ResourceKey::new("apps", "Deployment", Some("shop"), "web")
+        );
+        assert_eq!(key.to_string(), "apps/Deployment/shop/web");
+    }
+
+    #[test]
+    fn cluster_scoped_kind_drops_namespace() {
+        let obj = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                         "metadata": {"name": "view", "namespace": "ignored"}});
+        let key = ResourceKey::from_object(&obj, None, &builtin_cluster_scoped).unwrap();
+        assert_eq!(key.namespace, None);
+        assert_eq!(
+            key.to_string(),
+            "rbac.authorization.k8s.io/ClusterRole/view"
+        );
+    }
+
+    #[test]
+    fn missing_identity_fields_are_errors() {
+        let scope = &builtin_cluster_scoped;
+        assert_eq!(
+            ResourceKey::from_object(&json!([]), None, scope),
+            Err(KeyError::NotAnObject)
+        );
+        assert_eq!(
+            ResourceKey::from_object(&json!({"kind": "Pod"}), None, scope),
+            Err(KeyError::MissingApiVersion)
+        );
+        assert_eq!(
+            ResourceKey::from_object(&json!({"apiVersion": "v1"}), None, scope),
+            Err(KeyError::MissingKind)
+        );
+        assert_eq!(
+            ResourceKey::from_object(
+                &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}),
+                None,
+                scope
+            ),
+            Err(KeyError::MissingName)
+        );
+    }
+
+    #[test]
+    fn group_kind_displays_like_kubectl() {
+        assert_eq!(
+            GroupKind::new("apps", "Deployment").to_string(),
+            "Deployment.apps"
+        );
+        assert_eq!(GroupKind::new("", "ConfigMap").to_string(), "ConfigMap");
+    }
+}

@@ -1,0 +1,966 @@
+//! State: desired vs live per app and environment, published as an immutable snapshot plus a
+//! change stream.
+//!
+//! [`State`] is pure and synchronous: `apply(input) → changes`. A watch event
+//!   recomputes only the verdict of that one resource (in the apps it concerns); a re-rendered
+//!   app recomputes that app. Every change bumps the generation and rebuilds only the changed
+//!   app views; the [`Snapshot`] shares everything else (`Arc`), so it is cheap to clone and a
+//!   view can read it every frame without blocking.
+//! The async side (cluster watchers, git follow, renders) lives in the app crate's `live`
+//! module: it feeds `State` and publishes snapshots and [`Change`]s.
+//!
+//! Stale async replies are dropped: every render request carries a per-app sequence number,
+//! and a reply older than the newest one applied is ignored.
+
+mod cluster_event;
+mod view;
+pub mod watch_plan;
+
+pub use cluster_event::ClusterEvent;
+pub use view::{
+    AppId, AppView, ClusterView, KindStatus, ObjectRef, Reach, RepoView, ResourceView, Snapshot,
+    SyncState,
+};
+
+use crate::engine::app::{compare_app, DesiredResource, Tracking};
+use crate::engine::attribution;
+use crate::engine::compare::{CompareOptions, Verdict};
+use crate::engine::health;
+use crate::engine::ignore::IgnoreRule;
+use crate::engine::ownership;
+use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+/// One desired object of an app.
+#[derive(Clone)]
+pub struct DesiredObject {
+    pub key: ResourceKey,
+    pub object: Arc<Object>,
+    /// `file:line` of the manifest.
+    pub origin: Option<String>,
+}
+
+/// What rendering an app at a revision produced.
+#[derive(Clone)]
+pub struct RenderedApp {
+    pub objects: Vec<DesiredObject>,
+    /// False when some file failed to parse: then an object absent from `objects` may just be
+    /// in the broken file, so nothing is called Extraneous.
+    pub complete: bool,
+    /// Problems that did not stop the render (shown in the message).
+    pub problems: Vec<String>,
+}
+
+/// One app in one environment as Git says it should be (the result of a render).
+#[derive(Clone)]
+pub struct DesiredApp {
+    pub id: AppId,
+    /// kubeconfig context of the environment.
+    pub context: String,
+    pub namespace: Option<String>,
+    /// Short commit (and ref) rendered, e.g. `main@1a2b3c4`.
+    pub revision: String,
+    /// Per-app request sequence number; replies older than the newest applied are dropped.
+    pub seq: u64,
+    pub rendered: Result<RenderedApp, String>,
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// An input to the state.
+pub enum Input {
+    /// An app was (re)rendered.
+    Desired(DesiredApp),
+    /// An app no longer exists in Git (or was filtered out).
+    RemoveApp(AppId),
+    /// What the cluster tasks of `context` will list: kinds, and namespaces (None: all).
+    Plan {
+        context: String,
+        kinds: BTreeSet<GroupKind>,
+        namespaces: Option<BTreeSet<String>>,
+        /// Kinds watched for metadata only (nothing desired is of these kinds).
+        metadata_only: BTreeSet<GroupKind>,
+    },
+    /// Something a cluster task saw.
+    Cluster {
+        context: String,
+        event: ClusterEvent,
+    },
+    /// The first Git poll finished (every app was rendered once, or failed).
+    SourcesLoaded,
+    /// A repo could be read (`error: None`) or not.
+    Repo {
+        name: String,
+        error: Option<String>,
+        at: jiff::Timestamp,
+    },
+}
+
+/// A small notice that something changed; read the snapshot of at least `generation` for
+/// the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub generation: u64,
+    pub what: ChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// The app's row (sync, health, message, revision) or its resource list changed.
+    App(AppId),
+    /// One resource's verdict or health changed (the app row is reported too when it changed).
+    Resource {
+        app: AppId,
+        key: ResourceKey,
+    },
+    /// The app is gone.
+    AppRemoved(AppId),
+    /// A cluster's reachability or list progress changed.
+    Cluster(String),
+    Repo(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KindState {
+    /// Watched, first list not complete.
+    Pending,
+    /// First list complete for these namespaces (None: all namespaces).
+    Listed,
+    Failed {
+        reason: String,
+        forbidden: bool,
+    },
+}
+
+#[derive(Default)]
+struct ClusterState {
+    reach: Reach,
+    last_seen: Option<jiff::Timestamp>,
+    discovered: bool,
+    planned_kinds: BTreeSet<GroupKind>,
+    planned_namespaces: Option<BTreeSet<String>>,
+    metadata_only: BTreeSet<GroupKind>,
+    kinds: HashMap<GroupKind, KindState>,
+    /// (kind, namespace) scopes whose first list completed.
+    listed_scopes: HashSet<(GroupKind, Option<String>)>,
+    cluster_scoped: HashSet<GroupKind>,
+    live: HashMap<ResourceKey, Arc<Object>>,
+}
+
+impl ClusterState {
+    fn kind_state(&self, kind: &GroupKind) -> KindState {
+        self.kinds.get(kind).cloned().unwrap_or(KindState::Pending)
+    }
+
+    /// Every planned kind finished its first list or failed; or the cluster is unreachable.
+    fn settled(&self) -> bool {
+        if matches!(self.reach, Reach::Unreachable { .. }) {
+            return true;
+        }
+        self.discovered
+            && self
+                .planned_kinds
+                .iter()
+                .all(|k| !matches!(self.kinds.get(k), None | Some(KindState::Pending)))
+    }
+
+    fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
+        let scopes: Vec<Option<String>> =
+            match (&self.planned_namespaces, self.cluster_scoped.contains(kind)) {
+                (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
+                _ => vec![None],
+            };
+        scopes
+            .into_iter()
+            .all(|ns| self.listed_scopes.contains(&(kind.clone(), ns)))
+    }
+}
+
+struct AppState {
+    id: AppId,
+    context: String,
+    namespace: Option<String>,
+    revision: String,
+    seq: u64,
+    render_error: Option<String>,
+    problems: Vec<String>,
+    complete: bool,
+    ignore: Vec<IgnoreRule>,
+    desired: HashMap<ResourceKey, DesiredObject>,
+    results: BTreeMap<ResourceKey, Arc<ResourceView>>,
+}
+
+/// The pure state: apply inputs, get changes, read snapshots.
+pub struct State {
+    generation: u64,
+    apps: BTreeMap<AppId, AppState>,
+    clusters: BTreeMap<String, ClusterState>,
+    repos: BTreeMap<String, RepoView>,
+    sources_loaded: bool,
+    snapshot: Arc<Snapshot>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// The identity of a live object as the API server gives it: no namespace means
+/// cluster-scoped.
+pub fn live_key(obj: &Object) -> Option<ResourceKey> {
+    let api_version = obj.get("apiVersion")?.as_str()?;
+    let kind = obj.get("kind")?.as_str()?;
+    let metadata = obj.get("metadata")?;
+    let name = metadata.get("name")?.as_str().filter(|n| !n.is_empty())?;
+    let namespace = metadata
+        .get("namespace")
+        .and_then(|n| n.as_str())
+        .filter(|n| !n.is_empty());
+    Some(ResourceKey::new(
+        crate::model::group_of(api_version),
+        kind,
+        namespace,
+        name,
+    ))
+}
+
+impl State {
+    pub fn new() -> Self {
+        State {
+            generation: 0,
+            apps: BTreeMap::new(),
+            clusters: BTreeMap::new(),
+            repos: BTreeMap::new(),
+            sources_loaded: false,
+            snapshot: Arc::new(Snapshot::default()),
+        }
+    }
+
+    /// The current snapshot (cheap: an `Arc` clone).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Apply one input; returns what changed. The snapshot may be republished without a
+    /// visible change (a live object moved on with the same verdict): watch `generation()`.
+    pub fn apply(&mut self, input: Input) -> Vec<ChangeKind> {
+        let mut changed = Changed::default();
+        match input {
+            Input::Desired(desired) => self.apply_desired(desired, &mut changed),
+            Input::RemoveApp(id) => {
+                if self.apps.remove(&id).is_some() {
+                    changed.removed.push(id);
+                }
+            }
+            Input::Plan {
+                context,
+                kinds,
+                namespaces,
+                metadata_only,
+            } => {
+                let cluster = self.clusters.entry(context.clone()).or_default();
+                if cluster.planned_kinds != kinds
+                    || cluster.planned_namespaces != namespaces
+                    || cluster.metadata_only != metadata_only
+                {
+                    // A kind switching between metadata-only and full objects must be
+                    // listed again before anything is decided from it.
+                    let switched: Vec<GroupKind> = cluster
+                        .metadata_only
+                        .symmetric_difference(&metadata_only)
+                        .cloned()
+                        .collect();
+                    for kind in &switched {
+                        cluster.kinds.insert(kind.clone(), KindState::Pending);
+                        cluster.listed_scopes.retain(|(k, _)| k != kind);
+                        cluster
+                            .live
+                            .retain(|key, _| GroupKind::of_key(key) != *kind);
+                    }
+                    cluster.planned_kinds = kinds;
+                    cluster.planned_namespaces = namespaces;
+                    cluster.metadata_only = metadata_only;
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, None, &mut changed);
+                }
+            }
+            Input::Cluster { context, event } => self.apply_cluster(context, event, &mut changed),
+            Input::SourcesLoaded => {
+                if !self.sources_loaded {
+                    self.sources_loaded = true;
+                    changed.sources = true;
+                }
+            }
+            Input::Repo { name, error, at } => {
+                let view = RepoView {
+                    name: name.clone(),
+                    error: error.clone(),
+                    checked_at: Some(at),
+                };
+                let previous = self.repos.insert(name.clone(), view);
+                if previous.map(|p| p.error) != Some(error) {
+                    changed.repos.insert(name);
+                }
+            }
+        }
+        self.publish(changed)
+    }
+
+    fn apply_desired(&mut self, desired: DesiredApp, changed: &mut Changed) {
+        if let Some(existing) = self.apps.get(&desired.id) {
+            if desired.seq < existing.seq {
+                return; // a stale render reply
+            }
+        }
+        let cluster = self.clusters.entry(desired.context.clone()).or_default();
+        let (render_error, problems, complete, objects) = match desired.rendered {
+            Ok(rendered) => (None, rendered.problems, rendered.complete, rendered.objects),
+            Err(error) => (Some(error), Vec::new(), false, Vec::new()),
+        };
+        let mut desired_map = HashMap::new();
+        for mut obj in objects {
+            rescope(&mut obj.key, &cluster.cluster_scoped);
+            desired_map.insert(obj.key.clone(), obj);
+        }
+        let app = AppState {
+            id: desired.id.clone(),
+            context: desired.context,
+            namespace: desired.namespace,
+            revision: desired.revision,
+            seq: desired.seq,
+            render_error,
+            problems,
+            complete,
+            ignore: desired.ignore,
+            desired: desired_map,
+            results: self
+                .apps
+                .remove(&desired.id)
+                .map(|a| a.results)
+                .unwrap_or_default(),
+        };
+        let id = app.id.clone();
+        self.apps.insert(id.clone(), app);
+        self.recompute_app(&id, changed);
+        changed.apps.insert(id);
+    }
+
+    fn apply_cluster(&mut self, context: String, event: ClusterEvent, changed: &mut Changed) {
+        let cluster = self.clusters.entry(context.clone()).or_default();
+        // Late events of a watcher whose mode was switched (metadata-only vs full) are dropped.
+        let stale = match &event {
+            ClusterEvent::Listed {
+                kind,
+                metadata_only,
+                ..
+            }
+            | ClusterEvent::Upserted {
+                kind,
+                metadata_only,
+                ..
+            }
+            | ClusterEvent::Deleted {
+                kind,
+                metadata_only,
+                ..
+            } => cluster.metadata_only.contains(kind) != *metadata_only,
+            _ => false,
+        };
+        if stale {
+            return;
+        }
+        match event {
+            ClusterEvent::Seen { at } => {
+                cluster.last_seen = Some(at);
+                if cluster.reach != Reach::Reachable {
+                    cluster.reach = Reach::Reachable;
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, None, changed);
+                }
+            }
+            ClusterEvent::Unreachable { error, .. } => {
+                let reach = Reach::Unreachable { error };
+                if cluster.reach != reach {
+                    cluster.reach = reach;
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, None, changed);
+                }
+            }
+            ClusterEvent::Discovered {
+                served,
+                cluster_scoped,
+                missing,
+                at,
+            } => {
+                cluster.discovered = true;
+                cluster.last_seen = Some(at);
+                cluster.reach = Reach::Reachable;
+                cluster.cluster_scoped.extend(cluster_scoped);
+                for kind in served {
+                    if matches!(
+                        cluster.kinds.get(&kind),
+                        Some(KindState::Failed {
+                            forbidden: false,
+                            ..
+                        })
+                    ) {
+                        cluster.kinds.insert(kind, KindState::Pending);
+                    }
+                }
+                for kind in missing {
+                    cluster.kinds.insert(
+                        kind.clone(),
+                        KindState::Failed {
+                            reason: format!(
+                                "{kind} is not served by this cluster (CRD not installed?)"
+                            ),
+                            forbidden: false,
+                        },
+                    );
+                }
+                changed.clusters.insert(context.clone());
+                let scoped = cluster.cluster_scoped.clone();
+                for app in self.apps.values_mut().filter(|a| a.context == context) {
+                    let rekeyed: Vec<DesiredObject> = app
+                        .desired
+                        .values()
+                        .filter(|d| {
+                            d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key))
+                        })
+                        .cloned()
+                        .collect();
+                    for mut obj in rekeyed {
+                        app.desired.remove(&obj.key);
+                        rescope(&mut obj.key, &scoped);
+                        app.desired.insert(obj.key.clone(), obj);
+                    }
+                }
+                self.refresh_context(&context, None, changed);
+            }
+            ClusterEvent::Listed {
+                kind,
+                namespace,
+                objects,
+                at,
+                ..
+            } => {
+                cluster.last_seen = Some(at);
+                cluster.reach = Reach::Reachable;
+                let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
+                for obj in objects {
+                    if let Some(key) = live_key(&obj) {
+                        fresh.insert(key, Arc::new(obj));
+                    }
+                }
+                let in_scope = |key: &ResourceKey| {
+                    GroupKind::of_key(key) == kind
+                        && namespace
+                            .as_ref()
+                            .is_none_or(|ns| key.namespace.as_ref() == Some(ns))
+                };
+                let mut touched: Vec<ResourceKey> = Vec::new();
+                cluster.live.retain(|key, _| {
+                    if in_scope(key) && !fresh.contains_key(key) {
+                        touched.push(key.clone());
+                        false
+                    } else {
+                        true
+                    }
+                });
+                for (key, obj) in fresh {
+                    let same = cluster.live.get(&key).is_some_and(|old| {
+                        resource_version(old) == resource_version(&obj) && **old == *obj
+                    });
+                    if !same {
+                        touched.push(key.clone());
+                        cluster.live.insert(key, obj);
+                    }
+                }
+                cluster.listed_scopes.insert((kind.clone(), namespace));
+                let was = cluster.kind_state(&kind);
+                if cluster.kind_listed_everywhere(&kind) {
+                    cluster.kinds.insert(kind.clone(), KindState::Listed);
+                }
+                if was != cluster.kind_state(&kind) {
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, Some(&kind), changed);
+                }
+                for key in touched {
+                    self.recompute_key(&context, &key, changed);
+                }
+            }
+            ClusterEvent::Upserted { object, at, .. } => {
+                cluster.last_seen = Some(at);
+                if let Some(key) = live_key(&object) {
+                    if cluster.live.get(&key).is_some_and(|old| **old == object) {
+                        return; // a repeated event (e.g. after a watch restart)
+                    }
+                    cluster.live.insert(key.clone(), Arc::new(object));
+                    self.recompute_key(&context, &key, changed);
+                }
+            }
+            ClusterEvent::Deleted { object, at, .. } => {
+                cluster.last_seen = Some(at);
+                if let Some(key) = live_key(&object) {
+                    if cluster.live.remove(&key).is_some() {
+                        self.recompute_key(&context, &key, changed);
+                    }
+                }
+            }
+            ClusterEvent::KindFailed {
+                kind,
+                reason,
+                forbidden,
+                ..
+            } => {
+                let state = KindState::Failed { reason, forbidden };
+                if cluster.kinds.get(&kind) != Some(&state) {
+                    cluster.kinds.insert(kind.clone(), state);
+                    // The cache of that kind can no longer be trusted.
+                    cluster.live.retain(|key, _| GroupKind::of_key(key) != kind);
+                    cluster.listed_scopes.retain(|(k, _)| *k != kind);
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, Some(&kind), changed);
+                }
+            }
+        }
+    }
+
+    /// Recompute every resource (of `kind`, or all) of every app in `context`, e.g. after a
+    /// kind finished listing or the cluster's reachability changed.
+    fn refresh_context(&mut self, context: &str, kind: Option<&GroupKind>, changed: &mut Changed) {
+        let ids: Vec<AppId> = self
+            .apps
+            .values()
+            .filter(|a| a.context == context)
+            .map(|a| a.id.clone())
+            .collect();
+        for id in ids {
+            match kind {
+                None => self.recompute_app(&id, changed),
+                Some(kind) => {
+                    let keys: Vec<ResourceKey> = self
+                        .apps
+                        .get(&id)
+                        .map(|app| {
+                            app.desired
+                                .keys()
+                                .chain(app.results.keys())
+                                .filter(|k| GroupKind::of_key(k) == *kind)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for key in keys {
+                        self.recompute_one(&id, &key, changed);
+                    }
+                    changed.apps.insert(id);
+                }
+            }
+        }
+    }
+
+    /// A live object changed: recompute it in the apps of `context` it concerns (desired
+    /// there, tracked to them, or previously reported by them).
+    fn recompute_key(&mut self, context: &str, key: &ResourceKey, changed: &mut Changed) {
+        let live = self
+            .clusters
+            .get(context)
+            .and_then(|c| c.live.get(key))
+            .cloned();
+        let ids: Vec<AppId> = self
+            .apps
+            .values()
+            .filter(|a| a.context == context)
+            .filter(|a| {
+                a.desired.contains_key(key)
+                    || a.results.contains_key(key)
+                    || live
+                        .as_deref()
+                        .is_some_and(|obj| ownership::is_tracked_to(obj, &a.id.app))
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        for id in ids {
+            self.recompute_one(&id, key, changed);
+        }
+    }
+
+    fn recompute_one(&mut self, id: &AppId, key: &ResourceKey, changed: &mut Changed) {
+        let Some(app) = self.apps.get(id) else { return };
+        let cluster = self.clusters.get(&app.context);
+        let result = evaluate(app, cluster, key);
+        let Some(app) = self.apps.get_mut(id) else {
+            return;
+        };
+        let previous = app.results.get(key);
+        let differs = match (&previous, &result) {
+            (Some(old), Some(new)) => !old.same_outcome(new),
+            (None, None) => false,
+            _ => true,
+        };
+        match result {
+            Some(view) => {
+                app.results.insert(key.clone(), Arc::new(view));
+            }
+            None => {
+                app.results.remove(key);
+            }
+        }
+        if differs {
+            changed.resources.insert((id.clone(), key.clone()));
+            changed.apps.insert(id.clone());
+        } else if changed.apps.contains(id) {
+            // Already being rebuilt.
+        } else {
+            // Same verdict, but the objects behind it (diff, resourceVersion) moved on.
+            changed.quiet_apps.insert(id.clone());
+        }
+    }
+
+    /// Recompute every resource of an app (after a render).
+    fn recompute_app(&mut self, id: &AppId, changed: &mut Changed) {
+        let Some(app) = self.apps.get(id) else { return };
+        let cluster = self.clusters.get(&app.context);
+        let mut keys: BTreeSet<ResourceKey> = app.desired.keys().cloned().collect();
+        keys.extend(app.results.keys().cloned());
+        if app.complete {
+            if let Some(cluster) = cluster {
+                keys.extend(
+                    cluster
+                        .live
+                        .iter()
+                        .filter(|(_, obj)| ownership::claims(obj, &id.app, Some(&id.env)))
+                        .map(|(k, _)| k.clone()),
+                );
+            }
+        }
+        for key in keys {
+            self.recompute_one(id, &key, changed);
+        }
+        changed.apps.insert(id.clone());
+    }
+
+    /// Bump the generation and rebuild the snapshot parts that changed.
+    fn publish(&mut self, changed: Changed) -> Vec<ChangeKind> {
+        if changed.is_empty() {
+            return Vec::new();
+        }
+        self.generation += 1;
+        let mut snapshot = Snapshot {
+            generation: self.generation,
+            apps: self.snapshot.apps.clone(),
+            clusters: self.snapshot.clusters.clone(),
+            repos: self.repos.clone(),
+            sources_loaded: self.sources_loaded,
+        };
+        for id in &changed.removed {
+            snapshot.apps.remove(id);
+        }
+        for id in changed.apps.iter().chain(changed.quiet_apps.iter()) {
+            if let Some(app) = self.apps.get(id) {
+                let cluster = self.clusters.get(&app.context);
+                snapshot
+                    .apps
+                    .insert(id.clone(), Arc::new(app_view(app, cluster)));
+            }
+        }
+        let contexts: BTreeSet<&String> = self.clusters.keys().collect();
+        for context in contexts {
+            if let Some(cluster) = self.clusters.get(context) {
+                snapshot
+                    .clusters
+                    .insert(context.clone(), cluster_view(context, cluster));
+            }
+        }
+        self.snapshot = Arc::new(snapshot);
+
+        let mut out = Vec::new();
+        out.extend(changed.clusters.into_iter().map(ChangeKind::Cluster));
+        out.extend(changed.repos.into_iter().map(ChangeKind::Repo));
+        out.extend(changed.removed.into_iter().map(ChangeKind::AppRemoved));
+        out.extend(changed.apps.into_iter().map(ChangeKind::App));
+        out.extend(
+            changed
+                .resources
+                .into_iter()
+                .map(|(app, key)| ChangeKind::Resource { app, key }),
+        );
+        out
+    }
+}
+
+/// What one `apply` touched.
+#[derive(Default)]
+struct Changed {
+    apps: BTreeSet<AppId>,
+    /// Apps whose views must be rebuilt without a visible change (objects moved on).
+    quiet_apps: BTreeSet<AppId>,
+    removed: Vec<AppId>,
+    resources: BTreeSet<(AppId, ResourceKey)>,
+    clusters: BTreeSet<String>,
+    repos: BTreeSet<String>,
+    sources: bool,
+}
+
+impl Changed {
+    fn is_empty(&self) -> bool {
+        !self.sources
+            && self.apps.is_empty()
+            && self.quiet_apps.is_empty()
+            && self.removed.is_empty()
+            && self.resources.is_empty()
+            && self.clusters.is_empty()
+            && self.repos.is_empty()
+    }
+}
+
+fn resource_version(obj: &Object) -> Option<&str> {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(|v| v.as_str())
+}
+
+/// Drop the namespace of keys whose kind discovery says is cluster-scoped.
+fn rescope(key: &mut ResourceKey, cluster_scoped: &HashSet<GroupKind>) {
+    if key.namespace.is_some() && cluster_scoped.contains(&GroupKind::of_key(key)) {
+        key.namespace = None;
+    }
+}
+
+/// The verdict, health and attribution of `key` in `app`; None when the resource is not part
+/// of the app (not desired, and not a tracked live object).
+fn evaluate(
+    app: &AppState,
+    cluster: Option<&ClusterState>,
+    key: &ResourceKey,
+) -> Option<ResourceView> {
+    let desired = app.desired.get(key);
+    let live = cluster.and_then(|c| c.live.get(key));
+    let kind = GroupKind::of_key(key);
+    let kind_state = cluster
+        .map(|c| c.kind_state(&kind))
+        .unwrap_or(KindState::Pending);
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        field_manager: FIELD_MANAGER,
+    };
+    let Some(desired) = desired else {
+        // Extraneous only when tracked to the app and the render is complete.
+        let live = live?;
+        if !app.complete || kind_state != KindState::Listed {
+            return None;
+        }
+        let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
+        let result = compare_app(
+            &[],
+            &live_map,
+            Tracking::App {
+                name: &app.id.app,
+                env: Some(&app.id.env),
+            },
+            &opts,
+        );
+        let status = result.resources.into_iter().next()?;
+        // A metadata-only object has no status to judge health by.
+        let metadata_only = cluster.is_some_and(|c| c.metadata_only.contains(&kind));
+        return Some(ResourceView {
+            key: key.clone(),
+            verdict: status.verdict,
+            health: if metadata_only { None } else { status.health },
+            origin: None,
+            attribution: None,
+            desired: None,
+            live: Some(ObjectRef(Arc::clone(live))),
+        });
+    };
+    let unknown = |reason: String| ResourceView {
+        key: key.clone(),
+        verdict: Verdict::Unknown { reason },
+        health: None,
+        origin: desired.origin.clone(),
+        attribution: None,
+        desired: Some(ObjectRef(Arc::clone(&desired.object))),
+        live: None,
+    };
+    match kind_state {
+        KindState::Pending => {
+            return Some(unknown(format!("waiting for the first list of {kind}")));
+        }
+        KindState::Failed { reason, forbidden } => {
+            let reason = if forbidden {
+                format!("may not list {kind}: {reason}")
+            } else {
+                reason
+            };
+            return Some(unknown(reason));
+        }
+        KindState::Listed => {}
+    }
+    let resource = DesiredResource {
+        key: key.clone(),
+        object: desired.object.as_ref(),
+        origin: desired.origin.clone(),
+    };
+    let live_map: HashMap<ResourceKey, &Object> = live
+        .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
+        .unwrap_or_default();
+    let result = compare_app(
+        std::slice::from_ref(&resource),
+        &live_map,
+        Tracking::None,
+        &opts,
+    );
+    let status = result.resources.into_iter().next()?;
+    let attribution = match (&status.verdict, live) {
+        (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
+            &desired.object,
+            live,
+            paths,
+            FIELD_MANAGER,
+        )),
+        _ => None,
+    };
+    Some(ResourceView {
+        key: key.clone(),
+        verdict: status.verdict,
+        health: status.health,
+        origin: status.origin,
+        attribution,
+        desired: Some(ObjectRef(Arc::clone(&desired.object))),
+        live: live.map(|l| ObjectRef(Arc::clone(l))),
+    })
+}
+
+fn cluster_view(context: &str, cluster: &ClusterState) -> ClusterView {
+    let mut kinds: Vec<(GroupKind, KindStatus)> = cluster
+        .planned_kinds
+        .iter()
+        .map(|k| {
+            let status = match cluster.kind_state(k) {
+                KindState::Pending => KindStatus::Listing,
+                KindState::Listed => KindStatus::Watching,
+                KindState::Failed {
+                    reason,
+                    forbidden: true,
+                } => KindStatus::Forbidden { reason },
+                KindState::Failed {
+                    reason,
+                    forbidden: false,
+                } => KindStatus::Failed { reason },
+            };
+            (k.clone(), status)
+        })
+        .collect();
+    kinds.sort_by(|a, b| a.0.cmp(&b.0));
+    ClusterView {
+        context: context.to_string(),
+        reach: cluster.reach.clone(),
+        last_seen: cluster.last_seen,
+        settled: cluster.settled(),
+        objects: cluster.live.len(),
+        kinds,
+    }
+}
+
+fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
+    let resources: Vec<Arc<ResourceView>> = app.results.values().cloned().collect();
+    let health = health::worst(
+        resources
+            .iter()
+            .filter_map(|r| r.health.as_ref().map(|h| h.status)),
+    );
+    let reach = cluster.map(|c| c.reach.clone()).unwrap_or_default();
+    let last_seen = cluster.and_then(|c| c.last_seen);
+    let count = |label: &str| {
+        resources
+            .iter()
+            .filter(|r| r.verdict.label() == label)
+            .count()
+    };
+    let (sync, message) = if let Some(error) = &app.render_error {
+        (SyncState::Error, format!("render failed: {error}"))
+    } else if let Reach::Unreachable { error } = &reach {
+        let since = last_seen
+            .map(|t| format!("last seen {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")))
+            .unwrap_or_else(|| "never reached".to_string());
+        (
+            SyncState::Unreachable,
+            format!("cluster unreachable ({since}): {error}"),
+        )
+    } else if resources.iter().any(|r| r.verdict.is_drift()) {
+        let mut parts = Vec::new();
+        for label in ["OutOfSync", "Missing", "Extraneous"] {
+            let n = count(label);
+            if n > 0 {
+                parts.push(format!("{n} {label}"));
+            }
+        }
+        let mut message = parts.join(", ");
+        if let Some(first) = resources
+            .iter()
+            .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
+        {
+            message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
+        }
+        (SyncState::OutOfSync, message)
+    } else if let Some(waiting) = resources.iter().find_map(|r| match &r.verdict {
+        Verdict::Unknown { reason } if reason.starts_with("waiting for") => Some(reason.clone()),
+        _ => None,
+    }) {
+        (SyncState::Loading, waiting)
+    } else if let Some(reason) = resources.iter().find_map(|r| match &r.verdict {
+        Verdict::Unknown { reason } => Some(format!("{}: {reason}", r.key)),
+        _ => None,
+    }) {
+        (SyncState::Unknown, reason)
+    } else if matches!(reach, Reach::Connecting) && !app.desired.is_empty() {
+        (SyncState::Loading, "connecting".to_string())
+    } else {
+        (SyncState::Synced, String::new())
+    };
+    // Some manifest failed to parse: what the broken file held is undecided, so the app is
+    // an error (exit 2) whatever the rest says, as `compare` treats the same file.
+    let incomplete =
+        !app.complete && app.render_error.is_none() && !matches!(sync, SyncState::Unreachable);
+    let (sync, message) = if incomplete {
+        let problems = if app.problems.is_empty() {
+            "some manifests could not be read".to_string()
+        } else {
+            app.problems.join("; ")
+        };
+        let message = if message.is_empty() {
+            format!("incomplete render: {problems}")
+        } else {
+            format!("incomplete render: {problems}; {message}")
+        };
+        (SyncState::Error, message)
+    } else {
+        (sync, message)
+    };
+    let message = if app.problems.is_empty() || sync == SyncState::Error {
+        message
+    } else if message.is_empty() {
+        app.problems.join("; ")
+    } else {
+        format!("{message}; {}", app.problems.join("; "))
+    };
+    AppView {
+        id: app.id.clone(),
+        context: app.context.clone(),
+        namespace: app.namespace.clone(),
+        revision: app.revision.clone(),
+        sync,
+        health,
+        message,
+        resources,
+        ignore: app.ignore.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

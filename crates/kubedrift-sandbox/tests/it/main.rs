@@ -1,0 +1,12 @@
+//! The sandbox crate's integration tests, one binary: object semantics against what a real API
+//! server (v1.32) does, and fidelity over HTTP judged by the real `kubectl` and kube-rs.
+
+mod engine_agrees;
+mod kube_rs;
+mod kubectl;
+mod kubectl_create;
+mod objects;
+// Shared with the core crate's engine tests (realistic Deployments, the pair/verdict check).
+#[path = "../../../kubedrift-core/tests/it/shared.rs"]
+mod shared;
+mod tls;

@@ -1,0 +1,724 @@
+//! Following Git: poll local refs cheaply, re-render only the apps whose inputs changed, and
+//! fetch remotes on an interval. Blocking (git2 and renderers); the live driver runs it on the
+//! blocking pool. Repo errors are reported, never fatal.
+
+use crate::config::{AppSpec, Config, Environment};
+use crate::desired::{self, DesiredError, Repos};
+use crate::git::GitRepo;
+use crate::model::{builtin_cluster_scoped, ResourceKey};
+use crate::render::{self, RenderCache, RendererKind};
+use crate::state::{AppId, DesiredApp, DesiredObject, RenderedApp};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What one poll found.
+#[derive(Default)]
+pub struct PollOutcome {
+    /// Apps rendered anew (new, or their inputs changed).
+    pub desired: Vec<DesiredApp>,
+    /// Apps that no longer exist in Git.
+    pub removed: Vec<AppId>,
+    /// Per repo: `None` when it could be read, else the error.
+    pub repos: Vec<(String, Option<String>)>,
+}
+
+/// What was last rendered for an app.
+struct Rendered {
+    commit: String,
+    tree_id: Option<String>,
+    cache_key: Option<String>,
+    renderer: Option<RendererKind>,
+    /// The render failed: retried at `retry_at` even when nothing moved (a tool may have
+    /// been installed, a timeout may not recur).
+    failure: Option<Failure>,
+}
+
+struct Failure {
+    error: String,
+    attempts: u32,
+    retry_at: Instant,
+}
+
+/// First retry of a failed render after this long, doubling per failure up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Renderer tools (helm, kustomize) are killed after this long: shorter than `status`'s
+/// default 30 s wait, so one hanging app shows as that app's error instead of a timeout of
+/// the whole command.
+pub const RENDER_TOOL_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn retry_delay(attempts: u32) -> Duration {
+    RETRY_FIRST
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
+        .min(RETRY_MAX)
+}
+
+/// Polls the repos of the selected environments.
+pub struct GitFollower {
+    config: Config,
+    environments: Vec<Environment>,
+    app_filter: Option<String>,
+    repos: Repos,
+    last: HashMap<AppId, Rendered>,
+    seq: u64,
+    cache: SharedRenderCache,
+    tools: render::Tools,
+}
+
+impl GitFollower {
+    /// Follow `environments` (already filtered) of `config`, only `app_filter` when given.
+    pub fn new(config: Config, environments: Vec<Environment>, app_filter: Option<String>) -> Self {
+        GitFollower {
+            repos: Repos::open(&config),
+            config,
+            environments,
+            app_filter,
+            last: HashMap::new(),
+            seq: 0,
+            cache: SharedRenderCache::default(),
+            tools: render::Tools {
+                timeout: RENDER_TOOL_TIMEOUT,
+                ..render::Tools::default()
+            },
+        }
+    }
+
+    /// The configured repos, by name.
+    pub fn repo_names(&self) -> Vec<String> {
+        self.config.repos.iter().map(|r| r.name.clone()).collect()
+    }
+
+    fn repo(&self, name: &str) -> Result<GitRepo, String> {
+        self.repos.get(name).cloned().map_err(|e| e.to_string())
+    }
+
+    /// Read refs; render what changed. Cheap when nothing moved (ref lookups only).
+    pub fn poll(&mut self) -> PollOutcome {
+        self.repos.retry_failed(&self.config);
+        let mut outcome = PollOutcome::default();
+        let mut repo_errors: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut seen: Vec<AppId> = Vec::new();
+        let mut jobs: Vec<RenderJob> = Vec::new();
+        for env in self.environments.clone() {
+            // Resolve each repo's ref for this environment.
+            let mut commits: BTreeMap<String, Result<(String, String), String>> = BTreeMap::new();
+            let repo_names: Vec<String> =
+                self.config.repos.iter().map(|r| r.name.clone()).collect();
+            for name in &repo_names {
+                let git_ref = desired::env_ref(&self.config, &env, name);
+                let fetched = self.config.repo(name).is_some_and(|r| r.url.is_some());
+                let resolved = self.repo(name).and_then(|repo| {
+                    resolve_followed(&repo, &git_ref, fetched)
+                        .map(|r| (r.commit.clone(), r.label()))
+                        .map_err(|e| e.to_string())
+                });
+                let entry = repo_errors.entry(name.clone()).or_insert(None);
+                if let Err(err) = &resolved {
+                    *entry = Some(err.clone());
+                }
+                commits.insert(name.clone(), resolved);
+            }
+            let (dirs, list_errors) = desired::discovery_dirs(&self.config, &self.repos, |repo| {
+                match commits.get(repo) {
+                    Some(Ok((commit, _))) => Some(commit.clone()),
+                    _ => None,
+                }
+            });
+            for err in list_errors {
+                if let DesiredError::Git { repo, .. } = &err {
+                    repo_errors.insert(repo.clone(), Some(err.to_string()));
+                }
+            }
+            let apps = match self.config.apps_for(&env.name, &dirs) {
+                Ok(apps) => apps,
+                Err(err) => {
+                    for name in &repo_names {
+                        repo_errors.insert(name.clone(), Some(err.to_string()));
+                    }
+                    continue;
+                }
+            };
+            for spec in apps {
+                if self.app_filter.as_ref().is_some_and(|a| *a != spec.name) {
+                    continue;
+                }
+                let id = AppId::new(&spec.name, &env.name);
+                seen.push(id.clone());
+                let commit = match commits.get(&spec.repo) {
+                    Some(Ok(commit)) => commit.clone(),
+                    Some(Err(err)) => {
+                        // Keep the last render if there was one; otherwise show the error.
+                        if !self.last.contains_key(&id) {
+                            outcome
+                                .desired
+                                .push(self.failed(&spec, &env, id, err.clone()));
+                        }
+                        continue;
+                    }
+                    None => continue,
+                };
+                if let Some(job) = self.plan_render(spec, &env, id, commit) {
+                    jobs.push(job);
+                }
+            }
+        }
+        // Renders run side by side (bounded): one hanging tool delays only its own app.
+        let results = run_renders(&jobs, &self.cache, &self.tools, self.max_file_bytes());
+        for (job, result) in jobs.into_iter().zip(results) {
+            if let Some(desired) = self.finish_render(job, result) {
+                outcome.desired.push(desired);
+            }
+        }
+        let gone: Vec<AppId> = self
+            .last
+            .keys()
+            .filter(|id| !seen.contains(id))
+            .cloned()
+            .collect();
+        for id in gone {
+            self.last.remove(&id);
+            outcome.removed.push(id);
+        }
+        outcome.repos = repo_errors.into_iter().collect();
+        outcome
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn failed(
+        &mut self,
+        spec: &AppSpec,
+        env: &Environment,
+        id: AppId,
+        error: String,
+    ) -> DesiredApp {
+        DesiredApp {
+            id,
+            context: env.context.clone(),
+            namespace: spec.namespace.clone(),
+            revision: String::new(),
+            seq: self.next_seq(),
+            rendered: Err(error),
+            ignore: spec.ignore.clone(),
+        }
+    }
+
+    fn max_file_bytes(&self) -> u64 {
+        self.config.settings.max_manifest_bytes
+    }
+
+    /// A render of `spec` at `commit`, unless nothing it depends on changed since the last
+    /// render (or a failed render's backoff has not ended).
+    fn plan_render(
+        &mut self,
+        spec: AppSpec,
+        env: &Environment,
+        id: AppId,
+        (commit, label): (String, String),
+    ) -> Option<RenderJob> {
+        let repo = self.repo(&spec.repo).ok()?;
+        let tree_id = repo.tree_id(&commit, &spec.path).ok().flatten();
+        let mut previous_failure = None;
+        if let Some(last) = self.last.get(&id) {
+            match &last.failure {
+                // Failed before: retry with backoff, even at the same commit.
+                Some(failure) if last.commit == commit => {
+                    if Instant::now() < failure.retry_at {
+                        return None;
+                    }
+                    previous_failure = Some((failure.error.clone(), failure.attempts));
+                }
+                Some(_) => {}
+                None if last.commit == commit => return None,
+                None => {}
+            }
+            // Plain manifests depend on their directory only: same tree, same objects.
+            if last.failure.is_none()
+                && last.tree_id.is_some()
+                && last.tree_id == tree_id
+                && last.renderer == Some(RendererKind::Plain)
+            {
+                return None;
+            }
+        }
+        Some(RenderJob {
+            spec,
+            context: env.context.clone(),
+            id,
+            repo,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+        })
+    }
+
+    /// Record what a render gave; the app's new desired state when there is something new.
+    fn finish_render(
+        &mut self,
+        job: RenderJob,
+        result: Result<render::Rendered, String>,
+    ) -> Option<DesiredApp> {
+        let RenderJob {
+            spec,
+            context,
+            id,
+            commit,
+            label,
+            tree_id,
+            previous_failure,
+            ..
+        } = job;
+        let (rendered, cache_key, renderer) = match result {
+            Ok(out) => {
+                let key = out.cache_key.clone();
+                let renderer = out.renderer_used;
+                (Ok(out), Some(key), Some(renderer))
+            }
+            Err(err) => (Err(err), None, None),
+        };
+        let unchanged = self
+            .last
+            .get(&id)
+            .is_some_and(|last| cache_key.is_some() && last.cache_key == cache_key);
+        let failure = rendered.as_ref().err().map(|error| {
+            let attempts = previous_failure.as_ref().map_or(0, |(_, n)| *n) + 1;
+            Failure {
+                error: error.clone(),
+                attempts,
+                retry_at: Instant::now() + retry_delay(attempts),
+            }
+        });
+        // The same failure again: nothing new to show.
+        let same_failure = match (&failure, &previous_failure) {
+            (Some(now), Some((before, _))) => now.error == *before,
+            _ => false,
+        };
+        self.last.insert(
+            id.clone(),
+            Rendered {
+                commit,
+                tree_id,
+                cache_key,
+                renderer,
+                failure,
+            },
+        );
+        if unchanged || same_failure {
+            return None;
+        }
+        let rendered = rendered.map(|out| desired_objects(out, spec.namespace.as_deref()));
+        Some(DesiredApp {
+            id,
+            context,
+            namespace: spec.namespace.clone(),
+            revision: label,
+            seq: self.next_seq(),
+            rendered,
+            ignore: spec.ignore.clone(),
+        })
+    }
+}
+
+/// One app to render at one commit.
+struct RenderJob {
+    spec: AppSpec,
+    context: String,
+    id: AppId,
+    repo: GitRepo,
+    commit: String,
+    label: String,
+    tree_id: Option<String>,
+    /// The error and attempt count of the last render, when it failed at this commit.
+    previous_failure: Option<(String, u32)>,
+}
+
+/// At most this many renderer tools run at once (the machine may be small).
+const MAX_PARALLEL_RENDERS: usize = 4;
+
+/// The render cache shared by the render threads. The lock is held only to look up and to
+/// store, never while a renderer runs.
+#[derive(Default)]
+struct SharedRenderCache(std::sync::Mutex<RenderCache>);
+
+impl SharedRenderCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RenderCache> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Render every job, [`MAX_PARALLEL_RENDERS`] at a time; results in job order. A panic in a
+/// render (a renderer bug on odd input) is that app's error: it must not stop Git following
+/// for every app.
+fn run_renders(
+    jobs: &[RenderJob],
+    cache: &SharedRenderCache,
+    tools: &render::Tools,
+    max_file_bytes: u64,
+) -> Vec<Result<render::Rendered, String>> {
+    let render_one = |job: &RenderJob| -> Result<render::Rendered, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let source = job
+                .repo
+                .commit_source(&job.commit)
+                .map_err(|err| err.to_string())?;
+            let limits = crate::manifest::ManifestLimits { max_file_bytes };
+            let mut request = desired::render_request(&job.spec, &source, &limits);
+            request.tools = tools.clone();
+            let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
+            let key = (prepared.renderer(), prepared.cache_key().to_string());
+            if let Some(hit) = cache.lock().get(&key) {
+                return Ok(hit);
+            }
+            let rendered = prepared.run().map_err(|err| err.to_string())?;
+            cache.lock().insert(key, rendered.clone());
+            Ok(rendered)
+        }))
+        .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
+    };
+    if jobs.len() <= 1 {
+        return jobs.iter().map(render_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<render::Rendered, String>>>> =
+        std::sync::Mutex::new(jobs.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..MAX_PARALLEL_RENDERS.min(jobs.len()) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(at) else { break };
+                let result = render_one(job);
+                let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = results.get_mut(at) {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("the render did not finish".to_string())))
+        .collect()
+}
+
+/// The commit an environment follows. For a repo kubedrift fetches (it has a `url`), a
+/// branch is read from its remote-tracking ref `origin/<branch>`: the fetch updates that, not
+/// the local branch, which would otherwise stay at the commit of the clone. Anything else
+/// (a tag, a commit, a repo without a url) resolves as written.
+fn resolve_followed(
+    repo: &GitRepo,
+    git_ref: &str,
+    fetched: bool,
+) -> Result<crate::git::ResolvedRev, crate::git::GitError> {
+    let plain_branch =
+        !git_ref.starts_with("refs/") && !git_ref.starts_with("origin/") && git_ref != "HEAD";
+    if fetched && plain_branch {
+        let tracking = format!("refs/remotes/origin/{git_ref}");
+        if let Ok(remote) = repo.resolve(&format!("origin/{git_ref}")) {
+            if remote.reference.as_deref() == Some(tracking.as_str()) {
+                return Ok(remote);
+            }
+        }
+    }
+    repo.resolve(git_ref)
+}
+
+fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedApp {
+    let mut problems: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    problems.extend(out.duplicates.iter().map(ToString::to_string));
+    let complete = out.is_complete();
+    let mut objects = Vec::with_capacity(out.objects.len());
+    for manifest in out.objects {
+        let origin = format!("{}:{}", manifest.source.file, manifest.source.line);
+        match ResourceKey::from_object(&manifest.object, namespace, &builtin_cluster_scoped) {
+            Ok(key) => objects.push(DesiredObject {
+                key,
+                object: Arc::new(manifest.object),
+                origin: Some(origin),
+            }),
+            Err(err) => problems.push(format!("{origin}: {err}")),
+        }
+    }
+    RenderedApp {
+        objects,
+        complete,
+        problems,
+    }
+}
+
+/// `git fetch` of `origin` (or the first remote), authenticating with the ssh agent or the
+/// configured credential helper. Blocking.
+pub fn fetch(path: &std::path::Path) -> Result<(), String> {
+    let repo = git2::Repository::open(path).map_err(|e| e.message().to_string())?;
+    let remotes = repo.remotes().map_err(|e| e.message().to_string())?;
+    let names: Vec<String> = (0..remotes.len())
+        .filter_map(|i| remotes.get(i).ok().flatten().map(str::to_string))
+        .collect();
+    let name = if names.iter().any(|r| r == "origin") {
+        "origin".to_string()
+    } else {
+        match names.first() {
+            Some(first) => first.clone(),
+            None => return Ok(()),
+        }
+    };
+    let mut remote = repo
+        .find_remote(&name)
+        .map_err(|e| e.message().to_string())?;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    let mut tried_agent = false;
+    callbacks.credentials(move |url, username, allowed| {
+        if allowed.contains(git2::CredentialType::SSH_KEY) && !tried_agent {
+            tried_agent = true;
+            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+            if let Some((user, password)) = credential_fill(url, username) {
+                return git2::Cred::userpass_plaintext(&user, &password);
+            }
+        }
+        git2::Cred::default()
+    });
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks);
+    remote
+        .fetch(&[] as &[&str], Some(&mut options), None)
+        .map_err(|e| format!("fetch {name}: {}", crate::config::redact_url(e.message())))
+}
+
+/// Ask git's configured credential helpers (`git credential fill`) for a username and
+/// password for `url`. The password is passed straight to libgit2, never logged.
+fn credential_fill(url: &str, username: Option<&str>) -> Option<(String, String)> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["credential", "fill"])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut request = format!("url={url}\n");
+    if let Some(user) = username {
+        request.push_str(&format!("username={user}\n"));
+    }
+    request.push('\n');
+    child.stdin.take()?.write_all(request.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
+            .map(str::to_string)
+    };
+    Some((field("username")?, field("password")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(repo: &git2::Repository, files: &[(&str, &str)], reference: &str) -> git2::Oid {
+        let workdir = repo.workdir().expect("workdir").to_path_buf();
+        for (path, content) in files {
+            let full = workdir.join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&full, content).expect("write");
+        }
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.write().expect("index write");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some(reference), &sig, &sig, "change", &tree, &parents)
+            .expect("commit")
+    }
+
+    const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  LOG_LEVEL: info\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_render_is_retried_at_the_same_commit_and_recovers() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        commit(
+            &repo,
+            &[
+                (
+                    "apps/web/dev/kustomization.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+                ),
+                ("apps/web/dev/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/web/dev\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let id = AppId::new("web", "dev");
+
+        // No kustomize: the app is an error.
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let first = outcome.desired[0].rendered.as_ref().err().expect("failed");
+        assert!(first.contains("kustomize"), "{first}");
+        // Before the backoff ends nothing is rendered again.
+        assert!(follower.poll().desired.is_empty());
+        // The same failure again is not re-sent.
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        assert!(follower.poll().desired.is_empty());
+        assert_eq!(
+            follower
+                .last
+                .get(&id)
+                .and_then(|l| l.failure.as_ref())
+                .map(|f| f.attempts),
+            Some(2)
+        );
+
+        // kustomize appears: the next retry (same commit) renders.
+        let fake = bin.path().join("kustomize");
+        std::fs::write(&fake, format!("#!/bin/sh\ncat <<'EOF'\n{CONFIGMAP}EOF\n"))
+            .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        if let Some(failure) = follower.last.get_mut(&id).and_then(|l| l.failure.as_mut()) {
+            failure.retry_at = Instant::now();
+        }
+        let outcome = follower.poll();
+        assert_eq!(outcome.desired.len(), 1);
+        let rendered = outcome.desired[0].rendered.as_ref().expect("rendered");
+        assert_eq!(rendered.objects.len(), 1);
+        assert_eq!(rendered.objects[0].key.name, "web-config");
+        // Success is remembered: nothing more at this commit.
+        assert!(follower.poll().desired.is_empty());
+    }
+
+    /// Deterministic, no timing: the slow app's tool waits for a file the fast app's tool
+    /// writes. Rendered one after another (slow first) it would hang until the tool timeout
+    /// and fail; side by side both succeed.
+    #[cfg(unix)]
+    #[test]
+    fn renders_run_side_by_side_so_a_slow_app_does_not_hold_up_the_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n";
+        commit(
+            &repo,
+            &[
+                ("apps/slow/kustomization.yaml", kustomization),
+                ("apps/slow/configmap.yaml", CONFIGMAP),
+                ("apps/fast/kustomization.yaml", kustomization),
+                ("apps/fast/configmap.yaml", CONFIGMAP),
+            ],
+            "refs/heads/main",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"checkout\"\nrepo = \"gitops\"\npath = \"apps/slow\"\nnamespace = \"shop\"\n\n[[app]]\nname = \"web\"\nrepo = \"gitops\"\npath = \"apps/fast\"\nnamespace = \"shop\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let bin = tempfile::tempdir().expect("bin");
+        let marker = dir.path().join("fast-rendered");
+        let fake = bin.path().join("kustomize");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\ncase \"$4\" in\n  */slow) while [ ! -f '{marker}' ]; do sleep 0.05; done ;;\n  *) touch '{marker}' ;;\nesac\ncat <<'EOF'\n{CONFIGMAP}EOF\n",
+                marker = marker.display()
+            ),
+        )
+        .expect("fake kustomize");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut follower = GitFollower::new(config, environments, None);
+        follower.tools.search_path = Some(bin.path().as_os_str().to_os_string());
+        let outcome = follower.poll();
+        let mut rendered: Vec<(String, Result<usize, String>)> = outcome
+            .desired
+            .iter()
+            .map(|d| {
+                (
+                    d.id.app.clone(),
+                    d.rendered
+                        .as_ref()
+                        .map(|r| r.objects.len())
+                        .map_err(Clone::clone),
+                )
+            })
+            .collect();
+        rendered.sort();
+        assert_eq!(
+            rendered,
+            vec![("checkout".to_string(), Ok(1)), ("web".to_string(), Ok(1))]
+        );
+    }
+
+    #[test]
+    fn a_fetched_repo_follows_the_remote_tracking_branch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        let old = commit(&repo, &[("a.yaml", "a: 1\n")], "refs/heads/main");
+        let new = commit(&repo, &[("a.yaml", "a: 2\n")], "refs/heads/main");
+        // As after a fetch: origin/main moved on, the local branch stayed at the clone.
+        repo.reference("refs/remotes/origin/main", new, true, "fetch")
+            .expect("remote ref");
+        repo.reference("refs/heads/main", old, true, "clone")
+            .expect("local ref");
+        let git = GitRepo::open(dir.path()).expect("open");
+        let followed = resolve_followed(&git, "main", true).expect("resolves");
+        assert_eq!(followed.commit, new.to_string());
+        assert_eq!(
+            followed.label(),
+            format!("origin/main@{}", &new.to_string()[..7])
+        );
+        let local = resolve_followed(&git, "main", false).expect("resolves");
+        assert_eq!(local.commit, old.to_string());
+        // A tag or commit is not a branch: resolved as written.
+        let by_id = resolve_followed(&git, &old.to_string(), true).expect("resolves");
+        assert_eq!(by_id.commit, old.to_string());
+    }
+}

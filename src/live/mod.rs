@@ -1,0 +1,347 @@
+//! The async driver: cluster tasks and the Git follower feed [`State`]; every change is
+//! published as a new snapshot (a `watch` channel: readers take the latest without waiting)
+//! and as small [`Change`] notices on a broadcast channel.
+//!
+//! Views never await the network: `snapshot()` is a lock-free-ish read of an `Arc`.
+
+pub mod git_follow;
+
+use self::git_follow::{fetch, GitFollower, PollOutcome};
+use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
+use crate::cluster::{spawn_cluster, ClusterTask};
+use crate::config::{Config, ConfigError};
+use crate::state::watch_plan::{plan_for, AppNeeds};
+use crate::state::{AppId, Change, ClusterEvent, Input, Snapshot, State};
+use kube::config::Kubeconfig;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinSet;
+
+/// What to follow.
+pub struct LiveOptions {
+    pub config: Config,
+    pub kubeconfig: Kubeconfig,
+    /// `--context` filters (empty: all contexts of the selected environments).
+    pub contexts: Vec<String>,
+    /// `--env`: only this environment.
+    pub env: Option<String>,
+    /// `--app`: only this app.
+    pub app: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Kubeconfig(#[from] KubeconfigError),
+    #[error("no environment is selected (check --env and --context)")]
+    NothingSelected,
+}
+
+/// A running live layer. Dropping it stops every task.
+pub struct Live {
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    changes: broadcast::Sender<Change>,
+    tasks: JoinSet<()>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+impl Live {
+    /// Start following. Fails only on configuration errors (unknown env or context); clusters
+    /// and repos that cannot be reached are shown in the snapshot and retried.
+    pub fn start(options: LiveOptions) -> Result<Live, LiveError> {
+        let environments = match &options.env {
+            Some(name) => vec![options.config.environment(name)?.clone()],
+            None => options.config.environments.clone(),
+        };
+        let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
+        let (contexts, mut missing) =
+            partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        // Nothing usable at all: the configuration is wrong, say so at once.
+        if contexts.is_empty() && !missing.is_empty() {
+            return Err(missing.remove(0).into());
+        }
+        // Environments whose context is missing stay selected: their apps are rendered and
+        // shown with their cluster unreachable (the error names the missing context).
+        let missing: Vec<(String, String)> = missing
+            .into_iter()
+            .map(|err| match &err {
+                KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
+                _ => (String::new(), err.to_string()),
+            })
+            .collect();
+        let environments: Vec<_> = environments
+            .into_iter()
+            .filter(|e| {
+                contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
+            })
+            .collect();
+        if environments.is_empty() {
+            return Err(LiveError::NothingSelected);
+        }
+
+        let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(Snapshot::default()));
+        let (changes_tx, _) = broadcast::channel(4096);
+        let (input_tx, input_rx) = mpsc::unbounded_channel::<Input>();
+        let (cluster_tx, cluster_rx) = mpsc::unbounded_channel::<(String, ClusterEvent)>();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(run_state(
+            input_rx,
+            cluster_rx,
+            snapshot_tx,
+            changes_tx.clone(),
+        ));
+
+        let now = jiff::Timestamp::now();
+        for (context, error) in missing {
+            let _ = cluster_tx.send((context, ClusterEvent::Unreachable { error, at: now }));
+        }
+
+        let settings = options.config.settings.clone();
+        let fetch_repos: Vec<(String, std::path::PathBuf)> = options
+            .config
+            .repos
+            .iter()
+            .filter(|r| r.url.is_some())
+            .map(|r| (r.name.clone(), r.path.clone()))
+            .collect();
+        let follower = GitFollower::new(options.config, environments, options.app);
+        tasks.spawn(run_sources(
+            follower,
+            options.kubeconfig,
+            contexts,
+            input_tx,
+            cluster_tx,
+            Duration::from_secs(settings.git_poll_seconds.max(1)),
+            (settings.fetch_interval_seconds > 0)
+                .then(|| Duration::from_secs(settings.fetch_interval_seconds)),
+            fetch_repos,
+        ));
+        Ok(Live {
+            snapshot: snapshot_rx,
+            changes: changes_tx,
+            tasks,
+        })
+    }
+
+    /// The latest snapshot; never waits.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot.borrow())
+    }
+
+    /// Change notices from now on. A receiver that falls behind gets `Lagged` and should
+    /// re-read the snapshot.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Wait until `done(snapshot)` holds, or `timeout`; returns the last snapshot either way.
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&Snapshot) -> bool,
+    ) -> (Arc<Snapshot>, bool) {
+        let deadline = Instant::now() + timeout;
+        let mut rx = self.snapshot.clone();
+        loop {
+            let current = Arc::clone(&rx.borrow_and_update());
+            if done(&current) {
+                return (current, true);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (current, false);
+            }
+            match tokio::time::timeout(left, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return (Arc::clone(&rx.borrow()), false),
+            }
+        }
+    }
+
+    /// Wait until Git was read and every cluster finished its first lists (or failed).
+    pub async fn wait_settled(&self, timeout: Duration) -> (Arc<Snapshot>, bool) {
+        self.wait_until(timeout, |s| s.sources_loaded && s.settled())
+            .await
+    }
+}
+
+/// Applies inputs in arrival order and publishes.
+async fn run_state(
+    mut inputs: mpsc::UnboundedReceiver<Input>,
+    mut cluster_events: mpsc::UnboundedReceiver<(String, ClusterEvent)>,
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    changes: broadcast::Sender<Change>,
+) {
+    let mut state = State::new();
+    loop {
+        let input = tokio::select! {
+            biased;
+            Some(input) = inputs.recv() => input,
+            Some((context, event)) = cluster_events.recv() => Input::Cluster { context, event },
+            else => return,
+        };
+        let before = state.generation();
+        let changed = state.apply(input);
+        if state.generation() == before {
+            continue;
+        }
+        snapshot.send_replace(state.snapshot());
+        let generation = state.generation();
+        for what in changed {
+            // No receivers is fine (headless status without --watch).
+            let _ = changes.send(Change { generation, what });
+        }
+    }
+}
+
+/// Polls Git, renders, and keeps each cluster's watch plan in line with the desired kinds.
+#[allow(clippy::too_many_arguments)]
+async fn run_sources(
+    follower: GitFollower,
+    kubeconfig: Kubeconfig,
+    contexts: Vec<String>,
+    inputs: mpsc::UnboundedSender<Input>,
+    cluster_events: mpsc::UnboundedSender<(String, ClusterEvent)>,
+    poll_every: Duration,
+    fetch_every: Option<Duration>,
+    fetch_repos: Vec<(String, std::path::PathBuf)>,
+) {
+    let mut follower = Some(follower);
+    let mut clusters: BTreeMap<String, ClusterTask> = BTreeMap::new();
+    // Per app: (context, namespace, desired kinds, desired namespaces).
+    let mut desired_by_app: BTreeMap<AppId, AppNeeds> = BTreeMap::new();
+    // Fetch first (when fetching at all): what is compared is the remote's state.
+    let mut fetch_errors: BTreeMap<String, String> = match fetch_every {
+        Some(_) => fetch_all(fetch_repos.clone()).await,
+        None => BTreeMap::new(),
+    };
+    let mut last_fetch = Instant::now();
+    let mut first = true;
+    loop {
+        let Some(mut current) = follower.take() else {
+            return;
+        };
+        let polled = tokio::task::spawn_blocking(move || {
+            // A panic outside any one app's render (which is caught there) must not stop
+            // following Git for good: report it and poll again next time.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.poll()));
+            (current, outcome)
+        })
+        .await;
+        let outcome = match polled {
+            Ok((back, outcome)) => {
+                let outcome = outcome.unwrap_or_else(|_| PollOutcome {
+                    repos: back
+                        .repo_names()
+                        .into_iter()
+                        .map(|name| {
+                            let error = "reading Git panicked (a kubedrift bug); retrying";
+                            (name, Some(error.to_string()))
+                        })
+                        .collect(),
+                    ..PollOutcome::default()
+                });
+                follower = Some(back);
+                outcome
+            }
+            Err(_) => return, // cancelled: the live layer is shutting down
+        };
+        let PollOutcome {
+            desired,
+            removed,
+            repos,
+        } = outcome;
+        let now = jiff::Timestamp::now();
+        for (name, error) in repos {
+            // A repo that reads fine but could not be fetched is compared at a stale commit:
+            // show the fetch error.
+            let error = error.or_else(|| fetch_errors.get(&name).cloned());
+            let _ = inputs.send(Input::Repo {
+                name,
+                error,
+                at: now,
+            });
+        }
+        for id in removed {
+            desired_by_app.remove(&id);
+            let _ = inputs.send(Input::RemoveApp(id));
+        }
+        for app in &desired {
+            desired_by_app.insert(app.id.clone(), AppNeeds::of(app));
+        }
+        // Plans first: a kind that becomes desired must not be compared against the
+        // metadata-only objects of its previous watcher.
+        let mut plans = Vec::new();
+        for context in &contexts {
+            let plan = plan_for(context, &desired_by_app);
+            let _ = inputs.send(Input::Plan {
+                context: context.clone(),
+                kinds: plan.kinds.clone(),
+                namespaces: plan.namespaces.clone(),
+                metadata_only: plan.metadata_only.clone(),
+            });
+            plans.push((context, plan));
+        }
+        for app in desired {
+            let _ = inputs.send(Input::Desired(app));
+        }
+        for (context, plan) in plans {
+            match clusters.get(context) {
+                Some(task) => task.update_plan(plan),
+                None => {
+                    let task = spawn_cluster(
+                        kubeconfig.clone(),
+                        context.clone(),
+                        plan,
+                        cluster_events.clone(),
+                    );
+                    clusters.insert(context.clone(), task);
+                }
+            }
+        }
+        if first {
+            first = false;
+            let _ = inputs.send(Input::SourcesLoaded);
+        }
+        tokio::time::sleep(poll_every).await;
+        if let Some(every) = fetch_every {
+            if last_fetch.elapsed() >= every {
+                last_fetch = Instant::now();
+                fetch_errors = fetch_all(fetch_repos.clone()).await;
+            }
+        }
+    }
+}
+
+/// `git fetch` every repo (blocking pool); the errors by repo name.
+async fn fetch_all(repos: Vec<(String, std::path::PathBuf)>) -> BTreeMap<String, String> {
+    let results = tokio::task::spawn_blocking(move || {
+        repos
+            .into_iter()
+            .map(|(name, path)| {
+                let result = std::panic::catch_unwind(|| fetch(&path))
+                    .unwrap_or_else(|_| Err("git fetch panicked".to_string()));
+                (name, result)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    let mut errors = BTreeMap::new();
+    for (name, result) in results {
+        if let Err(err) = result {
+            tracing::warn!(repo = %name, %err, "git fetch failed");
+            errors.insert(name, err);
+        }
+    }
+    errors
+}

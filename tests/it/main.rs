@@ -1,0 +1,15 @@
+//! The app crate's integration tests, one binary: config, Git, rendering, the live layer
+//! against sandbox clusters over HTTP, and the `kubedrift` binary end to end.
+
+mod cli_compare;
+mod cli_render;
+mod cli_sandbox;
+mod config;
+mod git_source;
+mod live_cli;
+mod live_discovery;
+mod live_drift;
+mod live_faults;
+mod live_support;
+mod local_source;
+mod render;
