@@ -140,15 +140,34 @@ pub enum AppPath {
     PerEnvironment(BTreeMap<String, String>),
 }
 
-/// Helm options of an app.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct HelmOptions {
+/// The `helm` table of an app (what the renderer gets is [`crate::render::HelmOptions`]).
+#[derive(Clone, PartialEq, Eq, Default, Serialize)]
+pub struct HelmConfig {
     /// Release name (default: the app name).
     pub release_name: Option<String>,
     /// Values files relative to the app directory, in order; `{env}` is substituted.
     pub values: Vec<String>,
-    /// `--set`-style overrides: dotted key → value.
+    /// `--set`-style overrides: dotted key → value. Values may be secrets: Debug and
+    /// Serialize show the keys only.
+    #[serde(serialize_with = "serialize_hidden_values")]
     pub set: BTreeMap<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for HelmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelmConfig")
+            .field("release_name", &self.release_name)
+            .field("values", &self.values)
+            .field("set", &crate::render::hidden_values(self.set.keys()))
+            .finish()
+    }
+}
+
+fn serialize_hidden_values<S: serde::Serializer>(
+    set: &BTreeMap<String, serde_json::Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(crate::render::hidden_values(set.keys()))
 }
 
 /// `[[app]]`: an explicitly listed app.
@@ -162,7 +181,7 @@ pub struct AppConfig {
     pub environments: Option<Vec<String>>,
     pub renderer: RendererKind,
     pub namespace: Option<String>,
-    pub helm: HelmOptions,
+    pub helm: HelmConfig,
     pub ignore: Vec<IgnoreRule>,
 }
 
@@ -228,7 +247,7 @@ pub struct AppSpec {
     /// environment's default.
     pub namespace: Option<String>,
     pub ignore: Vec<IgnoreRule>,
-    pub helm: HelmOptions,
+    pub helm: HelmConfig,
     pub origin: AppOrigin,
 }
 
@@ -376,7 +395,7 @@ impl Config {
                         .or_else(|| rule.namespace.clone())
                         .or_else(|| environment.namespace.clone()),
                     ignore: rule.ignore.clone(),
-                    helm: HelmOptions::default(),
+                    helm: HelmConfig::default(),
                     origin: AppOrigin::Discovered {
                         pattern: rule.pattern.to_string(),
                     },
@@ -397,7 +416,7 @@ impl Config {
             let Some(path) = app_path(app, env) else {
                 continue;
             };
-            let helm = HelmOptions {
+            let helm = HelmConfig {
                 release_name: app.helm.release_name.clone(),
                 values: app
                     .helm

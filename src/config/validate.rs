@@ -4,7 +4,7 @@
 use super::error::{suggest, ConfigError, Location};
 use super::raw::{self, RawConfig, RawPath};
 use super::{
-    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmOptions, PathPattern, RepoConfig,
+    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmConfig, PathPattern, RepoConfig,
     Settings, DEFAULT_BRANCH,
 };
 use crate::engine::ignore::IgnoreRule;
@@ -575,13 +575,13 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
                         .collect(),
                     AppPath::PerEnvironment(paths) => paths.values().cloned().collect(),
                 };
-                HelmOptions {
+                HelmConfig {
                     release_name,
                     values: v.helm_values(&h.values, &app_dirs)?,
                     set: h.set,
                 }
             }
-            None => HelmOptions::default(),
+            None => HelmConfig::default(),
         };
         apps.push(AppConfig {
             name,

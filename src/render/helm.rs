@@ -385,4 +385,15 @@ mod tests {
         options.release_name = "web-prod".into();
         assert_eq!(release_name(&options, "charts/web"), "web-prod");
     }
+
+    #[test]
+    fn debug_shows_set_keys_but_never_their_values() {
+        let options = HelmOptions {
+            set: vec![("auth.password".into(), "hunter2-s3cr3t".into())],
+            ..HelmOptions::default()
+        };
+        let debug = format!("{options:?} {options:#?}");
+        assert!(debug.contains("auth.password"), "{debug}");
+        assert!(!debug.contains("hunter2-s3cr3t"), "{debug}");
+    }
 }

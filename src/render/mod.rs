@@ -65,8 +65,8 @@ impl fmt::Display for RendererKind {
     }
 }
 
-/// Options for Helm charts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Options for Helm charts. Debug shows the `--set` keys, never their values.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct HelmOptions {
     /// Release name; empty means the app directory's name.
     pub release_name: String,
@@ -75,6 +75,25 @@ pub struct HelmOptions {
     /// `--set key=value` pairs, applied in order. Values may be secrets: they only go into
     /// the helm command line and (hashed) into the cache key, never into messages.
     pub set: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for HelmOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelmOptions")
+            .field("release_name", &self.release_name)
+            .field("values_files", &self.values_files)
+            .field("set", &hidden_values(self.set.iter().map(|(key, _)| key)))
+            .finish()
+    }
+}
+
+/// What `--set` values show as wherever options are printed (Debug, JSON): they may be
+/// secrets, so only their keys are visible.
+pub const HIDDEN_VALUE: &str = "(hidden)";
+
+/// `key → (hidden)` for each key, in order: how `--set` overrides are displayed.
+pub fn hidden_values<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<(&'a str, &'static str)> {
+    keys.map(|key| (key.as_str(), HIDDEN_VALUE)).collect()
 }
 
 /// What to render.

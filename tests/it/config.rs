@@ -613,6 +613,35 @@ fn pattern_parse_is_public_for_callers() {
 
 // ------------------------------------------------------------------------------ robustness
 
+#[test]
+fn helm_set_values_never_show_in_debug_or_json() {
+    let text = format!(
+        "{MINIMAL}\n[[app]]\nname = \"db\"\npath = \"charts/db\"\nrenderer = \"helm\"\n\
+         helm = {{ values = [\"values-{{env}}.yaml\"], set = {{ \"auth.password\" = \"hunter2-s3cr3t\", \"auth.port\" = 54329 }} }}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load_file(&path).unwrap().config;
+    let apps = config.apps_for("prod", &BTreeMap::new()).unwrap();
+    assert_eq!(
+        apps[0].helm.set.get("auth.password"),
+        Some(&serde_json::json!("hunter2-s3cr3t")),
+        "the value is kept for rendering"
+    );
+    let shown = [
+        format!("{config:?}"),
+        format!("{config:#?}"),
+        format!("{apps:?}"),
+        serde_json::to_string(&config).unwrap(),
+    ];
+    for text in &shown {
+        assert!(text.contains("auth.password"), "the key stays visible: {text}");
+        assert!(!text.contains("hunter2-s3cr3t"), "a --set value leaked: {text}");
+        assert!(!text.contains("54329"), "a --set value leaked: {text}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
