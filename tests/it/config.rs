@@ -636,8 +636,14 @@ fn helm_set_values_never_show_in_debug_or_json() {
         serde_json::to_string(&config).unwrap(),
     ];
     for text in &shown {
-        assert!(text.contains("auth.password"), "the key stays visible: {text}");
-        assert!(!text.contains("hunter2-s3cr3t"), "a --set value leaked: {text}");
+        assert!(
+            text.contains("auth.password"),
+            "the key stays visible: {text}"
+        );
+        assert!(
+            !text.contains("hunter2-s3cr3t"),
+            "a --set value leaked: {text}"
+        );
         assert!(!text.contains("54329"), "a --set value leaked: {text}");
     }
 }

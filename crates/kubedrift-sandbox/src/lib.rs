@@ -56,6 +56,11 @@
 //!   public, everything else needs a token (missing token → 401, not `system:anonymous`).
 //! - HTTP/1.1 only (ALPN `http/1.1`); no `exec`, `logs`, `port-forward`, `proxy`.
 
+// The README example runs as a doctest, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
+
 pub mod auth;
 pub mod catalog;
 pub mod cluster;
