@@ -62,36 +62,56 @@ impl ResourceKey {
         default_namespace: Option<&str>,
         scope: &dyn Fn(&str, &str) -> bool,
     ) -> Result<Self, KeyError> {
-        let map = obj.as_object().ok_or(KeyError::NotAnObject)?;
-        let api_version = map
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or(KeyError::MissingApiVersion)?;
-        let kind = map
-            .get("kind")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or(KeyError::MissingKind)?;
-        let metadata = map.get("metadata");
-        let name = metadata
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or(KeyError::MissingName)?;
-        let group = group_of(api_version);
-        let namespace = if scope(group, kind) {
+        let fields = IdentityFields::of(obj)?;
+        let namespace = if scope(fields.group, fields.kind) {
             None
         } else {
-            let ns = metadata
-                .and_then(|m| m.get("namespace"))
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .or(default_namespace)
-                .unwrap_or("default");
-            Some(ns.to_string())
+            Some(fields.namespace.or(default_namespace).unwrap_or("default"))
         };
-        Ok(ResourceKey::new(group, kind, namespace.as_deref(), name))
+        Ok(ResourceKey::new(
+            fields.group,
+            fields.kind,
+            namespace,
+            fields.name,
+        ))
+    }
+
+    /// The identity of a live object exactly as the API server returned it: no namespace
+    /// means cluster-scoped (the server always sets it on namespaced objects).
+    pub fn from_live(obj: &Value) -> Result<Self, KeyError> {
+        let fields = IdentityFields::of(obj)?;
+        Ok(ResourceKey::new(
+            fields.group,
+            fields.kind,
+            fields.namespace,
+            fields.name,
+        ))
+    }
+}
+
+/// The identity fields an object carries, checked (empty counts as missing).
+struct IdentityFields<'a> {
+    group: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+impl<'a> IdentityFields<'a> {
+    fn of(obj: &'a Value) -> Result<Self, KeyError> {
+        let map = obj.as_object().ok_or(KeyError::NotAnObject)?;
+        let text =
+            |value: Option<&'a Value>| value.and_then(Value::as_str).filter(|s| !s.is_empty());
+        let api_version = text(map.get("apiVersion")).ok_or(KeyError::MissingApiVersion)?;
+        let kind = text(map.get("kind")).ok_or(KeyError::MissingKind)?;
+        let metadata = map.get("metadata");
+        let name = text(metadata.and_then(|m| m.get("name"))).ok_or(KeyError::MissingName)?;
+        Ok(IdentityFields {
+            group: group_of(api_version),
+            kind,
+            namespace: text(metadata.and_then(|m| m.get("namespace"))),
+            name,
+        })
     }
 }
 
@@ -238,6 +258,28 @@ mod tests {
                 None,
                 scope
             ),
+            Err(KeyError::MissingName)
+        );
+    }
+
+    #[test]
+    fn live_identity_is_what_the_server_returned() {
+        let namespaced = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "uid": "1"}});
+        assert_eq!(
+            ResourceKey::from_live(&namespaced),
+            Ok(ResourceKey::new("apps", "Deployment", Some("shop"), "web"))
+        );
+        // No namespace from the server: cluster-scoped, never "default".
+        let cluster_scoped = serde_json::json!({"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": "w", "namespace": ""}});
+        assert_eq!(
+            ResourceKey::from_live(&cluster_scoped),
+            Ok(ResourceKey::new("example.com", "Widget", None, "w"))
+        );
+        assert_eq!(
+            ResourceKey::from_live(&serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": ""}})),
             Err(KeyError::MissingName)
         );
     }

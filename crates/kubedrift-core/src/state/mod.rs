@@ -206,25 +206,6 @@ impl Default for State {
     }
 }
 
-/// The identity of a live object as the API server gives it: no namespace means
-/// cluster-scoped.
-pub fn live_key(obj: &Object) -> Option<ResourceKey> {
-    let api_version = obj.get("apiVersion")?.as_str()?;
-    let kind = obj.get("kind")?.as_str()?;
-    let metadata = obj.get("metadata")?;
-    let name = metadata.get("name")?.as_str().filter(|n| !n.is_empty())?;
-    let namespace = metadata
-        .get("namespace")
-        .and_then(|n| n.as_str())
-        .filter(|n| !n.is_empty());
-    Some(ResourceKey::new(
-        crate::model::group_of(api_version),
-        kind,
-        namespace,
-        name,
-    ))
-}
-
 impl State {
     pub fn new() -> Self {
         State {
@@ -453,7 +434,7 @@ impl State {
                 cluster.reach = Reach::Reachable;
                 let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
                 for obj in objects {
-                    if let Some(key) = live_key(&obj) {
+                    if let Some(key) = ResourceKey::from_live(&obj).ok() {
                         fresh.insert(key, Arc::new(obj));
                     }
                 }
@@ -496,7 +477,7 @@ impl State {
             }
             ClusterEvent::Upserted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Some(key) = live_key(&object) {
+                if let Some(key) = ResourceKey::from_live(&object).ok() {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
                     }
@@ -506,7 +487,7 @@ impl State {
             }
             ClusterEvent::Deleted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Some(key) = live_key(&object) {
+                if let Some(key) = ResourceKey::from_live(&object).ok() {
                     if cluster.live.remove(&key).is_some() {
                         self.recompute_key(&context, &key, changed);
                     }
