@@ -385,6 +385,7 @@ mod tests {
                 health: None,
                 origin: None,
                 attribution: None,
+                awaiting_list: false,
                 desired: None,
                 live: None,
             })

@@ -136,7 +136,7 @@ pub fn compare_app(
         }
     }
     let resources: Vec<ResourceStatus> = by_key.into_values().collect();
-    let sync = summarize_sync(&resources);
+    let sync = summarize_sync(resources.iter().map(|r| &r.verdict));
     let health = health::worst(
         resources
             .iter()
@@ -149,12 +149,14 @@ pub fn compare_app(
     }
 }
 
-fn summarize_sync(resources: &[ResourceStatus]) -> AppSync {
-    if resources.iter().any(|r| r.verdict.is_drift()) {
+/// The sync of an app from its resources' verdicts: any drift makes it OutOfSync, else any
+/// undecided verdict Unknown, else Synced. One rule for `compare` and the live state.
+pub fn summarize_sync<'a>(verdicts: impl Iterator<Item = &'a Verdict> + Clone) -> AppSync {
+    if verdicts.clone().any(Verdict::is_drift) {
         AppSync::OutOfSync
-    } else if resources
-        .iter()
-        .any(|r| matches!(r.verdict, Verdict::Unknown { .. }))
+    } else if verdicts
+        .into_iter()
+        .any(|v| matches!(v, Verdict::Unknown { .. }))
     {
         AppSync::Unknown
     } else {

@@ -22,7 +22,7 @@ pub use view::{
     SyncState,
 };
 
-use crate::engine::app::{compare_app, DesiredResource, Tracking};
+use crate::engine::app::{compare_app, summarize_sync, AppSync, DesiredResource, Tracking};
 use crate::engine::attribution;
 use crate::engine::compare::{CompareOptions, Verdict};
 use crate::engine::health;
@@ -755,22 +755,27 @@ fn evaluate(
             health: if metadata_only { None } else { status.health },
             origin: None,
             attribution: None,
+            awaiting_list: false,
             desired: None,
             live: Some(ObjectRef(Arc::clone(live))),
         });
     };
-    let unknown = |reason: String| ResourceView {
+    let unknown = |reason: String, awaiting_list: bool| ResourceView {
         key: key.clone(),
         verdict: Verdict::Unknown { reason },
         health: None,
         origin: desired.origin.clone(),
         attribution: None,
+        awaiting_list,
         desired: Some(ObjectRef(Arc::clone(&desired.object))),
         live: None,
     };
     match kind_state {
         KindState::Pending => {
-            return Some(unknown(format!("waiting for the first list of {kind}")));
+            return Some(unknown(
+                format!("waiting for the first list of {kind}"),
+                true,
+            ));
         }
         KindState::Failed { reason, forbidden } => {
             let reason = if forbidden {
@@ -778,7 +783,7 @@ fn evaluate(
             } else {
                 reason
             };
-            return Some(unknown(reason));
+            return Some(unknown(reason, false));
         }
         KindState::Listed => {}
     }
@@ -812,6 +817,7 @@ fn evaluate(
         health: status.health,
         origin: status.origin,
         attribution,
+        awaiting_list: false,
         desired: Some(ObjectRef(Arc::clone(&desired.object))),
         live: live.map(|l| ObjectRef(Arc::clone(l))),
     })
@@ -857,12 +863,11 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
     );
     let reach = cluster.map(|c| c.reach.clone()).unwrap_or_default();
     let last_seen = cluster.and_then(|c| c.last_seen);
-    let count = |label: &str| {
-        resources
-            .iter()
-            .filter(|r| r.verdict.label() == label)
-            .count()
-    };
+    let count =
+        |wanted: fn(&Verdict) -> bool| resources.iter().filter(|r| wanted(&r.verdict)).count();
+    // The resources' verdicts decide as they do for `compare` ([`summarize_sync`]); what only
+    // the live state knows (render failed, cluster unreachable, lists still coming) comes first
+    // or refines it.
     let (sync, message) = if let Some(error) = &app.render_error {
         (SyncState::Error, format!("render failed: {error}"))
     } else if let Reach::Unreachable { error } = &reach {
@@ -873,36 +878,53 @@ fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
             SyncState::Unreachable,
             format!("cluster unreachable ({since}): {error}"),
         )
-    } else if resources.iter().any(|r| r.verdict.is_drift()) {
-        let mut parts = Vec::new();
-        for label in ["OutOfSync", "Missing", "Extraneous"] {
-            let n = count(label);
-            if n > 0 {
-                parts.push(format!("{n} {label}"));
-            }
-        }
-        let mut message = parts.join(", ");
-        if let Some(first) = resources
-            .iter()
-            .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
-        {
-            message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
-        }
-        (SyncState::OutOfSync, message)
-    } else if let Some(waiting) = resources.iter().find_map(|r| match &r.verdict {
-        Verdict::Unknown { reason } if reason.starts_with("waiting for") => Some(reason.clone()),
-        _ => None,
-    }) {
-        (SyncState::Loading, waiting)
-    } else if let Some(reason) = resources.iter().find_map(|r| match &r.verdict {
-        Verdict::Unknown { reason } => Some(format!("{}: {reason}", r.key)),
-        _ => None,
-    }) {
-        (SyncState::Unknown, reason)
-    } else if matches!(reach, Reach::Connecting) && !app.desired.is_empty() {
-        (SyncState::Loading, "connecting".to_string())
     } else {
-        (SyncState::Synced, String::new())
+        match summarize_sync(resources.iter().map(|r| &r.verdict)) {
+            AppSync::OutOfSync => {
+                let counted: [(&str, fn(&Verdict) -> bool); 3] = [
+                    ("OutOfSync", |v| matches!(v, Verdict::OutOfSync { .. })),
+                    ("Missing", |v| matches!(v, Verdict::Missing)),
+                    ("Extraneous", |v| matches!(v, Verdict::Extraneous)),
+                ];
+                let mut parts = Vec::new();
+                for (label, wanted) in counted {
+                    let n = count(wanted);
+                    if n > 0 {
+                        parts.push(format!("{n} {label}"));
+                    }
+                }
+                let mut message = parts.join(", ");
+                if let Some(first) = resources
+                    .iter()
+                    .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
+                {
+                    message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
+                }
+                (SyncState::OutOfSync, message)
+            }
+            AppSync::Unknown => {
+                let reason_of = |r: &ResourceView| match &r.verdict {
+                    Verdict::Unknown { reason } => reason.clone(),
+                    _ => String::new(),
+                };
+                match resources.iter().find(|r| r.awaiting_list) {
+                    Some(waiting) => (SyncState::Loading, reason_of(waiting)),
+                    None => {
+                        let undecided = resources
+                            .iter()
+                            .find(|r| matches!(r.verdict, Verdict::Unknown { .. }));
+                        let reason = undecided
+                            .map(|r| format!("{}: {}", r.key, reason_of(r)))
+                            .unwrap_or_default();
+                        (SyncState::Unknown, reason)
+                    }
+                }
+            }
+            AppSync::Synced if matches!(reach, Reach::Connecting) && !app.desired.is_empty() => {
+                (SyncState::Loading, "connecting".to_string())
+            }
+            AppSync::Synced => (SyncState::Synced, String::new()),
+        }
     };
     // Some manifest failed to parse: what the broken file held is undecided, so the app is
     // an error (exit 2) whatever the rest says, as `compare` treats the same file.

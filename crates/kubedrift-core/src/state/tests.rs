@@ -488,6 +488,7 @@ fn resource_view_debug_never_shows_object_content() {
         health: None,
         origin: None,
         attribution: None,
+        awaiting_list: false,
         desired: Some(ObjectRef(Arc::new(secret.clone()))),
         live: Some(ObjectRef(Arc::new(secret))),
     };
@@ -565,11 +566,15 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
             .find(|r| r.key.kind == "Secret")
             .cloned()
             .expect("secret");
-        secret.verdict.clone()
+        (secret.verdict.clone(), secret.awaiting_list, app.sync)
     };
+    let (verdict, awaiting_list, sync) = waiting(&state);
     assert!(
-        matches!(waiting(&state), Verdict::Unknown { ref reason } if reason.starts_with("waiting for"))
+        matches!(verdict, Verdict::Unknown { ref reason } if reason.starts_with("waiting for")),
+        "{verdict:?}"
     );
+    assert!(awaiting_list, "undecided only until the first list");
+    assert_eq!(sync, SyncState::Loading);
     // A late event of the old metadata-only watcher is ignored.
     let changes = state.apply(cluster(
         "dev",
@@ -597,7 +602,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
             at: at(),
         },
     ));
-    assert_eq!(waiting(&state), Verdict::Synced);
+    assert_eq!(waiting(&state).0, Verdict::Synced);
 }
 
 #[test]

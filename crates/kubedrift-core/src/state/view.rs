@@ -66,6 +66,10 @@ pub struct ResourceView {
     /// Who changed the differing fields and which side moved (OutOfSync only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<Attribution>,
+    /// The verdict is Unknown only because the kind's first list has not arrived yet: the app
+    /// is still loading, not undecidable.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_list: bool,
     #[serde(skip)]
     pub desired: Option<ObjectRef>,
     #[serde(skip)]
