@@ -13,6 +13,8 @@
 //! and a reply older than the newest one applied is ignored.
 
 mod cluster_event;
+mod evaluate;
+mod summarize;
 mod view;
 pub mod watch_plan;
 
@@ -22,15 +24,14 @@ pub use view::{
     SyncState,
 };
 
-use crate::engine::app::{compare_app, summarize_sync, AppSync, DesiredResource, Tracking};
-use crate::engine::attribution;
-use crate::engine::compare::{CompareOptions, Verdict};
-use crate::engine::health;
 use crate::engine::ignore::IgnoreRule;
 use crate::engine::ownership;
-use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
+use crate::model::{GroupKind, Object, ResourceKey};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+
+use evaluate::{evaluate, rescope, resource_version};
+use summarize::{app_view, cluster_view};
 
 /// One desired object of an app.
 #[derive(Clone)]
@@ -377,107 +378,17 @@ impl State {
                 cluster_scoped,
                 missing,
                 at,
-            } => {
-                cluster.discovered = true;
-                cluster.last_seen = Some(at);
-                cluster.reach = Reach::Reachable;
-                cluster.cluster_scoped.extend(cluster_scoped);
-                for kind in served {
-                    if matches!(
-                        cluster.kinds.get(&kind),
-                        Some(KindState::Failed {
-                            forbidden: false,
-                            ..
-                        })
-                    ) {
-                        cluster.kinds.insert(kind, KindState::Pending);
-                    }
-                }
-                for kind in missing {
-                    cluster.kinds.insert(
-                        kind.clone(),
-                        KindState::Failed {
-                            reason: format!(
-                                "{kind} is not served by this cluster (CRD not installed?)"
-                            ),
-                            forbidden: false,
-                        },
-                    );
-                }
-                changed.clusters.insert(context.clone());
-                let scoped = cluster.cluster_scoped.clone();
-                for app in self.apps.values_mut().filter(|a| a.context == context) {
-                    let rekeyed: Vec<DesiredObject> = app
-                        .desired
-                        .values()
-                        .filter(|d| {
-                            d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key))
-                        })
-                        .cloned()
-                        .collect();
-                    for mut obj in rekeyed {
-                        app.desired.remove(&obj.key);
-                        rescope(&mut obj.key, &scoped);
-                        app.desired.insert(obj.key.clone(), obj);
-                    }
-                }
-                self.refresh_context(&context, None, changed);
-            }
+            } => self.apply_discovered(&context, served, cluster_scoped, missing, at, changed),
             ClusterEvent::Listed {
                 kind,
                 namespace,
                 objects,
                 at,
                 ..
-            } => {
-                cluster.last_seen = Some(at);
-                cluster.reach = Reach::Reachable;
-                let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
-                for obj in objects {
-                    if let Some(key) = ResourceKey::from_live(&obj).ok() {
-                        fresh.insert(key, Arc::new(obj));
-                    }
-                }
-                let in_scope = |key: &ResourceKey| {
-                    GroupKind::of_key(key) == kind
-                        && namespace
-                            .as_ref()
-                            .is_none_or(|ns| key.namespace.as_ref() == Some(ns))
-                };
-                let mut touched: Vec<ResourceKey> = Vec::new();
-                cluster.live.retain(|key, _| {
-                    if in_scope(key) && !fresh.contains_key(key) {
-                        touched.push(key.clone());
-                        false
-                    } else {
-                        true
-                    }
-                });
-                for (key, obj) in fresh {
-                    let same = cluster.live.get(&key).is_some_and(|old| {
-                        resource_version(old) == resource_version(&obj) && **old == *obj
-                    });
-                    if !same {
-                        touched.push(key.clone());
-                        cluster.live.insert(key, obj);
-                    }
-                }
-                cluster.listed_scopes.insert((kind.clone(), namespace));
-                let was = cluster.kind_state(&kind);
-                if cluster.kind_listed_everywhere(&kind) {
-                    cluster.kinds.insert(kind.clone(), KindState::Listed);
-                }
-                if was != cluster.kind_state(&kind) {
-                    changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, Some(&kind), changed);
-                }
-                for key in touched {
-                    self.recompute_key(&context, &key, changed);
-                }
-            }
+            } => self.apply_listed(&context, kind, namespace, objects, at, changed),
             ClusterEvent::Upserted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Some(key) = ResourceKey::from_live(&object).ok() {
+                if let Ok(key) = ResourceKey::from_live(&object) {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
                     }
@@ -487,7 +398,7 @@ impl State {
             }
             ClusterEvent::Deleted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Some(key) = ResourceKey::from_live(&object).ok() {
+                if let Ok(key) = ResourceKey::from_live(&object) {
                     if cluster.live.remove(&key).is_some() {
                         self.recompute_key(&context, &key, changed);
                     }
@@ -509,6 +420,120 @@ impl State {
                     self.refresh_context(&context, Some(&kind), changed);
                 }
             }
+        }
+    }
+
+    /// Discovery ran: which kinds exist (a missing CRD fails its kind), which are
+    /// cluster-scoped (desired objects of those kinds lose their namespace).
+    fn apply_discovered(
+        &mut self,
+        context: &str,
+        served: Vec<GroupKind>,
+        cluster_scoped: Vec<GroupKind>,
+        missing: Vec<GroupKind>,
+        at: jiff::Timestamp,
+        changed: &mut Changed,
+    ) {
+        let cluster = self.clusters.entry(context.to_string()).or_default();
+        cluster.discovered = true;
+        cluster.last_seen = Some(at);
+        cluster.reach = Reach::Reachable;
+        cluster.cluster_scoped.extend(cluster_scoped);
+        for kind in served {
+            if matches!(
+                cluster.kinds.get(&kind),
+                Some(KindState::Failed {
+                    forbidden: false,
+                    ..
+                })
+            ) {
+                cluster.kinds.insert(kind, KindState::Pending);
+            }
+        }
+        for kind in missing {
+            cluster.kinds.insert(
+                kind.clone(),
+                KindState::Failed {
+                    reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
+                    forbidden: false,
+                },
+            );
+        }
+        changed.clusters.insert(context.to_string());
+        let scoped = cluster.cluster_scoped.clone();
+        for app in self.apps.values_mut().filter(|a| a.context == context) {
+            let rekeyed: Vec<DesiredObject> = app
+                .desired
+                .values()
+                .filter(|d| {
+                    d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key))
+                })
+                .cloned()
+                .collect();
+            for mut obj in rekeyed {
+                app.desired.remove(&obj.key);
+                rescope(&mut obj.key, &scoped);
+                app.desired.insert(obj.key.clone(), obj);
+            }
+        }
+        self.refresh_context(context, None, changed);
+    }
+
+    /// A complete (re)list of `kind` in `namespace` replaces what the cache held there; only
+    /// resources whose live object really changed are recomputed.
+    fn apply_listed(
+        &mut self,
+        context: &str,
+        kind: GroupKind,
+        namespace: Option<String>,
+        objects: Vec<Object>,
+        at: jiff::Timestamp,
+        changed: &mut Changed,
+    ) {
+        let cluster = self.clusters.entry(context.to_string()).or_default();
+        cluster.last_seen = Some(at);
+        cluster.reach = Reach::Reachable;
+        let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
+        for obj in objects {
+            if let Ok(key) = ResourceKey::from_live(&obj) {
+                fresh.insert(key, Arc::new(obj));
+            }
+        }
+        let in_scope = |key: &ResourceKey| {
+            GroupKind::of_key(key) == kind
+                && namespace
+                    .as_ref()
+                    .is_none_or(|ns| key.namespace.as_ref() == Some(ns))
+        };
+        let mut touched: Vec<ResourceKey> = Vec::new();
+        cluster.live.retain(|key, _| {
+            if in_scope(key) && !fresh.contains_key(key) {
+                touched.push(key.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for (key, obj) in fresh {
+            let same = cluster.live.get(&key).is_some_and(|old| {
+                resource_version(old) == resource_version(&obj) && **old == *obj
+            });
+            if !same {
+                touched.push(key.clone());
+                cluster.live.insert(key, obj);
+            }
+        }
+        cluster.listed_scopes.insert((kind.clone(), namespace));
+        let was = cluster.kind_state(&kind);
+        if cluster.kind_listed_everywhere(&kind) {
+            cluster.kinds.insert(kind.clone(), KindState::Listed);
+        }
+        if was != cluster.kind_state(&kind) {
+            changed.clusters.insert(context.to_string());
+            self.refresh_context(context, Some(&kind), changed);
+        }
+        for key in touched {
+            self.recompute_key(context, &key, changed);
         }
     }
 
@@ -698,270 +723,6 @@ impl Changed {
             && self.resources.is_empty()
             && self.clusters.is_empty()
             && self.repos.is_empty()
-    }
-}
-
-fn resource_version(obj: &Object) -> Option<&str> {
-    obj.pointer("/metadata/resourceVersion")
-        .and_then(|v| v.as_str())
-}
-
-/// Drop the namespace of keys whose kind discovery says is cluster-scoped.
-fn rescope(key: &mut ResourceKey, cluster_scoped: &HashSet<GroupKind>) {
-    if key.namespace.is_some() && cluster_scoped.contains(&GroupKind::of_key(key)) {
-        key.namespace = None;
-    }
-}
-
-/// The verdict, health and attribution of `key` in `app`; None when the resource is not part
-/// of the app (not desired, and not a tracked live object).
-fn evaluate(
-    app: &AppState,
-    cluster: Option<&ClusterState>,
-    key: &ResourceKey,
-) -> Option<ResourceView> {
-    let desired = app.desired.get(key);
-    let live = cluster.and_then(|c| c.live.get(key));
-    let kind = GroupKind::of_key(key);
-    let kind_state = cluster
-        .map(|c| c.kind_state(&kind))
-        .unwrap_or(KindState::Pending);
-    let opts = CompareOptions {
-        ignore: &app.ignore,
-        field_manager: FIELD_MANAGER,
-    };
-    let Some(desired) = desired else {
-        // Extraneous only when tracked to the app and the render is complete.
-        let live = live?;
-        if !app.complete || kind_state != KindState::Listed {
-            return None;
-        }
-        let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
-        let result = compare_app(
-            &[],
-            &live_map,
-            Tracking::App {
-                name: &app.id.app,
-                env: Some(&app.id.env),
-            },
-            &opts,
-        );
-        let status = result.resources.into_iter().next()?;
-        // A metadata-only object has no status to judge health by.
-        let metadata_only = cluster.is_some_and(|c| c.metadata_only.contains(&kind));
-        return Some(ResourceView {
-            key: key.clone(),
-            verdict: status.verdict,
-            health: if metadata_only { None } else { status.health },
-            origin: None,
-            attribution: None,
-            awaiting_list: false,
-            desired: None,
-            live: Some(ObjectRef(Arc::clone(live))),
-        });
-    };
-    let unknown = |reason: String, awaiting_list: bool| ResourceView {
-        key: key.clone(),
-        verdict: Verdict::Unknown { reason },
-        health: None,
-        origin: desired.origin.clone(),
-        attribution: None,
-        awaiting_list,
-        desired: Some(ObjectRef(Arc::clone(&desired.object))),
-        live: None,
-    };
-    match kind_state {
-        KindState::Pending => {
-            return Some(unknown(
-                format!("waiting for the first list of {kind}"),
-                true,
-            ));
-        }
-        KindState::Failed { reason, forbidden } => {
-            let reason = if forbidden {
-                format!("may not list {kind}: {reason}")
-            } else {
-                reason
-            };
-            return Some(unknown(reason, false));
-        }
-        KindState::Listed => {}
-    }
-    let resource = DesiredResource {
-        key: key.clone(),
-        object: desired.object.as_ref(),
-        origin: desired.origin.clone(),
-    };
-    let live_map: HashMap<ResourceKey, &Object> = live
-        .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
-        .unwrap_or_default();
-    let result = compare_app(
-        std::slice::from_ref(&resource),
-        &live_map,
-        Tracking::None,
-        &opts,
-    );
-    let status = result.resources.into_iter().next()?;
-    let attribution = match (&status.verdict, live) {
-        (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
-            &desired.object,
-            live,
-            paths,
-            FIELD_MANAGER,
-        )),
-        _ => None,
-    };
-    Some(ResourceView {
-        key: key.clone(),
-        verdict: status.verdict,
-        health: status.health,
-        origin: status.origin,
-        attribution,
-        awaiting_list: false,
-        desired: Some(ObjectRef(Arc::clone(&desired.object))),
-        live: live.map(|l| ObjectRef(Arc::clone(l))),
-    })
-}
-
-fn cluster_view(context: &str, cluster: &ClusterState) -> ClusterView {
-    let mut kinds: Vec<(GroupKind, KindStatus)> = cluster
-        .planned_kinds
-        .iter()
-        .map(|k| {
-            let status = match cluster.kind_state(k) {
-                KindState::Pending => KindStatus::Listing,
-                KindState::Listed => KindStatus::Watching,
-                KindState::Failed {
-                    reason,
-                    forbidden: true,
-                } => KindStatus::Forbidden { reason },
-                KindState::Failed {
-                    reason,
-                    forbidden: false,
-                } => KindStatus::Failed { reason },
-            };
-            (k.clone(), status)
-        })
-        .collect();
-    kinds.sort_by(|a, b| a.0.cmp(&b.0));
-    ClusterView {
-        context: context.to_string(),
-        reach: cluster.reach.clone(),
-        last_seen: cluster.last_seen,
-        settled: cluster.settled(),
-        objects: cluster.live.len(),
-        kinds,
-    }
-}
-
-fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppView {
-    let resources: Vec<Arc<ResourceView>> = app.results.values().cloned().collect();
-    let health = health::worst(
-        resources
-            .iter()
-            .filter_map(|r| r.health.as_ref().map(|h| h.status)),
-    );
-    let reach = cluster.map(|c| c.reach.clone()).unwrap_or_default();
-    let last_seen = cluster.and_then(|c| c.last_seen);
-    let count =
-        |wanted: fn(&Verdict) -> bool| resources.iter().filter(|r| wanted(&r.verdict)).count();
-    // The resources' verdicts decide as they do for `compare` ([`summarize_sync`]); what only
-    // the live state knows (render failed, cluster unreachable, lists still coming) comes first
-    // or refines it.
-    let (sync, message) = if let Some(error) = &app.render_error {
-        (SyncState::Error, format!("render failed: {error}"))
-    } else if let Reach::Unreachable { error } = &reach {
-        let since = last_seen
-            .map(|t| format!("last seen {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")))
-            .unwrap_or_else(|| "never reached".to_string());
-        (
-            SyncState::Unreachable,
-            format!("cluster unreachable ({since}): {error}"),
-        )
-    } else {
-        match summarize_sync(resources.iter().map(|r| &r.verdict)) {
-            AppSync::OutOfSync => {
-                let counted: [(&str, fn(&Verdict) -> bool); 3] = [
-                    ("OutOfSync", |v| matches!(v, Verdict::OutOfSync { .. })),
-                    ("Missing", |v| matches!(v, Verdict::Missing)),
-                    ("Extraneous", |v| matches!(v, Verdict::Extraneous)),
-                ];
-                let mut parts = Vec::new();
-                for (label, wanted) in counted {
-                    let n = count(wanted);
-                    if n > 0 {
-                        parts.push(format!("{n} {label}"));
-                    }
-                }
-                let mut message = parts.join(", ");
-                if let Some(first) = resources
-                    .iter()
-                    .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
-                {
-                    message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
-                }
-                (SyncState::OutOfSync, message)
-            }
-            AppSync::Unknown => {
-                let reason_of = |r: &ResourceView| match &r.verdict {
-                    Verdict::Unknown { reason } => reason.clone(),
-                    _ => String::new(),
-                };
-                match resources.iter().find(|r| r.awaiting_list) {
-                    Some(waiting) => (SyncState::Loading, reason_of(waiting)),
-                    None => {
-                        let undecided = resources
-                            .iter()
-                            .find(|r| matches!(r.verdict, Verdict::Unknown { .. }));
-                        let reason = undecided
-                            .map(|r| format!("{}: {}", r.key, reason_of(r)))
-                            .unwrap_or_default();
-                        (SyncState::Unknown, reason)
-                    }
-                }
-            }
-            AppSync::Synced if matches!(reach, Reach::Connecting) && !app.desired.is_empty() => {
-                (SyncState::Loading, "connecting".to_string())
-            }
-            AppSync::Synced => (SyncState::Synced, String::new()),
-        }
-    };
-    // Some manifest failed to parse: what the broken file held is undecided, so the app is
-    // an error (exit 2) whatever the rest says, as `compare` treats the same file.
-    let incomplete =
-        !app.complete && app.render_error.is_none() && !matches!(sync, SyncState::Unreachable);
-    let (sync, message) = if incomplete {
-        let problems = if app.problems.is_empty() {
-            "some manifests could not be read".to_string()
-        } else {
-            app.problems.join("; ")
-        };
-        let message = if message.is_empty() {
-            format!("incomplete render: {problems}")
-        } else {
-            format!("incomplete render: {problems}; {message}")
-        };
-        (SyncState::Error, message)
-    } else {
-        (sync, message)
-    };
-    let message = if app.problems.is_empty() || sync == SyncState::Error {
-        message
-    } else if message.is_empty() {
-        app.problems.join("; ")
-    } else {
-        format!("{message}; {}", app.problems.join("; "))
-    };
-    AppView {
-        id: app.id.clone(),
-        context: app.context.clone(),
-        namespace: app.namespace.clone(),
-        revision: app.revision.clone(),
-        sync,
-        health,
-        message,
-        resources,
-        ignore: app.ignore.clone(),
     }
 }
 

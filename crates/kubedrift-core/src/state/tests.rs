@@ -1,6 +1,8 @@
 //! Pure transition tests: inputs in, changes and snapshots out, no network.
 
 use super::*;
+use crate::engine::compare::Verdict;
+use crate::engine::health;
 use serde_json::json;
 
 fn at() -> jiff::Timestamp {

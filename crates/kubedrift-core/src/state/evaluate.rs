@@ -1,0 +1,132 @@
+//! One resource of one app: its verdict, health and attribution from the desired object and
+//! the live cache (what `State` recomputes on every watch event that touches it).
+
+use super::{AppState, ClusterState, KindState, ObjectRef, ResourceView};
+use crate::engine::app::{compare_app, DesiredResource, Tracking};
+use crate::engine::attribution;
+use crate::engine::compare::{CompareOptions, Verdict};
+use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+pub(super) fn resource_version(obj: &Object) -> Option<&str> {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(|v| v.as_str())
+}
+
+/// Drop the namespace of keys whose kind discovery says is cluster-scoped.
+pub(super) fn rescope(key: &mut ResourceKey, cluster_scoped: &HashSet<GroupKind>) {
+    if key.namespace.is_some() && cluster_scoped.contains(&GroupKind::of_key(key)) {
+        key.namespace = None;
+    }
+}
+
+/// The verdict, health and attribution of `key` in `app`; None when the resource is not part
+/// of the app (not desired, and not a tracked live object).
+pub(super) fn evaluate(
+    app: &AppState,
+    cluster: Option<&ClusterState>,
+    key: &ResourceKey,
+) -> Option<ResourceView> {
+    let desired = app.desired.get(key);
+    let live = cluster.and_then(|c| c.live.get(key));
+    let kind = GroupKind::of_key(key);
+    let kind_state = cluster
+        .map(|c| c.kind_state(&kind))
+        .unwrap_or(KindState::Pending);
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        field_manager: FIELD_MANAGER,
+    };
+    let Some(desired) = desired else {
+        // Extraneous only when tracked to the app and the render is complete.
+        let live = live?;
+        if !app.complete || kind_state != KindState::Listed {
+            return None;
+        }
+        let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
+        let result = compare_app(
+            &[],
+            &live_map,
+            Tracking::App {
+                name: &app.id.app,
+                env: Some(&app.id.env),
+            },
+            &opts,
+        );
+        let status = result.resources.into_iter().next()?;
+        // A metadata-only object has no status to judge health by.
+        let metadata_only = cluster.is_some_and(|c| c.metadata_only.contains(&kind));
+        return Some(ResourceView {
+            key: key.clone(),
+            verdict: status.verdict,
+            health: if metadata_only { None } else { status.health },
+            origin: None,
+            attribution: None,
+            awaiting_list: false,
+            desired: None,
+            live: Some(ObjectRef(Arc::clone(live))),
+        });
+    };
+    let unknown = |reason: String, awaiting_list: bool| ResourceView {
+        key: key.clone(),
+        verdict: Verdict::Unknown { reason },
+        health: None,
+        origin: desired.origin.clone(),
+        attribution: None,
+        awaiting_list,
+        desired: Some(ObjectRef(Arc::clone(&desired.object))),
+        live: None,
+    };
+    match kind_state {
+        KindState::Pending => {
+            return Some(unknown(
+                format!("waiting for the first list of {kind}"),
+                true,
+            ));
+        }
+        KindState::Failed { reason, forbidden } => {
+            let reason = if forbidden {
+                format!("may not list {kind}: {reason}")
+            } else {
+                reason
+            };
+            return Some(unknown(reason, false));
+        }
+        KindState::Listed => {}
+    }
+    let resource = DesiredResource {
+        key: key.clone(),
+        object: desired.object.as_ref(),
+        origin: desired.origin.clone(),
+    };
+    let live_map: HashMap<ResourceKey, &Object> = live
+        .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
+        .unwrap_or_default();
+    let result = compare_app(
+        std::slice::from_ref(&resource),
+        &live_map,
+        Tracking::None,
+        &opts,
+    );
+    let status = result.resources.into_iter().next()?;
+    let attribution = match (&status.verdict, live) {
+        (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
+            &desired.object,
+            live,
+            paths,
+            FIELD_MANAGER,
+        )),
+        _ => None,
+    };
+    Some(ResourceView {
+        key: key.clone(),
+        verdict: status.verdict,
+        health: status.health,
+        origin: status.origin,
+        attribution,
+        awaiting_list: false,
+        desired: Some(ObjectRef(Arc::clone(&desired.object))),
+        live: live.map(|l| ObjectRef(Arc::clone(l))),
+    })
+}
