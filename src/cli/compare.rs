@@ -173,7 +173,7 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
         match ResourceKey::from_object(&obj.object, namespace, scope) {
             Ok(key) => desired.push(DesiredResource {
                 key,
-                object: &obj.object,
+                object: std::sync::Arc::new(obj.object.clone()),
                 origin: Some(origin(obj)),
             }),
             Err(err) => {
@@ -217,8 +217,10 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
         ..CompareOptions::default()
     };
     let result = compare_app(&desired, &live, tracking, &opts);
-    let desired_by_key: HashMap<&ResourceKey, &Value> =
-        desired.iter().map(|d| (&d.key, d.object)).collect();
+    let desired_by_key: HashMap<&ResourceKey, &Value> = desired
+        .iter()
+        .map(|d| (&d.key, d.object.as_ref()))
+        .collect();
     let diff_of = |key: &ResourceKey| {
         let (want, have) = comparable_pair(
             desired_by_key.get(key).copied(),

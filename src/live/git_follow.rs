@@ -7,7 +7,7 @@ use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
 use crate::render::{self, RenderCache, RendererKind};
-use crate::state::{AppId, DesiredApp, DesiredObject, RenderedApp};
+use crate::state::{AppId, DesiredApp, DesiredResource, RenderedApp};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -441,7 +441,7 @@ fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedAp
     for manifest in out.objects {
         let origin = format!("{}:{}", manifest.source.file, manifest.source.line);
         match ResourceKey::from_object(&manifest.object, namespace, &builtin_cluster_scoped) {
-            Ok(key) => objects.push(DesiredObject {
+            Ok(key) => objects.push(DesiredResource {
                 key,
                 object: Arc::new(manifest.object),
                 origin: Some(origin),

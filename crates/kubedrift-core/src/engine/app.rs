@@ -12,19 +12,21 @@ use crate::engine::ownership;
 use crate::model::{Object, ResourceKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-/// One desired object with its identity and where it came from (for messages).
+/// One desired object with its identity and where it came from (for messages): what a render
+/// produced, compared here and kept by the live state (shared, hence the `Arc`).
 ///
 /// `Debug` shows the identity and origin only, never the object: it may be a Secret.
 #[derive(Clone)]
-pub struct DesiredResource<'a> {
+pub struct DesiredResource {
     pub key: ResourceKey,
-    pub object: &'a Object,
+    pub object: Arc<Object>,
     /// `file:line` of the manifest, when known.
     pub origin: Option<String>,
 }
 
-impl std::fmt::Debug for DesiredResource<'_> {
+impl std::fmt::Debug for DesiredResource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DesiredResource")
             .field("key", &self.key)
@@ -93,7 +95,7 @@ pub enum Tracking<'a> {
 /// Compare one app: every desired resource against its live twin (by identity), plus the
 /// live objects tracked to the app that Git does not have.
 pub fn compare_app(
-    desired: &[DesiredResource<'_>],
+    desired: &[DesiredResource],
     live: &HashMap<ResourceKey, &Object>,
     tracking: Tracking<'_>,
     opts: &CompareOptions<'_>,
@@ -101,7 +103,7 @@ pub fn compare_app(
     let mut by_key: BTreeMap<&ResourceKey, ResourceStatus> = BTreeMap::new();
     for resource in desired {
         let live_obj = live.get(&resource.key).copied();
-        let verdict = compare(Some(resource.object), live_obj, opts);
+        let verdict = compare(Some(&resource.object), live_obj, opts);
         let health = match live_obj {
             Some(obj) => health::assess(obj),
             None => Some(Health {
@@ -255,7 +257,7 @@ mod tests {
         let pod = owned_child("Pod", "v1", "web-5d8f9c7b6-q8x2z", "ReplicaSet");
         let desired = [DesiredResource {
             key: key_of(&desired_obj),
-            object: &desired_obj,
+            object: Arc::new(desired_obj.clone()),
             origin: Some("d.yaml:1".into()),
         }];
         let live: HashMap<ResourceKey, &Object> = [&live_obj, &replica_set, &pod]
@@ -322,7 +324,7 @@ mod tests {
         });
         let resource = DesiredResource {
             key: key_of(&secret),
-            object: &secret,
+            object: Arc::new(secret.clone()),
             origin: Some("secret.yaml:1".into()),
         };
         let debug = format!("{resource:?} {resource:#?}");

@@ -2,7 +2,7 @@
 //! the live cache (what `State` recomputes on every watch event that touches it).
 
 use super::{AppState, ClusterState, KindState, ObjectRef, ResourceView};
-use crate::engine::app::{compare_app, DesiredResource, Tracking};
+use crate::engine::app::{compare_app, Tracking};
 use crate::engine::attribution;
 use crate::engine::compare::{CompareOptions, Verdict};
 use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
@@ -95,16 +95,11 @@ pub(super) fn evaluate(
         }
         KindState::Listed => {}
     }
-    let resource = DesiredResource {
-        key: key.clone(),
-        object: desired.object.as_ref(),
-        origin: desired.origin.clone(),
-    };
     let live_map: HashMap<ResourceKey, &Object> = live
         .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
         .unwrap_or_default();
     let result = compare_app(
-        std::slice::from_ref(&resource),
+        std::slice::from_ref(desired),
         &live_map,
         Tracking::None,
         &opts,

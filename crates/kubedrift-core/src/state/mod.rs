@@ -24,6 +24,7 @@ pub use view::{
     SyncState,
 };
 
+pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
 use crate::engine::ownership;
 use crate::model::{GroupKind, Object, ResourceKey};
@@ -33,19 +34,10 @@ use std::sync::Arc;
 use evaluate::{evaluate, rescope, resource_version};
 use summarize::{app_view, cluster_view};
 
-/// One desired object of an app.
-#[derive(Clone)]
-pub struct DesiredObject {
-    pub key: ResourceKey,
-    pub object: Arc<Object>,
-    /// `file:line` of the manifest.
-    pub origin: Option<String>,
-}
-
 /// What rendering an app at a revision produced.
 #[derive(Clone)]
 pub struct RenderedApp {
-    pub objects: Vec<DesiredObject>,
+    pub objects: Vec<DesiredResource>,
     /// False when some file failed to parse: then an object absent from `objects` may just be
     /// in the broken file, so nothing is called Extraneous.
     pub complete: bool,
@@ -187,7 +179,7 @@ struct AppState {
     problems: Vec<String>,
     complete: bool,
     ignore: Vec<IgnoreRule>,
-    desired: HashMap<ResourceKey, DesiredObject>,
+    desired: HashMap<ResourceKey, DesiredResource>,
     results: BTreeMap<ResourceKey, Arc<ResourceView>>,
 }
 
@@ -462,7 +454,7 @@ impl State {
         changed.clusters.insert(context.to_string());
         let scoped = cluster.cluster_scoped.clone();
         for app in self.apps.values_mut().filter(|a| a.context == context) {
-            let rekeyed: Vec<DesiredObject> = app
+            let rekeyed: Vec<DesiredResource> = app
                 .desired
                 .values()
                 .filter(|d| {

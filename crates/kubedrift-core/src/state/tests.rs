@@ -69,7 +69,7 @@ fn live_deployment(name: &str, image: &str, replicas: i64, rv: u64) -> Object {
 fn desired_app(app: &str, context: &str, seq: u64, objects: Vec<Object>) -> Input {
     let objects = objects
         .into_iter()
-        .map(|object| DesiredObject {
+        .map(|object| DesiredResource {
             key: ResourceKey::from_object(
                 &object,
                 Some("shop"),
