@@ -133,8 +133,14 @@ fn server_fields_service(root: &mut Map<String, Value>) {
     }
     set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
     set_default(spec, "ipFamilies", json!(["IPv4"]));
-    if str_of(spec, "clusterIP") == Some("None") {
-        set_default(spec, "clusterIPs", json!(["None"]));
+    // A client that names only `clusterIP` (or "None") gets it mirrored in `clusterIPs`.
+    let named = str_of(spec, "clusterIP").filter(|ip| !ip.is_empty()).map(str::to_string);
+    let listed = spec
+        .get("clusterIPs")
+        .and_then(Value::as_array)
+        .is_some_and(|ips| !ips.is_empty());
+    if let (Some(ip), false) = (named, listed) {
+        spec.insert("clusterIPs".into(), json!([ip]));
     }
 }
 
@@ -676,6 +682,22 @@ fn default_pod(root: &mut Map<String, Value>) {
     };
     default_pod_spec(spec, Some("Always"));
     set_default(spec, "enableServiceLinks", json!(true));
+    // SetDefaults_Pod (Pods only, not templates): a limit without a request is the request.
+    for key in ["containers", "initContainers"] {
+        for container in list_maps(spec, key) {
+            let Some(resources) = existing_map(container, "resources") else {
+                continue;
+            };
+            let Some(limits) = resources.get("limits").and_then(Value::as_object).cloned() else {
+                continue;
+            };
+            if let Some(requests) = map_at(resources, "requests") {
+                for (resource, limit) in limits {
+                    requests.entry(resource).or_insert(limit);
+                }
+            }
+        }
+    }
 }
 
 /// What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins and the
