@@ -47,7 +47,14 @@ fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
 /// Like [`get`], with `metadata.managedFields` (kubectl hides them by default).
 fn get_managed(env: &SandboxEnv, kind: &str, name: &str) -> Value {
     let out = env.ok(&[
-        "get", kind, name, "-n", "shop", "-o", "json", "--show-managed-fields",
+        "get",
+        kind,
+        name,
+        "-n",
+        "shop",
+        "-o",
+        "json",
+        "--show-managed-fields",
     ]);
     serde_json::from_str(&out).expect("kubectl prints JSON")
 }
@@ -66,7 +73,11 @@ fn assert_allocated_ip(svc: &Value) -> String {
     );
     assert_eq!(svc["spec"]["clusterIPs"], json!([ip]), "{svc:#}");
     assert_eq!(svc["spec"]["ipFamilies"], json!(["IPv4"]), "{svc:#}");
-    assert_eq!(svc["spec"]["ipFamilyPolicy"], json!("SingleStack"), "{svc:#}");
+    assert_eq!(
+        svc["spec"]["ipFamilyPolicy"],
+        json!("SingleStack"),
+        "{svc:#}"
+    );
     ip
 }
 
@@ -102,7 +113,15 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
     let env = start();
 
     // kubectl create (protobuf body).
-    env.ok(&["create", "service", "clusterip", "api", "--tcp=80:8080", "-n", "shop"]);
+    env.ok(&[
+        "create",
+        "service",
+        "clusterip",
+        "api",
+        "--tcp=80:8080",
+        "-n",
+        "shop",
+    ]);
     let api = get(&env, "service", "api");
     let api_ip = assert_allocated_ip(&api);
     let table = env.ok(&["get", "service", "api", "-n", "shop"]);
@@ -110,8 +129,16 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // A server-side dry run shows an address too, and stores nothing.
     let dry = env.ok(&[
-        "create", "service", "clusterip", "probe", "--tcp=80", "-n", "shop", "--dry-run=server",
-        "-o", "json",
+        "create",
+        "service",
+        "clusterip",
+        "probe",
+        "--tcp=80",
+        "-n",
+        "shop",
+        "--dry-run=server",
+        "-o",
+        "json",
     ]);
     let dry: Value = serde_json::from_str(&dry).expect("json");
     assert_allocated_ip(&dry);
@@ -120,7 +147,14 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // Headless: `None` stays, with its family fields.
     env.ok(&[
-        "create", "service", "clusterip", "db", "--clusterip=None", "--tcp=5432", "-n", "shop",
+        "create",
+        "service",
+        "clusterip",
+        "db",
+        "--clusterip=None",
+        "--tcp=5432",
+        "-n",
+        "shop",
     ]);
     let db = get(&env, "service", "db");
     assert_eq!(db["spec"]["clusterIPs"], json!(["None"]), "{db:#}");
@@ -128,7 +162,12 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // ExternalName: no address, no families.
     env.ok(&[
-        "create", "service", "externalname", "ext", "--external-name=db.example.com", "-n",
+        "create",
+        "service",
+        "externalname",
+        "ext",
+        "--external-name=db.example.com",
+        "-n",
         "shop",
     ]);
     let ext = get(&env, "service", "ext");
@@ -156,7 +195,12 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // Strategic merge patch adding a port: the new port gets its own node port.
     env.ok(&[
-        "patch", "service", "web", "-n", "shop", "-p",
+        "patch",
+        "service",
+        "web",
+        "-n",
+        "shop",
+        "-p",
         r#"{"spec":{"ports":[{"name":"metrics","port":9090}]}}"#,
     ]);
     let two = get(&env, "service", "web");
@@ -171,7 +215,13 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // Merge patch to ClusterIP: the node ports go, the cluster IP stays.
     env.ok(&[
-        "patch", "service", "web", "-n", "shop", "--type=merge", "-p",
+        "patch",
+        "service",
+        "web",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
         r#"{"spec":{"type":"ClusterIP"}}"#,
     ]);
     let cluster_ip = get(&env, "service", "web");
@@ -183,7 +233,13 @@ fn services_get_cluster_ips_families_and_node_ports_on_every_write() {
 
     // JSON patch back to NodePort: node ports are allocated again.
     env.ok(&[
-        "patch", "service", "web", "-n", "shop", "--type=json", "-p",
+        "patch",
+        "service",
+        "web",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
         r#"[{"op":"replace","path":"/spec/type","value":"NodePort"}]"#,
     ]);
     let again = get(&env, "service", "web");
@@ -212,16 +268,27 @@ spec:
     let edge = get(&env, "service", "edge");
     assert_allocated_ip(&edge);
     let edge_port = node_port(&edge, 0);
-    let health = edge["spec"]["healthCheckNodePort"].as_i64().unwrap_or_default();
-    assert!((30000..=32767).contains(&health) && health != edge_port, "{edge:#}");
+    let health = edge["spec"]["healthCheckNodePort"]
+        .as_i64()
+        .unwrap_or_default();
+    assert!(
+        (30000..=32767).contains(&health) && health != edge_port,
+        "{edge:#}"
+    );
     // (The controller gives the load balancer an address meanwhile: compare the spec only.)
     with_file(&env, "apply", "edge.yaml", lb, &["--server-side"]);
     assert_eq!(get(&env, "service", "edge")["spec"], edge["spec"]);
 
     // A node port another Service holds is refused, as a real server does.
     let taken = env.kubectl(&[
-        "create", "service", "nodeport", "copy", "--tcp=80", &format!("--node-port={edge_port}"),
-        "-n", "shop",
+        "create",
+        "service",
+        "nodeport",
+        "copy",
+        "--tcp=80",
+        &format!("--node-port={edge_port}"),
+        "-n",
+        "shop",
     ]);
     assert_eq!(taken.code, 1, "{}", taken.stdout);
     assert!(
@@ -232,8 +299,14 @@ spec:
         taken.stderr
     );
     let clash = env.kubectl(&[
-        "create", "service", "clusterip", "clash", "--tcp=80", &format!("--clusterip={api_ip}"),
-        "-n", "shop",
+        "create",
+        "service",
+        "clusterip",
+        "clash",
+        "--tcp=80",
+        &format!("--clusterip={api_ip}"),
+        "-n",
+        "shop",
     ]);
     assert_eq!(clash.code, 1, "{}", clash.stdout);
     assert!(
@@ -258,7 +331,10 @@ stringData:
 fn secret_data(env: &SandboxEnv, name: &str) -> Vec<(String, String)> {
     use base64::Engine as _;
     let secret = get(env, "secret", name);
-    assert!(secret.get("stringData").is_none(), "stringData stored: {secret:#}");
+    assert!(
+        secret.get("stringData").is_none(),
+        "stringData stored: {secret:#}"
+    );
     secret["data"]
         .as_object()
         .into_iter()
@@ -311,14 +387,32 @@ fn secret_string_data_becomes_data_on_every_write() {
 
     // Merge patch, strategic patch and JSON patch of stringData.
     env.ok(&[
-        "patch", "secret", "db", "-n", "shop", "--type=merge", "-p",
+        "patch",
+        "secret",
+        "db",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
         r#"{"stringData":{"token":"t1"}}"#,
     ]);
     env.ok(&[
-        "patch", "secret", "db", "-n", "shop", "-p", r#"{"stringData":{"user":"admin"}}"#,
+        "patch",
+        "secret",
+        "db",
+        "-n",
+        "shop",
+        "-p",
+        r#"{"stringData":{"user":"admin"}}"#,
     ]);
     env.ok(&[
-        "patch", "secret", "db", "-n", "shop", "--type=json", "-p",
+        "patch",
+        "secret",
+        "db",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
         r#"[{"op":"add","path":"/stringData","value":{"extra":"e"}}]"#,
     ]);
     assert_eq!(
@@ -365,7 +459,13 @@ stringData:
         pairs(&[("password", "hunter2"), ("user", "shop")])
     );
     let applied_again = applied.replace("hunter2", "swordfish");
-    with_file(&env, "apply", "api.yaml", &applied_again, &["--server-side"]);
+    with_file(
+        &env,
+        "apply",
+        "api.yaml",
+        &applied_again,
+        &["--server-side"],
+    );
     assert_eq!(
         sorted(secret_data(&env, "api")),
         pairs(&[("password", "swordfish"), ("user", "shop")])
@@ -373,7 +473,13 @@ stringData:
 
     // kubectl create secret (protobuf body) keeps what it sent.
     env.ok(&[
-        "create", "secret", "generic", "cli", "--from-literal=key=value", "-n", "shop",
+        "create",
+        "secret",
+        "generic",
+        "cli",
+        "--from-literal=key=value",
+        "-n",
+        "shop",
     ]);
     assert_eq!(secret_data(&env, "cli"), pairs(&[("key", "value")]));
 }
@@ -433,7 +539,16 @@ fn pods_get_what_admission_adds_and_keep_it_through_later_writes() {
     let env = start();
 
     // kubectl run (JSON body).
-    env.ok(&["run", "shell", "--image=busybox:1.36", "-n", "shop", "--", "sleep", "3600"]);
+    env.ok(&[
+        "run",
+        "shell",
+        "--image=busybox:1.36",
+        "-n",
+        "shop",
+        "--",
+        "sleep",
+        "3600",
+    ]);
     let shell = get(&env, "pod", "shell");
     assert_admitted_pod(&shell, "BestEffort");
 
@@ -442,11 +557,22 @@ fn pods_get_what_admission_adds_and_keep_it_through_later_writes() {
     env.ok(&["label", "pod", "shell", "-n", "shop", "tier=debug"]);
     env.ok(&["annotate", "pod", "shell", "-n", "shop", "owner=dana"]);
     env.ok(&[
-        "patch", "pod", "shell", "-n", "shop", "-p",
+        "patch",
+        "pod",
+        "shell",
+        "-n",
+        "shop",
+        "-p",
         r#"{"spec":{"containers":[{"name":"shell","image":"busybox:1.37"}]}}"#,
     ]);
     env.ok(&[
-        "patch", "pod", "shell", "-n", "shop", "--type=json", "-p",
+        "patch",
+        "pod",
+        "shell",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
         r#"[{"op":"add","path":"/metadata/labels/patched","value":"json"}]"#,
     ]);
     let patched = get(&env, "pod", "shell");
@@ -502,7 +628,10 @@ spec:
     assert_eq!(worker["spec"]["serviceAccountName"], json!("worker"));
     assert_eq!(worker["spec"]["serviceAccount"], json!("worker"));
     assert!(worker["spec"].get("volumes").is_none(), "{worker:#}");
-    let tolerations = worker["spec"]["tolerations"].as_array().cloned().unwrap_or_default();
+    let tolerations = worker["spec"]["tolerations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(tolerations.len(), 3, "{tolerations:#?}");
     assert_eq!(tolerations[0]["key"], json!("dedicated"));
     // What the server added is nobody's: the applier owns only what it sent.
@@ -515,14 +644,31 @@ spec:
         .unwrap_or_default();
     assert!(applier.contains("f:serviceAccountName"), "{applier}");
     assert!(!applier.contains("f:preemptionPolicy"), "{applier}");
-    assert!(!applier.contains("node.kubernetes.io/not-ready"), "{applier}");
+    assert!(
+        !applier.contains("node.kubernetes.io/not-ready"),
+        "{applier}"
+    );
 
     // Pods the controller makes for a Deployment are admitted the same way.
-    env.ok(&["create", "deployment", "web", "--image=nginx:1.27", "-n", "shop"]);
+    env.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "-n",
+        "shop",
+    ]);
     let mut pod_name = String::new();
     for _ in 0..100 {
         pod_name = env.ok(&[
-            "get", "pods", "-n", "shop", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}",
+            "get",
+            "pods",
+            "-n",
+            "shop",
+            "-l",
+            "app=web",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
         ]);
         if !pod_name.is_empty() {
             break;
@@ -550,7 +696,10 @@ fn assert_generated_selector(job: &Value, name: &str) {
     });
     let template_labels = &job["spec"]["template"]["metadata"]["labels"];
     for (key, value) in generated.as_object().into_iter().flatten() {
-        assert_eq!(template_labels[key], *value, "template label {key}: {job:#}");
+        assert_eq!(
+            template_labels[key], *value,
+            "template label {key}: {job:#}"
+        );
     }
 }
 
@@ -559,10 +708,22 @@ fn jobs_get_a_generated_selector_on_every_create() {
     let env = start();
 
     // kubectl create job (protobuf body): the Job takes the template labels as its own.
-    env.ok(&["create", "job", "once", "--image=busybox:1.36", "-n", "shop", "--", "true"]);
+    env.ok(&[
+        "create",
+        "job",
+        "once",
+        "--image=busybox:1.36",
+        "-n",
+        "shop",
+        "--",
+        "true",
+    ]);
     let once = get(&env, "job", "once");
     assert_generated_selector(&once, "once");
-    assert_eq!(once["metadata"]["labels"], once["spec"]["template"]["metadata"]["labels"]);
+    assert_eq!(
+        once["metadata"]["labels"],
+        once["spec"]["template"]["metadata"]["labels"]
+    );
 
     // Client-side apply with labels of its own: they stay, the selector is generated.
     let migrate = "apiVersion: batch/v1
@@ -587,7 +748,10 @@ spec:
     let job = get(&env, "job", "migrate");
     assert_generated_selector(&job, "migrate");
     assert_eq!(job["metadata"]["labels"], json!({"app": "shop"}));
-    assert_eq!(job["spec"]["template"]["metadata"]["labels"]["app"], json!("shop"));
+    assert_eq!(
+        job["spec"]["template"]["metadata"]["labels"]["app"],
+        json!("shop")
+    );
     // A re-apply is unchanged; a label patch keeps the selector.
     let out = with_file(&env, "apply", "migrate.yaml", migrate, &[]);
     assert!(out.contains("job.batch/migrate unchanged"), "{out}");
@@ -623,7 +787,14 @@ spec:
 #[test]
 fn scale_and_no_op_writes_go_through_the_same_steps() {
     let env = start();
-    env.ok(&["create", "deployment", "web", "--image=nginx:1.27", "-n", "shop"]);
+    env.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "-n",
+        "shop",
+    ]);
     env.ok(&["scale", "deployment", "web", "-n", "shop", "--replicas=3"]);
     let scaled = get_managed(&env, "deployment", "web");
     assert_eq!(scaled["spec"]["replicas"], json!(3));
@@ -640,10 +811,175 @@ fn scale_and_no_op_writes_go_through_the_same_steps() {
     with_file(&env, "apply", "web.yaml", NODE_PORT_SERVICE, &[]);
     let svc = get(&env, "service", "web");
     let run: Run = env.kubectl(&[
-        "patch", "service", "web", "-n", "shop", "--type=merge", "-p",
+        "patch",
+        "service",
+        "web",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
         r#"{"spec":{"selector":{"app":"web"}}}"#,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("(no change)"), "{}", run.stdout);
     assert_eq!(rv(&get(&env, "service", "web")), rv(&svc));
+}
+
+/// The Secret of app `web` in Git: its password in plain text, as many repos keep it
+/// (sealed or templated in real life).
+const WEB_SECRET: &str = "apiVersion: v1
+kind: Secret
+metadata:
+  name: web-db
+  namespace: shop
+  labels:
+    kubedrift.io/app: web
+type: Opaque
+stringData:
+  password: first-password-1
+";
+
+/// kubedrift with `args`, on the fixture's kubeconfig and config only.
+fn kubedrift(fx: &live_support::Fixture, args: &[&str]) -> Run {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(fx.kubeconfig_path())
+        .env("KUBEDRIFT_CONFIG", fx.config_path())
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("kubedrift runs")
+        .into()
+}
+
+/// Neither password (plain or base64) appears in `text`.
+fn assert_no_password(text: &str) {
+    for value in ["first-password-1", "rotated-live-2"] {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+        assert!(
+            !text.contains(value) && !text.contains(&encoded),
+            "a password leaked:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_secret_rotated_live_is_out_of_sync_and_its_diff_is_masked() {
+    use base64::Engine as _;
+    // dev: applied the way kubedrift syncs (server-side apply); prod: `kubectl apply`.
+    let fx = live_support::Fixture::start(&["dev", "prod"], &[("dev", "dev"), ("prod", "prod")]);
+    for env in ["dev", "prod"] {
+        fx.commit(
+            &[(
+                format!("apps/web/{env}/secret.yaml"),
+                WEB_SECRET.to_string(),
+            )],
+            "web: db password",
+        );
+    }
+    fx.deploy("dev", "dev");
+    let prod_dir = fx.repo_path().join("apps/web/prod");
+    fx.ok(&["--context", "prod", "create", "namespace", "shop"]);
+    fx.ok(&[
+        "--context",
+        "prod",
+        "apply",
+        "-f",
+        prod_dir.to_str().expect("utf-8 path"),
+    ]);
+
+    let run = kubedrift(&fx, &["status"]);
+    assert_eq!(
+        run.code, 0,
+        "in sync after the apply:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+
+    // Rotate the password live, as someone with kubectl would.
+    let rotated = base64::engine::general_purpose::STANDARD.encode("rotated-live-2");
+    for context in ["dev", "prod"] {
+        fx.ok(&[
+            "--context",
+            context,
+            "-n",
+            "shop",
+            "patch",
+            "secret",
+            "web-db",
+            "--type=merge",
+            "-p",
+            &format!(r#"{{"data":{{"password":"{rotated}"}}}}"#),
+        ]);
+    }
+
+    let run = kubedrift(&fx, &["status", "--output", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    for env in ["dev", "prod"] {
+        let app = doc["apps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["env"] == env)
+            .unwrap_or_else(|| panic!("no row for {env}: {doc:#}"));
+        assert_eq!(app["sync"], "OutOfSync", "{env}: {app:#}");
+        let secret = app["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["kind"] == "Secret")
+            .unwrap_or_else(|| panic!("no Secret row in {env}: {app:#}"));
+        assert_eq!(secret["sync"], "OutOfSync", "{env}: {secret:#}");
+        assert_eq!(
+            secret["paths"],
+            json!(["data.password"]),
+            "{env}: {secret:#}"
+        );
+    }
+    assert_no_password(&run.stdout);
+    assert_no_password(&run.stderr);
+
+    for env in ["dev", "prod"] {
+        let run = kubedrift(&fx, &["diff", "web", "--env", env, "--exit-code"]);
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains(&format!("# web@{env} Secret/shop/web-db (OutOfSync)")),
+            "{env}:\n{}",
+            run.stdout
+        );
+        let changed: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.contains("password:") && (l.starts_with('-') || l.starts_with('+')))
+            .collect();
+        assert_eq!(
+            changed.len(),
+            2,
+            "{env}: one masked line each side:\n{}",
+            run.stdout
+        );
+        let masks: Vec<&str> = changed
+            .iter()
+            .map(|line| {
+                line.split_once("password:")
+                    .map(|(_, v)| v.trim())
+                    .unwrap_or("")
+            })
+            .collect();
+        for (line, mask) in changed.iter().zip(&masks) {
+            assert!(
+                !mask.is_empty() && mask.chars().all(|c| c == '+'),
+                "{env}: not masked: {line}"
+            );
+        }
+        assert_ne!(
+            masks[0], masks[1],
+            "{env}: a changed value gets another mask"
+        );
+        assert_no_password(&run.stdout);
+        assert_no_password(&run.stderr);
+    }
 }

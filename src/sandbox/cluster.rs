@@ -8,11 +8,11 @@
 use super::auth::Tokens;
 use super::catalog::{Catalog, ResourceInfo};
 use super::errors::{ApiError, FieldCause};
-use std::collections::HashSet;
 use super::faults::FaultControl;
 use super::objects::{apply, defaults, managed, merge};
 use super::store::{resource_version_of, Collection, Store, StoreError};
 use serde_json::{json, Map, Value};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// The four patch flavours a real API server accepts.
@@ -498,13 +498,18 @@ impl Cluster {
     }
 
     /// Cluster IPs and node ports held by every Service but `namespace/name`.
-    fn service_addresses_in_use(&self, namespace: &str, name: &str) -> (HashSet<String>, HashSet<i64>) {
+    fn service_addresses_in_use(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> (HashSet<String>, HashSet<i64>) {
         let services = (String::new(), "services".to_string());
         let (_, all) = self.store.list(&services, None, None);
         let mut ips = HashSet::new();
         let mut ports = HashSet::new();
         for svc in all {
-            if meta_str(&svc, "namespace") == Some(namespace) && meta_str(&svc, "name") == Some(name)
+            if meta_str(&svc, "namespace") == Some(namespace)
+                && meta_str(&svc, "name") == Some(name)
             {
                 continue;
             }

@@ -134,7 +134,9 @@ fn server_fields_service(root: &mut Map<String, Value>) {
     set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
     set_default(spec, "ipFamilies", json!(["IPv4"]));
     // A client that names only `clusterIP` (or "None") gets it mirrored in `clusterIPs`.
-    let named = str_of(spec, "clusterIP").filter(|ip| !ip.is_empty()).map(str::to_string);
+    let named = str_of(spec, "clusterIP")
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_string);
     let listed = spec
         .get("clusterIPs")
         .and_then(Value::as_array)
@@ -373,7 +375,8 @@ pub fn keep_allocated_service_values(live: &Value, desired: &mut Value) {
     else {
         return;
     };
-    let type_of = |spec: &Map<String, Value>| str_of(spec, "type").unwrap_or("ClusterIP").to_string();
+    let type_of =
+        |spec: &Map<String, Value>| str_of(spec, "type").unwrap_or("ClusterIP").to_string();
     let (old_type, new_type) = (type_of(live_spec), type_of(spec));
     let has_cluster_ip = |t: &str| t != "ExternalName";
     let has_node_ports = |t: &str| t == "NodePort" || t == "LoadBalancer";
@@ -398,7 +401,10 @@ pub fn keep_allocated_service_values(live: &Value, desired: &mut Value) {
             .flatten()
             .filter_map(|p| {
                 let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-                let port = p.get("nodePort").and_then(Value::as_i64).filter(|n| *n != 0)?;
+                let port = p
+                    .get("nodePort")
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n != 0)?;
                 Some((name.to_string(), port))
             })
             .collect()
@@ -454,7 +460,8 @@ pub fn keep_allocated_service_values(live: &Value, desired: &mut Value) {
         spec.remove("externalTrafficPolicy");
     }
     if new_type != "LoadBalancer"
-        && spec.get("allocateLoadBalancerNodePorts") == live_spec.get("allocateLoadBalancerNodePorts")
+        && spec.get("allocateLoadBalancerNodePorts")
+            == live_spec.get("allocateLoadBalancerNodePorts")
     {
         spec.remove("allocateLoadBalancerNodePorts");
     }
@@ -474,7 +481,11 @@ pub fn mount_service_account_token(obj: &mut Value, suffix: &str) {
     else {
         return;
     };
-    if spec.get("automountServiceAccountToken").and_then(Value::as_bool) == Some(false) {
+    if spec
+        .get("automountServiceAccountToken")
+        .and_then(Value::as_bool)
+        == Some(false)
+    {
         return;
     }
     let mounted = ["containers", "initContainers"].iter().any(|key| {
@@ -503,12 +514,11 @@ pub fn mount_service_account_token(obj: &mut Value, suffix: &str) {
         return;
     };
     volumes.push(volume);
-    let mount = json!({"mountPath": SERVICE_ACCOUNT_MOUNT_PATH, "name": volume_name, "readOnly": true});
+    let mount =
+        json!({"mountPath": SERVICE_ACCOUNT_MOUNT_PATH, "name": volume_name, "readOnly": true});
     for key in ["containers", "initContainers"] {
         for container in list_maps(spec, key) {
-            let mounts = container
-                .entry("volumeMounts")
-                .or_insert_with(|| json!([]));
+            let mounts = container.entry("volumeMounts").or_insert_with(|| json!([]));
             if mounts.is_null() {
                 *mounts = json!([]);
             }
