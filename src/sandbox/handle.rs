@@ -166,11 +166,6 @@ impl ClusterHandle {
             .map(|o| (*o).clone())
     }
 
-    /// Number of stored objects (all kinds).
-    pub fn object_count(&self) -> usize {
-        self.cluster.store.len()
-    }
-
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.cluster.store.current_rv()

@@ -4,7 +4,7 @@
 //! Everything from the network is untrusted: paths, query strings, headers and bodies are
 //! decoded defensively and every failure becomes a Kubernetes `Status`, never a panic.
 
-use super::auth::{authorize, Attributes, User};
+use super::auth::{authorize, Attributes};
 use super::catalog::ResourceInfo;
 use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::errors::ApiError;
@@ -934,11 +934,6 @@ fn resource_list(cluster: &Cluster, group: &str, version: &str) -> Value {
         format!("{group}/{version}")
     };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
-}
-
-/// Authenticate a raw header value (exposed for tests of the auth path).
-pub fn user_for(cluster: &Cluster, authorization: Option<&str>) -> Result<User, ApiError> {
-    cluster.tokens.authenticate(authorization)
 }
 
 #[cfg(test)]
