@@ -264,6 +264,17 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         (&Method::DELETE, false) => "deletecollection",
         (m, _) => return Err(ApiError::method_not_allowed(m.as_str())),
     };
+    if super::review::is_review(&target.info) {
+        // Questions about the caller: any authenticated user may ask; nothing is stored.
+        if verb != "create" {
+            return Err(ApiError::method_not_allowed(method.as_str()));
+        }
+        let headers = request.headers().clone();
+        let body = read_body(request.into_body()).await?;
+        let question = decode_object(&headers, &body)?;
+        let answer = super::review::answer(user, &target.info, &cluster.catalog(), question)?;
+        return Ok(json_response(201, &answer));
+    }
     authorize(
         user,
         &Attributes {
