@@ -3,6 +3,12 @@
 //! Data flows one way: sources (`git`, `render`, `cluster`) → `engine` (pure) → `state`
 //! (snapshot + change stream) → views (`cli`, later the TUI). See ARCHITECTURE.md.
 
+// Never panic on input: no unwrap/expect/panic outside tests (`cargo clippy` enforces it).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod cluster;
 pub mod config;

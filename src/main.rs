@@ -1,3 +1,6 @@
+// Never panic on input: no unwrap/expect/panic in the binary (`cargo clippy` enforces it).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use clap::Parser;
 use kubedrift::cli::{self, Cli, Exit};
 use std::process::ExitCode;

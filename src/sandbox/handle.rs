@@ -166,6 +166,11 @@ impl ClusterHandle {
             .map(|o| (*o).clone())
     }
 
+    /// Number of stored objects (all kinds); the sandbox benchmarks report it.
+    pub fn object_count(&self) -> usize {
+        self.cluster.store.len()
+    }
+
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.cluster.store.current_rv()

@@ -218,6 +218,15 @@ impl Store {
         (inner.rv, items)
     }
 
+    /// Number of objects across every collection.
+    pub fn len(&self) -> usize {
+        self.lock().collections.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn commit(
         &self,
         inner: &mut Inner,
