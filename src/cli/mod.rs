@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub mod compare;
 pub mod completions;
 pub mod diff;
+mod hints;
 pub mod man;
 pub mod render;
 pub mod sandbox;

@@ -370,11 +370,12 @@ impl Config {
                     git_ref: self.git_ref(environment, &rule.repo),
                     path: found.path.clone(),
                     renderer: rule.renderer,
-                    namespace: found
-                        .namespace
-                        .clone()
-                        .or_else(|| rule.namespace.clone())
-                        .or_else(|| environment.namespace.clone()),
+                    namespace: found.namespace.clone().or_else(|| {
+                        rule.namespace
+                            .as_ref()
+                            .or(environment.namespace.as_ref())
+                            .map(|ns| substitute(ns, &found.name, env))
+                    }),
                     ignore: rule.ignore.clone(),
                     helm: HelmOptions::default(),
                     origin: AppOrigin::Discovered {
@@ -418,8 +419,9 @@ impl Config {
                     renderer: app.renderer,
                     namespace: app
                         .namespace
-                        .clone()
-                        .or_else(|| environment.namespace.clone()),
+                        .as_ref()
+                        .or(environment.namespace.as_ref())
+                        .map(|ns| substitute(ns, &app.name, env)),
                     ignore: app.ignore.clone(),
                     helm,
                     origin: AppOrigin::Listed,
