@@ -188,3 +188,21 @@ fn namespaces_can_name_the_app_and_the_environment() {
         "{err}"
     );
 }
+
+#[test]
+fn a_duplicate_yaml_key_names_the_key_and_both_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desired = "# web settings\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  LOG_LEVEL: info\n  FEATURE_X: \"true\"\n  LOG_LEVEL: debug\n";
+    std::fs::write(dir.path().join("desired.yaml"), desired).expect("write");
+    std::fs::write(dir.path().join("live.yaml"), LIVE).expect("write");
+    let (code, _, stderr) = compare(dir.path(), &["-n", "shop"]);
+    assert_eq!(code, 2, "{stderr}");
+    let file = dir.path().join("desired.yaml");
+    assert!(
+        stderr.contains(&format!(
+            "{}:10:3: duplicate key \"LOG_LEVEL\" in data: first at line 8, again at line 10",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}

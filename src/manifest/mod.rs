@@ -6,6 +6,7 @@
 //! partial result, because half a file would show its other objects as Missing and mislead.
 
 pub(crate) mod convert;
+mod duplicate_key;
 mod local;
 mod parse;
 mod split;
