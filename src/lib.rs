@@ -7,6 +7,12 @@
 //! The core crate's modules are re-exported here under their own names (as kube re-exports
 //! kube-core), so the app and its users write `kubedrift::engine::…` whichever crate holds it.
 
+// Never panic on input: no unwrap/expect/panic outside tests (`cargo clippy` enforces it).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub use kubedrift_core::{engine, manifest, model, source, state};
 #[cfg(feature = "sandbox")]
 pub use kubedrift_sandbox as sandbox;

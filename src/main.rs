@@ -1,16 +1,28 @@
+// Never panic on input: no unwrap/expect/panic in the binary (`cargo clippy` enforces it).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use clap::Parser;
 use kubedrift::cli::{self, Cli, Exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    if let Err(err) = color_eyre::install() {
+    let color = cli::stderr_color_enabled();
+    let mut hooks = color_eyre::config::HookBuilder::default();
+    if !color {
+        hooks = hooks.theme(color_eyre::config::Theme::new());
+    }
+    if let Err(err) = hooks.install() {
         eprintln!("kubedrift: {err}");
     }
+    let requested = std::env::var("KUBEDRIFT_LOG").ok();
+    let filter = tracing_subscriber::EnvFilter::try_new(cli::log_filter(requested.as_deref()))
+        .unwrap_or_else(|err| {
+            eprintln!("kubedrift: KUBEDRIFT_LOG is not a valid filter ({err}); using the default");
+            tracing_subscriber::EnvFilter::new(cli::log_filter(None))
+        });
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KUBEDRIFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(filter)
+        .with_ansi(color)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -169,13 +169,25 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
     // is tracked to: claiming live objects as Extraneous would then be a false alarm.
     let mut desired_incomplete = !desired_side.errors.is_empty();
     let mut desired = Vec::new();
+    // Keys of desired objects whose manifest names no namespace (for the `-n` hint).
+    let mut unnamespaced = Vec::new();
     for obj in &desired_side.objects {
         match ResourceKey::from_object(&obj.object, namespace, scope) {
-            Ok(key) => desired.push(DesiredResource {
-                key,
-                object: std::sync::Arc::new(obj.object.clone()),
-                origin: Some(origin(obj)),
-            }),
+            Ok(key) => {
+                let names_namespace = obj
+                    .object
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .is_some_and(|ns| !ns.is_empty());
+                if !names_namespace {
+                    unnamespaced.push(key.clone());
+                }
+                desired.push(DesiredResource {
+                    key,
+                    object: std::sync::Arc::new(obj.object.clone()),
+                    origin: Some(origin(obj)),
+                });
+            }
             Err(err) => {
                 desired_incomplete = true;
                 errors.push(format!("{}: {err}", origin(obj)));
@@ -230,6 +242,14 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
         diff::diff(want.as_ref(), have.as_ref(), 3)
     };
 
+    let missing: HashSet<&ResourceKey> = result
+        .resources
+        .iter()
+        .filter(|r| r.verdict == Verdict::Missing)
+        .map(|r| &r.key)
+        .collect();
+    let hints =
+        super::hints::namespace_hints(&unnamespaced, &missing, live.keys(), &args.namespace);
     let exit = if !errors.is_empty() {
         Exit::Error
     } else if result.has_drift() {
@@ -241,13 +261,14 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
     let mut out = stdout.lock();
     match args.output {
         OutputFormat::Json => {
-            let doc = json_report(
+            let mut doc = json_report(
                 &result,
                 &errors,
                 &warnings,
                 exit,
                 args.diff.then_some(&diff_of),
             );
+            doc["hints"] = json!(hints);
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
@@ -267,6 +288,9 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
             let mut err = std::io::stderr().lock();
             for warning in &warnings {
                 writeln!(err, "warning: {warning}")?;
+            }
+            for hint in &hints {
+                writeln!(err, "hint: {hint}")?;
             }
             for error in &errors {
                 writeln!(err, "error: {error}")?;

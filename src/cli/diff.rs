@@ -11,9 +11,10 @@ use std::time::Duration;
 /// Show what differs between Git and the cluster for one app, Secrets masked.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side --exit-code\n\n\
-Exit codes: 0 no difference (or differences without --exit-code), 1 differences with \
---exit-code, 2 errors."
+    after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side\n\n\
+Exit codes: 0 no difference, 1 differences (as `kubectl diff`, `argocd app diff` and \
+`flux diff`, without a flag), 2 errors (an unknown app, an unreachable cluster, a render error, \
+a timeout)."
 )]
 pub struct DiffArgs {
     /// App name.
@@ -21,7 +22,7 @@ pub struct DiffArgs {
     /// Only this environment.
     #[arg(long)]
     pub env: Option<String>,
-    /// Exit 1 when there is a difference (0 otherwise), like `git diff --exit-code`.
+    /// Accepted for compatibility and ignored: diff always exits 1 on a difference.
     #[arg(long)]
     pub exit_code: bool,
     /// Diff against a dry-run server-side apply (shows defaulting and webhook effects).
@@ -95,7 +96,7 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     }
     Ok(if !errors.is_empty() {
         Exit::Error
-    } else if differs && args.exit_code {
+    } else if differs {
         Exit::Drift
     } else {
         Exit::InSync

@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub mod compare;
+pub mod completions;
 pub mod diff;
+mod hints;
+pub mod man;
 pub mod render;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -77,6 +80,23 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
+/// Whether to colour what goes to stderr (logs, error reports): stderr is a terminal and
+/// `NO_COLOR` is not set.
+pub fn stderr_color_enabled() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// The log filter: `KUBEDRIFT_LOG` when set (any `tracing` filter, library targets included),
+/// else kubedrift's own warnings only — libraries (kube-rs, hyper, ...) stay quiet, since
+/// what they would say (a cluster unreachable, ...) is already in kubedrift's output.
+pub fn log_filter(kubedrift_log: Option<&str>) -> String {
+    match kubedrift_log.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(filter) => filter.to_string(),
+        None => "kubedrift=warn".to_string(),
+    }
+}
+
 /// Output format of headless commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum OutputFormat {
@@ -106,7 +126,11 @@ pub struct GlobalArgs {
     about = "Live, multi-cluster GitOps sync inspection",
     long_about = "kubedrift compares what Git says every cluster should run with what actually runs, \
                   per app and environment, and tells who changed what and when.",
-    after_help = "Exit codes of the headless commands: 0 in sync, 1 drift, 2 error."
+    after_help = "Exit codes of the headless commands: 0 in sync (or done), 1 drift, 2 error; \
+each command's --help says what they mean for it.\n\n\
+Logging: kubedrift's own warnings go to stderr; set KUBEDRIFT_LOG (e.g. `info`, \
+`kube=debug`) for library logs too. No colour when the output is not a terminal or NO_COLOR is \
+set."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -123,6 +147,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     Status(status::StatusArgs),
     Diff(diff::DiffArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 /// Run the parsed command line.
@@ -134,5 +160,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
         Command::Status(args) => status::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }

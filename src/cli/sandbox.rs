@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 #[command(
     after_help = "Examples:\n  kubedrift sandbox --clusters dev,stage,prod --kubeconfig /tmp/kd.yaml\n  \
 KUBECONFIG=/tmp/kd.yaml kubectl --context dev get deploy -A\n\n\
-Servers use HTTPS with a CA generated at start (written into the kubeconfig)."
+Servers use HTTPS with a CA generated at start (written into the kubeconfig).\n\n\
+Exit codes: 0 stopped (Ctrl-C), 2 error (a server could not start, the kubeconfig could not be \
+written)."
 )]
 pub struct SandboxArgs {
     /// Cluster names, comma separated; one server and one kubeconfig context each.

@@ -389,11 +389,12 @@ impl Config {
                     git_ref: self.git_ref(environment, &rule.repo),
                     path: found.path.clone(),
                     renderer: rule.renderer,
-                    namespace: found
-                        .namespace
-                        .clone()
-                        .or_else(|| rule.namespace.clone())
-                        .or_else(|| environment.namespace.clone()),
+                    namespace: found.namespace.clone().or_else(|| {
+                        rule.namespace
+                            .as_ref()
+                            .or(environment.namespace.as_ref())
+                            .map(|ns| substitute(ns, &found.name, env))
+                    }),
                     ignore: rule.ignore.clone(),
                     helm: HelmConfig::default(),
                     origin: AppOrigin::Discovered {
@@ -437,8 +438,9 @@ impl Config {
                     renderer: app.renderer,
                     namespace: app
                         .namespace
-                        .clone()
-                        .or_else(|| environment.namespace.clone()),
+                        .as_ref()
+                        .or(environment.namespace.as_ref())
+                        .map(|ns| substitute(ns, &app.name, env)),
                     ignore: app.ignore.clone(),
                     helm,
                     origin: AppOrigin::Listed,

@@ -187,6 +187,33 @@ impl Validator<'_> {
         Ok(value.get_ref().clone())
     }
 
+    /// A namespace, which may name `{app}` and `{env}` (replaced per app and environment, as
+    /// Argo CD ApplicationSets do); any other `{…}` is an error.
+    fn namespace(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let namespace = self.non_empty(key, value)?;
+        let mut rest = namespace.as_str();
+        while let Some(start) = rest.find('{') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('}') else {
+                return Err(self.invalid(
+                    key,
+                    value.span(),
+                    "an unclosed `{` (placeholders: {app}, {env})",
+                ));
+            };
+            let name = &after[..end];
+            if name != "app" && name != "env" {
+                return Err(self.invalid(
+                    key,
+                    value.span(),
+                    format!("unknown placeholder `{{{name}}}` (use {{app}} or {{env}})"),
+                ));
+            }
+            rest = &after[end + 1..];
+        }
+        Ok(namespace)
+    }
+
     /// Checks `name` against `known` (first definitions), reporting both places on a repeat.
     fn unique(
         &self,
@@ -462,7 +489,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         let name = v.name("name", &env.name)?;
         v.unique("name", &env.name, &mut names)?;
         let namespace = match &env.namespace {
-            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            Some(ns) => Some(v.namespace("namespace", ns)?),
             None => None,
         };
         let git_ref = match &env.git_ref {
@@ -560,7 +587,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             None => None,
         };
         let namespace = match &app.namespace {
-            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            Some(ns) => Some(v.namespace("namespace", ns)?),
             None => None,
         };
         let helm = match app.helm {
@@ -621,7 +648,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             &format!("[[discover]] `{}`", rule.pattern.get_ref()),
         )?;
         let namespace = match &rule.namespace {
-            Some(ns) => Some(v.non_empty("namespace", ns)?),
+            Some(ns) => Some(v.namespace("namespace", ns)?),
             None => None,
         };
         discover.push(DiscoverRule {

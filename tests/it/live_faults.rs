@@ -109,7 +109,10 @@ async fn watch_gone_on_resume_relists_and_sees_changes() {
     dev.faults().set_gone_on_watch_resume(true);
     dev.faults().close_watches_after_events(Some(1));
     fx.scale_web("dev", 3);
-    wait_app(&live, "web", "dev", "replicas 3", |_| true).await;
+    wait_app(&live, "web", "dev", "OutOfSync (replicas 3)", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
     wait_replicas(&live, "dev", 3, "the watch").await;
     fx.scale_web("dev", 7);
     let snapshot = wait_replicas(&live, "dev", 7, "a relist").await;

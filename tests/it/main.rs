@@ -2,6 +2,8 @@
 //! against sandbox clusters over HTTP, and the `kubedrift` binary end to end.
 
 mod cli_compare;
+mod cli_conventions;
+mod cli_hints;
 mod cli_render;
 mod cli_sandbox;
 mod config;
@@ -10,6 +12,7 @@ mod live_cli;
 mod live_discovery;
 mod live_drift;
 mod live_faults;
+mod live_secret_rotation;
 mod live_support;
 mod local_source;
 mod render;

@@ -6,6 +6,12 @@
 //! Kubernetes client, no Git, no processes, no clock: the app crate (`kubedrift`) does the I/O
 //! and feeds this crate plain data (see ARCHITECTURE.md).
 
+// Never panic on input: no unwrap/expect/panic outside tests (`cargo clippy` enforces it).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod engine;
 pub mod manifest;
 pub mod model;

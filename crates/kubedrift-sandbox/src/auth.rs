@@ -21,6 +21,15 @@ impl User {
             User::Viewer => "viewer",
         }
     }
+
+    /// The groups a real cluster would put the user in: the admin is a cluster admin
+    /// (`system:masters`), everyone is `system:authenticated`.
+    pub fn groups(self) -> &'static [&'static str] {
+        match self {
+            User::Admin => &["system:masters", "system:authenticated"],
+            User::Viewer => &["system:authenticated"],
+        }
+    }
 }
 
 /// The cluster's bearer tokens.

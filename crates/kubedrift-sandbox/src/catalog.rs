@@ -395,6 +395,26 @@ const BUILTINS: &[Builtin] = &[
     ),
 ];
 
+/// The review kinds (group, kind, plural): create-only questions about the caller, answered
+/// and never stored (see `sandbox::review`).
+pub const REVIEWS: &[(&str, &str, &str)] = &[
+    (
+        "authorization.k8s.io",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+    ),
+    (
+        "authorization.k8s.io",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+    ),
+    (
+        "authentication.k8s.io",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+    ),
+];
+
 /// Why a CRD cannot be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CrdError {
@@ -421,7 +441,7 @@ impl Default for Catalog {
 impl Catalog {
     /// The built-in kinds only.
     pub fn builtin() -> Self {
-        let resources = BUILTINS
+        let mut resources: Vec<ResourceInfo> = BUILTINS
             .iter()
             .map(
                 |&(group, version, kind, plural, namespaced, short, in_all, status, scale)| {
@@ -444,6 +464,22 @@ impl Catalog {
                 },
             )
             .collect();
+        resources.extend(REVIEWS.iter().map(|&(group, kind, plural)| ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            versions: vec!["v1".into()],
+            kind: kind.into(),
+            plural: plural.into(),
+            singular: kind.to_lowercase(),
+            namespaced: false,
+            verbs: vec!["create".into()],
+            short_names: vec![],
+            categories: vec![],
+            status_subresource: false,
+            scale_subresource: false,
+            custom: false,
+            printer_columns: vec![],
+        }));
         Catalog { resources }
     }
 

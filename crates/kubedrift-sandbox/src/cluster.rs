@@ -12,7 +12,8 @@ use super::faults::FaultControl;
 use super::objects::{apply, defaults, managed, merge};
 use super::store::{resource_version_of, Collection, Store, StoreError};
 use serde_json::{json, Map, Value};
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// The four patch flavours a real API server accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,9 @@ pub struct Cluster {
     pub tokens: Tokens,
     /// Base URL clients reach the server on (for discovery's serverAddressByClientCIDRs).
     pub server_url: RwLock<String>,
+    /// Held by a Service write from picking its cluster IP and node ports until it is stored,
+    /// so two writes never get the same address.
+    service_allocation: Mutex<()>,
 }
 
 /// RFC 3339 at second precision, as Kubernetes writes timestamps.
@@ -213,6 +217,7 @@ impl Cluster {
             faults,
             tokens,
             server_url: RwLock::new(String::new()),
+            service_allocation: Mutex::new(()),
         }
     }
 
@@ -403,8 +408,15 @@ impl Cluster {
         self.kind_specific_create(info, &mut obj, &stamp)?;
         defaults::apply_defaults(&info.group, &info.kind, &mut obj);
         if record_update {
+            defaults::fold_secret_string_data(&info.group, &info.kind, &mut obj);
             managed::record_write(None, &mut obj, &opts.field_manager, "Update", &stamp);
         }
+        if (info.group.as_str(), info.kind.as_str()) == ("", "Pod") {
+            // ServiceAccount admission, on create only.
+            defaults::mount_service_account_token(&mut obj, &generate_name_suffix());
+        }
+        let _allocation = self.lock_service_allocation(info);
+        self.finish_write(info, None, &mut obj)?;
         self.commit_create(info, obj, opts, &name)
     }
 
@@ -452,6 +464,139 @@ impl Cluster {
             object: self.at_version(info, stored),
             created: true,
         })
+    }
+
+    /// The allocation lock, for Service writes only.
+    fn lock_service_allocation(&self, info: &ResourceInfo) -> Option<MutexGuard<'_, ()>> {
+        is_service(info).then(|| {
+            self.service_allocation
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        })
+    }
+
+    /// What a real server adds to an object after recording who wrote it, on every write:
+    /// admission and strategy fields (`defaults::apply_server_fields`), and for Services the
+    /// allocated values kept from `live` and the cluster IP and node ports still missing.
+    /// Call with the allocation lock held (see [`Self::lock_service_allocation`]).
+    fn finish_write(
+        &self,
+        info: &ResourceInfo,
+        live: Option<&Value>,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        if is_service(info) {
+            if let Some(live) = live {
+                defaults::keep_allocated_service_values(live, obj);
+            }
+        }
+        defaults::apply_server_fields(&info.group, &info.kind, obj);
+        if is_service(info) {
+            self.allocate_service_addresses(info, obj)?;
+        }
+        Ok(())
+    }
+
+    /// Cluster IPs and node ports held by every Service but `namespace/name`.
+    fn service_addresses_in_use(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> (HashSet<String>, HashSet<i64>) {
+        let services = (String::new(), "services".to_string());
+        let (_, all) = self.store.list(&services, None, None);
+        let mut ips = HashSet::new();
+        let mut ports = HashSet::new();
+        for svc in all {
+            if meta_str(&svc, "namespace") == Some(namespace)
+                && meta_str(&svc, "name") == Some(name)
+            {
+                continue;
+            }
+            let Some(spec) = svc.get("spec") else {
+                continue;
+            };
+            ips.extend(requested_cluster_ips(spec));
+            ports.extend(requested_node_ports(spec).into_iter().map(|(_, port)| port));
+            if let Some(port) = spec.get("healthCheckNodePort").and_then(Value::as_i64) {
+                ports.insert(port);
+            }
+        }
+        (ips, ports)
+    }
+
+    /// Reject a cluster IP or node port another Service holds; pick free ones for what the
+    /// Service still needs (random, in 10.96.0.0/12 and 30000-32767, as kubeadm clusters do).
+    fn allocate_service_addresses(
+        &self,
+        info: &ResourceInfo,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        let namespace = meta_str(obj, "namespace").unwrap_or("").to_string();
+        let name = meta_str(obj, "name").unwrap_or("").to_string();
+        let (used_ips, mut used_ports) = self.service_addresses_in_use(&namespace, &name);
+        let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+        let mut causes = Vec::new();
+        let requested_ips = requested_cluster_ips(&spec);
+        if let Some(ip) = requested_ips.iter().find(|ip| used_ips.contains(*ip)) {
+            let listed = requested_ips
+                .iter()
+                .map(|ip| format!("{ip:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            causes.push(FieldCause {
+                reason: "FieldValueInvalid",
+                message: format!(
+                    "Invalid value: []string{{{listed}}}: failed to allocate IP {ip}: provided IP is already allocated"
+                ),
+                field: "spec.clusterIPs".into(),
+            });
+        }
+        for (index, port) in requested_node_ports(&spec) {
+            if used_ports.contains(&port) {
+                causes.push(FieldCause {
+                    reason: "FieldValueInvalid",
+                    message: format!("Invalid value: {port}: provided port is already allocated"),
+                    field: format!("spec.ports[{index}].nodePort"),
+                });
+            }
+        }
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(&info.group, &info.kind, &name, causes));
+        }
+        if defaults::needs_cluster_ip(obj) {
+            let ip = loop {
+                // 10.96.0.0/12 without its network address and the first 16 (kept for static
+                // addresses such as 10.96.0.1 and kube-dns's 10.96.0.10).
+                let offset = rand::random_range(16u32..(1 << 20) - 1);
+                let ip = format!(
+                    "10.{}.{}.{}",
+                    96 + (offset >> 16),
+                    (offset >> 8) & 0xff,
+                    offset & 0xff
+                );
+                if !used_ips.contains(&ip) {
+                    break ip;
+                }
+            };
+            defaults::allocate_cluster_ip(obj, &ip);
+        }
+        let mut pick_port = || loop {
+            let port = rand::random_range(30000u16..=32767);
+            if used_ports.insert(i64::from(port)) {
+                break port;
+            }
+        };
+        let wanted = defaults::needs_node_ports(obj);
+        if wanted > 0 {
+            let picked: Vec<u16> = (0..wanted).map(|_| pick_port()).collect();
+            defaults::allocate_node_ports(obj, &picked);
+        }
+        if defaults::needs_health_check_node_port(obj) {
+            let port = pick_port();
+            defaults::allocate_health_check_node_port(obj, port);
+        }
+        Ok(())
     }
 
     /// Status and spec a real server sets on create for a few kinds.
@@ -707,14 +852,20 @@ impl Cluster {
             })?;
         }
         defaults::apply_defaults(&info.group, &info.kind, &mut desired);
+        if operation != "Apply" {
+            defaults::fold_secret_string_data(&info.group, &info.kind, &mut desired);
+        }
         if expected_rv.is_some_and(|rv| resource_version_of(live) != Some(rv)) {
             return Err(ApiError::conflict(&info.group, &info.plural, &name));
         }
-        if desired == *live {
+        let _allocation = self.lock_service_allocation(info);
+        let mut finished = desired.clone();
+        self.finish_write(info, Some(live), &mut finished)?;
+        if finished == *live {
             // A no-op write changes nothing, not even the resourceVersion (as etcd-backed
             // servers do), so re-applies and idle controllers do not spam watches.
             return Ok(Written {
-                object: self.at_version(info, Arc::new(desired)),
+                object: self.at_version(info, Arc::new(finished)),
                 created: false,
             });
         }
@@ -733,6 +884,8 @@ impl Cluster {
                 &timestamp(now),
             );
         }
+        // What admission and the storage add is nobody's field: it comes after the record.
+        self.finish_write(info, Some(live), &mut desired)?;
         if opts.dry_run {
             return Ok(Written {
                 object: self.at_version(info, Arc::new(desired)),
@@ -1072,6 +1225,48 @@ impl DeleteOptions {
             self.precondition_rv = rv.parse().ok();
         }
     }
+}
+
+fn is_service(info: &ResourceInfo) -> bool {
+    info.group.is_empty() && info.kind == "Service"
+}
+
+/// The cluster IPs a Service spec names (`clusterIPs`, else `clusterIP`), headless excluded.
+fn requested_cluster_ips(spec: &Value) -> Vec<String> {
+    let listed: Vec<String> = spec
+        .get("clusterIPs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let ips = if listed.is_empty() {
+        spec.get("clusterIP")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    } else {
+        listed
+    };
+    ips.into_iter()
+        .filter(|ip| !ip.is_empty() && ip != "None")
+        .collect()
+}
+
+/// `(index in spec.ports, nodePort)` of every port that names one.
+fn requested_node_ports(spec: &Value) -> Vec<(usize, i64)> {
+    spec.get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(index, port)| {
+            let node_port = port.get("nodePort").and_then(Value::as_i64)?;
+            (node_port != 0).then_some((index, node_port))
+        })
+        .collect()
 }
 
 fn patch_error(err: merge::PatchError) -> ApiError {

@@ -72,10 +72,6 @@ impl FaultControl {
         self.listening.store(listening, Ordering::SeqCst);
     }
 
-    pub fn is_down(&self) -> bool {
-        *self.down.borrow()
-    }
-
     /// A receiver that changes when the server goes down or up.
     pub fn down_changes(&self) -> watch::Receiver<bool> {
         self.down.subscribe()
@@ -179,11 +175,11 @@ mod tests {
         );
         faults.close_watches_after_events(Some(3));
         faults.set_down(true);
-        assert!(faults.is_down());
+        assert!(*faults.down_changes().borrow());
         faults.clear();
         assert!(!faults.should_fail_request());
         assert_eq!(faults.throttle(), None);
         assert_eq!(faults.watch_event_limit(), None);
-        assert!(!faults.is_down());
+        assert!(!*faults.down_changes().borrow());
     }
 }

@@ -166,7 +166,7 @@ impl ClusterHandle {
             .map(|o| (*o).clone())
     }
 
-    /// Number of stored objects (all kinds).
+    /// Number of stored objects (all kinds); the sandbox benchmarks report it.
     pub fn object_count(&self) -> usize {
         self.cluster.store.len()
     }

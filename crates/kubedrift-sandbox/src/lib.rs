@@ -11,7 +11,9 @@
 //! - [`store`]: per-cluster objects, one resourceVersion counter, bounded event history,
 //!   broadcast fan-out; [`watch`] streams it.
 //! - [`catalog`]: built-in kinds plus CRD-defined kinds registered at runtime.
-//! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`errors`] (Status objects),
+//! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`review`] (`kubectl auth can-i` /
+//!   `whoami`: SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview, answered
+//!   from the rules that guard requests, never stored), [`errors`] (Status objects),
 //!   [`openapi`] (minimal v3 so kubectl validates server-side), [`protobuf`] (kubectl's typed
 //!   creates, schema-driven), `control` (status controller loop).
 //!
@@ -26,8 +28,8 @@
 //!   clusterrolebinding|poddisruptionbudget|priorityclass|quota|namespace|configmap|secret|
 //!   serviceaccount`; `kubectl run` and `expose` send JSON): Namespace, ConfigMap, Secret,
 //!   ServiceAccount, Pod, Service, ResourceQuota, Deployment, Job, CronJob, Ingress, Role,
-//!   ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, PriorityClass. Other
-//!   kinds answer 415. Within those, fields kubectl create never sets are decoded only in part
+//!   ClusterRole, RoleBinding, ClusterRoleBinding, PodDisruptionBudget, PriorityClass, and the
+//!   three review kinds `kubectl auth` sends. Other kinds answer 415. Within those, fields kubectl create never sets are decoded only in part
 //!   (no volumes, affinity, topology spread, dnsConfig, lifecycle hooks, gRPC probes, status;
 //!   unknown fields are dropped, as an older protobuf schema would). Protobuf list/watch
 //!   responses are not served (responses are always JSON). `kubectl create token` fails: the
@@ -40,7 +42,17 @@
 //!   clients accept both).
 //! - Watches filter by selector on the new object only (an object leaving a selector produces
 //!   no synthetic DELETED); bookmarks are sent every 5 s to watches that allow them.
-//! - No admission, no schema validation beyond names, kinds and namespaces; no finalizers:
+//! - What admission and the storage add on a write is done for the kinds kubectl users meet
+//!   (`objects::defaults::apply_server_fields` and the Service allocator): Pod service account,
+//!   its `kube-api-access-*` token volume and mounts (skipped only for the Pod's own
+//!   `automountServiceAccountToken: false`; the ServiceAccount's flag is not read, a missing
+//!   ServiceAccount is not refused), priority 0 (PriorityClasses are not resolved), the
+//!   not-ready/unreachable tolerations, QoS class; Job selectors and labels; Service cluster IPs
+//!   (random in 10.96.0.0/12, IPv4 single-stack only), node ports and health check node ports
+//!   (30000-32767), kept on update and refused when another Service holds them. No other
+//!   admission plugin (LimitRanger, ResourceQuota, PodSecurity, webhooks) runs.
+//! - No schema validation beyond names, kinds, namespaces and Service addresses (immutable
+//!   fields such as a Pod's spec or a Job's selector can be changed); no finalizers:
 //!   deletes are immediate (namespaces go Terminating and vanish at once; ownerReference
 //!   children are garbage-collected in the background unless `propagationPolicy=Orphan`).
 //! - The controller loop (`objects::controller` steps) creates one ReplicaSet per Deployment
@@ -51,10 +63,18 @@
 //!   as `omitempty` zero values (`readOnly: false`, `hostNetwork: false`,
 //!   `initialDelaySeconds: 0`) are kept, quantities sent as numbers (`cpu: 0.1`) are not
 //!   canonicalized to strings (`100m`), and wrongly typed fields are not rejected.
-//! - Authorization is two fixed roles (admin: everything; viewer: get/list/watch), no RBAC
-//!   evaluation of Role/ClusterRole objects; `/version`, `/healthz`, `/readyz`, `/livez` are
+//! - Authorization is two fixed roles (admin: everything, groups `system:masters`,
+//!   `system:authenticated`; viewer: get/list/watch of everything but Secrets), no RBAC
+//!   evaluation of Role/ClusterRole objects, no impersonation (`--as`); the reviews answer from
+//!   the same two roles and ignore field and label selector attributes; `/version`, `/healthz`, `/readyz`, `/livez` are
 //!   public, everything else needs a token (missing token → 401, not `system:anonymous`).
 //! - HTTP/1.1 only (ALPN `http/1.1`); no `exec`, `logs`, `port-forward`, `proxy`.
+
+// Never panic on input: no unwrap/expect/panic outside tests (`cargo clippy` enforces it).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 // The README example runs as a doctest, so it stays true.
 #[cfg(doctest)]
@@ -72,6 +92,7 @@ pub mod kubeconfig;
 pub mod objects;
 pub mod openapi;
 pub mod protobuf;
+pub mod review;
 pub mod selectors;
 pub mod server;
 pub mod store;

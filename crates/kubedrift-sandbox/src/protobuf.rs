@@ -308,6 +308,14 @@ enum Msg {
     PodDisruptionBudgetSpec,
     // scheduling/v1
     PriorityClass,
+    // authorization/v1 and authentication/v1 (`kubectl auth can-i`, `kubectl auth whoami`)
+    SelfSubjectAccessReview,
+    SelfSubjectAccessReviewSpec,
+    ResourceAttributes,
+    NonResourceAttributes,
+    SelfSubjectRulesReview,
+    SelfSubjectRulesReviewSpec,
+    SelfSubjectReview,
 }
 
 /// `metadata = 1, spec = 2, status = 3`: the shape of most top-level kinds.
@@ -722,6 +730,29 @@ const PRIORITY_CLASS: &[Def] = &[
     req(5, "preemptionPolicy", Str),
 ];
 
+const SELF_SUBJECT_ACCESS_REVIEW: &[Def] = &object(Msg::SelfSubjectAccessReviewSpec);
+const SELF_SUBJECT_ACCESS_REVIEW_SPEC: &[Def] = &[
+    msg(1, "resourceAttributes", Msg::ResourceAttributes),
+    msg(2, "nonResourceAttributes", Msg::NonResourceAttributes),
+];
+/// Field and label selector attributes (8, 9) are skipped: the sandbox does not evaluate them.
+const RESOURCE_ATTRIBUTES: &[Def] = &[
+    opt(1, "namespace", Str),
+    opt(2, "verb", Str),
+    opt(3, "group", Str),
+    opt(4, "version", Str),
+    opt(5, "resource", Str),
+    opt(6, "subresource", Str),
+    opt(7, "name", Str),
+];
+const NON_RESOURCE_ATTRIBUTES: &[Def] = &[opt(1, "path", Str), opt(2, "verb", Str)];
+const SELF_SUBJECT_RULES_REVIEW: &[Def] = &object(Msg::SelfSubjectRulesReviewSpec);
+const SELF_SUBJECT_RULES_REVIEW_SPEC: &[Def] = &[opt(1, "namespace", Str)];
+const SELF_SUBJECT_REVIEW: &[Def] = &[
+    msg(1, "metadata", Msg::ObjectMeta),
+    msg(2, "status", Msg::Empty),
+];
+
 impl Msg {
     fn defs(self) -> &'static [Def] {
         match self {
@@ -799,6 +830,13 @@ impl Msg {
             Msg::PodDisruptionBudget => POD_DISRUPTION_BUDGET,
             Msg::PodDisruptionBudgetSpec => POD_DISRUPTION_BUDGET_SPEC,
             Msg::PriorityClass => PRIORITY_CLASS,
+            Msg::SelfSubjectAccessReview => SELF_SUBJECT_ACCESS_REVIEW,
+            Msg::SelfSubjectAccessReviewSpec => SELF_SUBJECT_ACCESS_REVIEW_SPEC,
+            Msg::ResourceAttributes => RESOURCE_ATTRIBUTES,
+            Msg::NonResourceAttributes => NON_RESOURCE_ATTRIBUTES,
+            Msg::SelfSubjectRulesReview => SELF_SUBJECT_RULES_REVIEW,
+            Msg::SelfSubjectRulesReviewSpec => SELF_SUBJECT_RULES_REVIEW_SPEC,
+            Msg::SelfSubjectReview => SELF_SUBJECT_REVIEW,
         }
     }
 }
@@ -822,6 +860,9 @@ fn root(api_version: &str, kind: &str) -> Option<Msg> {
         ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => Msg::RoleBinding,
         ("policy/v1", "PodDisruptionBudget") => Msg::PodDisruptionBudget,
         ("scheduling.k8s.io/v1", "PriorityClass") => Msg::PriorityClass,
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => Msg::SelfSubjectAccessReview,
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => Msg::SelfSubjectRulesReview,
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => Msg::SelfSubjectReview,
         _ => return None,
     })
 }

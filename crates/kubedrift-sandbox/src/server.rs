@@ -4,7 +4,7 @@
 //! Everything from the network is untrusted: paths, query strings, headers and bodies are
 //! decoded defensively and every failure becomes a Kubernetes `Status`, never a panic.
 
-use super::auth::{authorize, Attributes, User};
+use super::auth::{authorize, Attributes};
 use super::catalog::ResourceInfo;
 use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::errors::ApiError;
@@ -264,6 +264,17 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         (&Method::DELETE, false) => "deletecollection",
         (m, _) => return Err(ApiError::method_not_allowed(m.as_str())),
     };
+    if super::review::is_review(&target.info) {
+        // Questions about the caller: any authenticated user may ask; nothing is stored.
+        if verb != "create" {
+            return Err(ApiError::method_not_allowed(method.as_str()));
+        }
+        let headers = request.headers().clone();
+        let body = read_body(request.into_body()).await?;
+        let question = decode_object(&headers, &body)?;
+        let answer = super::review::answer(user, &target.info, &cluster.catalog(), question)?;
+        return Ok(json_response(201, &answer));
+    }
     authorize(
         user,
         &Attributes {
@@ -934,11 +945,6 @@ fn resource_list(cluster: &Cluster, group: &str, version: &str) -> Value {
         format!("{group}/{version}")
     };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
-}
-
-/// Authenticate a raw header value (exposed for tests of the auth path).
-pub fn user_for(cluster: &Cluster, authorization: Option<&str>) -> Result<User, ApiError> {
-    cluster.tokens.authenticate(authorization)
 }
 
 #[cfg(test)]

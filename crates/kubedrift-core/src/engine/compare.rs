@@ -8,7 +8,9 @@
 //!   are not drift;
 //! - keyed lists (containers by name, ports by port+protocol, ...) match items by key; a live
 //!   item Git does not name in a list Git sets is drift (an added container), except in lists
-//!   controllers append to (ServiceAccount `secrets`);
+//!   controllers append to (ServiceAccount `secrets`) and, three-way, in strategic-merge lists
+//!   (`schema`'s table) when we never applied the item: `kubectl apply` keeps it (a sidecar a
+//!   webhook injected);
 //! - other lists compare in order;
 //! - three-way: when live says what we applied last (our managedFields `Apply` entry, else the
 //!   `kubectl.kubernetes.io/last-applied-configuration` annotation), a field we applied that

@@ -14,6 +14,10 @@ pub struct KeySpec {
     /// Controllers add items to this list on their own (ServiceAccount `secrets` by the token
     /// controller), so live items Git does not name are not drift unless we applied them.
     pub extra_live_items_allowed: bool,
+    /// A strategic-merge list (`patchStrategy: merge` in the Kubernetes API): `kubectl apply`,
+    /// client- or server-side, keeps the items it never applied (a sidecar or env var a
+    /// webhook injected), so in a three-way compare such a live-only item is not drift.
+    pub kept_by_apply: bool,
 }
 
 /// How a list is compared.
@@ -31,22 +35,42 @@ const fn keyed(fields: &'static [&'static str]) -> KeySpec {
     KeySpec {
         fields,
         extra_live_items_allowed: false,
+        kept_by_apply: false,
     }
 }
 
+/// A strategic-merge list keyed by `fields` (see [`KeySpec::kept_by_apply`]).
+const fn merged(fields: &'static [&'static str]) -> KeySpec {
+    KeySpec {
+        fields,
+        extra_live_items_allowed: false,
+        kept_by_apply: true,
+    }
+}
+
+// The one table of list semantics: which lists are keyed, by what, and which are
+// strategic-merge lists (k8s.io/api `patchStrategy:"merge"`: PodSpec containers,
+// initContainers, ephemeralContainers, volumes, imagePullSecrets, hostAliases,
+// topologySpreadConstraints, resourceClaims, schedulingGates; Container env, ports,
+// volumeMounts, volumeDevices; ServiceSpec ports; webhooks). Lists without a patch strategy
+// (tolerations, args, command, RBAC rules, readinessGates, resizePolicy, claims) are atomic:
+// apply replaces them whole.
 static BY_NAME: KeySpec = keyed(&["name"]);
-static BY_MOUNT_PATH: KeySpec = keyed(&["mountPath"]);
-static BY_DEVICE_PATH: KeySpec = keyed(&["devicePath"]);
+static BY_NAME_MERGED: KeySpec = merged(&["name"]);
+static BY_MOUNT_PATH: KeySpec = merged(&["mountPath"]);
+static BY_DEVICE_PATH: KeySpec = merged(&["devicePath"]);
 static BY_IP: KeySpec = keyed(&["ip"]);
+static HOST_ALIASES: KeySpec = merged(&["ip"]);
 static BY_TYPE: KeySpec = keyed(&["type"]);
 static BY_CONDITION_TYPE: KeySpec = keyed(&["conditionType"]);
 static BY_RESOURCE_NAME: KeySpec = keyed(&["resourceName"]);
-static BY_TOPOLOGY: KeySpec = keyed(&["topologyKey", "whenUnsatisfiable"]);
-static CONTAINER_PORTS: KeySpec = keyed(&["containerPort", "protocol"]);
-static SERVICE_PORTS: KeySpec = keyed(&["port", "protocol"]);
+static BY_TOPOLOGY: KeySpec = merged(&["topologyKey", "whenUnsatisfiable"]);
+static CONTAINER_PORTS: KeySpec = merged(&["containerPort", "protocol"]);
+static SERVICE_PORTS: KeySpec = merged(&["port", "protocol"]);
 static SERVICE_ACCOUNT_SECRETS: KeySpec = KeySpec {
     fields: &["name"],
     extra_live_items_allowed: true,
+    kept_by_apply: true,
 };
 
 /// `map[key]`; small maps (most Kubernetes objects) are scanned, which beats hashing.
@@ -205,13 +229,12 @@ fn keying(kind: &str, field: &str) -> Option<Keying> {
         | "env"
         | "resourceClaims"
         | "schedulingGates"
-        | "webhooks"
-        | "claims"
-        | "versions" => &BY_NAME,
+        | "webhooks" => &BY_NAME_MERGED,
+        "claims" | "versions" => &BY_NAME,
         "secrets" if kind == "ServiceAccount" => &SERVICE_ACCOUNT_SECRETS,
         "volumeMounts" => &BY_MOUNT_PATH,
         "volumeDevices" => &BY_DEVICE_PATH,
-        "hostAliases" => &BY_IP,
+        "hostAliases" => &HOST_ALIASES,
         "addresses" | "notReadyAddresses" if kind == "Endpoints" => &BY_IP,
         "conditions" => &BY_TYPE,
         "readinessGates" => &BY_CONDITION_TYPE,

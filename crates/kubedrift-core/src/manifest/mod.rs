@@ -6,6 +6,7 @@
 //! partial result, because half a file would show its other objects as Missing and mislead.
 
 pub mod convert;
+mod duplicate_key;
 mod parse;
 mod split;
 pub mod tree;

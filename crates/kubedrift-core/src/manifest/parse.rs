@@ -66,6 +66,23 @@ fn parse_yaml(file: &str, text: &str, out: &mut ParsedFile) -> Result<(), Manife
                 ),
                 None => (line, 1),
             };
+            let duplicate = err.location().and_then(|location| {
+                super::duplicate_key::locate(
+                    document.text,
+                    document.first_line,
+                    location.line(),
+                    location.column(),
+                    &err.to_string(),
+                )
+            });
+            if let Some(duplicate) = duplicate {
+                return ManifestError::Syntax {
+                    file: file.to_string(),
+                    line: document.first_line + duplicate.line - 1,
+                    column: duplicate.column,
+                    message: duplicate.message,
+                };
+            }
             ManifestError::Syntax {
                 file: file.to_string(),
                 line: err_line,

@@ -142,7 +142,33 @@ fn loading_until_first_list_then_synced() {
     ));
     let app = state.snapshot().app("web", "dev").cloned().expect("row");
     assert_eq!(app.sync, SyncState::Loading, "{}", app.message);
-    assert!(!state.snapshot().settled() || state.snapshot().clusters.is_empty());
+    // The cluster is planned and discovered, nothing is listed yet: not settled.
+    state.apply(Input::Plan {
+        context: "dev".into(),
+        kinds: BTreeSet::from([deployment_kind()]),
+        namespaces: Some(BTreeSet::from(["shop".to_string()])),
+        metadata_only: BTreeSet::new(),
+    });
+    state.apply(cluster(
+        "dev",
+        ClusterEvent::Discovered {
+            served: vec![deployment_kind()],
+            cluster_scoped: Vec::new(),
+            missing: Vec::new(),
+            at: at(),
+        },
+    ));
+    let snapshot = state.snapshot();
+    assert!(
+        snapshot.clusters.contains_key("dev"),
+        "{:?}",
+        snapshot.clusters.keys()
+    );
+    assert!(!snapshot.settled(), "settled before the first list");
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::Loading)
+    );
 
     connect(
         &mut state,

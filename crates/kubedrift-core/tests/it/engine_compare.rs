@@ -597,10 +597,14 @@ fn detects_added_and_removed_containers() {
             "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File", "resources": {}}))
         });
+    // Without a record of our last apply (two-way), it is drift.
     assert_eq!(
-        check_default(&desired, &live),
+        check_default(&desired, &without_last_applied(live.clone())),
         sorted(&["spec.template.spec.containers[name=debug]"])
     );
+    // Three-way (live carries last-applied): `kubectl apply` keeps a container it never
+    // applied (containers is a strategic-merge list), so re-applying Git would not remove it.
+    assert_eq!(check_default(&desired, &live), sorted(&[]));
     // Removed from Git since the last apply (three-way via last-applied).
     let mut removed = desired.clone();
     removed["spec"]["template"]["spec"]["containers"]

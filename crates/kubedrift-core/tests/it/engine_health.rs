@@ -30,7 +30,9 @@ fn cases() -> Vec<Case> {
     files.sort();
     let mut cases = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let before = cases.len();
         for document in serde_yaml::Deserializer::from_str(&text) {
             let obj = Value::deserialize(document)
                 .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
@@ -44,7 +46,8 @@ fn cases() -> Vec<Case> {
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                name: annotation("kubedrift.test/case").unwrap_or_default(),
+                name: annotation("kubedrift.test/case")
+                    .unwrap_or_else(|| panic!("{} has a case without a name", path.display())),
                 expect_status: annotation("kubedrift.test/expect-status").unwrap_or_else(|| {
                     panic!("{} has a case without expect-status", path.display())
                 }),
@@ -52,6 +55,11 @@ fn cases() -> Vec<Case> {
                 obj,
             });
         }
+        assert!(
+            cases.len() > before,
+            "{} holds no case: an empty fixture checks nothing",
+            path.display()
+        );
     }
     cases
 }

@@ -69,9 +69,19 @@ pub fn apply_server_fields(group: &str, kind: &str, obj: &mut Value) {
     }
 }
 
+/// Fold a Secret's `stringData` into `data` where a real server does it for non-apply writes:
+/// while decoding the request (v1 → internal conversion), so before managedFields are
+/// recorded — an Update writer is recorded as owning `f:data.<key>`. Server-side apply records
+/// the `f:stringData` of the applied configuration instead, so there the fold happens later,
+/// in [`apply_server_fields`]. Other kinds are left alone.
+pub fn fold_secret_string_data(group: &str, kind: &str, obj: &mut Value) {
+    if let ("", "Secret", Some(root)) = (group, kind, obj.as_object_mut()) {
+        fold_string_data(root);
+    }
+}
+
 /// `stringData` is write-only: the API server merges it into `data` (base64, overriding
-/// keys of the same name) and never stores or returns it. It runs after managedFields are
-/// recorded, since a real server records the `f:stringData` the client sent.
+/// keys of the same name) and never stores or returns it.
 fn fold_string_data(root: &mut Map<String, Value>) {
     use base64::Engine as _;
     let Some(Value::Object(string_data)) = root.remove("stringData") else {
@@ -123,8 +133,16 @@ fn server_fields_service(root: &mut Map<String, Value>) {
     }
     set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
     set_default(spec, "ipFamilies", json!(["IPv4"]));
-    if str_of(spec, "clusterIP") == Some("None") {
-        set_default(spec, "clusterIPs", json!(["None"]));
+    // A client that names only `clusterIP` (or "None") gets it mirrored in `clusterIPs`.
+    let named = str_of(spec, "clusterIP")
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_string);
+    let listed = spec
+        .get("clusterIPs")
+        .and_then(Value::as_array)
+        .is_some_and(|ips| !ips.is_empty());
+    if let (Some(ip), false) = (named, listed) {
+        spec.insert("clusterIPs".into(), json!([ip]));
     }
 }
 
@@ -315,6 +333,202 @@ pub fn allocate_node_ports(obj: &mut Value, node_ports: &[u16]) {
     }
 }
 
+/// Whether a LoadBalancer Service with `externalTrafficPolicy: Local` still needs its health
+/// check node port.
+pub fn needs_health_check_node_port(obj: &Value) -> bool {
+    let Some(spec) = obj.get("spec") else {
+        return false;
+    };
+    let text = |key: &str| spec.get(key).and_then(Value::as_str);
+    text("type") == Some("LoadBalancer")
+        && text("externalTrafficPolicy") == Some("Local")
+        && spec
+            .get("healthCheckNodePort")
+            .is_none_or(|n| n.is_null() || n == 0)
+}
+
+/// Give the Service the health check node port the server picked, if it needs one.
+pub fn allocate_health_check_node_port(obj: &mut Value, node_port: u16) {
+    if !needs_health_check_node_port(obj) {
+        return;
+    }
+    if let Some(spec) = obj
+        .as_object_mut()
+        .and_then(|root| existing_map(root, "spec"))
+    {
+        spec.insert("healthCheckNodePort".into(), json!(node_port));
+    }
+}
+
+/// On a Service update, what the server keeps of the live object that the request left out,
+/// and what it drops because the type changed (the Service storage's `patchAllocatedValues`
+/// and `dropTypeDependentFields`): a replace without `clusterIP` keeps the allocated IP, a
+/// port without `nodePort` keeps its node port (matched by port name), and switching to a type
+/// that has no use for an allocated value drops it when the request did not change it.
+pub fn keep_allocated_service_values(live: &Value, desired: &mut Value) {
+    let Some(live_spec) = live.get("spec").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(spec) = desired
+        .as_object_mut()
+        .and_then(|root| existing_map(root, "spec"))
+    else {
+        return;
+    };
+    let type_of =
+        |spec: &Map<String, Value>| str_of(spec, "type").unwrap_or("ClusterIP").to_string();
+    let (old_type, new_type) = (type_of(live_spec), type_of(spec));
+    let has_cluster_ip = |t: &str| t != "ExternalName";
+    let has_node_ports = |t: &str| t == "NodePort" || t == "LoadBalancer";
+    let is_unset = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(Value::Number(n)) => n.as_i64() == Some(0),
+        _ => false,
+    };
+    if has_cluster_ip(&old_type) && has_cluster_ip(&new_type) {
+        for key in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            if let (true, Some(old)) = (is_unset(spec.get(key)), live_spec.get(key)) {
+                spec.insert(key.into(), old.clone());
+            }
+        }
+    }
+    let node_ports = |spec: &Map<String, Value>| -> Vec<(String, i64)> {
+        spec.get("ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+                let port = p
+                    .get("nodePort")
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n != 0)?;
+                Some((name.to_string(), port))
+            })
+            .collect()
+    };
+    let (old_ports, new_ports) = (node_ports(live_spec), node_ports(spec));
+    if has_node_ports(&old_type) && has_node_ports(&new_type) {
+        // Node ports the request names itself cannot be handed to another port.
+        let taken: Vec<i64> = new_ports.iter().map(|(_, p)| *p).collect();
+        for port in list_maps(spec, "ports") {
+            if !is_unset(port.get("nodePort")) {
+                continue;
+            }
+            let name = str_of(port, "name").unwrap_or("");
+            let old = old_ports.iter().find(|(n, _)| n == name).map(|(_, p)| *p);
+            if let Some(old) = old.filter(|p| !taken.contains(p)) {
+                port.insert("nodePort".into(), json!(old));
+            }
+        }
+        if new_type == "LoadBalancer"
+            && old_type == "LoadBalancer"
+            && is_unset(spec.get("healthCheckNodePort"))
+            && str_of(spec, "externalTrafficPolicy") == Some("Local")
+        {
+            if let Some(old) = live_spec.get("healthCheckNodePort") {
+                spec.insert("healthCheckNodePort".into(), old.clone());
+            }
+        }
+    }
+    // The rest only applies when the type changes (as the server does).
+    if old_type == new_type {
+        return;
+    }
+    if has_cluster_ip(&old_type) && !has_cluster_ip(&new_type) {
+        for key in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            if spec.get(key) == live_spec.get(key) {
+                spec.remove(key);
+            }
+        }
+    }
+    if has_node_ports(&old_type) && !has_node_ports(&new_type) && old_ports == new_ports {
+        for port in list_maps(spec, "ports") {
+            port.remove("nodePort");
+        }
+    }
+    if new_type != "LoadBalancer"
+        && spec.get("healthCheckNodePort") == live_spec.get("healthCheckNodePort")
+    {
+        spec.remove("healthCheckNodePort");
+    }
+    if !has_node_ports(&new_type)
+        && spec.get("externalTrafficPolicy") == live_spec.get("externalTrafficPolicy")
+    {
+        spec.remove("externalTrafficPolicy");
+    }
+    if new_type != "LoadBalancer"
+        && spec.get("allocateLoadBalancerNodePorts")
+            == live_spec.get("allocateLoadBalancerNodePorts")
+    {
+        spec.remove("allocateLoadBalancerNodePorts");
+    }
+}
+
+/// Where the ServiceAccount admission plugin mounts the API credentials in every container.
+pub const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// What the ServiceAccount admission plugin adds to a Pod on create (unless the Pod says
+/// `automountServiceAccountToken: false` or already mounts something there): the projected
+/// `kube-api-access-<suffix>` volume (token, cluster CA, namespace) and a read-only mount of it
+/// in every container and init container. `suffix` is the random 5-character name suffix.
+pub fn mount_service_account_token(obj: &mut Value, suffix: &str) {
+    let Some(spec) = obj
+        .as_object_mut()
+        .and_then(|root| existing_map(root, "spec"))
+    else {
+        return;
+    };
+    if spec
+        .get("automountServiceAccountToken")
+        .and_then(Value::as_bool)
+        == Some(false)
+    {
+        return;
+    }
+    let mounted = ["containers", "initContainers"].iter().any(|key| {
+        spec.get(*key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
+            .flatten()
+            .any(|m| m.get("mountPath").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_MOUNT_PATH))
+    });
+    if mounted {
+        return;
+    }
+    let volume_name = format!("kube-api-access-{suffix}");
+    let volume = json!({"name": volume_name, "projected": {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace",
+            "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}});
+    let volumes = spec.entry("volumes").or_insert_with(|| json!([]));
+    if volumes.is_null() {
+        *volumes = json!([]);
+    }
+    let Some(volumes) = volumes.as_array_mut() else {
+        return;
+    };
+    volumes.push(volume);
+    let mount =
+        json!({"mountPath": SERVICE_ACCOUNT_MOUNT_PATH, "name": volume_name, "readOnly": true});
+    for key in ["containers", "initContainers"] {
+        for container in list_maps(spec, key) {
+            let mounts = container.entry("volumeMounts").or_insert_with(|| json!([]));
+            if mounts.is_null() {
+                *mounts = json!([]);
+            }
+            if let Some(mounts) = mounts.as_array_mut() {
+                mounts.push(mount.clone());
+            }
+        }
+    }
+}
+
 fn default_endpoints(root: &mut Map<String, Value>) {
     for subset in list_maps(root, "subsets") {
         for port in list_maps(subset, "ports") {
@@ -478,6 +692,22 @@ fn default_pod(root: &mut Map<String, Value>) {
     };
     default_pod_spec(spec, Some("Always"));
     set_default(spec, "enableServiceLinks", json!(true));
+    // SetDefaults_Pod (Pods only, not templates): a limit without a request is the request.
+    for key in ["containers", "initContainers"] {
+        for container in list_maps(spec, key) {
+            let Some(resources) = existing_map(container, "resources") else {
+                continue;
+            };
+            let Some(limits) = resources.get("limits").and_then(Value::as_object).cloned() else {
+                continue;
+            };
+            if let Some(requests) = map_at(resources, "requests") {
+                for (resource, limit) in limits {
+                    requests.entry(resource).or_insert(limit);
+                }
+            }
+        }
+    }
 }
 
 /// What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins and the
@@ -626,6 +856,33 @@ fn default_job(root: &mut Map<String, Value>) {
     if let Some(template) = map_at(spec, "template") {
         default_pod_template(template, true);
     }
+    job_labels_from_template(root);
+}
+
+/// `SetDefaults_Job`: a Job without labels takes its pod template's labels. A real server
+/// defaults again when it reads the object back from etcd, so the labels the create strategy
+/// generates on the template show up on the Job too.
+fn job_labels_from_template(root: &mut Map<String, Value>) {
+    let template_labels = root
+        .get("spec")
+        .and_then(|s| s.get("template"))
+        .and_then(|t| t.get("metadata"))
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .filter(|labels| !labels.is_empty())
+        .cloned();
+    let Some(template_labels) = template_labels else {
+        return;
+    };
+    if let Some(metadata) = map_at(root, "metadata") {
+        let has_labels = metadata
+            .get("labels")
+            .and_then(Value::as_object)
+            .is_some_and(|labels| !labels.is_empty());
+        if !has_labels {
+            metadata.insert("labels".into(), Value::Object(template_labels));
+        }
+    }
 }
 
 /// The Job create strategy's generated selector and pod labels (from the uid).
@@ -663,6 +920,7 @@ fn server_fields_job(root: &mut Map<String, Value>) {
             }
         }
     }
+    job_labels_from_template(root);
 }
 
 fn default_cronjob(root: &mut Map<String, Value>) {

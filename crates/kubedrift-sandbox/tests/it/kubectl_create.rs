@@ -237,6 +237,11 @@ fn create_deployment_with_replicas_ports_and_several_images() {
 #[test]
 fn run_a_pod_with_env_ports_labels_and_command() {
     let env = Env::new();
+    // The service account token volume's name ends in a random suffix per Pod.
+    let token_volume = [
+        "/spec/volumes/0/name",
+        "/spec/containers/0/volumeMounts/0/name",
+    ];
     let pod = env.create_both_ways(
         &[
             "run",
@@ -257,7 +262,7 @@ fn run_a_pod_with_env_ports_labels_and_command() {
         "shell",
         Scope::Namespaced,
         Sent::Json,
-        &[],
+        &token_volume,
     );
     assert_eq!(
         pod["metadata"]["labels"],
@@ -285,7 +290,7 @@ fn run_a_pod_with_env_ports_labels_and_command() {
         "echo",
         Scope::Namespaced,
         Sent::Json,
-        &[],
+        &token_volume,
     );
     assert_eq!(plain["metadata"]["labels"], json!({"run": "echo"}));
     assert_eq!(
@@ -435,7 +440,12 @@ fn create_job_cronjob_and_job_from_cronjob() {
         "once",
         Scope::Namespaced,
         Sent::Protobuf,
-        &[],
+        // Generated from each Job's uid (tests/sandbox_writes.rs checks them).
+        &[
+            "/metadata/labels",
+            "/spec/selector",
+            "/spec/template/metadata/labels",
+        ],
     );
     let pod_spec = &job["spec"]["template"]["spec"];
     assert_eq!(pod_spec["restartPolicy"], json!("Never"));

@@ -1,7 +1,9 @@
 //! The sandbox crate's integration tests, one binary: object semantics against what a real API
 //! server (v1.32) does, and fidelity over HTTP judged by the real `kubectl` and kube-rs.
 
+mod auth;
 mod engine_agrees;
+mod engine_merge_lists;
 mod kube_rs;
 mod kubectl;
 mod kubectl_create;
@@ -10,3 +12,4 @@ mod objects;
 #[path = "../../../kubedrift-core/tests/it/shared.rs"]
 mod shared;
 mod tls;
+mod writes;

@@ -136,6 +136,9 @@ pub(super) struct Walker<'a, 'p> {
     drift: Vec<FieldPath>,
     left_to_server: Vec<FieldPath>,
     project: bool,
+    /// Live says what we applied last: a live-only item of a strategic-merge list that we
+    /// never applied is one `kubectl apply` keeps, so not drift.
+    three_way: bool,
     /// Scratch buffer for `f:<key>` managedFields lookups.
     buf: String,
 }
@@ -149,6 +152,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             drift: Vec::new(),
             left_to_server: Vec::new(),
             project,
+            three_way: false,
             buf: String::new(),
         }
     }
@@ -160,6 +164,7 @@ impl<'a, 'p> Walker<'a, 'p> {
         live: &'a Value,
         owned: Option<Owned<'a>>,
     ) -> WalkResult {
+        self.three_way = owned.is_some();
         let projected = self.node(desired, Some(live), owned);
         WalkResult {
             drift: self.drift,
@@ -638,7 +643,8 @@ impl<'a, 'p> Walker<'a, 'p> {
             let owned_by_us = owned
                 .iter()
                 .any(|o| self.owned_item(o, &live_key).is_some());
-            if spec.extra_live_items_allowed && !owned_by_us {
+            let kept = spec.extra_live_items_allowed || (self.three_way && spec.kept_by_apply);
+            if kept && !owned_by_us {
                 continue;
             }
             self.path.push(Step::Item(live_key));
