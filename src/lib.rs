@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod demo;
 pub mod desired;
 pub mod engine;
 pub mod git;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub mod compare;
+pub mod demo;
 pub mod diff;
 pub mod render;
 pub mod sandbox;
@@ -117,6 +118,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Compare(compare::CompareArgs),
+    Demo(demo::DemoArgs),
     Render(render::RenderArgs),
     Sandbox(sandbox::SandboxArgs),
     Status(status::StatusArgs),
@@ -127,6 +129,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     match cli.command {
         Command::Compare(args) => compare::run(&cli.global, args),
+        Command::Demo(args) => demo::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
         Command::Status(args) => status::run(&cli.global, args),
