@@ -13,10 +13,12 @@ use std::time::Duration;
 
 /// Start three sandbox clusters with a sample GitOps repo, some drift and some broken rollouts.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift demo\n  kubedrift demo --read-only\n  \
+#[command(
+    after_help = "Examples:\n  kubedrift demo\n  kubedrift demo --read-only\n  \
 kubedrift demo --headless        # then paste the printed kubectl / kubedrift lines elsewhere\n\n\
 Everything lives in one temp dir (repo, kubeconfig, config); stopping the demo (Ctrl-C, SIGTERM) \
-stops the clusters and removes it.")]
+stops the clusters and removes it."
+)]
 pub struct DemoArgs {
     /// No terminal UI: print the kubeconfig and config paths and keep running until Ctrl-C or
     /// SIGTERM.

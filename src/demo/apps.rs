@@ -387,8 +387,14 @@ spec:
       targetPort: metrics
 "#;
     let mut files = vec![
-        ("charts/metrics-exporter/Chart.yaml".to_string(), chart.to_string()),
-        ("charts/metrics-exporter/values.yaml".to_string(), values.to_string()),
+        (
+            "charts/metrics-exporter/Chart.yaml".to_string(),
+            chart.to_string(),
+        ),
+        (
+            "charts/metrics-exporter/values.yaml".to_string(),
+            values.to_string(),
+        ),
         (
             "charts/metrics-exporter/templates/deployment.yaml".to_string(),
             deployment.to_string(),

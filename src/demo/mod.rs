@@ -335,9 +335,8 @@ impl Applier {
             error,
         };
         let spec = desired::find_app(&self.config, &self.repos, env, app).map_err(desired_error)?;
-        let rendered =
-            desired::render_app(&spec, &self.repos, None, &self.limits, &mut self.cache)
-                .map_err(desired_error)?;
+        let rendered = desired::render_app(&spec, &self.repos, None, &self.limits, &mut self.cache)
+            .map_err(desired_error)?;
         let cluster = self.sandbox.cluster(env)?;
         for object in &rendered.rendered.objects {
             cluster
@@ -354,7 +353,11 @@ impl Applier {
 
 /// `Deployment shop/web` for messages.
 fn describe(obj: &serde_json::Value) -> String {
-    let text = |p: &str| obj.pointer(p).and_then(serde_json::Value::as_str).unwrap_or("");
+    let text = |p: &str| {
+        obj.pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    };
     let ns = text("/metadata/namespace");
     let name = text("/metadata/name");
     if ns.is_empty() {
@@ -363,3 +366,6 @@ fn describe(obj: &serde_json::Value) -> String {
         format!("{} {ns}/{name}", text("/kind"))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,7 +108,11 @@ pub fn make_trouble(sandbox: &Sandbox, repo: &DemoRepo) -> Result<(), DemoError>
 
 /// Wait (bounded) for a pod of `app` and make it crash-loop: the sandbox's kubelet is told to
 /// leave it alone, and its status is what the kubelet reports after a few failed starts.
-fn crash_loop_one_pod(cluster: &ClusterHandle, namespace: &str, app: &str) -> Result<(), DemoError> {
+fn crash_loop_one_pod(
+    cluster: &ClusterHandle,
+    namespace: &str,
+    app: &str,
+) -> Result<(), DemoError> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let pod = loop {
         let pods = cluster.list("v1", "Pod", Some(namespace));
@@ -173,7 +177,7 @@ fn crash_loop_one_pod(cluster: &ClusterHandle, namespace: &str, app: &str) -> Re
 pub fn crash_loop_status(pod: &Value, now: jiff::Timestamp) -> Value {
     let time = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let now_s = time(now);
-    let earlier = time(now - jiff::SignedDuration::from_secs(40));
+    let earlier = time(now - jiff::SignedDuration::from_secs(1));
     let mut status = pod.get("status").cloned().unwrap_or_else(|| json!({}));
     let containers = pod
         .pointer("/spec/containers")
@@ -206,7 +210,7 @@ pub fn crash_loop_status(pod: &Value, now: jiff::Timestamp) -> Value {
                     "exitCode": 1,
                     "reason": "Error",
                     "startedAt": earlier,
-                    "finishedAt": earlier,
+                    "finishedAt": now_s,
                 }},
             })
         })

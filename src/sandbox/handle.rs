@@ -169,7 +169,12 @@ impl ClusterHandle {
     /// Server-side apply `obj` as `field_manager` (what `kubectl apply --server-side
     /// --field-manager=…` sends), creating it when absent. `force` takes conflicting fields
     /// over from other managers. Namespaced objects without a namespace go to `default`.
-    pub fn apply(&self, obj: &Value, field_manager: &str, force: bool) -> Result<Value, SandboxError> {
+    pub fn apply(
+        &self,
+        obj: &Value,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<Value, SandboxError> {
         let (info, namespace, name) = self.address(obj)?;
         let written = self.cluster.patch(
             &info,

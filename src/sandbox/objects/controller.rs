@@ -529,7 +529,11 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         json!([
             cond(
                 "PodReadyToStartContainers",
-                if ctx.now >= ready_time { "True" } else { "False" },
+                if ctx.now >= ready_time {
+                    "True"
+                } else {
+                    "False"
+                },
                 "",
                 ""
             ),
