@@ -54,17 +54,27 @@ fn resource<'a>(app: &'a Value, kind: &str, name: &str) -> &'a Value {
 /// problem found, if any.
 fn trouble_problems(status: &Value) -> Option<String> {
     let apps = status["apps"].as_array()?;
-    if apps.len() != 24 {
+    if apps.len() != 27 {
         return Some(format!(
-            "{} app rows, want 8 apps × 3 environments",
+            "{} app rows, want 9 apps × 3 environments",
             apps.len()
         ));
     }
     let synced = apps.iter().filter(|a| a["sync"] == "Synced").count();
-    if synced != 20 {
+    if synced != 23 {
         return Some(format!(
-            "{synced} Synced cells, want 20 (24 minus the 4 with drift)"
+            "{synced} Synced cells, want 23 (27 minus the 4 with drift)"
         ));
+    }
+    // The branch-per-environment app: each environment at its own branch, all synced.
+    for env in ["dev", "stage", "prod"] {
+        let payments = app(status, "payments-api", env);
+        let on_branch = payments["revision"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(&format!("env/{env}@")));
+        if payments["sync"] != "Synced" || !on_branch {
+            return Some(format!("{env} payments-api: {payments}"));
+        }
     }
     let prod_web = resource(
         app(status, "storefront", "prod"),

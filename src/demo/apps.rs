@@ -114,6 +114,22 @@ pub const APPS: [SampleApp; 8] = [
     },
 ];
 
+/// The app kept on a branch per environment (`env/<env>`, promoted by moving the branch):
+/// the same manifests everywhere but the image, prod one release behind stage, stage one
+/// behind dev.
+pub const BRANCH_APP: SampleApp = SampleApp {
+    name: "payments-api",
+    namespace: "shop",
+    workload: Workload::Web,
+    image: "ghcr.io/acme/payments-api",
+    tags: ["1.4.0", "1.3.2", "1.3.1"],
+    replicas: [2, 2, 2],
+    port: 8080,
+};
+
+/// Where [`BRANCH_APP`] lives on its branches.
+pub const BRANCH_APP_PATH: &str = "apps/payments-api";
+
 /// Every namespace the sample apps use.
 pub fn namespaces() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = APPS.iter().map(|a| a.namespace).collect();
@@ -261,6 +277,12 @@ impl SampleApp {
             }
         }
         out
+    }
+
+    /// The objects of the branch-per-environment app at image tag `tag` (one manifest for
+    /// every environment: promotion moves a branch, nothing is rewritten).
+    pub fn branch_objects(&self, tag: &str) -> Vec<Value> {
+        self.objects_with(self.image, tag, self.replicas[0], "info")
     }
 
     /// Files of the shared base: `bases/<app>/...` (Kustomize layout only).

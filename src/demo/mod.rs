@@ -228,7 +228,7 @@ fn write_file(path: &Path, content: &str) -> Result<(), DemoError> {
 }
 
 /// The kubedrift config of the demo: one repo, dev → stage → prod, apps discovered from
-/// `envs/{env}/{app}`, the Helm app listed.
+/// `envs/{env}/{app}`, the branch-per-environment app and the Helm app listed.
 pub fn config_text(read_only: bool, helm: bool) -> String {
     let mut text = String::from(
         "# Written by `kubedrift demo`: the sample repo and the three sandbox clusters.\n\
@@ -244,6 +244,12 @@ pub fn config_text(read_only: bool, helm: bool) -> String {
     text.push_str(
         "\n[[discover]]\nrepo = \"acme-shop\"\npattern = \"envs/{env}/{app}\"\nrenderer = \"auto\"\n",
     );
+    text.push_str(&format!(
+        "\n# Kept on a branch per environment: env/dev, env/stage, env/prod.\n\
+         [[app]]\nname = \"{}\"\nrepo = \"acme-shop\"\npath = \"{}\"\nref = \"env/{{env}}\"\n",
+        apps::BRANCH_APP.name,
+        apps::BRANCH_APP_PATH,
+    ));
     if helm {
         text.push_str(
             "\n[[app]]\nname = \"metrics-exporter\"\nrepo = \"acme-shop\"\n\

@@ -1,7 +1,9 @@
 //! The demo's GitOps repository, written with git2: a short, realistic history (the apps
 //! arriving one commit each, by different people), then whatever commits the demo adds.
 
-use super::apps::{helm_chart_files, SampleApp, APPS, ENVIRONMENTS};
+use super::apps::{
+    helm_chart_files, to_yaml, SampleApp, APPS, BRANCH_APP, BRANCH_APP_PATH, ENVIRONMENTS,
+};
 use std::path::{Path, PathBuf};
 
 /// The branch every environment reads.
@@ -27,6 +29,11 @@ pub struct Layout {
     pub kustomize: bool,
     /// The Helm chart app.
     pub helm: bool,
+}
+
+/// The branch environment `env` reads the branch-per-environment app from.
+pub fn env_branch(env: &str) -> String {
+    format!("env/{env}")
 }
 
 /// People committing to the sample repo.
@@ -86,6 +93,7 @@ impl DemoRepo {
                 AUTHORS[i % 3],
             )?;
         }
+        demo.write_env_branches()?;
         if layout.helm {
             demo.commit(
                 &helm_chart_files(),
@@ -94,6 +102,81 @@ impl DemoRepo {
             )?;
         }
         Ok(demo)
+    }
+
+    /// The branch-per-environment app: one release per commit on a line of its own, the
+    /// branch of each environment at the release it runs (dev newest, prod oldest).
+    fn write_env_branches(&self) -> Result<(), RepoError> {
+        let mut parent: Option<git2::Oid> = None;
+        // Oldest release first: prod's, stage's, dev's.
+        for (i, env) in ENVIRONMENTS.iter().enumerate().rev() {
+            let tag = BRANCH_APP.tags[i];
+            let manifest = BRANCH_APP
+                .branch_objects(tag)
+                .iter()
+                .map(to_yaml)
+                .collect::<Vec<_>>()
+                .join("---\n");
+            let file = format!("{BRANCH_APP_PATH}/{}.yaml", BRANCH_APP.name);
+            let tree = self.tree_of(&[(file.as_str(), manifest.as_str())])?;
+            let tree = self.repo.find_tree(tree)?;
+            let author = git2::Signature::now(AUTHORS[i % 3].0, AUTHORS[i % 3].1)?;
+            let parents: Vec<git2::Commit> = match parent {
+                Some(id) => vec![self.repo.find_commit(id)?],
+                None => Vec::new(),
+            };
+            let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+            let id = self.repo.commit(
+                None,
+                &author,
+                &author,
+                &format!("{}: release {tag}", BRANCH_APP.name),
+                &tree,
+                &parent_refs,
+            )?;
+            self.repo.reference(
+                &format!("refs/heads/{}", env_branch(env)),
+                id,
+                true,
+                "kubedrift demo: environment branch",
+            )?;
+            parent = Some(id);
+        }
+        Ok(())
+    }
+
+    /// A tree holding exactly `files` (repo-relative path, content), nested directories
+    /// included.
+    fn tree_of(&self, files: &[(&str, &str)]) -> Result<git2::Oid, RepoError> {
+        let mut builder = self.repo.treebuilder(None)?;
+        let mut subdirs: std::collections::BTreeMap<&str, Vec<(&str, &str)>> =
+            std::collections::BTreeMap::new();
+        for (path, content) in files {
+            match path.split_once('/') {
+                Some((dir, rest)) => subdirs.entry(dir).or_default().push((rest, content)),
+                None => {
+                    let blob = self.repo.blob(content.as_bytes())?;
+                    builder.insert(path, blob, 0o100_644)?;
+                }
+            }
+        }
+        for (dir, inner) in subdirs {
+            let tree = self.tree_of(&inner)?;
+            builder.insert(dir, tree, 0o040_000)?;
+        }
+        Ok(builder.write()?)
+    }
+
+    /// The content of `relative` at the tip of branch `branch`, if both exist.
+    pub fn file_on_branch(&self, branch: &str, relative: &str) -> Option<String> {
+        let reference = self
+            .repo
+            .find_reference(&format!("refs/heads/{branch}"))
+            .ok()?;
+        let tree = reference.peel_to_tree().ok()?;
+        let entry = tree.get_path(Path::new(relative)).ok()?;
+        let blob = self.repo.find_blob(entry.id()).ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
     }
 
     /// Open an existing demo repository.

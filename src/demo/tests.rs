@@ -1,7 +1,7 @@
 //! The sample repo writer and the demo config, without clusters.
 
-use super::apps::{SampleApp, APPS, ENVIRONMENTS};
-use super::repo::{DemoRepo, Layout, BRANCH};
+use super::apps::{SampleApp, APPS, BRANCH_APP, BRANCH_APP_PATH, ENVIRONMENTS};
+use super::repo::{env_branch, DemoRepo, Layout, BRANCH};
 use super::{config_text, write_file};
 use crate::config::Config;
 use crate::desired::{self, Repos};
@@ -63,7 +63,10 @@ fn sorted(mut objects: Vec<Value>) -> Vec<Value> {
 }
 
 fn sample(name: &str) -> &'static SampleApp {
-    APPS.iter().find(|a| a.name == name).expect("sample app")
+    APPS.iter()
+        .chain([&BRANCH_APP])
+        .find(|a| a.name == name)
+        .expect("sample app")
 }
 
 #[test]
@@ -94,6 +97,29 @@ fn the_kustomize_repo_has_bases_one_folder_per_environment_and_a_history() {
         .expect("overlay");
     assert!(dev_search.contains("newName: registry.invalid/acme/search-api"));
 
+    // The branch-per-environment app: each environment's branch at its release, prod's
+    // release an ancestor of stage's, stage's of dev's.
+    let file = format!("{BRANCH_APP_PATH}/{}.yaml", BRANCH_APP.name);
+    for (e, env) in ENVIRONMENTS.iter().enumerate() {
+        let manifest = repo
+            .file_on_branch(&env_branch(env), &file)
+            .unwrap_or_else(|| panic!("{file} on {}", env_branch(env)));
+        assert!(
+            manifest.contains(&format!("ghcr.io/acme/payments-api:{}", BRANCH_APP.tags[e])),
+            "{env}: {manifest}"
+        );
+    }
+    let tip = |branch: &str| {
+        git.find_reference(&format!("refs/heads/{branch}"))
+            .and_then(|r| r.peel_to_commit())
+            .map(|c| c.id())
+            .expect("branch")
+    };
+    let (dev, stage, prod) = (tip("env/dev"), tip("env/stage"), tip("env/prod"));
+    assert!(git.graph_descendant_of(dev, stage).expect("graph"));
+    assert!(git.graph_descendant_of(stage, prod).expect("graph"));
+    assert_eq!(git.graph_ahead_behind(dev, prod).expect("graph"), (2, 0));
+
     let before = repo.commit_count();
     repo.commit_image(
         sample("catalog-api"),
@@ -121,15 +147,20 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
     let (_, kustomize_config) = repo_and_config(kustomize_dir.path(), KUSTOMIZE);
     for (e, env) in ENVIRONMENTS.iter().enumerate() {
         let plain = render_env(&plain_config, env);
-        assert_eq!(plain.len(), APPS.len(), "{env}: every app discovered");
+        assert_eq!(
+            plain.len(),
+            APPS.len() + 1,
+            "{env}: every app discovered, plus the listed branch-per-environment app"
+        );
         for (name, renderer, objects) in &plain {
             let app = sample(name);
             assert_eq!(*renderer, RendererKind::Plain);
-            assert_eq!(
-                *objects,
-                sorted(app.objects_for(env, app.tags[e])),
-                "{env}/{name}"
-            );
+            let expected = if app.name == BRANCH_APP.name {
+                app.branch_objects(app.tags[e])
+            } else {
+                app.objects_for(env, app.tags[e])
+            };
+            assert_eq!(*objects, sorted(expected), "{env}/{name}");
             let tracked = objects.iter().all(|o| {
                 o["metadata"]["labels"][crate::model::TRACKING_LABEL] == Value::from(name.as_str())
             });
@@ -145,7 +176,9 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
         let kustomized = render_env(&kustomize_config, env);
         assert_eq!(kustomized.len(), plain.len());
         for ((name, renderer, objects), (_, _, plain_objects)) in kustomized.iter().zip(&plain) {
-            assert_eq!(*renderer, RendererKind::Kustomize, "{env}/{name}");
+            if name != BRANCH_APP.name {
+                assert_eq!(*renderer, RendererKind::Kustomize, "{env}/{name}");
+            }
             assert_eq!(
                 objects, plain_objects,
                 "{env}/{name}: overlay renders as plain"
@@ -166,11 +199,26 @@ fn the_config_orders_environments_and_honours_read_only_and_helm() {
     assert_eq!(names, ENVIRONMENTS);
     assert!(config.environments.iter().all(|e| e.read_only));
     assert!(config.environments.iter().all(|e| e.context == e.name));
-    assert_eq!(config.apps.len(), 1);
-    assert_eq!(config.apps[0].name, "metrics-exporter");
-    assert_eq!(config.apps[0].renderer, RendererKind::Helm);
+    let listed: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(listed, ["payments-api", "metrics-exporter"]);
+    assert_eq!(config.apps[1].renderer, RendererKind::Helm);
+    let dirs = std::collections::BTreeMap::new();
+    for env in ENVIRONMENTS {
+        let apps = config.apps_for(env, &dirs).expect("apps");
+        let payments = apps
+            .iter()
+            .find(|a| a.name == "payments-api")
+            .expect("listed");
+        assert_eq!(payments.git_ref, env_branch(env));
+        let exporter = apps
+            .iter()
+            .find(|a| a.name == "metrics-exporter")
+            .expect("listed");
+        assert_eq!(exporter.git_ref, BRANCH);
+    }
 
     let config = Config::from_str(&config_text(false, false), path).expect("valid");
     assert!(config.environments.iter().all(|e| !e.read_only));
-    assert!(config.apps.is_empty());
+    let listed: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(listed, ["payments-api"]);
 }

@@ -147,7 +147,20 @@ impl GitFollower {
                 }
                 let id = AppId::new(&spec.name, &env.name);
                 seen.push(id.clone());
-                let commit = match commits.get(&spec.repo) {
+                // An app with its own ref (a branch per environment) resolves it itself.
+                let own_ref = (spec.git_ref != desired::env_ref(&self.config, &env, &spec.repo))
+                    .then(|| {
+                        let fetched = self
+                            .config
+                            .repo(&spec.repo)
+                            .is_some_and(|r| r.url.is_some());
+                        self.repo(&spec.repo).and_then(|repo| {
+                            resolve_followed(&repo, &spec.git_ref, fetched)
+                                .map(|r| (r.commit.clone(), r.label()))
+                                .map_err(|e| e.to_string())
+                        })
+                    });
+                let commit = match own_ref.as_ref().or(commits.get(&spec.repo)) {
                     Some(Ok(commit)) => commit.clone(),
                     Some(Err(err)) => {
                         // Keep the last render if there was one; otherwise show the error.
