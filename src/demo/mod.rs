@@ -63,25 +63,38 @@ pub enum DemoError {
     #[error("sample repo: {0}")]
     Repo(#[from] RepoError),
     #[error("sandbox: {0}")]
-    Sandbox(#[from] SandboxError),
+    Sandbox(#[source] Box<SandboxError>),
     #[error("demo config: {0}")]
-    Config(#[from] ConfigError),
+    Config(#[source] Box<ConfigError>),
     #[error("{env}/{app}: {error}")]
     Desired {
         env: String,
         app: String,
         #[source]
-        error: DesiredError,
+        error: Box<DesiredError>,
     },
     #[error("{env}: could not apply {object}: {error}")]
     Apply {
         env: String,
         object: String,
         #[source]
-        error: SandboxError,
+        error: Box<SandboxError>,
     },
     #[error("{0}")]
     Trouble(String),
+}
+
+// Boxed: these errors are large, and the demo's functions return them often.
+impl From<SandboxError> for DemoError {
+    fn from(error: SandboxError) -> Self {
+        DemoError::Sandbox(Box::new(error))
+    }
+}
+
+impl From<ConfigError> for DemoError {
+    fn from(error: ConfigError) -> Self {
+        DemoError::Config(Box::new(error))
+    }
 }
 
 /// A running demo. Dropping it stops the background loop and the clusters and removes the
@@ -304,7 +317,7 @@ impl Applier {
                 .map_err(|error| DemoError::Apply {
                     env: env.to_string(),
                     object: format!("namespace {name}"),
-                    error,
+                    error: Box::new(error),
                 })?;
         }
         Ok(())
@@ -317,14 +330,14 @@ impl Applier {
                 DemoError::Desired {
                     env: env.to_string(),
                     app: "*".to_string(),
-                    error,
+                    error: Box::new(error),
                 }
             })?;
         if let Some(error) = errors.into_iter().next() {
             return Err(DemoError::Desired {
                 env: env.to_string(),
                 app: "*".to_string(),
-                error,
+                error: Box::new(error),
             });
         }
         for app in apps {
@@ -338,7 +351,7 @@ impl Applier {
         let desired_error = |error| DemoError::Desired {
             env: env.to_string(),
             app: app.to_string(),
-            error,
+            error: Box::new(error),
         };
         let spec = desired::find_app(&self.config, &self.repos, env, app).map_err(desired_error)?;
         let rendered = desired::render_app(&spec, &self.repos, None, &self.limits, &mut self.cache)
@@ -350,7 +363,7 @@ impl Applier {
                 .map_err(|error| DemoError::Apply {
                     env: env.to_string(),
                     object: describe(&object.object),
-                    error,
+                    error: Box::new(error),
                 })?;
         }
         Ok(rendered.rendered.objects.len())

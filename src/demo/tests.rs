@@ -161,9 +161,9 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
                 app.objects_for(env, app.tags[e])
             };
             assert_eq!(*objects, sorted(expected), "{env}/{name}");
-            let tracked = objects.iter().all(|o| {
-                o["metadata"]["labels"][crate::model::TRACKING_LABEL] == Value::from(name.as_str())
-            });
+            let tracked = objects
+                .iter()
+                .all(|o| o["metadata"]["labels"][crate::model::TRACKING_LABEL] == name.as_str());
             assert!(
                 tracked,
                 "{env}/{name}: every object carries the tracking label"
