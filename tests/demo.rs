@@ -339,3 +339,36 @@ fn the_background_loop_commits_syncs_and_edits() {
     drop(demo);
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
+
+#[test]
+fn without_kustomize_the_demo_writes_plain_yaml_and_says_so() {
+    // An empty tool path: no kustomize, kubectl or helm to be found.
+    let no_tools = tempfile::tempdir().expect("tempdir");
+    let demo = Demo::start(DemoOptions {
+        read_only: true,
+        trouble_interval: Duration::from_secs(3600),
+        ready_after: Duration::ZERO,
+        tool_path: Some(no_tools.path().as_os_str().to_owned()),
+    })
+    .expect("demo starts");
+    assert_eq!(
+        demo.notice().as_deref(),
+        Some("kustomize/kubectl not found: apps rendered as plain YAML")
+    );
+    assert!(demo.read_only());
+    assert!(!demo.has_helm_app());
+    let overlay = demo.repo_path().join("envs/dev/storefront");
+    assert!(overlay.join("storefront.yaml").is_file());
+    assert!(!overlay.join("kustomization.yaml").exists());
+    assert!(!demo.repo_path().join("bases").exists());
+    // Applied all the same: prod runs the storefront, scaled by hand.
+    let prod = demo.sandbox().cluster("prod").expect("prod");
+    let storefront = prod
+        .object("apps/v1", "Deployment", Some("shop"), "storefront")
+        .expect("applied");
+    assert_eq!(storefront["spec"]["replicas"], 5);
+    assert_eq!(
+        storefront["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/acme/storefront:2.4.0"
+    );
+}

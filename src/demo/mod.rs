@@ -208,6 +208,11 @@ impl Demo {
         &self.sandbox
     }
 
+    /// Whether every environment is read-only (`--read-only`).
+    pub fn read_only(&self) -> bool {
+        self.config.environments.iter().all(|e| e.read_only)
+    }
+
     /// Whether the repo has the Helm chart app.
     pub fn has_helm_app(&self) -> bool {
         self.layout.helm
