@@ -188,6 +188,39 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
 }
 
 #[test]
+fn the_helm_chart_renders_with_values_per_environment() {
+    if Tools::default().find("helm").is_none() {
+        eprintln!("skipping: helm not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, config) = repo_and_config(
+        dir.path(),
+        Layout {
+            kustomize: false,
+            helm: true,
+        },
+    );
+    for (env, replicas) in [("dev", 1), ("stage", 1), ("prod", 2)] {
+        let rendered = render_env(&config, env);
+        let (_, renderer, objects) = rendered
+            .iter()
+            .find(|(name, _, _)| name == "metrics-exporter")
+            .expect("listed Helm app");
+        assert_eq!(*renderer, RendererKind::Helm);
+        let deployment = objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment")
+            .expect("deployment");
+        assert_eq!(deployment["spec"]["replicas"], replicas, "{env}");
+        assert_eq!(
+            deployment["metadata"]["labels"][crate::model::TRACKING_LABEL],
+            "metrics-exporter"
+        );
+    }
+}
+
+#[test]
 fn the_config_orders_environments_and_honours_read_only_and_helm() {
     let path = Path::new("/demo/kubedrift.toml");
     let config = Config::from_str(&config_text(true, true), path).expect("valid");
