@@ -156,12 +156,31 @@ impl Demo {
         write_file(&config_path, &config_text(opts.read_only, layout.helm))?;
         let config = Config::load_file(&config_path)?.config;
 
-        let mut applier = Applier::new(Arc::clone(&sandbox), config.clone());
-        for env in ENVIRONMENTS {
-            applier.create_namespaces(env, layout.helm)?;
-            applier.apply_env(env)?;
-        }
+        // One thread per environment: rendering runs kustomize once per app, and the three
+        // clusters do not depend on each other.
+        let applied: Vec<Result<(), DemoError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = ENVIRONMENTS
+                .iter()
+                .map(|env| {
+                    let mut applier = Applier::new(Arc::clone(&sandbox), config.clone());
+                    scope.spawn(move || {
+                        applier.create_namespaces(env, layout.helm)?;
+                        applier.apply_env(env)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker.join().unwrap_or_else(|_| {
+                        Err(DemoError::Trouble("an apply thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        applied.into_iter().collect::<Result<Vec<()>, _>>()?;
         trouble::make_trouble(&sandbox, &repo)?;
+        let applier = Applier::new(Arc::clone(&sandbox), config.clone());
         let trouble = trouble::TroubleLoop::start(repo, applier, opts.trouble_interval);
 
         Ok(Demo {
