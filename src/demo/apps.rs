@@ -175,8 +175,8 @@ impl SampleApp {
         format!("{}-config", self.name)
     }
 
-    /// The objects of the base, before any environment's changes (image tag `latest`-free:
-    /// the prod tag; one replica; info logging).
+    /// The objects of the base, before any environment's changes (prod's image tag, one
+    /// replica, info logging); overlays set tag, replicas and log level.
     fn base_objects(&self) -> Vec<Value> {
         self.objects_with(self.image, self.tags[2], 1, "info")
     }

@@ -337,7 +337,7 @@ impl Applier {
             let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
                                         "metadata": {"name": name}});
             cluster
-                .apply(&ns, "kubectl-create", false)
+                .create(ns, "kubectl-create")
                 .map_err(|error| DemoError::Apply {
                     env: env.to_string(),
                     object: format!("namespace {name}"),

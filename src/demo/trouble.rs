@@ -98,7 +98,7 @@ pub fn make_trouble(sandbox: &Sandbox, repo: &DemoRepo) -> Result<(), DemoError>
             "ports": [{"port": 3000, "targetPort": 3000, "protocol": "TCP"}],
         },
     });
-    dev.apply(&debug_service, "kubectl-expose", false)
+    dev.create(debug_service, "kubectl-expose")
         .map_err(|e| fail("create dev Service shop/admin-web-debug", &e))?;
 
     // stage: a notifications pod crash-looping.
@@ -346,7 +346,12 @@ fn run_step(
             let storefront = app("storefront")?;
             state.storefront_bumps += 1;
             let tag = format!("2.4.{}", 1 + state.storefront_bumps);
-            let author = AUTHORS[3 - (state.storefront_bumps as usize % 2) * 2];
+            // The bot and a person take turns.
+            let author = if state.storefront_bumps % 2 == 1 {
+                AUTHORS[3]
+            } else {
+                AUTHORS[1]
+            };
             repo.commit_image(storefront, "dev", &tag, author)?;
         }
         Step::SyncStorefront => {

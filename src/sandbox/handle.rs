@@ -120,6 +120,13 @@ impl ClusterHandle {
     /// defaulting, server-set metadata, managedFields (manager `kubedrift-sandbox`).
     /// Namespaced objects without a namespace go to `default`.
     pub fn insert(&self, obj: Value) -> Result<Value, SandboxError> {
+        self.create(obj, "kubedrift-sandbox")
+    }
+
+    /// Create an object (no HTTP) as `field_manager` would with a POST (`kubectl create`,
+    /// `kubectl expose`): operation `Update` in managedFields. Namespaced objects without a
+    /// namespace go to `default`.
+    pub fn create(&self, obj: Value, field_manager: &str) -> Result<Value, SandboxError> {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = crate::model::group_of(api_version);
@@ -137,7 +144,7 @@ impl ClusterHandle {
                 .to_string()
         });
         let opts = WriteOptions {
-            field_manager: "kubedrift-sandbox".into(),
+            field_manager: field_manager.into(),
             dry_run: false,
         };
         let written = self.cluster.create(
