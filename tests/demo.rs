@@ -270,7 +270,7 @@ fn the_background_loop_commits_syncs_and_edits() {
         return;
     }
     let demo = Demo::start(DemoOptions {
-        trouble_interval: Duration::from_millis(400),
+        trouble_interval: Duration::from_secs(1),
         ready_after: Duration::ZERO,
         ..DemoOptions::default()
     })
@@ -304,7 +304,7 @@ fn the_background_loop_commits_syncs_and_edits() {
     };
 
     // Each step's effect is checked right after the loop reports it (the next step is
-    // 400 ms away).
+    // a second away).
     let wait_for_step = |n: u64| {
         let deadline = Instant::now() + Duration::from_secs(60);
         while demo.trouble_steps() < n {
@@ -380,4 +380,61 @@ fn without_kustomize_the_demo_writes_plain_yaml_and_says_so() {
         storefront["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/acme/storefront:2.4.0"
     );
+}
+
+/// What the TUI will do: the live layer on the demo's config and kubeconfig, in process,
+/// sees the initial trouble, then the background loop's commit (dev storefront Git ahead) and
+/// its sync (Synced again, at a new revision).
+#[test]
+fn the_live_layer_follows_the_demo_as_it_changes() {
+    use kubedrift::state::live::Live;
+    use kubedrift::state::{AppId, SyncState};
+    if kubectl_missing() {
+        return;
+    }
+    let demo = Demo::start(DemoOptions {
+        trouble_interval: Duration::from_secs(3),
+        ready_after: Duration::ZERO,
+        ..DemoOptions::default()
+    })
+    .expect("demo starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let live = {
+        let _guard = runtime.enter();
+        Live::start(demo.live_options().expect("kubeconfig")).expect("live starts")
+    };
+    let sync_of = |snapshot: &kubedrift::state::Snapshot, app: &str, env: &str| {
+        snapshot
+            .apps
+            .get(&AppId::new(app, env))
+            .map(|a| (a.sync, a.revision.clone()))
+    };
+    let bound = Duration::from_secs(60);
+    let (first, ok) = runtime.block_on(live.wait_until(bound, |s| {
+        sync_of(s, "storefront", "prod").is_some_and(|(sync, _)| sync == SyncState::OutOfSync)
+            && sync_of(s, "storefront", "dev").is_some_and(|(sync, _)| sync == SyncState::Synced)
+    }));
+    assert!(ok, "initial trouble never seen");
+    let (_, dev_revision) = sync_of(&first, "storefront", "dev").expect("dev storefront");
+
+    let (_, ok) = runtime.block_on(live.wait_until(bound, |s| {
+        sync_of(s, "storefront", "dev").is_some_and(|(sync, revision)| {
+            sync == SyncState::OutOfSync && revision != dev_revision
+        })
+    }));
+    assert!(ok, "the loop's commit never showed as Git ahead");
+    let (_, ok) = runtime.block_on(live.wait_until(bound, |s| {
+        sync_of(s, "storefront", "dev")
+            .is_some_and(|(sync, revision)| sync == SyncState::Synced && revision != dev_revision)
+    }));
+    assert!(
+        ok,
+        "the loop's sync never showed as Synced at the new revision"
+    );
+    drop(live);
+    drop(demo);
 }

@@ -212,6 +212,23 @@ impl Demo {
         &self.config
     }
 
+    /// What the live layer (and the TUI) needs to watch the demo: its config, and a
+    /// kubeconfig read from [`Demo::kubeconfig_path`] only (not merged with `$KUBECONFIG`);
+    /// every environment and app.
+    pub fn live_options(
+        &self,
+    ) -> Result<crate::state::live::LiveOptions, crate::cluster::kubeconfig::KubeconfigError> {
+        Ok(crate::state::live::LiveOptions {
+            config: self.config.clone(),
+            kubeconfig: crate::cluster::kubeconfig::load_kubeconfig(std::slice::from_ref(
+                &self.kubeconfig_path,
+            ))?,
+            contexts: Vec::new(),
+            env: None,
+            app: None,
+        })
+    }
+
     /// The sample GitOps repository (a work tree on branch `main`).
     pub fn repo_path(&self) -> &Path {
         &self.repo_path
