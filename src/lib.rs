@@ -20,6 +20,8 @@ pub use kubedrift_sandbox as sandbox;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+#[cfg(feature = "sandbox")]
+pub mod demo;
 pub mod desired;
 pub mod git;
 pub mod live;

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 pub mod compare;
 pub mod completions;
+#[cfg(feature = "sandbox")]
+pub mod demo;
 pub mod diff;
 mod hints;
 pub mod man;
@@ -142,6 +144,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Compare(compare::CompareArgs),
+    #[cfg(feature = "sandbox")]
+    Demo(demo::DemoArgs),
     Render(render::RenderArgs),
     #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
@@ -155,6 +159,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     match cli.command {
         Command::Compare(args) => compare::run(&cli.global, args),
+        #[cfg(feature = "sandbox")]
+        Command::Demo(args) => demo::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(&cli.global, args),

@@ -181,6 +181,9 @@ pub struct AppConfig {
     pub environments: Option<Vec<String>>,
     pub renderer: RendererKind,
     pub namespace: Option<String>,
+    /// Git ref of this app (a branch per environment: `{env}` and `{app}` are substituted),
+    /// overriding the environment's. None = the environment's ref.
+    pub git_ref: Option<String>,
     pub helm: HelmConfig,
     pub ignore: Vec<IgnoreRule>,
 }
@@ -433,7 +436,10 @@ impl Config {
                     name: app.name.clone(),
                     env: env.to_string(),
                     repo: app.repo.clone(),
-                    git_ref: self.git_ref(environment, &app.repo),
+                    git_ref: match &app.git_ref {
+                        Some(template) => substitute(template, &app.name, env),
+                        None => self.git_ref(environment, &app.repo),
+                    },
                     path,
                     renderer: app.renderer,
                     namespace: app

@@ -65,6 +65,8 @@ pub(super) struct RawApp {
     pub environments: Option<Vec<Spanned<String>>>,
     pub renderer: Option<RendererKind>,
     pub namespace: Option<Spanned<String>>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<Spanned<String>>,
     pub helm: Option<RawHelm>,
     #[serde(default)]
     pub ignore: Vec<Spanned<RawIgnoreRule>>,

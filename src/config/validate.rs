@@ -590,6 +590,10 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             Some(ns) => Some(v.namespace("namespace", ns)?),
             None => None,
         };
+        let git_ref = match &app.git_ref {
+            Some(r) => Some(v.non_empty("ref", r)?),
+            None => None,
+        };
         let helm = match app.helm {
             Some(h) => {
                 let release_name = match &h.release_name {
@@ -617,6 +621,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             environments: environments_only,
             renderer: app.renderer.unwrap_or_default(),
             namespace,
+            git_ref,
             helm,
             ignore: v.ignore_rules(app.ignore)?,
         });

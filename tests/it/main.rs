@@ -7,6 +7,7 @@ mod cli_hints;
 mod cli_render;
 mod cli_sandbox;
 mod config;
+mod demo;
 mod git_source;
 mod live_cli;
 mod live_discovery;
