@@ -83,6 +83,9 @@ pub struct Cluster {
     pub tokens: Tokens,
     /// Base URL clients reach the server on (for discovery's serverAddressByClientCIDRs).
     pub server_url: RwLock<String>,
+    /// Write requests received over HTTP (create, update, patch, delete; dry runs excluded,
+    /// counted before authorization), so tests can prove a client wrote nothing.
+    pub write_requests: std::sync::atomic::AtomicU64,
 }
 
 /// RFC 3339 at second precision, as Kubernetes writes timestamps.
@@ -213,6 +216,7 @@ impl Cluster {
             faults,
             tokens,
             server_url: RwLock::new(String::new()),
+            write_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

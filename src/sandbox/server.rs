@@ -264,6 +264,11 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         (&Method::DELETE, false) => "deletecollection",
         (m, _) => return Err(ApiError::method_not_allowed(m.as_str())),
     };
+    if !super::auth::is_read_verb(verb) && !query.dry_run().unwrap_or(false) {
+        cluster
+            .write_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     authorize(
         user,
         &Attributes {
