@@ -3,6 +3,7 @@
 //! Data flows one way: sources (`git`, `render`, `cluster`) → `engine` (pure) → `state`
 //! (snapshot + change stream) → views (`cli`, later the TUI). See ARCHITECTURE.md.
 
+pub mod actions;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -7,10 +7,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub mod compare;
+mod confirm;
 pub mod diff;
 pub mod render;
 pub mod sandbox;
 pub mod status;
+pub mod sync;
 mod table;
 
 /// How a headless command ended, as scripts see it.
@@ -121,6 +123,7 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     Status(status::StatusArgs),
     Diff(diff::DiffArgs),
+    Sync(sync::SyncArgs),
 }
 
 /// Run the parsed command line.
@@ -131,5 +134,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
         Command::Status(args) => status::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
+        Command::Sync(args) => sync::run(&cli.global, args),
     }
 }

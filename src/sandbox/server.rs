@@ -264,7 +264,12 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         (&Method::DELETE, false) => "deletecollection",
         (m, _) => return Err(ApiError::method_not_allowed(m.as_str())),
     };
-    if !super::auth::is_read_verb(verb) && !query.dry_run().unwrap_or(false) {
+    // Access reviews are questions, not writes.
+    let review = matches!(
+        target.info.group.as_str(),
+        "authorization.k8s.io" | "authentication.k8s.io"
+    );
+    if !super::auth::is_read_verb(verb) && !query.dry_run().unwrap_or(false) && !review {
         cluster
             .write_requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,0 +1,1 @@
+//! Promotion between environments on git objects and refs.

@@ -1,0 +1,1 @@
+//! `kubedrift wait`: block until an environment runs a Git revision of an app.
