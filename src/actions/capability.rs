@@ -40,7 +40,9 @@ pub enum ReadOnly {
     ConfigGlobal { target: String },
     #[error("{target} is read-only: read_only = true for environment {env} in the config")]
     ConfigEnvironment { target: String, env: String },
-    #[error("{target} is read-only: the credentials of context {context} may not write ({detail})")]
+    #[error(
+        "{target} is read-only: the credentials of context {context} may not write ({detail})"
+    )]
     Credentials {
         target: String,
         context: String,
@@ -289,13 +291,14 @@ mod tests {
         let err = static_checks(&writable, &config(true, false), "dev").unwrap_err();
         assert!(matches!(err, ReadOnly::ConfigGlobal { .. }));
         let err = static_checks(&writable, &config(false, true), "prod").unwrap_err();
-        assert!(err.to_string().contains("read_only = true for environment prod"));
+        assert!(err
+            .to_string()
+            .contains("read_only = true for environment prod"));
         assert!(static_checks(&writable, &config(false, true), "dev").is_ok());
     }
 
     #[test]
-    fn git_writes_to_a_new_branch_are_allowed_for_a_read_only_environment_but_not_onto_its_ref()
-    {
+    fn git_writes_to_a_new_branch_are_allowed_for_a_read_only_environment_but_not_onto_its_ref() {
         let cfg = config(false, true);
         let repo = std::path::Path::new("/tmp/r");
         let writable = Session::new(false);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 pub mod compare;
 mod confirm;
 pub mod diff;
+pub mod history;
 pub mod render;
 pub mod sandbox;
 pub mod status;
@@ -124,6 +125,7 @@ pub enum Command {
     Status(status::StatusArgs),
     Diff(diff::DiffArgs),
     Sync(sync::SyncArgs),
+    History(history::HistoryArgs),
 }
 
 /// Run the parsed command line.
@@ -135,5 +137,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Status(args) => status::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Sync(args) => sync::run(&cli.global, args),
+        Command::History(args) => history::run(&cli.global, args),
     }
 }

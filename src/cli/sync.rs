@@ -18,13 +18,15 @@ use std::time::Duration;
 
 /// Apply Git's desired state of an app (or every OutOfSync app of an environment).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  kubedrift sync web --env dev --dry-run\n  kubedrift sync web --env dev --yes\n  \
+#[command(
+    after_help = "Examples:\n  kubedrift sync web --env dev --dry-run\n  kubedrift sync web --env dev --yes\n  \
 kubedrift sync web --env dev --prune --yes\n  kubedrift sync --all --env dev --yes\n  \
 kubedrift sync web --env dev --resource Deployment/web --force-conflicts --yes\n\n\
 Always runs a server-side dry run first and prints it as the plan. Without --yes it asks on \
 the terminal; without a terminal it prints the plan and does nothing.\n\n\
 Exit codes: 0 done (or --dry-run shown), 1 nothing done (not confirmed, read-only), 2 errors \
-(a resource failed, a conflict was not forced, the cluster could not be read).")]
+(a resource failed, a conflict was not forced, the cluster could not be read)."
+)]
 pub struct SyncArgs {
     /// App name (or --all).
     #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -137,9 +139,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
             writeln!(out, "No OutOfSync app in {}.", args.env)?;
         }
     }
-    let json_report = |plans: &[Plan], outcomes: &[Outcome], note: &str, exit: Exit| {
-        json!({"plans": plans, "results": outcomes, "note": note, "exitCode": exit.code()})
-    };
+    let json_report = |plans: &[Plan], outcomes: &[Outcome], note: &str, exit: Exit| json!({"plans": plans, "results": outcomes, "note": note, "exitCode": exit.code()});
     let finish = |out: &mut std::io::StdoutLock<'_>,
                   outcomes: &[Outcome],
                   note: &str,
@@ -152,7 +152,10 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 }
             }
             OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, &json_report(&plans, outcomes, note, exit))?;
+                serde_json::to_writer_pretty(
+                    &mut *out,
+                    &json_report(&plans, outcomes, note, exit),
+                )?;
                 writeln!(out)?;
             }
         }
@@ -191,7 +194,12 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     )) {
         Ok(capability) => capability,
         Err(read_only) => {
-            return finish(&mut out, &[], &format!("nothing done: {read_only}"), Exit::Drift)
+            return finish(
+                &mut out,
+                &[],
+                &format!("nothing done: {read_only}"),
+                Exit::Drift,
+            )
         }
     };
     let conflicts: usize = plans.iter().map(|p| p.conflicts().len()).sum();
@@ -225,27 +233,28 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone());
     let audit_path = audit::log_path();
-    let record = |action: &str, app: &str, plan: serde_json::Value, result: serde_json::Value, ok: bool| {
-        let entry = audit::Entry {
-            time: jiff::Timestamp::now(),
-            os_user: audit::os_user(),
-            kube_user: kube_user.clone(),
-            action: action.into(),
-            app: app.into(),
-            env: environment.name.clone(),
-            plan,
-            result,
-            ok,
-        };
-        match &audit_path {
-            Ok(path) => {
-                if let Err(err) = audit::append(path, &entry) {
-                    eprintln!("warning: {err}");
+    let record =
+        |action: &str, app: &str, plan: serde_json::Value, result: serde_json::Value, ok: bool| {
+            let entry = audit::Entry {
+                time: jiff::Timestamp::now(),
+                os_user: audit::os_user(),
+                kube_user: kube_user.clone(),
+                action: action.into(),
+                app: app.into(),
+                env: environment.name.clone(),
+                plan,
+                result,
+                ok,
+            };
+            match &audit_path {
+                Ok(path) => {
+                    if let Err(err) = audit::append(path, &entry) {
+                        eprintln!("warning: {err}");
+                    }
                 }
+                Err(err) => eprintln!("warning: not recorded in the audit log: {err}"),
             }
-            Err(err) => eprintln!("warning: not recorded in the audit log: {err}"),
-        }
-    };
+        };
     if args.reconcile {
         let mut exit = Exit::InSync;
         let mut out = stdout.lock();
@@ -257,7 +266,10 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                     &capability,
                     jiff::Timestamp::now(),
                 ));
-                let what = format!("{} {}/{}/{}", owner.tool, owner.kind, owner.namespace, owner.name);
+                let what = format!(
+                    "{} {}/{}/{}",
+                    owner.tool, owner.kind, owner.namespace, owner.name
+                );
                 match &result {
                     Ok(()) => writeln!(out, "asked {what} to reconcile ({})", owner.annotation)?,
                     Err(err) => {
@@ -305,11 +317,8 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     // What the cluster shows now comes from the watch, not from the API calls' answers.
     let ids: Vec<_> = plans.iter().map(|p| p.app.clone()).collect();
     let (after, _) = runtime.block_on(live.wait_until(Duration::from_secs(10), |s| {
-        ids.iter().all(|id| {
-            s.apps
-                .get(id)
-                .is_some_and(|a| a.sync == SyncState::Synced)
-        })
+        ids.iter()
+            .all(|id| s.apps.get(id).is_some_and(|a| a.sync == SyncState::Synced))
     }));
     let mut out = stdout.lock();
     if args.output == OutputFormat::Table {

@@ -1,7 +1,9 @@
 //! The sync's conversations with the API server: the dry run of a plan (no capability needed:
 //! `dryRun=All` stores nothing) and its execution (only with a [`WriteCapability`]).
 
-use super::{Action, Conflict, ControllerOwner, DryRun, Outcome, Plan, Step, StepOutcome, StepResult};
+use super::{
+    Action, Conflict, ControllerOwner, DryRun, Outcome, Plan, Step, StepOutcome, StepResult,
+};
 use crate::actions::capability::{AccessProbe, WriteCapability};
 use crate::engine::compare::{comparable_pair, CompareOptions};
 use crate::engine::diff;
@@ -183,7 +185,9 @@ fn conflicts_of(status: &kube::core::Status) -> Vec<Conflict> {
         .map(|d| {
             d.causes
                 .iter()
-                .filter(|c| c.reason == "FieldManagerConflict" || c.message.starts_with("conflict with"))
+                .filter(|c| {
+                    c.reason == "FieldManagerConflict" || c.message.starts_with("conflict with")
+                })
                 .map(|c| Conflict {
                     manager: c
                         .message
@@ -282,7 +286,10 @@ async fn run_step(
             if force {
                 params = params.force();
             }
-            match api.patch(&step.key.name, &params, &Patch::Apply(body)).await {
+            match api
+                .patch(&step.key.name, &params, &Patch::Apply(body))
+                .await
+            {
                 Ok(_) if step.action == Action::Create => StepResult::Created,
                 Ok(_) => StepResult::Updated,
                 Err(kube::Error::Api(status)) if status.code == 409 => StepResult::Conflict {
@@ -291,7 +298,10 @@ async fn run_step(
                 Err(err) => failed(err),
             }
         }
-        Action::Prune => match api.delete(&step.key.name, &DeleteParams::background()).await {
+        Action::Prune => match api
+            .delete(&step.key.name, &DeleteParams::background())
+            .await
+        {
             Ok(_) => StepResult::Pruned,
             Err(kube::Error::Api(status)) if status.code == 404 => StepResult::AlreadyGone,
             Err(err) => failed(err),

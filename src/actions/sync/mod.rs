@@ -173,10 +173,16 @@ pub enum StepResult {
     /// Already gone when the prune ran.
     AlreadyGone,
     /// Another manager owns fields this apply changes; not forced.
-    Conflict { conflicts: Vec<Conflict> },
-    Failed { message: String },
+    Conflict {
+        conflicts: Vec<Conflict>,
+    },
+    Failed {
+        message: String,
+    },
     /// Not attempted, with the reason (an earlier wave failed).
-    NotAttempted { reason: String },
+    NotAttempted {
+        reason: String,
+    },
 }
 
 impl StepResult {

@@ -17,8 +17,9 @@ pub fn kind_rank(group: &str, kind: &str) -> u8 {
         ("rbac.authorization.k8s.io", "ClusterRole" | "Role") => 3,
         ("rbac.authorization.k8s.io", "ClusterRoleBinding" | "RoleBinding") => 4,
         ("", "ConfigMap" | "Secret") => 5,
-        ("", "PersistentVolume" | "PersistentVolumeClaim")
-        | ("storage.k8s.io", "StorageClass") => 6,
+        ("", "PersistentVolume" | "PersistentVolumeClaim") | ("storage.k8s.io", "StorageClass") => {
+            6
+        }
         ("", "Service") => 7,
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job" | "CronJob")
@@ -88,9 +89,7 @@ mod tests {
 
     #[test]
     fn waves_are_read_from_the_annotation_and_default_to_zero() {
-        let obj = |wave: serde_json::Value| {
-            json!({"metadata": {"annotations": {SYNC_WAVE_ANNOTATION: wave}}})
-        };
+        let obj = |wave: serde_json::Value| json!({"metadata": {"annotations": {SYNC_WAVE_ANNOTATION: wave}}});
         assert_eq!(wave_of(&obj(json!("-2"))), -2);
         assert_eq!(wave_of(&obj(json!(" 3 "))), 3);
         assert_eq!(wave_of(&obj(json!("soon"))), 0);

@@ -33,7 +33,9 @@ pub fn selects(only: &[String], key: &ResourceKey) -> bool {
         .map(|ns| format!("{}/{ns}/{}", key.kind, key.name));
     only.iter().any(|s| {
         s.eq_ignore_ascii_case(&short)
-            || with_ns.as_deref().is_some_and(|w| s.eq_ignore_ascii_case(w))
+            || with_ns
+                .as_deref()
+                .is_some_and(|w| s.eq_ignore_ascii_case(w))
             || *s == key.to_string()
     })
 }
@@ -268,7 +270,12 @@ mod tests {
         assert_eq!(body["metadata"]["labels"][TRACKING_LABEL], "web");
         assert_eq!(body["metadata"]["labels"][KUBEDRIFT_ENV_LABEL], "dev");
         let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "namespace": "x"}});
-        let body = apply_body(&ns, &ResourceKey::new("", "Namespace", None, "shop"), "web", "dev");
+        let body = apply_body(
+            &ns,
+            &ResourceKey::new("", "Namespace", None, "shop"),
+            "web",
+            "dev",
+        );
         assert!(body["metadata"].get("namespace").is_none());
     }
 
