@@ -10,6 +10,7 @@ pub mod compare;
 mod confirm;
 pub mod diff;
 pub mod history;
+pub mod promote;
 pub mod render;
 pub mod sandbox;
 pub mod status;
@@ -126,6 +127,7 @@ pub enum Command {
     Diff(diff::DiffArgs),
     Sync(sync::SyncArgs),
     History(history::HistoryArgs),
+    Promote(promote::PromoteArgs),
 }
 
 /// Run the parsed command line.
@@ -138,5 +140,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Sync(args) => sync::run(&cli.global, args),
         Command::History(args) => history::run(&cli.global, args),
+        Command::Promote(args) => promote::run(&cli.global, args),
     }
 }
