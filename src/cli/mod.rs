@@ -16,6 +16,7 @@ pub mod sandbox;
 pub mod status;
 pub mod sync;
 mod table;
+pub mod wait;
 
 /// How a headless command ended, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,7 @@ pub enum Command {
     Sync(sync::SyncArgs),
     History(history::HistoryArgs),
     Promote(promote::PromoteArgs),
+    Wait(wait::WaitArgs),
 }
 
 /// Run the parsed command line.
@@ -141,5 +143,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Sync(args) => sync::run(&cli.global, args),
         Command::History(args) => history::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
     }
 }
