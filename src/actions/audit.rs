@@ -82,12 +82,12 @@ pub fn append(path: &Path, entry: &Entry) -> Result<(), AuditError> {
     file.write_all(line.as_bytes()).map_err(io)
 }
 
+/// A line of the log that is not an entry: its number (from 1) and why.
+pub type BadLine = (usize, String);
+
 /// Every entry of the log (oldest first), `app` only when given. A missing log is empty; a
-/// line that does not parse is reported in the second list (line number, error), not fatal.
-pub fn read(
-    path: &Path,
-    app: Option<&str>,
-) -> Result<(Vec<Entry>, Vec<(usize, String)>), AuditError> {
+/// line that does not parse is reported in the second list, not fatal.
+pub fn read(path: &Path, app: Option<&str>) -> Result<(Vec<Entry>, Vec<BadLine>), AuditError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),

@@ -11,6 +11,51 @@ use serde_yaml::Value;
 
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/// Where the tag lives in an environment's app directory.
+enum TagSite<'a> {
+    /// The kustomization's `images:` entry of this name.
+    Kustomize { image: &'a str },
+    /// A dotted key of a Helm values file.
+    Helm { file: &'a str, key: &'a str },
+}
+
+impl TagSite<'_> {
+    /// The file holding the tag in `dir` at `commit`, and its text.
+    fn file(
+        &self,
+        repo: &Repository,
+        commit: Oid,
+        dir: &str,
+    ) -> Result<(String, String), PromoteError> {
+        match self {
+            TagSite::Kustomize { .. } => kustomization(repo, commit, dir),
+            TagSite::Helm { file, .. } => {
+                let path = join(dir, file);
+                let text = read_text(repo, commit, &path)?
+                    .ok_or_else(|| PromoteError::Model(format!("{path} does not exist")))?;
+                Ok((path, text))
+            }
+        }
+    }
+
+    fn read(&self, text: &str) -> Result<String, String> {
+        match self {
+            TagSite::Kustomize { image } => kustomize_tag(text, image),
+            TagSite::Helm { key, .. } => values_scalar(text, key),
+        }
+    }
+
+    fn write(&self, text: &str, tag: &str) -> Result<String, String> {
+        match self {
+            TagSite::Kustomize { image } => set_image_tag(text, image, tag),
+            TagSite::Helm { key, .. } => {
+                let path: Vec<&str> = key.split('.').collect();
+                set_yaml_scalar(text, &path, tag)
+            }
+        }
+    }
+}
+
 /// The edit (none when the tags already agree).
 pub fn edits(
     repo: &Repository,
@@ -20,58 +65,27 @@ pub fn edits(
     target_dir: &str,
     promotion: &Promotion,
 ) -> Result<Vec<FileEdit>, PromoteError> {
-    let model = |m: String| PromoteError::Model(m);
-    let (source_path, target_path, tag, edit): (
-        String,
-        String,
-        String,
-        Box<dyn Fn(&str, &str) -> Result<String, String>>,
-    ) = match (
+    let site = match (
         &promotion.image,
         &promotion.values_file,
         &promotion.values_key,
     ) {
-        (Some(image), _, _) => {
-            let (source_path, source_text) = kustomization(repo, source, source_dir)?;
-            let (target_path, _) = kustomization(repo, target, target_dir)?;
-            let tag = kustomize_tag(&source_text, image)
-                .map_err(|e| model(format!("{source_path} at the source: {e}")))?;
-            let image = image.clone();
-            (
-                source_path,
-                target_path,
-                tag,
-                Box::new(move |text: &str, tag: &str| set_image_tag(text, &image, tag)),
-            )
-        }
-        (None, Some(file), Some(key)) => {
-            let source_path = join(source_dir, file);
-            let target_path = join(target_dir, file);
-            let text = read_text(repo, source, &source_path)?
-                .ok_or_else(|| model(format!("{source_path} does not exist at the source")))?;
-            let tag = values_scalar(&text, key)
-                .map_err(|e| model(format!("{source_path} at the source: {e}")))?;
-            let parts: Vec<String> = key.split('.').map(str::to_string).collect();
-            (
-                source_path,
-                target_path,
-                tag,
-                Box::new(move |text: &str, tag: &str| {
-                    let path: Vec<&str> = parts.iter().map(String::as_str).collect();
-                    set_yaml_scalar(text, &path, tag)
-                }),
-            )
-        }
+        (Some(image), _, _) => TagSite::Kustomize { image },
+        (None, Some(file), Some(key)) => TagSite::Helm { file, key },
         _ => {
-            return Err(model(
+            return Err(PromoteError::Model(
                 "the image model needs `image`, or `values_file` and `values_key`".into(),
             ))
         }
     };
-    let _ = source_path;
-    let old_text = read_text(repo, target, &target_path)?
-        .ok_or_else(|| model(format!("{target_path} does not exist at the target")))?;
-    let new_text = edit(&old_text, &tag).map_err(|e| model(format!("{target_path}: {e}")))?;
+    let (source_path, source_text) = site.file(repo, source, source_dir)?;
+    let tag = site
+        .read(&source_text)
+        .map_err(|e| PromoteError::Model(format!("{source_path} at the source: {e}")))?;
+    let (target_path, old_text) = site.file(repo, target, target_dir)?;
+    let new_text = site
+        .write(&old_text, &tag)
+        .map_err(|e| PromoteError::Model(format!("{target_path}: {e}")))?;
     if new_text == old_text {
         return Ok(Vec::new());
     }
