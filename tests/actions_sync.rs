@@ -449,3 +449,110 @@ fn read_only_by_flag_config_or_viewer_credentials_writes_nothing() {
         "nothing done, nothing audited"
     );
 }
+
+const APPLICATION_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: applications.argoproj.io
+spec:
+  group: argoproj.io
+  names:
+    kind: Application
+    listKind: ApplicationList
+    plural: applications
+    singular: application
+  scope: Namespaced
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"#;
+
+#[test]
+fn objects_argo_cd_manages_get_a_warning_and_a_reconcile_request_instead_of_a_sync() {
+    if common::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let crd = fx.file("crd.yaml", APPLICATION_CRD);
+    fx.ok(&["apply", "-f", &crd]);
+    fx.ok(&["create", "namespace", "argocd"]);
+    let application = fx.file(
+        "application.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  project: default\n",
+    );
+    fx.ok(&["apply", "-f", &application]);
+    fx.ok(&[
+        "-n",
+        "shop",
+        "label",
+        "deployment",
+        "web",
+        "app.kubernetes.io/instance=web",
+    ]);
+    fx.scale_web("dev", 4);
+
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("warning: Argo CD (Application argocd/web) manages these objects; its controller will undo a manual sync"),
+        "{}",
+        show(&run)
+    );
+
+    let before = writes(&fx);
+    let run = kubedrift(
+        &fx,
+        &["sync", "web", "--env", "dev", "--reconcile", "--yes"],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout
+            .contains("asked Argo CD Application/argocd/web to reconcile"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx) - before, 1, "only the annotation, no sync");
+    assert_eq!(
+        fx.jsonpath(
+            &["-n", "argocd", "applications.argoproj.io", "web"],
+            "{.metadata.annotations.argocd\\.argoproj\\.io/refresh}"
+        ),
+        "normal"
+    );
+    assert_eq!(
+        fx.jsonpath(&["-n", "shop", "deployment", "web"], "{.spec.replicas}"),
+        "4"
+    );
+
+    // Every OutOfSync app of the environment, in one go (taking replicas back from kubectl).
+    let run = kubedrift(
+        &fx,
+        &[
+            "sync",
+            "--all",
+            "--env",
+            "dev",
+            "--yes",
+            "--force-conflicts",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(run.stdout.contains("Plan for web@dev"), "{}", show(&run));
+    assert_eq!(
+        fx.jsonpath(&["-n", "shop", "deployment", "web"], "{.spec.replicas}"),
+        "2"
+    );
+    let run = kubedrift(&fx, &["sync", "--all", "--env", "dev", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("No OutOfSync app in dev."),
+        "{}",
+        show(&run)
+    );
+}
