@@ -505,7 +505,25 @@ fn objects_argo_cd_manages_get_a_warning_and_a_reconcile_request_instead_of_a_sy
         show(&run)
     );
 
+    // Viewer credentials may not ask either.
+    let config = std::fs::read_to_string(fx.config_path()).expect("config");
+    let viewer = fx.dir.path().join("viewer.toml");
+    std::fs::write(
+        &viewer,
+        config.replacen("context = \"dev\"\n", "context = \"dev-viewer\"\n", 1),
+    )
+    .expect("write");
     let before = writes(&fx);
+    let run = kubedrift_in(
+        &fx,
+        &fx.dir.path().join("data"),
+        &viewer,
+        &["sync", "web", "--env", "dev", "--reconcile", "--yes"],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(run.stdout.contains("may not write"), "{}", show(&run));
+    assert_eq!(writes(&fx), before);
+
     let run = kubedrift(
         &fx,
         &["sync", "web", "--env", "dev", "--reconcile", "--yes"],

@@ -123,9 +123,10 @@ pub fn static_checks(session: &Session, config: &Config, env: &str) -> Result<()
 }
 
 /// Decide whether environment `env` (on `context`) may be written, and if so hand out its
-/// capability. Asks the server with SelfSubjectAccessReview for each probe; a server that
-/// does not serve it (404) is judged by `dry_run_forbidden`, what the dry run of the plan
-/// met (a 403 there means the credentials cannot write).
+/// capability. `dry_run_forbidden` is what the dry run of the planned writes met: a 403
+/// there means the credentials cannot write. Otherwise the server is asked with
+/// SelfSubjectAccessReview for each probe; a server that does not serve it (404) leaves the
+/// dry run as the check.
 pub async fn cluster_access(
     session: &Session,
     config: &Config,
@@ -141,25 +142,21 @@ pub async fn cluster_access(
         context: context.to_string(),
         detail,
     };
-    let mut served = true;
+    // A 403 on the dry run of the very writes planned settles it, whatever else is served.
+    if let Some(message) = dry_run_forbidden {
+        return Err(denied(message));
+    }
     for probe in probes {
         match self_subject_access_review(client, probe).await {
             Review::Allowed => {}
             Review::Denied(reason) => return Err(denied(reason)),
-            Review::NotServed => {
-                served = false;
-                break;
-            }
+            // Not served (404): the dry run above was the check.
+            Review::NotServed => break,
             Review::Failed(message) => {
                 return Err(denied(format!(
                     "could not ask the server whether writing is allowed: {message}"
                 )))
             }
-        }
-    }
-    if !served {
-        if let Some(message) = dry_run_forbidden {
-            return Err(denied(message));
         }
     }
     Ok(WriteCapability {

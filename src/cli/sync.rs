@@ -121,8 +121,9 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut probes = Vec::new();
     for app in &apps {
-        let mut built = plan::build(app, &options);
-        for probe in runtime.block_on(apply::dry_run(&client, &mut built, &app.ignore)) {
+        let (built, app_probes) =
+            runtime.block_on(crate::actions::sync::prepare(&client, app, &options));
+        for probe in app_probes {
             if !probes.contains(&probe) {
                 probes.push(probe);
             }
@@ -182,7 +183,19 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
     }
     let session = Session::new(args.read_only);
-    let forbidden = plans.iter().find_map(Plan::forbidden);
+    let mut forbidden = plans.iter().find_map(Plan::forbidden);
+    if args.reconcile {
+        // The reconcile request is the write: ask about it, not about the sync.
+        probes.clear();
+        forbidden = None;
+        for owner in plans.iter().flat_map(|p| &p.controllers) {
+            match runtime.block_on(apply::dry_run_reconcile(&client, owner)) {
+                (_, Some(probe)) => probes.push(probe),
+                (DryRun::Forbidden { message }, None) => forbidden = Some(message),
+                _ => {}
+            }
+        }
+    }
     let capability = match runtime.block_on(cluster_access(
         &session,
         &config,

@@ -320,11 +320,62 @@ pub async fn request_reconcile(
     now: jiff::Timestamp,
 ) -> Result<(), String> {
     let _ = capability.context();
+    patch_reconcile(client, owner, now, false)
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            ReconcilePatchError::Api { message, code } => format!("{message} ({code})"),
+            ReconcilePatchError::Other(message) => message,
+        })
+}
+
+/// The dry run of [`request_reconcile`] (no capability needed) and the access probe that
+/// matches it: what the server says before the user confirms.
+pub async fn dry_run_reconcile(
+    client: &kube::Client,
+    owner: &ControllerOwner,
+) -> (DryRun, Option<AccessProbe>) {
+    match patch_reconcile(client, owner, jiff::Timestamp::now(), true).await {
+        Ok(resource) => (
+            DryRun::Ok,
+            Some(AccessProbe {
+                verb: "patch".into(),
+                group: resource.group,
+                resource: resource.plural,
+                namespace: Some(owner.namespace.clone()),
+            }),
+        ),
+        Err(ReconcilePatchError::Api { message, code: 403 }) => {
+            (DryRun::Forbidden { message }, None)
+        }
+        Err(ReconcilePatchError::Api { message, code }) => (
+            DryRun::Failed {
+                message: format!("{message} ({code})"),
+            },
+            None,
+        ),
+        Err(ReconcilePatchError::Other(message)) => (DryRun::Failed { message }, None),
+    }
+}
+
+enum ReconcilePatchError {
+    Api { message: String, code: u16 },
+    Other(String),
+}
+
+async fn patch_reconcile(
+    client: &kube::Client,
+    owner: &ControllerOwner,
+    now: jiff::Timestamp,
+    dry_run: bool,
+) -> Result<ApiResource, ReconcilePatchError> {
     let version = owner.api_version.rsplit('/').next().unwrap_or("v1");
     let gvk = GroupVersionKind::gvk(group_of(&owner.api_version), version, &owner.kind);
     let (resource, _) = kube::discovery::pinned_kind(client, &gvk)
         .await
-        .map_err(|e| format!("{} is not served here: {e}", owner.kind))?;
+        .map_err(|e| {
+            ReconcilePatchError::Other(format!("{} is not served here: {e}", owner.kind))
+        })?;
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &owner.namespace, &resource);
     let value = if owner.annotation == "argocd.argoproj.io/refresh" {
         "normal".to_string()
@@ -332,11 +383,19 @@ pub async fn request_reconcile(
         now.to_string()
     };
     let patch = serde_json::json!({"metadata": {"annotations": {owner.annotation.clone(): value}}});
-    api.patch(&owner.name, &PatchParams::default(), &Patch::Merge(&patch))
+    let params = if dry_run {
+        PatchParams::default().dry_run()
+    } else {
+        PatchParams::default()
+    };
+    api.patch(&owner.name, &params, &Patch::Merge(&patch))
         .await
-        .map(|_| ())
+        .map(|_| resource)
         .map_err(|e| match e {
-            kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
-            other => other.to_string(),
+            kube::Error::Api(status) => ReconcilePatchError::Api {
+                message: status.message.clone(),
+                code: status.code,
+            },
+            other => ReconcilePatchError::Other(other.to_string()),
         })
 }

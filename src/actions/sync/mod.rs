@@ -23,6 +23,19 @@ use crate::model::{Object, ResourceKey};
 use crate::state::AppId;
 use serde::Serialize;
 
+/// Build one app's plan from its live view and dry-run it on the server: what the TUI runs
+/// as a background task before showing the plan (steps 1 and 2 above). The probes go to
+/// [`crate::actions::capability::cluster_access`] with [`Plan::forbidden`].
+pub async fn prepare(
+    client: &kube::Client,
+    app: &crate::state::AppView,
+    options: &plan::PlanOptions,
+) -> (Plan, Vec<crate::actions::capability::AccessProbe>) {
+    let mut built = plan::build(app, options);
+    let probes = apply::dry_run(client, &mut built, &app.ignore).await;
+    (built, probes)
+}
+
 /// What a step does to its resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
