@@ -109,6 +109,17 @@ fn sync_creates_updates_and_prunes_exactly_what_the_plan_said() {
         "secret shown: {out}"
     );
     assert_eq!(writes(&fx), 0, "a dry run wrote");
+    let run = kubedrift(
+        &fx,
+        &["sync", "web", "--env", "dev", "--dry-run", "-o", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let steps = doc["plans"][0]["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 5, "{}", run.stdout);
+    assert_eq!(steps[0]["action"], "create");
+    assert_eq!(steps[0]["dry_run"]["state"], "ok");
+    assert!(!run.stdout.contains("czNjcjN0"), "secret in JSON");
 
     // No --yes and no terminal: the plan, then nothing done.
     let run = kubedrift(&fx, &["sync", "web", "--env", "dev"]);
@@ -448,6 +459,48 @@ fn read_only_by_flag_config_or_viewer_credentials_writes_nothing() {
         !data.join("audit.jsonl").exists(),
         "nothing done, nothing audited"
     );
+
+    // A protected environment needs its name as the confirmation, even with --yes.
+    let protected = fx.dir.path().join("protected.toml");
+    std::fs::write(
+        &protected,
+        config.replacen(
+            "context = \"dev\"\n",
+            "context = \"dev\"\nprotected = true\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let run = kubedrift_in(
+        &fx,
+        &data,
+        &protected,
+        &["sync", "web", "--env", "dev", "--yes"],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(
+        run.stdout
+            .contains("nothing done: dev is protected (use --yes --confirm-env dev)"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), 0);
+    let run = kubedrift_in(
+        &fx,
+        &data,
+        &protected,
+        &[
+            "sync",
+            "web",
+            "--env",
+            "dev",
+            "--yes",
+            "--confirm-env",
+            "dev",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(writes(&fx) > 0);
 }
 
 const APPLICATION_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
@@ -573,4 +626,75 @@ fn objects_argo_cd_manages_get_a_warning_and_a_reconcile_request_instead_of_a_sy
         "{}",
         show(&run)
     );
+}
+
+#[test]
+fn a_failed_wave_stops_later_waves_and_every_step_says_what_happened() {
+    if common::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.commit(
+        &[
+            ("apps/web/dev/namespace.yaml".to_string(), NAMESPACE.to_string()),
+            (
+                "apps/web/dev/early.yaml".to_string(),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-early\n  namespace: nowhere\n  annotations:\n    argocd.argoproj.io/sync-wave: \"-1\"\n".to_string(),
+            ),
+        ],
+        "web: an early wave that cannot land",
+    );
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--yes"]);
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stdout.contains("ConfigMap/nowhere/web-early (wave -1)"),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        run.stdout
+            .contains("create  ConfigMap/nowhere/web-early: failed:"),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        run.stdout.contains(
+            "create  apps/Deployment/shop/web: not attempted: an apply in an earlier wave (-1) failed"
+        ),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        run.stdout.contains("5 resource(s) not synced"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), 1, "only the failed early apply was sent");
+}
+
+/// The counter the read-only tests rely on counts what kubectl writes, and not its dry runs.
+#[test]
+fn the_sandbox_counts_write_requests_but_not_dry_runs_or_reads() {
+    if common::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let cm = fx.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\ndata:\n  a: b\n",
+    );
+    fx.ok(&["apply", "--dry-run=server", "-f", &cm]);
+    fx.ok(&["apply", "--server-side", "--dry-run=server", "-f", &cm]);
+    fx.ok(&["get", "configmaps", "-A"]);
+    assert_eq!(writes(&fx), 0);
+    fx.ok(&["apply", "--server-side", "-f", &cm]);
+    assert_eq!(writes(&fx), 1);
+    fx.ok(&["delete", "--dry-run=server", "-f", &cm]);
+    assert_eq!(writes(&fx), 1);
+    // A viewer's refused write is still a write request.
+    let denied = fx.kubectl(&["--context", "dev-viewer", "delete", "-f", &cm]);
+    assert_ne!(denied.code, 0);
+    assert_eq!(writes(&fx), 2);
+    fx.ok(&["delete", "-f", &cm]);
+    assert_eq!(writes(&fx), 3);
 }
