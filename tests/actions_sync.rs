@@ -698,3 +698,37 @@ fn the_sandbox_counts_write_requests_but_not_dry_runs_or_reads() {
     fx.ok(&["delete", "-f", &cm]);
     assert_eq!(writes(&fx), 3);
 }
+
+/// What the TUI shows next to disabled action keys: asked of the server, before any plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_only_reason_comes_from_the_session_the_config_or_the_server() {
+    use kubedrift::actions::capability::{read_only_reason, ReadOnly, Session};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let config = fx.config();
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let admin = kubedrift::cluster::kubeconfig::client_for(&kubeconfig, "dev")
+        .await
+        .expect("admin client");
+    let viewer = kubedrift::cluster::kubeconfig::client_for(&kubeconfig, "dev-viewer")
+        .await
+        .expect("viewer client");
+    let writable = Session::new(false);
+    assert_eq!(
+        read_only_reason(&writable, &config, "dev", "dev", &admin).await,
+        None
+    );
+    let reason = read_only_reason(&writable, &config, "dev", "dev-viewer", &viewer)
+        .await
+        .expect("viewer is read-only");
+    assert!(matches!(reason, ReadOnly::Credentials { .. }), "{reason}");
+    assert!(
+        reason
+            .to_string()
+            .starts_with("dev is read-only: the credentials of context dev-viewer may not write"),
+        "{reason}"
+    );
+    let reason = read_only_reason(&Session::new(true), &config, "dev", "dev", &admin).await;
+    assert!(matches!(reason, Some(ReadOnly::SessionFlag { .. })));
+    assert_eq!(writes(&fx), 0);
+}

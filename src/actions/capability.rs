@@ -165,6 +165,57 @@ pub async fn cluster_access(
     })
 }
 
+/// Why environment `env` is read-only, before anything is planned (for showing action keys
+/// disabled with the reason): the session and config switches, then the server's answer for
+/// a typical write — SelfSubjectAccessReview for patching Deployments in the environment's
+/// namespace, else a dry-run empty patch of that Namespace (403: may not write). A plan's own
+/// check ([`cluster_access`]) is still what decides a write.
+pub async fn read_only_reason(
+    session: &Session,
+    config: &Config,
+    env: &str,
+    context: &str,
+    client: &kube::Client,
+) -> Option<ReadOnly> {
+    if let Err(reason) = static_checks(session, config, env) {
+        return Some(reason);
+    }
+    let namespace = config
+        .environment(env)
+        .ok()
+        .and_then(|e| e.namespace.clone())
+        .unwrap_or_else(|| "default".into());
+    let denied = |detail: String| ReadOnly::Credentials {
+        target: env.to_string(),
+        context: context.to_string(),
+        detail,
+    };
+    let probe = AccessProbe {
+        verb: "patch".into(),
+        group: "apps".into(),
+        resource: "deployments".into(),
+        namespace: Some(namespace.clone()),
+    };
+    match self_subject_access_review(client, &probe).await {
+        Review::Allowed => None,
+        Review::Denied(reason) => Some(denied(reason)),
+        Review::Failed(message) => Some(denied(format!(
+            "could not ask the server whether writing is allowed: {message}"
+        ))),
+        Review::NotServed => {
+            let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+            let params = kube::api::PatchParams::default().dry_run();
+            let patch = kube::api::Patch::Merge(json!({}));
+            match api.patch(&namespace, &params, &patch).await {
+                Err(kube::Error::Api(status)) if status.code == 403 => {
+                    Some(denied(status.message.clone()))
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
 /// Decide whether git objects and refs may be written for a promotion into `env`.
 /// `onto_env_ref`: the promotion moves the ref the environment reads (not a new
 /// `promote/...` branch), which an environment's `read_only` forbids too.

@@ -329,7 +329,13 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let exit = if ok { Exit::InSync } else { Exit::Error };
     // What the cluster shows now comes from the watch, not from the API calls' answers.
     let ids: Vec<_> = plans.iter().map(|p| p.app.clone()).collect();
-    let (after, _) = runtime.block_on(live.wait_until(Duration::from_secs(10), |s| {
+    // (Briefly: after a failure it will not get there, and the current state is the answer.)
+    let settle = if ok {
+        Duration::from_secs(10)
+    } else {
+        Duration::ZERO
+    };
+    let (after, _) = runtime.block_on(live.wait_until(settle, |s| {
         ids.iter()
             .all(|id| s.apps.get(id).is_some_and(|a| a.sync == SyncState::Synced))
     }));

@@ -386,4 +386,13 @@ mod tests {
         assert!(set_yaml_scalar(text, &["image", "digest"], "x").is_err());
         assert!(set_yaml_scalar(text, &["image"], "x").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn text_edits_never_panic_on_any_yaml_ish_text(text in "[ \\-a-z:#\"'\n]{0,120}") {
+            let _ = set_image_tag(&text, "a", "1.0");
+            let _ = set_yaml_scalar(&text, &["a", "b"], "x");
+            let _ = set_yaml_scalar(&text, &["a"], "x");
+        }
+    }
 }
