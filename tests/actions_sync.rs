@@ -121,6 +121,31 @@ fn sync_creates_updates_and_prunes_exactly_what_the_plan_said() {
     assert_eq!(steps[0]["dry_run"]["state"], "ok");
     assert!(!run.stdout.contains("czNjcjN0"), "secret in JSON");
 
+    // One resource only.
+    let run = kubedrift(
+        &fx,
+        &[
+            "sync",
+            "web",
+            "--env",
+            "dev",
+            "--dry-run",
+            "--resource",
+            "Deployment/web",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("1 to create, 0 to update"),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        run.stdout.contains("create  apps/Deployment/shop/web"),
+        "{}",
+        show(&run)
+    );
+
     // No --yes and no terminal: the plan, then nothing done.
     let run = kubedrift(&fx, &["sync", "web", "--env", "dev"]);
     assert_eq!(run.code, 1, "{}", show(&run));

@@ -101,6 +101,10 @@ pub struct GlobalArgs {
     /// Only these kubeconfig contexts (repeatable).
     #[arg(long = "context", global = true, value_name = "NAME")]
     pub contexts: Vec<String>,
+    /// Never write: no sync, prune, reconcile request, promotion commit or push (the TUI shows
+    /// a READ-ONLY badge).
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Parser)]

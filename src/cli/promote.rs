@@ -48,9 +48,6 @@ pub struct PromoteArgs {
     /// With --yes onto a protected environment's ref: its name, as the typed confirmation.
     #[arg(long, value_name = "ENV")]
     pub confirm_env: Option<String>,
-    /// Never write (the preview is still shown).
-    #[arg(long)]
-    pub read_only: bool,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -119,7 +116,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             Exit::InSync,
         );
     }
-    let session = Session::new(args.read_only);
+    let session = Session::new(global.read_only);
     let capability = match git_access(
         &session,
         &config,

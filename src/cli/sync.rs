@@ -58,9 +58,6 @@ pub struct SyncArgs {
     /// Ask the Argo CD / Flux controller managing the app to reconcile instead of syncing.
     #[arg(long)]
     pub reconcile: bool,
-    /// Never write (the plan is still shown).
-    #[arg(long)]
-    pub read_only: bool,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -182,7 +179,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     if !has_work {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
     }
-    let session = Session::new(args.read_only);
+    let session = Session::new(global.read_only);
     let mut forbidden = plans.iter().find_map(Plan::forbidden);
     if args.reconcile {
         // The reconcile request is the write: ask about it, not about the sync.
