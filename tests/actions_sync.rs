@@ -105,6 +105,11 @@ fn sync_creates_updates_and_prunes_exactly_what_the_plan_said() {
     .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "order: {out}");
     assert!(
+        out.contains("create  Secret/shop/web-db  [not dry-run: namespace shop is created by this sync first]"),
+        "{out}"
+    );
+    assert!(!run.stderr.contains("dry run refused"), "{}", show(&run));
+    assert!(
         !out.contains("czNjcjN0") && !out.contains("s3cr3t"),
         "secret shown: {out}"
     );

@@ -401,6 +401,7 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             ),
             DryRun::Forbidden { message } => format!("  [forbidden: {message}]"),
             DryRun::Failed { message } => format!("  [dry run failed: {message}]"),
+            DryRun::Deferred { reason } => format!("  [not dry-run: {reason}]"),
         };
         let wave = if step.wave != 0 {
             format!(" (wave {})", step.wave)

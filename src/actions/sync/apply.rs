@@ -76,7 +76,20 @@ pub async fn dry_run(
         ignore,
         ..CompareOptions::default()
     };
+    // Namespaces this plan creates: their objects cannot be dry-run before they exist.
+    let mut new_namespaces: Vec<String> = Vec::new();
     for step in &mut plan.steps {
+        if step.action == Action::Create
+            && step.key.group.is_empty()
+            && step.key.kind == "Namespace"
+        {
+            new_namespaces.push(step.key.name.clone());
+        }
+        let namespace_is_new = step
+            .key
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| new_namespaces.contains(ns));
         let (api, resource) = match kinds.api(client, step).await {
             Ok(found) => found,
             Err(message) => {
@@ -142,6 +155,14 @@ pub async fn dry_run(
                                 comparable_pair(Some(&value), step.live.as_ref(), &opts);
                             step.diff = diff::diff(want.as_ref(), have.as_ref(), 3);
                         }
+                    }
+                    Err(kube::Error::Api(status)) if status.code == 404 && namespace_is_new => {
+                        step.dry_run = DryRun::Deferred {
+                            reason: format!(
+                                "namespace {} is created by this sync first",
+                                step.key.namespace.as_deref().unwrap_or_default()
+                            ),
+                        };
                     }
                     Err(err) => step.dry_run = refusal(err),
                 }

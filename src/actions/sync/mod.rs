@@ -78,6 +78,8 @@ pub enum DryRun {
     Forbidden { message: String },
     /// Anything else the server (or discovery) refused.
     Failed { message: String },
+    /// Cannot be asked yet: its namespace is created by an earlier step of this sync.
+    Deferred { reason: String },
 }
 
 /// The GitOps controller that owns an object, whose reconcile a manual sync will fight.
