@@ -282,6 +282,14 @@ fn folder_model_previews_then_commits_only_git_objects_and_the_ref() {
         show(&run)
     );
 
+    // JSON: the proposal and what was written (here: nothing left to promote).
+    let run = fx.kubedrift(&config, &[&args[..], &["-o", "json"]].concat());
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["proposal"]["model"], "folder");
+    assert_eq!(doc["proposal"]["target_tip"], tip.to_string());
+    assert_eq!(doc["exitCode"], 0);
+
     // Promoting again: nothing to do.
     let run = fx.kubedrift(&config, &args);
     assert_eq!(run.code, 0, "{}", show(&run));

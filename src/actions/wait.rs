@@ -136,3 +136,103 @@ pub async fn wait(
     }
     judge(snapshot.apps.get(id).map(|a| a.as_ref()), healthy)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::health::Health;
+    use crate::model::ResourceKey;
+    use crate::state::ResourceView;
+    use std::sync::Arc;
+
+    fn app(sync: SyncState, resources: Vec<(Verdict, HealthStatus)>) -> AppView {
+        let resources: Vec<Arc<ResourceView>> = resources
+            .into_iter()
+            .enumerate()
+            .map(|(i, (verdict, status))| {
+                Arc::new(ResourceView {
+                    key: ResourceKey::new("apps", "Deployment", Some("shop"), &format!("web{i}")),
+                    verdict,
+                    health: Some(Health {
+                        status,
+                        message: None,
+                    }),
+                    origin: None,
+                    attribution: None,
+                    desired: None,
+                    live: None,
+                })
+            })
+            .collect();
+        let health = crate::engine::health::worst(
+            resources
+                .iter()
+                .filter_map(|r| r.health.as_ref().map(|h| h.status)),
+        );
+        AppView {
+            id: AppId::new("web", "dev"),
+            context: "dev".into(),
+            namespace: Some("shop".into()),
+            revision: "main@1a2b3c4".into(),
+            sync,
+            health,
+            message: "render failed: boom".into(),
+            resources,
+            ignore: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn synced_is_done_and_healthy_is_required_only_when_asked() {
+        let progressing = app(
+            SyncState::Synced,
+            vec![(Verdict::Synced, HealthStatus::Progressing)],
+        );
+        assert_eq!(judge(Some(&progressing), false), Judgement::Done);
+        assert_eq!(
+            judge(Some(&progressing), true),
+            Judgement::Pending {
+                remaining: vec!["apps/Deployment/shop/web0 Progressing".into()]
+            }
+        );
+        let healthy = app(
+            SyncState::Synced,
+            vec![(Verdict::Synced, HealthStatus::Healthy)],
+        );
+        assert_eq!(judge(Some(&healthy), true), Judgement::Done);
+    }
+
+    #[test]
+    fn what_still_differs_is_named_and_degraded_ends_the_wait_once_synced() {
+        let drift = app(
+            SyncState::OutOfSync,
+            vec![
+                (Verdict::Missing, HealthStatus::Missing),
+                (Verdict::Synced, HealthStatus::Healthy),
+            ],
+        );
+        assert_eq!(
+            judge(Some(&drift), false),
+            Judgement::Pending {
+                remaining: vec!["apps/Deployment/shop/web0 Missing".into()]
+            }
+        );
+        let degraded = app(
+            SyncState::Synced,
+            vec![(Verdict::Synced, HealthStatus::Degraded)],
+        );
+        assert!(matches!(
+            judge(Some(&degraded), true),
+            Judgement::Degraded { .. }
+        ));
+        assert_eq!(judge(Some(&degraded), false), Judgement::Done);
+        let broken = app(SyncState::Error, Vec::new());
+        assert_eq!(
+            judge(Some(&broken), false),
+            Judgement::Error {
+                message: "web@dev: render failed: boom".into()
+            }
+        );
+        assert!(matches!(judge(None, false), Judgement::Pending { .. }));
+    }
+}
