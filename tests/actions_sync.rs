@@ -349,6 +349,21 @@ fn a_conflict_names_the_other_manager_and_is_forced_only_when_asked() {
         fx.jsonpath(&["-n", "shop", "deployment", "web"], "{.spec.replicas}"),
         "2"
     );
+
+    // No Argo CD or Flux mark here: nothing to ask to reconcile.
+    fx.scale_web("dev", 3);
+    let before = writes(&fx);
+    let run = kubedrift(
+        &fx,
+        &["sync", "web", "--env", "dev", "--reconcile", "--yes"],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(
+        run.stdout.contains("nothing done: no Argo CD or Flux mark"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), before);
 }
 
 #[test]

@@ -174,8 +174,15 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     if args.dry_run {
         return finish(&mut out, &[], "Dry run: nothing changed.", Exit::InSync);
     }
-    let has_work = plans.iter().any(|p| !p.is_empty())
-        || (args.reconcile && plans.iter().any(|p| !p.controllers.is_empty()));
+    if args.reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
+        return finish(
+            &mut out,
+            &[],
+            "nothing done: no Argo CD or Flux mark on the app's live objects (nothing to ask to reconcile)",
+            Exit::Drift,
+        );
+    }
+    let has_work = args.reconcile || plans.iter().any(|p| !p.is_empty());
     if !has_work {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
     }
