@@ -300,6 +300,8 @@ fn folder_model_previews_then_commits_only_git_objects_and_the_ref() {
         "{}",
         show(&history)
     );
+    let committed = format!("ok  committed {} on main", &tip.to_string()[..7]);
+    assert!(history.stdout.contains(&committed), "{}", show(&history));
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn line(entry: &audit::Entry) -> String {
             })
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        other => describe_result(other),
     };
     format!(
         "{}  {}  {}@{}  {}  {}  {}",
@@ -71,4 +71,38 @@ fn line(entry: &audit::Entry) -> String {
         if entry.ok { "ok" } else { "FAILED" },
         results
     )
+}
+
+/// A promotion's or reconcile request's result in words: the commit and ref written, the
+/// push, or the error.
+fn describe_result(result: &serde_json::Value) -> String {
+    let text = |pointer: &str| result.pointer(pointer).and_then(|v| v.as_str());
+    if let Some(error) = text("/error") {
+        return format!("error: {error}");
+    }
+    let mut parts = Vec::new();
+    if let (Some(commit), Some(reference)) = (text("/written/commit"), text("/written/reference")) {
+        parts.push(format!(
+            "committed {} on {}",
+            commit.get(..7).unwrap_or(commit),
+            reference.trim_start_matches("refs/heads/")
+        ));
+    }
+    match (
+        text("/push/push"),
+        text("/push/remote"),
+        text("/push/message"),
+    ) {
+        (Some("pushed"), Some(remote), _) => parts.push(format!("pushed to {remote}")),
+        (Some("rejected"), Some(remote), message) => parts.push(format!(
+            "push rejected by {remote}: {}",
+            message.unwrap_or("")
+        )),
+        _ => {}
+    }
+    if parts.is_empty() {
+        "done".into()
+    } else {
+        parts.join("; ")
+    }
 }
