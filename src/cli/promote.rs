@@ -57,9 +57,6 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let config = Config::load(global.config.as_deref())?.config;
     let target_env = config.environment(&args.to)?.clone();
     config.environment(&args.from)?;
-    let repos = crate::desired::Repos::open(&config);
-    let from_app = crate::desired::find_app(&config, &repos, &args.from, &args.app)?;
-    let to_app = crate::desired::find_app(&config, &repos, &args.to, &args.app)?;
     let request = Request {
         app: args.app.clone(),
         from: args.from.clone(),
@@ -67,8 +64,12 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
         merge: args.merge,
         new_branch: args.branch,
     };
-    let proposal =
-        promote::prepare(&config, &from_app, &to_app, &request).map_err(|e| eyre!("{e}"))?;
+    let proposal = promote::prepare_request(&config, &request).map_err(|e| eyre!("{e}"))?;
+    let repo_url = config
+        .repos
+        .iter()
+        .find(|r| r.path == proposal.repo)
+        .and_then(|r| r.url.clone());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let report = |out: &mut std::io::StdoutLock<'_>,
@@ -203,8 +204,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let mut exit = Exit::InSync;
     let mut pushed = None;
     if args.push {
-        let url = config.repo(&to_app.repo).and_then(|r| r.url.clone());
-        match commit::push(&capability, &written.reference, url.as_deref()) {
+        match commit::push(&capability, &written.reference, repo_url.as_deref()) {
             Ok(result @ commit::PushResult::Pushed { .. }) => {
                 if let commit::PushResult::Pushed { remote } = &result {
                     note.push_str(&format!("\nPushed to {remote}."));

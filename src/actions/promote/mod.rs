@@ -297,6 +297,19 @@ pub fn prepare(
     })
 }
 
+/// [`prepare`] for an app named in `request`, resolved in both environments from the config
+/// (listed or discovered): what the CLI and the TUI's `p` key call.
+pub fn prepare_request(config: &Config, request: &Request) -> Result<Proposal, PromoteError> {
+    let repos = crate::desired::Repos::open(config);
+    let resolve = |env: &str| {
+        crate::desired::find_app(config, &repos, env, &request.app)
+            .map_err(|e| PromoteError::Config(e.to_string()))
+    };
+    let from_app = resolve(&request.from)?;
+    let to_app = resolve(&request.to)?;
+    prepare(config, &from_app, &to_app, request)
+}
+
 pub fn model_name(model: PromotionModel) -> &'static str {
     match model {
         PromotionModel::Branch => "branch",
