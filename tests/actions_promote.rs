@@ -607,3 +607,34 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("main"), theirs);
 }
+
+#[test]
+fn promotion_settings_are_checked_at_load_with_the_line_of_the_problem() {
+    let base = "[[repo]]\nname = \"gitops\"\npath = \"/tmp/gitops\"\n\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n[[app]]\nname = \"web\"\npath = \"apps/{app}/{env}\"\n";
+    let load = |promotion: &str| {
+        Config::from_str(
+            &format!("{base}{promotion}"),
+            Path::new("/tmp/kubedrift.toml"),
+        )
+    };
+    let err = load("[app.promotion]\nmodel = \"folder\"\n").expect_err("no files");
+    assert!(err.to_string().contains("needs `files`"), "{err}");
+    assert!(err.to_string().contains("kubedrift.toml:13:"), "{err}");
+    let err = load("[app.promotion]\nmodel = \"image\"\nvalues_file = \"values.yaml\"\n")
+        .expect_err("no key");
+    assert!(
+        err.to_string().contains("`values_file` and `values_key`"),
+        "{err}"
+    );
+    let err = load("[app.promotion]\nmodel = \"folder\"\nfiles = [\"../prod/secret.yaml\"]\n")
+        .expect_err("escapes");
+    assert!(err.to_string().contains("stay inside it"), "{err}");
+    let err = load("[app.promotion]\nmodel = \"rsync\"\n").expect_err("unknown model");
+    assert!(err.to_string().contains("rsync"), "{err}");
+    let config =
+        load("[app.promotion]\nmodel = \"folder\"\nfiles = [\"version.yml\"]\n").expect("valid");
+    assert_eq!(
+        config.apps[0].promotion.as_ref().map(|p| p.files.clone()),
+        Some(vec!["version.yml".to_string()])
+    );
+}
