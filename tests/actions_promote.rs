@@ -606,6 +606,54 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
     let err = commit::execute(&proposal, &capability).expect_err("moved");
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("main"), theirs);
+
+    // Branch model: a fast-forward whose target moved stops; a merge is made on the new tip.
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let branch_config_path = fx.config(("dev", "stage"), "", "");
+    let config = Config::load_file(&branch_config_path)
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 2.0.0\n".into())],
+        "dev 2.0.0",
+    );
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("ff");
+    let theirs = fx.commit_on(
+        "stage",
+        &[("STAGE.md".into(), "frozen\n".into())],
+        "stage note",
+    );
+    let err = commit::execute(&proposal, &capability).expect_err("not a fast-forward any more");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip("stage"), theirs);
+    let merge = Request {
+        merge: true,
+        ..request
+    };
+    let proposal = promote::prepare(&config, &from, &to, &merge).expect("merge");
+    let later = fx.commit_on(
+        "stage",
+        &[("STAGE.md".into(), "thawed\n".into())],
+        "stage note 2",
+    );
+    let written = commit::execute(&proposal, &capability).expect("merged on the new tip");
+    assert_eq!(
+        written.rebuilt_on.as_deref(),
+        Some(later.to_string().as_str())
+    );
+    let repo = fx.repo();
+    let merged = repo.find_commit(fx.tip("stage")).expect("merge");
+    assert_eq!(
+        merged.parent_id(0).expect("ours"),
+        later,
+        "their commit was lost"
+    );
+    assert_eq!(fx.file_at("stage", "STAGE.md"), "thawed\n");
 }
 
 #[test]

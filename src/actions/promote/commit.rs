@@ -82,7 +82,8 @@ pub struct Written {
 /// Write the promotion: objects, then the ref — compare-and-swap against the tip it was
 /// built on, so a commit that landed meanwhile is never lost. When the target moved since
 /// [`super::prepare`], file promotions are rebuilt on the new tip if the new commits did not
-/// touch the promoted files (otherwise: [`PromoteError::TargetMoved`], nothing written).
+/// touch the promoted files, merges are made again on it (a conflict stops), and a
+/// fast-forward that no longer is one stops ([`PromoteError::TargetMoved`]: nothing written).
 pub fn execute(
     proposal: &Proposal,
     capability: &GitWriteCapability,
@@ -116,7 +117,9 @@ pub fn execute(
                 current
             }
             Change::FastForward { to } if repo.graph_descendant_of(*to, current)? => current,
-            _ => return Err(moved(current)),
+            // The merge is made again on the new tip (a conflict there stops below).
+            Change::Merge { .. } => current,
+            Change::FastForward { .. } => return Err(moved(current)),
         }
     };
     let new_commit = match &proposal.change {
