@@ -17,6 +17,7 @@ pub use kubedrift_core::{engine, manifest, model, source, state};
 #[cfg(feature = "sandbox")]
 pub use kubedrift_sandbox as sandbox;
 
+pub mod actions;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -304,6 +304,14 @@ impl ClusterHandle {
         self.cluster.store.len()
     }
 
+    /// Write requests (create, update, patch, delete; not dry runs) received over HTTP so
+    /// far, allowed or not.
+    pub fn write_requests(&self) -> u64 {
+        self.cluster
+            .write_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.cluster.store.current_rv()
