@@ -1058,7 +1058,7 @@ fn edited(value: &Value, edits: &[(prop::sample::Index, Value, bool)]) -> Value 
 }
 
 /// The managedFields `fieldsV1` set server-side apply records for an applied object.
-fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
+pub(crate) fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
     use kubedrift_core::engine::schema::{list_kind, ItemKey, ListKind};
     match value {
         Value::Object(map) => Value::Object(

@@ -2,6 +2,7 @@
 //! last (three-way), collecting differing paths and optionally the projected live side.
 
 use super::applied::{Applied, View};
+use crate::engine::defaults;
 use crate::engine::fieldpath::{self, FieldPath, Segment};
 use crate::engine::managed;
 use crate::engine::normalize::{self, is_blank};
@@ -268,6 +269,42 @@ impl<'a, 'p> Walker<'a, 'p> {
             }
     }
 
+    /// A field Git dropped since the last apply that applying Git would leave as it is live:
+    /// a key field of the list item it sits in (the item was matched by it, with the server's
+    /// default filled in: `protocol: TCP`), or a field whose live value is what the server
+    /// defaults it back to ([`defaults`]). Not drift; `kubectl diff --server-side` is empty.
+    fn defaulted_back(
+        &self,
+        field: &str,
+        live: Option<&Value>,
+        live_parent: &Map<String, Value>,
+    ) -> bool {
+        let Some(live) = live else {
+            return false;
+        };
+        if let Some(Step::Item(key)) = self.path.last() {
+            if key.spec.fields.contains(&field) {
+                return true;
+            }
+        }
+        // The map keys down to here, list items skipped (removed fields are rare: this runs
+        // off the hot path, and on the stack).
+        let mut keys: [&str; 24] = [""; 24];
+        let mut depth = 0;
+        for step in &self.path {
+            if let Step::Key(key) = step {
+                let Some(slot) = keys.get_mut(depth) else {
+                    return false;
+                };
+                *slot = key;
+                depth += 1;
+            }
+        }
+        keys.get(..depth)
+            .and_then(|keys| defaults::server_default(self.kind, keys, field))
+            .is_some_and(|default| default.is(live, live_parent))
+    }
+
     /// `metadata.namespace` in Git on an object live keeps without one: a cluster-scoped kind,
     /// whose namespace the API server drops. Identity matching already paired the two.
     fn is_cluster_scoped_namespace(&self, key: &str, live: Option<&Value>) -> bool {
@@ -486,6 +523,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             || self.is_identity(owned_key)
             || self.is_tracking_mark(owned_key)
             || self.is_allocated(owned_key)
+            || self.defaulted_back(owned_key, live_child, live)
         {
             return;
         }
@@ -744,6 +782,11 @@ impl<'a, 'p> Walker<'a, 'p> {
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
                             || self.is_tracking_mark(child_key)
+                            || self.defaulted_back(
+                                child_key,
+                                schema::field_of(live_map, child_key),
+                                live_map,
+                            )
                         {
                             continue;
                         }
@@ -805,6 +848,11 @@ impl<'a, 'p> Walker<'a, 'p> {
                             if self.is_server_owned(name)
                                 || self.is_identity(name)
                                 || self.is_tracking_mark(name)
+                                || self.defaulted_back(
+                                    name,
+                                    schema::field_of(live_map, name),
+                                    live_map,
+                                )
                             {
                                 continue;
                             }
