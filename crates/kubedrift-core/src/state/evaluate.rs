@@ -37,6 +37,7 @@ pub(super) fn evaluate(
     let opts = CompareOptions {
         ignore: &app.ignore,
         field_manager: FIELD_MANAGER,
+        field_managers: &[],
     };
     let Some(desired) = desired else {
         // Extraneous only when tracked to the app and the render is complete.

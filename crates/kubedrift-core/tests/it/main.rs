@@ -4,6 +4,7 @@
 mod engine_compare;
 mod engine_defaults;
 mod engine_diff;
+mod engine_gitops_managers;
 mod engine_health;
 mod manifest;
 mod shared;
