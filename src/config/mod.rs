@@ -51,6 +51,10 @@ pub struct Settings {
     pub fetch_interval_seconds: u64,
     /// Theme name (from `themes/`) or path to a theme file.
     pub theme: String,
+    /// Field managers whose server-side apply counts as Git's in three-way compare, besides
+    /// kubedrift's own and those of the GitOps tool tracking an object (`argocd-controller`,
+    /// `kustomize-controller`): a field such a manager applied and Git dropped is drift.
+    pub field_managers: Vec<String>,
 }
 
 impl Default for Settings {
@@ -60,6 +64,7 @@ impl Default for Settings {
             git_poll_seconds: DEFAULT_GIT_POLL_SECONDS,
             fetch_interval_seconds: DEFAULT_FETCH_INTERVAL_SECONDS,
             theme: "default".to_string(),
+            field_managers: Vec::new(),
         }
     }
 }

@@ -32,6 +32,7 @@ pub(super) struct RawSettings {
     pub git_poll_seconds: Option<Spanned<u64>>,
     pub fetch_interval_seconds: Option<Spanned<u64>>,
     pub theme: Option<Spanned<String>>,
+    pub field_managers: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

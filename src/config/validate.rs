@@ -445,6 +445,11 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         if let Some(theme) = s.theme {
             settings.theme = v.non_empty("theme", &theme)?;
         }
+        for manager in s.field_managers.iter().flatten() {
+            settings
+                .field_managers
+                .push(v.non_empty("field_managers", manager)?);
+        }
     }
 
     if raw.repo.is_empty() {
