@@ -2,7 +2,7 @@
 
 use super::status::{parse_duration, start_live};
 use super::{Exit, GlobalArgs};
-use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
+use crate::engine::compare::{comparable_pair, display_pair, CompareOptions, Verdict};
 use crate::engine::diff;
 use crate::state::{AppView, SyncState};
 use std::io::Write;
@@ -152,10 +152,10 @@ fn local_diffs(
         }
         let desired = resource.desired.as_ref().map(|o| o.get());
         let live = resource.live.as_ref().map(|o| o.get());
-        let (want, have) = comparable_pair(desired, live, &opts);
+        let pair = display_pair(desired, live, &opts);
         out.push(ResourceDiff {
             title: title(resource),
-            diff: diff::diff(want.as_ref(), have.as_ref(), 3),
+            diff: diff::diff_with_kept(pair.desired.as_ref(), pair.live.as_ref(), &pair.kept, 3),
         });
     }
     out

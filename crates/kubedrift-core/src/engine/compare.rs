@@ -135,10 +135,33 @@ pub fn comparable_pair(
     live: Option<&Value>,
     opts: &CompareOptions,
 ) -> (Option<Value>, Option<Value>) {
-    match (desired, live) {
+    let pair = display_pair(desired, live, opts);
+    (pair.desired, pair.live)
+}
+
+/// What the display diff shows of one resource: the [`comparable_pair`], and the live-only
+/// items of strategic-merge lists that a three-way compare found apply keeps (a sidecar or env
+/// var a webhook injected): not drift, so not in the pair, but shown annotated so nothing
+/// is hidden ([`crate::engine::diff::diff_with_kept`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DisplayPair {
+    pub desired: Option<Value>,
+    pub live: Option<Value>,
+    /// Kept live-only items with their paths, in walk order.
+    pub kept: Vec<(FieldPath, Value)>,
+}
+
+/// [`comparable_pair`] plus the live-only items apply keeps.
+pub fn display_pair(
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    opts: &CompareOptions,
+) -> DisplayPair {
+    let (desired, live, kept) = match (desired, live) {
         (Some(desired), Some(live)) => match Prepared::new(desired, live, opts) {
             Ok(prepared) => {
                 let walked = prepared.walk(true);
+                let kept = walked.kept;
                 let mut projected = walked
                     .projected
                     .unwrap_or_else(|| Value::Object(Map::new()));
@@ -157,24 +180,30 @@ pub fn comparable_pair(
                     // Removing a field can leave an empty parent behind.
                     normalize::normalize_in_place(&mut desired);
                 }
-                (Some(desired), Some(projected))
+                (Some(desired), Some(projected), kept)
             }
             Err(_) => (
                 Some(normalize::normalize(desired)),
                 Some(normalize::normalize(live)),
+                Vec::new(),
             ),
         },
         (Some(desired), None) => {
             let mut desired = normalize::normalize(desired);
             strip_server_owned(&mut desired);
-            (Some(desired), None)
+            (Some(desired), None, Vec::new())
         }
         (None, Some(live)) => {
             let mut live = normalize::normalize(live);
             strip_server_owned(&mut live);
-            (None, Some(live))
+            (None, Some(live), Vec::new())
         }
-        (None, None) => (None, None),
+        (None, None) => (None, None, Vec::new()),
+    };
+    DisplayPair {
+        desired,
+        live,
+        kept,
     }
 }
 

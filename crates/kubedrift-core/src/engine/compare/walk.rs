@@ -128,6 +128,9 @@ pub(super) struct WalkResult {
     /// When projecting: desired fields left to the server (allocated values Git leaves
     /// unset, a cluster-scoped object's namespace), not compared and not shown.
     pub left_to_server: Vec<FieldPath>,
+    /// When projecting: live-only items of strategic-merge lists that apply keeps (not
+    /// drift), with their paths, for the display to show rather than hide.
+    pub kept: Vec<(FieldPath, Value)>,
 }
 
 pub(super) struct Walker<'a, 'p> {
@@ -136,6 +139,7 @@ pub(super) struct Walker<'a, 'p> {
     path: Vec<Step<'a>>,
     drift: Vec<FieldPath>,
     left_to_server: Vec<FieldPath>,
+    kept: Vec<(FieldPath, Value)>,
     project: bool,
     /// Live says what we applied last: a live-only item of a strategic-merge list that we
     /// never applied is one `kubectl apply` keeps, so not drift.
@@ -152,6 +156,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             path: Vec::with_capacity(16),
             drift: Vec::new(),
             left_to_server: Vec::new(),
+            kept: Vec::new(),
             project,
             three_way: false,
             buf: String::new(),
@@ -171,6 +176,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             drift: self.drift,
             projected,
             left_to_server: self.left_to_server,
+            kept: self.kept,
         }
     }
 
@@ -683,6 +689,15 @@ impl<'a, 'p> Walker<'a, 'p> {
                 .any(|o| self.owned_item(o, &live_key).is_some());
             let kept = spec.extra_live_items_allowed || (self.three_way && spec.kept_by_apply);
             if kept && !owned_by_us {
+                // Shown as kept (display only), unless controllers append here by design.
+                if self.project && !spec.extra_live_items_allowed {
+                    self.path.push(Step::Item(live_key));
+                    if !self.is_ignored() {
+                        let path = self.current_path();
+                        self.kept.push((path, live_item.clone()));
+                    }
+                    self.path.pop();
+                }
                 continue;
             }
             self.path.push(Step::Item(live_key));
