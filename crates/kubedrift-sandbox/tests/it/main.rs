@@ -3,6 +3,7 @@
 
 mod auth;
 mod engine_agrees;
+mod engine_defaults;
 mod engine_merge_lists;
 mod kube_rs;
 mod kubectl;
