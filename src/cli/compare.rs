@@ -7,7 +7,7 @@
 use super::{Exit, GlobalArgs, OutputFormat};
 use crate::config::{Config, ConfigError};
 use crate::engine::app::{compare_app, AppComparison, DesiredResource, Tracking};
-use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
+use crate::engine::compare::{display_pair, CompareOptions, Verdict};
 use crate::engine::diff;
 use crate::engine::ignore::IgnoreRule;
 use crate::manifest::{self, ManifestLimits, ManifestObject};
@@ -234,12 +234,12 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
         .map(|d| (&d.key, d.object.as_ref()))
         .collect();
     let diff_of = |key: &ResourceKey| {
-        let (want, have) = comparable_pair(
+        let pair = display_pair(
             desired_by_key.get(key).copied(),
             live.get(key).copied(),
             &opts,
         );
-        diff::diff(want.as_ref(), have.as_ref(), 3)
+        diff::diff_with_kept(pair.desired.as_ref(), pair.live.as_ref(), &pair.kept, 3)
     };
 
     let missing: HashSet<&ResourceKey> = result

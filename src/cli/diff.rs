@@ -2,7 +2,7 @@
 
 use super::status::{parse_duration, start_live};
 use super::{Exit, GlobalArgs};
-use crate::engine::compare::{comparable_pair, CompareOptions, Verdict};
+use crate::engine::compare::{comparable_pair, display_pair, CompareOptions, Verdict};
 use crate::engine::diff;
 use crate::state::{AppView, SyncState};
 use std::io::Write;
@@ -78,8 +78,13 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
             _ => {}
         }
         let diffs = match &kubeconfig {
-            Some(kubeconfig) => runtime.block_on(server_side_diffs(kubeconfig, app, &mut errors)),
-            None => local_diffs(app, &mut errors),
+            Some(kubeconfig) => runtime.block_on(server_side_diffs(
+                kubeconfig,
+                app,
+                &snapshot.field_managers,
+                &mut errors,
+            )),
+            None => local_diffs(app, &snapshot.field_managers, &mut errors),
         };
         for item in diffs {
             differs = true;
@@ -126,9 +131,14 @@ fn title(resource: &crate::state::ResourceView) -> String {
 }
 
 /// Desired vs live as the comparison sees them (server-owned fields dropped, Secrets masked).
-fn local_diffs(app: &AppView, errors: &mut Vec<String>) -> Vec<ResourceDiff> {
+fn local_diffs(
+    app: &AppView,
+    field_managers: &[String],
+    errors: &mut Vec<String>,
+) -> Vec<ResourceDiff> {
     let opts = CompareOptions {
         ignore: &app.ignore,
+        field_managers,
         ..CompareOptions::default()
     };
     let mut out = Vec::new();
@@ -142,10 +152,10 @@ fn local_diffs(app: &AppView, errors: &mut Vec<String>) -> Vec<ResourceDiff> {
         }
         let desired = resource.desired.as_ref().map(|o| o.get());
         let live = resource.live.as_ref().map(|o| o.get());
-        let (want, have) = comparable_pair(desired, live, &opts);
+        let pair = display_pair(desired, live, &opts);
         out.push(ResourceDiff {
             title: title(resource),
-            diff: diff::diff(want.as_ref(), have.as_ref(), 3),
+            diff: diff::diff_with_kept(pair.desired.as_ref(), pair.live.as_ref(), &pair.kept, 3),
         });
     }
     out
@@ -155,6 +165,7 @@ fn local_diffs(app: &AppView, errors: &mut Vec<String>) -> Vec<ResourceDiff> {
 async fn server_side_diffs(
     kubeconfig: &kube::config::Kubeconfig,
     app: &AppView,
+    field_managers: &[String],
     errors: &mut Vec<String>,
 ) -> Vec<ResourceDiff> {
     let client = match crate::cluster::kubeconfig::client_for(kubeconfig, &app.context).await {
@@ -166,6 +177,7 @@ async fn server_side_diffs(
     };
     let opts = CompareOptions {
         ignore: &app.ignore,
+        field_managers,
         ..CompareOptions::default()
     };
     let mut out = Vec::new();

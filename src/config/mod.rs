@@ -53,6 +53,10 @@ pub struct Settings {
     pub theme: String,
     /// Never write anything (no sync, no promotion commits), whatever the environment says.
     pub read_only: bool,
+    /// Field managers whose server-side apply counts as Git's in three-way compare, besides
+    /// kubedrift's own and those of the GitOps tool tracking an object (`argocd-controller`,
+    /// `kustomize-controller`): a field such a manager applied and Git dropped is drift.
+    pub field_managers: Vec<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             fetch_interval_seconds: DEFAULT_FETCH_INTERVAL_SECONDS,
             theme: "default".to_string(),
             read_only: false,
+            field_managers: Vec::new(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub(super) struct RawSettings {
     pub fetch_interval_seconds: Option<Spanned<u64>>,
     pub theme: Option<Spanned<String>>,
     pub read_only: Option<bool>,
+    pub field_managers: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

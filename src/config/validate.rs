@@ -499,6 +499,11 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             settings.theme = v.non_empty("theme", &theme)?;
         }
         settings.read_only = s.read_only.unwrap_or(false);
+        for manager in s.field_managers.iter().flatten() {
+            settings
+                .field_managers
+                .push(v.non_empty("field_managers", manager)?);
+        }
     }
 
     if raw.repo.is_empty() {

@@ -94,6 +94,7 @@ impl Live {
         let (cluster_tx, cluster_rx) = mpsc::unbounded_channel::<(String, ClusterEvent)>();
         let mut tasks = JoinSet::new();
         tasks.spawn(run_state(
+            options.config.settings.field_managers.clone(),
             input_rx,
             cluster_rx,
             snapshot_tx,
@@ -176,12 +177,13 @@ impl Live {
 
 /// Applies inputs in arrival order and publishes.
 async fn run_state(
+    field_managers: Vec<String>,
     mut inputs: mpsc::UnboundedReceiver<Input>,
     mut cluster_events: mpsc::UnboundedReceiver<(String, ClusterEvent)>,
     snapshot: watch::Sender<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
 ) {
-    let mut state = State::new();
+    let mut state = State::with_field_managers(field_managers);
     loop {
         let input = tokio::select! {
             biased;

@@ -805,3 +805,144 @@ fn compare_with_app_and_a_config_that_does_not_load_is_an_error() {
         String::from_utf8_lossy(&typo.stderr)
     );
 }
+
+/// `kubectl get -o yaml` of a Service applied client-side with `protocol: TCP` spelled out
+/// (Git now leaves it to the default), and of a Deployment a webhook injected a sidecar into,
+/// whose image was changed by hand.
+const APPLIED_LIVE: &str = r#"apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  uid: 7c0e5a2d-1f3b-4e8a-9d6c-2b4f8e1a0c37
+  resourceVersion: "90211"
+  creationTimestamp: "2026-11-02T08:00:00Z"
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {"apiVersion":"v1","kind":"Service","metadata":{"annotations":{},"name":"web","namespace":"shop"},"spec":{"ports":[{"name":"http","port":80,"protocol":"TCP","targetPort":8080}],"selector":{"app":"web"}}}
+spec:
+  clusterIP: 10.96.14.2
+  clusterIPs: [10.96.14.2]
+  internalTrafficPolicy: Cluster
+  ipFamilies: [IPv4]
+  ipFamilyPolicy: SingleStack
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+    targetPort: 8080
+  selector:
+    app: web
+  sessionAffinity: None
+  type: ClusterIP
+status:
+  loadBalancer: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  uid: 3b8e1f0c-6d2a-4c7e-b915-0e4f7a2d9c61
+  resourceVersion: "90240"
+  generation: 3
+  creationTimestamp: "2026-11-02T08:00:00Z"
+  annotations:
+    deployment.kubernetes.io/revision: "3"
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"web","namespace":"shop"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"image":"registry.example.com/shop/web:1.4.2","name":"web"}]}}}}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/shop/web:1.4.2-hotfix
+        imagePullPolicy: IfNotPresent
+      - name: istio-proxy
+        image: docker.io/istio/proxyv2:1.24.0
+        imagePullPolicy: IfNotPresent
+      dnsPolicy: ClusterFirst
+      restartPolicy: Always
+status:
+  replicas: 2
+"#;
+
+const GIT_NOW: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/shop/web:1.4.2
+";
+
+#[test]
+fn defaulted_fields_are_not_drift_and_items_apply_keeps_are_shown_as_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = dir.path().join("desired");
+    let live = dir.path().join("live");
+    std::fs::create_dir_all(&desired).unwrap();
+    std::fs::create_dir_all(&live).unwrap();
+    write(&desired, "web.yaml", GIT_NOW);
+    write(&live, "web.yaml", APPLIED_LIVE);
+
+    let out = kubedrift(&[
+        "compare",
+        "--diff",
+        desired.to_str().unwrap(),
+        live.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // The Service's protocol Git no longer spells out is defaulted back: Synced.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Synced") && l.contains("Service/shop/web")),
+        "{text}"
+    );
+    assert!(!text.contains("protocol"), "{text}");
+    // The Deployment differs by its image only; the sidecar is shown, kept.
+    assert!(
+        text.lines().any(|l| l.starts_with('-')
+            && l.ends_with("image: registry.example.com/shop/web:1.4.2-hotfix")),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\n# live only, kept by apply (not drift): spec.template.spec.containers[name=istio-proxy]\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\n#   name: istio-proxy\n"), "{text}");
+}

@@ -58,6 +58,7 @@ fn example_config_loads_and_documents_every_key() {
         config.settings.max_manifest_bytes,
         DEFAULT_MAX_MANIFEST_BYTES
     );
+    assert_eq!(config.settings.field_managers, ["ci-deploy"]);
     // `charts` is relative to the example file's directory.
     assert_eq!(
         config.repo("charts").unwrap().path,

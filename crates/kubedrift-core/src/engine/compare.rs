@@ -12,9 +12,11 @@
 //!   (`schema`'s table) when we never applied the item: `kubectl apply` keeps it (a sidecar a
 //!   webhook injected);
 //! - other lists compare in order;
-//! - three-way: when live says what we applied last (our managedFields `Apply` entry, else the
+//! - three-way: when live says what we applied last (the managedFields `Apply` entry of our
+//!   field manager, of a configured one or of the GitOps tool tracking the object, else the
 //!   `kubectl.kubernetes.io/last-applied-configuration` annotation), a field we applied that
-//!   Git no longer has, still present live, is drift;
+//!   Git no longer has, still present live, is drift — unless the server would default it
+//!   back to its live value (`defaults`);
 //! - ignored paths (per-app rules and built-ins such as aggregated ClusterRole `rules`) vanish
 //!   from both sides.
 
@@ -27,6 +29,7 @@ pub use crate::engine::fieldpath::{FieldPath, Segment};
 use crate::engine::ignore::{self, IgnoreRule};
 use crate::engine::managed;
 use crate::engine::normalize::{self, is_blank, kind_of};
+use crate::engine::ownership::{self, Tool};
 use crate::engine::schema;
 use applied::AppliedDoc;
 use serde::Serialize;
@@ -79,6 +82,11 @@ pub struct CompareOptions<'a> {
     pub ignore: &'a [IgnoreRule],
     /// The field manager whose managedFields entry counts as "last applied by us".
     pub field_manager: &'a str,
+    /// More field managers whose server-side apply counts as ours (config `field_managers`:
+    /// a GitOps tool whose marks kubedrift does not know, a CI job's `kubectl apply
+    /// --server-side --field-manager`). The managers of the GitOps tool whose tracking marks
+    /// the object carries count without being listed.
+    pub field_managers: &'a [String],
 }
 
 impl Default for CompareOptions<'_> {
@@ -86,6 +94,7 @@ impl Default for CompareOptions<'_> {
         CompareOptions {
             ignore: &[],
             field_manager: crate::model::FIELD_MANAGER,
+            field_managers: &[],
         }
     }
 }
@@ -126,10 +135,33 @@ pub fn comparable_pair(
     live: Option<&Value>,
     opts: &CompareOptions,
 ) -> (Option<Value>, Option<Value>) {
-    match (desired, live) {
+    let pair = display_pair(desired, live, opts);
+    (pair.desired, pair.live)
+}
+
+/// What the display diff shows of one resource: the [`comparable_pair`], and the live-only
+/// items of strategic-merge lists that a three-way compare found apply keeps (a sidecar or env
+/// var a webhook injected): not drift, so not in the pair, but shown annotated so nothing
+/// is hidden ([`crate::engine::diff::diff_with_kept`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DisplayPair {
+    pub desired: Option<Value>,
+    pub live: Option<Value>,
+    /// Kept live-only items with their paths, in walk order.
+    pub kept: Vec<(FieldPath, Value)>,
+}
+
+/// [`comparable_pair`] plus the live-only items apply keeps.
+pub fn display_pair(
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    opts: &CompareOptions,
+) -> DisplayPair {
+    let (desired, live, kept) = match (desired, live) {
         (Some(desired), Some(live)) => match Prepared::new(desired, live, opts) {
             Ok(prepared) => {
                 let walked = prepared.walk(true);
+                let kept = walked.kept;
                 let mut projected = walked
                     .projected
                     .unwrap_or_else(|| Value::Object(Map::new()));
@@ -148,24 +180,30 @@ pub fn comparable_pair(
                     // Removing a field can leave an empty parent behind.
                     normalize::normalize_in_place(&mut desired);
                 }
-                (Some(desired), Some(projected))
+                (Some(desired), Some(projected), kept)
             }
             Err(_) => (
                 Some(normalize::normalize(desired)),
                 Some(normalize::normalize(live)),
+                Vec::new(),
             ),
         },
         (Some(desired), None) => {
             let mut desired = normalize::normalize(desired);
             strip_server_owned(&mut desired);
-            (Some(desired), None)
+            (Some(desired), None, Vec::new())
         }
         (None, Some(live)) => {
             let mut live = normalize::normalize(live);
             strip_server_owned(&mut live);
-            (None, Some(live))
+            (None, Some(live), Vec::new())
         }
-        (None, None) => (None, None),
+        (None, None) => (None, None, Vec::new()),
+    };
+    DisplayPair {
+        desired,
+        live,
+        kept,
     }
 }
 
@@ -229,7 +267,7 @@ impl<'a> Prepared<'a> {
             Cow::Borrowed(live)
         };
 
-        let applied = match managed::apply_entries(live, opts.field_manager).next() {
+        let applied = match our_apply_entry(live, opts) {
             Some(fields) => Some(LastApplied::Fields(fields)),
             None => last_applied_of(live, kind).map(LastApplied::Annotation),
         };
@@ -250,6 +288,33 @@ impl<'a> Prepared<'a> {
         });
         Walker::new(self.kind, &self.ignored, project).run(&self.desired, &self.live_walked, owned)
     }
+}
+
+/// What we last applied server-side: the `Apply` managedFields entry of our field manager,
+/// else of a configured one, else of the GitOps tool that tracks the object (Argo CD's
+/// server-side sync as `argocd-controller`, Flux as `kustomize-controller`): a field that
+/// tool applied and Git has since dropped is drift for it, so for us too.
+fn our_apply_entry<'a>(
+    live: &'a Value,
+    opts: &CompareOptions<'a>,
+) -> Option<&'a Map<String, Value>> {
+    let entry = |manager: &'a str| managed::apply_entries(live, manager).next();
+    if let Some(fields) = entry(opts.field_manager) {
+        return Some(fields);
+    }
+    if let Some(fields) = opts.field_managers.iter().find_map(|m| entry(m.as_str())) {
+        return Some(fields);
+    }
+    // The marks are read only when such an entry exists (rare, and off the hot path).
+    [Tool::ArgoCd, Tool::Flux].into_iter().find_map(|tool| {
+        let fields = ownership::field_managers(tool)
+            .iter()
+            .find_map(|manager| entry(manager))?;
+        ownership::tracking_marks(live)
+            .iter()
+            .any(|mark| mark.tool == tool)
+            .then_some(fields)
+    })
 }
 
 /// The parsed last-applied-configuration annotation; `None` when absent or not a JSON

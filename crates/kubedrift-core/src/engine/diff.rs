@@ -9,6 +9,7 @@
 //! Secrets are masked here, on copies, whatever the caller did: this is the last stop before
 //! a human sees the text.
 
+use crate::engine::fieldpath::FieldPath;
 use crate::engine::mask::{mask_secret, mask_secret_pair};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -32,6 +33,10 @@ pub enum DiffLineKind {
     Added,
     /// Only in live (cluster).
     Removed,
+    /// Not a change: a live-only item of a strategic-merge list that applying Git keeps (a
+    /// sidecar or env var a webhook injected), shown so nothing is hidden. Marked `#`, shown
+    /// dimmed.
+    Kept,
 }
 
 /// A run of text within a line; `emphasized` marks the words that changed within the line.
@@ -72,6 +77,7 @@ impl DiffLine {
             DiffLineKind::Context => " ",
             DiffLineKind::Added => "+",
             DiffLineKind::Removed => "-",
+            DiffLineKind::Kept => "#",
         }
     }
 }
@@ -87,10 +93,48 @@ pub struct DisplayDiff {
 }
 
 impl DisplayDiff {
-    /// True when the two sides render identically.
+    /// True when the two sides render identically (lines about items apply keeps are not
+    /// changes).
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.lines
+            .iter()
+            .all(|line| line.kind == DiffLineKind::Kept)
     }
+}
+
+/// The note heading each kept item in a diff.
+pub const KEPT_NOTE: &str = " live only, kept by apply (not drift): ";
+
+/// [`diff`], followed by the live-only items apply keeps ([`DiffLineKind::Kept`]): each as a
+/// `# live only, kept by apply (not drift): PATH` line and the item's YAML, every line marked
+/// `#` (a comment to anything reading the diff as a patch).
+pub fn diff_with_kept(
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    kept: &[(FieldPath, Value)],
+    context_lines: usize,
+) -> DisplayDiff {
+    let mut shown = diff(desired, live, context_lines);
+    for (path, item) in kept {
+        shown.lines.push(DiffLine::plain(
+            DiffLineKind::Kept,
+            format!("{KEPT_NOTE}{path}"),
+        ));
+        let mut item = item.clone();
+        // Never a Secret's values, whatever the list.
+        if live.is_some_and(crate::engine::mask::is_secret) {
+            item = Value::String("++++++++".to_string());
+        }
+        for line in render_yaml(&item).lines() {
+            shown
+                .lines
+                .push(DiffLine::plain(DiffLineKind::Kept, format!("   {line}")));
+        }
+    }
+    if !kept.is_empty() {
+        shown.unified = unified_text(&shown.lines);
+    }
+    shown
 }
 
 /// Diff `live` (old) against `desired` (new); either side may be absent (the whole object is
@@ -228,11 +272,15 @@ fn diff_texts(old: &str, new: &str, context_lines: usize) -> DisplayDiff {
             }
         }
     }
-    let unified = lines
+    let unified = unified_text(&lines);
+    DisplayDiff { unified, lines }
+}
+
+fn unified_text(lines: &[DiffLine]) -> String {
+    lines
         .iter()
         .map(|line| format!("{}{}\n", line.marker(), line.text()))
-        .collect();
-    DisplayDiff { unified, lines }
+        .collect()
 }
 
 /// `@@ -a,b +c,d @@` for a hunk, in the format of GNU diff (a range of one line is written
@@ -284,6 +332,7 @@ const ANSI_BOLD: &str = "\x1b[1m";
 const ANSI_CYAN: &str = "\x1b[36m";
 const ANSI_GREEN: &str = "\x1b[32m";
 const ANSI_RED: &str = "\x1b[31m";
+const ANSI_DIM: &str = "\x1b[2m";
 /// Bold + reverse video: the changed words stand out even on terminals without bold.
 const ANSI_EMPHASIS: &str = "\x1b[1;7m";
 
@@ -298,6 +347,7 @@ pub fn to_ansi(diff: &DisplayDiff) -> String {
             DiffLineKind::Context => "",
             DiffLineKind::Added => ANSI_GREEN,
             DiffLineKind::Removed => ANSI_RED,
+            DiffLineKind::Kept => ANSI_DIM,
         };
         out.push_str(colour);
         out.push_str(line.marker());

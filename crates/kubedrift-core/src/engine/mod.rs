@@ -7,6 +7,7 @@
 pub mod app;
 pub mod attribution;
 pub mod compare;
+pub mod defaults;
 pub mod diff;
 pub mod fieldpath;
 pub mod health;

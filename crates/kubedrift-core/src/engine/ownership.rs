@@ -50,6 +50,18 @@ pub enum Tool {
     Kubedrift,
 }
 
+/// The field managers `tool` applies as with server-side apply (Argo CD's server-side sync,
+/// Flux's kustomize-controller, kubedrift): their `Apply` managedFields entry records what the
+/// tool last applied, as the last-applied annotation does for `kubectl apply`. (Flux's
+/// helm-controller writes through Helm's client-side merge: no `Apply` entry to read.)
+pub fn field_managers(tool: Tool) -> &'static [&'static str] {
+    match tool {
+        Tool::ArgoCd => &["argocd-controller"],
+        Tool::Flux => &["kustomize-controller"],
+        Tool::Kubedrift => &[crate::model::FIELD_MANAGER],
+    }
+}
+
 /// One claim of ownership found on an object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct TrackingMark {

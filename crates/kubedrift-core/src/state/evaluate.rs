@@ -27,6 +27,7 @@ pub(super) fn evaluate(
     app: &AppState,
     cluster: Option<&ClusterState>,
     key: &ResourceKey,
+    field_managers: &[String],
 ) -> Option<ResourceView> {
     let desired = app.desired.get(key);
     let live = cluster.and_then(|c| c.live.get(key));
@@ -37,6 +38,7 @@ pub(super) fn evaluate(
     let opts = CompareOptions {
         ignore: &app.ignore,
         field_manager: FIELD_MANAGER,
+        field_managers,
     };
     let Some(desired) = desired else {
         // Extraneous only when tracked to the app and the render is complete.

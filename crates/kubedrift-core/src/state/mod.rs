@@ -191,6 +191,8 @@ pub struct State {
     repos: BTreeMap<String, RepoView>,
     sources_loaded: bool,
     snapshot: Arc<Snapshot>,
+    /// Configured field managers whose server-side apply counts as Git's (three-way).
+    field_managers: Arc<[String]>,
 }
 
 impl Default for State {
@@ -208,6 +210,21 @@ impl State {
             repos: BTreeMap::new(),
             sources_loaded: false,
             snapshot: Arc::new(Snapshot::default()),
+            field_managers: Arc::from([]),
+        }
+    }
+
+    /// A state whose compares also count `field_managers`' server-side applies as Git's
+    /// (config `settings.field_managers`, see [`crate::engine::compare::CompareOptions`]).
+    pub fn with_field_managers(field_managers: Vec<String>) -> Self {
+        let field_managers: Arc<[String]> = Arc::from(field_managers);
+        State {
+            snapshot: Arc::new(Snapshot {
+                field_managers: Arc::clone(&field_managers),
+                ..Snapshot::default()
+            }),
+            field_managers,
+            ..State::new()
         }
     }
 
@@ -592,7 +609,7 @@ impl State {
     fn recompute_one(&mut self, id: &AppId, key: &ResourceKey, changed: &mut Changed) {
         let Some(app) = self.apps.get(id) else { return };
         let cluster = self.clusters.get(&app.context);
-        let result = evaluate(app, cluster, key);
+        let result = evaluate(app, cluster, key, &self.field_managers);
         let Some(app) = self.apps.get_mut(id) else {
             return;
         };
@@ -656,6 +673,7 @@ impl State {
             clusters: self.snapshot.clusters.clone(),
             repos: self.repos.clone(),
             sources_loaded: self.sources_loaded,
+            field_managers: Arc::clone(&self.field_managers),
         };
         for id in &changed.removed {
             snapshot.apps.remove(id);

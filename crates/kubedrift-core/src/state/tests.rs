@@ -699,3 +699,33 @@ fn a_file_that_failed_to_parse_makes_the_app_an_error_even_when_the_rest_is_sync
     assert_eq!(app.resources.len(), 1);
     assert_eq!(app.resources[0].verdict, Verdict::Synced);
 }
+
+#[test]
+fn configured_field_managers_count_as_git_in_three_way_verdicts() {
+    // Applied server-side by a CI job as `ci-deploy` with a `tier` label Git has since dropped.
+    let mut live = live_deployment("web", "web:1.4.2", 2, 100);
+    live["metadata"]["labels"]["tier"] = json!("legacy");
+    live["metadata"]["managedFields"][0]["manager"] = json!("ci-deploy");
+    live["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]["f:labels"]["f:tier"] =
+        json!({});
+    let verdict_with = |mut state: State| {
+        state.apply(desired_app(
+            "web",
+            "dev",
+            1,
+            vec![desired_deployment("web", "web:1.4.2", 2)],
+        ));
+        connect(&mut state, "dev", vec![live.clone()]);
+        let snapshot = state.snapshot();
+        let app = snapshot.app("web", "dev").expect("web@dev");
+        (app.sync, snapshot.field_managers.to_vec())
+    };
+    // Not configured: another writer's label, live only: not drift.
+    assert_eq!(verdict_with(State::new()), (SyncState::Synced, Vec::new()));
+    // Configured: apply as ci-deploy would remove it.
+    let managers = vec!["ci-deploy".to_string()];
+    assert_eq!(
+        verdict_with(State::with_field_managers(managers.clone())),
+        (SyncState::OutOfSync, managers)
+    );
+}

@@ -185,6 +185,10 @@ pub struct Snapshot {
     pub repos: BTreeMap<String, RepoView>,
     /// Git was read once (every selected app rendered or failed).
     pub sources_loaded: bool,
+    /// The configured field managers the verdicts counted as Git's, so `diff` shows what the
+    /// verdict compared.
+    #[serde(skip)]
+    pub field_managers: Arc<[String]>,
 }
 
 fn apps_as_list<S: Serializer>(

@@ -939,6 +939,10 @@ fn arb_key() -> impl Strategy<Value = String> {
             "addresses", "ip", "rules", "aggregationRule", "secrets", "metadata", "annotations",
             "labels", "spec", "status", "volumeMounts", "mountPath", "args", "maxSurge", "uid",
             "managedFields", "conditions", "type",
+            // Fields the server defaults (three-way: applied explicitly, dropped from Git).
+            "template", "imagePullPolicy", "image", "dnsPolicy", "sessionAffinity",
+            "revisionHistoryLimit", "terminationMessagePolicy", "readinessProbe",
+            "periodSeconds",
         ])
         .prop_map(str::to_string),
         1 => "[a-z]{1,6}",
@@ -950,11 +954,37 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
+        prop::sample::select(vec![1i64, 3, 10, 30, 420, 600]).prop_map(Value::from),
         (-1.0e6f64..1.0e6).prop_map(Value::from),
         "[a-zA-Z0-9 .:/_=-]{0,10}".prop_map(Value::from),
         prop::sample::select(vec![
-            "1000m", "1", "0.5", "500m", "1Gi", "1024Mi", "1G", "8080", "TCP", "UDP", "", "web",
-            "Zm9v", "1e3", "-1", "0", "25%", "1.0", "08080", "1E", "1e400",
+            "1000m",
+            "1",
+            "0.5",
+            "500m",
+            "1Gi",
+            "1024Mi",
+            "1G",
+            "8080",
+            "TCP",
+            "UDP",
+            "",
+            "web",
+            "Zm9v",
+            "1e3",
+            "-1",
+            "0",
+            "25%",
+            "1.0",
+            "08080",
+            "1E",
+            "1e400",
+            "IfNotPresent",
+            "Always",
+            "ClusterFirst",
+            "None",
+            "ClusterIP",
+            "File",
         ])
         .prop_map(Value::from),
     ];
@@ -1058,7 +1088,7 @@ fn edited(value: &Value, edits: &[(prop::sample::Index, Value, bool)]) -> Value 
 }
 
 /// The managedFields `fieldsV1` set server-side apply records for an applied object.
-fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
+pub(crate) fn fields_v1(kind: &str, field: &str, value: &Value) -> Value {
     use kubedrift_core::engine::schema::{list_kind, ItemKey, ListKind};
     match value {
         Value::Object(map) => Value::Object(

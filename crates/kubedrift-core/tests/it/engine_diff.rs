@@ -174,3 +174,103 @@ fn caller_objects_are_not_modified() {
     let _ = diff(Some(&fixture("secret-desired.yaml")), Some(&live), 3);
     assert_eq!(live, before);
 }
+
+/// A Deployment `kubectl apply`-ed (client-side: last-applied annotation) as the server
+/// returns it, then extended by a mutating webhook (a sidecar and an env var, in neither Git
+/// nor last-applied), with the image changed live by hand.
+fn injected_deployment(image_changed_live: bool) -> (Value, Value) {
+    let desired = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "registry.example.com/shop/web:1.4.2",
+                    "env": [{"name": "MODE", "value": "prod"}]}]}}}});
+    let applied = serde_json::to_string(&desired).unwrap_or_default();
+    let image = if image_changed_live {
+        "registry.example.com/shop/web:1.4.2-hotfix"
+    } else {
+        "registry.example.com/shop/web:1.4.2"
+    };
+    let live = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "uid": "3b8e1f0c-6d2a-4c7e-b915-0e4f7a2d9c61",
+            "resourceVersion": "884120", "generation": 4, "creationTimestamp": "2026-11-02T08:00:00Z",
+            "annotations": {"deployment.kubernetes.io/revision": "4",
+                            "kubectl.kubernetes.io/last-applied-configuration": applied},
+            "managedFields": [
+                {"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "apps/v1",
+                 "time": "2026-11-02T08:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "istio-sidecar-injector", "operation": "Update", "apiVersion": "apps/v1",
+                 "time": "2026-11-02T08:00:01Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+                     "k:{\"name\":\"istio-proxy\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}}}]},
+        "spec": {"replicas": 2, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+            "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [
+                    {"name": "web", "image": image, "imagePullPolicy": "IfNotPresent",
+                     "env": [{"name": "MODE", "value": "prod"},
+                             {"name": "ISTIO_META_INJECTED", "value": "true"}],
+                     "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"},
+                    {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.24.0",
+                     "args": ["proxy", "sidecar"], "imagePullPolicy": "IfNotPresent",
+                     "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}],
+                  "dnsPolicy": "ClusterFirst", "restartPolicy": "Always",
+                  "schedulerName": "default-scheduler", "terminationGracePeriodSeconds": 30}}},
+        "status": {"observedGeneration": 4, "replicas": 2, "readyReplicas": 2}});
+    (desired, live)
+}
+
+#[test]
+fn live_only_items_apply_keeps_are_shown_as_kept_not_hidden() {
+    use kubedrift_core::engine::compare::{compare, display_pair, CompareOptions, Verdict};
+    use kubedrift_core::engine::diff::diff_with_kept;
+
+    let opts = CompareOptions::default();
+    let (desired, live) = injected_deployment(true);
+    let paths: Vec<String> = match compare(Some(&desired), Some(&live), &opts) {
+        Verdict::OutOfSync { paths } => paths.iter().map(ToString::to_string).collect(),
+        other => panic!("OutOfSync expected, got {other:?}"),
+    };
+    assert_eq!(paths, vec!["spec.template.spec.containers[name=web].image"]);
+    let pair = display_pair(Some(&desired), Some(&live), &opts);
+    let kept: Vec<String> = pair.kept.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(
+        kept,
+        vec![
+            "spec.template.spec.containers[name=web].env[name=ISTIO_META_INJECTED]",
+            "spec.template.spec.containers[name=istio-proxy]"
+        ]
+    );
+    let d = diff_with_kept(pair.desired.as_ref(), pair.live.as_ref(), &pair.kept, 3);
+    assert!(!d.is_empty());
+    // The kept lines are their own kind (the TUI dims them) and `#` lines in text.
+    let kept_lines: Vec<String> = d
+        .lines
+        .iter()
+        .filter(|l| l.kind == DiffLineKind::Kept)
+        .map(|l| format!("{}{}", l.marker(), l.text()))
+        .collect();
+    assert!(kept_lines.iter().all(|l| l.starts_with('#')));
+    assert!(kept_lines.contains(
+        &"# live only, kept by apply (not drift): spec.template.spec.containers[name=istio-proxy]"
+            .to_string()
+    ));
+    assert!(to_ansi(&d).contains("\x1b[2m# live only, kept by apply"));
+    insta::assert_snapshot!("injected_sidecar_kept_unified", d.unified);
+
+    // Synced: no change to show, the kept items still annotated.
+    let (desired, live) = injected_deployment(false);
+    assert_eq!(compare(Some(&desired), Some(&live), &opts), Verdict::Synced);
+    let pair = display_pair(Some(&desired), Some(&live), &opts);
+    let d = diff_with_kept(pair.desired.as_ref(), pair.live.as_ref(), &pair.kept, 3);
+    assert!(d.is_empty(), "no change: {}", d.unified);
+    assert_eq!(
+        d.lines
+            .iter()
+            .filter(|l| l.kind == DiffLineKind::Kept && l.text().contains("kept by apply"))
+            .count(),
+        2
+    );
+}

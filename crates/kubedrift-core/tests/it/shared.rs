@@ -3,6 +3,7 @@
 //! generator of realistic Deployments.
 
 use kubedrift_core::engine::compare::{comparable_pair, compare, CompareOptions, Verdict};
+use kubedrift_core::engine::diff;
 use kubedrift_core::engine::fieldpath::{self, FieldPath, Segment};
 use kubedrift_core::engine::normalize::normalize_in_place;
 use proptest::prelude::*;
@@ -57,13 +58,21 @@ pub fn set_path(target: &mut Value, path: &FieldPath, value: Value) {
 
 /// `comparable_pair` must show exactly the drift the verdict reports: every reported path
 /// differs between the two sides, and copying desired onto live at the reported paths (and
-/// nowhere else) makes the sides equal.
+/// nowhere else) makes the sides equal. The rendered display diff is empty exactly when the
+/// verdict is Synced (never "OutOfSync" over an empty diff).
 pub fn assert_pair_matches_verdict(desired: &Value, live: &Value, opts: &CompareOptions) {
     let verdict = compare(Some(desired), Some(live), opts);
     let (Some(pair_desired), Some(pair_live)) = comparable_pair(Some(desired), Some(live), opts)
     else {
         panic!("both sides expected");
     };
+    let shown = diff::diff(Some(&pair_desired), Some(&pair_live), 3);
+    assert_eq!(
+        shown.is_empty(),
+        verdict == Verdict::Synced,
+        "{verdict:?} but the display diff is:\n{}",
+        shown.unified
+    );
     match &verdict {
         Verdict::Synced => assert_eq!(pair_desired, pair_live, "Synced but the pair differs"),
         Verdict::OutOfSync { paths } => {

@@ -3,6 +3,8 @@
 
 mod auth;
 mod engine_agrees;
+mod engine_defaults;
+mod engine_gitops_managers;
 mod engine_merge_lists;
 mod kube_rs;
 mod kubectl;

@@ -2,6 +2,7 @@
 //! last (three-way), collecting differing paths and optionally the projected live side.
 
 use super::applied::{Applied, View};
+use crate::engine::defaults;
 use crate::engine::fieldpath::{self, FieldPath, Segment};
 use crate::engine::managed;
 use crate::engine::normalize::{self, is_blank};
@@ -127,6 +128,9 @@ pub(super) struct WalkResult {
     /// When projecting: desired fields left to the server (allocated values Git leaves
     /// unset, a cluster-scoped object's namespace), not compared and not shown.
     pub left_to_server: Vec<FieldPath>,
+    /// When projecting: live-only items of strategic-merge lists that apply keeps (not
+    /// drift), with their paths, for the display to show rather than hide.
+    pub kept: Vec<(FieldPath, Value)>,
 }
 
 pub(super) struct Walker<'a, 'p> {
@@ -135,6 +139,7 @@ pub(super) struct Walker<'a, 'p> {
     path: Vec<Step<'a>>,
     drift: Vec<FieldPath>,
     left_to_server: Vec<FieldPath>,
+    kept: Vec<(FieldPath, Value)>,
     project: bool,
     /// Live says what we applied last: a live-only item of a strategic-merge list that we
     /// never applied is one `kubectl apply` keeps, so not drift.
@@ -151,6 +156,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             path: Vec::with_capacity(16),
             drift: Vec::new(),
             left_to_server: Vec::new(),
+            kept: Vec::new(),
             project,
             three_way: false,
             buf: String::new(),
@@ -170,6 +176,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             drift: self.drift,
             projected,
             left_to_server: self.left_to_server,
+            kept: self.kept,
         }
     }
 
@@ -266,6 +273,42 @@ impl<'a, 'p> Walker<'a, 'p> {
                 [Step::Key("spec"), Step::Key("ports"), Step::Item(_)] => key == "nodePort",
                 _ => false,
             }
+    }
+
+    /// A field Git dropped since the last apply that applying Git would leave as it is live:
+    /// a key field of the list item it sits in (the item was matched by it, with the server's
+    /// default filled in: `protocol: TCP`), or a field whose live value is what the server
+    /// defaults it back to ([`defaults`]). Not drift; `kubectl diff --server-side` is empty.
+    fn defaulted_back(
+        &self,
+        field: &str,
+        live: Option<&Value>,
+        live_parent: &Map<String, Value>,
+    ) -> bool {
+        let Some(live) = live else {
+            return false;
+        };
+        if let Some(Step::Item(key)) = self.path.last() {
+            if key.spec.fields.contains(&field) {
+                return true;
+            }
+        }
+        // The map keys down to here, list items skipped (removed fields are rare: this runs
+        // off the hot path, and on the stack).
+        let mut keys: [&str; 24] = [""; 24];
+        let mut depth = 0;
+        for step in &self.path {
+            if let Step::Key(key) = step {
+                let Some(slot) = keys.get_mut(depth) else {
+                    return false;
+                };
+                *slot = key;
+                depth += 1;
+            }
+        }
+        keys.get(..depth)
+            .and_then(|keys| defaults::server_default(self.kind, keys, field))
+            .is_some_and(|default| default.is(live, live_parent))
     }
 
     /// `metadata.namespace` in Git on an object live keeps without one: a cluster-scoped kind,
@@ -486,6 +529,7 @@ impl<'a, 'p> Walker<'a, 'p> {
             || self.is_identity(owned_key)
             || self.is_tracking_mark(owned_key)
             || self.is_allocated(owned_key)
+            || self.defaulted_back(owned_key, live_child, live)
         {
             return;
         }
@@ -645,6 +689,15 @@ impl<'a, 'p> Walker<'a, 'p> {
                 .any(|o| self.owned_item(o, &live_key).is_some());
             let kept = spec.extra_live_items_allowed || (self.three_way && spec.kept_by_apply);
             if kept && !owned_by_us {
+                // Shown as kept (display only), unless controllers append here by design.
+                if self.project && !spec.extra_live_items_allowed {
+                    self.path.push(Step::Item(live_key));
+                    if !self.is_ignored() {
+                        let path = self.current_path();
+                        self.kept.push((path, live_item.clone()));
+                    }
+                    self.path.pop();
+                }
                 continue;
             }
             self.path.push(Step::Item(live_key));
@@ -744,6 +797,11 @@ impl<'a, 'p> Walker<'a, 'p> {
                             || self.is_server_owned(child_key)
                             || self.is_identity(child_key)
                             || self.is_tracking_mark(child_key)
+                            || self.defaulted_back(
+                                child_key,
+                                schema::field_of(live_map, child_key),
+                                live_map,
+                            )
                         {
                             continue;
                         }
@@ -805,6 +863,11 @@ impl<'a, 'p> Walker<'a, 'p> {
                             if self.is_server_owned(name)
                                 || self.is_identity(name)
                                 || self.is_tracking_mark(name)
+                                || self.defaulted_back(
+                                    name,
+                                    schema::field_of(live_map, name),
+                                    live_map,
+                                )
                             {
                                 continue;
                             }
