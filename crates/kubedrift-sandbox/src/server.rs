@@ -12,7 +12,7 @@ use super::openapi;
 use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::WatchStart;
-use super::table::{to_table, IncludeObject, ResourceInfo as TableResource};
+use super::table::{to_table, IncludeObject};
 use super::watch::{start_watch, WatchParams};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -422,19 +422,6 @@ fn wants_table(headers: &HeaderMap, query: &Query) -> Result<Option<IncludeObjec
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// The printing view of a catalog entry.
-pub fn table_resource(info: &ResourceInfo) -> TableResource {
-    TableResource {
-        group: info.group.clone(),
-        version: info.version.clone(),
-        kind: info.kind.clone(),
-        plural: info.plural.clone(),
-        namespaced: info.namespaced,
-        custom: info.custom,
-        printer_columns: info.printer_columns.clone(),
-    }
-}
-
 /// A Table of `objects`, with list metadata.
 pub fn table_of(
     info: &ResourceInfo,
@@ -444,12 +431,7 @@ pub fn table_of(
     continue_token: Option<&str>,
 ) -> Value {
     let owned: Vec<Value> = objects.iter().map(|o| (**o).clone()).collect();
-    let mut table = to_table(
-        &table_resource(info),
-        &owned,
-        jiff::Timestamp::now(),
-        include,
-    );
+    let mut table = to_table(info, &owned, jiff::Timestamp::now(), include);
     let mut metadata = serde_json::Map::new();
     if let Some(rv) = rv {
         metadata.insert("resourceVersion".into(), Value::String(rv.to_string()));
