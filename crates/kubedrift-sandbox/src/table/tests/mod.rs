@@ -43,6 +43,7 @@ fn info(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) 
     }
 }
 
+/// Metadata as the API server returns it: uid, resourceVersion, managedFields, ...
 fn meta(name: &str, namespace: Option<&str>, created: &str, api_version: &str) -> Value {
     let mut m = json!({
         "name": name,

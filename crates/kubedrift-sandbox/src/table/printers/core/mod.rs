@@ -13,13 +13,13 @@ use crate::table::columns::{
 use crate::table::duration::{age, parse_time, since};
 use crate::table::fields::{condition_status, get, int, list, map_len, name_of, or_none, s, text};
 use crate::table::format::{container_cells, format_labels, replicas_or_default};
-use crate::table::printers::core::pod::pod_cells;
-use crate::table::printers::core::service::{endpoints_cells, service_cells};
-use crate::table::printers::core::volume::{pv_cells, pvc_cells};
 use crate::table::printers::{Cells, Printer};
 use jiff::Timestamp;
+use pod::pod_cells;
 use serde_json::{json, Value};
+use service::{endpoints_cells, service_cells};
 use std::collections::BTreeSet;
+use volume::{pv_cells, pvc_cells};
 
 /// The printer of `kind` in the core group (`v1`); `None` for kinds the API server
 /// prints with its default Table.
