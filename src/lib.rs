@@ -17,9 +17,12 @@ pub use kubedrift_core::{engine, manifest, model, source, state};
 #[cfg(feature = "sandbox")]
 pub use kubedrift_sandbox as sandbox;
 
+pub mod actions;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+#[cfg(feature = "sandbox")]
+pub mod demo;
 pub mod desired;
 pub mod git;
 pub mod live;

@@ -8,14 +8,21 @@ use std::path::PathBuf;
 
 pub mod compare;
 pub mod completions;
+mod confirm;
+#[cfg(feature = "sandbox")]
+pub mod demo;
 pub mod diff;
 mod hints;
+pub mod history;
 pub mod man;
+pub mod promote;
 pub mod render;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod status;
+pub mod sync;
 mod table;
+pub mod wait;
 
 /// How a headless command ended, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +124,10 @@ pub struct GlobalArgs {
     /// Only these kubeconfig contexts (repeatable).
     #[arg(long = "context", global = true, value_name = "NAME")]
     pub contexts: Vec<String>,
+    /// Never write: no sync, prune, reconcile request, promotion commit or push (the TUI shows
+    /// a READ-ONLY badge).
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Parser)]
@@ -142,6 +153,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Compare(compare::CompareArgs),
+    #[cfg(feature = "sandbox")]
+    Demo(demo::DemoArgs),
     Render(render::RenderArgs),
     #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
@@ -149,12 +162,18 @@ pub enum Command {
     Diff(diff::DiffArgs),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
+    Sync(sync::SyncArgs),
+    History(history::HistoryArgs),
+    Promote(promote::PromoteArgs),
+    Wait(wait::WaitArgs),
 }
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     match cli.command {
         Command::Compare(args) => compare::run(&cli.global, args),
+        #[cfg(feature = "sandbox")]
+        Command::Demo(args) => demo::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
@@ -162,5 +181,9 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Sync(args) => sync::run(&cli.global, args),
+        Command::History(args) => history::run(&cli.global, args),
+        Command::Promote(args) => promote::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
     }
 }

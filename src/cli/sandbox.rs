@@ -98,7 +98,7 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
 }
 
 /// Block until Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-fn wait_for_shutdown_signal() -> Result<(), SandboxCliError> {
+pub(crate) fn wait_for_shutdown_signal() -> Result<(), SandboxCliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -51,6 +51,8 @@ pub struct Settings {
     pub fetch_interval_seconds: u64,
     /// Theme name (from `themes/`) or path to a theme file.
     pub theme: String,
+    /// Never write anything (no sync, no promotion commits), whatever the environment says.
+    pub read_only: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             git_poll_seconds: DEFAULT_GIT_POLL_SECONDS,
             fetch_interval_seconds: DEFAULT_FETCH_INTERVAL_SECONDS,
             theme: "default".to_string(),
+            read_only: false,
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct Environment {
     pub git_ref: Option<String>,
     /// Never write to this cluster (sync disabled).
     pub read_only: bool,
+    /// Writes need the environment's name typed to confirm.
+    pub protected: bool,
     /// Explicit promotion position, if given.
     pub order: Option<i64>,
 }
@@ -181,8 +186,39 @@ pub struct AppConfig {
     pub environments: Option<Vec<String>>,
     pub renderer: RendererKind,
     pub namespace: Option<String>,
+    /// Git ref of this app (a branch per environment: `{env}` and `{app}` are substituted),
+    /// overriding the environment's. None = the environment's ref.
+    pub git_ref: Option<String>,
     pub helm: HelmConfig,
     pub ignore: Vec<IgnoreRule>,
+    /// How `kubedrift promote` moves the app (None: branch per environment).
+    pub promotion: Option<Promotion>,
+}
+
+/// Which promotion model an app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromotionModel {
+    /// Each environment reads its own branch: fast-forward (or merge) the target's branch.
+    Branch,
+    /// Each environment has its own folder: copy chosen files from source to target folder.
+    Folder,
+    /// Set the target's image tag (kustomize `images:` or a Helm values key) to the source's.
+    Image,
+}
+
+/// `[app.promotion]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Promotion {
+    pub model: PromotionModel,
+    /// Folder model: files or globs (`*`, `?`) relative to the app directory.
+    pub files: Vec<String>,
+    /// Image model (kustomize): the `images:` entry `name` whose `newTag` is set.
+    pub image: Option<String>,
+    /// Image model (Helm): values file relative to the app directory...
+    pub values_file: Option<String>,
+    /// ...and the dotted key of the tag in it (`image.tag`).
+    pub values_key: Option<String>,
 }
 
 /// `[[discover]]`: apps found from a directory layout.
@@ -433,7 +469,10 @@ impl Config {
                     name: app.name.clone(),
                     env: env.to_string(),
                     repo: app.repo.clone(),
-                    git_ref: self.git_ref(environment, &app.repo),
+                    git_ref: match &app.git_ref {
+                        Some(template) => substitute(template, &app.name, env),
+                        None => self.git_ref(environment, &app.repo),
+                    },
                     path,
                     renderer: app.renderer,
                     namespace: app

@@ -3,7 +3,7 @@
 //! Kept separate from the public model so that validation can point at the offending line
 //! (every name and reference is `Spanned`) while consumers get plain, validated data.
 
-use super::RendererKind;
+use super::{PromotionModel, RendererKind};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -32,6 +32,7 @@ pub(super) struct RawSettings {
     pub git_poll_seconds: Option<Spanned<u64>>,
     pub fetch_interval_seconds: Option<Spanned<u64>>,
     pub theme: Option<Spanned<String>>,
+    pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,6 +54,8 @@ pub(super) struct RawEnvironment {
     pub git_ref: Option<Spanned<String>>,
     #[serde(default)]
     pub read_only: bool,
+    #[serde(default)]
+    pub protected: bool,
     pub order: Option<Spanned<i64>>,
 }
 
@@ -65,9 +68,24 @@ pub(super) struct RawApp {
     pub environments: Option<Vec<Spanned<String>>>,
     pub renderer: Option<RendererKind>,
     pub namespace: Option<Spanned<String>>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<Spanned<String>>,
     pub helm: Option<RawHelm>,
+    pub promotion: Option<RawPromotion>,
     #[serde(default)]
     pub ignore: Vec<Spanned<RawIgnoreRule>>,
+}
+
+/// `[app.promotion]`: how `kubedrift promote` moves the app between environments.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPromotion {
+    pub model: Spanned<PromotionModel>,
+    #[serde(default)]
+    pub files: Vec<Spanned<String>>,
+    pub image: Option<Spanned<String>>,
+    pub values_file: Option<Spanned<String>>,
+    pub values_key: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +215,7 @@ pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
         ("[[environment]]", fields_of::<RawEnvironment>()),
         ("[[app]]", fields_of::<RawApp>()),
         ("[app.helm]", fields_of::<RawHelm>()),
+        ("[app.promotion]", fields_of::<RawPromotion>()),
         ("[[discover]]", fields_of::<RawDiscover>()),
         (
             "an ignore rule ([[app.ignore]])",

@@ -2,10 +2,10 @@
 //! references resolved, paths normalized.
 
 use super::error::{suggest, ConfigError, Location};
-use super::raw::{self, RawConfig, RawPath};
+use super::raw::{self, RawConfig, RawPath, RawPromotion};
 use super::{
-    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmConfig, PathPattern, RepoConfig,
-    Settings, DEFAULT_BRANCH,
+    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmConfig, PathPattern, Promotion,
+    PromotionModel, RepoConfig, Settings, DEFAULT_BRANCH,
 };
 use crate::engine::ignore::IgnoreRule;
 use crate::git::{join_path, normalize_path};
@@ -422,6 +422,59 @@ fn with_stand_ins(template: &str) -> String {
     template.replace("{app}", "app").replace("{env}", "env")
 }
 
+impl Validator<'_> {
+    /// `[app.promotion]`: each model's keys present, paths relative to the app directory.
+    fn promotion(&self, raw: RawPromotion) -> Result<Promotion, ConfigError> {
+        let model_span = raw.model.span();
+        let model = raw.model.into_inner();
+        let mut files = Vec::new();
+        for file in &raw.files {
+            let text = self.non_empty("files", file)?;
+            if text.starts_with('/') || text.split('/').any(|part| part == "..") {
+                return Err(self.invalid(
+                    "files",
+                    file.span(),
+                    format!("`{text}` must be relative to the app directory and stay inside it"),
+                ));
+            }
+            files.push(text);
+        }
+        let optional = |key: &str, value: &Option<toml::Spanned<String>>| match value {
+            Some(v) => self.non_empty(key, v).map(Some),
+            None => Ok(None),
+        };
+        let image = optional("image", &raw.image)?;
+        let values_file = optional("values_file", &raw.values_file)?;
+        let values_key = optional("values_key", &raw.values_key)?;
+        match model {
+            PromotionModel::Folder if files.is_empty() => {
+                return Err(self.invalid(
+                    "files",
+                    model_span,
+                    "model \"folder\" needs `files` (the files or globs to copy)",
+                ))
+            }
+            PromotionModel::Image
+                if image.is_none() && (values_file.is_none() || values_key.is_none()) =>
+            {
+                return Err(self.invalid(
+                    "image",
+                    model_span,
+                    "model \"image\" needs `image` (kustomize) or `values_file` and `values_key` (Helm)",
+                ))
+            }
+            _ => {}
+        }
+        Ok(Promotion {
+            model,
+            files,
+            image,
+            values_file,
+            values_key,
+        })
+    }
+}
+
 pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigError> {
     let v = Validator { text, file };
 
@@ -445,6 +498,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         if let Some(theme) = s.theme {
             settings.theme = v.non_empty("theme", &theme)?;
         }
+        settings.read_only = s.read_only.unwrap_or(false);
     }
 
     if raw.repo.is_empty() {
@@ -502,6 +556,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             namespace,
             git_ref,
             read_only: env.read_only,
+            protected: env.protected,
             order: env.order.as_ref().map(|o| *o.get_ref()),
         });
     }
@@ -590,6 +645,10 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             Some(ns) => Some(v.namespace("namespace", ns)?),
             None => None,
         };
+        let git_ref = match &app.git_ref {
+            Some(r) => Some(v.non_empty("ref", r)?),
+            None => None,
+        };
         let helm = match app.helm {
             Some(h) => {
                 let release_name = match &h.release_name {
@@ -610,13 +669,19 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             }
             None => HelmConfig::default(),
         };
+        let promotion = match app.promotion {
+            Some(p) => Some(v.promotion(p)?),
+            None => None,
+        };
         apps.push(AppConfig {
+            promotion,
             name,
             repo,
             path,
             environments: environments_only,
             renderer: app.renderer.unwrap_or_default(),
             namespace,
+            git_ref,
             helm,
             ignore: v.ignore_rules(app.ignore)?,
         });

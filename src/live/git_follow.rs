@@ -147,7 +147,20 @@ impl GitFollower {
                 }
                 let id = AppId::new(&spec.name, &env.name);
                 seen.push(id.clone());
-                let commit = match commits.get(&spec.repo) {
+                // An app with its own ref (a branch per environment) resolves it itself.
+                let own_ref = (spec.git_ref != desired::env_ref(&self.config, &env, &spec.repo))
+                    .then(|| {
+                        let fetched = self
+                            .config
+                            .repo(&spec.repo)
+                            .is_some_and(|r| r.url.is_some());
+                        self.repo(&spec.repo).and_then(|repo| {
+                            resolve_followed(&repo, &spec.git_ref, fetched)
+                                .map(|r| (r.commit.clone(), r.label()))
+                                .map_err(|e| e.to_string())
+                        })
+                    });
+                let commit = match own_ref.as_ref().or(commits.get(&spec.repo)) {
                     Some(Ok(commit)) => commit.clone(),
                     Some(Err(err)) => {
                         // Keep the last render if there was one; otherwise show the error.
@@ -626,6 +639,95 @@ mod tests {
         assert_eq!(rendered.objects[0].key.name, "web-config");
         // Success is remembered: nothing more at this commit.
         assert!(follower.poll().desired.is_empty());
+    }
+
+    #[test]
+    fn an_app_with_its_own_ref_follows_its_branch_per_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo_path = dir.path().join("repo");
+        let repo = git2::Repository::init(&repo_path).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        commit(
+            &repo,
+            &[("apps/web/configmap.yaml", CONFIGMAP)],
+            "refs/heads/main",
+        );
+        let payments = |level: &str| {
+            CONFIGMAP
+                .replace("web-config", "payments-config")
+                .replace("info", level)
+        };
+        commit(
+            &repo,
+            &[("apps/payments/configmap.yaml", &payments("debug"))],
+            "refs/heads/env/dev",
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"{}\"\n\n\
+                 [[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n\
+                 [[environment]]\nname = \"prod\"\ncontext = \"prod\"\n\n\
+                 [[app]]\nname = \"web\"\npath = \"apps/web\"\n\n\
+                 [[app]]\nname = \"payments\"\npath = \"apps/payments\"\nref = \"env/{{env}}\"\n",
+                repo_path.display()
+            ),
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path).expect("config").config;
+        let environments = config.environments.clone();
+        let mut follower = GitFollower::new(config, environments, None);
+        let revision_of = |outcome: &PollOutcome, app: &str, env: &str| {
+            outcome
+                .desired
+                .iter()
+                .find(|d| d.id == AppId::new(app, env))
+                .map(|d| (d.revision.clone(), d.rendered.is_ok()))
+        };
+
+        let first = follower.poll();
+        let (dev_payments, ok) = revision_of(&first, "payments", "dev").expect("rendered");
+        assert!(dev_payments.starts_with("env/dev@") && ok, "{dev_payments}");
+        let (dev_web, ok) = revision_of(&first, "web", "dev").expect("rendered");
+        assert!(dev_web.starts_with("main@") && ok, "{dev_web}");
+        // prod has no env/prod branch: that app is an error, the others carry on.
+        let prod_payments = first
+            .desired
+            .iter()
+            .find(|d| d.id == AppId::new("payments", "prod"))
+            .expect("reported");
+        let error = prod_payments.rendered.as_ref().err().expect("error");
+        assert!(error.contains("env/prod"), "{error}");
+        assert!(matches!(
+            revision_of(&first, "web", "prod"),
+            Some((_, true))
+        ));
+        // Nothing moved: nothing is rendered again (an unresolvable ref is reported again,
+        // as for a repo that cannot be resolved).
+        let again = follower.poll();
+        let ids: Vec<&AppId> = again.desired.iter().map(|d| &d.id).collect();
+        assert_eq!(ids, [&AppId::new("payments", "prod")]);
+
+        // env/dev moves: only dev payments is rendered again, at the new commit.
+        repo.set_head("refs/heads/env/dev").expect("head");
+        commit(
+            &repo,
+            &[("apps/payments/configmap.yaml", &payments("warn"))],
+            "refs/heads/env/dev",
+        );
+        let moved = follower.poll();
+        let mut ids: Vec<&AppId> = moved.desired.iter().map(|d| &d.id).collect();
+        ids.sort_by_key(|id| id.env.clone());
+        assert_eq!(
+            ids,
+            [
+                &AppId::new("payments", "dev"),
+                &AppId::new("payments", "prod")
+            ]
+        );
+        let (revision, ok) = revision_of(&moved, "payments", "dev").expect("rendered");
+        assert!(ok && revision.starts_with("env/dev@") && revision != dev_payments);
     }
 
     /// Deterministic, no timing: the slow app's tool waits for a file the fast app's tool

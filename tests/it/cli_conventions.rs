@@ -74,6 +74,8 @@ fn every_command_help_says_its_exit_codes() {
         .lines()
         .skip(1)
         .map_while(|l| l.strip_prefix("  "))
+        // A command starts its line; deeper-indented lines continue a wrapped description.
+        .filter(|l| !l.starts_with(char::is_whitespace))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
         .map(str::to_string)

@@ -132,6 +132,36 @@ fn single_repo_needs_no_repo_references() {
 }
 
 #[test]
+fn an_app_ref_overrides_the_environment_ref_per_environment() {
+    let text = format!(
+        "{MINIMAL}\n[[environment]]\nname = \"dev\"\ncontext = \"dev\"\nref = \"trunk\"\n\n\
+         [[app]]\nname = \"payments\"\npath = \"apps/{{app}}\"\nref = \"env/{{env}}-{{app}}\"\n\n\
+         [[app]]\nname = \"web\"\npath = \"web\"\n"
+    );
+    let config = parse(&text).unwrap();
+    let dirs = BTreeMap::new();
+    let dev = config.apps_for("dev", &dirs).unwrap();
+    let refs: Vec<(&str, &str)> = dev
+        .iter()
+        .map(|a| (a.name.as_str(), a.git_ref.as_str()))
+        .collect();
+    assert_eq!(refs, [("payments", "env/dev-payments"), ("web", "trunk")]);
+    let prod = config.apps_for("prod", &dirs).unwrap();
+    assert_eq!(prod[0].git_ref, "env/prod-payments");
+    assert_eq!(
+        prod[1].git_ref, "main",
+        "no refs anywhere: the repo's default branch"
+    );
+
+    let empty = format!("{MINIMAL}\n[[app]]\nname = \"web\"\npath = \"web\"\nref = \" \"\n");
+    let message = err(&empty);
+    assert!(
+        message.contains("ref") && message.contains("must not be empty"),
+        "{message}"
+    );
+}
+
+#[test]
 fn locate_prefers_flag_then_env_then_default() {
     let dir = tempfile::tempdir().unwrap();
     let default = dir.path().join("config.toml");

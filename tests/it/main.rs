@@ -1,12 +1,17 @@
 //! The app crate's integration tests, one binary: config, Git, rendering, the live layer
 //! against sandbox clusters over HTTP, and the `kubedrift` binary end to end.
 
+mod actions_confirm;
+mod actions_promote;
+mod actions_sync;
+mod actions_wait;
 mod cli_compare;
 mod cli_conventions;
 mod cli_hints;
 mod cli_render;
 mod cli_sandbox;
 mod config;
+mod demo;
 mod git_source;
 mod live_cli;
 mod live_discovery;

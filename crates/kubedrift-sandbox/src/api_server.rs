@@ -88,6 +88,9 @@ pub struct ApiServer {
     /// Held by a Service write from picking its cluster IP and node ports until it is stored,
     /// so two writes never get the same address.
     service_allocation: Mutex<()>,
+    /// Write requests received over HTTP (create, update, patch, delete; dry runs excluded,
+    /// counted before authorization), so tests can prove a client wrote nothing.
+    pub write_requests: std::sync::atomic::AtomicU64,
 }
 
 /// RFC 3339 at second precision, as Kubernetes writes timestamps.
@@ -219,6 +222,7 @@ impl ApiServer {
             tokens,
             server_url: RwLock::new(String::new()),
             service_allocation: Mutex::new(()),
+            write_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -120,6 +120,13 @@ impl ClusterHandle {
     /// defaulting, server-set metadata, managedFields (manager `kubedrift-sandbox`).
     /// Namespaced objects without a namespace go to `default`.
     pub fn insert(&self, obj: Value) -> Result<Value, SandboxError> {
+        self.create(obj, "kubedrift-sandbox")
+    }
+
+    /// Create an object (no HTTP) as `field_manager` would with a POST (`kubectl create`,
+    /// `kubectl expose`): operation `Update` in managedFields. Namespaced objects without a
+    /// namespace go to `default`.
+    pub fn create(&self, obj: Value, field_manager: &str) -> Result<Value, SandboxError> {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = kubedrift_core::model::group_of(api_version);
@@ -137,7 +144,7 @@ impl ClusterHandle {
                 .to_string()
         });
         let opts = WriteOptions {
-            field_manager: "kubedrift-sandbox".into(),
+            field_manager: field_manager.into(),
             dry_run: false,
         };
         let written = self.api_server.create(
@@ -166,9 +173,143 @@ impl ClusterHandle {
             .map(|o| (*o).clone())
     }
 
+    /// Server-side apply `obj` as `field_manager` (what `kubectl apply --server-side
+    /// --field-manager=…` sends), creating it when absent. `force` takes conflicting fields
+    /// over from other managers. Namespaced objects without a namespace go to `default`.
+    pub fn apply(
+        &self,
+        obj: &Value,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<Value, SandboxError> {
+        let (info, namespace, name) = self.address(obj)?;
+        let written = self.api_server.patch(
+            &info,
+            namespace.as_deref(),
+            &name,
+            Subresource::Main,
+            PatchKind::Apply { force },
+            obj,
+            &WriteOptions {
+                field_manager: field_manager.into(),
+                dry_run: false,
+            },
+            jiff::Timestamp::now(),
+        )?;
+        Ok((*written.object).clone())
+    }
+
+    /// PATCH an existing object (or its status / scale) as `field_manager`, as a client's
+    /// `kubectl patch` / `kubectl scale` / kubelet status write would.
+    #[allow(clippy::too_many_arguments)]
+    pub fn patch(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: Subresource,
+        patch_kind: PatchKind,
+        patch: &Value,
+        field_manager: &str,
+    ) -> Result<Value, SandboxError> {
+        let info = self.kind_info(api_version, kind)?;
+        let written = self.api_server.patch(
+            &info,
+            namespace,
+            name,
+            subresource,
+            patch_kind,
+            patch,
+            &WriteOptions {
+                field_manager: field_manager.into(),
+                dry_run: false,
+            },
+            jiff::Timestamp::now(),
+        )?;
+        Ok((*written.object).clone())
+    }
+
+    /// DELETE an object (children are garbage-collected as on a real cluster).
+    pub fn delete(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(), SandboxError> {
+        let info = self.kind_info(api_version, kind)?;
+        self.api_server.delete(
+            &info,
+            namespace,
+            name,
+            &super::api_server::DeleteOptions::default(),
+            jiff::Timestamp::now(),
+        )?;
+        Ok(())
+    }
+
+    /// Every stored object of a kind (in `namespace`, or all namespaces), sorted by
+    /// namespace and name.
+    pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        let Ok(info) = self.kind_info(api_version, kind) else {
+            return Vec::new();
+        };
+        let collection = (info.group.clone(), info.plural.clone());
+        let (_, objects) = self.api_server.store.list(&collection, namespace, None);
+        objects.iter().map(|o| (**o).clone()).collect()
+    }
+
+    fn kind_info(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<super::catalog::ResourceInfo, SandboxError> {
+        self.api_server
+            .catalog()
+            .by_kind(kubedrift_core::model::group_of(api_version), kind)
+            .cloned()
+            .ok_or_else(|| {
+                SandboxError::Rejected(ApiError::bad_request(format!(
+                    "no kind {kind:?} is registered for version {api_version:?}"
+                )))
+            })
+    }
+
+    /// Kind, namespace (defaulted to `default` for namespaced kinds) and name of `obj`.
+    fn address(
+        &self,
+        obj: &Value,
+    ) -> Result<(super::catalog::ResourceInfo, Option<String>, String), SandboxError> {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+        let info = self.kind_info(api_version, kind)?;
+        let namespace = info.namespaced.then(|| {
+            obj.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or("default")
+                .to_string()
+        });
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        Ok((info, namespace, name))
+    }
+
     /// Number of stored objects (all kinds); the sandbox benchmarks report it.
     pub fn object_count(&self) -> usize {
         self.api_server.store.len()
+    }
+
+    /// Write requests (create, update, patch, delete; not dry runs) received over HTTP so
+    /// far, allowed or not.
+    pub fn write_requests(&self) -> u64 {
+        self.api_server
+            .write_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The latest resourceVersion.

@@ -61,6 +61,10 @@
 //!   template and Pods on a single node, makes workloads available after `ready_after`, gives
 //!   LoadBalancer Services an IP, binds PVCs and completes Jobs. Rollouts are simplified (the
 //!   new ReplicaSet scales up at once), CronJobs are not scheduled, HPAs get no status.
+//!   No container runs: an image is "missing" only when its registry is under the reserved
+//!   `.invalid` domain (the pod stays in `ImagePullBackOff`), and a Pod annotated
+//!   `sandbox.kubedrift.io/kubelet: manual` gets no kubelet at all (its writer owns its
+//!   status; the demo's CrashLoopBackOff pod).
 //! - Objects are stored as JSON, not round-tripped through typed structs: fields Go would drop
 //!   as `omitempty` zero values (`readOnly: false`, `hostNetwork: false`,
 //!   `initialDelaySeconds: 0`) are kept, quantities sent as numbers (`cpu: 0.1`) are not

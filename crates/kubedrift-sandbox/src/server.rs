@@ -275,6 +275,18 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
         let answer = super::review::answer(user, &target.info, &api.catalog(), question)?;
         return Ok(json_response(201, &answer));
     }
+    // Counted for tests that prove a client wrote nothing (access reviews, answered above, are
+    // questions, not writes); a delete's dry run may be in its body, so deletes are counted
+    // once it is read (or, when refused before that, conservatively as writes).
+    let write = !super::auth::is_read_verb(verb) && !query.dry_run().unwrap_or(false);
+    let deletes = matches!(verb, "delete" | "deletecollection");
+    let count_write = || {
+        api.write_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    if write && !deletes {
+        count_write();
+    }
     authorize(
         user,
         &Attributes {
@@ -285,7 +297,12 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
             namespace: target.namespace.as_deref(),
             name: target.name.as_deref(),
         },
-    )?;
+    )
+    .inspect_err(|_| {
+        if write && deletes {
+            count_write();
+        }
+    })?;
     let sub = match target.subresource.as_deref() {
         None => Subresource::Main,
         Some("status") if target.info.status_subresource => Subresource::Status,
@@ -294,6 +311,9 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
     };
     let headers = request.headers().clone();
     let body = read_body(request.into_body()).await?;
+    if write && deletes && delete_options(&query, &body).is_ok_and(|o| !o.dry_run) {
+        count_write();
+    }
     let now = jiff::Timestamp::now();
     let opts = || -> Result<WriteOptions, ApiError> {
         validate_field_validation(&query)?;

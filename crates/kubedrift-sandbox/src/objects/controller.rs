@@ -22,6 +22,23 @@ pub const NODE_NAME: &str = "sandbox-control-plane";
 /// The node's IP.
 pub const NODE_IP: &str = "172.18.0.2";
 
+/// A Pod annotated `sandbox.kubedrift.io/kubelet: manual` is left alone by the simulated
+/// kubelet: whoever set the annotation writes its status (the demo uses it to show a
+/// CrashLoopBackOff, which the sandbox cannot produce by running a container).
+pub const MANUAL_KUBELET_ANNOTATION: &str = "sandbox.kubedrift.io/kubelet";
+const MANUAL_KUBELET_POINTER: &str = "/metadata/annotations/sandbox.kubedrift.io~1kubelet";
+
+/// Images from a registry under the reserved `.invalid` top-level domain (RFC 2606; it never
+/// resolves) cannot be pulled: their containers stay waiting in `ImagePullBackOff`, as on a
+/// real cluster given an image that does not exist.
+pub fn image_is_unpullable(image: &str) -> bool {
+    let Some((first, _)) = image.split_once('/') else {
+        return false;
+    };
+    let host = first.split(':').next().unwrap_or(first);
+    host.ends_with(".invalid")
+}
+
 /// What a reconcile step needs besides the object.
 #[derive(Debug, Clone, Copy)]
 pub struct ControllerContext<'a> {
@@ -77,6 +94,7 @@ pub fn reconcile(obj: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         return ReconcileOutput::default();
     }
     let mut out = match (group_of(api_version), kind) {
+        ("", "Pod") if text(obj, MANUAL_KUBELET_POINTER) == "manual" => ReconcileOutput::default(),
         ("", "Pod") => reconcile_pod(obj, ctx),
         ("apps", "Deployment") => reconcile_deployment(obj, ctx),
         ("apps", "ReplicaSet") => reconcile_replicaset(obj, ctx),
@@ -418,7 +436,11 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
     let now = format_time(ctx.now);
     let created = parse_time(pod, "/metadata/creationTimestamp").unwrap_or(ctx.now);
     let ready_time = ready_at(pod, ctx).unwrap_or(ctx.now);
-    let started = ctx.now >= ready_time;
+    let pull_failed = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| cs.iter().any(|c| image_is_unpullable(text(c, "/image"))));
+    let started = ctx.now >= ready_time && !pull_failed;
     let run_to_completion = matches!(text(pod, "/spec/restartPolicy"), "Never" | "OnFailure")
         && pod
             .pointer("/metadata/ownerReferences")
@@ -435,6 +457,10 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         .iter()
         .map(|c| {
             let state = match (started, run_to_completion) {
+                (false, _) if image_is_unpullable(text(c, "/image")) => json!({"waiting": {
+                    "reason": "ImagePullBackOff",
+                    "message": format!("Back-off pulling image \"{}\"", text(c, "/image")),
+                }}),
                 (false, _) => json!({"waiting": {"reason": "ContainerCreating"}}),
                 (true, false) => json!({"running": {"startedAt": ready_s}}),
                 (true, true) => json!({"terminated": {"exitCode": 0, "reason": "Completed",
@@ -503,7 +529,11 @@ fn reconcile_pod(pod: &Value, ctx: &ControllerContext<'_>) -> ReconcileOutput {
         json!([
             cond(
                 "PodReadyToStartContainers",
-                if started { "True" } else { "False" },
+                if ctx.now >= ready_time {
+                    "True"
+                } else {
+                    "False"
+                },
                 "",
                 ""
             ),
@@ -1210,5 +1240,47 @@ mod tests {
         assert!(pod_template_hash(&a)
             .chars()
             .all(|ch| SAFE_ALPHABET.contains(&(ch as u8))));
+    }
+
+    fn pod(image: &str, annotations: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "p", "namespace": "n", "uid": "u1", "annotations": annotations,
+                            "creationTimestamp": "2026-03-02T09:00:00Z"},
+               "spec": {"nodeName": NODE_NAME, "containers": [{"name": "app", "image": image}]}})
+    }
+
+    fn ctx_at(now: &str) -> ControllerContext<'static> {
+        ControllerContext {
+            now: now.parse().expect("time"),
+            ready_after: Duration::from_secs(2),
+            children: &[],
+        }
+    }
+
+    #[test]
+    fn an_image_from_an_invalid_registry_stays_in_image_pull_back_off() {
+        assert!(image_is_unpullable("registry.invalid/shop/web:1.0"));
+        assert!(image_is_unpullable("registry.invalid:5000/web:1.0"));
+        assert!(!image_is_unpullable("nginx:1.27"));
+        assert!(!image_is_unpullable("ghcr.io/acme/web:1.0"));
+        let later = ctx_at("2026-03-02T09:10:00Z");
+        let status = reconcile(&pod("registry.invalid/shop/web:1.0", json!({})), &later)
+            .status
+            .expect("status");
+        assert_eq!(status["phase"], "Pending");
+        let waiting = &status["containerStatuses"][0]["state"]["waiting"];
+        assert_eq!(waiting["reason"], "ImagePullBackOff");
+        assert_eq!(status["containerStatuses"][0]["ready"], false);
+        let fine = reconcile(&pod("nginx:1.27", json!({})), &later)
+            .status
+            .expect("status");
+        assert_eq!(fine["phase"], "Running");
+    }
+
+    #[test]
+    fn a_pod_with_a_manual_kubelet_is_left_alone() {
+        let later = ctx_at("2026-03-02T09:10:00Z");
+        let manual = pod("nginx:1.27", json!({MANUAL_KUBELET_ANNOTATION: "manual"}));
+        assert!(reconcile(&manual, &later).is_empty());
     }
 }

@@ -1,0 +1,311 @@
+//! Writing a prepared promotion: git objects, then a compare-and-swap ref update; and the
+//! optional push. Never a checkout: the user's work tree and index are not touched.
+
+use super::{branch, read_file, Change, PromoteError, Proposal};
+use crate::actions::capability::GitWriteCapability;
+use git2::{DiffFormat, Oid, Repository};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The diff the promotion makes to the target tip, as `git diff` text.
+pub fn diff_text(
+    repo: &Repository,
+    target_tip: Oid,
+    change: &Change,
+) -> Result<String, PromoteError> {
+    let old_tree = repo.find_commit(target_tip)?.tree()?;
+    let diff = match change {
+        Change::FastForward { to } => {
+            let new_tree = repo.find_commit(*to)?.tree()?;
+            repo.diff_tree_to_tree(Some(&old_tree), Some(&new_tree), None)?
+        }
+        Change::Merge { source } => {
+            let index = repo.merge_commits(
+                &repo.find_commit(target_tip)?,
+                &repo.find_commit(*source)?,
+                None,
+            )?;
+            repo.diff_tree_to_index(Some(&old_tree), Some(&index), None)?
+        }
+        Change::Files { edits } => {
+            let mut text = String::new();
+            for edit in edits {
+                let old =
+                    String::from_utf8_lossy(edit.old.as_deref().unwrap_or_default()).into_owned();
+                let new = String::from_utf8_lossy(&edit.new).into_owned();
+                let old_name = if edit.old.is_some() {
+                    format!("a/{}", edit.path)
+                } else {
+                    "/dev/null".to_string()
+                };
+                text.push_str(&format!("diff --git a/{0} b/{0}\n", edit.path));
+                text.push_str(
+                    &similar::TextDiff::from_lines(&old, &new)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&old_name, &format!("b/{}", edit.path))
+                        .to_string(),
+                );
+            }
+            return Ok(text);
+        }
+    };
+    let mut text = String::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        let content = String::from_utf8_lossy(line.content());
+        match line.origin() {
+            '+' | '-' | ' ' => {
+                text.push(line.origin());
+                text.push_str(&content);
+            }
+            _ => text.push_str(&content),
+        }
+        true
+    })?;
+    Ok(text)
+}
+
+/// What was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    /// The ref that now points at `commit`.
+    pub reference: String,
+    pub commit: String,
+    /// The ref's previous tip (None: a new branch).
+    pub previous: Option<String>,
+    /// The target moved after the plan and the promotion was rebuilt on its new tip.
+    pub rebuilt_on: Option<String>,
+    /// A non-bare repo has this branch checked out: its work tree was left as it was.
+    pub checked_out: bool,
+}
+
+/// Write the promotion: objects, then the ref — compare-and-swap against the tip it was
+/// built on, so a commit that landed meanwhile is never lost. When the target moved since
+/// [`super::prepare`], file promotions are rebuilt on the new tip if the new commits did not
+/// touch the promoted files, merges are made again on it (a conflict stops), and a
+/// fast-forward that no longer is one stops ([`PromoteError::TargetMoved`]: nothing written).
+pub fn execute(
+    proposal: &Proposal,
+    capability: &GitWriteCapability,
+) -> Result<Written, PromoteError> {
+    if capability.repo() != proposal.repo {
+        return Err(PromoteError::WrongRepo {
+            have: capability.repo().display().to_string(),
+            want: proposal.repo.display().to_string(),
+        });
+    }
+    let repo = super::open_repo(&proposal.repo)?;
+    let signature = repo
+        .signature()
+        .map_err(|e| PromoteError::NoIdentity(e.message().to_string()))?;
+    let current = repo.refname_to_id(&proposal.target_ref)?;
+    let moved = |now: Oid| PromoteError::TargetMoved {
+        target: proposal.target_ref.clone(),
+        planned: super::short(proposal.target_tip),
+        now: super::short(now),
+    };
+    let base = if current == proposal.target_tip {
+        current
+    } else {
+        match &proposal.change {
+            Change::Files { edits } => {
+                for edit in edits {
+                    if read_file(&repo, current, &edit.path)? != edit.old {
+                        return Err(moved(current));
+                    }
+                }
+                current
+            }
+            Change::FastForward { to } if repo.graph_descendant_of(*to, current)? => current,
+            // The merge is made again on the new tip (a conflict there stops below).
+            Change::Merge { .. } => current,
+            Change::FastForward { .. } => return Err(moved(current)),
+        }
+    };
+    let new_commit = match &proposal.change {
+        Change::FastForward { to } => *to,
+        Change::Merge { source } => {
+            branch::conflicts(&repo, base, *source).map_err(|e| match e {
+                branch::BranchError::Conflict(paths) => PromoteError::MergeConflict {
+                    target: proposal.target_ref.clone(),
+                    source_ref: proposal.source_ref.clone(),
+                    paths,
+                },
+                branch::BranchError::NotFastForward => moved(current),
+                branch::BranchError::Git(e) => PromoteError::Git(e),
+            })?;
+            let mut index =
+                repo.merge_commits(&repo.find_commit(base)?, &repo.find_commit(*source)?, None)?;
+            let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+            let parents = [&repo.find_commit(base)?, &repo.find_commit(*source)?];
+            repo.commit(
+                None,
+                &signature,
+                &signature,
+                &proposal.message,
+                &tree,
+                &parents,
+            )?
+        }
+        Change::Files { edits } => {
+            let base_commit = repo.find_commit(base)?;
+            let mut blobs: BTreeMap<String, Oid> = BTreeMap::new();
+            for edit in edits {
+                blobs.insert(edit.path.clone(), repo.blob(&edit.new)?);
+            }
+            let tree_id = write_tree(&repo, Some(base_commit.tree()?), &blobs)?;
+            let tree = repo.find_tree(tree_id)?;
+            repo.commit(
+                None,
+                &signature,
+                &signature,
+                &proposal.message,
+                &tree,
+                &[&base_commit],
+            )?
+        }
+    };
+    let log = format!(
+        "kubedrift promote {}: {} → {}",
+        proposal.app, proposal.from, proposal.to
+    );
+    let previous = if proposal.onto_env_ref() {
+        // Compare-and-swap: fails if the ref is no longer `base`.
+        repo.reference_matching(&proposal.write_ref, new_commit, true, base, &log)
+            .map_err(|_| moved(repo.refname_to_id(&proposal.target_ref).unwrap_or(base)))?;
+        Some(base.to_string())
+    } else {
+        repo.reference(&proposal.write_ref, new_commit, false, &log)
+            .map_err(|_| PromoteError::BranchExists(proposal.write_ref.clone()))?;
+        None
+    };
+    let checked_out = !repo.is_bare()
+        && repo
+            .head()
+            .ok()
+            .and_then(|h| h.name().ok().map(str::to_string))
+            .is_some_and(|head| head == proposal.write_ref);
+    Ok(Written {
+        reference: proposal.write_ref.clone(),
+        commit: new_commit.to_string(),
+        previous,
+        rebuilt_on: (base != proposal.target_tip).then(|| base.to_string()),
+        checked_out,
+    })
+}
+
+/// A tree: `base` with the files in `blobs` (repo paths) replaced or added.
+fn write_tree(
+    repo: &Repository,
+    base: Option<git2::Tree<'_>>,
+    blobs: &BTreeMap<String, Oid>,
+) -> Result<Oid, PromoteError> {
+    let mut builder = repo.treebuilder(base.as_ref())?;
+    let mut subdirs: BTreeMap<String, BTreeMap<String, Oid>> = BTreeMap::new();
+    for (path, blob) in blobs {
+        match path.split_once('/') {
+            Some((dir, rest)) => {
+                subdirs
+                    .entry(dir.to_string())
+                    .or_default()
+                    .insert(rest.to_string(), *blob);
+            }
+            None => {
+                let mode = base
+                    .as_ref()
+                    .and_then(|t| t.get_name(path).map(|e| e.filemode()))
+                    .filter(|m| *m == 0o100755)
+                    .unwrap_or(0o100644);
+                builder.insert(path, *blob, mode)?;
+            }
+        }
+    }
+    for (dir, inner) in subdirs {
+        let sub = base
+            .as_ref()
+            .and_then(|t| t.get_name(&dir).map(|e| e.id()))
+            .and_then(|id| repo.find_tree(id).ok());
+        let id = write_tree(repo, sub, &inner)?;
+        builder.insert(&dir, id, 0o040000)?;
+    }
+    Ok(builder.write()?)
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "push", rename_all = "snake_case")]
+pub enum PushResult {
+    Pushed {
+        remote: String,
+    },
+    /// The remote refused (non-fast-forward, hook, permissions); the local commit stays.
+    Rejected {
+        remote: String,
+        message: String,
+    },
+}
+
+/// Push `reference` to the repo's `origin` (or `url` when there is no origin), without
+/// force. Credentials: ssh-agent, then the default credentials. (git2 is built without its
+/// `https`/`ssh` features here, so only local and file:// remotes can be reached; with
+/// them, the same callback serves ssh-agent, and `cred` adds the credential helper.)
+pub fn push(
+    capability: &GitWriteCapability,
+    reference: &str,
+    url: Option<&str>,
+) -> Result<PushResult, PromoteError> {
+    let repo = super::open_repo(capability.repo())?;
+    let mut remote = match repo.find_remote("origin") {
+        Ok(remote) => remote,
+        Err(_) => match url {
+            Some(url) => repo.remote_anonymous(url)?,
+            None => {
+                return Err(PromoteError::Config(
+                    "no remote `origin` and no `url` for the repo: nothing to push to".into(),
+                ))
+            }
+        },
+    };
+    let name = match remote.name() {
+        Ok(Some(name)) => name.to_string(),
+        _ => crate::config::redact_url(remote.url().unwrap_or("remote")),
+    };
+    let mut rejected: Option<String> = None;
+    let mut attempts = 0;
+    let result = {
+        let mut callbacks = git2::RemoteCallbacks::new();
+        callbacks.credentials(|url, username, allowed| {
+            attempts += 1;
+            if attempts > 3 {
+                return Err(git2::Error::from_str("authentication failed"));
+            }
+            if allowed.contains(git2::CredentialType::SSH_KEY) {
+                if let Ok(cred) = git2::Cred::ssh_key_from_agent(username.unwrap_or("git")) {
+                    return Ok(cred);
+                }
+            }
+            let _ = url;
+            git2::Cred::default()
+        });
+        callbacks.push_update_reference(|_, status| {
+            if let Some(message) = status {
+                rejected = Some(message.to_string());
+            }
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(callbacks);
+        remote.push(&[format!("{reference}:{reference}")], Some(&mut options))
+    };
+    match (result, rejected) {
+        (Ok(()), None) => Ok(PushResult::Pushed { remote: name }),
+        (Ok(()), Some(message)) => Ok(PushResult::Rejected {
+            remote: name,
+            message,
+        }),
+        (Err(err), _) => Ok(PushResult::Rejected {
+            remote: name,
+            message: err.message().to_string(),
+        }),
+    }
+}

@@ -1,0 +1,339 @@
+//! Promotion of an app from one environment to the next, on git objects and refs only —
+//! never the user's work tree or index.
+//!
+//! [`prepare`] reads git and returns a [`Proposal`]: what the target ref will become and the
+//! diff of it, computed in memory (nothing written). [`commit::execute`] writes it with a
+//! [`GitWriteCapability`]: blobs, tree and commit objects, then a compare-and-swap update of
+//! the target ref (a ref that moved meanwhile is never overwritten: the promotion is rebuilt
+//! on the new tip when it touches other files, else it stops). [`commit::push`] pushes
+//! through git2 (credential helper, ssh-agent); a rejected push keeps the local commit.
+//!
+//! Models: [`branch`] (fast-forward or merge the target environment's branch), [`folder`]
+//! (copy chosen files between environment folders), [`image`] (kustomize `images:` newTag or
+//! a Helm values key).
+//!
+//! [`GitWriteCapability`]: crate::actions::GitWriteCapability
+
+pub mod branch;
+pub mod commit;
+pub mod folder;
+pub mod image;
+
+use crate::config::{AppSpec, Config, PromotionModel};
+use git2::{Oid, Repository};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromoteError {
+    #[error("{0}")]
+    Config(String),
+    #[error("git: {0}")]
+    Git(String),
+    #[error("{target} is not a fast-forward of {source_ref} (they diverged); nothing written. Use --merge to merge instead")]
+    NotFastForward { target: String, source_ref: String },
+    #[error("merging {source_ref} into {target} conflicts in {}; nothing written", .paths.join(", "))]
+    MergeConflict {
+        target: String,
+        source_ref: String,
+        paths: Vec<String>,
+    },
+    #[error("{0}")]
+    Model(String),
+    #[error("{target} moved from {planned} to {now} while promoting, and the new commits touch the promoted files; nothing written (run the promotion again)")]
+    TargetMoved {
+        target: String,
+        planned: String,
+        now: String,
+    },
+    #[error("branch {0} already exists; nothing written")]
+    BranchExists(String),
+    #[error("the git capability is for {have}, not {want}")]
+    WrongRepo { have: String, want: String },
+    #[error("no git identity: set user.name and user.email (git config) ({0})")]
+    NoIdentity(String),
+}
+
+impl From<git2::Error> for PromoteError {
+    fn from(e: git2::Error) -> Self {
+        PromoteError::Git(e.message().to_string())
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub app: String,
+    pub from: String,
+    pub to: String,
+    /// Branch model: merge when the target cannot be fast-forwarded.
+    pub merge: bool,
+    /// Commit on a new `promote/<app>/<to>/<short-sha>` branch instead of the target's.
+    pub new_branch: bool,
+}
+
+/// One file the promotion changes.
+#[derive(Clone, Serialize)]
+pub struct FileEdit {
+    /// Repo-relative path.
+    pub path: String,
+    #[serde(skip)]
+    pub old: Option<Vec<u8>>,
+    #[serde(skip)]
+    pub new: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileEdit({})", self.path)
+    }
+}
+
+/// How the target ref changes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// Move the target ref to an existing commit (branch model).
+    FastForward {
+        #[serde(serialize_with = "oid_hex")]
+        to: Oid,
+    },
+    /// A merge commit of the target and the source (branch model with --merge).
+    Merge {
+        #[serde(serialize_with = "oid_hex")]
+        source: Oid,
+    },
+    /// A commit on top of the target changing these files (folder and image models).
+    Files { edits: Vec<FileEdit> },
+}
+
+fn oid_hex<S: serde::Serializer>(oid: &Oid, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(oid)
+}
+
+/// A prepared promotion: everything needed to show it and to write it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    pub app: String,
+    pub from: String,
+    pub to: String,
+    pub model: PromotionModel,
+    pub repo: PathBuf,
+    /// The source environment's ref and its commit.
+    pub source_ref: String,
+    #[serde(serialize_with = "oid_hex")]
+    pub source_commit: Oid,
+    /// The target environment's branch (`refs/heads/...`) and its tip when prepared.
+    pub target_ref: String,
+    #[serde(serialize_with = "oid_hex")]
+    pub target_tip: Oid,
+    /// The ref the result goes to: `target_ref`, or a new `refs/heads/promote/...` branch.
+    pub write_ref: String,
+    pub change: Change,
+    /// The git diff of the promotion (target tip → result), as text.
+    pub diff: String,
+    /// The commit message (for models that commit).
+    pub message: String,
+}
+
+impl Proposal {
+    /// True when the target already has what the source has.
+    pub fn is_noop(&self) -> bool {
+        match &self.change {
+            Change::FastForward { to } => *to == self.target_tip,
+            Change::Merge { .. } => false,
+            Change::Files { edits } => edits.is_empty(),
+        }
+    }
+
+    /// Whether the result goes onto the ref the target environment reads.
+    pub fn onto_env_ref(&self) -> bool {
+        self.write_ref == self.target_ref
+    }
+}
+
+/// Open `path` without searching parent directories.
+pub fn open_repo(path: &Path) -> Result<Repository, PromoteError> {
+    Repository::open_ext(
+        path,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(PromoteError::from)
+}
+
+/// The local branch `rev` names (`stage`, `refs/heads/stage`), as a full ref name.
+fn branch_ref(repo: &Repository, rev: &str) -> Result<String, PromoteError> {
+    let name = if rev.starts_with("refs/heads/") {
+        rev.to_string()
+    } else {
+        format!("refs/heads/{rev}")
+    };
+    repo.find_reference(&name).map_err(|_| {
+        PromoteError::Config(format!(
+            "`{rev}` is not a local branch; promotion writes to branches only"
+        ))
+    })?;
+    Ok(name)
+}
+
+fn ref_commit(repo: &Repository, rev: &str) -> Result<Oid, PromoteError> {
+    Ok(repo.revparse_single(rev)?.peel_to_commit()?.id())
+}
+
+/// Prepare promoting `request.app` from `request.from` to `request.to`. `from_app` and
+/// `to_app` are the app resolved in each environment (repo, ref, path).
+pub fn prepare(
+    config: &Config,
+    from_app: &AppSpec,
+    to_app: &AppSpec,
+    request: &Request,
+) -> Result<Proposal, PromoteError> {
+    if from_app.repo != to_app.repo {
+        return Err(PromoteError::Config(format!(
+            "{} reads repo {} in {} but {} in {}; promotion works within one repo",
+            request.app, from_app.repo, request.from, to_app.repo, request.to
+        )));
+    }
+    let repo_path = config
+        .repo(&to_app.repo)
+        .map(|r| r.path.clone())
+        .ok_or_else(|| PromoteError::Config(format!("no repo {}", to_app.repo)))?;
+    let repo = open_repo(&repo_path)?;
+    let promotion = config
+        .apps
+        .iter()
+        .find(|a| a.name == request.app)
+        .and_then(|a| a.promotion.clone());
+    let model = promotion
+        .as_ref()
+        .map(|p| p.model)
+        .unwrap_or(PromotionModel::Branch);
+    let source_commit = ref_commit(&repo, &from_app.git_ref)?;
+    let target_ref = branch_ref(&repo, &to_app.git_ref)?;
+    let target_tip = ref_commit(&repo, &target_ref)?;
+    let change = match (model, &promotion) {
+        (PromotionModel::Branch, _) => {
+            if from_app.git_ref == to_app.git_ref {
+                return Err(PromoteError::Config(format!(
+                    "{} and {} read the same ref `{}`: the branch model needs a branch per environment (configure [app.promotion])",
+                    request.from, request.to, to_app.git_ref
+                )));
+            }
+            branch::change(&repo, source_commit, target_tip, request.merge).map_err(
+                |e| match e {
+                    branch::BranchError::NotFastForward => PromoteError::NotFastForward {
+                        target: to_app.git_ref.clone(),
+                        source_ref: from_app.git_ref.clone(),
+                    },
+                    branch::BranchError::Conflict(paths) => PromoteError::MergeConflict {
+                        target: to_app.git_ref.clone(),
+                        source_ref: from_app.git_ref.clone(),
+                        paths,
+                    },
+                    branch::BranchError::Git(e) => PromoteError::Git(e),
+                },
+            )?
+        }
+        (PromotionModel::Folder, Some(p)) => Change::Files {
+            edits: folder::edits(
+                &repo,
+                source_commit,
+                &from_app.path,
+                target_tip,
+                &to_app.path,
+                &p.files,
+            )?,
+        },
+        (PromotionModel::Image, Some(p)) => Change::Files {
+            edits: image::edits(
+                &repo,
+                source_commit,
+                &from_app.path,
+                target_tip,
+                &to_app.path,
+                p,
+            )?,
+        },
+        (_, None) => {
+            return Err(PromoteError::Config(
+                "the folder and image models need [app.promotion] settings".into(),
+            ))
+        }
+    };
+    let source_short = short(source_commit);
+    let write_ref = if request.new_branch {
+        format!(
+            "refs/heads/promote/{}/{}/{source_short}",
+            request.app, request.to
+        )
+    } else {
+        target_ref.clone()
+    };
+    let message = format!(
+        "promote {app}: {from} → {to}\n\nApp: {app}\nFrom: {from} ({from_ref}@{source_short})\nTo: {to} ({to_ref})\nModel: {model}\nSource-Commit: {source_commit}\n",
+        app = request.app,
+        from = request.from,
+        to = request.to,
+        from_ref = from_app.git_ref,
+        to_ref = to_app.git_ref,
+        model = model_name(model),
+    );
+    let diff = commit::diff_text(&repo, target_tip, &change)?;
+    Ok(Proposal {
+        app: request.app.clone(),
+        from: request.from.clone(),
+        to: request.to.clone(),
+        model,
+        repo: repo_path,
+        source_ref: from_app.git_ref.clone(),
+        source_commit,
+        target_ref,
+        target_tip,
+        write_ref,
+        change,
+        diff,
+        message,
+    })
+}
+
+/// [`prepare`] for an app named in `request`, resolved in both environments from the config
+/// (listed or discovered): what the CLI and the TUI's `p` key call.
+pub fn prepare_request(config: &Config, request: &Request) -> Result<Proposal, PromoteError> {
+    let repos = crate::desired::Repos::open(config);
+    let resolve = |env: &str| {
+        crate::desired::find_app(config, &repos, env, &request.app)
+            .map_err(|e| PromoteError::Config(e.to_string()))
+    };
+    let from_app = resolve(&request.from)?;
+    let to_app = resolve(&request.to)?;
+    prepare(config, &from_app, &to_app, request)
+}
+
+pub fn model_name(model: PromotionModel) -> &'static str {
+    match model {
+        PromotionModel::Branch => "branch",
+        PromotionModel::Folder => "folder",
+        PromotionModel::Image => "image",
+    }
+}
+
+pub fn short(oid: Oid) -> String {
+    oid.to_string().chars().take(7).collect()
+}
+
+/// The bytes of `path` at `commit`, None when absent (or not a file).
+pub(crate) fn read_file(
+    repo: &Repository,
+    commit: Oid,
+    path: &str,
+) -> Result<Option<Vec<u8>>, PromoteError> {
+    let tree = repo.find_commit(commit)?.tree()?;
+    match tree.get_path(Path::new(path)) {
+        Ok(entry) => match entry.to_object(repo)?.into_blob() {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(_) => Ok(None),
+        },
+        Err(_) => Ok(None),
+    }
+}

@@ -1,0 +1,117 @@
+//! `kubedrift wait APP --env E`: block until the environment runs a Git revision of the app
+//! (for the CI pipeline that pushed it). Thin over `actions::wait`.
+
+use super::status::parse_duration;
+use super::{Exit, GlobalArgs, OutputFormat};
+use crate::actions::wait::{wait, Judgement};
+use crate::config::Config;
+use crate::live::{Live, LiveOptions};
+use crate::state::AppId;
+use color_eyre::eyre::{eyre, WrapErr};
+use serde_json::json;
+use std::io::Write;
+use std::time::Duration;
+
+/// Wait until live matches the app's desired state at a revision (and is Healthy).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  kubedrift wait web --env prod\n  \
+kubedrift wait web --env staging --revision \"$GIT_COMMIT\" --healthy --timeout 10m\n\n\
+Exit codes: 0 the environment runs the revision (and is Healthy with --healthy), 1 timed out \
+or Degraded (what is still different is printed), 2 errors (unknown revision, render error).")]
+pub struct WaitArgs {
+    /// App name.
+    pub app: String,
+    /// Environment.
+    #[arg(long)]
+    pub env: String,
+    /// The Git revision (commit, tag, branch) to wait for; default: the environment's ref now.
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Also wait until every resource is Healthy; Degraded ends the wait (exit 1).
+    #[arg(long)]
+    pub healthy: bool,
+    /// Give up after this long (e.g. `90s`, `10m`).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
+    let mut config = Config::load(global.config.as_deref())?.config;
+    let repos = crate::desired::Repos::open(&config);
+    let app = crate::desired::find_app(&config, &repos, &args.env, &args.app)?;
+    let label = match &args.revision {
+        Some(rev) => {
+            // Render the app at exactly that commit: the environment reads it for this wait.
+            let resolved = repos.get(&app.repo)?.resolve(rev)?;
+            if let Some(environment) = config.environments.iter_mut().find(|e| e.name == args.env) {
+                environment.git_ref = Some(resolved.commit.clone());
+            }
+            resolved.label()
+        }
+        None => app.git_ref.clone(),
+    };
+    let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?;
+    let live = {
+        let _guard = runtime.enter();
+        Live::start(LiveOptions {
+            config,
+            kubeconfig,
+            contexts: global.contexts.clone(),
+            env: Some(args.env.clone()),
+            app: Some(args.app.clone()),
+        })?
+    };
+    let id = AppId::new(&args.app, &args.env);
+    let judgement = runtime.block_on(wait(&live, &id, args.healthy, args.timeout, |remaining| {
+        eprintln!("waiting for {id}: {}", remaining.join("; "));
+    }));
+    let (exit, summary, remaining) = match &judgement {
+        Judgement::Done => (
+            Exit::InSync,
+            format!(
+                "{id} runs {label}{}",
+                if args.healthy { " and is Healthy" } else { "" }
+            ),
+            Vec::new(),
+        ),
+        Judgement::Pending { remaining } => (
+            Exit::Drift,
+            format!(
+                "timed out after {:?}: {id} does not run {label} yet",
+                args.timeout
+            ),
+            remaining.clone(),
+        ),
+        Judgement::Degraded { remaining } => (
+            Exit::Drift,
+            format!("{id} runs {label} but is Degraded"),
+            remaining.clone(),
+        ),
+        Judgement::Error { message } => return Err(eyre!("{message}")),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.output {
+        OutputFormat::Table => {
+            writeln!(out, "{summary}")?;
+            for item in &remaining {
+                writeln!(out, "  still different: {item}")?;
+            }
+        }
+        OutputFormat::Json => {
+            let doc = json!({"app": args.app, "env": args.env, "revision": label,
+                             "result": judgement, "exitCode": exit.code()});
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(exit)
+}
