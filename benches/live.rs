@@ -9,7 +9,7 @@
 
 use kubedrift::config::Config;
 use kubedrift::live::{Live, LiveOptions};
-use kubedrift::sandbox::cluster::{PatchKind, Subresource, WriteOptions};
+use kubedrift::sandbox::api_server::{PatchKind, Subresource, WriteOptions};
 use kubedrift::sandbox::{Sandbox, SandboxOptions};
 use kubedrift::state::SyncState;
 use serde_json::json;
@@ -164,7 +164,7 @@ fn main() {
     for n in 0..EDITS {
         let name = &names[n % CLUSTERS];
         let cluster = sandbox.cluster(name).expect("cluster");
-        let catalog = cluster.cluster().catalog();
+        let catalog = cluster.api_server().catalog();
         let info = catalog
             .by_kind("", "ConfigMap")
             .expect("configmap kind")
@@ -178,7 +178,7 @@ fn main() {
         };
         let t0 = Instant::now();
         cluster
-            .cluster()
+            .api_server()
             .patch(
                 &info,
                 Some("bench"),

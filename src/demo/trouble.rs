@@ -20,7 +20,7 @@
 use super::apps::{SampleApp, APPS};
 use super::repo::{DemoRepo, AUTHORS};
 use super::{Applier, DemoError};
-use crate::sandbox::cluster::{PatchKind, Subresource};
+use crate::sandbox::api_server::{PatchKind, Subresource};
 use crate::sandbox::objects::controller::MANUAL_KUBELET_ANNOTATION;
 use crate::sandbox::{ClusterHandle, Sandbox};
 use serde_json::{json, Value};

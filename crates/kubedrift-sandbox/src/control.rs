@@ -8,8 +8,8 @@
 //! requests (manager `kube-controller-manager`, `kubelet` for Pod status), so watchers see
 //! every step.
 
+use super::api_server::{ApiServer, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::catalog::ResourceInfo;
-use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::objects::controller::{reconcile, ControllerContext, ReconcileOutput};
 use super::store::{EventType, StoreEvent};
 use serde_json::{json, Value};
@@ -56,7 +56,7 @@ fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
 }
 
 struct Controller {
-    cluster: Arc<Cluster>,
+    api: Arc<ApiServer>,
     ready_after: Duration,
     /// Objects to reconcile, with the time until which they stay dirty even when quiet.
     dirty: HashMap<Key, Instant>,
@@ -64,7 +64,7 @@ struct Controller {
 
 impl Controller {
     fn info(&self, group: &str, plural: &str) -> Option<ResourceInfo> {
-        self.cluster
+        self.api
             .catalog()
             .resources()
             .iter()
@@ -96,7 +96,7 @@ impl Controller {
             }
             let owner_group =
                 kubedrift_core::model::group_of(text(owner, "/apiVersion")).to_string();
-            let catalog = self.cluster.catalog();
+            let catalog = self.api.catalog();
             if let Some(info) = catalog.by_kind(&owner_group, text(owner, "/kind")) {
                 let key = (
                     owner_group.clone(),
@@ -114,11 +114,10 @@ impl Controller {
         let name = &key.3;
         let mut children = Vec::new();
         for (group, plural) in child_collections(&key.0, &key.1) {
-            let (_, objects) = self.cluster.store.list(
-                &(group.to_string(), plural.to_string()),
-                Some(&key.2),
-                None,
-            );
+            let (_, objects) =
+                self.api
+                    .store
+                    .list(&(group.to_string(), plural.to_string()), Some(&key.2), None);
             for child in objects {
                 let owned = child
                     .pointer("/metadata/ownerReferences")
@@ -139,7 +138,7 @@ impl Controller {
         let Some(info) = self.info(&key.0, &key.1) else {
             return false;
         };
-        let Ok(obj) = self.cluster.get(&info, &key.2, &key.3) else {
+        let Ok(obj) = self.api.get(&info, &key.2, &key.3) else {
             return false;
         };
         let children = self.children(key, &obj);
@@ -162,7 +161,7 @@ impl Controller {
             field_manager: "kube-controller-manager".into(),
             dry_run: false,
         };
-        let catalog = self.cluster.catalog();
+        let catalog = self.api.catalog();
         let ns_of =
             |o: &Value| Some(text(o, "/metadata/namespace").to_string()).filter(|n| !n.is_empty());
         for child in output.update {
@@ -172,7 +171,7 @@ impl Controller {
             };
             let ns = ns_of(&child);
             let name = text(&child, "/metadata/name").to_string();
-            if let Err(err) = self.cluster.update(
+            if let Err(err) = self.api.update(
                 child_info,
                 ns.as_deref(),
                 &name,
@@ -191,7 +190,7 @@ impl Controller {
             };
             let ns = ns_of(&child).or_else(|| Some(key.2.clone()).filter(|n| !n.is_empty()));
             if let Err(err) = self
-                .cluster
+                .api
                 .create(child_info, ns.as_deref(), child, &manager, now)
             {
                 tracing::debug!(%err, "sandbox controller create skipped");
@@ -201,7 +200,7 @@ impl Controller {
             let Some(child_info) = catalog.by_kind(&gone.group, &gone.kind) else {
                 continue;
             };
-            let _ = self.cluster.delete(
+            let _ = self.api.delete(
                 child_info,
                 gone.namespace.as_deref(),
                 &gone.name,
@@ -212,7 +211,7 @@ impl Controller {
         let ns = Some(key.2.as_str()).filter(|n| !n.is_empty());
         if !output.annotations.is_empty() {
             let patch = json!({"metadata": {"annotations": output.annotations}});
-            let _ = self.cluster.patch(
+            let _ = self.api.patch(
                 info,
                 ns,
                 &key.3,
@@ -240,7 +239,7 @@ impl Controller {
                 "add"
             };
             let patch = json!([{"op": op, "path": "/status", "value": status}]);
-            if let Err(err) = self.cluster.patch(
+            if let Err(err) = self.api.patch(
                 info,
                 ns,
                 &key.3,
@@ -271,7 +270,7 @@ impl Controller {
     fn rescan(&mut self) {
         for (group, plural) in CONTROLLED {
             let (_, objects) =
-                self.cluster
+                self.api
                     .store
                     .list(&(group.to_string(), plural.to_string()), None, None);
             for obj in objects {
@@ -296,14 +295,10 @@ impl Controller {
 }
 
 /// Run the controller for one cluster until shutdown.
-pub async fn run(
-    cluster: Arc<Cluster>,
-    ready_after: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut events = cluster.store.events();
+pub async fn run(api: Arc<ApiServer>, ready_after: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut events = api.store.events();
     let mut controller = Controller {
-        cluster,
+        api,
         ready_after,
         dirty: HashMap::new(),
     };

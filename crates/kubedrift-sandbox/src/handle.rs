@@ -2,8 +2,8 @@
 //! sandbox's own multi-thread tokio runtime, so sync tests (spawning kubectl) and async tests
 //! (kube-rs on their own runtime) use it the same way. Dropping the [`Sandbox`] stops it.
 
+use super::api_server::{ApiServer, PatchKind, Subresource, WriteOptions};
 use super::auth::Tokens;
-use super::cluster::{Cluster, PatchKind, Subresource, WriteOptions};
 use super::control;
 use super::errors::ApiError;
 use super::faults::FaultControl;
@@ -78,7 +78,7 @@ pub enum SandboxError {
 
 /// One running sandbox cluster.
 pub struct ClusterHandle {
-    cluster: Arc<Cluster>,
+    api_server: Arc<ApiServer>,
     url: String,
     addr: SocketAddr,
 }
@@ -86,7 +86,7 @@ pub struct ClusterHandle {
 impl std::fmt::Debug for ClusterHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClusterHandle")
-            .field("name", &self.cluster.name)
+            .field("name", &self.api_server.name)
             .field("url", &self.url)
             .finish()
     }
@@ -94,7 +94,7 @@ impl std::fmt::Debug for ClusterHandle {
 
 impl ClusterHandle {
     pub fn name(&self) -> &str {
-        &self.cluster.name
+        &self.api_server.name
     }
 
     /// `http://127.0.0.1:PORT` (or https).
@@ -108,12 +108,12 @@ impl ClusterHandle {
 
     /// The fault switches of this cluster.
     pub fn faults(&self) -> &FaultControl {
-        &self.cluster.faults
+        &self.api_server.faults
     }
 
-    /// The cluster's API semantics, for direct (non-HTTP) access in tests and tools.
-    pub fn cluster(&self) -> &Arc<Cluster> {
-        &self.cluster
+    /// The cluster's API server, for direct (non-HTTP) access in tests and tools.
+    pub fn api_server(&self) -> &Arc<ApiServer> {
+        &self.api_server
     }
 
     /// Store an object directly (no HTTP), through the same create path as a POST:
@@ -130,7 +130,7 @@ impl ClusterHandle {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let group = kubedrift_core::model::group_of(api_version);
-        let catalog = self.cluster.catalog();
+        let catalog = self.api_server.catalog();
         let info = catalog.by_kind(group, kind).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "no kind {kind:?} is registered for version {api_version:?}"
@@ -147,7 +147,7 @@ impl ClusterHandle {
             field_manager: field_manager.into(),
             dry_run: false,
         };
-        let written = self.cluster.create(
+        let written = self.api_server.create(
             info,
             namespace.as_deref(),
             obj,
@@ -165,9 +165,9 @@ impl ClusterHandle {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<Value> {
-        let catalog = self.cluster.catalog();
+        let catalog = self.api_server.catalog();
         let info = catalog.by_kind(kubedrift_core::model::group_of(api_version), kind)?;
-        self.cluster
+        self.api_server
             .get(info, namespace.unwrap_or(""), name)
             .ok()
             .map(|o| (*o).clone())
@@ -183,7 +183,7 @@ impl ClusterHandle {
         force: bool,
     ) -> Result<Value, SandboxError> {
         let (info, namespace, name) = self.address(obj)?;
-        let written = self.cluster.patch(
+        let written = self.api_server.patch(
             &info,
             namespace.as_deref(),
             &name,
@@ -214,7 +214,7 @@ impl ClusterHandle {
         field_manager: &str,
     ) -> Result<Value, SandboxError> {
         let info = self.kind_info(api_version, kind)?;
-        let written = self.cluster.patch(
+        let written = self.api_server.patch(
             &info,
             namespace,
             name,
@@ -239,11 +239,11 @@ impl ClusterHandle {
         name: &str,
     ) -> Result<(), SandboxError> {
         let info = self.kind_info(api_version, kind)?;
-        self.cluster.delete(
+        self.api_server.delete(
             &info,
             namespace,
             name,
-            &super::cluster::DeleteOptions::default(),
+            &super::api_server::DeleteOptions::default(),
             jiff::Timestamp::now(),
         )?;
         Ok(())
@@ -256,7 +256,7 @@ impl ClusterHandle {
             return Vec::new();
         };
         let collection = (info.group.clone(), info.plural.clone());
-        let (_, objects) = self.cluster.store.list(&collection, namespace, None);
+        let (_, objects) = self.api_server.store.list(&collection, namespace, None);
         objects.iter().map(|o| (**o).clone()).collect()
     }
 
@@ -265,7 +265,7 @@ impl ClusterHandle {
         api_version: &str,
         kind: &str,
     ) -> Result<super::catalog::ResourceInfo, SandboxError> {
-        self.cluster
+        self.api_server
             .catalog()
             .by_kind(kubedrift_core::model::group_of(api_version), kind)
             .cloned()
@@ -301,20 +301,20 @@ impl ClusterHandle {
 
     /// Number of stored objects (all kinds); the sandbox benchmarks report it.
     pub fn object_count(&self) -> usize {
-        self.cluster.store.len()
+        self.api_server.store.len()
     }
 
     /// Write requests (create, update, patch, delete; not dry runs) received over HTTP so
     /// far, allowed or not.
     pub fn write_requests(&self) -> u64 {
-        self.cluster
+        self.api_server
             .write_requests
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
-        self.cluster.store.current_rv()
+        self.api_server.store.current_rv()
     }
 }
 
@@ -370,32 +370,36 @@ impl Sandbox {
             let faults = Arc::new(FaultControl::default());
             // The socket listens from `bind` on, before the server task first runs.
             faults.mark_listening(true);
-            let cluster = Arc::new(Cluster::new(
+            let api_server = Arc::new(ApiServer::new(
                 name,
                 tokens.clone(),
                 faults,
                 options.event_history,
             ));
-            if let Ok(mut server_url) = cluster.server_url.write() {
+            if let Ok(mut server_url) = api_server.server_url.write() {
                 *server_url = url.clone();
             }
             if options.seed {
-                seed_cluster(&cluster);
+                seed_cluster(&api_server);
             }
             runtime.spawn(serve(
-                Arc::clone(&cluster),
+                Arc::clone(&api_server),
                 listener,
                 tls_config.clone(),
                 shutdown.subscribe(),
             ));
             if options.controller {
                 runtime.spawn(control::run(
-                    Arc::clone(&cluster),
+                    Arc::clone(&api_server),
                     options.ready_after,
                     shutdown.subscribe(),
                 ));
             }
-            clusters.push(ClusterHandle { cluster, url, addr });
+            clusters.push(ClusterHandle {
+                api_server,
+                url,
+                addr,
+            });
         }
         Ok(Sandbox {
             runtime: Some(runtime),
@@ -469,7 +473,7 @@ impl Drop for Sandbox {
 /// Accept connections until shutdown; while the cluster is "down" the port is closed and
 /// reopened (same port) when it comes back up.
 async fn serve(
-    cluster: Arc<Cluster>,
+    api: Arc<ApiServer>,
     listener: std::net::TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     mut shutdown: watch::Receiver<bool>,
@@ -478,14 +482,14 @@ async fn serve(
         return;
     };
     let mut first = Some(listener);
-    let mut down = cluster.faults.down_changes();
-    let app = router(Arc::clone(&cluster));
+    let mut down = api.faults.down_changes();
+    let app = router(Arc::clone(&api));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     loop {
         // Down: close the port (also the one bound at start) and wait to come back up.
         if *down.borrow_and_update() {
             first = None;
-            cluster.faults.mark_listening(false);
+            api.faults.mark_listening(false);
         }
         while *down.borrow_and_update() {
             tokio::select! {
@@ -498,10 +502,10 @@ async fn serve(
             None => rebind(addr).await,
         };
         let Ok(listener) = listener else {
-            tracing::error!(cluster = %cluster.name, %addr, "sandbox could not reopen its port");
+            tracing::error!(cluster = %api.name, %addr, "sandbox could not reopen its port");
             return;
         };
-        cluster.faults.mark_listening(true);
+        api.faults.mark_listening(true);
         let mut connections = JoinSet::new();
         loop {
             tokio::select! {
@@ -531,14 +535,14 @@ async fn serve(
                 }
                 _ = shutdown.changed() => {
                     connections.abort_all();
-                    cluster.faults.mark_listening(false);
+                    api.faults.mark_listening(false);
                     return;
                 }
             }
         }
         drop(listener);
         connections.abort_all();
-        cluster.faults.mark_listening(false);
+        api.faults.mark_listening(false);
     }
 }
 
@@ -557,9 +561,9 @@ async fn rebind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// What a fresh kubeadm-like cluster contains, so clients meet realistic data.
-fn seed_cluster(cluster: &Cluster) {
+fn seed_cluster(api: &ApiServer) {
     let now = jiff::Timestamp::now();
-    let catalog = cluster.catalog();
+    let catalog = api.catalog();
     let opts = WriteOptions {
         field_manager: "kube-apiserver".into(),
         dry_run: false,
@@ -574,7 +578,7 @@ fn seed_cluster(cluster: &Cluster) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if let Err(err) = cluster.create(info, ns, obj, &opts, now) {
+        if let Err(err) = api.create(info, ns, obj, &opts, now) {
             tracing::warn!(%err, kind, "sandbox seed object rejected");
             return;
         }
@@ -585,7 +589,7 @@ fn seed_cluster(cluster: &Cluster) {
                 field_manager: "kubelet".into(),
                 dry_run: false,
             };
-            let _ = cluster.patch(
+            let _ = api.patch(
                 info,
                 ns,
                 &name,
@@ -626,20 +630,20 @@ fn seed_cluster(cluster: &Cluster) {
         None,
         json!({
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": format!("{}-control-plane", cluster.name),
-                         "labels": {"kubernetes.io/hostname": format!("{}-control-plane", cluster.name),
+            "metadata": {"name": format!("{}-control-plane", api.name),
+                         "labels": {"kubernetes.io/hostname": format!("{}-control-plane", api.name),
                                     "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                                     "node-role.kubernetes.io/control-plane": ""}},
             "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
             "status": {
                 "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                 "message": "kubelet is posting ready status",
-                                "lastHeartbeatTime": super::cluster::timestamp(now),
-                                "lastTransitionTime": super::cluster::timestamp(now)}],
+                                "lastHeartbeatTime": super::api_server::timestamp(now),
+                                "lastTransitionTime": super::api_server::timestamp(now)}],
                 "nodeInfo": {"kubeletVersion": "v1.32.2", "kubeProxyVersion": "v1.32.2",
                              "containerRuntimeVersion": "containerd://1.7.24", "osImage": "Debian GNU/Linux 12 (bookworm)",
                              "kernelVersion": "6.8.0", "operatingSystem": "linux", "architecture": "amd64"},
-                "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}, {"type": "Hostname", "address": format!("{}-control-plane", cluster.name)}],
+                "addresses": [{"type": "InternalIP", "address": "172.18.0.2"}, {"type": "Hostname", "address": format!("{}-control-plane", api.name)}],
                 "capacity": {"cpu": "8", "memory": "16331028Ki", "pods": "110"},
                 "allocatable": {"cpu": "8", "memory": "16331028Ki", "pods": "110"}
             }

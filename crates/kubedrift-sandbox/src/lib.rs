@@ -6,11 +6,13 @@
 //! # Layout
 //! - [`handle`]: [`Sandbox::start`] runs one server per cluster on 127.0.0.1 on its own tokio
 //!   runtime; [`ClusterHandle`] gives the URL, [`faults::FaultControl`] and direct `insert`.
-//! - [`server`]: REST routing, discovery, request decoding, auth, faults → [`cluster::Cluster`].
-//! - [`cluster`]: create/update/patch/apply/delete semantics over the [`store::Store`].
+//! - [`server`]: REST routing, discovery, request decoding, auth, faults →
+//!   [`api_server::ApiServer`].
+//! - [`api_server`]: create/update/patch/apply/delete semantics over the [`store::Store`].
 //! - [`store`]: per-cluster objects, one resourceVersion counter, bounded event history,
 //!   broadcast fan-out; [`watch`] streams it.
 //! - [`catalog`]: built-in kinds plus CRD-defined kinds registered at runtime.
+//! - [`table`]: server-side printing (`kubectl get` columns), one printer file per API group.
 //! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`review`] (`kubectl auth can-i` /
 //!   `whoami`: SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview, answered
 //!   from the rules that guard requests, never stored), [`errors`] (Status objects),
@@ -85,9 +87,9 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeExample;
 
+pub mod api_server;
 pub mod auth;
 pub mod catalog;
-pub mod cluster;
 mod control;
 pub mod errors;
 pub mod faults;

@@ -5,16 +5,16 @@
 //! those bodies into the JSON object a JSON client would have sent and hands that to the same
 //! create path. Responses are always JSON, which these clients accept.
 //!
-//! The decoder is schema-driven: [`Msg`] names each message type of k8s.io/api's
+//! The decoder is schema-driven: `Msg` names each message type of k8s.io/api's
 //! `generated.proto` that kubectl's creates can carry, and its table maps wire field numbers
 //! (exactly those of `generated.proto`, stable across releases) to JSON names and types.
 //! Unknown fields are skipped, as a protobuf decoder of an older schema would; malformed input
 //! is an error, never a panic. Kinds without a table answer 415 (a documented gap).
 //!
 //! Zero values: Go's protobuf encoder writes every non-pointer field, even when empty, while
-//! Go's JSON encoder drops `omitempty` zeros. Fields declared [`Presence::OmitEmpty`] therefore
+//! Go's JSON encoder drops `omitempty` zeros. Fields declared `Presence::OmitEmpty` therefore
 //! drop `""`, `0` and `false`; pointer fields and fields without `omitempty` are kept whenever
-//! they are on the wire ([`Presence::Always`]). Embedded messages are kept even when empty
+//! they are on the wire (`Presence::Always`). Embedded messages are kept even when empty
 //! (`"resources": {}`), as Go's JSON encoder keeps struct fields.
 
 use base64::Engine;

@@ -1,18 +1,18 @@
 //! The HTTP face of a sandbox cluster: routing of Kubernetes REST paths, discovery, request
-//! decoding, auth and faults, onto [`Cluster`] operations.
+//! decoding, auth and faults, onto [`ApiServer`] operations.
 //!
 //! Everything from the network is untrusted: paths, query strings, headers and bodies are
 //! decoded defensively and every failure becomes a Kubernetes `Status`, never a panic.
 
+use super::api_server::{ApiServer, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::auth::{authorize, Attributes};
 use super::catalog::ResourceInfo;
-use super::cluster::{Cluster, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::errors::ApiError;
 use super::openapi;
 use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::store::WatchStart;
-use super::table::{to_table, IncludeObject, ResourceInfo as TableResource};
+use super::table::{to_table, IncludeObject};
 use super::watch::{start_watch, WatchParams};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -31,8 +31,8 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 pub const GIT_VERSION: &str = "v1.32.2";
 
 /// The router serving one cluster.
-pub fn router(cluster: Arc<Cluster>) -> Router {
-    Router::new().fallback(handle).with_state(cluster)
+pub fn router(api: Arc<ApiServer>) -> Router {
+    Router::new().fallback(handle).with_state(api)
 }
 
 fn json_response(code: u16, body: &Value) -> Response {
@@ -60,8 +60,8 @@ fn error_response(err: &ApiError) -> Response {
     response
 }
 
-async fn handle(State(cluster): State<Arc<Cluster>>, request: Request) -> Response {
-    let faults = Arc::clone(&cluster.faults);
+async fn handle(State(api): State<Arc<ApiServer>>, request: Request) -> Response {
+    let faults = Arc::clone(&api.faults);
     let latency = faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -74,7 +74,7 @@ async fn handle(State(cluster): State<Arc<Cluster>>, request: Request) -> Respon
             "sandbox fault injection: simulated internal error",
         ));
     }
-    match route(cluster, request).await {
+    match route(api, request).await {
         Ok(response) => response,
         Err(err) => error_response(&err),
     }
@@ -160,12 +160,12 @@ pub struct Target {
 
 /// Map the path segments after `/api/v1` or `/apis/{g}/{v}` to a resource.
 pub fn resolve(
-    cluster: &Cluster,
+    api: &ApiServer,
     group: &str,
     version: &str,
     rest: &[&str],
 ) -> Result<Target, ApiError> {
-    let catalog = cluster.catalog();
+    let catalog = api.catalog();
     let find = |plural: &str| catalog.by_plural(group, version, plural);
     let target =
         |info: ResourceInfo, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| Target {
@@ -197,7 +197,7 @@ pub fn resolve(
     }
 }
 
-async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiError> {
+async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiError> {
     let path = request.uri().path().to_string();
     match path.as_str() {
         "/healthz" | "/readyz" | "/livez" => {
@@ -215,32 +215,32 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let user = cluster.tokens.authenticate(authorization)?;
+    let user = api.tokens.authenticate(authorization)?;
     let segments: Vec<&str> = path
         .trim_matches('/')
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segments.as_slice() {
-        ["api"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, true)),
-        ["apis"] if wants_aggregated(&request) => return Ok(aggregated_response(&cluster, false)),
-        ["api"] => return Ok(json_response(200, &api_versions(&cluster))),
-        ["openapi", "v3"] => return Ok(json_response(200, &openapi::root(&cluster.catalog()))),
+        ["api"] if wants_aggregated(&request) => return Ok(aggregated_response(&api, true)),
+        ["apis"] if wants_aggregated(&request) => return Ok(aggregated_response(&api, false)),
+        ["api"] => return Ok(json_response(200, &api_versions(&api))),
+        ["openapi", "v3"] => return Ok(json_response(200, &openapi::root(&api.catalog()))),
         ["openapi", "v3", "api", version] => {
-            return openapi::group_version(&cluster.catalog(), "", version)
+            return openapi::group_version(&api.catalog(), "", version)
                 .map(|doc| json_response(200, &doc))
                 .ok_or_else(ApiError::unknown_path)
         }
         ["openapi", "v3", "apis", group, version] => {
-            return openapi::group_version(&cluster.catalog(), group, version)
+            return openapi::group_version(&api.catalog(), group, version)
                 .map(|doc| json_response(200, &doc))
                 .ok_or_else(ApiError::unknown_path)
         }
-        ["apis"] => return Ok(json_response(200, &api_group_list(&cluster))),
-        ["api", "v1"] => return Ok(json_response(200, &resource_list(&cluster, "", "v1"))),
-        ["apis", group] => return api_group(&cluster, group).map(|v| json_response(200, &v)),
+        ["apis"] => return Ok(json_response(200, &api_group_list(&api))),
+        ["api", "v1"] => return Ok(json_response(200, &resource_list(&api, "", "v1"))),
+        ["apis", group] => return api_group(&api, group).map(|v| json_response(200, &v)),
         ["apis", group, version] => {
-            let list = resource_list(&cluster, group, version);
+            let list = resource_list(&api, group, version);
             if list["resources"].as_array().is_none_or(|r| r.is_empty()) {
                 return Err(ApiError::unknown_path());
             }
@@ -250,7 +250,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         ["apis", group, version, rest @ ..] => (group, version, rest),
         _ => return Err(ApiError::unknown_path()),
     };
-    let target = resolve(&cluster, group, version, rest)?;
+    let target = resolve(&api, group, version, rest)?;
     let query = Query::parse(request.uri().query());
     let method = request.method().clone();
     let verb = match (&method, target.name.is_some()) {
@@ -272,7 +272,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         let headers = request.headers().clone();
         let body = read_body(request.into_body()).await?;
         let question = decode_object(&headers, &body)?;
-        let answer = super::review::answer(user, &target.info, &cluster.catalog(), question)?;
+        let answer = super::review::answer(user, &target.info, &api.catalog(), question)?;
         return Ok(json_response(201, &answer));
     }
     // Counted for tests that prove a client wrote nothing (access reviews, answered above, are
@@ -281,8 +281,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
     let write = !super::auth::is_read_verb(verb) && !query.dry_run().unwrap_or(false);
     let deletes = matches!(verb, "delete" | "deletecollection");
     let count_write = || {
-        cluster
-            .write_requests
+        api.write_requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     };
     if write && !deletes {
@@ -328,9 +327,9 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
     match verb {
         "get" => {
             let name = target.name.as_deref().unwrap_or("");
-            let obj = cluster.get(info, ns.unwrap_or(""), name)?;
+            let obj = api.get(info, ns.unwrap_or(""), name)?;
             if sub == Subresource::Scale {
-                return Ok(json_response(200, &super::cluster::scale_of(&obj)));
+                return Ok(json_response(200, &super::api_server::scale_of(&obj)));
             }
             if let Some(include) = wants_table(&headers, &query)? {
                 return Ok(json_response(
@@ -340,14 +339,14 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
             }
             Ok(json_response(200, &obj))
         }
-        "list" => list(&cluster, &target, &query, wants_table(&headers, &query)?),
-        "watch" => watch(cluster, target, &query, wants_table(&headers, &query)?),
+        "list" => list(&api, &target, &query, wants_table(&headers, &query)?),
+        "watch" => watch(api, target, &query, wants_table(&headers, &query)?),
         "create" => {
             if sub != Subresource::Main {
                 return Err(ApiError::method_not_allowed("POST"));
             }
             let obj = decode_object(&headers, &body)?;
-            let written = cluster.create(info, ns, obj, &opts()?, now)?;
+            let written = api.create(info, ns, obj, &opts()?, now)?;
             Ok(json_response(
                 if written.created { 201 } else { 200 },
                 &written.object,
@@ -356,7 +355,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         "update" => {
             let obj = decode_object(&headers, &body)?;
             let name = target.name.as_deref().unwrap_or("");
-            let written = cluster.update(info, ns, name, sub, obj, &opts()?, now)?;
+            let written = api.update(info, ns, name, sub, obj, &opts()?, now)?;
             Ok(json_response(200, &present(sub, &written.object)))
         }
         "patch" => {
@@ -383,7 +382,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
                 ));
             }
             let name = target.name.as_deref().unwrap_or("");
-            let written = cluster.patch(info, ns, name, sub, kind, &patch, &options, now)?;
+            let written = api.patch(info, ns, name, sub, kind, &patch, &options, now)?;
             Ok(json_response(
                 if written.created { 201 } else { 200 },
                 &present(sub, &written.object),
@@ -392,7 +391,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
         "delete" => {
             let name = target.name.as_deref().unwrap_or("");
             let options = delete_options(&query, &body)?;
-            let deleted = cluster.delete(info, ns, name, &options, now)?;
+            let deleted = api.delete(info, ns, name, &options, now)?;
             Ok(json_response(200, &deleted))
         }
         "deletecollection" => {
@@ -401,10 +400,9 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
-            let (rv, items) =
-                cluster
-                    .store
-                    .list(&(info.group.clone(), info.plural.clone()), ns, None);
+            let (rv, items) = api
+                .store
+                .list(&(info.group.clone(), info.plural.clone()), ns, None);
             let mut deleted = Vec::new();
             for obj in items
                 .iter()
@@ -415,7 +413,7 @@ async fn route(cluster: Arc<Cluster>, request: Request) -> Result<Response, ApiE
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                if let Ok(gone) = cluster.delete(info, obj_ns, name, &options, now) {
+                if let Ok(gone) = api.delete(info, obj_ns, name, &options, now) {
                     deleted.push(gone);
                 }
             }
@@ -444,19 +442,6 @@ fn wants_table(headers: &HeaderMap, query: &Query) -> Result<Option<IncludeObjec
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// The printing view of a catalog entry.
-pub fn table_resource(info: &ResourceInfo) -> TableResource {
-    TableResource {
-        group: info.group.clone(),
-        version: info.version.clone(),
-        kind: info.kind.clone(),
-        plural: info.plural.clone(),
-        namespaced: info.namespaced,
-        custom: info.custom,
-        printer_columns: info.printer_columns.clone(),
-    }
-}
-
 /// A Table of `objects`, with list metadata.
 pub fn table_of(
     info: &ResourceInfo,
@@ -466,12 +451,7 @@ pub fn table_of(
     continue_token: Option<&str>,
 ) -> Value {
     let owned: Vec<Value> = objects.iter().map(|o| (**o).clone()).collect();
-    let mut table = to_table(
-        &table_resource(info),
-        &owned,
-        jiff::Timestamp::now(),
-        include,
-    );
+    let mut table = to_table(info, &owned, jiff::Timestamp::now(), include);
     let mut metadata = serde_json::Map::new();
     if let Some(rv) = rv {
         metadata.insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -486,7 +466,7 @@ pub fn table_of(
 /// Subresource writes answer with the subresource's view.
 fn present(sub: Subresource, obj: &Arc<Value>) -> Value {
     if sub == Subresource::Scale {
-        super::cluster::scale_of(obj)
+        super::api_server::scale_of(obj)
     } else {
         (**obj).clone()
     }
@@ -683,7 +663,7 @@ fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
 }
 
 fn list(
-    cluster: &Cluster,
+    api: &ApiServer,
     target: &Target,
     query: &Query,
     table: Option<IncludeObject>,
@@ -704,7 +684,7 @@ fn list(
     let after = match query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
             let (rv, start) = decode_continue(token)?;
-            if rv < cluster.store.oldest_resumable() {
+            if rv < api.store.oldest_resumable() {
                 return Err(ApiError::new(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."));
             }
             Some(start)
@@ -712,7 +692,7 @@ fn list(
         None => None,
     };
     let collection = (info.group.clone(), info.plural.clone());
-    let (rv, items) = cluster
+    let (rv, items) = api
         .store
         .list(&collection, target.namespace.as_deref(), after.as_ref());
     let mut selected: Vec<Arc<Value>> = Vec::new();
@@ -752,7 +732,7 @@ fn list(
 }
 
 fn watch(
-    cluster: Arc<Cluster>,
+    api: Arc<ApiServer>,
     target: Target,
     query: &Query,
     table: Option<IncludeObject>,
@@ -784,7 +764,7 @@ fn watch(
         send_initial_events,
         table,
     };
-    let rx = start_watch(cluster, target.info, target.namespace, params);
+    let rx = start_watch(api, target.info, target.namespace, params);
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     let body = Body::from_stream(futures::StreamExt::map(
         stream,
@@ -859,8 +839,8 @@ fn aggregated_resource(info: &ResourceInfo) -> Value {
 
 /// `APIGroupDiscoveryList` (apidiscovery.k8s.io/v2): the core group for `/api`, every other
 /// group for `/apis`.
-pub fn aggregated_discovery(cluster: &Cluster, core: bool) -> Value {
-    let catalog = cluster.catalog();
+pub fn aggregated_discovery(api: &ApiServer, core: bool) -> Value {
+    let catalog = api.catalog();
     let groups: Vec<(String, Vec<String>)> = if core {
         vec![(String::new(), vec!["v1".to_string()])]
     } else {
@@ -886,8 +866,8 @@ pub fn aggregated_discovery(cluster: &Cluster, core: bool) -> Value {
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
 }
 
-fn aggregated_response(cluster: &Cluster, core: bool) -> Response {
-    let body = serde_json::to_vec(&aggregated_discovery(cluster, core)).unwrap_or_default();
+fn aggregated_response(api: &ApiServer, core: bool) -> Response {
+    let body = serde_json::to_vec(&aggregated_discovery(api, core)).unwrap_or_default();
     (
         StatusCode::OK,
         [
@@ -899,12 +879,8 @@ fn aggregated_response(cluster: &Cluster, core: bool) -> Response {
         .into_response()
 }
 
-fn server_address(cluster: &Cluster) -> String {
-    let url = cluster
-        .server_url
-        .read()
-        .map(|u| u.clone())
-        .unwrap_or_default();
+fn server_address(api: &ApiServer) -> String {
+    let url = api.server_url.read().map(|u| u.clone()).unwrap_or_default();
     url.split("://")
         .nth(1)
         .unwrap_or("127.0.0.1:6443")
@@ -912,11 +888,11 @@ fn server_address(cluster: &Cluster) -> String {
         .to_string()
 }
 
-fn api_versions(cluster: &Cluster) -> Value {
+fn api_versions(api: &ApiServer) -> Value {
     json!({
         "kind": "APIVersions",
         "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address(cluster)}]
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address(api)}]
     })
 }
 
@@ -929,8 +905,8 @@ fn group_json(name: &str, versions: &[String]) -> Value {
     json!({"name": name, "versions": versions, "preferredVersion": preferred})
 }
 
-fn api_group_list(cluster: &Cluster) -> Value {
-    let groups: Vec<Value> = cluster
+fn api_group_list(api: &ApiServer) -> Value {
+    let groups: Vec<Value> = api
         .catalog()
         .groups()
         .iter()
@@ -939,8 +915,8 @@ fn api_group_list(cluster: &Cluster) -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-fn api_group(cluster: &Cluster, group: &str) -> Result<Value, ApiError> {
-    let groups = cluster.catalog().groups();
+fn api_group(api: &ApiServer, group: &str) -> Result<Value, ApiError> {
+    let groups = api.catalog().groups();
     let (name, versions) = groups
         .iter()
         .find(|(g, _)| g == group)
@@ -953,8 +929,8 @@ fn api_group(cluster: &Cluster, group: &str) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-fn resource_list(cluster: &Cluster, group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = cluster
+fn resource_list(api: &ApiServer, group: &str, version: &str) -> Value {
+    let resources: Vec<Value> = api
         .catalog()
         .in_group_version(group, version)
         .iter()

@@ -5,8 +5,8 @@
 //! away, when it falls too far behind (the client resumes from its last resourceVersion), or
 //! when a fault says so. Expired resourceVersions get a 410 ERROR event, as real servers send.
 
+use super::api_server::ApiServer;
 use super::catalog::ResourceInfo;
-use super::cluster::Cluster;
 use super::errors::ApiError;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::server::table_of;
@@ -69,20 +69,20 @@ fn error_line(err: &ApiError) -> Bytes {
 
 /// Start a watch; the returned receiver yields the response body chunks.
 pub fn start_watch(
-    cluster: Arc<Cluster>,
+    api: Arc<ApiServer>,
     info: ResourceInfo,
     namespace: Option<String>,
     params: WatchParams,
 ) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     tokio::spawn(async move {
-        run_watch(cluster, info, namespace, params, tx).await;
+        run_watch(api, info, namespace, params, tx).await;
     });
     rx
 }
 
 struct Emitter<'a> {
-    cluster: &'a Cluster,
+    api: &'a ApiServer,
     info: &'a ResourceInfo,
     params: &'a WatchParams,
     tx: mpsc::Sender<Bytes>,
@@ -96,7 +96,7 @@ impl Emitter<'_> {
         if !self.params.labels.matches(obj) || !self.params.fields.matches(obj) {
             return true;
         }
-        let shown = self.cluster.at_version(self.info, Arc::clone(obj));
+        let shown = self.api.at_version(self.info, Arc::clone(obj));
         let line = match self.params.table {
             Some(include) => event_line(
                 event.event_type.as_str(),
@@ -113,7 +113,7 @@ impl Emitter<'_> {
             return false;
         }
         self.sent += 1;
-        self.cluster
+        self.api
             .faults
             .watch_event_limit()
             .is_none_or(|limit| self.sent < limit)
@@ -125,7 +125,7 @@ impl Emitter<'_> {
 }
 
 async fn run_watch(
-    cluster: Arc<Cluster>,
+    api: Arc<ApiServer>,
     info: ResourceInfo,
     namespace: Option<String>,
     params: WatchParams,
@@ -138,19 +138,19 @@ async fn run_watch(
         params.start
     };
     let mut out = Emitter {
-        cluster: &cluster,
+        api: &api,
         info: &info,
         params: &params,
         tx,
         sent: 0,
     };
-    if let (WatchStart::After(requested), true) = (start, cluster.faults.gone_on_watch_resume()) {
-        let oldest = cluster.store.current_rv();
+    if let (WatchStart::After(requested), true) = (start, api.faults.gone_on_watch_resume()) {
+        let oldest = api.store.current_rv();
         out.raw(error_line(&ApiError::expired(requested, oldest)))
             .await;
         return;
     }
-    let subscription = match cluster
+    let subscription = match api
         .store
         .subscribe(&collection, namespace.as_deref(), start)
     {
@@ -188,7 +188,7 @@ async fn run_watch(
         tokio::select! {
             _ = &mut deadline => return,
             _ = fault_check.tick() => {
-                if cluster.faults.watch_time_limit().is_some_and(|limit| started.elapsed() >= limit) {
+                if api.faults.watch_time_limit().is_some_and(|limit| started.elapsed() >= limit) {
                     return;
                 }
             }

@@ -2,7 +2,7 @@
 //! every write, without any I/O. The HTTP layer calls these; tests call them directly.
 //!
 //! Order of a write, as a real server does it (and as managedFields then look like a real
-//! server's); `cluster::Cluster` runs it for every create, update, patch, apply and `/scale`:
+//! server's); `api_server::ApiServer` runs it for every create, update, patch, apply and `/scale`:
 //! - create / update / patch: build the new object (`merge::*` for patches) →
 //!   `defaults::apply_defaults` → `defaults::fold_secret_string_data` (request decoding) →
 //!   `managed::record_write` (or `record_write_subresource`) → admission and storage, owned by

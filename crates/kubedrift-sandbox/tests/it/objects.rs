@@ -1217,13 +1217,14 @@ fn workload_and_misc_defaults() {
 
 // -------------------------------------------------------------------------- controller
 
-/// A tiny in-memory cluster driving `reconcile` the way the server's loop would.
-struct Cluster {
+/// A tiny in-memory cluster driving `reconcile` the way the server's loop would (named apart
+/// from the sandbox's `ApiServer`, which these tests do not start).
+struct ControllerHarness {
     objects: Vec<Value>,
     next_uid: u32,
 }
 
-impl Cluster {
+impl ControllerHarness {
     fn uid_of(obj: &Value) -> String {
         obj["metadata"]["uid"]
             .as_str()
@@ -1326,7 +1327,7 @@ fn condition<'a>(obj: &'a Value, kind: &str) -> &'a Value {
 #[test]
 fn deployment_rolls_out_and_becomes_available_only_after_the_delay() {
     let ready_after = Duration::from_secs(10);
-    let mut cluster = Cluster {
+    let mut cluster = ControllerHarness {
         objects: Vec::new(),
         next_uid: 0,
     };
@@ -1414,7 +1415,7 @@ fn deployment_rolls_out_and_becomes_available_only_after_the_delay() {
 #[test]
 fn new_template_creates_a_new_replicaset_and_retires_the_old_one() {
     let ready_after = Duration::from_secs(5);
-    let mut cluster = Cluster {
+    let mut cluster = ControllerHarness {
         objects: Vec::new(),
         next_uid: 0,
     };
@@ -1481,7 +1482,7 @@ fn new_template_creates_a_new_replicaset_and_retires_the_old_one() {
 #[test]
 fn jobs_complete_pvcs_bind_and_load_balancers_get_an_ip() {
     let ready_after = Duration::from_secs(3);
-    let mut cluster = Cluster {
+    let mut cluster = ControllerHarness {
         objects: Vec::new(),
         next_uid: 0,
     };
@@ -1520,7 +1521,7 @@ fn jobs_complete_pvcs_bind_and_load_balancers_get_an_ip() {
 #[test]
 fn statefulset_creates_ordered_pods_with_claims() {
     let ready_after = Duration::from_secs(2);
-    let mut cluster = Cluster {
+    let mut cluster = ControllerHarness {
         objects: Vec::new(),
         next_uid: 0,
     };

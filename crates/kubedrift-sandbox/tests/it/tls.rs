@@ -120,8 +120,9 @@ mod kubectl_judge {
     use axum::Router;
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
+    use kubedrift_sandbox::catalog::{Catalog, ResourceInfo};
     use kubedrift_sandbox::kubeconfig::{kubeconfig_yaml, KubeconfigCluster};
-    use kubedrift_sandbox::table::{render_plain, to_table, IncludeObject, ResourceInfo};
+    use kubedrift_sandbox::table::{render_plain, to_table, IncludeObject};
     use kubedrift_sandbox::tls::generate_ca_and_server_cert;
     use serde_json::{json, Value};
     use tokio::net::TcpListener;
@@ -135,16 +136,12 @@ mod kubectl_judge {
         "2024-06-01T12:00:00Z".parse().expect("timestamp")
     }
 
+    /// The sandbox catalog's own entry, so the judge prints what the sandbox would.
     fn deployments_resource() -> ResourceInfo {
-        ResourceInfo {
-            group: "apps".into(),
-            version: "v1".into(),
-            kind: "Deployment".into(),
-            plural: "deployments".into(),
-            namespaced: true,
-            custom: false,
-            printer_columns: vec![],
-        }
+        Catalog::builtin()
+            .by_kind("apps", "Deployment")
+            .cloned()
+            .expect("the catalog serves apps/v1 Deployments")
     }
 
     fn deployment(namespace: &str, name: &str, ready: i64, replicas: i64) -> Value {

@@ -75,8 +75,9 @@ impl std::fmt::Debug for Written {
     }
 }
 
-/// Shared state of one sandbox cluster.
-pub struct Cluster {
+/// One sandbox cluster's API server without HTTP: its store, catalog, tokens and faults, and
+/// the write semantics every request, the controller loop and `ClusterHandle::insert` share.
+pub struct ApiServer {
     pub name: String,
     pub store: Store,
     pub catalog: RwLock<Catalog>,
@@ -211,9 +212,9 @@ pub fn scale_of(obj: &Value) -> Value {
     })
 }
 
-impl Cluster {
+impl ApiServer {
     pub fn new(name: &str, tokens: Tokens, faults: Arc<FaultControl>, history: usize) -> Self {
-        Cluster {
+        ApiServer {
             name: name.to_string(),
             store: Store::new(history),
             catalog: RwLock::new(Catalog::builtin()),
@@ -1294,8 +1295,8 @@ pub fn apply_conflict(conflicts: &[apply::Conflict]) -> ApiError {
 mod tests {
     use super::*;
 
-    fn cluster() -> Cluster {
-        let c = Cluster::new(
+    fn api_server() -> ApiServer {
+        let c = ApiServer::new(
             "dev",
             Tokens::generate(),
             Arc::new(FaultControl::default()),
@@ -1340,7 +1341,7 @@ mod tests {
 
     #[test]
     fn namespaces_are_seeded_and_required() {
-        let c = cluster();
+        let c = api_server();
         let cat = c.catalog();
         let sa = cat.by_kind("", "ServiceAccount").cloned().expect("sa");
         assert!(c.get(&sa, "shop", "default").is_ok());
@@ -1362,7 +1363,7 @@ mod tests {
 
     #[test]
     fn generation_bumps_on_spec_only_and_noop_keeps_rv() {
-        let c = cluster();
+        let c = api_server();
         let deploy = c
             .catalog()
             .by_kind("apps", "Deployment")
@@ -1445,7 +1446,7 @@ mod tests {
 
     #[test]
     fn stale_update_conflicts_and_dry_run_stores_nothing() {
-        let c = cluster();
+        let c = api_server();
         let deploy = c
             .catalog()
             .by_kind("apps", "Deployment")
@@ -1494,7 +1495,7 @@ mod tests {
 
     #[test]
     fn deleting_a_namespace_removes_its_objects_and_owned_children_go_too() {
-        let c = cluster();
+        let c = api_server();
         let cat = c.catalog();
         let deploy = cat.by_kind("apps", "Deployment").cloned().expect("deploy");
         let rs = cat.by_kind("apps", "ReplicaSet").cloned().expect("rs");
