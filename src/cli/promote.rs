@@ -68,7 +68,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let repo_url = config
         .repos
         .iter()
-        .find(|r| r.path == proposal.repo)
+        .find(|r| r.path == proposal.repo())
         .and_then(|r| r.url.clone());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -99,14 +99,14 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             "Promote {} from {} ({}@{}) to {} ({}) — model {}, onto {}",
             args.app,
             args.from,
-            proposal.source_ref,
-            promote::short(proposal.source_commit),
+            proposal.source_ref(),
+            promote::short(proposal.source_commit()),
             args.to,
-            proposal.target_ref.trim_start_matches("refs/heads/"),
-            promote::model_name(proposal.model),
-            proposal.write_ref.trim_start_matches("refs/heads/"),
+            proposal.target_ref().trim_start_matches("refs/heads/"),
+            promote::model_name(proposal.model()),
+            proposal.write_ref().trim_start_matches("refs/heads/"),
         )?;
-        write!(out, "{}", proposal.diff)?;
+        write!(out, "{}", proposal.diff())?;
     }
     if proposal.is_noop() {
         return report(
@@ -118,13 +118,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
         );
     }
     let session = Session::new(global.read_only);
-    let capability = match git_access(
-        &session,
-        &config,
-        &args.to,
-        &proposal.repo,
-        proposal.onto_env_ref(),
-    ) {
+    let capability = match git_access(&session, &config, &proposal) {
         Ok(capability) => capability,
         Err(read_only) => {
             return report(
@@ -140,7 +134,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     if let Answer::Declined(why) = confirm(
         &format!(
             "Commit this promotion onto {}?",
-            proposal.write_ref.trim_start_matches("refs/heads/")
+            proposal.write_ref().trim_start_matches("refs/heads/")
         ),
         &args.to,
         target_env.protected && proposal.onto_env_ref(),
@@ -160,9 +154,9 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             app: args.app.clone(),
             env: args.to.clone(),
             plan: json!({
-                "from": args.from, "to": args.to, "model": promote::model_name(proposal.model),
-                "sourceCommit": proposal.source_commit.to_string(),
-                "targetRef": proposal.target_ref, "writeRef": proposal.write_ref,
+                "from": args.from, "to": args.to, "model": promote::model_name(proposal.model()),
+                "sourceCommit": proposal.source_commit().to_string(),
+                "targetRef": proposal.target_ref(), "writeRef": proposal.write_ref(),
             }),
             result,
             ok,

@@ -203,9 +203,8 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let capability = match runtime.block_on(cluster_access(
         &session,
         &config,
+        &kubeconfig,
         &environment.name,
-        &environment.context,
-        &client,
         &probes,
         forbidden,
     )) {
@@ -277,12 +276,14 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         let mut out = stdout.lock();
         for p in &plans {
             for owner in &p.controllers {
-                let result = runtime.block_on(apply::request_reconcile(
-                    &client,
-                    owner,
-                    &capability,
-                    jiff::Timestamp::now(),
-                ));
+                let result = runtime
+                    .block_on(apply::request_reconcile(
+                        p,
+                        owner,
+                        &capability,
+                        jiff::Timestamp::now(),
+                    ))
+                    .map_err(|e| eyre!("{e}"))?;
                 let what = format!(
                     "{} {}/{}/{}",
                     owner.tool, owner.kind, owner.namespace, owner.name
@@ -308,7 +309,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let mut outcomes = Vec::new();
     for p in &plans {
         let outcome = runtime
-            .block_on(apply::execute(&client, p, &capability))
+            .block_on(apply::execute(p, &capability))
             .map_err(|e| eyre!("{e}"))?;
         let planned: Vec<_> = p
             .steps

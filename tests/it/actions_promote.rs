@@ -565,11 +565,11 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         merge: false,
         new_branch: false,
     };
-    let capability =
-        git_access(&Session::new(false), &config, "stage", &fx.path(), true).expect("writable");
+    let writable = Session::new(false);
 
     // Someone commits another file meanwhile: the promotion is rebuilt on top of it.
     let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let theirs = fx.commit_on("main", &[("README.md".into(), "hello\n".into())], "docs");
     let written = commit::execute(&proposal, &capability).expect("execute");
     assert_eq!(
@@ -601,6 +601,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         "stage hotfix",
     );
     assert_ne!(second, theirs);
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let err = commit::execute(&proposal, &capability).expect_err("moved");
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("main"), theirs);
@@ -626,6 +627,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         &[("STAGE.md".into(), "frozen\n".into())],
         "stage note",
     );
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let err = commit::execute(&proposal, &capability).expect_err("not a fast-forward any more");
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("stage"), theirs);
@@ -639,6 +641,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         &[("STAGE.md".into(), "thawed\n".into())],
         "stage note 2",
     );
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let written = commit::execute(&proposal, &capability).expect("merged on the new tip");
     assert_eq!(
         written.rebuilt_on.as_deref(),
@@ -683,4 +686,47 @@ fn promotion_settings_are_checked_at_load_with_the_line_of_the_problem() {
         config.apps[0].promotion.as_ref().map(|p| p.files.clone()),
         Some(vec!["version.yml".to_string()])
     );
+}
+
+/// A git capability is for one proposal's environment and ref: it cannot move another ref
+/// (the read-only environment's own branch) or push one.
+#[test]
+fn a_git_capability_writes_and_pushes_only_the_ref_it_was_granted_for() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "read_only = true\n");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: true,
+    };
+    let on_branch = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let onto_env_ref = promote::prepare(
+        &config,
+        &from,
+        &to,
+        &Request {
+            new_branch: false,
+            ..request
+        },
+    )
+    .expect("prepare");
+    let writable = Session::new(false);
+    let capability =
+        git_access(&writable, &config, &on_branch).expect("a new branch is allowed for stage");
+    assert!(git_access(&writable, &config, &onto_env_ref).is_err());
+    let refs = fx.refs();
+    let err = commit::execute(&onto_env_ref, &capability).expect_err("not this ref");
+    assert!(matches!(err, PromoteError::WrongTarget { .. }), "{err}");
+    let err = commit::push(&capability, "refs/heads/main", None).expect_err("not this ref");
+    assert!(matches!(err, PromoteError::WrongTarget { .. }), "{err}");
+    assert_eq!(fx.refs(), refs, "a ref moved");
+    let written = commit::execute(&on_branch, &capability).expect("the granted ref");
+    assert_eq!(written.reference, capability.write_ref());
+    assert_eq!(fx.tip("main"), on_branch.target_tip());
 }

@@ -774,3 +774,144 @@ async fn the_read_only_reason_comes_from_the_session_the_config_or_the_server() 
     assert!(matches!(reason, Some(ReadOnly::SessionFlag { .. })));
     assert_eq!(writes(&fx), 0);
 }
+
+/// One ConfigMap to create, planned for `env` on `context` (built by hand: the point is what
+/// `execute` accepts, not how a plan is made).
+fn configmap_plan(env: &str, context: &str) -> kubedrift::actions::sync::Plan {
+    use kubedrift::actions::sync::{Action, DryRun, Plan, Step};
+    let body: kubedrift::model::Object = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "bound", "namespace": "default"},
+        "data": {"a": "b"},
+    }))
+    .expect("object");
+    Plan {
+        app: kubedrift::state::AppId {
+            app: "web".into(),
+            env: env.into(),
+        },
+        context: context.into(),
+        steps: vec![Step {
+            key: kubedrift::model::ResourceKey {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: Some("default".into()),
+                name: "bound".into(),
+            },
+            action: Action::Create,
+            api_version: "v1".into(),
+            wave: 0,
+            diff: Default::default(),
+            dry_run: DryRun::Ok,
+            body: Some(body),
+            live: None,
+        }],
+        skipped: Vec::new(),
+        prune: false,
+        force_conflicts: false,
+        controllers: Vec::new(),
+    }
+}
+
+/// The capability carries the client of its own environment's context: a plan for another
+/// environment (another cluster, or another environment on the same context) is refused,
+/// and nothing reaches any cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_capability_writes_only_its_own_environment() {
+    use kubedrift::actions::capability::{cluster_access, Session};
+    use kubedrift::actions::sync::apply::{self, ExecuteError};
+    let fx = Fixture::start(
+        &["dev", "prod"],
+        &[("dev", "dev"), ("prod", "prod"), ("qa", "dev")],
+    );
+    let config = fx.config();
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let session = Session::new(false);
+    let dev = cluster_access(&session, &config, &kubeconfig, "dev", &[], None)
+        .await
+        .expect("dev is writable");
+    assert_eq!(dev.context(), "dev");
+    let prod_writes = || fx.sandbox.cluster("prod").expect("prod").write_requests();
+
+    let err = apply::execute(&configmap_plan("prod", "prod"), &dev)
+        .await
+        .expect_err("a prod plan with a dev capability");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::execute(&configmap_plan("qa", "dev"), &dev)
+        .await
+        .expect_err("another environment on the same context");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::execute(&configmap_plan("dev", "prod"), &dev)
+        .await
+        .expect_err("the plan's context is not the environment's");
+    assert!(matches!(err, ExecuteError::WrongContext { .. }), "{err}");
+    let mut foreign = configmap_plan("prod", "prod");
+    let owner = kubedrift::actions::sync::ControllerOwner {
+        tool: "Argo CD".into(),
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "Application".into(),
+        namespace: "argocd".into(),
+        name: "web".into(),
+        annotation: "argocd.argoproj.io/refresh".into(),
+    };
+    foreign.controllers.push(owner.clone());
+    let err = apply::request_reconcile(&foreign, &owner, &dev, jiff::Timestamp::now())
+        .await
+        .expect_err("a reconcile of prod with a dev capability");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::request_reconcile(
+        &configmap_plan("dev", "dev"),
+        &owner,
+        &dev,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .expect_err("a controller the plan does not name");
+    assert!(matches!(err, ExecuteError::UnknownController(_)), "{err}");
+    assert_eq!(writes(&fx), 0);
+    assert_eq!(prod_writes(), 0);
+
+    let outcome = apply::execute(&configmap_plan("dev", "dev"), &dev)
+        .await
+        .expect("its own environment");
+    assert!(outcome.all_succeeded(), "{outcome:?}");
+    assert_eq!(writes(&fx), 1);
+    assert_eq!(prod_writes(), 0);
+}
+
+/// `cluster_access` decides from the config, not from its caller: an unknown environment is
+/// refused, the context is the environment's, and with nothing planned to ask about (every
+/// dry run failed) the server is still asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_access_refuses_unknown_environments_and_always_asks_the_server() {
+    use kubedrift::actions::capability::{cluster_access, ReadOnly, Session};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev"), ("oncall", "dev-viewer")]);
+    let config = fx.config();
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let session = Session::new(false);
+    let err = cluster_access(&session, &config, &kubeconfig, "prdo", &[], None)
+        .await
+        .expect_err("unknown environment");
+    assert!(matches!(err, ReadOnly::UnknownEnvironment { .. }), "{err}");
+    let err = cluster_access(&session, &config, &kubeconfig, "oncall", &[], None)
+        .await
+        .expect_err("viewer credentials, no probes, no dry-run answer");
+    assert!(
+        err.to_string().starts_with(
+            "oncall is read-only: the credentials of context dev-viewer may not write"
+        ),
+        "{err}"
+    );
+    assert_eq!(writes(&fx), 0);
+}

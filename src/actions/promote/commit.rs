@@ -94,6 +94,12 @@ pub fn execute(
             want: proposal.repo.display().to_string(),
         });
     }
+    if capability.env() != proposal.to || capability.write_ref() != proposal.write_ref {
+        return Err(PromoteError::WrongTarget {
+            have: format!("{} in {}", capability.write_ref(), capability.env()),
+            want: format!("{} in {}", proposal.write_ref, proposal.to),
+        });
+    }
     let repo = super::open_repo(&proposal.repo)?;
     let signature = repo
         .signature()
@@ -254,6 +260,12 @@ pub fn push(
     reference: &str,
     url: Option<&str>,
 ) -> Result<PushResult, PromoteError> {
+    if reference != capability.write_ref() {
+        return Err(PromoteError::WrongTarget {
+            have: capability.write_ref().to_string(),
+            want: reference.to_string(),
+        });
+    }
     let repo = super::open_repo(capability.repo())?;
     let mut remote = match repo.find_remote("origin") {
         Ok(remote) => remote,

@@ -50,6 +50,8 @@ pub enum PromoteError {
     BranchExists(String),
     #[error("the git capability is for {have}, not {want}")]
     WrongRepo { have: String, want: String },
+    #[error("the git capability is for {have}, not {want}; nothing written")]
+    WrongTarget { have: String, want: String },
     #[error("no git identity: set user.name and user.email (git config) ({0})")]
     NoIdentity(String),
 }
@@ -111,29 +113,92 @@ fn oid_hex<S: serde::Serializer>(oid: &Oid, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(oid)
 }
 
-/// A prepared promotion: everything needed to show it and to write it.
-#[derive(Debug, Clone, Serialize)]
+/// A prepared promotion: everything needed to show it and to write it. Read-only outside
+/// this module (getters): [`crate::actions::capability::git_access`] judges a proposal by its
+/// target and ref, and `commit::execute` writes exactly what was judged.
+#[derive(Clone, Serialize)]
 pub struct Proposal {
-    pub app: String,
-    pub from: String,
-    pub to: String,
-    pub model: PromotionModel,
-    pub repo: PathBuf,
+    pub(crate) app: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) model: PromotionModel,
+    pub(crate) repo: PathBuf,
     /// The source environment's ref and its commit.
-    pub source_ref: String,
+    pub(crate) source_ref: String,
     #[serde(serialize_with = "oid_hex")]
-    pub source_commit: Oid,
+    pub(crate) source_commit: Oid,
     /// The target environment's branch (`refs/heads/...`) and its tip when prepared.
-    pub target_ref: String,
+    pub(crate) target_ref: String,
     #[serde(serialize_with = "oid_hex")]
-    pub target_tip: Oid,
+    pub(crate) target_tip: Oid,
     /// The ref the result goes to: `target_ref`, or a new `refs/heads/promote/...` branch.
-    pub write_ref: String,
-    pub change: Change,
+    pub(crate) write_ref: String,
+    pub(crate) change: Change,
     /// The git diff of the promotion (target tip → result), as text.
-    pub diff: String,
+    pub(crate) diff: String,
     /// The commit message (for models that commit).
-    pub message: String,
+    pub(crate) message: String,
+}
+
+impl Proposal {
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+    /// The target environment.
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+    pub fn model(&self) -> PromotionModel {
+        self.model
+    }
+    pub fn repo(&self) -> &Path {
+        &self.repo
+    }
+    pub fn source_ref(&self) -> &str {
+        &self.source_ref
+    }
+    pub fn source_commit(&self) -> Oid {
+        self.source_commit
+    }
+    pub fn target_ref(&self) -> &str {
+        &self.target_ref
+    }
+    pub fn target_tip(&self) -> Oid {
+        self.target_tip
+    }
+    pub fn write_ref(&self) -> &str {
+        &self.write_ref
+    }
+    pub fn change(&self) -> &Change {
+        &self.change
+    }
+    /// The masked git diff of the promotion (Secret values never appear).
+    pub fn diff(&self) -> &str {
+        &self.diff
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Without the diff: Debug output ends up in logs.
+impl std::fmt::Debug for Proposal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proposal")
+            .field("app", &self.app)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("model", &self.model)
+            .field("source_ref", &self.source_ref)
+            .field("source_commit", &self.source_commit)
+            .field("target_ref", &self.target_ref)
+            .field("write_ref", &self.write_ref)
+            .field("change", &self.change)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Proposal {
