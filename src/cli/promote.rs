@@ -218,7 +218,8 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             }
             Err(err) => {
                 note.push_str(&format!(
-                    "\nNot pushed: {err}. The local commit {} is kept.",
+                    "\nNot pushed: {}. The local commit {} is kept.",
+                    commit::redact_urls(&err.to_string()),
                     &written.commit[..7.min(written.commit.len())]
                 ));
                 exit = Exit::Error;

@@ -730,3 +730,32 @@ fn a_git_capability_writes_and_pushes_only_the_ref_it_was_granted_for() {
     assert_eq!(written.reference, capability.write_ref());
     assert_eq!(fx.tip("main"), on_branch.target_tip());
 }
+
+/// A remote URL may embed credentials; a failed push quotes it. The token never shows.
+#[test]
+fn a_failed_push_never_shows_the_credentials_of_the_remote_url() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let missing = fx.dir.path().join("no-such-remote.git");
+    let url = format!("file://dana:s3cr3t-t0ken@{}", missing.display());
+    fx.repo().remote("origin", &url).expect("origin");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(
+            &config,
+            &[&PROMOTE[..], &["--yes", "--push", "--branch"], output].concat(),
+        );
+        assert_eq!(run.code, 2, "{}", show(&run));
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{}",
+            show(&run)
+        );
+    }
+}

@@ -915,3 +915,32 @@ async fn cluster_access_refuses_unknown_environments_and_always_asks_the_server(
     );
     assert_eq!(writes(&fx), 0);
 }
+
+/// A server-side apply that creates needs RBAC `create`, not only `patch`: the probes of a
+/// create step ask for both, of an update for `patch`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_step_is_probed_for_create_and_patch() {
+    use kubedrift::actions::sync::{apply, Action};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let client = kubedrift::cluster::kubeconfig::client_for(&kubeconfig, "dev")
+        .await
+        .expect("client");
+    let verbs = |probes: &[kubedrift::actions::capability::AccessProbe]| {
+        let mut verbs: Vec<String> = probes
+            .iter()
+            .filter(|p| p.resource == "configmaps")
+            .map(|p| p.verb.clone())
+            .collect();
+        verbs.sort();
+        verbs
+    };
+    let mut plan = configmap_plan("dev", "dev");
+    let probes = apply::dry_run(&client, &mut plan, &[]).await;
+    assert_eq!(verbs(&probes), ["create", "patch"]);
+    plan.steps[0].action = Action::Update;
+    let probes = apply::dry_run(&client, &mut plan, &[]).await;
+    assert_eq!(verbs(&probes), ["patch"]);
+    assert_eq!(writes(&fx), 0);
+}

@@ -270,7 +270,9 @@ pub fn push(
     let mut remote = match repo.find_remote("origin") {
         Ok(remote) => remote,
         Err(_) => match url {
-            Some(url) => repo.remote_anonymous(url)?,
+            Some(url) => repo
+                .remote_anonymous(url)
+                .map_err(|e| PromoteError::Git(redact_urls(e.message())))?,
             None => {
                 return Err(PromoteError::Config(
                     "no remote `origin` and no `url` for the repo: nothing to push to".into(),
@@ -313,11 +315,50 @@ pub fn push(
         (Ok(()), None) => Ok(PushResult::Pushed { remote: name }),
         (Ok(()), Some(message)) => Ok(PushResult::Rejected {
             remote: name,
-            message,
+            message: redact_urls(&message),
         }),
         (Err(err), _) => Ok(PushResult::Rejected {
             remote: name,
-            message: err.message().to_string(),
+            message: redact_urls(err.message()),
         }),
+    }
+}
+
+/// Every URL in `text` with its userinfo replaced ([`crate::config::redact_url`]): git's
+/// and the remote's messages quote the remote URL, which may embed credentials.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let scheme_start = rest[..found]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        let end = rest[found..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '<' | '>'))
+            .map_or(rest.len(), |i| found + i);
+        out.push_str(&rest[..scheme_start]);
+        out.push_str(&crate::config::redact_url(&rest[scheme_start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_urls;
+
+    #[test]
+    fn credentials_in_urls_inside_messages_are_redacted() {
+        assert_eq!(
+            redact_urls("failed to push to 'https://dana:s3cr3t@git.example.com/shop.git': denied"),
+            "failed to push to 'https://***@git.example.com/shop.git': denied"
+        );
+        assert_eq!(
+            redact_urls("a https://t0ken@h/x and ssh://git@h:22/y, plain"),
+            "a https://***@h/x and ssh://***@h:22/y, plain"
+        );
+        assert_eq!(redact_urls("no url here"), "no url here");
+        assert_eq!(redact_urls("ünïcode ://x@y"), "ünïcode ://***@y");
     }
 }

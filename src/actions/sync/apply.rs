@@ -119,17 +119,23 @@ pub async fn dry_run(
                 continue;
             }
         };
-        let probe = AccessProbe {
-            verb: match step.action {
-                Action::Prune => "delete".into(),
-                Action::Create | Action::Update => "patch".into(),
-            },
-            group: resource.group.clone(),
-            resource: resource.plural.clone(),
-            namespace: step.key.namespace.clone(),
+        // Server-side apply of an object that does not exist yet is a create: RBAC asks
+        // for `create` as well as `patch` there.
+        let verbs: &[&str] = match step.action {
+            Action::Prune => &["delete"],
+            Action::Create => &["create", "patch"],
+            Action::Update => &["patch"],
         };
-        if !probes.contains(&probe) {
-            probes.push(probe);
+        for verb in verbs {
+            let probe = AccessProbe {
+                verb: (*verb).into(),
+                group: resource.group.clone(),
+                resource: resource.plural.clone(),
+                namespace: step.key.namespace.clone(),
+            };
+            if !probes.contains(&probe) {
+                probes.push(probe);
+            }
         }
         match step.action {
             Action::Create | Action::Update => {
