@@ -759,3 +759,75 @@ fn a_failed_push_never_shows_the_credentials_of_the_remote_url() {
         );
     }
 }
+
+const SECRET_DEV: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\ntype: Opaque\nstringData:\n  password: hunter2-dev\ndata:\n  token: czNjcjN0LWRldg==\n";
+const SECRET_STAGE: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\ntype: Opaque\nstringData:\n  password: hunter2-stage\ndata:\n  token: czNjcjN0LXN0YWdl\n";
+/// Mentions a Secret, does not parse.
+const SECRET_BROKEN: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-raw\nstringData:\n  password: hunter2-raw\n  x: [\n";
+
+fn assert_no_secret_value(text: &str) {
+    for value in ["hunter2", "czNjcjN0", "s3cr3t", "aHVudGVyMi"] {
+        assert!(!text.contains(value), "{value} shown:\n{text}");
+    }
+}
+
+/// The preview (text, JSON, Debug) of a folder promotion of a Secret manifest and of a
+/// branch fast-forward touching Secrets shows keys and that values changed, never a value.
+#[test]
+fn a_promotion_preview_never_shows_secret_values() {
+    let fx = Repo::new();
+    fx.commit_on(
+        "main",
+        &[
+            ("apps/web/dev/secret.yaml".into(), SECRET_DEV.into()),
+            ("apps/web/stage/secret.yaml".into(), SECRET_STAGE.into()),
+        ],
+        "web: secrets",
+    );
+    let folder = "[app.promotion]\nmodel = \"folder\"\nfiles = [\"secret.yaml\"]\n";
+    let config = fx.config(("main", "main"), folder, "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(&config, &[&PROMOTE[..], output].concat());
+        assert_eq!(run.code, 1, "{}", show(&run));
+        assert!(run.stdout.contains("password"), "{}", show(&run));
+        assert!(run.stdout.contains("+++++++"), "{}", show(&run));
+        assert_no_secret_value(&run.stdout);
+        assert_no_secret_value(&run.stderr);
+    }
+    let loaded = Config::load_file(&config).expect("config").config;
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let proposal = promote::prepare_request(&loaded, &request).expect("prepare");
+    assert_no_secret_value(&format!("{proposal:?}"));
+    assert_no_secret_value(proposal.diff());
+
+    // Branch model: a fast-forward touching a Secret and an unparsable file mentioning one.
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "dev",
+        &[
+            (
+                "apps/web/stage/secret.yaml".into(),
+                SECRET_STAGE.replace("hunter2-stage", "hunter2-next"),
+            ),
+            ("apps/web/stage/raw.yaml".into(), SECRET_BROKEN.into()),
+        ],
+        "stage: rotate",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(&config, &[&PROMOTE[..], output].concat());
+        assert_eq!(run.code, 1, "{}", show(&run));
+        assert!(run.stdout.contains("content hidden"), "{}", show(&run));
+        assert!(run.stdout.contains("password"), "{}", show(&run));
+        assert_no_secret_value(&run.stdout);
+        assert_no_secret_value(&run.stderr);
+    }
+}

@@ -1,13 +1,14 @@
 //! Writing a prepared promotion: git objects, then a compare-and-swap ref update; and the
 //! optional push. Never a checkout: the user's work tree and index are not touched.
 
-use super::{branch, read_file, Change, PromoteError, Proposal};
+use super::{branch, masked, read_file, Change, PromoteError, Proposal};
 use crate::actions::capability::GitWriteCapability;
-use git2::{DiffFormat, Oid, Repository};
+use git2::{Oid, Repository};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The diff the promotion makes to the target tip, as `git diff` text.
+/// The diff the promotion makes to the target tip, as `git diff` text, file by file; a file
+/// holding Secrets is shown masked or hidden ([`super::masked`]), never its values.
 pub fn diff_text(
     repo: &Repository,
     target_tip: Oid,
@@ -30,39 +31,63 @@ pub fn diff_text(
         Change::Files { edits } => {
             let mut text = String::new();
             for edit in edits {
-                let old =
-                    String::from_utf8_lossy(edit.old.as_deref().unwrap_or_default()).into_owned();
-                let new = String::from_utf8_lossy(&edit.new).into_owned();
-                let old_name = if edit.old.is_some() {
-                    format!("a/{}", edit.path)
-                } else {
-                    "/dev/null".to_string()
-                };
-                text.push_str(&format!("diff --git a/{0} b/{0}\n", edit.path));
-                text.push_str(
-                    &similar::TextDiff::from_lines(&old, &new)
-                        .unified_diff()
-                        .context_radius(3)
-                        .header(&old_name, &format!("b/{}", edit.path))
-                        .to_string(),
-                );
+                text.push_str(&masked::file_text(
+                    &edit.path,
+                    edit.old.as_deref(),
+                    Some(&edit.new),
+                    || plain_file_diff(edit),
+                ));
             }
             return Ok(text);
         }
     };
-    let mut text = String::new();
-    diff.print(DiffFormat::Patch, |_, _, line| {
-        let content = String::from_utf8_lossy(line.content());
-        match line.origin() {
-            '+' | '-' | ' ' => {
-                text.push(line.origin());
-                text.push_str(&content);
-            }
-            _ => text.push_str(&content),
+    let blob = |id: Oid| -> Result<Option<Vec<u8>>, PromoteError> {
+        if id.is_zero() {
+            return Ok(None);
         }
-        true
-    })?;
+        Ok(Some(repo.find_blob(id)?.content().to_vec()))
+    };
+    let mut text = String::new();
+    for (index, delta) in diff.deltas().enumerate() {
+        let path = delta
+            .new_file()
+            .path()
+            .or(delta.old_file().path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let old = blob(delta.old_file().id())?;
+        let new = blob(delta.new_file().id())?;
+        let plain = match git2::Patch::from_diff(&diff, index)? {
+            Some(mut patch) => String::from_utf8_lossy(&patch.to_buf()?).into_owned(),
+            None => String::new(),
+        };
+        text.push_str(&masked::file_text(
+            &path,
+            old.as_deref(),
+            new.as_deref(),
+            || plain,
+        ));
+    }
     Ok(text)
+}
+
+/// One file edit as a unified diff (the files models).
+fn plain_file_diff(edit: &super::FileEdit) -> String {
+    let old = String::from_utf8_lossy(edit.old.as_deref().unwrap_or_default()).into_owned();
+    let new = String::from_utf8_lossy(&edit.new).into_owned();
+    let old_name = if edit.old.is_some() {
+        format!("a/{}", edit.path)
+    } else {
+        "/dev/null".to_string()
+    };
+    format!(
+        "diff --git a/{0} b/{0}\n{1}",
+        edit.path,
+        similar::TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&old_name, &format!("b/{}", edit.path))
+    )
 }
 
 /// What was written.

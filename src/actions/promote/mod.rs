@@ -18,6 +18,7 @@ pub mod branch;
 pub mod commit;
 pub mod folder;
 pub mod image;
+pub mod masked;
 
 use crate::config::{AppSpec, Config, PromotionModel};
 use git2::{Oid, Repository};
