@@ -76,6 +76,7 @@ pub(crate) fn start_live(
             contexts: global.contexts.clone(),
             env: env.map(str::to_string),
             app: app.map(str::to_string),
+            revision: None,
         })?
     };
     Ok((runtime, live))

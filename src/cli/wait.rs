@@ -39,19 +39,17 @@ pub struct WaitArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
-    let mut config = Config::load(global.config.as_deref())?.config;
+    let config = Config::load(global.config.as_deref())?.config;
     let repos = crate::desired::Repos::open(&config);
     let app = crate::desired::find_app(&config, &repos, &args.env, &args.app)?;
-    let label = match &args.revision {
+    let (label, revision) = match &args.revision {
         Some(rev) => {
-            // Render the app at exactly that commit: the environment reads it for this wait.
+            // Render the app at exactly that commit, whichever ref (the environment's or
+            // the app's own) it reads otherwise.
             let resolved = repos.get(&app.repo)?.resolve(rev)?;
-            if let Some(environment) = config.environments.iter_mut().find(|e| e.name == args.env) {
-                environment.git_ref = Some(resolved.commit.clone());
-            }
-            resolved.label()
+            (resolved.label(), Some(resolved.commit.clone()))
         }
-        None => app.git_ref.clone(),
+        None => (app.git_ref.clone(), None),
     };
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -67,6 +65,7 @@ pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
             contexts: global.contexts.clone(),
             env: Some(args.env.clone()),
             app: Some(args.app.clone()),
+            revision,
         })?
     };
     let id = AppId::new(&args.app, &args.env);

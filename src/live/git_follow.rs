@@ -66,6 +66,8 @@ pub struct GitFollower {
     seq: u64,
     cache: SharedRenderCache,
     tools: render::Tools,
+    /// Every followed app is rendered at this revision instead of its ref.
+    revision: Option<String>,
 }
 
 impl GitFollower {
@@ -83,7 +85,14 @@ impl GitFollower {
                 timeout: RENDER_TOOL_TIMEOUT,
                 ..render::Tools::default()
             },
+            revision: None,
         }
+    }
+
+    /// Render every followed app at `revision` (None: each app's ref).
+    pub fn with_revision(mut self, revision: Option<String>) -> Self {
+        self.revision = revision;
+        self
     }
 
     /// The configured repos, by name.
@@ -141,9 +150,12 @@ impl GitFollower {
                     continue;
                 }
             };
-            for spec in apps {
+            for mut spec in apps {
                 if self.app_filter.as_ref().is_some_and(|a| *a != spec.name) {
                     continue;
+                }
+                if let Some(revision) = &self.revision {
+                    spec.git_ref = revision.clone();
                 }
                 let id = AppId::new(&spec.name, &env.name);
                 seen.push(id.clone());
