@@ -944,3 +944,132 @@ async fn a_create_step_is_probed_for_create_and_patch() {
     assert_eq!(verbs(&probes), ["patch"]);
     assert_eq!(writes(&fx), 0);
 }
+
+/// A prune deletes the object the plan showed, not whatever has that name when it runs:
+/// uid and resourceVersion are delete preconditions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prune_of_an_object_changed_since_the_plan_deletes_nothing() {
+    use kubedrift::actions::capability::{cluster_access, Session};
+    use kubedrift::actions::sync::{apply, Action, StepResult};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let cm = fx.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bound\n  namespace: default\ndata:\n  a: b\n",
+    );
+    fx.ok(&["apply", "-f", &cm]);
+    let planned_live = || -> kubedrift::model::Object {
+        serde_json::from_str(&fx.ok(&["-n", "default", "get", "configmap", "bound", "-o", "json"]))
+            .expect("json")
+    };
+    let mut plan = configmap_plan("dev", "dev");
+    plan.prune = true;
+    plan.steps[0].action = Action::Prune;
+    plan.steps[0].body = None;
+    plan.steps[0].live = Some(planned_live());
+    // Someone changes it after the plan was shown.
+    fx.ok(&[
+        "-n",
+        "default",
+        "label",
+        "configmap",
+        "bound",
+        "changed=after-plan",
+    ]);
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let capability = cluster_access(
+        &Session::new(false),
+        &fx.config(),
+        &kubeconfig,
+        "dev",
+        &[],
+        None,
+    )
+    .await
+    .expect("writable");
+    let outcome = apply::execute(&plan, &capability).await.expect("execute");
+    match &outcome.steps[0].result {
+        StepResult::Failed { message } => {
+            assert!(message.contains("changed since the plan"), "{message}")
+        }
+        other => panic!("pruned an object changed since the plan: {other:?}"),
+    }
+    fx.ok(&["-n", "default", "get", "configmap", "bound"]);
+    // Planned again from what is there now: pruned.
+    plan.steps[0].live = Some(planned_live());
+    let outcome = apply::execute(&plan, &capability).await.expect("execute");
+    assert_eq!(outcome.steps[0].result, StepResult::Pruned);
+    assert_ne!(
+        fx.kubectl(&["-n", "default", "get", "configmap", "bound"])
+            .code,
+        0
+    );
+}
+
+/// Pruning a Namespace or a CRD deletes far more than itself: the plan skips them with the
+/// reason unless that very resource is selected with --resource.
+#[test]
+fn namespaces_and_crds_are_pruned_only_when_selected_explicitly() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    // Two Namespaces; shop leaves Git (shop-old keeps Namespaces watched).
+    fx.commit(
+        &[
+            (
+                "apps/web/dev/namespace.yaml".to_string(),
+                NAMESPACE.to_string(),
+            ),
+            (
+                "apps/web/dev/namespace-old.yaml".to_string(),
+                NAMESPACE.replace("shop", "shop-old"),
+            ),
+        ],
+        "web: namespaces",
+    );
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    remove_and_commit(
+        &fx,
+        &["apps/web/dev/namespace.yaml"],
+        "web: namespace elsewhere",
+    );
+    let before = writes(&fx);
+
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--prune", "--yes"]);
+    assert!(
+        run.stdout.contains(
+            "skip    Namespace/shop: deleting a Namespace deletes everything in it; not pruned unless selected with --resource Namespace/shop"
+        ),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        !run.stdout.contains("prune   Namespace/shop"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), before, "{}", show(&run));
+    fx.ok(&["get", "namespace", "shop"]);
+
+    let run = kubedrift(
+        &fx,
+        &[
+            "sync",
+            "web",
+            "--env",
+            "dev",
+            "--prune",
+            "--dry-run",
+            "--resource",
+            "Namespace/shop",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("prune   Namespace/shop"),
+        "{}",
+        show(&run)
+    );
+}

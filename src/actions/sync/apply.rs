@@ -9,7 +9,7 @@ use crate::engine::compare::{comparable_pair, CompareOptions};
 use crate::engine::diff;
 use crate::engine::ignore::IgnoreRule;
 use crate::model::{group_of, FIELD_MANAGER};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Scope};
 use std::collections::HashMap;
@@ -339,14 +339,38 @@ async fn run_step(
                 Err(err) => failed(err),
             }
         }
-        Action::Prune => match api
-            .delete(&step.key.name, &DeleteParams::background())
-            .await
-        {
-            Ok(_) => StepResult::Pruned,
-            Err(kube::Error::Api(status)) if status.code == 404 => StepResult::AlreadyGone,
-            Err(err) => failed(err),
-        },
+        Action::Prune => {
+            // Only the object the plan showed: one recreated or changed since (another uid
+            // or resourceVersion) is left alone.
+            let params = DeleteParams {
+                preconditions: step.live.as_ref().map(planned_preconditions),
+                ..DeleteParams::background()
+            };
+            match api.delete(&step.key.name, &params).await {
+                Ok(_) => StepResult::Pruned,
+                Err(kube::Error::Api(status)) if status.code == 404 => StepResult::AlreadyGone,
+                Err(kube::Error::Api(status)) if status.code == 409 => StepResult::Failed {
+                    message: format!(
+                        "changed since the plan; not pruned ({} ({}))",
+                        status.message, status.code
+                    ),
+                },
+                Err(err) => failed(err),
+            }
+        }
+    }
+}
+
+/// The uid and resourceVersion of the planned live object, as delete preconditions.
+fn planned_preconditions(live: &crate::model::Object) -> Preconditions {
+    let field = |pointer: &str| {
+        live.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    Preconditions {
+        uid: field("/metadata/uid"),
+        resource_version: field("/metadata/resourceVersion"),
     }
 }
 
