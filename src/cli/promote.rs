@@ -189,12 +189,6 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             &base[..7.min(base.len())]
         ));
     }
-    if written.checked_out {
-        note.push_str(
-            "\nNote: that branch is checked out; its work tree and index were left untouched \
-             (git status shows the promotion as reverted until you update them).",
-        );
-    }
     let mut exit = Exit::InSync;
     let mut pushed = None;
     if args.push {

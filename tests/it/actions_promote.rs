@@ -52,6 +52,10 @@ impl Repo {
             ));
         }
         fx.commit_on("main", &files, "web: initial");
+        // The user works on their own branch: main, which promotions move, is not checked
+        // out (a checked-out branch is refused, see below).
+        fx.branch("main", "work");
+        repo.set_head("refs/heads/work").expect("head on work");
         // The user's own work in progress.
         std::fs::write(
             fx.path().join("apps/web/stage/version.yml"),
@@ -274,11 +278,6 @@ fn folder_model_previews_then_commits_only_git_objects_and_the_ref() {
         VALUES.replace("{tag}", "1.4.2")
     );
     assert_eq!(fx.user_state(), user, "work tree or index changed");
-    assert!(
-        run.stdout.contains("that branch is checked out"),
-        "{}",
-        show(&run)
-    );
 
     // JSON: the proposal and what was written (here: nothing left to promote).
     let run = fx.kubedrift(&config, &[&args[..], &["-o", "json"]].concat());
@@ -830,4 +829,119 @@ fn a_promotion_preview_never_shows_secret_values() {
         assert_no_secret_value(&run.stdout);
         assert_no_secret_value(&run.stderr);
     }
+}
+
+/// A branch checked out in the work tree or in a linked worktree is never moved (git's
+/// denyCurrentBranch): refused without --branch, nothing written; --branch works.
+#[test]
+fn a_checked_out_branch_is_not_moved() {
+    let fx = Repo::new();
+    let config = fx.config(("main", "main"), FOLDER, "");
+    let repo = fx.repo();
+    repo.set_head("refs/heads/main").expect("head on main");
+    let refs = fx.refs();
+    let user = fx.user_state();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("main is checked out in") && run.stderr.contains("--branch"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
+    assert_eq!(fx.user_state(), user);
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes", "--branch"]].concat());
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert_eq!(
+        fx.tip("main"),
+        refs["refs/heads/main"].parse().expect("oid")
+    );
+
+    // A linked worktree on the target branch.
+    repo.set_head("refs/heads/work").expect("head on work");
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let linked = fx.dir.path().join("stage-tree");
+    let stage = repo.find_reference("refs/heads/stage").expect("stage");
+    let mut options = git2::WorktreeAddOptions::new();
+    options.reference(Some(&stage));
+    repo.worktree("stage-tree", &linked, Some(&options))
+        .expect("worktree");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    let refs = fx.refs();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("stage is checked out in") && run.stderr.contains("stage-tree"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
+}
+
+/// A ref update that fails for another reason than a moved target (here: git's lock file)
+/// is reported as git's error, not as "moved" or "exists"; names are validated up front.
+#[test]
+fn ref_update_errors_are_not_mistaken_for_a_moved_target() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let writable = Session::new(false);
+    let lock = fx.path().join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").expect("lock");
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("locked");
+    assert!(matches!(err, PromoteError::Git(_)), "{err:?}");
+    std::fs::remove_file(&lock).expect("unlock");
+
+    let branch = Request {
+        new_branch: true,
+        ..request.clone()
+    };
+    let proposal = promote::prepare(&config, &from, &to, &branch).expect("prepare");
+    let lock = fx
+        .path()
+        .join(format!(".git/{}.lock", proposal.write_ref()));
+    std::fs::create_dir_all(lock.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&lock, "").expect("lock");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("locked");
+    assert!(matches!(err, PromoteError::Git(_)), "{err:?}");
+
+    // A name git would refuse (from an app name) stops before anything is computed on it.
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = Config::load_file(&fx.config(("dev", "stage"), "", ""))
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let bad = Request {
+        app: "we~b".into(),
+        ..branch
+    };
+    let err = promote::prepare(&config, &from, &to, &bad).expect_err("invalid name");
+    assert!(matches!(err, PromoteError::InvalidRefName(_)), "{err:?}");
 }

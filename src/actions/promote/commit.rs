@@ -100,8 +100,6 @@ pub struct Written {
     pub previous: Option<String>,
     /// The target moved after the plan and the promotion was rebuilt on its new tip.
     pub rebuilt_on: Option<String>,
-    /// A non-bare repo has this branch checked out: its work tree was left as it was.
-    pub checked_out: bool,
 }
 
 /// Write the promotion: objects, then the ref — compare-and-swap against the tip it was
@@ -201,27 +199,33 @@ pub fn execute(
         proposal.app, proposal.from, proposal.to
     );
     let previous = if proposal.onto_env_ref() {
+        // Checked out since the preview? Still never moved under a work tree.
+        super::refuse_checked_out(&repo, &proposal.write_ref)?;
         // Compare-and-swap: fails if the ref is no longer `base`.
         repo.reference_matching(&proposal.write_ref, new_commit, true, base, &log)
-            .map_err(|_| moved(repo.refname_to_id(&proposal.target_ref).unwrap_or(base)))?;
+            .map_err(|err| match repo.refname_to_id(&proposal.write_ref) {
+                // The ref is not where it was: that is the CAS refusing.
+                Ok(now) if now != base => moved(now),
+                // Anything else (a lock held, a bad name, an I/O error) is git's error.
+                _ => PromoteError::from(err),
+            })?;
         Some(base.to_string())
     } else {
         repo.reference(&proposal.write_ref, new_commit, false, &log)
-            .map_err(|_| PromoteError::BranchExists(proposal.write_ref.clone()))?;
+            .map_err(|err| {
+                if repo.find_reference(&proposal.write_ref).is_ok() {
+                    PromoteError::BranchExists(proposal.write_ref.clone())
+                } else {
+                    PromoteError::from(err)
+                }
+            })?;
         None
     };
-    let checked_out = !repo.is_bare()
-        && repo
-            .head()
-            .ok()
-            .and_then(|h| h.name().ok().map(str::to_string))
-            .is_some_and(|head| head == proposal.write_ref);
     Ok(Written {
         reference: proposal.write_ref.clone(),
         commit: new_commit.to_string(),
         previous,
         rebuilt_on: (base != proposal.target_tip).then(|| base.to_string()),
-        checked_out,
     })
 }
 

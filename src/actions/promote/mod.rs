@@ -49,6 +49,10 @@ pub enum PromoteError {
     },
     #[error("branch {0} already exists; nothing written")]
     BranchExists(String),
+    #[error("{branch} is checked out in {worktree}: moving it would leave that work tree and index behind (git refuses the same, receive.denyCurrentBranch); nothing written. Use --branch to commit on a new branch")]
+    CheckedOut { branch: String, worktree: String },
+    #[error("`{0}` is not a valid branch name; nothing written")]
+    InvalidRefName(String),
     #[error("the git capability is for {have}, not {want}")]
     WrongRepo { have: String, want: String },
     #[error("the git capability is for {have}, not {want}; nothing written")]
@@ -243,6 +247,35 @@ fn branch_ref(repo: &Repository, rev: &str) -> Result<String, PromoteError> {
     Ok(name)
 }
 
+/// Err when `branch` (a full ref name) is the checked-out branch of the repo's work tree or
+/// of one of its linked worktrees: the ref would move under the user's files and index.
+pub(crate) fn refuse_checked_out(repo: &Repository, branch: &str) -> Result<(), PromoteError> {
+    let head_of = |r: &Repository| {
+        r.find_reference("HEAD")
+            .ok()
+            .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string))
+    };
+    let refuse = |worktree: &Path| PromoteError::CheckedOut {
+        branch: branch.trim_start_matches("refs/heads/").to_string(),
+        worktree: worktree.display().to_string(),
+    };
+    if let Some(workdir) = repo.workdir() {
+        if head_of(repo).as_deref() == Some(branch) {
+            return Err(refuse(workdir));
+        }
+    }
+    for name in repo.worktrees()?.iter().flatten().flatten() {
+        let worktree = repo.find_worktree(name)?;
+        // A worktree whose directory is gone cannot be opened; git prunes those.
+        if let Ok(linked) = Repository::open_from_worktree(&worktree) {
+            if head_of(&linked).as_deref() == Some(branch) {
+                return Err(refuse(worktree.path()));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn ref_commit(repo: &Repository, rev: &str) -> Result<Oid, PromoteError> {
     Ok(repo.revparse_single(rev)?.peel_to_commit()?.id())
 }
@@ -345,6 +378,12 @@ pub fn prepare(
         to_ref = to_app.git_ref,
         model = model_name(model),
     );
+    if !git2::Reference::is_valid_name(&write_ref) {
+        return Err(PromoteError::InvalidRefName(write_ref));
+    }
+    if write_ref == target_ref {
+        refuse_checked_out(&repo, &write_ref)?;
+    }
     let diff = commit::diff_text(&repo, target_tip, &change)?;
     Ok(Proposal {
         app: request.app.clone(),
