@@ -945,3 +945,57 @@ fn ref_update_errors_are_not_mistaken_for_a_moved_target() {
     let err = promote::prepare(&config, &from, &to, &bad).expect_err("invalid name");
     assert!(matches!(err, PromoteError::InvalidRefName(_)), "{err:?}");
 }
+
+/// A merge previewed on one tip is made again on a moved tip only when the commits that
+/// landed there leave the merged paths alone; otherwise the tree would be one the user
+/// never saw: stop, nothing written.
+#[test]
+fn a_merge_is_not_rebuilt_over_commits_touching_the_merged_files() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "stage",
+        &[("STAGE.md".into(), "frozen\n".into())],
+        "stage note",
+    );
+    fx.commit_on(
+        "dev",
+        &[(
+            "apps/web/dev/kustomization.yaml".into(),
+            KUSTOMIZATION.replace("{tag}", "2.0.0"),
+        )],
+        "dev 2.0.0",
+    );
+    let config = Config::load_file(&fx.config(("dev", "stage"), "", ""))
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: true,
+        new_branch: false,
+    };
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("merge");
+    assert!(proposal.diff().contains("2.0.0"), "{}", proposal.diff());
+    // Someone edits another line of the same file on stage: git would merge it cleanly,
+    // but the merged file is no longer the one previewed.
+    let theirs = fx.commit_on(
+        "stage",
+        &[(
+            "apps/web/dev/kustomization.yaml".into(),
+            KUSTOMIZATION
+                .replace("{tag}", "1.5.0")
+                .replace("resources:\n", "resources: # stage\n"),
+        )],
+        "stage: annotate",
+    );
+    let capability = git_access(&Session::new(false), &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("merged files moved");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip("stage"), theirs);
+}

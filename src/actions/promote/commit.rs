@@ -146,8 +146,26 @@ pub fn execute(
                 current
             }
             Change::FastForward { to } if repo.graph_descendant_of(*to, current)? => current,
-            // The merge is made again on the new tip (a conflict there stops below).
-            Change::Merge { .. } => current,
+            // The merge is made again on the new tip only when the commits that landed
+            // there touch none of the paths the previewed merge changes: then the result
+            // differs from the preview only by those commits (a conflict still stops below).
+            Change::Merge { source } => {
+                let planned = repo.find_commit(proposal.target_tip)?.tree()?;
+                let merged = repo.merge_commits(
+                    &repo.find_commit(proposal.target_tip)?,
+                    &repo.find_commit(*source)?,
+                    None,
+                )?;
+                let merge_paths =
+                    changed_paths(&repo.diff_tree_to_index(Some(&planned), Some(&merged), None)?);
+                let landed = repo.find_commit(current)?.tree()?;
+                let landed_paths =
+                    changed_paths(&repo.diff_tree_to_tree(Some(&planned), Some(&landed), None)?);
+                if !merge_paths.is_disjoint(&landed_paths) {
+                    return Err(moved(current));
+                }
+                current
+            }
             Change::FastForward { .. } => return Err(moved(current)),
         }
     };
@@ -227,6 +245,15 @@ pub fn execute(
         previous,
         rebuilt_on: (base != proposal.target_tip).then(|| base.to_string()),
     })
+}
+
+/// Every path a diff adds, removes or changes (both names of a rename).
+fn changed_paths(diff: &git2::Diff<'_>) -> std::collections::BTreeSet<String> {
+    diff.deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// A tree: `base` with the files in `blobs` (repo paths) replaced or added.
