@@ -999,3 +999,48 @@ fn a_merge_is_not_rebuilt_over_commits_touching_the_merged_files() {
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("stage"), theirs);
 }
+
+/// The compare-and-swap itself: a ref that moves between building the commit and updating
+/// the ref is not overwritten (and a new branch that appeared meanwhile is not either).
+#[test]
+fn the_ref_update_is_a_compare_and_swap() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let writable = Session::new(false);
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let built = commit::build(&proposal, &capability).expect("build");
+    assert_eq!(built.base(), proposal.target_tip());
+    assert_eq!(fx.tip("main"), proposal.target_tip(), "build moved a ref");
+    let theirs = fx.commit_on("main", &[("README.md".into(), "hi\n".into())], "docs");
+    let err = commit::update_ref(&proposal, &capability, &built).expect_err("moved");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip("main"), theirs, "their commit was overwritten");
+
+    let branch = Request {
+        new_branch: true,
+        ..request
+    };
+    let proposal = promote::prepare(&config, &from, &to, &branch).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let built = commit::build(&proposal, &capability).expect("build");
+    let name = proposal
+        .write_ref()
+        .trim_start_matches("refs/heads/")
+        .to_string();
+    fx.branch("main", &name);
+    let err = commit::update_ref(&proposal, &capability, &built).expect_err("exists");
+    assert!(matches!(err, PromoteError::BranchExists(_)), "{err}");
+    assert_eq!(fx.tip(&name), theirs);
+}

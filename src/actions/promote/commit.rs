@@ -105,12 +105,40 @@ pub struct Written {
 /// Write the promotion: objects, then the ref — compare-and-swap against the tip it was
 /// built on, so a commit that landed meanwhile is never lost. When the target moved since
 /// [`super::prepare`], file promotions are rebuilt on the new tip if the new commits did not
-/// touch the promoted files, merges are made again on it (a conflict stops), and a
-/// fast-forward that no longer is one stops ([`PromoteError::TargetMoved`]: nothing written).
+/// touch the promoted files, merges likewise (a conflict stops), and a fast-forward that no
+/// longer is one stops ([`PromoteError::TargetMoved`]: nothing written).
+/// [`build`] then [`update_ref`].
 pub fn execute(
     proposal: &Proposal,
     capability: &GitWriteCapability,
 ) -> Result<Written, PromoteError> {
+    let built = build(proposal, capability)?;
+    update_ref(proposal, capability, &built)
+}
+
+/// The commit a promotion makes, written as objects but not yet on any ref, and the tip it
+/// was made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Built {
+    base: Oid,
+    commit: Oid,
+}
+
+impl Built {
+    /// The target tip the commit was made on (the compare-and-swap's expected value).
+    pub fn base(&self) -> Oid {
+        self.base
+    }
+
+    pub fn commit(&self) -> Oid {
+        self.commit
+    }
+}
+
+fn check_capability(
+    proposal: &Proposal,
+    capability: &GitWriteCapability,
+) -> Result<(), PromoteError> {
     if capability.repo() != proposal.repo {
         return Err(PromoteError::WrongRepo {
             have: capability.repo().display().to_string(),
@@ -123,6 +151,13 @@ pub fn execute(
             want: format!("{} in {}", proposal.write_ref, proposal.to),
         });
     }
+    Ok(())
+}
+
+/// Write the promotion's objects (blobs, trees, the commit) on the target's current tip, or
+/// stop when that tip moved in a way the preview does not cover. No ref moves.
+pub fn build(proposal: &Proposal, capability: &GitWriteCapability) -> Result<Built, PromoteError> {
+    check_capability(proposal, capability)?;
     let repo = super::open_repo(&proposal.repo)?;
     let signature = repo
         .signature()
@@ -211,6 +246,28 @@ pub fn execute(
                 &[&base_commit],
             )?
         }
+    };
+    Ok(Built {
+        base,
+        commit: new_commit,
+    })
+}
+
+/// Point the write ref at `built.commit`: compare-and-swap against `built.base` for the
+/// environment's ref (a ref that moved since [`build`] is never overwritten), a new branch
+/// only if it does not exist.
+pub fn update_ref(
+    proposal: &Proposal,
+    capability: &GitWriteCapability,
+    built: &Built,
+) -> Result<Written, PromoteError> {
+    check_capability(proposal, capability)?;
+    let repo = super::open_repo(&proposal.repo)?;
+    let (base, new_commit) = (built.base, built.commit);
+    let moved = |now: Oid| PromoteError::TargetMoved {
+        target: proposal.target_ref.clone(),
+        planned: super::short(base),
+        now: super::short(now),
     };
     let log = format!(
         "kubedrift promote {}: {} → {}",
