@@ -1044,3 +1044,54 @@ fn the_ref_update_is_a_compare_and_swap() {
     assert!(matches!(err, PromoteError::BranchExists(_)), "{err}");
     assert_eq!(fx.tip(&name), theirs);
 }
+
+/// For a repo with a `url`, the live view follows origin/<branch>: a promotion from or to a
+/// local branch that disagrees with it is refused, nothing written.
+#[test]
+fn a_local_branch_that_disagrees_with_origin_is_not_promoted() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let remote_path = fx.dir.path().join("remote.git");
+    Repository::init_bare(&remote_path).expect("bare");
+    let url = remote_path.to_str().expect("utf-8").to_string();
+    let local = fx.repo();
+    local.remote("origin", &url).expect("origin");
+    let mut origin = local.find_remote("origin").expect("origin");
+    origin
+        .push(
+            &[
+                "refs/heads/dev:refs/heads/dev",
+                "refs/heads/stage:refs/heads/stage",
+            ],
+            None,
+        )
+        .expect("push");
+    origin.fetch(&["dev", "stage"], None, None).expect("fetch");
+    let config = fx.config(("dev", "stage"), "", "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replacen(
+            "\n\n[[environment]]",
+            &format!("\nurl = \"{url}\"\n\n[[environment]]"),
+            1,
+        ),
+    )
+    .expect("config");
+    // A local commit on dev that origin (what kubedrift shows) does not have.
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0 (not pushed)",
+    );
+    let refs = fx.refs();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("local branch dev") && run.stderr.contains("origin/dev"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
+}

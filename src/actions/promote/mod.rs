@@ -276,6 +276,34 @@ pub(crate) fn refuse_checked_out(repo: &Repository, branch: &str) -> Result<(), 
     Ok(())
 }
 
+/// For a repo kubedrift fetches, the live view follows `origin/<branch>`
+/// ([`crate::live::git_follow`]) while promotion reads and writes the local branch: when the
+/// two disagree, what would be promoted is not what the user sees. Refuse then.
+fn same_as_followed(
+    repo: &Repository,
+    git_ref: &str,
+    local: Oid,
+    fetched: bool,
+) -> Result<(), PromoteError> {
+    let Some(tracking) = crate::live::git_follow::followed_tracking_ref(git_ref, fetched) else {
+        return Ok(());
+    };
+    let Ok(followed) = repo.refname_to_id(&tracking) else {
+        // Not fetched yet: the live view falls back to the local branch too.
+        return Ok(());
+    };
+    if followed == local {
+        return Ok(());
+    }
+    Err(PromoteError::Config(format!(
+        "local branch {git_ref} ({}) and origin/{git_ref} ({}) differ, and kubedrift's live view \
+         follows origin/{git_ref}: bring the local branch level with it (git pull --ff-only, or \
+         push) first; nothing written",
+        short(local),
+        short(followed)
+    )))
+}
+
 fn ref_commit(repo: &Repository, rev: &str) -> Result<Oid, PromoteError> {
     Ok(repo.revparse_single(rev)?.peel_to_commit()?.id())
 }
@@ -308,9 +336,12 @@ pub fn prepare(
         .as_ref()
         .map(|p| p.model)
         .unwrap_or(PromotionModel::Branch);
+    let fetched = config.repo(&to_app.repo).is_some_and(|r| r.url.is_some());
     let source_commit = ref_commit(&repo, &from_app.git_ref)?;
+    same_as_followed(&repo, &from_app.git_ref, source_commit, fetched)?;
     let target_ref = branch_ref(&repo, &to_app.git_ref)?;
     let target_tip = ref_commit(&repo, &target_ref)?;
+    same_as_followed(&repo, &to_app.git_ref, target_tip, fetched)?;
     let change = match (model, &promotion) {
         (PromotionModel::Branch, _) => {
             if from_app.git_ref == to_app.git_ref {
