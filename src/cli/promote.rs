@@ -146,7 +146,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let mut out = stdout.lock();
     let written = commit::execute(&proposal, &capability);
     let record = |result: serde_json::Value, ok: bool| {
-        let entry = audit::Entry {
+        audit::record(&audit::Entry {
             time: jiff::Timestamp::now(),
             os_user: audit::os_user(),
             kube_user: None,
@@ -160,11 +160,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             }),
             result,
             ok,
-        };
-        let logged = audit::log_path().and_then(|path| audit::append(&path, &entry));
-        if let Err(err) = logged {
-            eprintln!("warning: not recorded in the audit log: {err}");
-        }
+        })
     };
     let written = match written {
         Ok(written) => written,
@@ -175,18 +171,18 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     };
     let mut note = format!(
         "Committed {} on {}{}",
-        &written.commit[..7.min(written.commit.len())],
+        promote::short(&written.commit),
         written.reference.trim_start_matches("refs/heads/"),
         written
             .previous
             .as_deref()
-            .map(|p| format!(" (was {})", &p[..7.min(p.len())]))
+            .map(|p| format!(" (was {})", promote::short(p)))
             .unwrap_or_else(|| " (new branch)".into()),
     );
     if let Some(base) = &written.rebuilt_on {
         note.push_str(&format!(
             "\nThe target moved while promoting; rebuilt on its new tip {}.",
-            &base[..7.min(base.len())]
+            promote::short(base)
         ));
     }
     let mut exit = Exit::InSync;
@@ -203,7 +199,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
                 if let commit::PushResult::Rejected { remote, message } = &result {
                     note.push_str(&format!(
                         "\nPush rejected by {remote}: {message}. The local commit {} on {} is kept.",
-                        &written.commit[..7.min(written.commit.len())],
+                        promote::short(&written.commit),
                         written.reference.trim_start_matches("refs/heads/")
                     ));
                 }
@@ -214,7 +210,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
                 note.push_str(&format!(
                     "\nNot pushed: {}. The local commit {} is kept.",
                     commit::redact_urls(&err.to_string()),
-                    &written.commit[..7.min(written.commit.len())]
+                    promote::short(&written.commit)
                 ));
                 exit = Exit::Error;
             }

@@ -248,10 +248,9 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         .find(|c| c.name == environment.context)
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone());
-    let audit_path = audit::log_path();
     let record =
         |action: &str, app: &str, plan: serde_json::Value, result: serde_json::Value, ok: bool| {
-            let entry = audit::Entry {
+            audit::record(&audit::Entry {
                 time: jiff::Timestamp::now(),
                 os_user: audit::os_user(),
                 kube_user: kube_user.clone(),
@@ -261,15 +260,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 plan,
                 result,
                 ok,
-            };
-            match &audit_path {
-                Ok(path) => {
-                    if let Err(err) = audit::append(path, &entry) {
-                        eprintln!("warning: {err}");
-                    }
-                }
-                Err(err) => eprintln!("warning: not recorded in the audit log: {err}"),
-            }
+            })
         };
     if args.reconcile {
         let mut exit = Exit::InSync;

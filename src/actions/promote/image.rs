@@ -4,7 +4,7 @@
 //! The target file is edited as text (one value replaced), so its comments, order and
 //! formatting survive; the source is read with a YAML parser.
 
-use super::{read_file, FileEdit, PromoteError};
+use super::{join, read_file, FileEdit, PromoteError};
 use crate::config::Promotion;
 use git2::{Oid, Repository};
 use serde_yaml::Value;
@@ -94,14 +94,6 @@ pub fn edits(
         old: Some(old_text.into_bytes()),
         new: new_text.into_bytes(),
     }])
-}
-
-fn join(dir: &str, file: &str) -> String {
-    if dir.is_empty() {
-        file.to_string()
-    } else {
-        format!("{}/{file}", dir.trim_end_matches('/'))
-    }
 }
 
 fn read_text(repo: &Repository, commit: Oid, path: &str) -> Result<Option<String>, PromoteError> {

@@ -454,8 +454,18 @@ pub fn model_name(model: PromotionModel) -> &'static str {
     }
 }
 
-pub fn short(oid: Oid) -> String {
-    oid.to_string().chars().take(7).collect()
+/// The 7-character short form of a commit id (an `Oid` or its hex text).
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(7).collect()
+}
+
+/// `dir/file` for repo paths (`dir` may be empty or end in `/`).
+pub(crate) fn join(dir: &str, file: &str) -> String {
+    if dir.is_empty() {
+        file.to_string()
+    } else {
+        format!("{}/{file}", dir.trim_end_matches('/'))
+    }
 }
 
 /// The bytes of `path` at `commit`, None when absent (or not a file).
