@@ -1073,3 +1073,44 @@ fn namespaces_and_crds_are_pruned_only_when_selected_explicitly() {
         show(&run)
     );
 }
+
+/// `--reconcile` when the controller's object is not served (every reconcile dry run failed,
+/// so nothing was probed): viewer credentials are still asked about and refused.
+#[test]
+fn a_reconcile_with_nothing_probed_still_asks_the_server() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.ok(&[
+        "-n",
+        "shop",
+        "label",
+        "deployment",
+        "web",
+        "app.kubernetes.io/instance=web",
+    ]);
+    let config = std::fs::read_to_string(fx.config_path()).expect("config");
+    let viewer = fx.dir.path().join("viewer.toml");
+    std::fs::write(
+        &viewer,
+        config.replacen("context = \"dev\"\n", "context = \"dev-viewer\"\n", 1),
+    )
+    .expect("write");
+    let before = writes(&fx);
+    let run = kubedrift_in(
+        &fx,
+        &fx.dir.path().join("data"),
+        &viewer,
+        &["sync", "web", "--env", "dev", "--reconcile", "--yes"],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(
+        run.stdout
+            .contains("dev is read-only: the credentials of context dev-viewer may not write"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), before);
+}
