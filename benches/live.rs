@@ -137,6 +137,7 @@ fn main() {
             contexts: Vec::new(),
             env: None,
             app: None,
+            revision: None,
         })
         .expect("live")
     };

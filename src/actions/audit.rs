@@ -60,6 +60,14 @@ pub fn os_user() -> String {
 }
 
 /// Append `entry` to the log at `path` (directories created as needed).
+/// Append `entry` to the audit log ([`log_path`]); a log that cannot be written is a
+/// warning on stderr, never a reason to hide what was done.
+pub fn record(entry: &Entry) {
+    if let Err(err) = log_path().and_then(|path| append(&path, entry)) {
+        eprintln!("warning: not recorded in the audit log: {err}");
+    }
+}
+
 pub fn append(path: &Path, entry: &Entry) -> Result<(), AuditError> {
     let io = |e: std::io::Error| AuditError::Io {
         path: path.to_path_buf(),

@@ -6,8 +6,10 @@
 //! name one: with `--read-only`, `settings.read_only`, an environment's `read_only` or
 //! credentials that may not write, there is no code path from a command or a key to a write.
 
+use crate::actions::promote::Proposal;
 use crate::config::Config;
 use kube::api::{Api, PostParams};
+use kube::config::Kubeconfig;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt;
@@ -48,12 +50,23 @@ pub enum ReadOnly {
         context: String,
         detail: String,
     },
+    #[error("{target} is not writable: no environment {target} in the config")]
+    UnknownEnvironment { target: String },
+    #[error("{target} is not writable: no client for context {context} ({detail})")]
+    NoClient {
+        target: String,
+        context: String,
+        detail: String,
+    },
 }
 
-/// Permission to write to one environment's cluster. Only [`cluster_access`] makes one.
+/// Permission to write to one environment's cluster. Only [`cluster_access`] makes one; it
+/// carries the client built there from the environment's own context, so a write cannot be
+/// sent to another cluster than the one that was checked.
 pub struct WriteCapability {
     env: String,
     context: String,
+    client: kube::Client,
 }
 
 impl WriteCapability {
@@ -64,6 +77,11 @@ impl WriteCapability {
     pub fn context(&self) -> &str {
         &self.context
     }
+
+    /// The client of the environment's context: the only one writes go through.
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
 }
 
 impl fmt::Debug for WriteCapability {
@@ -72,21 +90,39 @@ impl fmt::Debug for WriteCapability {
     }
 }
 
-/// Permission to write git objects and refs (commit, ref update, push) in one repo. Only
-/// [`git_access`] makes one.
+/// Permission to write one promotion's git objects and its one ref (commit, ref update,
+/// push) in one repo, for one target environment. Only [`git_access`] makes one.
 pub struct GitWriteCapability {
     repo: std::path::PathBuf,
+    env: String,
+    write_ref: String,
 }
 
 impl GitWriteCapability {
     pub fn repo(&self) -> &std::path::Path {
         &self.repo
     }
+
+    /// The environment promoted to.
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+
+    /// The only ref this capability may move or push.
+    pub fn write_ref(&self) -> &str {
+        &self.write_ref
+    }
 }
 
 impl fmt::Debug for GitWriteCapability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "GitWriteCapability({})", self.repo.display())
+        write!(
+            f,
+            "GitWriteCapability({} for {} in {})",
+            self.write_ref,
+            self.env,
+            self.repo.display()
+        )
     }
 }
 
@@ -104,16 +140,33 @@ pub struct AccessProbe {
 /// SelfSubjectAccessReview: `Some(message)` when it answered 403.
 pub type DryRunForbidden = Option<String>;
 
-/// The checks that need no network: the session flag and the config.
+/// The checks that need no network: the session flag and the config. An environment the
+/// config does not name is refused (never "not read-only, then").
 pub fn static_checks(session: &Session, config: &Config, env: &str) -> Result<(), ReadOnly> {
-    let target = env.to_string();
+    checks_for(session, config, env, env.to_string(), true)
+}
+
+/// [`static_checks`] with the name the reasons use (`target`); `env_switch`: whether the
+/// environment's own `read_only` applies to this write.
+fn checks_for(
+    session: &Session,
+    config: &Config,
+    env: &str,
+    target: String,
+    env_switch: bool,
+) -> Result<(), ReadOnly> {
+    let Ok(environment) = config.environment(env) else {
+        return Err(ReadOnly::UnknownEnvironment {
+            target: env.to_string(),
+        });
+    };
     if session.read_only {
         return Err(ReadOnly::SessionFlag { target });
     }
     if config.settings.read_only {
         return Err(ReadOnly::ConfigGlobal { target });
     }
-    if config.environment(env).is_ok_and(|e| e.read_only) {
+    if env_switch && environment.read_only {
         return Err(ReadOnly::ConfigEnvironment {
             target,
             env: env.to_string(),
@@ -122,32 +175,52 @@ pub fn static_checks(session: &Session, config: &Config, env: &str) -> Result<()
     Ok(())
 }
 
-/// Decide whether environment `env` (on `context`) may be written, and if so hand out its
-/// capability. `dry_run_forbidden` is what the dry run of the planned writes met: a 403
-/// there means the credentials cannot write. Otherwise the server is asked with
-/// SelfSubjectAccessReview for each probe; a server that does not serve it (404) leaves the
-/// dry run as the check.
+/// Decide whether environment `env` may be written, and if so hand out its capability with
+/// a client for the environment's context (from the config, read from `kubeconfig`).
+/// `dry_run_forbidden` is what the dry run of the planned writes met: a 403 there means the
+/// credentials cannot write. Otherwise the server is asked with SelfSubjectAccessReview for
+/// each probe (none given: the typical write of [`read_only_reason`]); a server that does
+/// not serve it (404) leaves the dry run as the check.
 pub async fn cluster_access(
     session: &Session,
     config: &Config,
+    kubeconfig: &Kubeconfig,
     env: &str,
-    context: &str,
-    client: &kube::Client,
     probes: &[AccessProbe],
     dry_run_forbidden: DryRunForbidden,
 ) -> Result<WriteCapability, ReadOnly> {
     static_checks(session, config, env)?;
+    let context = config
+        .environment(env)
+        .map(|e| e.context.clone())
+        .map_err(|_| ReadOnly::UnknownEnvironment {
+            target: env.to_string(),
+        })?;
+    let client = crate::cluster::kubeconfig::client_for(kubeconfig, &context)
+        .await
+        .map_err(|e| ReadOnly::NoClient {
+            target: env.to_string(),
+            context: context.clone(),
+            detail: e.to_string(),
+        })?;
     let denied = |detail: String| ReadOnly::Credentials {
         target: env.to_string(),
-        context: context.to_string(),
+        context: context.clone(),
         detail,
     };
     // A 403 on the dry run of the very writes planned settles it, whatever else is served.
     if let Some(message) = dry_run_forbidden {
         return Err(denied(message));
     }
+    if probes.is_empty() {
+        // Nothing planned was asked about (every dry run failed otherwise): the server is
+        // still asked, about the typical write.
+        if let Some(reason) = server_reason(config, env, &context, &client).await {
+            return Err(reason);
+        }
+    }
     for probe in probes {
-        match self_subject_access_review(client, probe).await {
+        match self_subject_access_review(&client, probe).await {
             Review::Allowed => {}
             Review::Denied(reason) => return Err(denied(reason)),
             // Not served (404): the dry run above was the check.
@@ -161,7 +234,8 @@ pub async fn cluster_access(
     }
     Ok(WriteCapability {
         env: env.to_string(),
-        context: context.to_string(),
+        context,
+        client,
     })
 }
 
@@ -180,6 +254,16 @@ pub async fn read_only_reason(
     if let Err(reason) = static_checks(session, config, env) {
         return Some(reason);
     }
+    server_reason(config, env, context, client).await
+}
+
+/// The server's answer for a typical write in `env` (see [`read_only_reason`]).
+async fn server_reason(
+    config: &Config,
+    env: &str,
+    context: &str,
+    client: &kube::Client,
+) -> Option<ReadOnly> {
     let namespace = config
         .environment(env)
         .ok()
@@ -216,31 +300,27 @@ pub async fn read_only_reason(
     }
 }
 
-/// Decide whether git objects and refs may be written for a promotion into `env`.
-/// `onto_env_ref`: the promotion moves the ref the environment reads (not a new
-/// `promote/...` branch), which an environment's `read_only` forbids too.
+/// Decide whether `proposal` may be written: its git objects and its one ref, for its
+/// target environment. Moving the ref the environment reads (not a new `promote/...`
+/// branch) is refused by the environment's `read_only` too. The capability records the
+/// repo, the environment and the ref; `commit::execute` and `commit::push` check all three.
 pub fn git_access(
     session: &Session,
     config: &Config,
-    env: &str,
-    repo: &std::path::Path,
-    onto_env_ref: bool,
+    proposal: &Proposal,
 ) -> Result<GitWriteCapability, ReadOnly> {
-    let target = format!("git for {env}");
-    if session.read_only {
-        return Err(ReadOnly::SessionFlag { target });
-    }
-    if config.settings.read_only {
-        return Err(ReadOnly::ConfigGlobal { target });
-    }
-    if onto_env_ref && config.environment(env).is_ok_and(|e| e.read_only) {
-        return Err(ReadOnly::ConfigEnvironment {
-            target,
-            env: env.to_string(),
-        });
-    }
+    let env = proposal.to();
+    checks_for(
+        session,
+        config,
+        env,
+        format!("git for {env}"),
+        proposal.onto_env_ref(),
+    )?;
     Ok(GitWriteCapability {
-        repo: repo.to_path_buf(),
+        repo: proposal.repo().to_path_buf(),
+        env: env.to_string(),
+        write_ref: proposal.write_ref().to_string(),
     })
 }
 
@@ -345,14 +425,50 @@ mod tests {
         assert!(static_checks(&writable, &config(false, true), "dev").is_ok());
     }
 
+    fn proposal(to: &str, onto_env_ref: bool) -> Proposal {
+        let target_ref = format!("refs/heads/{to}");
+        Proposal {
+            app: "web".into(),
+            from: "dev".into(),
+            to: to.into(),
+            model: crate::config::PromotionModel::Branch,
+            repo: "/tmp/r".into(),
+            source_ref: "dev".into(),
+            source_commit: git2::Oid::ZERO_SHA1,
+            target_ref: target_ref.clone(),
+            target_tip: git2::Oid::ZERO_SHA1,
+            write_ref: if onto_env_ref {
+                target_ref
+            } else {
+                format!("refs/heads/promote/web/{to}/0000000")
+            },
+            change: crate::actions::promote::Change::Files { edits: Vec::new() },
+            diff: String::new(),
+            message: String::new(),
+        }
+    }
+
     #[test]
     fn git_writes_to_a_new_branch_are_allowed_for_a_read_only_environment_but_not_onto_its_ref() {
         let cfg = config(false, true);
-        let repo = std::path::Path::new("/tmp/r");
         let writable = Session::new(false);
-        assert!(git_access(&writable, &cfg, "prod", repo, false).is_ok());
-        assert!(git_access(&writable, &cfg, "prod", repo, true).is_err());
-        assert!(git_access(&Session::new(true), &cfg, "dev", repo, false).is_err());
-        assert!(git_access(&writable, &config(true, false), "dev", repo, false).is_err());
+        let capability = git_access(&writable, &cfg, &proposal("prod", false)).expect("new branch");
+        assert_eq!(capability.env(), "prod");
+        assert_eq!(
+            capability.write_ref(),
+            "refs/heads/promote/web/prod/0000000"
+        );
+        assert!(git_access(&writable, &cfg, &proposal("prod", true)).is_err());
+        assert!(git_access(&Session::new(true), &cfg, &proposal("dev", false)).is_err());
+        assert!(git_access(&writable, &config(true, false), &proposal("dev", false)).is_err());
+    }
+
+    #[test]
+    fn an_environment_the_config_does_not_name_is_never_writable() {
+        let cfg = config(false, false);
+        let err = static_checks(&Session::new(false), &cfg, "prdo").unwrap_err();
+        assert!(matches!(err, ReadOnly::UnknownEnvironment { .. }), "{err}");
+        let err = git_access(&Session::new(false), &cfg, &proposal("prdo", false)).unwrap_err();
+        assert!(matches!(err, ReadOnly::UnknownEnvironment { .. }), "{err}");
     }
 }

@@ -84,7 +84,7 @@ fn describe_result(result: &serde_json::Value) -> String {
     if let (Some(commit), Some(reference)) = (text("/written/commit"), text("/written/reference")) {
         parts.push(format!(
             "committed {} on {}",
-            commit.get(..7).unwrap_or(commit),
+            crate::actions::promote::short(commit),
             reference.trim_start_matches("refs/heads/")
         ));
     }

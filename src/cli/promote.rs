@@ -68,7 +68,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let repo_url = config
         .repos
         .iter()
-        .find(|r| r.path == proposal.repo)
+        .find(|r| r.path == proposal.repo())
         .and_then(|r| r.url.clone());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -99,14 +99,14 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             "Promote {} from {} ({}@{}) to {} ({}) — model {}, onto {}",
             args.app,
             args.from,
-            proposal.source_ref,
-            promote::short(proposal.source_commit),
+            proposal.source_ref(),
+            promote::short(proposal.source_commit()),
             args.to,
-            proposal.target_ref.trim_start_matches("refs/heads/"),
-            promote::model_name(proposal.model),
-            proposal.write_ref.trim_start_matches("refs/heads/"),
+            proposal.target_ref().trim_start_matches("refs/heads/"),
+            promote::model_name(proposal.model()),
+            proposal.write_ref().trim_start_matches("refs/heads/"),
         )?;
-        write!(out, "{}", proposal.diff)?;
+        write!(out, "{}", proposal.diff())?;
     }
     if proposal.is_noop() {
         return report(
@@ -118,13 +118,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
         );
     }
     let session = Session::new(global.read_only);
-    let capability = match git_access(
-        &session,
-        &config,
-        &args.to,
-        &proposal.repo,
-        proposal.onto_env_ref(),
-    ) {
+    let capability = match git_access(&session, &config, &proposal) {
         Ok(capability) => capability,
         Err(read_only) => {
             return report(
@@ -140,7 +134,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     if let Answer::Declined(why) = confirm(
         &format!(
             "Commit this promotion onto {}?",
-            proposal.write_ref.trim_start_matches("refs/heads/")
+            proposal.write_ref().trim_start_matches("refs/heads/")
         ),
         &args.to,
         target_env.protected && proposal.onto_env_ref(),
@@ -152,7 +146,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     let mut out = stdout.lock();
     let written = commit::execute(&proposal, &capability);
     let record = |result: serde_json::Value, ok: bool| {
-        let entry = audit::Entry {
+        audit::record(&audit::Entry {
             time: jiff::Timestamp::now(),
             os_user: audit::os_user(),
             kube_user: None,
@@ -160,17 +154,13 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             app: args.app.clone(),
             env: args.to.clone(),
             plan: json!({
-                "from": args.from, "to": args.to, "model": promote::model_name(proposal.model),
-                "sourceCommit": proposal.source_commit.to_string(),
-                "targetRef": proposal.target_ref, "writeRef": proposal.write_ref,
+                "from": args.from, "to": args.to, "model": promote::model_name(proposal.model()),
+                "sourceCommit": proposal.source_commit().to_string(),
+                "targetRef": proposal.target_ref(), "writeRef": proposal.write_ref(),
             }),
             result,
             ok,
-        };
-        let logged = audit::log_path().and_then(|path| audit::append(&path, &entry));
-        if let Err(err) = logged {
-            eprintln!("warning: not recorded in the audit log: {err}");
-        }
+        })
     };
     let written = match written {
         Ok(written) => written,
@@ -181,25 +171,19 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
     };
     let mut note = format!(
         "Committed {} on {}{}",
-        &written.commit[..7.min(written.commit.len())],
+        promote::short(&written.commit),
         written.reference.trim_start_matches("refs/heads/"),
         written
             .previous
             .as_deref()
-            .map(|p| format!(" (was {})", &p[..7.min(p.len())]))
+            .map(|p| format!(" (was {})", promote::short(p)))
             .unwrap_or_else(|| " (new branch)".into()),
     );
     if let Some(base) = &written.rebuilt_on {
         note.push_str(&format!(
             "\nThe target moved while promoting; rebuilt on its new tip {}.",
-            &base[..7.min(base.len())]
+            promote::short(base)
         ));
-    }
-    if written.checked_out {
-        note.push_str(
-            "\nNote: that branch is checked out; its work tree and index were left untouched \
-             (git status shows the promotion as reverted until you update them).",
-        );
     }
     let mut exit = Exit::InSync;
     let mut pushed = None;
@@ -215,7 +199,7 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
                 if let commit::PushResult::Rejected { remote, message } = &result {
                     note.push_str(&format!(
                         "\nPush rejected by {remote}: {message}. The local commit {} on {} is kept.",
-                        &written.commit[..7.min(written.commit.len())],
+                        promote::short(&written.commit),
                         written.reference.trim_start_matches("refs/heads/")
                     ));
                 }
@@ -224,8 +208,9 @@ pub fn run(global: &GlobalArgs, args: PromoteArgs) -> color_eyre::Result<Exit> {
             }
             Err(err) => {
                 note.push_str(&format!(
-                    "\nNot pushed: {err}. The local commit {} is kept.",
-                    &written.commit[..7.min(written.commit.len())]
+                    "\nNot pushed: {}. The local commit {} is kept.",
+                    commit::redact_urls(&err.to_string()),
+                    promote::short(&written.commit)
                 ));
                 exit = Exit::Error;
             }

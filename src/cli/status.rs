@@ -58,6 +58,16 @@ pub(crate) fn start_live(
     env: Option<&str>,
     app: Option<&str>,
 ) -> color_eyre::Result<(tokio::runtime::Runtime, Live)> {
+    start_live_at(global, env, app, None)
+}
+
+/// [`start_live`] rendering the selected apps at `revision` (a commit) instead of their refs.
+pub(crate) fn start_live_at(
+    global: &GlobalArgs,
+    env: Option<&str>,
+    app: Option<&str>,
+    revision: Option<String>,
+) -> color_eyre::Result<(tokio::runtime::Runtime, Live)> {
     let loaded = Config::load(global.config.as_deref())?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     if let Some(app) = app {
@@ -76,6 +86,7 @@ pub(crate) fn start_live(
             contexts: global.contexts.clone(),
             env: env.map(str::to_string),
             app: app.map(str::to_string),
+            revision,
         })?
     };
     Ok((runtime, live))

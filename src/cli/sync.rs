@@ -203,9 +203,8 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let capability = match runtime.block_on(cluster_access(
         &session,
         &config,
+        &kubeconfig,
         &environment.name,
-        &environment.context,
-        &client,
         &probes,
         forbidden,
     )) {
@@ -249,10 +248,9 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         .find(|c| c.name == environment.context)
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone());
-    let audit_path = audit::log_path();
     let record =
         |action: &str, app: &str, plan: serde_json::Value, result: serde_json::Value, ok: bool| {
-            let entry = audit::Entry {
+            audit::record(&audit::Entry {
                 time: jiff::Timestamp::now(),
                 os_user: audit::os_user(),
                 kube_user: kube_user.clone(),
@@ -262,27 +260,21 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 plan,
                 result,
                 ok,
-            };
-            match &audit_path {
-                Ok(path) => {
-                    if let Err(err) = audit::append(path, &entry) {
-                        eprintln!("warning: {err}");
-                    }
-                }
-                Err(err) => eprintln!("warning: not recorded in the audit log: {err}"),
-            }
+            })
         };
     if args.reconcile {
         let mut exit = Exit::InSync;
         let mut out = stdout.lock();
         for p in &plans {
             for owner in &p.controllers {
-                let result = runtime.block_on(apply::request_reconcile(
-                    &client,
-                    owner,
-                    &capability,
-                    jiff::Timestamp::now(),
-                ));
+                let result = runtime
+                    .block_on(apply::request_reconcile(
+                        p,
+                        owner,
+                        &capability,
+                        jiff::Timestamp::now(),
+                    ))
+                    .map_err(|e| eyre!("{e}"))?;
                 let what = format!(
                     "{} {}/{}/{}",
                     owner.tool, owner.kind, owner.namespace, owner.name
@@ -308,7 +300,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let mut outcomes = Vec::new();
     for p in &plans {
         let outcome = runtime
-            .block_on(apply::execute(&client, p, &capability))
+            .block_on(apply::execute(p, &capability))
             .map_err(|e| eyre!("{e}"))?;
         let planned: Vec<_> = p
             .steps

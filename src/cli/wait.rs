@@ -1,13 +1,12 @@
 //! `kubedrift wait APP --env E`: block until the environment runs a Git revision of the app
 //! (for the CI pipeline that pushed it). Thin over `actions::wait`.
 
-use super::status::parse_duration;
+use super::status::{parse_duration, start_live_at};
 use super::{Exit, GlobalArgs, OutputFormat};
 use crate::actions::wait::{wait, Judgement};
 use crate::config::Config;
-use crate::live::{Live, LiveOptions};
 use crate::state::AppId;
-use color_eyre::eyre::{eyre, WrapErr};
+use color_eyre::eyre::eyre;
 use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
@@ -39,36 +38,19 @@ pub struct WaitArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
-    let mut config = Config::load(global.config.as_deref())?.config;
+    let config = Config::load(global.config.as_deref())?.config;
     let repos = crate::desired::Repos::open(&config);
     let app = crate::desired::find_app(&config, &repos, &args.env, &args.app)?;
-    let label = match &args.revision {
+    let (label, revision) = match &args.revision {
         Some(rev) => {
-            // Render the app at exactly that commit: the environment reads it for this wait.
+            // Render the app at exactly that commit, whichever ref (the environment's or
+            // the app's own) it reads otherwise.
             let resolved = repos.get(&app.repo)?.resolve(rev)?;
-            if let Some(environment) = config.environments.iter_mut().find(|e| e.name == args.env) {
-                environment.git_ref = Some(resolved.commit.clone());
-            }
-            resolved.label()
+            (resolved.label(), Some(resolved.commit.clone()))
         }
-        None => app.git_ref.clone(),
+        None => (app.git_ref.clone(), None),
     };
-    let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .wrap_err("could not start the async runtime")?;
-    let live = {
-        let _guard = runtime.enter();
-        Live::start(LiveOptions {
-            config,
-            kubeconfig,
-            contexts: global.contexts.clone(),
-            env: Some(args.env.clone()),
-            app: Some(args.app.clone()),
-        })?
-    };
+    let (runtime, live) = start_live_at(global, Some(&args.env), Some(&args.app), revision)?;
     let id = AppId::new(&args.app, &args.env);
     let judgement = runtime.block_on(wait(&live, &id, args.healthy, args.timeout, |remaining| {
         eprintln!("waiting for {id}: {}", remaining.join("; "));

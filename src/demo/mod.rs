@@ -226,6 +226,7 @@ impl Demo {
             contexts: Vec::new(),
             env: None,
             app: None,
+            revision: None,
         })
     }
 

@@ -170,6 +170,10 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
             );
         }
         if !kustomize_available {
+            assert!(
+                std::env::var_os("KUBEDRIFT_REQUIRE_TOOLS").is_none(),
+                "KUBEDRIFT_REQUIRE_TOOLS is set but neither kustomize nor kubectl is installed"
+            );
             eprintln!("skipping the Kustomize half: neither kustomize nor kubectl installed");
             continue;
         }
@@ -190,6 +194,11 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
 #[test]
 fn the_helm_chart_renders_with_values_per_environment() {
     if Tools::default().find("helm").is_none() {
+        assert!(
+            std::env::var_os("KUBEDRIFT_REQUIRE_HELM").is_none()
+                && std::env::var_os("KUBEDRIFT_REQUIRE_TOOLS").is_none(),
+            "KUBEDRIFT_REQUIRE_HELM/TOOLS is set but helm is not on PATH"
+        );
         eprintln!("skipping: helm not installed");
         return;
     }

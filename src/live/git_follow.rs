@@ -66,6 +66,8 @@ pub struct GitFollower {
     seq: u64,
     cache: SharedRenderCache,
     tools: render::Tools,
+    /// Every followed app is rendered at this revision instead of its ref.
+    revision: Option<String>,
 }
 
 impl GitFollower {
@@ -83,7 +85,14 @@ impl GitFollower {
                 timeout: RENDER_TOOL_TIMEOUT,
                 ..render::Tools::default()
             },
+            revision: None,
         }
+    }
+
+    /// Render every followed app at `revision` (None: each app's ref).
+    pub fn with_revision(mut self, revision: Option<String>) -> Self {
+        self.revision = revision;
+        self
     }
 
     /// The configured repos, by name.
@@ -141,9 +150,12 @@ impl GitFollower {
                     continue;
                 }
             };
-            for spec in apps {
+            for mut spec in apps {
                 if self.app_filter.as_ref().is_some_and(|a| *a != spec.name) {
                     continue;
+                }
+                if let Some(revision) = &self.revision {
+                    spec.git_ref = revision.clone();
                 }
                 let id = AppId::new(&spec.name, &env.name);
                 seen.push(id.clone());
@@ -424,6 +436,15 @@ fn run_renders(
         .collect()
 }
 
+/// The remote-tracking ref (`refs/remotes/origin/<branch>`) the live view reads for
+/// `git_ref` in a repo kubedrift fetches, None when it reads `git_ref` as written. Shared
+/// with promotion, which must write what the live view compares against.
+pub(crate) fn followed_tracking_ref(git_ref: &str, fetched: bool) -> Option<String> {
+    let plain_branch =
+        !git_ref.starts_with("refs/") && !git_ref.starts_with("origin/") && git_ref != "HEAD";
+    (fetched && plain_branch).then(|| format!("refs/remotes/origin/{git_ref}"))
+}
+
 /// The commit an environment follows. For a repo kubedrift fetches (it has a `url`), a
 /// branch is read from its remote-tracking ref `origin/<branch>`: the fetch updates that, not
 /// the local branch, which would otherwise stay at the commit of the clone. Anything else
@@ -433,10 +454,7 @@ fn resolve_followed(
     git_ref: &str,
     fetched: bool,
 ) -> Result<crate::git::ResolvedRev, crate::git::GitError> {
-    let plain_branch =
-        !git_ref.starts_with("refs/") && !git_ref.starts_with("origin/") && git_ref != "HEAD";
-    if fetched && plain_branch {
-        let tracking = format!("refs/remotes/origin/{git_ref}");
+    if let Some(tracking) = followed_tracking_ref(git_ref, fetched) {
         if let Ok(remote) = repo.resolve(&format!("origin/{git_ref}")) {
             if remote.reference.as_deref() == Some(tracking.as_str()) {
                 return Ok(remote);

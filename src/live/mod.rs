@@ -29,6 +29,9 @@ pub struct LiveOptions {
     pub env: Option<String>,
     /// `--app`: only this app.
     pub app: Option<String>,
+    /// Render the followed apps at this revision (a commit) instead of their refs, whether
+    /// the ref is the environment's or the app's own (`kubedrift wait --revision`).
+    pub revision: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +117,8 @@ impl Live {
             .filter(|r| r.url.is_some())
             .map(|r| (r.name.clone(), r.path.clone()))
             .collect();
-        let follower = GitFollower::new(options.config, environments, options.app);
+        let follower = GitFollower::new(options.config, environments, options.app)
+            .with_revision(options.revision);
         tasks.spawn(run_sources(
             follower,
             options.kubeconfig,

@@ -69,8 +69,7 @@ fn quote(path: &Path) -> String {
 
 #[test]
 fn a_protected_environment_asks_for_its_name_on_the_terminal() {
-    if !tmux_available() {
-        eprintln!("skipping: tmux is not installed");
+    if kubedrift_testkit::tool_missing("tmux is not installed", !tmux_available()) {
         return;
     }
     if kubedrift_testkit::kubectl_missing() {

@@ -52,6 +52,10 @@ impl Repo {
             ));
         }
         fx.commit_on("main", &files, "web: initial");
+        // The user works on their own branch: main, which promotions move, is not checked
+        // out (a checked-out branch is refused, see below).
+        fx.branch("main", "work");
+        repo.set_head("refs/heads/work").expect("head on work");
         // The user's own work in progress.
         std::fs::write(
             fx.path().join("apps/web/stage/version.yml"),
@@ -274,11 +278,6 @@ fn folder_model_previews_then_commits_only_git_objects_and_the_ref() {
         VALUES.replace("{tag}", "1.4.2")
     );
     assert_eq!(fx.user_state(), user, "work tree or index changed");
-    assert!(
-        run.stdout.contains("that branch is checked out"),
-        "{}",
-        show(&run)
-    );
 
     // JSON: the proposal and what was written (here: nothing left to promote).
     let run = fx.kubedrift(&config, &[&args[..], &["-o", "json"]].concat());
@@ -565,11 +564,11 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         merge: false,
         new_branch: false,
     };
-    let capability =
-        git_access(&Session::new(false), &config, "stage", &fx.path(), true).expect("writable");
+    let writable = Session::new(false);
 
     // Someone commits another file meanwhile: the promotion is rebuilt on top of it.
     let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let theirs = fx.commit_on("main", &[("README.md".into(), "hello\n".into())], "docs");
     let written = commit::execute(&proposal, &capability).expect("execute");
     assert_eq!(
@@ -601,6 +600,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         "stage hotfix",
     );
     assert_ne!(second, theirs);
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let err = commit::execute(&proposal, &capability).expect_err("moved");
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("main"), theirs);
@@ -626,6 +626,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         &[("STAGE.md".into(), "frozen\n".into())],
         "stage note",
     );
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let err = commit::execute(&proposal, &capability).expect_err("not a fast-forward any more");
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip("stage"), theirs);
@@ -639,6 +640,7 @@ fn a_concurrent_commit_on_the_target_is_never_lost() {
         &[("STAGE.md".into(), "thawed\n".into())],
         "stage note 2",
     );
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
     let written = commit::execute(&proposal, &capability).expect("merged on the new tip");
     assert_eq!(
         written.rebuilt_on.as_deref(),
@@ -683,4 +685,413 @@ fn promotion_settings_are_checked_at_load_with_the_line_of_the_problem() {
         config.apps[0].promotion.as_ref().map(|p| p.files.clone()),
         Some(vec!["version.yml".to_string()])
     );
+}
+
+/// A git capability is for one proposal's environment and ref: it cannot move another ref
+/// (the read-only environment's own branch) or push one.
+#[test]
+fn a_git_capability_writes_and_pushes_only_the_ref_it_was_granted_for() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "read_only = true\n");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: true,
+    };
+    let on_branch = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let onto_env_ref = promote::prepare(
+        &config,
+        &from,
+        &to,
+        &Request {
+            new_branch: false,
+            ..request
+        },
+    )
+    .expect("prepare");
+    let writable = Session::new(false);
+    let capability =
+        git_access(&writable, &config, &on_branch).expect("a new branch is allowed for stage");
+    assert!(git_access(&writable, &config, &onto_env_ref).is_err());
+    let refs = fx.refs();
+    let err = commit::execute(&onto_env_ref, &capability).expect_err("not this ref");
+    assert!(matches!(err, PromoteError::WrongTarget { .. }), "{err}");
+    let err = commit::push(&capability, "refs/heads/main", None).expect_err("not this ref");
+    assert!(matches!(err, PromoteError::WrongTarget { .. }), "{err}");
+    assert_eq!(fx.refs(), refs, "a ref moved");
+    let written = commit::execute(&on_branch, &capability).expect("the granted ref");
+    assert_eq!(written.reference, capability.write_ref());
+    assert_eq!(fx.tip("main"), on_branch.target_tip());
+}
+
+/// A remote URL may embed credentials; a failed push quotes it. The token never shows.
+#[test]
+fn a_failed_push_never_shows_the_credentials_of_the_remote_url() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let missing = fx.dir.path().join("no-such-remote.git");
+    let url = format!("file://dana:s3cr3t-t0ken@{}", missing.display());
+    fx.repo().remote("origin", &url).expect("origin");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(
+            &config,
+            &[&PROMOTE[..], &["--yes", "--push", "--branch"], output].concat(),
+        );
+        assert_eq!(run.code, 2, "{}", show(&run));
+        assert!(
+            !run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"),
+            "{}",
+            show(&run)
+        );
+    }
+}
+
+const SECRET_DEV: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\ntype: Opaque\nstringData:\n  password: hunter2-dev\ndata:\n  token: czNjcjN0LWRldg==\n";
+const SECRET_STAGE: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\ntype: Opaque\nstringData:\n  password: hunter2-stage\ndata:\n  token: czNjcjN0LXN0YWdl\n";
+/// Mentions a Secret, does not parse.
+const SECRET_BROKEN: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-raw\nstringData:\n  password: hunter2-raw\n  x: [\n";
+
+fn assert_no_secret_value(text: &str) {
+    for value in ["hunter2", "czNjcjN0", "s3cr3t", "aHVudGVyMi"] {
+        assert!(!text.contains(value), "{value} shown:\n{text}");
+    }
+}
+
+/// The preview (text, JSON, Debug) of a folder promotion of a Secret manifest and of a
+/// branch fast-forward touching Secrets shows keys and that values changed, never a value.
+#[test]
+fn a_promotion_preview_never_shows_secret_values() {
+    let fx = Repo::new();
+    fx.commit_on(
+        "main",
+        &[
+            ("apps/web/dev/secret.yaml".into(), SECRET_DEV.into()),
+            ("apps/web/stage/secret.yaml".into(), SECRET_STAGE.into()),
+        ],
+        "web: secrets",
+    );
+    let folder = "[app.promotion]\nmodel = \"folder\"\nfiles = [\"secret.yaml\"]\n";
+    let config = fx.config(("main", "main"), folder, "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(&config, &[&PROMOTE[..], output].concat());
+        assert_eq!(run.code, 1, "{}", show(&run));
+        assert!(run.stdout.contains("password"), "{}", show(&run));
+        assert!(run.stdout.contains("+++++++"), "{}", show(&run));
+        assert_no_secret_value(&run.stdout);
+        assert_no_secret_value(&run.stderr);
+    }
+    let loaded = Config::load_file(&config).expect("config").config;
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let proposal = promote::prepare_request(&loaded, &request).expect("prepare");
+    assert_no_secret_value(&format!("{proposal:?}"));
+    assert_no_secret_value(proposal.diff());
+
+    // Branch model: a fast-forward touching a Secret and an unparsable file mentioning one.
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "dev",
+        &[
+            (
+                "apps/web/stage/secret.yaml".into(),
+                SECRET_STAGE.replace("hunter2-stage", "hunter2-next"),
+            ),
+            ("apps/web/stage/raw.yaml".into(), SECRET_BROKEN.into()),
+        ],
+        "stage: rotate",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    for output in [&[][..], &["-o", "json"][..]] {
+        let run = fx.kubedrift(&config, &[&PROMOTE[..], output].concat());
+        assert_eq!(run.code, 1, "{}", show(&run));
+        assert!(run.stdout.contains("content hidden"), "{}", show(&run));
+        assert!(run.stdout.contains("password"), "{}", show(&run));
+        assert_no_secret_value(&run.stdout);
+        assert_no_secret_value(&run.stderr);
+    }
+}
+
+/// A branch checked out in the work tree or in a linked worktree is never moved (git's
+/// denyCurrentBranch): refused without --branch, nothing written; --branch works.
+#[test]
+fn a_checked_out_branch_is_not_moved() {
+    let fx = Repo::new();
+    let config = fx.config(("main", "main"), FOLDER, "");
+    let repo = fx.repo();
+    repo.set_head("refs/heads/main").expect("head on main");
+    let refs = fx.refs();
+    let user = fx.user_state();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("main is checked out in") && run.stderr.contains("--branch"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
+    assert_eq!(fx.user_state(), user);
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes", "--branch"]].concat());
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert_eq!(
+        fx.tip("main"),
+        refs["refs/heads/main"].parse().expect("oid")
+    );
+
+    // A linked worktree on the target branch.
+    repo.set_head("refs/heads/work").expect("head on work");
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let linked = fx.dir.path().join("stage-tree");
+    let stage = repo.find_reference("refs/heads/stage").expect("stage");
+    let mut options = git2::WorktreeAddOptions::new();
+    options.reference(Some(&stage));
+    repo.worktree("stage-tree", &linked, Some(&options))
+        .expect("worktree");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = fx.config(("dev", "stage"), "", "");
+    let refs = fx.refs();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("stage is checked out in") && run.stderr.contains("stage-tree"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
+}
+
+/// A ref update that fails for another reason than a moved target (here: git's lock file)
+/// is reported as git's error, not as "moved" or "exists"; names are validated up front.
+#[test]
+fn ref_update_errors_are_not_mistaken_for_a_moved_target() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let writable = Session::new(false);
+    let lock = fx.path().join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").expect("lock");
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("locked");
+    assert!(matches!(err, PromoteError::Git(_)), "{err:?}");
+    std::fs::remove_file(&lock).expect("unlock");
+
+    let branch = Request {
+        new_branch: true,
+        ..request.clone()
+    };
+    let proposal = promote::prepare(&config, &from, &to, &branch).expect("prepare");
+    let lock = fx
+        .path()
+        .join(format!(".git/{}.lock", proposal.write_ref()));
+    std::fs::create_dir_all(lock.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&lock, "").expect("lock");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("locked");
+    assert!(matches!(err, PromoteError::Git(_)), "{err:?}");
+
+    // A name git would refuse (from an app name) stops before anything is computed on it.
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0",
+    );
+    let config = Config::load_file(&fx.config(("dev", "stage"), "", ""))
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let bad = Request {
+        app: "we~b".into(),
+        ..branch
+    };
+    let err = promote::prepare(&config, &from, &to, &bad).expect_err("invalid name");
+    assert!(matches!(err, PromoteError::InvalidRefName(_)), "{err:?}");
+}
+
+/// A merge previewed on one tip is made again on a moved tip only when the commits that
+/// landed there leave the merged paths alone; otherwise the tree would be one the user
+/// never saw: stop, nothing written.
+#[test]
+fn a_merge_is_not_rebuilt_over_commits_touching_the_merged_files() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    fx.commit_on(
+        "stage",
+        &[("STAGE.md".into(), "frozen\n".into())],
+        "stage note",
+    );
+    fx.commit_on(
+        "dev",
+        &[(
+            "apps/web/dev/kustomization.yaml".into(),
+            KUSTOMIZATION.replace("{tag}", "2.0.0"),
+        )],
+        "dev 2.0.0",
+    );
+    let config = Config::load_file(&fx.config(("dev", "stage"), "", ""))
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: true,
+        new_branch: false,
+    };
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("merge");
+    assert!(proposal.diff().contains("2.0.0"), "{}", proposal.diff());
+    // Someone edits another line of the same file on stage: git would merge it cleanly,
+    // but the merged file is no longer the one previewed.
+    let theirs = fx.commit_on(
+        "stage",
+        &[(
+            "apps/web/dev/kustomization.yaml".into(),
+            KUSTOMIZATION
+                .replace("{tag}", "1.5.0")
+                .replace("resources:\n", "resources: # stage\n"),
+        )],
+        "stage: annotate",
+    );
+    let capability = git_access(&Session::new(false), &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("merged files moved");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip("stage"), theirs);
+}
+
+/// The compare-and-swap itself: a ref that moves between building the commit and updating
+/// the ref is not overwritten (and a new branch that appeared meanwhile is not either).
+#[test]
+fn the_ref_update_is_a_compare_and_swap() {
+    let fx = Repo::new();
+    let config_path = fx.config(("main", "main"), FOLDER, "");
+    let config = Config::load_file(&config_path).expect("config").config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "stage", "web").expect("stage");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "stage".into(),
+        merge: false,
+        new_branch: false,
+    };
+    let writable = Session::new(false);
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let built = commit::build(&proposal, &capability).expect("build");
+    assert_eq!(built.base(), proposal.target_tip());
+    assert_eq!(fx.tip("main"), proposal.target_tip(), "build moved a ref");
+    let theirs = fx.commit_on("main", &[("README.md".into(), "hi\n".into())], "docs");
+    let err = commit::update_ref(&proposal, &capability, &built).expect_err("moved");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip("main"), theirs, "their commit was overwritten");
+
+    let branch = Request {
+        new_branch: true,
+        ..request
+    };
+    let proposal = promote::prepare(&config, &from, &to, &branch).expect("prepare");
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let built = commit::build(&proposal, &capability).expect("build");
+    let name = proposal
+        .write_ref()
+        .trim_start_matches("refs/heads/")
+        .to_string();
+    fx.branch("main", &name);
+    let err = commit::update_ref(&proposal, &capability, &built).expect_err("exists");
+    assert!(matches!(err, PromoteError::BranchExists(_)), "{err}");
+    assert_eq!(fx.tip(&name), theirs);
+}
+
+/// For a repo with a `url`, the live view follows origin/<branch>: a promotion from or to a
+/// local branch that disagrees with it is refused, nothing written.
+#[test]
+fn a_local_branch_that_disagrees_with_origin_is_not_promoted() {
+    let fx = Repo::new();
+    fx.branch("main", "dev");
+    fx.branch("main", "stage");
+    let remote_path = fx.dir.path().join("remote.git");
+    Repository::init_bare(&remote_path).expect("bare");
+    let url = remote_path.to_str().expect("utf-8").to_string();
+    let local = fx.repo();
+    local.remote("origin", &url).expect("origin");
+    let mut origin = local.find_remote("origin").expect("origin");
+    origin
+        .push(
+            &[
+                "refs/heads/dev:refs/heads/dev",
+                "refs/heads/stage:refs/heads/stage",
+            ],
+            None,
+        )
+        .expect("push");
+    origin.fetch(&["dev", "stage"], None, None).expect("fetch");
+    let config = fx.config(("dev", "stage"), "", "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replacen(
+            "\n\n[[environment]]",
+            &format!("\nurl = \"{url}\"\n\n[[environment]]"),
+            1,
+        ),
+    )
+    .expect("config");
+    // A local commit on dev that origin (what kubedrift shows) does not have.
+    fx.commit_on(
+        "dev",
+        &[("apps/web/dev/version.yml".into(), "version: 1.6.0\n".into())],
+        "web: 1.6.0 (not pushed)",
+    );
+    let refs = fx.refs();
+    let run = fx.kubedrift(&config, &[&PROMOTE[..], &["--yes"]].concat());
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("local branch dev") && run.stderr.contains("origin/dev"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(fx.refs(), refs);
 }

@@ -774,3 +774,343 @@ async fn the_read_only_reason_comes_from_the_session_the_config_or_the_server() 
     assert!(matches!(reason, Some(ReadOnly::SessionFlag { .. })));
     assert_eq!(writes(&fx), 0);
 }
+
+/// One ConfigMap to create, planned for `env` on `context` (built by hand: the point is what
+/// `execute` accepts, not how a plan is made).
+fn configmap_plan(env: &str, context: &str) -> kubedrift::actions::sync::Plan {
+    use kubedrift::actions::sync::{Action, DryRun, Plan, Step};
+    let body: kubedrift::model::Object = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "bound", "namespace": "default"},
+        "data": {"a": "b"},
+    }))
+    .expect("object");
+    Plan {
+        app: kubedrift::state::AppId {
+            app: "web".into(),
+            env: env.into(),
+        },
+        context: context.into(),
+        steps: vec![Step {
+            key: kubedrift::model::ResourceKey {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: Some("default".into()),
+                name: "bound".into(),
+            },
+            action: Action::Create,
+            api_version: "v1".into(),
+            wave: 0,
+            diff: Default::default(),
+            dry_run: DryRun::Ok,
+            body: Some(body),
+            live: None,
+        }],
+        skipped: Vec::new(),
+        prune: false,
+        force_conflicts: false,
+        controllers: Vec::new(),
+    }
+}
+
+/// The capability carries the client of its own environment's context: a plan for another
+/// environment (another cluster, or another environment on the same context) is refused,
+/// and nothing reaches any cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_capability_writes_only_its_own_environment() {
+    use kubedrift::actions::capability::{cluster_access, Session};
+    use kubedrift::actions::sync::apply::{self, ExecuteError};
+    let fx = Fixture::start(
+        &["dev", "prod"],
+        &[("dev", "dev"), ("prod", "prod"), ("qa", "dev")],
+    );
+    let config = fx.config();
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let session = Session::new(false);
+    let dev = cluster_access(&session, &config, &kubeconfig, "dev", &[], None)
+        .await
+        .expect("dev is writable");
+    assert_eq!(dev.context(), "dev");
+    let prod_writes = || fx.sandbox.cluster("prod").expect("prod").write_requests();
+
+    let err = apply::execute(&configmap_plan("prod", "prod"), &dev)
+        .await
+        .expect_err("a prod plan with a dev capability");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::execute(&configmap_plan("qa", "dev"), &dev)
+        .await
+        .expect_err("another environment on the same context");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::execute(&configmap_plan("dev", "prod"), &dev)
+        .await
+        .expect_err("the plan's context is not the environment's");
+    assert!(matches!(err, ExecuteError::WrongContext { .. }), "{err}");
+    let mut foreign = configmap_plan("prod", "prod");
+    let owner = kubedrift::actions::sync::ControllerOwner {
+        tool: "Argo CD".into(),
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "Application".into(),
+        namespace: "argocd".into(),
+        name: "web".into(),
+        annotation: "argocd.argoproj.io/refresh".into(),
+    };
+    foreign.controllers.push(owner.clone());
+    let err = apply::request_reconcile(&foreign, &owner, &dev, jiff::Timestamp::now())
+        .await
+        .expect_err("a reconcile of prod with a dev capability");
+    assert!(
+        matches!(err, ExecuteError::WrongEnvironment { .. }),
+        "{err}"
+    );
+    let err = apply::request_reconcile(
+        &configmap_plan("dev", "dev"),
+        &owner,
+        &dev,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .expect_err("a controller the plan does not name");
+    assert!(matches!(err, ExecuteError::UnknownController(_)), "{err}");
+    assert_eq!(writes(&fx), 0);
+    assert_eq!(prod_writes(), 0);
+
+    let outcome = apply::execute(&configmap_plan("dev", "dev"), &dev)
+        .await
+        .expect("its own environment");
+    assert!(outcome.all_succeeded(), "{outcome:?}");
+    assert_eq!(writes(&fx), 1);
+    assert_eq!(prod_writes(), 0);
+}
+
+/// `cluster_access` decides from the config, not from its caller: an unknown environment is
+/// refused, the context is the environment's, and with nothing planned to ask about (every
+/// dry run failed) the server is still asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_access_refuses_unknown_environments_and_always_asks_the_server() {
+    use kubedrift::actions::capability::{cluster_access, ReadOnly, Session};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev"), ("oncall", "dev-viewer")]);
+    let config = fx.config();
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let session = Session::new(false);
+    let err = cluster_access(&session, &config, &kubeconfig, "prdo", &[], None)
+        .await
+        .expect_err("unknown environment");
+    assert!(matches!(err, ReadOnly::UnknownEnvironment { .. }), "{err}");
+    let err = cluster_access(&session, &config, &kubeconfig, "oncall", &[], None)
+        .await
+        .expect_err("viewer credentials, no probes, no dry-run answer");
+    assert!(
+        err.to_string().starts_with(
+            "oncall is read-only: the credentials of context dev-viewer may not write"
+        ),
+        "{err}"
+    );
+    assert_eq!(writes(&fx), 0);
+}
+
+/// A server-side apply that creates needs RBAC `create`, not only `patch`: the probes of a
+/// create step ask for both, of an update for `patch`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_step_is_probed_for_create_and_patch() {
+    use kubedrift::actions::sync::{apply, Action};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let client = kubedrift::cluster::kubeconfig::client_for(&kubeconfig, "dev")
+        .await
+        .expect("client");
+    let verbs = |probes: &[kubedrift::actions::capability::AccessProbe]| {
+        let mut verbs: Vec<String> = probes
+            .iter()
+            .filter(|p| p.resource == "configmaps")
+            .map(|p| p.verb.clone())
+            .collect();
+        verbs.sort();
+        verbs
+    };
+    let mut plan = configmap_plan("dev", "dev");
+    let probes = apply::dry_run(&client, &mut plan, &[]).await;
+    assert_eq!(verbs(&probes), ["create", "patch"]);
+    plan.steps[0].action = Action::Update;
+    let probes = apply::dry_run(&client, &mut plan, &[]).await;
+    assert_eq!(verbs(&probes), ["patch"]);
+    assert_eq!(writes(&fx), 0);
+}
+
+/// A prune deletes the object the plan showed, not whatever has that name when it runs:
+/// uid and resourceVersion are delete preconditions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prune_of_an_object_changed_since_the_plan_deletes_nothing() {
+    use kubedrift::actions::capability::{cluster_access, Session};
+    use kubedrift::actions::sync::{apply, Action, StepResult};
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let cm = fx.file(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bound\n  namespace: default\ndata:\n  a: b\n",
+    );
+    fx.ok(&["apply", "-f", &cm]);
+    let planned_live = || -> kubedrift::model::Object {
+        serde_json::from_str(&fx.ok(&["-n", "default", "get", "configmap", "bound", "-o", "json"]))
+            .expect("json")
+    };
+    let mut plan = configmap_plan("dev", "dev");
+    plan.prune = true;
+    plan.steps[0].action = Action::Prune;
+    plan.steps[0].body = None;
+    plan.steps[0].live = Some(planned_live());
+    // Someone changes it after the plan was shown.
+    fx.ok(&[
+        "-n",
+        "default",
+        "label",
+        "configmap",
+        "bound",
+        "changed=after-plan",
+    ]);
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    let capability = cluster_access(
+        &Session::new(false),
+        &fx.config(),
+        &kubeconfig,
+        "dev",
+        &[],
+        None,
+    )
+    .await
+    .expect("writable");
+    let outcome = apply::execute(&plan, &capability).await.expect("execute");
+    match &outcome.steps[0].result {
+        StepResult::Failed { message } => {
+            assert!(message.contains("changed since the plan"), "{message}")
+        }
+        other => panic!("pruned an object changed since the plan: {other:?}"),
+    }
+    fx.ok(&["-n", "default", "get", "configmap", "bound"]);
+    // Planned again from what is there now: pruned.
+    plan.steps[0].live = Some(planned_live());
+    let outcome = apply::execute(&plan, &capability).await.expect("execute");
+    assert_eq!(outcome.steps[0].result, StepResult::Pruned);
+    assert_ne!(
+        fx.kubectl(&["-n", "default", "get", "configmap", "bound"])
+            .code,
+        0
+    );
+}
+
+/// Pruning a Namespace or a CRD deletes far more than itself: the plan skips them with the
+/// reason unless that very resource is selected with --resource.
+#[test]
+fn namespaces_and_crds_are_pruned_only_when_selected_explicitly() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    // Two Namespaces; shop leaves Git (shop-old keeps Namespaces watched).
+    fx.commit(
+        &[
+            (
+                "apps/web/dev/namespace.yaml".to_string(),
+                NAMESPACE.to_string(),
+            ),
+            (
+                "apps/web/dev/namespace-old.yaml".to_string(),
+                NAMESPACE.replace("shop", "shop-old"),
+            ),
+        ],
+        "web: namespaces",
+    );
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    remove_and_commit(
+        &fx,
+        &["apps/web/dev/namespace.yaml"],
+        "web: namespace elsewhere",
+    );
+    let before = writes(&fx);
+
+    let run = kubedrift(&fx, &["sync", "web", "--env", "dev", "--prune", "--yes"]);
+    assert!(
+        run.stdout.contains(
+            "skip    Namespace/shop: deleting a Namespace deletes everything in it; not pruned unless selected with --resource Namespace/shop"
+        ),
+        "{}",
+        show(&run)
+    );
+    assert!(
+        !run.stdout.contains("prune   Namespace/shop"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), before, "{}", show(&run));
+    fx.ok(&["get", "namespace", "shop"]);
+
+    let run = kubedrift(
+        &fx,
+        &[
+            "sync",
+            "web",
+            "--env",
+            "dev",
+            "--prune",
+            "--dry-run",
+            "--resource",
+            "Namespace/shop",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("prune   Namespace/shop"),
+        "{}",
+        show(&run)
+    );
+}
+
+/// `--reconcile` when the controller's object is not served (every reconcile dry run failed,
+/// so nothing was probed): viewer credentials are still asked about and refused.
+#[test]
+fn a_reconcile_with_nothing_probed_still_asks_the_server() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.ok(&[
+        "-n",
+        "shop",
+        "label",
+        "deployment",
+        "web",
+        "app.kubernetes.io/instance=web",
+    ]);
+    let config = std::fs::read_to_string(fx.config_path()).expect("config");
+    let viewer = fx.dir.path().join("viewer.toml");
+    std::fs::write(
+        &viewer,
+        config.replacen("context = \"dev\"\n", "context = \"dev-viewer\"\n", 1),
+    )
+    .expect("write");
+    let before = writes(&fx);
+    let run = kubedrift_in(
+        &fx,
+        &fx.dir.path().join("data"),
+        &viewer,
+        &["sync", "web", "--env", "dev", "--reconcile", "--yes"],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(
+        run.stdout
+            .contains("dev is read-only: the credentials of context dev-viewer may not write"),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(writes(&fx), before);
+}

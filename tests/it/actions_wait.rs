@@ -137,3 +137,67 @@ fn wait_times_out_naming_the_difference_and_returns_0_when_a_sync_lands() {
     assert_eq!(run.code, 2, "{}", show(&run));
     assert!(run.stderr.contains("0000000deadbeef"), "{}", show(&run));
 }
+
+/// An app with its own ref (`ref = "env/{env}"`): `--revision` is what is rendered, not the
+/// app's branch — otherwise a CI wait for a commit that is not deployed says it runs.
+#[test]
+fn wait_revision_is_honoured_for_an_app_with_its_own_ref() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let repo = git2::Repository::open(fx.repo_path()).expect("open");
+    let main = repo
+        .find_reference("refs/heads/main")
+        .and_then(|r| r.peel_to_commit())
+        .expect("main");
+    repo.branch("env/dev", &main, false).expect("env/dev");
+    let config = std::fs::read_to_string(fx.config_path()).expect("config");
+    std::fs::write(
+        fx.config_path(),
+        config.replacen(
+            "namespace = \"shop\"\n",
+            "namespace = \"shop\"\nref = \"env/{env}\"\n",
+            1,
+        ),
+    )
+    .expect("config");
+    fx.deploy("dev", "dev");
+    // A new image lands on main only: env/dev (what is deployed) does not have it.
+    fx.commit(
+        &[(
+            "apps/web/dev/deployment.yaml".to_string(),
+            crate::live_support::deployment("registry.example.com/shop/web:1.5.0", 2),
+        )],
+        "web: 1.5.0",
+    );
+    let undeployed = head(&fx);
+    let run = kubedrift(
+        &fx,
+        &[
+            "wait",
+            "web",
+            "--env",
+            "dev",
+            "--revision",
+            &undeployed,
+            "--timeout",
+            "3s",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run));
+    assert!(run.stdout.contains("does not run"), "{}", show(&run));
+    assert!(
+        run.stdout.contains("containers[name=web].image"),
+        "{}",
+        show(&run)
+    );
+    // Without --revision the app's own branch is what it waits for: that one runs.
+    let run = kubedrift(&fx, &["wait", "web", "--env", "dev", "--timeout", "60s"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("web@dev runs env/dev"),
+        "{}",
+        show(&run)
+    );
+}

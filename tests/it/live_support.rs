@@ -247,6 +247,7 @@ impl Fixture {
             contexts: Vec::new(),
             env: env.map(str::to_string),
             app: None,
+            revision: None,
         })
         .expect("live starts")
     }

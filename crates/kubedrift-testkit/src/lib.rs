@@ -17,11 +17,24 @@ use std::time::{Duration, Instant};
 
 pub const KUBECTL: &str = "/usr/bin/kubectl";
 
-/// True (and says so on stderr) when kubectl is not installed: the test is skipped.
+/// True (and says so on stderr) when kubectl is not installed: the test is skipped —
+/// unless `KUBEDRIFT_REQUIRE_TOOLS` is set (CI), where a skip would be a test that cannot
+/// fail: then it panics.
 pub fn kubectl_missing() -> bool {
-    let missing = !Path::new(KUBECTL).exists();
+    tool_missing(
+        &format!("{KUBECTL} not installed"),
+        !Path::new(KUBECTL).exists(),
+    )
+}
+
+/// `missing` (and says why on stderr); panics instead when `KUBEDRIFT_REQUIRE_TOOLS` is set.
+pub fn tool_missing(why: &str, missing: bool) -> bool {
     if missing {
-        eprintln!("skipping: {KUBECTL} not installed");
+        assert!(
+            std::env::var_os("KUBEDRIFT_REQUIRE_TOOLS").is_none(),
+            "KUBEDRIFT_REQUIRE_TOOLS is set but {why}"
+        );
+        eprintln!("skipping: {why}");
     }
     missing
 }

@@ -1,7 +1,7 @@
 //! Folder per environment: copy chosen files (names or `*`/`?` globs, relative to the app
 //! directory) from the source environment's folder to the target's.
 
-use super::{read_file, FileEdit, PromoteError};
+use super::{join, read_file, FileEdit, PromoteError};
 use git2::{Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 /// The edits that make the target folder's matching files equal to the source's. Files
@@ -42,14 +42,6 @@ pub fn edits(
     }
     edits.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(edits)
-}
-
-fn join(dir: &str, file: &str) -> String {
-    if dir.is_empty() {
-        file.to_string()
-    } else {
-        format!("{}/{file}", dir.trim_end_matches('/'))
-    }
 }
 
 /// Every file below `dir` at `commit`, relative to `dir`.

@@ -4,7 +4,7 @@
 //! The target file is edited as text (one value replaced), so its comments, order and
 //! formatting survive; the source is read with a YAML parser.
 
-use super::{read_file, FileEdit, PromoteError};
+use super::{join, read_file, FileEdit, PromoteError};
 use crate::config::Promotion;
 use git2::{Oid, Repository};
 use serde_yaml::Value;
@@ -96,14 +96,6 @@ pub fn edits(
     }])
 }
 
-fn join(dir: &str, file: &str) -> String {
-    if dir.is_empty() {
-        file.to_string()
-    } else {
-        format!("{}/{file}", dir.trim_end_matches('/'))
-    }
-}
-
 fn read_text(repo: &Repository, commit: Oid, path: &str) -> Result<Option<String>, PromoteError> {
     match read_file(repo, commit, path)? {
         Some(bytes) => String::from_utf8(bytes)
@@ -178,7 +170,9 @@ fn is_blank_or_comment(line: &str) -> bool {
 /// `key: value  # comment` → (key, value start, value end) within `line`, for a line whose
 /// content (after `prefix_len` bytes of indentation and `- `) is a `key: value` pair.
 fn key_value_span(line: &str, from: usize) -> Option<(String, usize, usize)> {
-    let rest = &line[from..];
+    // `from` counts ASCII spaces; anything else (a tab, U+3000) is content, and a `from`
+    // that is not a char boundary is no key at all (never a panic on user text).
+    let rest = line.get(from..)?;
     let colon = rest.find(':')?;
     let key = rest[..colon]
         .trim()
@@ -229,7 +223,8 @@ pub fn set_image_tag(text: &str, image: &str, tag: &str) -> Result<String, Strin
     // Items: each starts at a `- ` line.
     let mut items: Vec<(usize, usize)> = Vec::new();
     for (i, line) in lines.iter().enumerate().take(end).skip(start + 1) {
-        if line.trim_start().starts_with("- ") {
+        // The same indentation rule as everywhere here: ASCII spaces only.
+        if line[indent_of(line)..].starts_with("- ") {
             if let Some(last) = items.last_mut() {
                 last.1 = i;
             }
@@ -387,9 +382,26 @@ mod tests {
         assert!(set_yaml_scalar(text, &["image"], "x").is_err());
     }
 
+    #[test]
+    fn non_ascii_whitespace_and_tabs_are_content_not_indentation() {
+        for text in [
+            "images:\n  \u{3000}- name: a\n",
+            "images:\n  - \u{3000}name: a\n    newTag: 1\n",
+            "images:\n\t- name: a\n\t  newTag: 1\n",
+            "a:\n  \u{a0}b: 1\n",
+        ] {
+            let _ = set_image_tag(text, "a", "1.0");
+            let _ = set_yaml_scalar(text, &["a", "b"], "x");
+        }
+        assert_eq!(
+            set_image_tag("images:\n  - name: a\n    newTag: \"1\"\n", "a", "2").as_deref(),
+            Ok("images:\n  - name: a\n    newTag: \"2\"\n")
+        );
+    }
+
     proptest::proptest! {
         #[test]
-        fn text_edits_never_panic_on_any_yaml_ish_text(text in "[ \\-a-z:#\"'\n]{0,120}") {
+        fn text_edits_never_panic_on_any_yaml_ish_text(text in "[ \\-a-z:#\"'\n\t\u{3000}\u{a0}\u{2003}]{0,120}") {
             let _ = set_image_tag(&text, "a", "1.0");
             let _ = set_yaml_scalar(&text, &["a", "b"], "x");
             let _ = set_yaml_scalar(&text, &["a"], "x");

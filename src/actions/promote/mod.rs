@@ -18,6 +18,7 @@ pub mod branch;
 pub mod commit;
 pub mod folder;
 pub mod image;
+pub mod masked;
 
 use crate::config::{AppSpec, Config, PromotionModel};
 use git2::{Oid, Repository};
@@ -48,8 +49,14 @@ pub enum PromoteError {
     },
     #[error("branch {0} already exists; nothing written")]
     BranchExists(String),
+    #[error("{branch} is checked out in {worktree}: moving it would leave that work tree and index behind (git refuses the same, receive.denyCurrentBranch); nothing written. Use --branch to commit on a new branch")]
+    CheckedOut { branch: String, worktree: String },
+    #[error("`{0}` is not a valid branch name; nothing written")]
+    InvalidRefName(String),
     #[error("the git capability is for {have}, not {want}")]
     WrongRepo { have: String, want: String },
+    #[error("the git capability is for {have}, not {want}; nothing written")]
+    WrongTarget { have: String, want: String },
     #[error("no git identity: set user.name and user.email (git config) ({0})")]
     NoIdentity(String),
 }
@@ -111,29 +118,92 @@ fn oid_hex<S: serde::Serializer>(oid: &Oid, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(oid)
 }
 
-/// A prepared promotion: everything needed to show it and to write it.
-#[derive(Debug, Clone, Serialize)]
+/// A prepared promotion: everything needed to show it and to write it. Read-only outside
+/// this module (getters): [`crate::actions::capability::git_access`] judges a proposal by its
+/// target and ref, and `commit::execute` writes exactly what was judged.
+#[derive(Clone, Serialize)]
 pub struct Proposal {
-    pub app: String,
-    pub from: String,
-    pub to: String,
-    pub model: PromotionModel,
-    pub repo: PathBuf,
+    pub(crate) app: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) model: PromotionModel,
+    pub(crate) repo: PathBuf,
     /// The source environment's ref and its commit.
-    pub source_ref: String,
+    pub(crate) source_ref: String,
     #[serde(serialize_with = "oid_hex")]
-    pub source_commit: Oid,
+    pub(crate) source_commit: Oid,
     /// The target environment's branch (`refs/heads/...`) and its tip when prepared.
-    pub target_ref: String,
+    pub(crate) target_ref: String,
     #[serde(serialize_with = "oid_hex")]
-    pub target_tip: Oid,
+    pub(crate) target_tip: Oid,
     /// The ref the result goes to: `target_ref`, or a new `refs/heads/promote/...` branch.
-    pub write_ref: String,
-    pub change: Change,
+    pub(crate) write_ref: String,
+    pub(crate) change: Change,
     /// The git diff of the promotion (target tip → result), as text.
-    pub diff: String,
+    pub(crate) diff: String,
     /// The commit message (for models that commit).
-    pub message: String,
+    pub(crate) message: String,
+}
+
+impl Proposal {
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+    /// The target environment.
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+    pub fn model(&self) -> PromotionModel {
+        self.model
+    }
+    pub fn repo(&self) -> &Path {
+        &self.repo
+    }
+    pub fn source_ref(&self) -> &str {
+        &self.source_ref
+    }
+    pub fn source_commit(&self) -> Oid {
+        self.source_commit
+    }
+    pub fn target_ref(&self) -> &str {
+        &self.target_ref
+    }
+    pub fn target_tip(&self) -> Oid {
+        self.target_tip
+    }
+    pub fn write_ref(&self) -> &str {
+        &self.write_ref
+    }
+    pub fn change(&self) -> &Change {
+        &self.change
+    }
+    /// The masked git diff of the promotion (Secret values never appear).
+    pub fn diff(&self) -> &str {
+        &self.diff
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Without the diff: Debug output ends up in logs.
+impl std::fmt::Debug for Proposal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proposal")
+            .field("app", &self.app)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("model", &self.model)
+            .field("source_ref", &self.source_ref)
+            .field("source_commit", &self.source_commit)
+            .field("target_ref", &self.target_ref)
+            .field("write_ref", &self.write_ref)
+            .field("change", &self.change)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Proposal {
@@ -177,6 +247,63 @@ fn branch_ref(repo: &Repository, rev: &str) -> Result<String, PromoteError> {
     Ok(name)
 }
 
+/// Err when `branch` (a full ref name) is the checked-out branch of the repo's work tree or
+/// of one of its linked worktrees: the ref would move under the user's files and index.
+pub(crate) fn refuse_checked_out(repo: &Repository, branch: &str) -> Result<(), PromoteError> {
+    let head_of = |r: &Repository| {
+        r.find_reference("HEAD")
+            .ok()
+            .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string))
+    };
+    let refuse = |worktree: &Path| PromoteError::CheckedOut {
+        branch: branch.trim_start_matches("refs/heads/").to_string(),
+        worktree: worktree.display().to_string(),
+    };
+    if let Some(workdir) = repo.workdir() {
+        if head_of(repo).as_deref() == Some(branch) {
+            return Err(refuse(workdir));
+        }
+    }
+    for name in repo.worktrees()?.iter().flatten().flatten() {
+        let worktree = repo.find_worktree(name)?;
+        // A worktree whose directory is gone cannot be opened; git prunes those.
+        if let Ok(linked) = Repository::open_from_worktree(&worktree) {
+            if head_of(&linked).as_deref() == Some(branch) {
+                return Err(refuse(worktree.path()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// For a repo kubedrift fetches, the live view follows `origin/<branch>`
+/// ([`crate::live::git_follow`]) while promotion reads and writes the local branch: when the
+/// two disagree, what would be promoted is not what the user sees. Refuse then.
+fn same_as_followed(
+    repo: &Repository,
+    git_ref: &str,
+    local: Oid,
+    fetched: bool,
+) -> Result<(), PromoteError> {
+    let Some(tracking) = crate::live::git_follow::followed_tracking_ref(git_ref, fetched) else {
+        return Ok(());
+    };
+    let Ok(followed) = repo.refname_to_id(&tracking) else {
+        // Not fetched yet: the live view falls back to the local branch too.
+        return Ok(());
+    };
+    if followed == local {
+        return Ok(());
+    }
+    Err(PromoteError::Config(format!(
+        "local branch {git_ref} ({}) and origin/{git_ref} ({}) differ, and kubedrift's live view \
+         follows origin/{git_ref}: bring the local branch level with it (git pull --ff-only, or \
+         push) first; nothing written",
+        short(local),
+        short(followed)
+    )))
+}
+
 fn ref_commit(repo: &Repository, rev: &str) -> Result<Oid, PromoteError> {
     Ok(repo.revparse_single(rev)?.peel_to_commit()?.id())
 }
@@ -209,9 +336,12 @@ pub fn prepare(
         .as_ref()
         .map(|p| p.model)
         .unwrap_or(PromotionModel::Branch);
+    let fetched = config.repo(&to_app.repo).is_some_and(|r| r.url.is_some());
     let source_commit = ref_commit(&repo, &from_app.git_ref)?;
+    same_as_followed(&repo, &from_app.git_ref, source_commit, fetched)?;
     let target_ref = branch_ref(&repo, &to_app.git_ref)?;
     let target_tip = ref_commit(&repo, &target_ref)?;
+    same_as_followed(&repo, &to_app.git_ref, target_tip, fetched)?;
     let change = match (model, &promotion) {
         (PromotionModel::Branch, _) => {
             if from_app.git_ref == to_app.git_ref {
@@ -279,6 +409,12 @@ pub fn prepare(
         to_ref = to_app.git_ref,
         model = model_name(model),
     );
+    if !git2::Reference::is_valid_name(&write_ref) {
+        return Err(PromoteError::InvalidRefName(write_ref));
+    }
+    if write_ref == target_ref {
+        refuse_checked_out(&repo, &write_ref)?;
+    }
     let diff = commit::diff_text(&repo, target_tip, &change)?;
     Ok(Proposal {
         app: request.app.clone(),
@@ -318,8 +454,18 @@ pub fn model_name(model: PromotionModel) -> &'static str {
     }
 }
 
-pub fn short(oid: Oid) -> String {
-    oid.to_string().chars().take(7).collect()
+/// The 7-character short form of a commit id (an `Oid` or its hex text).
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(7).collect()
+}
+
+/// `dir/file` for repo paths (`dir` may be empty or end in `/`).
+pub(crate) fn join(dir: &str, file: &str) -> String {
+    if dir.is_empty() {
+        file.to_string()
+    } else {
+        format!("{}/{file}", dir.trim_end_matches('/'))
+    }
 }
 
 /// The bytes of `path` at `commit`, None when absent (or not a file).

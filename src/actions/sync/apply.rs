@@ -9,7 +9,7 @@ use crate::engine::compare::{comparable_pair, CompareOptions};
 use crate::engine::diff;
 use crate::engine::ignore::IgnoreRule;
 use crate::model::{group_of, FIELD_MANAGER};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Scope};
 use std::collections::HashMap;
@@ -17,8 +17,30 @@ use std::collections::HashMap;
 /// Why a plan could not be executed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExecuteError {
-    #[error("the write capability is for {have}, but the plan is for context {want}")]
+    #[error("the write capability is for context {have}, but the plan is for context {want}; nothing written")]
     WrongContext { have: String, want: String },
+    #[error("the write capability is for environment {have}, but the plan is for {want}; nothing written")]
+    WrongEnvironment { have: String, want: String },
+    #[error("{0} is not a controller of this plan; nothing written")]
+    UnknownController(String),
+}
+
+/// The capability must be for the plan's environment and context: the capability's client
+/// is the only one written through, so this binds the write to the cluster that was checked.
+fn check_binding(plan: &Plan, capability: &WriteCapability) -> Result<(), ExecuteError> {
+    if capability.env() != plan.app.env {
+        return Err(ExecuteError::WrongEnvironment {
+            have: capability.env().to_string(),
+            want: plan.app.env.clone(),
+        });
+    }
+    if capability.context() != plan.context {
+        return Err(ExecuteError::WrongContext {
+            have: capability.context().to_string(),
+            want: plan.context.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Discovery answers per kind, so a plan asks once per kind.
@@ -97,17 +119,23 @@ pub async fn dry_run(
                 continue;
             }
         };
-        let probe = AccessProbe {
-            verb: match step.action {
-                Action::Prune => "delete".into(),
-                Action::Create | Action::Update => "patch".into(),
-            },
-            group: resource.group.clone(),
-            resource: resource.plural.clone(),
-            namespace: step.key.namespace.clone(),
+        // Server-side apply of an object that does not exist yet is a create: RBAC asks
+        // for `create` as well as `patch` there.
+        let verbs: &[&str] = match step.action {
+            Action::Prune => &["delete"],
+            Action::Create => &["create", "patch"],
+            Action::Update => &["patch"],
         };
-        if !probes.contains(&probe) {
-            probes.push(probe);
+        for verb in verbs {
+            let probe = AccessProbe {
+                verb: (*verb).into(),
+                group: resource.group.clone(),
+                resource: resource.plural.clone(),
+                namespace: step.key.namespace.clone(),
+            };
+            if !probes.contains(&probe) {
+                probes.push(probe);
+            }
         }
         match step.action {
             Action::Create | Action::Update => {
@@ -233,18 +261,10 @@ fn conflicts_of(status: &kube::core::Status) -> Vec<Conflict> {
 /// Run the plan: every apply in order (server-side apply, manager `kubedrift`, forced only
 /// when the plan says so), then the prunes. A step that fails is reported and the rest of
 /// its wave still runs; later waves and the prunes are not attempted after a failure, and
-/// say so.
-pub async fn execute(
-    client: &kube::Client,
-    plan: &Plan,
-    capability: &WriteCapability,
-) -> Result<Outcome, ExecuteError> {
-    if capability.context() != plan.context {
-        return Err(ExecuteError::WrongContext {
-            have: capability.context().to_string(),
-            want: plan.context.clone(),
-        });
-    }
+/// say so. Writes go through the capability's client only.
+pub async fn execute(plan: &Plan, capability: &WriteCapability) -> Result<Outcome, ExecuteError> {
+    check_binding(plan, capability)?;
+    let client = capability.client();
     let mut kinds = Kinds::default();
     let mut outcome = Outcome {
         app: plan.app.clone(),
@@ -319,35 +339,66 @@ async fn run_step(
                 Err(err) => failed(err),
             }
         }
-        Action::Prune => match api
-            .delete(&step.key.name, &DeleteParams::background())
-            .await
-        {
-            Ok(_) => StepResult::Pruned,
-            Err(kube::Error::Api(status)) if status.code == 404 => StepResult::AlreadyGone,
-            Err(err) => failed(err),
-        },
+        Action::Prune => {
+            // Only the object the plan showed: one recreated or changed since (another uid
+            // or resourceVersion) is left alone.
+            let params = DeleteParams {
+                preconditions: step.live.as_ref().map(planned_preconditions),
+                ..DeleteParams::background()
+            };
+            match api.delete(&step.key.name, &params).await {
+                Ok(_) => StepResult::Pruned,
+                Err(kube::Error::Api(status)) if status.code == 404 => StepResult::AlreadyGone,
+                Err(kube::Error::Api(status)) if status.code == 409 => StepResult::Failed {
+                    message: format!(
+                        "changed since the plan; not pruned ({} ({}))",
+                        status.message, status.code
+                    ),
+                },
+                Err(err) => failed(err),
+            }
+        }
+    }
+}
+
+/// The uid and resourceVersion of the planned live object, as delete preconditions.
+fn planned_preconditions(live: &crate::model::Object) -> Preconditions {
+    let field = |pointer: &str| {
+        live.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    Preconditions {
+        uid: field("/metadata/uid"),
+        resource_version: field("/metadata/resourceVersion"),
     }
 }
 
 /// Ask the GitOps controller that owns the app's objects to reconcile (Argo CD: the
 /// `argocd.argoproj.io/refresh: normal` annotation on the Application; Flux:
 /// `reconcile.fluxcd.io/requestedAt: <now>` on the Kustomization or HelmRelease) — a write,
-/// so it takes the capability too.
+/// so it takes the capability too: `owner` must be one of `plan`'s controllers and the
+/// capability must be for the plan's environment and context.
 pub async fn request_reconcile(
-    client: &kube::Client,
+    plan: &Plan,
     owner: &ControllerOwner,
     capability: &WriteCapability,
     now: jiff::Timestamp,
-) -> Result<(), String> {
-    let _ = capability.context();
-    patch_reconcile(client, owner, now, false)
+) -> Result<Result<(), String>, ExecuteError> {
+    check_binding(plan, capability)?;
+    if !plan.controllers.contains(owner) {
+        return Err(ExecuteError::UnknownController(format!(
+            "{} {}/{}",
+            owner.kind, owner.namespace, owner.name
+        )));
+    }
+    Ok(patch_reconcile(capability.client(), owner, now, false)
         .await
         .map(|_| ())
         .map_err(|e| match e {
             ReconcilePatchError::Api { message, code } => format!("{message} ({code})"),
             ReconcilePatchError::Other(message) => message,
-        })
+        }))
 }
 
 /// The dry run of [`request_reconcile`] (no capability needed) and the access probe that

@@ -105,6 +105,8 @@ pub fn build(app: &AppView, options: &PlanOptions) -> Plan {
                     ));
                 } else if let Some(reason) = not_prunable(live, &app.id.app, &app.id.env) {
                     skipped.push(skip(reason));
+                } else if let Some(reason) = cascades(&resource.key, &options.only) {
+                    skipped.push(skip(reason));
                 } else {
                     let (_, have) = comparable_pair(None, Some(live), &opts);
                     prunes.push(Step {
@@ -161,6 +163,26 @@ pub fn not_prunable(live: &Object, app: &str, env: &str) -> Option<String> {
                 .into(),
         ),
     }
+}
+
+/// Why pruning `key` would delete far more than itself (a Namespace takes everything in it,
+/// a CustomResourceDefinition every object of its kind), unless the user selected exactly
+/// it with `--resource`.
+pub fn cascades(key: &ResourceKey, only: &[String]) -> Option<String> {
+    let what = match (key.group.as_str(), key.kind.as_str()) {
+        ("", "Namespace") => "deleting a Namespace deletes everything in it",
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            "deleting a CRD deletes every object of its kind"
+        }
+        _ => return None,
+    };
+    if !only.is_empty() && selects(only, key) {
+        return None;
+    }
+    Some(format!(
+        "{what}; not pruned unless selected with --resource {}/{}",
+        key.kind, key.name
+    ))
 }
 
 /// The object to send: the desired object with its namespace (namespaced kinds) and
@@ -301,5 +323,30 @@ mod tests {
         assert!(selects(&["Deployment/shop/web".into()], &key));
         assert!(selects(&["apps/Deployment/shop/web".into()], &key));
         assert!(!selects(&["Service/web".into()], &key));
+    }
+
+    #[test]
+    fn namespaces_and_crds_cascade_unless_selected_exactly() {
+        let key = |group: &str, kind: &str, name: &str| ResourceKey {
+            group: group.into(),
+            kind: kind.into(),
+            namespace: None,
+            name: name.into(),
+        };
+        let crd = key(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            "apps.x.io",
+        );
+        let reason = cascades(&crd, &[]).expect("a CRD cascades");
+        assert!(
+            reason.contains("--resource CustomResourceDefinition/apps.x.io"),
+            "{reason}"
+        );
+        assert!(cascades(&crd, &["CustomResourceDefinition/apps.x.io".into()]).is_none());
+        let ns = key("", "Namespace", "shop");
+        assert!(cascades(&ns, &["Namespace/other".into()]).is_some());
+        assert!(cascades(&ns, &["Namespace/shop".into()]).is_none());
+        assert!(cascades(&key("", "ConfigMap", "c"), &[]).is_none());
     }
 }
