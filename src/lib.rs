@@ -15,3 +15,4 @@ pub mod render;
 pub mod sandbox;
 pub mod source;
 pub mod state;
+pub mod tui;

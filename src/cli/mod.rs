@@ -12,6 +12,7 @@ pub mod render;
 pub mod sandbox;
 pub mod status;
 mod table;
+pub mod tui;
 
 /// How a headless command ended, as scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,13 @@ pub struct GlobalArgs {
     /// Only these kubeconfig contexts (repeatable).
     #[arg(long = "context", global = true, value_name = "NAME")]
     pub contexts: Vec<String>,
+    /// TUI: never write to a cluster (shows a READ-ONLY badge).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// TUI colour theme: dark, light, high-contrast, colorblind, a name from
+    /// ~/.config/kubedrift/themes/ or a theme file (default: the config's `theme`).
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Parser)]
@@ -105,13 +113,14 @@ pub struct GlobalArgs {
     about = "Live, multi-cluster GitOps sync inspection",
     long_about = "kubedrift compares what Git says every cluster should run with what actually runs, \
                   per app and environment, and tells who changed what and when.",
-    after_help = "Exit codes of the headless commands: 0 in sync, 1 drift, 2 error."
+    after_help = "Without a command, kubedrift opens the terminal UI on your config and kubeconfig.\n\n\
+                  Exit codes of the headless commands: 0 in sync, 1 drift, 2 error."
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,7 +134,10 @@ pub enum Command {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui::run(&cli.global);
+    };
+    match command {
         Command::Compare(args) => compare::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
         Command::Sandbox(args) => sandbox::run(&cli.global, args),

@@ -1,0 +1,1 @@
+//! `update` without a terminal: messages in, model and effects out.

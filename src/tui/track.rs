@@ -1,0 +1,318 @@
+//! What the snapshot does not hold but the screen shows, derived by watching successive
+//! snapshots: since when each resource drifts, the events timeline, and the history of the
+//! drifted-resource count (the sparkline). Pure: snapshots and times in, memory out.
+
+use crate::model::ResourceKey;
+use crate::state::{AppId, Reach, Snapshot, SyncState};
+use jiff::Timestamp;
+use std::collections::{HashMap, VecDeque};
+
+/// Events kept for the session.
+pub const MAX_EVENTS: usize = 1000;
+/// Samples of the drifted count kept (one per [`SAMPLE_EVERY_SECONDS`]).
+pub const MAX_SAMPLES: usize = 240;
+pub const SAMPLE_EVERY_SECONDS: i64 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Started,
+    DriftAppeared,
+    DriftCleared,
+    RevisionMoved,
+    ClusterDown,
+    ClusterUp,
+    RenderFailed,
+    RenderRecovered,
+}
+
+impl EventKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::Started => "started",
+            EventKind::DriftAppeared => "drift",
+            EventKind::DriftCleared => "cleared",
+            EventKind::RevisionMoved => "git",
+            EventKind::ClusterDown => "down",
+            EventKind::ClusterUp => "up",
+            EventKind::RenderFailed => "render",
+            EventKind::RenderRecovered => "render ok",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: Timestamp,
+    pub kind: EventKind,
+    pub text: String,
+}
+
+struct ResourceMemo {
+    drifting: bool,
+    since: Option<Timestamp>,
+    verdict: &'static str,
+}
+
+struct AppMemo {
+    revision: String,
+    failed: bool,
+}
+
+/// Memory of what was seen.
+#[derive(Default)]
+pub struct Tracker {
+    started: bool,
+    last_generation: Option<u64>,
+    resources: HashMap<(AppId, ResourceKey), ResourceMemo>,
+    apps: HashMap<AppId, AppMemo>,
+    clusters: HashMap<String, bool>,
+    events: VecDeque<Event>,
+    samples: VecDeque<u64>,
+    last_sample: Option<Timestamp>,
+    drifted: u64,
+}
+
+/// When the field that drifts was written, per the attribution (managedFields time).
+fn written_at(resource: &crate::state::ResourceView) -> Option<Timestamp> {
+    resource
+        .attribution
+        .as_ref()?
+        .fields
+        .iter()
+        .filter_map(|f| f.writer.as_ref()?.time.as_ref()?.parse::<Timestamp>().ok())
+        .max()
+}
+
+impl Tracker {
+    pub fn new() -> Self {
+        Tracker::default()
+    }
+
+    /// Take in a snapshot seen at `now`. Snapshots before the first complete read (Git read,
+    /// every cluster listed or unreachable) are skipped: loading is not drift appearing.
+    pub fn observe(&mut self, snapshot: &Snapshot, now: Timestamp) {
+        if !(snapshot.sources_loaded && snapshot.settled()) {
+            return;
+        }
+        if self.last_generation == Some(snapshot.generation) && self.started {
+            return;
+        }
+        self.last_generation = Some(snapshot.generation);
+        let first = !self.started;
+        let mut seen: HashMap<(AppId, ResourceKey), ResourceMemo> = HashMap::new();
+        let mut drifted = 0;
+        for app in snapshot.apps.values() {
+            let failed = app.sync == SyncState::Error;
+            let before = self
+                .apps
+                .get(&app.id)
+                .map(|m| (m.revision.clone(), m.failed));
+            match before {
+                Some((revision, was_failed)) if !first => {
+                    if revision != app.revision && !app.revision.is_empty() {
+                        self.push(
+                            now,
+                            EventKind::RevisionMoved,
+                            format!("{}: Git {revision} → {}", app.id, app.revision),
+                        );
+                    }
+                    if failed && !was_failed {
+                        self.push(
+                            now,
+                            EventKind::RenderFailed,
+                            format!("{}: {}", app.id, app.message),
+                        );
+                    } else if !failed && was_failed {
+                        self.push(
+                            now,
+                            EventKind::RenderRecovered,
+                            format!("{}: renders again", app.id),
+                        );
+                    }
+                }
+                None if !first && failed => {
+                    self.push(
+                        now,
+                        EventKind::RenderFailed,
+                        format!("{}: {}", app.id, app.message),
+                    );
+                }
+                _ => {}
+            }
+            self.apps.insert(
+                app.id.clone(),
+                AppMemo {
+                    revision: app.revision.clone(),
+                    failed,
+                },
+            );
+            for resource in &app.resources {
+                let id = (app.id.clone(), resource.key.clone());
+                let drifting = resource.verdict.is_drift();
+                if drifting {
+                    drifted += 1;
+                }
+                let previous = self.resources.remove(&id);
+                let was = previous.as_ref().is_some_and(|p| p.drifting);
+                let since = match (&previous, drifting) {
+                    (Some(p), true) if p.drifting => p.since,
+                    (_, true) => Some(written_at(resource).unwrap_or(now).min(now)),
+                    (_, false) => None,
+                };
+                if !first && drifting && !was {
+                    let who = resource
+                        .attribution
+                        .as_ref()
+                        .map(|a| format!(" — {}", a.summary()))
+                        .unwrap_or_default();
+                    self.push(
+                        now,
+                        EventKind::DriftAppeared,
+                        format!(
+                            "{} {} {}{who}",
+                            app.id,
+                            resource.key,
+                            resource.verdict.label()
+                        ),
+                    );
+                } else if !first && was && !drifting {
+                    self.push(
+                        now,
+                        EventKind::DriftCleared,
+                        format!("{} {} {}", app.id, resource.key, resource.verdict.label()),
+                    );
+                }
+                seen.insert(
+                    id,
+                    ResourceMemo {
+                        drifting,
+                        since,
+                        verdict: resource.verdict.label(),
+                    },
+                );
+            }
+        }
+        // Resources no longer listed at all: their drift is over.
+        let gone: Vec<(AppId, ResourceKey)> = self
+            .resources
+            .iter()
+            .filter(|(_, m)| m.drifting)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (app, key) in gone {
+            let verdict = self
+                .resources
+                .get(&(app.clone(), key.clone()))
+                .map(|m| m.verdict);
+            self.push(
+                now,
+                EventKind::DriftCleared,
+                format!("{app} {key} gone (was {})", verdict.unwrap_or("drifted")),
+            );
+        }
+        self.resources = seen;
+        self.apps.retain(|id, _| snapshot.apps.contains_key(id));
+        for cluster in snapshot.clusters.values() {
+            let up = !matches!(cluster.reach, Reach::Unreachable { .. });
+            let before = self.clusters.insert(cluster.context.clone(), up);
+            match (before, up) {
+                (Some(true), false) | (None, false) if !first || before.is_none() => {
+                    let why = match &cluster.reach {
+                        Reach::Unreachable { error } => error.clone(),
+                        _ => String::new(),
+                    };
+                    self.push(
+                        now,
+                        EventKind::ClusterDown,
+                        format!("cluster {} unreachable: {why}", cluster.context),
+                    );
+                }
+                (Some(false), true) => self.push(
+                    now,
+                    EventKind::ClusterUp,
+                    format!("cluster {} reachable again", cluster.context),
+                ),
+                _ => {}
+            }
+        }
+        self.drifted = drifted;
+        if first {
+            self.started = true;
+            self.push(
+                now,
+                EventKind::Started,
+                format!(
+                    "watching {} app environments in {} clusters: {drifted} resources drifted",
+                    snapshot.apps.len(),
+                    snapshot.clusters.len()
+                ),
+            );
+            self.sample(now);
+        }
+    }
+
+    /// Record the drifted count for the sparkline when a sample is due.
+    pub fn sample(&mut self, now: Timestamp) {
+        if !self.started {
+            return;
+        }
+        let due = self
+            .last_sample
+            .is_none_or(|last| now.as_second() - last.as_second() >= SAMPLE_EVERY_SECONDS);
+        if due {
+            self.samples.push_back(self.drifted);
+            while self.samples.len() > MAX_SAMPLES {
+                self.samples.pop_front();
+            }
+            self.last_sample = Some(now);
+        }
+    }
+
+    fn push(&mut self, at: Timestamp, kind: EventKind, text: String) {
+        self.events.push_back(Event { at, kind, text });
+        while self.events.len() > MAX_EVENTS {
+            self.events.pop_front();
+        }
+    }
+
+    /// Since when `app` has drifted (its earliest drifting resource).
+    pub fn app_drift_since(&self, app: &AppId) -> Option<Timestamp> {
+        self.resources
+            .iter()
+            .filter(|((id, _), m)| id == app && m.drifting)
+            .filter_map(|(_, m)| m.since)
+            .min()
+    }
+
+    /// Since when one resource has drifted.
+    pub fn resource_drift_since(&self, app: &AppId, key: &ResourceKey) -> Option<Timestamp> {
+        self.resources
+            .get(&(app.clone(), key.clone()))
+            .filter(|m| m.drifting)
+            .and_then(|m| m.since)
+    }
+
+    /// Oldest first.
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = &Event> + ExactSizeIterator {
+        self.events.iter()
+    }
+
+    pub fn samples(&self) -> Vec<u64> {
+        self.samples.iter().copied().collect()
+    }
+
+    pub fn drifted(&self) -> u64 {
+        self.drifted
+    }
+}
+
+/// `45s`, `12m`, `3h`, `2d`: how long ago, for cells.
+pub fn short_age(from: Timestamp, now: Timestamp) -> String {
+    let seconds = (now.as_second() - from.as_second()).max(0);
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
