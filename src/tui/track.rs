@@ -72,13 +72,17 @@ pub struct Tracker {
     drifted: u64,
 }
 
-/// When the field that drifts was written, per the attribution (managedFields time).
+/// When the cluster moved away from Git, per the attribution: the time a live edit wrote the
+/// drifting field (managedFields). Git-ahead drift began when the commit landed, which the
+/// live object does not record, so it counts from when it was first seen.
 fn written_at(resource: &crate::state::ResourceView) -> Option<Timestamp> {
+    use crate::engine::attribution::Direction;
     resource
         .attribution
         .as_ref()?
         .fields
         .iter()
+        .filter(|f| f.exact && matches!(f.direction, Direction::LiveDrift | Direction::Both))
         .filter_map(|f| f.writer.as_ref()?.time.as_ref()?.parse::<Timestamp>().ok())
         .max()
 }
@@ -314,5 +318,74 @@ pub fn short_age(from: Timestamp, now: Timestamp) -> String {
         s if s < 3600 => format!("{}m", s / 60),
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixture;
+    use std::sync::Arc;
+
+    fn later(minutes: i64) -> Timestamp {
+        Timestamp::from_second(fixture::now().as_second() + minutes * 60).expect("time")
+    }
+
+    #[test]
+    fn drift_since_comes_from_the_live_edit_and_events_follow_changes() {
+        let mut tracker = Tracker::new();
+        let sample = fixture::sample();
+        tracker.observe(&sample, fixture::now());
+        let web = AppId::new("web", "prod");
+        // kubectl scaled it 12 minutes before "now".
+        let since = tracker.app_drift_since(&web).expect("drifting");
+        assert_eq!(short_age(since, fixture::now()), "12m");
+        // Git-ahead drift counts from when it was first seen.
+        let api = AppId::new("api", "stage");
+        assert_eq!(tracker.app_drift_since(&api), Some(fixture::now()));
+        assert_eq!(tracker.events().len(), 1, "only the start event");
+
+        // web@prod comes back in line; api@stage's revision moves.
+        let mut next = sample.clone();
+        let synced = Arc::clone(next.apps.get(&AppId::new("web", "stage")).expect("web@stage"));
+        let mut fixed = (*synced).clone();
+        fixed.id = web.clone();
+        next.apps.insert(web.clone(), Arc::new(fixed));
+        let mut moved = (**next.apps.get(&api).expect("api@stage")).clone();
+        moved.revision = "main@f00ba12".into();
+        next.apps.insert(api.clone(), Arc::new(moved));
+        next.generation += 1;
+        tracker.observe(&next, later(1));
+        let kinds: Vec<EventKind> = tracker.events().map(|e| e.kind).collect();
+        assert!(kinds.contains(&EventKind::DriftCleared), "{kinds:?}");
+        assert!(kinds.contains(&EventKind::RevisionMoved), "{kinds:?}");
+        assert_eq!(tracker.app_drift_since(&web), None);
+        let moved = tracker
+            .events()
+            .find(|e| e.kind == EventKind::RevisionMoved)
+            .expect("moved");
+        assert_eq!(moved.text, "api@stage: Git main@e4d2a91 → main@f00ba12");
+    }
+
+    #[test]
+    fn loading_snapshots_are_not_drift_and_samples_are_bounded() {
+        let mut tracker = Tracker::new();
+        tracker.observe(&Snapshot::default(), fixture::now());
+        assert_eq!(tracker.events().len(), 0);
+        tracker.observe(&fixture::sample(), fixture::now());
+        for i in 0..(MAX_SAMPLES as i64 + 50) {
+            tracker.sample(Timestamp::from_second(fixture::now().as_second() + i * SAMPLE_EVERY_SECONDS).expect("t"));
+        }
+        assert_eq!(tracker.samples().len(), MAX_SAMPLES);
+        assert!(tracker.samples().iter().all(|n| *n == tracker.drifted()));
+    }
+
+    #[test]
+    fn ages_are_short() {
+        let t = fixture::now();
+        assert_eq!(short_age(t, later(0)), "0s");
+        assert_eq!(short_age(t, later(12)), "12m");
+        assert_eq!(short_age(t, later(180)), "3h");
+        assert_eq!(short_age(t, later(60 * 50)), "2d");
     }
 }

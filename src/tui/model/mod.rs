@@ -688,6 +688,15 @@ impl Model {
             if self.snapshot.apps.contains_key(&id) {
                 self.app = Some(id);
                 self.resource = 0;
+                // Start on the first problem, if any.
+                if let Some(app) = self.current_app() {
+                    if let Some(first) = sorted_resources(app)
+                        .iter()
+                        .position(|r| r.verdict != Verdict::Synced)
+                    {
+                        self.resource = first;
+                    }
+                }
                 self.push(View::App);
             } else {
                 self.status = Some(format!("{id} is not deployed to this environment"));

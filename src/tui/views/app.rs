@@ -62,6 +62,22 @@ fn list_rows(resources: &[&Arc<ResourceView>]) -> Vec<Option<usize>> {
     rows
 }
 
+/// The kind named by the heading at `row`: that of the resource after it.
+fn heading_kind(rows: &[Option<usize>], row: usize, resources: &[&Arc<ResourceView>]) -> String {
+    rows.get(row + 1)
+        .copied()
+        .flatten()
+        .and_then(|i| resources.get(i))
+        .map(|r| {
+            if r.key.group.is_empty() {
+                r.key.kind.clone()
+            } else {
+                format!("{} ({})", r.key.kind, r.key.group)
+            }
+        })
+        .unwrap_or_default()
+}
+
 fn list_height(model: &Model) -> usize {
     usize::from(model.size.1.saturating_sub(4 + INFO_LINES + DETAIL_LINES)).max(1)
 }
@@ -175,10 +191,13 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
     let first = scroll_for(selected_row, height);
     let name_width = resources
         .iter()
-        .map(|r| r.key.name.chars().count())
+        .map(|r| {
+            r.key.name.chars().count()
+                + r.key.namespace.as_ref().map(|n| n.chars().count() + 1).unwrap_or(0)
+        })
         .max()
         .unwrap_or(4)
-        .clamp(8, 32);
+        .clamp(8, 40);
     let mut lines = Vec::new();
     if resources.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -186,19 +205,10 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             theme.fg(Slot::Muted),
         )));
     }
-    for row in rows.iter().skip(first).take(height) {
+    for (at, row) in rows.iter().enumerate().skip(first).take(height) {
         match row {
             None => {
-                let next = rows
-                    .iter()
-                    .skip_while(|r| *r != row)
-                    .nth(1)
-                    .copied()
-                    .flatten();
-                let kind = next
-                    .and_then(|i| resources.get(i))
-                    .map(|r| r.key.kind.clone())
-                    .unwrap_or_default();
+                let kind = heading_kind(&rows, at, &resources);
                 lines.push(Line::from(Span::styled(
                     format!(" {kind}"),
                     theme.fg(Slot::Muted).add_modifier(Modifier::BOLD),

@@ -15,7 +15,7 @@ use ratatui::Frame;
 pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
     let theme = &model.theme;
     let mut lines = Vec::new();
-    for cluster in model.snapshot.clusters.values() {
+    for cluster in super::clusters_in_order(model) {
         let (glyph, slot, state) = match &cluster.reach {
             Reach::Reachable => (Glyph::Synced, Slot::SyncSynced, "reachable".to_string()),
             Reach::Connecting => (Glyph::Loading, Slot::SyncLoading, "connecting".to_string()),

@@ -10,6 +10,9 @@ pub mod help;
 pub mod overview;
 pub mod promotion;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 use super::model::{Model, Prompt, View, MIN_HEIGHT, MIN_WIDTH};
 use super::theme::{Glyph, Slot, Theme};
 use super::track::short_age;
@@ -130,6 +133,20 @@ fn too_small(model: &Model, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// Clusters in the promotion order of their environments, then the rest by name.
+pub fn clusters_in_order(model: &Model) -> Vec<&crate::state::ClusterView> {
+    let envs = model.all_envs();
+    let mut list: Vec<&crate::state::ClusterView> = model.snapshot.clusters.values().collect();
+    list.sort_by_key(|c| {
+        let at = envs
+            .iter()
+            .position(|e| model.context_of(e) == Some(c.context.as_str()))
+            .unwrap_or(usize::MAX);
+        (at, c.context.clone())
+    });
+    list
+}
+
 fn draw_header(model: &Model, frame: &mut Frame, area: Rect) {
     let theme = &model.theme;
     let mut spans = vec![
@@ -139,7 +156,7 @@ fn draw_header(model: &Model, frame: &mut Frame, area: Rect) {
         ),
         Span::styled("│ ", theme.fg(Slot::Border)),
     ];
-    for cluster in model.snapshot.clusters.values() {
+    for cluster in clusters_in_order(model) {
         let (glyph, slot, state) = match &cluster.reach {
             Reach::Reachable => (Glyph::Synced, Slot::SyncSynced, String::new()),
             Reach::Connecting => (Glyph::Loading, Slot::SyncLoading, " connecting".into()),

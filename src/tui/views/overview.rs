@@ -130,8 +130,7 @@ fn cell_line(model: &Model, app: &AppView, width: usize, is_selected: bool) -> L
         _ => {
             spans.push(Span::styled(" ", base));
             spans.push(health_span(theme, app.health).patch_style(glyph_base));
-            let revision =
-                main_image_tag(app).unwrap_or_else(|| short_commit(&app.revision).to_string());
+            let revision = main_image_tag(app).unwrap_or_else(|| short_commit(&app.revision).to_string());
             rest.push(' ');
             rest.push_str(&revision);
             if let Some(behind) = model.git.behind.get(&app.id).filter(|b| !b.is_empty()) {
@@ -142,13 +141,12 @@ fn cell_line(model: &Model, app: &AppView, width: usize, is_selected: bool) -> L
             }
         }
     }
-    let used = 3;
-    let text = fit(&rest, width.saturating_sub(used));
-    let pad = width.saturating_sub(used + text.chars().count());
-    spans.push(Span::styled(
-        format!("{text}{}", " ".repeat(pad)),
-        theme.fg(Slot::Text).patch(base),
-    ));
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = width.saturating_sub(used + 1);
+    let text = fit(&rest, room);
+    let pad = room.saturating_sub(text.chars().count());
+    spans.push(Span::styled(format!("{text}{}", " ".repeat(pad)), theme.fg(Slot::Text).patch(base)));
+    spans.push(Span::raw(" "));
     Line::from(spans)
 }
 
