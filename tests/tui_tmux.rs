@@ -1,0 +1,191 @@
+//! End-to-end: the real binary's terminal UI in a 160×48 tmux pane, against sandbox clusters
+//! (dev, stage, prod) where `kubectl scale` changed web's replicas in prod. Keys go in with
+//! `send-keys`, the screen comes back with `capture-pane`.
+
+mod common;
+mod live_support;
+
+use live_support::Fixture;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A bound against hangs, not a timing assertion.
+const SCREEN_WAIT: Duration = Duration::from_secs(90);
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("tmux");
+        command.arg("-L").arg(&self.socket).args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "tui"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "tui"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Wait until the screen satisfies `wanted`; panics with the last screen.
+    fn wait_for(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            let screen = self.screen();
+            if wanted(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {what}; last screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]).output();
+    }
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
+}
+
+#[test]
+fn overview_problem_app_diff_help_and_quit_in_tmux() {
+    if !tmux_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required in CI for the terminal end-to-end test"
+        );
+        eprintln!("skipping: tmux is not installed (the terminal end-to-end test needs it)");
+        return;
+    }
+    if common::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(
+        &["dev", "stage", "prod"],
+        &[("dev", "dev"), ("stage", "stage"), ("prod", "prod")],
+    );
+    for env in ["dev", "stage", "prod"] {
+        fx.deploy(env, env);
+    }
+    fx.scale_web("prod", 5);
+
+    let exit_file: PathBuf = fx.dir.path().join("tui-exit-code");
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let command = format!(
+        "{} --kubeconfig {} --config {} --read-only; echo $? > {}",
+        shell_quote(Path::new(env!("CARGO_BIN_EXE_kubedrift"))),
+        shell_quote(&fx.kubeconfig_path()),
+        shell_quote(&fx.config_path()),
+        shell_quote(&exit_file),
+    );
+    let tmux = Tmux {
+        socket: format!("kubedrift-e2e-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "-e",
+        &format!("HOME={}", home.display()),
+        "-e",
+        "TERM=xterm-256color",
+        "-e",
+        "KUBECONFIG=",
+        "sh",
+        "-c",
+        &format!("{command}; sleep 600"),
+    ]);
+    tmux.run(&["set-option", "-t", "tui", "remain-on-exit", "on"]);
+
+    // The overview with the three environments, settled, web drifting in prod.
+    let overview = tmux.wait_for("the overview with dev/stage/prod and the drift", |s| {
+        s.contains("DEV") && s.contains("STAGE") && s.contains("PROD") && s.contains("drift")
+            && !s.contains("loading")
+    });
+    assert!(overview.contains("READ-ONLY"), "{overview}");
+    if let Some(path) = std::env::var_os("KUBEDRIFT_SCREEN_CAPTURE") {
+        std::fs::write(path, &overview).expect("capture written");
+    }
+
+    // n: the first problem (web@prod); Enter: the app; d: the drifted Deployment's diff.
+    tmux.keys(&["n"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the app view of web@prod", |s| {
+        s.contains("web@prod") && s.contains("Deployment")
+    });
+    tmux.keys(&["d"]);
+    let diff = tmux.wait_for("the replicas change", |s| {
+        s.contains("replicas: 5") && s.contains("replicas: 2")
+    });
+    assert!(diff.contains("apps/Deployment/shop/web"), "{diff}");
+
+    // ?: help for the diff view, generated from the keymap.
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("the help", |s| s.contains("keys in the diff view"));
+    assert!(help.contains("side-by-side"), "{help}");
+
+    // q backs out step by step (help, diff, app) and quits from the overview.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the diff again", |s| s.contains("replicas: 5"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the app view again", |s| s.contains("Deployment (apps)"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the overview again", |s| s.contains("PROD") && s.contains("sort:"));
+    tmux.keys(&["q"]);
+
+    let deadline = Instant::now() + SCREEN_WAIT;
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&exit_file) {
+            if !text.trim().is_empty() {
+                break text.trim().to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "kubedrift did not exit:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(code, "0", "exit code; screen:\n{}", tmux.screen());
+    let alternate = tmux.run(&["display-message", "-p", "-t", "tui", "#{alternate_on}"]);
+    assert_eq!(alternate.trim(), "0", "the terminal is still on the alternate screen");
+    let after = tmux.screen();
+    assert!(!after.contains("READ-ONLY"), "the UI is still drawn:\n{after}");
+}
