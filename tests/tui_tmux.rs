@@ -75,6 +75,41 @@ impl Drop for Tmux {
     }
 }
 
+/// CPU time (user + system, in clock ticks) of a process, from /proc/PID/stat.
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// A measurement, not an assertion: how much CPU the idle TUI uses over `seconds` (printed;
+/// run with `--nocapture`).
+fn report_idle_cpu(tmux: &Tmux, seconds: u64) {
+    let shell = tmux.run(&["display-message", "-p", "-t", "tui", "#{pane_pid}"]);
+    let children = std::fs::read_to_string(format!(
+        "/proc/{}/task/{}/children",
+        shell.trim(),
+        shell.trim()
+    ))
+    .expect("children of the pane's shell");
+    let pid = children
+        .split_whitespace()
+        .next()
+        .expect("kubedrift's pid")
+        .to_string();
+    let before = cpu_ticks(&pid).expect("stat");
+    std::thread::sleep(Duration::from_secs(seconds));
+    let after = cpu_ticks(&pid).expect("stat");
+    let ms = (after - before) * 10; // USER_HZ is 100 on Linux
+    eprintln!(
+        "idle CPU of the TUI over {seconds} s: {ms} ms ({:.2}% of one core)",
+        ms as f64 / (seconds as f64 * 10.0)
+    );
+}
+
 fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
@@ -139,25 +174,40 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
 
     // The overview with the three environments, settled, web drifting in prod.
     let overview = tmux.wait_for("the overview with dev/stage/prod and the drift", |s| {
-        s.contains("DEV") && s.contains("STAGE") && s.contains("PROD") && s.contains("drift")
+        s.contains("DEV")
+            && s.contains("STAGE")
+            && s.contains("PROD")
+            && s.contains("drift")
             && !s.contains("loading")
     });
     assert!(overview.contains("READ-ONLY"), "{overview}");
-    if let Some(path) = std::env::var_os("KUBEDRIFT_SCREEN_CAPTURE") {
-        std::fs::write(path, &overview).expect("capture written");
+    // `KUBEDRIFT_SCREEN_CAPTURE=DIR` keeps the screens (README's assets come from here).
+    let capture = |name: &str, screen: &str| {
+        if let Some(dir) = std::env::var_os("KUBEDRIFT_SCREEN_CAPTURE") {
+            std::fs::write(Path::new(&dir).join(name), screen).expect("capture written");
+        }
+    };
+    capture("screen-overview.txt", &overview);
+    if let Some(seconds) = std::env::var("KUBEDRIFT_IDLE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        report_idle_cpu(&tmux, seconds);
     }
 
     // n: the first problem (web@prod); Enter: the app; d: the drifted Deployment's diff.
     tmux.keys(&["n"]);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the app view of web@prod", |s| {
+    let app = tmux.wait_for("the app view of web@prod", |s| {
         s.contains("web@prod") && s.contains("Deployment")
     });
+    capture("screen-app.txt", &app);
     tmux.keys(&["d"]);
     let diff = tmux.wait_for("the replicas change", |s| {
         s.contains("replicas: 5") && s.contains("replicas: 2")
     });
     assert!(diff.contains("apps/Deployment/shop/web"), "{diff}");
+    capture("screen-diff.txt", &diff);
 
     // ?: help for the diff view, generated from the keymap.
     tmux.keys(&["?"]);
@@ -170,7 +220,9 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     tmux.keys(&["q"]);
     tmux.wait_for("the app view again", |s| s.contains("Deployment (apps)"));
     tmux.keys(&["q"]);
-    tmux.wait_for("the overview again", |s| s.contains("PROD") && s.contains("sort:"));
+    tmux.wait_for("the overview again", |s| {
+        s.contains("PROD") && s.contains("sort:")
+    });
     tmux.keys(&["q"]);
 
     let deadline = Instant::now() + SCREEN_WAIT;
@@ -180,12 +232,23 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
                 break text.trim().to_string();
             }
         }
-        assert!(Instant::now() < deadline, "kubedrift did not exit:\n{}", tmux.screen());
+        assert!(
+            Instant::now() < deadline,
+            "kubedrift did not exit:\n{}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(code, "0", "exit code; screen:\n{}", tmux.screen());
     let alternate = tmux.run(&["display-message", "-p", "-t", "tui", "#{alternate_on}"]);
-    assert_eq!(alternate.trim(), "0", "the terminal is still on the alternate screen");
+    assert_eq!(
+        alternate.trim(),
+        "0",
+        "the terminal is still on the alternate screen"
+    );
     let after = tmux.screen();
-    assert!(!after.contains("READ-ONLY"), "the UI is still drawn:\n{after}");
+    assert!(
+        !after.contains("READ-ONLY"),
+        "the UI is still drawn:\n{after}"
+    );
 }

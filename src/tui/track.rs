@@ -70,6 +70,8 @@ pub struct Tracker {
     samples: VecDeque<u64>,
     last_sample: Option<Timestamp>,
     drifted: u64,
+    /// Per app: its earliest drifting resource's start (read for every cell drawn).
+    app_since: HashMap<AppId, Timestamp>,
 }
 
 /// When the cluster moved away from Git, per the attribution: the time a live edit wrote the
@@ -215,6 +217,13 @@ impl Tracker {
             );
         }
         self.resources = seen;
+        self.app_since.clear();
+        for ((app, _), memo) in &self.resources {
+            if let (true, Some(since)) = (memo.drifting, memo.since) {
+                let entry = self.app_since.entry(app.clone()).or_insert(since);
+                *entry = (*entry).min(since);
+            }
+        }
         self.apps.retain(|id, _| snapshot.apps.contains_key(id));
         for cluster in snapshot.clusters.values() {
             let up = !matches!(cluster.reach, Reach::Unreachable { .. });
@@ -281,11 +290,7 @@ impl Tracker {
 
     /// Since when `app` has drifted (its earliest drifting resource).
     pub fn app_drift_since(&self, app: &AppId) -> Option<Timestamp> {
-        self.resources
-            .iter()
-            .filter(|((id, _), m)| id == app && m.drifting)
-            .filter_map(|(_, m)| m.since)
-            .min()
+        self.app_since.get(app).copied()
     }
 
     /// Since when one resource has drifted.
@@ -347,7 +352,11 @@ mod tests {
 
         // web@prod comes back in line; api@stage's revision moves.
         let mut next = sample.clone();
-        let synced = Arc::clone(next.apps.get(&AppId::new("web", "stage")).expect("web@stage"));
+        let synced = Arc::clone(
+            next.apps
+                .get(&AppId::new("web", "stage"))
+                .expect("web@stage"),
+        );
         let mut fixed = (*synced).clone();
         fixed.id = web.clone();
         next.apps.insert(web.clone(), Arc::new(fixed));
@@ -374,7 +383,10 @@ mod tests {
         assert_eq!(tracker.events().len(), 0);
         tracker.observe(&fixture::sample(), fixture::now());
         for i in 0..(MAX_SAMPLES as i64 + 50) {
-            tracker.sample(Timestamp::from_second(fixture::now().as_second() + i * SAMPLE_EVERY_SECONDS).expect("t"));
+            tracker.sample(
+                Timestamp::from_second(fixture::now().as_second() + i * SAMPLE_EVERY_SECONDS)
+                    .expect("t"),
+            );
         }
         assert_eq!(tracker.samples().len(), MAX_SAMPLES);
         assert!(tracker.samples().iter().all(|n| *n == tracker.drifted()));

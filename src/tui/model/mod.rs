@@ -186,6 +186,14 @@ pub struct Model {
     pub context_filter: Option<String>,
     pub rows: Vec<String>,
     pub columns: Vec<String>,
+    /// Derived from the snapshot in `refresh_rows`, so drawing never walks every app:
+    /// environments (promotion order), their contexts, and cells per sync state.
+    envs: Vec<String>,
+    contexts: HashMap<String, String>,
+    counts: BTreeMap<&'static str, usize>,
+    /// Main image tag per app, kept while the app's view is the same `Arc` (the state shares
+    /// unchanged views between snapshots), so a new snapshot re-reads only changed apps.
+    image_tags: HashMap<AppId, (Arc<AppView>, Option<String>)>,
     pub row: usize,
     pub col: usize,
     // App view.
@@ -295,6 +303,10 @@ impl Model {
             context_filter: None,
             rows: Vec::new(),
             columns: Vec::new(),
+            envs: Vec::new(),
+            contexts: HashMap::new(),
+            counts: BTreeMap::new(),
+            image_tags: HashMap::new(),
             row: 0,
             col: 0,
             app: None,
@@ -330,6 +342,10 @@ impl Model {
 
     /// Environments as columns: config order, then any others the snapshot has.
     pub fn all_envs(&self) -> Vec<String> {
+        self.envs.clone()
+    }
+
+    fn compute_envs(&self) -> Vec<String> {
         let mut envs = self.config_envs.clone();
         let extra: BTreeSet<&str> = self
             .snapshot
@@ -344,11 +360,7 @@ impl Model {
 
     /// The context an environment runs on (from the snapshot).
     pub fn context_of(&self, env: &str) -> Option<&str> {
-        self.snapshot
-            .apps
-            .values()
-            .find(|a| a.id.env == env)
-            .map(|a| a.context.as_str())
+        self.contexts.get(env).map(String::as_str)
     }
 
     pub fn cell(&self, app: &str, env: &str) -> Option<&Arc<AppView>> {
@@ -360,6 +372,14 @@ impl Model {
     pub fn refresh_rows(&mut self) {
         let selected_row = self.rows.get(self.row).cloned();
         let selected_col = self.columns.get(self.col).cloned();
+        self.envs = self.compute_envs();
+        self.contexts.clear();
+        for app in self.snapshot.apps.values() {
+            if !self.contexts.contains_key(&app.id.env) {
+                self.contexts
+                    .insert(app.id.env.clone(), app.context.clone());
+            }
+        }
         self.columns = self
             .all_envs()
             .into_iter()
@@ -394,6 +414,22 @@ impl Model {
             rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         }
         self.rows = rows.into_iter().map(|(_, name)| name).collect();
+        let mut tags = std::mem::take(&mut self.image_tags);
+        tags.retain(|id, _| self.snapshot.apps.contains_key(id));
+        for (id, app) in &self.snapshot.apps {
+            let fresh = tags.get(id).is_some_and(|(seen, _)| Arc::ptr_eq(seen, app));
+            if !fresh {
+                let tag = super::views::overview::main_image_tag(app);
+                tags.insert(id.clone(), (Arc::clone(app), tag));
+            }
+        }
+        self.image_tags = tags;
+        self.counts.clear();
+        for app in self.snapshot.apps.values() {
+            if self.columns.contains(&app.id.env) {
+                *self.counts.entry(app.sync.label()).or_insert(0) += 1;
+            }
+        }
         self.row = selected_row
             .and_then(|name| self.rows.iter().position(|r| *r == name))
             .unwrap_or(self.row)
@@ -1084,15 +1120,16 @@ impl Model {
     }
 
     /// Facts the footer counts: cells per sync state.
-    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        let mut counts = BTreeMap::new();
-        for app in self.snapshot.apps.values() {
-            if !self.columns.contains(&app.id.env) {
-                continue;
-            }
-            *counts.entry(app.sync.label()).or_insert(0) += 1;
+    /// The main image tag of an app (cached per app view).
+    pub fn image_tag(&self, app: &Arc<AppView>) -> Option<&str> {
+        match self.image_tags.get(&app.id) {
+            Some((seen, tag)) if Arc::ptr_eq(seen, app) => tag.as_deref(),
+            _ => None,
         }
-        counts
+    }
+
+    pub fn counts(&self) -> &BTreeMap<&'static str, usize> {
+        &self.counts
     }
 
     /// Still loading: first lists or renders running.

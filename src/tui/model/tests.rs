@@ -102,7 +102,11 @@ fn commands_switch_app_env_context_theme_and_quit() {
     assert_eq!(m.columns, ["dev", "stage", "prod"]);
     keys(&mut m, ":app wbe");
     key(&mut m, KeyCode::Enter);
-    assert!(m.status.as_deref().unwrap_or("").contains("did you mean \"web\""));
+    assert!(m
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .contains("did you mean \"web\""));
     keys(&mut m, ":theme light");
     let effects = m.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     assert_eq!(effects, vec![Effect::LoadTheme("light".into())]);
@@ -147,7 +151,10 @@ fn stale_task_replies_are_dropped() {
         generation: 0,
         facts: GitFacts::default(),
     });
-    assert!(!m.git.commits.is_empty(), "a stale Git reply replaced the facts");
+    assert!(
+        !m.git.commits.is_empty(),
+        "a stale Git reply replaced the facts"
+    );
 }
 
 #[test]
@@ -161,7 +168,10 @@ fn a_first_snapshot_asks_git_once() {
         fixture::now(),
     );
     let effects = m.update(Msg::Snapshot(Arc::new(fixture::sample())));
-    assert!(matches!(effects.as_slice(), [Effect::Git { generation: 1, .. }]));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Git { generation: 1, .. }]
+    ));
     let effects = m.update(Msg::Snapshot(Arc::new(fixture::sample())));
     assert!(effects.is_empty());
 }
@@ -175,7 +185,11 @@ fn diff_keys_move_between_changes_search_and_toggle() {
     key(&mut m, KeyCode::Enter);
     keys(&mut m, "d");
     let diff = m.diff.as_ref().expect("diff");
-    assert_eq!(diff.entries.len(), 1, "the Secret is the only drifted resource");
+    assert_eq!(
+        diff.entries.len(),
+        1,
+        "the Secret is the only drifted resource"
+    );
     // Secret values never reach the pane.
     let text: String = diff.layout.rows.iter().map(|r| r.text() + "\n").collect();
     assert!(!text.contains("c2VjcmV0"), "{text}");

@@ -193,7 +193,11 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|r| {
             r.key.name.chars().count()
-                + r.key.namespace.as_ref().map(|n| n.chars().count() + 1).unwrap_or(0)
+                + r.key
+                    .namespace
+                    .as_ref()
+                    .map(|n| n.chars().count() + 1)
+                    .unwrap_or(0)
         })
         .max()
         .unwrap_or(4)

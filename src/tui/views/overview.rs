@@ -95,9 +95,15 @@ pub fn main_image_tag(app: &AppView) -> Option<String> {
             )
     })?;
     let object = workload.live.as_ref().or(workload.desired.as_ref())?;
+    // A chain of `get`s, not `pointer`: this runs for every cell drawn.
     let image = object
         .get()
-        .pointer("/spec/template/spec/containers/0/image")?
+        .get("spec")?
+        .get("template")?
+        .get("spec")?
+        .get("containers")?
+        .get(0)?
+        .get("image")?
         .as_str()?;
     let name = image.rsplit('/').next()?;
     let (_, tag) = name.split_once(':')?;
@@ -109,7 +115,12 @@ pub fn short_commit(revision: &str) -> &str {
     revision.rsplit('@').next().unwrap_or(revision)
 }
 
-fn cell_line(model: &Model, app: &AppView, width: usize, is_selected: bool) -> Line<'static> {
+fn cell_line(
+    model: &Model,
+    app: &std::sync::Arc<AppView>,
+    width: usize,
+    is_selected: bool,
+) -> Line<'static> {
     let theme = &model.theme;
     let base = if is_selected {
         theme.selection()
@@ -130,7 +141,9 @@ fn cell_line(model: &Model, app: &AppView, width: usize, is_selected: bool) -> L
         _ => {
             spans.push(Span::styled(" ", base));
             spans.push(health_span(theme, app.health).patch_style(glyph_base));
-            let revision = main_image_tag(app).unwrap_or_else(|| short_commit(&app.revision).to_string());
+            let revision = model
+                .image_tag(app)
+                .unwrap_or_else(|| short_commit(&app.revision));
             rest.push(' ');
             rest.push_str(&revision);
             if let Some(behind) = model.git.behind.get(&app.id).filter(|b| !b.is_empty()) {
@@ -145,7 +158,10 @@ fn cell_line(model: &Model, app: &AppView, width: usize, is_selected: bool) -> L
     let room = width.saturating_sub(used + 1);
     let text = fit(&rest, room);
     let pad = room.saturating_sub(text.chars().count());
-    spans.push(Span::styled(format!("{text}{}", " ".repeat(pad)), theme.fg(Slot::Text).patch(base)));
+    spans.push(Span::styled(
+        format!("{text}{}", " ".repeat(pad)),
+        theme.fg(Slot::Text).patch(base),
+    ));
     spans.push(Span::raw(" "));
     Line::from(spans)
 }
@@ -234,7 +250,12 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         }
         lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    // Lines are set straight into the buffer: nothing here wraps, and a Paragraph's reflow
+    // is most of a frame's cost with hundreds of rows.
+    let buffer = frame.buffer_mut();
+    for (i, line) in lines.iter().enumerate().take(usize::from(area.height)) {
+        buffer.set_line(area.x, area.y + i as u16, line, area.width);
+    }
     // Scroll hints when columns or rows are cut.
     let hidden_left = g.first_column > 0;
     let hidden_right = g.first_column + g.visible_columns < model.columns.len();

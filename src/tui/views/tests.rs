@@ -32,7 +32,9 @@ pub(crate) fn sample_model(theme: Theme) -> Model {
     for id in model.snapshot.apps.keys() {
         let c = match id.env.as_str() {
             "prod" => commit("3b7a2d1", "prod: promote 1.4.2", 300),
-            _ if id.app == "api" && id.env == "stage" => commit("e4d2a91", "api: bump image to 1.5.0", 20),
+            _ if id.app == "api" && id.env == "stage" => {
+                commit("e4d2a91", "api: bump image to 1.5.0", 20)
+            }
             _ => commit("9c1e0f4", "shop: raise memory requests", 120),
         };
         facts.commits.insert(id.clone(), c);
