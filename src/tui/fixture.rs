@@ -6,7 +6,7 @@ use crate::cluster::{ClusterEvent, GroupKind};
 use crate::model::{Object, ResourceKey};
 use crate::state::{AppId, DesiredApp, DesiredObject, Input, RenderedApp, Snapshot, State};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The fixed "now" of the fixtures: 2026-01-05 12:00:00 UTC.
@@ -351,6 +351,15 @@ fn synced_case(app: &str, env: &str, image: &str, replicas: i64, rev: &str) -> A
 /// applied (Git ahead), a ConfigMap missing in stage, an extraneous tracked Service in dev, a
 /// Deployment stuck progressing in dev, a render error, a Secret that differs (masked).
 pub fn sample() -> Snapshot {
+    build(&sample_cases(), &[], &[])
+}
+
+/// The sample with prod unreachable and Secrets forbidden in stage.
+pub fn sample_in_trouble() -> Snapshot {
+    build(&sample_cases(), &["prod"], &[("stage", "Secret")])
+}
+
+fn sample_cases() -> Vec<AppCase> {
     let mut cases = Vec::new();
     let apps = ["api", "billing", "checkout", "frontend", "search", "web"];
     for app in apps {
@@ -421,7 +430,7 @@ pub fn sample() -> Snapshot {
         "kustomize build apps/billing/dev: accumulating resources: 'deployment.yml' not found"
             .into(),
     );
-    build(&cases, &[], &[])
+    cases
 }
 
 /// `apps` apps × `envs` environments, one in ten drifting: the benchmark's overview.
@@ -450,23 +459,4 @@ pub fn large(apps: usize, envs: usize) -> Snapshot {
 /// Environment names of [`large`].
 pub fn large_envs(envs: usize) -> Vec<String> {
     (0..envs).map(|e| format!("env{e}")).collect()
-}
-
-/// Contexts by name for snapshot tests of the clusters view: a `forbidden` kind and a down
-/// cluster on top of the sample.
-pub fn with_trouble() -> Snapshot {
-    let mut snapshot = sample();
-    let base: BTreeMap<_, _> = snapshot.clusters.clone();
-    if let Some(prod) = base.get("prod") {
-        let mut prod = prod.clone();
-        prod.kinds.push((
-            GroupKind::new("networking.k8s.io", "Ingress"),
-            crate::state::KindStatus::Forbidden {
-                reason: "ingresses.networking.k8s.io is forbidden: User \"viewer\" cannot list"
-                    .into(),
-            },
-        ));
-        snapshot.clusters.insert("prod".into(), prod);
-    }
-    snapshot
 }

@@ -147,6 +147,9 @@ const GLYPH_KEYS: &[(&str, &str)] = &[
     ("health_glyphs", "unknown"),
 ];
 
+/// A key of a theme file, the offset of its value, and the value.
+type KeyAt = (String, usize, String);
+
 /// A complete theme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
@@ -227,7 +230,7 @@ impl Theme {
             let offset = err.span().map(|s| s.start).unwrap_or(0);
             invalid(offset, err.message().to_string())
         })?;
-        let mut sections: Vec<(String, usize, Vec<(String, usize, String)>)> = Vec::new();
+        let mut sections: Vec<(String, usize, Vec<KeyAt>)> = Vec::new();
         for (name, value) in document.get_ref() {
             let at = name.span().start;
             match (name.get_ref().as_ref(), value.get_ref()) {
@@ -292,7 +295,7 @@ impl Theme {
                             format!("{section}.{key}: {value:?} is not a colour (a name like \"green\", an index like \"208\", or \"#rrggbb\")"),
                         )
                     })?;
-                } else if MODIFIER_KEYS.iter().any(|k| *k == (section, key)) {
+                } else if MODIFIER_KEYS.contains(&(section, key)) {
                     self.emphasis = parse_modifiers(value).ok_or_else(|| {
                         invalid(
                             at,

@@ -45,10 +45,11 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
                         envs.join(", ")
                     },
                     cluster.objects,
-                    cluster
-                        .last_seen
-                        .map(|t| format!("{} ago", short_age(t, model.now)))
-                        .unwrap_or_else(|| "never".into()),
+                    match (&cluster.reach, cluster.last_seen) {
+                        (Reach::Reachable, _) => "now".to_string(),
+                        (_, Some(t)) => format!("{} ago", short_age(t, model.now)),
+                        (_, None) => "never".into(),
+                    },
                     if cluster.settled {
                         ""
                     } else {

@@ -166,10 +166,12 @@ fn draw_header(model: &Model, frame: &mut Frame, area: Rect) {
                 " unreachable".into(),
             ),
         };
-        let seen = cluster
-            .last_seen
-            .map(|t| format!(" {}", short_age(t, model.now)))
-            .unwrap_or_default();
+        // The age of the last answer only where it tells something: the snapshot republishes
+        // `last_seen` with other changes only, so for a reachable cluster it would just grow.
+        let seen = match (&cluster.reach, cluster.last_seen) {
+            (Reach::Reachable, _) | (_, None) => String::new(),
+            (_, Some(t)) => format!(", last seen {} ago", short_age(t, model.now)),
+        };
         spans.push(Span::styled(theme.glyph(glyph).to_string(), theme.fg(slot)));
         spans.push(Span::styled(
             format!(" {}{state}", cluster.context),

@@ -145,7 +145,7 @@ fn cell_line(
                 .image_tag(app)
                 .unwrap_or_else(|| short_commit(&app.revision));
             rest.push(' ');
-            rest.push_str(&revision);
+            rest.push_str(revision);
             if let Some(behind) = model.git.behind.get(&app.id).filter(|b| !b.is_empty()) {
                 rest.push_str(&format!(" ↓{}", behind.len()));
             }

@@ -152,3 +152,28 @@ fn below_80x24_says_the_terminal_is_too_small() {
     assert!(screen.contains("terminal too small"), "{screen}");
     assert!(screen.contains("this is 60×20"), "{screen}");
 }
+
+#[test]
+fn an_unreachable_cluster_and_a_forbidden_kind_show_where_the_user_looks() {
+    let envs = fixture::ENVS.iter().map(|e| e.to_string()).collect();
+    let mut model = Model::new(
+        Arc::new(fixture::sample_in_trouble()),
+        envs,
+        Theme::dark(),
+        false,
+        None,
+        fixture::now(),
+    );
+    let overview = render(&mut model, 160, 48);
+    insta::assert_snapshot!("trouble_overview_160x48", overview);
+    assert!(overview.contains("✗ prod unreachable"), "{overview}");
+    assert!(overview.contains("✗ unreachable"), "{overview}");
+    keys(&mut model, "c");
+    let clusters = render(&mut model, 160, 48);
+    insta::assert_snapshot!("trouble_clusters_160x48", clusters);
+    assert!(
+        clusters.contains("forbidden: secrets is forbidden"),
+        "{clusters}"
+    );
+    assert!(clusters.contains("connection refused"), "{clusters}");
+}
