@@ -784,6 +784,10 @@ impl Model {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
+            Action::Back if view == View::Overview && !self.filter.is_empty() => {
+                self.filter.clear();
+                self.refresh_rows();
+            }
             Action::Quit | Action::Back => self.back(),
             Action::Help => {
                 if view == View::Help {

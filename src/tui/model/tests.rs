@@ -77,6 +77,13 @@ fn filter_only_problems_and_sort() {
     assert_eq!(m.rows, ["checkout"]);
     key(&mut m, KeyCode::Esc);
     assert_eq!(m.rows.len(), 6);
+    // Enter keeps the filter; Esc in the overview clears it.
+    keys(&mut m, "/se");
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.rows, ["search"]);
+    assert_eq!(m.prompt, Prompt::None);
+    key(&mut m, KeyCode::Esc);
+    assert_eq!(m.rows.len(), 6);
     keys(&mut m, "o");
     assert_eq!(m.rows, ["api", "billing", "checkout", "search", "web"]);
     keys(&mut m, "oS");
