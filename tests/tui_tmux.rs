@@ -223,6 +223,17 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     tmux.wait_for("the overview again", |s| {
         s.contains("PROD") && s.contains("sort:")
     });
+    // c: the clusters view, with each API server's version from the background probe.
+    tmux.keys(&["c"]);
+    let clusters = tmux.wait_for("the clusters with their versions", |s| {
+        s.matches("/version answered in").count() == 3
+    });
+    assert!(clusters.contains("apps/Deployment"), "{clusters}");
+    capture("screen-clusters.txt", &clusters);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the overview again", |s| {
+        s.contains("PROD") && s.contains("sort:")
+    });
     tmux.keys(&["q"]);
 
     let deadline = Instant::now() + SCREEN_WAIT;

@@ -3,7 +3,7 @@
 //! tick keeps ages ("drift 12m", "last seen 3s") current; idle, nothing else runs.
 
 use super::diffdoc::{Entry, FULL_CONTEXT};
-use super::model::{Effect, Model, Msg};
+use super::model::{Effect, Model, Msg, Probe};
 use super::theme::{no_color_requested, user_theme_dir, Theme};
 use super::TuiOptions;
 use crate::engine::compare::{comparable_pair, CompareOptions};
@@ -227,6 +227,20 @@ async fn event_loop(
                         let _ = tx.send(Msg::DryRunDone { generation, result });
                     });
                 }
+                Effect::Probe {
+                    generation,
+                    contexts,
+                } => {
+                    let tx = task_tx.clone();
+                    let kubeconfig = context.kubeconfig.clone();
+                    tokio::spawn(async move {
+                        let probes = futures::future::join_all(
+                            contexts.into_iter().map(|ctx| probe(&kubeconfig, ctx)),
+                        )
+                        .await;
+                        let _ = tx.send(Msg::ProbeDone { generation, probes });
+                    });
+                }
                 Effect::Git {
                     generation,
                     request,
@@ -279,6 +293,33 @@ async fn event_loop(
         effects.extend(model.update(msg));
         dirty = true;
     }
+}
+
+/// `/version` of one context's API server, timed (bounded: an unreachable server is an
+/// error after 10 s, not a hang).
+async fn probe(kubeconfig: &kube::config::Kubeconfig, context: String) -> (String, Probe) {
+    let started = std::time::Instant::now();
+    let asked = async {
+        let client = crate::cluster::kubeconfig::client_for(kubeconfig, &context)
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = std::time::Instant::now();
+        let info = client
+            .apiserver_version()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((info.git_version, started.elapsed().as_millis() as u64))
+    };
+    let result = tokio::time::timeout(Duration::from_secs(10), asked)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer in {:?}", started.elapsed())));
+    (
+        context,
+        Probe {
+            at: jiff::Timestamp::now(),
+            result,
+        },
+    )
 }
 
 /// Every (or one) desired object of `app` sent as a dry-run server-side apply; each result

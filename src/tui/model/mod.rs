@@ -91,6 +91,16 @@ pub struct GitRequest {
     pub apps: Vec<(AppId, String)>,
 }
 
+/// What a probe of one API server found: version and how long `/version` took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub at: Timestamp,
+    pub result: Result<(String, u64), String>,
+}
+
+/// Seconds between API server probes (version, latency).
+pub const PROBE_EVERY_SECONDS: i64 = 30;
+
 /// Where a server-side dry-run diff stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerDiff {
@@ -141,6 +151,10 @@ pub enum Msg {
         theme: Box<Theme>,
         error: Option<String>,
     },
+    ProbeDone {
+        generation: u64,
+        probes: Vec<(String, Probe)>,
+    },
 }
 
 /// Work for the runtime.
@@ -161,6 +175,11 @@ pub enum Effect {
     Git {
         generation: u64,
         request: GitRequest,
+    },
+    /// Ask each context's API server for its version, timing the answer.
+    Probe {
+        generation: u64,
+        contexts: Vec<String>,
     },
 }
 
@@ -208,6 +227,11 @@ pub struct Model {
     git_generation: u64,
     git_asked: Option<GitRequest>,
     dry_run_generation: u64,
+    /// Version and latency per context, from the last probe.
+    pub probes: HashMap<String, Probe>,
+    probe_generation: u64,
+    probe_pending: bool,
+    last_probe: Option<Timestamp>,
     pub quit: bool,
 }
 
@@ -318,6 +342,10 @@ impl Model {
             git_generation: 0,
             git_asked: None,
             dry_run_generation: 0,
+            probes: HashMap::new(),
+            probe_generation: 0,
+            probe_pending: false,
+            last_probe: None,
             quit: false,
         };
         let snapshot = Arc::clone(&model.snapshot);
@@ -492,6 +520,13 @@ impl Model {
                 self.now = now;
                 self.spinner = self.spinner.wrapping_add(1);
                 self.tracker.sample(now);
+                self.ask_probe()
+            }
+            Msg::ProbeDone { generation, probes } => {
+                if generation == self.probe_generation {
+                    self.probe_pending = false;
+                    self.probes.extend(probes);
+                }
                 Vec::new()
             }
             Msg::DryRunDone { generation, result } => {
@@ -542,6 +577,23 @@ impl Model {
             self.resource = self.resource.min(count.saturating_sub(1));
         }
         self.ask_git()
+    }
+
+    /// Probe the API servers when due and no probe is out.
+    fn ask_probe(&mut self) -> Vec<Effect> {
+        let due = self
+            .last_probe
+            .is_none_or(|last| self.now.as_second() - last.as_second() >= PROBE_EVERY_SECONDS);
+        if !due || self.probe_pending || self.snapshot.clusters.is_empty() {
+            return Vec::new();
+        }
+        self.last_probe = Some(self.now);
+        self.probe_pending = true;
+        self.probe_generation += 1;
+        vec![Effect::Probe {
+            generation: self.probe_generation,
+            contexts: self.snapshot.clusters.keys().cloned().collect(),
+        }]
     }
 
     /// Ask for Git facts when the set of revisions changed since the last ask.
@@ -808,6 +860,8 @@ impl Model {
             Action::Refresh => {
                 self.status = Some("refreshing: re-reading Git and relisting".into());
                 self.git_asked = None;
+                self.last_probe = None;
+                self.probe_pending = false;
                 return vec![Effect::Refresh];
             }
             Action::ToggleProblems => {

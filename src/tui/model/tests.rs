@@ -259,3 +259,59 @@ fn help_toggles_and_reserved_keys_do_nothing() {
     assert_eq!(m.view(), View::Overview);
     assert_eq!(keys_effects(&mut m, "r"), vec![Effect::Refresh]);
 }
+
+#[test]
+fn api_servers_are_probed_on_a_slow_tick_one_probe_at_a_time() {
+    let mut m = model();
+    let tick = |m: &mut Model, seconds: i64| {
+        m.update(Msg::Tick(
+            Timestamp::from_second(fixture::now().as_second() + seconds).expect("t"),
+        ))
+    };
+    let first = tick(&mut m, 0);
+    let generation = match first.as_slice() {
+        [Effect::Probe {
+            generation,
+            contexts,
+        }] => {
+            assert_eq!(contexts, &["dev", "prod", "stage"]);
+            *generation
+        }
+        other => panic!("{other:?}"),
+    };
+    // Not again while the probe is out, even when due.
+    assert!(tick(&mut m, PROBE_EVERY_SECONDS + 1).is_empty());
+    let answer = |result: Result<(String, u64), String>| {
+        vec![(
+            "prod".to_string(),
+            Probe {
+                at: fixture::now(),
+                result,
+            },
+        )]
+    };
+    m.update(Msg::ProbeDone {
+        generation: generation + 7,
+        probes: answer(Err("stale".into())),
+    });
+    assert!(
+        tick(&mut m, PROBE_EVERY_SECONDS + 2).is_empty(),
+        "a stale reply does not end the wait"
+    );
+    m.update(Msg::ProbeDone {
+        generation,
+        probes: answer(Ok(("v1.32.3".into(), 9))),
+    });
+    assert_eq!(
+        m.probes.get("prod").map(|p| p.result.clone()),
+        Some(Ok(("v1.32.3".to_string(), 9)))
+    );
+    assert!(
+        tick(&mut m, PROBE_EVERY_SECONDS - 1).is_empty(),
+        "not due yet"
+    );
+    assert!(matches!(
+        tick(&mut m, 2 * PROBE_EVERY_SECONDS + 1).as_slice(),
+        [Effect::Probe { .. }]
+    ));
+}

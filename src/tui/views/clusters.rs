@@ -63,6 +63,20 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
             fit(&format!("   {state}"), width),
             theme.fg(slot),
         )));
+        let probe = match model.probes.get(&cluster.context) {
+            Some(p) => match &p.result {
+                Ok((version, ms)) => format!(
+                    "   server {version}, /version answered in {ms} ms ({} ago)",
+                    short_age(p.at, model.now)
+                ),
+                Err(error) => format!("   version probe failed: {error}"),
+            },
+            None => "   server version: not probed yet".to_string(),
+        };
+        lines.push(Line::from(Span::styled(
+            fit(&probe, width),
+            theme.fg(Slot::Muted),
+        )));
         for (kind, status) in &cluster.kinds {
             let name = if kind.group.is_empty() {
                 kind.kind.clone()

@@ -177,7 +177,14 @@ fn draw_header(model: &Model, frame: &mut Frame, area: Rect) {
             format!(" {}{state}", cluster.context),
             theme.fg(Slot::Text),
         ));
-        spans.push(Span::styled(format!("{seen}  "), theme.fg(Slot::Muted)));
+        let latency = match model.probes.get(&cluster.context).map(|p| &p.result) {
+            Some(Ok((_, ms))) if matches!(cluster.reach, Reach::Reachable) => format!(" {ms}ms"),
+            _ => String::new(),
+        };
+        spans.push(Span::styled(
+            format!("{latency}{seen}  "),
+            theme.fg(Slot::Muted),
+        ));
     }
     let mut crumbs: Vec<String> = Vec::new();
     for view in &model.stack {

@@ -44,6 +44,15 @@ pub(crate) fn sample_model(theme: Theme) -> Model {
         vec![commit("e4d2a91", "api: bump image to 1.5.0", 20)],
     );
     model.git = facts;
+    for (ctx, ms) in [("dev", 4), ("stage", 6), ("prod", 11)] {
+        model.probes.insert(
+            ctx.to_string(),
+            crate::tui::model::Probe {
+                at: fixture::now(),
+                result: Ok(("v1.32.3".to_string(), ms)),
+            },
+        );
+    }
     model
 }
 
