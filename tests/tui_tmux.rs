@@ -141,7 +141,11 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     std::fs::create_dir_all(&home).expect("home");
     let command = format!(
         "{} --kubeconfig {} --config {} --read-only; echo $? > {}",
-        shell_quote(Path::new(env!("CARGO_BIN_EXE_kubedrift"))),
+        // KUBEDRIFT_TUI_BIN: measure another build (e.g. release) in the same setup.
+        shell_quote(Path::new(
+            &std::env::var("KUBEDRIFT_TUI_BIN")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kubedrift").to_string())
+        )),
         shell_quote(&fx.kubeconfig_path()),
         shell_quote(&fx.config_path()),
         shell_quote(&exit_file),
@@ -231,6 +235,11 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     assert!(clusters.contains("apps/Deployment"), "{clusters}");
     capture("screen-clusters.txt", &clusters);
     tmux.keys(&["Escape"]);
+    // r: re-read Git and relist everything; the drift is found again.
+    tmux.keys(&["r"]);
+    tmux.wait_for("the overview after a refresh", |s| {
+        s.contains("refreshing") && s.contains("drift") && !s.contains("loading")
+    });
     tmux.wait_for("the overview again", |s| {
         s.contains("PROD") && s.contains("sort:")
     });

@@ -117,7 +117,32 @@ fn at_view(view: &str, theme: Theme, width: u16, height: u16) -> Model {
             }
         }
         "clusters" => keys(&mut model, "c"),
-        "events" => keys(&mut model, "e"),
+        "events" => {
+            // A minute later web@prod is back in line and api@stage's Git revision moved.
+            let mut next = fixture::sample();
+            let web = crate::state::AppId::new("web", "prod");
+            let api = crate::state::AppId::new("api", "stage");
+            let mut fixed = (**next
+                .apps
+                .get(&crate::state::AppId::new("web", "stage"))
+                .expect("web@stage"))
+            .clone();
+            fixed.id = web.clone();
+            next.apps.insert(web, Arc::new(fixed));
+            let mut moved = (**next.apps.get(&api).expect("api@stage")).clone();
+            moved.revision = "main@f00ba12".into();
+            next.apps.insert(api, Arc::new(moved));
+            next.generation += 1;
+            for seconds in (0..=60).step_by(5) {
+                let at = jiff::Timestamp::from_second(fixture::now().as_second() + seconds)
+                    .expect("time");
+                model.update(Msg::Tick(at));
+                if seconds == 30 {
+                    model.update(Msg::Snapshot(Arc::new(next.clone())));
+                }
+            }
+            keys(&mut model, "e");
+        }
         "help" => keys(&mut model, "?"),
         _ => panic!("unknown view {view}"),
     }
