@@ -199,6 +199,16 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
         report_idle_cpu(&tmux, seconds);
     }
 
+    // Resize below 80×24 and back: a clear message, then the overview again.
+    tmux.run(&["resize-window", "-t", "tui", "-x", "70", "-y", "20"]);
+    tmux.wait_for("the too-small message", |s| {
+        s.contains("terminal too small")
+    });
+    tmux.run(&["resize-window", "-t", "tui", "-x", "160", "-y", "48"]);
+    tmux.wait_for("the overview after the resize", |s| {
+        s.contains("PROD") && s.contains("drift")
+    });
+
     // n: the first problem (web@prod); Enter: the app; d: the drifted Deployment's diff.
     tmux.keys(&["n"]);
     tmux.keys(&["Enter"]);
@@ -234,7 +244,7 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     });
     assert!(clusters.contains("apps/Deployment"), "{clusters}");
     capture("screen-clusters.txt", &clusters);
-    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
     // r: re-read Git and relist everything; the drift is found again.
     tmux.keys(&["r"]);
     tmux.wait_for("the overview after a refresh", |s| {
