@@ -211,3 +211,26 @@ fn an_unreachable_cluster_and_a_forbidden_kind_show_where_the_user_looks() {
     );
     assert!(clusters.contains("connection refused"), "{clusters}");
 }
+
+#[test]
+fn no_color_draws_without_colours_but_keeps_glyphs_and_the_selection() {
+    use ratatui::style::{Color, Modifier};
+    let mut model = sample_model(Theme::dark().monochrome());
+    model.update(Msg::Resize(80, 24));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|frame| super::draw(&model, frame))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut reversed = 0;
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, Color::Reset, "a coloured cell: {cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "a coloured cell: {cell:?}");
+        if cell.modifier.contains(Modifier::REVERSED) {
+            reversed += 1;
+        }
+    }
+    assert!(reversed > 0, "the selection must still show");
+    let screen = render(&mut model, 80, 24);
+    assert!(screen.contains("≠ ♥"), "{screen}");
+}
