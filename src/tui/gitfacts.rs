@@ -94,3 +94,125 @@ pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
     }
     facts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commit `files` on top of `parent` (no branch moved); the new commit's id.
+    fn commit(
+        repo: &git2::Repository,
+        parent: Option<git2::Oid>,
+        files: &[(&str, &str)],
+        message: &str,
+    ) -> git2::Oid {
+        let mut builder = match parent {
+            Some(p) => {
+                let tree = repo.find_commit(p).expect("parent").tree().expect("tree");
+                let mut index = git2::Index::new().expect("index");
+                index.read_tree(&tree).expect("read tree");
+                index
+            }
+            None => git2::Index::new().expect("index"),
+        };
+        for (path, content) in files {
+            let blob = repo.blob(content.as_bytes()).expect("blob");
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            builder.add(&entry).expect("add");
+        }
+        let tree = repo
+            .find_tree(builder.write_tree_to(repo).expect("write tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
+        let parents: Vec<git2::Commit> = parent
+            .map(|p| repo.find_commit(p).expect("parent"))
+            .into_iter()
+            .collect();
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, message, &tree, &refs)
+            .expect("commit")
+    }
+
+    #[test]
+    fn behind_lists_the_commits_the_previous_environment_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init_bare(dir.path().join("gitops")).expect("init");
+        let deployment = |tag: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:{tag}\n")
+        };
+        let first = commit(
+            &repo,
+            None,
+            &[("apps/web/deployment.yaml", &deployment("1.0"))],
+            "web: 1.0",
+        );
+        let other = commit(
+            &repo,
+            Some(first),
+            &[("apps/api/deployment.yaml", "kind: X\n")],
+            "api: unrelated",
+        );
+        let second = commit(
+            &repo,
+            Some(other),
+            &[("apps/web/deployment.yaml", &deployment("1.1"))],
+            "web: 1.1",
+        );
+        repo.reference("refs/heads/main", second, true, "main")
+            .expect("main");
+        repo.reference("refs/heads/prod", first, true, "prod")
+            .expect("prod");
+        let config_path = dir.path().join("kubedrift.toml");
+        std::fs::write(
+            &config_path,
+            "[[repo]]\nname = \"gitops\"\npath = \"gitops\"\n\n\
+             [[environment]]\nname = \"stage\"\ncontext = \"stage\"\nref = \"main\"\n\n\
+             [[environment]]\nname = \"prod\"\ncontext = \"prod\"\nref = \"prod\"\n\n\
+             [[app]]\nname = \"web\"\npath = \"apps/web\"\n",
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path)
+            .expect("config loads")
+            .config;
+        let short = |oid: git2::Oid| oid.to_string()[..7].to_string();
+        let stage = AppId::new("web", "stage");
+        let prod = AppId::new("web", "prod");
+        let request = GitRequest {
+            envs: vec!["stage".into(), "prod".into()],
+            apps: vec![
+                (stage.clone(), format!("main@{}", short(second))),
+                (prod.clone(), format!("prod@{}", short(first))),
+            ],
+        };
+        let facts = read(&config, &request);
+        assert!(facts.errors.is_empty(), "{:?}", facts.errors);
+        assert_eq!(facts.commits[&stage].summary, "web: 1.1");
+        assert_eq!(facts.commits[&prod].summary, "web: 1.0");
+        let behind: Vec<&str> = facts.behind[&prod]
+            .iter()
+            .map(|c| c.summary.as_str())
+            .collect();
+        assert_eq!(
+            behind,
+            ["web: 1.1"],
+            "the unrelated api commit does not count"
+        );
+        assert!(
+            !facts.behind.contains_key(&stage),
+            "the first environment is behind nothing"
+        );
+    }
+}
