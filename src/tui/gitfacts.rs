@@ -10,7 +10,7 @@ use crate::state::AppId;
 use std::collections::HashMap;
 
 /// Most commits listed between two neighbouring environments.
-const MAX_LISTED: usize = 50;
+pub const MAX_LISTED: usize = 50;
 
 pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
     let repos = Repos::open(config);
@@ -88,6 +88,7 @@ pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
                 let commits = repo
                     .history(prev_commit, &prev_spec.path, count.min(MAX_LISTED))
                     .unwrap_or_default();
+                facts.behind_count.insert(this.clone(), count);
                 facts.behind.insert(this, commits);
             }
         }

@@ -77,10 +77,23 @@ pub enum Sort {
 pub struct GitFacts {
     /// The commit each app's revision names.
     pub commits: HashMap<AppId, CommitInfo>,
-    /// Commits the previous environment runs that this one does not (for this app).
+    /// Commits the previous environment runs that this one does not (for this app), newest
+    /// first, at most `gitfacts::MAX_LISTED`.
     pub behind: HashMap<AppId, Vec<CommitInfo>>,
+    /// How many such commits there are (may exceed the list).
+    pub behind_count: HashMap<AppId, usize>,
     /// Errors reading Git, per app.
     pub errors: HashMap<AppId, String>,
+}
+
+impl GitFacts {
+    /// Commits `id` is behind the previous environment (0 when not known).
+    pub fn behind_by(&self, id: &AppId) -> usize {
+        self.behind_count
+            .get(id)
+            .copied()
+            .unwrap_or_else(|| self.behind.get(id).map_or(0, Vec::len))
+    }
 }
 
 /// What the background Git task is asked for: every app with its revision, environments in
@@ -601,6 +614,23 @@ impl Model {
         if !self.snapshot.sources_loaded {
             return Vec::new();
         }
+        // Compare without building the request first: this runs on every snapshot.
+        let unchanged = self.git_asked.as_ref().is_some_and(|asked| {
+            asked.envs == self.envs
+                && asked
+                    .apps
+                    .iter()
+                    .map(|(id, rev)| (id, rev.as_str()))
+                    .eq(self
+                        .snapshot
+                        .apps
+                        .values()
+                        .filter(|a| !a.revision.is_empty())
+                        .map(|a| (&a.id, a.revision.as_str())))
+        });
+        if unchanged {
+            return Vec::new();
+        }
         let request = GitRequest {
             envs: self.all_envs(),
             apps: self
@@ -611,9 +641,6 @@ impl Model {
                 .map(|a| (a.id.clone(), a.revision.clone()))
                 .collect(),
         };
-        if self.git_asked.as_ref() == Some(&request) {
-            return Vec::new();
-        }
         self.git_generation += 1;
         self.git_asked = Some(request.clone());
         vec![Effect::Git {

@@ -157,12 +157,12 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         },
     };
     lines.push(Line::from(Span::styled(commit, theme.fg(Slot::Text))));
-    if let Some(behind) = model.git.behind.get(&app.id).filter(|b| !b.is_empty()) {
+    let behind = model.git.behind_by(&app.id);
+    if behind > 0 {
         lines.push(Line::from(Span::styled(
             format!(
-                " behind the previous environment by {} commit{} (P: promotion timeline)",
-                behind.len(),
-                if behind.len() == 1 { "" } else { "s" }
+                " behind the previous environment by {behind} commit{} (P: promotion timeline)",
+                if behind == 1 { "" } else { "s" }
             ),
             theme.fg(Slot::Warning),
         )));

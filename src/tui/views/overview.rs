@@ -146,8 +146,9 @@ fn cell_line(
                 .unwrap_or_else(|| short_commit(&app.revision));
             rest.push(' ');
             rest.push_str(revision);
-            if let Some(behind) = model.git.behind.get(&app.id).filter(|b| !b.is_empty()) {
-                rest.push_str(&format!(" ↓{}", behind.len()));
+            let behind = model.git.behind_by(&app.id);
+            if behind > 0 {
+                rest.push_str(&format!(" ↓{behind}"));
             }
             if let Some(since) = model.tracker.app_drift_since(&app.id) {
                 rest.push_str(&format!(" drift {}", short_age(since, model.now)));

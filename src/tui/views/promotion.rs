@@ -34,6 +34,7 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
         let tag = main_image_tag(view);
         if let Some((prev_env, prev_tag)) = &previous {
             let behind = model.git.behind.get(&view.id).cloned().unwrap_or_default();
+            let count = model.git.behind_by(&view.id);
             if behind.is_empty() {
                 lines.push(Line::from(Span::styled(
                     format!("  │  nothing in {prev_env}'s Git history for {app} that {env} lacks"),
@@ -42,9 +43,8 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
             } else {
                 lines.push(Line::from(Span::styled(
                     format!(
-                        "  │  promoting {prev_env} → {env} brings {} commit{}:",
-                        behind.len(),
-                        if behind.len() == 1 { "" } else { "s" }
+                        "  │  promoting {prev_env} → {env} brings {count} commit{}:",
+                        if count == 1 { "" } else { "s" }
                     ),
                     theme.fg(Slot::Warning),
                 )));
