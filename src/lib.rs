@@ -28,3 +28,4 @@ pub mod git;
 pub mod live;
 pub mod local_source;
 pub mod render;
+pub mod tui;

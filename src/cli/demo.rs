@@ -7,6 +7,7 @@
 
 use super::{Exit, GlobalArgs};
 use crate::demo::{Demo, DemoOptions};
+use crate::tui::TuiOptions;
 use color_eyre::eyre::WrapErr;
 use std::io::Write;
 use std::time::Duration;
@@ -35,14 +36,31 @@ pub struct DemoArgs {
     pub interval: u64,
 }
 
-pub fn run(_global: &GlobalArgs, args: DemoArgs) -> color_eyre::Result<Exit> {
+pub fn run(global: &GlobalArgs, args: DemoArgs) -> color_eyre::Result<Exit> {
+    let read_only = args.read_only || global.read_only;
     eprintln!("starting the demo: three sandbox clusters and a sample GitOps repo ...");
     let demo = Demo::start(DemoOptions {
-        read_only: args.read_only,
+        read_only,
         trouble_interval: Duration::from_secs(args.interval),
         ..DemoOptions::default()
     })
     .wrap_err("could not start the demo")?;
+    if !args.headless {
+        // The terminal UI on the demo's clusters and repo; the demo lives until it returns
+        // (quit, error or panic: the TUI restores the terminal first), then stops and cleans up.
+        let live = demo
+            .live_options()
+            .wrap_err("could not read the demo's kubeconfig")?;
+        let outcome = crate::tui::run(TuiOptions {
+            live,
+            read_only,
+            theme: global.theme.clone(),
+            notice: demo.notice(),
+        });
+        drop(demo);
+        outcome?;
+        return Ok(Exit::InSync);
+    }
     print!("{}", usage_text(&demo));
     std::io::stdout().flush().ok();
     let waited = super::sandbox::wait_for_shutdown_signal();

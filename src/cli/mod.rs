@@ -22,6 +22,7 @@ pub mod sandbox;
 pub mod status;
 pub mod sync;
 mod table;
+pub mod tui;
 pub mod wait;
 
 /// How a headless command ended, as scripts see it.
@@ -128,6 +129,10 @@ pub struct GlobalArgs {
     /// a READ-ONLY badge).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// TUI colour theme: dark, light, high-contrast, colorblind, a name from
+    /// ~/.config/kubedrift/themes/ or a theme file (default: the config's `theme`).
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Parser)]
@@ -137,7 +142,8 @@ pub struct GlobalArgs {
     about = "Live, multi-cluster GitOps sync inspection",
     long_about = "kubedrift compares what Git says every cluster should run with what actually runs, \
                   per app and environment, and tells who changed what and when.",
-    after_help = "Exit codes of the headless commands: 0 in sync (or done), 1 drift, 2 error; \
+    after_help = "Without a command, kubedrift opens the terminal UI on your config and kubeconfig.\n\n\
+Exit codes of the headless commands: 0 in sync (or done), 1 drift, 2 error; \
 each command's --help says what they mean for it.\n\n\
 Logging: kubedrift's own warnings go to stderr; set KUBEDRIFT_LOG (e.g. `info`, \
 `kube=debug`) for library logs too. No colour when the output is not a terminal or NO_COLOR is \
@@ -147,7 +153,7 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,7 +176,10 @@ pub enum Command {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui::run(&cli.global);
+    };
+    match command {
         Command::Compare(args) => compare::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&cli.global, args),

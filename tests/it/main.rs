@@ -22,3 +22,4 @@ mod live_secret_rotation;
 mod live_support;
 mod local_source;
 mod render;
+mod tui_tmux;

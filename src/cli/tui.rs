@@ -1,0 +1,25 @@
+//! `kubedrift` without a command: the terminal UI on the user's config and kubeconfig (found
+//! as `status` finds them).
+
+use super::{Exit, GlobalArgs};
+use crate::config::Config;
+use crate::live::LiveOptions;
+use crate::tui::TuiOptions;
+
+pub fn run(global: &GlobalArgs) -> color_eyre::Result<Exit> {
+    let loaded = Config::load(global.config.as_deref())?;
+    let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+    crate::tui::run(TuiOptions {
+        live: LiveOptions {
+            config: loaded.config,
+            kubeconfig,
+            contexts: global.contexts.clone(),
+            env: None,
+            app: None,
+            revision: None,
+        },
+        read_only: global.read_only,
+        theme: global.theme.clone(),
+        notice: None,
+    })
+}

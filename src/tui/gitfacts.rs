@@ -1,0 +1,219 @@
+//! Git facts the overview and app view show, read in a background task (never while
+//! drawing): the commit behind each app's revision, and the commits the previous environment
+//! runs that this one does not ("behind by N").
+
+use super::model::{GitFacts, GitRequest};
+use super::views::overview::short_commit;
+use crate::config::{AppSpec, Config};
+use crate::desired::{apps_for, Repos};
+use crate::state::AppId;
+use std::collections::HashMap;
+
+/// Most commits listed between two neighbouring environments.
+pub const MAX_LISTED: usize = 50;
+
+pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
+    let repos = Repos::open(config);
+    let mut specs: HashMap<(String, String), AppSpec> = HashMap::new();
+    for env in &request.envs {
+        if let Ok((apps, _)) = apps_for(config, &repos, env) {
+            for spec in apps {
+                specs.insert((spec.name.clone(), env.clone()), spec);
+            }
+        }
+    }
+    let revisions: HashMap<&AppId, &str> = request
+        .apps
+        .iter()
+        .map(|(id, r)| (id, r.as_str()))
+        .collect();
+    let mut facts = GitFacts::default();
+    let mut full: HashMap<AppId, String> = HashMap::new();
+    for (id, revision) in &request.apps {
+        let Some(spec) = specs.get(&(id.app.clone(), id.env.clone())) else {
+            continue;
+        };
+        let resolved = repos
+            .get(&spec.repo)
+            .map_err(|e| e.to_string())
+            .and_then(|repo| {
+                repo.resolve(short_commit(revision))
+                    .map_err(|e| e.to_string())
+            });
+        match resolved {
+            Ok(rev) => {
+                full.insert(id.clone(), rev.commit.clone());
+                facts.commits.insert(id.clone(), rev.info());
+            }
+            Err(error) => {
+                facts.errors.insert(id.clone(), error);
+            }
+        }
+    }
+    // Behind: for each app, against the nearest earlier environment that has it.
+    let mut by_app: HashMap<&str, Vec<&str>> = HashMap::new();
+    for env in &request.envs {
+        for (id, _) in &request.apps {
+            if id.env == *env {
+                by_app
+                    .entry(id.app.as_str())
+                    .or_default()
+                    .push(env.as_str());
+            }
+        }
+    }
+    for (app, envs) in by_app {
+        for pair in envs.windows(2) {
+            let (prev, this) = (AppId::new(app, pair[0]), AppId::new(app, pair[1]));
+            let (Some(prev_commit), Some(this_commit)) = (full.get(&prev), full.get(&this)) else {
+                continue;
+            };
+            if prev_commit == this_commit || !revisions.contains_key(&this) {
+                continue;
+            }
+            let Some(prev_spec) = specs.get(&(app.to_string(), pair[0].to_string())) else {
+                continue;
+            };
+            let Ok(repo) = repos.get(&prev_spec.repo) else {
+                continue;
+            };
+            let count = match repo.count_between(this_commit, prev_commit, &prev_spec.path) {
+                Ok(n) => n,
+                Err(err) => {
+                    facts.errors.insert(this.clone(), err.to_string());
+                    continue;
+                }
+            };
+            if count > 0 {
+                let commits = repo
+                    .history(prev_commit, &prev_spec.path, count.min(MAX_LISTED))
+                    .unwrap_or_default();
+                facts.behind_count.insert(this.clone(), count);
+                facts.behind.insert(this, commits);
+            }
+        }
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commit `files` on top of `parent` (no branch moved); the new commit's id.
+    fn commit(
+        repo: &git2::Repository,
+        parent: Option<git2::Oid>,
+        files: &[(&str, &str)],
+        message: &str,
+    ) -> git2::Oid {
+        let mut builder = match parent {
+            Some(p) => {
+                let tree = repo.find_commit(p).expect("parent").tree().expect("tree");
+                let mut index = git2::Index::new().expect("index");
+                index.read_tree(&tree).expect("read tree");
+                index
+            }
+            None => git2::Index::new().expect("index"),
+        };
+        for (path, content) in files {
+            let blob = repo.blob(content.as_bytes()).expect("blob");
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            builder.add(&entry).expect("add");
+        }
+        let tree = repo
+            .find_tree(builder.write_tree_to(repo).expect("write tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("Dana SRE", "dana@example.com").expect("sig");
+        let parents: Vec<git2::Commit> = parent
+            .map(|p| repo.find_commit(p).expect("parent"))
+            .into_iter()
+            .collect();
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, message, &tree, &refs)
+            .expect("commit")
+    }
+
+    #[test]
+    fn behind_lists_the_commits_the_previous_environment_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init_bare(dir.path().join("gitops")).expect("init");
+        let deployment = |tag: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:{tag}\n")
+        };
+        let first = commit(
+            &repo,
+            None,
+            &[("apps/web/deployment.yaml", &deployment("1.0"))],
+            "web: 1.0",
+        );
+        let other = commit(
+            &repo,
+            Some(first),
+            &[("apps/api/deployment.yaml", "kind: X\n")],
+            "api: unrelated",
+        );
+        let second = commit(
+            &repo,
+            Some(other),
+            &[("apps/web/deployment.yaml", &deployment("1.1"))],
+            "web: 1.1",
+        );
+        repo.reference("refs/heads/main", second, true, "main")
+            .expect("main");
+        repo.reference("refs/heads/prod", first, true, "prod")
+            .expect("prod");
+        let config_path = dir.path().join("kubedrift.toml");
+        std::fs::write(
+            &config_path,
+            "[[repo]]\nname = \"gitops\"\npath = \"gitops\"\n\n\
+             [[environment]]\nname = \"stage\"\ncontext = \"stage\"\nref = \"main\"\n\n\
+             [[environment]]\nname = \"prod\"\ncontext = \"prod\"\nref = \"prod\"\n\n\
+             [[app]]\nname = \"web\"\npath = \"apps/web\"\n",
+        )
+        .expect("config");
+        let config = Config::load_file(&config_path)
+            .expect("config loads")
+            .config;
+        let short = |oid: git2::Oid| oid.to_string()[..7].to_string();
+        let stage = AppId::new("web", "stage");
+        let prod = AppId::new("web", "prod");
+        let request = GitRequest {
+            envs: vec!["stage".into(), "prod".into()],
+            apps: vec![
+                (stage.clone(), format!("main@{}", short(second))),
+                (prod.clone(), format!("prod@{}", short(first))),
+            ],
+        };
+        let facts = read(&config, &request);
+        assert!(facts.errors.is_empty(), "{:?}", facts.errors);
+        assert_eq!(facts.commits[&stage].summary, "web: 1.1");
+        assert_eq!(facts.commits[&prod].summary, "web: 1.0");
+        let behind: Vec<&str> = facts.behind[&prod]
+            .iter()
+            .map(|c| c.summary.as_str())
+            .collect();
+        assert_eq!(
+            behind,
+            ["web: 1.1"],
+            "the unrelated api commit does not count"
+        );
+        assert!(
+            !facts.behind.contains_key(&stage),
+            "the first environment is behind nothing"
+        );
+    }
+}
