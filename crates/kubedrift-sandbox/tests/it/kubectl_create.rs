@@ -237,10 +237,13 @@ fn create_deployment_with_replicas_ports_and_several_images() {
 #[test]
 fn run_a_pod_with_env_ports_labels_and_command() {
     let env = Env::new();
-    // The service account token volume's name ends in a random suffix per Pod.
-    let token_volume = [
+    // The service account token volume's name ends in a random suffix per Pod, and the
+    // controller binds each Pod to the node on its own schedule (one may be bound, the other
+    // not yet, when they are read).
+    let per_pod = [
         "/spec/volumes/0/name",
         "/spec/containers/0/volumeMounts/0/name",
+        "/spec/nodeName",
     ];
     let pod = env.create_both_ways(
         &[
@@ -262,7 +265,7 @@ fn run_a_pod_with_env_ports_labels_and_command() {
         "shell",
         Scope::Namespaced,
         Sent::Json,
-        &token_volume,
+        &per_pod,
     );
     assert_eq!(
         pod["metadata"]["labels"],
@@ -290,7 +293,7 @@ fn run_a_pod_with_env_ports_labels_and_command() {
         "echo",
         Scope::Namespaced,
         Sent::Json,
-        &token_volume,
+        &per_pod,
     );
     assert_eq!(plain["metadata"]["labels"], json!({"run": "echo"}));
     assert_eq!(
