@@ -170,6 +170,14 @@ fn report_idle_cpu(tmux: &Tmux, seconds: u64) {
     );
 }
 
+/// `KUBEDRIFT_SCREEN_CAPTURE=DIR` keeps the screens the tests see (the README's captures in
+/// assets/ come from here).
+fn capture(name: &str, screen: &str) {
+    if let Some(dir) = std::env::var_os("KUBEDRIFT_SCREEN_CAPTURE") {
+        std::fs::write(Path::new(&dir).join(name), screen).expect("capture written");
+    }
+}
+
 fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
@@ -221,12 +229,6 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
             && !s.contains("loading")
     });
     assert!(overview.contains("READ-ONLY"), "{overview}");
-    // `KUBEDRIFT_SCREEN_CAPTURE=DIR` keeps the screens (README's assets come from here).
-    let capture = |name: &str, screen: &str| {
-        if let Some(dir) = std::env::var_os("KUBEDRIFT_SCREEN_CAPTURE") {
-            std::fs::write(Path::new(&dir).join(name), screen).expect("capture written");
-        }
-    };
     capture("screen-overview.txt", &overview);
     if let Some(seconds) = std::env::var("KUBEDRIFT_IDLE_SECONDS")
         .ok()
@@ -339,6 +341,7 @@ fn the_demo_in_tmux_shows_the_drift_and_cleans_up() {
     });
     assert!(overview.contains("READ-ONLY"), "{overview}");
     assert!(overview.contains("synced"), "{overview}");
+    capture("screen-demo-overview.txt", &overview);
 
     // Only storefront's row, then the next problem in it: prod, where replicas were scaled.
     tmux.keys(&["/"]);
@@ -354,12 +357,14 @@ fn the_demo_in_tmux_shows_the_drift_and_cleans_up() {
         app.contains("spec.replicas changed by kubectl"),
         "the attribution in words:\n{app}"
     );
+    capture("screen-demo-app.txt", &app);
     tmux.keys(&["n"]);
     tmux.keys(&["d"]);
     let diff = tmux.wait_for("the replicas change", |s| {
         s.contains("replicas: 5") && s.contains("replicas: 3")
     });
     assert!(diff.contains("apps/Deployment/shop/storefront"), "{diff}");
+    capture("screen-demo-diff.txt", &diff);
     tmux.keys(&["?"]);
     tmux.wait_for("the help", |s| s.contains("keys in the diff view"));
     // Back out: help, diff, app (q goes back everywhere but the overview).
