@@ -806,7 +806,6 @@ impl ApiServer {
             }
             _ => {}
         }
-        let spec_changed = spec_part(live) != spec_part(&desired);
         let live_meta = live.get("metadata").cloned().unwrap_or_else(|| json!({}));
         if let Some(meta) = metadata_mut(&mut desired) {
             for key in [
@@ -820,14 +819,6 @@ impl ApiServer {
                     Some(v) => meta.insert(key.into(), v.clone()),
                     None => meta.remove(key),
                 };
-            }
-            if let Some(generation) = live_meta.get("generation").and_then(Value::as_i64) {
-                let bumped = if spec_changed && sub != Subresource::Status {
-                    generation + 1
-                } else {
-                    generation
-                };
-                meta.insert("generation".into(), json!(bumped));
             }
             if !meta.contains_key("managedFields") {
                 if let Some(mf) = live_meta.get("managedFields") {
@@ -859,6 +850,20 @@ impl ApiServer {
         defaults::apply_defaults(&info.group, &info.kind, &mut desired);
         if operation != "Apply" {
             defaults::fold_secret_string_data(&info.group, &info.kind, &mut desired);
+        }
+        // Compared after defaulting, as a real server does: a field Git dropped that the
+        // server fills in again with the same value is no new generation.
+        let spec_changed = sub != Subresource::Status && spec_part(live) != spec_part(&desired);
+        if let (Some(generation), Some(meta)) = (
+            live_meta.get("generation").and_then(Value::as_i64),
+            metadata_mut(&mut desired),
+        ) {
+            let next = if spec_changed {
+                generation + 1
+            } else {
+                generation
+            };
+            meta.insert("generation".into(), json!(next));
         }
         if expected_rv.is_some_and(|rv| resource_version_of(live) != Some(rv)) {
             return Err(ApiError::conflict(&info.group, &info.plural, &name));

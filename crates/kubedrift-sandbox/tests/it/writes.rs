@@ -820,3 +820,89 @@ fn scale_and_no_op_writes_go_through_the_same_steps() {
     assert!(run.stdout.contains("(no change)"), "{}", run.stdout);
     assert_eq!(rv(&get(&env, "service", "web")), rv(&svc));
 }
+
+/// A Deployment with the server's defaults spelled out (`explicit`) or left to the server.
+fn defaulted_deployment(image: &str, explicit: bool) -> String {
+    let (policy, pull) = if explicit {
+        (
+            "      dnsPolicy: ClusterFirst\n      restartPolicy: Always\n",
+            "        imagePullPolicy: IfNotPresent\n",
+        )
+    } else {
+        ("", "")
+    };
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+{policy}      containers:
+      - name: api
+        image: {image}
+{pull}"
+    )
+}
+
+/// `get` once the Deployment's rollout is done, so the controller's status writes do not
+/// move the resourceVersion between two reads.
+fn get_rolled_out(env: &SandboxEnv, name: &str) -> Value {
+    let deployment = format!("deployment/{name}");
+    env.ok(&[
+        "rollout",
+        "status",
+        &deployment,
+        "-n",
+        "shop",
+        "--timeout=20s",
+    ]);
+    get(env, "deployment", name)
+}
+
+#[test]
+fn server_side_apply_bumps_generation_only_when_the_defaulted_spec_changes() {
+    let env = start();
+    let ssa = ["--server-side", "--field-manager=kubedrift"];
+    let explicit = defaulted_deployment("nginx:1.27", true);
+    with_file(&env, "apply", "api.yaml", &explicit, &ssa);
+    let first = get_rolled_out(&env, "api");
+    assert_eq!(first["metadata"]["generation"], json!(1));
+
+    // The same manifest again: nothing changes, not even the resourceVersion.
+    with_file(&env, "apply", "api.yaml", &explicit, &ssa);
+    let again = get_rolled_out(&env, "api");
+    assert_eq!(again["metadata"]["generation"], json!(1));
+    assert_eq!(rv(&again), rv(&first));
+
+    // Git drops the fields the server defaults: after defaulting the spec is the same, so no
+    // new generation (only the managedFields change, which is a new resourceVersion).
+    let omitted = defaulted_deployment("nginx:1.27", false);
+    with_file(&env, "apply", "api.yaml", &omitted, &ssa);
+    let dropped = get_rolled_out(&env, "api");
+    assert_eq!(dropped["metadata"]["generation"], json!(1), "{dropped:#}");
+    assert_eq!(
+        text(&dropped, "/spec/template/spec/dnsPolicy"),
+        "ClusterFirst"
+    );
+    with_file(&env, "apply", "api.yaml", &omitted, &ssa);
+    let stable = get_rolled_out(&env, "api");
+    assert_eq!(stable["metadata"]["generation"], json!(1));
+    assert_eq!(rv(&stable), rv(&dropped));
+
+    // A real spec change is a new generation.
+    let bumped = defaulted_deployment("nginx:1.28", false);
+    with_file(&env, "apply", "api.yaml", &bumped, &ssa);
+    let changed = get_rolled_out(&env, "api");
+    assert_eq!(changed["metadata"]["generation"], json!(2));
+    assert_ne!(rv(&changed), rv(&stable));
+}
