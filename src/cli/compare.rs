@@ -11,7 +11,7 @@ use crate::engine::compare::{display_pair, CompareOptions, Verdict};
 use crate::engine::diff;
 use crate::engine::ignore::IgnoreRule;
 use crate::manifest::{self, ManifestLimits, ManifestObject};
-use crate::model::{builtin_cluster_scoped, group_of, ResourceKey};
+use crate::model::{ResourceKey, Scopes};
 use color_eyre::eyre::eyre;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -83,36 +83,6 @@ fn read_side(path: &Path, limits: &ManifestLimits) -> Side {
     }
 }
 
-/// Group/kinds that the live objects show to be cluster-scoped: an API server always sets
-/// `metadata.namespace` on namespaced objects, so a kind whose every live object has none is
-/// cluster-scoped (custom kinds such as cert-manager's ClusterIssuer, which
-/// [`builtin_cluster_scoped`] cannot know). Kinds with no live object are not in the set.
-fn cluster_scoped_per_live(live: &[ManifestObject]) -> HashSet<(String, String)> {
-    let mut without_namespace: HashMap<(String, String), bool> = HashMap::new();
-    for obj in live {
-        let (Some(api_version), Some(kind)) = (
-            obj.object.get("apiVersion").and_then(Value::as_str),
-            obj.object.get("kind").and_then(Value::as_str),
-        ) else {
-            continue;
-        };
-        let has_namespace = obj
-            .object
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .is_some_and(|ns| !ns.is_empty());
-        let entry = without_namespace
-            .entry((group_of(api_version).to_string(), kind.to_string()))
-            .or_insert(true);
-        *entry &= !has_namespace;
-    }
-    without_namespace
-        .into_iter()
-        .filter_map(|(group_kind, cluster_scoped)| cluster_scoped.then_some(group_kind))
-        .collect()
-}
-
 fn origin(obj: &ManifestObject) -> String {
     format!("{}:{}", obj.source.file, obj.source.line)
 }
@@ -155,11 +125,9 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
 
     // Offline there is no discovery: the live dump tells which custom kinds are
     // cluster-scoped, and both sides are keyed alike so `-n` never splits one object in two.
-    let live_cluster_scoped = cluster_scoped_per_live(&live_side.objects);
-    let scope = &|group: &str, kind: &str| {
-        builtin_cluster_scoped(group, kind)
-            || live_cluster_scoped.contains(&(group.to_string(), kind.to_string()))
-    };
+    let mut scopes = Scopes::new();
+    scopes.learn_from_live(live_side.objects.iter().map(|obj| &obj.object));
+    let scope = &|group: &str, kind: &str| scopes.is_cluster_scoped(group, kind);
     let namespace = Some(args.namespace.as_str());
     for dup in manifest::find_duplicates(&desired_side.objects, namespace, scope) {
         errors.push(dup.to_string());
@@ -172,7 +140,7 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
     // Keys of desired objects whose manifest names no namespace (for the `-n` hint).
     let mut unnamespaced = Vec::new();
     for obj in &desired_side.objects {
-        match ResourceKey::from_object(&obj.object, namespace, scope) {
+        match scopes.key_of(&obj.object, namespace) {
             Ok(key) => {
                 let names_namespace = obj
                     .object
@@ -197,7 +165,7 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
     // Live objects carry their namespace; a live dump never relies on a default.
     let mut live: HashMap<ResourceKey, &Value> = HashMap::new();
     for obj in &live_side.objects {
-        match ResourceKey::from_object(&obj.object, None, scope) {
+        match scopes.key_of(&obj.object, None) {
             Ok(key) => {
                 if live.insert(key.clone(), &obj.object).is_some() {
                     errors.push(format!(

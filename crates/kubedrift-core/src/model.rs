@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// A Kubernetes object as JSON (what the API server returns, or a parsed manifest).
@@ -208,6 +209,78 @@ impl fmt::Display for GroupKind {
     }
 }
 
+/// Which kinds are cluster-scoped: the built-in knowledge ([`builtin_cluster_scoped`]) plus
+/// kinds learned from discovery or from live objects. The one place the CLI and the state
+/// decide a kind's scope and re-key objects by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes {
+    learned: HashSet<GroupKind>,
+}
+
+impl Scopes {
+    /// Built-in knowledge only.
+    pub fn new() -> Self {
+        Scopes::default()
+    }
+
+    /// Kinds discovery (or another authority) says are cluster-scoped.
+    pub fn learn(&mut self, cluster_scoped: impl IntoIterator<Item = GroupKind>) {
+        self.learned.extend(cluster_scoped);
+    }
+
+    /// What live objects show: an API server always sets `metadata.namespace` on namespaced
+    /// objects, so a kind whose every live object has none is cluster-scoped (custom kinds
+    /// such as cert-manager's ClusterIssuer, which [`builtin_cluster_scoped`] cannot know).
+    /// Kinds with no live object teach nothing; objects without apiVersion or kind are skipped.
+    pub fn learn_from_live<'a>(&mut self, live: impl IntoIterator<Item = &'a Value>) {
+        let mut without_namespace: HashMap<GroupKind, bool> = HashMap::new();
+        for obj in live {
+            let (Some(api_version), Some(kind)) = (
+                obj.get("apiVersion").and_then(Value::as_str),
+                obj.get("kind").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let has_namespace = obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .is_some_and(|ns| !ns.is_empty());
+            *without_namespace
+                .entry(GroupKind::new(group_of(api_version), kind))
+                .or_insert(true) &= !has_namespace;
+        }
+        self.learn(
+            without_namespace
+                .into_iter()
+                .filter_map(|(kind, cluster_scoped)| cluster_scoped.then_some(kind)),
+        );
+    }
+
+    pub fn is_cluster_scoped(&self, group: &str, kind: &str) -> bool {
+        builtin_cluster_scoped(group, kind) || self.learned.contains(&GroupKind::new(group, kind))
+    }
+
+    /// Drop the namespace of a key whose kind is cluster-scoped; true when the key changed.
+    pub fn rescope(&self, key: &mut ResourceKey) -> bool {
+        let drop = key.namespace.is_some() && self.is_cluster_scoped(&key.group, &key.kind);
+        if drop {
+            key.namespace = None;
+        }
+        drop
+    }
+
+    /// [`ResourceKey::from_object`] with these scopes.
+    pub fn key_of(
+        &self,
+        obj: &Value,
+        default_namespace: Option<&str>,
+    ) -> Result<ResourceKey, KeyError> {
+        ResourceKey::from_object(obj, default_namespace, &|group, kind| {
+            self.is_cluster_scoped(group, kind)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +364,66 @@ mod tests {
             "Deployment.apps"
         );
         assert_eq!(GroupKind::new("", "ConfigMap").to_string(), "ConfigMap");
+    }
+
+    #[test]
+    fn scopes_know_builtin_kinds_and_what_discovery_says() {
+        let mut scopes = Scopes::new();
+        assert!(scopes.is_cluster_scoped("", "Namespace"));
+        assert!(scopes.is_cluster_scoped("rbac.authorization.k8s.io", "ClusterRole"));
+        assert!(!scopes.is_cluster_scoped("cert-manager.io", "ClusterIssuer"));
+        assert!(!scopes.is_cluster_scoped("apps", "Deployment"));
+        scopes.learn([GroupKind::new("cert-manager.io", "ClusterIssuer")]);
+        assert!(scopes.is_cluster_scoped("cert-manager.io", "ClusterIssuer"));
+        // Same kind name, another group: still namespaced.
+        assert!(!scopes.is_cluster_scoped("example.com", "ClusterIssuer"));
+    }
+
+    #[test]
+    fn scopes_learn_kinds_whose_every_live_object_has_no_namespace() {
+        let live = [
+            json!({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
+                   "metadata": {"name": "letsencrypt"}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                   "metadata": {"name": "a"}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                   "metadata": {"name": "b", "namespace": "shop"}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Gadget",
+                   "metadata": {"name": "c", "namespace": ""}}),
+            json!({"kind": "Orphan", "metadata": {"name": "no-api-version"}}),
+        ];
+        let mut scopes = Scopes::new();
+        scopes.learn_from_live(&live);
+        assert!(scopes.is_cluster_scoped("cert-manager.io", "ClusterIssuer"));
+        // One object with a namespace: the kind is namespaced.
+        assert!(!scopes.is_cluster_scoped("example.com", "Widget"));
+        // An empty namespace is no namespace.
+        assert!(scopes.is_cluster_scoped("example.com", "Gadget"));
+        assert!(!scopes.is_cluster_scoped("", "Orphan"));
+    }
+
+    #[test]
+    fn scopes_rescope_and_key_drop_namespaces_of_cluster_scoped_kinds_only() {
+        let mut scopes = Scopes::new();
+        scopes.learn([GroupKind::new("example.com", "Widget")]);
+        let mut widget = ResourceKey::new("example.com", "Widget", Some("shop"), "w");
+        assert!(scopes.rescope(&mut widget));
+        assert_eq!(widget, ResourceKey::new("example.com", "Widget", None, "w"));
+        assert!(!scopes.rescope(&mut widget));
+        let mut deploy = ResourceKey::new("apps", "Deployment", Some("shop"), "web");
+        assert!(!scopes.rescope(&mut deploy));
+        assert_eq!(deploy.namespace.as_deref(), Some("shop"));
+
+        let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                         "metadata": {"name": "w", "namespace": "shop"}});
+        assert_eq!(
+            scopes.key_of(&obj, Some("other")),
+            Ok(ResourceKey::new("example.com", "Widget", None, "w"))
+        );
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        assert_eq!(
+            scopes.key_of(&cm, Some("shop")),
+            Ok(ResourceKey::new("", "ConfigMap", Some("shop"), "c"))
+        );
     }
 }

@@ -6,19 +6,12 @@ use crate::engine::app::{compare_app, Tracking};
 use crate::engine::attribution;
 use crate::engine::compare::{CompareOptions, Verdict};
 use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) fn resource_version(obj: &Object) -> Option<&str> {
     obj.pointer("/metadata/resourceVersion")
         .and_then(|v| v.as_str())
-}
-
-/// Drop the namespace of keys whose kind discovery says is cluster-scoped.
-pub(super) fn rescope(key: &mut ResourceKey, cluster_scoped: &HashSet<GroupKind>) {
-    if key.namespace.is_some() && cluster_scoped.contains(&GroupKind::of_key(key)) {
-        key.namespace = None;
-    }
 }
 
 /// The verdict, health and attribution of `key` in `app`; None when the resource is not part

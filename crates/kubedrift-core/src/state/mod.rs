@@ -27,11 +27,11 @@ pub use view::{
 pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
 use crate::engine::ownership;
-use crate::model::{GroupKind, Object, ResourceKey};
+use crate::model::{GroupKind, Object, ResourceKey, Scopes};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use evaluate::{evaluate, rescope, resource_version};
+use evaluate::{evaluate, resource_version};
 use summarize::{app_view, cluster_view};
 
 /// What rendering an app at a revision produced.
@@ -136,7 +136,8 @@ struct ClusterState {
     kinds: HashMap<GroupKind, KindState>,
     /// (kind, namespace) scopes whose first list completed.
     listed_scopes: HashSet<(GroupKind, Option<String>)>,
-    cluster_scoped: HashSet<GroupKind>,
+    /// Which kinds are cluster-scoped (built in, plus what discovery said).
+    scopes: Scopes,
     live: HashMap<ResourceKey, Arc<Object>>,
 }
 
@@ -158,11 +159,13 @@ impl ClusterState {
     }
 
     fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
-        let scopes: Vec<Option<String>> =
-            match (&self.planned_namespaces, self.cluster_scoped.contains(kind)) {
-                (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
-                _ => vec![None],
-            };
+        let scopes: Vec<Option<String>> = match (
+            &self.planned_namespaces,
+            self.scopes.is_cluster_scoped(&kind.group, &kind.kind),
+        ) {
+            (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
+            _ => vec![None],
+        };
         scopes
             .into_iter()
             .all(|ns| self.listed_scopes.contains(&(kind.clone(), ns)))
@@ -315,7 +318,7 @@ impl State {
         };
         let mut desired_map = HashMap::new();
         for mut obj in objects {
-            rescope(&mut obj.key, &cluster.cluster_scoped);
+            cluster.scopes.rescope(&mut obj.key);
             desired_map.insert(obj.key.clone(), obj);
         }
         let app = AppState {
@@ -447,7 +450,7 @@ impl State {
         cluster.discovered = true;
         cluster.last_seen = Some(at);
         cluster.reach = Reach::Reachable;
-        cluster.cluster_scoped.extend(cluster_scoped);
+        cluster.scopes.learn(cluster_scoped);
         for kind in served {
             if matches!(
                 cluster.kinds.get(&kind),
@@ -469,19 +472,19 @@ impl State {
             );
         }
         changed.clusters.insert(context.to_string());
-        let scoped = cluster.cluster_scoped.clone();
+        let scopes = &cluster.scopes;
         for app in self.apps.values_mut().filter(|a| a.context == context) {
             let rekeyed: Vec<DesiredResource> = app
                 .desired
                 .values()
                 .filter(|d| {
-                    d.key.namespace.is_some() && scoped.contains(&GroupKind::of_key(&d.key))
+                    d.key.namespace.is_some() && scopes.is_cluster_scoped(&d.key.group, &d.key.kind)
                 })
                 .cloned()
                 .collect();
             for mut obj in rekeyed {
                 app.desired.remove(&obj.key);
-                rescope(&mut obj.key, &scoped);
+                scopes.rescope(&mut obj.key);
                 app.desired.insert(obj.key.clone(), obj);
             }
         }
