@@ -154,7 +154,7 @@ fn main() {
         snapshot
             .apps
             .values()
-            .map(|a| (a.id.to_string(), a.sync, a.message.clone()))
+            .map(|a| (a.id.to_string(), a.sync, a.message()))
             .collect::<Vec<_>>()
     );
     let rss_after = rss_kib();

@@ -33,7 +33,7 @@ pub fn judge(app: Option<&AppView>, healthy: bool) -> Judgement {
     match app.sync {
         SyncState::Error => {
             return Judgement::Error {
-                message: format!("{}: {}", app.id, app.message),
+                message: format!("{}: {}", app.id, app.message()),
             }
         }
         SyncState::Loading => {
@@ -45,7 +45,8 @@ pub fn judge(app: Option<&AppView>, healthy: bool) -> Judgement {
             return Judgement::Pending {
                 remaining: vec![format!(
                     "cluster {} unreachable: {}",
-                    app.context, app.message
+                    app.context,
+                    app.message()
                 )],
             }
         }
@@ -177,7 +178,12 @@ mod tests {
             revision: "main@1a2b3c4".into(),
             sync,
             health,
-            message: "render failed: boom".into(),
+            summary: crate::state::AppSummary {
+                cause: crate::state::SyncCause::RenderFailed {
+                    error: "boom".into(),
+                },
+                ..Default::default()
+            },
             resources,
             ignore: Vec::new(),
         }

@@ -72,7 +72,7 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     for app in &apps {
         match app.sync {
             SyncState::Error | SyncState::Unreachable => {
-                errors.push(format!("{}: {}", app.id, app.message));
+                errors.push(format!("{}: {}", app.id, app.message()));
                 continue;
             }
             _ => {}

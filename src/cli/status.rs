@@ -314,7 +314,7 @@ fn row(app: &AppView) -> [String; 7] {
         } else {
             app.revision.clone()
         },
-        app.message.replace('\n', " "),
+        app.message().replace('\n', " "),
     ]
 }
 
@@ -343,7 +343,7 @@ fn app_json(app: &AppView) -> Value {
         "sync": app.sync.label(),
         "health": app.health.map(|h| h.label()),
         "revision": app.revision,
-        "message": app.message,
+        "message": app.message(),
         "resources": resources,
     })
 }
@@ -409,7 +409,15 @@ mod tests {
             revision: "main@1a2b3c4".into(),
             sync: SyncState::OutOfSync,
             health: None,
-            message: "1 OutOfSync".into(),
+            summary: crate::state::AppSummary {
+                cause: crate::state::SyncCause::Drift {
+                    out_of_sync: 1,
+                    missing: 0,
+                    extraneous: 0,
+                    first_attribution: None,
+                },
+                ..Default::default()
+            },
             resources,
             ignore: Vec::new(),
         };

@@ -99,7 +99,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 "{}: {} ({}); nothing done",
                 app.id,
                 app.sync.label(),
-                app.message
+                app.message()
             ));
         }
     }
@@ -354,10 +354,9 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                     "{} is now {} (from the watch){}",
                     outcome.app,
                     view.sync.label(),
-                    if view.message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", view.message)
+                    match view.message() {
+                        message if message.is_empty() => String::new(),
+                        message => format!(": {message}"),
                     }
                 )?;
             }

@@ -126,7 +126,7 @@ impl Tracker {
                         self.push(
                             now,
                             EventKind::RenderFailed,
-                            format!("{}: {}", app.id, app.message),
+                            format!("{}: {}", app.id, app.message()),
                         );
                     } else if !failed && was_failed {
                         self.push(
@@ -140,7 +140,7 @@ impl Tracker {
                     self.push(
                         now,
                         EventKind::RenderFailed,
-                        format!("{}: {}", app.id, app.message),
+                        format!("{}: {}", app.id, app.message()),
                     );
                 }
                 _ => {}

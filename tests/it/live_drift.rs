@@ -54,9 +54,9 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     );
     assert!(writer.time.is_some());
     assert!(
-        app.message.contains("live drift"),
+        app.message().contains("live drift"),
         "message {}",
-        app.message
+        app.message()
     );
     assert_eq!(
         snapshot.app("web", "prod").map(|a| a.sync),

@@ -56,9 +56,9 @@ async fn down_cluster_is_unreachable_others_keep_updating_and_it_recovers() {
     .await;
     let app = snapshot.app("web", "dev").expect("row");
     assert!(
-        app.message.contains("cluster unreachable (last seen 20"),
+        app.message().contains("cluster unreachable (last seen 20"),
         "{}",
-        app.message
+        app.message()
     );
     assert!(matches!(
         snapshot.clusters["dev"].reach,
@@ -160,7 +160,7 @@ async fn viewer_token_may_not_list_secrets_which_are_unknown_while_the_rest_work
             (_, verdict) => assert_eq!(verdict, &Verdict::Synced, "{}", resource.key),
         }
     }
-    assert!(app.message.contains("Secret"), "{}", app.message);
+    assert!(app.message().contains("Secret"), "{}", app.message());
     let kinds = &snapshot.clusters["dev-viewer"].kinds;
     assert!(kinds
         .iter()

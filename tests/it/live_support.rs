@@ -269,7 +269,7 @@ pub async fn wait_app(
         "{app}@{env} never became {what}; last row: {:?}",
         snapshot
             .app(app, env)
-            .map(|a| (a.sync, a.health, a.message.clone()))
+            .map(|a| (a.sync, a.health, a.message()))
     );
     snapshot
 }

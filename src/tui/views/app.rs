@@ -167,14 +167,15 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             theme.fg(Slot::Warning),
         )));
     }
-    if !app.message.is_empty() {
+    let message = app.message();
+    if !message.is_empty() {
         let slot = if app.sync == crate::state::SyncState::Error {
             Slot::Error
         } else {
             Slot::Warning
         };
         lines.push(Line::from(Span::styled(
-            format!(" {}", app.message),
+            format!(" {message}"),
             theme.fg(slot),
         )));
     }

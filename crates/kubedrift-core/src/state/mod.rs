@@ -15,10 +15,12 @@
 mod cluster_event;
 mod evaluate;
 mod summarize;
+mod summary;
 mod view;
 pub mod watch_plan;
 
 pub use cluster_event::ClusterEvent;
+pub use summary::{AppSummary, SyncCause};
 pub use view::{
     AppId, AppView, ClusterView, KindStatus, ObjectRef, Reach, RepoView, ResourceView, Snapshot,
     SyncState,

@@ -1,6 +1,7 @@
 //! The published views: one app's sync, health and message from its resources' results, and
 //! one cluster's reachability and watched kinds.
 
+use super::summary::{AppSummary, SyncCause};
 use super::{
     AppState, AppView, ClusterState, ClusterView, KindState, KindStatus, Reach, ResourceView,
     SyncState,
@@ -53,43 +54,39 @@ pub(super) fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppVie
     let last_seen = cluster.and_then(|c| c.last_seen);
     // The resources' verdicts decide as they do for `compare` ([`summarize_sync`]); what only
     // the live state knows (render failed, cluster unreachable, lists still coming) comes first
-    // or refines it.
-    let (sync, message) = if let Some(error) = &app.render_error {
-        (SyncState::Error, format!("render failed: {error}"))
+    // or refines it. The text is the views' business ([`AppSummary::message`]).
+    let (sync, cause) = if let Some(error) = &app.render_error {
+        (
+            SyncState::Error,
+            SyncCause::RenderFailed {
+                error: error.clone(),
+            },
+        )
     } else if let Reach::Unreachable { error } = &reach {
-        let since = last_seen
-            .map(|t| format!("last seen {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")))
-            .unwrap_or_else(|| "never reached".to_string());
         (
             SyncState::Unreachable,
-            format!("cluster unreachable ({since}): {error}"),
+            SyncCause::Unreachable {
+                error: error.clone(),
+                last_seen,
+            },
         )
     } else {
         match summarize_sync(resources.iter().map(|r| &r.verdict)) {
             AppSync::OutOfSync => {
-                let mut counts = [("OutOfSync", 0usize), ("Missing", 0), ("Extraneous", 0)];
-                for resource in &resources {
-                    let slot = match resource.verdict {
-                        Verdict::OutOfSync { .. } => 0,
-                        Verdict::Missing => 1,
-                        Verdict::Extraneous => 2,
-                        _ => continue,
-                    };
-                    counts[slot].1 += 1;
-                }
-                let parts: Vec<String> = counts
+                let count =
+                    |is: fn(&Verdict) -> bool| resources.iter().filter(|r| is(&r.verdict)).count();
+                let first_attribution = resources
                     .iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(label, n)| format!("{n} {label}"))
-                    .collect();
-                let mut message = parts.join(", ");
-                if let Some(first) = resources
-                    .iter()
-                    .find_map(|r| r.attribution.as_ref().map(|a| (r, a)))
-                {
-                    message.push_str(&format!("; {} {}", first.0.key, first.1.summary()));
-                }
-                (SyncState::OutOfSync, message)
+                    .find_map(|r| r.attribution.as_ref().map(|a| (r.key.clone(), a.clone())));
+                (
+                    SyncState::OutOfSync,
+                    SyncCause::Drift {
+                        out_of_sync: count(|v| matches!(v, Verdict::OutOfSync { .. })),
+                        missing: count(|v| matches!(v, Verdict::Missing)),
+                        extraneous: count(|v| matches!(v, Verdict::Extraneous)),
+                        first_attribution,
+                    },
+                )
             }
             AppSync::Unknown => {
                 let reason_of = |r: &ResourceView| match &r.verdict {
@@ -97,49 +94,36 @@ pub(super) fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppVie
                     _ => String::new(),
                 };
                 match resources.iter().find(|r| r.awaiting_list) {
-                    Some(waiting) => (SyncState::Loading, reason_of(waiting)),
+                    Some(waiting) => (
+                        SyncState::Loading,
+                        SyncCause::AwaitingList {
+                            reason: reason_of(waiting),
+                        },
+                    ),
                     None => {
-                        let undecided = resources
+                        let first = resources
                             .iter()
-                            .find(|r| matches!(r.verdict, Verdict::Unknown { .. }));
-                        let reason = undecided
-                            .map(|r| format!("{}: {}", r.key, reason_of(r)))
-                            .unwrap_or_default();
-                        (SyncState::Unknown, reason)
+                            .find(|r| matches!(r.verdict, Verdict::Unknown { .. }))
+                            .map(|r| (r.key.clone(), reason_of(r)));
+                        (SyncState::Unknown, SyncCause::Undecided { first })
                     }
                 }
             }
             AppSync::Synced if matches!(reach, Reach::Connecting) && !app.desired.is_empty() => {
-                (SyncState::Loading, "connecting".to_string())
+                (SyncState::Loading, SyncCause::Connecting)
             }
-            AppSync::Synced => (SyncState::Synced, String::new()),
+            AppSync::Synced => (SyncState::Synced, SyncCause::Synced),
         }
     };
     // Some manifest failed to parse: what the broken file held is undecided, so the app is
     // an error (exit 2) whatever the rest says, as `compare` treats the same file.
     let incomplete =
         !app.complete && app.render_error.is_none() && !matches!(sync, SyncState::Unreachable);
-    let (sync, message) = if incomplete {
-        let problems = if app.problems.is_empty() {
-            "some manifests could not be read".to_string()
-        } else {
-            app.problems.join("; ")
-        };
-        let message = if message.is_empty() {
-            format!("incomplete render: {problems}")
-        } else {
-            format!("incomplete render: {problems}; {message}")
-        };
-        (SyncState::Error, message)
-    } else {
-        (sync, message)
-    };
-    let message = if app.problems.is_empty() || sync == SyncState::Error {
-        message
-    } else if message.is_empty() {
-        app.problems.join("; ")
-    } else {
-        format!("{message}; {}", app.problems.join("; "))
+    let sync = if incomplete { SyncState::Error } else { sync };
+    let summary = AppSummary {
+        cause,
+        incomplete,
+        problems: app.problems.clone(),
     };
     AppView {
         id: app.id.clone(),
@@ -148,7 +132,7 @@ pub(super) fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppVie
         revision: app.revision.clone(),
         sync,
         health,
-        message,
+        summary,
         resources,
         ignore: app.ignore.clone(),
     }

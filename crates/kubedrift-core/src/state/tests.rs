@@ -141,7 +141,7 @@ fn loading_until_first_list_then_synced() {
         vec![desired_deployment("web", "web:1.4.2", 2)],
     ));
     let app = state.snapshot().app("web", "dev").cloned().expect("row");
-    assert_eq!(app.sync, SyncState::Loading, "{}", app.message);
+    assert_eq!(app.sync, SyncState::Loading, "{}", app.message());
     // The cluster is planned and discovered, nothing is listed yet: not settled.
     state.apply(Input::Plan {
         context: "dev".into(),
@@ -177,7 +177,7 @@ fn loading_until_first_list_then_synced() {
     );
     let snapshot = state.snapshot();
     let app = snapshot.app("web", "dev").expect("row");
-    assert_eq!(app.sync, SyncState::Synced, "{}", app.message);
+    assert_eq!(app.sync, SyncState::Synced, "{}", app.message());
     assert_eq!(app.health, Some(health::HealthStatus::Healthy));
     assert!(snapshot.clusters["dev"].settled);
 }
@@ -323,9 +323,10 @@ fn unreachable_cluster_keeps_last_verdicts_and_leaves_others_alone() {
     let dev = snapshot.app("web", "dev").expect("dev");
     assert_eq!(dev.sync, SyncState::Unreachable);
     assert!(
-        dev.message.contains("last seen 2025-12-29T") && dev.message.contains("connection refused"),
+        dev.message().contains("last seen 2025-12-29T")
+            && dev.message().contains("connection refused"),
         "{}",
-        dev.message
+        dev.message()
     );
     assert_eq!(dev.resources.len(), 1, "last known verdicts stay visible");
     assert_eq!(
@@ -496,7 +497,7 @@ fn render_error_is_shown_and_app_removal_is_a_change() {
     let snapshot = state.snapshot();
     let app = snapshot.app("web", "dev").expect("row");
     assert_eq!(app.sync, SyncState::Error);
-    assert!(app.message.starts_with("render failed: kustomize failed"));
+    assert!(app.message().starts_with("render failed: kustomize failed"));
     let changes = state.apply(Input::RemoveApp(AppId::new("web", "dev")));
     assert_eq!(
         changes,
@@ -688,12 +689,12 @@ fn a_file_that_failed_to_parse_makes_the_app_an_error_even_when_the_rest_is_sync
     );
     let snapshot = state.snapshot();
     let app = snapshot.app("web", "dev").expect("row");
-    assert_eq!(app.sync, SyncState::Error, "{}", app.message);
+    assert_eq!(app.sync, SyncState::Error, "{}", app.message());
     assert!(
-        app.message
+        app.message()
             .starts_with("incomplete render: apps/web/broken.yaml:5"),
         "{}",
-        app.message
+        app.message()
     );
     // The resource that was read is still judged (and Synced).
     assert_eq!(app.resources.len(), 1);

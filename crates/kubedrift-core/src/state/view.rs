@@ -1,5 +1,6 @@
 //! What views read: the immutable snapshot and its parts.
 
+use super::summary::AppSummary;
 use crate::engine::attribution::Attribution;
 use crate::engine::compare::Verdict;
 use crate::engine::health::{Health, HealthStatus};
@@ -122,12 +123,25 @@ pub struct AppView {
     pub revision: String,
     pub sync: SyncState,
     pub health: Option<HealthStatus>,
-    pub message: String,
+    /// Why the app is in its sync state; serialized as its text, the `message`.
+    #[serde(rename = "message", serialize_with = "summary_message")]
+    pub summary: AppSummary,
     #[serde(serialize_with = "arc_list")]
     pub resources: Vec<Arc<ResourceView>>,
     /// The app's ignore rules, so `diff` shows what the verdict compared.
     #[serde(skip)]
     pub ignore: Vec<IgnoreRule>,
+}
+
+impl AppView {
+    /// The row's message (see [`AppSummary::message`]).
+    pub fn message(&self) -> String {
+        self.summary.message()
+    }
+}
+
+fn summary_message<S: Serializer>(summary: &AppSummary, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&summary.message())
 }
 
 /// Whether a cluster answers.
