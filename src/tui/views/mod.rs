@@ -9,6 +9,7 @@ pub mod events;
 pub mod help;
 pub mod overview;
 pub mod promotion;
+pub mod sync;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -111,6 +112,7 @@ pub fn draw(model: &Model, frame: &mut Frame) {
         View::Clusters => clusters::draw(model, frame, body),
         View::Events => events::draw(model, frame, body),
         View::Help => help::draw(model, frame, body),
+        View::Sync => sync::draw(model, frame, body),
     }
     draw_footer(model, frame, footer);
 }

@@ -1,0 +1,278 @@
+//! The TUI's background tasks: the effects that ask a cluster or Git something (or, for a
+//! confirmed sync, write through a capability). Each runs on the tokio runtime and replies
+//! with a [`Msg`] carrying the generation it was asked with. The terminal's own effects
+//! (quit, refresh, clipboard, theme) are left to the caller.
+//!
+//! Public so that tests drive the model with the same tasks the terminal UI runs.
+
+use super::diffdoc::{Entry, FULL_CONTEXT};
+use super::model::{Effect, Msg, PlannedSync, Probe};
+use crate::actions::capability::{self, Session};
+use crate::actions::sync;
+use crate::engine::compare::{comparable_pair, display_pair, CompareOptions};
+use crate::state::{AppView, Snapshot};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the tasks need besides the model.
+#[derive(Clone)]
+pub struct TaskContext {
+    pub config: crate::config::Config,
+    pub kubeconfig: kube::config::Kubeconfig,
+    /// `--read-only` or not: decided once, at start.
+    pub session: Session,
+}
+
+/// Start the task `effect` asks for (must be called inside a tokio runtime); `snapshot` is
+/// the live layer's current one. Effects that are not tasks are handed back.
+pub fn spawn(
+    effect: Effect,
+    context: &TaskContext,
+    snapshot: Arc<Snapshot>,
+    tx: &UnboundedSender<Msg>,
+) -> Option<Effect> {
+    let tx = tx.clone();
+    let context = context.clone();
+    match effect {
+        Effect::DryRun {
+            generation,
+            app,
+            key,
+        } => {
+            tokio::spawn(async move {
+                let result = match snapshot.apps.get(&app) {
+                    Some(view) => {
+                        server_side_entries(
+                            &context.kubeconfig,
+                            view,
+                            &snapshot.field_managers,
+                            key.as_ref(),
+                        )
+                        .await
+                    }
+                    None => Err(format!("{app} is gone")),
+                };
+                let _ = tx.send(Msg::DryRunDone { generation, result });
+            });
+        }
+        Effect::Probe {
+            generation,
+            contexts,
+        } => {
+            tokio::spawn(async move {
+                let probes = futures::future::join_all(
+                    contexts
+                        .into_iter()
+                        .map(|ctx| probe(&context.kubeconfig, ctx)),
+                )
+                .await;
+                let _ = tx.send(Msg::ProbeDone { generation, probes });
+            });
+        }
+        Effect::Git {
+            generation,
+            request,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                let facts =
+                    std::panic::catch_unwind(|| super::gitfacts::read(&context.config, &request))
+                        .unwrap_or_default();
+                let _ = tx.send(Msg::GitDone { generation, facts });
+            });
+        }
+        Effect::CheckWrite { generation, envs } => {
+            tokio::spawn(async move {
+                let blocked =
+                    futures::future::join_all(envs.iter().map(|env| write_blocked(&context, env)))
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                let _ = tx.send(Msg::WriteChecked {
+                    generation,
+                    blocked,
+                });
+            });
+        }
+        Effect::PlanSync { generation, app } => {
+            tokio::spawn(async move {
+                let result = match snapshot.apps.get(&app) {
+                    Some(view) => plan_sync(&context, view).await,
+                    None => Err(format!("{app} is gone")),
+                };
+                let _ = tx.send(Msg::SyncPlanned { generation, result });
+            });
+        }
+        Effect::ExecuteSync {
+            generation,
+            planned,
+        } => {
+            tokio::spawn(async move {
+                let result = execute_sync(&context, &planned).await;
+                let _ = tx.send(Msg::SyncDone { generation, result });
+            });
+        }
+        other => return Some(other),
+    }
+    None
+}
+
+/// Why `env` may not be written, if it may not (session, config, the server's answer).
+async fn write_blocked(context: &TaskContext, env: &str) -> Option<(String, String)> {
+    if let Err(reason) = capability::static_checks(&context.session, &context.config, env) {
+        return Some((env.to_string(), reason.to_string()));
+    }
+    let kube_context = context.config.environment(env).ok()?.context.clone();
+    let client =
+        match crate::cluster::kubeconfig::client_for(&context.kubeconfig, &kube_context).await {
+            Ok(client) => client,
+            Err(e) => {
+                return Some((
+                    env.to_string(),
+                    format!("{env} is not writable: no client for context {kube_context} ({e})"),
+                ))
+            }
+        };
+    let asked = capability::read_only_reason(
+        &context.session,
+        &context.config,
+        env,
+        &kube_context,
+        &client,
+    );
+    match tokio::time::timeout(Duration::from_secs(20), asked).await {
+        Ok(reason) => reason.map(|r| (env.to_string(), r.to_string())),
+        Err(_) => Some((
+            env.to_string(),
+            format!("{env}: the API server did not say in 20s whether writing is allowed"),
+        )),
+    }
+}
+
+/// The plan of one app (no prune: what Git dropped is listed as left alone) with the
+/// server's dry run, through the client of the app's own context.
+async fn plan_sync(context: &TaskContext, app: &AppView) -> Result<PlannedSync, String> {
+    let client = crate::cluster::kubeconfig::client_for(&context.kubeconfig, &app.context)
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = sync::plan::PlanOptions::default();
+    let (plan, probes) = tokio::time::timeout(
+        Duration::from_secs(60),
+        sync::prepare(&client, app, &options),
+    )
+    .await
+    .map_err(|_| "the API server did not answer the dry run in 60s".to_string())?;
+    Ok(PlannedSync {
+        plan: Arc::new(plan),
+        probes: Arc::new(probes),
+    })
+}
+
+/// Ask for the write capability of the plan's environment; only with it, apply the plan.
+/// A refusal (read-only session or config, credentials that may not write) writes nothing.
+async fn execute_sync(
+    context: &TaskContext,
+    planned: &PlannedSync,
+) -> Result<sync::Outcome, String> {
+    let plan = &planned.plan;
+    let capability = capability::cluster_access(
+        &context.session,
+        &context.config,
+        &context.kubeconfig,
+        &plan.app.env,
+        &planned.probes,
+        plan.forbidden(),
+    )
+    .await
+    .map_err(|reason| reason.to_string())?;
+    sync::apply::execute(plan, &capability)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Every (or one) desired object of `app` sent as a dry-run server-side apply; each result
+/// diffed against live, masked.
+async fn server_side_entries(
+    kubeconfig: &kube::config::Kubeconfig,
+    app: &AppView,
+    field_managers: &[String],
+    only: Option<&crate::model::ResourceKey>,
+) -> Result<Vec<Entry>, String> {
+    let client = crate::cluster::kubeconfig::client_for(kubeconfig, &app.context)
+        .await
+        .map_err(|e| e.to_string())?;
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        field_managers,
+        ..CompareOptions::default()
+    };
+    let mut entries = Vec::new();
+    for resource in super::model::sorted_resources(app) {
+        if only.is_some_and(|k| *k != resource.key) {
+            continue;
+        }
+        if only.is_none() && !resource.verdict.is_drift() {
+            continue;
+        }
+        let live = resource.live.as_ref().map(|o| o.get());
+        let title = format!("{} — server-side dry run", resource.key);
+        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
+            let (_, have) = comparable_pair(None, live, &opts);
+            entries.push(Entry {
+                title: format!("{} — Extraneous (nothing to apply)", resource.key),
+                diff: crate::engine::diff::diff(None, have.as_ref(), FULL_CONTEXT),
+            });
+            continue;
+        };
+        let applied = tokio::time::timeout(
+            Duration::from_secs(20),
+            crate::cluster::dry_run::server_side_dry_run(
+                &client,
+                desired,
+                resource.key.namespace.as_deref(),
+            ),
+        )
+        .await
+        .map_err(|_| format!("{}: the API server did not answer in 20s", resource.key))?
+        .map_err(|e| format!("{}: {e}", resource.key))?;
+        let pair = display_pair(Some(&applied), live, &opts);
+        entries.push(Entry {
+            title,
+            diff: crate::engine::diff::diff_with_kept(
+                pair.desired.as_ref(),
+                pair.live.as_ref(),
+                &pair.kept,
+                FULL_CONTEXT,
+            ),
+        });
+    }
+    Ok(entries)
+}
+
+/// `/version` of one context's API server, timed (bounded: an unreachable server is an
+/// error after 10 s, not a hang).
+async fn probe(kubeconfig: &kube::config::Kubeconfig, context: String) -> (String, Probe) {
+    let started = std::time::Instant::now();
+    let asked = async {
+        let client = crate::cluster::kubeconfig::client_for(kubeconfig, &context)
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = std::time::Instant::now();
+        let info = client
+            .apiserver_version()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((info.git_version, started.elapsed().as_millis() as u64))
+    };
+    let result = tokio::time::timeout(Duration::from_secs(10), asked)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer in {:?}", started.elapsed())));
+    (
+        context,
+        Probe {
+            at: jiff::Timestamp::now(),
+            result,
+        },
+    )
+}
