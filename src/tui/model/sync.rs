@@ -94,15 +94,17 @@ impl Model {
             self.status = Some(format!("sync disabled: {reason}"));
             return Vec::new();
         }
-        if self.view() == View::Sync
-            && self
-                .sync
-                .as_ref()
-                .is_some_and(|s| matches!(s.stage, SyncStage::Planning | SyncStage::Executing(_)))
+        // One sync at a time: while one is out, `s` shows it (its result must not be lost).
+        if self
+            .sync
+            .as_ref()
+            .is_some_and(|s| matches!(s.stage, SyncStage::Planning | SyncStage::Executing(_)))
         {
+            self.push(View::Sync);
             return Vec::new();
         }
         self.sync_generation += 1;
+        self.scroll.remove("sync");
         self.sync = Some(SyncFlow {
             protected: self.protected_envs.contains(&app.env),
             app: app.clone(),
@@ -218,5 +220,197 @@ impl Model {
             self.write_blocked = blocked.into_iter().collect();
         }
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::sync::plan::{build, PlanOptions};
+    use crate::actions::sync::{Action as StepAction, StepOutcome, StepResult};
+    use crate::tui::theme::Theme;
+    use crate::tui::views::tests::{key, keys, render, sample_model};
+
+    /// The sample, writable, with web@prod (kubectl scaled it) selected.
+    fn writable_on_web_prod() -> Model {
+        let mut m = sample_model(Theme::dark());
+        m.read_only = false;
+        m.update(Msg::Resize(160, 48));
+        keys(&mut m, ":app web");
+        key(&mut m, KeyCode::Enter);
+        keys(&mut m, ":env prod");
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.selected_id().expect("cell").to_string(), "web@prod");
+        m
+    }
+
+    fn press(m: &mut Model, c: char) -> Vec<Effect> {
+        m.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        )))
+    }
+
+    fn planned_for(m: &Model, id: &AppId) -> PlannedSync {
+        let app = m.snapshot.apps.get(id).expect("app");
+        PlannedSync {
+            plan: Arc::new(build(app, &PlanOptions::default())),
+            probes: Arc::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn read_only_sessions_say_why_and_ask_for_nothing() {
+        let mut m = writable_on_web_prod();
+        m.read_only = true;
+        for c in ['s', 'p'] {
+            assert!(press(&mut m, c).is_empty());
+            let status = m.status.clone().unwrap_or_default();
+            assert!(
+                status.contains("prod is read-only: the session was started with --read-only"),
+                "{status}"
+            );
+            assert_eq!(m.view(), View::Overview);
+        }
+        // Nor is the access check asked for: the flag settles it.
+        assert!(m.ask_write_access().is_empty());
+    }
+
+    #[test]
+    fn credentials_that_may_not_write_disable_the_keys_with_the_reason() {
+        let mut m = writable_on_web_prod();
+        let effects = m.ask_write_access();
+        let [Effect::CheckWrite { generation, envs }] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert!(envs.contains(&"prod".to_string()));
+        let reason = "prod is read-only: the credentials of context prod-viewer may not write";
+        // A stale answer is dropped.
+        m.update(Msg::WriteChecked {
+            generation: generation - 1,
+            blocked: vec![("prod".into(), reason.into())],
+        });
+        assert_eq!(m.write_blocked("prod"), None);
+        m.update(Msg::WriteChecked {
+            generation: *generation,
+            blocked: vec![("prod".into(), reason.into())],
+        });
+        assert!(press(&mut m, 's').is_empty());
+        assert_eq!(
+            m.status.as_deref(),
+            Some(&*format!("sync disabled: {reason}"))
+        );
+        assert!(press(&mut m, 'p').is_empty());
+        assert_eq!(
+            m.status.as_deref(),
+            Some(&*format!("promote disabled: {reason}"))
+        );
+    }
+
+    #[test]
+    fn s_plans_in_the_background_confirms_then_executes_and_shows_results() {
+        let mut m = writable_on_web_prod();
+        let effects = press(&mut m, 's');
+        let [Effect::PlanSync { generation, app }] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        let (generation, app) = (*generation, app.clone());
+        assert_eq!(app.to_string(), "web@prod");
+        assert_eq!(m.view(), View::Sync);
+        // y before the plan is there does nothing.
+        assert!(press(&mut m, 'y').is_empty());
+        let planned = planned_for(&m, &app);
+        assert!(!planned.plan.is_empty(), "web@prod drifted");
+        // A reply to an older ask is dropped.
+        m.update(Msg::SyncPlanned {
+            generation: generation - 1,
+            result: Err("old".into()),
+        });
+        assert!(matches!(
+            m.sync.as_ref().map(|s| &s.stage),
+            Some(SyncStage::Planning)
+        ));
+        m.update(Msg::SyncPlanned {
+            generation,
+            result: Ok(planned.clone()),
+        });
+        let screen = render(&mut m, 160, 48);
+        assert!(screen.contains("apply this plan? y / Enter"), "{screen}");
+        assert!(
+            screen.contains("update apps/Deployment/web/web"),
+            "{screen}"
+        );
+        assert!(screen.contains("replicas"), "{screen}");
+        let effects = press(&mut m, 'y');
+        let [Effect::ExecuteSync {
+            generation: exec,
+            planned: sent,
+        }] = effects.as_slice()
+        else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(*sent, planned);
+        let step = &planned.plan.steps[0];
+        m.update(Msg::SyncDone {
+            generation: *exec,
+            result: Ok(Outcome {
+                app: app.clone(),
+                steps: vec![StepOutcome {
+                    key: step.key.clone(),
+                    action: StepAction::Update,
+                    result: StepResult::Updated,
+                }],
+            }),
+        });
+        let screen = render(&mut m, 160, 48);
+        assert!(screen.contains("synced: every step succeeded"), "{screen}");
+        assert!(screen.contains("updated"), "{screen}");
+        // Enter closes the finished sync.
+        key(&mut m, KeyCode::Enter);
+        assert_eq!(m.view(), View::Overview);
+    }
+
+    #[test]
+    fn a_protected_environment_needs_its_name_typed() {
+        let mut m = writable_on_web_prod();
+        m.protected_envs.insert("prod".into());
+        let effects = press(&mut m, 's');
+        let [Effect::PlanSync { generation, app }] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        let planned = planned_for(&m, app);
+        m.update(Msg::SyncPlanned {
+            generation: *generation,
+            result: Ok(planned),
+        });
+        // Enter alone, or a wrong name, does not execute; y is just a typed letter.
+        key(&mut m, KeyCode::Enter);
+        assert!(m
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .contains("prod is protected"));
+        keys(&mut m, "y");
+        assert!(m
+            .update(Msg::Key(KeyEvent::new(
+                KeyCode::Enter,
+                crossterm::event::KeyModifiers::NONE
+            )))
+            .is_empty());
+        key(&mut m, KeyCode::Backspace);
+        keys(&mut m, "prod");
+        let screen = render(&mut m, 160, 48);
+        assert!(
+            screen.contains("prod is protected: type its name"),
+            "{screen}"
+        );
+        let effects = m.update(Msg::Key(KeyEvent::new(
+            KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        )));
+        assert!(
+            matches!(effects.as_slice(), [Effect::ExecuteSync { .. }]),
+            "{effects:?}"
+        );
     }
 }
