@@ -168,6 +168,7 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
             config,
             kubeconfig,
             session: Session::new(read_only),
+            audit_log: crate::actions::audit::log_path().ok(),
         },
     ));
     stop.store(true, Ordering::Relaxed);

@@ -7,10 +7,12 @@
 
 use super::diffdoc::{Entry, FULL_CONTEXT};
 use super::model::{Effect, Msg, PlannedSync, Probe};
+use crate::actions::audit;
 use crate::actions::capability::{self, Session};
 use crate::actions::sync;
 use crate::engine::compare::{comparable_pair, display_pair, CompareOptions};
 use crate::state::{AppView, Snapshot};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -22,6 +24,8 @@ pub struct TaskContext {
     pub kubeconfig: kube::config::Kubeconfig,
     /// `--read-only` or not: decided once, at start.
     pub session: Session,
+    /// The audit log executed syncs are appended to (None: not recorded, e.g. no data dir).
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 /// Start the task `effect` asks for (must be called inside a tokio runtime); `snapshot` is
@@ -186,9 +190,48 @@ async fn execute_sync(
     )
     .await
     .map_err(|reason| reason.to_string())?;
-    sync::apply::execute(plan, &capability)
+    let outcome = sync::apply::execute(plan, &capability)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = &context.audit_log {
+        if let Err(err) = audit::append(path, &audit_entry(context, plan, &outcome)) {
+            // The result is still shown; the terminal is not the place for a stderr line.
+            tracing::warn!("sync not recorded in the audit log: {err}");
+        }
+    }
+    Ok(outcome)
+}
+
+/// The audit record of an executed sync: resources, actions and results, never contents.
+fn audit_entry(context: &TaskContext, plan: &sync::Plan, outcome: &sync::Outcome) -> audit::Entry {
+    let kube_user = context
+        .kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == plan.context)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone());
+    let planned: Vec<serde_json::Value> = plan
+        .steps
+        .iter()
+        .map(|s| json!({"resource": s.key.to_string(), "action": s.action, "wave": s.wave}))
+        .collect();
+    let results: Vec<serde_json::Value> = outcome
+        .steps
+        .iter()
+        .map(|s| json!({"resource": s.key.to_string(), "action": s.action, "result": s.result.label()}))
+        .collect();
+    audit::Entry {
+        time: jiff::Timestamp::now(),
+        os_user: audit::os_user(),
+        kube_user,
+        action: "sync".into(),
+        app: plan.app.app.clone(),
+        env: plan.app.env.clone(),
+        plan: json!({"steps": planned, "prune": plan.prune, "forceConflicts": plan.force_conflicts, "from": "tui"}),
+        result: json!(results),
+        ok: outcome.all_succeeded(),
+    }
 }
 
 /// Every (or one) desired object of `app` sent as a dry-run server-side apply; each result

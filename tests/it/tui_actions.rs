@@ -83,6 +83,7 @@ impl Driver {
                 config: config.clone(),
                 kubeconfig: kubeconfig.clone(),
                 session: Session::new(read_only),
+                audit_log: Some(fx.dir.path().join("data/audit.jsonl")),
             },
             config,
             kubeconfig,
@@ -336,8 +337,10 @@ async fn read_only_flag_every_key_in_every_view_writes_nothing() {
         7,
         "every other view was reached: {reached:?}"
     );
+    assert!(!fx.dir.path().join("data/audit.jsonl").exists());
     assert_eq!(dev_writes(&fx), writes, "the API server saw writes");
     assert!(repo == repo_state(&fx.repo_path()), "the repo changed");
+    assert!(!fx.dir.path().join("data/audit.jsonl").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,6 +388,7 @@ async fn viewer_credentials_without_the_flag_every_key_in_every_view_writes_noth
 
     assert_eq!(dev_writes(&fx), writes, "the API server saw writes");
     assert!(repo == repo_state(&fx.repo_path()), "the repo changed");
+    assert!(!fx.dir.path().join("data/audit.jsonl").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,6 +430,16 @@ async fn s_on_a_drifted_app_plans_confirms_and_syncs() {
     };
     assert!(outcome.all_succeeded(), "{outcome:?}");
     assert!(dev_writes(&fx) > writes, "the sync wrote nothing");
+    let (audit, bad) =
+        kubedrift::actions::audit::read(&fx.dir.path().join("data/audit.jsonl"), None)
+            .expect("audit log");
+    assert!(bad.is_empty());
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!((audit[0].action.as_str(), audit[0].ok), ("sync", true));
+    assert_eq!(
+        (audit[0].app.as_str(), audit[0].env.as_str()),
+        ("web", "dev")
+    );
 
     // The watch sees the drift clear; the model shows it.
     let (snapshot, ok) = tui
