@@ -76,6 +76,8 @@ pub enum Action {
     Promote,
     /// Confirm the shown plan (sync view).
     Confirm,
+    /// Re-plan the sync taking over the fields other managers own (sync view).
+    ForceConflicts,
 }
 
 /// A key as the table names it.
@@ -274,6 +276,12 @@ pub const BINDINGS: &[Binding] = &[
         C::Sync,
         A::Confirm,
         "run the shown plan (a protected environment: type its name first); close when done",
+    ),
+    bind(
+        &[K::Char('F')],
+        C::Sync,
+        A::ForceConflicts,
+        "re-plan taking over the conflicting fields other managers own",
     ),
     // Global.
     bind(

@@ -99,10 +99,14 @@ pub fn spawn(
                 });
             });
         }
-        Effect::PlanSync { generation, app } => {
+        Effect::PlanSync {
+            generation,
+            app,
+            force_conflicts,
+        } => {
             tokio::spawn(async move {
                 let result = match snapshot.apps.get(&app) {
-                    Some(view) => plan_sync(&context, view).await,
+                    Some(view) => plan_sync(&context, view, force_conflicts).await,
                     None => Err(format!("{app} is gone")),
                 };
                 let _ = tx.send(Msg::SyncPlanned { generation, result });
@@ -154,13 +158,20 @@ async fn write_blocked(context: &TaskContext, env: &str) -> Option<(String, Stri
     }
 }
 
-/// The plan of one app (no prune: what Git dropped is listed as left alone) with the
+/// The plan of one app (`force_conflicts`: take over other managers' fields; no prune: what Git dropped is listed as left alone) with the
 /// server's dry run, through the client of the app's own context.
-async fn plan_sync(context: &TaskContext, app: &AppView) -> Result<PlannedSync, String> {
+async fn plan_sync(
+    context: &TaskContext,
+    app: &AppView,
+    force_conflicts: bool,
+) -> Result<PlannedSync, String> {
     let client = crate::cluster::kubeconfig::client_for(&context.kubeconfig, &app.context)
         .await
         .map_err(|e| e.to_string())?;
-    let options = sync::plan::PlanOptions::default();
+    let options = sync::plan::PlanOptions {
+        force_conflicts,
+        ..sync::plan::PlanOptions::default()
+    };
     let (plan, probes) = tokio::time::timeout(
         Duration::from_secs(60),
         sync::prepare(&client, app, &options),

@@ -463,3 +463,60 @@ async fn s_on_a_drifted_app_plans_confirms_and_syncs() {
         "info"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_shows_a_kubectl_scale_conflict_and_f_takes_the_field_over() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 5);
+    let mut tui = Driver::start(&fx, &fx.config_path(), false, false).await;
+
+    tui.home().await;
+    tui.char('s').await;
+    let Some(SyncStage::Planned(planned)) = tui.model.sync.as_ref().map(|s| s.stage.clone()) else {
+        panic!("no plan: {:?}", tui.model.sync);
+    };
+    let conflicts: Vec<String> = planned
+        .plan
+        .conflicts()
+        .iter()
+        .map(|(key, c)| format!("{key} {} {}", c.field, c.manager))
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert!(
+        conflicts[0].contains(".spec.replicas") && conflicts[0].contains("kubectl"),
+        "{conflicts:?}"
+    );
+
+    tui.char('F').await;
+    let flow = tui.model.sync.clone().expect("sync");
+    assert!(flow.force_conflicts);
+    let SyncStage::Planned(forced) = flow.stage else {
+        panic!("not re-planned: {:?}", flow.stage);
+    };
+    assert!(forced.plan.force_conflicts);
+    tui.char('y').await;
+    let stage = tui.model.sync.as_ref().map(|s| s.stage.clone());
+    let Some(SyncStage::Done(outcome)) = stage else {
+        panic!("not synced: {stage:?}");
+    };
+    assert!(outcome.all_succeeded(), "{outcome:?}");
+    let (snapshot, ok) = tui
+        .live
+        .wait_until(WAIT, |s| {
+            s.app("web", "dev")
+                .is_some_and(|a| a.sync == SyncState::Synced)
+        })
+        .await;
+    assert!(ok, "web@dev never synced: {:?}", snapshot.app("web", "dev"));
+    assert_eq!(
+        fx.jsonpath(
+            &["--context", "dev", "-n", "shop", "deployment/web"],
+            "{.spec.replicas}"
+        ),
+        "2"
+    );
+}

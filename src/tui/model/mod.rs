@@ -219,6 +219,7 @@ pub enum Effect {
     PlanSync {
         generation: u64,
         app: AppId,
+        force_conflicts: bool,
     },
     /// Ask for the write capability and execute the plan.
     ExecuteSync {
@@ -1079,6 +1080,7 @@ impl Model {
             Action::Sync => return self.start_sync(),
             Action::Promote => return self.start_promote(),
             Action::Confirm => return self.confirm_sync(),
+            Action::ForceConflicts => return self.force_sync(),
         }
         Vec::new()
     }

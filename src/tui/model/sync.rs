@@ -43,6 +43,8 @@ pub struct SyncFlow {
     /// The environment is `protected = true`: its name must be typed to confirm.
     pub protected: bool,
     pub typed: String,
+    /// Fields other managers own are taken over (the user asked with `F`).
+    pub force_conflicts: bool,
     pub stage: SyncStage,
 }
 
@@ -109,12 +111,37 @@ impl Model {
             protected: self.protected_envs.contains(&app.env),
             app: app.clone(),
             typed: String::new(),
+            force_conflicts: false,
             stage: SyncStage::Planning,
         });
         self.push(View::Sync);
         vec![Effect::PlanSync {
             generation: self.sync_generation,
             app,
+            force_conflicts: false,
+        }]
+    }
+
+    /// `F` in the sync view: the plan has conflicts; plan again taking those fields over
+    /// (the new plan is shown and confirmed like any other).
+    pub(super) fn force_sync(&mut self) -> Vec<Effect> {
+        let Some(flow) = &mut self.sync else {
+            return Vec::new();
+        };
+        let SyncStage::Planned(planned) = &flow.stage else {
+            return Vec::new();
+        };
+        if planned.plan.conflicts().is_empty() || flow.force_conflicts {
+            self.status = Some("no conflicts to take over".into());
+            return Vec::new();
+        }
+        flow.force_conflicts = true;
+        flow.stage = SyncStage::Planning;
+        self.sync_generation += 1;
+        vec![Effect::PlanSync {
+            generation: self.sync_generation,
+            app: flow.app.clone(),
+            force_conflicts: true,
         }]
     }
 
@@ -311,7 +338,12 @@ mod tests {
     fn s_plans_in_the_background_confirms_then_executes_and_shows_results() {
         let mut m = writable_on_web_prod();
         let effects = press(&mut m, 's');
-        let [Effect::PlanSync { generation, app }] = effects.as_slice() else {
+        let [Effect::PlanSync {
+            generation,
+            app,
+            force_conflicts: false,
+        }] = effects.as_slice()
+        else {
             panic!("{effects:?}");
         };
         let (generation, app) = (*generation, app.clone());
@@ -375,7 +407,12 @@ mod tests {
         let mut m = writable_on_web_prod();
         m.protected_envs.insert("prod".into());
         let effects = press(&mut m, 's');
-        let [Effect::PlanSync { generation, app }] = effects.as_slice() else {
+        let [Effect::PlanSync {
+            generation,
+            app,
+            force_conflicts: false,
+        }] = effects.as_slice()
+        else {
             panic!("{effects:?}");
         };
         let planned = planned_for(&m, app);

@@ -48,6 +48,17 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                 "apply this plan? y / Enter: yes, Esc: cancel".to_string()
             };
             lines.push(Line::from(Span::styled(prompt, theme.fg(Slot::Warning))));
+            if flow.force_conflicts {
+                lines.push(Line::from(Span::styled(
+                    "forcing: fields other managers own are taken over",
+                    theme.fg(Slot::Warning),
+                )));
+            } else if !planned.plan.conflicts().is_empty() {
+                lines.push(Line::from(Span::styled(
+                    "conflicts: applied as is, those fields stay the other manager's — F re-plans taking them over",
+                    theme.fg(Slot::Warning),
+                )));
+            }
             plan_lines(model, &planned.plan, &mut lines);
         }
         SyncStage::Executing(planned) => {
