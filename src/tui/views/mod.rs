@@ -346,6 +346,13 @@ fn hints(model: &Model) -> Line<'static> {
             (A::Copy, "copy"),
             (A::Back, "back"),
         ],
+        View::Sync => &[
+            (A::Confirm, "apply"),
+            (A::ForceConflicts, "take over conflicts"),
+            (A::Down, "scroll"),
+            (A::Back, "cancel / close"),
+            (A::Help, "help"),
+        ],
         _ => &[(A::Back, "back"), (A::Help, "help"), (A::Quit, "back")],
     };
     let context = model.view().context();

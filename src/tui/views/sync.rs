@@ -21,7 +21,7 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         .snapshot
         .apps
         .get(&flow.app)
-        .map(|a| format!("{:?}", a.sync))
+        .map(|a| a.sync.label().to_string())
         .unwrap_or_else(|| "gone".into());
     lines.push(Line::from(Span::styled(
         format!("sync {} in {} (now {state})", flow.app.app, flow.app.env),
