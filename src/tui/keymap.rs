@@ -29,7 +29,7 @@ impl Context {
             Context::Clusters => "clusters",
             Context::Events => "events",
             Context::Help => "help",
-            Context::Sync => "sync",
+            Context::Sync => "sync / promote",
         }
     }
 }
@@ -275,7 +275,7 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Char('y'), K::Enter],
         C::Sync,
         A::Confirm,
-        "run the shown plan (a protected environment: type its name first); close when done",
+        "run the shown plan or promotion (a protected environment: type its name first); close when done",
     ),
     bind(
         &[K::Char('F')],
@@ -336,7 +336,7 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Char('p')],
         C::Global,
         A::Promote,
-        "promote (disabled with the reason when read-only; use `kubedrift promote`)",
+        "promote the selected app into its environment from the previous one: preview, confirm, commit (disabled with the reason when read-only)",
     ),
 ];
 

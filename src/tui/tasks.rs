@@ -6,9 +6,10 @@
 //! Public so that tests drive the model with the same tasks the terminal UI runs.
 
 use super::diffdoc::{Entry, FULL_CONTEXT};
-use super::model::{Effect, Msg, PlannedSync, Probe};
+use super::model::{Effect, Msg, PlannedSync, PreparedPromotion, Probe};
 use crate::actions::audit;
 use crate::actions::capability::{self, Session};
+use crate::actions::promote;
 use crate::actions::sync;
 use crate::engine::compare::{comparable_pair, display_pair, CompareOptions};
 use crate::state::{AppView, Snapshot};
@@ -83,6 +84,47 @@ pub fn spawn(
                     std::panic::catch_unwind(|| super::gitfacts::read(&context.config, &request))
                         .unwrap_or_default();
                 let _ = tx.send(Msg::GitDone { generation, facts });
+            });
+        }
+        Effect::PlanPromote {
+            generation,
+            app,
+            from,
+            to,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                let request = promote::Request {
+                    app,
+                    from,
+                    to,
+                    merge: false,
+                    // The pull-request flow: a new `promote/<app>/<to>/<sha>` branch, never a
+                    // move of the ref an environment reads (nor of a checked-out branch).
+                    new_branch: true,
+                };
+                let result = promote::prepare_request(&context.config, &request)
+                    .map(|p| PreparedPromotion(Arc::new(p)))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Msg::PromotePlanned { generation, result });
+            });
+        }
+        Effect::ExecutePromote {
+            generation,
+            prepared,
+        } => {
+            tokio::spawn(async move {
+                // Credentials that may not write the environment make it read-only for its
+                // promotions too (as `s` and `p` show it), whatever git would allow.
+                let to = prepared.0.to().to_string();
+                let result = match write_blocked(&context, &to).await {
+                    Some((_, reason)) => Err(reason),
+                    None => {
+                        tokio::task::spawn_blocking(move || write_promotion(&context, &prepared.0))
+                            .await
+                            .unwrap_or_else(|e| Err(format!("the promotion task failed: {e}")))
+                    }
+                };
+                let _ = tx.send(Msg::PromoteDone { generation, result });
             });
         }
         Effect::CheckWrite { generation, envs } => {
@@ -211,6 +253,45 @@ async fn execute_sync(
         }
     }
     Ok(outcome)
+}
+
+/// Ask for the git write capability of the promotion; only with it, commit and move its
+/// one ref (never the working tree or index). Recorded in the audit log.
+fn write_promotion(context: &TaskContext, proposal: &promote::Proposal) -> Result<String, String> {
+    let capability = capability::git_access(&context.session, &context.config, proposal)
+        .map_err(|reason| reason.to_string())?;
+    let written = promote::commit::execute(proposal, &capability);
+    if let Some(path) = &context.audit_log {
+        let (result, ok) = match &written {
+            Ok(w) => (json!({"commit": w.commit, "ref": w.reference}), true),
+            Err(e) => (json!({"error": e.to_string()}), false),
+        };
+        let entry = audit::Entry {
+            time: jiff::Timestamp::now(),
+            os_user: audit::os_user(),
+            kube_user: None,
+            action: "promote".into(),
+            app: proposal.app().to_string(),
+            env: proposal.to().to_string(),
+            plan: json!({
+                "from": proposal.from(), "to": proposal.to(),
+                "model": promote::model_name(proposal.model()),
+                "sourceCommit": proposal.source_commit().to_string(),
+                "targetRef": proposal.target_ref(), "writeRef": proposal.write_ref(), "via": "tui",
+            }),
+            result,
+            ok,
+        };
+        if let Err(err) = audit::append(path, &entry) {
+            tracing::warn!("promotion not recorded in the audit log: {err}");
+        }
+    }
+    let written = written.map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} on {}",
+        promote::short(&written.commit),
+        written.reference
+    ))
 }
 
 /// The audit record of an executed sync: resources, actions and results, never contents.

@@ -11,7 +11,7 @@ use kubedrift::config::Config;
 use kubedrift::live::{Live, LiveOptions};
 use kubedrift::state::SyncState;
 use kubedrift::tui::keymap::{Key, BINDINGS};
-use kubedrift::tui::model::{Effect, Model, Msg, Prompt, SyncStage, View};
+use kubedrift::tui::model::{Effect, Model, Msg, PromoteStage, Prompt, SyncStage, View};
 use kubedrift::tui::tasks::{self, TaskContext};
 use kubedrift::tui::theme::Theme;
 use std::collections::{BTreeMap, VecDeque};
@@ -189,6 +189,11 @@ impl Driver {
             View::Events => self.char('e').await,
             View::Help => self.char('?').await,
             View::Sync => self.char('s').await,
+            View::Promote => {
+                // Into stage, from dev.
+                self.char('l').await;
+                self.char('p').await;
+            }
         }
         self.model.view() == view
     }
@@ -204,6 +209,7 @@ impl Driver {
             View::Events,
             View::Help,
             View::Sync,
+            View::Promote,
         ];
         let mut reached = Vec::new();
         for view in views {
@@ -278,14 +284,31 @@ fn repo_state(repo: &Path) -> (BTreeMap<String, String>, BTreeMap<PathBuf, Vec<u
     (refs, files)
 }
 
+/// Write requests both clusters' API servers counted.
 fn dev_writes(fx: &Fixture) -> u64 {
-    fx.sandbox.cluster("dev").expect("dev").write_requests()
+    ["dev", "stage"]
+        .iter()
+        .map(|c| fx.sandbox.cluster(c).expect("cluster").write_requests())
+        .sum()
 }
 
-/// One cluster `dev`, app `web` deployed there, then its ConfigMap deleted (Missing).
+/// Clusters `dev` and `stage` (environments of the same names), app `web` deployed in both,
+/// then its ConfigMap deleted in dev (Missing); Git has a newer image for dev than stage.
 fn drifted_dev() -> Fixture {
-    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let fx = Fixture::start(&["dev", "stage"], &[("dev", "dev"), ("stage", "stage")]);
+    fx.commit(
+        &[(
+            "apps/web/dev/deployment.yaml".to_string(),
+            crate::live_support::deployment("registry.example.com/shop/web:1.5.0", 2),
+        )],
+        "web: 1.5.0 in dev",
+    );
     fx.deploy("dev", "dev");
+    fx.deploy("stage", "stage");
+    // Promotion copies the Deployment's file from dev's folder to stage's.
+    let mut config = std::fs::read_to_string(fx.config_path()).expect("config");
+    config.push_str("[app.promotion]\nmodel = \"folder\"\nfiles = [\"deployment.yaml\"]\n");
+    std::fs::write(fx.config_path(), config).expect("config written");
     fx.ok(&[
         "--context",
         "dev",
@@ -304,7 +327,9 @@ fn viewer_config(fx: &Fixture) -> PathBuf {
     let path = fx.dir.path().join("viewer.toml");
     std::fs::write(
         &path,
-        config.replacen("context = \"dev\"\n", "context = \"dev-viewer\"\n", 1),
+        config
+            .replacen("context = \"dev\"\n", "context = \"dev-viewer\"\n", 1)
+            .replacen("context = \"stage\"\n", "context = \"stage-viewer\"\n", 1),
     )
     .expect("viewer config");
     path
@@ -383,8 +408,25 @@ async fn viewer_credentials_without_the_flag_every_key_in_every_view_writes_noth
         reason.starts_with("dev is read-only: the credentials of context dev-viewer may not write"),
         "{reason}"
     );
+    // The same for a promotion into stage: prepared, then refused when asked to write.
+    tui.home().await;
+    tui.char('l').await;
+    tui.char('p').await;
+    assert_eq!(tui.model.view(), View::Promote, "{:?}", tui.model.status);
+    tui.char('y').await;
+    let stage = tui.model.promote.as_ref().map(|p| p.stage.clone());
+    let Some(PromoteStage::NotWritten(reason)) = stage else {
+        panic!("expected a refusal, got {stage:?}");
+    };
+    assert!(
+        reason.starts_with(
+            "stage is read-only: the credentials of context stage-viewer may not write"
+        ),
+        "{reason}"
+    );
     let reached = tui.press_every_key_in_every_view().await;
     assert!(reached.contains(&View::Sync), "{reached:?}");
+    assert!(reached.contains(&View::Promote), "{reached:?}");
 
     assert_eq!(dev_writes(&fx), writes, "the API server saw writes");
     assert!(repo == repo_state(&fx.repo_path()), "the repo changed");
@@ -518,5 +560,100 @@ async fn s_shows_a_kubectl_scale_conflict_and_f_takes_the_field_over() {
             "{.spec.replicas}"
         ),
         "2"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p_previews_confirms_and_commits_a_promotion_without_touching_the_worktree() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = drifted_dev();
+    let mut tui = Driver::start(&fx, &fx.config_path(), false, false).await;
+    let writes = dev_writes(&fx);
+    let before = repo_state(&fx.repo_path()).1;
+    let main_before = git2::Repository::open(fx.repo_path())
+        .expect("repo")
+        .refname_to_id("refs/heads/main")
+        .expect("main");
+
+    tui.home().await;
+    tui.char('l').await;
+    tui.char('p').await;
+    assert_eq!(tui.model.view(), View::Promote, "{:?}", tui.model.status);
+    let Some(PromoteStage::Prepared(prepared)) =
+        tui.model.promote.as_ref().map(|p| p.stage.clone())
+    else {
+        panic!("not prepared: {:?}", tui.model.promote);
+    };
+    assert_eq!((prepared.0.from(), prepared.0.to()), ("dev", "stage"));
+    assert!(prepared.0.diff().contains("+"), "{}", prepared.0.diff());
+    assert!(prepared.0.diff().contains("1.5.0"), "{}", prepared.0.diff());
+    // Nothing is written before the confirmation.
+    assert_eq!(
+        git2::Repository::open(fx.repo_path())
+            .expect("repo")
+            .refname_to_id("refs/heads/main")
+            .expect("main"),
+        main_before
+    );
+
+    tui.char('y').await;
+    let stage = tui.model.promote.as_ref().map(|p| p.stage.clone());
+    let Some(PromoteStage::Written(written)) = stage else {
+        panic!("not written: {stage:?}");
+    };
+    let branch = written
+        .split_once(" on ")
+        .map(|(_, r)| r.to_string())
+        .expect("commit on ref");
+    assert!(
+        branch.starts_with("refs/heads/promote/web/stage/"),
+        "{written}"
+    );
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    assert_eq!(
+        repo.refname_to_id("refs/heads/main").expect("main"),
+        main_before,
+        "the environments' ref did not move"
+    );
+    let tip = repo
+        .find_reference(&branch)
+        .expect("the new branch")
+        .peel_to_commit()
+        .expect("commit");
+    assert_eq!(tip.parent_id(0).expect("parent"), main_before);
+    let blob = tip
+        .tree()
+        .expect("tree")
+        .get_path(Path::new("apps/web/stage/deployment.yaml"))
+        .expect("promoted file")
+        .to_object(&repo)
+        .expect("object")
+        .peel_to_blob()
+        .expect("blob");
+    assert!(String::from_utf8_lossy(blob.content()).contains("web:1.5.0"));
+    // The working tree and index are as they were; only .git's objects and refs moved.
+    let after = repo_state(&fx.repo_path()).1;
+    let outside_git = |files: &BTreeMap<PathBuf, Vec<u8>>| -> BTreeMap<PathBuf, Vec<u8>> {
+        files
+            .iter()
+            .filter(|(p, _)| {
+                !p.starts_with(fx.repo_path().join(".git")) || p.ends_with(".git/index")
+            })
+            .map(|(p, c)| (p.clone(), c.clone()))
+            .collect()
+    };
+    assert!(
+        outside_git(&before) == outside_git(&after),
+        "the worktree or index changed"
+    );
+    assert_eq!(dev_writes(&fx), writes, "a promotion writes no cluster");
+    let (audit, _) = kubedrift::actions::audit::read(&fx.dir.path().join("data/audit.jsonl"), None)
+        .expect("audit log");
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].env.as_str()),
+        ("promote", "stage")
     );
 }

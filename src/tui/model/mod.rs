@@ -16,7 +16,9 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod promote;
 mod sync;
+pub use promote::{PreparedPromotion, PromoteFlow, PromoteStage};
 pub use sync::{PlannedSync, SyncFlow, SyncStage};
 
 /// Smallest usable terminal.
@@ -33,6 +35,7 @@ pub enum View {
     Events,
     Help,
     Sync,
+    Promote,
 }
 
 impl View {
@@ -45,7 +48,7 @@ impl View {
             View::Clusters => Context::Clusters,
             View::Events => Context::Events,
             View::Help => Context::Help,
-            View::Sync => Context::Sync,
+            View::Sync | View::Promote => Context::Sync,
         }
     }
 
@@ -59,6 +62,7 @@ impl View {
             View::Events => "events",
             View::Help => "help",
             View::Sync => "sync",
+            View::Promote => "promote",
         }
     }
 }
@@ -184,6 +188,16 @@ pub enum Msg {
         generation: u64,
         result: Result<crate::actions::sync::Outcome, String>,
     },
+    /// A promotion prepared (with its git diff), or why none could be.
+    PromotePlanned {
+        generation: u64,
+        result: Result<PreparedPromotion, String>,
+    },
+    /// The promotion's commit and ref, or why nothing was written.
+    PromoteDone {
+        generation: u64,
+        result: Result<String, String>,
+    },
     /// Environments that may not be written, with the reason.
     WriteChecked {
         generation: u64,
@@ -225,6 +239,18 @@ pub enum Effect {
     ExecuteSync {
         generation: u64,
         planned: PlannedSync,
+    },
+    /// Prepare the promotion of `app` from `from` to `to` (git objects only read).
+    PlanPromote {
+        generation: u64,
+        app: String,
+        from: String,
+        to: String,
+    },
+    /// Ask for the git write capability and write the promotion.
+    ExecutePromote {
+        generation: u64,
+        prepared: PreparedPromotion,
     },
     /// Which of `envs` may not be written (session, config, credentials).
     CheckWrite {
@@ -288,6 +314,8 @@ pub struct Model {
     pub protected_envs: BTreeSet<String>,
     pub sync: Option<SyncFlow>,
     sync_generation: u64,
+    pub promote: Option<PromoteFlow>,
+    promote_generation: u64,
     write_blocked: HashMap<String, String>,
     access_generation: u64,
     access_asked: bool,
@@ -419,6 +447,8 @@ impl Model {
             protected_envs: BTreeSet::new(),
             sync: None,
             sync_generation: 0,
+            promote: None,
+            promote_generation: 0,
             write_blocked: HashMap::new(),
             access_generation: 0,
             access_asked: false,
@@ -622,6 +652,9 @@ impl Model {
                 Vec::new()
             }
             msg @ (Msg::SyncPlanned { .. } | Msg::SyncDone { .. }) => self.on_sync_reply(msg),
+            msg @ (Msg::PromotePlanned { .. } | Msg::PromoteDone { .. }) => {
+                self.on_promote_reply(msg)
+            }
             Msg::WriteChecked {
                 generation,
                 blocked,
@@ -723,7 +756,7 @@ impl Model {
             return self.on_prompt_key(key);
         }
         self.status = None;
-        if self.sync_typing(&key) {
+        if self.sync_typing(&key) || self.promote_typing(&key) {
             return Vec::new();
         }
         match keymap::lookup(self.view().context(), &key) {
@@ -1079,8 +1112,10 @@ impl Model {
             }
             Action::Sync => return self.start_sync(),
             Action::Promote => return self.start_promote(),
+            Action::Confirm if view == View::Promote => return self.confirm_promote(),
             Action::Confirm => return self.confirm_sync(),
-            Action::ForceConflicts => return self.force_sync(),
+            Action::ForceConflicts if view == View::Sync => return self.force_sync(),
+            Action::ForceConflicts => {}
         }
         Vec::new()
     }

@@ -70,6 +70,7 @@ impl Model {
             View::Diff => self.diff.as_ref().map(|d| d.app.clone()),
             View::App | View::Promotion => self.app.clone(),
             View::Sync => self.sync.as_ref().map(|s| s.app.clone()),
+            View::Promote => self.promote.as_ref().map(|p| p.app.clone()),
             _ => None,
         }
     }
@@ -150,14 +151,11 @@ impl Model {
             self.status = Some("promote: select an app first".into());
             return Vec::new();
         };
-        self.status = Some(match self.write_blocked(&app.env) {
-            Some(reason) => format!("promote disabled: {reason}"),
-            None => format!(
-                "promote from the TUI is not built yet: kubedrift promote {} --from ENV --to {}",
-                app.app, app.env
-            ),
-        });
-        Vec::new()
+        if let Some(reason) = self.write_blocked(&app.env) {
+            self.status = Some(format!("promote disabled: {reason}"));
+            return Vec::new();
+        }
+        self.plan_promotion(app)
     }
 
     /// `y` / Enter in the sync view: execute a planned sync (a protected environment only

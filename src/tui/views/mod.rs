@@ -8,6 +8,7 @@ pub mod diff;
 pub mod events;
 pub mod help;
 pub mod overview;
+pub mod promote;
 pub mod promotion;
 pub mod sync;
 
@@ -113,6 +114,7 @@ pub fn draw(model: &Model, frame: &mut Frame) {
         View::Events => events::draw(model, frame, body),
         View::Help => help::draw(model, frame, body),
         View::Sync => sync::draw(model, frame, body),
+        View::Promote => promote::draw(model, frame, body),
     }
     draw_footer(model, frame, footer);
 }
@@ -345,6 +347,12 @@ fn hints(model: &Model) -> Line<'static> {
             (A::ServerDiff, "server"),
             (A::Copy, "copy"),
             (A::Back, "back"),
+        ],
+        View::Promote => &[
+            (A::Confirm, "commit"),
+            (A::Down, "scroll"),
+            (A::Back, "cancel / close"),
+            (A::Help, "help"),
         ],
         View::Sync => &[
             (A::Confirm, "apply"),
