@@ -448,4 +448,56 @@ mod tests {
             "{effects:?}"
         );
     }
+
+    #[test]
+    fn p_promotes_from_the_previous_environment_and_drops_stale_replies() {
+        let mut m = writable_on_web_prod();
+        let effects = press(&mut m, 'p');
+        let [Effect::PlanPromote {
+            generation,
+            app,
+            from,
+            to,
+        }] = effects.as_slice()
+        else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(
+            (app.as_str(), from.as_str(), to.as_str()),
+            ("web", "stage", "prod")
+        );
+        assert_eq!(m.view(), View::Promote);
+        m.update(Msg::PromotePlanned {
+            generation: generation - 1,
+            result: Err("old".into()),
+        });
+        assert!(matches!(
+            m.promote.as_ref().map(|p| &p.stage),
+            Some(crate::tui::model::PromoteStage::Preparing)
+        ));
+        m.update(Msg::PromotePlanned {
+            generation: *generation,
+            result: Err("no such app in stage".into()),
+        });
+        let screen = render(&mut m, 160, 48);
+        assert!(
+            screen.contains("promote web from stage to prod"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("could not prepare: no such app in stage"),
+            "{screen}"
+        );
+        // y on a failed promotion closes it; nothing is asked to write.
+        assert!(press(&mut m, 'y').is_empty());
+        assert_eq!(m.view(), View::Overview);
+        // Nothing promotes into the first environment.
+        keys(&mut m, ":env dev");
+        key(&mut m, KeyCode::Enter);
+        assert!(press(&mut m, 'p').is_empty());
+        assert_eq!(
+            m.status.as_deref(),
+            Some("dev is the first environment: nothing promotes into it")
+        );
+    }
 }
