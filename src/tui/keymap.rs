@@ -15,6 +15,7 @@ pub enum Context {
     Clusters,
     Events,
     Help,
+    Sync,
 }
 
 impl Context {
@@ -28,6 +29,7 @@ impl Context {
             Context::Clusters => "clusters",
             Context::Events => "events",
             Context::Help => "help",
+            Context::Sync => "sync / promote",
         }
     }
 }
@@ -68,9 +70,14 @@ pub enum Action {
     ServerDiff,
     Copy,
     CopyIdentity,
-    /// Reserved for the actions issue: shown in help, not dispatched.
+    /// Plan, confirm and run a sync of the selected app.
     Sync,
+    /// Promotion of the selected app (disabled with the reason when read-only).
     Promote,
+    /// Confirm the shown plan (sync view).
+    Confirm,
+    /// Re-plan the sync taking over the fields other managers own (sync view).
+    ForceConflicts,
 }
 
 /// A key as the table names it.
@@ -263,6 +270,19 @@ pub const BINDINGS: &[Binding] = &[
         A::CopyIdentity,
         "copy the resource's identity (OSC 52)",
     ),
+    // Sync.
+    bind(
+        &[K::Char('y'), K::Enter],
+        C::Sync,
+        A::Confirm,
+        "run the shown plan or promotion (a protected environment: type its name first); close when done",
+    ),
+    bind(
+        &[K::Char('F')],
+        C::Sync,
+        A::ForceConflicts,
+        "re-plan taking over the conflicting fields other managers own",
+    ),
     // Global.
     bind(
         &[K::Char('q')],
@@ -306,20 +326,18 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[K::Char('g'), K::Home], C::Global, A::Top, "top"),
     bind(&[K::Char('G'), K::End], C::Global, A::Bottom, "bottom"),
     bind(&[K::Ctrl('c')], C::Global, A::QuitNow, "quit"),
-    Binding {
-        keys: &[K::Char('s')],
-        context: C::Global,
-        action: A::Sync,
-        help: "sync (coming)",
-        enabled: false,
-    },
-    Binding {
-        keys: &[K::Char('p')],
-        context: C::Global,
-        action: A::Promote,
-        help: "promote (coming)",
-        enabled: false,
-    },
+    bind(
+        &[K::Char('s')],
+        C::Global,
+        A::Sync,
+        "sync the selected app: plan, confirm, apply (disabled with the reason when read-only)",
+    ),
+    bind(
+        &[K::Char('p')],
+        C::Global,
+        A::Promote,
+        "promote the selected app into its environment from the previous one: preview, confirm, commit (disabled with the reason when read-only)",
+    ),
 ];
 
 /// The action `event` asks for in `context`: the view's own binding first, then global.
@@ -426,15 +444,30 @@ mod tests {
     }
 
     #[test]
-    fn reserved_keys_are_shown_but_do_nothing() {
-        assert_eq!(lookup(Context::Overview, &key(KeyCode::Char('s'))), None);
-        assert_eq!(lookup(Context::Overview, &key(KeyCode::Char('p'))), None);
-        let help: Vec<&str> = for_context(Context::Overview)
-            .iter()
-            .map(|b| b.help)
-            .collect();
-        assert!(help.contains(&"sync (coming)"));
-        assert!(help.contains(&"promote (coming)"));
+    fn sync_and_promote_keys_are_dispatched_everywhere() {
+        for context in [
+            Context::Overview,
+            Context::App,
+            Context::Diff,
+            Context::Promotion,
+        ] {
+            assert_eq!(
+                lookup(context, &key(KeyCode::Char('s'))),
+                Some(Action::Sync)
+            );
+            assert_eq!(
+                lookup(context, &key(KeyCode::Char('p'))),
+                Some(Action::Promote)
+            );
+        }
+        assert_eq!(
+            lookup(Context::Sync, &key(KeyCode::Char('y'))),
+            Some(Action::Confirm)
+        );
+        assert_eq!(
+            lookup(Context::Sync, &key(KeyCode::Enter)),
+            Some(Action::Confirm)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod gitfacts;
 pub mod keymap;
 pub mod model;
 mod runtime;
+pub mod tasks;
 pub mod theme;
 pub mod track;
 pub mod views;
@@ -22,7 +23,7 @@ use crate::live::LiveOptions;
 /// What the TUI needs.
 pub struct TuiOptions {
     pub live: LiveOptions,
-    /// Writes disabled (the badge shows). Sync and promote are not built yet either way.
+    /// Writes disabled (the badge shows; `s` and `p` say why and never get a capability).
     pub read_only: bool,
     /// Theme name or file (`--theme`, else the config's `theme`).
     pub theme: Option<String>,

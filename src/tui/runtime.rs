@@ -2,13 +2,12 @@
 //! clipboard, refresh). Redraws only after a message that may change the screen; a one-second
 //! tick keeps ages ("drift 12m", "last seen 3s") current; idle, nothing else runs.
 
-use super::diffdoc::{Entry, FULL_CONTEXT};
-use super::model::{Effect, Model, Msg, Probe};
+use super::model::{Effect, Model, Msg};
+use super::tasks::TaskContext;
 use super::theme::{no_color_requested, user_theme_dir, Theme};
 use super::TuiOptions;
-use crate::engine::compare::{comparable_pair, display_pair, CompareOptions};
+use crate::actions::capability::Session;
 use crate::live::{Live, LiveOptions};
-use crate::state::AppView;
 use color_eyre::eyre::WrapErr;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -147,6 +146,12 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
         jiff::Timestamp::now(),
     );
     model.status = theme_error;
+    model.protected_envs = config
+        .environments
+        .iter()
+        .filter(|e| e.protected)
+        .map(|e| e.name.clone())
+        .collect();
     let size = terminal.size()?;
     model.update(Msg::Resize(size.width, size.height));
 
@@ -159,7 +164,12 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
         live,
         live_options,
         input_rx,
-        Context { config, kubeconfig },
+        TaskContext {
+            config,
+            kubeconfig,
+            session: Session::new(read_only),
+            audit_log: crate::actions::audit::log_path().ok(),
+        },
     ));
     stop.store(true, Ordering::Relaxed);
     drop(guard);
@@ -168,19 +178,13 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
     result.map(|()| crate::cli::Exit::InSync)
 }
 
-/// What effects need besides the model.
-struct Context {
-    config: crate::config::Config,
-    kubeconfig: kube::config::Kubeconfig,
-}
-
 async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
     model: &mut Model,
     mut live: Live,
     live_options: LiveOptions,
     mut input: mpsc::UnboundedReceiver<Event>,
-    context: Context,
+    context: TaskContext,
 ) -> color_eyre::Result<()> {
     let mut changes = live.subscribe();
     let (task_tx, mut task_rx) = mpsc::unbounded_channel::<Msg>();
@@ -210,56 +214,9 @@ async fn event_loop(
                     });
                 }
                 Effect::Copy(text) => copy_osc52(&text),
-                Effect::DryRun {
-                    generation,
-                    app,
-                    key,
-                } => {
-                    let snapshot = live.snapshot();
-                    let tx = task_tx.clone();
-                    let kubeconfig = context.kubeconfig.clone();
-                    tokio::spawn(async move {
-                        let result = match snapshot.apps.get(&app) {
-                            Some(view) => {
-                                server_side_entries(
-                                    &kubeconfig,
-                                    view,
-                                    &snapshot.field_managers,
-                                    key.as_ref(),
-                                )
-                                .await
-                            }
-                            None => Err(format!("{app} is gone")),
-                        };
-                        let _ = tx.send(Msg::DryRunDone { generation, result });
-                    });
-                }
-                Effect::Probe {
-                    generation,
-                    contexts,
-                } => {
-                    let tx = task_tx.clone();
-                    let kubeconfig = context.kubeconfig.clone();
-                    tokio::spawn(async move {
-                        let probes = futures::future::join_all(
-                            contexts.into_iter().map(|ctx| probe(&kubeconfig, ctx)),
-                        )
-                        .await;
-                        let _ = tx.send(Msg::ProbeDone { generation, probes });
-                    });
-                }
-                Effect::Git {
-                    generation,
-                    request,
-                } => {
-                    let tx = task_tx.clone();
-                    let config = context.config.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let facts =
-                            std::panic::catch_unwind(|| super::gitfacts::read(&config, &request))
-                                .unwrap_or_default();
-                        let _ = tx.send(Msg::GitDone { generation, facts });
-                    });
+                task => {
+                    // Every other effect is a background task.
+                    let _ = super::tasks::spawn(task, &context, live.snapshot(), &task_tx);
                 }
             }
         }
@@ -300,90 +257,4 @@ async fn event_loop(
         effects.extend(model.update(msg));
         dirty = true;
     }
-}
-
-/// `/version` of one context's API server, timed (bounded: an unreachable server is an
-/// error after 10 s, not a hang).
-async fn probe(kubeconfig: &kube::config::Kubeconfig, context: String) -> (String, Probe) {
-    let started = std::time::Instant::now();
-    let asked = async {
-        let client = crate::cluster::kubeconfig::client_for(kubeconfig, &context)
-            .await
-            .map_err(|e| e.to_string())?;
-        let started = std::time::Instant::now();
-        let info = client
-            .apiserver_version()
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((info.git_version, started.elapsed().as_millis() as u64))
-    };
-    let result = tokio::time::timeout(Duration::from_secs(10), asked)
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer in {:?}", started.elapsed())));
-    (
-        context,
-        Probe {
-            at: jiff::Timestamp::now(),
-            result,
-        },
-    )
-}
-
-/// Every (or one) desired object of `app` sent as a dry-run server-side apply; each result
-/// diffed against live, masked.
-async fn server_side_entries(
-    kubeconfig: &kube::config::Kubeconfig,
-    app: &AppView,
-    field_managers: &[String],
-    only: Option<&crate::model::ResourceKey>,
-) -> Result<Vec<Entry>, String> {
-    let client = crate::cluster::kubeconfig::client_for(kubeconfig, &app.context)
-        .await
-        .map_err(|e| e.to_string())?;
-    let opts = CompareOptions {
-        ignore: &app.ignore,
-        field_managers,
-        ..CompareOptions::default()
-    };
-    let mut entries = Vec::new();
-    for resource in super::model::sorted_resources(app) {
-        if only.is_some_and(|k| *k != resource.key) {
-            continue;
-        }
-        if only.is_none() && !resource.verdict.is_drift() {
-            continue;
-        }
-        let live = resource.live.as_ref().map(|o| o.get());
-        let title = format!("{} — server-side dry run", resource.key);
-        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
-            let (_, have) = comparable_pair(None, live, &opts);
-            entries.push(Entry {
-                title: format!("{} — Extraneous (nothing to apply)", resource.key),
-                diff: crate::engine::diff::diff(None, have.as_ref(), FULL_CONTEXT),
-            });
-            continue;
-        };
-        let applied = tokio::time::timeout(
-            Duration::from_secs(20),
-            crate::cluster::dry_run::server_side_dry_run(
-                &client,
-                desired,
-                resource.key.namespace.as_deref(),
-            ),
-        )
-        .await
-        .map_err(|_| format!("{}: the API server did not answer in 20s", resource.key))?
-        .map_err(|e| format!("{}: {e}", resource.key))?;
-        let pair = display_pair(Some(&applied), live, &opts);
-        entries.push(Entry {
-            title,
-            diff: crate::engine::diff::diff_with_kept(
-                pair.desired.as_ref(),
-                pair.live.as_ref(),
-                &pair.kept,
-                FULL_CONTEXT,
-            ),
-        });
-    }
-    Ok(entries)
 }

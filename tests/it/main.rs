@@ -22,4 +22,5 @@ mod live_secret_rotation;
 mod live_support;
 mod local_source;
 mod render;
+mod tui_actions;
 mod tui_tmux;

@@ -16,6 +16,11 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod promote;
+mod sync;
+pub use promote::{PreparedPromotion, PromoteFlow, PromoteStage};
+pub use sync::{PlannedSync, SyncFlow, SyncStage};
+
 /// Smallest usable terminal.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -29,6 +34,8 @@ pub enum View {
     Clusters,
     Events,
     Help,
+    Sync,
+    Promote,
 }
 
 impl View {
@@ -41,6 +48,7 @@ impl View {
             View::Clusters => Context::Clusters,
             View::Events => Context::Events,
             View::Help => Context::Help,
+            View::Sync | View::Promote => Context::Sync,
         }
     }
 
@@ -53,6 +61,8 @@ impl View {
             View::Clusters => "clusters",
             View::Events => "events",
             View::Help => "help",
+            View::Sync => "sync",
+            View::Promote => "promote",
         }
     }
 }
@@ -168,6 +178,31 @@ pub enum Msg {
         generation: u64,
         probes: Vec<(String, Probe)>,
     },
+    /// A sync plan (with the server's dry run), or why none could be made.
+    SyncPlanned {
+        generation: u64,
+        result: Result<PlannedSync, String>,
+    },
+    /// A sync's results per resource, or why no write capability was given.
+    SyncDone {
+        generation: u64,
+        result: Result<crate::actions::sync::Outcome, String>,
+    },
+    /// A promotion prepared (with its git diff), or why none could be.
+    PromotePlanned {
+        generation: u64,
+        result: Result<PreparedPromotion, String>,
+    },
+    /// The promotion's commit and ref, or why nothing was written.
+    PromoteDone {
+        generation: u64,
+        result: Result<String, String>,
+    },
+    /// Environments that may not be written, with the reason.
+    WriteChecked {
+        generation: u64,
+        blocked: Vec<(String, String)>,
+    },
 }
 
 /// Work for the runtime.
@@ -193,6 +228,34 @@ pub enum Effect {
     Probe {
         generation: u64,
         contexts: Vec<String>,
+    },
+    /// Plan a sync of `app` and dry-run it on the server.
+    PlanSync {
+        generation: u64,
+        app: AppId,
+        force_conflicts: bool,
+    },
+    /// Ask for the write capability and execute the plan.
+    ExecuteSync {
+        generation: u64,
+        planned: PlannedSync,
+    },
+    /// Prepare the promotion of `app` from `from` to `to` (git objects only read).
+    PlanPromote {
+        generation: u64,
+        app: String,
+        from: String,
+        to: String,
+    },
+    /// Ask for the git write capability and write the promotion.
+    ExecutePromote {
+        generation: u64,
+        prepared: PreparedPromotion,
+    },
+    /// Which of `envs` may not be written (session, config, credentials).
+    CheckWrite {
+        generation: u64,
+        envs: Vec<String>,
     },
 }
 
@@ -246,6 +309,16 @@ pub struct Model {
     probe_pending: bool,
     last_probe: Option<Timestamp>,
     pub quit: bool,
+    // Actions.
+    /// Environments with `protected = true` (the runtime fills it from the config).
+    pub protected_envs: BTreeSet<String>,
+    pub sync: Option<SyncFlow>,
+    sync_generation: u64,
+    pub promote: Option<PromoteFlow>,
+    promote_generation: u64,
+    write_blocked: HashMap<String, String>,
+    access_generation: u64,
+    access_asked: bool,
 }
 
 /// A cell's badness, for sorting by worst and finding problems.
@@ -371,6 +444,14 @@ impl Model {
             probe_pending: false,
             last_probe: None,
             quit: false,
+            protected_envs: BTreeSet::new(),
+            sync: None,
+            sync_generation: 0,
+            promote: None,
+            promote_generation: 0,
+            write_blocked: HashMap::new(),
+            access_generation: 0,
+            access_asked: false,
         };
         let snapshot = Arc::clone(&model.snapshot);
         model.tracker.observe(&snapshot, now);
@@ -570,6 +651,14 @@ impl Model {
                 }
                 Vec::new()
             }
+            msg @ (Msg::SyncPlanned { .. } | Msg::SyncDone { .. }) => self.on_sync_reply(msg),
+            msg @ (Msg::PromotePlanned { .. } | Msg::PromoteDone { .. }) => {
+                self.on_promote_reply(msg)
+            }
+            Msg::WriteChecked {
+                generation,
+                blocked,
+            } => self.on_write_checked(generation, blocked),
             Msg::GitDone { generation, facts } => {
                 if generation == self.git_generation {
                     self.git = facts;
@@ -600,7 +689,9 @@ impl Model {
             let count = app.resources.len();
             self.resource = self.resource.min(count.saturating_sub(1));
         }
-        self.ask_git()
+        let mut effects = self.ask_git();
+        effects.extend(self.ask_write_access());
+        effects
     }
 
     /// Probe the API servers when due and no probe is out.
@@ -665,6 +756,9 @@ impl Model {
             return self.on_prompt_key(key);
         }
         self.status = None;
+        if self.sync_typing(&key) || self.promote_typing(&key) {
+            return Vec::new();
+        }
         match keymap::lookup(self.view().context(), &key) {
             Some(action) => self.act(action),
             None => Vec::new(),
@@ -900,6 +994,7 @@ impl Model {
                 self.git_asked = None;
                 self.last_probe = None;
                 self.probe_pending = false;
+                self.access_asked = false;
                 return vec![Effect::Refresh];
             }
             Action::ToggleProblems => {
@@ -1015,7 +1110,12 @@ impl Model {
                     };
                 }
             }
-            Action::Sync | Action::Promote => {}
+            Action::Sync => return self.start_sync(),
+            Action::Promote => return self.start_promote(),
+            Action::Confirm if view == View::Promote => return self.confirm_promote(),
+            Action::Confirm => return self.confirm_sync(),
+            Action::ForceConflicts if view == View::Sync => return self.force_sync(),
+            Action::ForceConflicts => {}
         }
         Vec::new()
     }

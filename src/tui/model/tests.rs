@@ -165,7 +165,7 @@ fn stale_task_replies_are_dropped() {
 }
 
 #[test]
-fn a_first_snapshot_asks_git_once() {
+fn a_first_snapshot_asks_git_and_write_access_once() {
     let mut m = Model::new(
         Arc::new(Snapshot::default()),
         vec!["dev".into()],
@@ -177,7 +177,10 @@ fn a_first_snapshot_asks_git_once() {
     let effects = m.update(Msg::Snapshot(Arc::new(fixture::sample())));
     assert!(matches!(
         effects.as_slice(),
-        [Effect::Git { generation: 1, .. }]
+        [
+            Effect::Git { generation: 1, .. },
+            Effect::CheckWrite { generation: 1, .. }
+        ]
     ));
     let effects = m.update(Msg::Snapshot(Arc::new(fixture::sample())));
     assert!(effects.is_empty());

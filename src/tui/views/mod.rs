@@ -8,7 +8,9 @@ pub mod diff;
 pub mod events;
 pub mod help;
 pub mod overview;
+pub mod promote;
 pub mod promotion;
+pub mod sync;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -111,6 +113,8 @@ pub fn draw(model: &Model, frame: &mut Frame) {
         View::Clusters => clusters::draw(model, frame, body),
         View::Events => events::draw(model, frame, body),
         View::Help => help::draw(model, frame, body),
+        View::Sync => sync::draw(model, frame, body),
+        View::Promote => promote::draw(model, frame, body),
     }
     draw_footer(model, frame, footer);
 }
@@ -343,6 +347,19 @@ fn hints(model: &Model) -> Line<'static> {
             (A::ServerDiff, "server"),
             (A::Copy, "copy"),
             (A::Back, "back"),
+        ],
+        View::Promote => &[
+            (A::Confirm, "commit"),
+            (A::Down, "scroll"),
+            (A::Back, "cancel / close"),
+            (A::Help, "help"),
+        ],
+        View::Sync => &[
+            (A::Confirm, "apply"),
+            (A::ForceConflicts, "take over conflicts"),
+            (A::Down, "scroll"),
+            (A::Back, "cancel / close"),
+            (A::Help, "help"),
         ],
         _ => &[(A::Back, "back"), (A::Help, "help"), (A::Quit, "back")],
     };

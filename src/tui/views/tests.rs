@@ -144,6 +144,25 @@ fn at_view(view: &str, theme: Theme, width: u16, height: u16) -> Model {
             keys(&mut model, "e");
         }
         "help" => keys(&mut model, "?"),
+        "sync" => {
+            // Writable, on web@prod (kubectl scaled it), with the plan the task would report.
+            model.read_only = false;
+            keys(&mut model, ":app web");
+            key(&mut model, KeyCode::Enter);
+            keys(&mut model, ":env prod");
+            key(&mut model, KeyCode::Enter);
+            keys(&mut model, "s");
+            let id = crate::state::AppId::new("web", "prod");
+            let app = model.snapshot.apps.get(&id).expect("web@prod");
+            let plan = crate::actions::sync::plan::build(app, &Default::default());
+            model.update(Msg::SyncPlanned {
+                generation: 1,
+                result: Ok(crate::tui::model::PlannedSync {
+                    plan: Arc::new(plan),
+                    probes: Arc::new(Vec::new()),
+                }),
+            });
+        }
         _ => panic!("unknown view {view}"),
     }
     model
@@ -160,6 +179,7 @@ fn every_view_at_80x24_and_160x48() {
         "clusters",
         "events",
         "help",
+        "sync",
     ] {
         for (w, h) in [(80, 24), (160, 48)] {
             let mut model = at_view(view, Theme::dark(), w, h);

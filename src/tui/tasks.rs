@@ -1,0 +1,413 @@
+//! The TUI's background tasks: the effects that ask a cluster or Git something (or, for a
+//! confirmed sync, write through a capability). Each runs on the tokio runtime and replies
+//! with a [`Msg`] carrying the generation it was asked with. The terminal's own effects
+//! (quit, refresh, clipboard, theme) are left to the caller.
+//!
+//! Public so that tests drive the model with the same tasks the terminal UI runs.
+
+use super::diffdoc::{Entry, FULL_CONTEXT};
+use super::model::{Effect, Msg, PlannedSync, PreparedPromotion, Probe};
+use crate::actions::audit;
+use crate::actions::capability::{self, Session};
+use crate::actions::promote;
+use crate::actions::sync;
+use crate::engine::compare::{comparable_pair, display_pair, CompareOptions};
+use crate::state::{AppView, Snapshot};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the tasks need besides the model.
+#[derive(Clone)]
+pub struct TaskContext {
+    pub config: crate::config::Config,
+    pub kubeconfig: kube::config::Kubeconfig,
+    /// `--read-only` or not: decided once, at start.
+    pub session: Session,
+    /// The audit log executed syncs are appended to (None: not recorded, e.g. no data dir).
+    pub audit_log: Option<std::path::PathBuf>,
+}
+
+/// Start the task `effect` asks for (must be called inside a tokio runtime); `snapshot` is
+/// the live layer's current one. Effects that are not tasks are handed back.
+pub fn spawn(
+    effect: Effect,
+    context: &TaskContext,
+    snapshot: Arc<Snapshot>,
+    tx: &UnboundedSender<Msg>,
+) -> Option<Effect> {
+    let tx = tx.clone();
+    let context = context.clone();
+    match effect {
+        Effect::DryRun {
+            generation,
+            app,
+            key,
+        } => {
+            tokio::spawn(async move {
+                let result = match snapshot.apps.get(&app) {
+                    Some(view) => {
+                        server_side_entries(
+                            &context.kubeconfig,
+                            view,
+                            &snapshot.field_managers,
+                            key.as_ref(),
+                        )
+                        .await
+                    }
+                    None => Err(format!("{app} is gone")),
+                };
+                let _ = tx.send(Msg::DryRunDone { generation, result });
+            });
+        }
+        Effect::Probe {
+            generation,
+            contexts,
+        } => {
+            tokio::spawn(async move {
+                let probes = futures::future::join_all(
+                    contexts
+                        .into_iter()
+                        .map(|ctx| probe(&context.kubeconfig, ctx)),
+                )
+                .await;
+                let _ = tx.send(Msg::ProbeDone { generation, probes });
+            });
+        }
+        Effect::Git {
+            generation,
+            request,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                let facts =
+                    std::panic::catch_unwind(|| super::gitfacts::read(&context.config, &request))
+                        .unwrap_or_default();
+                let _ = tx.send(Msg::GitDone { generation, facts });
+            });
+        }
+        Effect::PlanPromote {
+            generation,
+            app,
+            from,
+            to,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                let request = promote::Request {
+                    app,
+                    from,
+                    to,
+                    merge: false,
+                    // The pull-request flow: a new `promote/<app>/<to>/<sha>` branch, never a
+                    // move of the ref an environment reads (nor of a checked-out branch).
+                    new_branch: true,
+                };
+                let result = promote::prepare_request(&context.config, &request)
+                    .map(|p| PreparedPromotion(Arc::new(p)))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Msg::PromotePlanned { generation, result });
+            });
+        }
+        Effect::ExecutePromote {
+            generation,
+            prepared,
+        } => {
+            tokio::spawn(async move {
+                // Credentials that may not write the environment make it read-only for its
+                // promotions too (as `s` and `p` show it), whatever git would allow.
+                let to = prepared.0.to().to_string();
+                let result = match write_blocked(&context, &to).await {
+                    Some((_, reason)) => Err(reason),
+                    None => {
+                        tokio::task::spawn_blocking(move || write_promotion(&context, &prepared.0))
+                            .await
+                            .unwrap_or_else(|e| Err(format!("the promotion task failed: {e}")))
+                    }
+                };
+                let _ = tx.send(Msg::PromoteDone { generation, result });
+            });
+        }
+        Effect::CheckWrite { generation, envs } => {
+            tokio::spawn(async move {
+                let blocked =
+                    futures::future::join_all(envs.iter().map(|env| write_blocked(&context, env)))
+                        .await
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                let _ = tx.send(Msg::WriteChecked {
+                    generation,
+                    blocked,
+                });
+            });
+        }
+        Effect::PlanSync {
+            generation,
+            app,
+            force_conflicts,
+        } => {
+            tokio::spawn(async move {
+                let result = match snapshot.apps.get(&app) {
+                    Some(view) => plan_sync(&context, view, force_conflicts).await,
+                    None => Err(format!("{app} is gone")),
+                };
+                let _ = tx.send(Msg::SyncPlanned { generation, result });
+            });
+        }
+        Effect::ExecuteSync {
+            generation,
+            planned,
+        } => {
+            tokio::spawn(async move {
+                let result = execute_sync(&context, &planned).await;
+                let _ = tx.send(Msg::SyncDone { generation, result });
+            });
+        }
+        other => return Some(other),
+    }
+    None
+}
+
+/// Why `env` may not be written, if it may not (session, config, the server's answer).
+async fn write_blocked(context: &TaskContext, env: &str) -> Option<(String, String)> {
+    if let Err(reason) = capability::static_checks(&context.session, &context.config, env) {
+        return Some((env.to_string(), reason.to_string()));
+    }
+    let kube_context = context.config.environment(env).ok()?.context.clone();
+    let client =
+        match crate::cluster::kubeconfig::client_for(&context.kubeconfig, &kube_context).await {
+            Ok(client) => client,
+            Err(e) => {
+                return Some((
+                    env.to_string(),
+                    format!("{env} is not writable: no client for context {kube_context} ({e})"),
+                ))
+            }
+        };
+    let asked = capability::read_only_reason(
+        &context.session,
+        &context.config,
+        env,
+        &kube_context,
+        &client,
+    );
+    match tokio::time::timeout(Duration::from_secs(20), asked).await {
+        Ok(reason) => reason.map(|r| (env.to_string(), r.to_string())),
+        Err(_) => Some((
+            env.to_string(),
+            format!("{env}: the API server did not say in 20s whether writing is allowed"),
+        )),
+    }
+}
+
+/// The plan of one app (`force_conflicts`: take over other managers' fields; no prune: what Git dropped is listed as left alone) with the
+/// server's dry run, through the client of the app's own context.
+async fn plan_sync(
+    context: &TaskContext,
+    app: &AppView,
+    force_conflicts: bool,
+) -> Result<PlannedSync, String> {
+    let client = crate::cluster::kubeconfig::client_for(&context.kubeconfig, &app.context)
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = sync::plan::PlanOptions {
+        force_conflicts,
+        ..sync::plan::PlanOptions::default()
+    };
+    let (plan, probes) = tokio::time::timeout(
+        Duration::from_secs(60),
+        sync::prepare(&client, app, &options),
+    )
+    .await
+    .map_err(|_| "the API server did not answer the dry run in 60s".to_string())?;
+    Ok(PlannedSync {
+        plan: Arc::new(plan),
+        probes: Arc::new(probes),
+    })
+}
+
+/// Ask for the write capability of the plan's environment; only with it, apply the plan.
+/// A refusal (read-only session or config, credentials that may not write) writes nothing.
+async fn execute_sync(
+    context: &TaskContext,
+    planned: &PlannedSync,
+) -> Result<sync::Outcome, String> {
+    let plan = &planned.plan;
+    let capability = capability::cluster_access(
+        &context.session,
+        &context.config,
+        &context.kubeconfig,
+        &plan.app.env,
+        &planned.probes,
+        plan.forbidden(),
+    )
+    .await
+    .map_err(|reason| reason.to_string())?;
+    let outcome = sync::apply::execute(plan, &capability)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = &context.audit_log {
+        if let Err(err) = audit::append(path, &audit_entry(context, plan, &outcome)) {
+            // The result is still shown; the terminal is not the place for a stderr line.
+            tracing::warn!("sync not recorded in the audit log: {err}");
+        }
+    }
+    Ok(outcome)
+}
+
+/// Ask for the git write capability of the promotion; only with it, commit and move its
+/// one ref (never the working tree or index). Recorded in the audit log.
+fn write_promotion(context: &TaskContext, proposal: &promote::Proposal) -> Result<String, String> {
+    let capability = capability::git_access(&context.session, &context.config, proposal)
+        .map_err(|reason| reason.to_string())?;
+    let written = promote::commit::execute(proposal, &capability);
+    if let Some(path) = &context.audit_log {
+        let (result, ok) = match &written {
+            Ok(w) => (json!({"commit": w.commit, "ref": w.reference}), true),
+            Err(e) => (json!({"error": e.to_string()}), false),
+        };
+        let entry = audit::Entry {
+            time: jiff::Timestamp::now(),
+            os_user: audit::os_user(),
+            kube_user: None,
+            action: "promote".into(),
+            app: proposal.app().to_string(),
+            env: proposal.to().to_string(),
+            plan: json!({
+                "from": proposal.from(), "to": proposal.to(),
+                "model": promote::model_name(proposal.model()),
+                "sourceCommit": proposal.source_commit().to_string(),
+                "targetRef": proposal.target_ref(), "writeRef": proposal.write_ref(), "via": "tui",
+            }),
+            result,
+            ok,
+        };
+        if let Err(err) = audit::append(path, &entry) {
+            tracing::warn!("promotion not recorded in the audit log: {err}");
+        }
+    }
+    let written = written.map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} on {}",
+        promote::short(&written.commit),
+        written.reference
+    ))
+}
+
+/// The audit record of an executed sync: resources, actions and results, never contents.
+fn audit_entry(context: &TaskContext, plan: &sync::Plan, outcome: &sync::Outcome) -> audit::Entry {
+    let kube_user = context
+        .kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == plan.context)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone());
+    let planned: Vec<serde_json::Value> = plan
+        .steps
+        .iter()
+        .map(|s| json!({"resource": s.key.to_string(), "action": s.action, "wave": s.wave}))
+        .collect();
+    let results: Vec<serde_json::Value> = outcome
+        .steps
+        .iter()
+        .map(|s| json!({"resource": s.key.to_string(), "action": s.action, "result": s.result.label()}))
+        .collect();
+    audit::Entry {
+        time: jiff::Timestamp::now(),
+        os_user: audit::os_user(),
+        kube_user,
+        action: "sync".into(),
+        app: plan.app.app.clone(),
+        env: plan.app.env.clone(),
+        plan: json!({"steps": planned, "prune": plan.prune, "forceConflicts": plan.force_conflicts, "from": "tui"}),
+        result: json!(results),
+        ok: outcome.all_succeeded(),
+    }
+}
+
+/// Every (or one) desired object of `app` sent as a dry-run server-side apply; each result
+/// diffed against live, masked.
+async fn server_side_entries(
+    kubeconfig: &kube::config::Kubeconfig,
+    app: &AppView,
+    field_managers: &[String],
+    only: Option<&crate::model::ResourceKey>,
+) -> Result<Vec<Entry>, String> {
+    let client = crate::cluster::kubeconfig::client_for(kubeconfig, &app.context)
+        .await
+        .map_err(|e| e.to_string())?;
+    let opts = CompareOptions {
+        ignore: &app.ignore,
+        field_managers,
+        ..CompareOptions::default()
+    };
+    let mut entries = Vec::new();
+    for resource in super::model::sorted_resources(app) {
+        if only.is_some_and(|k| *k != resource.key) {
+            continue;
+        }
+        if only.is_none() && !resource.verdict.is_drift() {
+            continue;
+        }
+        let live = resource.live.as_ref().map(|o| o.get());
+        let title = format!("{} — server-side dry run", resource.key);
+        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
+            let (_, have) = comparable_pair(None, live, &opts);
+            entries.push(Entry {
+                title: format!("{} — Extraneous (nothing to apply)", resource.key),
+                diff: crate::engine::diff::diff(None, have.as_ref(), FULL_CONTEXT),
+            });
+            continue;
+        };
+        let applied = tokio::time::timeout(
+            Duration::from_secs(20),
+            crate::cluster::dry_run::server_side_dry_run(
+                &client,
+                desired,
+                resource.key.namespace.as_deref(),
+            ),
+        )
+        .await
+        .map_err(|_| format!("{}: the API server did not answer in 20s", resource.key))?
+        .map_err(|e| format!("{}: {e}", resource.key))?;
+        let pair = display_pair(Some(&applied), live, &opts);
+        entries.push(Entry {
+            title,
+            diff: crate::engine::diff::diff_with_kept(
+                pair.desired.as_ref(),
+                pair.live.as_ref(),
+                &pair.kept,
+                FULL_CONTEXT,
+            ),
+        });
+    }
+    Ok(entries)
+}
+
+/// `/version` of one context's API server, timed (bounded: an unreachable server is an
+/// error after 10 s, not a hang).
+async fn probe(kubeconfig: &kube::config::Kubeconfig, context: String) -> (String, Probe) {
+    let started = std::time::Instant::now();
+    let asked = async {
+        let client = crate::cluster::kubeconfig::client_for(kubeconfig, &context)
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = std::time::Instant::now();
+        let info = client
+            .apiserver_version()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((info.git_version, started.elapsed().as_millis() as u64))
+    };
+    let result = tokio::time::timeout(Duration::from_secs(10), asked)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer in {:?}", started.elapsed())));
+    (
+        context,
+        Probe {
+            at: jiff::Timestamp::now(),
+            result,
+        },
+    )
+}
