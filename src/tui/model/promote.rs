@@ -127,7 +127,6 @@ impl Model {
     }
 
     pub(super) fn promote_typing(&mut self, key: &crossterm::event::KeyEvent) -> bool {
-        use crossterm::event::KeyCode;
         let Some(flow) = &mut self.promote else {
             return false;
         };
@@ -137,14 +136,7 @@ impl Model {
         {
             return false;
         }
-        match key.code {
-            KeyCode::Char(c) => flow.typed.push(c),
-            KeyCode::Backspace => {
-                flow.typed.pop();
-            }
-            _ => return false,
-        }
-        true
+        super::sync::edit_typed_name(&mut flow.typed, key)
     }
 
     pub(super) fn on_promote_reply(&mut self, msg: Msg) -> Vec<Effect> {

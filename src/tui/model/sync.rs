@@ -204,14 +204,7 @@ impl Model {
         {
             return false;
         }
-        match key.code {
-            KeyCode::Char(c) => flow.typed.push(c),
-            KeyCode::Backspace => {
-                flow.typed.pop();
-            }
-            _ => return false,
-        }
-        true
+        edit_typed_name(&mut flow.typed, key)
     }
 
     pub(super) fn on_sync_reply(&mut self, msg: Msg) -> Vec<Effect> {
@@ -246,6 +239,19 @@ impl Model {
         }
         Vec::new()
     }
+}
+
+/// Typing a protected environment's name (sync and promote alike): characters and Backspace
+/// edit `typed`; true when the key was used.
+pub(super) fn edit_typed_name(typed: &mut String, key: &KeyEvent) -> bool {
+    match key.code {
+        KeyCode::Char(c) => typed.push(c),
+        KeyCode::Backspace => {
+            typed.pop();
+        }
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]
