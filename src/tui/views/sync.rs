@@ -7,7 +7,7 @@ use crate::tui::model::{Model, SyncStage};
 use crate::tui::theme::Slot;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
@@ -91,7 +91,13 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
     }
     let scroll = model.scroll.get("sync").copied().unwrap_or(0);
     let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
+    // Wrapped, not cut: a conflict or refusal reason must be readable at 80 columns.
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }
 
 fn plan_lines(model: &Model, plan: &Plan, lines: &mut Vec<Line<'static>>) {
