@@ -127,28 +127,13 @@ impl ClusterHandle {
     /// `kubectl expose`): operation `Update` in managedFields. Namespaced objects without a
     /// namespace go to `default`.
     pub fn create(&self, obj: Value, field_manager: &str) -> Result<Value, SandboxError> {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-        let group = kubedrift_core::model::group_of(api_version);
-        let catalog = self.api_server.catalog();
-        let info = catalog.by_kind(group, kind).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "no kind {kind:?} is registered for version {api_version:?}"
-            ))
-        })?;
-        let namespace = info.namespaced.then(|| {
-            obj.pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .unwrap_or("default")
-                .to_string()
-        });
+        let (info, namespace, _) = self.address(&obj)?;
         let opts = WriteOptions {
             field_manager: field_manager.into(),
             dry_run: false,
         };
         let written = self.api_server.create(
-            info,
+            &info,
             namespace.as_deref(),
             obj,
             &opts,
