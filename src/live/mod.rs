@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinSet;
 
-/// What to follow.
+/// What to follow. Cloned by the TUI to restart the live layer on refresh (`r`).
+#[derive(Clone)]
 pub struct LiveOptions {
     pub config: Config,
     pub kubeconfig: Kubeconfig,

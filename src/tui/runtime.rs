@@ -52,17 +52,6 @@ fn install_panic_hook() {
     }));
 }
 
-fn clone_live_options(options: &LiveOptions) -> LiveOptions {
-    LiveOptions {
-        config: options.config.clone(),
-        kubeconfig: options.kubeconfig.clone(),
-        contexts: options.contexts.clone(),
-        env: options.env.clone(),
-        app: options.app.clone(),
-        revision: options.revision.clone(),
-    }
-}
-
 /// Input events from a thread (crossterm's reader blocks); it stops when `stop` is set.
 fn spawn_input(tx: mpsc::UnboundedSender<Event>, stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
@@ -125,7 +114,7 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
     // Configuration errors end here, before the terminal is touched.
     let live = {
         let _guard = runtime.enter();
-        Live::start(clone_live_options(&live_options))?
+        Live::start(live_options.clone())?
     };
 
     install_panic_hook();
@@ -201,7 +190,7 @@ async fn event_loop(
                 Effect::Refresh => {
                     // Re-read Git and relist everything: a new live layer.
                     drop(live);
-                    live = Live::start(clone_live_options(&live_options))?;
+                    live = Live::start(live_options.clone())?;
                     changes = live.subscribe();
                     effects.extend(model.update(Msg::Snapshot(live.snapshot())));
                 }
