@@ -25,6 +25,7 @@ pub mod config;
 pub mod demo;
 pub mod desired;
 pub mod git;
+pub mod init;
 pub mod live;
 pub mod local_source;
 pub mod render;

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod diff;
 mod hints;
 pub mod history;
+pub mod init;
 pub mod man;
 pub mod promote;
 pub mod render;
@@ -172,6 +173,7 @@ pub enum Command {
     History(history::HistoryArgs),
     Promote(promote::PromoteArgs),
     Wait(wait::WaitArgs),
+    Init(init::InitArgs),
 }
 
 /// Run the parsed command line.
@@ -194,5 +196,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::History(args) => history::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
         Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
     }
 }

@@ -11,10 +11,12 @@
 //! serialising every reader. It also means refs updated by a fetch are seen by the next call.
 
 mod history;
+mod listing;
 mod paths;
 mod tree;
 
 pub use paths::{join_path, normalize_path, EscapesRoot};
+pub use listing::{BranchName, FileListing};
 pub use tree::CommitSource;
 
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags};

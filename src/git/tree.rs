@@ -174,13 +174,13 @@ fn join_root(root: &str, rel: &str) -> String {
     }
 }
 
-enum EntryClass {
+pub(super) enum EntryClass {
     File,
     Dir,
     Skipped,
 }
 
-fn entry_class(mode: i32, kind: Option<ObjectType>) -> EntryClass {
+pub(super) fn entry_class(mode: i32, kind: Option<ObjectType>) -> EntryClass {
     if mode == i32::from(FileMode::Link) || mode == i32::from(FileMode::Commit) {
         return EntryClass::Skipped;
     }
