@@ -138,7 +138,13 @@ fn repo_name(dir_name: &str) -> String {
         .strip_suffix(".git")
         .unwrap_or(dir_name)
         .chars()
-        .map(|c| if c == '/' || c.is_whitespace() { '-' } else { c })
+        .map(|c| {
+            if c == '/' || c.is_whitespace() {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     if name.is_empty() {
         "gitops".to_string()
@@ -154,7 +160,11 @@ fn summary(guess: &Guess, origin: &Origin, output: &Path) -> String {
         origin.repo_path, origin.default_branch
     );
     for found in &guess.found {
-        let state = if found.disabled.is_some() { " [commented out]" } else { "" };
+        let state = if found.disabled.is_some() {
+            " [commented out]"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "  {} — {}{state}\n    apps: {}\n",
             found.shape(),

@@ -15,8 +15,8 @@ mod listing;
 mod paths;
 mod tree;
 
-pub use paths::{join_path, normalize_path, EscapesRoot};
 pub use listing::{BranchName, FileListing};
+pub use paths::{join_path, normalize_path, EscapesRoot};
 pub use tree::CommitSource;
 
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags};

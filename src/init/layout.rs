@@ -10,13 +10,22 @@
 //! - app directories without environments (`apps/{app}`), in every environment;
 //! - a branch per environment (`prod`, `env/prod`, ...), apps read from those branches.
 
-use super::names::{env_words_in, is_env_like, match_context, promotion_key, ContextMatch, KubeContext};
+use super::names::{
+    env_words_in, is_env_like, match_context, promotion_key, ContextMatch, KubeContext,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Directory names that hold one directory per environment.
 const ENV_CONTAINERS: &[&str] = &["envs", "env", "environments", "overlays"];
 /// Directory names that hold shared pieces, never an environment or an app of their own.
-const SHARED: &[&str] = &["base", "bases", "common", "shared", "components", "templates"];
+const SHARED: &[&str] = &[
+    "base",
+    "bases",
+    "common",
+    "shared",
+    "components",
+    "templates",
+];
 /// Top-level directories that hold no apps.
 const NOT_APPS: &[&str] = &[
     "docs", "doc", "scripts", "hack", "test", "tests", "examples", "ci", "tools", "crds",
@@ -72,7 +81,7 @@ impl Layout {
             Layout::EnvThenApp => "a directory per environment holding its apps",
             Layout::AppThenEnv => "a directory per app holding one per environment",
             Layout::HelmValuesPerEnv => "a Helm chart with a values file per environment",
-            Layout::AppsOnly => "app directories without environments (every app in every environment)",
+            Layout::AppsOnly => "app directories without environments, each in every environment",
             Layout::BranchPerEnv => "a branch per environment, apps as directories on it",
         }
     }
@@ -113,7 +122,9 @@ impl Found {
     pub fn shape(&self) -> String {
         match &self.rule {
             Rule::Discover { pattern } => pattern.clone(),
-            Rule::App { name, path, .. } if path.is_empty() => format!("app {name}: the repository root"),
+            Rule::App { name, path, .. } if path.is_empty() => {
+                format!("app {name}: the repository root")
+            }
             Rule::App { name, path, .. } => format!("app {name}: {path}"),
         }
     }
@@ -177,7 +188,10 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             one.detail = Some(format!("on branches {}", branches.join(", ")));
         }
         found.extend(per_pattern.into_values());
-        if !branch_envs.iter().any(|(_, t)| t.branch == listing.default_branch) {
+        if !branch_envs
+            .iter()
+            .any(|(_, t)| t.branch == listing.default_branch)
+        {
             checks.push(format!(
                 "The default branch `{}` is not an environment's branch; if one environment \
                  deploys from it, set that environment's `ref`.",
@@ -200,7 +214,9 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             } => std::iter::once(context.as_str())
                 .chain(same_cluster.iter().map(String::as_str))
                 .collect(),
-            ContextMatch::Ambiguous { candidates } => candidates.iter().map(String::as_str).collect(),
+            ContextMatch::Ambiguous { candidates } => {
+                candidates.iter().map(String::as_str).collect()
+            }
             ContextMatch::Unmatched => vec![],
         })
         .collect();
@@ -287,7 +303,9 @@ impl TreeFacts {
 fn is_below(dir: &str, parent: &str) -> bool {
     parent.is_empty()
         || dir == parent
-        || (dir.len() > parent.len() && dir.starts_with(parent) && dir.as_bytes()[parent.len()] == b'/')
+        || (dir.len() > parent.len()
+            && dir.starts_with(parent)
+            && dir.as_bytes()[parent.len()] == b'/')
 }
 
 fn segments(dir: &str) -> Vec<&str> {
@@ -305,7 +323,11 @@ fn add_discovered(
     app: &str,
     env: Option<&str>,
 ) {
-    let envs = groups.entry(pattern).or_default().entry(app.to_string()).or_default();
+    let envs = groups
+        .entry(pattern)
+        .or_default()
+        .entry(app.to_string())
+        .or_default();
     if let Some(env) = env {
         envs.insert(env.to_string());
     }
@@ -400,7 +422,11 @@ fn plain_prefix(segs: &[&str], contexts: &[KubeContext]) -> bool {
         .all(|s| !ENV_CONTAINERS.contains(s) && !SHARED.contains(s) && !is_env_like(s, contexts))
 }
 
-fn env_then_app(facts: &TreeFacts, contexts: &[KubeContext], claimed: &mut Vec<String>) -> Vec<Found> {
+fn env_then_app(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
     let mut groups = BTreeMap::new();
     let mut taken = Vec::new();
     for dir in facts.unclaimed(claimed) {
@@ -426,7 +452,11 @@ fn env_then_app(facts: &TreeFacts, contexts: &[KubeContext], claimed: &mut Vec<S
     discover_rules(Layout::EnvThenApp, groups)
 }
 
-fn app_then_env(facts: &TreeFacts, contexts: &[KubeContext], claimed: &mut Vec<String>) -> Vec<Found> {
+fn app_then_env(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
     let mut groups = BTreeMap::new();
     let mut taken = Vec::new();
     for dir in facts.unclaimed(claimed) {
@@ -461,7 +491,8 @@ fn env_values_file(name: &str) -> Option<(String, String)> {
     }
     for separator in ["-", "."] {
         if let Some(env) = stem.strip_prefix(&format!("values{separator}")) {
-            if !env.is_empty() && !env.contains(['.', '/']) && !env.chars().any(char::is_whitespace) {
+            if !env.is_empty() && !env.contains(['.', '/']) && !env.chars().any(char::is_whitespace)
+            {
                 return Some((format!("values{separator}{{env}}.{ext}"), env.to_string()));
             }
         }
@@ -482,13 +513,13 @@ fn helm_values_per_env(facts: &TreeFacts, app_name: &str, claimed: &mut Vec<Stri
             }
         }
         // The spelling most environments use (ties: the first in name order).
-        let Some((form, envs)) = by_form
-            .into_iter()
-            .fold(None, |best: Option<(String, BTreeSet<String>)>, (form, envs)| match best {
+        let Some((form, envs)) = by_form.into_iter().fold(
+            None,
+            |best: Option<(String, BTreeSet<String>)>, (form, envs)| match best {
                 Some(b) if b.1.len() >= envs.len() => Some(b),
                 _ => Some((form, envs)),
-            })
-        else {
+            },
+        ) else {
             continue;
         };
         let name = match segments(chart).last() {
@@ -515,25 +546,38 @@ fn helm_values_per_env(facts: &TreeFacts, app_name: &str, claimed: &mut Vec<Stri
 /// App directories without an environment: the shallowest unclaimed deployable directories,
 /// grouped by parent into `parent/{app}` rules. `env` is the environment whose branch this
 /// tree is (recorded as where each app was seen).
-fn apps_only(facts: &TreeFacts, app_name: &str, claimed: &[String], env: Option<&str>) -> Vec<Found> {
+fn apps_only(
+    facts: &TreeFacts,
+    app_name: &str,
+    claimed: &[String],
+    env: Option<&str>,
+) -> Vec<Found> {
     let candidates: Vec<&String> = facts
         .unclaimed(claimed)
         .filter(|dir| {
             let segs = segments(dir);
-            !segs.iter().any(|s| SHARED.contains(s) || ENV_CONTAINERS.contains(s))
+            !segs
+                .iter()
+                .any(|s| SHARED.contains(s) || ENV_CONTAINERS.contains(s))
                 && !segs.first().is_some_and(|s| NOT_APPS.contains(s))
         })
         .collect();
     let tops: Vec<&String> = candidates
         .iter()
-        .filter(|dir| !candidates.iter().any(|other| other != *dir && is_below(dir, other)))
+        .filter(|dir| {
+            !candidates
+                .iter()
+                .any(|other| other != *dir && is_below(dir, other))
+        })
         .copied()
         .collect();
     let mut groups = BTreeMap::new();
     let mut out = Vec::new();
     for dir in tops {
         if dir.is_empty() {
-            let envs = env.map(|e| BTreeSet::from([e.to_string()])).unwrap_or_default();
+            let envs = env
+                .map(|e| BTreeSet::from([e.to_string()]))
+                .unwrap_or_default();
             out.push(Found {
                 layout: Layout::AppsOnly,
                 rule: Rule::App {
@@ -563,7 +607,10 @@ fn apps_only(facts: &TreeFacts, app_name: &str, claimed: &[String], env: Option<
 
 /// Branches that are environments, with the environment's name: `prod`, `env/prod`; only
 /// those holding manifests. The default branch counts only when its name says so.
-fn env_branches<'a>(listing: &'a RepoListing, contexts: &[KubeContext]) -> Vec<(String, &'a BranchTree)> {
+fn env_branches<'a>(
+    listing: &'a RepoListing,
+    contexts: &[KubeContext],
+) -> Vec<(String, &'a BranchTree)> {
     let mut out: Vec<(String, &BranchTree)> = Vec::new();
     for tree in &listing.branches {
         let segs: Vec<&str> = tree.branch.split('/').collect();
@@ -642,7 +689,9 @@ fn environments_of(
         // context names, else one per context.
         for context in contexts {
             for word in env_words_in(&context.name) {
-                names.entry(word).or_insert_with(|| "kubeconfig context names".to_string());
+                names
+                    .entry(word)
+                    .or_insert_with(|| "kubeconfig context names".to_string());
             }
         }
         if names.is_empty() {
@@ -650,9 +699,18 @@ fn environments_of(
                 let name: String = context
                     .name
                     .chars()
-                    .map(|c| if c == '/' || c.is_whitespace() { '-' } else { c })
+                    .map(|c| {
+                        if c == '/' || c.is_whitespace() {
+                            '-'
+                        } else {
+                            c
+                        }
+                    })
                     .collect();
-                names.insert(name, "kubeconfig contexts (one environment each)".to_string());
+                names.insert(
+                    name,
+                    "kubeconfig contexts (one environment each)".to_string(),
+                );
             }
         }
     }
@@ -671,6 +729,13 @@ fn environments_of(
 }
 
 fn check_environments(environments: &[EnvGuess], checks: &mut Vec<String>) {
+    if !environments.is_empty() && environments.iter().all(|e| e.context.context().is_none()) {
+        checks.push(
+            "No environment has a context yet: the config does not load until at least one \
+             environment block is completed and uncommented."
+                .to_string(),
+        );
+    }
     for env in environments {
         match &env.context {
             ContextMatch::Ambiguous { candidates } => checks.push(format!(
@@ -699,7 +764,13 @@ fn app_name_of_repo(name: &str) -> String {
     let trimmed = name.strip_suffix(".git").unwrap_or(name);
     let cleaned: String = trimmed
         .chars()
-        .map(|c| if c == '/' || c.is_whitespace() { '-' } else { c })
+        .map(|c| {
+            if c == '/' || c.is_whitespace() {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     if cleaned.is_empty() {
         "app".to_string()

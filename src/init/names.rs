@@ -151,9 +151,8 @@ pub fn match_context(env: &str, contexts: &[KubeContext]) -> ContextMatch {
             contains_run(&have, &wanted)
         })
         .collect();
-    candidates.sort_by(|a, b| {
-        (tokens(&a.name).len(), &a.name).cmp(&(tokens(&b.name).len(), &b.name))
-    });
+    candidates
+        .sort_by(|a, b| (tokens(&a.name).len(), &a.name).cmp(&(tokens(&b.name).len(), &b.name)));
     let Some(first) = candidates.first() else {
         return ContextMatch::Unmatched;
     };
@@ -191,18 +190,12 @@ mod tests {
             ctx("gke_acme_europe-west1_staging", "gke-staging"),
             ctx("prod-eu1", "prod-eu1"),
         ];
-        assert_eq!(
-            match_context("dev", &contexts).context(),
-            Some("kind-dev")
-        );
+        assert_eq!(match_context("dev", &contexts).context(), Some("kind-dev"));
         assert_eq!(
             match_context("staging", &contexts).context(),
             Some("gke_acme_europe-west1_staging")
         );
-        assert_eq!(
-            match_context("prod", &contexts).context(),
-            Some("prod-eu1")
-        );
+        assert_eq!(match_context("prod", &contexts).context(), Some("prod-eu1"));
         // Aliases fold: the repo says production, the context says prod.
         assert_eq!(
             match_context("production", &contexts).context(),
@@ -239,7 +232,10 @@ mod tests {
 
     #[test]
     fn contexts_of_one_cluster_are_one_choice_the_shortest_name() {
-        let contexts = vec![ctx("kind-dev-viewer", "kind-dev"), ctx("kind-dev", "kind-dev")];
+        let contexts = vec![
+            ctx("kind-dev-viewer", "kind-dev"),
+            ctx("kind-dev", "kind-dev"),
+        ];
         assert_eq!(
             match_context("dev", &contexts),
             ContextMatch::Named {
@@ -259,7 +255,14 @@ mod tests {
     #[test]
     fn environment_like_names() {
         let contexts = vec![ctx("kind-eu1", "a"), ctx("kind-us1", "b")];
-        for name in ["prod", "Production", "staging", "prod-eu1", "eu1-prod", "eu1"] {
+        for name in [
+            "prod",
+            "Production",
+            "staging",
+            "prod-eu1",
+            "eu1-prod",
+            "eu1",
+        ] {
             assert!(is_env_like(name, &contexts), "{name}");
         }
         for name in ["apps", "base", "charts", "kind", "infrastructure"] {
@@ -271,12 +274,18 @@ mod tests {
     fn promotion_order_puts_dev_first_and_prod_last() {
         let mut names = vec!["prod", "eu1", "dev", "staging", "qa", "prod-eu1"];
         names.sort_by_key(|n| promotion_key(n));
-        assert_eq!(names, vec!["dev", "qa", "staging", "eu1", "prod", "prod-eu1"]);
+        assert_eq!(
+            names,
+            vec!["dev", "qa", "staging", "eu1", "prod", "prod-eu1"]
+        );
     }
 
     #[test]
     fn environment_words_of_a_context() {
-        assert_eq!(env_words_in("gke_acme_europe-west1_production"), vec!["prod"]);
+        assert_eq!(
+            env_words_in("gke_acme_europe-west1_production"),
+            vec!["prod"]
+        );
         assert!(env_words_in("minikube").is_empty());
     }
 }

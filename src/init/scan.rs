@@ -48,7 +48,8 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
             listing.files.clone()
         } else {
             let resolved = repo.resolve(&branch.name)?;
-            repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES)?.files
+            repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES)?
+                .files
         };
         branches.push(BranchTree {
             branch: branch.name,

@@ -32,7 +32,13 @@ fn quoted_list(items: &[String]) -> String {
 fn commented(block: &str) -> String {
     block
         .lines()
-        .map(|line| if line.is_empty() { "#".to_string() } else { format!("# {line}") })
+        .map(|line| {
+            if line.is_empty() {
+                "#".to_string()
+            } else {
+                format!("# {line}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
@@ -47,7 +53,10 @@ pub fn apps_summary(found: &Found) -> String {
             if envs.is_empty() {
                 format!("{app} (every environment)")
             } else {
-                format!("{app} ({})", envs.iter().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "{app} ({})",
+                    envs.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -67,7 +76,10 @@ pub fn active_environments(guess: &Guess) -> Vec<String> {
 /// The whole config file.
 pub fn config_text(guess: &Guess, origin: &Origin) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# kubedrift configuration, written by `kubedrift init`.");
+    let _ = writeln!(
+        out,
+        "# kubedrift configuration, written by `kubedrift init`."
+    );
     let _ = writeln!(out, "#");
     let _ = writeln!(
         out,
@@ -84,7 +96,11 @@ pub fn config_text(guess: &Guess, origin: &Origin) -> String {
     );
     let _ = writeln!(out, "#\n# Recognised:");
     for found in &guess.found {
-        let detail = found.detail.as_deref().map(|d| format!("; {d}")).unwrap_or_default();
+        let detail = found
+            .detail
+            .as_deref()
+            .map(|d| format!("; {d}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "#   {} ({}{detail}): {}",
@@ -215,7 +231,11 @@ fn rule_block(found: &Found, active: &[String]) -> String {
                 if kept.is_empty() && disabled.is_none() {
                     disabled = Some("none of its environments has a context yet".to_string());
                 }
-                let listed = if kept.is_empty() { environments.clone() } else { kept };
+                let listed = if kept.is_empty() {
+                    environments.clone()
+                } else {
+                    kept
+                };
                 let _ = writeln!(table, "environments = {}", quoted_list(&listed));
             }
             if let Some(values) = helm_values {
@@ -230,5 +250,116 @@ fn rule_block(found: &Found, active: &[String]) -> String {
             commented(&table)
         ),
         None => format!("{heading}\n{table}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AppPath, Config, RendererKind};
+    use crate::init::layout::{guess, BranchTree, RepoListing};
+    use crate::init::names::KubeContext;
+    use std::path::Path;
+
+    fn ctx(name: &str, cluster: &str) -> KubeContext {
+        KubeContext {
+            name: name.into(),
+            cluster: cluster.into(),
+        }
+    }
+
+    fn listing(files: &[&str]) -> RepoListing {
+        let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+        RepoListing {
+            name: "platform".into(),
+            default_branch: "trunk".into(),
+            files: files.clone(),
+            branches: vec![BranchTree {
+                branch: "trunk".into(),
+                files,
+            }],
+        }
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            repo_name: "platform".into(),
+            repo_path: "/srv/git/platform".into(),
+            default_branch: "trunk".into(),
+            kubeconfig: "/home/me/.kube/config".into(),
+        }
+    }
+
+    #[test]
+    fn written_config_loads_with_only_the_clear_environments_active() {
+        let guess = guess(
+            &listing(&[
+                "apps/web/envs/dev/kustomization.yaml",
+                "apps/web/envs/prod/kustomization.yaml",
+                "charts/redis/Chart.yaml",
+                "charts/redis/values-dev.yaml",
+                "charts/redis/values-prod.yaml",
+            ]),
+            &[
+                ctx("kind-dev", "dev"),
+                ctx("prod-eu1", "eu"),
+                ctx("prod-us1", "us"),
+            ],
+        );
+        let text = config_text(&guess, &origin());
+        let config = Config::from_str(&text, Path::new("/tmp/config.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.repos[0].default_branch, "trunk");
+        let envs: Vec<(&str, &str)> = config
+            .environments
+            .iter()
+            .map(|e| (e.name.as_str(), e.context.as_str()))
+            .collect();
+        assert_eq!(envs, vec![("dev", "kind-dev")]);
+        assert_eq!(
+            config.discover[0].pattern.to_string(),
+            "apps/{app}/envs/{env}"
+        );
+        let redis = &config.apps[0];
+        assert_eq!(redis.renderer, RendererKind::Helm);
+        assert_eq!(redis.path, AppPath::Template("charts/redis".into()));
+        assert_eq!(redis.environments, Some(vec!["dev".to_string()]));
+        assert_eq!(redis.helm.values, vec!["values-{env}.yaml".to_string()]);
+        // The ambiguous choice is there, commented out, for the user to make.
+        assert!(
+            text.contains("# [[environment]]\n# name = \"prod\"\n# context = \"prod-eu1\"\n# context = \"prod-us1\"\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_app_with_no_environment_left_is_written_commented_out() {
+        let guess = guess(
+            &listing(&["envs/qa/kustomization.yaml", "infra/dns/kustomization.yaml"]),
+            &[
+                ctx("kind-qa-eu", "a"),
+                ctx("kind-qa-us", "b"),
+                ctx("kind-dev", "d"),
+            ],
+        );
+        let text = config_text(&guess, &origin());
+        assert!(
+            text.contains("# CHECK: commented out because none of its environments has a context yet.\n# [[app]]\n# name = \"platform\""),
+            "{text}"
+        );
+        // No environment is active: the file says so by not loading, naming what is missing.
+        let err = Config::from_str(&text, Path::new("/tmp/config.toml")).unwrap_err();
+        assert!(err.to_string().contains("environment"), "{err}");
+    }
+
+    #[test]
+    fn strings_are_toml_quoted() {
+        for text in ["plain", "a\"b\\c", "it's", "C:\\x\ny"] {
+            let line = format!("k = {}", quoted(text));
+            let table: toml::Table =
+                toml::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(table["k"].as_str(), Some(text), "{line}");
+        }
+        assert_eq!(commented("a\n\nb\n"), "# a\n#\n# b\n");
     }
 }

@@ -1,1 +1,373 @@
 use super::*;
+
+fn ctx(name: &str, cluster: &str) -> KubeContext {
+    KubeContext {
+        name: name.into(),
+        cluster: cluster.into(),
+    }
+}
+
+fn kind(envs: &[&str]) -> Vec<KubeContext> {
+    envs.iter()
+        .map(|e| ctx(&format!("kind-{e}"), &format!("kind-{e}")))
+        .collect()
+}
+
+fn listing(files: &[&str]) -> RepoListing {
+    let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+    RepoListing {
+        name: "platform".into(),
+        default_branch: "main".into(),
+        files: files.clone(),
+        branches: vec![BranchTree {
+            branch: "main".into(),
+            files,
+        }],
+    }
+}
+
+/// (shape, layout, apps with their environments) of every rule found.
+fn shapes(guess: &Guess) -> Vec<(String, Layout, String)> {
+    guess
+        .found
+        .iter()
+        .map(|f| (f.shape(), f.layout, crate::init::write::apps_summary(f)))
+        .collect()
+}
+
+fn env_names(guess: &Guess) -> Vec<(String, Option<String>, Option<String>)> {
+    guess
+        .environments
+        .iter()
+        .map(|e| {
+            (
+                e.name.clone(),
+                e.context.context().map(str::to_string),
+                e.git_ref.clone(),
+            )
+        })
+        .collect()
+}
+
+fn env(name: &str, context: &str) -> (String, Option<String>, Option<String>) {
+    (name.into(), Some(context.into()), None)
+}
+
+#[test]
+fn overlays_per_app_and_environment() {
+    let guess = guess(
+        &listing(&[
+            "README.md",
+            ".github/workflows/ci.yaml",
+            "apps/web/base/kustomization.yaml",
+            "apps/web/base/deployment.yaml",
+            "apps/web/envs/dev/kustomization.yaml",
+            "apps/web/envs/prod/kustomization.yaml",
+            "apps/web/envs/prod/patches/replicas.yaml",
+            "apps/api/envs/prod/kustomization.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "apps/{app}/envs/{env}".into(),
+            Layout::OverlayPerEnv,
+            "api (prod), web (dev, prod)".into()
+        )]
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![env("dev", "kind-dev"), env("prod", "kind-prod")]
+    );
+    assert!(guess.unused_contexts.is_empty());
+}
+
+#[test]
+fn kustomize_overlays_directory_is_an_environment_container_too() {
+    let guess = guess(
+        &listing(&[
+            "services/shop/base/kustomization.yaml",
+            "services/shop/overlays/staging/kustomization.yaml",
+        ]),
+        &kind(&["staging"]),
+    );
+    assert_eq!(guess.found[0].shape(), "services/{app}/overlays/{env}");
+}
+
+#[test]
+fn envs_with_a_shared_base_is_one_app_named_after_the_repo() {
+    let guess = guess(
+        &listing(&[
+            "base/kustomization.yaml",
+            "base/deployment.yaml",
+            "envs/dev/kustomization.yaml",
+            "envs/staging/kustomization.yaml",
+            "envs/prod/kustomization.yaml",
+        ]),
+        &kind(&["dev", "staging", "prod"]),
+    );
+    assert_eq!(guess.found.len(), 1, "{:?}", shapes(&guess));
+    let found = &guess.found[0];
+    assert_eq!(found.layout, Layout::SharedBase);
+    assert_eq!(
+        found.rule,
+        Rule::App {
+            name: "platform".into(),
+            path: "envs/{env}".into(),
+            helm_values: None,
+            environments: vec!["dev".into(), "prod".into(), "staging".into()],
+        }
+    );
+    assert_eq!(found.detail.as_deref(), Some("shared base base"));
+    // Promotion order, not name order.
+    let names: Vec<String> = env_names(&guess).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["dev", "staging", "prod"]);
+}
+
+#[test]
+fn environment_directories_holding_apps() {
+    let guess = guess(
+        &listing(&[
+            "dev/web/deployment.yaml",
+            "dev/api/kustomization.yaml",
+            "dev/api/patches/x.yaml",
+            "production/web/deployment.yaml",
+            "docs/example.yaml",
+        ]),
+        &[ctx("gke_acme_eu_prod", "a"), ctx("minikube", "m")],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "{env}/{app}".into(),
+            Layout::EnvThenApp,
+            "api (dev), web (dev, production)".into()
+        )]
+    );
+    // `production` finds the context that says `prod`; nothing says `dev`.
+    assert_eq!(
+        env_names(&guess),
+        vec![
+            ("dev".into(), None, None),
+            env("production", "gke_acme_eu_prod")
+        ]
+    );
+    assert_eq!(guess.unused_contexts, vec!["minikube".to_string()]);
+    assert!(guess
+        .checks
+        .iter()
+        .any(|c| c.contains("`dev`") && c.contains("commented out")));
+}
+
+#[test]
+fn app_directories_holding_environments() {
+    let guess = guess(
+        &listing(&[
+            "apps/web/dev/deployment.yaml",
+            "apps/web/prod/deployment.yaml",
+            "apps/web/base/deployment.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "apps/{app}/{env}".into(),
+            Layout::AppThenEnv,
+            "web (dev, prod)".into()
+        )]
+    );
+}
+
+#[test]
+fn helm_chart_with_values_per_environment() {
+    let guess = guess(
+        &listing(&[
+            "charts/redis/Chart.yaml",
+            "charts/redis/values.yaml",
+            "charts/redis/values-dev.yaml",
+            "charts/redis/values-prod.yaml",
+            "charts/redis/templates/statefulset.yaml",
+            "charts/redis/charts/common/Chart.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(guess.found.len(), 1, "{:?}", shapes(&guess));
+    assert_eq!(
+        guess.found[0].rule,
+        Rule::App {
+            name: "redis".into(),
+            path: "charts/redis".into(),
+            helm_values: Some("values-{env}.yaml".into()),
+            environments: vec!["dev".into(), "prod".into()],
+        }
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![env("dev", "kind-dev"), env("prod", "kind-prod")]
+    );
+}
+
+#[test]
+fn values_files_spelled_with_a_dot() {
+    assert_eq!(
+        env_values_file("values.prod.yml"),
+        Some(("values.{env}.yml".into(), "prod".into()))
+    );
+    assert_eq!(env_values_file("values.yaml"), None);
+    assert_eq!(env_values_file("values-.yaml"), None);
+    assert_eq!(env_values_file("values.schema.json"), None);
+}
+
+#[test]
+fn branch_per_environment_reads_apps_from_the_branches() {
+    let apps = vec![
+        "apps/web/deployment.yaml".to_string(),
+        "apps/api/deployment.yaml".to_string(),
+    ];
+    let listing = RepoListing {
+        name: "platform".into(),
+        default_branch: "main".into(),
+        files: vec!["README.md".into()],
+        branches: vec![
+            BranchTree {
+                branch: "main".into(),
+                files: vec!["README.md".into()],
+            },
+            BranchTree {
+                branch: "feature/dev-tools".into(),
+                files: apps.clone(),
+            },
+            BranchTree {
+                branch: "env/staging".into(),
+                files: apps.clone(),
+            },
+            BranchTree {
+                branch: "prod".into(),
+                files: apps[..1].to_vec(),
+            },
+        ],
+    };
+    let guess = guess(&listing, &kind(&["staging", "prod"]));
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "apps/{app}".into(),
+            Layout::BranchPerEnv,
+            "api (staging), web (prod, staging)".into()
+        )]
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![
+            (
+                "staging".into(),
+                Some("kind-staging".into()),
+                Some("env/staging".into())
+            ),
+            ("prod".into(), Some("kind-prod".into()), Some("prod".into())),
+        ]
+    );
+    assert!(guess
+        .checks
+        .iter()
+        .any(|c| c.contains("default branch `main`")));
+}
+
+#[test]
+fn apps_without_environments_take_environments_from_context_names() {
+    let guess = guess(
+        &listing(&[
+            "apps/web/deployment.yaml",
+            "apps/api/kustomization.yaml",
+            "apps/api/base/x.yaml",
+        ]),
+        &[ctx("kind-dev", "d"), ctx("gke_acme_eu_production", "p")],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "apps/{app}".into(),
+            Layout::AppsOnly,
+            "api (every environment), web (every environment)".into()
+        )]
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![
+            env("dev", "kind-dev"),
+            env("prod", "gke_acme_eu_production")
+        ]
+    );
+}
+
+#[test]
+fn a_repository_that_is_one_kustomization_is_one_app() {
+    let guess = guess(
+        &listing(&["kustomization.yaml", "deployment.yaml"]),
+        &[ctx("prod", "p")],
+    );
+    assert_eq!(
+        guess.found[0].rule,
+        Rule::App {
+            name: "platform".into(),
+            path: String::new(),
+            helm_values: None,
+            environments: vec![],
+        }
+    );
+    assert_eq!(env_names(&guess), vec![env("prod", "prod")]);
+}
+
+#[test]
+fn loose_yaml_and_hidden_directories_are_not_apps() {
+    let guess = guess(
+        &listing(&["mkdocs.yml", ".github/workflows/ci.yaml", "docs/x/a.yaml"]),
+        &kind(&["dev"]),
+    );
+    assert!(guess.found.is_empty(), "{:?}", shapes(&guess));
+    assert!(guess.environments.is_empty());
+}
+
+#[test]
+fn two_rules_finding_one_app_leave_the_second_commented_out() {
+    let guess = guess(
+        &listing(&[
+            "apps/web/envs/dev/kustomization.yaml",
+            "infra/web/deployment.yaml",
+        ]),
+        &kind(&["dev"]),
+    );
+    assert_eq!(guess.found.len(), 2);
+    assert_eq!(guess.found[0].disabled, None);
+    assert!(guess.found[1]
+        .disabled
+        .as_deref()
+        .is_some_and(|why| why.contains("web")));
+}
+
+#[test]
+fn ambiguous_context_is_reported_and_its_environment_left_out() {
+    let guess = guess(
+        &listing(&[
+            "envs/prod/kustomization.yaml",
+            "envs/dev/kustomization.yaml",
+        ]),
+        &[
+            ctx("prod-eu1", "eu"),
+            ctx("prod-us1", "us"),
+            ctx("kind-dev", "dev"),
+        ],
+    );
+    assert_eq!(
+        guess.environments[1].context,
+        ContextMatch::Ambiguous {
+            candidates: vec!["prod-eu1".into(), "prod-us1".into()]
+        }
+    );
+    assert!(guess
+        .checks
+        .iter()
+        .any(|c| c.contains("prod-eu1, prod-us1")));
+}
