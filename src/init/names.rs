@@ -113,7 +113,8 @@ pub enum ContextMatch {
         context: String,
         same_cluster: Vec<String>,
     },
-    /// Several contexts on different clusters fit: the user has to choose.
+    /// Contexts on several clusters fit: the user has to choose (one context per cluster,
+    /// the shortest name).
     Ambiguous { candidates: Vec<String> },
     /// No context's name says this environment.
     Unmatched,
@@ -162,7 +163,15 @@ pub fn match_context(env: &str, contexts: &[KubeContext]) -> ContextMatch {
             same_cluster: candidates[1..].iter().map(|c| c.name.clone()).collect(),
         };
     }
-    let mut names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    // One choice per cluster (its shortest context name: candidates are sorted that way).
+    let mut clusters: Vec<&str> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for candidate in candidates {
+        if !clusters.contains(&candidate.cluster.as_str()) {
+            clusters.push(&candidate.cluster);
+            names.push(candidate.name.clone());
+        }
+    }
     names.sort();
     ContextMatch::Ambiguous { candidates: names }
 }
@@ -219,6 +228,7 @@ mod tests {
     fn two_clusters_named_like_one_environment_are_ambiguous() {
         let contexts = vec![
             ctx("prod-us1", "us"),
+            ctx("prod-eu1-viewer", "eu"),
             ctx("prod-eu1", "eu"),
             ctx("kind-dev", "dev"),
         ];

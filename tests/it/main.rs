@@ -8,6 +8,7 @@ mod actions_wait;
 mod cli_compare;
 mod cli_conventions;
 mod cli_hints;
+mod cli_init;
 mod cli_render;
 mod cli_sandbox;
 mod config;

@@ -1,0 +1,759 @@
+//! `kubedrift init` end to end: temp git repos (git2) in each layout init recognises, sandbox
+//! clusters whose context names say the environments; the real binary writes the config,
+//! that config loads, and `kubedrift status` on the sandbox finds the expected apps in the
+//! expected environments, each reading its own directory (or branch). Plus: never overwriting
+//! without `--force`, ambiguous context names reported and left for the user to choose.
+
+use kubedrift::sandbox::SandboxOptions;
+use kubedrift_testkit::{kubectl_missing, tool_missing, Run, SandboxEnv};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A git repository built from in-memory trees, one commit per call, in a temp dir.
+struct TempRepo {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    repo: git2::Repository,
+}
+
+impl TempRepo {
+    /// A repository named `name` (its directory), `HEAD` on `main`; `bare` for a mirror.
+    fn new(name: &str, bare: bool) -> TempRepo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(name);
+        let repo = if bare {
+            git2::Repository::init_bare(&path)
+        } else {
+            git2::Repository::init(&path)
+        }
+        .expect("git init");
+        repo.set_head("refs/heads/main").expect("head");
+        TempRepo { dir, path, repo }
+    }
+
+    fn tree(&self, files: &[(String, String)]) -> git2::Oid {
+        let mut builder = self.repo.treebuilder(None).expect("treebuilder");
+        let mut subdirs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (path, content) in files {
+            match path.split_once('/') {
+                Some((dir, rest)) => subdirs
+                    .entry(dir.to_string())
+                    .or_default()
+                    .push((rest.to_string(), content.clone())),
+                None => {
+                    let blob = self.repo.blob(content.as_bytes()).expect("blob");
+                    builder.insert(path, blob, 0o100644).expect("insert file");
+                }
+            }
+        }
+        for (dir, entries) in subdirs {
+            let oid = self.tree(&entries);
+            builder.insert(&dir, oid, 0o040000).expect("insert dir");
+        }
+        builder.write().expect("write tree")
+    }
+
+    /// Commits exactly `files` (the whole tree) on `branch`.
+    fn commit(&self, branch: &str, files: &[(String, String)]) {
+        let tree = self.repo.find_tree(self.tree(files)).expect("tree");
+        let sig = git2::Signature::now("Ira Init", "ira@example.com").expect("sig");
+        let refname = format!("refs/heads/{branch}");
+        let parent = self
+            .repo
+            .find_reference(&refname)
+            .ok()
+            .and_then(|r| r.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.repo
+            .commit(Some(&refname), &sig, &sig, "manifests", &tree, &parents)
+            .expect("commit");
+    }
+}
+
+/// A ConfigMap named `name` (no namespace: init guesses none, so it lands in `default`).
+fn configmap(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  owner: team-{name}\n"
+    )
+}
+
+fn files(list: &[(&str, String)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(p, c)| (p.to_string(), c.clone()))
+        .collect()
+}
+
+fn sandbox(clusters: &[&str]) -> SandboxEnv {
+    SandboxEnv::start(
+        SandboxOptions {
+            clusters: clusters.iter().map(|c| c.to_string()).collect(),
+            ready_after: Duration::ZERO,
+            ..SandboxOptions::default()
+        },
+        KUBECTL_TIMEOUT,
+    )
+}
+
+/// The kubedrift binary, isolated from the machine's kubeconfig and config.
+fn kubedrift(home: &Path, args: &[&str], current_dir: Option<&Path>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBEDRIFT_CONFIG")
+        .env_remove("KUBEDRIFT_LOG");
+    if let Some(dir) = current_dir {
+        command.current_dir(dir);
+    }
+    command.output().expect("kubedrift runs").into()
+}
+
+/// `kubedrift init --repo REPO --output <dir>/kubedrift.toml` on the sandbox's kubeconfig;
+/// requires exit 0. The written config's path and init's stdout.
+fn init(env: &SandboxEnv, repo: &TempRepo) -> (PathBuf, String) {
+    let output = repo.dir.path().join("kubedrift.toml");
+    let run = kubedrift(
+        env.dir.path(),
+        &[
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            env.kubeconfig_path().to_str().expect("utf-8"),
+            "--output",
+            output.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    (output, run.stdout)
+}
+
+/// What `kubedrift status --output json` reports: (app, env) → (app sync, resource names).
+type Report = BTreeMap<(String, String), (String, BTreeSet<String>)>;
+
+fn status(env: &SandboxEnv, config: &Path) -> (i32, Report) {
+    let run = kubedrift(
+        env.dir.path(),
+        &[
+            "status",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--kubeconfig",
+            env.kubeconfig_path().to_str().expect("utf-8"),
+            "--output",
+            "json",
+            "--timeout",
+            "60s",
+        ],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status JSON ({e}):\nstdout:\n{}\nstderr:\n{}\nconfig:\n{}",
+            run.stdout,
+            run.stderr,
+            std::fs::read_to_string(config).unwrap_or_default()
+        )
+    });
+    let mut report = Report::new();
+    for app in doc["apps"].as_array().expect("apps") {
+        let names = app["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{} {}",
+                    r["kind"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or(""),
+                    r["sync"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        report.insert(
+            (
+                app["app"].as_str().expect("app").to_string(),
+                app["env"].as_str().expect("env").to_string(),
+            ),
+            (app["sync"].as_str().expect("sync").to_string(), names),
+        );
+    }
+    (run.code, report)
+}
+
+/// Every (app, env) of `expected` is reported OutOfSync with exactly the ConfigMap named in
+/// `expected`, Missing (nothing deployed yet) — so each environment read its own directory or
+/// branch — and nothing else is reported.
+fn assert_found(report: &Report, expected: &[(&str, &str, &str)], config: &Path) {
+    let want: Report = expected
+        .iter()
+        .map(|(app, env, configmap)| {
+            (
+                (app.to_string(), env.to_string()),
+                (
+                    "OutOfSync".to_string(),
+                    BTreeSet::from([format!("ConfigMap/{configmap} Missing")]),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        report,
+        &want,
+        "config:\n{}",
+        std::fs::read_to_string(config).unwrap_or_default()
+    );
+}
+
+#[test]
+fn init_overlays_per_app_and_environment_then_status_finds_them() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "kind-prod"]);
+    let repo = TempRepo::new("platform", false);
+    let mut tree = Vec::new();
+    for app in ["web", "api"] {
+        tree.push((
+            format!("apps/{app}/base/kustomization.yaml"),
+            "resources:\n  - configmap.yaml\n".to_string(),
+        ));
+        tree.push((format!("apps/{app}/base/configmap.yaml"), configmap(app)));
+        for stage in ["dev", "prod"] {
+            tree.push((
+                format!("apps/{app}/envs/{stage}/kustomization.yaml"),
+                format!("resources:\n  - ../../base\nnameSuffix: -{stage}\n"),
+            ));
+        }
+    }
+    tree.push(("README.md".to_string(), "# platform\n".to_string()));
+    repo.commit("main", &tree);
+
+    // Run from a directory inside the work tree, without --repo: the repository is found.
+    let inside = repo.path.join("apps");
+    std::fs::create_dir_all(&inside).expect("mkdir");
+    let output = repo.dir.path().join("kubedrift.toml");
+    let run = kubedrift(
+        env.dir.path(),
+        &[
+            "init",
+            "--kubeconfig",
+            env.kubeconfig_path().to_str().expect("utf-8"),
+            "--output",
+            output.to_str().expect("utf-8"),
+        ],
+        Some(&inside),
+    );
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("apps/{app}/envs/{env}")
+            && run.stdout.contains("api (dev, prod), web (dev, prod)"),
+        "{}",
+        run.stdout
+    );
+    // The viewer context is the same cluster: one choice, not an ambiguity.
+    assert!(
+        run.stdout
+            .contains("dev → context kind-dev (its name says dev)")
+            && run
+                .stdout
+                .contains("prod → context kind-prod (its name says prod)"),
+        "{}",
+        run.stdout
+    );
+    let written = std::fs::read_to_string(&output).expect("config written");
+    assert!(
+        written.contains("pattern = \"apps/{app}/envs/{env}\""),
+        "{written}"
+    );
+    assert!(
+        written.contains("Same cluster, other user: kind-dev-viewer"),
+        "{written}"
+    );
+
+    let (code, report) = status(&env, &output);
+    assert_eq!(code, 1, "nothing deployed yet is drift");
+    assert_found(
+        &report,
+        &[
+            ("api", "dev", "api-dev"),
+            ("api", "prod", "api-prod"),
+            ("web", "dev", "web-dev"),
+            ("web", "prod", "web-prod"),
+        ],
+        &output,
+    );
+
+    // Deployed as Git says, web in prod is Synced under the config init wrote.
+    // (The overlay renames the base's ConfigMap; its data stays the base's.)
+    let rendered = configmap("web").replace("name: web\n", "name: web-prod\n");
+    let manifest = env.file("web-prod.yaml", &rendered);
+    env.ok(&[
+        "--context",
+        "kind-prod",
+        "-n",
+        "default",
+        "apply",
+        "--server-side",
+        "--field-manager=kubedrift",
+        "-f",
+        &manifest,
+    ]);
+    let (_, report) = status(&env, &output);
+    assert_eq!(
+        report[&("web".to_string(), "prod".to_string())],
+        (
+            "Synced".to_string(),
+            BTreeSet::from(["ConfigMap/web-prod Synced".to_string()])
+        ),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn init_envs_with_a_shared_base_is_one_app() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["dev", "gke_acme_europe-west1_production"]);
+    let repo = TempRepo::new("storefront", false);
+    repo.commit(
+        "main",
+        &files(&[
+            (
+                "base/kustomization.yaml",
+                "resources:\n  - configmap.yaml\n".into(),
+            ),
+            ("base/configmap.yaml", configmap("storefront")),
+            (
+                "envs/dev/kustomization.yaml",
+                "resources:\n  - ../../base\nnameSuffix: -dev\n".into(),
+            ),
+            (
+                "envs/prod/kustomization.yaml",
+                "resources:\n  - ../../base\nnameSuffix: -prod\n".into(),
+            ),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("app storefront: envs/{env}") && stdout.contains("shared base"),
+        "{stdout}"
+    );
+    // `prod` (the directory) finds the context that spells it `production`.
+    assert!(
+        stdout.contains("prod → context gke_acme_europe-west1_production"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("storefront", "dev", "storefront-dev"),
+            ("storefront", "prod", "storefront-prod"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_environment_directories_holding_apps() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["staging", "prod"]);
+    let repo = TempRepo::new("clusters-config", false);
+    repo.commit(
+        "main",
+        &files(&[
+            ("staging/web/configmap.yaml", configmap("web-staging")),
+            ("staging/worker/configmap.yaml", configmap("worker-staging")),
+            ("prod/web/configmap.yaml", configmap("web-prod")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(stdout.contains("{env}/{app}"), "{stdout}");
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("web", "prod", "web-prod"),
+            ("web", "staging", "web-staging"),
+            ("worker", "staging", "worker-staging"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_app_directories_holding_environments() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "kind-prod"]);
+    let repo = TempRepo::new("gitops", false);
+    repo.commit(
+        "main",
+        &files(&[
+            ("apps/web/dev/configmap.yaml", configmap("web-dev")),
+            ("apps/web/prod/configmap.yaml", configmap("web-prod")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(stdout.contains("apps/{app}/{env}"), "{stdout}");
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[("web", "dev", "web-dev"), ("web", "prod", "web-prod")],
+        &config,
+    );
+}
+
+#[test]
+fn init_helm_chart_with_values_per_environment() {
+    if kubectl_missing() {
+        return;
+    }
+    let helm_missing = kubedrift::render::Tools::default().find("helm").is_none();
+    if tool_missing("helm is not on PATH", helm_missing) {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "kind-prod"]);
+    let repo = TempRepo::new("charts", false);
+    repo.commit(
+        "main",
+        &files(&[
+            (
+                "charts/redis/Chart.yaml",
+                "apiVersion: v2\nname: redis\nversion: 0.1.0\n".into(),
+            ),
+            ("charts/redis/values.yaml", "stage: none\n".into()),
+            ("charts/redis/values-dev.yaml", "stage: dev\n".into()),
+            ("charts/redis/values-prod.yaml", "stage: prod\n".into()),
+            (
+                "charts/redis/templates/configmap.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.stage }}\ndata:\n  stage: {{ .Values.stage | quote }}\n".into(),
+            ),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("app redis: charts/redis") && stdout.contains("Helm chart"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("redis", "dev", "redis-dev"),
+            ("redis", "prod", "redis-prod"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_app_directories_without_environments_take_them_from_context_names() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "kind-prod"]);
+    let repo = TempRepo::new("shared-services", false);
+    repo.commit(
+        "main",
+        &files(&[
+            ("apps/dns/configmap.yaml", configmap("dns")),
+            (
+                "apps/ingress/kustomization.yaml",
+                "resources:\n  - configmap.yaml\n".into(),
+            ),
+            ("apps/ingress/configmap.yaml", configmap("ingress")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("apps/{app}") && stdout.contains("dns (every environment)"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("dns", "dev", "dns"),
+            ("dns", "prod", "dns"),
+            ("ingress", "dev", "ingress"),
+            ("ingress", "prod", "ingress"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_branch_per_environment_in_a_bare_repository() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-staging", "kind-prod"]);
+    let repo = TempRepo::new("deploy.git", true);
+    repo.commit(
+        "main",
+        &files(&[("README.md", "one branch per environment\n".into())]),
+    );
+    for stage in ["staging", "prod"] {
+        repo.commit(
+            stage,
+            &files(&[
+                (
+                    "apps/web/configmap.yaml",
+                    configmap(&format!("web-{stage}")),
+                ),
+                (
+                    "apps/api/configmap.yaml",
+                    configmap(&format!("api-{stage}")),
+                ),
+            ]),
+        );
+    }
+    // A feature branch is not an environment.
+    repo.commit(
+        "feature/prod-tuning",
+        &files(&[("apps/web/configmap.yaml", configmap("web-tuning"))]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("staging (branch staging) → context kind-staging")
+            && stdout.contains("prod (branch prod) → context kind-prod"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("default branch `main`"), "{stdout}");
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("api", "prod", "api-prod"),
+            ("api", "staging", "api-staging"),
+            ("web", "prod", "web-prod"),
+            ("web", "staging", "web-staging"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_reports_ambiguous_context_names_and_leaves_the_choice_commented() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "prod-eu1", "prod-us1"]);
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[
+            ("dev/web/configmap.yaml", configmap("web-dev")),
+            ("prod/web/configmap.yaml", configmap("web-prod")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("prod → ambiguous: prod-eu1, prod-us1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("several contexts on different clusters fit (prod-eu1, prod-us1)"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        written.contains("# [[environment]]\n# name = \"prod\"\n# context = \"prod-eu1\"\n# context = \"prod-us1\"\n"),
+        "{written}"
+    );
+    // The file loads as written, with the clear environment only.
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(&report, &[("web", "dev", "web-dev")], &config);
+
+    // The user keeps prod-us1 and uncomments the block: prod is followed too.
+    let chosen = written.replace(
+        "# [[environment]]\n# name = \"prod\"\n# context = \"prod-eu1\"\n# context = \"prod-us1\"\n",
+        "[[environment]]\nname = \"prod\"\ncontext = \"prod-us1\"\n",
+    );
+    std::fs::write(&config, chosen).expect("edit");
+    let (_, report) = status(&env, &config);
+    assert_found(
+        &report,
+        &[("web", "dev", "web-dev"), ("web", "prod", "web-prod")],
+        &config,
+    );
+}
+
+#[test]
+fn init_never_overwrites_without_force() {
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[("envs/dev/kustomization.yaml", "resources: []\n".into())]),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: dev\n  context: {cluster: dev, user: me}\n",
+    )
+    .expect("kubeconfig");
+    let output = home.path().join("config.toml");
+    std::fs::write(&output, "# my hand-written config\n").expect("existing");
+    let args = |force: bool| {
+        let mut args = vec![
+            "init".to_string(),
+            "--repo".into(),
+            repo.path.display().to_string(),
+            "--kubeconfig".into(),
+            kubeconfig.display().to_string(),
+            "--output".into(),
+            output.display().to_string(),
+        ];
+        if force {
+            args.push("--force".into());
+        }
+        args
+    };
+
+    let refused = kubedrift(
+        home.path(),
+        &args(false).iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("already exists") && refused.stderr.contains("--force"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).expect("still there"),
+        "# my hand-written config\n"
+    );
+
+    // `--output -` prints the config and writes nothing.
+    let printed = kubedrift(
+        home.path(),
+        &[
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--output",
+            "-",
+        ],
+        None,
+    );
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    assert!(
+        printed
+            .stdout
+            .contains("[[environment]]\nname = \"dev\"\ncontext = \"dev\"\n"),
+        "{}",
+        printed.stdout
+    );
+
+    let forced = kubedrift(
+        home.path(),
+        &args(true).iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    let written = std::fs::read_to_string(&output).expect("written");
+    assert_eq!(written, printed.stdout);
+    kubedrift::config::Config::load_file(&output).expect("the forced config loads");
+}
+
+#[test]
+fn init_without_a_recognisable_layout_or_repository_exits_2() {
+    let home = tempfile::tempdir().expect("home");
+    let not_a_repo = kubedrift(
+        home.path(),
+        &[
+            "init",
+            "--repo",
+            home.path().to_str().expect("utf-8"),
+            "--output",
+            "-",
+        ],
+        None,
+    );
+    assert_eq!(not_a_repo.code, 2);
+    assert!(
+        not_a_repo.stderr.contains("--repo"),
+        "{}",
+        not_a_repo.stderr
+    );
+
+    let repo = TempRepo::new("notes", false);
+    repo.commit("main", &files(&[("README.md", "no manifests\n".into())]));
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncontexts: []\nclusters: []\nusers: []\n",
+    )
+    .expect("kubeconfig");
+    let empty = kubedrift(
+        home.path(),
+        &[
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--output",
+            "-",
+        ],
+        None,
+    );
+    assert_eq!(empty.code, 2);
+    assert!(
+        empty.stderr.contains("found no app directories"),
+        "{}",
+        empty.stderr
+    );
+}
+
+#[test]
+fn init_is_in_completions_and_has_a_man_page() {
+    let home = tempfile::tempdir().expect("home");
+    let bash = kubedrift(home.path(), &["completions", "bash"], None);
+    assert_eq!(bash.code, 0);
+    assert!(
+        bash.stdout.contains("kubedrift__subcmd__init"),
+        "init missing from completions"
+    );
+    assert!(bash.stdout.contains("--force"));
+    let man = kubedrift(home.path(), &["man", "init"], None);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(
+        man.stdout.contains("kubedrift\\-init") && man.stdout.contains("\\-\\-force"),
+        "{}",
+        man.stdout
+    );
+}
