@@ -240,7 +240,7 @@ fn rule_block(found: &Found, active: &[String]) -> String {
             }
             if let Some(values) = helm_values {
                 let _ = writeln!(table, "\n[app.helm]");
-                let _ = writeln!(table, "values = {}", quoted_list(&[values.clone()]));
+                let _ = writeln!(table, "values = {}", quoted_list(std::slice::from_ref(values)));
             }
         }
     }
