@@ -77,6 +77,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> color_eyre::Result<Exit> {
         repo_name: repo_name(&scanned.listing.name),
         repo_path: root.display().to_string(),
         default_branch: scanned.listing.default_branch.clone(),
+        url: scanned.origin_url.clone(),
         kubeconfig: match &global.kubeconfig {
             Some(path) => path.display().to_string(),
             None => std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".to_string()),

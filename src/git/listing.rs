@@ -53,6 +53,16 @@ impl GitRepo {
             .map(str::to_string))
     }
 
+    /// The URL of remote `origin`, if it has one.
+    pub fn origin_url(&self) -> Result<Option<String>, GitError> {
+        let repo = self.repository()?;
+        let url = match repo.find_remote("origin") {
+            Ok(remote) => remote.url().ok().map(str::to_string),
+            Err(_) => None,
+        };
+        Ok(url)
+    }
+
     /// Local branches, then `origin`'s remote-tracking branches that have no local branch of
     /// the same name; each list sorted.
     pub fn branches(&self) -> Result<Vec<BranchName>, GitError> {

@@ -90,6 +90,13 @@ pub fn promotion_key(name: &str) -> (usize, String) {
     (rank, name.to_string())
 }
 
+/// Whether the name says production (`prod`, `production`, `prod-eu1`, `live`).
+pub fn says_production(name: &str) -> bool {
+    tokens(name)
+        .iter()
+        .any(|t| env_word(t).is_some_and(|(_, canonical)| canonical == "prod"))
+}
+
 /// Environment words in a context's name (`kind-prod` → `prod`), canonical spellings; used
 /// when the repo itself does not name environments.
 pub fn env_words_in(context: &str) -> Vec<String> {
@@ -288,6 +295,16 @@ mod tests {
             names,
             vec!["dev", "qa", "staging", "eu1", "prod", "prod-eu1"]
         );
+    }
+
+    #[test]
+    fn production_names() {
+        for name in ["prod", "Production", "prod-eu1", "live", "eu1_prd"] {
+            assert!(says_production(name), "{name}");
+        }
+        for name in ["preprod", "staging", "product", "eu1"] {
+            assert!(!says_production(name), "{name}");
+        }
     }
 
     #[test]

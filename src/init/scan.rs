@@ -17,6 +17,8 @@ const MAX_BRANCHES: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanned {
     pub listing: RepoListing,
+    /// `origin`'s URL, unless it embeds credentials (those are never copied anywhere).
+    pub origin_url: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -56,6 +58,17 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
             files,
         });
     }
+    let origin_url = match repo.origin_url()? {
+        Some(url) if crate::config::redact_url(&url) != url => {
+            notes.push(
+                "The `origin` URL embeds credentials, so it was not copied into the config; \
+                 set `url` yourself (without them: kubedrift uses your git credential setup)."
+                    .to_string(),
+            );
+            None
+        }
+        other => other,
+    };
     let name = root
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -67,6 +80,7 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
             files: listing.files,
             branches,
         },
+        origin_url,
         notes,
     })
 }

@@ -14,6 +14,8 @@ pub struct Origin {
     /// The repository path as written into `path`.
     pub repo_path: String,
     pub default_branch: String,
+    /// `origin`'s URL, written commented out (fetching is the user's choice).
+    pub url: Option<String>,
     /// The kubeconfig file(s) read, for the header.
     pub kubeconfig: String,
 }
@@ -127,6 +129,13 @@ pub fn config_text(guess: &Guess, origin: &Origin) -> String {
     let _ = writeln!(out, "name = {}", quoted(&origin.repo_name));
     let _ = writeln!(out, "path = {}", quoted(&origin.repo_path));
     let _ = writeln!(out, "default_branch = {}", quoted(&origin.default_branch));
+    if let Some(url) = &origin.url {
+        let _ = writeln!(
+            out,
+            "# Uncomment to fetch `origin` every fetch_interval_seconds (60 by default).\n# url = {}",
+            quoted(url)
+        );
+    }
 
     let _ = writeln!(
         out,
@@ -163,6 +172,12 @@ fn environment_block(env: &EnvGuess) -> String {
     }
     if let Some(git_ref) = &env.git_ref {
         let _ = writeln!(table, "ref = {}", quoted(git_ref));
+    }
+    if super::names::says_production(&env.name) {
+        let _ = writeln!(
+            table,
+            "# Production? Ask for the name to be typed before any write (sync, promotion):\n# protected = true"
+        );
     }
     let from = format!("# Name from {}.", env.source);
     match &env.context {
@@ -240,7 +255,11 @@ fn rule_block(found: &Found, active: &[String]) -> String {
             }
             if let Some(values) = helm_values {
                 let _ = writeln!(table, "\n[app.helm]");
-                let _ = writeln!(table, "values = {}", quoted_list(std::slice::from_ref(values)));
+                let _ = writeln!(
+                    table,
+                    "values = {}",
+                    quoted_list(std::slice::from_ref(values))
+                );
             }
         }
     }
@@ -286,6 +305,7 @@ mod tests {
             repo_name: "platform".into(),
             repo_path: "/srv/git/platform".into(),
             default_branch: "trunk".into(),
+            url: Some("git@git.example.com:acme/platform.git".into()),
             kubeconfig: "/home/me/.kube/config".into(),
         }
     }
@@ -310,6 +330,12 @@ mod tests {
         let config = Config::from_str(&text, Path::new("/tmp/config.toml"))
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.repos[0].default_branch, "trunk");
+        // Fetching is offered, not switched on.
+        assert_eq!(config.repos[0].url, None);
+        assert!(
+            text.contains("# url = \"git@git.example.com:acme/platform.git\"\n"),
+            "{text}"
+        );
         let envs: Vec<(&str, &str)> = config
             .environments
             .iter()

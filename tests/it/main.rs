@@ -13,6 +13,7 @@ mod cli_render;
 mod cli_sandbox;
 mod config;
 mod demo;
+mod git_listing;
 mod git_source;
 mod live_cli;
 mod live_discovery;
