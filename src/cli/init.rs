@@ -19,7 +19,8 @@ never the work tree. Environments are matched to contexts whose names say them (
 gke_acme_europe-west1_prod → prod); an environment several clusters fit, or none, is written \
 commented out for you to choose.",
     after_help = "Examples:\n  kubedrift init\n  kubedrift init --repo ~/src/platform-gitops --kubeconfig ~/.kube/config\n  \
-kubedrift init --output ./kubedrift.toml --force\n  kubedrift init --output -   (print, write nothing)\n\n\
+kubedrift init --output ./kubedrift.toml --force\n  kubedrift init --output -   (print, write nothing)\n  \
+kubedrift init --context kind-dev --context prod-eu1   (only these contexts)\n\n\
 Exit codes: 0 written, 2 error (the output file exists and --force was not given, no git \
 repository, no kubeconfig, no layout recognised)."
 )]

@@ -736,6 +736,21 @@ fn check_environments(environments: &[EnvGuess], checks: &mut Vec<String>) {
                 .to_string(),
         );
     }
+    let mut by_context: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for env in environments {
+        if let Some(context) = env.context.context() {
+            by_context.entry(context).or_default().push(&env.name);
+        }
+    }
+    for (context, envs) in by_context.iter().filter(|(_, envs)| envs.len() > 1) {
+        checks.push(format!(
+            "Environments {} all use context `{context}`: keep the one it really is.",
+            envs.iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     for env in environments {
         match &env.context {
             ContextMatch::Ambiguous { candidates } => checks.push(format!(

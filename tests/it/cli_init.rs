@@ -593,6 +593,33 @@ fn init_reports_ambiguous_context_names_and_leaves_the_choice_commented() {
     assert_eq!(code, 1);
     assert_found(&report, &[("web", "dev", "web-dev")], &config);
 
+    // `--context` limits the contexts init considers: that settles it.
+    let settled = repo.dir.path().join("settled.toml");
+    let run = kubedrift(
+        env.dir.path(),
+        &[
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            env.kubeconfig_path().to_str().expect("utf-8"),
+            "--context",
+            "kind-dev",
+            "--context",
+            "prod-us1",
+            "--output",
+            settled.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("prod → context prod-us1 (its name says prod)"),
+        "{}",
+        run.stdout
+    );
+
     // The user keeps prod-us1 and uncomments the block: prod is followed too.
     let chosen = written.replace(
         "# [[environment]]\n# name = \"prod\"\n# context = \"prod-eu1\"\n# context = \"prod-us1\"\n",

@@ -371,3 +371,23 @@ fn ambiguous_context_is_reported_and_its_environment_left_out() {
         .iter()
         .any(|c| c.contains("prod-eu1, prod-us1")));
 }
+
+#[test]
+fn one_context_taken_by_two_environments_is_a_check() {
+    let guess = guess(
+        &listing(&["prod/web/deployment.yaml", "prod-eu1/web/deployment.yaml"]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![env("prod", "prod-eu1"), env("prod-eu1", "prod-eu1")]
+    );
+    assert!(
+        guess
+            .checks
+            .iter()
+            .any(|c| c.contains("`prod`, `prod-eu1` all use context `prod-eu1`")),
+        "{:?}",
+        guess.checks
+    );
+}
