@@ -317,12 +317,29 @@ fn pattern(parts: &[&str]) -> String {
 }
 
 /// Adds `dir` as app `app` in `env` of the discover rule `pattern`.
+/// Whether a directory name can be an app or environment name in the config (names may
+/// not hold whitespace; braces would read as placeholders).
+fn usable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '{' || c == '}')
+}
+
+/// Adds `dir` as app `app` in `env` of the discover rule `pattern` (a name the config cannot
+/// hold is left out: that directory is simply not guessed).
 fn add_discovered(
     groups: &mut BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
     pattern: String,
     app: &str,
     env: Option<&str>,
 ) {
+    if !usable_name(app)
+        || env.is_some_and(|e| !usable_name(e))
+        || crate::config::PathPattern::parse(&pattern).is_err()
+    {
+        return;
+    }
     let envs = groups
         .entry(pattern)
         .or_default()
@@ -378,7 +395,7 @@ fn shared_base(facts: &TreeFacts, app_name: &str, claimed: &mut Vec<String>) -> 
     let mut per_container: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for dir in facts.unclaimed(claimed) {
         if let [container, env] = segments(dir)[..] {
-            if ENV_CONTAINERS.contains(&container) && !SHARED.contains(&env) {
+            if ENV_CONTAINERS.contains(&container) && !SHARED.contains(&env) && usable_name(env) {
                 per_container
                     .entry(container.to_string())
                     .or_default()
@@ -638,26 +655,49 @@ fn disable_clashes(found: &mut [Found], checks: &mut Vec<String>) {
             if found[earlier].disabled.is_some() {
                 continue;
             }
-            let same_kind = matches!(
-                (&found[earlier].rule, &found[later].rule),
-                (Rule::Discover { .. }, Rule::Discover { .. })
-            ) || matches!(
-                (&found[earlier].rule, &found[later].rule),
-                (Rule::App { name: a, .. }, Rule::App { name: b, .. }) if a == b
-            );
-            let clash = found[later].apps.iter().find(|(app, envs)| {
-                found[earlier].apps.get(*app).is_some_and(|other| {
-                    envs.is_empty() || other.is_empty() || !envs.is_disjoint(other)
+            let overlap = found[later]
+                .apps
+                .iter()
+                .find(|(app, envs)| {
+                    found[earlier].apps.get(*app).is_some_and(|other| {
+                        envs.is_empty() || other.is_empty() || !envs.is_disjoint(other)
+                    })
                 })
-            });
-            if let (true, Some((app, _))) = (same_kind, clash) {
-                let reason = format!(
-                    "it finds app `{app}` again (already found by {})",
-                    found[earlier].shape()
-                );
+                .map(|(app, _)| app.clone());
+            let (first, second) = (&found[earlier], &found[later]);
+            let reason = match (&first.rule, &second.rule) {
+                // Listed app names are unique in a config, whatever their environments.
+                (Rule::App { name: a, .. }, Rule::App { name: b, .. }) if a == b => Some(format!(
+                    "an app named `{a}` is already listed ({})",
+                    first.shape()
+                )),
+                (Rule::Discover { .. }, Rule::Discover { .. }) => overlap.map(|app| {
+                    format!(
+                        "it finds app `{app}` again (already found by {})",
+                        first.shape()
+                    )
+                }),
+                (Rule::App { .. }, Rule::Discover { .. })
+                | (Rule::Discover { .. }, Rule::App { .. }) => {
+                    if let Some(app) = overlap {
+                        let (listed, discovered) = match first.rule {
+                            Rule::App { .. } => (first, second),
+                            Rule::Discover { .. } => (second, first),
+                        };
+                        checks.push(format!(
+                            "The listed app `{app}` ({}) replaces the app of that name {} finds.",
+                            listed.shape(),
+                            discovered.shape()
+                        ));
+                    }
+                    None
+                }
+                (Rule::App { .. }, Rule::App { .. }) => None,
+            };
+            if let Some(reason) = reason {
                 checks.push(format!(
                     "{} is written commented out: {reason}; rename or choose.",
-                    found[later].shape()
+                    second.shape()
                 ));
                 found[later].disabled = Some(reason);
                 break;

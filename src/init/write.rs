@@ -379,6 +379,30 @@ mod tests {
     }
 
     #[test]
+    fn clashing_rules_leave_a_config_that_loads() {
+        let guess = guess(
+            &listing(&[
+                "apps/redis/envs/dev/kustomization.yaml",
+                "infra/redis/kustomization.yaml",
+                "charts/redis/Chart.yaml",
+                "charts/redis/values-dev.yaml",
+                "vendor/redis/Chart.yaml",
+                "vendor/redis/values-dev.yaml",
+            ]),
+            &[ctx("kind-dev", "dev")],
+        );
+        let text = config_text(&guess, &origin());
+        let config = Config::from_str(&text, Path::new("/tmp/config.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.discover.len(), 1, "{text}");
+        assert_eq!(config.apps.len(), 1, "{text}");
+        assert_eq!(
+            config.apps[0].path,
+            AppPath::Template("charts/redis".into())
+        );
+    }
+
+    #[test]
     fn strings_are_toml_quoted() {
         for text in ["plain", "a\"b\\c", "it's", "C:\\x\ny"] {
             let line = format!("k = {}", quoted(text));

@@ -391,3 +391,53 @@ fn one_context_taken_by_two_environments_is_a_check() {
         guess.checks
     );
 }
+
+#[test]
+fn names_the_config_cannot_hold_are_not_guessed() {
+    let guess = guess(
+        &listing(&[
+            "apps/web/envs/dev/kustomization.yaml",
+            "apps/web/envs/my prod/kustomization.yaml",
+            "apps/{x}/envs/dev/kustomization.yaml",
+            "odd{dir}/api/envs/dev/kustomization.yaml",
+        ]),
+        &kind(&["dev"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "apps/{app}/envs/{env}".into(),
+            Layout::OverlayPerEnv,
+            "web (dev)".into()
+        )]
+    );
+}
+
+#[test]
+fn a_listed_chart_hiding_a_discovered_app_of_its_name_is_a_check() {
+    let guess = guess(
+        &listing(&[
+            "apps/redis/envs/dev/kustomization.yaml",
+            "charts/redis/Chart.yaml",
+            "charts/redis/values-dev.yaml",
+            "vendor/redis/Chart.yaml",
+            "vendor/redis/values-dev.yaml",
+        ]),
+        &kind(&["dev"]),
+    );
+    assert_eq!(guess.found.len(), 3, "{:?}", shapes(&guess));
+    assert!(guess.found[..2].iter().all(|f| f.disabled.is_none()));
+    // Two listed apps may not share a name, even in different environments.
+    assert!(guess.found[2]
+        .disabled
+        .as_deref()
+        .is_some_and(|why| why.contains("already listed")));
+    assert!(
+        guess
+            .checks
+            .iter()
+            .any(|c| c.contains("listed app `redis` (app redis: charts/redis) replaces")),
+        "{:?}",
+        guess.checks
+    );
+}
