@@ -1,3 +1,4 @@
+use super::detect::env_values_file;
 use super::*;
 
 fn ctx(name: &str, cluster: &str) -> KubeContext {

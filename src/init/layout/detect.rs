@@ -1,0 +1,438 @@
+//! The layout detectors: each looks at one tree's directories (those not explained by an
+//! earlier detector, `claimed`) and returns the rules it recognises. Pure.
+
+use super::{BranchTree, Found, Layout, RepoListing, Rule};
+use crate::init::names::{is_env_like, KubeContext};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Directory names that hold one directory per environment.
+const ENV_CONTAINERS: &[&str] = &["envs", "env", "environments", "overlays"];
+/// Directory names that hold shared pieces, never an environment or an app of their own.
+const SHARED: &[&str] = &[
+    "base",
+    "bases",
+    "common",
+    "shared",
+    "components",
+    "templates",
+];
+/// Top-level directories that hold no apps.
+const NOT_APPS: &[&str] = &[
+    "docs", "doc", "scripts", "hack", "test", "tests", "examples", "ci", "tools", "crds",
+];
+/// `prefix/{env}` branch names (`env/prod`, `environment/prod`, `deploy/prod`).
+const BRANCH_PREFIXES: &[&str] = &["env", "envs", "environment", "environments", "deploy"];
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// What a tree holds, by directory.
+#[derive(Debug, Default)]
+pub(super) struct TreeFacts {
+    /// Directories with manifests: a kustomization, a chart, or YAML files (not chart
+    /// internals, not the root with loose YAML only).
+    pub(super) deployable: BTreeSet<String>,
+    charts: BTreeSet<String>,
+    /// Directory → the names of its files.
+    files_in: BTreeMap<String, Vec<String>>,
+}
+
+impl TreeFacts {
+    pub(super) fn of(files: &[String]) -> TreeFacts {
+        let mut facts = TreeFacts::default();
+        let split = |path: &str| -> (String, String) {
+            match path.rsplit_once('/') {
+                Some((dir, name)) => (dir.to_string(), name.to_string()),
+                None => (String::new(), path.to_string()),
+            }
+        };
+        let visible: Vec<(String, String)> = files
+            .iter()
+            .filter(|path| !path.split('/').any(|segment| segment.starts_with('.')))
+            .map(|path| split(path))
+            .collect();
+        for (dir, name) in &visible {
+            if name == "Chart.yaml" {
+                facts.charts.insert(dir.clone());
+            }
+        }
+        for (dir, name) in visible {
+            let in_chart = facts.charts.iter().any(|c| is_below(&dir, c));
+            let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            let deployable = if facts.charts.contains(&dir) {
+                true
+            } else if in_chart {
+                false
+            } else if KUSTOMIZATION_FILES.contains(&name.as_str()) {
+                true
+            } else {
+                is_yaml && !dir.is_empty()
+            };
+            if deployable {
+                facts.deployable.insert(dir.clone());
+            }
+            facts.files_in.entry(dir).or_default().push(name);
+        }
+        facts
+    }
+
+    /// Deployable directories not explained by a layout yet.
+    fn unclaimed<'a>(&'a self, claimed: &'a [String]) -> impl Iterator<Item = &'a String> + 'a {
+        self.deployable
+            .iter()
+            .filter(move |dir| !claimed.iter().any(|c| is_below(dir, c)))
+    }
+}
+
+/// `dir` is `parent` or inside it.
+fn is_below(dir: &str, parent: &str) -> bool {
+    parent.is_empty()
+        || dir == parent
+        || (dir.len() > parent.len()
+            && dir.starts_with(parent)
+            && dir.as_bytes()[parent.len()] == b'/')
+}
+
+fn segments(dir: &str) -> Vec<&str> {
+    dir.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+fn pattern(parts: &[&str]) -> String {
+    parts.join("/")
+}
+
+/// Whether a directory name can be an app or environment name in the config (names may
+/// not hold whitespace; braces would read as placeholders).
+fn usable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '{' || c == '}')
+}
+
+/// Adds `dir` as app `app` in `env` of the discover rule `pattern` (a name the config cannot
+/// hold is left out: that directory is simply not guessed).
+fn add_discovered(
+    groups: &mut BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    pattern: String,
+    app: &str,
+    env: Option<&str>,
+) {
+    if !usable_name(app)
+        || env.is_some_and(|e| !usable_name(e))
+        || crate::config::PathPattern::parse(&pattern).is_err()
+    {
+        return;
+    }
+    let envs = groups
+        .entry(pattern)
+        .or_default()
+        .entry(app.to_string())
+        .or_default();
+    if let Some(env) = env {
+        envs.insert(env.to_string());
+    }
+}
+
+fn discover_rules(
+    layout: Layout,
+    groups: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+) -> Vec<Found> {
+    groups
+        .into_iter()
+        .map(|(pattern, apps)| Found {
+            layout,
+            rule: Rule::Discover { pattern },
+            apps,
+            detail: None,
+            disabled: None,
+        })
+        .collect()
+}
+
+pub(super) fn overlay_per_env(facts: &TreeFacts, claimed: &mut Vec<String>) -> Vec<Found> {
+    let mut groups = BTreeMap::new();
+    for dir in facts.deployable.iter() {
+        let segs = segments(dir);
+        let n = segs.len();
+        if n < 3 {
+            continue;
+        }
+        let (prefix, app, container, env) = (&segs[..n - 3], segs[n - 3], segs[n - 2], segs[n - 1]);
+        if !ENV_CONTAINERS.contains(&container)
+            || SHARED.contains(&env)
+            || ENV_CONTAINERS.contains(&app)
+            || SHARED.contains(&app)
+            || prefix.iter().any(|s| ENV_CONTAINERS.contains(s))
+        {
+            continue;
+        }
+        let mut parts = prefix.to_vec();
+        parts.extend(["{app}", container, "{env}"]);
+        add_discovered(&mut groups, pattern(&parts), app, Some(env));
+        claimed.push(dir.clone());
+    }
+    discover_rules(Layout::OverlayPerEnv, groups)
+}
+
+pub(super) fn shared_base(
+    facts: &TreeFacts,
+    app_name: &str,
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let mut per_container: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for dir in facts.unclaimed(claimed) {
+        if let [container, env] = segments(dir)[..] {
+            if ENV_CONTAINERS.contains(&container) && !SHARED.contains(&env) && usable_name(env) {
+                per_container
+                    .entry(container.to_string())
+                    .or_default()
+                    .insert(env.to_string());
+            }
+        }
+    }
+    let bases: Vec<&String> = facts
+        .deployable
+        .iter()
+        .filter(|dir| segments(dir).iter().any(|s| SHARED.contains(s)))
+        .collect();
+    let mut out = Vec::new();
+    for (container, envs) in per_container {
+        for env in &envs {
+            claimed.push(format!("{container}/{env}"));
+        }
+        let detail = match bases.first() {
+            Some(base) => format!("shared base {base}"),
+            None => "no shared base directory found".to_string(),
+        };
+        out.push(Found {
+            layout: Layout::SharedBase,
+            rule: Rule::App {
+                name: app_name.to_string(),
+                path: format!("{container}/{{env}}"),
+                helm_values: None,
+                environments: envs.iter().cloned().collect(),
+            },
+            apps: BTreeMap::from([(app_name.to_string(), envs)]),
+            detail: Some(detail),
+            disabled: None,
+        });
+    }
+    out
+}
+
+/// Whether `segs` (a prefix) holds no environment-looking or container segment.
+fn plain_prefix(segs: &[&str], contexts: &[KubeContext]) -> bool {
+    segs.iter()
+        .all(|s| !ENV_CONTAINERS.contains(s) && !SHARED.contains(s) && !is_env_like(s, contexts))
+}
+
+pub(super) fn env_then_app(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let mut groups = BTreeMap::new();
+    let mut taken = Vec::new();
+    for dir in facts.unclaimed(claimed) {
+        let segs = segments(dir);
+        let n = segs.len();
+        if n < 2 {
+            continue;
+        }
+        let (prefix, env, app) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
+        if !is_env_like(env, contexts)
+            || ENV_CONTAINERS.contains(&env)
+            || SHARED.contains(&app)
+            || !plain_prefix(prefix, contexts)
+        {
+            continue;
+        }
+        let mut parts = prefix.to_vec();
+        parts.extend(["{env}", "{app}"]);
+        add_discovered(&mut groups, pattern(&parts), app, Some(env));
+        taken.push(dir.clone());
+    }
+    claimed.extend(taken);
+    discover_rules(Layout::EnvThenApp, groups)
+}
+
+pub(super) fn app_then_env(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let mut groups = BTreeMap::new();
+    let mut taken = Vec::new();
+    for dir in facts.unclaimed(claimed) {
+        let segs = segments(dir);
+        let n = segs.len();
+        if n < 2 {
+            continue;
+        }
+        let (prefix, app, env) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
+        if !is_env_like(env, contexts)
+            || is_env_like(app, contexts)
+            || ENV_CONTAINERS.contains(&app)
+            || SHARED.contains(&app)
+            || !plain_prefix(prefix, contexts)
+        {
+            continue;
+        }
+        let mut parts = prefix.to_vec();
+        parts.extend(["{app}", "{env}"]);
+        add_discovered(&mut groups, pattern(&parts), app, Some(env));
+        taken.push(dir.clone());
+    }
+    claimed.extend(taken);
+    discover_rules(Layout::AppThenEnv, groups)
+}
+
+/// `values-prod.yaml` → (`values-{env}.yaml`, `prod`).
+pub(super) fn env_values_file(name: &str) -> Option<(String, String)> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    if ext != "yaml" && ext != "yml" {
+        return None;
+    }
+    for separator in ["-", "."] {
+        if let Some(env) = stem.strip_prefix(&format!("values{separator}")) {
+            if !env.is_empty() && !env.contains(['.', '/']) && !env.chars().any(char::is_whitespace)
+            {
+                return Some((format!("values{separator}{{env}}.{ext}"), env.to_string()));
+            }
+        }
+    }
+    None
+}
+
+pub(super) fn helm_values_per_env(
+    facts: &TreeFacts,
+    app_name: &str,
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let mut out = Vec::new();
+    for chart in &facts.charts {
+        if claimed.iter().any(|c| is_below(chart, c)) {
+            continue;
+        }
+        let mut by_form: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for name in facts.files_in.get(chart).into_iter().flatten() {
+            if let Some((form, env)) = env_values_file(name) {
+                by_form.entry(form).or_default().insert(env);
+            }
+        }
+        // The spelling most environments use (ties: the first in name order).
+        let Some((form, envs)) = by_form.into_iter().fold(
+            None,
+            |best: Option<(String, BTreeSet<String>)>, (form, envs)| match best {
+                Some(b) if b.1.len() >= envs.len() => Some(b),
+                _ => Some((form, envs)),
+            },
+        ) else {
+            continue;
+        };
+        let name = match segments(chart).last() {
+            Some(last) => last.to_string(),
+            None => app_name.to_string(),
+        };
+        claimed.push(chart.clone());
+        out.push(Found {
+            layout: Layout::HelmValuesPerEnv,
+            rule: Rule::App {
+                name: name.clone(),
+                path: chart.clone(),
+                helm_values: Some(form.clone()),
+                environments: envs.iter().cloned().collect(),
+            },
+            apps: BTreeMap::from([(name, envs)]),
+            detail: Some(form),
+            disabled: None,
+        });
+    }
+    out
+}
+
+/// App directories without an environment: the shallowest unclaimed deployable directories,
+/// grouped by parent into `parent/{app}` rules. `env` is the environment whose branch this
+/// tree is (recorded as where each app was seen).
+pub(super) fn apps_only(
+    facts: &TreeFacts,
+    app_name: &str,
+    claimed: &[String],
+    env: Option<&str>,
+) -> Vec<Found> {
+    let candidates: Vec<&String> = facts
+        .unclaimed(claimed)
+        .filter(|dir| {
+            let segs = segments(dir);
+            !segs
+                .iter()
+                .any(|s| SHARED.contains(s) || ENV_CONTAINERS.contains(s))
+                && !segs.first().is_some_and(|s| NOT_APPS.contains(s))
+        })
+        .collect();
+    let tops: Vec<&String> = candidates
+        .iter()
+        .filter(|dir| {
+            !candidates
+                .iter()
+                .any(|other| other != *dir && is_below(dir, other))
+        })
+        .copied()
+        .collect();
+    let mut groups = BTreeMap::new();
+    let mut out = Vec::new();
+    for dir in tops {
+        if dir.is_empty() {
+            let envs = env
+                .map(|e| BTreeSet::from([e.to_string()]))
+                .unwrap_or_default();
+            out.push(Found {
+                layout: Layout::AppsOnly,
+                rule: Rule::App {
+                    name: app_name.to_string(),
+                    path: String::new(),
+                    helm_values: None,
+                    environments: Vec::new(),
+                },
+                apps: BTreeMap::from([(app_name.to_string(), envs)]),
+                detail: None,
+                disabled: None,
+            });
+            continue;
+        }
+        let segs = segments(dir);
+        let n = segs.len();
+        if n > 3 {
+            continue;
+        }
+        let mut parts = segs[..n - 1].to_vec();
+        parts.push("{app}");
+        add_discovered(&mut groups, pattern(&parts), segs[n - 1], env);
+    }
+    out.extend(discover_rules(Layout::AppsOnly, groups));
+    out
+}
+
+/// Branches that are environments, with the environment's name: `prod`, `env/prod`; only
+/// those holding manifests. The default branch counts only when its name says so.
+pub(super) fn env_branches<'a>(
+    listing: &'a RepoListing,
+    contexts: &[KubeContext],
+) -> Vec<(String, &'a BranchTree)> {
+    let mut out: Vec<(String, &BranchTree)> = Vec::new();
+    for tree in &listing.branches {
+        let segs: Vec<&str> = tree.branch.split('/').collect();
+        let env = match segs[..] {
+            [name] => name,
+            [prefix, name] if BRANCH_PREFIXES.contains(&prefix) => name,
+            _ => continue,
+        };
+        if !is_env_like(env, contexts)
+            || out.iter().any(|(e, _)| e == env)
+            || TreeFacts::of(&tree.files).deployable.is_empty()
+        {
+            continue;
+        }
+        out.push((env.to_string(), tree));
+    }
+    out
+}
