@@ -324,21 +324,12 @@ impl RolloutProgress {
         }
     }
 
-    /// Fraction of the way through the update, 0–100 (the canary weight; 100 for a finished
-    /// blue/green cutover), for a small bar.
-    pub fn percent(&self) -> u8 {
+    /// Percent of traffic on the new revision, for a small bar: the canary weight. None for
+    /// blue/green, which switches all at once (its words say which revision is active).
+    pub fn percent(&self) -> Option<u8> {
         match &self.strategy {
-            Strategy::Canary { weight, .. } => *weight,
-            Strategy::BlueGreen {
-                active, current, ..
-            } => {
-                if active.is_some() && active == current {
-                    100
-                } else {
-                    0
-                }
-            }
-            Strategy::None => 0,
+            Strategy::Canary { weight, .. } => Some(*weight),
+            Strategy::BlueGreen { .. } | Strategy::None => None,
         }
     }
 
@@ -374,7 +365,7 @@ impl RolloutProgress {
                 if preview.is_some() {
                     line.push_str(&format!(", preview {}", short(preview)));
                 }
-                if current != active {
+                if current != active && current != preview {
                     line.push_str(&format!(", newest {}", short(current)));
                 }
                 lines.push(line);
@@ -437,7 +428,7 @@ mod tests {
         }));
         let p = progress(&obj).expect("a rollout");
         assert_eq!(p.headline().as_deref(), Some("canary 20% paused"));
-        assert_eq!(p.percent(), 20);
+        assert_eq!(p.percent(), Some(20));
         assert_eq!(
             p.lines(),
             [
@@ -453,7 +444,7 @@ mod tests {
         let at = |index: u64| {
             progress(&canary(json!({"currentPodHash": "b", "stableRS": "a",
                                     "currentStepIndex": index})))
-            .map(|p| p.percent())
+            .and_then(|p| p.percent())
         };
         assert_eq!(at(0), Some(20));
         assert_eq!(at(3), Some(40));
@@ -463,7 +454,7 @@ mod tests {
             json!({"currentPodHash": "b", "stableRS": "a", "currentStepIndex": 1,
                                    "canary": {"weights": {"canary": {"weight": 15}}}}),
         );
-        assert_eq!(progress(&routed).map(|p| p.percent()), Some(15));
+        assert_eq!(progress(&routed).and_then(|p| p.percent()), Some(15));
         let done = canary(json!({"currentPodHash": "a", "stableRS": "a", "currentStepIndex": 6}));
         let done = progress(&done).expect("a rollout");
         assert_eq!(done.headline(), None);
@@ -479,7 +470,7 @@ mod tests {
         }));
         let p = progress(&obj).expect("a rollout");
         assert_eq!(p.headline().as_deref(), Some("rollout aborted"));
-        assert_eq!(p.percent(), 0);
+        assert_eq!(p.percent(), Some(0));
         assert!(p.lines().contains(
             &"step analysis web-b-3 failed: Metric \"success-rate\" assessed Failed".to_string()
         ));
@@ -498,10 +489,11 @@ mod tests {
         });
         let p = progress(&obj).expect("a rollout");
         assert_eq!(p.headline().as_deref(), Some("blue/green preview paused"));
+        assert_eq!(p.percent(), None);
         assert_eq!(
             p.lines(),
             [
-                "blue/green: active 74d8c6f7b9, preview 6c7b8d9f5a, newest 6c7b8d9f5a",
+                "blue/green: active 74d8c6f7b9, preview 6c7b8d9f5a",
                 "paused before promotion (blue/green)",
             ]
         );
