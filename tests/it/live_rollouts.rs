@@ -307,3 +307,90 @@ fn status_reports_a_paused_canary_and_claims_neither_its_replicasets_nor_its_wor
         .unwrap_or_else(|| panic!("no Rollout: {doc}"));
     assert_eq!(rollout["health"]["status"], "Suspended", "{rollout}");
 }
+
+/// The Rollout of [`ROLLOUT`], letting the controller scale the referenced Deployment down.
+fn rollout_scaling_down() -> String {
+    ROLLOUT.replace(
+        "    name: web-canary\n  strategy:",
+        "    name: web-canary\n    scaleDown: onsuccess\n  strategy:",
+    )
+}
+
+#[test]
+fn a_deployment_the_rollout_scales_down_keeps_its_template_compared() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.ok(&[
+        "--context",
+        "dev",
+        "apply",
+        "-f",
+        &write(&fx, "crd.yaml", ROLLOUT_CRD),
+    ]);
+    let rollout = rollout_scaling_down();
+    assert!(rollout.contains("scaleDown: onsuccess"), "{rollout}");
+    // Git has the template Deployment too, with 3 replicas.
+    let template = TEMPLATE_DEPLOYMENT.replace("replicas: 0", "replicas: 3");
+    fx.commit(
+        &[
+            ("apps/web/dev/rollout.yaml".to_string(), rollout),
+            ("apps/web/dev/rollout-template.yaml".to_string(), template),
+        ],
+        "web: canary Rollout with its template Deployment",
+    );
+    fx.deploy("dev", "dev");
+    // The Rollouts controller scales the Deployment to 0 once the Rollout is healthy.
+    kubectl_text(
+        &fx,
+        &[
+            "patch",
+            "deployment",
+            "web-canary",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"replicas":0}}"#,
+            "--field-manager=rollouts-controller",
+        ],
+    );
+    let run = kubedrift(&fx, &["status", "--env", "dev", "--output", "json"]);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let deployment = resources(&doc["apps"][0])
+        .iter()
+        .find(|r| r["kind"] == "Deployment" && r["name"] == "web-canary")
+        .cloned()
+        .unwrap_or_else(|| panic!("no template Deployment: {doc}"));
+    assert_eq!(deployment["sync"], "Synced", "{deployment}");
+
+    // Someone changes the template's image by hand: that is drift.
+    kubectl_text(
+        &fx,
+        &[
+            "set",
+            "image",
+            "deployment/web-canary",
+            "web=registry.example.com/shop/web:1.6.0",
+        ],
+    );
+    let run = kubedrift(&fx, &["status", "--env", "dev", "--output", "json"]);
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let deployment = resources(&doc["apps"][0])
+        .iter()
+        .find(|r| r["kind"] == "Deployment" && r["name"] == "web-canary")
+        .cloned()
+        .unwrap_or_else(|| panic!("no template Deployment: {doc}"));
+    assert_eq!(deployment["sync"], "OutOfSync", "{deployment}");
+    assert_eq!(
+        deployment["paths"],
+        json!(["spec.template.spec.containers[name=web].image"]),
+        "{deployment}"
+    );
+}

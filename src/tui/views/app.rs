@@ -292,7 +292,7 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(format!("differs at {}", paths.join(", "))));
         }
         if let Some(progress) = rollout::progress_of(resource) {
-            for line in rollout::detail_lines(&progress) {
+            for line in rollout::detail_lines(&progress, app, resource) {
                 lines.push(Line::from(Span::styled(line, theme.fg(Slot::Text))));
             }
         }

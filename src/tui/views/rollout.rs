@@ -41,11 +41,29 @@ pub fn row_summary(progress: &RolloutProgress) -> Option<String> {
     })
 }
 
-/// The detail pane's lines: the progress in words, the first one led by the canary's bar.
-pub fn detail_lines(progress: &RolloutProgress) -> Vec<String> {
+/// The detail pane's lines for the Rollout `resource` of `app`: the progress in words, the
+/// first one led by the canary's bar; the `workloadRef` line says whether Git has that
+/// workload (and its verdict) or not (then its template is not compared).
+pub fn detail_lines(
+    progress: &RolloutProgress,
+    app: &AppView,
+    resource: &ResourceView,
+) -> Vec<String> {
     let mut lines = progress.lines();
     if let (Some(first), Some(percent)) = (lines.first_mut(), progress.percent()) {
         *first = format!("{} {percent:>3}%  {first}", bar(percent, BAR_WIDTH));
+    }
+    let workload = resource
+        .live
+        .as_ref()
+        .and_then(|live| rollout::referenced_key(&resource.key, live.get()));
+    if let (Some(workload), Some(last)) = (workload, lines.last_mut()) {
+        let in_app = app.resources.iter().find(|r| r.key == workload);
+        let note = match in_app {
+            Some(r) if r.desired.is_some() => format!("in Git, {}", r.verdict.label()),
+            _ => "not in Git: its template is not compared".to_string(),
+        };
+        last.push_str(&format!(" ({note})"));
     }
     lines
 }

@@ -125,6 +125,30 @@ fn rollout_snapshot() -> crate::state::Snapshot {
             vec![live(&admin, admin_status)],
         ));
     }
+    // api: a Rollout taking its template from Deployment `api` (in Git with 3 replicas), which
+    // the controller scaled down to 0 once the Rollout was healthy (`scaleDown: onsuccess`).
+    let api_template = fixture::deployment("api", "api", "registry.example.com/shop/api:1.4.2", 3);
+    let mut scaled_down = fixture::applied(&api_template, fixture::now(), 310);
+    scaled_down["spec"]["replicas"] = json!(0);
+    fixture::set_status(&mut scaled_down, "available");
+    let api = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "api", "namespace": "api",
+                     "labels": {"app": "api", "kubedrift.io/app": "api"}},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "api"}},
+                 "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api",
+                                 "scaleDown": "onsuccess"},
+                 "strategy": {"canary": {"steps": [{"setWeight": 50}, {"pause": {}}]}}}
+    });
+    let api_status = json!({"phase": "Healthy", "currentPodHash": "5d8f9c7b6", "stableRS": "5d8f9c7b6",
+                            "currentStepIndex": 2, "replicas": 3, "updatedReplicas": 3,
+                            "availableReplicas": 3});
+    cases.push(case(
+        "api",
+        "dev",
+        vec![api.clone(), api_template],
+        vec![live(&api, api_status), scaled_down],
+    ));
     fixture::build(&cases, &[], &[])
 }
 
@@ -195,6 +219,22 @@ fn the_app_view_shows_blue_green_active_and_preview_revisions() {
     );
     assert!(
         screen.contains("pre-promotion analysis admin-74d8c6f7b9-1 successful"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_workload_ref_rollout_names_its_deployment_whose_replicas_the_controller_owns() {
+    let mut model = rollout_model();
+    open_app(&mut model, "api", "dev");
+    // The Deployment sorts first; the Rollout is the second resource.
+    key(&mut model, KeyCode::Down);
+    let screen = render(&mut model, 160, 48);
+    insta::assert_snapshot!("rollouts_app_workload_ref_160x48", screen);
+    // The Deployment in Git says 3 replicas, the controller scaled it to 0: not drift.
+    assert!(screen.contains("api@dev ✓ Synced"), "{screen}");
+    assert!(
+        screen.contains("template from Deployment api (in Git, Synced)"),
         "{screen}"
     );
 }

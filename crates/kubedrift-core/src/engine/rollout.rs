@@ -5,6 +5,7 @@
 //! Read from the Rollout's own spec and status, as `kubectl argo rollouts get rollout` shows
 //! it; no controller logic is re-run. Missing fields read as absent, never as a panic.
 
+use crate::engine::ignore::IgnoreRule;
 use crate::model::{group_of, ResourceKey};
 use serde::Serialize;
 use serde_json::Value;
@@ -66,6 +67,38 @@ pub fn is_referenced_workload<'a>(
         .into_iter()
         .filter(|(k, _)| k.group == GROUP && k.kind == "Rollout")
         .any(|(k, obj)| referenced_key(k, obj).as_ref() == Some(key))
+}
+
+/// `workloadRef.scaleDown` values with which the Rollouts controller scales the referenced
+/// Deployment down itself (`never`, the default, leaves it alone).
+const SCALE_DOWN_BY_CONTROLLER: &[&str] = &["onsuccess", "progressively"];
+
+/// Fields of desired objects that the Rollouts controller owns once it runs, as ignore rules
+/// for the app: `spec.replicas` of a Deployment a desired Rollout references with a
+/// `scaleDown` that makes the controller scale it (to zero). Without them, every such app
+/// would show drift by design. The Deployment's template is still compared.
+pub fn controller_owned_fields<'a>(
+    desired: impl IntoIterator<Item = (&'a ResourceKey, &'a Value)>,
+) -> Vec<IgnoreRule> {
+    desired
+        .into_iter()
+        .filter(|(k, _)| k.group == GROUP && k.kind == "Rollout")
+        .filter(|(_, obj)| {
+            let scale_down = obj
+                .pointer("/spec/workloadRef/scaleDown")
+                .and_then(Value::as_str)
+                .unwrap_or("never");
+            SCALE_DOWN_BY_CONTROLLER.contains(&scale_down)
+        })
+        .filter_map(|(k, obj)| referenced_key(k, obj))
+        .map(|workload| IgnoreRule {
+            group: Some(workload.group),
+            kind: Some(workload.kind),
+            name: Some(workload.name),
+            namespace: workload.namespace,
+            json_pointers: vec!["/spec/replicas".to_string()],
+        })
+        .collect()
 }
 
 /// How far a Rollout is.
@@ -497,6 +530,37 @@ mod tests {
                 "paused before promotion (blue/green)",
             ]
         );
+    }
+
+    #[test]
+    fn a_deployment_scaled_down_by_the_controller_has_its_replicas_ignored() {
+        let rollout = |scale_down: Option<&str>| {
+            let mut reference =
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"});
+            if let Some(s) = scale_down {
+                reference["scaleDown"] = json!(s);
+            }
+            json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                   "metadata": {"name": "web-rollout", "namespace": "shop"},
+                   "spec": {"workloadRef": reference, "strategy": {"canary": {}}}})
+        };
+        let key = ResourceKey::new("argoproj.io", "Rollout", Some("shop"), "web-rollout");
+        for scale_down in ["onsuccess", "progressively"] {
+            let obj = rollout(Some(scale_down));
+            assert_eq!(
+                controller_owned_fields([(&key, &obj)]),
+                [IgnoreRule {
+                    group: Some("apps".into()),
+                    kind: Some("Deployment".into()),
+                    name: Some("web".into()),
+                    namespace: Some("shop".into()),
+                    json_pointers: vec!["/spec/replicas".into()],
+                }]
+            );
+        }
+        for obj in [rollout(None), rollout(Some("never"))] {
+            assert_eq!(controller_owned_fields([(&key, &obj)]), []);
+        }
     }
 
     #[test]
