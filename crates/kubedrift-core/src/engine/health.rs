@@ -116,22 +116,18 @@ const RULES: &[(&str, &str, Rule)] = &[
     (
         "kustomize.toolkit.fluxcd.io",
         "Kustomization",
-        flux::reconciled_object,
+        flux::kustomization,
     ),
-    (
-        "helm.toolkit.fluxcd.io",
-        "HelmRelease",
-        flux::reconciled_object,
-    ),
+    ("helm.toolkit.fluxcd.io", "HelmRelease", flux::helm_release),
     (
         "source.toolkit.fluxcd.io",
         "GitRepository",
-        flux::reconciled_object,
+        flux::git_repository,
     ),
     (
         "source.toolkit.fluxcd.io",
         "HelmRepository",
-        flux::reconciled_object,
+        flux::helm_repository,
     ),
 ];
 
@@ -146,11 +142,6 @@ pub fn assess(obj: &Value) -> Option<Health> {
         .iter()
         .find(|(rule_group, rule_kind, _)| *rule_group == group && *rule_kind == kind)?;
     Some(rule(obj))
-}
-
-/// True if kubedrift has a health rule for objects of this API group and kind.
-pub fn has_rule(group: &str, kind: &str) -> bool {
-    RULES.iter().any(|(g, k, _)| *g == group && *k == kind)
 }
 
 /// App health: the worst of its resources' (None when no resource has health).
