@@ -192,6 +192,10 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
         },
         None => Tracking::None,
     };
+    let mut ignore = ignore;
+    ignore.extend(crate::engine::rollout::controller_owned_fields(
+        desired.iter().map(|d| (&d.key, d.object.as_ref())),
+    ));
     let opts = CompareOptions {
         ignore: &ignore,
         ..CompareOptions::default()

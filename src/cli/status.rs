@@ -333,6 +333,19 @@ fn app_json(app: &AppView) -> Value {
             if let Some(attribution) = &r.attribution {
                 entry["attribution"] = json!(attribution);
             }
+            if let Some(progress) = r
+                .live
+                .as_ref()
+                .and_then(|live| crate::engine::rollout::progress(live.get()))
+            {
+                // An Argo Rollout: where its update is, structured and in words.
+                entry["rollout"] = json!({
+                    "headline": progress.headline(),
+                    "percent": progress.percent(),
+                    "lines": progress.lines(),
+                    "progress": progress,
+                });
+            }
             entry
         })
         .collect();

@@ -11,6 +11,7 @@
 
 pub mod apps;
 pub mod repo;
+pub mod rollout;
 pub mod trouble;
 
 use crate::config::{Config, ConfigError};
@@ -165,7 +166,9 @@ impl Demo {
                     let mut applier = Applier::new(Arc::clone(&sandbox), config.clone());
                     scope.spawn(move || {
                         applier.create_namespaces(env, layout.helm)?;
-                        applier.apply_env(env)
+                        rollout::install_crd(applier.sandbox().cluster(env)?, env)?;
+                        applier.apply_env(env)?;
+                        rollout::write_controller_state(applier.sandbox().cluster(env)?, env)
                     })
                 })
                 .collect();

@@ -93,6 +93,18 @@ impl DemoRepo {
                 AUTHORS[i % 3],
             )?;
         }
+        let rollout_files: Vec<(String, String)> = ENVIRONMENTS
+            .iter()
+            .flat_map(|env| super::rollout::env_files(env))
+            .collect();
+        demo.commit(
+            &rollout_files,
+            &format!(
+                "{}: canary with Argo Rollouts in all environments",
+                super::rollout::APP
+            ),
+            AUTHORS[2],
+        )?;
         demo.write_env_branches()?;
         if layout.helm {
             demo.commit(

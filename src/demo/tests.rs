@@ -2,6 +2,7 @@
 
 use super::apps::{SampleApp, APPS, BRANCH_APP, BRANCH_APP_PATH, ENVIRONMENTS};
 use super::repo::{env_branch, DemoRepo, Layout, BRANCH};
+use super::rollout;
 use super::{config_text, write_file};
 use crate::config::Config;
 use crate::desired::{self, Repos};
@@ -74,7 +75,8 @@ fn the_kustomize_repo_has_bases_one_folder_per_environment_and_a_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (repo, _) = repo_and_config(dir.path(), KUSTOMIZE);
     // README, then one commit per app.
-    assert_eq!(repo.commit_count(), 1 + APPS.len());
+    // The README, one commit per app, the Argo Rollouts app.
+    assert_eq!(repo.commit_count(), 1 + APPS.len() + 1);
     let git = git2::Repository::open(repo.path()).expect("open");
     assert_eq!(
         git.head().expect("head").shorthand().ok(),
@@ -149,10 +151,16 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
         let plain = render_env(&plain_config, env);
         assert_eq!(
             plain.len(),
-            APPS.len() + 1,
-            "{env}: every app discovered, plus the listed branch-per-environment app"
+            APPS.len() + 2,
+            "{env}: every app discovered (the Argo Rollouts app too), plus the listed \
+             branch-per-environment app"
         );
         for (name, renderer, objects) in &plain {
+            if name == rollout::APP {
+                assert_eq!(*renderer, RendererKind::Plain);
+                assert_eq!(*objects, sorted(rollout::objects_for(env)), "{env}/{name}");
+                continue;
+            }
             let app = sample(name);
             assert_eq!(*renderer, RendererKind::Plain);
             let expected = if app.name == BRANCH_APP.name {
@@ -180,7 +188,7 @@ fn both_layouts_render_to_the_same_objects_through_the_normal_pipeline() {
         let kustomized = render_env(&kustomize_config, env);
         assert_eq!(kustomized.len(), plain.len());
         for ((name, renderer, objects), (_, _, plain_objects)) in kustomized.iter().zip(&plain) {
-            if name != BRANCH_APP.name {
+            if name != BRANCH_APP.name && name != rollout::APP {
                 assert_eq!(*renderer, RendererKind::Kustomize, "{env}/{name}");
             }
             assert_eq!(

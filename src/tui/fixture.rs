@@ -202,7 +202,16 @@ pub struct AppCase {
 pub fn build(cases: &[AppCase], down: &[&str], forbidden: &[(&str, &str)]) -> Snapshot {
     let mut state = State::new();
     let contexts: BTreeSet<&str> = cases.iter().map(|c| c.context.as_str()).collect();
-    let kinds: BTreeSet<GroupKind> = KINDS.iter().map(|(g, k)| GroupKind::new(g, k)).collect();
+    let mut kinds: BTreeSet<GroupKind> = KINDS.iter().map(|(g, k)| GroupKind::new(g, k)).collect();
+    // Custom kinds (an Argo Rollout) are watched when a case has them.
+    for object in cases.iter().flat_map(|c| c.desired.iter()) {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        kinds.insert(GroupKind::new(crate::model::group_of(api_version), kind));
+    }
     for context in &contexts {
         let namespaces: BTreeSet<String> = cases
             .iter()

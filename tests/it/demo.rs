@@ -52,9 +52,10 @@ fn resource<'a>(app: &'a Value, kind: &str, name: &str) -> &'a Value {
 /// problem found, if any.
 fn trouble_problems(status: &Value) -> Option<String> {
     let apps = status["apps"].as_array()?;
-    // Nine apps, ten with the Helm chart (written only when helm is installed).
+    // Ten apps (the Argo Rollouts one included), eleven with the Helm chart (written only
+    // when helm is installed).
     let helm = kubedrift::render::Tools::default().find("helm").is_some();
-    let cells = if helm { 30 } else { 27 };
+    let cells = if helm { 33 } else { 30 };
     if apps.len() != cells {
         return Some(format!("{} app rows, want {cells}", apps.len()));
     }
@@ -127,6 +128,23 @@ fn trouble_problems(status: &Value) -> Option<String> {
     let search = resource(app(status, "search-api", "dev"), "Deployment", "search-api");
     if search["sync"] != "Synced" || search["health"]["status"] != "Progressing" {
         return Some(format!("dev search-api: {search}"));
+    }
+    // The Argo Rollouts app: stage paused mid-canary (status written by the demo), its
+    // ReplicaSets never Extraneous; dev and prod fully promoted.
+    let canary = app(status, "recommendations", "stage");
+    let rollout = resource(canary, "Rollout", "recommendations");
+    if canary["sync"] != "Synced"
+        || canary["health"] != "Suspended"
+        || rollout["health"]["message"] != "CanaryPauseStep"
+        || rollout["rollout"]["headline"] != "canary 40% paused"
+    {
+        return Some(format!("stage recommendations: {canary}"));
+    }
+    for env in ["dev", "prod"] {
+        let promoted = app(status, "recommendations", env);
+        if promoted["sync"] != "Synced" || promoted["health"] != "Healthy" {
+            return Some(format!("{env} recommendations: {promoted}"));
+        }
     }
     let prod_search = app(status, "search-api", "prod");
     if prod_search["health"] != "Healthy" {
@@ -231,6 +249,29 @@ fn headless_demo_shows_the_promised_trouble_and_leaves_nothing_behind() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         run.stdout
     };
+    // The Rollout CRD is served: the real kubectl lists stage's paused canary and the
+    // ReplicaSets the demo wrote for it.
+    let run: Run = kubectl_command(&kubeconfig, scratch.path())
+        .args([
+            "--request-timeout=20s",
+            "--context",
+            "stage",
+            "-n",
+            "shop",
+            "get",
+            "rollouts,replicasets",
+        ])
+        .output()
+        .expect("kubectl runs")
+        .into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in [
+        "rollout.argoproj.io/recommendations",
+        "replicaset.apps/recommendations-7f9c6d5b8",
+        "replicaset.apps/recommendations-6d4b8c9f7",
+    ] {
+        assert!(run.stdout.contains(name), "{name}:\n{}", run.stdout);
+    }
     let dev_pods = pods("dev");
     assert!(
         dev_pods

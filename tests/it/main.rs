@@ -20,6 +20,7 @@ mod live_discovery;
 mod live_drift;
 mod live_faults;
 mod live_field_managers;
+mod live_rollouts;
 mod live_secret_rotation;
 mod live_support;
 mod local_source;

@@ -342,6 +342,27 @@ fn the_demo_in_tmux_shows_the_drift_and_cleans_up() {
     assert!(overview.contains("READ-ONLY"), "{overview}");
     assert!(overview.contains("synced"), "{overview}");
     capture("screen-demo-overview.txt", &overview);
+    // The Argo Rollouts canary the demo paused in stage: a headline in the cell, its progress
+    // in words and a bar in the app view.
+    assert!(overview.contains("canary 40% paused"), "{overview}");
+    for keys in [":app recommendations", ":env stage"] {
+        tmux.keys(&["-l", keys]);
+        tmux.keys(&["Enter"]);
+    }
+    tmux.keys(&["Enter"]);
+    let rollout = tmux.wait_for("the app view of recommendations@stage", |s| {
+        s.contains("recommendations@stage") && s.contains("Rollout (argoproj.io)")
+    });
+    for words in [
+        "████░░░░░░  40%  canary step 4 of 8 (pause 10m), weight 40%",
+        "paused at a pause step",
+        "background analysis recommendations-7f9c6d5b8-4 running",
+    ] {
+        assert!(rollout.contains(words), "{words}:\n{rollout}");
+    }
+    capture("screen-demo-rollout.txt", &rollout);
+    tmux.keys(&["q"]);
+    tmux.wait_for("the overview again", |s| s.contains("sort:"));
 
     // Only storefront's row, then the next problem in it: prod, where replicas were scaled.
     tmux.keys(&["/"]);

@@ -1,7 +1,7 @@
 //! App view: one app in one environment. Resources grouped by kind with verdict, health and
 //! attribution in words; the Git revision with its commit; render warnings and errors.
 
-use super::{fit, health_span, scroll_for, sync_span, verdict_span};
+use super::{fit, health_span, rollout, scroll_for, sync_span, verdict_span};
 use crate::engine::attribution::Attribution;
 use crate::engine::compare::Verdict;
 use crate::state::ResourceView;
@@ -225,6 +225,9 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                 };
                 let is_selected = *i == model.resource;
                 let style = super::selected(theme, is_selected);
+                let rollout_summary = rollout::progress_of(resource)
+                    .as_ref()
+                    .and_then(rollout::row_summary);
                 let summary = resource
                     .attribution
                     .as_ref()
@@ -235,7 +238,8 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                         Verdict::Extraneous => {
                             Some("in the cluster, tracked to this app, not in Git".into())
                         }
-                        _ => resource.health.as_ref().and_then(|h| h.message.clone()),
+                        _ => rollout_summary
+                            .or_else(|| resource.health.as_ref().and_then(|h| h.message.clone())),
                     })
                     .unwrap_or_default();
                 let ns = resource
@@ -286,6 +290,11 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         } else if let Verdict::OutOfSync { paths } = &resource.verdict {
             let paths: Vec<String> = paths.iter().map(ToString::to_string).collect();
             lines.push(Line::from(format!("differs at {}", paths.join(", "))));
+        }
+        if let Some(progress) = rollout::progress_of(resource) {
+            for line in rollout::detail_lines(&progress, app, resource) {
+                lines.push(Line::from(Span::styled(line, theme.fg(Slot::Text))));
+            }
         }
         if let Some(health) = resource.health.as_ref().and_then(|h| h.message.as_ref()) {
             lines.push(Line::from(Span::styled(

@@ -10,8 +10,11 @@ pub mod help;
 pub mod overview;
 pub mod promote;
 pub mod promotion;
+pub mod rollout;
 pub mod sync;
 
+#[cfg(test)]
+mod rollout_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -1,7 +1,7 @@
 //! Overview: apps (rows) × environments (columns, promotion order). Each cell: sync glyph and
 //! health glyph, the running image tag (else short commit), behind-by-N, drift age.
 
-use super::{fit, health_span, scroll_for, sync_span};
+use super::{fit, health_span, rollout, scroll_for, sync_span};
 use crate::state::{AppView, SyncState};
 use crate::tui::model::Model;
 use crate::tui::theme::Slot;
@@ -85,14 +85,17 @@ fn geometry_in(model: &Model, area: Rect) -> Geometry {
     }
 }
 
-/// The tag of the first container image of the app's main workload (live, else desired).
+/// The tag of the first container image of the app's main workload (live, else desired); an
+/// Argo Rollout counts as a workload.
 pub fn main_image_tag(app: &AppView) -> Option<String> {
     let workload = app.resources.iter().find(|r| {
-        r.key.group == "apps"
+        let apps_workload = r.key.group == "apps"
             && matches!(
                 r.key.kind.as_str(),
                 "Deployment" | "StatefulSet" | "DaemonSet"
-            )
+            );
+        let rollout = r.key.group == crate::engine::rollout::GROUP && r.key.kind == "Rollout";
+        apps_workload || rollout
     })?;
     let object = workload.live.as_ref().or(workload.desired.as_ref())?;
     // A chain of `get`s, not `pointer`: this runs for every cell drawn.
@@ -141,6 +144,10 @@ fn cell_line(
         _ => {
             spans.push(Span::styled(" ", base));
             spans.push(health_span(theme, app.health).patch_style(glyph_base));
+            if let Some(headline) = rollout::app_headline(app) {
+                rest.push(' ');
+                rest.push_str(&headline);
+            }
             let revision = model
                 .image_tag(app)
                 .unwrap_or_else(|| short_commit(&app.revision));

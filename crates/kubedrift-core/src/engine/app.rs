@@ -9,6 +9,7 @@
 use crate::engine::compare::{compare, CompareOptions, Verdict};
 use crate::engine::health::{self, Health, HealthStatus};
 use crate::engine::ownership;
+use crate::engine::rollout;
 use crate::model::{Object, ResourceKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -93,7 +94,8 @@ pub enum Tracking<'a> {
 }
 
 /// Compare one app: every desired resource against its live twin (by identity), plus the
-/// live objects tracked to the app that Git does not have.
+/// live objects tracked to the app that Git does not have — except the workload a desired
+/// Argo Rollout takes its template from (`spec.workloadRef`), which the app rolls out.
 pub fn compare_app(
     desired: &[DesiredResource],
     live: &HashMap<ResourceKey, &Object>,
@@ -124,6 +126,10 @@ pub fn compare_app(
     if let Tracking::App { name, env } = tracking {
         for (key, obj) in live {
             if by_key.contains_key(key) || !ownership::claims(obj, name, env) {
+                continue;
+            }
+            let desired_objects = desired.iter().map(|d| (&d.key, d.object.as_ref()));
+            if rollout::is_referenced_workload(key, desired_objects) {
                 continue;
             }
             by_key.insert(
@@ -280,6 +286,75 @@ mod tests {
             .collect();
         assert_eq!(kinds, ["Deployment"], "{:?}", result.resources);
         assert_eq!(result.sync, AppSync::Synced, "{:?}", result.resources);
+    }
+
+    /// A Rollout taking its template from the Deployment `web` (Argo Rollouts' workloadRef
+    /// example), and what its controller makes: ReplicaSets, Pods and an AnalysisRun, all
+    /// carrying the app's label and a controller reference to the Rollout.
+    fn rollout_app_objects(with_workload_ref: bool) -> (Object, Vec<Object>) {
+        let mut spec = json!({
+            "replicas": 5,
+            "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}
+        });
+        if with_workload_ref {
+            spec["workloadRef"] = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                                         "name": "web", "scaleDown": "never"});
+        }
+        let desired = json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web", "namespace": "shop",
+                         "labels": {ARGOCD_INSTANCE_LABEL: "app1"}},
+            "spec": spec
+        });
+        let mut live_rollout = desired.clone();
+        live_rollout["metadata"]["uid"] = json!("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
+        live_rollout["metadata"]["generation"] = json!(1);
+        live_rollout["status"] = json!({"observedGeneration": "1", "phase": "Paused",
+                                        "message": "CanaryPauseStep", "currentPodHash": "687d76d795",
+                                        "stableRS": "7bf84f9696", "currentStepIndex": 1});
+        let owned_by_rollout = |kind: &str, api_version: &str, name: &str| {
+            let mut child = owned_child(kind, api_version, name, "Rollout");
+            child["metadata"]["ownerReferences"][0]["apiVersion"] = json!("argoproj.io/v1alpha1");
+            child
+        };
+        let live = vec![
+            live_rollout,
+            owned_by_rollout("ReplicaSet", "apps/v1", "web-687d76d795"),
+            owned_by_rollout("ReplicaSet", "apps/v1", "web-7bf84f9696"),
+            owned_child("Pod", "v1", "web-687d76d795-x2k9p", "ReplicaSet"),
+            owned_by_rollout("AnalysisRun", "argoproj.io/v1alpha1", "web-687d76d795-2"),
+            // The referenced Deployment, tracked to the app, not in Git.
+            live_deployment(),
+        ];
+        (desired, live)
+    }
+
+    fn extraneous_kinds(desired: &Object, live: &[Object]) -> Vec<String> {
+        let desired = [DesiredResource {
+            key: key_of(desired),
+            object: Arc::new(desired.clone()),
+            origin: None,
+        }];
+        let live: HashMap<ResourceKey, &Object> = live.iter().map(|o| (key_of(o), o)).collect();
+        let tracking = Tracking::App {
+            name: "app1",
+            env: None,
+        };
+        compare_app(&desired, &live, tracking, &CompareOptions::default())
+            .resources
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::Extraneous))
+            .map(|r| r.key.kind.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_rollouts_replicasets_pods_analysis_runs_and_workload_are_not_extraneous() {
+        let (desired, live) = rollout_app_objects(true);
+        assert_eq!(extraneous_kinds(&desired, &live), Vec::<String>::new());
+        // Without the workloadRef the tracked Deployment is the app's leftover: Extraneous.
+        let (desired, live) = rollout_app_objects(false);
+        assert_eq!(extraneous_kinds(&desired, &live), ["Deployment"]);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! Rules exist for Deployment, StatefulSet, DaemonSet, ReplicaSet (`apps`), Service, Pod,
 //! PersistentVolumeClaim (core), Ingress (`networking.k8s.io`, `extensions`), Job (`batch`),
-//! HorizontalPodAutoscaler (`autoscaling`) and APIService (`apiregistration.k8s.io`). Other
-//! kinds have no health (`None`), except that any object with a `deletionTimestamp` is
+//! HorizontalPodAutoscaler (`autoscaling`) and APIService (`apiregistration.k8s.io`), as
+//! built into Argo CD; and, as Argo CD's bundled resource customizations judge them, Argo
+//! Rollouts' Rollout and AnalysisRun (`argo_rollouts`) and Flux's Kustomization, HelmRelease,
+//! GitRepository and HelmRepository (`flux`). Other kinds have no health (`None`), except that any object with a `deletionTimestamp` is
 //! Progressing ("Pending deletion"), as in Argo CD: a deletion stuck on a finalizer is worth
 //! seeing during an incident.
 //!
@@ -18,6 +20,9 @@
 //!   keeps `Suspended=False`, which Argo CD reads as finished and Healthy).
 //! - HPA: a degraded condition wins wherever it appears in the list (Argo CD's first-match
 //!   loop reported Healthy when `AbleToScale=True` came before `ScalingActive=False`).
+
+mod argo_rollouts;
+mod flux;
 
 use crate::model::group_of;
 use serde::Serialize;
@@ -84,6 +89,48 @@ const IGNORE_RESTART_POLICY_ANNOTATION: &str = "argocd.argoproj.io/ignore-restar
 /// Where autoscaling/v1 HPAs carry their conditions.
 const HPA_V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
 
+/// A health rule: the health of one live object of the rule's kind.
+type Rule = fn(&Value) -> Health;
+
+/// One rule per (API group, kind): the whole dispatch is this table, so adding a kind is one
+/// line here plus its rule and fixtures.
+const RULES: &[(&str, &str, Rule)] = &[
+    ("apps", "Deployment", deployment),
+    ("apps", "StatefulSet", stateful_set),
+    ("apps", "DaemonSet", daemon_set),
+    ("apps", "ReplicaSet", replica_set),
+    ("", "Service", service),
+    ("", "Pod", pod),
+    ("", "PersistentVolumeClaim", persistent_volume_claim),
+    ("networking.k8s.io", "Ingress", ingress),
+    ("extensions", "Ingress", ingress),
+    ("batch", "Job", job),
+    (
+        "autoscaling",
+        "HorizontalPodAutoscaler",
+        horizontal_pod_autoscaler,
+    ),
+    ("apiregistration.k8s.io", "APIService", api_service),
+    ("argoproj.io", "Rollout", argo_rollouts::rollout),
+    ("argoproj.io", "AnalysisRun", argo_rollouts::analysis_run),
+    (
+        "kustomize.toolkit.fluxcd.io",
+        "Kustomization",
+        flux::kustomization,
+    ),
+    ("helm.toolkit.fluxcd.io", "HelmRelease", flux::helm_release),
+    (
+        "source.toolkit.fluxcd.io",
+        "GitRepository",
+        flux::git_repository,
+    ),
+    (
+        "source.toolkit.fluxcd.io",
+        "HelmRepository",
+        flux::helm_repository,
+    ),
+];
+
 /// Health of one live object; `None` for kinds without a health rule.
 pub fn assess(obj: &Value) -> Option<Health> {
     if is_pending_deletion(obj) {
@@ -91,21 +138,10 @@ pub fn assess(obj: &Value) -> Option<Health> {
     }
     let group = group_of(str_at(obj, &["apiVersion"]));
     let kind = str_at(obj, &["kind"]);
-    let health = match (group, kind) {
-        ("apps", "Deployment") => deployment(obj),
-        ("apps", "StatefulSet") => stateful_set(obj),
-        ("apps", "DaemonSet") => daemon_set(obj),
-        ("apps", "ReplicaSet") => replica_set(obj),
-        ("", "Service") => service(obj),
-        ("", "Pod") => pod(obj),
-        ("", "PersistentVolumeClaim") => persistent_volume_claim(obj),
-        ("networking.k8s.io" | "extensions", "Ingress") => ingress(obj),
-        ("batch", "Job") => job(obj),
-        ("autoscaling", "HorizontalPodAutoscaler") => horizontal_pod_autoscaler(obj),
-        ("apiregistration.k8s.io", "APIService") => api_service(obj),
-        _ => return None,
-    };
-    Some(health)
+    let (_, _, rule) = RULES
+        .iter()
+        .find(|(rule_group, rule_kind, _)| *rule_group == group && *rule_kind == kind)?;
+    Some(rule(obj))
 }
 
 /// App health: the worst of its resources' (None when no resource has health).

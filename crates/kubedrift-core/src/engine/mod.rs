@@ -17,4 +17,5 @@ pub mod mask;
 pub mod normalize;
 pub mod ownership;
 pub mod quantity;
+pub mod rollout;
 pub mod schema;

@@ -5,6 +5,7 @@ use super::{AppState, ClusterState, KindState, ObjectRef, ResourceView};
 use crate::engine::app::{compare_app, Tracking};
 use crate::engine::attribution;
 use crate::engine::compare::{CompareOptions, Verdict};
+use crate::engine::rollout;
 use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,6 +38,11 @@ pub(super) fn evaluate(
         // Extraneous only when tracked to the app and the render is complete.
         let live = live?;
         if !app.complete || kind_state != KindState::Listed {
+            return None;
+        }
+        // The workload a desired Rollout takes its template from is rolled out by the app.
+        let desired_objects = app.desired.iter().map(|(k, d)| (k, d.object.as_ref()));
+        if rollout::is_referenced_workload(key, desired_objects) {
             return None;
         }
         let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);

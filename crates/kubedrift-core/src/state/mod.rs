@@ -323,6 +323,11 @@ impl State {
             cluster.scopes.rescope(&mut obj.key);
             desired_map.insert(obj.key.clone(), obj);
         }
+        // The app's rules, plus the fields the Argo Rollouts controller owns.
+        let mut ignore = desired.ignore;
+        ignore.extend(crate::engine::rollout::controller_owned_fields(
+            desired_map.iter().map(|(k, d)| (k, d.object.as_ref())),
+        ));
         let app = AppState {
             id: desired.id.clone(),
             context: desired.context,
@@ -332,7 +337,7 @@ impl State {
             render_error,
             problems,
             complete,
-            ignore: desired.ignore,
+            ignore,
             desired: desired_map,
             results: self
                 .apps

@@ -113,11 +113,24 @@ fn fixtures_cover_every_kind_with_a_rule_and_every_status() {
         "Job",
         "HorizontalPodAutoscaler",
         "APIService",
+        "Rollout",
+        "AnalysisRun",
+        "Kustomization",
+        "HelmRelease",
+        "GitRepository",
+        "HelmRepository",
     ] {
         assert!(kinds.contains(kind), "no fixture for {kind}");
     }
     let statuses: BTreeSet<&str> = cases.iter().map(|c| c.expect_status.as_str()).collect();
-    for status in ["Healthy", "Suspended", "Progressing", "Degraded", "None"] {
+    for status in [
+        "Healthy",
+        "Suspended",
+        "Progressing",
+        "Degraded",
+        "Unknown",
+        "None",
+    ] {
         assert!(statuses.contains(status), "no fixture expecting {status}");
     }
     assert!(cases.len() >= 50, "only {} cases", cases.len());
@@ -133,13 +146,20 @@ fn app_health_is_the_worst_in_argo_cd_order() {
     assert_eq!(worst([Missing, Degraded]), Some(Degraded));
     assert_eq!(worst([Degraded, Unknown, Healthy]), Some(Unknown));
     assert_eq!(worst(Vec::<HealthStatus>::new()), None);
-    // App health from assessed resources: kinds without health do not count.
+    // App health from assessed resources: kinds without health do not count. The fixtures
+    // hold Unknown cases (an inconclusive AnalysisRun), which win over every Degraded one.
     let resources = cases();
     let statuses = resources
         .iter()
         .filter_map(|c| assess(&c.obj))
         .map(|h| h.status);
-    assert_eq!(worst(statuses), Some(Degraded));
+    assert_eq!(worst(statuses), Some(Unknown));
+    let known = resources
+        .iter()
+        .filter_map(|c| assess(&c.obj))
+        .map(|h| h.status)
+        .filter(|s| *s != Unknown);
+    assert_eq!(worst(known), Some(Degraded));
 }
 
 #[test]
@@ -182,6 +202,10 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
             Just("CrashLoopBackOff"),
             Just("Available"),
             Just("Failed"),
+            Just("Paused"),
+            Just("Reconciling"),
+            Just("Stalled"),
+            Just("Ready"),
         ]
         .prop_map(|s| Value::String(s.to_string())),
     ];
@@ -203,6 +227,11 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
                     Just("reason".to_string()),
                     Just("rollingUpdate".to_string()),
                     Just("partition".to_string()),
+                    Just("observedGeneration".to_string()),
+                    Just("workloadRef".to_string()),
+                    Just("currentPodHash".to_string()),
+                    Just("strategy".to_string()),
+                    Just("suspend".to_string()),
                     "[a-z]{1,8}",
                 ],
                 inner,
@@ -224,6 +253,12 @@ proptest! {
             Just(("autoscaling/v2", "HorizontalPodAutoscaler")),
             Just(("autoscaling/v1", "HorizontalPodAutoscaler")),
             Just(("apiregistration.k8s.io/v1", "APIService")),
+            Just(("argoproj.io/v1alpha1", "Rollout")),
+            Just(("argoproj.io/v1alpha1", "AnalysisRun")),
+            Just(("kustomize.toolkit.fluxcd.io/v1", "Kustomization")),
+            Just(("helm.toolkit.fluxcd.io/v2", "HelmRelease")),
+            Just(("source.toolkit.fluxcd.io/v1", "GitRepository")),
+            Just(("source.toolkit.fluxcd.io/v1", "HelmRepository")),
         ],
         spec in arbitrary_json(),
         status in arbitrary_json(),
