@@ -1,0 +1,210 @@
+//! Helm charts from chart repositories: `helm pull` into kubedrift's chart cache, keyed by
+//! repository, chart and version, so a version already fetched is never fetched again (a
+//! published chart version is immutable, as Argo CD and Flux assume too).
+//!
+//! Layout: `<cache>/<digest of the repo URL>/<chart>/<version>.tgz`. A pull goes to a temp
+//! dir next to its final place and is renamed in, so two kubedrift processes pulling the same
+//! chart never see a half-written archive.
+
+use super::tool::{self, Tools};
+use super::RenderError;
+use crate::config::redact_url;
+use serde::Serialize;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the chart cache directory (default: the user's cache dir,
+/// `~/.cache/kubedrift/charts` on Linux).
+pub const CHART_CACHE_ENV: &str = "KUBEDRIFT_CHART_CACHE";
+
+/// A chart in a Helm chart repository at one version: what an app renders when it names a
+/// chart instead of a chart directory in Git. Built from the config (`chart = { repo, name,
+/// version }`) or, later, from an Argo CD Application whose source has `chart:`.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ChartRef {
+    /// Repository URL (`https://charts.example.com/stable`). May embed credentials, so Debug,
+    /// Display and Serialize show it through [`redact_url`].
+    #[serde(serialize_with = "serialize_redacted")]
+    pub repo: String,
+    /// Chart name in the repository's index.
+    pub name: String,
+    /// Exact chart version (SemVer).
+    pub version: String,
+}
+
+fn serialize_redacted<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(url))
+}
+
+impl std::fmt::Debug for ChartRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChartRef")
+            .field("repo", &redact_url(&self.repo))
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for ChartRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "chart {} {} from {}",
+            self.name,
+            self.version,
+            redact_url(&self.repo)
+        )
+    }
+}
+
+/// A chart name or version usable as one path component of the cache (and as helm's
+/// argument): non-empty, no `/`, `\`, NUL, not `.` or `..`, no leading `-`.
+pub fn is_safe_component(text: &str) -> bool {
+    !text.is_empty()
+        && text != "."
+        && text != ".."
+        && !text.starts_with('-')
+        && !text.contains(['/', '\\', '\0'])
+        && !text.chars().any(char::is_whitespace)
+}
+
+/// The chart cache directory: `$KUBEDRIFT_CHART_CACHE`, else the user's cache directory.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(CHART_CACHE_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "kubedrift").map(|d| d.cache_dir().join("charts"))
+}
+
+/// Where `chart` is (or will be) cached below `cache`.
+pub fn cached_path(cache: &Path, chart: &ChartRef) -> PathBuf {
+    let repo = crate::local_source::digest(chart.repo.trim_end_matches('/').as_bytes());
+    let repo: String = repo.chars().take(16).collect();
+    cache
+        .join(repo)
+        .join(&chart.name)
+        .join(format!("{}.tgz", chart.version))
+}
+
+/// The chart archive of `chart`, from the cache, else pulled with `helm pull` into it.
+pub(crate) fn fetch(
+    helm: &Path,
+    chart: &ChartRef,
+    app: &str,
+    tools: &Tools,
+) -> Result<PathBuf, RenderError> {
+    let pull_error = |message: String| RenderError::ChartPull {
+        app: app.to_string(),
+        chart: chart.name.clone(),
+        version: chart.version.clone(),
+        repo: redact_url(&chart.repo),
+        message,
+    };
+    if !is_safe_component(&chart.name) || !is_safe_component(&chart.version) {
+        return Err(pull_error(
+            "the chart name and version must be plain names (no `/`, spaces or leading `-`)"
+                .to_string(),
+        ));
+    }
+    let cache = cache_dir()
+        .ok_or_else(|| pull_error(format!("no cache directory (set {CHART_CACHE_ENV})")))?;
+    let target = cached_path(&cache, chart);
+    if target.is_file() {
+        return Ok(target);
+    }
+    let dir = target
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cache.clone());
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| pull_error(format!("creating the chart cache {}: {e}", dir.display())))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".pull-")
+        .tempdir_in(&dir)
+        .map_err(|e| pull_error(format!("creating a temp dir in {}: {e}", dir.display())))?;
+    let args: Vec<OsString> = vec![
+        "pull".into(),
+        chart.name.clone().into(),
+        "--repo".into(),
+        chart.repo.clone().into(),
+        "--version".into(),
+        chart.version.clone().into(),
+        "--destination".into(),
+        staging.path().as_os_str().to_os_string(),
+    ];
+    // The pull reads no values: nothing in its messages is secret but the URL's userinfo.
+    let no_secrets = || false;
+    tool::run_renderer(
+        helm,
+        &args,
+        tools.timeout,
+        app,
+        "helm pull",
+        staging.path(),
+        &no_secrets,
+    )
+    .map_err(|err| match err {
+        RenderError::ToolFailed { stderr, .. } => {
+            let message = stderr.replace(&chart.repo, &redact_url(&chart.repo));
+            let message = message.strip_prefix("Error: ").unwrap_or(&message);
+            pull_error(message.to_string())
+        }
+        other => other,
+    })?;
+    let archive = std::fs::read_dir(staging.path())
+        .map_err(|e| pull_error(e.to_string()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
+        .ok_or_else(|| pull_error("helm pull wrote no chart archive".to_string()))?;
+    std::fs::rename(&archive, &target)
+        .map_err(|e| pull_error(format!("storing the chart in the cache: {e}")))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_paths_are_keyed_by_repo_chart_and_version() {
+        let chart = |repo: &str, version: &str| ChartRef {
+            repo: repo.to_string(),
+            name: "web".to_string(),
+            version: version.to_string(),
+        };
+        let cache = Path::new("/cache");
+        let a = cached_path(cache, &chart("https://charts.example.com/dev", "1.2.0"));
+        let b = cached_path(cache, &chart("https://charts.example.com/prod", "1.2.0"));
+        let c = cached_path(cache, &chart("https://charts.example.com/dev/", "1.3.0"));
+        assert_ne!(a, b, "the same chart in two repos is two entries");
+        assert_eq!(a.parent(), c.parent(), "a trailing slash is the same repo");
+        assert!(a.ends_with("web/1.2.0.tgz"), "{}", a.display());
+    }
+
+    #[test]
+    fn credentials_in_the_repo_url_never_show() {
+        let chart = ChartRef {
+            repo: "https://robot:t0ken-s3cr3t@charts.example.com/stable".to_string(),
+            name: "web".to_string(),
+            version: "1.0.0".to_string(),
+        };
+        let shown = format!(
+            "{chart} {chart:?} {}",
+            serde_json::to_string(&chart).unwrap()
+        );
+        assert!(!shown.contains("t0ken-s3cr3t"), "{shown}");
+        assert!(shown.contains("charts.example.com/stable"), "{shown}");
+    }
+
+    #[test]
+    fn unsafe_names_are_refused() {
+        for bad in ["", ".", "..", "a/b", "-x", "a b", "..\\x"] {
+            assert!(!is_safe_component(bad), "{bad:?}");
+        }
+        for good in ["web", "1.2.3", "v1.0.0-rc.1+build.5"] {
+            assert!(is_safe_component(good), "{good:?}");
+        }
+    }
+}
