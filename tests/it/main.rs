@@ -9,6 +9,7 @@ mod cli_compare;
 mod cli_conventions;
 mod cli_hints;
 mod cli_render;
+mod chart_repo;
 mod cli_sandbox;
 mod config;
 mod demo;

@@ -1,0 +1,347 @@
+//! Apps rendering a chart from a Helm chart repository: a repository the test serves itself
+//! on 127.0.0.1 (a directory made with `helm package` and `helm repo index`), the real helm,
+//! the real binary. Skipped without helm unless `KUBEDRIFT_REQUIRE_HELM` is set.
+
+use kubedrift_testkit::{Run, SandboxEnv};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Whether helm is on PATH; without it the test is skipped, unless CI requires helm.
+fn helm_available() -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join("helm").is_file()))
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var_os("KUBEDRIFT_REQUIRE_HELM").is_none(),
+            "KUBEDRIFT_REQUIRE_HELM is set but helm is not on PATH"
+        );
+        eprintln!("helm is not installed here: skipping the chart repository test");
+    }
+    found
+}
+
+/// A static file server on 127.0.0.1 that counts the requests for each path.
+struct ChartServer {
+    url: String,
+    requests: Arc<Mutex<BTreeMap<String, usize>>>,
+}
+
+impl ChartServer {
+    fn start(root: PathBuf) -> ChartServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/charts", listener.local_addr().expect("addr"));
+        let requests: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+        let counts = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                // Skip the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                *counts.lock().expect("lock").entry(path.clone()).or_default() += 1;
+                let file = path
+                    .strip_prefix("/charts/")
+                    .filter(|name| !name.contains(['/', '\\']) && !name.starts_with('.'))
+                    .map(|name| root.join(name));
+                let (status, body) = match file.and_then(|f| std::fs::read(f).ok()) {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", b"not found\n".to_vec()),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        ChartServer { url, requests }
+    }
+
+    fn total(&self) -> usize {
+        self.requests.lock().expect("lock").values().sum()
+    }
+
+    fn count(&self, path: &str) -> usize {
+        self.requests
+            .lock()
+            .expect("lock")
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+const TEMPLATE: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-settings
+data:
+  chartVersion: {{ .Chart.Version | quote }}
+  environment: {{ .Values.environment | quote }}
+  greeting: {{ .Values.greeting | quote }}
+  replicas: {{ .Values.replicas | quote }}
+"#;
+
+/// `dir/repo` with chart `web` at 0.1.0 and 0.2.0 and its index.
+fn chart_repository(dir: &Path) -> PathBuf {
+    let chart = dir.join("src/web");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )
+    .expect("Chart.yaml");
+    std::fs::write(
+        chart.join("values.yaml"),
+        "environment: none\ngreeting: hello\nreplicas: 1\n",
+    )
+    .expect("values.yaml");
+    std::fs::write(chart.join("templates/settings.yaml"), TEMPLATE).expect("template");
+    let repo = dir.join("repo");
+    for version in ["0.1.0", "0.2.0"] {
+        let out = Command::new("helm")
+            .args(["package", "--version", version, "-d"])
+            .arg(&repo)
+            .arg(&chart)
+            .output()
+            .expect("helm package runs");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let out = Command::new("helm")
+        .args(["repo", "index"])
+        .arg(&repo)
+        .output()
+        .expect("helm repo index runs");
+    assert!(out.status.success(), "{out:?}");
+    repo
+}
+
+fn commit_files(repo: &git2::Repository, files: &[(&str, &str)]) {
+    let workdir = repo.workdir().expect("work tree").to_path_buf();
+    for (path, content) in files {
+        let full = workdir.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+    }
+    let mut index = repo.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    index.write().expect("index write");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let sig = git2::Signature::now("Test", "test@example.com").expect("sig");
+    repo.commit(Some("HEAD"), &sig, &sig, "values", &tree, &[])
+        .expect("commit");
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    cache: PathBuf,
+}
+
+impl Fixture {
+    /// A Git repo with per-environment values files and a config with app `web` (chart
+    /// 0.2.0 in dev, 0.1.0 in prod, from `chart_url`) and app `broken` (a repository
+    /// nobody listens on).
+    fn new(chart_url: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path().join("gitops")).expect("init");
+        repo.set_head("refs/heads/main").expect("head");
+        commit_files(
+            &repo,
+            &[
+                ("envs/dev/values.yaml", "environment: dev # from Git\n"),
+                ("envs/prod/values.yaml", "environment: prod # from Git\n"),
+            ],
+        );
+        let config = dir.path().join("kubedrift.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"[[repo]]
+name = "gitops"
+path = "gitops"
+
+[[environment]]
+name = "dev"
+context = "dev"
+namespace = "shop"
+
+[[environment]]
+name = "prod"
+context = "dev"
+namespace = "shop-prod"
+
+[[app]]
+name = "web"
+path = "envs/{{env}}"
+chart = {{ repo = "{chart_url}", name = "web", version = {{ dev = "0.2.0", prod = "0.1.0" }} }}
+helm = {{ values = ["values.yaml"], set = {{ greeting = "from the config", replicas = 3 }} }}
+
+[[app]]
+name = "broken"
+chart = {{ repo = "http://127.0.0.1:1/unreachable", name = "web", version = "0.1.0" }}
+"#
+            ),
+        )
+        .expect("config");
+        let cache = dir.path().join("chart-cache");
+        Fixture { dir, config, cache }
+    }
+
+    fn kubedrift(&self, args: &[&str]) -> Run {
+        Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+            .args(args)
+            .env("KUBEDRIFT_CONFIG", &self.config)
+            .env("KUBEDRIFT_CHART_CACHE", &self.cache)
+            .env("NO_COLOR", "1")
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubedrift runs")
+            .into()
+    }
+}
+
+fn show(run: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+#[test]
+fn a_chart_from_a_chart_repository_renders_per_environment_version_and_is_fetched_once() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+
+    let dev = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+    assert_eq!(dev.code, 0, "{}", show(&dev));
+    let list: serde_json::Value = serde_json::from_str(&dev.stdout).expect("json");
+    let data = &list["items"][0]["data"];
+    assert_eq!(data["chartVersion"], "0.2.0", "{}", show(&dev));
+    assert_eq!(data["environment"], "dev", "values file from Git");
+    assert_eq!(data["greeting"], "from the config", "inline set value");
+    assert_eq!(data["replicas"], "3");
+    assert_eq!(list["items"][0]["metadata"]["namespace"], "shop");
+    assert_eq!(server.count("/charts/web-0.2.0.tgz"), 1);
+    assert_eq!(server.count("/charts/web-0.1.0.tgz"), 0);
+
+    let prod = fx.kubedrift(&["render", "web", "--env", "prod", "--output", "json"]);
+    assert_eq!(prod.code, 0, "{}", show(&prod));
+    let list: serde_json::Value = serde_json::from_str(&prod.stdout).expect("json");
+    assert_eq!(list["items"][0]["data"]["chartVersion"], "0.1.0");
+    assert_eq!(list["items"][0]["data"]["environment"], "prod");
+    assert_eq!(server.count("/charts/web-0.1.0.tgz"), 1);
+
+    // Both versions are known now: rendering them again fetches nothing at all.
+    let before = server.total();
+    for env in ["dev", "prod"] {
+        let again = fx.kubedrift(&["render", "web", "--env", env, "--output", "json"]);
+        assert_eq!(again.code, 0, "{}", show(&again));
+    }
+    assert_eq!(server.total(), before, "a known version was fetched again");
+    let cached: Vec<PathBuf> = walk(&fx.cache)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .collect();
+    assert_eq!(cached.len(), 2, "{cached:?}");
+    assert!(fx.dir.path().exists());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+
+    let broken = fx.kubedrift(&["render", "broken", "--env", "dev"]);
+    assert_eq!(broken.code, 2, "{}", show(&broken));
+    assert!(
+        broken.stderr.contains("http://127.0.0.1:1/unreachable"),
+        "{}",
+        show(&broken)
+    );
+
+    // `status` over every app: the broken one shows its error with the URL, the chart app
+    // next to it is rendered and compared (Missing: nothing is deployed).
+    let sandbox = SandboxEnv::dev(Duration::from_secs(20));
+    let status: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["status", "--env", "dev", "--output", "json", "--kubeconfig"])
+        .arg(sandbox.kubeconfig_path())
+        .env("KUBEDRIFT_CONFIG", &fx.config)
+        .env("KUBEDRIFT_CHART_CACHE", &fx.cache)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("kubedrift status runs")
+        .into();
+    let text = show(&status);
+    assert!(
+        status.stdout.contains("http://127.0.0.1:1/unreachable"),
+        "{text}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).expect("json");
+    let app = |name: &str| {
+        report["apps"]
+            .as_array()
+            .and_then(|apps| apps.iter().find(|a| a["app"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    let broken = app("broken");
+    assert_eq!(broken["sync"], "Error", "{text}");
+    assert!(
+        broken["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("http://127.0.0.1:1/unreachable")),
+        "{text}"
+    );
+    let web = app("web");
+    assert_ne!(web["sync"], "Error", "the other app is unaffected: {text}");
+    assert!(web["resources"].to_string().contains("web-settings"), "{text}");
+    assert_eq!(status.code, 2, "an app in error makes the answer incomplete: {text}");
+}
