@@ -4,6 +4,7 @@
 mod actions_confirm;
 mod actions_promote;
 mod actions_sync;
+mod actions_value_promotion;
 mod actions_wait;
 mod cli_compare;
 mod cli_conventions;
