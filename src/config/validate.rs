@@ -413,11 +413,6 @@ impl Validator<'_> {
     }
 }
 
-/// `1.2.3` or `v1.2.3` (with pre-release and build parts) as SemVer, else None.
-pub(crate) fn chart_version(text: &str) -> Option<semver::Version> {
-    semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
-}
-
 const ABSOLUTE: &str = "is an absolute path";
 const ESCAPES: &str = "escapes the repository root";
 const APP_PATHS: &str = "app paths are relative to the repository root";
@@ -559,7 +554,7 @@ impl Validator<'_> {
         }
         let version_span = raw.version.span();
         let check = |version: &str| -> Result<String, ConfigError> {
-            if chart_version(version).is_none() || !crate::render::chart_name_is_safe(version) {
+            if crate::render::chart_version(version).is_none() || !crate::render::chart_name_is_safe(version) {
                 return Err(self.invalid(
                     "version",
                     version_span.clone(),

@@ -163,6 +163,86 @@ pub(crate) fn fetch(
     Ok(target)
 }
 
+/// A chart version as SemVer (`v1.2.3` too), else None.
+pub fn parse_version(text: &str) -> Option<semver::Version> {
+    semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
+}
+
+/// The versions of `chart.name` the repository publishes, read from its index with helm
+/// (`helm repo add` into a private, throw-away repository config: the user's helm repository
+/// list is never touched; helm's TLS and authentication settings apply as for `helm pull`).
+pub fn published_versions(chart: &ChartRef, tools: &Tools) -> Result<Vec<String>, String> {
+    let helm = tools.find("helm").ok_or(super::HELM_NOT_INSTALLED)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("kubedrift-helm-index-")
+        .tempdir()
+        .map_err(|e| format!("creating a temp dir: {e}"))?;
+    let name = "kubedrift";
+    let args: Vec<OsString> = vec![
+        "repo".into(),
+        "add".into(),
+        name.into(),
+        chart.repo.clone().into(),
+        "--repository-config".into(),
+        scratch.path().join("repositories.yaml").into_os_string(),
+        "--repository-cache".into(),
+        scratch.path().join("cache").into_os_string(),
+    ];
+    let output = tool::run(&helm, &args, tools.timeout).map_err(|e| match e {
+        tool::RunError::TimedOut => format!("helm repo add: no answer within {} s", tools.timeout.as_secs()),
+        tool::RunError::Spawn(e) => format!("helm: {e}"),
+    })?;
+    if !output.status.success() {
+        let stderr = tool::clean_stderr(&output.stderr, scratch.path());
+        let stderr = stderr.replace(&chart.repo, &redact_url(&chart.repo));
+        return Err(stderr.strip_prefix("Error: ").unwrap_or(&stderr).to_string());
+    }
+    let index = std::fs::read(scratch.path().join("cache").join(format!("{name}-index.yaml")))
+        .map_err(|e| format!("reading the repository index: {e}"))?;
+    index_versions(&index, &chart.name)
+}
+
+/// The versions of `chart` in a repository's `index.yaml`.
+fn index_versions(index: &[u8], chart: &str) -> Result<Vec<String>, String> {
+    let index: serde_yaml::Value =
+        serde_yaml::from_slice(index).map_err(|e| format!("the repository index: {e}"))?;
+    Ok(index
+        .get("entries")
+        .and_then(|entries| entries.get(chart))
+        .and_then(serde_yaml::Value::as_sequence)
+        .map(|list| {
+            list.iter()
+                .filter_map(|entry| entry.get("version").and_then(serde_yaml::Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The published versions after `from` up to and including `to`, newest first, in SemVer
+/// order: what promoting from `to`'s environment brings to `from`'s ("behind by N chart
+/// versions"). `to` itself is always listed, published or not; nothing when `to` is not
+/// newer than `from`.
+pub fn versions_between(published: &[String], from: &str, to: &str) -> Vec<String> {
+    let (Some(low), Some(high)) = (parse_version(from), parse_version(to)) else {
+        return Vec::new();
+    };
+    if high <= low {
+        return Vec::new();
+    }
+    let mut between: Vec<(semver::Version, String)> = published
+        .iter()
+        .filter_map(|text| parse_version(text).map(|v| (v, text.clone())))
+        .filter(|(v, _)| *v > low && *v <= high)
+        .collect();
+    if !between.iter().any(|(v, _)| *v == high) {
+        between.push((high, to.to_string()));
+    }
+    between.sort_by(|a, b| b.0.cmp(&a.0));
+    between.dedup_by(|a, b| a.0 == b.0);
+    between.into_iter().map(|(_, text)| text).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +276,26 @@ mod tests {
         );
         assert!(!shown.contains("t0ken-s3cr3t"), "{shown}");
         assert!(shown.contains("charts.example.com/stable"), "{shown}");
+    }
+
+    #[test]
+    fn versions_between_follow_semver_not_text_order() {
+        let published: Vec<String> = ["0.9.0", "0.10.0", "0.10.1-rc.1", "0.10.1", "1.0.0", "v0.11.0"]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(
+            versions_between(&published, "0.9.0", "0.11.0"),
+            ["v0.11.0", "0.10.1", "0.10.1-rc.1", "0.10.0"]
+        );
+        assert!(versions_between(&published, "1.0.0", "0.9.0").is_empty());
+        assert!(versions_between(&published, "1.0.0", "1.0.0").is_empty());
+        // An unpublished (or unlisted) target still counts as one version.
+        assert_eq!(versions_between(&[], "1.0.0", "1.2.0"), ["1.2.0"]);
+        assert!(versions_between(&published, "x", "1.0.0").is_empty());
+        let index = b"apiVersion: v1\nentries:\n  web:\n  - version: 0.2.0\n  - version: 0.1.0\n  api:\n  - version: 9.0.0\n";
+        assert_eq!(index_versions(index, "web").unwrap(), ["0.2.0", "0.1.0"]);
+        assert!(index_versions(index, "db").unwrap().is_empty());
     }
 
     #[test]

@@ -19,7 +19,8 @@ mod workspace;
 
 pub use cache::{CacheStats, RenderCache};
 pub use chart::{
-    cache_dir as chart_cache_dir, cached_path, is_safe_component as chart_name_is_safe, ChartRef,
+    cache_dir as chart_cache_dir, cached_path, is_safe_component as chart_name_is_safe,
+    parse_version as chart_version, published_versions, versions_between, ChartRef,
     CHART_CACHE_ENV,
 };
 pub use helm::HELM_NOT_INSTALLED;
