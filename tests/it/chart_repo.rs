@@ -101,7 +101,7 @@ data:
   replicas: {{ .Values.replicas | quote }}
 "#;
 
-/// `dir/repo` with chart `web` at 0.1.0 and 0.2.0 and its index.
+/// `dir/repo` with chart `web` at 0.1.0, 0.1.5 and 0.2.0 and its index.
 fn chart_repository(dir: &Path) -> PathBuf {
     let chart = dir.join("src/web");
     std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
@@ -117,7 +117,7 @@ fn chart_repository(dir: &Path) -> PathBuf {
     .expect("values.yaml");
     std::fs::write(chart.join("templates/settings.yaml"), TEMPLATE).expect("template");
     let repo = dir.join("repo");
-    for version in ["0.1.0", "0.2.0"] {
+    for version in ["0.1.0", "0.1.5", "0.2.0"] {
         let out = Command::new("helm")
             .args(["package", "--version", version, "-d"])
             .arg(&repo)
@@ -344,4 +344,37 @@ fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
     assert_ne!(web["sync"], "Error", "the other app is unaffected: {text}");
     assert!(web["resources"].to_string().contains("web-settings"), "{text}");
     assert_eq!(status.code, 2, "an app in error makes the answer incomplete: {text}");
+}
+
+#[test]
+fn behind_by_counts_the_chart_versions_published_between_environments() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+    let config = kubedrift::config::Config::load_file(&fx.config)
+        .expect("config loads")
+        .config;
+    let repo = git2::Repository::open(fx.dir.path().join("gitops")).expect("open");
+    let head = repo.refname_to_id("refs/heads/main").expect("main").to_string();
+    let revision = format!("main@{}", &head[..7]);
+    let dev = kubedrift::state::AppId::new("web", "dev");
+    let prod = kubedrift::state::AppId::new("web", "prod");
+    let request = kubedrift::tui::model::GitRequest {
+        envs: vec!["dev".into(), "prod".into()],
+        apps: vec![(dev.clone(), revision.clone()), (prod.clone(), revision)],
+    };
+    let facts = kubedrift::tui::gitfacts::read(&config, &request);
+    let behind = facts.charts_behind.get(&prod).expect("prod is behind dev");
+    assert_eq!(
+        (behind.from.as_str(), behind.to.as_str()),
+        ("0.1.0", "0.2.0")
+    );
+    assert_eq!(behind.versions, ["0.2.0", "0.1.5"], "SemVer order, newest first");
+    assert_eq!(behind.index_error, None);
+    assert_eq!(facts.behind_by(&prod), 2, "same commit, two chart versions");
+    assert!(!facts.charts_behind.contains_key(&dev));
+    assert!(server.count("/charts/index.yaml") >= 1);
 }
