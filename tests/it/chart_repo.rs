@@ -378,3 +378,69 @@ fn behind_by_counts_the_chart_versions_published_between_environments() {
     assert!(!facts.charts_behind.contains_key(&dev));
     assert!(server.count("/charts/index.yaml") >= 1);
 }
+
+#[test]
+fn chart_settings_are_checked_at_load_with_the_line_of_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubedrift.toml");
+    let load = |app: &str| {
+        std::fs::write(
+            &path,
+            format!(
+                "[[repo]]\nname = \"gitops\"\npath = \"gitops\"\n\n\
+                 [[environment]]\nname = \"dev\"\ncontext = \"dev\"\n\n\
+                 [[environment]]\nname = \"prod\"\ncontext = \"prod\"\n\n[[app]]\n{app}\n"
+            ),
+        )
+        .expect("write");
+        kubedrift::config::Config::load_file(&path).map(|l| l.config)
+    };
+    // A chart app needs no path; its chart is resolved per environment.
+    let config = load(
+        "name = \"web\"\nchart = { repo = \"https://robot:t0ken@charts.example.com/{env}\", name = \"web\", version = { prod = \"1.2.0\" } }",
+    )
+    .expect("valid");
+    let prod = config
+        .apps_for("prod", &BTreeMap::new())
+        .expect("apps")
+        .into_iter()
+        .next()
+        .expect("web in prod");
+    let chart = prod.chart.expect("chart");
+    assert_eq!(chart.repo, "https://robot:t0ken@charts.example.com/prod");
+    assert_eq!(chart.version, "1.2.0");
+    assert_eq!(prod.renderer, kubedrift::render::RendererKind::Helm);
+    assert!(
+        config.apps_for("dev", &BTreeMap::new()).expect("apps").is_empty(),
+        "no version for dev: not deployed there"
+    );
+    assert!(!format!("{config:?}").contains("t0ken"), "credentials in Debug");
+
+    for (app, expected) in [
+        (
+            "name = \"web\"\nchart = { repo = \"https://c.example.com\", name = \"web\", version = \"latest\" }",
+            "not an exact SemVer chart version",
+        ),
+        (
+            "name = \"web\"\nchart = { repo = \"oci://ghcr.io/acme\", name = \"web\", version = \"1.0.0\" }",
+            "not an http(s) chart repository URL",
+        ),
+        (
+            "name = \"web\"\nchart = { repo = \"https://c.example.com\", name = \"web\", version = { prdo = \"1.0.0\" } }",
+            "did you mean `prod`?",
+        ),
+        (
+            "name = \"web\"\nrenderer = \"kustomize\"\nchart = { repo = \"https://c.example.com\", name = \"web\", version = \"1.0.0\" }",
+            "rendered with helm",
+        ),
+        (
+            "name = \"web\"\nchart = { repo = \"https://c.example.com\", name = \"../web\", version = \"1.0.0\" }",
+            "not a chart name",
+        ),
+        ("name = \"web\"", "needs `path`"),
+    ] {
+        let err = load(app).expect_err(app).to_string();
+        assert!(err.contains(expected), "{app}: {err}");
+        assert!(err.contains("kubedrift.toml:"), "the file and line: {err}");
+    }
+}
