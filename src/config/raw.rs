@@ -252,7 +252,10 @@ pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
         ("[app.helm]", fields_of::<RawHelm>()),
         ("[app.promotion]", fields_of::<RawPromotion>()),
         ("[app.chart]", fields_of::<RawChart>()),
-        ("a value copy ([app.promotion] copy)", fields_of::<RawValueCopy>()),
+        (
+            "a value copy ([app.promotion] copy)",
+            fields_of::<RawValueCopy>(),
+        ),
         ("[[discover]]", fields_of::<RawDiscover>()),
         (
             "an ignore rule ([[app.ignore]])",

@@ -3,12 +3,12 @@
 
 use super::error::{suggest, ConfigError, Location};
 use super::raw::{self, RawChart, RawChartVersion, RawConfig, RawPath, RawPromotion};
+use super::redact_url;
 use super::{
     AppConfig, AppPath, ChartConfig, ChartVersion, Config, DiscoverRule, Environment, HelmConfig,
     PathPattern, Promotion, PromotionModel, RendererKind, RepoConfig, Settings, ValueCopy,
     DEFAULT_BRANCH,
 };
-use super::redact_url;
 use crate::engine::ignore::IgnoreRule;
 use crate::git::{join_path, normalize_path};
 use std::collections::BTreeMap;
@@ -554,7 +554,9 @@ impl Validator<'_> {
         }
         let version_span = raw.version.span();
         let check = |version: &str| -> Result<String, ConfigError> {
-            if crate::render::chart_version(version).is_none() || !crate::render::chart_name_is_safe(version) {
+            if crate::render::chart_version(version).is_none()
+                || !crate::render::chart_name_is_safe(version)
+            {
                 return Err(self.invalid(
                     "version",
                     version_span.clone(),

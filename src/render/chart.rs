@@ -189,16 +189,27 @@ pub fn published_versions(chart: &ChartRef, tools: &Tools) -> Result<Vec<String>
         scratch.path().join("cache").into_os_string(),
     ];
     let output = tool::run(&helm, &args, tools.timeout).map_err(|e| match e {
-        tool::RunError::TimedOut => format!("helm repo add: no answer within {} s", tools.timeout.as_secs()),
+        tool::RunError::TimedOut => format!(
+            "helm repo add: no answer within {} s",
+            tools.timeout.as_secs()
+        ),
         tool::RunError::Spawn(e) => format!("helm: {e}"),
     })?;
     if !output.status.success() {
         let stderr = tool::clean_stderr(&output.stderr, scratch.path());
         let stderr = stderr.replace(&chart.repo, &redact_url(&chart.repo));
-        return Err(stderr.strip_prefix("Error: ").unwrap_or(&stderr).to_string());
+        return Err(stderr
+            .strip_prefix("Error: ")
+            .unwrap_or(&stderr)
+            .to_string());
     }
-    let index = std::fs::read(scratch.path().join("cache").join(format!("{name}-index.yaml")))
-        .map_err(|e| format!("reading the repository index: {e}"))?;
+    let index = std::fs::read(
+        scratch
+            .path()
+            .join("cache")
+            .join(format!("{name}-index.yaml")),
+    )
+    .map_err(|e| format!("reading the repository index: {e}"))?;
     index_versions(&index, &chart.name)
 }
 
@@ -280,10 +291,17 @@ mod tests {
 
     #[test]
     fn versions_between_follow_semver_not_text_order() {
-        let published: Vec<String> = ["0.9.0", "0.10.0", "0.10.1-rc.1", "0.10.1", "1.0.0", "v0.11.0"]
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
+        let published: Vec<String> = [
+            "0.9.0",
+            "0.10.0",
+            "0.10.1-rc.1",
+            "0.10.1",
+            "1.0.0",
+            "v0.11.0",
+        ]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
         assert_eq!(
             versions_between(&published, "0.9.0", "0.11.0"),
             ["v0.11.0", "0.10.1", "0.10.1-rc.1", "0.10.0"]

@@ -249,7 +249,9 @@ fn key_steps(key: &str) -> Result<Vec<KeyStep>, String> {
                     .parse::<usize>()
                     .ok()
                     .filter(|i| *i <= 65_535)
-                    .ok_or_else(|| format!("`--set` key {key:?}: [{digits}] is not a list index"))?;
+                    .ok_or_else(|| {
+                        format!("`--set` key {key:?}: [{digits}] is not a list index")
+                    })?;
                 steps.push(KeyStep::Index(index));
                 after_index = true;
             }
@@ -458,8 +460,14 @@ mod tests {
         let set = vec![
             ("image.tag".to_string(), Json::from("1.4.2")),
             ("replicas".to_string(), Json::from(3)),
-            ("ingress.hosts[1].host".to_string(), Json::from("b.example.com")),
-            ("annotations.example\\.com/team".to_string(), Json::from("shop")),
+            (
+                "ingress.hosts[1].host".to_string(),
+                Json::from("b.example.com"),
+            ),
+            (
+                "annotations.example\\.com/team".to_string(),
+                Json::from("shop"),
+            ),
             ("image.tag".to_string(), Json::from("1.5.0")),
         ];
         let document = set_values_document(&set).expect("valid keys");

@@ -66,7 +66,10 @@ impl Fixture {
                 format!("argocd/web-{env}.yaml"),
                 file(APPLICATION, env, version, tag),
             ));
-            files.push((format!("envs/{env}/values.yaml"), file(VALUES, env, version, tag)));
+            files.push((
+                format!("envs/{env}/values.yaml"),
+                file(VALUES, env, version, tag),
+            ));
             files.push((
                 format!("envs/{env}/kustomization.yaml"),
                 file(KUSTOMIZATION, env, version, tag),

@@ -56,7 +56,11 @@ impl ChartServer {
                     .nth(1)
                     .unwrap_or("/")
                     .to_string();
-                *counts.lock().expect("lock").entry(path.clone()).or_default() += 1;
+                *counts
+                    .lock()
+                    .expect("lock")
+                    .entry(path.clone())
+                    .or_default() += 1;
                 let file = path
                     .strip_prefix("/charts/")
                     .filter(|name| !name.contains(['/', '\\']) && !name.starts_with('.'))
@@ -342,8 +346,14 @@ fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
     );
     let web = app("web");
     assert_ne!(web["sync"], "Error", "the other app is unaffected: {text}");
-    assert!(web["resources"].to_string().contains("web-settings"), "{text}");
-    assert_eq!(status.code, 2, "an app in error makes the answer incomplete: {text}");
+    assert!(
+        web["resources"].to_string().contains("web-settings"),
+        "{text}"
+    );
+    assert_eq!(
+        status.code, 2,
+        "an app in error makes the answer incomplete: {text}"
+    );
 }
 
 #[test]
@@ -358,7 +368,10 @@ fn behind_by_counts_the_chart_versions_published_between_environments() {
         .expect("config loads")
         .config;
     let repo = git2::Repository::open(fx.dir.path().join("gitops")).expect("open");
-    let head = repo.refname_to_id("refs/heads/main").expect("main").to_string();
+    let head = repo
+        .refname_to_id("refs/heads/main")
+        .expect("main")
+        .to_string();
     let revision = format!("main@{}", &head[..7]);
     let dev = kubedrift::state::AppId::new("web", "dev");
     let prod = kubedrift::state::AppId::new("web", "prod");
@@ -372,7 +385,11 @@ fn behind_by_counts_the_chart_versions_published_between_environments() {
         (behind.from.as_str(), behind.to.as_str()),
         ("0.1.0", "0.2.0")
     );
-    assert_eq!(behind.versions, ["0.2.0", "0.1.5"], "SemVer order, newest first");
+    assert_eq!(
+        behind.versions,
+        ["0.2.0", "0.1.5"],
+        "SemVer order, newest first"
+    );
     assert_eq!(behind.index_error, None);
     assert_eq!(facts.behind_by(&prod), 2, "same commit, two chart versions");
     assert!(!facts.charts_behind.contains_key(&dev));
@@ -411,10 +428,16 @@ fn chart_settings_are_checked_at_load_with_the_line_of_the_problem() {
     assert_eq!(chart.version, "1.2.0");
     assert_eq!(prod.renderer, kubedrift::render::RendererKind::Helm);
     assert!(
-        config.apps_for("dev", &BTreeMap::new()).expect("apps").is_empty(),
+        config
+            .apps_for("dev", &BTreeMap::new())
+            .expect("apps")
+            .is_empty(),
         "no version for dev: not deployed there"
     );
-    assert!(!format!("{config:?}").contains("t0ken"), "credentials in Debug");
+    assert!(
+        !format!("{config:?}").contains("t0ken"),
+        "credentials in Debug"
+    );
 
     for (app, expected) in [
         (

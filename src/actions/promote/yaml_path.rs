@@ -95,9 +95,7 @@ impl YamlPath {
                 ']' => return Err("a `]` without its `[`".into()),
                 other => {
                     if after_selector {
-                        return Err(format!(
-                            "`{other}` after `]` (use `.` before the next key)"
-                        ));
+                        return Err(format!("`{other}` after `]` (use `.` before the next key)"));
                     }
                     key.push(other);
                 }
@@ -296,7 +294,10 @@ fn rendition(source: &Scalar, target: &Scalar) -> Result<String, String> {
     let value = &source.value;
     let double = || serde_json::to_string(value).map_err(|e| e.to_string());
     match target.style {
-        Style::Block => Err("the target is a block scalar (| or >); only single-line values are edited in place".into()),
+        Style::Block => Err(
+            "the target is a block scalar (| or >); only single-line values are edited in place"
+                .into(),
+        ),
         Style::SingleQuoted if !value.contains('\n') => {
             Ok(format!("'{}'", value.replace('\'', "''")))
         }
@@ -389,7 +390,9 @@ mod tests {
                 Step::Key("newTag".into())
             ]
         );
-        for bad in ["", "a..b", ".a", "a.", "a[", "a]", "a[x]", "a[0]b", "a\\", "a[=x]"] {
+        for bad in [
+            "", "a..b", ".a", "a.", "a[", "a]", "a[x]", "a[0]b", "a\\", "a[=x]",
+        ] {
             assert!(YamlPath::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -404,7 +407,10 @@ mod tests {
             copied.text,
             VALUES.replace("tag: \"1.4.2\"", "tag: \"1.5.0\"")
         );
-        assert_eq!((copied.old.as_str(), copied.new.as_str()), ("1.4.2", "1.5.0"));
+        assert_eq!(
+            (copied.old.as_str(), copied.new.as_str()),
+            ("1.4.2", "1.5.0")
+        );
         // Into a flow mapping, keeping the single quotes.
         let copied = copy("n: envoy\n", &path("n"), VALUES, &path("sidecar.name")).unwrap();
         assert_eq!(copied.text, VALUES.replace("'proxy'", "'envoy'"));
@@ -412,7 +418,10 @@ mod tests {
         let copied = copy("r: 5\n", &path("r"), VALUES, &path("replicas")).unwrap();
         assert_eq!(copied.text, VALUES.replace("replicas: 3", "replicas: 5"));
         let copied = copy("r: '5'\n", &path("r"), VALUES, &path("replicas")).unwrap();
-        assert_eq!(copied.text, VALUES.replace("replicas: 3", "replicas: \"5\""));
+        assert_eq!(
+            copied.text,
+            VALUES.replace("replicas: 3", "replicas: \"5\"")
+        );
         let copied = copy("t: a,b\n", &path("t"), VALUES, &path("sidecar.image.tag")).unwrap();
         assert_eq!(copied.text, VALUES.replace("tag: 9}", "tag: \"a,b\"}"));
     }
@@ -436,7 +445,10 @@ mod tests {
         assert!(find(kustomization, &path("images[name=db].newTag")).is_err());
         assert!(find(kustomization, &path("images[5]")).is_err());
         assert!(find(kustomization, &path("images.name")).is_err());
-        assert!(find(kustomization, &path("images")).is_err(), "not a scalar");
+        assert!(
+            find(kustomization, &path("images")).is_err(),
+            "not a scalar"
+        );
     }
 
     #[test]

@@ -168,7 +168,10 @@ mod tests {
         let commits = model.git.behind_commits(&prod);
         assert_eq!(model.git.behind_by(&prod), commits + 2);
         let overview = render(&mut model, 160, 48);
-        assert!(overview.contains(&format!("↓{}", commits + 2)), "{overview}");
+        assert!(
+            overview.contains(&format!("↓{}", commits + 2)),
+            "{overview}"
+        );
         keys(&mut model, ":app web");
         key(&mut model, KeyCode::Enter);
         keys(&mut model, ":env prod");
