@@ -332,11 +332,25 @@ pub fn copy(
         ));
     }
     let target = find(target_text, target_path).map_err(|e| format!("target: {e}"))?;
-    let written = rendition(&source, &target).map_err(|e| format!("target: {e}"))?;
+    let mut written = rendition(&source, &target).map_err(|e| format!("target: {e}"))?;
+    let mut span = target.span.clone();
+    if span.is_empty() {
+        // An empty value (`tag:`) has no bytes; the parser places it on the key's `:`.
+        if !target_text
+            .get(span.start..)
+            .is_some_and(|rest| rest.starts_with(':'))
+        {
+            return Err(format!(
+                "target: {target_path} is empty and its place cannot be told; write a value (e.g. ~) there first"
+            ));
+        }
+        span = span.start + 1..span.start + 1;
+        written.insert(0, ' ');
+    }
     let mut text = String::with_capacity(target_text.len() + written.len());
-    text.push_str(target_text.get(..target.span.start).ok_or("bad span")?);
+    text.push_str(target_text.get(..span.start).ok_or("bad span")?);
     text.push_str(&written);
-    text.push_str(target_text.get(target.span.end..).ok_or("bad span")?);
+    text.push_str(target_text.get(span.end..).ok_or("bad span")?);
     Ok(Copied {
         text,
         old: target.value,
@@ -462,6 +476,20 @@ mod tests {
         assert_eq!(copied.text, text.replace("&v 1.0", "&v 2.0"));
     }
 
+    #[test]
+    fn empty_values_are_filled_after_the_colon() {
+        let text = "image:\n  tag:     # set by CI\nother: x\n";
+        let copied = copy("v: 1.2.0\n", &path("v"), text, &path("image.tag")).unwrap();
+        assert_eq!(
+            copied.text,
+            "image:\n  tag: 1.2.0     # set by CI\nother: x\n"
+        );
+        let flow = "a: {b: , c: 1}\n";
+        let copied = copy("v: x\n", &path("v"), flow, &path("a.b")).unwrap();
+        assert_eq!(copied.text, "a: {b: x , c: 1}\n");
+        assert_eq!(find(&copied.text, &path("a.c")).unwrap().value, "1");
+    }
+
     proptest::proptest! {
         /// Whatever the file's comments and blank lines and whatever the value, the edit
         /// changes only the value: the text before and after the scalar is byte-identical,
@@ -489,6 +517,10 @@ mod tests {
                 // Plain text YAML reads differently (`a #b`, `a: b`): not a valid fixture.
                 return Ok(());
             };
+            if scalar.span.is_empty() {
+                // An empty value: see `empty_values_are_filled_after_the_colon`.
+                return Ok(());
+            }
             let source = format!("v: {}\n", serde_json::to_string(&new).unwrap());
             let copied = copy(&source, &path("v"), &target, &path("image.tag")).unwrap();
             proptest::prop_assert_eq!(&copied.text[..scalar.span.start], &target[..scalar.span.start]);
