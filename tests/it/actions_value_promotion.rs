@@ -304,3 +304,70 @@ fn value_promotion_settings_are_checked_at_load() {
         assert!(run.stderr.contains("kubedrift.toml:"), "{}", show(&run));
     }
 }
+
+#[test]
+fn a_value_promotion_never_loses_a_concurrent_commit_and_needs_the_write_capability() {
+    use kubedrift::actions::capability::{git_access, Session};
+    use kubedrift::actions::promote::{self, commit, PromoteError, Request};
+    let fx = Fixture::new();
+    let config = kubedrift::config::Config::load_file(&fx.config)
+        .expect("config")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let from = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("dev");
+    let to = kubedrift::desired::find_app(&config, &repos, "prod", "web").expect("prod");
+    let request = Request {
+        app: "web".into(),
+        from: "dev".into(),
+        to: "prod".into(),
+        merge: false,
+        new_branch: false,
+    };
+
+    // Read-only: no capability, so nothing can be written.
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    assert!(git_access(&Session::new(true), &config, &proposal).is_err());
+
+    // Someone commits another file meanwhile: the promotion is rebuilt on top of it.
+    let writable = Session::new(false);
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let theirs = fx.commit_on("main", &[("NOTES.md".into(), "hello\n".into())]);
+    let written = commit::execute(&proposal, &capability).expect("execute");
+    assert_eq!(
+        written.rebuilt_on.as_deref(),
+        Some(theirs.to_string().as_str())
+    );
+    let repo = fx.repo();
+    let tip = repo.find_commit(fx.tip()).expect("tip");
+    assert_eq!(
+        tip.parent_id(0).expect("parent"),
+        theirs,
+        "their commit was lost"
+    );
+    assert_eq!(fx.file_at("NOTES.md"), "hello\n");
+    assert_eq!(
+        fx.file_at("argocd/web-prod.yaml"),
+        file(APPLICATION, "prod", "1.3.0", "2.0.4")
+    );
+
+    // Someone edits a promoted file meanwhile: stop, nothing written.
+    fx.commit_on(
+        "main",
+        &[(
+            "argocd/web-dev.yaml".into(),
+            file(APPLICATION, "dev", "1.4.0", "2.1.0"),
+        )],
+    );
+    let proposal = promote::prepare(&config, &from, &to, &request).expect("prepare");
+    let theirs = fx.commit_on(
+        "main",
+        &[(
+            "argocd/web-prod.yaml".into(),
+            file(APPLICATION, "prod", "1.3.1", "2.0.4"),
+        )],
+    );
+    let capability = git_access(&writable, &config, &proposal).expect("writable");
+    let err = commit::execute(&proposal, &capability).expect_err("moved");
+    assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
+    assert_eq!(fx.tip(), theirs);
+}
