@@ -207,6 +207,10 @@ helm = {{ values = ["values.yaml"], set = {{ greeting = "from the config", repli
 [[app]]
 name = "broken"
 chart = {{ repo = "http://127.0.0.1:1/unreachable", name = "web", version = "0.1.0" }}
+
+[[app]]
+name = "private"
+chart = {{ repo = "http://robot:s3cr3t-t0ken@127.0.0.1:1/private", name = "web", version = "0.1.0" }}
 "#
             ),
         )
@@ -309,6 +313,20 @@ fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
         show(&broken)
     );
 
+    // Credentials in a repository URL never show, in the error either.
+    let private = fx.kubedrift(&["render", "private", "--env", "dev"]);
+    assert_eq!(private.code, 2, "{}", show(&private));
+    assert!(
+        private.stderr.contains("http://***@127.0.0.1:1/private"),
+        "{}",
+        show(&private)
+    );
+    assert!(
+        !show(&private).contains("s3cr3t-t0ken"),
+        "{}",
+        show(&private)
+    );
+
     // `status` over every app: the broken one shows its error with the URL, the chart app
     // next to it is rendered and compared (Missing: nothing is deployed).
     let sandbox = SandboxEnv::dev(Duration::from_secs(20));
@@ -344,6 +362,7 @@ fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
             .is_some_and(|m| m.contains("http://127.0.0.1:1/unreachable")),
         "{text}"
     );
+    assert!(!text.contains("s3cr3t-t0ken"), "{text}");
     let web = app("web");
     assert_ne!(web["sync"], "Error", "the other app is unaffected: {text}");
     assert!(
