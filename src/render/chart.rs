@@ -10,8 +10,10 @@ use super::tool::{self, Tools};
 use super::RenderError;
 use crate::config::redact_url;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Environment variable naming the chart cache directory (default: the user's cache dir,
 /// `~/.cache/kubedrift/charts` on Linux).
@@ -87,6 +89,16 @@ pub fn cached_path(cache: &Path, chart: &ChartRef) -> PathBuf {
         .join(format!("{}.tgz", chart.version))
 }
 
+/// The lock serializing pulls of the archive at `target` within this process.
+fn pull_lock(target: &Path) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    locks.entry(target.to_path_buf()).or_default().clone()
+}
+
 /// The chart archive of `chart`, from the cache, else pulled with `helm pull` into it.
 pub(crate) fn fetch(
     helm: &Path,
@@ -107,9 +119,21 @@ pub(crate) fn fetch(
                 .to_string(),
         ));
     }
-    let cache = cache_dir()
+    let cache = tools
+        .chart_cache
+        .clone()
+        .or_else(cache_dir)
         .ok_or_else(|| pull_error(format!("no cache directory (set {CHART_CACHE_ENV})")))?;
     let target = cached_path(&cache, chart);
+    if target.is_file() {
+        return Ok(target);
+    }
+    // Apps render in parallel (several environments at one version): one pull per archive
+    // in this process, the others wait for it and find it cached.
+    let lock = pull_lock(&target);
+    let _pulling = lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if target.is_file() {
         return Ok(target);
     }

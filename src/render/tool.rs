@@ -15,6 +15,9 @@ pub struct Tools {
     pub search_path: Option<OsString>,
     /// A tool still running after this long is killed (default 60 s, like Flux).
     pub timeout: Duration,
+    /// Where charts from chart repositories are cached. `None`: `$KUBEDRIFT_CHART_CACHE`,
+    /// else the user's cache directory.
+    pub chart_cache: Option<PathBuf>,
 }
 
 impl Default for Tools {
@@ -22,6 +25,7 @@ impl Default for Tools {
         Tools {
             search_path: None,
             timeout: Duration::from_secs(60),
+            chart_cache: None,
         }
     }
 }

@@ -486,3 +486,42 @@ fn chart_settings_are_checked_at_load_with_the_line_of_the_problem() {
         assert!(err.contains("kubedrift.toml:"), "the file and line: {err}");
     }
 }
+
+#[test]
+fn apps_rendering_one_chart_version_in_parallel_fetch_it_once() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+    let config = kubedrift::config::Config::load_file(&fx.config)
+        .expect("config loads")
+        .config;
+    let repos = kubedrift::desired::Repos::open(&config);
+    let app = kubedrift::desired::find_app(&config, &repos, "dev", "web").expect("web");
+    let repo = repos.get(&app.repo).expect("repo").clone();
+    let revision = repo.resolve(&app.git_ref).expect("ref");
+    let limits = kubedrift::manifest::ManifestLimits::default();
+    std::thread::scope(|scope| {
+        let renders: Vec<_> = (0..4)
+            .map(|_| {
+                let (app, repo, revision, cache) = (&app, repo.clone(), &revision, &fx.cache);
+                scope.spawn(move || {
+                    let source = kubedrift::git::CommitSource::new(repo, revision);
+                    let mut request = kubedrift::desired::render_request(app, &source, &limits);
+                    request.tools.chart_cache = Some(cache.clone());
+                    kubedrift::render::render(&request).map(|r| r.objects.len())
+                })
+            })
+            .collect();
+        for render in renders {
+            assert_eq!(render.join().expect("no panic"), Ok(1));
+        }
+    });
+    assert_eq!(
+        server.count("/charts/web-0.2.0.tgz"),
+        1,
+        "fetched more than once"
+    );
+}
