@@ -4,7 +4,9 @@
 //!
 //! Paths: `spec.source.targetRevision`, `image.tag`, `images[name=web].newTag` (the list
 //! item whose `name` is `web`), `containers[0].image`, `annotations.example\.com/team` (`\.`
-//! is a literal dot). The first document of the file is addressed.
+//! is a literal dot). In a file of several documents (`---`), a path starting with a key must
+//! match in exactly one of them; `[kind=Deployment]` or `[metadata.name=web-prod]` first
+//! picks the document (the documents are then the list the selector applies to).
 //!
 //! The scalar's byte span comes from a YAML parser with source positions (granit-parser), so
 //! block and flow styles, comments between keys and multi-line plain scalars are located as
@@ -20,7 +22,8 @@ pub enum Step {
     Key(String),
     /// A list item by position.
     Index(usize),
-    /// The list item (a mapping) whose `key` is the scalar `value`.
+    /// The list item (a mapping) whose `key` (dotted for a nested key: `metadata.name`) is the
+    /// scalar `value`.
     Match { key: String, value: String },
 }
 
@@ -172,16 +175,14 @@ enum Node {
     Alias,
 }
 
-/// Parse the first document of `text` into nodes.
-fn parse(text: &str) -> Result<Node, String> {
+/// Parse every document of `text` into nodes.
+fn parse(text: &str) -> Result<Vec<Node>, String> {
+    let mut documents = Vec::new();
     let mut events = Parser::new_from_str(text);
     // Stack of open collections: (is_mapping, children).
     let mut stack: Vec<(bool, Vec<Node>, bool)> = Vec::new();
     let mut flow_depth = 0usize;
-    loop {
-        let Some(next) = events.next() else {
-            return Err("the file has no YAML document".into());
-        };
+    for next in events.by_ref() {
         let (event, span) = next.map_err(|e| format!("not valid YAML: {e}"))?;
         let node = match event {
             Event::Scalar(value, style, _, _) => {
@@ -228,22 +229,58 @@ fn parse(text: &str) -> Result<Node, String> {
                     Node::Sequence(children)
                 }
             }
-            Event::DocumentEnd | Event::StreamEnd if stack.is_empty() => {
-                return Err("the file has no YAML content".into());
-            }
+            Event::StreamEnd => break,
             _ => continue,
         };
         match stack.last_mut() {
             Some((_, children, _)) => children.push(node),
-            None => return Ok(node),
+            None => documents.push(node),
         }
     }
+    if documents.is_empty() {
+        return Err("the file has no YAML content".into());
+    }
+    Ok(documents)
+}
+
+/// The value at dotted `key` (`metadata.name`) below mapping `node`.
+fn lookup<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    key.split('.').try_fold(node, |at, part| match at {
+        Node::Mapping(pairs) => pairs
+            .iter()
+            .find(|(k, _)| matches!(k, Node::Scalar(s) if s.value == part))
+            .map(|(_, v)| v),
+        _ => None,
+    })
 }
 
 /// The scalar at `path` in `text`.
 pub fn find(text: &str, path: &YamlPath) -> Result<Scalar, String> {
-    let root = parse(text)?;
-    let mut at = &root;
+    let mut documents = parse(text)?;
+    if documents.len() == 1 {
+        return walk(&documents.remove(0), path);
+    }
+    if !matches!(path.steps.first(), Some(Step::Key(_))) {
+        // `[kind=Deployment]…`, `[1]…`: the documents are the list.
+        return walk(&Node::Sequence(documents), path);
+    }
+    let count = documents.len();
+    let mut found: Vec<Scalar> = documents
+        .iter()
+        .filter_map(|document| walk(document, path).ok())
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!("no {path} in any of the {count} documents")),
+        n => Err(format!(
+            "{path} is in {n} of the file's {count} documents; pick one with a leading selector, e.g. [metadata.name=web].{path}"
+        )),
+    }
+}
+
+/// The scalar at `path` below `root`.
+fn walk(root: &Node, path: &YamlPath) -> Result<Scalar, String> {
+    let mut at = root;
     for (depth, step) in path.steps.iter().enumerate() {
         let here = || {
             YamlPath {
@@ -262,13 +299,9 @@ pub fn find(text: &str, path: &YamlPath) -> Result<Scalar, String> {
                 .ok_or_else(|| format!("no item {}", here()))?,
             (Step::Match { key, value }, Node::Sequence(items)) => items
                 .iter()
-                .find(|item| match item {
-                    Node::Mapping(pairs) => pairs.iter().any(|(k, v)| {
-                        matches!(k, Node::Scalar(s) if s.value == *key)
-                            && matches!(v, Node::Scalar(s) if s.value == *value)
-                    }),
-                    _ => false,
-                })
+                .find(
+                    |item| matches!(lookup(item, key), Some(Node::Scalar(s)) if s.value == *value),
+                )
                 .ok_or_else(|| format!("no list item {}", here()))?,
             (_, Node::Alias) => {
                 return Err(format!(
@@ -488,6 +521,34 @@ mod tests {
         let copied = copy("v: x\n", &path("v"), flow, &path("a.b")).unwrap();
         assert_eq!(copied.text, "a: {b: x , c: 1}\n");
         assert_eq!(find(&copied.text, &path("a.c")).unwrap().value, "1");
+    }
+
+    #[test]
+    fn in_a_file_of_several_documents_the_path_must_name_one() {
+        let manifests = "# web\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:1.0 # app\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: worker:1.0\n";
+        let image = "spec.template.spec.containers[name=web].image";
+        let err = find(manifests, &path(image)).unwrap_err();
+        assert!(err.contains("2 of the file's 3 documents"), "{err}");
+        assert!(YamlPath::parse("[metadata.name=web][kind=Deployment]").is_ok());
+        let pick = format!("[metadata.name=worker].{image}");
+        assert_eq!(find(manifests, &path(&pick)).unwrap().value, "worker:1.0");
+        let copied = copy(
+            "v: web:2.0\n",
+            &path("v"),
+            manifests,
+            &path(&format!("[0].{image}")),
+        )
+        .unwrap();
+        assert_eq!(
+            copied.text,
+            manifests.replace("web:1.0 # app", "web:2.0 # app")
+        );
+        // A key every document has is ambiguous; one only one document has needs no
+        // selector.
+        assert!(find(manifests, &path("metadata.name")).is_err());
+        assert_eq!(find("a: 1\n---\nb: 2\n", &path("b")).unwrap().value, "2");
+        assert!(find("---\n", &path("a")).is_err());
+        assert!(find("", &path("a")).is_err());
     }
 
     proptest::proptest! {
