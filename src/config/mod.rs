@@ -234,7 +234,8 @@ pub struct Promotion {
 }
 
 /// One value the value model copies. Files are repo-relative; `{env}` (and `{app}`) are
-/// replaced by the source environment in `file` and by the target in `target_file`.
+/// replaced by the source environment in `file` and `path` and by the target in
+/// `target_file` and `target_path`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValueCopy {
     pub file: String,
@@ -254,6 +255,14 @@ impl ValueCopy {
     /// The target environment's file.
     pub fn target_file(&self, app: &str, env: &str) -> String {
         substitute(&self.target_file, app, env)
+    }
+    /// The YAML path in the source environment's file (`[metadata.name=web-{env}]...`).
+    pub fn source_path(&self, app: &str, env: &str) -> String {
+        substitute(&self.path, app, env)
+    }
+    /// The YAML path in the target environment's file.
+    pub fn target_path(&self, app: &str, env: &str) -> String {
+        substitute(&self.target_path, app, env)
     }
 }
 

@@ -527,7 +527,7 @@ impl Validator<'_> {
     /// A YAML path of the value model (`image.tag`, `images[name=web].newTag`).
     fn yaml_path(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
         let text = self.non_empty(key, value)?;
-        crate::actions::promote::yaml_path::YamlPath::parse(&text)
+        crate::actions::promote::yaml_path::YamlPath::parse(&with_stand_ins(&text))
             .map_err(|why| self.invalid(key, value.span(), format!("`{text}`: {why}")))?;
         Ok(text)
     }

@@ -371,3 +371,34 @@ fn a_value_promotion_never_loses_a_concurrent_commit_and_needs_the_write_capabil
     assert!(matches!(err, PromoteError::TargetMoved { .. }), "{err}");
     assert_eq!(fx.tip(), theirs);
 }
+
+#[test]
+fn value_promotion_picks_each_environments_document_in_one_file() {
+    let fx = Fixture::new();
+    // App of apps: both environments' Applications in one file.
+    let apps = format!(
+        "{}---\n{}",
+        file(APPLICATION, "dev", "1.3.0", ""),
+        file(APPLICATION, "prod", "1.2.0", "")
+    );
+    fx.commit_on("main", &[("argocd/apps.yaml".into(), apps.clone())]);
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    let start = config.find("copy = [").expect("copy");
+    std::fs::write(
+        &fx.config,
+        format!(
+            "{}copy = [{{ file = \"argocd/apps.yaml\", path = \"[metadata.name=web-{{env}}].spec.source.targetRevision\" }}]\n",
+            &config[..start]
+        ),
+    )
+    .expect("config");
+    let run = fx.kubedrift(&["promote", "web", "--from", "dev", "--to", "prod", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let expected = format!(
+        "{}---\n{}",
+        file(APPLICATION, "dev", "1.3.0", ""),
+        file(APPLICATION, "prod", "1.3.0", "")
+    );
+    assert_ne!(apps, expected);
+    assert_eq!(fx.file_at("argocd/apps.yaml"), expected);
+}

@@ -34,8 +34,8 @@ pub fn edits(
     for copy in copies {
         let source_file = copy.source_file(app, from);
         let target_file = copy.target_file(app, to);
-        let path = parse_path(&copy.path)?;
-        let target_path = parse_path(&copy.target_path)?;
+        let path = parse_path(&copy.source_path(app, from))?;
+        let target_path = parse_path(&copy.target_path(app, to))?;
         let source_text = read_text(repo, source, &source_file)?.ok_or_else(|| {
             PromoteError::Model(format!("{source_file} does not exist in {from}"))
         })?;
