@@ -147,16 +147,18 @@ pub(crate) fn fetch(
         .prefix(".pull-")
         .tempdir_in(&dir)
         .map_err(|e| pull_error(format!("creating a temp dir in {}: {e}", dir.display())))?;
-    let args: Vec<OsString> = vec![
+    let repo = PrivateRepo::add(helm, &chart.repo, tools, staging.path()).map_err(&pull_error)?;
+    let out = staging.path().join("out");
+    std::fs::create_dir_all(&out).map_err(|e| pull_error(e.to_string()))?;
+    let mut args: Vec<OsString> = vec![
         "pull".into(),
-        chart.name.clone().into(),
-        "--repo".into(),
-        chart.repo.clone().into(),
+        format!("{REPO_ALIAS}/{}", chart.name).into(),
         "--version".into(),
         chart.version.clone().into(),
         "--destination".into(),
-        staging.path().as_os_str().to_os_string(),
+        out.clone().into_os_string(),
     ];
+    args.extend(repo.flags());
     // The pull reads no values: nothing in its messages is secret but the URL's userinfo.
     let no_secrets = || false;
     tool::run_renderer(
@@ -170,13 +172,13 @@ pub(crate) fn fetch(
     )
     .map_err(|err| match err {
         RenderError::ToolFailed { stderr, .. } => {
-            let message = stderr.replace(&chart.repo, &redact_url(&chart.repo));
+            let message = redact_credentials(&stderr, &chart.repo);
             let message = message.strip_prefix("Error: ").unwrap_or(&message);
-            pull_error(message.to_string())
+            pull_error(message.replace(&format!("in {REPO_ALIAS} repository"), "in the repository"))
         }
         other => other,
     })?;
-    let archive = std::fs::read_dir(staging.path())
+    let archive = std::fs::read_dir(&out)
         .map_err(|e| pull_error(e.to_string()))?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -201,40 +203,133 @@ pub fn published_versions(chart: &ChartRef, tools: &Tools) -> Result<Vec<String>
         .prefix("kubedrift-helm-index-")
         .tempdir()
         .map_err(|e| format!("creating a temp dir: {e}"))?;
-    let name = "kubedrift";
-    let args: Vec<OsString> = vec![
-        "repo".into(),
-        "add".into(),
-        name.into(),
-        chart.repo.clone().into(),
-        "--repository-config".into(),
-        scratch.path().join("repositories.yaml").into_os_string(),
-        "--repository-cache".into(),
-        scratch.path().join("cache").into_os_string(),
-    ];
-    let output = tool::run(&helm, &args, tools.timeout).map_err(|e| match e {
-        tool::RunError::TimedOut => format!(
-            "helm repo add: no answer within {} s",
-            tools.timeout.as_secs()
-        ),
-        tool::RunError::Spawn(e) => format!("helm: {e}"),
-    })?;
-    if !output.status.success() {
-        let stderr = tool::clean_stderr(&output.stderr, scratch.path());
-        let stderr = stderr.replace(&chart.repo, &redact_url(&chart.repo));
-        return Err(stderr
-            .strip_prefix("Error: ")
-            .unwrap_or(&stderr)
-            .to_string());
+    let repo = PrivateRepo::add(&helm, &chart.repo, tools, scratch.path())?;
+    let index =
+        std::fs::read(repo.index()).map_err(|e| format!("reading the repository index: {e}"))?;
+    index_versions(&index, &chart.name)
+}
+
+/// The name of the one repository in a [`PrivateRepo`].
+const REPO_ALIAS: &str = "kubedrift";
+
+/// A throw-away helm repository configuration holding one repository ([`REPO_ALIAS`]), with
+/// its index downloaded: the user's own helm repository list is never touched, and a
+/// password in the URL reaches helm on stdin (`--password-stdin`), never on its command line
+/// (which any user of the machine can read in the process list). Lives in a 0700 temp dir.
+struct PrivateRepo {
+    dir: tempfile::TempDir,
+}
+
+impl PrivateRepo {
+    fn add(helm: &Path, url: &str, tools: &Tools, parent: &Path) -> Result<PrivateRepo, String> {
+        let dir = tempfile::Builder::new()
+            .prefix(".repo-")
+            .tempdir_in(parent)
+            .map_err(|e| format!("creating a temp dir: {e}"))?;
+        let repo = PrivateRepo { dir };
+        let (plain_url, credentials) = split_credentials(url);
+        let mut args: Vec<OsString> = vec![
+            "repo".into(),
+            "add".into(),
+            REPO_ALIAS.into(),
+            plain_url.into(),
+        ];
+        args.extend(repo.flags());
+        let mut stdin = None;
+        if let Some((user, password)) = &credentials {
+            args.extend(["--username".into(), user.into(), "--password-stdin".into()]);
+            stdin = Some(password.as_bytes());
+        }
+        let output =
+            tool::run_with_stdin(helm, &args, tools.timeout, stdin).map_err(|e| match e {
+                tool::RunError::TimedOut => format!(
+                    "helm repo add: no answer within {} s",
+                    tools.timeout.as_secs()
+                ),
+                tool::RunError::Spawn(e) => format!("helm: {e}"),
+            })?;
+        if !output.status.success() {
+            let stderr = tool::clean_stderr(&output.stderr, repo.dir.path());
+            let stderr = redact_credentials(&stderr, url);
+            return Err(stderr
+                .strip_prefix("Error: ")
+                .unwrap_or(&stderr)
+                .to_string());
+        }
+        Ok(repo)
     }
-    let index = std::fs::read(
-        scratch
+
+    /// helm's flags selecting this configuration.
+    fn flags(&self) -> Vec<OsString> {
+        vec![
+            "--repository-config".into(),
+            self.dir.path().join("repositories.yaml").into_os_string(),
+            "--repository-cache".into(),
+            self.dir.path().join("cache").into_os_string(),
+        ]
+    }
+
+    /// The downloaded `index.yaml`.
+    fn index(&self) -> PathBuf {
+        self.dir
             .path()
             .join("cache")
-            .join(format!("{name}-index.yaml")),
+            .join(format!("{REPO_ALIAS}-index.yaml"))
+    }
+}
+
+/// `https://user:pass@host/x` → (`https://host/x`, Some((user, pass))), percent-decoded as a
+/// URL's userinfo is; a URL without userinfo is returned as it is.
+fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_string(), None);
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let userinfo = &rest[..at];
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    (
+        format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
+        Some((percent_decode(user), percent_decode(password))),
     )
-    .map_err(|e| format!("reading the repository index: {e}"))?;
-    index_versions(&index, &chart.name)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with the URL's credentials (as written, and decoded) masked.
+fn redact_credentials(text: &str, url: &str) -> String {
+    let mut out = text.replace(url, &redact_url(url));
+    if let (_, Some((_, password))) = split_credentials(url) {
+        if !password.is_empty() {
+            out = out.replace(&password, "***");
+        }
+    }
+    out
 }
 
 /// The versions of `chart` in a repository's `index.yaml`.
@@ -338,6 +433,31 @@ mod tests {
         let index = b"apiVersion: v1\nentries:\n  web:\n  - version: 0.2.0\n  - version: 0.1.0\n  api:\n  - version: 9.0.0\n";
         assert_eq!(index_versions(index, "web").unwrap(), ["0.2.0", "0.1.0"]);
         assert!(index_versions(index, "db").unwrap().is_empty());
+    }
+
+    #[test]
+    fn credentials_are_split_off_the_url() {
+        assert_eq!(
+            split_credentials("https://robot:p%40ss%3Aw0rd@charts.example.com/x?y"),
+            (
+                "https://charts.example.com/x?y".to_string(),
+                Some(("robot".to_string(), "p@ss:w0rd".to_string()))
+            )
+        );
+        assert_eq!(
+            split_credentials("https://charts.example.com/a@b"),
+            ("https://charts.example.com/a@b".to_string(), None)
+        );
+        assert_eq!(split_credentials("charts"), ("charts".to_string(), None));
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        let message = redact_credentials(
+            "Get \"https://robot:p%40ss@h/index.yaml\": p@ss rejected",
+            "https://robot:p%40ss@h",
+        );
+        assert!(
+            !message.contains("p%40ss") && !message.contains("p@ss"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ fn helm_available() -> bool {
     found
 }
 
-/// A static file server on 127.0.0.1 that counts the requests for each path.
+/// The only credentials `/private/...` accepts (HTTP basic auth).
+const ROBOT: (&str, &str) = ("robot", "s3cr3t-p@ss");
+
+/// A static file server on 127.0.0.1 that counts the requests for each path. The files are
+/// served under `/charts/` and, with [`ROBOT`]'s basic auth only, under `/private/`.
 struct ChartServer {
     url: String,
     requests: Arc<Mutex<BTreeMap<String, usize>>>,
@@ -46,9 +50,24 @@ impl ChartServer {
                 if reader.read_line(&mut request_line).is_err() {
                     continue;
                 }
-                // Skip the headers.
+                // The headers: only Authorization matters.
+                let mut authorized = false;
+                let expected = format!(
+                    "basic {}",
+                    base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        format!("{}:{}", ROBOT.0, ROBOT.1)
+                    )
+                );
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("authorization")
+                            && value.trim().eq_ignore_ascii_case(&expected)
+                        {
+                            authorized = true;
+                        }
+                    }
                     line.clear();
                 }
                 let path = request_line
@@ -63,6 +82,7 @@ impl ChartServer {
                     .or_default() += 1;
                 let file = path
                     .strip_prefix("/charts/")
+                    .or_else(|| path.strip_prefix("/private/").filter(|_| authorized))
                     .filter(|name| !name.contains(['/', '\\']) && !name.starts_with('.'))
                     .map(|name| root.join(name));
                 let (status, body) = match file.and_then(|f| std::fs::read(f).ok()) {
@@ -209,6 +229,10 @@ name = "broken"
 chart = {{ repo = "http://127.0.0.1:1/unreachable", name = "web", version = "0.1.0" }}
 
 [[app]]
+name = "missing"
+chart = {{ repo = "{chart_url}", name = "web", version = "9.9.9" }}
+
+[[app]]
 name = "private"
 chart = {{ repo = "http://robot:s3cr3t-t0ken@127.0.0.1:1/private", name = "web", version = "0.1.0" }}
 "#
@@ -311,6 +335,18 @@ fn an_unreachable_chart_repository_is_that_apps_error_naming_the_url() {
         broken.stderr.contains("http://127.0.0.1:1/unreachable"),
         "{}",
         show(&broken)
+    );
+
+    // A version the repository does not have: the app's error, with the URL.
+    let missing = fx.kubedrift(&["render", "missing", "--env", "dev"]);
+    assert_eq!(missing.code, 2, "{}", show(&missing));
+    assert!(
+        missing
+            .stderr
+            .contains(&format!("chart web 9.9.9 from {}", server.url))
+            && missing.stderr.contains("not found"),
+        "{}",
+        show(&missing)
     );
 
     // Credentials in a repository URL never show, in the error either.
@@ -523,5 +559,68 @@ fn apps_rendering_one_chart_version_in_parallel_fetch_it_once() {
         server.count("/charts/web-0.2.0.tgz"),
         1,
         "fetched more than once"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_password_in_the_repository_url_reaches_helm_on_stdin_never_its_command_line() {
+    use std::os::unix::fs::PermissionsExt;
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let private = server.url.replace(
+        "http://",
+        &format!("http://{}:{}@", ROBOT.0, ROBOT.1.replace('@', "%40")),
+    );
+    let private = private.replace("/charts", "/private");
+    let fx = Fixture::new(&private);
+    // helm behind a wrapper that records every command line it is given.
+    let bin = scratch.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let log = scratch.path().join("helm-args.log");
+    let real = std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
+        .map(|dir| dir.join("helm"))
+        .find(|p| p.is_file())
+        .expect("helm");
+    let wrapper = bin.join("helm");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").expect("PATH"),
+    )))
+    .expect("PATH");
+    let run: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["render", "web", "--env", "dev", "--output", "json"])
+        .env("PATH", &path)
+        .env("KUBEDRIFT_CONFIG", &fx.config)
+        .env("KUBEDRIFT_CHART_CACHE", &fx.cache)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("kubedrift runs")
+        .into();
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert!(
+        run.stdout.contains("\"chartVersion\": \"0.2.0\""),
+        "{}",
+        show(&run)
+    );
+    assert_eq!(server.count("/private/web-0.2.0.tgz"), 1);
+    let args = std::fs::read_to_string(&log).expect("helm was run");
+    assert!(args.contains("--password-stdin"), "{args}");
+    assert!(
+        !args.contains("s3cr3t") && !show(&run).contains("s3cr3t"),
+        "the password is on a command line or in the output:\n{args}"
     );
 }
