@@ -81,7 +81,10 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// Where `chart` is (or will be) cached below `cache`.
 pub fn cached_path(cache: &Path, chart: &ChartRef) -> PathBuf {
-    let repo = crate::local_source::digest(chart.repo.trim_end_matches('/').as_bytes());
+    // Keyed without the URL's credentials: no hash of a password on disk, and a rotated
+    // password keeps the cache.
+    let (url, _) = split_credentials(&chart.repo);
+    let repo = crate::local_source::digest(url.trim_end_matches('/').as_bytes());
     let repo: String = repo.chars().take(16).collect();
     cache
         .join(repo)
@@ -391,6 +394,9 @@ mod tests {
         assert_ne!(a, b, "the same chart in two repos is two entries");
         assert_eq!(a.parent(), c.parent(), "a trailing slash is the same repo");
         assert!(a.ends_with("web/1.2.0.tgz"), "{}", a.display());
+        let with_password =
+            cached_path(cache, &chart("https://u:p@charts.example.com/dev", "1.2.0"));
+        assert_eq!(with_password, a, "credentials are not part of the key");
     }
 
     #[test]
