@@ -2,9 +2,12 @@
 //! repository, chart and version, so a version already fetched is never fetched again (a
 //! published chart version is immutable, as Argo CD and Flux assume too).
 //!
-//! Layout: `<cache>/<digest of the repo URL>/<chart>/<version>.tgz`. A pull goes to a temp
-//! dir next to its final place and is renamed in, so two kubedrift processes pulling the same
-//! chart never see a half-written archive.
+//! Layout: `<cache>/<digest of the repo URL without credentials>/<chart>/<version>.tgz`. A
+//! pull goes to a temp dir next to its final place and is renamed in, so two kubedrift
+//! processes pulling the same chart never see a half-written archive; within one process
+//! pulls of one archive are serialized. helm always works on a throw-away repository config
+//! ([`PrivateRepo`]), so the user's `helm repo list` is never touched and a password in the
+//! URL travels on stdin.
 
 use super::tool::{self, Tools};
 use super::RenderError;
