@@ -222,10 +222,10 @@ pub fn render_request<'a>(
     request
 }
 
-/// The config's Helm options as the renderer takes them: values files become repo paths,
-/// `--set` values plain strings.
+/// The config's Helm options as the renderer takes them: values files become repo paths.
 fn helm_options(app: &AppSpec) -> HelmOptions {
     HelmOptions {
+        chart: app.chart.clone(),
         release_name: app
             .helm
             .release_name
@@ -245,13 +245,7 @@ fn helm_options(app: &AppSpec) -> HelmOptions {
             .helm
             .set
             .iter()
-            .map(|(key, value)| {
-                let text = match value {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (key.clone(), text)
-            })
+            .map(|(key, value)| (key.clone(), value.clone()))
             .collect(),
     }
 }

@@ -18,7 +18,7 @@ use std::io::Write;
     after_help = "Examples:\n  kubedrift promote web --from dev --to staging\n  \
 kubedrift promote web --from dev --to staging --yes --push\n  \
 kubedrift promote web --from staging --to prod --branch --push --yes\n\n\
-The model (branch, folder, image) comes from the app's [app.promotion] table. Shows the git \
+The model (branch, folder, image, value) comes from the app's [app.promotion] table. Shows the git \
 diff first; writes commits and refs only (never the work tree or index). A ref that moved \
 meanwhile is never overwritten.\n\n\
 Exit codes: 0 done (or nothing to promote), 1 nothing done (not confirmed, read-only), 2 errors \

@@ -42,7 +42,11 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
     };
     let mut cache = RenderCache::new(1);
     let rendered = desired::render_app(&app, &repos, args.git_ref.as_deref(), &limits, &mut cache)
-        .map_err(|e| eyre!("{}: {e}", app.path))?;
+        .map_err(|e| match &app.chart {
+            // The error names the chart and its repository; the path may be the repo root.
+            Some(_) => eyre!("{}: {e}", app.name),
+            None => eyre!("{}: {e}", app.path),
+        })?;
 
     let mut out = std::io::stdout().lock();
     let mut objects: Vec<serde_json::Value> = rendered
@@ -67,11 +71,15 @@ pub fn run(global: &GlobalArgs, args: RenderArgs) -> color_eyre::Result<Exit> {
         OutputFormat::Table => {
             writeln!(
                 out,
-                "# {} in {} at {} ({} renderer, default namespace {default_namespace})",
+                "# {} in {} at {} ({} renderer{}, default namespace {default_namespace})",
                 app.name,
                 app.env,
                 rendered.revision.label(),
-                rendered.rendered.renderer_used
+                rendered.rendered.renderer_used,
+                app.chart
+                    .as_ref()
+                    .map(|chart| format!(", {chart}"))
+                    .unwrap_or_default()
             )?;
             for object in &objects {
                 writeln!(out, "---")?;

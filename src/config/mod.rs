@@ -195,6 +195,8 @@ pub struct AppConfig {
     /// overriding the environment's. None = the environment's ref.
     pub git_ref: Option<String>,
     pub helm: HelmConfig,
+    /// A chart from a chart repository (rendered with helm instead of a directory's files).
+    pub chart: Option<ChartConfig>,
     pub ignore: Vec<IgnoreRule>,
     /// How `kubedrift promote` moves the app (None: branch per environment).
     pub promotion: Option<Promotion>,
@@ -210,6 +212,9 @@ pub enum PromotionModel {
     Folder,
     /// Set the target's image tag (kustomize `images:` or a Helm values key) to the source's.
     Image,
+    /// Copy values at YAML paths from files of the source environment to files of the target
+    /// (a chart version in an Argo CD Application, `image.tag` in a values file, ...).
+    Value,
 }
 
 /// `[app.promotion]`.
@@ -224,6 +229,93 @@ pub struct Promotion {
     pub values_file: Option<String>,
     /// ...and the dotted key of the tag in it (`image.tag`).
     pub values_key: Option<String>,
+    /// Value model: the values to copy, in order.
+    pub copy: Vec<ValueCopy>,
+}
+
+/// One value the value model copies. Files are repo-relative; `{env}` (and `{app}`) are
+/// replaced by the source environment in `file` and `path` and by the target in
+/// `target_file` and `target_path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValueCopy {
+    pub file: String,
+    /// YAML path: `image.tag`, `spec.source.targetRevision`, `images[name=web].newTag`,
+    /// `containers[0].image`.
+    pub path: String,
+    /// Where the target keeps the value, when not at the same file and path.
+    pub target_file: String,
+    pub target_path: String,
+}
+
+impl ValueCopy {
+    /// The source environment's file.
+    pub fn source_file(&self, app: &str, env: &str) -> String {
+        substitute(&self.file, app, env)
+    }
+    /// The target environment's file.
+    pub fn target_file(&self, app: &str, env: &str) -> String {
+        substitute(&self.target_file, app, env)
+    }
+    /// The YAML path in the source environment's file (`[metadata.name=web-{env}]...`).
+    pub fn source_path(&self, app: &str, env: &str) -> String {
+        substitute(&self.path, app, env)
+    }
+    /// The YAML path in the target environment's file.
+    pub fn target_path(&self, app: &str, env: &str) -> String {
+        substitute(&self.target_path, app, env)
+    }
+}
+
+/// `chart = { ... }` of an app: a chart from a Helm chart repository.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct ChartConfig {
+    /// Repository URL; `{env}` is substituted (a dev and a prod chart repository). May embed
+    /// credentials: Debug and Serialize redact them.
+    #[serde(serialize_with = "serialize_redacted_str")]
+    pub repo: String,
+    pub name: String,
+    pub version: ChartVersion,
+}
+
+impl std::fmt::Debug for ChartConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChartConfig")
+            .field("repo", &redact_url(&self.repo))
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+fn serialize_redacted_str<S: serde::Serializer>(
+    url: &str,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(url))
+}
+
+/// The chart version: one for every environment, or one per environment (an environment
+/// missing from the table does not run the app).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartVersion {
+    All(String),
+    PerEnvironment(BTreeMap<String, String>),
+}
+
+impl ChartConfig {
+    /// The chart environment `env` renders, or None when the app has no version there.
+    pub fn for_env(&self, app: &str, env: &str) -> Option<crate::render::ChartRef> {
+        let version = match &self.version {
+            ChartVersion::All(version) => version.clone(),
+            ChartVersion::PerEnvironment(versions) => versions.get(env)?.clone(),
+        };
+        Some(crate::render::ChartRef {
+            repo: substitute(&self.repo, app, env),
+            name: self.name.clone(),
+            version,
+        })
+    }
 }
 
 /// `[[discover]]`: apps found from a directory layout.
@@ -289,6 +381,8 @@ pub struct AppSpec {
     pub namespace: Option<String>,
     pub ignore: Vec<IgnoreRule>,
     pub helm: HelmConfig,
+    /// The chart this environment renders from a chart repository, if the app names one.
+    pub chart: Option<crate::render::ChartRef>,
     pub origin: AppOrigin,
 }
 
@@ -438,6 +532,7 @@ impl Config {
                     }),
                     ignore: rule.ignore.clone(),
                     helm: HelmConfig::default(),
+                    chart: None,
                     origin: AppOrigin::Discovered {
                         pattern: rule.pattern.to_string(),
                     },
@@ -457,6 +552,13 @@ impl Config {
         for app in &self.apps {
             let Some(path) = app_path(app, env) else {
                 continue;
+            };
+            let chart = match &app.chart {
+                Some(chart) => match chart.for_env(&app.name, env) {
+                    Some(chart) => Some(chart),
+                    None => continue,
+                },
+                None => None,
             };
             let helm = HelmConfig {
                 release_name: app.helm.release_name.clone(),
@@ -487,6 +589,7 @@ impl Config {
                         .map(|ns| substitute(ns, &app.name, env)),
                     ignore: app.ignore.clone(),
                     helm,
+                    chart,
                     origin: AppOrigin::Listed,
                 },
             );

@@ -65,7 +65,9 @@ pub(super) struct RawEnvironment {
 pub(super) struct RawApp {
     pub name: Spanned<String>,
     pub repo: Option<Spanned<String>>,
-    pub path: Spanned<RawPath>,
+    /// Required unless the app names a `chart` from a chart repository.
+    pub path: Option<Spanned<RawPath>>,
+    pub chart: Option<RawChart>,
     pub environments: Option<Vec<Spanned<String>>>,
     pub renderer: Option<RendererKind>,
     pub namespace: Option<Spanned<String>>,
@@ -87,6 +89,38 @@ pub(super) struct RawPromotion {
     pub image: Option<Spanned<String>>,
     pub values_file: Option<Spanned<String>>,
     pub values_key: Option<Spanned<String>>,
+    /// Value model: the values to copy.
+    #[serde(default)]
+    pub copy: Vec<RawValueCopy>,
+}
+
+/// `{ file, path }` (and optionally `target_file`, `target_path` when the target keeps the
+/// value elsewhere): one value the value model copies from the source environment's file to
+/// the target's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawValueCopy {
+    pub file: Spanned<String>,
+    pub path: Spanned<String>,
+    pub target_file: Option<Spanned<String>>,
+    pub target_path: Option<Spanned<String>>,
+}
+
+/// `chart = { repo = "https://...", name = "web", version = "1.2.3" }`: a chart from a Helm
+/// chart repository; `version` may be a table of environment = version.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChart {
+    pub repo: Spanned<String>,
+    pub name: Spanned<String>,
+    pub version: Spanned<RawChartVersion>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawChartVersion {
+    One(String),
+    PerEnvironment(BTreeMap<String, String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +251,11 @@ pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
         ("[[app]]", fields_of::<RawApp>()),
         ("[app.helm]", fields_of::<RawHelm>()),
         ("[app.promotion]", fields_of::<RawPromotion>()),
+        ("[app.chart]", fields_of::<RawChart>()),
+        (
+            "a value copy ([app.promotion] copy)",
+            fields_of::<RawValueCopy>(),
+        ),
         ("[[discover]]", fields_of::<RawDiscover>()),
         (
             "an ignore rule ([[app.ignore]])",

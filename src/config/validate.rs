@@ -2,10 +2,12 @@
 //! references resolved, paths normalized.
 
 use super::error::{suggest, ConfigError, Location};
-use super::raw::{self, RawConfig, RawPath, RawPromotion};
+use super::raw::{self, RawChart, RawChartVersion, RawConfig, RawPath, RawPromotion};
+use super::redact_url;
 use super::{
-    AppConfig, AppPath, Config, DiscoverRule, Environment, HelmConfig, PathPattern, Promotion,
-    PromotionModel, RepoConfig, Settings, DEFAULT_BRANCH,
+    AppConfig, AppPath, ChartConfig, ChartVersion, Config, DiscoverRule, Environment, HelmConfig,
+    PathPattern, Promotion, PromotionModel, RendererKind, RepoConfig, Settings, ValueCopy,
+    DEFAULT_BRANCH,
 };
 use crate::engine::ignore::IgnoreRule;
 use crate::git::{join_path, normalize_path};
@@ -443,6 +445,25 @@ impl Validator<'_> {
             Some(v) => self.non_empty(key, v).map(Some),
             None => Ok(None),
         };
+        let mut copy = Vec::new();
+        for entry in &raw.copy {
+            let file = self.value_file("file", &entry.file)?;
+            let path = self.yaml_path("path", &entry.path)?;
+            let target_file = match &entry.target_file {
+                Some(f) => self.value_file("target_file", f)?,
+                None => file.clone(),
+            };
+            let target_path = match &entry.target_path {
+                Some(p) => self.yaml_path("target_path", p)?,
+                None => path.clone(),
+            };
+            copy.push(ValueCopy {
+                file,
+                path,
+                target_file,
+                target_path,
+            });
+        }
         let image = optional("image", &raw.image)?;
         let values_file = optional("values_file", &raw.values_file)?;
         let values_key = optional("values_key", &raw.values_key)?;
@@ -463,6 +484,13 @@ impl Validator<'_> {
                     "model \"image\" needs `image` (kustomize) or `values_file` and `values_key` (Helm)",
                 ))
             }
+            PromotionModel::Value if copy.is_empty() => {
+                return Err(self.invalid(
+                    "copy",
+                    model_span,
+                    "model \"value\" needs `copy`, a list of { file, path } (the values to copy)",
+                ))
+            }
             _ => {}
         }
         Ok(Promotion {
@@ -471,6 +499,96 @@ impl Validator<'_> {
             image,
             values_file,
             values_key,
+            copy,
+        })
+    }
+
+    /// A value-model file: repo-relative, inside the repository, placeholders {env}, {app}.
+    fn value_file(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let text = self.non_empty(key, value)?;
+        let probe = with_stand_ins(&text);
+        if probe.contains(['{', '}']) {
+            return Err(self.invalid(
+                key,
+                value.span(),
+                format!("`{text}` has a placeholder other than {{app}} and {{env}}"),
+            ));
+        }
+        if text.starts_with('/') || normalize_path(&probe).is_err() {
+            return Err(self.invalid(
+                key,
+                value.span(),
+                format!("`{text}` must be relative to the repository root and stay inside it"),
+            ));
+        }
+        Ok(text)
+    }
+
+    /// A YAML path of the value model (`image.tag`, `images[name=web].newTag`).
+    fn yaml_path(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
+        let text = self.non_empty(key, value)?;
+        crate::actions::promote::yaml_path::YamlPath::parse(&with_stand_ins(&text))
+            .map_err(|why| self.invalid(key, value.span(), format!("`{text}`: {why}")))?;
+        Ok(text)
+    }
+
+    /// `chart = { repo, name, version }`: an http(s) repository, a plain chart name, SemVer
+    /// versions for known environments.
+    fn chart(&self, raw: RawChart, envs: &[Environment]) -> Result<ChartConfig, ConfigError> {
+        let repo = self.non_empty("repo", &raw.repo)?;
+        let lower = repo.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            return Err(self.invalid(
+                "repo",
+                raw.repo.span(),
+                format!("`{}` is not an http(s) chart repository URL (oci:// registries are not supported yet)", redact_url(&repo)),
+            ));
+        }
+        let name = self.non_empty("name", &raw.name)?;
+        if !crate::render::chart_name_is_safe(&name) {
+            return Err(self.invalid(
+                "name",
+                raw.name.span(),
+                format!("`{name}` is not a chart name"),
+            ));
+        }
+        let version_span = raw.version.span();
+        let check = |version: &str| -> Result<String, ConfigError> {
+            if crate::render::chart_version(version).is_none()
+                || !crate::render::chart_name_is_safe(version)
+            {
+                return Err(self.invalid(
+                    "version",
+                    version_span.clone(),
+                    format!("`{version}` is not an exact SemVer chart version (like 1.2.3)"),
+                ));
+            }
+            Ok(version.to_string())
+        };
+        let version = match raw.version.into_inner() {
+            RawChartVersion::One(version) => ChartVersion::All(check(&version)?),
+            RawChartVersion::PerEnvironment(versions) => {
+                let mut out = BTreeMap::new();
+                for (env, version) in versions {
+                    if !envs.iter().any(|e| e.name == env) {
+                        let hint = suggest(&env, envs.iter().map(|e| e.name.as_str()))
+                            .map(|s| format!(", did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        return Err(self.invalid(
+                            &format!("version.{env}"),
+                            version_span.clone(),
+                            format!("unknown environment `{env}`{hint}"),
+                        ));
+                    }
+                    out.insert(env, check(&version)?);
+                }
+                ChartVersion::PerEnvironment(out)
+            }
+        };
+        Ok(ChartConfig {
+            repo,
+            name,
+            version,
         })
     }
 }
@@ -580,8 +698,40 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             app.name.span(),
             &format!("app `{name}`"),
         )?;
-        let path_span = app.path.span();
-        let path = match app.path.into_inner() {
+        let Some(raw_path) = app.path.or_else(|| {
+            // A chart from a chart repository needs no directory: values files, if any, are
+            // then relative to the repository root.
+            app.chart
+                .is_some()
+                .then(|| Spanned::new(app.name.span(), RawPath::Template(String::new())))
+        }) else {
+            return Err(v.invalid(
+                "path",
+                app.name.span(),
+                format!("app `{name}` needs `path` (its directory in the repo) or `chart`"),
+            ));
+        };
+        let chart = match app.chart {
+            Some(raw_chart) => {
+                if !matches!(
+                    app.renderer,
+                    None | Some(RendererKind::Auto) | Some(RendererKind::Helm)
+                ) {
+                    return Err(v.invalid(
+                        "renderer",
+                        raw_chart.name.span(),
+                        "an app with a `chart` is rendered with helm (renderer \"helm\" or none)",
+                    ));
+                }
+                Some(v.chart(raw_chart, &environments)?)
+            }
+            None => None,
+        };
+        let path_span = raw_path.span();
+        let path = match raw_path.into_inner() {
+            RawPath::Template(template) if template.is_empty() && chart.is_some() => {
+                AppPath::Template(template)
+            }
             RawPath::Template(template) => {
                 if template.trim().is_empty() {
                     return Err(v.invalid("path", path_span, "must not be empty"));
@@ -678,13 +828,18 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             Some(p) => Some(v.promotion(p)?),
             None => None,
         };
+        let renderer = match chart {
+            Some(_) => RendererKind::Helm,
+            None => app.renderer.unwrap_or_default(),
+        };
         apps.push(AppConfig {
             promotion,
             name,
             repo,
             path,
             environments: environments_only,
-            renderer: app.renderer.unwrap_or_default(),
+            renderer,
+            chart,
             namespace,
             git_ref,
             helm,

@@ -1,5 +1,7 @@
 //! Helm: `helm template` on a temp-dir copy of the chart, its `file://` dependencies and the
-//! values files.
+//! values files; or on a chart from a chart repository, pulled into the chart cache
+//! ([`super::chart`]). `--set`-style overrides go to helm as a private values file, never on
+//! its command line (where any user of the machine can read them in the process list).
 
 use super::tool::{self, Tools};
 use super::workspace::{resolve, Entry, Workspace};
@@ -48,7 +50,11 @@ pub(crate) fn collect(
     // Every chart reachable through `file://` dependencies: its dependency names and the
     // local charts it depends on.
     let mut graph: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    let mut queue = vec![app.to_string()];
+    // A chart from a chart repository brings its dependencies packaged: nothing to read.
+    let mut queue = match options.chart {
+        Some(_) => Vec::new(),
+        None => vec![app.to_string()],
+    };
     while let Some(chart) = queue.pop() {
         if graph.contains_key(&chart) {
             continue;
@@ -93,6 +99,10 @@ pub(crate) fn collect(
         })
         .collect();
     let mut values = Vec::new();
+    let chart_file = match &options.chart {
+        Some(chart) => chart.to_string(),
+        None => chart_file,
+    };
     for file in &options.values_files {
         let target = resolve("", file).map_err(|why| RenderError::Reference {
             app: app.to_string(),
@@ -179,13 +189,13 @@ fn is_chart_version(text: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The arguments of `helm template` (without the program itself).
+/// The arguments of `helm template` (without the program itself). `--set` overrides are
+/// one of the values files (the last), see [`set_values_document`].
 pub(crate) fn template_args(
     release: &str,
     chart_dir: &Path,
     namespace: &str,
     values_files: &[PathBuf],
-    set: &[(String, String)],
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![
         "template".into(),
@@ -199,11 +209,129 @@ pub(crate) fn template_args(
         args.push("-f".into());
         args.push(file.as_os_str().to_os_string());
     }
-    for (key, value) in set {
-        args.push("--set".into());
-        args.push(format!("{key}={value}").into());
-    }
     args
+}
+
+/// One step of a `--set` key: `a.b[0].c` is `a`, `b`, `0`, `c`.
+#[derive(Debug, PartialEq)]
+enum KeyStep {
+    Field(String),
+    Index(usize),
+}
+
+/// Helm's `--set` key syntax: `.` separates fields (`\.` is a literal dot), `[N]` indexes a
+/// list.
+fn key_steps(key: &str) -> Result<Vec<KeyStep>, String> {
+    let mut steps = Vec::new();
+    let mut field = String::new();
+    let mut chars = key.chars().peekable();
+    let mut after_index = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped) => field.push(escaped),
+                None => return Err(format!("`--set` key {key:?} ends in a backslash")),
+            },
+            '.' => {
+                if !field.is_empty() {
+                    steps.push(KeyStep::Field(std::mem::take(&mut field)));
+                } else if !after_index {
+                    return Err(format!("`--set` key {key:?} has an empty part"));
+                }
+                after_index = false;
+            }
+            '[' => {
+                if !field.is_empty() {
+                    steps.push(KeyStep::Field(std::mem::take(&mut field)));
+                }
+                let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+                let index = digits
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|i| *i <= 65_535)
+                    .ok_or_else(|| {
+                        format!("`--set` key {key:?}: [{digits}] is not a list index")
+                    })?;
+                steps.push(KeyStep::Index(index));
+                after_index = true;
+            }
+            other => {
+                field.push(other);
+                after_index = false;
+            }
+        }
+    }
+    if !field.is_empty() {
+        steps.push(KeyStep::Field(field));
+    }
+    if steps.is_empty() {
+        return Err("an empty `--set` key".to_string());
+    }
+    Ok(steps)
+}
+
+/// The `--set` overrides as one values document (later keys win, as on helm's command line):
+/// values keep the type they have in the config (a TOML string stays a string, a number a
+/// number), where `--set` would have guessed it from text.
+pub(crate) fn set_values_document(set: &[(String, Json)]) -> Result<Json, String> {
+    let mut root = Json::Object(serde_json::Map::new());
+    for (key, value) in set {
+        let steps = key_steps(key)?;
+        let mut at = &mut root;
+        for step in &steps {
+            at = match step {
+                KeyStep::Field(name) => {
+                    if !at.is_object() {
+                        *at = Json::Object(serde_json::Map::new());
+                    }
+                    match at {
+                        Json::Object(map) => map.entry(name.clone()).or_insert(Json::Null),
+                        _ => return Err(format!("`--set` key {key:?}")),
+                    }
+                }
+                KeyStep::Index(index) => {
+                    if !at.is_array() {
+                        *at = Json::Array(Vec::new());
+                    }
+                    match at {
+                        Json::Array(list) => {
+                            if list.len() <= *index {
+                                list.resize(index + 1, Json::Null);
+                            }
+                            &mut list[*index]
+                        }
+                        _ => return Err(format!("`--set` key {key:?}")),
+                    }
+                }
+            };
+        }
+        *at = value.clone();
+    }
+    Ok(root)
+}
+
+/// Write the `--set` overrides to `dir/set-values.json`, readable by this user only.
+fn write_set_values(dir: &Path, set: &[(String, Json)], app: &str) -> Result<PathBuf, RenderError> {
+    let io = |message: String| RenderError::Io {
+        app: app.to_string(),
+        message,
+    };
+    let document = set_values_document(set).map_err(&io)?;
+    let bytes = serde_json::to_vec(&document).map_err(|e| io(e.to_string()))?;
+    let path = dir.join("set-values.json");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .map_err(|e| io(format!("writing the `set` values: {e}")))?;
+    std::io::Write::write_all(&mut file, &bytes)
+        .map_err(|e| io(format!("writing the `set` values: {e}")))?;
+    Ok(path)
 }
 
 /// Run `helm template`; returns stdout and warnings.
@@ -237,10 +365,10 @@ pub(crate) fn build(
         app: app.to_string(),
         message,
     })?;
-    let chart_dir = if app.is_empty() {
-        root.clone()
-    } else {
-        root.join(app)
+    let chart_dir = match &options.chart {
+        Some(chart) => super::chart::fetch(&helm, chart, app, tools)?,
+        None if app.is_empty() => root.clone(),
+        None => root.join(app),
     };
     // Values files and `--set` may carry anything: always treat the inputs as secret.
     let secret_inputs = || true;
@@ -266,14 +394,20 @@ pub(crate) fn build(
             )?;
         }
     }
-    let values: Vec<PathBuf> = inputs.values.iter().map(|v| root.join(v)).collect();
-    let args = template_args(
-        &release_name(options, app),
-        &chart_dir,
-        namespace,
-        &values,
-        &options.set,
-    );
+    let mut values: Vec<PathBuf> = inputs.values.iter().map(|v| root.join(v)).collect();
+    // Outside the materialized repo (no repo file can collide with it); tempfile makes the
+    // directory 0700 and the file is 0600.
+    let private = tempfile::Builder::new()
+        .prefix("kubedrift-helm-set-")
+        .tempdir()
+        .map_err(|err| RenderError::Io {
+            app: app.to_string(),
+            message: format!("creating a temp dir: {err}"),
+        })?;
+    if !options.set.is_empty() {
+        values.push(write_set_values(private.path(), &options.set, app)?);
+    }
+    let args = template_args(&release_name(options, app), &chart_dir, namespace, &values);
     tool::run_renderer(
         &helm,
         &args,
@@ -299,10 +433,6 @@ mod tests {
                 PathBuf::from("/tmp/w/envs/prod/values.yaml"),
                 PathBuf::from("/tmp/w/charts/web/values-eu.yaml"),
             ],
-            &[
-                ("image.tag".to_string(), "1.4.2".to_string()),
-                ("replicas".to_string(), "3".to_string()),
-            ],
         );
         let args: Vec<String> = args
             .iter()
@@ -321,12 +451,56 @@ mod tests {
                 "/tmp/w/envs/prod/values.yaml",
                 "-f",
                 "/tmp/w/charts/web/values-eu.yaml",
-                "--set",
-                "image.tag=1.4.2",
-                "--set",
-                "replicas=3",
             ]
         );
+    }
+
+    #[test]
+    fn set_overrides_become_one_typed_values_document() {
+        let set = vec![
+            ("image.tag".to_string(), Json::from("1.4.2")),
+            ("replicas".to_string(), Json::from(3)),
+            (
+                "ingress.hosts[1].host".to_string(),
+                Json::from("b.example.com"),
+            ),
+            (
+                "annotations.example\\.com/team".to_string(),
+                Json::from("shop"),
+            ),
+            ("image.tag".to_string(), Json::from("1.5.0")),
+        ];
+        let document = set_values_document(&set).expect("valid keys");
+        assert_eq!(
+            document,
+            serde_json::json!({
+                "image": {"tag": "1.5.0"},
+                "replicas": 3,
+                "ingress": {"hosts": [null, {"host": "b.example.com"}]},
+                "annotations": {"example.com/team": "shop"},
+            })
+        );
+        for bad in ["", "a..b", "a[x]", "a[", "a\\"] {
+            assert!(
+                set_values_document(&[(bad.to_string(), Json::Null)]).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn set_values_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_set_values(
+            dir.path(),
+            &[("auth.password".to_string(), Json::from("hunter2"))],
+            "charts/web",
+        )
+        .expect("written");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     fn graph(edges: &[(&str, &[&str])]) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
@@ -389,7 +563,7 @@ mod tests {
     #[test]
     fn debug_shows_set_keys_but_never_their_values() {
         let options = HelmOptions {
-            set: vec![("auth.password".into(), "hunter2-s3cr3t".into())],
+            set: vec![("auth.password".into(), Json::from("hunter2-s3cr3t"))],
             ..HelmOptions::default()
         };
         let debug = format!("{options:?} {options:#?}");

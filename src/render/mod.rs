@@ -11,12 +11,18 @@
 //! still render.
 
 mod cache;
+mod chart;
 mod helm;
 mod kustomize;
 mod tool;
 mod workspace;
 
 pub use cache::{CacheStats, RenderCache};
+pub use chart::{
+    cache_dir as chart_cache_dir, cached_path, is_safe_component as chart_name_is_safe,
+    parse_version as chart_version, published_versions, versions_between, ChartRef,
+    CHART_CACHE_ENV,
+};
 pub use helm::HELM_NOT_INSTALLED;
 pub use tool::Tools;
 
@@ -66,20 +72,26 @@ impl fmt::Display for RendererKind {
 }
 
 /// Options for Helm charts. Debug shows the `--set` keys, never their values.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct HelmOptions {
+    /// A chart from a chart repository, rendered instead of a chart directory in Git (the
+    /// app directory then only holds values files, if any).
+    pub chart: Option<ChartRef>,
     /// Release name; empty means the app directory's name.
     pub release_name: String,
     /// Values files as repo paths (not relative to the chart), applied in order.
     pub values_files: Vec<String>,
-    /// `--set key=value` pairs, applied in order. Values may be secrets: they only go into
-    /// the helm command line and (hashed) into the cache key, never into messages.
-    pub set: Vec<(String, String)>,
+    /// `--set`-style overrides (dotted key, typed value), applied in order after the values
+    /// files. Values may be secrets: they go into a 0600 values file in the render's temp
+    /// dir (never onto helm's command line, which other users can read) and, hashed, into
+    /// the cache key; never into messages.
+    pub set: Vec<(String, serde_json::Value)>,
 }
 
 impl std::fmt::Debug for HelmOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HelmOptions")
+            .field("chart", &self.chart)
             .field("release_name", &self.release_name)
             .field("values_files", &self.values_files)
             .field("set", &hidden_values(self.set.iter().map(|(key, _)| key)))
@@ -215,6 +227,16 @@ pub enum RenderError {
     Output { app: String, error: ManifestError },
     #[error("{message}")]
     Io { app: String, message: String },
+    /// A chart could not be fetched from its chart repository (unreachable, chart or version
+    /// missing); `repo` is the URL with any credentials redacted.
+    #[error("chart {chart} {version} from {repo}: {message}")]
+    ChartPull {
+        app: String,
+        chart: String,
+        version: String,
+        repo: String,
+        message: String,
+    },
 }
 
 impl RenderError {
@@ -228,7 +250,8 @@ impl RenderError {
             | RenderError::RemoteBase { app, .. }
             | RenderError::Reference { app, .. }
             | RenderError::Output { app, .. }
-            | RenderError::Io { app, .. } => app,
+            | RenderError::Io { app, .. }
+            | RenderError::ChartPull { app, .. } => app,
         }
     }
 }
@@ -393,13 +416,25 @@ pub fn prepare<'a>(req: &'a RenderRequest<'a>) -> Result<Prepared<'a>, RenderErr
         app: app.clone(),
         error,
     };
-    let app_tree = req.source.subtree(&app).map_err(source_err)?;
-    let kind = match req.renderer {
-        RendererKind::Auto => detect(&app_tree),
-        other => other,
+    // A chart from a chart repository needs only the values files from Git, not the app
+    // directory (which may be the repository root).
+    let app_tree = match &req.helm.chart {
+        Some(_) => crate::source::SourceTree {
+            root: app.clone(),
+            id: String::new(),
+            files: Default::default(),
+        },
+        None => req.source.subtree(&app).map_err(source_err)?,
+    };
+    let kind = match (req.renderer, &req.helm.chart) {
+        (_, Some(_)) => RendererKind::Helm,
+        (RendererKind::Auto, None) => detect(&app_tree),
+        (other, None) => other,
     };
     let mut workspace = Workspace::new(req.source);
-    workspace.add_dir(app_tree.clone());
+    if req.helm.chart.is_none() {
+        workspace.add_dir(app_tree.clone());
+    }
     let mut helm_inputs = helm::HelmInputs::default();
     match kind {
         RendererKind::Kustomize => kustomize::collect(&mut workspace, &app)?,
@@ -441,12 +476,17 @@ fn cache_key(
     }
     if kind == RendererKind::Helm {
         field("release", &helm::release_name(&req.helm, app));
+        if let Some(chart) = &req.helm.chart {
+            field("chart-repo", &chart.repo);
+            field("chart-name", &chart.name);
+            field("chart-version", &chart.version);
+        }
         for values in helm_values {
             field("values", values);
         }
         for (key, value) in &req.helm.set {
             field("set-key", key);
-            field("set-value", value);
+            field("set-value", &value.to_string());
         }
     }
     format!(

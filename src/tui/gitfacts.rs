@@ -2,7 +2,7 @@
 //! drawing): the commit behind each app's revision, and the commits the previous environment
 //! runs that this one does not ("behind by N").
 
-use super::model::{GitFacts, GitRequest};
+use super::model::{ChartBehind, GitFacts, GitRequest};
 use super::views::overview::short_commit;
 use crate::config::{AppSpec, Config};
 use crate::desired::{apps_for, Repos};
@@ -62,7 +62,7 @@ pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
             }
         }
     }
-    for (app, envs) in by_app {
+    for (&app, envs) in &by_app {
         for pair in envs.windows(2) {
             let (prev, this) = (AppId::new(app, pair[0]), AppId::new(app, pair[1]));
             let (Some(prev_commit), Some(this_commit)) = (full.get(&prev), full.get(&this)) else {
@@ -93,7 +93,69 @@ pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
             }
         }
     }
+    charts_behind(&mut facts, &specs, &by_app, &request.envs);
     facts
+}
+
+/// For apps rendering a chart from a chart repository: each environment against the nearest
+/// earlier one, in SemVer order; the versions in between read from the earlier environment's
+/// repository index (once per repository and chart).
+fn charts_behind(
+    facts: &mut GitFacts,
+    specs: &HashMap<(String, String), AppSpec>,
+    by_app: &HashMap<&str, Vec<&str>>,
+    all_envs: &[String],
+) {
+    let tools = crate::render::Tools::default();
+    let mut published: HashMap<(String, String), Result<Vec<String>, String>> = HashMap::new();
+    for (&app, envs) in by_app {
+        // In promotion order (by_app lists environments as the request does).
+        let mut ordered: Vec<&str> = envs.clone();
+        ordered.sort_by_key(|env| all_envs.iter().position(|e| e == env));
+        for pair in ordered.windows(2) {
+            let chart_of = |env: &str| {
+                specs
+                    .get(&(app.to_string(), env.to_string()))
+                    .and_then(|spec| spec.chart.clone())
+            };
+            let (Some(prev), Some(this)) = (chart_of(pair[0]), chart_of(pair[1])) else {
+                continue;
+            };
+            if prev.name != this.name {
+                continue;
+            }
+            let newer = matches!(
+                (
+                    crate::render::chart_version(&prev.version),
+                    crate::render::chart_version(&this.version)
+                ),
+                (Some(p), Some(t)) if p > t
+            );
+            if !newer {
+                continue;
+            }
+            let listed = published
+                .entry((prev.repo.clone(), prev.name.clone()))
+                .or_insert_with(|| crate::render::published_versions(&prev, &tools));
+            let (versions, index_error) = match listed {
+                Ok(list) => (
+                    crate::render::versions_between(list, &this.version, &prev.version),
+                    None,
+                ),
+                Err(error) => (vec![prev.version.clone()], Some(error.clone())),
+            };
+            facts.charts_behind.insert(
+                AppId::new(app, pair[1]),
+                ChartBehind {
+                    chart: prev.name.clone(),
+                    from: this.version.clone(),
+                    to: prev.version.clone(),
+                    versions,
+                    index_error,
+                },
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ fn example_config_loads_and_documents_every_key() {
             .collect::<Vec<_>>(),
         ["dev", "staging", "prod"]
     );
-    assert_eq!(config.apps.len(), 2);
+    assert_eq!(config.apps.len(), 3);
     assert_eq!(config.discover.len(), 1);
     assert_eq!(
         config.settings.max_manifest_bytes,

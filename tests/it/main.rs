@@ -4,7 +4,9 @@
 mod actions_confirm;
 mod actions_promote;
 mod actions_sync;
+mod actions_value_promotion;
 mod actions_wait;
+mod chart_repo;
 mod cli_compare;
 mod cli_conventions;
 mod cli_hints;

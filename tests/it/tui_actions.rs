@@ -657,3 +657,74 @@ async fn p_previews_confirms_and_commits_a_promotion_without_touching_the_worktr
         ("promote", "stage")
     );
 }
+
+/// The TUI's `p` dispatches by the app's model: the value model's edit is what gets committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p_promotes_with_the_value_model_editing_only_the_value() {
+    if kubedrift_testkit::kubectl_missing() {
+        return;
+    }
+    let fx = drifted_dev();
+    let config = std::fs::read_to_string(fx.config_path()).expect("config");
+    let config = config.replace(
+        "[app.promotion]\nmodel = \"folder\"\nfiles = [\"deployment.yaml\"]\n",
+        "[app.promotion]\nmodel = \"value\"\ncopy = [{ file = \"apps/web/{env}/deployment.yaml\", path = \"spec.template.spec.containers[name=web].image\" }]\n",
+    );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    let stage_file = |commit: &git2::Commit| {
+        let blob = commit
+            .tree()
+            .expect("tree")
+            .get_path(Path::new("apps/web/stage/deployment.yaml"))
+            .expect("file")
+            .to_object(&repo)
+            .expect("object")
+            .peel_to_blob()
+            .expect("blob");
+        String::from_utf8_lossy(blob.content()).into_owned()
+    };
+    let main = repo
+        .find_reference("refs/heads/main")
+        .and_then(|r| r.peel_to_commit())
+        .expect("main");
+    let before = stage_file(&main);
+
+    let mut tui = Driver::start(&fx, &fx.config_path(), false, false).await;
+    tui.home().await;
+    tui.char('l').await;
+    tui.char('p').await;
+    let Some(PromoteStage::Prepared(prepared)) =
+        tui.model.promote.as_ref().map(|p| p.stage.clone())
+    else {
+        panic!("not prepared: {:?}", tui.model.promote);
+    };
+    assert_eq!(prepared.0.model(), kubedrift::config::PromotionModel::Value);
+    tui.char('y').await;
+    let stage = tui.model.promote.as_ref().map(|p| p.stage.clone());
+    let Some(PromoteStage::Written(written)) = stage else {
+        panic!("not written: {stage:?}");
+    };
+    let branch = written
+        .split_once(" on ")
+        .map(|(_, r)| r.to_string())
+        .expect("commit on ref");
+    let tip = repo
+        .find_reference(&branch)
+        .and_then(|r| r.peel_to_commit())
+        .expect("the new branch");
+    let after = stage_file(&tip);
+    let old_image = before
+        .lines()
+        .find(|l| l.trim_start().starts_with("image:"))
+        .expect("image line")
+        .trim_start()
+        .trim_start_matches("image: ")
+        .to_string();
+    assert_ne!(old_image, "registry.example.com/shop/web:1.5.0");
+    assert_eq!(
+        after,
+        before.replace(&old_image, "registry.example.com/shop/web:1.5.0")
+    );
+    assert!(tip.message().unwrap_or("").contains("Model: value"));
+}

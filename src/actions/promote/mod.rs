@@ -10,7 +10,7 @@
 //!
 //! Models: [`branch`] (fast-forward or merge the target environment's branch), [`folder`]
 //! (copy chosen files between environment folders), [`image`] (kustomize `images:` newTag or
-//! a Helm values key).
+//! a Helm values key), [`value`] (values at YAML paths, edited in place: [`yaml_path`]).
 //!
 //! [`GitWriteCapability`]: crate::actions::GitWriteCapability
 
@@ -19,6 +19,8 @@ pub mod commit;
 pub mod folder;
 pub mod image;
 pub mod masked;
+pub mod value;
+pub mod yaml_path;
 
 use crate::config::{AppSpec, Config, PromotionModel};
 use git2::{Oid, Repository};
@@ -342,6 +344,8 @@ pub fn prepare(
     let target_ref = branch_ref(&repo, &to_app.git_ref)?;
     let target_tip = ref_commit(&repo, &target_ref)?;
     same_as_followed(&repo, &to_app.git_ref, target_tip, fetched)?;
+    // Value model: which values change, for the commit message.
+    let mut changed_values: Vec<String> = Vec::new();
     let change = match (model, &promotion) {
         (PromotionModel::Branch, _) => {
             if from_app.git_ref == to_app.git_ref {
@@ -385,9 +389,22 @@ pub fn prepare(
                 p,
             )?,
         },
+        (PromotionModel::Value, Some(p)) => {
+            let found = value::edits(
+                &repo,
+                &request.app,
+                source_commit,
+                &request.from,
+                target_tip,
+                &request.to,
+                &p.copy,
+            )?;
+            changed_values = found.changed;
+            Change::Files { edits: found.edits }
+        }
         (_, None) => {
             return Err(PromoteError::Config(
-                "the folder and image models need [app.promotion] settings".into(),
+                "the folder, image and value models need [app.promotion] settings".into(),
             ))
         }
     };
@@ -400,8 +417,12 @@ pub fn prepare(
     } else {
         target_ref.clone()
     };
+    let values: String = changed_values
+        .iter()
+        .map(|line| format!("Value: {line}\n"))
+        .collect();
     let message = format!(
-        "promote {app}: {from} → {to}\n\nApp: {app}\nFrom: {from} ({from_ref}@{source_short})\nTo: {to} ({to_ref})\nModel: {model}\nSource-Commit: {source_commit}\n",
+        "promote {app}: {from} → {to}\n\nApp: {app}\nFrom: {from} ({from_ref}@{source_short})\nTo: {to} ({to_ref})\nModel: {model}\n{values}Source-Commit: {source_commit}\n",
         app = request.app,
         from = request.from,
         to = request.to,
@@ -451,6 +472,7 @@ pub fn model_name(model: PromotionModel) -> &'static str {
         PromotionModel::Branch => "branch",
         PromotionModel::Folder => "folder",
         PromotionModel::Image => "image",
+        PromotionModel::Value => "value",
     }
 }
 

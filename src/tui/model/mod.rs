@@ -94,15 +94,44 @@ pub struct GitFacts {
     pub behind_count: HashMap<AppId, usize>,
     /// Errors reading Git, per app.
     pub errors: HashMap<AppId, String>,
+    /// For apps rendering a chart from a chart repository: the newer chart versions the
+    /// previous environment runs.
+    pub charts_behind: HashMap<AppId, ChartBehind>,
+}
+
+/// An app's chart is older than the previous environment's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartBehind {
+    pub chart: String,
+    /// This environment's version.
+    pub from: String,
+    /// The previous environment's version.
+    pub to: String,
+    /// Published versions after `from` up to `to`, newest first (SemVer order).
+    pub versions: Vec<String>,
+    /// Why the repository's version list could not be read (then `versions` is `to` only).
+    pub index_error: Option<String>,
 }
 
 impl GitFacts {
     /// Commits `id` is behind the previous environment (0 when not known).
-    pub fn behind_by(&self, id: &AppId) -> usize {
+    pub fn behind_commits(&self, id: &AppId) -> usize {
         self.behind_count
             .get(id)
             .copied()
             .unwrap_or_else(|| self.behind.get(id).map_or(0, Vec::len))
+    }
+
+    /// Chart versions `id` is behind the previous environment (0 when not known or when the
+    /// app renders no chart from a chart repository).
+    pub fn behind_versions(&self, id: &AppId) -> usize {
+        self.charts_behind.get(id).map_or(0, |c| c.versions.len())
+    }
+
+    /// Commits plus chart versions `id` is behind the previous environment: the overview's
+    /// ↓N.
+    pub fn behind_by(&self, id: &AppId) -> usize {
+        self.behind_commits(id) + self.behind_versions(id)
     }
 }
 

@@ -157,12 +157,29 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         },
     };
     lines.push(Line::from(Span::styled(commit, theme.fg(Slot::Text))));
-    let behind = model.git.behind_by(&app.id);
-    if behind > 0 {
+    let commits = model.git.behind_commits(&app.id);
+    let versions = model.git.behind_versions(&app.id);
+    if commits + versions > 0 {
+        let mut parts = Vec::new();
+        if commits > 0 {
+            parts.push(format!(
+                "{commits} commit{}",
+                if commits == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(chart) = model.git.charts_behind.get(&app.id) {
+            parts.push(format!(
+                "{versions} chart version{} ({} {} → {})",
+                if versions == 1 { "" } else { "s" },
+                chart.chart,
+                chart.from,
+                chart.to
+            ));
+        }
         lines.push(Line::from(Span::styled(
             format!(
-                " behind the previous environment by {behind} commit{} (P: promotion timeline)",
-                if behind == 1 { "" } else { "s" }
+                " behind the previous environment by {} (P: promotion timeline)",
+                parts.join(" and ")
             ),
             theme.fg(Slot::Warning),
         )));

@@ -34,7 +34,33 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
         let tag = main_image_tag(view);
         if let Some((prev_env, prev_tag)) = &previous {
             let behind = model.git.behind.get(&view.id).cloned().unwrap_or_default();
-            let count = model.git.behind_by(&view.id);
+            let count = model.git.behind_commits(&view.id);
+            if let Some(chart) = model.git.charts_behind.get(&view.id) {
+                let n = chart.versions.len();
+                lines.push(Line::from(Span::styled(
+                    fit(
+                        &format!(
+                            "  │  chart {} {} → {}: {n} newer version{} in {prev_env} ({})",
+                            chart.chart,
+                            chart.from,
+                            chart.to,
+                            if n == 1 { "" } else { "s" },
+                            chart.versions.join(", ")
+                        ),
+                        width,
+                    ),
+                    theme.fg(Slot::Warning),
+                )));
+                if let Some(error) = &chart.index_error {
+                    lines.push(Line::from(Span::styled(
+                        fit(
+                            &format!("  │    (versions in between unknown: {error})"),
+                            width,
+                        ),
+                        theme.fg(Slot::Muted),
+                    )));
+                }
+            }
             if behind.is_empty() {
                 lines.push(Line::from(Span::styled(
                     format!("  │  nothing in {prev_env}'s Git history for {app} that {env} lacks"),
@@ -114,4 +140,53 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
     let max = all.len().saturating_sub(usize::from(area.height));
     let scroll = model.scroll.get("promotion").copied().unwrap_or(0).min(max);
     frame.render_widget(Paragraph::new(all).scroll((scroll as u16, 0)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{key, keys, render, sample_model};
+    use crate::state::AppId;
+    use crate::tui::model::ChartBehind;
+    use crate::tui::theme::Theme;
+    use crossterm::event::KeyCode;
+
+    #[test]
+    fn chart_versions_behind_show_in_the_app_view_the_timeline_and_the_overview() {
+        let mut model = sample_model(Theme::dark());
+        model.update(crate::tui::model::Msg::Resize(160, 48));
+        let prod = AppId::new("web", "prod");
+        model.git.charts_behind.insert(
+            prod.clone(),
+            ChartBehind {
+                chart: "web".into(),
+                from: "1.4.0".into(),
+                to: "1.5.0".into(),
+                versions: vec!["1.5.0".into(), "1.4.1".into()],
+                index_error: None,
+            },
+        );
+        let commits = model.git.behind_commits(&prod);
+        assert_eq!(model.git.behind_by(&prod), commits + 2);
+        let overview = render(&mut model, 160, 48);
+        assert!(
+            overview.contains(&format!("↓{}", commits + 2)),
+            "{overview}"
+        );
+        keys(&mut model, ":app web");
+        key(&mut model, KeyCode::Enter);
+        keys(&mut model, ":env prod");
+        key(&mut model, KeyCode::Enter);
+        key(&mut model, KeyCode::Enter);
+        let app = render(&mut model, 160, 48);
+        assert!(
+            app.contains("behind the previous environment by 2 chart versions (web 1.4.0 → 1.5.0)"),
+            "{app}"
+        );
+        keys(&mut model, "P");
+        let timeline = render(&mut model, 160, 48);
+        assert!(
+            timeline.contains("chart web 1.4.0 → 1.5.0: 2 newer versions in stage (1.5.0, 1.4.1)"),
+            "{timeline}"
+        );
+    }
 }
