@@ -420,6 +420,7 @@ mod tests {
             },
             resources,
             ignore: Vec::new(),
+            controller: None,
         };
         let mut snapshot = Snapshot::default();
         snapshot.apps.insert(

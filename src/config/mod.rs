@@ -255,6 +255,8 @@ pub struct Config {
     pub environments: Vec<Environment>,
     pub apps: Vec<AppConfig>,
     pub discover: Vec<DiscoverRule>,
+    /// `[[source]]`: Argo CD / Flux objects to read apps from.
+    pub sources: Vec<crate::controllers::SourceConfig>,
 }
 
 /// A loaded configuration and the file it came from.
@@ -269,7 +271,13 @@ pub struct Loaded {
 #[serde(rename_all = "snake_case")]
 pub enum AppOrigin {
     Listed,
-    Discovered { pattern: String },
+    Discovered {
+        pattern: String,
+    },
+    /// Read from an Argo CD / Flux object (`Application argocd/web`).
+    Controller {
+        object: String,
+    },
 }
 
 /// One app in one environment, fully resolved: what consumers (render, compare, views) use.
@@ -290,6 +298,9 @@ pub struct AppSpec {
     pub ignore: Vec<IgnoreRule>,
     pub helm: HelmConfig,
     pub origin: AppOrigin,
+    /// What a controller object's renderer options add (empty for configured apps).
+    #[serde(skip)]
+    pub extras: crate::controllers::RenderExtras,
 }
 
 /// Where to list directories for one `[[discover]]` rule.
@@ -303,6 +314,19 @@ pub struct DiscoveryScan {
 }
 
 impl Config {
+    /// The configuration of `kubedrift --from argocd|flux` without a config file: defaults,
+    /// no repos, environments or apps of its own; every app comes from the source.
+    pub fn from_source(source: crate::controllers::SourceConfig) -> Config {
+        Config {
+            settings: Settings::default(),
+            repos: Vec::new(),
+            environments: Vec::new(),
+            apps: Vec::new(),
+            discover: Vec::new(),
+            sources: vec![source],
+        }
+    }
+
     /// Finds and loads the configuration: `explicit` (`--config`), else `$KUBEDRIFT_CONFIG`,
     /// else `<XDG config dir>/kubedrift/config.toml`.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
@@ -441,6 +465,7 @@ impl Config {
                     origin: AppOrigin::Discovered {
                         pattern: rule.pattern.to_string(),
                     },
+                    extras: Default::default(),
                 };
                 if let Some(previous) = apps.get(&spec.name) {
                     return Err(ConfigError::DiscoveryConflict {
@@ -488,6 +513,7 @@ impl Config {
                     ignore: app.ignore.clone(),
                     helm,
                     origin: AppOrigin::Listed,
+                    extras: Default::default(),
                 },
             );
         }

@@ -506,7 +506,29 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         }
     }
 
-    if raw.repo.is_empty() {
+    let mut sources = Vec::new();
+    for source in &raw.source {
+        let kind = crate::controllers::parse_tool(source.kind.get_ref())
+            .map_err(|why| v.invalid("kind", source.kind.span(), why))?;
+        let mut config = crate::controllers::SourceConfig::new(kind);
+        for context in &source.contexts {
+            config.contexts.push(v.non_empty("contexts", context)?);
+        }
+        for namespace in &source.namespaces {
+            config
+                .namespaces
+                .push(v.namespace("namespaces", namespace)?);
+        }
+        for (destination, context) in &source.clusters {
+            config
+                .clusters
+                .insert(destination.clone(), v.non_empty("clusters", context)?);
+        }
+        sources.push(config);
+    }
+
+    // Apps read from Argo CD / Flux need no repo or environment of their own.
+    if raw.repo.is_empty() && sources.is_empty() {
         return Err(v.invalid(
             "repo",
             0..0,
@@ -535,7 +557,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         });
     }
 
-    if raw.environment.is_empty() {
+    if raw.environment.is_empty() && sources.is_empty() {
         return Err(v.invalid(
             "environment",
             0..0,
@@ -736,6 +758,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         environments,
         apps,
         discover,
+        sources,
     })
 }
 

@@ -10,10 +10,13 @@ use self::git_follow::{fetch, GitFollower, PollOutcome};
 use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterTask};
 use crate::config::{Config, ConfigError};
+use crate::controllers::feed::ControllerFeed;
+use crate::controllers::repos::RepoCache;
+use crate::controllers::watch::WatchReport;
 use crate::state::watch_plan::{plan_for, AppNeeds};
 use crate::state::{AppId, Change, ClusterEvent, Input, Snapshot, State};
 use kube::config::Kubeconfig;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -67,8 +70,14 @@ impl Live {
             None => options.config.environments.clone(),
         };
         let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-        let (contexts, mut missing) =
+        let (mut contexts, mut missing) =
             partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        // Argo CD / Flux sources read every selected context (each cluster once).
+        let source_contexts = if options.config.sources.is_empty() {
+            Vec::new()
+        } else {
+            distinct_clusters(&options.kubeconfig, &options.contexts)
+        };
         // Nothing usable at all: the configuration is wrong, say so at once.
         if contexts.is_empty() && !missing.is_empty() {
             return Err(missing.remove(0).into());
@@ -88,8 +97,13 @@ impl Live {
                 contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
             })
             .collect();
-        if environments.is_empty() {
+        if environments.is_empty() && options.config.sources.is_empty() {
             return Err(LiveError::NothingSelected);
+        }
+        for context in &source_contexts {
+            if !contexts.contains(context) {
+                contexts.push(context.clone());
+            }
         }
 
         let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(Snapshot::default()));
@@ -118,6 +132,24 @@ impl Live {
             .filter(|r| r.url.is_some())
             .map(|r| (r.name.clone(), r.path.clone()))
             .collect();
+        let feed = (!options.config.sources.is_empty()).then(|| {
+            let (report_tx, report_rx) = mpsc::unbounded_channel();
+            let keys = crate::controllers::watch::spawn(
+                &mut tasks,
+                &options.config.sources,
+                &options.kubeconfig,
+                &source_contexts,
+                report_tx,
+            );
+            let feed = ControllerFeed::new(
+                options.config.clone(),
+                &options.kubeconfig,
+                &options.contexts,
+                keys,
+                RepoCache::default_dir().map(RepoCache::new),
+            );
+            (feed, report_rx)
+        });
         let follower = GitFollower::new(options.config, environments, options.app)
             .with_revision(options.revision);
         tasks.spawn(run_sources(
@@ -130,6 +162,7 @@ impl Live {
             (settings.fetch_interval_seconds > 0)
                 .then(|| Duration::from_secs(settings.fetch_interval_seconds)),
             fetch_repos,
+            feed,
         ));
         Ok(Live {
             snapshot: snapshot_rx,
@@ -180,6 +213,36 @@ impl Live {
     }
 }
 
+/// How long the first poll waits for the controllers' first lists.
+const FIRST_LIST_WAIT: Duration = Duration::from_secs(20);
+
+/// The selected contexts (`--context`, else all), one per API server: a kubeconfig often
+/// has several users (admin, viewer) on one cluster, whose objects must be read once.
+fn distinct_clusters(kubeconfig: &Kubeconfig, filters: &[String]) -> Vec<String> {
+    let mut servers: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for named in &kubeconfig.contexts {
+        if !filters.is_empty() && !filters.contains(&named.name) {
+            continue;
+        }
+        let server = named.context.as_ref().and_then(|c| {
+            kubeconfig
+                .clusters
+                .iter()
+                .find(|cluster| cluster.name == c.cluster)
+                .and_then(|cluster| cluster.cluster.as_ref())
+                .and_then(|cluster| cluster.server.clone())
+        });
+        match server {
+            Some(server) if servers.contains(&server) => continue,
+            Some(server) => servers.push(server),
+            None => {}
+        }
+        out.push(named.name.clone());
+    }
+    out
+}
+
 /// Applies inputs in arrival order and publishes.
 async fn run_state(
     field_managers: Vec<String>,
@@ -220,9 +283,32 @@ async fn run_sources(
     cluster_events: mpsc::UnboundedSender<(String, ClusterEvent)>,
     poll_every: Duration,
     fetch_every: Option<Duration>,
-    fetch_repos: Vec<(String, std::path::PathBuf)>,
+    mut fetch_repos: Vec<(String, std::path::PathBuf)>,
+    feed: Option<(ControllerFeed, mpsc::UnboundedReceiver<WatchReport>)>,
 ) {
+    let mut contexts = contexts;
     let mut follower = Some(follower);
+    let (mut feed, mut reports) = match feed {
+        Some((feed, reports)) => (Some(feed), Some(reports)),
+        None => (None, None),
+    };
+    // The controllers' apps (by id) last given to the follower, to notice removals.
+    let mut controller_ids: BTreeSet<AppId> = BTreeSet::new();
+    let mut source_failures: BTreeSet<String> = BTreeSet::new();
+    // First lists of the controllers' objects before the first poll: `status` must not
+    // settle on an empty app list.
+    if let (Some(feed), Some(reports)) = (feed.as_mut(), reports.as_mut()) {
+        let deadline = tokio::time::Instant::now() + FIRST_LIST_WAIT;
+        while !feed.first_lists_done() {
+            match tokio::time::timeout_at(deadline, reports.recv()).await {
+                Ok(Some(report)) => {
+                    feed.apply(report);
+                }
+                _ => break,
+            }
+        }
+    }
+    let mut feed_changed = feed.is_some();
     let mut clusters: BTreeMap<String, ClusterTask> = BTreeMap::new();
     // Per app: (context, namespace, desired kinds, desired namespaces).
     let mut desired_by_app: BTreeMap<AppId, AppNeeds> = BTreeMap::new();
@@ -234,6 +320,63 @@ async fn run_sources(
     let mut last_fetch = Instant::now();
     let mut first = true;
     loop {
+        if let (true, Some(owned)) = (feed_changed, feed.take()) {
+            feed_changed = false;
+            // Cloning is blocking (and may be slow): the blocking pool.
+            let Ok((owned, specs, cached)) = tokio::task::spawn_blocking(move || {
+                let mut owned = owned;
+                let (specs, cached) = owned.specs();
+                (owned, specs, cached)
+            })
+            .await
+            else {
+                return; // cancelled: the live layer is shutting down
+            };
+            let now = jiff::Timestamp::now();
+            let failures: BTreeMap<String, String> = owned.failures().into_iter().collect();
+            feed = Some(owned);
+            for (name, error) in &failures {
+                let _ = inputs.send(Input::Repo {
+                    name: name.clone(),
+                    error: Some(error.clone()),
+                    at: now,
+                });
+            }
+            for name in source_failures.difference(&failures.keys().cloned().collect()) {
+                let _ = inputs.send(Input::Repo {
+                    name: name.clone(),
+                    error: None,
+                    at: now,
+                });
+            }
+            source_failures = failures.keys().cloned().collect();
+            let ids: BTreeSet<AppId> = specs.iter().map(|s| s.id()).collect();
+            for gone in controller_ids.difference(&ids) {
+                let _ = inputs.send(Input::Controller {
+                    id: gone.clone(),
+                    view: None,
+                });
+            }
+            for spec in &specs {
+                let _ = inputs.send(Input::Controller {
+                    id: spec.id(),
+                    view: Some(spec.controller.clone()),
+                });
+                // A destination cluster no environment names gets its cluster task too.
+                if !contexts.contains(&spec.context) {
+                    contexts.push(spec.context.clone());
+                }
+            }
+            controller_ids = ids;
+            for (name, path) in &cached {
+                if !fetch_repos.iter().any(|(n, _)| n == name) {
+                    fetch_repos.push((name.clone(), path.clone()));
+                }
+            }
+            if let Some(current) = follower.as_mut() {
+                current.set_controller_apps(specs, cached);
+            }
+        }
         let Some(mut current) = follower.take() else {
             return;
         };
@@ -319,7 +462,28 @@ async fn run_sources(
             first = false;
             let _ = inputs.send(Input::SourcesLoaded);
         }
-        tokio::time::sleep(poll_every).await;
+        // Sleep until the next poll — or until a controller object changes (a new
+        // Application shows without waiting for the poll).
+        match reports.as_mut() {
+            Some(rx) => {
+                let sleep = tokio::time::sleep(poll_every);
+                tokio::pin!(sleep);
+                tokio::select! {
+                    _ = &mut sleep => {}
+                    report = rx.recv() => {
+                        if let (Some(report), Some(feed)) = (report, feed.as_mut()) {
+                            feed.apply(report);
+                            while let Ok(more) = rx.try_recv() {
+                                feed.apply(more);
+                            }
+                            // Failures change what is shown too, not only objects.
+                            feed_changed = true;
+                        }
+                    }
+                }
+            }
+            None => tokio::time::sleep(poll_every).await,
+        }
         if let Some(every) = fetch_every {
             if last_fetch.elapsed() >= every {
                 last_fetch = Instant::now();
