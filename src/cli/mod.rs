@@ -129,10 +129,34 @@ pub struct GlobalArgs {
     /// a READ-ONLY badge).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Read the apps from Argo CD Applications (`argocd`) or Flux Kustomizations and
+    /// HelmReleases (`flux`) on the selected contexts; no config file is needed.
+    #[arg(long, global = true, value_name = "argocd|flux", value_parser = crate::controllers::parse_tool)]
+    pub from: Option<crate::controllers::ControllerTool>,
     /// TUI colour theme: dark, light, high-contrast, colorblind, a name from
     /// ~/.config/kubedrift/themes/ or a theme file (default: the config's `theme`).
     #[arg(long, global = true, value_name = "NAME|FILE")]
     pub theme: Option<String>,
+}
+
+/// The configuration a command runs on. With `--from argocd|flux` the source is added to the
+/// config file when one is named (`--config`, `$KUBEDRIFT_CONFIG`) and used alone otherwise.
+pub fn load_config(
+    global: &GlobalArgs,
+) -> Result<crate::config::Config, crate::config::ConfigError> {
+    let Some(tool) = global.from else {
+        return Ok(crate::config::Config::load(global.config.as_deref())?.config);
+    };
+    let mut config = match &global.config {
+        Some(path) => crate::config::Config::load_file(path)?.config,
+        None => crate::config::Config::from_source(crate::controllers::SourceConfig::new(tool)),
+    };
+    if !config.sources.iter().any(|s| s.kind == tool) {
+        config
+            .sources
+            .push(crate::controllers::SourceConfig::new(tool));
+    }
+    Ok(config)
 }
 
 #[derive(Debug, Parser)]

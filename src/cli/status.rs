@@ -68,10 +68,11 @@ pub(crate) fn start_live_at(
     app: Option<&str>,
     revision: Option<String>,
 ) -> color_eyre::Result<(tokio::runtime::Runtime, Live)> {
-    let loaded = Config::load(global.config.as_deref())?;
+    let config = super::load_config(global)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
-    if let Some(app) = app {
-        check_app_exists(&loaded.config, env, app)?;
+    // Apps read from Argo CD / Flux are known only once their objects are listed.
+    if let Some(app) = app.filter(|_| config.sources.is_empty()) {
+        check_app_exists(&config, env, app)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,7 +82,7 @@ pub(crate) fn start_live_at(
     let live = {
         let _guard = runtime.enter();
         Live::start(LiveOptions {
-            config: loaded.config,
+            config,
             kubeconfig,
             contexts: global.contexts.clone(),
             env: env.map(str::to_string),
@@ -318,10 +319,43 @@ fn row(app: &AppView) -> [String; 7] {
     ]
 }
 
-/// The status table, columns aligned like kubectl's.
+/// The status table, columns aligned like kubectl's. When some app was read from Argo CD or
+/// Flux, a CONTROLLER column shows what the controller says, and the message starts with the
+/// disagreement when the controller and kubedrift disagree.
 pub fn table(snapshot: &Snapshot) -> String {
+    if snapshot.apps.values().any(|a| a.controller.is_some()) {
+        let rows: Vec<[String; 8]> = snapshot.apps.values().map(|a| controller_row(a)).collect();
+        return super::table::render(CONTROLLER_HEADER, &rows, 3);
+    }
     let rows: Vec<[String; 7]> = snapshot.apps.values().map(|a| row(a)).collect();
     super::table::render(HEADER, &rows, 3)
+}
+
+const CONTROLLER_HEADER: [&str; 8] = [
+    "APP",
+    "ENV",
+    "CLUSTER",
+    "SYNC",
+    "HEALTH",
+    "CONTROLLER",
+    "REVISION",
+    "MESSAGE",
+];
+
+fn controller_row(app: &AppView) -> [String; 8] {
+    let [name, env, cluster, sync, health, revision, message] = row(app);
+    let controller = app
+        .controller
+        .as_ref()
+        .map(|c| c.label())
+        .unwrap_or_else(|| "-".to_string());
+    let message = match app.controller_disagreement() {
+        Some(disagreement) => format!("DISAGREE: {disagreement}; {message}"),
+        None => message,
+    };
+    [
+        name, env, cluster, sync, health, controller, revision, message,
+    ]
 }
 
 fn app_json(app: &AppView) -> Value {
@@ -336,7 +370,7 @@ fn app_json(app: &AppView) -> Value {
             entry
         })
         .collect();
-    json!({
+    let mut out = json!({
         "app": app.id.app,
         "env": app.id.env,
         "cluster": app.context,
@@ -345,7 +379,13 @@ fn app_json(app: &AppView) -> Value {
         "revision": app.revision,
         "message": app.message(),
         "resources": resources,
-    })
+    });
+    if let Some(controller) = &app.controller {
+        let mut entry = json!(controller);
+        entry["disagreement"] = json!(app.controller_disagreement());
+        out["controller"] = entry;
+    }
+    out
 }
 
 /// The JSON document of `status --output json`.

@@ -11,6 +11,7 @@ mod cli_hints;
 mod cli_render;
 mod cli_sandbox;
 mod config;
+mod controllers;
 mod demo;
 mod git_source;
 mod live_cli;

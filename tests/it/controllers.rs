@@ -1,0 +1,494 @@
+//! Apps read from Argo CD Applications and Flux Kustomizations on sandbox clusters, with CRDs
+//! of the same group, version, kind and scope as the projects' (schema left open), pointing
+//! at temp git repos: the live layer (found with path, ref, namespace and renderer options;
+//! appear and disappear as the objects do; unsupported options on that app only; the
+//! controller's opinion against kubedrift's) and `kubedrift status --from argocd` through the
+//! binary with no config file at all (cloning a bare remote into the cache dir).
+
+use crate::live_support::{wait_app, Fixture, WAIT};
+use kubedrift::live::{Live, LiveOptions};
+use kubedrift::state::SyncState;
+use kubedrift_testkit::Run;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn crd(group: &str, kind: &str, plural: &str, version: &str, status: bool) -> String {
+    let subresources = if status {
+        "      subresources:\n        status: {}\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {plural}.{group}
+spec:
+  group: {group}
+  names:
+    kind: {kind}
+    listKind: {kind}List
+    plural: {plural}
+    singular: {singular}
+  scope: Namespaced
+  versions:
+    - name: {version}
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+{subresources}"#,
+        singular = kind.to_ascii_lowercase()
+    )
+}
+
+/// Argo CD's Application CRD (no status subresource: Argo CD writes status with the object).
+fn install_argocd(fx: &Fixture, context: &str) {
+    let path = fx.file(
+        "argocd-crd.yaml",
+        &crd(
+            "argoproj.io",
+            "Application",
+            "applications",
+            "v1alpha1",
+            false,
+        ),
+    );
+    fx.ok(&["--context", context, "apply", "-f", &path]);
+    let _ = fx.kubectl(&["--context", context, "create", "namespace", "argocd"]);
+}
+
+fn install_flux(fx: &Fixture, context: &str) {
+    let crds = [
+        crd(
+            "kustomize.toolkit.fluxcd.io",
+            "Kustomization",
+            "kustomizations",
+            "v1",
+            true,
+        ),
+        crd(
+            "source.toolkit.fluxcd.io",
+            "GitRepository",
+            "gitrepositories",
+            "v1",
+            true,
+        ),
+        crd(
+            "helm.toolkit.fluxcd.io",
+            "HelmRelease",
+            "helmreleases",
+            "v2",
+            true,
+        ),
+    ];
+    let path = fx.file("flux-crds.yaml", &crds.join("---\n"));
+    fx.ok(&["--context", context, "apply", "-f", &path]);
+    let _ = fx.kubectl(&["--context", context, "create", "namespace", "flux-system"]);
+}
+
+/// `kubectl apply` of `yaml` on `context`, retried while the CRD is being established.
+fn apply(fx: &Fixture, context: &str, name: &str, yaml: &str) {
+    let path = fx.file(name, yaml);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let run = fx.kubectl(&["--context", context, "apply", "-f", &path]);
+        if run.code == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kubectl apply {name} failed: {}",
+            run.stderr
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// An Application as Argo CD's documentation shows it, with the status Argo CD would write.
+fn application(name: &str, repo_url: &str, source_extra: &str, server: &str, sync: &str) -> String {
+    format!(
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: {repo_url}
+    targetRevision: main
+    path: apps/web/dev
+{source_extra}  destination:
+    server: {server}
+    namespace: shop
+status:
+  sync:
+    status: {sync}
+  health:
+    status: Healthy
+"#
+    )
+}
+
+fn repo_url(fx: &Fixture) -> String {
+    format!("file://{}", fx.repo_path().display())
+}
+
+/// A config with only a source (and the repo URL mapped to the fixture's repo).
+fn source_config(fx: &Fixture, source: &str) -> kubedrift::config::Config {
+    let text = format!(
+        "[settings]\ngit_poll_seconds = 1\nfetch_interval_seconds = 0\n\n[[repo]]\nname = \"gitops\"\npath = \"{}\"\nurl = \"{}\"\n\n{source}",
+        fx.repo_path().display(),
+        repo_url(fx)
+    );
+    let path = fx.dir.path().join("controllers.toml");
+    std::fs::write(&path, text).expect("config");
+    kubedrift::config::Config::load_file(&path)
+        .expect("config loads")
+        .config
+}
+
+fn live(fx: &Fixture, config: kubedrift::config::Config, contexts: &[&str]) -> Live {
+    let kubeconfig = kubedrift::cluster::kubeconfig::load_kubeconfig(&[fx.kubeconfig_path()])
+        .expect("kubeconfig");
+    Live::start(LiveOptions {
+        config,
+        kubeconfig,
+        contexts: contexts.iter().map(|c| c.to_string()).collect(),
+        env: None,
+        app: None,
+        revision: None,
+    })
+    .expect("live starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argocd_applications_become_apps_and_follow_their_objects() {
+    let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    let url = repo_url(&fx);
+    let prod_server = fx.sandbox.cluster("prod").expect("prod").url().to_string();
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application("web", &url, "", "https://kubernetes.default.svc", "Synced"),
+    );
+    // Deployed to another cluster (named by its server URL), with kustomize options; Argo
+    // CD says Synced but nothing is deployed there.
+    let kustomize = "    kustomize:\n      namePrefix: prod-\n      images:\n        - registry.example.com/shop/web:2.0.0\n";
+    apply(
+        &fx,
+        "dev",
+        "web-prod.yaml",
+        &application("web-prod", &url, kustomize, &prod_server, "Synced"),
+    );
+    // A chart repository source: unsupported for now, on that app only.
+    apply(
+        &fx,
+        "dev",
+        "redis.yaml",
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: { name: redis, namespace: argocd }
+spec:
+  source: { repoURL: "https://charts.bitnami.com/bitnami", chart: redis, targetRevision: 17.0.0 }
+  destination: { server: "https://kubernetes.default.svc", namespace: redis }
+"#,
+    );
+    let config = source_config(&fx, "[[source]]\nkind = \"argocd\"\n");
+    let live = live(&fx, config, &["dev", "prod"]);
+
+    let snapshot = wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    let web = snapshot.app("web", "dev").expect("web");
+    assert!(web.revision.starts_with("main@"), "{}", web.revision);
+    assert_eq!(web.namespace.as_deref(), Some("shop"));
+    assert_eq!(web.resources.len(), 3);
+    let controller = web.controller.as_ref().expect("Argo CD's opinion");
+    assert_eq!(controller.label(), "Argo CD: Synced/Healthy");
+    assert_eq!(web.controller_disagreement(), None);
+
+    // Destination by server URL → context prod; namePrefix and images honoured.
+    let snapshot = wait_app(&live, "web-prod", "prod", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+    let prod = snapshot.app("web-prod", "prod").expect("web-prod");
+    let mut names: Vec<&str> = prod.resources.iter().map(|r| r.key.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["prod-web", "prod-web", "prod-web-config"]);
+    let deployment = prod
+        .resources
+        .iter()
+        .find(|r| r.key.kind == "Deployment")
+        .and_then(|r| r.desired.as_ref())
+        .expect("desired deployment");
+    assert_eq!(
+        deployment
+            .get()
+            .pointer("/spec/template/spec/containers/0/image")
+            .and_then(|v| v.as_str()),
+        Some("registry.example.com/shop/web:2.0.0")
+    );
+    assert_eq!(
+        prod.controller_disagreement().as_deref(),
+        Some("Argo CD says Synced, kubedrift says OutOfSync")
+    );
+    let table = kubedrift::cli::status::table(&snapshot);
+    assert!(
+        table.contains("DISAGREE: Argo CD says Synced, kubedrift says OutOfSync"),
+        "{table}"
+    );
+
+    let snapshot = wait_app(&live, "redis", "dev", "unsupported", |a| {
+        a.sync == SyncState::Error
+    })
+    .await;
+    let redis = snapshot.app("redis", "dev").expect("redis");
+    assert!(
+        redis
+            .message()
+            .contains("unsupported: chart repository source"),
+        "{}",
+        redis.message()
+    );
+    assert_eq!(
+        snapshot.app("web", "dev").map(|a| a.sync),
+        Some(SyncState::Synced),
+        "the unsupported app leaves the others alone"
+    );
+
+    // A new Application appears without a restart; deleting it removes it.
+    apply(
+        &fx,
+        "dev",
+        "late.yaml",
+        &application(
+            "late",
+            &url,
+            "",
+            "https://kubernetes.default.svc",
+            "OutOfSync",
+        ),
+    );
+    let snapshot = wait_app(&live, "late", "dev", "listed", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    let late = snapshot.app("late", "dev").expect("late");
+    assert_eq!(
+        late.controller_disagreement().as_deref(),
+        Some("Argo CD says OutOfSync, kubedrift says Synced")
+    );
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "argocd",
+        "delete",
+        "application",
+        "late",
+    ]);
+    let (snapshot, gone) = live
+        .wait_until(WAIT, |s| s.app("late", "dev").is_none())
+        .await;
+    assert!(gone, "late still listed");
+    assert!(snapshot.app("web", "dev").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flux_kustomizations_read_their_git_repository_and_options() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.commit(
+        &[(
+            "apps/settings/configmap.yaml".to_string(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: ${log_level}\n  REGION: ${region:=eu-west-1}\n".to_string(),
+        )],
+        "settings with variables",
+    );
+    install_flux(&fx, "dev");
+    let url = repo_url(&fx);
+    apply(
+        &fx,
+        "dev",
+        "flux.yaml",
+        &format!(
+            r#"apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{ name: gitops, namespace: flux-system }}
+spec:
+  interval: 1m
+  url: {url}
+  ref: {{ branch: main }}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{ name: settings, namespace: flux-system }}
+spec:
+  interval: 10m
+  sourceRef: {{ kind: GitRepository, name: gitops }}
+  path: ./apps/settings
+  prune: true
+  targetNamespace: store
+  namePrefix: flux-
+  postBuild:
+    substitute: {{ log_level: debug }}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{ name: sops, namespace: flux-system }}
+spec:
+  interval: 10m
+  sourceRef: {{ kind: GitRepository, name: gitops }}
+  path: ./apps/settings
+  decryption: {{ provider: sops }}
+"#
+        ),
+    );
+    let config = source_config(&fx, "[[source]]\nkind = \"flux\"\n");
+    let live = live(&fx, config, &["dev"]);
+    let snapshot = wait_app(&live, "settings", "dev", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+    let settings = snapshot.app("settings", "dev").expect("settings");
+    assert!(
+        settings.revision.starts_with("main@"),
+        "{}",
+        settings.revision
+    );
+    assert_eq!(settings.resources.len(), 1);
+    let configmap = &settings.resources[0];
+    assert_eq!(
+        (
+            configmap.key.namespace.as_deref(),
+            configmap.key.name.as_str()
+        ),
+        (Some("store"), "flux-settings")
+    );
+    let desired = configmap.desired.as_ref().expect("desired").get();
+    assert_eq!(desired["data"]["LOG_LEVEL"], "debug");
+    assert_eq!(desired["data"]["REGION"], "eu-west-1");
+    let flux = settings.controller.as_ref().expect("Flux's opinion");
+    assert_eq!(
+        (flux.kind.as_str(), flux.name.as_str()),
+        ("Kustomization", "settings")
+    );
+
+    let snapshot = wait_app(&live, "sops", "dev", "unsupported", |a| {
+        a.sync == SyncState::Error
+    })
+    .await;
+    let sops = snapshot.app("sops", "dev").expect("sops");
+    assert!(
+        sops.message().contains("unsupported: spec.decryption"),
+        "{}",
+        sops.message()
+    );
+}
+
+/// A bare remote of the fixture's repo, as a server would hold it.
+fn bare_remote(fx: &Fixture) -> std::path::PathBuf {
+    let bare = fx.dir.path().join("remote.git");
+    git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(&repo_url(fx), &bare)
+        .expect("bare clone");
+    bare
+}
+
+#[test]
+fn status_from_argocd_needs_no_config_file() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    let remote = format!("file://{}", bare_remote(&fx).display());
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application(
+            "web",
+            &remote,
+            "",
+            "https://kubernetes.default.svc",
+            "Synced",
+        ),
+    );
+    apply(
+        &fx,
+        "dev",
+        "stale.yaml",
+        &application(
+            "stale",
+            &remote,
+            "",
+            "https://kubernetes.default.svc",
+            "OutOfSync",
+        ),
+    );
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let cache = fx.dir.path().join("cache");
+    let run = |args: &[&str]| -> Run {
+        Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(fx.kubeconfig_path())
+            .env_remove("KUBEDRIFT_CONFIG")
+            .env_remove("KUBECONFIG")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("KUBEDRIFT_CACHE_DIR", &cache)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("kubedrift runs")
+            .into()
+    };
+    let json = run(&["status", "--from", "argocd", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", json.stdout, json.stderr));
+    let app = |name: &str| {
+        report["apps"]
+            .as_array()
+            .and_then(|apps| apps.iter().find(|a| a["app"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+    };
+    let web = app("web");
+    assert_eq!(web["sync"], "Synced", "{web:#}\n{}", json.stderr);
+    assert_eq!(web["env"], "dev");
+    assert_eq!(web["controller"]["tool"], "argocd");
+    assert_eq!(web["controller"]["sync"], "Synced");
+    assert!(web["controller"]["disagreement"].is_null());
+    let stale = app("stale");
+    assert_eq!(
+        stale["controller"]["disagreement"],
+        "Argo CD says OutOfSync, kubedrift says Synced"
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    // The repo was cloned (bare) into the cache dir.
+    let clones: Vec<_> = std::fs::read_dir(cache.join("repos"))
+        .expect("cache dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".git"))
+        .collect();
+    assert_eq!(clones.len(), 1);
+
+    let table = run(&["status", "--from", "argocd"]);
+    assert!(table.stdout.contains("CONTROLLER"), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .contains("DISAGREE: Argo CD says OutOfSync, kubedrift says Synced"),
+        "{}",
+        table.stdout
+    );
+}
