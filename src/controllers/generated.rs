@@ -104,7 +104,11 @@ impl TreeSource for GeneratedSource<'_> {
             return self.generated();
         }
         let mut tree = self.inner.subtree(path)?;
-        if self.extras.top_level_only && path == self.app_path {
+        // Only a plain directory: a kustomization or chart reads its subdirectories.
+        if self.extras.top_level_only
+            && path == self.app_path
+            && crate::render::detect(&tree) == crate::render::RendererKind::Plain
+        {
             tree.files.retain(|name, _| !name.contains('/'));
             tree.id = format!("top-level:{}", tree.id);
         }
@@ -269,6 +273,10 @@ mod tests {
         let tree = source.subtree("app").expect("tree");
         assert_eq!(tree.files.keys().collect::<Vec<_>>(), ["a.yaml"]);
         assert_ne!(tree.id, "id-app");
+        // A chart keeps its templates/, a kustomization what it refers to.
+        let chart = repo(&["app/Chart.yaml", "app/templates/cm.yaml"]);
+        let source = GeneratedSource::new(&chart, "app", &extras);
+        assert_eq!(source.subtree("app").expect("tree").files.len(), 2);
     }
 
     #[test]
