@@ -7,7 +7,6 @@ use super::{Exit, GlobalArgs, OutputFormat};
 use crate::actions::audit;
 use crate::actions::capability::{cluster_access, Session};
 use crate::actions::sync::{apply, plan, DryRun, Outcome, Plan};
-use crate::config::Config;
 use crate::engine::diff;
 use crate::state::{AppView, SyncState};
 use color_eyre::eyre::{eyre, WrapErr};
@@ -55,9 +54,14 @@ pub struct SyncArgs {
     /// Take over fields that other field managers own.
     #[arg(long)]
     pub force_conflicts: bool,
-    /// Ask the Argo CD / Flux controller managing the app to reconcile instead of syncing.
-    #[arg(long)]
+    /// Ask the Argo CD / Flux controller managing the app to reconcile instead of syncing
+    /// (the default for apps read from Argo CD / Flux objects).
+    #[arg(long, conflicts_with = "direct")]
     pub reconcile: bool,
+    /// Apply directly even when the app was read from an Argo CD / Flux object (whose
+    /// controller is otherwise asked to reconcile).
+    #[arg(long)]
+    pub direct: bool,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -67,9 +71,13 @@ pub struct SyncArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
-    let loaded = Config::load(global.config.as_deref())?;
-    let config = loaded.config;
-    let environment = config.environment(&args.env)?.clone();
+    let mut config = super::load_config(global)?;
+    // Apps read from Argo CD / Flux live in environments named after their contexts.
+    let configured_env = match config.environment(&args.env) {
+        Ok(environment) => Some(environment.clone()),
+        Err(_) if !config.sources.is_empty() => None,
+        Err(err) => return Err(err.into()),
+    };
     let (runtime, live) = start_live(global, Some(&args.env), args.app.as_deref())?;
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     if !settled {
@@ -103,6 +111,27 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
             ));
         }
     }
+    let environment = match configured_env {
+        Some(environment) => environment,
+        None => {
+            let Some(context) = apps.first().map(|a| a.context.clone()) else {
+                return Err(eyre!("no app in environment {}", args.env));
+            };
+            let environment = crate::config::Environment {
+                name: args.env.clone(),
+                context,
+                namespace: None,
+                git_ref: None,
+                read_only: false,
+                protected: false,
+                order: None,
+            };
+            config.environments.push(environment.clone());
+            environment
+        }
+    };
+    // The controller of an app read from its objects is asked to reconcile, unless --direct.
+    let reconcile = args.reconcile || (!args.direct && apps.iter().any(|a| a.controller.is_some()));
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     let client = runtime
         .block_on(crate::cluster::kubeconfig::client_for(
@@ -118,8 +147,18 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut probes = Vec::new();
     for app in &apps {
-        let (built, app_probes) =
+        let (mut built, app_probes) =
             runtime.block_on(crate::actions::sync::prepare(&client, app, &options));
+        if let Some(owner) = app
+            .controller
+            .as_ref()
+            .filter(|c| c.context == environment.context)
+            .map(controller_owner)
+        {
+            if !built.controllers.contains(&owner) {
+                built.controllers.insert(0, owner);
+            }
+        }
         for probe in app_probes {
             if !probes.contains(&probe) {
                 probes.push(probe);
@@ -174,21 +213,35 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     if args.dry_run {
         return finish(&mut out, &[], "Dry run: nothing changed.", Exit::InSync);
     }
-    if args.reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
+    if reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
+        // The object lives on another cluster than the app (an Argo CD hub): the capability
+        // of this environment cannot write there.
+        let elsewhere = apps
+            .iter()
+            .filter_map(|a| a.controller.as_ref())
+            .find(|c| c.context != environment.context)
+            .map(|c| {
+                format!(
+                    "nothing done: {} {}/{} lives on context {}, not on {}'s; ask it there or use --direct",
+                    c.kind, c.namespace, c.name, c.context, environment.name
+                )
+            });
         return finish(
             &mut out,
             &[],
-            "nothing done: no Argo CD or Flux mark on the app's live objects (nothing to ask to reconcile)",
+            elsewhere.as_deref().unwrap_or(
+                "nothing done: no Argo CD or Flux mark on the app's live objects (nothing to ask to reconcile)",
+            ),
             Exit::Drift,
         );
     }
-    let has_work = args.reconcile || plans.iter().any(|p| !p.is_empty());
+    let has_work = reconcile || plans.iter().any(|p| !p.is_empty());
     if !has_work {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
     }
     let session = Session::new(global.read_only);
     let mut forbidden = plans.iter().find_map(Plan::forbidden);
-    if args.reconcile {
+    if reconcile {
         // The reconcile request is the write: ask about it, not about the sync.
         probes.clear();
         forbidden = None;
@@ -226,7 +279,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         );
     }
     let steps: usize = plans.iter().map(|p| p.steps.len()).sum();
-    let question = if args.reconcile {
+    let question = if reconcile {
         format!("Ask the GitOps controllers of {} to reconcile?", args.env)
     } else {
         format!("Apply {steps} change(s) to {}?", args.env)
@@ -262,7 +315,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 ok,
             })
         };
-    if args.reconcile {
+    if reconcile {
         let mut exit = Exit::InSync;
         let mut out = stdout.lock();
         for p in &plans {
@@ -434,4 +487,23 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         }
     }
     text
+}
+
+/// The object an app was read from, as the reconcile request takes it.
+fn controller_owner(
+    controller: &crate::state::ControllerView,
+) -> crate::actions::sync::ControllerOwner {
+    use crate::state::ControllerTool;
+    crate::actions::sync::ControllerOwner {
+        tool: controller.tool.label().to_string(),
+        api_version: controller.api_version.clone(),
+        kind: controller.kind.clone(),
+        namespace: controller.namespace.clone(),
+        name: controller.name.clone(),
+        annotation: match controller.tool {
+            ControllerTool::ArgoCd => "argocd.argoproj.io/refresh",
+            ControllerTool::Flux => "reconcile.fluxcd.io/requestedAt",
+        }
+        .to_string(),
+    }
 }

@@ -73,6 +73,8 @@ pub struct GitFollower {
     controller_apps: Vec<ControllerSpec>,
     /// The repos those apps read that the config does not name (kubedrift's clones).
     controller_repos: BTreeMap<String, Result<GitRepo, String>>,
+    /// `--env` for the controller apps.
+    controller_env: Option<String>,
 }
 
 impl GitFollower {
@@ -93,6 +95,7 @@ impl GitFollower {
             revision: None,
             controller_apps: Vec::new(),
             controller_repos: BTreeMap::new(),
+            controller_env: None,
         }
     }
 
@@ -118,6 +121,12 @@ impl GitFollower {
                     .insert(name, GitRepo::open(&path).map_err(|e| e.to_string()));
             }
         }
+    }
+
+    /// Follow only the controller apps of environment `env` (None: all).
+    pub fn with_controller_env(mut self, env: Option<String>) -> Self {
+        self.controller_env = env;
+        self
     }
 
     /// Render every followed app at `revision` (None: each app's ref).
@@ -150,6 +159,10 @@ impl GitFollower {
                 .app_filter
                 .as_ref()
                 .is_some_and(|a| *a != app.spec.name)
+                || self
+                    .controller_env
+                    .as_ref()
+                    .is_some_and(|e| *e != app.spec.env)
             {
                 continue;
             }

@@ -66,6 +66,13 @@ impl Live {
     /// and repos that cannot be reached are shown in the snapshot and retried.
     pub fn start(options: LiveOptions) -> Result<Live, LiveError> {
         let environments = match &options.env {
+            // An environment of apps read from Argo CD / Flux is named after its context.
+            Some(name) if !options.config.sources.is_empty() => {
+                match options.config.environment(name) {
+                    Ok(environment) => vec![environment.clone()],
+                    Err(_) => Vec::new(),
+                }
+            }
             Some(name) => vec![options.config.environment(name)?.clone()],
             None => options.config.environments.clone(),
         };
@@ -151,7 +158,8 @@ impl Live {
             (feed, report_rx)
         });
         let follower = GitFollower::new(options.config, environments, options.app)
-            .with_revision(options.revision);
+            .with_revision(options.revision)
+            .with_controller_env(options.env);
         tasks.spawn(run_sources(
             follower,
             options.kubeconfig,

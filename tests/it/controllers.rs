@@ -492,3 +492,103 @@ fn status_from_argocd_needs_no_config_file() {
         table.stdout
     );
 }
+
+/// `kubedrift sync` of an app read from an Argo CD Application asks Argo CD to refresh it (the
+/// annotation on the Application); `--direct` applies Git's objects instead; `--read-only`
+/// writes nothing.
+#[test]
+fn sync_asks_argocd_to_refresh_unless_direct() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    let url = format!("file://{}", fx.repo_path().display());
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application("web", &url, "", "https://kubernetes.default.svc", "Synced"),
+    );
+    let _ = fx.kubectl(&["--context", "dev", "create", "namespace", "shop"]);
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let run = |args: &[&str]| -> Run {
+        Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(fx.kubeconfig_path())
+            .env_remove("KUBEDRIFT_CONFIG")
+            .env_remove("KUBECONFIG")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("KUBEDRIFT_DATA_DIR", home.join("data"))
+            .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("kubedrift runs")
+            .into()
+    };
+    let refresh = || {
+        fx.kubectl(&[
+            "--context",
+            "dev",
+            "-n",
+            "argocd",
+            "get",
+            "application",
+            "web",
+            "-o",
+            "jsonpath={.metadata.annotations.argocd\\.argoproj\\.io/refresh}",
+        ])
+        .stdout
+    };
+    let read_only = run(&[
+        "sync",
+        "web",
+        "--env",
+        "dev",
+        "--from",
+        "argocd",
+        "--yes",
+        "--read-only",
+    ]);
+    assert_ne!(read_only.code, 0, "{}", read_only.stdout);
+    assert_eq!(refresh(), "");
+
+    let asked = run(&["sync", "web", "--env", "dev", "--from", "argocd", "--yes"]);
+    assert_eq!(asked.code, 0, "{}\n{}", asked.stdout, asked.stderr);
+    assert!(
+        asked
+            .stdout
+            .contains("asked Argo CD Application/argocd/web to reconcile"),
+        "{}",
+        asked.stdout
+    );
+    assert_eq!(refresh(), "normal");
+    // Nothing was applied: the app's objects are still missing.
+    assert_ne!(
+        fx.kubectl(&[
+            "--context",
+            "dev",
+            "-n",
+            "shop",
+            "get",
+            "configmap",
+            "web-config"
+        ])
+        .code,
+        0
+    );
+
+    let direct = run(&[
+        "sync", "web", "--env", "dev", "--from", "argocd", "--yes", "--direct",
+    ]);
+    assert_eq!(direct.code, 0, "{}\n{}", direct.stdout, direct.stderr);
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "get",
+        "configmap",
+        "web-config",
+    ]);
+}
