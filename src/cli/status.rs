@@ -17,6 +17,8 @@ Exit codes: 0 all synced, 1 any drift, 2 errors (unreachable cluster, render err
 may not be listed, timeout)."
 )]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// Only this environment.
     #[arg(long)]
     pub env: Option<String>,

@@ -27,6 +27,8 @@ Exit codes: 0 done (or --dry-run shown), 1 nothing done (not confirmed, read-onl
 (a resource failed, a conflict was not forced, the cluster could not be read)."
 )]
 pub struct SyncArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// App name (or --all).
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub app: Option<String>,

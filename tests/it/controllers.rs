@@ -592,3 +592,39 @@ fn sync_asks_argocd_to_refresh_unless_direct() {
         "web-config",
     ]);
 }
+
+#[test]
+fn a_config_with_only_a_source_loads_and_bad_kinds_are_errors() {
+    use kubedrift::controllers::ControllerTool;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubedrift.toml");
+    std::fs::write(
+        &path,
+        "[[source]]\nkind = \"flux\"\ncontexts = [\"prod\"]\n\n[[source]]\nkind = \"argocd\"\n\n[source.clusters]\n\"https://10.0.0.1:6443\" = \"prod\"\n",
+    )
+    .expect("write");
+    let config = kubedrift::config::Config::load_file(&path)
+        .expect("loads without repos or environments")
+        .config;
+    assert_eq!(config.sources.len(), 2);
+    assert_eq!(config.sources[0].kind, ControllerTool::Flux);
+    assert_eq!(config.sources[0].contexts, ["prod"]);
+    assert_eq!(config.sources[0].namespaces_to_list(), None);
+    assert_eq!(
+        config.sources[1].namespaces_to_list(),
+        Some(vec!["argocd".to_string()])
+    );
+    assert_eq!(
+        config.sources[1]
+            .clusters
+            .get("https://10.0.0.1:6443")
+            .map(String::as_str),
+        Some("prod")
+    );
+    std::fs::write(&path, "[[source]]\nkind = \"spinnaker\"\n").expect("write");
+    let error = kubedrift::config::Config::load_file(&path)
+        .expect_err("unknown kind")
+        .to_string();
+    assert!(error.contains("expected argocd or flux"), "{error}");
+    assert!(error.contains(":2:"), "points at the line: {error}");
+}
