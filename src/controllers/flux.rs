@@ -164,15 +164,8 @@ fn kustomization(object: &Json, repositories: &[Json], home: &str) -> Controller
                         generated.insert("namespace".into(), json!(ns));
                     }
                 }
-                "namePrefix" | "nameSuffix" => {
-                    if value.as_str().is_some_and(|s| !s.is_empty()) {
-                        generated.insert(key.clone(), value.clone());
-                    }
-                }
-                "patches" | "images" => {
-                    if value.as_array().is_some_and(|a| !a.is_empty()) {
-                        generated.insert(key.clone(), value.clone());
-                    }
+                "namePrefix" | "nameSuffix" | "patches" | "images" if !is_empty(value) => {
+                    generated.insert(key.clone(), value.clone());
                 }
                 "components" => {
                     let components: Vec<Json> = value
@@ -212,10 +205,10 @@ fn kustomization(object: &Json, repositories: &[Json], home: &str) -> Controller
                         unsupported.push("spec.postBuild.substituteFrom".to_string());
                     }
                 }
-                "decryption" | "kubeConfig" | "patchesStrategicMerge" | "patchesJson6902" => {
-                    if !is_empty(value) {
-                        unsupported.push(format!("spec.{key}"));
-                    }
+                "decryption" | "kubeConfig" | "patchesStrategicMerge" | "patchesJson6902"
+                    if !is_empty(value) =>
+                {
+                    unsupported.push(format!("spec.{key}"));
                 }
                 // How and when Flux applies, not what: no effect on the desired objects.
                 _ => {}
