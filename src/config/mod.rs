@@ -57,6 +57,9 @@ pub struct Settings {
     /// kubedrift's own and those of the GitOps tool tracking an object (`argocd-controller`,
     /// `kustomize-controller`): a field such a manager applied and Git dropped is drift.
     pub field_managers: Vec<String>,
+    /// Where repos named by Argo CD / Flux objects are cloned (None: `$KUBEDRIFT_CACHE_DIR`,
+    /// else the XDG cache dir).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             theme: "default".to_string(),
             read_only: false,
             field_managers: Vec::new(),
+            cache_dir: None,
         }
     }
 }

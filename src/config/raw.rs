@@ -49,6 +49,7 @@ pub(super) struct RawSettings {
     pub theme: Option<Spanned<String>>,
     pub read_only: Option<bool>,
     pub field_managers: Option<Vec<Spanned<String>>>,
+    pub cache_dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -499,6 +499,10 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             settings.theme = v.non_empty("theme", &theme)?;
         }
         settings.read_only = s.read_only.unwrap_or(false);
+        if let Some(dir) = &s.cache_dir {
+            let dir = v.non_empty("cache_dir", dir)?;
+            settings.cache_dir = Some(v.local_path(&dir));
+        }
         for manager in s.field_managers.iter().flatten() {
             settings
                 .field_managers

@@ -152,7 +152,7 @@ impl ControllerFeed {
             if !self.clones.contains_key(url) {
                 let result = match &self.cache {
                     Some(cache) => cache.ensure(url),
-                    None => Err("no cache directory to clone into (set KUBEDRIFT_CACHE_DIR or map the URL with [[repo]] url = ...)".to_string()),
+                    None => Err("no cache directory to clone into (set settings.cache_dir or KUBEDRIFT_CACHE_DIR, or map the URL with [[repo]] url = ...)".to_string()),
                 };
                 self.clones.insert(url.clone(), result);
             }

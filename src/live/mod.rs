@@ -153,7 +153,14 @@ impl Live {
                 &options.kubeconfig,
                 &options.contexts,
                 keys,
-                RepoCache::default_dir().map(RepoCache::new),
+                options
+                    .config
+                    .settings
+                    .cache_dir
+                    .clone()
+                    .map(|dir| dir.join("repos"))
+                    .or_else(RepoCache::default_dir)
+                    .map(RepoCache::new),
             );
             (feed, report_rx)
         });

@@ -628,3 +628,185 @@ fn a_config_with_only_a_source_loads_and_bad_kinds_are_errors() {
     assert!(error.contains("expected argocd or flux"), "{error}");
     assert!(error.contains(":2:"), "points at the line: {error}");
 }
+
+/// A repo only the Application names is cloned (bare) into `settings.cache_dir` and fetched
+/// on the fetch interval: a commit pushed to the remote shows up without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloned_repo_is_fetched_on_the_interval() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    let remote = bare_remote(&fx);
+    let remote_url = format!("file://{}", remote.display());
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application(
+            "web",
+            &remote_url,
+            "",
+            "https://kubernetes.default.svc",
+            "Synced",
+        ),
+    );
+    let cache = fx.dir.path().join("cache");
+    let path = fx.dir.path().join("fetch.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[settings]\ngit_poll_seconds = 1\nfetch_interval_seconds = 1\ncache_dir = \"{}\"\n\n[[source]]\nkind = \"argocd\"\n",
+            cache.display()
+        ),
+    )
+    .expect("config");
+    let config = kubedrift::config::Config::load_file(&path)
+        .expect("config")
+        .config;
+    let live = live(&fx, config, &["dev"]);
+    let snapshot = wait_app(&live, "web", "dev", "Synced", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    let before = snapshot.app("web", "dev").expect("web").revision.clone();
+    assert!(before.starts_with("origin/main@"), "{before}");
+    assert!(cache.join("repos").is_dir());
+
+    // A new commit reaches the remote (as a push would).
+    fx.commit(
+        &[(
+            "apps/web/dev/extra.yaml".to_string(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: shop\ndata:\n  A: b\n".to_string(),
+        )],
+        "web: extra settings",
+    );
+    let remote_repo = git2::Repository::open_bare(&remote).expect("remote");
+    remote_repo
+        .remote_anonymous(&repo_url(&fx))
+        .expect("remote")
+        .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
+        .expect("push to the remote");
+    let snapshot = wait_app(&live, "web", "dev", "OutOfSync (extra missing)", |a| {
+        a.resources.iter().any(|r| r.key.name == "extra")
+    })
+    .await;
+    let web = snapshot.app("web", "dev").expect("web");
+    assert_ne!(web.revision, before);
+    assert_eq!(web.sync, SyncState::OutOfSync);
+}
+
+/// Helm: an Argo CD Application with `helm` options (release name, values file, parameters,
+/// valuesObject) and a Flux HelmRelease from a GitRepository (values), read by two sources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_options_of_argocd_and_flux_are_rendered() {
+    if kubedrift_testkit::tool_missing(
+        "helm is not on PATH",
+        kubedrift::render::Tools::default().find("helm").is_none(),
+    ) {
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let template = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  level: {{ .Values.level | quote }}\n  tag: {{ .Values.image.tag | quote }}\n  region: {{ .Values.region | quote }}\n";
+    fx.commit(
+        &[
+            (
+                "charts/api/Chart.yaml".to_string(),
+                "apiVersion: v2\nname: api\nversion: 0.1.0\n".to_string(),
+            ),
+            (
+                "charts/api/values.yaml".to_string(),
+                "level: info\nimage:\n  tag: \"1.0\"\nregion: eu\n".to_string(),
+            ),
+            (
+                "charts/api/values-prod.yaml".to_string(),
+                "level: warn\n".to_string(),
+            ),
+            (
+                "charts/api/templates/configmap.yaml".to_string(),
+                template.to_string(),
+            ),
+        ],
+        "api chart",
+    );
+    install_argocd(&fx, "dev");
+    install_flux(&fx, "dev");
+    let url = repo_url(&fx);
+    apply(
+        &fx,
+        "dev",
+        "api.yaml",
+        &format!(
+            r#"apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{ name: api, namespace: argocd }}
+spec:
+  source:
+    repoURL: {url}
+    targetRevision: main
+    path: charts/api
+    helm:
+      releaseName: api-prod
+      valueFiles: [values-prod.yaml]
+      parameters:
+        - {{ name: image.tag, value: "2.0" }}
+      valuesObject:
+        region: us
+  destination: {{ server: "https://kubernetes.default.svc", namespace: api }}
+"#
+        ),
+    );
+    apply(
+        &fx,
+        "dev",
+        "flux-api.yaml",
+        &format!(
+            r#"apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {{ name: gitops, namespace: flux-system }}
+spec: {{ url: "{url}", ref: {{ branch: main }} }}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{ name: api-flux, namespace: flux-system }}
+spec:
+  interval: 10m
+  targetNamespace: apps
+  chart:
+    spec:
+      chart: ./charts/api
+      sourceRef: {{ kind: GitRepository, name: gitops }}
+  values:
+    level: debug
+"#
+        ),
+    );
+    let config = source_config(
+        &fx,
+        "[[source]]\nkind = \"argocd\"\n\n[[source]]\nkind = \"flux\"\n",
+    );
+    let live = live(&fx, config, &["dev"]);
+    let data = |snapshot: &kubedrift::state::Snapshot, app: &str| {
+        let view = snapshot.app(app, "dev").expect("app");
+        assert_eq!(view.resources.len(), 1, "{}", view.message());
+        let resource = &view.resources[0];
+        let desired = resource.desired.as_ref().expect("desired").get().clone();
+        (resource.key.to_string(), desired["data"].clone())
+    };
+    let snapshot = wait_app(&live, "api", "dev", "rendered", |a| !a.resources.is_empty()).await;
+    let (key, values) = data(&snapshot, "api");
+    assert!(key.contains("api/api-prod-settings"), "{key}");
+    assert_eq!(
+        values,
+        serde_json::json!({"level": "warn", "tag": "2.0", "region": "us"})
+    );
+    let snapshot = wait_app(&live, "api-flux", "dev", "rendered", |a| {
+        !a.resources.is_empty()
+    })
+    .await;
+    let (key, values) = data(&snapshot, "api-flux");
+    assert!(key.contains("apps/apps-api-flux-settings"), "{key}");
+    assert_eq!(
+        values,
+        serde_json::json!({"level": "debug", "tag": "1.0", "region": "eu"})
+    );
+}
