@@ -810,3 +810,80 @@ spec:
         serde_json::json!({"level": "debug", "tag": "1.0", "region": "eu"})
     );
 }
+
+/// The real binary's terminal UI with `--from argocd` and no config file, in tmux: the app
+/// rows come from the Applications (a disagreement marked ≠ctl), a new Application appears
+/// without a restart and a deleted one disappears.
+#[test]
+fn the_tui_from_argocd_follows_the_applications() {
+    use crate::tui_tmux::{shell_quote, tmux_available, Tmux};
+    if !tmux_available() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    let url = repo_url(&fx);
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application(
+            "web",
+            &url,
+            "",
+            "https://kubernetes.default.svc",
+            "OutOfSync",
+        ),
+    );
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let exit_file = fx.dir.path().join("exit-code");
+    let command = format!(
+        "env -u KUBEDRIFT_CONFIG {} --from argocd --read-only --kubeconfig {}; echo $? > {}",
+        shell_quote(std::path::Path::new(env!("CARGO_BIN_EXE_kubedrift"))),
+        shell_quote(&fx.kubeconfig_path()),
+        shell_quote(&exit_file)
+    );
+    let home_text = home.display().to_string();
+    let cache_text = fx.dir.path().join("cache").display().to_string();
+    let tmux = Tmux::start(
+        "controllers",
+        &command,
+        &[
+            ("HOME", home_text.as_str()),
+            ("KUBEDRIFT_CACHE_DIR", cache_text.as_str()),
+        ],
+    );
+    let screen = tmux.wait_for("web with the controller's disagreement", |s| {
+        s.lines().any(|l| l.contains("web") && l.contains("≠ctl"))
+    });
+    assert!(!screen.contains("latecomer"), "{screen}");
+    apply(
+        &fx,
+        "dev",
+        "latecomer.yaml",
+        &application(
+            "latecomer",
+            &url,
+            "",
+            "https://kubernetes.default.svc",
+            "Synced",
+        ),
+    );
+    tmux.wait_for("the new Application", |s| s.contains("latecomer"));
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "argocd",
+        "delete",
+        "application",
+        "latecomer",
+    ]);
+    tmux.wait_for("the deleted Application gone", |s| !s.contains("latecomer"));
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_for_exit(&exit_file), "0");
+}
