@@ -13,6 +13,7 @@ use kube::config::Kubeconfig;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// Everything the watchers reported so far.
 pub struct ControllerFeed {
@@ -25,9 +26,13 @@ pub struct ControllerFeed {
     objects: BTreeMap<WatchKey, Vec<Json>>,
     /// Failures by watcher (not-served kinds are no failure).
     failures: BTreeMap<WatchKey, String>,
-    /// Clone results by URL, so a URL is cloned (or fails) once per run.
-    clones: BTreeMap<String, Result<(PathBuf, String), String>>,
+    /// Clone results by URL: a clone is made once; a failed one is tried again after
+    /// [`CLONE_RETRY`] (the network or the credentials may come back).
+    clones: BTreeMap<String, Result<(PathBuf, String), (String, Instant)>>,
 }
+
+/// How long after a failed clone it is tried again.
+const CLONE_RETRY: Duration = Duration::from_secs(60);
 
 impl ControllerFeed {
     pub fn new(
@@ -59,14 +64,13 @@ impl ControllerFeed {
         self.waiting.is_empty()
     }
 
-    /// Fold in one report; true when the apps may have changed.
-    pub fn apply(&mut self, report: WatchReport) -> bool {
+    /// Fold in one report.
+    pub fn apply(&mut self, report: WatchReport) {
         match report {
             WatchReport::Objects { key, objects } => {
                 self.waiting.remove(&key);
                 self.failures.remove(&key);
                 self.objects.insert(key, objects);
-                true
             }
             WatchReport::Failed {
                 key,
@@ -77,7 +81,6 @@ impl ControllerFeed {
                 if !not_served {
                     self.failures.insert(key, error);
                 }
-                false
             }
         }
     }
@@ -103,6 +106,13 @@ impl ControllerFeed {
                 )
             })
             .collect()
+    }
+
+    /// A failed clone is due to be tried again.
+    pub fn clone_retry_due(&self) -> bool {
+        self.clones
+            .values()
+            .any(|c| matches!(c, Err((_, at)) if at.elapsed() >= CLONE_RETRY))
     }
 
     /// Every app the objects describe now.
@@ -143,18 +153,27 @@ impl ControllerFeed {
     /// on the blocking pool), and the cached clones they read (name → path).
     pub fn specs(&mut self) -> (Vec<ControllerSpec>, BTreeMap<String, PathBuf>) {
         let apps = self.apps();
+        // A URL no object names any more is forgotten (and not retried).
+        let named: BTreeSet<&String> = apps.iter().map(|a| &a.repo_url).collect();
+        self.clones.retain(|url, _| named.contains(url));
         let mut cached = BTreeMap::new();
         for app in &apps {
             let url = &app.repo_url;
             if url.is_empty() || configured(&self.config, url).is_some() {
                 continue;
             }
-            if !self.clones.contains_key(url) {
+            let due = match self.clones.get(url) {
+                None => true,
+                Some(Ok(_)) => false,
+                Some(Err((_, at))) => at.elapsed() >= CLONE_RETRY,
+            };
+            if due {
                 let result = match &self.cache {
                     Some(cache) => cache.ensure(url),
                     None => Err("no cache directory to clone into (set settings.cache_dir or KUBEDRIFT_CACHE_DIR, or map the URL with [[repo]] url = ...)".to_string()),
                 };
-                self.clones.insert(url.clone(), result);
+                self.clones
+                    .insert(url.clone(), result.map_err(|e| (e, Instant::now())));
             }
             if let Some(Ok((path, _))) = self.clones.get(url) {
                 cached.insert(RepoCache::name_for(url), path.clone());
@@ -176,7 +195,7 @@ impl ControllerFeed {
                     path: path.clone(),
                     default_branch: default_branch.clone(),
                 },
-                Some(Err(error)) => RepoLocation::Failed {
+                Some(Err((error, _))) => RepoLocation::Failed {
                     name,
                     error: error.clone(),
                 },

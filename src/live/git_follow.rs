@@ -182,25 +182,10 @@ impl GitFollower {
                 order: None,
             };
             if let Some(reason) = &app.blocked {
-                // Shown once; changes of the object re-plan it (set_controller_apps).
+                // Shown once; a change of the object re-plans it (set_controller_apps).
                 if !self.last.contains_key(&id) {
-                    outcome
-                        .desired
-                        .push(self.failed(&spec, &env, id.clone(), reason.clone()));
-                    self.last.insert(
-                        id,
-                        Rendered {
-                            commit: String::new(),
-                            tree_id: None,
-                            cache_key: None,
-                            renderer: None,
-                            failure: Some(Failure {
-                                error: reason.clone(),
-                                attempts: 1,
-                                retry_at: Instant::now() + Duration::from_secs(365 * 24 * 3600),
-                            }),
-                        },
-                    );
+                    let shown = self.failed_once(&spec, &env, id, reason.clone());
+                    outcome.desired.push(shown);
                 }
                 continue;
             }
@@ -215,13 +200,43 @@ impl GitFollower {
                         jobs.push(job);
                     }
                 }
+                // Keep the last render if there was one; otherwise show the error (once:
+                // the next poll tries again, and a render replaces it).
                 Err(err) => {
                     if !self.last.contains_key(&id) {
-                        outcome.desired.push(self.failed(&spec, &env, id, err));
+                        let shown = self.failed_once(&spec, &env, id, err);
+                        outcome.desired.push(shown);
                     }
                 }
             }
         }
+    }
+
+    /// [`GitFollower::failed`], remembered as the app's last render so that it is sent once
+    /// and removed when the app goes.
+    fn failed_once(
+        &mut self,
+        spec: &AppSpec,
+        env: &Environment,
+        id: AppId,
+        error: String,
+    ) -> DesiredApp {
+        self.last.insert(
+            id.clone(),
+            Rendered {
+                commit: String::new(),
+                tree_id: None,
+                cache_key: None,
+                renderer: None,
+                failure: Some(Failure {
+                    error: error.clone(),
+                    attempts: 1,
+                    // Not retried by time: a new commit or a change of the object re-plans it.
+                    retry_at: Instant::now() + Duration::from_secs(365 * 24 * 3600),
+                }),
+            },
+        );
+        self.failed(spec, env, id, error)
     }
 
     /// Read refs; render what changed. Cheap when nothing moved (ref lookups only).

@@ -4,6 +4,7 @@
 //!
 //! Views never await the network: `snapshot()` is a lock-free-ish read of an `Arc`.
 
+mod controllers;
 pub mod git_follow;
 
 use self::git_follow::{fetch, GitFollower, PollOutcome};
@@ -12,11 +13,11 @@ use crate::cluster::{spawn_cluster, ClusterTask};
 use crate::config::{Config, ConfigError};
 use crate::controllers::feed::ControllerFeed;
 use crate::controllers::repos::RepoCache;
-use crate::controllers::watch::WatchReport;
 use crate::state::watch_plan::{plan_for, AppNeeds};
 use crate::state::{AppId, Change, ClusterEvent, Input, Snapshot, State};
+use controllers::ControllerLink;
 use kube::config::Kubeconfig;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -162,7 +163,7 @@ impl Live {
                     .or_else(RepoCache::default_dir)
                     .map(RepoCache::new),
             );
-            (feed, report_rx)
+            ControllerLink::new(feed, report_rx)
         });
         let follower = GitFollower::new(options.config, environments, options.app)
             .with_revision(options.revision)
@@ -227,9 +228,6 @@ impl Live {
             .await
     }
 }
-
-/// How long the first poll waits for the controllers' first lists.
-const FIRST_LIST_WAIT: Duration = Duration::from_secs(20);
 
 /// The selected contexts (`--context`, else all), one per API server: a kubeconfig often
 /// has several users (admin, viewer) on one cluster, whose objects must be read once.
@@ -299,31 +297,13 @@ async fn run_sources(
     poll_every: Duration,
     fetch_every: Option<Duration>,
     mut fetch_repos: Vec<(String, std::path::PathBuf)>,
-    feed: Option<(ControllerFeed, mpsc::UnboundedReceiver<WatchReport>)>,
+    mut controllers: Option<ControllerLink>,
 ) {
     let mut contexts = contexts;
     let mut follower = Some(follower);
-    let (mut feed, mut reports) = match feed {
-        Some((feed, reports)) => (Some(feed), Some(reports)),
-        None => (None, None),
-    };
-    // The controllers' apps (by id) last given to the follower, to notice removals.
-    let mut controller_ids: BTreeSet<AppId> = BTreeSet::new();
-    let mut source_failures: BTreeSet<String> = BTreeSet::new();
-    // First lists of the controllers' objects before the first poll: `status` must not
-    // settle on an empty app list.
-    if let (Some(feed), Some(reports)) = (feed.as_mut(), reports.as_mut()) {
-        let deadline = tokio::time::Instant::now() + FIRST_LIST_WAIT;
-        while !feed.first_lists_done() {
-            match tokio::time::timeout_at(deadline, reports.recv()).await {
-                Ok(Some(report)) => {
-                    feed.apply(report);
-                }
-                _ => break,
-            }
-        }
+    if let Some(link) = controllers.as_mut() {
+        link.first_lists().await;
     }
-    let mut feed_changed = feed.is_some();
     let mut clusters: BTreeMap<String, ClusterTask> = BTreeMap::new();
     // Per app: (context, namespace, desired kinds, desired namespaces).
     let mut desired_by_app: BTreeMap<AppId, AppNeeds> = BTreeMap::new();
@@ -335,61 +315,20 @@ async fn run_sources(
     let mut last_fetch = Instant::now();
     let mut first = true;
     loop {
-        if let (true, Some(owned)) = (feed_changed, feed.take()) {
-            feed_changed = false;
-            // Cloning is blocking (and may be slow): the blocking pool.
-            let Ok((owned, specs, cached)) = tokio::task::spawn_blocking(move || {
-                let mut owned = owned;
-                let (specs, cached) = owned.specs();
-                (owned, specs, cached)
-            })
-            .await
-            else {
+        if let (Some(link), Some(current)) = (controllers.as_mut(), follower.as_mut()) {
+            let Some(refreshed) = link.refresh(current, &inputs).await else {
                 return; // cancelled: the live layer is shutting down
             };
-            let now = jiff::Timestamp::now();
-            let failures: BTreeMap<String, String> = owned.failures().into_iter().collect();
-            feed = Some(owned);
-            for (name, error) in &failures {
-                let _ = inputs.send(Input::Repo {
-                    name: name.clone(),
-                    error: Some(error.clone()),
-                    at: now,
-                });
-            }
-            for name in source_failures.difference(&failures.keys().cloned().collect()) {
-                let _ = inputs.send(Input::Repo {
-                    name: name.clone(),
-                    error: None,
-                    at: now,
-                });
-            }
-            source_failures = failures.keys().cloned().collect();
-            let ids: BTreeSet<AppId> = specs.iter().map(|s| s.id()).collect();
-            for gone in controller_ids.difference(&ids) {
-                let _ = inputs.send(Input::Controller {
-                    id: gone.clone(),
-                    view: None,
-                });
-            }
-            for spec in &specs {
-                let _ = inputs.send(Input::Controller {
-                    id: spec.id(),
-                    view: Some(spec.controller.clone()),
-                });
-                // A destination cluster no environment names gets its cluster task too.
-                if !contexts.contains(&spec.context) {
-                    contexts.push(spec.context.clone());
+            // A destination cluster no environment names gets its cluster task too.
+            for context in refreshed.contexts {
+                if !contexts.contains(&context) {
+                    contexts.push(context);
                 }
             }
-            controller_ids = ids;
-            for (name, path) in &cached {
-                if !fetch_repos.iter().any(|(n, _)| n == name) {
-                    fetch_repos.push((name.clone(), path.clone()));
+            for (name, path) in refreshed.clones {
+                if !fetch_repos.iter().any(|(n, _)| *n == name) {
+                    fetch_repos.push((name, path));
                 }
-            }
-            if let Some(current) = follower.as_mut() {
-                current.set_controller_apps(specs, cached);
             }
         }
         let Some(mut current) = follower.take() else {
@@ -477,26 +416,8 @@ async fn run_sources(
             first = false;
             let _ = inputs.send(Input::SourcesLoaded);
         }
-        // Sleep until the next poll — or until a controller object changes (a new
-        // Application shows without waiting for the poll).
-        match reports.as_mut() {
-            Some(rx) => {
-                let sleep = tokio::time::sleep(poll_every);
-                tokio::pin!(sleep);
-                tokio::select! {
-                    _ = &mut sleep => {}
-                    report = rx.recv() => {
-                        if let (Some(report), Some(feed)) = (report, feed.as_mut()) {
-                            feed.apply(report);
-                            while let Ok(more) = rx.try_recv() {
-                                feed.apply(more);
-                            }
-                            // Failures change what is shown too, not only objects.
-                            feed_changed = true;
-                        }
-                    }
-                }
-            }
+        match controllers.as_mut() {
+            Some(link) => link.sleep_or_report(poll_every).await,
             None => tokio::time::sleep(poll_every).await,
         }
         if let Some(every) = fetch_every {
