@@ -28,8 +28,11 @@ pub struct ControllerFeed {
     failures: BTreeMap<WatchKey, String>,
     /// Clone results by URL: a clone is made once; a failed one is tried again after
     /// [`CLONE_RETRY`] (the network or the credentials may come back).
-    clones: BTreeMap<String, Result<(PathBuf, String), (String, Instant)>>,
+    clones: BTreeMap<String, CloneResult>,
 }
+
+/// A clone's path and default branch, or why it failed and when.
+type CloneResult = Result<(PathBuf, String), (String, Instant)>;
 
 /// How long after a failed clone it is tried again.
 const CLONE_RETRY: Duration = Duration::from_secs(60);
