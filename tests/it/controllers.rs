@@ -482,6 +482,9 @@ fn status_from_argocd_needs_no_config_file() {
         .collect();
     assert_eq!(clones.len(), 1);
 
+    // diff reads the same apps.
+    let diff = run(&["diff", "web", "--env", "dev", "--from", "argocd"]);
+    assert_eq!(diff.code, 0, "{}\n{}", diff.stdout, diff.stderr);
     let table = run(&["status", "--from", "argocd"]);
     assert!(table.stdout.contains("CONTROLLER"), "{}", table.stdout);
     assert!(
