@@ -190,6 +190,16 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
             eprintln!("error: repo {}: {error}", repo.name);
         }
     }
+    if let Some(tool) = global.from.filter(|_| snapshot.apps.is_empty() && settled) {
+        eprintln!(
+            "note: no {} objects found on the selected contexts ({})",
+            tool.label(),
+            match tool {
+                crate::state::ControllerTool::ArgoCd => "Applications in namespace argocd",
+                crate::state::ControllerTool::Flux => "Kustomizations and HelmReleases",
+            }
+        );
+    }
     if let Some(app) = unmatched {
         eprintln!(
             "error: app {app:?} is in none of the selected environments{}",

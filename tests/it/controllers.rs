@@ -482,6 +482,14 @@ fn status_from_argocd_needs_no_config_file() {
         .collect();
     assert_eq!(clones.len(), 1);
 
+    // No Flux here (its CRDs are not served): no apps, said so, and no error.
+    let flux = run(&["status", "--from", "flux"]);
+    assert_eq!(flux.code, 0, "{}\n{}", flux.stdout, flux.stderr);
+    assert!(
+        flux.stderr.contains("no Flux objects found"),
+        "{}",
+        flux.stderr
+    );
     // diff reads the same apps.
     let diff = run(&["diff", "web", "--env", "dev", "--from", "argocd"]);
     assert_eq!(diff.code, 0, "{}\n{}", diff.stdout, diff.stderr);
