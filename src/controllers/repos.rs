@@ -8,13 +8,31 @@ use std::path::{Path, PathBuf};
 /// Environment variable overriding the clone cache dir (tests, read-only homes).
 pub const CACHE_DIR_ENV_VAR: &str = "KUBEDRIFT_CACHE_DIR";
 
-/// The same repository written differently: `https://host/org/repo.git/` and
-/// `https://host/org/repo` match; a local path matches its `file://` URL.
+/// The same repository written differently compares equal: scheme, user and `.git` are
+/// dropped, so `https://host/org/repo.git/`, `ssh://git@host/org/repo` and `git@host:org/repo`
+/// match; a local path matches its `file://` URL.
 pub fn normalize_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    let url = url.strip_suffix(".git").unwrap_or(url);
-    let url = url.strip_prefix("file://").unwrap_or(url);
-    url.to_ascii_lowercase()
+    let url = url.trim();
+    let rest = if let Some(path) = url.strip_prefix("file://") {
+        path.to_string()
+    } else if let Some((_, rest)) = url.split_once("://") {
+        // host[:port]/path, without user info.
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        format!("{host}/{path}")
+    } else {
+        match url.split_once(':') {
+            // scp-like `user@host:path` (a local path has no ':' before its first '/').
+            Some((host, path)) if !host.contains('/') => {
+                let host = host.rsplit('@').next().unwrap_or(host);
+                format!("{host}/{}", path.trim_start_matches('/'))
+            }
+            _ => url.to_string(),
+        }
+    };
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    rest.to_ascii_lowercase()
 }
 
 /// The configured `[[repo]]` for `url`, if any.
@@ -151,6 +169,14 @@ mod tests {
         assert_eq!(
             normalize_url("file:///srv/gitops"),
             normalize_url("/srv/gitops")
+        );
+        assert_eq!(
+            normalize_url("git@github.com:acme/deploy.git"),
+            normalize_url("https://github.com/acme/deploy")
+        );
+        assert_eq!(
+            normalize_url("ssh://git@github.com/acme/deploy"),
+            normalize_url("https://user:token@github.com/acme/deploy.git")
         );
         assert_ne!(normalize_url("https://a/x"), normalize_url("https://a/y"));
     }
