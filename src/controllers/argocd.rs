@@ -359,7 +359,7 @@ users: []
 "#,
         )
         .expect("kubeconfig");
-        ClusterMap::new(&kubeconfig, &[], &BTreeMap::new())
+        ClusterMap::new(&kubeconfig, &BTreeMap::new())
     }
 
     /// The guestbook example of Argo CD's getting-started guide, with a status.

@@ -27,12 +27,9 @@ fn normalize_server(url: &str) -> String {
 }
 
 impl ClusterMap {
-    /// From the kubeconfig's contexts (only `selected` ones when not empty) and overrides.
-    pub fn new(
-        kubeconfig: &Kubeconfig,
-        selected: &[String],
-        overrides: &BTreeMap<String, String>,
-    ) -> Self {
+    /// From every context of the kubeconfig (a destination outside `--context` is still
+    /// named correctly) and the overrides.
+    pub fn new(kubeconfig: &Kubeconfig, overrides: &BTreeMap<String, String>) -> Self {
         let mut map = ClusterMap {
             overrides: overrides
                 .iter()
@@ -41,9 +38,6 @@ impl ClusterMap {
             ..ClusterMap::default()
         };
         for named in &kubeconfig.contexts {
-            if !selected.is_empty() && !selected.contains(&named.name) {
-                continue;
-            }
             let Some(context) = &named.context else {
                 continue;
             };
@@ -145,7 +139,7 @@ users: []
     #[test]
     fn destinations_map_by_server_url_name_in_cluster_and_overrides() {
         let overrides = BTreeMap::from([("edge-1".to_string(), "staging".to_string())]);
-        let map = ClusterMap::new(&kubeconfig(), &[], &overrides);
+        let map = ClusterMap::new(&kubeconfig(), &overrides);
         assert_eq!(
             map.resolve(Some("https://10.0.0.1:6443"), None, "staging"),
             Ok("prod".into())

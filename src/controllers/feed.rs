@@ -41,14 +41,13 @@ impl ControllerFeed {
     pub fn new(
         config: Config,
         kubeconfig: &Kubeconfig,
-        selected: &[String],
         keys: Vec<WatchKey>,
         cache: Option<RepoCache>,
     ) -> Self {
         let sources = config.sources.clone();
         let cluster_maps = sources
             .iter()
-            .map(|s| ClusterMap::new(kubeconfig, selected, &s.clusters))
+            .map(|s| ClusterMap::new(kubeconfig, &s.clusters))
             .collect();
         ControllerFeed {
             config,

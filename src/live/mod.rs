@@ -152,7 +152,6 @@ impl Live {
             let feed = ControllerFeed::new(
                 options.config.clone(),
                 &options.kubeconfig,
-                &options.contexts,
                 keys,
                 options
                     .config
