@@ -20,12 +20,34 @@ pub const KUSTOMIZATION_API_VERSION: &str = "kustomize.toolkit.fluxcd.io/v1";
 pub const HELMRELEASE_API_VERSION: &str = "helm.toolkit.fluxcd.io/v2";
 pub const GITREPOSITORY_API_VERSION: &str = "source.toolkit.fluxcd.io/v1";
 
-/// Flux's objects on one context.
-#[derive(Debug, Clone, Default)]
+/// Flux's objects on one context. Debug shows their names only (a HelmRelease's values may
+/// be secrets).
+#[derive(Clone, Default)]
 pub struct FluxObjects {
     pub kustomizations: Vec<Json>,
     pub helm_releases: Vec<Json>,
     pub git_repositories: Vec<Json>,
+}
+
+impl std::fmt::Debug for FluxObjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |list: &[Json]| -> Vec<String> {
+            list.iter()
+                .map(|o| {
+                    format!(
+                        "{}/{}",
+                        text(o, "/metadata/namespace").unwrap_or(""),
+                        text(o, "/metadata/name").unwrap_or("")
+                    )
+                })
+                .collect()
+        };
+        f.debug_struct("FluxObjects")
+            .field("kustomizations", &names(&self.kustomizations))
+            .field("helm_releases", &names(&self.helm_releases))
+            .field("git_repositories", &names(&self.git_repositories))
+            .finish()
+    }
 }
 
 /// Every Kustomization and HelmRelease on context `home` as an app.
@@ -466,6 +488,34 @@ spec:
         assert_eq!(
             app.unsupported,
             ["spec.decryption", "spec.postBuild.substituteFrom"]
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_inline_values() {
+        let release = parse(
+            "metadata: { name: api, namespace: apps }\nspec:\n  chart: { spec: { chart: ./c, sourceRef: { kind: GitRepository, name: r } } }\n  values: { password: hunter2 }",
+        );
+        let kustomization = parse(
+            "metadata: { name: web, namespace: apps }\nspec:\n  sourceRef: { kind: GitRepository, name: r }\n  postBuild: { substitute: { token: s3cr3t } }",
+        );
+        let objects = FluxObjects {
+            helm_releases: vec![release],
+            kustomizations: vec![kustomization],
+            ..FluxObjects::default()
+        };
+        let shown = format!("{objects:?}");
+        assert!(
+            shown.contains("apps/api") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let translated = apps(&objects, "dev");
+        assert_eq!(translated[0].extras.substitute["token"], "s3cr3t");
+        assert!(translated[1].extras.helm_values.is_some());
+        let shown = format!("{translated:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
         );
     }
 

@@ -77,8 +77,9 @@ pub struct WatchKey {
     pub namespace: Option<String>,
 }
 
-/// What a watcher reports.
-#[derive(Debug, Clone)]
+/// What a watcher reports. Debug shows how many objects, never their content (inline Helm
+/// values in an Application may be secrets).
+#[derive(Clone)]
 pub enum WatchReport {
     /// Every object of the key now (after the first list and after each change).
     Objects { key: WatchKey, objects: Vec<Json> },
@@ -89,6 +90,28 @@ pub enum WatchReport {
         error: String,
         not_served: bool,
     },
+}
+
+impl std::fmt::Debug for WatchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchReport::Objects { key, objects } => f
+                .debug_struct("Objects")
+                .field("key", key)
+                .field("objects", &objects.len())
+                .finish(),
+            WatchReport::Failed {
+                key,
+                error,
+                not_served,
+            } => f
+                .debug_struct("Failed")
+                .field("key", key)
+                .field("error", error)
+                .field("not_served", not_served)
+                .finish(),
+        }
+    }
 }
 
 /// The watchers for `sources` on `contexts` (each source's own list, else all of them).
