@@ -239,6 +239,6 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Sync(args) => sync::run(&cli.global.with_from(&args.from), args),
         Command::History(args) => history::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
-        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global.with_from(&args.from), args),
     }
 }

@@ -490,6 +490,23 @@ fn status_from_argocd_needs_no_config_file() {
         "{}",
         flux.stderr
     );
+    // wait judges the same apps, at the Application's revision.
+    let wait = run(&[
+        "wait",
+        "web",
+        "--env",
+        "dev",
+        "--from",
+        "argocd",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(wait.code, 0, "{}\n{}", wait.stdout, wait.stderr);
+    assert!(
+        wait.stdout.contains("web@dev runs origin/main@"),
+        "{}",
+        wait.stdout
+    );
     // diff reads the same apps.
     let diff = run(&["diff", "web", "--env", "dev", "--from", "argocd"]);
     assert_eq!(diff.code, 0, "{}\n{}", diff.stdout, diff.stderr);
