@@ -152,16 +152,25 @@ pub fn spawn(
     keys
 }
 
+/// How long to wait before building a client again after it failed (an exec plugin or a
+/// certificate may be fixed while kubedrift runs).
+const CLIENT_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn watch(kubeconfig: Kubeconfig, key: WatchKey, reports: mpsc::UnboundedSender<WatchReport>) {
-    let client = match client_for(&kubeconfig, &key.context).await {
-        Ok(client) => client,
-        Err(err) => {
-            let _ = reports.send(WatchReport::Failed {
-                key,
-                error: err.to_string(),
-                not_served: false,
-            });
-            return;
+    let client = loop {
+        match client_for(&kubeconfig, &key.context).await {
+            Ok(client) => break client,
+            Err(err) => {
+                let sent = reports.send(WatchReport::Failed {
+                    key: key.clone(),
+                    error: err.to_string(),
+                    not_served: false,
+                });
+                if sent.is_err() {
+                    return;
+                }
+                tokio::time::sleep(CLIENT_RETRY).await;
+            }
         }
     };
     let resource = key.kind.resource();

@@ -65,8 +65,8 @@ impl ControllerLink {
         tokio::pin!(sleep);
         tokio::select! {
             _ = &mut sleep => {}
-            report = self.reports.recv() => {
-                if let (Some(report), Some(feed)) = (report, self.feed.as_mut()) {
+            report = self.reports.recv() => match (report, self.feed.as_mut()) {
+                (Some(report), Some(feed)) => {
                     feed.apply(report);
                     while let Ok(more) = self.reports.try_recv() {
                         feed.apply(more);
@@ -74,6 +74,9 @@ impl ControllerLink {
                     // Failures change what is shown too, not only objects.
                     self.changed = true;
                 }
+                // Every watcher has ended (the live layer is stopping): no report will come,
+                // so sleep the whole interval rather than spin.
+                _ => sleep.await,
             }
         }
         if self
