@@ -526,7 +526,7 @@ fn status_from_argocd_needs_no_config_file() {
 /// writes nothing.
 #[test]
 fn sync_asks_argocd_to_refresh_unless_direct() {
-    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev")]);
     install_argocd(&fx, "dev");
     let url = format!("file://{}", fx.repo_path().display());
     apply(
@@ -534,6 +534,14 @@ fn sync_asks_argocd_to_refresh_unless_direct() {
         "dev",
         "web.yaml",
         &application("web", &url, "", "https://kubernetes.default.svc", "Synced"),
+    );
+    // Deployed from dev's Argo CD (a hub) to prod.
+    let prod_server = fx.sandbox.cluster("prod").expect("prod").url().to_string();
+    apply(
+        &fx,
+        "dev",
+        "web-prod.yaml",
+        &application("web-prod", &url, "", &prod_server, "Synced"),
     );
     let _ = fx.kubectl(&["--context", "dev", "create", "namespace", "shop"]);
     let home = fx.dir.path().join("home");
@@ -604,6 +612,18 @@ fn sync_asks_argocd_to_refresh_unless_direct() {
         ])
         .code,
         0
+    );
+
+    // The Application of web-prod lives on dev: prod's capability cannot write there.
+    let hub = run(&[
+        "sync", "web-prod", "--env", "prod", "--from", "argocd", "--yes",
+    ]);
+    assert_eq!(hub.code, 1, "{}\n{}", hub.stdout, hub.stderr);
+    assert!(
+        hub.stdout
+            .contains("Application argocd/web-prod lives on context dev"),
+        "{}",
+        hub.stdout
     );
 
     let direct = run(&[
