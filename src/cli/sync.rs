@@ -148,18 +148,18 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     };
     let mut plans: Vec<Plan> = Vec::new();
     let mut probes = Vec::new();
+    // Where each controller object read by the live layer lives (the others, found from
+    // tracking marks, live on the environment's cluster).
+    let mut owner_contexts: Vec<(crate::actions::sync::ControllerOwner, String)> = Vec::new();
     for app in &apps {
         let (mut built, app_probes) =
             runtime.block_on(crate::actions::sync::prepare(&client, app, &options));
-        if let Some(owner) = app
-            .controller
-            .as_ref()
-            .filter(|c| c.context == environment.context)
-            .map(controller_owner)
-        {
+        if let Some(controller) = &app.controller {
+            let owner = controller_owner(controller);
             if !built.controllers.contains(&owner) {
-                built.controllers.insert(0, owner);
+                built.controllers.insert(0, owner.clone());
             }
+            owner_contexts.push((owner, controller.context.clone()));
         }
         for probe in app_probes {
             if !probes.contains(&probe) {
@@ -216,27 +216,69 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         return finish(&mut out, &[], "Dry run: nothing changed.", Exit::InSync);
     }
     if reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
-        // The object lives on another cluster than the app (an Argo CD hub): the capability
-        // of this environment cannot write there.
-        let elsewhere = apps
-            .iter()
-            .filter_map(|a| a.controller.as_ref())
-            .find(|c| c.context != environment.context)
-            .map(|c| {
-                format!(
-                    "nothing done: {} {}/{} lives on context {}, not on {}'s; ask it there or use --direct",
-                    c.kind, c.namespace, c.name, c.context, environment.name
-                )
-            });
         return finish(
             &mut out,
             &[],
-            elsewhere.as_deref().unwrap_or(
-                "nothing done: no Argo CD or Flux mark on the app's live objects (nothing to ask to reconcile)",
+            "nothing done: no Argo CD or Flux mark on the app's live objects (nothing to ask to reconcile)",
+            Exit::Drift,
+        );
+    }
+    // A reconcile request writes where the controller objects live: the environment's
+    // cluster, or an Argo CD hub (one cluster for every selected app).
+    let owner_context = |owner: &crate::actions::sync::ControllerOwner| {
+        owner_contexts
+            .iter()
+            .find(|(o, _)| o == owner)
+            .map_or(environment.context.clone(), |(_, c)| c.clone())
+    };
+    let write_contexts: std::collections::BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| &p.controllers)
+        .map(owner_context)
+        .collect();
+    if reconcile && write_contexts.len() > 1 {
+        let listed: Vec<&str> = write_contexts.iter().map(String::as_str).collect();
+        return finish(
+            &mut out,
+            &[],
+            &format!(
+                "nothing done: the controllers' objects live on several clusters ({}); sync the apps one by one",
+                listed.join(", ")
             ),
             Exit::Drift,
         );
     }
+    let hub = write_contexts
+        .into_iter()
+        .next()
+        .filter(|context| reconcile && *context != environment.context);
+    // The environment the reconcile request writes to (the hub's: configured, or named
+    // after its context as for `--from`).
+    let write_env = match &hub {
+        None => environment.clone(),
+        Some(context) => match config.environments.iter().find(|e| e.context == *context) {
+            Some(env) => env.clone(),
+            None => {
+                let env = crate::config::Environment {
+                    name: context.clone(),
+                    context: context.clone(),
+                    namespace: None,
+                    git_ref: None,
+                    read_only: false,
+                    protected: false,
+                    order: None,
+                };
+                config.environments.push(env.clone());
+                env
+            }
+        },
+    };
+    let write_client = match &hub {
+        None => client.clone(),
+        Some(context) => runtime
+            .block_on(crate::cluster::kubeconfig::client_for(&kubeconfig, context))
+            .wrap_err("could not build a client for the controller's context")?,
+    };
     let has_work = reconcile || plans.iter().any(|p| !p.is_empty());
     if !has_work {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
@@ -248,7 +290,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         probes.clear();
         forbidden = None;
         for owner in plans.iter().flat_map(|p| &p.controllers) {
-            match runtime.block_on(apply::dry_run_reconcile(&client, owner)) {
+            match runtime.block_on(apply::dry_run_reconcile(&write_client, owner)) {
                 (_, Some(probe)) => probes.push(probe),
                 (DryRun::Forbidden { message }, None) => forbidden = Some(message),
                 _ => {}
@@ -259,7 +301,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         &session,
         &config,
         &kubeconfig,
-        &environment.name,
+        &write_env.name,
         &probes,
         forbidden,
     )) {
@@ -300,7 +342,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let kube_user = kubeconfig
         .contexts
         .iter()
-        .find(|c| c.name == environment.context)
+        .find(|c| c.name == write_env.context)
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone());
     let record =
@@ -322,14 +364,18 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         let mut out = stdout.lock();
         for p in &plans {
             for owner in &p.controllers {
-                let result = runtime
-                    .block_on(apply::request_reconcile(
+                let now = jiff::Timestamp::now();
+                let result = match &hub {
+                    None => runtime.block_on(apply::request_reconcile(p, owner, &capability, now)),
+                    Some(context) => runtime.block_on(apply::request_reconcile_on(
                         p,
                         owner,
+                        context,
                         &capability,
-                        jiff::Timestamp::now(),
-                    ))
-                    .map_err(|e| eyre!("{e}"))?;
+                        now,
+                    )),
+                }
+                .map_err(|e| eyre!("{e}"))?;
                 let what = format!(
                     "{} {}/{}/{}",
                     owner.tool, owner.kind, owner.namespace, owner.name

@@ -614,16 +614,57 @@ fn sync_asks_argocd_to_refresh_unless_direct() {
         0
     );
 
-    // The Application of web-prod lives on dev: prod's capability cannot write there.
+    // The Application of web-prod lives on dev (the hub): the request is written there,
+    // through dev's capability; nothing is applied to prod.
+    let hub_refresh = || {
+        fx.kubectl(&[
+            "--context",
+            "dev",
+            "-n",
+            "argocd",
+            "get",
+            "application",
+            "web-prod",
+            "-o",
+            "jsonpath={.metadata.annotations.argocd\\.argoproj\\.io/refresh}",
+        ])
+        .stdout
+    };
+    let hub = run(&[
+        "sync",
+        "web-prod",
+        "--env",
+        "prod",
+        "--from",
+        "argocd",
+        "--yes",
+        "--read-only",
+    ]);
+    assert_ne!(hub.code, 0, "{}", hub.stdout);
+    assert_eq!(hub_refresh(), "");
     let hub = run(&[
         "sync", "web-prod", "--env", "prod", "--from", "argocd", "--yes",
     ]);
-    assert_eq!(hub.code, 1, "{}\n{}", hub.stdout, hub.stderr);
+    assert_eq!(hub.code, 0, "{}\n{}", hub.stdout, hub.stderr);
     assert!(
         hub.stdout
-            .contains("Application argocd/web-prod lives on context dev"),
+            .contains("asked Argo CD Application/argocd/web-prod to reconcile"),
         "{}",
         hub.stdout
+    );
+    assert_eq!(hub_refresh(), "normal");
+    assert_ne!(
+        fx.kubectl(&[
+            "--context",
+            "prod",
+            "-n",
+            "shop",
+            "get",
+            "configmap",
+            "web-config"
+        ])
+        .code,
+        0
     );
 
     let direct = run(&[
