@@ -4,14 +4,16 @@
 //! `namespace`, kustomize `namePrefix`, `nameSuffix`, `images`, `commonLabels`,
 //! `commonAnnotations`, `namespace`, `replicas`, `patches` (as a generated kustomization over
 //! the app directory, as Argo CD edits one before building), helm `releaseName`,
-//! `valueFiles`, `parameters`, `values`, `valuesObject`, directory `recurse`. Anything else
-//! set under the source marks the app unsupported.
+//! `valueFiles`, `parameters`, `values`, `valuesObject`, directory `recurse`,
+//! `ignoreDifferences` with JSON pointers. Anything else set under the source (and jq or
+//! manager ignore rules) marks the app unsupported.
 
 use super::clusters::ClusterMap;
 use super::{
     normalize_repo_path, text, ControllerApp, ControllerTool, ControllerView, RenderExtras,
 };
 use crate::config::HelmConfig;
+use crate::engine::ignore::IgnoreRule;
 use crate::render::RendererKind;
 use serde_json::{json, Map, Value as Json};
 
@@ -114,6 +116,7 @@ pub fn application(app: &Json, home: &str, clusters: &ClusterMap) -> ControllerA
         // A directory without options: Argo CD does not recurse either.
         extras.top_level_only = true;
     }
+    let ignore = ignore_differences(app, &mut unsupported);
     ControllerApp {
         name: controller.name.clone(),
         context,
@@ -124,10 +127,59 @@ pub fn application(app: &Json, home: &str, clusters: &ClusterMap) -> ControllerA
         renderer,
         helm,
         extras,
+        ignore,
         unsupported,
         error: None,
         controller,
     }
+}
+
+/// `spec.ignoreDifferences` as kubedrift's ignore rules. Argo CD matches `group` exactly, an
+/// absent one being the core group; jq expressions and managers are not honoured.
+fn ignore_differences(app: &Json, unsupported: &mut Vec<String>) -> Vec<IgnoreRule> {
+    let mut rules = Vec::new();
+    for entry in app
+        .pointer("/spec/ignoreDifferences")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for key in ["jqPathExpressions", "managedFieldsManagers"] {
+            if entry.get(key).is_some_and(|v| !is_blank(v)) {
+                unsupported.push(format!("ignoreDifferences.{key}"));
+            }
+        }
+        let json_pointers: Vec<String> = entry
+            .get("jsonPointers")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect();
+        if json_pointers.is_empty() {
+            continue;
+        }
+        let field = |key: &str| {
+            entry
+                .get(key)
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let rule = IgnoreRule {
+            group: Some(field("group").unwrap_or_default()),
+            kind: field("kind"),
+            name: field("name"),
+            namespace: field("namespace"),
+            json_pointers,
+        };
+        match rule.validate() {
+            Ok(()) => rules.push(rule),
+            Err(why) => unsupported.push(format!("ignoreDifferences ({why})")),
+        }
+    }
+    rules
 }
 
 /// The kustomization Argo CD's `kustomize` options amount to, built over the app directory
@@ -573,6 +625,52 @@ spec:
             &clusters(),
         );
         assert_eq!(kustomize.unsupported, ["kustomize.forceCommonLabels"]);
+    }
+
+    #[test]
+    fn ignore_differences_with_json_pointers_become_ignore_rules() {
+        let app = application(
+            &parse(
+                r#"
+metadata: { name: web, namespace: argocd }
+spec:
+  source: { repoURL: https://git.example.com/a.git, path: web }
+  destination: { name: in-cluster, namespace: shop }
+  ignoreDifferences:
+    - group: apps
+      kind: Deployment
+      jsonPointers: [/spec/replicas]
+    - kind: ConfigMap
+      name: web-config
+      jsonPointers: [/data/generated]
+    - group: apps
+      kind: Deployment
+      jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "istio-proxy")']
+"#,
+            ),
+            "mgmt",
+            &clusters(),
+        );
+        assert_eq!(
+            app.ignore,
+            vec![
+                IgnoreRule {
+                    group: Some("apps".into()),
+                    kind: Some("Deployment".into()),
+                    name: None,
+                    namespace: None,
+                    json_pointers: vec!["/spec/replicas".into()],
+                },
+                IgnoreRule {
+                    group: Some(String::new()),
+                    kind: Some("ConfigMap".into()),
+                    name: Some("web-config".into()),
+                    namespace: None,
+                    json_pointers: vec!["/data/generated".into()],
+                },
+            ]
+        );
+        assert_eq!(app.unsupported, ["ignoreDifferences.jqPathExpressions"]);
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct ControllerApp {
     pub renderer: RendererKind,
     pub helm: HelmConfig,
     pub extras: RenderExtras,
+    /// What the compare leaves out (Argo CD `ignoreDifferences` with JSON pointers).
+    pub ignore: Vec<crate::engine::ignore::IgnoreRule>,
     /// Options kubedrift cannot honour (`kustomize.version`, `spec.decryption`, ...).
     pub unsupported: Vec<String>,
     /// Why the app cannot be read at all (its source object is missing, ...).

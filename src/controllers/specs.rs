@@ -126,7 +126,7 @@ pub fn build(
                 path: app.path.clone(),
                 renderer: app.renderer,
                 namespace: app.namespace.clone(),
-                ignore: Vec::new(),
+                ignore: app.ignore.clone(),
                 helm: app.helm.clone(),
                 origin: AppOrigin::Controller {
                     object: format!(

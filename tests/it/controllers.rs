@@ -976,3 +976,39 @@ fn the_tui_from_argocd_follows_the_applications() {
     tmux.keys(&["q"]);
     assert_eq!(tmux.wait_for_exit(&exit_file), "0");
 }
+
+/// An Application's `ignoreDifferences` (JSON pointers) is what kubedrift's compare leaves out
+/// too: replicas scaled by an autoscaler are no drift for either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argocd_ignore_differences_are_honoured() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 5);
+    let url = repo_url(&fx);
+    let yaml = application("web", &url, "", "https://kubernetes.default.svc", "Synced")
+        .replace(
+            "  destination:",
+            "  ignoreDifferences:\n    - group: apps\n      kind: Deployment\n      jsonPointers: [/spec/replicas]\n  destination:",
+        );
+    apply(&fx, "dev", "web.yaml", &yaml);
+    let strict = application(
+        "web-strict",
+        &url,
+        "",
+        "https://kubernetes.default.svc",
+        "Synced",
+    );
+    apply(&fx, "dev", "web-strict.yaml", &strict);
+    let config = source_config(&fx, "[[source]]\nkind = \"argocd\"\n");
+    let live = live(&fx, config, &["dev"]);
+    wait_app(&live, "web", "dev", "Synced (replicas ignored)", |a| {
+        a.sync == SyncState::Synced
+    })
+    .await;
+    // The same objects without the rule: the scale is drift.
+    wait_app(&live, "web-strict", "dev", "OutOfSync", |a| {
+        a.sync == SyncState::OutOfSync
+    })
+    .await;
+}
