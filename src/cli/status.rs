@@ -234,6 +234,12 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
         .iter()
         .map(|(id, app)| (id.clone(), watch_line(app, output)))
         .collect();
+    // Apps read from Argo CD / Flux objects go with their object, not with a Git change.
+    let mut read_from: std::collections::BTreeMap<crate::state::AppId, String> = printed
+        .apps
+        .iter()
+        .filter_map(|(id, app)| Some((id.clone(), object_name(app)?)))
+        .collect();
     loop {
         let change = tokio::select! {
             change = changes.recv() => change,
@@ -244,7 +250,12 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
                 ChangeKind::App(id) | ChangeKind::Resource { app: id, .. } => vec![id],
                 ChangeKind::AppRemoved(id) => {
                     let line = match output {
-                        OutputFormat::Table => format!("{}  {}  removed from Git", id.app, id.env),
+                        OutputFormat::Table => match read_from.remove(&id) {
+                            Some(object) => {
+                                format!("{}  {}  removed ({object} is gone)", id.app, id.env)
+                            }
+                            None => format!("{}  {}  removed from Git", id.app, id.env),
+                        },
                         OutputFormat::Json => {
                             json!({"app": id.app, "env": id.env, "removed": true}).to_string()
                         }
@@ -266,6 +277,9 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
             let Some(app) = snapshot.apps.get(&id) else {
                 continue;
             };
+            if let Some(object) = object_name(app) {
+                read_from.insert(id.clone(), object);
+            }
             let line = watch_line(app, output);
             if last.get(&id) != Some(&line) {
                 emit(&line)?;
@@ -273,6 +287,13 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
             }
         }
     }
+}
+
+/// `Application argocd/web`: the controller object an app was read from.
+fn object_name(app: &AppView) -> Option<String> {
+    app.controller
+        .as_ref()
+        .map(|c| format!("{} {}/{}", c.kind, c.namespace, c.name))
 }
 
 /// One `--watch` line for an app row.

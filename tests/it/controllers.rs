@@ -1012,3 +1012,69 @@ async fn argocd_ignore_differences_are_honoured() {
     })
     .await;
 }
+
+/// `kubedrift status --watch --from argocd`: a new Application prints its row, a deleted one
+/// says its object is gone (not "removed from Git").
+#[test]
+fn status_watch_from_argocd_prints_apps_as_their_objects_come_and_go() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_argocd(&fx, "dev");
+    fx.deploy("dev", "dev");
+    let url = repo_url(&fx);
+    apply(
+        &fx,
+        "dev",
+        "web.yaml",
+        &application("web", &url, "", "https://kubernetes.default.svc", "Synced"),
+    );
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["status", "--watch", "--from", "argocd", "--kubeconfig"])
+        .arg(fx.kubeconfig_path())
+        .env_remove("KUBEDRIFT_CONFIG")
+        .env_remove("KUBECONFIG")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubedrift status --watch starts");
+    let lines = kubedrift_testkit::lines_of(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    let table =
+        kubedrift_testkit::wait_for_line(&lines, WAIT, &mut seen, |line| line.starts_with("web "));
+    assert!(table.is_some(), "no row for web: {seen:?}");
+    apply(
+        &fx,
+        "dev",
+        "extra.yaml",
+        &application(
+            "extra",
+            &url,
+            "",
+            "https://kubernetes.default.svc",
+            "Synced",
+        ),
+    );
+    let added = kubedrift_testkit::wait_for_line(&lines, WAIT, &mut seen, |line| {
+        line.starts_with("extra ")
+    });
+    assert!(added.is_some(), "no row for the new Application: {seen:?}");
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "argocd",
+        "delete",
+        "application",
+        "extra",
+    ]);
+    let removed = kubedrift_testkit::wait_for_line(&lines, WAIT, &mut seen, |line| {
+        line.contains("extra  dev  removed (Application argocd/extra is gone)")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(removed.is_some(), "no removal line: {seen:?}");
+}
