@@ -9,11 +9,12 @@
 //!   kustomization over the app directory, inline Helm values, Flux's variable substitution
 //!   — as a [`crate::source::TreeSource`] wrapper (pure).
 //! - `repos`: repo URL → local clone (a configured `[[repo]]`, else a bare clone in the cache
-//!   dir), and `specs`: everything as the live layer's [`AppSpec`]s.
-//! - `watch`: the kube-rs watchers that list and follow the objects on every source context.
+//!   dir), and `specs`: everything as the live layer's [`crate::config::AppSpec`]s.
+//! - `watch`: the kube-rs watchers that list and follow the objects on every source context;
+//!   `feed`: their reports folded into the current apps (what the live driver asks for).
 //!
 //! An option kubedrift cannot honour never silently compares something else: the app is
-//! shown as "unsupported: <option>".
+//! shown as "unsupported: `<option>`".
 
 pub mod argocd;
 pub mod clusters;
