@@ -6,9 +6,11 @@
 //! app that does not render is reported for the apps it concerns; the others carry on.
 
 use crate::config::{AppSpec, Config, ConfigError, Environment};
+use crate::controllers::generated::{self, GeneratedSource};
+use crate::controllers::GENERATED_DIR;
 use crate::git::{CommitSource, GitError, GitRepo, ResolvedRev};
 use crate::manifest::ManifestLimits;
-use crate::render::{HelmOptions, RenderCache, RenderError, RenderRequest, Rendered};
+use crate::render::{HelmOptions, RenderCache, RenderError, RenderRequest, Rendered, RendererKind};
 use crate::source::TreeSource;
 use std::collections::BTreeMap;
 
@@ -201,14 +203,22 @@ pub fn render_app(
         .map_err(git)?;
     let source = CommitSource::new(repo.clone(), &revision)
         .with_max_file_bytes(usize::try_from(limits.max_file_bytes).unwrap_or(usize::MAX));
+    let source = app_source(app, &source);
     let request = render_request(app, &source, limits);
-    let rendered = cache
+    let mut rendered = cache
         .render(&request)
         .map_err(|error| DesiredError::Render { error })?;
+    finish_render(app, &mut rendered);
     Ok(RenderedApp { revision, rendered })
 }
 
-/// What to ask the renderer for `app`, reading from `source`.
+/// The source `app` renders from: `source` plus the files its controller object's options
+/// generate (nothing more for a configured app). Pass it to [`render_request`].
+pub fn app_source<'a>(app: &'a AppSpec, source: &'a dyn TreeSource) -> GeneratedSource<'a> {
+    GeneratedSource::new(source, &app.path, &app.extras)
+}
+
+/// What to ask the renderer for `app`, reading from `source` (see [`app_source`]).
 pub fn render_request<'a>(
     app: &'a AppSpec,
     source: &'a dyn TreeSource,
@@ -216,10 +226,38 @@ pub fn render_request<'a>(
 ) -> RenderRequest<'a> {
     let mut request = RenderRequest::new(source, &app.path);
     request.renderer = app.renderer;
+    // A controller's kustomize options: build the generated kustomization over the app.
+    if app.extras.kustomization.is_some() {
+        request.path = GENERATED_DIR;
+        request.renderer = RendererKind::Kustomize;
+    }
     request.namespace = app.namespace.as_deref();
     request.helm = helm_options(app);
+    if app.extras.helm_values.is_some() {
+        request.helm.values_files.push(generated::values_path());
+    }
     request.limits = *limits;
     request
+}
+
+/// What happens to rendered objects after the renderer: Flux's variable substitution. An
+/// object that cannot be substituted is left out and said so (never its values).
+pub fn finish_render(app: &AppSpec, rendered: &mut Rendered) {
+    if app.extras.substitute.is_empty() {
+        return;
+    }
+    let vars = &app.extras.substitute;
+    let mut kept = Vec::with_capacity(rendered.objects.len());
+    for mut object in std::mem::take(&mut rendered.objects) {
+        match generated::substitute(&mut object.object, vars) {
+            Ok(()) => kept.push(object),
+            Err(why) => rendered.warnings.push(format!(
+                "{}:{}: postBuild.substitute: {why}",
+                object.source.file, object.source.line
+            )),
+        }
+    }
+    rendered.objects = kept;
 }
 
 /// The config's Helm options as the renderer takes them: values files become repo paths.

@@ -21,6 +21,7 @@ pub mod actions;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod controllers;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod desired;

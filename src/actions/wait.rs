@@ -186,6 +186,7 @@ mod tests {
             },
             resources,
             ignore: Vec::new(),
+            controller: None,
         }
     }
 

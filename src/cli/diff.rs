@@ -17,6 +17,8 @@ Exit codes: 0 no difference, 1 differences (as `kubectl diff`, `argocd app diff`
 a timeout)."
 )]
 pub struct DiffArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// App name.
     pub app: String,
     /// Only this environment.

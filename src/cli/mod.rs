@@ -130,10 +130,53 @@ pub struct GlobalArgs {
     /// a READ-ONLY badge).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Set from the `--from` of the commands that take it ([`FromArg`]): not a global flag,
+    /// because `promote --from ENV` means something else.
+    #[arg(skip)]
+    pub from: Option<crate::controllers::ControllerTool>,
     /// TUI colour theme: dark, light, high-contrast, colorblind, a name from
     /// ~/.config/kubedrift/themes/ or a theme file (default: the config's `theme`).
     #[arg(long, global = true, value_name = "NAME|FILE")]
     pub theme: Option<String>,
+}
+
+/// `--from argocd|flux`, on the commands that read apps (the TUI, status, diff, sync).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FromArg {
+    /// Read the apps from Argo CD Applications (`argocd`) or Flux Kustomizations and
+    /// HelmReleases (`flux`) on the selected contexts; no config file is needed.
+    #[arg(long = "from", value_name = "argocd|flux", value_parser = crate::controllers::parse_tool)]
+    pub tool: Option<crate::controllers::ControllerTool>,
+}
+
+impl GlobalArgs {
+    /// These options with a command's `--from`.
+    pub fn with_from(&self, from: &FromArg) -> GlobalArgs {
+        GlobalArgs {
+            from: from.tool,
+            ..self.clone()
+        }
+    }
+}
+
+/// The configuration a command runs on. With `--from argocd|flux` the source is added to the
+/// config file when one is named (`--config`, `$KUBEDRIFT_CONFIG`) and used alone otherwise.
+pub fn load_config(
+    global: &GlobalArgs,
+) -> Result<crate::config::Config, crate::config::ConfigError> {
+    let Some(tool) = global.from else {
+        return Ok(crate::config::Config::load(global.config.as_deref())?.config);
+    };
+    let mut config = match &global.config {
+        Some(path) => crate::config::Config::load_file(path)?.config,
+        None => crate::config::Config::from_source(crate::controllers::SourceConfig::new(tool)),
+    };
+    if !config.sources.iter().any(|s| s.kind == tool) {
+        config
+            .sources
+            .push(crate::controllers::SourceConfig::new(tool));
+    }
+    Ok(config)
 }
 
 #[derive(Debug, Parser)]
@@ -153,6 +196,9 @@ set."
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// For the terminal UI (no command).
+    #[command(flatten)]
+    pub from: FromArg,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -179,7 +225,7 @@ pub enum Command {
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     let Some(command) = cli.command else {
-        return tui::run(&cli.global);
+        return tui::run(&cli.global.with_from(&cli.from));
     };
     match command {
         Command::Compare(args) => compare::run(&cli.global, args),
@@ -188,14 +234,14 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Render(args) => render::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(&cli.global, args),
-        Command::Status(args) => status::run(&cli.global, args),
-        Command::Diff(args) => diff::run(&cli.global, args),
+        Command::Status(args) => status::run(&cli.global.with_from(&args.from), args),
+        Command::Diff(args) => diff::run(&cli.global.with_from(&args.from), args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
-        Command::Sync(args) => sync::run(&cli.global, args),
+        Command::Sync(args) => sync::run(&cli.global.with_from(&args.from), args),
         Command::History(args) => history::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
-        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global.with_from(&args.from), args),
         Command::Init(args) => init::run(&cli.global, args),
     }
 }

@@ -17,6 +17,8 @@ Exit codes: 0 all synced, 1 any drift, 2 errors (unreachable cluster, render err
 may not be listed, timeout)."
 )]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// Only this environment.
     #[arg(long)]
     pub env: Option<String>,
@@ -68,10 +70,11 @@ pub(crate) fn start_live_at(
     app: Option<&str>,
     revision: Option<String>,
 ) -> color_eyre::Result<(tokio::runtime::Runtime, Live)> {
-    let loaded = Config::load(global.config.as_deref())?;
+    let config = super::load_config(global)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
-    if let Some(app) = app {
-        check_app_exists(&loaded.config, env, app)?;
+    // Apps read from Argo CD / Flux are known only once their objects are listed.
+    if let Some(app) = app.filter(|_| config.sources.is_empty()) {
+        check_app_exists(&config, env, app)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,7 +84,7 @@ pub(crate) fn start_live_at(
     let live = {
         let _guard = runtime.enter();
         Live::start(LiveOptions {
-            config: loaded.config,
+            config,
             kubeconfig,
             contexts: global.contexts.clone(),
             env: env.map(str::to_string),
@@ -187,6 +190,16 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
             eprintln!("error: repo {}: {error}", repo.name);
         }
     }
+    if let Some(tool) = global.from.filter(|_| snapshot.apps.is_empty() && settled) {
+        eprintln!(
+            "note: no {} objects found on the selected contexts ({})",
+            tool.label(),
+            match tool {
+                crate::state::ControllerTool::ArgoCd => "Applications in namespace argocd",
+                crate::state::ControllerTool::Flux => "Kustomizations and HelmReleases",
+            }
+        );
+    }
     if let Some(app) = unmatched {
         eprintln!(
             "error: app {app:?} is in none of the selected environments{}",
@@ -221,6 +234,12 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
         .iter()
         .map(|(id, app)| (id.clone(), watch_line(app, output)))
         .collect();
+    // Apps read from Argo CD / Flux objects go with their object, not with a Git change.
+    let mut read_from: std::collections::BTreeMap<crate::state::AppId, String> = printed
+        .apps
+        .iter()
+        .filter_map(|(id, app)| Some((id.clone(), object_name(app)?)))
+        .collect();
     loop {
         let change = tokio::select! {
             change = changes.recv() => change,
@@ -231,7 +250,12 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
                 ChangeKind::App(id) | ChangeKind::Resource { app: id, .. } => vec![id],
                 ChangeKind::AppRemoved(id) => {
                     let line = match output {
-                        OutputFormat::Table => format!("{}  {}  removed from Git", id.app, id.env),
+                        OutputFormat::Table => match read_from.remove(&id) {
+                            Some(object) => {
+                                format!("{}  {}  removed ({object} is gone)", id.app, id.env)
+                            }
+                            None => format!("{}  {}  removed from Git", id.app, id.env),
+                        },
                         OutputFormat::Json => {
                             json!({"app": id.app, "env": id.env, "removed": true}).to_string()
                         }
@@ -253,6 +277,9 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
             let Some(app) = snapshot.apps.get(&id) else {
                 continue;
             };
+            if let Some(object) = object_name(app) {
+                read_from.insert(id.clone(), object);
+            }
             let line = watch_line(app, output);
             if last.get(&id) != Some(&line) {
                 emit(&line)?;
@@ -260,6 +287,13 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
             }
         }
     }
+}
+
+/// `Application argocd/web`: the controller object an app was read from.
+fn object_name(app: &AppView) -> Option<String> {
+    app.controller
+        .as_ref()
+        .map(|c| format!("{} {}/{}", c.kind, c.namespace, c.name))
 }
 
 /// One `--watch` line for an app row.
@@ -318,10 +352,43 @@ fn row(app: &AppView) -> [String; 7] {
     ]
 }
 
-/// The status table, columns aligned like kubectl's.
+/// The status table, columns aligned like kubectl's. When some app was read from Argo CD or
+/// Flux, a CONTROLLER column shows what the controller says, and the message starts with the
+/// disagreement when the controller and kubedrift disagree.
 pub fn table(snapshot: &Snapshot) -> String {
+    if snapshot.apps.values().any(|a| a.controller.is_some()) {
+        let rows: Vec<[String; 8]> = snapshot.apps.values().map(|a| controller_row(a)).collect();
+        return super::table::render(CONTROLLER_HEADER, &rows, 3);
+    }
     let rows: Vec<[String; 7]> = snapshot.apps.values().map(|a| row(a)).collect();
     super::table::render(HEADER, &rows, 3)
+}
+
+const CONTROLLER_HEADER: [&str; 8] = [
+    "APP",
+    "ENV",
+    "CLUSTER",
+    "SYNC",
+    "HEALTH",
+    "CONTROLLER",
+    "REVISION",
+    "MESSAGE",
+];
+
+fn controller_row(app: &AppView) -> [String; 8] {
+    let [name, env, cluster, sync, health, revision, message] = row(app);
+    let controller = app
+        .controller
+        .as_ref()
+        .map(|c| c.label())
+        .unwrap_or_else(|| "-".to_string());
+    let message = match app.controller_disagreement() {
+        Some(disagreement) => format!("DISAGREE: {disagreement}; {message}"),
+        None => message,
+    };
+    [
+        name, env, cluster, sync, health, controller, revision, message,
+    ]
 }
 
 fn app_json(app: &AppView) -> Value {
@@ -349,7 +416,7 @@ fn app_json(app: &AppView) -> Value {
             entry
         })
         .collect();
-    json!({
+    let mut out = json!({
         "app": app.id.app,
         "env": app.id.env,
         "cluster": app.context,
@@ -358,7 +425,13 @@ fn app_json(app: &AppView) -> Value {
         "revision": app.revision,
         "message": app.message(),
         "resources": resources,
-    })
+    });
+    if let Some(controller) = &app.controller {
+        let mut entry = json!(controller);
+        entry["disagreement"] = json!(app.controller_disagreement());
+        out["controller"] = entry;
+    }
+    out
 }
 
 /// The JSON document of `status --output json`.
@@ -433,6 +506,7 @@ mod tests {
             },
             resources,
             ignore: Vec::new(),
+            controller: None,
         };
         let mut snapshot = Snapshot::default();
         snapshot.apps.insert(

@@ -7,7 +7,6 @@ use super::{Exit, GlobalArgs, OutputFormat};
 use crate::actions::audit;
 use crate::actions::capability::{cluster_access, Session};
 use crate::actions::sync::{apply, plan, DryRun, Outcome, Plan};
-use crate::config::Config;
 use crate::engine::diff;
 use crate::state::{AppView, SyncState};
 use color_eyre::eyre::{eyre, WrapErr};
@@ -28,6 +27,8 @@ Exit codes: 0 done (or --dry-run shown), 1 nothing done (not confirmed, read-onl
 (a resource failed, a conflict was not forced, the cluster could not be read)."
 )]
 pub struct SyncArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// App name (or --all).
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub app: Option<String>,
@@ -55,9 +56,14 @@ pub struct SyncArgs {
     /// Take over fields that other field managers own.
     #[arg(long)]
     pub force_conflicts: bool,
-    /// Ask the Argo CD / Flux controller managing the app to reconcile instead of syncing.
-    #[arg(long)]
+    /// Ask the Argo CD / Flux controller managing the app to reconcile instead of syncing
+    /// (the default for apps read from Argo CD / Flux objects).
+    #[arg(long, conflicts_with = "direct")]
     pub reconcile: bool,
+    /// Apply directly even when the app was read from an Argo CD / Flux object (whose
+    /// controller is otherwise asked to reconcile).
+    #[arg(long)]
+    pub direct: bool,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -67,9 +73,13 @@ pub struct SyncArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
-    let loaded = Config::load(global.config.as_deref())?;
-    let config = loaded.config;
-    let environment = config.environment(&args.env)?.clone();
+    let mut config = super::load_config(global)?;
+    // Apps read from Argo CD / Flux live in environments named after their contexts.
+    let configured_env = match config.environment(&args.env) {
+        Ok(environment) => Some(environment.clone()),
+        Err(_) if !config.sources.is_empty() => None,
+        Err(err) => return Err(err.into()),
+    };
     let (runtime, live) = start_live(global, Some(&args.env), args.app.as_deref())?;
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     if !settled {
@@ -103,6 +113,27 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
             ));
         }
     }
+    let environment = match configured_env {
+        Some(environment) => environment,
+        None => {
+            let Some(context) = apps.first().map(|a| a.context.clone()) else {
+                return Err(eyre!("no app in environment {}", args.env));
+            };
+            let environment = crate::config::Environment {
+                name: args.env.clone(),
+                context,
+                namespace: None,
+                git_ref: None,
+                read_only: false,
+                protected: false,
+                order: None,
+            };
+            config.environments.push(environment.clone());
+            environment
+        }
+    };
+    // The controller of an app read from its objects is asked to reconcile, unless --direct.
+    let reconcile = args.reconcile || (!args.direct && apps.iter().any(|a| a.controller.is_some()));
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     let client = runtime
         .block_on(crate::cluster::kubeconfig::client_for(
@@ -117,9 +148,19 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     };
     let mut plans: Vec<Plan> = Vec::new();
     let mut probes = Vec::new();
+    // Where each controller object read by the live layer lives (the others, found from
+    // tracking marks, live on the environment's cluster).
+    let mut owner_contexts: Vec<(crate::actions::sync::ControllerOwner, String)> = Vec::new();
     for app in &apps {
-        let (built, app_probes) =
+        let (mut built, app_probes) =
             runtime.block_on(crate::actions::sync::prepare(&client, app, &options));
+        if let Some(controller) = &app.controller {
+            let owner = controller_owner(controller);
+            if !built.controllers.contains(&owner) {
+                built.controllers.insert(0, owner.clone());
+            }
+            owner_contexts.push((owner, controller.context.clone()));
+        }
         for probe in app_probes {
             if !probes.contains(&probe) {
                 probes.push(probe);
@@ -174,7 +215,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     if args.dry_run {
         return finish(&mut out, &[], "Dry run: nothing changed.", Exit::InSync);
     }
-    if args.reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
+    if reconcile && plans.iter().all(|p| p.controllers.is_empty()) {
         return finish(
             &mut out,
             &[],
@@ -182,18 +223,74 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
             Exit::Drift,
         );
     }
-    let has_work = args.reconcile || plans.iter().any(|p| !p.is_empty());
+    // A reconcile request writes where the controller objects live: the environment's
+    // cluster, or an Argo CD hub (one cluster for every selected app).
+    let owner_context = |owner: &crate::actions::sync::ControllerOwner| {
+        owner_contexts
+            .iter()
+            .find(|(o, _)| o == owner)
+            .map_or(environment.context.clone(), |(_, c)| c.clone())
+    };
+    let write_contexts: std::collections::BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| &p.controllers)
+        .map(owner_context)
+        .collect();
+    if reconcile && write_contexts.len() > 1 {
+        let listed: Vec<&str> = write_contexts.iter().map(String::as_str).collect();
+        return finish(
+            &mut out,
+            &[],
+            &format!(
+                "nothing done: the controllers' objects live on several clusters ({}); sync the apps one by one",
+                listed.join(", ")
+            ),
+            Exit::Drift,
+        );
+    }
+    let hub = write_contexts
+        .into_iter()
+        .next()
+        .filter(|context| reconcile && *context != environment.context);
+    // The environment the reconcile request writes to (the hub's: configured, or named
+    // after its context as for `--from`).
+    let write_env = match &hub {
+        None => environment.clone(),
+        Some(context) => match config.environments.iter().find(|e| e.context == *context) {
+            Some(env) => env.clone(),
+            None => {
+                let env = crate::config::Environment {
+                    name: context.clone(),
+                    context: context.clone(),
+                    namespace: None,
+                    git_ref: None,
+                    read_only: false,
+                    protected: false,
+                    order: None,
+                };
+                config.environments.push(env.clone());
+                env
+            }
+        },
+    };
+    let write_client = match &hub {
+        None => client.clone(),
+        Some(context) => runtime
+            .block_on(crate::cluster::kubeconfig::client_for(&kubeconfig, context))
+            .wrap_err("could not build a client for the controller's context")?,
+    };
+    let has_work = reconcile || plans.iter().any(|p| !p.is_empty());
     if !has_work {
         return finish(&mut out, &[], "Nothing to do.", Exit::InSync);
     }
     let session = Session::new(global.read_only);
     let mut forbidden = plans.iter().find_map(Plan::forbidden);
-    if args.reconcile {
+    if reconcile {
         // The reconcile request is the write: ask about it, not about the sync.
         probes.clear();
         forbidden = None;
         for owner in plans.iter().flat_map(|p| &p.controllers) {
-            match runtime.block_on(apply::dry_run_reconcile(&client, owner)) {
+            match runtime.block_on(apply::dry_run_reconcile(&write_client, owner)) {
                 (_, Some(probe)) => probes.push(probe),
                 (DryRun::Forbidden { message }, None) => forbidden = Some(message),
                 _ => {}
@@ -204,7 +301,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         &session,
         &config,
         &kubeconfig,
-        &environment.name,
+        &write_env.name,
         &probes,
         forbidden,
     )) {
@@ -226,7 +323,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
         );
     }
     let steps: usize = plans.iter().map(|p| p.steps.len()).sum();
-    let question = if args.reconcile {
+    let question = if reconcile {
         format!("Ask the GitOps controllers of {} to reconcile?", args.env)
     } else {
         format!("Apply {steps} change(s) to {}?", args.env)
@@ -245,7 +342,7 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
     let kube_user = kubeconfig
         .contexts
         .iter()
-        .find(|c| c.name == environment.context)
+        .find(|c| c.name == write_env.context)
         .and_then(|c| c.context.as_ref())
         .and_then(|c| c.user.clone());
     let record =
@@ -262,19 +359,23 @@ pub fn run(global: &GlobalArgs, args: SyncArgs) -> color_eyre::Result<Exit> {
                 ok,
             })
         };
-    if args.reconcile {
+    if reconcile {
         let mut exit = Exit::InSync;
         let mut out = stdout.lock();
         for p in &plans {
             for owner in &p.controllers {
-                let result = runtime
-                    .block_on(apply::request_reconcile(
+                let now = jiff::Timestamp::now();
+                let result = match &hub {
+                    None => runtime.block_on(apply::request_reconcile(p, owner, &capability, now)),
+                    Some(context) => runtime.block_on(apply::request_reconcile_on(
                         p,
                         owner,
+                        context,
                         &capability,
-                        jiff::Timestamp::now(),
-                    ))
-                    .map_err(|e| eyre!("{e}"))?;
+                        now,
+                    )),
+                }
+                .map_err(|e| eyre!("{e}"))?;
                 let what = format!(
                     "{} {}/{}/{}",
                     owner.tool, owner.kind, owner.namespace, owner.name
@@ -434,4 +535,23 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         }
     }
     text
+}
+
+/// The object an app was read from, as the reconcile request takes it.
+fn controller_owner(
+    controller: &crate::state::ControllerView,
+) -> crate::actions::sync::ControllerOwner {
+    use crate::state::ControllerTool;
+    crate::actions::sync::ControllerOwner {
+        tool: controller.tool.label().to_string(),
+        api_version: controller.api_version.clone(),
+        kind: controller.kind.clone(),
+        namespace: controller.namespace.clone(),
+        name: controller.name.clone(),
+        annotation: match controller.tool {
+            ControllerTool::ArgoCd => "argocd.argoproj.io/refresh",
+            ControllerTool::Flux => "reconcile.fluxcd.io/requestedAt",
+        }
+        .to_string(),
+    }
 }

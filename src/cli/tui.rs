@@ -2,16 +2,15 @@
 //! as `status` finds them).
 
 use super::{Exit, GlobalArgs};
-use crate::config::Config;
 use crate::live::LiveOptions;
 use crate::tui::TuiOptions;
 
 pub fn run(global: &GlobalArgs) -> color_eyre::Result<Exit> {
-    let loaded = Config::load(global.config.as_deref())?;
+    let config = super::load_config(global)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     crate::tui::run(TuiOptions {
         live: LiveOptions {
-            config: loaded.config,
+            config,
             kubeconfig,
             contexts: global.contexts.clone(),
             env: None,

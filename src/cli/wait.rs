@@ -18,6 +18,8 @@ kubedrift wait web --env staging --revision \"$GIT_COMMIT\" --healthy --timeout 
 Exit codes: 0 the environment runs the revision (and is Healthy with --healthy), 1 timed out \
 or Degraded (what is still different is printed), 2 errors (unknown revision, render error).")]
 pub struct WaitArgs {
+    #[command(flatten)]
+    pub from: super::FromArg,
     /// App name.
     pub app: String,
     /// Environment.
@@ -38,6 +40,23 @@ pub struct WaitArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
+    // An app read from Argo CD / Flux is known once its object is listed: the live layer
+    // says whether it exists; it runs at the object's target revision.
+    if global.from.is_some() {
+        if args.revision.is_some() {
+            return Err(eyre!(
+                "--revision needs a config that names the app's repo (not --from)"
+            ));
+        }
+        let (runtime, live) = start_live_at(global, Some(&args.env), Some(&args.app), None)?;
+        let id = AppId::new(&args.app, &args.env);
+        let (snapshot, _) = runtime.block_on(live.wait_settled(args.timeout));
+        let Some(view) = snapshot.app(&args.app, &args.env) else {
+            return Err(eyre!("no app {:?} in environment {:?}", args.app, args.env));
+        };
+        let label = view.revision.clone();
+        return finish(&runtime, &live, &id, &args, &label);
+    }
     let config = Config::load(global.config.as_deref())?.config;
     let repos = crate::desired::Repos::open(&config);
     let app = crate::desired::find_app(&config, &repos, &args.env, &args.app)?;
@@ -52,7 +71,18 @@ pub fn run(global: &GlobalArgs, args: WaitArgs) -> color_eyre::Result<Exit> {
     };
     let (runtime, live) = start_live_at(global, Some(&args.env), Some(&args.app), revision)?;
     let id = AppId::new(&args.app, &args.env);
-    let judgement = runtime.block_on(wait(&live, &id, args.healthy, args.timeout, |remaining| {
+    finish(&runtime, &live, &id, &args, &label)
+}
+
+/// Wait for `id` to run `label` and say how it ended.
+fn finish(
+    runtime: &tokio::runtime::Runtime,
+    live: &crate::live::Live,
+    id: &AppId,
+    args: &WaitArgs,
+    label: &str,
+) -> color_eyre::Result<Exit> {
+    let judgement = runtime.block_on(wait(live, id, args.healthy, args.timeout, |remaining| {
         eprintln!("waiting for {id}: {}", remaining.join("; "));
     }));
     let (exit, summary, remaining) = match &judgement {

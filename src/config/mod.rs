@@ -57,6 +57,9 @@ pub struct Settings {
     /// kubedrift's own and those of the GitOps tool tracking an object (`argocd-controller`,
     /// `kustomize-controller`): a field such a manager applied and Git dropped is drift.
     pub field_managers: Vec<String>,
+    /// Where repos named by Argo CD / Flux objects are cloned (None: `$KUBEDRIFT_CACHE_DIR`,
+    /// else the XDG cache dir).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             theme: "default".to_string(),
             read_only: false,
             field_managers: Vec::new(),
+            cache_dir: None,
         }
     }
 }
@@ -347,6 +351,8 @@ pub struct Config {
     pub environments: Vec<Environment>,
     pub apps: Vec<AppConfig>,
     pub discover: Vec<DiscoverRule>,
+    /// `[[source]]`: Argo CD / Flux objects to read apps from.
+    pub sources: Vec<crate::controllers::SourceConfig>,
 }
 
 /// A loaded configuration and the file it came from.
@@ -361,7 +367,13 @@ pub struct Loaded {
 #[serde(rename_all = "snake_case")]
 pub enum AppOrigin {
     Listed,
-    Discovered { pattern: String },
+    Discovered {
+        pattern: String,
+    },
+    /// Read from an Argo CD / Flux object (`Application argocd/web`).
+    Controller {
+        object: String,
+    },
 }
 
 /// One app in one environment, fully resolved: what consumers (render, compare, views) use.
@@ -384,6 +396,9 @@ pub struct AppSpec {
     /// The chart this environment renders from a chart repository, if the app names one.
     pub chart: Option<crate::render::ChartRef>,
     pub origin: AppOrigin,
+    /// What a controller object's renderer options add (empty for configured apps).
+    #[serde(skip)]
+    pub extras: crate::controllers::RenderExtras,
 }
 
 /// Where to list directories for one `[[discover]]` rule.
@@ -397,6 +412,19 @@ pub struct DiscoveryScan {
 }
 
 impl Config {
+    /// The configuration of `kubedrift --from argocd|flux` without a config file: defaults,
+    /// no repos, environments or apps of its own; every app comes from the source.
+    pub fn from_source(source: crate::controllers::SourceConfig) -> Config {
+        Config {
+            settings: Settings::default(),
+            repos: Vec::new(),
+            environments: Vec::new(),
+            apps: Vec::new(),
+            discover: Vec::new(),
+            sources: vec![source],
+        }
+    }
+
     /// Finds and loads the configuration: `explicit` (`--config`), else `$KUBEDRIFT_CONFIG`,
     /// else `<XDG config dir>/kubedrift/config.toml`.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
@@ -536,6 +564,7 @@ impl Config {
                     origin: AppOrigin::Discovered {
                         pattern: rule.pattern.to_string(),
                     },
+                    extras: Default::default(),
                 };
                 if let Some(previous) = apps.get(&spec.name) {
                     return Err(ConfigError::DiscoveryConflict {
@@ -591,6 +620,7 @@ impl Config {
                     helm,
                     chart,
                     origin: AppOrigin::Listed,
+                    extras: Default::default(),
                 },
             );
         }

@@ -23,6 +23,21 @@ pub(super) struct RawConfig {
     pub app: Vec<RawApp>,
     #[serde(default)]
     pub discover: Vec<RawDiscover>,
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+}
+
+/// `[[source]]`: apps read from Argo CD / Flux objects.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub contexts: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub namespaces: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub clusters: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +49,7 @@ pub(super) struct RawSettings {
     pub theme: Option<Spanned<String>>,
     pub read_only: Option<bool>,
     pub field_managers: Option<Vec<Spanned<String>>>,
+    pub cache_dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,6 +273,7 @@ pub(super) fn sections() -> Vec<(&'static str, &'static [&'static str])> {
             fields_of::<RawValueCopy>(),
         ),
         ("[[discover]]", fields_of::<RawDiscover>()),
+        ("[[source]]", fields_of::<RawSource>()),
         (
             "an ignore rule ([[app.ignore]])",
             fields_of::<RawIgnoreRule>(),

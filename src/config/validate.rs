@@ -617,6 +617,10 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             settings.theme = v.non_empty("theme", &theme)?;
         }
         settings.read_only = s.read_only.unwrap_or(false);
+        if let Some(dir) = &s.cache_dir {
+            let dir = v.non_empty("cache_dir", dir)?;
+            settings.cache_dir = Some(v.local_path(&dir));
+        }
         for manager in s.field_managers.iter().flatten() {
             settings
                 .field_managers
@@ -624,7 +628,29 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         }
     }
 
-    if raw.repo.is_empty() {
+    let mut sources = Vec::new();
+    for source in &raw.source {
+        let kind = crate::controllers::parse_tool(source.kind.get_ref())
+            .map_err(|why| v.invalid("kind", source.kind.span(), why))?;
+        let mut config = crate::controllers::SourceConfig::new(kind);
+        for context in &source.contexts {
+            config.contexts.push(v.non_empty("contexts", context)?);
+        }
+        for namespace in &source.namespaces {
+            config
+                .namespaces
+                .push(v.namespace("namespaces", namespace)?);
+        }
+        for (destination, context) in &source.clusters {
+            config
+                .clusters
+                .insert(destination.clone(), v.non_empty("clusters", context)?);
+        }
+        sources.push(config);
+    }
+
+    // Apps read from Argo CD / Flux need no repo or environment of their own.
+    if raw.repo.is_empty() && sources.is_empty() {
         return Err(v.invalid(
             "repo",
             0..0,
@@ -653,7 +679,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         });
     }
 
-    if raw.environment.is_empty() {
+    if raw.environment.is_empty() && sources.is_empty() {
         return Err(v.invalid(
             "environment",
             0..0,
@@ -891,6 +917,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         environments,
         apps,
         discover,
+        sources,
     })
 }
 

@@ -3,6 +3,7 @@
 //! blocking pool. Repo errors are reported, never fatal.
 
 use crate::config::{AppSpec, Config, Environment};
+use crate::controllers::specs::ControllerSpec;
 use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
@@ -68,6 +69,12 @@ pub struct GitFollower {
     tools: render::Tools,
     /// Every followed app is rendered at this revision instead of its ref.
     revision: Option<String>,
+    /// Apps read from Argo CD / Flux objects (replaced as the objects change).
+    controller_apps: Vec<ControllerSpec>,
+    /// The repos those apps read that the config does not name (kubedrift's clones).
+    controller_repos: BTreeMap<String, Result<GitRepo, String>>,
+    /// `--env` for the controller apps.
+    controller_env: Option<String>,
 }
 
 impl GitFollower {
@@ -86,7 +93,40 @@ impl GitFollower {
                 ..render::Tools::default()
             },
             revision: None,
+            controller_apps: Vec::new(),
+            controller_repos: BTreeMap::new(),
+            controller_env: None,
         }
+    }
+
+    /// Follow these controller apps from now on, reading the cached clones `repos` (name →
+    /// path). An app whose spec changed is rendered again even at the same commit (its
+    /// options or path may differ); an app no longer listed is removed at the next poll.
+    pub fn set_controller_apps(
+        &mut self,
+        apps: Vec<ControllerSpec>,
+        repos: BTreeMap<String, std::path::PathBuf>,
+    ) {
+        for app in &apps {
+            let before = self.controller_apps.iter().find(|old| old.id() == app.id());
+            if before.is_none_or(|old| old.spec != app.spec || old.blocked != app.blocked) {
+                self.last.remove(&app.id());
+            }
+        }
+        self.controller_apps = apps;
+        for (name, path) in repos {
+            let reopen = !matches!(self.controller_repos.get(&name), Some(Ok(_)));
+            if reopen {
+                self.controller_repos
+                    .insert(name, GitRepo::open(&path).map_err(|e| e.to_string()));
+            }
+        }
+    }
+
+    /// Follow only the controller apps of environment `env` (None: all).
+    pub fn with_controller_env(mut self, env: Option<String>) -> Self {
+        self.controller_env = env;
+        self
     }
 
     /// Render every followed app at `revision` (None: each app's ref).
@@ -101,7 +141,102 @@ impl GitFollower {
     }
 
     fn repo(&self, name: &str) -> Result<GitRepo, String> {
+        if let Some(repo) = self.controller_repos.get(name) {
+            return repo.clone();
+        }
         self.repos.get(name).cloned().map_err(|e| e.to_string())
+    }
+
+    /// Plan the renders of the controller apps (see [`GitFollower::poll`]).
+    fn poll_controller_apps(
+        &mut self,
+        outcome: &mut PollOutcome,
+        seen: &mut Vec<AppId>,
+        jobs: &mut Vec<RenderJob>,
+    ) {
+        for app in self.controller_apps.clone() {
+            if self
+                .app_filter
+                .as_ref()
+                .is_some_and(|a| *a != app.spec.name)
+                || self
+                    .controller_env
+                    .as_ref()
+                    .is_some_and(|e| *e != app.spec.env)
+            {
+                continue;
+            }
+            let mut spec = app.spec.clone();
+            if let Some(revision) = &self.revision {
+                spec.git_ref = revision.clone();
+            }
+            let id = app.id();
+            seen.push(id.clone());
+            let env = Environment {
+                name: spec.env.clone(),
+                context: app.context.clone(),
+                namespace: None,
+                git_ref: None,
+                read_only: false,
+                protected: false,
+                order: None,
+            };
+            if let Some(reason) = &app.blocked {
+                // Shown once; a change of the object re-plans it (set_controller_apps).
+                if !self.last.contains_key(&id) {
+                    let shown = self.failed_once(&spec, &env, id, reason.clone());
+                    outcome.desired.push(shown);
+                }
+                continue;
+            }
+            let resolved = self.repo(&spec.repo).and_then(|repo| {
+                resolve_followed(&repo, &spec.git_ref, app.fetched)
+                    .map(|r| (r.commit.clone(), r.label()))
+                    .map_err(|e| format!("repo {}: {e}", spec.repo))
+            });
+            match resolved {
+                Ok(commit) => {
+                    if let Some(job) = self.plan_render(spec, &env, id, commit) {
+                        jobs.push(job);
+                    }
+                }
+                // Keep the last render if there was one; otherwise show the error (once:
+                // the next poll tries again, and a render replaces it).
+                Err(err) => {
+                    if !self.last.contains_key(&id) {
+                        let shown = self.failed_once(&spec, &env, id, err);
+                        outcome.desired.push(shown);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`GitFollower::failed`], remembered as the app's last render so that it is sent once
+    /// and removed when the app goes.
+    fn failed_once(
+        &mut self,
+        spec: &AppSpec,
+        env: &Environment,
+        id: AppId,
+        error: String,
+    ) -> DesiredApp {
+        self.last.insert(
+            id.clone(),
+            Rendered {
+                commit: String::new(),
+                tree_id: None,
+                cache_key: None,
+                renderer: None,
+                failure: Some(Failure {
+                    error: error.clone(),
+                    attempts: 1,
+                    // Not retried by time: a new commit or a change of the object re-plans it.
+                    retry_at: Instant::now() + Duration::from_secs(365 * 24 * 3600),
+                }),
+            },
+        );
+        self.failed(spec, env, id, error)
     }
 
     /// Read refs; render what changed. Cheap when nothing moved (ref lookups only).
@@ -190,6 +325,7 @@ impl GitFollower {
                 }
             }
         }
+        self.poll_controller_apps(&mut outcome, &mut seen, &mut jobs);
         // Renders run side by side (bounded): one hanging tool delays only its own app.
         let results = run_renders(&jobs, &self.cache, &self.tools, self.max_file_bytes());
         for (job, result) in jobs.into_iter().zip(results) {
@@ -396,15 +532,21 @@ fn run_renders(
                 .commit_source(&job.commit)
                 .map_err(|err| err.to_string())?;
             let limits = crate::manifest::ManifestLimits { max_file_bytes };
+            let source = desired::app_source(&job.spec, &source);
             let mut request = desired::render_request(&job.spec, &source, &limits);
             request.tools = tools.clone();
             let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
             let key = (prepared.renderer(), prepared.cache_key().to_string());
-            if let Some(hit) = cache.lock().get(&key) {
-                return Ok(hit);
-            }
-            let rendered = prepared.run().map_err(|err| err.to_string())?;
-            cache.lock().insert(key, rendered.clone());
+            let hit = cache.lock().get(&key);
+            let mut rendered = match hit {
+                Some(hit) => hit,
+                None => {
+                    let rendered = prepared.run().map_err(|err| err.to_string())?;
+                    cache.lock().insert(key, rendered.clone());
+                    rendered
+                }
+            };
+            desired::finish_render(&job.spec, &mut rendered);
             Ok(rendered)
         }))
         .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
@@ -506,6 +648,16 @@ pub fn fetch(path: &std::path::Path) -> Result<(), String> {
     let mut remote = repo
         .find_remote(&name)
         .map_err(|e| e.message().to_string())?;
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(credential_callbacks());
+    remote
+        .fetch(&[] as &[&str], Some(&mut options), None)
+        .map_err(|e| format!("fetch {name}: {}", crate::config::redact_url(e.message())))
+}
+
+/// Credentials as the user's git has them: the ssh agent, then the configured credential
+/// helper. Never anything from a cluster.
+pub(crate) fn credential_callbacks<'a>() -> git2::RemoteCallbacks<'a> {
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tried_agent = false;
     callbacks.credentials(move |url, username, allowed| {
@@ -520,11 +672,7 @@ pub fn fetch(path: &std::path::Path) -> Result<(), String> {
         }
         git2::Cred::default()
     });
-    let mut options = git2::FetchOptions::new();
-    options.remote_callbacks(callbacks);
-    remote
-        .fetch(&[] as &[&str], Some(&mut options), None)
-        .map_err(|e| format!("fetch {name}: {}", crate::config::redact_url(e.message())))
+    callbacks
 }
 
 /// Ask git's configured credential helpers (`git credential fill`) for a username and

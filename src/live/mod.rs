@@ -4,14 +4,18 @@
 //!
 //! Views never await the network: `snapshot()` is a lock-free-ish read of an `Arc`.
 
+mod controllers;
 pub mod git_follow;
 
 use self::git_follow::{fetch, GitFollower, PollOutcome};
 use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterTask};
 use crate::config::{Config, ConfigError};
+use crate::controllers::feed::ControllerFeed;
+use crate::controllers::repos::RepoCache;
 use crate::state::watch_plan::{plan_for, AppNeeds};
 use crate::state::{AppId, Change, ClusterEvent, Input, Snapshot, State};
+use controllers::ControllerLink;
 use kube::config::Kubeconfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,12 +67,25 @@ impl Live {
     /// and repos that cannot be reached are shown in the snapshot and retried.
     pub fn start(options: LiveOptions) -> Result<Live, LiveError> {
         let environments = match &options.env {
+            // An environment of apps read from Argo CD / Flux is named after its context.
+            Some(name) if !options.config.sources.is_empty() => {
+                match options.config.environment(name) {
+                    Ok(environment) => vec![environment.clone()],
+                    Err(_) => Vec::new(),
+                }
+            }
             Some(name) => vec![options.config.environment(name)?.clone()],
             None => options.config.environments.clone(),
         };
         let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-        let (contexts, mut missing) =
+        let (mut contexts, mut missing) =
             partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        // Argo CD / Flux sources read every selected context (each cluster once).
+        let source_contexts = if options.config.sources.is_empty() {
+            Vec::new()
+        } else {
+            distinct_clusters(&options.kubeconfig, &options.contexts)
+        };
         // Nothing usable at all: the configuration is wrong, say so at once.
         if contexts.is_empty() && !missing.is_empty() {
             return Err(missing.remove(0).into());
@@ -88,8 +105,13 @@ impl Live {
                 contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
             })
             .collect();
-        if environments.is_empty() {
+        if environments.is_empty() && options.config.sources.is_empty() {
             return Err(LiveError::NothingSelected);
+        }
+        for context in &source_contexts {
+            if !contexts.contains(context) {
+                contexts.push(context.clone());
+            }
         }
 
         let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(Snapshot::default()));
@@ -118,8 +140,33 @@ impl Live {
             .filter(|r| r.url.is_some())
             .map(|r| (r.name.clone(), r.path.clone()))
             .collect();
+        let feed = (!options.config.sources.is_empty()).then(|| {
+            let (report_tx, report_rx) = mpsc::unbounded_channel();
+            let keys = crate::controllers::watch::spawn(
+                &mut tasks,
+                &options.config.sources,
+                &options.kubeconfig,
+                &source_contexts,
+                report_tx,
+            );
+            let feed = ControllerFeed::new(
+                options.config.clone(),
+                &options.kubeconfig,
+                keys,
+                options
+                    .config
+                    .settings
+                    .cache_dir
+                    .clone()
+                    .map(|dir| dir.join("repos"))
+                    .or_else(RepoCache::default_dir)
+                    .map(RepoCache::new),
+            );
+            ControllerLink::new(feed, report_rx)
+        });
         let follower = GitFollower::new(options.config, environments, options.app)
-            .with_revision(options.revision);
+            .with_revision(options.revision)
+            .with_controller_env(options.env);
         tasks.spawn(run_sources(
             follower,
             options.kubeconfig,
@@ -130,6 +177,7 @@ impl Live {
             (settings.fetch_interval_seconds > 0)
                 .then(|| Duration::from_secs(settings.fetch_interval_seconds)),
             fetch_repos,
+            feed,
         ));
         Ok(Live {
             snapshot: snapshot_rx,
@@ -180,6 +228,33 @@ impl Live {
     }
 }
 
+/// The selected contexts (`--context`, else all), one per API server: a kubeconfig often
+/// has several users (admin, viewer) on one cluster, whose objects must be read once.
+fn distinct_clusters(kubeconfig: &Kubeconfig, filters: &[String]) -> Vec<String> {
+    let mut servers: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for named in &kubeconfig.contexts {
+        if !filters.is_empty() && !filters.contains(&named.name) {
+            continue;
+        }
+        let server = named.context.as_ref().and_then(|c| {
+            kubeconfig
+                .clusters
+                .iter()
+                .find(|cluster| cluster.name == c.cluster)
+                .and_then(|cluster| cluster.cluster.as_ref())
+                .and_then(|cluster| cluster.server.clone())
+        });
+        match server {
+            Some(server) if servers.contains(&server) => continue,
+            Some(server) => servers.push(server),
+            None => {}
+        }
+        out.push(named.name.clone());
+    }
+    out
+}
+
 /// Applies inputs in arrival order and publishes.
 async fn run_state(
     field_managers: Vec<String>,
@@ -220,9 +295,14 @@ async fn run_sources(
     cluster_events: mpsc::UnboundedSender<(String, ClusterEvent)>,
     poll_every: Duration,
     fetch_every: Option<Duration>,
-    fetch_repos: Vec<(String, std::path::PathBuf)>,
+    mut fetch_repos: Vec<(String, std::path::PathBuf)>,
+    mut controllers: Option<ControllerLink>,
 ) {
+    let mut contexts = contexts;
     let mut follower = Some(follower);
+    if let Some(link) = controllers.as_mut() {
+        link.first_lists().await;
+    }
     let mut clusters: BTreeMap<String, ClusterTask> = BTreeMap::new();
     // Per app: (context, namespace, desired kinds, desired namespaces).
     let mut desired_by_app: BTreeMap<AppId, AppNeeds> = BTreeMap::new();
@@ -234,6 +314,22 @@ async fn run_sources(
     let mut last_fetch = Instant::now();
     let mut first = true;
     loop {
+        if let (Some(link), Some(current)) = (controllers.as_mut(), follower.as_mut()) {
+            let Some(refreshed) = link.refresh(current, &inputs).await else {
+                return; // cancelled: the live layer is shutting down
+            };
+            // A destination cluster no environment names gets its cluster task too.
+            for context in refreshed.contexts {
+                if !contexts.contains(&context) {
+                    contexts.push(context);
+                }
+            }
+            for (name, path) in refreshed.clones {
+                if !fetch_repos.iter().any(|(n, _)| *n == name) {
+                    fetch_repos.push((name, path));
+                }
+            }
+        }
         let Some(mut current) = follower.take() else {
             return;
         };
@@ -319,7 +415,10 @@ async fn run_sources(
             first = false;
             let _ = inputs.send(Input::SourcesLoaded);
         }
-        tokio::time::sleep(poll_every).await;
+        match controllers.as_mut() {
+            Some(link) => link.sleep_or_report(poll_every).await,
+            None => tokio::time::sleep(poll_every).await,
+        }
         if let Some(every) = fetch_every {
             if last_fetch.elapsed() >= every {
                 last_fetch = Instant::now();

@@ -54,6 +54,7 @@ fn example_config_loads_and_documents_every_key() {
     );
     assert_eq!(config.apps.len(), 3);
     assert_eq!(config.discover.len(), 1);
+    assert_eq!(config.sources.len(), 1);
     assert_eq!(
         config.settings.max_manifest_bytes,
         DEFAULT_MAX_MANIFEST_BYTES

@@ -14,6 +14,7 @@ mod cli_init;
 mod cli_render;
 mod cli_sandbox;
 mod config;
+mod controllers;
 mod demo;
 mod git_listing;
 mod git_source;

@@ -395,10 +395,35 @@ pub async fn request_reconcile(
     Ok(patch_reconcile(capability.client(), owner, now, false)
         .await
         .map(|_| ())
-        .map_err(|e| match e {
-            ReconcilePatchError::Api { message, code } => format!("{message} ({code})"),
-            ReconcilePatchError::Other(message) => message,
-        }))
+        .map_err(ReconcilePatchError::into_message))
+}
+
+/// [`request_reconcile`] for a controller object that lives on another cluster than the app
+/// (an Argo CD Application on a hub cluster deploying to this one): `capability` must be for
+/// `owner_context`, the cluster holding the object, and `owner` one of `plan`'s controllers.
+pub async fn request_reconcile_on(
+    plan: &Plan,
+    owner: &ControllerOwner,
+    owner_context: &str,
+    capability: &WriteCapability,
+    now: jiff::Timestamp,
+) -> Result<Result<(), String>, ExecuteError> {
+    if capability.context() != owner_context {
+        return Err(ExecuteError::WrongContext {
+            have: capability.context().to_string(),
+            want: owner_context.to_string(),
+        });
+    }
+    if !plan.controllers.contains(owner) {
+        return Err(ExecuteError::UnknownController(format!(
+            "{} {}/{}",
+            owner.kind, owner.namespace, owner.name
+        )));
+    }
+    Ok(patch_reconcile(capability.client(), owner, now, false)
+        .await
+        .map(|_| ())
+        .map_err(ReconcilePatchError::into_message))
 }
 
 /// The dry run of [`request_reconcile`] (no capability needed) and the access probe that
@@ -433,6 +458,15 @@ pub async fn dry_run_reconcile(
 enum ReconcilePatchError {
     Api { message: String, code: u16 },
     Other(String),
+}
+
+impl ReconcilePatchError {
+    fn into_message(self) -> String {
+        match self {
+            ReconcilePatchError::Api { message, code } => format!("{message} ({code})"),
+            ReconcilePatchError::Other(message) => message,
+        }
+    }
 }
 
 async fn patch_reconcile(

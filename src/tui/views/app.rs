@@ -143,6 +143,21 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             theme.fg(Slot::Muted),
         ),
     ])];
+    // Read from Argo CD / Flux: what the controller says, next to kubedrift's verdict.
+    if let Some(controller) = &app.controller {
+        if let Some(first) = lines.first_mut() {
+            first.spans.push(Span::styled(
+                format!(
+                    " · {} ({} {}/{})",
+                    controller.label(),
+                    controller.kind,
+                    controller.namespace,
+                    controller.name
+                ),
+                theme.fg(Slot::Muted),
+            ));
+        }
+    }
     let commit = match model.git.commits.get(&app.id) {
         Some(c) => format!(
             " Git {} — {} ({}, {} ago)",
@@ -182,6 +197,12 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                 parts.join(" and ")
             ),
             theme.fg(Slot::Warning),
+        )));
+    }
+    if let Some(disagreement) = app.controller_disagreement() {
+        lines.push(Line::from(Span::styled(
+            format!(" ≠ {disagreement}"),
+            theme.fg(Slot::Warning).add_modifier(Modifier::BOLD),
         )));
     }
     let message = app.message();

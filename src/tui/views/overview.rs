@@ -160,6 +160,10 @@ fn cell_line(
             if let Some(since) = model.tracker.app_drift_since(&app.id) {
                 rest.push_str(&format!(" drift {}", short_age(since, model.now)));
             }
+            // The controller (Argo CD / Flux) disagrees with kubedrift: often the incident.
+            if app.controller_disagreement().is_some() {
+                rest.push_str(" ≠ctl");
+            }
         }
     }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();

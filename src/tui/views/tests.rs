@@ -254,3 +254,50 @@ fn no_color_draws_without_colours_but_keeps_glyphs_and_the_selection() {
     let screen = render(&mut model, 80, 24);
     assert!(screen.contains("≠ ♥"), "{screen}");
 }
+
+/// An app read from Argo CD that Argo CD calls Synced while kubedrift sees drift: the app
+/// view shows the controller's opinion and the disagreement, the overview cell marks it.
+#[test]
+fn a_controller_disagreement_shows_in_the_app_view_and_the_overview() {
+    use crate::state::{AppId, ControllerTool, ControllerView, SyncState};
+    let mut model = sample_model(Theme::dark());
+    let id = AppId::new("web", "prod");
+    let mut snapshot = (*model.snapshot).clone();
+    let mut view = (**snapshot.apps.get(&id).expect("web@prod")).clone();
+    assert_eq!(
+        view.sync,
+        SyncState::OutOfSync,
+        "the sample drifts web@prod"
+    );
+    view.controller = Some(ControllerView {
+        tool: ControllerTool::ArgoCd,
+        context: "prod".into(),
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "Application".into(),
+        namespace: "argocd".into(),
+        name: "web-prod".into(),
+        sync: Some("Synced".into()),
+        health: Some("Healthy".into()),
+        revision: None,
+        message: None,
+    });
+    snapshot.apps.insert(id, Arc::new(view));
+    snapshot.generation += 1;
+    model.update(Msg::Snapshot(Arc::new(snapshot)));
+    let overview = render(&mut model, 160, 48);
+    assert!(overview.contains("≠ctl"), "{overview}");
+    keys(&mut model, ":app web");
+    key(&mut model, KeyCode::Enter);
+    keys(&mut model, ":env prod");
+    key(&mut model, KeyCode::Enter);
+    key(&mut model, KeyCode::Enter);
+    let screen = render(&mut model, 160, 48);
+    assert!(
+        screen.contains("Argo CD: Synced/Healthy (Application argocd/web-prod)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("≠ Argo CD says Synced, kubedrift says OutOfSync"),
+        "{screen}"
+    );
+}

@@ -13,6 +13,7 @@
 //! and a reply older than the newest one applied is ignored.
 
 mod cluster_event;
+mod controller;
 mod evaluate;
 mod summarize;
 mod summary;
@@ -20,6 +21,7 @@ mod view;
 pub mod watch_plan;
 
 pub use cluster_event::ClusterEvent;
+pub use controller::{ControllerTool, ControllerView};
 pub use summary::{AppSummary, SyncCause};
 pub use view::{
     AppId, AppView, ClusterView, KindStatus, ObjectRef, Reach, RepoView, ResourceView, Snapshot,
@@ -83,6 +85,12 @@ pub enum Input {
     },
     /// The first Git poll finished (every app was rendered once, or failed).
     SourcesLoaded,
+    /// What the GitOps controller (Argo CD, Flux) says about an app (None: no longer known).
+    /// Kept apart from renders: the controller's status moves on its own.
+    Controller {
+        id: AppId,
+        view: Option<ControllerView>,
+    },
     /// A repo could be read (`error: None`) or not.
     Repo {
         name: String,
@@ -194,6 +202,8 @@ pub struct State {
     apps: BTreeMap<AppId, AppState>,
     clusters: BTreeMap<String, ClusterState>,
     repos: BTreeMap<String, RepoView>,
+    /// The controllers' opinions, by app (also for apps not rendered yet).
+    controllers: BTreeMap<AppId, ControllerView>,
     sources_loaded: bool,
     snapshot: Arc<Snapshot>,
     /// Configured field managers whose server-side apply counts as Git's (three-way).
@@ -213,6 +223,7 @@ impl State {
             apps: BTreeMap::new(),
             clusters: BTreeMap::new(),
             repos: BTreeMap::new(),
+            controllers: BTreeMap::new(),
             sources_loaded: false,
             snapshot: Arc::new(Snapshot::default()),
             field_managers: Arc::from([]),
@@ -286,6 +297,15 @@ impl State {
                 }
             }
             Input::Cluster { context, event } => self.apply_cluster(context, event, &mut changed),
+            Input::Controller { id, view } => {
+                let moved = match view {
+                    Some(view) => self.controllers.insert(id.clone(), view.clone()) != Some(view),
+                    None => self.controllers.remove(&id).is_some(),
+                };
+                if moved && self.apps.contains_key(&id) {
+                    changed.apps.insert(id);
+                }
+            }
             Input::SourcesLoaded => {
                 if !self.sources_loaded {
                     self.sources_loaded = true;
@@ -691,9 +711,9 @@ impl State {
         for id in changed.apps.iter().chain(changed.quiet_apps.iter()) {
             if let Some(app) = self.apps.get(id) {
                 let cluster = self.clusters.get(&app.context);
-                snapshot
-                    .apps
-                    .insert(id.clone(), Arc::new(app_view(app, cluster)));
+                let mut view = app_view(app, cluster);
+                view.controller = self.controllers.get(id).cloned();
+                snapshot.apps.insert(id.clone(), Arc::new(view));
             }
         }
         let contexts: BTreeSet<&String> = self.clusters.keys().collect();

@@ -135,5 +135,6 @@ pub(super) fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppVie
         summary,
         resources,
         ignore: app.ignore.clone(),
+        controller: None,
     }
 }

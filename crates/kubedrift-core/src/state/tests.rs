@@ -730,3 +730,87 @@ fn configured_field_managers_count_as_git_in_three_way_verdicts() {
         (SyncState::OutOfSync, managers)
     );
 }
+
+/// The controller's opinion arrives on its own (before or after the render), changes the row
+/// only when it changes, is dropped with `None`, and disagrees when kubedrift sees drift.
+#[test]
+fn a_controllers_opinion_joins_the_app_row_and_says_when_it_disagrees() {
+    let mut state = State::new();
+    let id = AppId::new("web", "dev");
+    let view = ControllerView {
+        tool: ControllerTool::ArgoCd,
+        context: "dev".into(),
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "Application".into(),
+        namespace: "argocd".into(),
+        name: "web".into(),
+        sync: Some("Synced".into()),
+        health: Some("Healthy".into()),
+        revision: None,
+        message: None,
+    };
+    // Before the app is rendered: kept, no row yet.
+    let changes = state.apply(Input::Controller {
+        id: id.clone(),
+        view: Some(view.clone()),
+    });
+    assert!(changes.is_empty());
+    state.apply(desired_app(
+        "web",
+        "dev",
+        1,
+        vec![desired_deployment(
+            "web",
+            "registry.example.com/web:1.4.2",
+            3,
+        )],
+    ));
+    connect(
+        &mut state,
+        "dev",
+        vec![live_deployment(
+            "web",
+            "registry.example.com/web:1.4.2",
+            2,
+            7,
+        )],
+    );
+    let snapshot = state.snapshot();
+    let row = snapshot.app("web", "dev").expect("row");
+    assert_eq!(row.sync, SyncState::OutOfSync);
+    assert_eq!(row.controller.as_ref(), Some(&view));
+    assert_eq!(
+        row.controller_disagreement().as_deref(),
+        Some("Argo CD says Synced, kubedrift says OutOfSync")
+    );
+    // The same opinion again: nothing changes.
+    let generation = state.generation();
+    state.apply(Input::Controller {
+        id: id.clone(),
+        view: Some(view.clone()),
+    });
+    assert_eq!(state.generation(), generation);
+    // Argo CD now says OutOfSync too: they agree.
+    let changes = state.apply(Input::Controller {
+        id: id.clone(),
+        view: Some(ControllerView {
+            sync: Some("OutOfSync".into()),
+            ..view
+        }),
+    });
+    assert_eq!(changes, vec![ChangeKind::App(id.clone())]);
+    assert_eq!(
+        state
+            .snapshot()
+            .app("web", "dev")
+            .and_then(|a| a.controller_disagreement()),
+        None
+    );
+    state.apply(Input::Controller { id, view: None });
+    assert!(state
+        .snapshot()
+        .app("web", "dev")
+        .expect("row")
+        .controller
+        .is_none());
+}

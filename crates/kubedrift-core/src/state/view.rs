@@ -131,12 +131,22 @@ pub struct AppView {
     /// The app's ignore rules, so `diff` shows what the verdict compared.
     #[serde(skip)]
     pub ignore: Vec<IgnoreRule>,
+    /// What Argo CD / Flux says, for apps read from their objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<super::ControllerView>,
 }
 
 impl AppView {
     /// The row's message (see [`AppSummary::message`]).
     pub fn message(&self) -> String {
         self.summary.message()
+    }
+
+    /// Why the controller (Argo CD, Flux) and kubedrift disagree about this app, if they do.
+    pub fn controller_disagreement(&self) -> Option<String> {
+        self.controller
+            .as_ref()
+            .and_then(|c| c.disagreement(self.sync, &self.revision))
     }
 }
 
