@@ -12,6 +12,7 @@
 
 mod history;
 mod paths;
+pub mod transport;
 mod tree;
 
 pub use paths::{join_path, normalize_path, EscapesRoot};

@@ -13,6 +13,7 @@ mod cli_sandbox;
 mod config;
 mod demo;
 mod git_source;
+mod git_transport;
 mod live_cli;
 mod live_discovery;
 mod live_drift;
