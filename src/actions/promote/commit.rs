@@ -425,6 +425,20 @@ pub fn push(
     }
 }
 
+/// The remote [`push`] would push to for the repo at `repo` (`origin`, else `url`), as shown
+/// to the user (credentials redacted); None when there is none.
+pub fn push_remote(repo: &std::path::Path, url: Option<&str>) -> Option<String> {
+    let repo = super::open_repo(repo).ok()?;
+    if let Ok(origin) = repo.find_remote("origin") {
+        let shown = origin
+            .url()
+            .map(|u| format!(" ({})", crate::config::redact_url(u)))
+            .unwrap_or_default();
+        return Some(format!("origin{shown}"));
+    }
+    url.map(crate::config::redact_url)
+}
+
 /// Every URL in `text` with its userinfo replaced ([`crate::config::redact_url`]): git's
 /// and the remote's messages quote the remote URL, which may embed credentials.
 pub fn redact_urls(text: &str) -> String {
