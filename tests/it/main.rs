@@ -25,3 +25,4 @@ mod local_source;
 mod render;
 mod tui_actions;
 mod tui_tmux;
+mod tui_tmux_actions;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A bound against hangs, not a timing assertion.
 const SCREEN_WAIT: Duration = Duration::from_secs(90);
 
-fn tmux_available() -> bool {
+pub(crate) fn tmux_available() -> bool {
     Command::new("tmux")
         .arg("-V")
         .output()
@@ -18,7 +18,7 @@ fn tmux_available() -> bool {
 }
 
 /// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -29,7 +29,7 @@ impl Tmux {
         command
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = self.command(args).output().expect("tmux runs");
         assert!(
             out.status.success(),
@@ -39,18 +39,18 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "tui"])
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "tui"];
         args.extend_from_slice(keys);
         self.run(&args);
     }
 
     /// Wait until the screen satisfies `wanted`; panics with the last screen.
-    fn wait_for(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + SCREEN_WAIT;
         loop {
             let screen = self.screen();
@@ -69,7 +69,7 @@ impl Tmux {
 impl Tmux {
     /// A 160×48 session `tui` on a server of our own running `command` (sh -c), with `env` set,
     /// TERM=xterm-256color and no KUBECONFIG; the pane stays after the command ends.
-    fn start(name: &str, command: &str, env: &[(&str, &str)]) -> Tmux {
+    pub(crate) fn start(name: &str, command: &str, env: &[(&str, &str)]) -> Tmux {
         let tmux = Tmux {
             socket: format!("kubedrift-{name}-{}", std::process::id()),
         };
@@ -104,7 +104,7 @@ impl Tmux {
 
     /// Wait for the exit code `command` wrote to `exit_file`, then check the terminal left the
     /// alternate screen.
-    fn wait_for_exit(&self, exit_file: &Path) -> String {
+    pub(crate) fn wait_for_exit(&self, exit_file: &Path) -> String {
         let deadline = Instant::now() + SCREEN_WAIT;
         let code = loop {
             if let Ok(text) = std::fs::read_to_string(exit_file) {
@@ -178,7 +178,7 @@ fn capture(name: &str, screen: &str) {
     }
 }
 
-fn shell_quote(path: &Path) -> String {
+pub(crate) fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
@@ -230,6 +230,23 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     });
     assert!(overview.contains("READ-ONLY"), "{overview}");
     capture("screen-overview.txt", &overview);
+    // s and p say why they are disabled; nothing is written (counted by the API servers).
+    let writes = || -> u64 {
+        ["dev", "stage", "prod"]
+            .iter()
+            .map(|c| fx.sandbox.cluster(c).expect("cluster").write_requests())
+            .sum()
+    };
+    let writes_before = writes();
+    tmux.keys(&["s"]);
+    tmux.wait_for("why s is disabled", |s| {
+        s.contains("sync disabled: dev is read-only: the session was started with --read-only")
+    });
+    tmux.keys(&["p"]);
+    tmux.wait_for("why p is disabled", |s| {
+        s.contains("promote disabled: dev is read-only")
+    });
+    assert_eq!(writes(), writes_before);
     if let Some(seconds) = std::env::var("KUBEDRIFT_IDLE_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
