@@ -1,5 +1,6 @@
-//! End-to-end in tmux, writable: the real binary's `s` on an OutOfSync app shows the plan,
-//! `y` applies it and the app turns Synced from the watch; `p` shows the promotion plan with
+//! End-to-end in tmux, writable: the real binary's `s` on an OutOfSync app shows the plan
+//! (an object Git dropped left alone until `x` turns prune on, then listed as pruned), `y`
+//! applies it and the app turns Synced from the watch; `p` shows the promotion plan with
 //! its choices, `u` turns the push on, `y` commits on a new promote/ branch and pushes it —
 //! checked afterwards in the git objects, the bare remote and the cluster.
 
@@ -59,6 +60,20 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
         )],
         "web: 1.5.0 in dev",
     );
+    // An object an earlier sync of web in dev made, which Git no longer has.
+    let dropped = fx.file(
+        "web-old.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-old\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\n    kubedrift.io/env: dev\ndata:\n  LOG_LEVEL: debug\n",
+    );
+    fx.ok(&[
+        "--context",
+        "dev",
+        "apply",
+        "--server-side",
+        "--field-manager=kubedrift",
+        "-f",
+        &dropped,
+    ]);
     let (tmux, exit_file) = open_tui(&fx, "sync");
     tmux.wait_for("web OutOfSync in dev", |s| {
         s.contains("DEV") && s.contains("outofsync") && !s.contains("loading")
@@ -72,6 +87,17 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
     assert!(plan.contains("sync web in dev (now OutOfSync)"), "{plan}");
     assert!(plan.contains("update apps/Deployment/shop/web"), "{plan}");
     assert!(plan.contains("prune off (x)"), "{plan}");
+    assert!(
+        plan.contains("left alone ConfigMap/shop/web-old: not in Git any more"),
+        "{plan}"
+    );
+    // x: prune on, planned again; the plan lists the one object it deletes.
+    tmux.keys(&["x"]);
+    let plan = tmux.wait_for("the plan with prune", |s| {
+        s.contains("prune ON (x): 1 object(s)") && s.contains("apply this plan?")
+    });
+    assert!(plan.contains("prune  ConfigMap/shop/web-old"), "{plan}");
+    assert!(plan.contains("update apps/Deployment/shop/web"), "{plan}");
     // Nothing applied before the confirmation.
     assert_eq!(
         fx.jsonpath(
@@ -82,7 +108,8 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
     );
 
     tmux.keys(&["y"]);
-    tmux.wait_for("the result", |s| s.contains("synced: every step succeeded"));
+    let result = tmux.wait_for("the result", |s| s.contains("synced: every step succeeded"));
+    assert!(result.contains("ConfigMap/shop/web-old pruned"), "{result}");
     // The verdict comes from the watch, not from the result.
     tmux.wait_for("web Synced in dev, as the watch sees it", |s| {
         s.contains("sync web in dev (now Synced)")
@@ -94,6 +121,26 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
         ),
         "registry.example.com/shop/web:1.5.0"
     );
+    let gone = fx.kubectl(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "get",
+        "configmap",
+        "web-old",
+    ]);
+    assert!(gone.stderr.contains("NotFound"), "{}", gone.stderr);
+    // Only what the plan listed: the app's other objects are still there.
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "get",
+        "configmap",
+        "web-config",
+    ]);
     quit(&tmux, &exit_file);
     let (audit, _) = kubedrift::actions::audit::read(&fx.dir.path().join("data/audit.jsonl"), None)
         .expect("audit log");
