@@ -76,7 +76,7 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
     ]);
     let (tmux, exit_file) = open_tui(&fx, "sync");
     tmux.wait_for("web OutOfSync in dev", |s| {
-        s.contains("DEV") && s.contains("outofsync") && !s.contains("loading")
+        s.contains("DEV") && s.contains(" 1 outofsync") && !s.contains("loading")
     });
     assert!(!tmux.screen().contains("READ-ONLY"));
 
@@ -194,8 +194,11 @@ fn p_in_tmux_shows_the_promotion_plan_then_commits_and_pushes_a_promote_branch()
     let writes_before = writes(&fx);
 
     let (tmux, exit_file) = open_tui(&fx, "promote");
-    tmux.wait_for("dev and stage, settled", |s| {
-        s.contains("DEV") && s.contains("STAGE") && !s.contains("loading")
+    tmux.wait_for("dev and stage, settled and synced", |s| {
+        s.contains("DEV")
+            && s.contains("STAGE")
+            && s.contains(" 2 synced")
+            && !s.contains("loading")
     });
     tmux.keys(&["l"]);
     tmux.keys(&["p"]);
@@ -253,5 +256,111 @@ fn p_in_tmux_shows_the_promotion_plan_then_commits_and_pushes_a_promote_branch()
     assert_eq!(remote.refname_to_id(&branch).expect("pushed"), tip.id());
     assert_eq!(writes(&fx), writes_before, "a promotion writes no cluster");
 
+    quit(&tmux, &exit_file);
+}
+
+#[test]
+fn m_in_tmux_moves_a_protected_environments_own_branch_after_its_name_is_typed_and_pushes_it() {
+    if tools_missing() {
+        return;
+    }
+    let fx = Fixture::start(&["dev", "stage"], &[("dev", "dev"), ("stage", "stage")]);
+    fx.deploy("dev", "dev");
+    fx.deploy("stage", "stage");
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    let mut git_config = repo.config().expect("git config");
+    git_config.set_str("user.name", "Dana SRE").expect("name");
+    git_config
+        .set_str("user.email", "dana@example.com")
+        .expect("email");
+    // A branch per environment (neither checked out); dev's is one commit ahead.
+    let main = repo
+        .find_reference("refs/heads/main")
+        .and_then(|r| r.peel_to_commit())
+        .expect("main");
+    repo.branch("stage", &main, false).expect("stage branch");
+    fx.commit(
+        &[(
+            "apps/web/stage/configmap.yaml".to_string(),
+            crate::live_support::CONFIGMAP.replace("LOG_LEVEL: info", "LOG_LEVEL: debug"),
+        )],
+        "web: debug logging",
+    );
+    let ahead = repo.refname_to_id("refs/heads/main").expect("main");
+    repo.reference("refs/heads/dev", ahead, false, "dev branch")
+        .expect("dev branch");
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace(
+            "name = \"dev\"\ncontext = \"dev\"\n",
+            "name = \"dev\"\ncontext = \"dev\"\nref = \"dev\"\n",
+        )
+        .replace(
+            "name = \"stage\"\ncontext = \"stage\"\n",
+            "name = \"stage\"\ncontext = \"stage\"\nref = \"stage\"\nprotected = true\n",
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let remote_path = fx.dir.path().join("remote.git");
+    let remote = git2::Repository::init_bare(&remote_path).expect("bare remote");
+    repo.remote("origin", remote_path.to_str().expect("utf-8"))
+        .expect("origin");
+
+    let (tmux, exit_file) = open_tui(&fx, "envref");
+    tmux.wait_for("dev and stage, settled and synced", |s| {
+        s.contains("DEV")
+            && s.contains("STAGE")
+            && s.contains(" 2 synced")
+            && !s.contains("loading")
+    });
+    tmux.keys(&["l"]);
+    tmux.keys(&["p"]);
+    tmux.wait_for("the promotion plan", |s| {
+        s.contains("onto   new branch refs/heads/promote/web/stage/")
+    });
+    // m: onto stage's own branch; stage is protected, so its name is asked after y.
+    tmux.keys(&["m"]);
+    let plan = tmux.wait_for("the plan onto stage's own branch", |s| {
+        s.contains("onto   refs/heads/stage itself (compare-and-swap)")
+    });
+    assert!(
+        plan.contains("stage is protected: y / Enter, then type its name"),
+        "{plan}"
+    );
+    assert!(plan.contains("LOG_LEVEL: debug"), "{plan}");
+    tmux.keys(&["u"]);
+    tmux.wait_for("the push turned on", |s| {
+        s.contains("push   yes, to origin")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for("the name asked for", |s| {
+        s.contains("stage is protected: type its name, then Enter to commit onto refs/heads/stage")
+    });
+    // A wrong name writes nothing.
+    tmux.keys(&["-l", "stag"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("still asking", |s| s.contains("(Esc cancels): stag"));
+    assert_eq!(
+        repo.refname_to_id("refs/heads/stage").expect("stage"),
+        main.id()
+    );
+    tmux.keys(&["-l", "e"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the fast-forward and the push", |s| {
+        s.contains("on refs/heads/stage") && s.contains("pushed to origin")
+    });
+    assert_eq!(
+        repo.refname_to_id("refs/heads/stage").expect("stage"),
+        ahead,
+        "stage fast-forwarded to dev"
+    );
+    assert_eq!(
+        remote.refname_to_id("refs/heads/stage").expect("pushed"),
+        ahead
+    );
+    // The live view follows stage's new commit: the ConfigMap now differs in stage.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("stage drifting from its new commit", |s| {
+        s.contains(" 1 outofsync")
+    });
     quit(&tmux, &exit_file);
 }
