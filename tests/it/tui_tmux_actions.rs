@@ -213,6 +213,17 @@ fn p_in_tmux_shows_the_promotion_plan_then_commits_and_pushes_a_promote_branch()
     );
     assert!(plan.contains("push   no   u: push to origin"), "{plan}");
     assert!(plan.contains("+") && plan.contains("web:1.5.0"), "{plan}");
+    // m: onto the environments' own ref, main — checked out in the work tree: refused, as
+    // headless; m again goes back to a new branch.
+    tmux.keys(&["m"]);
+    let refused = tmux.wait_for("the checked-out branch refused", |s| {
+        s.contains("could not prepare: main is checked out in")
+    });
+    assert!(refused.contains("m: on a new promote/ branch"), "{refused}");
+    tmux.keys(&["m"]);
+    tmux.wait_for("the promotion plan again", |s| {
+        s.contains("commit onto refs/heads/promote/web/stage/")
+    });
 
     tmux.keys(&["u"]);
     tmux.wait_for("the push turned on", |s| {

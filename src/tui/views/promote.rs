@@ -28,7 +28,15 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
     match &flow.stage {
         PromoteStage::Preparing => lines.push(note("preparing…".into(), Slot::Muted)),
         PromoteStage::Failed(error) => {
-            lines.push(note(format!("could not prepare: {error}"), Slot::Error))
+            lines.push(note(format!("could not prepare: {error}"), Slot::Error));
+            let other_mode = match flow.mode {
+                PromoteMode::NewBranch => "onto the environment's own ref",
+                PromoteMode::EnvRef => "on a new promote/ branch",
+            };
+            lines.push(note(
+                format!("f: promote from another environment, m: {other_mode}, Esc: back"),
+                Slot::Muted,
+            ));
         }
         PromoteStage::NotWritten(why) => {
             lines.push(note(format!("nothing written: {why}"), Slot::Error))
