@@ -117,20 +117,24 @@ fn clone_bare(url: &str, path: &Path) -> Result<(), String> {
         .tempdir_in(parent)
         .map_err(|e| format!("creating a temp dir in {}: {e}", parent.display()))?;
     let target = staging.path().join("repo.git");
+    // Not a repo yet: the credential helpers come from the user's global git config.
+    let auth = crate::git::transport::Auth::new(parent);
     let mut fetch = git2::FetchOptions::new();
-    fetch.remote_callbacks(crate::live::git_follow::credential_callbacks());
+    fetch.remote_callbacks(auth.callbacks());
     let source = local_url(url);
-    git2::build::RepoBuilder::new()
+    let cloned = git2::build::RepoBuilder::new()
         .bare(true)
         .fetch_options(fetch)
-        .clone(&source, &target)
-        .map_err(|e| {
-            format!(
-                "cloning {}: {}",
-                crate::config::redact_url(url),
-                crate::config::redact_url(e.message())
-            )
-        })?;
+        .clone(&source, &target);
+    auth.finish(cloned.is_ok());
+    cloned.map_err(|e| {
+        let message = auth.refused().unwrap_or_else(|| e.message().to_string());
+        format!(
+            "cloning {}: {}",
+            crate::config::redact_url(url),
+            crate::actions::promote::commit::redact_urls(&message)
+        )
+    })?;
     std::fs::rename(&target, path).map_err(|e| format!("moving the clone into place: {e}"))?;
     Ok(())
 }

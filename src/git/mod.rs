@@ -13,6 +13,7 @@
 mod history;
 mod listing;
 mod paths;
+pub mod transport;
 mod tree;
 
 pub use listing::{BranchName, FileListing};

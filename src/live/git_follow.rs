@@ -629,8 +629,9 @@ fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedAp
     }
 }
 
-/// `git fetch` of `origin` (or the first remote), authenticating with the ssh agent or the
-/// configured credential helper. Blocking.
+/// `git fetch` of `origin` (or the first remote), authenticating with the user's git setup
+/// ([`crate::git::transport`]: the ssh agent, git's credential helpers; refused credentials
+/// stop the fetch instead of being offered again). Blocking.
 pub fn fetch(path: &std::path::Path) -> Result<(), String> {
     let repo = git2::Repository::open(path).map_err(|e| e.message().to_string())?;
     let remotes = repo.remotes().map_err(|e| e.message().to_string())?;
@@ -648,62 +649,18 @@ pub fn fetch(path: &std::path::Path) -> Result<(), String> {
     let mut remote = repo
         .find_remote(&name)
         .map_err(|e| e.message().to_string())?;
+    let auth = crate::git::transport::Auth::new(path);
     let mut options = git2::FetchOptions::new();
-    options.remote_callbacks(credential_callbacks());
-    remote
-        .fetch(&[] as &[&str], Some(&mut options), None)
-        .map_err(|e| format!("fetch {name}: {}", crate::config::redact_url(e.message())))
-}
-
-/// Credentials as the user's git has them: the ssh agent, then the configured credential
-/// helper. Never anything from a cluster.
-pub(crate) fn credential_callbacks<'a>() -> git2::RemoteCallbacks<'a> {
-    let mut callbacks = git2::RemoteCallbacks::new();
-    let mut tried_agent = false;
-    callbacks.credentials(move |url, username, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY) && !tried_agent {
-            tried_agent = true;
-            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            if let Some((user, password)) = credential_fill(url, username) {
-                return git2::Cred::userpass_plaintext(&user, &password);
-            }
-        }
-        git2::Cred::default()
-    });
-    callbacks
-}
-
-/// Ask git's configured credential helpers (`git credential fill`) for a username and
-/// password for `url`. The password is passed straight to libgit2, never logged.
-fn credential_fill(url: &str, username: Option<&str>) -> Option<(String, String)> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("git")
-        .args(["credential", "fill"])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut request = format!("url={url}\n");
-    if let Some(user) = username {
-        request.push_str(&format!("username={user}\n"));
-    }
-    request.push('\n');
-    child.stdin.take()?.write_all(request.as_bytes()).ok()?;
-    let output = child.wait_with_output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).ok()?;
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
-            .map(str::to_string)
-    };
-    Some((field("username")?, field("password")?))
+    options.remote_callbacks(auth.callbacks());
+    let result = remote.fetch(&[] as &[&str], Some(&mut options), None);
+    auth.finish(result.is_ok());
+    result.map_err(|e| {
+        let message = auth.refused().unwrap_or_else(|| e.message().to_string());
+        format!(
+            "fetch {name}: {}",
+            crate::actions::promote::commit::redact_urls(&message)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -78,6 +78,14 @@ pub enum Action {
     Confirm,
     /// Re-plan the sync taking over the fields other managers own (sync view).
     ForceConflicts,
+    /// Prune on/off: the sync also deletes what Git dropped (sync view).
+    TogglePrune,
+    /// Promote from the next other environment (promote view).
+    PromoteSource,
+    /// Commit onto the environment's own ref or a new promote/ branch (promote view).
+    PromoteMode,
+    /// Push the promotion to the repo's remote on/off (promote view).
+    PromotePush,
 }
 
 /// A key as the table names it.
@@ -275,13 +283,37 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Char('y'), K::Enter],
         C::Sync,
         A::Confirm,
-        "run the shown plan or promotion (a protected environment: type its name first); close when done",
+        "run the shown plan or promotion (a protected environment: then type its name and Enter); close when done",
     ),
     bind(
         &[K::Char('F')],
         C::Sync,
         A::ForceConflicts,
         "re-plan taking over the conflicting fields other managers own",
+    ),
+    bind(
+        &[K::Char('x')],
+        C::Sync,
+        A::TogglePrune,
+        "prune on/off (off at first): also delete what Git dropped, only objects tracked to this app and environment, each listed in the plan",
+    ),
+    bind(
+        &[K::Char('f')],
+        C::Sync,
+        A::PromoteSource,
+        "promote from another environment (default: the one before)",
+    ),
+    bind(
+        &[K::Char('m')],
+        C::Sync,
+        A::PromoteMode,
+        "commit on a new promote/ branch (default) or onto the environment's own ref",
+    ),
+    bind(
+        &[K::Char('u')],
+        C::Sync,
+        A::PromotePush,
+        "push the promotion to the repo's remote on/off",
     ),
     // Global.
     bind(

@@ -91,6 +91,7 @@ pub fn spawn(
             app,
             from,
             to,
+            new_branch,
         } => {
             tokio::task::spawn_blocking(move || {
                 let request = promote::Request {
@@ -98,12 +99,15 @@ pub fn spawn(
                     from,
                     to,
                     merge: false,
-                    // The pull-request flow: a new `promote/<app>/<to>/<sha>` branch, never a
-                    // move of the ref an environment reads (nor of a checked-out branch).
-                    new_branch: true,
+                    // The pull-request flow (a new `promote/<app>/<to>/<sha>` branch), or the
+                    // environment's own ref (compare-and-swap; a checked-out branch refused).
+                    new_branch,
                 };
                 let result = promote::prepare_request(&context.config, &request)
-                    .map(|p| PreparedPromotion(Arc::new(p)))
+                    .map(|p| {
+                        let remote = promote::commit::push_remote(p.repo(), repo_url(&context, &p));
+                        PreparedPromotion(Arc::new(p), remote)
+                    })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(Msg::PromotePlanned { generation, result });
             });
@@ -111,6 +115,7 @@ pub fn spawn(
         Effect::ExecutePromote {
             generation,
             prepared,
+            push,
         } => {
             tokio::spawn(async move {
                 // Credentials that may not write the environment make it read-only for its
@@ -118,11 +123,11 @@ pub fn spawn(
                 let to = prepared.0.to().to_string();
                 let result = match write_blocked(&context, &to).await {
                     Some((_, reason)) => Err(reason),
-                    None => {
-                        tokio::task::spawn_blocking(move || write_promotion(&context, &prepared.0))
-                            .await
-                            .unwrap_or_else(|e| Err(format!("the promotion task failed: {e}")))
-                    }
+                    None => tokio::task::spawn_blocking(move || {
+                        write_promotion(&context, &prepared.0, push)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the promotion task failed: {e}"))),
                 };
                 let _ = tx.send(Msg::PromoteDone { generation, result });
             });
@@ -145,10 +150,11 @@ pub fn spawn(
             generation,
             app,
             force_conflicts,
+            prune,
         } => {
             tokio::spawn(async move {
                 let result = match snapshot.apps.get(&app) {
-                    Some(view) => plan_sync(&context, view, force_conflicts).await,
+                    Some(view) => plan_sync(&context, view, force_conflicts, prune).await,
                     None => Err(format!("{app} is gone")),
                 };
                 let _ = tx.send(Msg::SyncPlanned { generation, result });
@@ -200,18 +206,21 @@ async fn write_blocked(context: &TaskContext, env: &str) -> Option<(String, Stri
     }
 }
 
-/// The plan of one app (`force_conflicts`: take over other managers' fields; no prune: what Git dropped is listed as left alone) with the
-/// server's dry run, through the client of the app's own context.
+/// The plan of one app (`force_conflicts`: take over other managers' fields; `prune`: delete
+/// what Git dropped, else it is listed as left alone) with the server's dry run, through the
+/// client of the app's own context.
 async fn plan_sync(
     context: &TaskContext,
     app: &AppView,
     force_conflicts: bool,
+    prune: bool,
 ) -> Result<PlannedSync, String> {
     let client = crate::cluster::kubeconfig::client_for(&context.kubeconfig, &app.context)
         .await
         .map_err(|e| e.to_string())?;
     let options = sync::plan::PlanOptions {
         force_conflicts,
+        prune,
         ..sync::plan::PlanOptions::default()
     };
     let (plan, probes) = tokio::time::timeout(
@@ -255,15 +264,51 @@ async fn execute_sync(
     Ok(outcome)
 }
 
+/// The `url` the config gives the proposal's repo (pushed to when it has no `origin`).
+fn repo_url<'a>(context: &'a TaskContext, proposal: &promote::Proposal) -> Option<&'a str> {
+    context
+        .config
+        .repos
+        .iter()
+        .find(|r| r.path == proposal.repo())
+        .and_then(|r| r.url.as_deref())
+}
+
 /// Ask for the git write capability of the promotion; only with it, commit and move its
-/// one ref (never the working tree or index). Recorded in the audit log.
-fn write_promotion(context: &TaskContext, proposal: &promote::Proposal) -> Result<String, String> {
+/// one ref (never the working tree or index), then push that ref when asked (a refused push
+/// keeps the local commit and says so). Recorded in the audit log.
+fn write_promotion(
+    context: &TaskContext,
+    proposal: &promote::Proposal,
+    push: bool,
+) -> Result<String, String> {
     let capability = capability::git_access(&context.session, &context.config, proposal)
         .map_err(|reason| reason.to_string())?;
     let written = promote::commit::execute(proposal, &capability);
+    let pushed = match (&written, push) {
+        (Ok(w), true) => Some(
+            promote::commit::push(&capability, &w.reference, repo_url(context, proposal))
+                .map_err(|e| promote::commit::redact_urls(&e.to_string())),
+        ),
+        _ => None,
+    };
     if let Some(path) = &context.audit_log {
         let (result, ok) = match &written {
-            Ok(w) => (json!({"commit": w.commit, "ref": w.reference}), true),
+            Ok(w) => {
+                let push_ok = !matches!(
+                    pushed,
+                    Some(Ok(promote::commit::PushResult::Rejected { .. }) | Err(_))
+                );
+                let push = match &pushed {
+                    Some(Ok(result)) => json!(result),
+                    Some(Err(error)) => json!({"error": error}),
+                    None => json!(null),
+                };
+                (
+                    json!({"commit": w.commit, "ref": w.reference, "push": push}),
+                    push_ok,
+                )
+            }
             Err(e) => (json!({"error": e.to_string()}), false),
         };
         let entry = audit::Entry {
@@ -278,6 +323,7 @@ fn write_promotion(context: &TaskContext, proposal: &promote::Proposal) -> Resul
                 "model": promote::model_name(proposal.model()),
                 "sourceCommit": proposal.source_commit().to_string(),
                 "targetRef": proposal.target_ref(), "writeRef": proposal.write_ref(), "via": "tui",
+                "push": push,
             }),
             result,
             ok,
@@ -287,11 +333,32 @@ fn write_promotion(context: &TaskContext, proposal: &promote::Proposal) -> Resul
         }
     }
     let written = written.map_err(|e| e.to_string())?;
-    Ok(format!(
+    let mut text = format!(
         "{} on {}",
         promote::short(&written.commit),
         written.reference
-    ))
+    );
+    if let Some(base) = &written.rebuilt_on {
+        text.push_str(&format!(
+            " (the target moved meanwhile; rebuilt on {})",
+            promote::short(base)
+        ));
+    }
+    match pushed {
+        Some(Ok(promote::commit::PushResult::Pushed { remote })) => {
+            text.push_str(&format!("; pushed to {remote}"));
+        }
+        Some(Ok(promote::commit::PushResult::Rejected { remote, message })) => {
+            text.push_str(&format!(
+                "; push rejected by {remote}: {message} — the local commit is kept"
+            ));
+        }
+        Some(Err(error)) => {
+            text.push_str(&format!("; not pushed: {error} — the local commit is kept"));
+        }
+        None => {}
+    }
+    Ok(text)
 }
 
 /// The audit record of an executed sync: resources, actions and results, never contents.

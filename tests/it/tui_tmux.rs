@@ -29,7 +29,7 @@ impl Tmux {
         command
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = self.command(args).output().expect("tmux runs");
         assert!(
             out.status.success(),
@@ -230,6 +230,23 @@ fn overview_problem_app_diff_help_and_quit_in_tmux() {
     });
     assert!(overview.contains("READ-ONLY"), "{overview}");
     capture("screen-overview.txt", &overview);
+    // s and p say why they are disabled; nothing is written (counted by the API servers).
+    let writes = || -> u64 {
+        ["dev", "stage", "prod"]
+            .iter()
+            .map(|c| fx.sandbox.cluster(c).expect("cluster").write_requests())
+            .sum()
+    };
+    let writes_before = writes();
+    tmux.keys(&["s"]);
+    tmux.wait_for("why s is disabled", |s| {
+        s.contains("sync disabled: dev is read-only: the session was started with --read-only")
+    });
+    tmux.keys(&["p"]);
+    tmux.wait_for("why p is disabled", |s| {
+        s.contains("promote disabled: dev is read-only")
+    });
+    assert_eq!(writes(), writes_before);
     if let Some(seconds) = std::env::var("KUBEDRIFT_IDLE_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

@@ -8,6 +8,8 @@
 // Test support: a failed set-up should fail the test loudly, so `expect` is the point here.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod git_http;
+
 use kubedrift_sandbox::{Sandbox, SandboxOptions};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

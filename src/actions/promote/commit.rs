@@ -365,9 +365,9 @@ pub enum PushResult {
 }
 
 /// Push `reference` to the repo's `origin` (or `url` when there is no origin), without
-/// force. Credentials: ssh-agent, then the default credentials. (git2 is built without its
-/// `https`/`ssh` features here, so only local and file:// remotes can be reached; with
-/// them, the same callback serves ssh-agent, and `cred` adds the credential helper.)
+/// force. Credentials come from the user's git setup ([`crate::git::transport`]): the ssh
+/// agent, git's credential helpers; credentials the server refuses stop the push (no retry
+/// loop) and it is reported as rejected, with the local commit kept.
 pub fn push(
     capability: &GitWriteCapability,
     reference: &str,
@@ -397,23 +397,10 @@ pub fn push(
         Ok(Some(name)) => name.to_string(),
         _ => crate::config::redact_url(remote.url().unwrap_or("remote")),
     };
+    let auth = crate::git::transport::Auth::new(capability.repo());
     let mut rejected: Option<String> = None;
-    let mut attempts = 0;
     let result = {
-        let mut callbacks = git2::RemoteCallbacks::new();
-        callbacks.credentials(|url, username, allowed| {
-            attempts += 1;
-            if attempts > 3 {
-                return Err(git2::Error::from_str("authentication failed"));
-            }
-            if allowed.contains(git2::CredentialType::SSH_KEY) {
-                if let Ok(cred) = git2::Cred::ssh_key_from_agent(username.unwrap_or("git")) {
-                    return Ok(cred);
-                }
-            }
-            let _ = url;
-            git2::Cred::default()
-        });
+        let mut callbacks = auth.callbacks();
         callbacks.push_update_reference(|_, status| {
             if let Some(message) = status {
                 rejected = Some(message.to_string());
@@ -424,6 +411,7 @@ pub fn push(
         options.remote_callbacks(callbacks);
         remote.push(&[format!("{reference}:{reference}")], Some(&mut options))
     };
+    auth.finish(result.is_ok());
     match (result, rejected) {
         (Ok(()), None) => Ok(PushResult::Pushed { remote: name }),
         (Ok(()), Some(message)) => Ok(PushResult::Rejected {
@@ -432,9 +420,23 @@ pub fn push(
         }),
         (Err(err), _) => Ok(PushResult::Rejected {
             remote: name,
-            message: redact_urls(err.message()),
+            message: redact_urls(&auth.refused().unwrap_or_else(|| err.message().to_string())),
         }),
     }
+}
+
+/// The remote [`push`] would push to for the repo at `repo` (`origin`, else `url`), as shown
+/// to the user (credentials redacted); None when there is none.
+pub fn push_remote(repo: &std::path::Path, url: Option<&str>) -> Option<String> {
+    let repo = super::open_repo(repo).ok()?;
+    if let Ok(origin) = repo.find_remote("origin") {
+        let shown = origin
+            .url()
+            .map(|u| format!(" ({})", crate::config::redact_url(u)))
+            .unwrap_or_default();
+        return Some(format!("origin{shown}"));
+    }
+    url.map(crate::config::redact_url)
 }
 
 /// Every URL in `text` with its userinfo replaced ([`crate::config::redact_url`]): git's

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 mod promote;
 mod sync;
-pub use promote::{PreparedPromotion, PromoteFlow, PromoteStage};
+pub use promote::{PreparedPromotion, PromoteFlow, PromoteMode, PromoteStage};
 pub use sync::{PlannedSync, SyncFlow, SyncStage};
 
 /// Smallest usable terminal.
@@ -258,28 +258,33 @@ pub enum Effect {
         generation: u64,
         contexts: Vec<String>,
     },
-    /// Plan a sync of `app` and dry-run it on the server.
+    /// Plan a sync of `app` and dry-run it on the server (`prune`: delete what Git dropped,
+    /// only objects tracked to this app and environment).
     PlanSync {
         generation: u64,
         app: AppId,
         force_conflicts: bool,
+        prune: bool,
     },
     /// Ask for the write capability and execute the plan.
     ExecuteSync {
         generation: u64,
         planned: PlannedSync,
     },
-    /// Prepare the promotion of `app` from `from` to `to` (git objects only read).
+    /// Prepare the promotion of `app` from `from` to `to` (git objects only read), on a new
+    /// promote/ branch or onto the target's own ref.
     PlanPromote {
         generation: u64,
         app: String,
         from: String,
         to: String,
+        new_branch: bool,
     },
-    /// Ask for the git write capability and write the promotion.
+    /// Ask for the git write capability and write the promotion (then push it).
     ExecutePromote {
         generation: u64,
         prepared: PreparedPromotion,
+        push: bool,
     },
     /// Which of `envs` may not be written (session, config, credentials).
     CheckWrite {
@@ -1145,6 +1150,11 @@ impl Model {
             Action::Confirm => return self.confirm_sync(),
             Action::ForceConflicts if view == View::Sync => return self.force_sync(),
             Action::ForceConflicts => {}
+            Action::TogglePrune if view == View::Sync => return self.toggle_prune(),
+            Action::TogglePrune => {}
+            Action::PromoteSource => return self.cycle_promote_source(),
+            Action::PromoteMode => return self.toggle_promote_mode(),
+            Action::PromotePush => return self.toggle_promote_push(),
         }
         Vec::new()
     }
@@ -1363,5 +1373,7 @@ impl Model {
     }
 }
 
+#[cfg(test)]
+mod choices_tests;
 #[cfg(test)]
 mod tests;

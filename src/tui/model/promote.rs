@@ -1,17 +1,20 @@
-//! The `p` key: promote the selected app into the selected environment from the one before
-//! it (promotion order of the config), as a commit on a new `promote/<app>/<to>/<sha>` branch
-//! (the pull-request flow). The proposal (with its git diff) is prepared as a
-//! background task, shown, confirmed, then written by another task that asks for the git
-//! write capability; a read-only session or config never gets one.
+//! The `p` key: promote the selected app into the selected environment, from the one before
+//! it by default (promotion order of the config; `f` picks another source), as a commit on a
+//! new `promote/<app>/<to>/<sha>` branch (the pull-request flow) or, with `m`, onto the ref
+//! the environment reads; `u` pushes the result when the repo has a remote. The proposal
+//! (with its git diff) is prepared as a background task and shown with these choices, then
+//! confirmed (a protected environment's own ref: its name typed), then written by another
+//! task that asks for the git write capability; a read-only session or config never gets one.
 
 use super::{Effect, Model, Msg, View};
 use crate::actions::promote::Proposal;
 use crate::state::AppId;
 use std::sync::Arc;
 
-/// A prepared promotion (shared; compared by identity).
+/// A prepared promotion (shared; compared by identity), and the remote a push would go to
+/// (None: the repo has no remote to push to).
 #[derive(Clone)]
-pub struct PreparedPromotion(pub Arc<Proposal>);
+pub struct PreparedPromotion(pub Arc<Proposal>, pub Option<String>);
 
 impl std::fmt::Debug for PreparedPromotion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,17 +46,44 @@ pub enum PromoteStage {
     Written(String),
 }
 
+/// Where the promotion's commit goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromoteMode {
+    /// A new `promote/<app>/<to>/<sha>` branch, for a pull request (the default).
+    NewBranch,
+    /// The ref the target environment reads, moved with a compare-and-swap.
+    EnvRef,
+}
+
 #[derive(Debug, Clone)]
 pub struct PromoteFlow {
     /// The app and the environment promoted to.
     pub app: AppId,
+    /// The source environment (default: the one before the target).
     pub from: String,
+    pub mode: PromoteMode,
+    /// Push the written ref to the repo's remote after the commit.
+    pub push: bool,
+    /// The commit goes onto a protected environment's own ref: its name must be typed.
     pub protected: bool,
+    /// The user confirmed once and is typing the protected environment's name.
+    pub confirming: bool,
     pub typed: String,
     pub stage: PromoteStage,
 }
 
 impl Model {
+    /// The environments `target` can be promoted from, the default first: the environments
+    /// before it in promotion order, nearest first, then those after it.
+    fn promotion_sources(&self, target: &str) -> Vec<String> {
+        let Some(position) = self.config_envs.iter().position(|e| e == target) else {
+            return Vec::new();
+        };
+        let before = self.config_envs[..position].iter().rev();
+        let after = self.config_envs[position + 1..].iter();
+        before.chain(after).cloned().collect()
+    }
+
     pub(super) fn plan_promotion(&mut self, app: AppId) -> Vec<Effect> {
         let position = self.config_envs.iter().position(|e| *e == app.env);
         let Some(from) = position
@@ -75,22 +105,114 @@ impl Model {
             self.push(View::Promote);
             return Vec::new();
         }
-        self.promote_generation += 1;
         self.promote = Some(PromoteFlow {
-            protected: self.protected_envs.contains(&app.env),
-            app: app.clone(),
-            from: from.clone(),
+            protected: false,
+            confirming: false,
+            app,
+            from,
+            mode: PromoteMode::NewBranch,
+            push: false,
             typed: String::new(),
             stage: PromoteStage::Preparing,
         });
         self.scroll.remove("promote");
         self.push(View::Promote);
+        self.prepare_promotion()
+    }
+
+    /// Prepare the flow's promotion again (its source or mode changed).
+    fn prepare_promotion(&mut self) -> Vec<Effect> {
+        let Some(flow) = &mut self.promote else {
+            return Vec::new();
+        };
+        self.promote_generation += 1;
+        flow.stage = PromoteStage::Preparing;
+        flow.confirming = false;
+        flow.typed.clear();
         vec![Effect::PlanPromote {
             generation: self.promote_generation,
-            app: app.app,
-            from,
-            to: app.env,
+            app: flow.app.app.clone(),
+            from: flow.from.clone(),
+            to: flow.app.env.clone(),
+            new_branch: flow.mode == PromoteMode::NewBranch,
         }]
+    }
+
+    /// Whether the promote view may change its choices now (not while writing or done).
+    fn promote_choosable(&self) -> bool {
+        self.stack.last() == Some(&View::Promote)
+            && self.promote.as_ref().is_some_and(|f| {
+                !f.confirming
+                    && matches!(
+                        f.stage,
+                        PromoteStage::Prepared(_)
+                            | PromoteStage::Failed(_)
+                            | PromoteStage::Preparing
+                    )
+            })
+    }
+
+    /// `f`: promote from the next candidate source environment.
+    pub(super) fn cycle_promote_source(&mut self) -> Vec<Effect> {
+        if !self.promote_choosable() {
+            return Vec::new();
+        }
+        let Some(flow) = &self.promote else {
+            return Vec::new();
+        };
+        let sources = self.promotion_sources(&flow.app.env);
+        let next = sources
+            .iter()
+            .position(|e| *e == flow.from)
+            .map(|i| (i + 1) % sources.len())
+            .and_then(|i| sources.get(i))
+            .cloned();
+        match next {
+            Some(from) if from != flow.from => {
+                if let Some(flow) = &mut self.promote {
+                    flow.from = from;
+                }
+                self.prepare_promotion()
+            }
+            _ => {
+                self.status = Some("no other environment to promote from".into());
+                Vec::new()
+            }
+        }
+    }
+
+    /// `m`: commit onto the environment's own ref, or on a new promote/ branch.
+    pub(super) fn toggle_promote_mode(&mut self) -> Vec<Effect> {
+        if !self.promote_choosable() {
+            return Vec::new();
+        }
+        let Some(flow) = &mut self.promote else {
+            return Vec::new();
+        };
+        flow.mode = match flow.mode {
+            PromoteMode::NewBranch => PromoteMode::EnvRef,
+            PromoteMode::EnvRef => PromoteMode::NewBranch,
+        };
+        self.prepare_promotion()
+    }
+
+    /// `u`: push the result after the commit (only when the repo has a remote).
+    pub(super) fn toggle_promote_push(&mut self) -> Vec<Effect> {
+        if !self.promote_choosable() {
+            return Vec::new();
+        }
+        let Some(flow) = &mut self.promote else {
+            return Vec::new();
+        };
+        match &flow.stage {
+            PromoteStage::Prepared(PreparedPromotion(_, Some(_))) => flow.push = !flow.push,
+            PromoteStage::Prepared(PreparedPromotion(_, None)) => {
+                flow.push = false;
+                self.status = Some("the repo has no remote to push to".into());
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     pub(super) fn confirm_promote(&mut self) -> Vec<Effect> {
@@ -104,6 +226,7 @@ impl Model {
                     return Vec::new();
                 }
                 if flow.protected && flow.typed != flow.app.env {
+                    flow.confirming = true;
                     self.status = Some(format!(
                         "{} is protected: type its name, then Enter",
                         flow.app.env
@@ -111,11 +234,13 @@ impl Model {
                     return Vec::new();
                 }
                 let prepared = prepared.clone();
+                let push = flow.push && prepared.1.is_some();
                 flow.stage = PromoteStage::Writing(prepared.clone());
                 self.promote_generation += 1;
                 vec![Effect::ExecutePromote {
                     generation: self.promote_generation,
                     prepared,
+                    push,
                 }]
             }
             PromoteStage::Preparing | PromoteStage::Writing(_) => Vec::new(),
@@ -132,6 +257,7 @@ impl Model {
         };
         if self.stack.last() != Some(&View::Promote)
             || !flow.protected
+            || !flow.confirming
             || !matches!(flow.stage, PromoteStage::Prepared(_))
         {
             return false;
@@ -148,7 +274,11 @@ impl Model {
                 flow.stage = match result {
                     Ok(prepared) => {
                         // Typing the name guards moving the environment's own ref only.
-                        flow.protected = flow.protected && prepared.0.onto_env_ref();
+                        flow.protected = self.protected_envs.contains(&flow.app.env)
+                            && prepared.0.onto_env_ref();
+                        if prepared.1.is_none() {
+                            flow.push = false;
+                        }
                         PromoteStage::Prepared(prepared)
                     }
                     Err(error) => PromoteStage::Failed(error),

@@ -45,6 +45,10 @@ pub struct SyncFlow {
     pub typed: String,
     /// Fields other managers own are taken over (the user asked with `F`).
     pub force_conflicts: bool,
+    /// Objects Git dropped are deleted too (the user turned it on with `x`; off at first).
+    pub prune: bool,
+    /// The user confirmed once and is typing the protected environment's name.
+    pub confirming: bool,
     pub stage: SyncStage,
 }
 
@@ -113,6 +117,8 @@ impl Model {
             app: app.clone(),
             typed: String::new(),
             force_conflicts: false,
+            prune: false,
+            confirming: false,
             stage: SyncStage::Planning,
         });
         self.push(View::Sync);
@@ -120,6 +126,7 @@ impl Model {
             generation: self.sync_generation,
             app,
             force_conflicts: false,
+            prune: false,
         }]
     }
 
@@ -132,17 +139,46 @@ impl Model {
         let SyncStage::Planned(planned) = &flow.stage else {
             return Vec::new();
         };
+        if flow.confirming {
+            return Vec::new();
+        }
         if planned.plan.conflicts().is_empty() || flow.force_conflicts {
             self.status = Some("no conflicts to take over".into());
             return Vec::new();
         }
         flow.force_conflicts = true;
         flow.stage = SyncStage::Planning;
+        flow.confirming = false;
+        flow.typed.clear();
         self.sync_generation += 1;
         vec![Effect::PlanSync {
             generation: self.sync_generation,
             app: flow.app.clone(),
             force_conflicts: true,
+            prune: flow.prune,
+        }]
+    }
+
+    /// `x` in the sync view: prune on/off, then plan again (the new plan lists each object
+    /// it would delete and is confirmed like any other).
+    pub(super) fn toggle_prune(&mut self) -> Vec<Effect> {
+        let Some(flow) = &mut self.sync else {
+            return Vec::new();
+        };
+        if flow.confirming
+            || !matches!(flow.stage, SyncStage::Planned(_) | SyncStage::PlanFailed(_))
+        {
+            return Vec::new();
+        }
+        flow.prune = !flow.prune;
+        flow.stage = SyncStage::Planning;
+        flow.typed.clear();
+        self.sync_generation += 1;
+        vec![Effect::PlanSync {
+            generation: self.sync_generation,
+            app: flow.app.clone(),
+            force_conflicts: flow.force_conflicts,
+            prune: flow.prune,
         }]
     }
 
@@ -171,6 +207,7 @@ impl Model {
                     return Vec::new();
                 }
                 if flow.protected && flow.typed != flow.app.env {
+                    flow.confirming = true;
                     self.status = Some(format!(
                         "{} is protected: type its name, then Enter",
                         flow.app.env
@@ -200,6 +237,7 @@ impl Model {
         };
         if self.stack.last() != Some(&View::Sync)
             || !flow.protected
+            || !flow.confirming
             || !matches!(flow.stage, SyncStage::Planned(_))
         {
             return false;
@@ -346,6 +384,7 @@ mod tests {
             generation,
             app,
             force_conflicts: false,
+            prune: false,
         }] = effects.as_slice()
         else {
             panic!("{effects:?}");
@@ -415,6 +454,7 @@ mod tests {
             generation,
             app,
             force_conflicts: false,
+            prune: false,
         }] = effects.as_slice()
         else {
             panic!("{effects:?}");
@@ -464,6 +504,7 @@ mod tests {
             app,
             from,
             to,
+            new_branch: true,
         }] = effects.as_slice()
         else {
             panic!("{effects:?}");

@@ -1,7 +1,10 @@
-//! Promote view: the promotion's git diff (Secret values masked by the actions library), the
-//! confirmation, then the commit and ref written, or why nothing was.
+//! Promote view: the plan (source and target with their refs and commits, where the commit
+//! goes, whether it is pushed and where, each with the key that changes it), the promotion's
+//! git diff (Secret values masked by the actions library), the confirmation, then the commit
+//! and ref written (and the push), or why nothing was.
 
-use crate::tui::model::{Model, PromoteStage};
+use crate::actions::promote::short;
+use crate::tui::model::{Model, PromoteMode, PromoteStage};
 use crate::tui::theme::Slot;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -25,7 +28,15 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
     match &flow.stage {
         PromoteStage::Preparing => lines.push(note("preparing…".into(), Slot::Muted)),
         PromoteStage::Failed(error) => {
-            lines.push(note(format!("could not prepare: {error}"), Slot::Error))
+            lines.push(note(format!("could not prepare: {error}"), Slot::Error));
+            let other_mode = match flow.mode {
+                PromoteMode::NewBranch => "onto the environment's own ref",
+                PromoteMode::EnvRef => "on a new promote/ branch",
+            };
+            lines.push(note(
+                format!("f: promote from another environment, m: {other_mode}, Esc: back"),
+                Slot::Muted,
+            ));
         }
         PromoteStage::NotWritten(why) => {
             lines.push(note(format!("nothing written: {why}"), Slot::Error))
@@ -33,16 +44,23 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         PromoteStage::Written(what) => lines.push(note(format!("committed {what}"), Slot::Accent)),
         PromoteStage::Prepared(prepared) | PromoteStage::Writing(prepared) => {
             let proposal = &prepared.0;
-            let prompt = if matches!(flow.stage, PromoteStage::Writing(_)) {
+            let writing = matches!(flow.stage, PromoteStage::Writing(_));
+            let prompt = if writing {
                 "committing…".to_string()
             } else if proposal.is_noop() {
                 "nothing to promote — Esc to go back".to_string()
-            } else if flow.protected {
+            } else if flow.protected && flow.confirming {
                 format!(
                     "{} is protected: type its name, then Enter to commit onto {} (Esc cancels): {}",
                     flow.app.env,
                     proposal.write_ref(),
                     flow.typed
+                )
+            } else if flow.protected {
+                format!(
+                    "{} is protected: y / Enter, then type its name to commit onto {} (Esc cancels)",
+                    flow.app.env,
+                    proposal.write_ref()
                 )
             } else {
                 format!(
@@ -51,6 +69,38 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                 )
             };
             lines.push(note(prompt, Slot::Warning));
+            let text = |s: String| note(s, Slot::Text);
+            lines.push(text(format!(
+                "  from   {} ({} at {})   f: another source",
+                proposal.from(),
+                proposal.source_ref(),
+                short(proposal.source_commit())
+            )));
+            lines.push(text(format!(
+                "  to     {} ({} at {}), model {}",
+                proposal.to(),
+                proposal.target_ref(),
+                short(proposal.target_tip()),
+                crate::actions::promote::model_name(proposal.model())
+            )));
+            let onto = match flow.mode {
+                PromoteMode::NewBranch => format!(
+                    "  onto   new branch {} (pull request)   m: onto {} instead",
+                    proposal.write_ref(),
+                    proposal.target_ref()
+                ),
+                PromoteMode::EnvRef => format!(
+                    "  onto   {} itself (compare-and-swap)   m: a new promote/ branch instead",
+                    proposal.write_ref()
+                ),
+            };
+            lines.push(text(onto));
+            let push = match (&prepared.1, flow.push) {
+                (Some(remote), true) => format!("  push   yes, to {remote}   u: no push"),
+                (Some(remote), false) => format!("  push   no   u: push to {remote}"),
+                (None, _) => "  push   no (the repo has no remote)".to_string(),
+            };
+            lines.push(text(push));
             for text in proposal.diff().lines() {
                 let slot = if text.starts_with('+') {
                     Slot::DiffAdded

@@ -39,10 +39,15 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
         SyncStage::Planned(planned) => {
             let prompt = if planned.plan.is_empty() {
                 "nothing to sync — Esc to go back".to_string()
-            } else if flow.protected {
+            } else if flow.protected && flow.confirming {
                 format!(
                     "{} is protected: type its name, then Enter to apply (Esc cancels): {}",
                     flow.app.env, flow.typed
+                )
+            } else if flow.protected {
+                format!(
+                    "{} is protected: y / Enter, then type its name to apply (Esc cancels)",
+                    flow.app.env
                 )
             } else {
                 "apply this plan? y / Enter: yes, Esc: cancel".to_string()
@@ -59,6 +64,7 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
                     theme.fg(Slot::Warning),
                 )));
             }
+            lines.push(prune_line(model, &planned.plan));
             plan_lines(model, &planned.plan, &mut lines);
         }
         SyncStage::Executing(planned) => {
@@ -98,6 +104,29 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// Whether the plan prunes, how many objects it deletes, and the key that changes it.
+fn prune_line(model: &Model, plan: &Plan) -> Line<'static> {
+    let theme = &model.theme;
+    let prunes = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == crate::actions::sync::Action::Prune)
+        .count();
+    if plan.prune {
+        Line::from(Span::styled(
+            format!(
+                "prune ON (x): {prunes} object(s) Git dropped are deleted, each listed as prune"
+            ),
+            theme.fg(Slot::Warning),
+        ))
+    } else {
+        Line::from(Span::styled(
+            "prune off (x): what Git dropped stays, listed as left alone",
+            theme.fg(Slot::Muted),
+        ))
+    }
 }
 
 fn plan_lines(model: &Model, plan: &Plan, lines: &mut Vec<Line<'static>>) {
