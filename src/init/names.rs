@@ -69,9 +69,34 @@ pub fn is_env_like(name: &str, contexts: &[KubeContext]) -> bool {
     }
     let containing = contexts
         .iter()
-        .filter(|c| contains_run(&tokens(&c.name), &parts))
+        .filter(|c| contains_run(&cluster_tokens(&c.name), &parts))
         .count();
     containing > 0 && (containing < contexts.len() || contexts.len() == 1)
+}
+
+/// Words in context names that name the tool, the cloud or the account, never the cluster
+/// (`kind-dev`, `arn:aws:eks:...`): a directory called `aws` or `kind` is no environment.
+const PROVIDER_WORDS: &[&str] = &[
+    "aks", "arn", "aws", "azure", "cluster", "docker", "desktop", "eks", "gcp", "gke", "k3d",
+    "k3s", "kind", "minikube", "rancher",
+];
+
+/// The tokens of a context name that can say which cluster it is: a GKE context
+/// (`gke_{project}_{location}_{name}`) without its project, an EKS ARN
+/// (`arn:aws:eks:{region}:{account}:cluster/{name}`) without its account, and never a
+/// provider word.
+fn cluster_tokens(context: &str) -> Vec<String> {
+    let meaningful = match context.split('_').collect::<Vec<_>>()[..] {
+        ["gke", _project, location, name] => format!("{location}-{name}"),
+        _ => match context.split(':').collect::<Vec<_>>()[..] {
+            ["arn", _, "eks", region, _account, resource] => format!("{region}-{resource}"),
+            _ => context.to_string(),
+        },
+    };
+    tokens(&meaningful)
+        .into_iter()
+        .filter(|t| !PROVIDER_WORDS.contains(&t.as_str()))
+        .collect()
 }
 
 /// Sort key putting environments in promotion order: known words by their rank (compound
@@ -284,6 +309,30 @@ mod tests {
         }
         for name in ["apps", "base", "charts", "kind", "infrastructure"] {
             assert!(!is_env_like(name, &contexts), "{name}");
+        }
+    }
+
+    #[test]
+    fn provider_project_and_account_words_of_context_names_are_not_environments() {
+        let contexts = vec![
+            ctx("arn:aws:eks:eu-west-1:123456789012:cluster/prod", "eks"),
+            ctx("gke_acme-platform_europe-west1_staging", "gke"),
+            ctx("kind-dev", "kind"),
+        ];
+        for name in [
+            "aws",
+            "eks",
+            "gke",
+            "acme-platform",
+            "123456789012",
+            "kind",
+            "cluster",
+        ] {
+            assert!(!is_env_like(name, &contexts), "{name}");
+        }
+        // The location and the cluster's own name still are.
+        for name in ["europe-west1", "eu-west-1", "staging", "prod"] {
+            assert!(is_env_like(name, &contexts), "{name}");
         }
     }
 
