@@ -5,15 +5,17 @@
 //! - `apps/{app}/envs/{env}` (also `overlays`, `environments`, `env`; any literal prefix);
 //! - `envs/{env}` at the root with a shared base: the repository is one app;
 //! - `{env}/{app}`, where the first segment looks like an environment;
-//! - `apps/{app}/{env}`, where the last segment looks like an environment;
+//! - `apps/{app}/{env}`, where the last segment looks like an environment (or is a Flux
+//!   cluster directory: one holding `flux-system`);
+//! - `{env}` at the root holding manifests itself: the repository is one app;
 //! - Helm charts with `values-{env}.yaml` (or `values.{env}.yaml`) next to `Chart.yaml`;
 //! - app directories without environments (`apps/{app}`), in every environment;
 //! - a branch per environment (`prod`, `env/prod`, ...), apps read from those branches.
 
 use super::names::{env_words_in, match_context, promotion_key, ContextMatch, KubeContext};
 use detect::{
-    app_then_env, apps_only, env_branches, env_then_app, helm_values_per_env, overlay_per_env,
-    shared_base, TreeFacts,
+    app_then_env, apps_only, env_branches, env_dirs_at_root, env_then_app, helm_values_per_env,
+    overlay_per_env, shared_base, TreeFacts,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +50,8 @@ pub enum Layout {
     EnvThenApp,
     /// `apps/{app}/{env}`: a directory per app holding one per environment.
     AppThenEnv,
+    /// `{env}` at the root: the repository is one app, a directory per environment.
+    EnvDirs,
     /// A Helm chart with a values file per environment.
     HelmValuesPerEnv,
     /// App directories without environments: every app in every environment.
@@ -63,6 +67,7 @@ impl Layout {
             Layout::SharedBase => "one app: a directory per environment over a shared base",
             Layout::EnvThenApp => "a directory per environment holding its apps",
             Layout::AppThenEnv => "a directory per app holding one per environment",
+            Layout::EnvDirs => "one app: a directory per environment",
             Layout::HelmValuesPerEnv => "a Helm chart with a values file per environment",
             Layout::AppsOnly => "app directories without environments, each in every environment",
             Layout::BranchPerEnv => "a branch per environment, apps as directories on it",
@@ -145,10 +150,19 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
     found.extend(shared_base(&facts, &app_name, &mut claimed));
     found.extend(env_then_app(&facts, contexts, &mut claimed));
     found.extend(app_then_env(&facts, contexts, &mut claimed));
+    found.extend(env_dirs_at_root(&facts, contexts, &app_name, &mut claimed));
     found.extend(helm_values_per_env(&facts, &app_name, &mut claimed));
 
     let branch_envs = env_branches(listing, contexts);
     let mut checks = Vec::new();
+    let left = facts.left_between(&claimed);
+    if !left.is_empty() {
+        checks.push(format!(
+            "{} hold manifests of their own next to the app directories found in them; no app \
+             includes those, so they are not compared: add an [[app]] for them if they matter.",
+            listed(&left)
+        ));
+    }
     if branch_envs.is_empty() {
         found.extend(apps_only(&facts, &app_name, &claimed, None));
     } else {
@@ -389,6 +403,21 @@ fn check_environments(environments: &[EnvGuess], checks: &mut Vec<String>) {
             ContextMatch::Exact { .. } => {}
         }
     }
+}
+
+/// `` `a`, `b`, `c` `` (at most eight, then how many more).
+fn listed(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    out
 }
 
 /// The repository's directory name as an app name (`platform.git` → `platform`).

@@ -23,6 +23,9 @@ const NOT_APPS: &[&str] = &[
 /// `prefix/{env}` branch names (`env/prod`, `environment/prod`, `deploy/prod`).
 const BRANCH_PREFIXES: &[&str] = &["env", "envs", "environment", "environments", "deploy"];
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The directory `flux bootstrap` writes into a cluster's directory: Flux applies that cluster
+/// directory as a whole (recursively), so `flux-system` is part of it, never an app.
+const FLUX_SYSTEM: &str = "flux-system";
 
 /// What a tree holds, by directory.
 #[derive(Debug, Default)]
@@ -31,6 +34,11 @@ pub(super) struct TreeFacts {
     /// internals, not the root with loose YAML only).
     pub(super) deployable: BTreeSet<String>,
     charts: BTreeSet<String>,
+    /// Directories holding a `flux-system` directory: one cluster's directory each, so its
+    /// name is an environment's whatever it says.
+    cluster_dirs: BTreeSet<String>,
+    /// Every directory, hidden ones too (a `[[discover]]` pattern matches those as well).
+    pub(super) dirs: BTreeSet<String>,
     /// Directory → the names of its files.
     files_in: BTreeMap<String, Vec<String>>,
 }
@@ -38,6 +46,13 @@ pub(super) struct TreeFacts {
 impl TreeFacts {
     pub(super) fn of(files: &[String]) -> TreeFacts {
         let mut facts = TreeFacts::default();
+        for path in files {
+            let mut dir = path.as_str();
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                facts.dirs.insert(parent.to_string());
+                dir = parent;
+            }
+        }
         let split = |path: &str| -> (String, String) {
             match path.rsplit_once('/') {
                 Some((dir, name)) => (dir.to_string(), name.to_string()),
@@ -66,12 +81,29 @@ impl TreeFacts {
             } else {
                 is_yaml && !dir.is_empty()
             };
-            if deployable {
-                facts.deployable.insert(dir.clone());
+            match flux_cluster_dir(&dir) {
+                Some(cluster) if deployable => {
+                    facts.deployable.insert(cluster.to_string());
+                    facts.cluster_dirs.insert(cluster.to_string());
+                }
+                Some(_) => {}
+                None if deployable => {
+                    facts.deployable.insert(dir.clone());
+                }
+                None => {}
             }
             facts.files_in.entry(dir).or_default().push(name);
         }
         facts
+    }
+
+    /// Deployable directories not claimed but holding claimed ones: their own manifests are in
+    /// no app.
+    pub(super) fn left_between(&self, claimed: &[String]) -> Vec<String> {
+        self.unclaimed(claimed)
+            .filter(|dir| !dir.is_empty() && holds_claimed(dir, claimed))
+            .cloned()
+            .collect()
     }
 
     /// Deployable directories not explained by a layout yet.
@@ -80,6 +112,20 @@ impl TreeFacts {
             .iter()
             .filter(move |dir| !claimed.iter().any(|c| is_below(dir, c)))
     }
+}
+
+/// The cluster directory a directory in a `flux-system` directory belongs to (`clusters/prod`
+/// for `clusters/prod/flux-system`); `None` outside one, or for one at the root.
+fn flux_cluster_dir(dir: &str) -> Option<&str> {
+    let at = dir.split('/').position(|s| s == FLUX_SYSTEM)?;
+    let cluster_len = dir.split('/').take(at).map(|s| s.len() + 1).sum::<usize>();
+    (cluster_len > 0).then(|| &dir[..cluster_len - 1])
+}
+
+/// Whether a directory below `dir` is claimed already: `dir` then holds apps, and is no app
+/// itself (its render would hold theirs again).
+fn holds_claimed(dir: &str, claimed: &[String]) -> bool {
+    claimed.iter().any(|c| c != dir && is_below(c, dir))
 }
 
 /// `dir` is `parent` or inside it.
@@ -243,6 +289,7 @@ pub(super) fn env_then_app(
             || ENV_CONTAINERS.contains(&env)
             || SHARED.contains(&app)
             || !plain_prefix(prefix, contexts)
+            || facts.cluster_dirs.contains(&pattern(&segs[..n - 1]))
         {
             continue;
         }
@@ -269,7 +316,8 @@ pub(super) fn app_then_env(
             continue;
         }
         let (prefix, app, env) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
-        if !is_env_like(env, contexts)
+        if !(is_env_like(env, contexts) || facts.cluster_dirs.contains(dir))
+            || holds_claimed(dir, claimed)
             || is_env_like(app, contexts)
             || ENV_CONTAINERS.contains(&app)
             || SHARED.contains(&app)
@@ -284,6 +332,46 @@ pub(super) fn app_then_env(
     }
     claimed.extend(taken);
     discover_rules(Layout::AppThenEnv, groups)
+}
+
+/// Environment directories at the root holding manifests themselves (`prod/`, or a Flux
+/// cluster directory): the repository is one app, read from `{env}`. One holding app
+/// directories already found is not an app (see [`TreeFacts::left_between`]).
+pub(super) fn env_dirs_at_root(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    app_name: &str,
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let envs: BTreeSet<String> = facts
+        .unclaimed(claimed)
+        .filter(|dir| {
+            !dir.is_empty()
+                && !dir.contains('/')
+                && usable_name(dir)
+                && !ENV_CONTAINERS.contains(&dir.as_str())
+                && !SHARED.contains(&dir.as_str())
+                && (is_env_like(dir, contexts) || facts.cluster_dirs.contains(*dir))
+                && !holds_claimed(dir, claimed)
+        })
+        .cloned()
+        .collect();
+    if envs.is_empty() {
+        return Vec::new();
+    }
+    claimed.extend(envs.iter().cloned());
+    vec![Found {
+        layout: Layout::EnvDirs,
+        rule: Rule::App {
+            name: app_name.to_string(),
+            path: "{env}".to_string(),
+            helm_values: None,
+            environments: envs.iter().cloned().collect(),
+        },
+        apps: BTreeMap::from([(app_name.to_string(), envs)]),
+        detail: None,
+        disabled: None,
+    }]
 }
 
 /// `values-prod.yaml` → (`values-{env}.yaml`, `prod`).
@@ -367,6 +455,7 @@ pub(super) fn apps_only(
                 .iter()
                 .any(|s| SHARED.contains(s) || ENV_CONTAINERS.contains(s))
                 && !segs.first().is_some_and(|s| NOT_APPS.contains(s))
+                && !holds_claimed(dir, claimed)
         })
         .collect();
     let tops: Vec<&String> = candidates

@@ -442,3 +442,127 @@ fn a_listed_chart_hiding_a_discovered_app_of_its_name_is_a_check() {
         guess.checks
     );
 }
+
+/// flux2-kustomize-helm-example's layout: `clusters/{env}` holds Flux's bootstrap
+/// (`flux-system`) and the Flux Kustomizations; Flux applies it whole.
+fn flux_example(cluster_dirs: &[&str]) -> RepoListing {
+    let mut files = vec![
+        "apps/base/podinfo/kustomization.yaml".to_string(),
+        "apps/base/podinfo/release.yaml".to_string(),
+        "apps/production/kustomization.yaml".to_string(),
+        "apps/staging/kustomization.yaml".to_string(),
+        "infrastructure/configs/kustomization.yaml".to_string(),
+        "infrastructure/controllers/kustomization.yaml".to_string(),
+        "scripts/validate.sh".to_string(),
+        ".github/workflows/e2e.yaml".to_string(),
+    ];
+    for cluster in cluster_dirs {
+        files.push(format!("clusters/{cluster}/apps.yaml"));
+        files.push(format!("clusters/{cluster}/infrastructure.yaml"));
+        files.push(format!(
+            "clusters/{cluster}/flux-system/gotk-components.yaml"
+        ));
+        files.push(format!("clusters/{cluster}/flux-system/kustomization.yaml"));
+    }
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    listing(&names)
+}
+
+#[test]
+fn flux_cluster_directories_are_one_app_per_environment_not_flux_system_apps() {
+    let guess = guess(
+        &flux_example(&["production", "staging"]),
+        &[
+            ctx("prod-eu1", "eu"),
+            ctx("gke_proj_europe-west1_staging", "gke"),
+        ],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![
+            (
+                "{app}/{env}".into(),
+                Layout::AppThenEnv,
+                "apps (production, staging), clusters (production, staging)".into()
+            ),
+            (
+                "infrastructure/{app}".into(),
+                Layout::AppsOnly,
+                "configs (every environment), controllers (every environment)".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![
+            env("staging", "gke_proj_europe-west1_staging"),
+            env("production", "prod-eu1")
+        ]
+    );
+}
+
+#[test]
+fn a_flux_cluster_directory_is_an_environment_whatever_its_name() {
+    let guess = guess(&flux_example(&["eu-central"]), &kind(&["dev"]));
+    // Not `clusters/{app}` with an app `eu-central` compared on every cluster.
+    assert_eq!(
+        shapes(&guess)[0],
+        (
+            "{app}/{env}".into(),
+            Layout::AppThenEnv,
+            "apps (production, staging), clusters (eu-central)".into()
+        ),
+        "{:?}",
+        shapes(&guess)
+    );
+    assert!(guess
+        .environments
+        .iter()
+        .any(|e| e.name == "eu-central" && e.context == ContextMatch::Unmatched));
+}
+
+#[test]
+fn environment_directories_at_the_root_are_never_apps_of_every_environment() {
+    // Only manifests in each environment's directory: the repository is one app.
+    let whole = guess(
+        &listing(&["dev/configmap.yaml", "prod/configmap.yaml", "README.md"]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        whole.found[0].rule,
+        Rule::App {
+            name: "platform".into(),
+            path: "{env}".into(),
+            helm_values: None,
+            environments: vec!["dev".into(), "prod".into()],
+        }
+    );
+    assert_eq!(whole.found.len(), 1, "{:?}", shapes(&whole));
+
+    // Manifests next to app directories: the apps, and a check for what no app includes.
+    let mixed = guess(
+        &listing(&[
+            "dev/namespaces.yaml",
+            "dev/web/deployment.yaml",
+            "prod/namespaces.yaml",
+            "prod/web/deployment.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&mixed),
+        vec![(
+            "{env}/{app}".into(),
+            Layout::EnvThenApp,
+            "web (dev, prod)".into()
+        )]
+    );
+    assert!(
+        mixed
+            .checks
+            .iter()
+            .any(|c| c.starts_with("`dev`, `prod` hold manifests of their own")),
+        "{:?}",
+        mixed.checks
+    );
+}
