@@ -196,6 +196,21 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             ));
         }
     }
+    let branch_dirs: Vec<String> = branch_envs
+        .iter()
+        .flat_map(|(_, tree)| TreeFacts::of(&tree.files).dirs)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let default_dirs: Vec<String> = facts.dirs.iter().cloned().collect();
+    let mut found = exact::list_apps_of_wide_patterns(
+        found,
+        |one| match one.layout {
+            Layout::BranchPerEnv => branch_dirs.clone(),
+            _ => default_dirs.clone(),
+        },
+        &mut checks,
+    );
     disable_clashes(&mut found, &mut checks);
 
     let mut environments = environments_of(&found, &branch_envs, contexts);
@@ -441,6 +456,7 @@ fn app_name_of_repo(name: &str) -> String {
 }
 
 mod detect;
+mod exact;
 
 #[cfg(test)]
 mod tests;

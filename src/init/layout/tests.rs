@@ -404,14 +404,70 @@ fn names_the_config_cannot_hold_are_not_guessed() {
         ]),
         &kind(&["dev"]),
     );
+    // `apps/{app}/envs/{env}` would take `apps/{x}/envs/dev` too: web is listed instead.
     assert_eq!(
         shapes(&guess),
         vec![(
-            "apps/{app}/envs/{env}".into(),
+            "app web: apps/web/envs/{env}".into(),
             Layout::OverlayPerEnv,
             "web (dev)".into()
         )]
     );
+}
+
+#[test]
+fn a_pattern_that_would_take_more_than_the_apps_found_becomes_listed_apps() {
+    let root = guess(
+        &listing(&[
+            ".github/workflows/ci.yaml",
+            "docs/index.md",
+            "jsonnet-guestbook/guestbook.jsonnet",
+            "guestbook/deployment.yaml",
+            "kustomize-guestbook/kustomization.yaml",
+            "helm-guestbook/Chart.yaml",
+            "helm-guestbook/values-production.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(
+        shapes(&root),
+        vec![
+            (
+                "app helm-guestbook: helm-guestbook".into(),
+                Layout::HelmValuesPerEnv,
+                "helm-guestbook (production)".into()
+            ),
+            (
+                "app guestbook: guestbook".into(),
+                Layout::AppsOnly,
+                "guestbook (every environment)".into()
+            ),
+            (
+                "app kustomize-guestbook: kustomize-guestbook".into(),
+                Layout::AppsOnly,
+                "kustomize-guestbook (every environment)".into()
+            ),
+        ]
+    );
+    assert!(
+        root.checks.iter().any(|c| c.starts_with(
+            "Pattern `{app}` would also take `.github`, `docs`, `jsonnet-guestbook` as apps"
+        )),
+        "{:?}",
+        root.checks
+    );
+    // Under a directory of their own, the same apps stay one discover rule.
+    let under_apps = guess(
+        &listing(&[
+            ".github/workflows/ci.yaml",
+            "docs/index.md",
+            "apps/guestbook/deployment.yaml",
+            "apps/kustomize-guestbook/kustomization.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(shapes(&under_apps).len(), 1);
+    assert_eq!(under_apps.found[0].shape(), "apps/{app}");
 }
 
 #[test]
