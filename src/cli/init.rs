@@ -135,25 +135,9 @@ fn write_config(path: &Path, text: &str, force: bool) -> color_eyre::Result<()> 
     Ok(())
 }
 
-/// A `[[repo]]` name from the directory name (no whitespace or `/`).
+/// A `[[repo]]` name from the directory name.
 fn repo_name(dir_name: &str) -> String {
-    let name: String = dir_name
-        .strip_suffix(".git")
-        .unwrap_or(dir_name)
-        .chars()
-        .map(|c| {
-            if c == '/' || c.is_whitespace() {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if name.is_empty() {
-        "gitops".to_string()
-    } else {
-        name
-    }
+    init::names::repo_dir_name(dir_name).unwrap_or_else(|| "gitops".to_string())
 }
 
 /// What was guessed and what to check, for the terminal.

@@ -12,7 +12,10 @@
 //! - app directories without environments (`apps/{app}`), in every environment;
 //! - a branch per environment (`prod`, `env/prod`, ...), apps read from those branches.
 
-use super::names::{env_words_in, match_context, promotion_key, ContextMatch, KubeContext};
+use super::names::{
+    config_name, env_words_in, match_context, promotion_key, repo_dir_name, ContextMatch,
+    KubeContext,
+};
 use detect::{
     app_then_env, apps_only, env_branches, env_dirs_at_root, env_then_app, helm_values_per_env,
     overlay_per_env, shared_base, TreeFacts,
@@ -342,19 +345,8 @@ fn environments_of(
         }
         if names.is_empty() {
             for context in contexts {
-                let name: String = context
-                    .name
-                    .chars()
-                    .map(|c| {
-                        if c == '/' || c.is_whitespace() {
-                            '-'
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
                 names.insert(
-                    name,
+                    config_name(&context.name),
                     "kubeconfig contexts (one environment each)".to_string(),
                 );
             }
@@ -437,22 +429,7 @@ fn listed(items: &[String]) -> String {
 
 /// The repository's directory name as an app name (`platform.git` → `platform`).
 fn app_name_of_repo(name: &str) -> String {
-    let trimmed = name.strip_suffix(".git").unwrap_or(name);
-    let cleaned: String = trimmed
-        .chars()
-        .map(|c| {
-            if c == '/' || c.is_whitespace() {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if cleaned.is_empty() {
-        "app".to_string()
-    } else {
-        cleaned
-    }
+    repo_dir_name(name).unwrap_or_else(|| "app".to_string())
 }
 
 mod detect;

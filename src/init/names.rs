@@ -133,6 +133,26 @@ pub fn env_words_in(context: &str) -> Vec<String> {
     out
 }
 
+/// `text` as a name the config can hold (no whitespace or `/`: each becomes `-`).
+pub fn config_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '/' || c.is_whitespace() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A repository directory's name as a config name (`platform.git` → `platform`); `None` when
+/// nothing is left.
+pub fn repo_dir_name(dir: &str) -> Option<String> {
+    let name = config_name(dir.strip_suffix(".git").unwrap_or(dir));
+    (!name.is_empty()).then_some(name)
+}
+
 /// Which context an environment name points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextMatch {
