@@ -2,6 +2,7 @@
 //! and say what was guessed and what to check. Never overwrites a file without `--force`.
 
 use super::{Exit, GlobalArgs};
+use crate::cluster::kubeconfig::select_contexts;
 use crate::git::GitRepo;
 use crate::init::{self, ContextMatch, Guess, Origin};
 use color_eyre::eyre::{eyre, WrapErr};
@@ -60,9 +61,11 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> color_eyre::Result<Exit> {
     let scanned = init::scan::scan_repo(&root)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     let mut contexts = init::scan::contexts(&kubeconfig);
-    if !global.contexts.is_empty() {
-        contexts.retain(|c| global.contexts.contains(&c.name));
-    }
+    // A `--context` naming no context is an error (with a suggestion), not a silent filter
+    // leaving every environment without one.
+    let all: Vec<String> = contexts.iter().map(|c| c.name.clone()).collect();
+    let selected = select_contexts(&kubeconfig, &all, &global.contexts)?;
+    contexts.retain(|c| selected.contains(&c.name));
     let mut guess = init::guess(&scanned.listing, &contexts);
     guess.checks.extend(scanned.notes.iter().cloned());
     if guess.found.is_empty() {
@@ -91,7 +94,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> color_eyre::Result<Exit> {
         return Ok(Exit::InSync);
     }
     write_config(&output, &text, args.force)?;
-    let summary = summary(&guess, &origin, &output);
+    let summary = summary(&guess, &origin, &output, global.kubeconfig.as_deref());
     std::io::stdout().lock().write_all(summary.as_bytes())?;
     Ok(Exit::InSync)
 }
@@ -140,8 +143,9 @@ fn repo_name(dir_name: &str) -> String {
     init::names::repo_dir_name(dir_name).unwrap_or_else(|| "gitops".to_string())
 }
 
-/// What was guessed and what to check, for the terminal.
-fn summary(guess: &Guess, origin: &Origin, output: &Path) -> String {
+/// What was guessed and what to check, for the terminal. `kubeconfig`: the one init was told
+/// to read, which the suggested `status` needs too (the config does not name it).
+fn summary(guess: &Guess, origin: &Origin, output: &Path, kubeconfig: Option<&Path>) -> String {
     let mut out = format!(
         "Looked at {} (default branch {}).\n\nLayout:\n",
         origin.repo_path, origin.default_branch
@@ -192,8 +196,11 @@ fn summary(guess: &Guess, origin: &Origin, output: &Path) -> String {
             out.push_str(&format!("  - {check}\n"));
         }
     }
+    let kubeconfig = kubeconfig
+        .map(|path| format!(" --kubeconfig {}", path.display()))
+        .unwrap_or_default();
     out.push_str(&format!(
-        "\nNext: kubedrift status --config {}\n",
+        "\nNext: kubedrift status --config {}{kubeconfig}\n",
         output.display()
     ));
     out

@@ -784,3 +784,293 @@ fn init_is_in_completions_and_has_a_man_page() {
         man.stdout
     );
 }
+
+/// Every (app, env) of `expected` is reported OutOfSync with exactly the ConfigMaps named
+/// there, all Missing, and nothing else is reported (so no object is in two apps).
+fn assert_apps(report: &Report, expected: &[(&str, &str, &[&str])], config: &Path) {
+    let want: Report = expected
+        .iter()
+        .map(|(app, env, configmaps)| {
+            (
+                (app.to_string(), env.to_string()),
+                (
+                    "OutOfSync".to_string(),
+                    configmaps
+                        .iter()
+                        .map(|c| format!("ConfigMap/{c} Missing"))
+                        .collect(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        report,
+        &want,
+        "config:\n{}",
+        std::fs::read_to_string(config).unwrap_or_default()
+    );
+}
+
+#[test]
+fn init_flux_repository_reads_each_cluster_directory_as_one_app() {
+    if kubectl_missing() {
+        return;
+    }
+    // flux2-kustomize-helm-example's layout; `prod-eu1` says production (aliases fold).
+    let env = sandbox(&["kind-staging", "prod-eu1"]);
+    let repo = TempRepo::new("flux2-kustomize-helm-example", false);
+    let mut tree = files(&[
+        (".github/workflows/e2e.yaml", "on: push\n".into()),
+        ("scripts/validate.sh", "#!/bin/sh\n".into()),
+        (
+            "apps/base/podinfo/kustomization.yaml",
+            "resources:\n  - configmap.yaml\n".into(),
+        ),
+        ("apps/base/podinfo/configmap.yaml", configmap("podinfo")),
+        (
+            "infrastructure/controllers/kustomization.yaml",
+            "resources:\n  - configmap.yaml\n".into(),
+        ),
+        (
+            "infrastructure/controllers/configmap.yaml",
+            configmap("controllers"),
+        ),
+        ("infrastructure/configs/issuers.yaml", configmap("configs")),
+    ]);
+    for stage in ["production", "staging"] {
+        tree.push((
+            format!("apps/{stage}/kustomization.yaml"),
+            format!("resources:\n  - ../base/podinfo\nnameSuffix: -{stage}\n"),
+        ));
+        tree.push((
+            format!("clusters/{stage}/apps.yaml"),
+            configmap(&format!("flux-apps-{stage}")),
+        ));
+        tree.push((
+            format!("clusters/{stage}/flux-system/gotk-sync.yaml"),
+            configmap(&format!("flux-system-{stage}")),
+        ));
+        tree.push((
+            format!("clusters/{stage}/flux-system/kustomization.yaml"),
+            "resources:\n  - gotk-sync.yaml\n".into(),
+        ));
+    }
+    repo.commit("main", &tree);
+
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains("{app}/{env}")
+            && stdout.contains("apps (production, staging), clusters (production, staging)")
+            && stdout.contains("infrastructure/{app}")
+            && !stdout.contains("flux-system ("),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("production → context prod-eu1")
+            && stdout.contains("staging → context kind-staging"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    // Flux's bootstrap is in its cluster's app, once: not an app of its own as well.
+    assert_apps(
+        &report,
+        &[
+            ("apps", "production", &["podinfo-production"]),
+            ("apps", "staging", &["podinfo-staging"]),
+            (
+                "clusters",
+                "production",
+                &["flux-apps-production", "flux-system-production"],
+            ),
+            (
+                "clusters",
+                "staging",
+                &["flux-apps-staging", "flux-system-staging"],
+            ),
+            ("configs", "production", &["configs"]),
+            ("configs", "staging", &["configs"]),
+            ("controllers", "production", &["controllers"]),
+            ("controllers", "staging", &["controllers"]),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_environment_directories_at_the_root_are_never_apps_of_every_environment() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev", "kind-prod"]);
+    // Each environment's directory holds its manifests: the repository is one app.
+    let whole = TempRepo::new("edge", false);
+    whole.commit(
+        "main",
+        &files(&[
+            ("dev/configmap.yaml", configmap("edge-dev")),
+            ("prod/configmap.yaml", configmap("edge-prod")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &whole);
+    assert!(stdout.contains("app edge: {env}"), "{stdout}");
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[("edge", "dev", "edge-dev"), ("edge", "prod", "edge-prod")],
+        &config,
+    );
+
+    // Manifests next to app directories: the apps, and a check for the rest.
+    let mixed = TempRepo::new("platform", false);
+    mixed.commit(
+        "main",
+        &files(&[
+            ("dev/namespaces.yaml", configmap("ns-dev")),
+            ("dev/web/configmap.yaml", configmap("web-dev")),
+            ("prod/namespaces.yaml", configmap("ns-prod")),
+            ("prod/web/configmap.yaml", configmap("web-prod")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &mixed);
+    assert!(
+        stdout.contains("`dev`, `prod` hold manifests of their own"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    // Not `prod` (its directory) compared on the dev cluster as an app of every environment.
+    assert_found(
+        &report,
+        &[("web", "dev", "web-dev"), ("web", "prod", "web-prod")],
+        &config,
+    );
+}
+
+#[test]
+fn init_lists_the_apps_when_the_root_pattern_would_take_other_directories() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-dev"]);
+    // argocd-example-apps' layout: apps at the root, next to docs, CI and a jsonnet app.
+    let repo = TempRepo::new("argocd-example-apps", false);
+    repo.commit(
+        "master",
+        &files(&[
+            (".github/workflows/ci.yaml", "on: push\njobs: {}\n".into()),
+            ("docs/index.md", "# docs\n".into()),
+            ("jsonnet-guestbook/guestbook-ui.jsonnet", "{}\n".into()),
+            ("guestbook/configmap.yaml", configmap("guestbook-ui")),
+            (
+                "kustomize-guestbook/kustomization.yaml",
+                "namePrefix: kustomize-\nresources:\n  - configmap.yaml\n".into(),
+            ),
+            (
+                "kustomize-guestbook/configmap.yaml",
+                configmap("guestbook-ui"),
+            ),
+        ]),
+    );
+    repo.repo.set_head("refs/heads/master").expect("head");
+    let (config, stdout) = init(&env, &repo);
+    assert!(
+        stdout.contains(
+            "Pattern `{app}` would also take `.github`, `docs`, `jsonnet-guestbook` as apps"
+        ),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    // Exactly the apps init reported: no `.github`, `docs` or jsonnet app shown as Synced.
+    assert_found(
+        &report,
+        &[
+            ("guestbook", "dev", "guestbook-ui"),
+            ("kustomize-guestbook", "dev", "kustomize-guestbook-ui"),
+        ],
+        &config,
+    );
+}
+
+#[test]
+fn init_refuses_an_unknown_context_and_ignores_provider_words_in_context_names() {
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[
+            (
+                "apps/web/overlays/prod/kustomization.yaml",
+                "resources: []\n".into(),
+            ),
+            (
+                "infrastructure/aws/kustomization.yaml",
+                "resources: []\n".into(),
+            ),
+            (
+                "infrastructure/gcp/kustomization.yaml",
+                "resources: []\n".into(),
+            ),
+        ]),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: eks\n  cluster: {server: 'https://127.0.0.1:9'}\n\
+         - name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\n\
+         contexts:\n- name: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod'\n  context: {cluster: eks, user: me}\n\
+         - name: kind-dev\n  context: {cluster: dev, user: me}\n",
+    )
+    .expect("kubeconfig");
+    let output = home.path().join("config.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--output",
+            output.to_str().expect("utf-8"),
+        ];
+        args.extend(extra);
+        kubedrift(home.path(), &args, None)
+    };
+
+    // A typo in --context is an error, not a config without environments.
+    let typo = run(&["--context", "kind-dve"]);
+    assert_eq!(typo.code, 2, "{}", typo.stdout);
+    assert!(
+        typo.stderr.contains("no context named \"kind-dve\"")
+            && typo.stderr.contains("did you mean \"kind-dev\""),
+        "{}",
+        typo.stderr
+    );
+    assert!(!output.exists());
+
+    // `aws` is a word of the EKS context's name, not an environment: infrastructure/aws is
+    // an app like infrastructure/gcp. The next step names the kubeconfig init read.
+    let written = run(&[]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    assert!(
+        written
+            .stdout
+            .contains("infrastructure/{app} — app directories without environments")
+            && written
+                .stdout
+                .contains("apps: aws (every environment), gcp (every environment)"),
+        "{}",
+        written.stdout
+    );
+    assert!(
+        written.stdout.contains(&format!(
+            "Next: kubedrift status --config {} --kubeconfig {}\n",
+            output.display(),
+            kubeconfig.display()
+        )),
+        "{}",
+        written.stdout
+    );
+}
