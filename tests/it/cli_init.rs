@@ -992,6 +992,38 @@ fn init_lists_the_apps_when_the_root_pattern_would_take_other_directories() {
         ],
         &config,
     );
+
+    // A monorepo with one app without overlays: `apps/{app}` for it would find the overlay
+    // apps a second time, which status refuses; it is listed instead.
+    let mono = TempRepo::new("mono", false);
+    mono.commit(
+        "main",
+        &files(&[
+            (
+                "apps/web/base/kustomization.yaml",
+                "resources:\n  - configmap.yaml\n".into(),
+            ),
+            ("apps/web/base/configmap.yaml", configmap("web")),
+            (
+                "apps/web/overlays/dev/kustomization.yaml",
+                "resources:\n  - ../../base\nnameSuffix: -dev\n".into(),
+            ),
+            ("apps/legacy/configmap.yaml", configmap("legacy")),
+        ]),
+    );
+    let (config, stdout) = init(&env, &mono);
+    assert!(
+        stdout.contains("app legacy: apps/legacy")
+            && stdout.contains("Pattern `apps/{app}` would also take `apps/web`"),
+        "{stdout}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[("legacy", "dev", "legacy"), ("web", "dev", "web-dev")],
+        &config,
+    );
 }
 
 #[test]
