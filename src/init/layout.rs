@@ -40,6 +40,9 @@ pub struct RepoListing {
 pub struct BranchTree {
     pub branch: String,
     pub files: Vec<String>,
+    /// Only `origin`'s remote-tracking branch exists (a fresh clone): it moves only when the
+    /// clone is fetched.
+    pub remote_only: bool,
 }
 
 /// A recognised layout.
@@ -188,6 +191,20 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             one.detail = Some(format!("on branches {}", branches.join(", ")));
         }
         found.extend(per_pattern.into_values());
+        let remote_only: Vec<String> = branch_envs
+            .iter()
+            .filter(|(_, t)| t.remote_only)
+            .map(|(_, t)| format!("origin/{}", t.branch))
+            .collect();
+        if !remote_only.is_empty() {
+            checks.push(format!(
+                "Environment branches exist here only as remote-tracking branches ({}): they \
+                 move only when this clone is fetched, so uncomment the repo's `url` (kubedrift \
+                 then fetches it) or fetch yourself, or the environments show stale desired \
+                 state.",
+                listed(&remote_only)
+            ));
+        }
         if !branch_envs
             .iter()
             .any(|(_, t)| t.branch == listing.default_branch)

@@ -56,6 +56,7 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
         branches.push(BranchTree {
             branch: branch.name,
             files,
+            remote_only: branch.remote_only,
         });
     }
     let origin_url = match repo.origin_url()? {

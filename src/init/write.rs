@@ -296,6 +296,7 @@ mod tests {
             branches: vec![BranchTree {
                 branch: "trunk".into(),
                 files,
+                remote_only: false,
             }],
         }
     }

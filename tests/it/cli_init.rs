@@ -561,6 +561,59 @@ fn init_branch_per_environment_in_a_bare_repository() {
 }
 
 #[test]
+fn init_branch_per_environment_in_a_fresh_clone_reads_the_remote_tracking_branches() {
+    if kubectl_missing() {
+        return;
+    }
+    let env = sandbox(&["kind-staging", "kind-prod"]);
+    let origin = TempRepo::new("deploy", false);
+    origin.commit("main", &files(&[("README.md", "deploy\n".into())]));
+    for stage in ["staging", "prod"] {
+        origin.commit(
+            stage,
+            &files(&[(
+                "apps/web/configmap.yaml",
+                configmap(&format!("web-{stage}")),
+            )]),
+        );
+    }
+    let clone_dir = tempfile::tempdir().expect("tempdir");
+    let clone_path = clone_dir.path().join("deploy");
+    git2::Repository::clone(origin.path.to_str().expect("utf-8"), &clone_path).expect("clone");
+    let clone = TempRepo {
+        path: clone_path,
+        repo: git2::Repository::open(clone_dir.path().join("deploy")).expect("open"),
+        dir: clone_dir,
+    };
+    let (config, stdout) = init(&env, &clone);
+    assert!(
+        stdout.contains("staging (branch staging) → context kind-staging")
+            && stdout.contains("prod (branch prod) → context kind-prod"),
+        "{stdout}"
+    );
+    // Nothing moves `origin/prod` but a fetch: the user is told, not left with stale state.
+    assert!(
+        stdout.contains("only as remote-tracking branches (`origin/prod`, `origin/staging`)"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        written.contains(&format!("# url = \"{}\"", origin.path.display())),
+        "{written}"
+    );
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("web", "prod", "web-prod"),
+            ("web", "staging", "web-staging"),
+        ],
+        &config,
+    );
+}
+
+#[test]
 fn init_reports_ambiguous_context_names_and_leaves_the_choice_commented() {
     if kubectl_missing() {
         return;

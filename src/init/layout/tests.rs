@@ -23,6 +23,7 @@ fn listing(files: &[&str]) -> RepoListing {
         branches: vec![BranchTree {
             branch: "main".into(),
             files,
+            remote_only: false,
         }],
     }
 }
@@ -235,18 +236,23 @@ fn branch_per_environment_reads_apps_from_the_branches() {
             BranchTree {
                 branch: "main".into(),
                 files: vec!["README.md".into()],
+                remote_only: false,
             },
             BranchTree {
                 branch: "feature/dev-tools".into(),
                 files: apps.clone(),
+                remote_only: false,
             },
             BranchTree {
                 branch: "env/staging".into(),
                 files: apps.clone(),
+                remote_only: false,
             },
             BranchTree {
                 branch: "prod".into(),
                 files: apps[..1].to_vec(),
+                // A fresh clone: only `origin/prod`.
+                remote_only: true,
             },
         ],
     };
@@ -274,6 +280,13 @@ fn branch_per_environment_reads_apps_from_the_branches() {
         .checks
         .iter()
         .any(|c| c.contains("default branch `main`")));
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Environment branches exist here only as remote-tracking branches (`origin/prod`)"
+        )),
+        "{:?}",
+        guess.checks
+    );
 }
 
 #[test]
