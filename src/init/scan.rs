@@ -49,9 +49,21 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
         let files = if branch.name == default_branch {
             listing.files.clone()
         } else {
-            let resolved = repo.resolve(&branch.name)?;
-            repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES)?
-                .files
+            // One unreadable branch (a partial clone without its trees, a broken ref) is left
+            // out, not the end of init.
+            match repo
+                .resolve(&branch.name)
+                .and_then(|resolved| repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES))
+            {
+                Ok(listed) => listed.files,
+                Err(err) => {
+                    notes.push(format!(
+                        "Branch `{}` could not be read, so it was not looked at: {err}",
+                        branch.name
+                    ));
+                    continue;
+                }
+            }
         };
         branches.push(BranchTree {
             branch: branch.name,

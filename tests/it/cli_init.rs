@@ -1159,3 +1159,51 @@ fn init_refuses_an_unknown_context_and_ignores_provider_words_in_context_names()
         written.stdout
     );
 }
+
+#[test]
+fn init_leaves_out_a_branch_it_cannot_read_and_says_so() {
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[("envs/dev/kustomization.yaml", "resources: []\n".into())]),
+    );
+    // A branch naming an object the repository does not have (a broken ref, a partial clone).
+    std::fs::write(
+        repo.path.join(".git/refs/heads/prod"),
+        "1234567890123456789012345678901234567890\n",
+    )
+    .expect("ref");
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: kind-dev\n  context: {cluster: dev, user: me}\n",
+    )
+    .expect("kubeconfig");
+    let run = kubedrift(
+        home.path(),
+        &[
+            "init",
+            "--repo",
+            repo.path.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--output",
+            "-",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("#   - Branch `prod` could not be read, so it was not looked at: "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("[[environment]]\nname = \"dev\"\ncontext = \"kind-dev\"\n"),
+        "{}",
+        run.stdout
+    );
+}
