@@ -152,15 +152,21 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
     let facts = TreeFacts::of(&listing.files);
     let mut claimed: Vec<String> = Vec::new();
     let mut found = Vec::new();
+    let mut checks = Vec::new();
     found.extend(overlay_per_env(&facts, &mut claimed));
     found.extend(shared_base(&facts, &app_name, &mut claimed));
     found.extend(env_then_app(&facts, contexts, &mut claimed));
     found.extend(app_then_env(&facts, contexts, &mut claimed));
     found.extend(env_dirs_at_root(&facts, contexts, &app_name, &mut claimed));
-    found.extend(helm_values_per_env(&facts, &app_name, &mut claimed));
+    found.extend(helm_values_per_env(
+        &facts,
+        contexts,
+        &app_name,
+        &mut claimed,
+        &mut checks,
+    ));
 
     let branch_envs = env_branches(listing, contexts);
-    let mut checks = Vec::new();
     let left = facts.left_between(&claimed);
     if !left.is_empty() {
         checks.push(format!(

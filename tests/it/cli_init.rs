@@ -448,6 +448,8 @@ fn init_helm_chart_with_values_per_environment() {
             ("charts/redis/values.yaml", "stage: none\n".into()),
             ("charts/redis/values-dev.yaml", "stage: dev\n".into()),
             ("charts/redis/values-prod.yaml", "stage: prod\n".into()),
+            // A variant, not an environment.
+            ("charts/redis/values-ha.yaml", "stage: ha\n".into()),
             (
                 "charts/redis/templates/configmap.yaml",
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.stage }}\ndata:\n  stage: {{ .Values.stage | quote }}\n".into(),
@@ -457,6 +459,10 @@ fn init_helm_chart_with_values_per_environment() {
     let (config, stdout) = init(&env, &repo);
     assert!(
         stdout.contains("app redis: charts/redis") && stdout.contains("Helm chart"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Chart `charts/redis`: `values-ha.yaml` name no environment"),
         "{stdout}"
     );
     let (code, report) = status(&env, &config);

@@ -391,10 +391,14 @@ pub(super) fn env_values_file(name: &str) -> Option<(String, String)> {
     None
 }
 
+/// Charts with a values file per environment. Values files whose name says no environment
+/// (`values-ha.yaml`) are variants, not environments: a check names them.
 pub(super) fn helm_values_per_env(
     facts: &TreeFacts,
+    contexts: &[KubeContext],
     app_name: &str,
     claimed: &mut Vec<String>,
+    checks: &mut Vec<String>,
 ) -> Vec<Found> {
     let mut out = Vec::new();
     for chart in &facts.charts {
@@ -402,9 +406,14 @@ pub(super) fn helm_values_per_env(
             continue;
         }
         let mut by_form: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut variants = Vec::new();
         for name in facts.files_in.get(chart).into_iter().flatten() {
-            if let Some((form, env)) = env_values_file(name) {
-                by_form.entry(form).or_default().insert(env);
+            match env_values_file(name) {
+                Some((form, env)) if is_env_like(&env, contexts) => {
+                    by_form.entry(form).or_default().insert(env);
+                }
+                Some(_) => variants.push(format!("`{name}`")),
+                None => {}
             }
         }
         // The spelling most environments use (ties: the first in name order).
@@ -421,6 +430,18 @@ pub(super) fn helm_values_per_env(
             Some(last) => last.to_string(),
             None => app_name.to_string(),
         };
+        if !variants.is_empty() {
+            checks.push(format!(
+                "Chart `{}`: {} name no environment, so no environment uses them; add them to \
+                 the app's `[app.helm] values` where they apply.",
+                if chart.is_empty() {
+                    "."
+                } else {
+                    chart.as_str()
+                },
+                variants.join(", ")
+            ));
+        }
         claimed.push(chart.clone());
         out.push(Found {
             layout: Layout::HelmValuesPerEnv,

@@ -212,6 +212,47 @@ fn helm_chart_with_values_per_environment() {
 }
 
 #[test]
+fn values_files_naming_no_environment_are_variants_not_environments() {
+    let guess = guess(
+        &listing(&[
+            "charts/redis/Chart.yaml",
+            "charts/redis/values.yaml",
+            "charts/redis/values-ha.yaml",
+            "charts/redis/values-minimal.yaml",
+            "charts/redis/values-production.yaml",
+            "charts/plain/Chart.yaml",
+            "charts/plain/values-ha.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![
+            (
+                "app redis: charts/redis".into(),
+                Layout::HelmValuesPerEnv,
+                "redis (production)".into()
+            ),
+            // No values file names an environment: a chart in every environment.
+            (
+                "charts/{app}".into(),
+                Layout::AppsOnly,
+                "plain (every environment)".into()
+            ),
+        ]
+    );
+    let names: Vec<String> = env_names(&guess).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["production"]);
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Chart `charts/redis`: `values-ha.yaml`, `values-minimal.yaml` name no environment"
+        )),
+        "{:?}",
+        guess.checks
+    );
+}
+
+#[test]
 fn values_files_spelled_with_a_dot() {
     assert_eq!(
         env_values_file("values.prod.yml"),
