@@ -114,6 +114,42 @@ fn kubedrift(home: &Path, args: &[&str], current_dir: Option<&Path>) -> Run {
     command.output().expect("kubedrift runs").into()
 }
 
+/// A kubeconfig in `dir` with `contexts` (name, cluster), every cluster at an address nothing
+/// listens on: for runs of `init`, which reads the kubeconfig but never connects.
+fn offline_kubeconfig(dir: &Path, contexts: &[(&str, &str)]) -> PathBuf {
+    let clusters: BTreeSet<&str> = contexts.iter().map(|(_, cluster)| *cluster).collect();
+    let mut text = "apiVersion: v1\nkind: Config\nclusters:\n".to_string();
+    for cluster in clusters {
+        text.push_str(&format!(
+            "- name: '{cluster}'\n  cluster: {{server: 'https://127.0.0.1:9'}}\n"
+        ));
+    }
+    text.push_str("users:\n- name: me\n  user: {token: t}\ncontexts:\n");
+    for (name, cluster) in contexts {
+        text.push_str(&format!(
+            "- name: '{name}'\n  context: {{cluster: '{cluster}', user: me}}\n"
+        ));
+    }
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, text).expect("kubeconfig");
+    path
+}
+
+/// `kubedrift init --repo REPO --kubeconfig FILE --output -` (prints the config) plus `extra`.
+fn init_printed(home: &Path, repo: &Path, kubeconfig: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "init",
+        "--repo",
+        repo.to_str().expect("utf-8"),
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--output",
+        "-",
+    ];
+    args.extend(extra);
+    kubedrift(home, &args, None)
+}
+
 /// `kubedrift init --repo REPO --output <dir>/kubedrift.toml` on the sandbox's kubeconfig;
 /// requires exit 0. The written config's path and init's stdout.
 fn init(env: &SandboxEnv, repo: &TempRepo) -> (PathBuf, String) {
@@ -701,12 +737,7 @@ fn init_never_overwrites_without_force() {
         &files(&[("envs/dev/kustomization.yaml", "resources: []\n".into())]),
     );
     let home = tempfile::tempdir().expect("home");
-    let kubeconfig = home.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: dev\n  context: {cluster: dev, user: me}\n",
-    )
-    .expect("kubeconfig");
+    let kubeconfig = offline_kubeconfig(home.path(), &[("dev", "dev")]);
     let output = home.path().join("config.toml");
     std::fs::write(&output, "# my hand-written config\n").expect("existing");
     let args = |force: bool| {
@@ -742,19 +773,7 @@ fn init_never_overwrites_without_force() {
     );
 
     // `--output -` prints the config and writes nothing.
-    let printed = kubedrift(
-        home.path(),
-        &[
-            "init",
-            "--repo",
-            repo.path.to_str().expect("utf-8"),
-            "--kubeconfig",
-            kubeconfig.to_str().expect("utf-8"),
-            "--output",
-            "-",
-        ],
-        None,
-    );
+    let printed = init_printed(home.path(), &repo.path, &kubeconfig, &[]);
     assert_eq!(printed.code, 0, "{}", printed.stderr);
     assert!(
         printed
@@ -798,25 +817,8 @@ fn init_without_a_recognisable_layout_or_repository_exits_2() {
 
     let repo = TempRepo::new("notes", false);
     repo.commit("main", &files(&[("README.md", "no manifests\n".into())]));
-    let kubeconfig = home.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\ncontexts: []\nclusters: []\nusers: []\n",
-    )
-    .expect("kubeconfig");
-    let empty = kubedrift(
-        home.path(),
-        &[
-            "init",
-            "--repo",
-            repo.path.to_str().expect("utf-8"),
-            "--kubeconfig",
-            kubeconfig.to_str().expect("utf-8"),
-            "--output",
-            "-",
-        ],
-        None,
-    );
+    let kubeconfig = offline_kubeconfig(home.path(), &[]);
+    let empty = init_printed(home.path(), &repo.path, &kubeconfig, &[]);
     assert_eq!(empty.code, 2);
     assert!(
         empty.stderr.contains("found no app directories"),
@@ -1106,15 +1108,13 @@ fn init_refuses_an_unknown_context_and_ignores_provider_words_in_context_names()
         ]),
     );
     let home = tempfile::tempdir().expect("home");
-    let kubeconfig = home.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: eks\n  cluster: {server: 'https://127.0.0.1:9'}\n\
-         - name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\n\
-         contexts:\n- name: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod'\n  context: {cluster: eks, user: me}\n\
-         - name: kind-dev\n  context: {cluster: dev, user: me}\n",
-    )
-    .expect("kubeconfig");
+    let kubeconfig = offline_kubeconfig(
+        home.path(),
+        &[
+            ("arn:aws:eks:eu-west-1:123456789012:cluster/prod", "eks"),
+            ("kind-dev", "dev"),
+        ],
+    );
     let output = home.path().join("config.toml");
     let run = |extra: &[&str]| {
         let mut args = vec![
@@ -1180,25 +1180,8 @@ fn init_leaves_out_a_branch_it_cannot_read_and_says_so() {
     )
     .expect("ref");
     let home = tempfile::tempdir().expect("home");
-    let kubeconfig = home.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: dev\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: kind-dev\n  context: {cluster: dev, user: me}\n",
-    )
-    .expect("kubeconfig");
-    let run = kubedrift(
-        home.path(),
-        &[
-            "init",
-            "--repo",
-            repo.path.to_str().expect("utf-8"),
-            "--kubeconfig",
-            kubeconfig.to_str().expect("utf-8"),
-            "--output",
-            "-",
-        ],
-        None,
-    );
+    let kubeconfig = offline_kubeconfig(home.path(), &[("kind-dev", "dev")]);
+    let run = init_printed(home.path(), &repo.path, &kubeconfig, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
