@@ -258,11 +258,37 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             ContextMatch::Unmatched => vec![],
         })
         .collect();
-    let unused_contexts = contexts
+    let unused_contexts: Vec<String> = contexts
         .iter()
         .map(|c| c.name.clone())
         .filter(|c| !used.contains(c.as_str()))
         .collect();
+    // A cluster whose name says an environment the repository does not name (one
+    // `values-production.yaml` made the only environment) is likely missing, not unrelated.
+    // One context per cluster (the shortest name: the admin's, not `...-viewer`).
+    let mut by_cluster: BTreeMap<&str, &str> = BTreeMap::new();
+    for context in contexts.iter().filter(|c| {
+        !used.contains(c.name.as_str())
+            && env_words_in(&c.name).iter().any(|word| {
+                environments
+                    .iter()
+                    .all(|e| promotion_key(&e.name).0 != promotion_key(word).0)
+            })
+    }) {
+        let shortest = by_cluster.entry(&context.cluster).or_insert(&context.name);
+        if context.name.len() < shortest.len() {
+            *shortest = &context.name;
+        }
+    }
+    let named_elsewhere: Vec<String> = by_cluster.values().map(|c| c.to_string()).collect();
+    if !environments.is_empty() && !named_elsewhere.is_empty() {
+        checks.push(format!(
+            "Contexts naming environments the repository does not: {}; add an \
+             [[environment]] for each whose cluster runs these apps too (apps of every \
+             environment then include it).",
+            listed(&named_elsewhere)
+        ));
+    }
     if !found.is_empty() {
         checks.push(
             "No namespace was guessed: objects without `metadata.namespace` are compared in \

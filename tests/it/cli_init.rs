@@ -1155,6 +1155,14 @@ fn init_refuses_an_unknown_context_and_ignores_provider_words_in_context_names()
         "{}",
         written.stdout
     );
+    // kind-dev names an environment the repository does not have.
+    assert!(
+        written
+            .stdout
+            .contains("Contexts naming environments the repository does not: `kind-dev`; add an"),
+        "{}",
+        written.stdout
+    );
     assert!(
         written.stdout.contains(&format!(
             "Next: kubedrift status --config {} --kubeconfig {}\n",

@@ -676,3 +676,33 @@ fn environment_directories_at_the_root_are_never_apps_of_every_environment() {
         mixed.checks
     );
 }
+
+#[test]
+fn contexts_naming_environments_the_repository_does_not_are_a_check() {
+    // One `values-production.yaml` makes the only environment; dev and staging clusters exist.
+    let guess = guess(
+        &listing(&[
+            "guestbook/deployment.yaml",
+            "helm-guestbook/Chart.yaml",
+            "helm-guestbook/values-production.yaml",
+        ]),
+        &[
+            ctx("kind-dev", "dev"),
+            ctx("kind-dev-viewer", "dev"),
+            ctx("prod-eu1", "eu"),
+            ctx("gke_proj_europe-west1_staging", "gke"),
+            ctx("minikube", "m"),
+        ],
+    );
+    let names: Vec<String> = env_names(&guess).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["production"]);
+    // One context per cluster; `minikube` names no environment.
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Contexts naming environments the repository does not: \
+             `kind-dev`, `gke_proj_europe-west1_staging`;"
+        )),
+        "{:?}",
+        guess.checks
+    );
+}
