@@ -104,8 +104,7 @@ fn output_path(global: &GlobalArgs, args: &InitArgs) -> color_eyre::Result<PathB
     if let Some(path) = args.output.as_ref().or(global.config.as_ref()) {
         return Ok(path.clone());
     }
-    directories::ProjectDirs::from("", "", "kubedrift")
-        .map(|dirs| dirs.config_dir().join("config.toml"))
+    crate::config::Config::default_path()
         .ok_or_else(|| eyre!("no home directory to put the config in; pass --output FILE"))
 }
 

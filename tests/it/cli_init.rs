@@ -1204,3 +1204,49 @@ fn init_leaves_out_a_branch_it_cannot_read_and_says_so() {
         run.stdout
     );
 }
+
+#[test]
+fn init_without_output_writes_where_the_other_commands_read_the_config() {
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[("envs/dev/configmap.yaml", configmap("platform-dev"))]),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = offline_kubeconfig(home.path(), &[("kind-dev", "dev")]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
+    command
+        .args(["init", "--repo"])
+        .arg(&repo.path)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("KUBEDRIFT_CONFIG")
+        .env_remove("KUBECONFIG");
+    let run: Run = command.output().expect("kubedrift runs").into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The XDG config dir on Linux (XDG_CONFIG_HOME unset).
+    let written = home.path().join(".config/kubedrift/config.toml");
+    assert!(
+        run.stdout
+            .contains(&format!("Wrote {}.", written.display())),
+        "{}",
+        run.stdout
+    );
+    // `render` (no cluster needed) finds that config without --config.
+    let mut render = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
+    render
+        .args(["render", "platform", "--env", "dev"])
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("KUBEDRIFT_CONFIG")
+        .env_remove("KUBECONFIG");
+    let rendered: Run = render.output().expect("kubedrift runs").into();
+    assert_eq!(rendered.code, 0, "{}", rendered.stderr);
+    assert!(
+        rendered.stdout.contains("name: platform-dev"),
+        "{}",
+        rendered.stdout
+    );
+}
