@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 #[command(
     long_about = "Write a first config from a GitOps repository's layout and the kubeconfig's contexts.\n\n\
 Recognised layouts: apps/{app}/envs/{env} (or overlays/, environments/), envs/{env} with a shared \
-base, {env}/{app}, apps/{app}/{env} (also clusters/{cluster} holding Flux's flux-system), {env} at \
+base, {env}/{app} (also envs/{env}/{app}), apps/{app}/{env} (also clusters/{cluster} holding Flux's flux-system), {env} at \
 the root holding manifests, Helm charts with values-{env}.yaml, app directories without \
 environments, and a branch per environment. The repository is read from git objects (every branch), \
 never the work tree. Environments are matched to contexts whose names say them (kind-prod, prod-eu1, \

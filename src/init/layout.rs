@@ -4,7 +4,8 @@
 //! Recognised, in this order (a directory explained by one layout is not looked at again):
 //! - `apps/{app}/envs/{env}` (also `overlays`, `environments`, `env`; any literal prefix);
 //! - `envs/{env}` at the root with a shared base: the repository is one app;
-//! - `{env}/{app}`, where the first segment looks like an environment;
+//! - `{env}/{app}`, where the first segment looks like an environment (also in a container:
+//!   `envs/{env}/{app}`);
 //! - `apps/{app}/{env}`, where the last segment looks like an environment (or is a Flux
 //!   cluster directory: one holding `flux-system`);
 //! - `{env}` at the root holding manifests itself: the repository is one app;

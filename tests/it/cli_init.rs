@@ -436,6 +436,34 @@ fn init_environment_directories_holding_apps() {
         ],
         &config,
     );
+
+    // The environments in a directory of their own: `environments/{env}/{app}`.
+    let contained = TempRepo::new("platform", false);
+    contained.commit(
+        "main",
+        &files(&[
+            (
+                "environments/staging/web/configmap.yaml",
+                configmap("web-staging"),
+            ),
+            (
+                "environments/prod/web/configmap.yaml",
+                configmap("web-prod"),
+            ),
+        ]),
+    );
+    let (config, stdout) = init(&env, &contained);
+    assert!(stdout.contains("environments/{env}/{app}"), "{stdout}");
+    let (code, report) = status(&env, &config);
+    assert_eq!(code, 1);
+    assert_found(
+        &report,
+        &[
+            ("web", "prod", "web-prod"),
+            ("web", "staging", "web-staging"),
+        ],
+        &config,
+    );
 }
 
 #[test]

@@ -285,10 +285,15 @@ pub(super) fn env_then_app(
             continue;
         }
         let (prefix, env, app) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
+        // `envs/{env}/{app}`: the environments may sit in a container directory of their own.
+        let prefix_is_plain = match prefix.split_last() {
+            Some((last, rest)) if ENV_CONTAINERS.contains(last) => plain_prefix(rest, contexts),
+            _ => plain_prefix(prefix, contexts),
+        };
         if !is_env_like(env, contexts)
             || ENV_CONTAINERS.contains(&env)
             || SHARED.contains(&app)
-            || !plain_prefix(prefix, contexts)
+            || !prefix_is_plain
             || facts.cluster_dirs.contains(&pattern(&segs[..n - 1]))
         {
             continue;

@@ -163,6 +163,27 @@ fn environment_directories_holding_apps() {
 }
 
 #[test]
+fn environment_directories_in_a_container_holding_apps() {
+    let guess = guess(
+        &listing(&[
+            "environments/dev/web/kustomization.yaml",
+            "environments/prod/web/kustomization.yaml",
+            "environments/prod/api/deployment.yaml",
+            "base/web/deployment.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "environments/{env}/{app}".into(),
+            Layout::EnvThenApp,
+            "api (prod), web (dev, prod)".into()
+        )]
+    );
+}
+
+#[test]
 fn app_directories_holding_environments() {
     let guess = guess(
         &listing(&[
