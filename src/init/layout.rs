@@ -168,11 +168,20 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
     ));
 
     let branch_envs = env_branches(listing, contexts);
+    if !facts.values_only.is_empty() {
+        let dirs: Vec<String> = facts.values_only.iter().cloned().collect();
+        checks.push(format!(
+            "Helm values files without a chart in {} (the chart comes from a Helm repository, \
+             as in an Argo CD multi-source app or a Flux HelmRelease): kubedrift renders \
+             charts from Git only, so no app is guessed there.",
+            listed(&dirs)
+        ));
+    }
     let left = facts.left_between(&claimed);
     if !left.is_empty() {
         checks.push(format!(
-            "{} hold manifests of their own next to the app directories found in them; no app \
-             includes those, so they are not compared: add an [[app]] for them if they matter.",
+            "Manifests next to the app directories in {}: no app includes them, so they are \
+             not compared; add an [[app]] for them if they matter.",
             listed(&left)
         ));
     }

@@ -1024,7 +1024,9 @@ fn init_environment_directories_at_the_root_are_never_apps_of_every_environment(
     );
     let (config, stdout) = init(&env, &mixed);
     assert!(
-        stdout.contains("`dev`, `prod` hold manifests of their own"),
+        stdout.contains(
+            "Manifests next to the app directories in `dev`, `prod`: no app includes them"
+        ),
         "{stdout}"
     );
     let (code, report) = status(&env, &config);
@@ -1098,12 +1100,27 @@ fn init_lists_the_apps_when_the_root_pattern_would_take_other_directories() {
                 "resources:\n  - ../../base\nnameSuffix: -dev\n".into(),
             ),
             ("apps/legacy/configmap.yaml", configmap("legacy")),
+            // Values for a chart from a Helm repository (an Argo CD multi-source app).
+            (
+                "apps/cert-manager/values.yaml",
+                "installCRDs: true\n".into(),
+            ),
+            (
+                "apps/cert-manager/values-dev.yaml",
+                "replicaCount: 1\n".into(),
+            ),
         ]),
     );
     let (config, stdout) = init(&env, &mono);
     assert!(
         stdout.contains("app legacy: apps/legacy")
-            && stdout.contains("Pattern `apps/{app}` would also take `apps/web`"),
+            && stdout
+                .contains("Pattern `apps/{app}` would also take `apps/cert-manager`, `apps/web`"),
+        "{stdout}"
+    );
+    // Not an app shown Synced with nothing compared.
+    assert!(
+        stdout.contains("Helm values files without a chart in `apps/cert-manager` (the chart"),
         "{stdout}"
     );
     let (code, report) = status(&env, &config);

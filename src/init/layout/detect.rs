@@ -37,6 +37,8 @@ pub(super) struct TreeFacts {
     /// Directories holding a `flux-system` directory: one cluster's directory each, so its
     /// name is an environment's whatever it says.
     cluster_dirs: BTreeSet<String>,
+    /// Directories with Helm values files but no chart, kustomization or other manifests.
+    pub(super) values_only: BTreeSet<String>,
     /// Every directory, hidden ones too (a `[[discover]]` pattern matches those as well).
     pub(super) dirs: BTreeSet<String>,
     /// Directory → the names of its files.
@@ -69,6 +71,7 @@ impl TreeFacts {
                 facts.charts.insert(dir.clone());
             }
         }
+        let mut values_dirs = BTreeSet::new();
         for (dir, name) in visible {
             let in_chart = facts.charts.iter().any(|c| is_below(&dir, c));
             let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
@@ -78,6 +81,10 @@ impl TreeFacts {
                 false
             } else if KUSTOMIZATION_FILES.contains(&name.as_str()) {
                 true
+            } else if is_yaml && is_values_file(&name) {
+                // Values for a chart kept elsewhere (a Helm repository): no manifests.
+                values_dirs.insert(dir.clone());
+                false
             } else {
                 is_yaml && !dir.is_empty()
             };
@@ -94,6 +101,10 @@ impl TreeFacts {
             }
             facts.files_in.entry(dir).or_default().push(name);
         }
+        facts.values_only = values_dirs
+            .into_iter()
+            .filter(|dir| !facts.deployable.contains(dir))
+            .collect();
         facts
     }
 
@@ -377,6 +388,11 @@ pub(super) fn env_dirs_at_root(
         detail: None,
         disabled: None,
     }]
+}
+
+/// `values.yaml`, `values-prod.yaml`, `values.prod.yml`: Helm values, not manifests.
+fn is_values_file(name: &str) -> bool {
+    matches!(name, "values.yaml" | "values.yml") || env_values_file(name).is_some()
 }
 
 /// `values-prod.yaml` → (`values-{env}.yaml`, `prod`).

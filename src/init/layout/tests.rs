@@ -689,10 +689,9 @@ fn environment_directories_at_the_root_are_never_apps_of_every_environment() {
         )]
     );
     assert!(
-        mixed
-            .checks
-            .iter()
-            .any(|c| c.starts_with("`dev`, `prod` hold manifests of their own")),
+        mixed.checks.iter().any(|c| c.starts_with(
+            "Manifests next to the app directories in `dev`, `prod`: no app includes them"
+        )),
         "{:?}",
         mixed.checks
     );
@@ -723,6 +722,33 @@ fn contexts_naming_environments_the_repository_does_not_are_a_check() {
             "Contexts naming environments the repository does not: \
              `kind-dev`, `gke_proj_europe-west1_staging`;"
         )),
+        "{:?}",
+        guess.checks
+    );
+}
+
+#[test]
+fn helm_values_without_a_chart_are_no_app() {
+    let guess = guess(
+        &listing(&[
+            "apps/cert-manager/values.yaml",
+            "apps/cert-manager/values-prod.yaml",
+            "apps/web/deployment.yaml",
+            "apps/web/values.yaml",
+        ]),
+        &kind(&["prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "app web: apps/web".into(),
+            Layout::AppsOnly,
+            "web (every environment)".into()
+        )]
+    );
+    assert!(
+        guess.checks.iter().any(|c| c
+            .starts_with("Helm values files without a chart in `apps/cert-manager` (the chart")),
         "{:?}",
         guess.checks
     );
