@@ -168,23 +168,7 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
     ));
 
     let branch_envs = env_branches(listing, contexts);
-    if !facts.values_only.is_empty() {
-        let dirs: Vec<String> = facts.values_only.iter().cloned().collect();
-        checks.push(format!(
-            "Helm values files without a chart in {} (the chart comes from a Helm repository, \
-             as in an Argo CD multi-source app or a Flux HelmRelease): kubedrift renders \
-             charts from Git only, so no app is guessed there.",
-            listed(&dirs)
-        ));
-    }
-    let left = facts.left_between(&claimed);
-    if !left.is_empty() {
-        checks.push(format!(
-            "Manifests next to the app directories in {}: no app includes them, so they are \
-             not compared; add an [[app]] for them if they matter.",
-            listed(&left)
-        ));
-    }
+    checks::not_guessed(&facts, &claimed, &mut checks);
     if branch_envs.is_empty() {
         found.extend(apps_only(&facts, &app_name, &claimed, None));
     } else {
@@ -207,20 +191,7 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             one.detail = Some(format!("on branches {}", branches.join(", ")));
         }
         found.extend(per_pattern.into_values());
-        let remote_only: Vec<String> = branch_envs
-            .iter()
-            .filter(|(_, t)| t.remote_only)
-            .map(|(_, t)| format!("origin/{}", t.branch))
-            .collect();
-        if !remote_only.is_empty() {
-            checks.push(format!(
-                "Environment branches exist here only as remote-tracking branches ({}): they \
-                 move only when this clone is fetched, so uncomment the repo's `url` (kubedrift \
-                 then fetches it) or fetch yourself, or the environments show stale desired \
-                 state.",
-                listed(&remote_only)
-            ));
-        }
+        checks::remote_only_branches(&branch_envs, &mut checks);
         if !branch_envs
             .iter()
             .any(|(_, t)| t.branch == listing.default_branch)
@@ -268,37 +239,12 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             ContextMatch::Unmatched => vec![],
         })
         .collect();
-    let unused_contexts: Vec<String> = contexts
+    let unused_contexts = contexts
         .iter()
         .map(|c| c.name.clone())
         .filter(|c| !used.contains(c.as_str()))
         .collect();
-    // A cluster whose name says an environment the repository does not name (one
-    // `values-production.yaml` made the only environment) is likely missing, not unrelated.
-    // One context per cluster (the shortest name: the admin's, not `...-viewer`).
-    let mut by_cluster: BTreeMap<&str, &str> = BTreeMap::new();
-    for context in contexts.iter().filter(|c| {
-        !used.contains(c.name.as_str())
-            && env_words_in(&c.name).iter().any(|word| {
-                environments
-                    .iter()
-                    .all(|e| promotion_key(&e.name).0 != promotion_key(word).0)
-            })
-    }) {
-        let shortest = by_cluster.entry(&context.cluster).or_insert(&context.name);
-        if context.name.len() < shortest.len() {
-            *shortest = &context.name;
-        }
-    }
-    let named_elsewhere: Vec<String> = by_cluster.values().map(|c| c.to_string()).collect();
-    if !environments.is_empty() && !named_elsewhere.is_empty() {
-        checks.push(format!(
-            "Contexts naming environments the repository does not: {}; add an \
-             [[environment]] for each whose cluster runs these apps too (apps of every \
-             environment then include it).",
-            listed(&named_elsewhere)
-        ));
-    }
+    checks::contexts_naming_other_environments(contexts, &used, &environments, &mut checks);
     if !found.is_empty() {
         checks.push(
             "No namespace was guessed: objects without `metadata.namespace` are compared in \
@@ -471,26 +417,12 @@ fn check_environments(environments: &[EnvGuess], checks: &mut Vec<String>) {
     }
 }
 
-/// `` `a`, `b`, `c` `` (at most eight, then how many more).
-fn listed(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    let mut out = items
-        .iter()
-        .take(SHOWN)
-        .map(|i| format!("`{i}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > SHOWN {
-        out.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    out
-}
-
 /// The repository's directory name as an app name (`platform.git` → `platform`).
 fn app_name_of_repo(name: &str) -> String {
     repo_dir_name(name).unwrap_or_else(|| "app".to_string())
 }
 
+mod checks;
 mod detect;
 mod exact;
 

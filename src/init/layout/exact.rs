@@ -76,7 +76,7 @@ pub(super) fn list_apps_of_wide_patterns(
             "Pattern `{pattern}` would also take {} as apps of their own (init found none \
              there), so its apps are listed one by one as [[app]]: list new ones too, or keep \
              apps under a directory of their own and use a [[discover]] pattern.",
-            super::listed(&beyond)
+            super::checks::listed(&beyond)
         ));
         for (app, envs) in &one.apps {
             out.push(Found {
