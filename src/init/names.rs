@@ -74,6 +74,24 @@ pub fn is_env_like(name: &str, contexts: &[KubeContext]) -> bool {
     containing > 0 && (containing < contexts.len() || contexts.len() == 1)
 }
 
+/// Whether a branch name (`prod`, `prod-eu1`, after an `env/` prefix) names an environment:
+/// stricter than [`is_env_like`], since feature branches start with environment words too
+/// (`dev-new-feature`, `prod-hotfix-123`): every word must be an environment word or a word of
+/// a context's name, or the name is a whole context name.
+pub fn is_env_branch_name(name: &str, contexts: &[KubeContext]) -> bool {
+    if contexts.iter().any(|c| c.name == name) {
+        return true;
+    }
+    let known: Vec<String> = contexts
+        .iter()
+        .flat_map(|c| cluster_tokens(&c.name))
+        .collect();
+    is_env_like(name, contexts)
+        && tokens(name)
+            .iter()
+            .all(|t| env_word(t).is_some() || known.contains(t))
+}
+
 /// Words in context names that name the tool, the cloud or the account, never the cluster
 /// (`kind-dev`, `arn:aws:eks:...`): a directory called `aws` or `kind` is no environment.
 const PROVIDER_WORDS: &[&str] = &[
@@ -353,6 +371,31 @@ mod tests {
         // The location and the cluster's own name still are.
         for name in ["europe-west1", "eu-west-1", "staging", "prod"] {
             assert!(is_env_like(name, &contexts), "{name}");
+        }
+    }
+
+    #[test]
+    fn feature_branches_starting_with_an_environment_word_are_no_environment() {
+        let contexts = vec![ctx("prod-eu1", "eu"), ctx("kind-dev", "dev")];
+        for name in [
+            "prod",
+            "production",
+            "dev",
+            "prod-eu1",
+            "eu1",
+            "staging",
+            "kind-dev",
+        ] {
+            assert!(is_env_branch_name(name, &contexts), "{name}");
+        }
+        for name in [
+            "dev-new-feature",
+            "prod-hotfix-123",
+            "fix-prod",
+            "main",
+            "release",
+        ] {
+            assert!(!is_env_branch_name(name, &contexts), "{name}");
         }
     }
 

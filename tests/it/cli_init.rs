@@ -275,6 +275,9 @@ fn init_overlays_per_app_and_environment_then_status_finds_them() {
     }
     tree.push(("README.md".to_string(), "# platform\n".to_string()));
     repo.commit("main", &tree);
+    // Feature branches named after environments are no branch per environment.
+    repo.commit("dev-new-feature", &tree);
+    repo.commit("prod-hotfix-123", &tree);
 
     // Run from a directory inside the work tree, without --repo: the repository is found.
     let inside = repo.path.join("apps");
@@ -309,6 +312,13 @@ fn init_overlays_per_app_and_environment_then_status_finds_them() {
             && run
                 .stdout
                 .contains("prod → context kind-prod (its name says prod)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("new-feature")
+            && !run.stdout.contains("hotfix")
+            && !run.stdout.contains("default branch `main`"),
         "{}",
         run.stdout
     );

@@ -2,7 +2,7 @@
 //! earlier detector, `claimed`) and returns the rules it recognises. Pure.
 
 use super::{BranchTree, Found, Layout, RepoListing, Rule};
-use crate::init::names::{is_env_like, KubeContext};
+use crate::init::names::{is_env_branch_name, is_env_like, KubeContext};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Directory names that hold one directory per environment.
@@ -557,7 +557,7 @@ pub(super) fn env_branches<'a>(
             [prefix, name] if BRANCH_PREFIXES.contains(&prefix) => name,
             _ => continue,
         };
-        if !is_env_like(env, contexts)
+        if !is_env_branch_name(env, contexts)
             || out.iter().any(|(e, _)| e == env)
             || TreeFacts::of(&tree.files).deployable.is_empty()
         {
