@@ -367,6 +367,8 @@ pub(super) fn env_dirs_at_root(
                 && usable_name(dir)
                 && !ENV_CONTAINERS.contains(&dir.as_str())
                 && !SHARED.contains(&dir.as_str())
+                // `test/` with fixtures is no `test` environment.
+                && !NOT_APPS.contains(&dir.as_str())
                 && (is_env_like(dir, contexts) || facts.cluster_dirs.contains(*dir))
                 && !holds_claimed(dir, claimed)
         })

@@ -654,9 +654,15 @@ fn a_flux_cluster_directory_is_an_environment_whatever_its_name() {
 
 #[test]
 fn environment_directories_at_the_root_are_never_apps_of_every_environment() {
-    // Only manifests in each environment's directory: the repository is one app.
+    // Only manifests in each environment's directory: the repository is one app. (`test/`
+    // with fixtures is no environment.)
     let whole = guess(
-        &listing(&["dev/configmap.yaml", "prod/configmap.yaml", "README.md"]),
+        &listing(&[
+            "dev/configmap.yaml",
+            "prod/configmap.yaml",
+            "README.md",
+            "test/fixture.yaml",
+        ]),
         &kind(&["dev", "prod"]),
     );
     assert_eq!(
