@@ -1305,3 +1305,69 @@ fn init_without_output_writes_where_the_other_commands_read_the_config() {
         rendered.stdout
     );
 }
+
+#[test]
+fn init_never_copies_credentials_from_the_origin_url() {
+    let repo = TempRepo::new("platform", false);
+    repo.commit(
+        "main",
+        &files(&[("envs/dev/kustomization.yaml", "resources: []\n".into())]),
+    );
+    let home = tempfile::tempdir().expect("home");
+    let kubeconfig = offline_kubeconfig(home.path(), &[("kind-dev", "dev")]);
+    let check = "The `origin` URL embeds credentials, so it was not copied into the config";
+    for secret_url in [
+        "https://ci-bot:s3cr3t-pass@git.example.com/acme/platform.git",
+        "https://ghp_s3cr3tToken@github.com/acme/platform.git",
+    ] {
+        repo.repo.remote("origin", secret_url).expect("remote");
+        let output = home.path().join("config.toml");
+        let mut args = vec![
+            "init".to_string(),
+            "--repo".into(),
+            repo.path.display().to_string(),
+            "--kubeconfig".into(),
+            kubeconfig.display().to_string(),
+            "--output".into(),
+            output.display().to_string(),
+            "--force".into(),
+        ];
+        let written = kubedrift(
+            home.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+        );
+        args.truncate(5);
+        args.extend(["--output".into(), "-".into()]);
+        let printed = kubedrift(
+            home.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+        );
+        let file = std::fs::read_to_string(&output).expect("written");
+        for (what, text) in [
+            ("stdout", &written.stdout),
+            ("stderr", &written.stderr),
+            ("printed", &printed.stdout),
+            ("file", &file),
+        ] {
+            assert!(!text.contains("s3cr3t"), "{what} holds the secret:\n{text}");
+        }
+        assert!(written.stdout.contains(check), "{}", written.stdout);
+        repo.repo.remote_delete("origin").expect("delete remote");
+    }
+
+    // An SSH login name is no secret: the URL is offered (commented out), without the check.
+    repo.repo
+        .remote("origin", "ssh://git@git.example.com/acme/platform.git")
+        .expect("remote");
+    let printed = init_printed(home.path(), &repo.path, &kubeconfig, &[]);
+    assert!(
+        printed
+            .stdout
+            .contains("# url = \"ssh://git@git.example.com/acme/platform.git\""),
+        "{}",
+        printed.stdout
+    );
+    assert!(!printed.stdout.contains(check), "{}", printed.stdout);
+}
