@@ -2,10 +2,11 @@
 //! repository, chart and version, so a version already fetched is never fetched again (a
 //! published chart version is immutable, as Argo CD and Flux assume too).
 //!
-//! Layout: `<cache>/<digest of the repo URL without credentials>/<chart>/<version>.tgz`. A
-//! pull goes to a temp dir next to its final place and is renamed in, so two kubedrift
-//! processes pulling the same chart never see a half-written archive; within one process
-//! pulls of one archive are serialized. helm always works on a throw-away repository config
+//! Layout: `<cache>/<digest of the repo URL without credentials>/<chart>/<version>.tgz`, with
+//! the archive's digest in `<version>.tgz.digest`. A pull goes to a temp dir next to its final
+//! place and is renamed in, so two kubedrift processes pulling the same chart never see a
+//! half-written archive; an archive that does not match its digest is pulled again; within
+//! one process pulls of one archive are serialized. helm always works on a throw-away repository config
 //! ([`PrivateRepo`]), so the user's `helm repo list` is never touched and a password in the
 //! URL travels on stdin.
 
@@ -131,7 +132,7 @@ pub(crate) fn fetch(
         .or_else(cache_dir)
         .ok_or_else(|| pull_error(format!("no cache directory (set {CHART_CACHE_ENV})")))?;
     let target = cached_path(&cache, chart);
-    if target.is_file() {
+    if is_intact(&target) {
         return Ok(target);
     }
     // Apps render in parallel (several environments at one version): one pull per archive
@@ -140,7 +141,7 @@ pub(crate) fn fetch(
     let _pulling = lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if target.is_file() {
+    if is_intact(&target) {
         return Ok(target);
     }
     let dir = target
@@ -190,9 +191,35 @@ pub(crate) fn fetch(
         .map(|entry| entry.path())
         .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
         .ok_or_else(|| pull_error("helm pull wrote no chart archive".to_string()))?;
-    std::fs::rename(&archive, &target)
+    let bytes = std::fs::read(&archive).map_err(|e| pull_error(e.to_string()))?;
+    // The digest first: an archive is trusted only under a digest that matches it, so a
+    // crash between the two renames leaves an entry that is pulled again.
+    let digest = staging.path().join("digest");
+    std::fs::write(&digest, crate::local_source::digest(&bytes))
+        .and_then(|()| std::fs::rename(&digest, digest_path(&target)))
+        .and_then(|()| std::fs::rename(&archive, &target))
         .map_err(|e| pull_error(format!("storing the chart in the cache: {e}")))?;
     Ok(target)
+}
+
+/// Where the digest of the cached archive at `archive` is kept.
+fn digest_path(archive: &Path) -> PathBuf {
+    let mut path = archive.as_os_str().to_os_string();
+    path.push(".digest");
+    PathBuf::from(path)
+}
+
+/// Whether the cached archive at `archive` is the one that was pulled: it matches the digest
+/// stored next to it. A truncated, emptied or overwritten archive (a full disk, a crash, a
+/// hand edit) is pulled again rather than handed to helm for ever.
+fn is_intact(archive: &Path) -> bool {
+    match (
+        std::fs::read(archive),
+        std::fs::read_to_string(digest_path(archive)),
+    ) {
+        (Ok(bytes), Ok(digest)) => crate::local_source::digest(&bytes) == digest.trim(),
+        _ => false,
+    }
 }
 
 /// A chart version as SemVer (`v1.2.3` too), else None.

@@ -307,6 +307,43 @@ fn a_chart_from_a_chart_repository_renders_per_environment_version_and_is_fetche
     assert!(fx.dir.path().exists());
 }
 
+#[test]
+fn a_corrupt_cached_chart_is_pulled_again_not_trusted() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+    let first = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+    assert_eq!(first.code, 0, "{}", show(&first));
+    assert_eq!(server.count("/charts/web-0.2.0.tgz"), 1);
+    let archive = walk(&fx.cache)
+        .into_iter()
+        .find(|p| p.ends_with("web/0.2.0.tgz"))
+        .expect("the cached archive");
+    let bytes = std::fs::read(&archive).expect("archive");
+    // A half-written archive (a full disk, a crash, another tool), then an emptied one.
+    for damaged in [&bytes[..bytes.len() / 2], &b""[..]] {
+        std::fs::write(&archive, damaged).expect("damage");
+        let again = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+        assert_eq!(again.code, 0, "{}", show(&again));
+        let list: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
+        assert_eq!(list["items"][0]["data"]["chartVersion"], "0.2.0");
+        assert_eq!(std::fs::read(&archive).expect("archive"), bytes, "repaired");
+    }
+    assert_eq!(
+        server.count("/charts/web-0.2.0.tgz"),
+        3,
+        "pulled again each time"
+    );
+    // Intact again: the next render fetches nothing.
+    let before = server.total();
+    let cached = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+    assert_eq!(cached.code, 0, "{}", show(&cached));
+    assert_eq!(server.total(), before);
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
