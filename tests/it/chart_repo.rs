@@ -496,6 +496,50 @@ fn behind_by_counts_the_chart_versions_published_between_environments() {
 }
 
 #[test]
+fn a_chart_repository_that_does_not_answer_never_holds_back_the_commit_facts() {
+    if !helm_available() {
+        return;
+    }
+    // A repository that takes connections and never answers, until the listener is closed.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/charts", listener.local_addr().expect("addr"));
+    let listener = Mutex::new(Some(listener));
+    let fx = Fixture::new(&url);
+    let config = kubedrift::config::Config::load_file(&fx.config)
+        .expect("config loads")
+        .config;
+    let repo = git2::Repository::open(fx.dir.path().join("gitops")).expect("open");
+    let head = repo
+        .refname_to_id("refs/heads/main")
+        .expect("main")
+        .to_string();
+    let revision = format!("main@{}", &head[..7]);
+    let dev = kubedrift::state::AppId::new("web", "dev");
+    let prod = kubedrift::state::AppId::new("web", "prod");
+    let request = kubedrift::tui::model::GitRequest {
+        envs: vec!["dev".into(), "prod".into()],
+        apps: vec![(dev.clone(), revision.clone()), (prod.clone(), revision)],
+    };
+    let mut early = None;
+    let facts = kubedrift::tui::gitfacts::read_in_two_steps(&config, &request, |git| {
+        early = Some(git.clone());
+        // Only now does the repository answer (by hanging up).
+        drop(listener.lock().expect("lock").take());
+    });
+    let early = early.expect("the Git facts came first");
+    assert!(
+        early.commits.contains_key(&dev) && early.commits.contains_key(&prod),
+        "{early:?}"
+    );
+    assert!(early.charts_behind.is_empty(), "{early:?}");
+    // Then the chart versions, with the repository's error: prod runs 0.1.0, dev 0.2.0.
+    let behind = facts.charts_behind.get(&prod).expect("prod is behind dev");
+    assert_eq!(behind.versions, ["0.2.0"]);
+    assert!(behind.index_error.is_some(), "{behind:?}");
+    assert_eq!(facts.commits, early.commits);
+}
+
+#[test]
 fn chart_settings_are_checked_at_load_with_the_line_of_the_problem() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("kubedrift.toml");
