@@ -18,6 +18,8 @@ pub use kubedrift_core::{engine, manifest, model, source, state};
 pub use kubedrift_sandbox as sandbox;
 
 pub mod actions;
+#[cfg(feature = "sandbox")]
+pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod config;

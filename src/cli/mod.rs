@@ -6,6 +6,8 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+#[cfg(feature = "sandbox")]
+pub mod bench;
 pub mod compare;
 pub mod completions;
 mod confirm;
@@ -19,6 +21,8 @@ pub mod promote;
 pub mod render;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub mod sandbox_control;
 pub mod status;
 pub mod sync;
 mod table;
@@ -158,6 +162,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "sandbox")]
+    Bench(bench::BenchArgs),
     Compare(compare::CompareArgs),
     #[cfg(feature = "sandbox")]
     Demo(demo::DemoArgs),
@@ -180,6 +186,8 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         return tui::run(&cli.global);
     };
     match command {
+        #[cfg(feature = "sandbox")]
+        Command::Bench(args) => bench::run(&cli.global, args),
         Command::Compare(args) => compare::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&cli.global, args),
