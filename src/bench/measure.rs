@@ -83,6 +83,11 @@ fn kubectl_command(setup: &Setup, context: &str) -> Command {
         .arg(&setup.sandbox.kubeconfig)
         .arg("--context")
         .arg(context)
+        // A discovery cache of its own, warmed by the first kubectl run of the size (as a
+        // user's ~/.kube/cache is).
+        .arg("--cache-dir")
+        .arg(setup.root.join("kubectl-cache"))
+        .env_remove("KUBECONFIG")
         .env_remove("KUBECTL_EXTERNAL_DIFF");
     command
 }
@@ -341,7 +346,10 @@ impl Editor {
         };
         let patch = kube::api::Patch::Merge(json!({"data": {TARGET_KEY: value}}));
         self.runtime
-            .block_on(tokio::time::timeout(Duration::from_secs(10), api.patch("cm-000", &params, &patch)))
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), api.patch("cm-000", &params, &patch))
+                    .await
+            })
             .map_err(|_| "timed out".to_string())?
             .map(drop)
             .map_err(|e| e.to_string())

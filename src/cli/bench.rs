@@ -128,10 +128,8 @@ pub fn run(_global: &GlobalArgs, args: BenchArgs) -> color_eyre::Result<Exit> {
             status_timeout: Duration::from_secs(600),
             warm_runs: args.warm_runs,
         };
-        let report = bench::run(&sizes, &work, &opts, |line| eprintln!("{line}"))?;
-        for size in &report.sizes {
-            print!("{}", bench::summary(size));
-        }
+        // Progress and each size's summary go to stdout as they are measured.
+        let report = bench::run(&sizes, &work, &opts, |line| println!("{line}"))?;
         serde_json::to_value(&report)?
     };
     if let Some(out) = &args.out {
