@@ -254,7 +254,10 @@ pub fn generate(spec: &ScaleSpec, root: &Path) -> Result<Generated, GenerateErro
     let contexts: Vec<String> = (0..spec.clusters).map(cluster_name).collect();
     let apps: Vec<String> = (0..spec.apps_per_cluster).map(app_name).collect();
     let mut app_rng = SplitMix64::new(spec.seed ^ 0x6b75_6265);
-    let kustomized: Vec<bool> = apps.iter().map(|_| app_rng.chance(spec.kustomize)).collect();
+    let kustomized: Vec<bool> = apps
+        .iter()
+        .map(|_| app_rng.chance(spec.kustomize))
+        .collect();
     let mut instances = Vec::new();
     for (c, env) in contexts.iter().enumerate() {
         let preload_path = preload.join(format!("{env}.jsonl"));
@@ -456,7 +459,10 @@ mod tests {
 
     #[test]
     fn the_same_seed_generates_the_same_setup_and_drift_is_where_it_says() {
-        let (one, two) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+        let (one, two) = (
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        );
         let a = generate(&spec(), one.path()).expect("generate");
         generate(&spec(), two.path()).expect("generate");
         assert_eq!(snapshot(one.path()), snapshot(two.path()));
@@ -465,7 +471,9 @@ mod tests {
         assert!(differing > 0, "a 30% drift spec drifts something");
         for instance in &a.instances {
             assert!(
-                !instance.differing.contains(&format!("ConfigMap/{}/cm-000", instance.app)),
+                !instance
+                    .differing
+                    .contains(&format!("ConfigMap/{}/cm-000", instance.app)),
                 "cm-000 is the edit target and never drifts"
             );
             assert_eq!(

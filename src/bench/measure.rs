@@ -2,13 +2,15 @@
 //! kubedrift's binary (status cold and warm, diff, status --watch) next to kubectl on the same
 //! sandbox and the same manifests.
 
-use super::generate::{self, AppInstance, Generated, ScaleSpec, EDIT_MANAGER, TARGET_KEY, TARGET_VALUE};
+use super::generate::{
+    self, AppInstance, Generated, ScaleSpec, EDIT_MANAGER, TARGET_KEY, TARGET_VALUE,
+};
 use super::names;
 use super::process::{self, load_average, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
 use super::{
-    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, SizeReport, StatusRun,
-    TimedRun, UnrelatedCommit,
+    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, SizeReport, StatusRun, TimedRun,
+    UnrelatedCommit,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -38,7 +40,11 @@ pub(super) struct Setup {
     pub root: PathBuf,
 }
 
-pub(super) fn setup(spec: &ScaleSpec, root: &Path, kubedrift: &Path) -> Result<(Setup, f64), BenchError> {
+pub(super) fn setup(
+    spec: &ScaleSpec,
+    root: &Path,
+    kubedrift: &Path,
+) -> Result<(Setup, f64), BenchError> {
     let started = Instant::now();
     let generated = generate::generate(spec, root)?;
     let generate_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -110,7 +116,12 @@ fn truth(instances: &[AppInstance]) -> BTreeSet<String> {
         .collect()
 }
 
-fn status_run(setup: &Setup, opts: &MeasureOptions, label: &str, expected: &BTreeSet<String>) -> Result<StatusRun, BenchError> {
+fn status_run(
+    setup: &Setup,
+    opts: &MeasureOptions,
+    label: &str,
+    expected: &BTreeSet<String>,
+) -> Result<StatusRun, BenchError> {
     let before = setup.shim.runs();
     let finished = process::run(
         kubedrift_command(setup, opts)
@@ -124,7 +135,11 @@ fn status_run(setup: &Setup, opts: &MeasureOptions, label: &str, expected: &BTre
         .and_then(Value::as_array)
         .map(|apps| {
             apps.iter()
-                .map(|a| a.get("resources").and_then(Value::as_array).map_or(0, Vec::len))
+                .map(|a| {
+                    a.get("resources")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len)
+                })
                 .sum()
         })
         .unwrap_or(0);
@@ -132,7 +147,10 @@ fn status_run(setup: &Setup, opts: &MeasureOptions, label: &str, expected: &BTre
         label: label.to_string(),
         run: timed(&finished),
         tool_runs: setup.shim.runs() - before,
-        complete: report.get("complete").and_then(Value::as_bool).unwrap_or(false),
+        complete: report
+            .get("complete")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         resources,
         differing: named.len(),
         matches_generator: &named == expected,
@@ -149,7 +167,8 @@ fn first_lines(text: &str) -> String {
 fn sample(instances: &[AppInstance], count: usize) -> Vec<&AppInstance> {
     let mut buckets: [Vec<&AppInstance>; 4] = Default::default();
     for instance in instances {
-        let bucket = usize::from(instance.kustomize) * 2 + usize::from(!instance.differing.is_empty());
+        let bucket =
+            usize::from(instance.kustomize) * 2 + usize::from(!instance.differing.is_empty());
         buckets[bucket].push(instance);
     }
     let mut picked = Vec::new();
@@ -174,7 +193,11 @@ fn kubectl_diff_args(command: &mut Command, instance: &AppInstance) {
         .arg(&instance.dir);
 }
 
-fn compare_app(setup: &Setup, opts: &MeasureOptions, instance: &AppInstance) -> Result<ComparedRun, BenchError> {
+fn compare_app(
+    setup: &Setup,
+    opts: &MeasureOptions,
+    instance: &AppInstance,
+) -> Result<ComparedRun, BenchError> {
     let mut kubectl = kubectl_command(setup, &instance.env);
     kubectl_diff_args(&mut kubectl, instance);
     let kubectl_run = process::run(&mut kubectl)?;
@@ -196,13 +219,24 @@ fn compare_app(setup: &Setup, opts: &MeasureOptions, instance: &AppInstance) -> 
         matches_generator: kubedrift_named == instance.differing,
         kubectl_named: kubectl_named.into_iter().collect(),
         kubedrift_named: kubedrift_named.into_iter().collect(),
-        kubectl_error: (kubectl_run.exit_code.unwrap_or(2) > 1).then(|| first_lines(&kubectl_run.stderr)),
-        kubedrift_error: (kubedrift_run.exit_code.unwrap_or(2) > 1).then(|| first_lines(&kubedrift_run.stderr)),
+        kubectl_error: (kubectl_run.exit_code.unwrap_or(2) > 1)
+            .then(|| first_lines(&kubectl_run.stderr)),
+        kubedrift_error: (kubedrift_run.exit_code.unwrap_or(2) > 1)
+            .then(|| first_lines(&kubedrift_run.stderr)),
     })
 }
 
-fn compare_environment(setup: &Setup, opts: &MeasureOptions, env: &str) -> Result<EnvComparison, BenchError> {
-    let instances: Vec<&AppInstance> = setup.generated.instances.iter().filter(|i| i.env == env).collect();
+fn compare_environment(
+    setup: &Setup,
+    opts: &MeasureOptions,
+    env: &str,
+) -> Result<EnvComparison, BenchError> {
+    let instances: Vec<&AppInstance> = setup
+        .generated
+        .instances
+        .iter()
+        .filter(|i| i.env == env)
+        .collect();
     // kubectl diff takes files, not kustomizations, next to each other: render those first
     // (timed, and counted in kubectl's total).
     let rendered_dir = setup.root.join("kubectl-rendered").join(env);
@@ -235,7 +269,10 @@ fn compare_environment(setup: &Setup, opts: &MeasureOptions, env: &str) -> Resul
         .filter_map(|n| n.strip_prefix(&format!("{env} ")).map(str::to_string))
         .collect();
     let kubectl_named = names::kubectl_diff_names(&kubectl_run.stdout);
-    let expected: BTreeSet<String> = instances.iter().flat_map(|i| i.differing.iter().cloned()).collect();
+    let expected: BTreeSet<String> = instances
+        .iter()
+        .flat_map(|i| i.differing.iter().cloned())
+        .collect();
     let kubectl_total = kubectl_run.wall_ms + render_ms;
     Ok(EnvComparison {
         env: env.to_string(),
@@ -249,9 +286,18 @@ fn compare_environment(setup: &Setup, opts: &MeasureOptions, env: &str) -> Resul
         kubedrift_named: kubedrift_named.len(),
         same_resources: kubectl_named == kubedrift_named,
         matches_generator: kubedrift_named == expected,
-        only_kubectl: kubectl_named.difference(&kubedrift_named).take(10).cloned().collect(),
-        only_kubedrift: kubedrift_named.difference(&kubectl_named).take(10).cloned().collect(),
-        kubectl_error: (kubectl_run.exit_code.unwrap_or(2) > 1).then(|| first_lines(&kubectl_run.stderr)),
+        only_kubectl: kubectl_named
+            .difference(&kubedrift_named)
+            .take(10)
+            .cloned()
+            .collect(),
+        only_kubedrift: kubedrift_named
+            .difference(&kubectl_named)
+            .take(10)
+            .cloned()
+            .collect(),
+        kubectl_error: (kubectl_run.exit_code.unwrap_or(2) > 1)
+            .then(|| first_lines(&kubectl_run.stderr)),
     })
 }
 
@@ -262,9 +308,13 @@ fn kubectl_get_all(setup: &Setup) -> Result<(TimedRun, usize), BenchError> {
     let mut max_rss: f64 = 0.0;
     let mut cpu = 0.0;
     for context in &setup.generated.contexts {
-        let run = process::run(
-            kubectl_command(setup, context).args(["get", "configmaps,secrets,services,deployments.apps", "-A", "-o", "json"]),
-        )?;
+        let run = process::run(kubectl_command(setup, context).args([
+            "get",
+            "configmaps,secrets,services,deployments.apps",
+            "-A",
+            "-o",
+            "json",
+        ]))?;
         items += serde_json::from_str::<Value>(&run.stdout)
             .ok()
             .and_then(|v| v.get("items").and_then(Value::as_array).map(Vec::len))
@@ -327,19 +377,28 @@ impl Editor {
     }
 
     /// Set `cm-000`'s target key in the app's namespace (a `kubectl edit`).
-    pub fn set_target(&mut self, context: &str, namespace: &str, value: &str) -> Result<(), String> {
+    pub fn set_target(
+        &mut self,
+        context: &str,
+        namespace: &str,
+        value: &str,
+    ) -> Result<(), String> {
         let client = match self.clients.get(context) {
             Some(client) => client.clone(),
             None => {
                 let client = self
                     .runtime
-                    .block_on(crate::cluster::kubeconfig::client_for(&self.kubeconfig, context))
+                    .block_on(crate::cluster::kubeconfig::client_for(
+                        &self.kubeconfig,
+                        context,
+                    ))
                     .map_err(|e| e.to_string())?;
                 self.clients.insert(context.to_string(), client.clone());
                 client
             }
         };
-        let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(client, namespace);
+        let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(client, namespace);
         let params = kube::api::PatchParams {
             field_manager: Some(EDIT_MANAGER.to_string()),
             ..Default::default()
@@ -347,8 +406,11 @@ impl Editor {
         let patch = kube::api::Patch::Merge(json!({"data": {TARGET_KEY: value}}));
         self.runtime
             .block_on(async {
-                tokio::time::timeout(Duration::from_secs(10), api.patch("cm-000", &params, &patch))
-                    .await
+                tokio::time::timeout(
+                    Duration::from_secs(10),
+                    api.patch("cm-000", &params, &patch),
+                )
+                .await
             })
             .map_err(|_| "timed out".to_string())?
             .map(drop)
@@ -361,16 +423,30 @@ pub(super) fn target_key(app: &str) -> String {
 }
 
 /// Flip cm-000's target value in Git (`info` ↔ `warn`) for a plain app; the new value.
-pub(super) fn commit_target(repo: &git2::Repository, root: &Path, instance: &AppInstance, to_drift: bool, n: usize) -> Result<(), BenchError> {
+pub(super) fn commit_target(
+    repo: &git2::Repository,
+    root: &Path,
+    instance: &AppInstance,
+    to_drift: bool,
+    n: usize,
+) -> Result<(), BenchError> {
     let file = instance.dir.join("configmaps.yaml");
     let text = std::fs::read_to_string(&file).map_err(|e| BenchError::Io(file.clone(), e))?;
     let (from, to) = if to_drift {
-        (format!("{TARGET_KEY}: {TARGET_VALUE}"), format!("{TARGET_KEY}: warn"))
+        (
+            format!("{TARGET_KEY}: {TARGET_VALUE}"),
+            format!("{TARGET_KEY}: warn"),
+        )
     } else {
-        (format!("{TARGET_KEY}: warn"), format!("{TARGET_KEY}: {TARGET_VALUE}"))
+        (
+            format!("{TARGET_KEY}: warn"),
+            format!("{TARGET_KEY}: {TARGET_VALUE}"),
+        )
     };
     let changed = text.replacen(&from, &to, 1);
-    let relative = file.strip_prefix(root).map_err(|_| BenchError::Other("app dir outside the repo".into()))?;
+    let relative = file
+        .strip_prefix(root)
+        .map_err(|_| BenchError::Other("app dir outside the repo".into()))?;
     generate::commit_file(repo, relative, &changed, &format!("bench commit {n}"))?;
     Ok(())
 }
@@ -399,13 +475,20 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
         let want = if to_drift { "OutOfSync" } else { "Synced" };
         watcher.drain();
         let t0 = Instant::now();
-        if let Err(err) = editor.set_target(&instance.env, &instance.app, if to_drift { "debug" } else { TARGET_VALUE }) {
+        if let Err(err) = editor.set_target(
+            &instance.env,
+            &instance.app,
+            if to_drift { "debug" } else { TARGET_VALUE },
+        ) {
             edit_errors.push(err);
             continue;
         }
-        if let Some(at) = watcher.wait_for(&instance.app, &instance.env, Duration::from_secs(30), |line| {
-            line.resources.get(&key).is_some_and(|s| s == want)
-        }) {
+        if let Some(at) = watcher.wait_for(
+            &instance.app,
+            &instance.env,
+            Duration::from_secs(30),
+            |line| line.resources.get(&key).is_some_and(|s| s == want),
+        ) {
             edit_samples.push(at.saturating_duration_since(t0));
         }
     }
@@ -413,7 +496,11 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
 
     let repo = git2::Repository::open(&generated.repo)?;
     let plain: Vec<&AppInstance> = instances.iter().filter(|i| !i.kustomize).collect();
-    let commit_instances: Vec<&AppInstance> = if plain.is_empty() { instances.iter().collect() } else { plain };
+    let commit_instances: Vec<&AppInstance> = if plain.is_empty() {
+        instances.iter().collect()
+    } else {
+        plain
+    };
     let mut commit_samples = Vec::new();
     for n in 0..opts.commits {
         let instance = commit_instances[(n / 2 * 3) % commit_instances.len()];
@@ -435,18 +522,29 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
     let mut unrelated = Vec::new();
     for n in 0..opts.unrelated_commits {
         watcher.drain();
-        let before: std::collections::BTreeMap<(String, String), String> =
-            watcher.apps.iter().map(|(id, a)| (id.clone(), a.revision.clone())).collect();
+        let before: std::collections::BTreeMap<(String, String), String> = watcher
+            .apps
+            .iter()
+            .map(|(id, a)| (id.clone(), a.revision.clone()))
+            .collect();
         let runs_before = setup.shim.runs();
-        generate::commit_file(&repo, Path::new("docs/notes.md"), &format!("unrelated change {n}\n"), &format!("docs: note {n}"))?;
+        generate::commit_file(
+            &repo,
+            Path::new("docs/notes.md"),
+            &format!("unrelated change {n}\n"),
+            &format!("docs: note {n}"),
+        )?;
         let mut republished = BTreeSet::new();
         let mut lines = 0;
-        watcher.collect_for(Duration::from_secs(generated.spec.git_poll_seconds * 2 + 2), |id, app| {
-            lines += 1;
-            if before.get(id).is_some_and(|r| *r != app.revision) {
-                republished.insert(format!("{}@{}", id.0, id.1));
-            }
-        });
+        watcher.collect_for(
+            Duration::from_secs(generated.spec.git_poll_seconds * 2 + 2),
+            |id, app| {
+                lines += 1;
+                if before.get(id).is_some_and(|r| *r != app.revision) {
+                    republished.insert(format!("{}@{}", id.0, id.1));
+                }
+            },
+        );
         unrelated.push(UnrelatedCommit {
             apps_republished: republished.len(),
             app_lines_printed: lines,
@@ -470,20 +568,35 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
     })
 }
 
-pub(super) fn measure_size(label: &str, spec: &ScaleSpec, root: &Path, opts: &MeasureOptions) -> Result<SizeReport, BenchError> {
+pub(super) fn measure_size(
+    label: &str,
+    spec: &ScaleSpec,
+    root: &Path,
+    opts: &MeasureOptions,
+) -> Result<SizeReport, BenchError> {
     let (mut setup, generate_ms) = setup(spec, root, &opts.kubedrift)?;
     let expected = truth(&setup.generated.instances);
     let sandbox_ready_ms = setup.sandbox.ready_after.as_secs_f64() * 1e3;
     let (kubectl_get, kubectl_get_items) = kubectl_get_all(&setup)?;
     let mut status = vec![status_run(&setup, opts, "cold (first start)", &expected)?];
     for n in 0..opts.warm_runs {
-        status.push(status_run(&setup, opts, &format!("second start #{}", n + 1), &expected)?);
+        status.push(status_run(
+            &setup,
+            opts,
+            &format!("second start #{}", n + 1),
+            &expected,
+        )?);
     }
     let per_app = sample(&setup.generated.instances, opts.per_app_samples)
         .into_iter()
         .map(|instance| compare_app(&setup, opts, instance))
         .collect::<Result<Vec<_>, _>>()?;
-    let env = setup.generated.contexts.first().cloned().unwrap_or_default();
+    let env = setup
+        .generated
+        .contexts
+        .first()
+        .cloned()
+        .unwrap_or_default();
     let environment = compare_environment(&setup, opts, &env)?;
     let live = live_phase(&setup, opts)?;
     let sandbox_alive = setup.sandbox.running();

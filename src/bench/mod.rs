@@ -347,7 +347,10 @@ pub fn summary(r: &SizeReport) -> String {
         ms(l.edits.p99_ms),
         ms(l.edits.max_ms),
         l.edits.load,
-        l.edit_errors.first().map(|e| format!(" first error: {e}")).unwrap_or_default()
+        l.edit_errors
+            .first()
+            .map(|e| format!(" first error: {e}"))
+            .unwrap_or_default()
     ));
     out.push_str(&format!(
         "  commit -> verdict ({} commits, {} timed out, git_poll_seconds {}): p50 {} p99 {} max {} (load {:.2})\n",

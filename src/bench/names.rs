@@ -96,7 +96,8 @@ diff -u -N /tmp/LIVE-1/networking.k8s.io.v1.Ingress.app-000.web /tmp/MERGED-2/ne
 
     #[test]
     fn kubedrift_titles_and_status_json_become_keys() {
-        let output = "# app-000@c00 ConfigMap/app-000/cm-004 (OutOfSync) — kubectl-edit changed data\n\
+        let output =
+            "# app-000@c00 ConfigMap/app-000/cm-004 (OutOfSync) — kubectl-edit changed data\n\
 -  LOG_LEVEL: info\n+  LOG_LEVEL: debug\n# app-000@c00 Service/app-000/svc-002 (Missing)\n";
         let names: Vec<String> = kubedrift_diff_names(output).into_iter().collect();
         assert_eq!(
@@ -109,9 +110,6 @@ diff -u -N /tmp/LIVE-1/networking.k8s.io.v1.Ingress.app-000.web /tmp/MERGED-2/ne
             {"group": "", "kind": "Service", "namespace": "a", "name": "s", "sync": "Missing"},
         ]}]});
         let names: Vec<String> = status_names(&report).into_iter().collect();
-        assert_eq!(
-            names,
-            ["c00 Service/a/s", "c00 apps/Deployment/a/w"]
-        );
+        assert_eq!(names, ["c00 Service/a/s", "c00 apps/Deployment/a/w"]);
     }
 }

@@ -57,7 +57,10 @@ fn tv_ms(tv: libc::timeval) -> f64 {
 }
 
 /// Reap `pid` with wait4: (exit code, signal, rusage).
-fn wait4(pid: u32, program: &str) -> Result<(Option<i32>, Option<i32>, libc::rusage), ProcessError> {
+fn wait4(
+    pid: u32,
+    program: &str,
+) -> Result<(Option<i32>, Option<i32>, libc::rusage), ProcessError> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; wait4 fills it and `status` for our own child `pid`.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

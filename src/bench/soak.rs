@@ -26,7 +26,10 @@ pub struct SoakOptions {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SoakReport {
-    pub duration_s: f64,
+    /// Faults, edits and commits ran this long.
+    pub soak_seconds: f64,
+    /// With the recovery wait and the fresh status runs.
+    pub total_seconds: f64,
     pub live_objects: usize,
     pub clusters: usize,
     pub faults_injected: BTreeMap<String, usize>,
@@ -48,7 +51,8 @@ pub struct SoakReport {
     /// cm-000 verdicts in the fresh status that contradict the harness's own record of the
     /// Git and live values (instances with an uncertain last write skipped).
     pub model_mismatches: usize,
-    /// Watch requests per cluster after the first status (each one a (re)connect).
+    /// Watch requests per cluster from the first status to 5 s after recovery (each one a
+    /// (re)connect; the fresh `status` runs are not counted).
     pub watch_reconnects: BTreeMap<String, u64>,
     pub relists: BTreeMap<String, u64>,
     pub fresh_status_exit: Option<i32>,
@@ -56,7 +60,14 @@ pub struct SoakReport {
     pub load_at_end: f64,
 }
 
-const FAULTS: [&str; 6] = ["down", "errors", "throttle", "latency", "cut-watches", "gone"];
+const FAULTS: [&str; 6] = [
+    "down",
+    "errors",
+    "throttle",
+    "latency",
+    "cut-watches",
+    "gone",
+];
 
 fn fault_commands(kind: &str, cluster: &str) -> Vec<String> {
     match kind {
@@ -201,7 +212,8 @@ pub fn run(
         std::thread::sleep(Duration::from_millis(500));
         watcher.drain();
         let now = Instant::now();
-        let (ended, still): (Vec<_>, Vec<_>) = active.drain(..).partition(|(_, until)| *until <= now);
+        let (ended, still): (Vec<_>, Vec<_>) =
+            active.drain(..).partition(|(_, until)| *until <= now);
         active = still;
         for (cluster, _) in ended {
             setup.sandbox.command(&format!("fault {cluster} clear"))?;
@@ -220,7 +232,11 @@ pub fn run(
         }
         if rng.chance(0.6) {
             let i = rng.below(instances.len() as u64) as usize;
-            let value = if rng.chance(0.5) { "debug" } else { TARGET_VALUE };
+            let value = if rng.chance(0.5) {
+                "debug"
+            } else {
+                TARGET_VALUE
+            };
             match editor.set_target(&instances[i].env, &instances[i].app, value) {
                 Ok(()) => {
                     edits_ok += 1;
@@ -235,7 +251,13 @@ pub fn run(
         }
         if !plain.is_empty() && rng.chance(0.1) {
             let i = plain[rng.below(plain.len() as u64) as usize];
-            commit_target(&repo, &generated.repo, &instances[i], !git_drifted[i], commit_n)?;
+            commit_target(
+                &repo,
+                &generated.repo,
+                &instances[i],
+                !git_drifted[i],
+                commit_n,
+            )?;
             git_drifted[i] = !git_drifted[i];
             commit_n += 1;
             commits += 1;
@@ -255,11 +277,18 @@ pub fn run(
             }
         }
     }
+    let soak_seconds = started.elapsed().as_secs_f64();
     setup.sandbox.command("clear-all")?;
     let recovered = Instant::now();
     std::thread::sleep(Duration::from_secs(5));
     watcher.drain();
-    let (fresh, fresh_exit) = fresh_verdicts(&opts.kubedrift, &generated.config, &setup.sandbox.kubeconfig)?;
+    // Counted before the fresh `status` runs add their own lists and watches.
+    let stats_end = setup.sandbox.command("stats")?;
+    let (fresh, fresh_exit) = fresh_verdicts(
+        &opts.kubedrift,
+        &generated.config,
+        &setup.sandbox.kubeconfig,
+    )?;
     let wrong = disagreements(&watcher.verdicts(), &fresh);
     let wrong_after_30s = if wrong.is_empty() {
         None
@@ -267,7 +296,11 @@ pub fn run(
         let left = Duration::from_secs(30).saturating_sub(recovered.elapsed());
         std::thread::sleep(left);
         watcher.drain();
-        let (fresh, _) = fresh_verdicts(&opts.kubedrift, &generated.config, &setup.sandbox.kubeconfig)?;
+        let (fresh, _) = fresh_verdicts(
+            &opts.kubedrift,
+            &generated.config,
+            &setup.sandbox.kubeconfig,
+        )?;
         Some(disagreements(&watcher.verdicts(), &fresh).len())
     };
     let mut model_mismatches = 0;
@@ -275,21 +308,35 @@ pub fn run(
         let Some(live) = &live_value[i] else { continue };
         let git = if git_drifted[i] { "warn" } else { TARGET_VALUE };
         let want = if live == git { "Synced" } else { "OutOfSync" };
-        let key = format!("{}@{} {}", instance.app, instance.env, target_key(&instance.app));
+        let key = format!(
+            "{}@{} {}",
+            instance.app,
+            instance.env,
+            target_key(&instance.app)
+        );
         if fresh.get(&key).is_some_and(|v| v != want) {
             model_mismatches += 1;
         }
     }
-    let stats_end = setup.sandbox.command("stats")?;
     let watches_start = counters(&stats_start, "watchRequests");
     let lists_start = counters(&stats_start, "listRequests");
     let watch_reconnects = counters(&stats_end, "watchRequests")
         .into_iter()
-        .map(|(c, n)| (c.clone(), n - watches_start.get(&c).copied().unwrap_or(0).min(n)))
+        .map(|(c, n)| {
+            (
+                c.clone(),
+                n - watches_start.get(&c).copied().unwrap_or(0).min(n),
+            )
+        })
         .collect();
     let relists = counters(&stats_end, "listRequests")
         .into_iter()
-        .map(|(c, n)| (c.clone(), n - lists_start.get(&c).copied().unwrap_or(0).min(n)))
+        .map(|(c, n)| {
+            (
+                c.clone(),
+                n - lists_start.get(&c).copied().unwrap_or(0).min(n),
+            )
+        })
         .collect();
     let rss_end = watcher.rss_mib();
     if !watcher.running() && crashes.is_empty() {
@@ -301,7 +348,8 @@ pub fn run(
     }
     let _ = setup.sandbox.stop();
     Ok(SoakReport {
-        duration_s: started.elapsed().as_secs_f64(),
+        soak_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
         live_objects: opts.spec.live_objects(),
         clusters: opts.spec.clusters,
         faults_injected: injected,

@@ -31,7 +31,12 @@ pub struct Watcher {
 }
 
 fn app_line(app: &Value) -> Option<((String, String), AppLine)> {
-    let text = |name: &str| app.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+    let text = |name: &str| {
+        app.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     if app.get("removed").is_some() {
         return None;
     }
@@ -43,7 +48,10 @@ fn app_line(app: &Value) -> Option<((String, String), AppLine)> {
         .map(|r| {
             (
                 super::names::resource_key(r),
-                r.get("sync").and_then(Value::as_str).unwrap_or("").to_string(),
+                r.get("sync")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
@@ -151,7 +159,11 @@ impl Watcher {
     }
 
     /// Collect lines for `window`; calls `seen` for every app line.
-    pub fn collect_for(&mut self, window: Duration, mut seen: impl FnMut(&(String, String), &AppLine)) {
+    pub fn collect_for(
+        &mut self,
+        window: Duration,
+        mut seen: impl FnMut(&(String, String), &AppLine),
+    ) {
         let deadline = Instant::now() + window;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -189,7 +201,9 @@ impl Watcher {
             .flat_map(|((_, env), app)| {
                 app.resources
                     .iter()
-                    .filter(|(_, sync)| matches!(sync.as_str(), "OutOfSync" | "Missing" | "Extraneous"))
+                    .filter(|(_, sync)| {
+                        matches!(sync.as_str(), "OutOfSync" | "Missing" | "Extraneous")
+                    })
                     .map(move |(key, _)| format!("{env} {key}"))
             })
             .collect()

@@ -152,7 +152,10 @@ pub enum Fault {
 /// One line of `--control-stdin`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ControlCommand {
-    Fault { cluster: String, fault: Fault },
+    Fault {
+        cluster: String,
+        fault: Fault,
+    },
     /// Every fault of every cluster off.
     ClearAll,
     /// Print one JSON line of per-cluster counters.
@@ -178,9 +181,10 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
                 ("clear", None) => Fault::Clear,
                 ("errors", _) => Fault::Errors(number(rest.first(), "errors")?.min(1.0)),
                 ("throttle", _) => Fault::Throttle(number(rest.first(), "throttle")? as u32),
-                ("latency", _) => Fault::Latency(Duration::from_millis(
-                    number(rest.first(), "latency")? as u64,
-                )),
+                ("latency", _) => Fault::Latency(Duration::from_millis(number(
+                    rest.first(),
+                    "latency",
+                )? as u64)),
                 ("cut-watches", _) => Fault::CutWatches(Duration::from_millis(
                     number(rest.first(), "cut-watches")?.max(1.0) as u64,
                 )),
