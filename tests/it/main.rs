@@ -5,6 +5,7 @@ mod actions_confirm;
 mod actions_promote;
 mod actions_sync;
 mod actions_wait;
+mod bench_sandbox;
 mod bench_scale;
 mod cli_compare;
 mod cli_conventions;
