@@ -27,7 +27,7 @@ pub struct ScaleSpec {
     pub seed: u64,
     /// Fraction of resources that drift (modified live, or missing for Services).
     pub drift: f64,
-    /// Fraction of apps rendered by Kustomize (the rest are plain YAML directories).
+    /// Fraction of apps rendered by Kustomize, evenly spread (the rest are plain YAML).
     pub kustomize: f64,
     /// `settings.git_poll_seconds` of the generated config.
     pub git_poll_seconds: u64,
@@ -253,10 +253,9 @@ pub fn generate(spec: &ScaleSpec, root: &Path) -> Result<Generated, GenerateErro
     })?;
     let contexts: Vec<String> = (0..spec.clusters).map(cluster_name).collect();
     let apps: Vec<String> = (0..spec.apps_per_cluster).map(app_name).collect();
-    let mut app_rng = SplitMix64::new(spec.seed ^ 0x6b75_6265);
-    let kustomized: Vec<bool> = apps
-        .iter()
-        .map(|_| app_rng.chance(spec.kustomize))
+    // Exactly floor(M × fraction) Kustomize apps, evenly spread (a small size still has one).
+    let kustomized: Vec<bool> = (0..apps.len())
+        .map(|a| ((a + 1) as f64 * spec.kustomize).floor() > (a as f64 * spec.kustomize).floor())
         .collect();
     let mut instances = Vec::new();
     for (c, env) in contexts.iter().enumerate() {
