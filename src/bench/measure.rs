@@ -158,6 +158,17 @@ fn status_run(
     })
 }
 
+/// `kubedrift status` as a user types it (table output): only its time, RSS and tool runs.
+fn status_table_run(setup: &Setup, opts: &MeasureOptions) -> Result<(TimedRun, usize), BenchError> {
+    let before = setup.shim.runs();
+    let finished = process::run(
+        kubedrift_command(setup, opts)
+            .args(["status", "--timeout"])
+            .arg(format!("{}s", opts.status_timeout.as_secs())),
+    )?;
+    Ok((timed(&finished), setup.shim.runs() - before))
+}
+
 fn first_lines(text: &str) -> String {
     text.lines().take(3).collect::<Vec<_>>().join(" | ")
 }
@@ -206,9 +217,24 @@ fn compare_app(
             .args(["diff", &instance.app, "--env", &instance.env, "--timeout"])
             .arg(format!("{}s", opts.status_timeout.as_secs())),
     )?;
+    let server_side_run = process::run(
+        kubedrift_command(setup, opts)
+            .args([
+                "diff",
+                &instance.app,
+                "--env",
+                &instance.env,
+                "--server-side",
+                "--timeout",
+            ])
+            .arg(format!("{}s", opts.status_timeout.as_secs())),
+    )?;
     let kubectl_named = names::kubectl_diff_names(&kubectl_run.stdout);
     let kubedrift_named = names::kubedrift_diff_names(&kubedrift_run.stdout);
+    let server_side_named = names::kubedrift_diff_names(&server_side_run.stdout);
     Ok(ComparedRun {
+        kubedrift_server_side: timed(&server_side_run),
+        server_side_same_resources: server_side_named == kubectl_named,
         target: format!("{}@{}", instance.app, instance.env),
         kustomize: instance.kustomize,
         resources: setup.generated.spec.resources_per_app,
@@ -587,6 +613,7 @@ pub(super) fn measure_size(
             &expected,
         )?);
     }
+    let (status_table, status_table_tool_runs) = status_table_run(&setup, opts)?;
     let per_app = sample(&setup.generated.instances, opts.per_app_samples)
         .into_iter()
         .map(|instance| compare_app(&setup, opts, instance))
@@ -613,6 +640,8 @@ pub(super) fn measure_size(
         kubectl_get_all: kubectl_get,
         kubectl_get_items,
         status,
+        status_table,
+        status_table_tool_runs,
         per_app,
         environment,
         live,

@@ -67,6 +67,9 @@ pub struct ComparedRun {
     pub kubedrift: TimedRun,
     /// kubectl wall time / kubedrift wall time.
     pub ratio: f64,
+    /// `kubedrift diff --server-side` (a dry-run apply per object, like kubectl's).
+    pub kubedrift_server_side: TimedRun,
+    pub server_side_same_resources: bool,
     pub same_resources: bool,
     pub matches_generator: bool,
     pub kubectl_named: Vec<String>,
@@ -146,7 +149,11 @@ pub struct SizeReport {
     /// `kubectl get configmaps,secrets,services,deployments -A -o json`, every cluster in turn.
     pub kubectl_get_all: TimedRun,
     pub kubectl_get_items: usize,
+    /// `status -o json` runs: the first is the cold start.
     pub status: Vec<StatusRun>,
+    /// `status` with table output (what a user types), after the JSON runs.
+    pub status_table: TimedRun,
+    pub status_table_tool_runs: usize,
     pub per_app: Vec<ComparedRun>,
     pub environment: EnvComparison,
     pub live: LiveReport,
@@ -298,14 +305,25 @@ pub fn summary(r: &SizeReport) -> String {
             s.error.as_ref().map(|e| format!(" error: {e}")).unwrap_or_default()
         ));
     }
+    out.push_str(&format!(
+        "  status (table output): {} peak RSS {:.0} MiB cpu {} tool runs {} exit {:?} load {:.2}\n",
+        ms(r.status_table.wall_ms),
+        r.status_table.max_rss_mib,
+        ms(r.status_table.cpu_ms),
+        r.status_table_tool_runs,
+        r.status_table.exit_code,
+        r.status_table.load
+    ));
     for c in &r.per_app {
         out.push_str(&format!(
-            "  diff {} ({}): kubectl {} / kubedrift {} = {:.1}x, same resources {} ({} named), matches generator {}, load {:.2}{}{}\n",
+            "  diff {} ({}): kubectl {} / kubedrift {} = {:.1}x (kubedrift --server-side {}, same {}), same resources {} ({} named), matches generator {}, load {:.2}{}{}\n",
             c.target,
             if c.kustomize { "kustomize" } else { "plain" },
             ms(c.kubectl.wall_ms),
             ms(c.kubedrift.wall_ms),
             c.ratio,
+            ms(c.kubedrift_server_side.wall_ms),
+            c.server_side_same_resources,
             c.same_resources,
             c.kubedrift_named.len(),
             c.matches_generator,

@@ -88,6 +88,7 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         assert_eq!(compared["kubectl_error"], Value::Null, "{compared}");
         assert_eq!(compared["kubedrift_error"], Value::Null, "{compared}");
         assert_eq!(compared["same_resources"], true, "{compared}");
+        assert_eq!(compared["server_side_same_resources"], true, "{compared}");
         assert_eq!(compared["matches_generator"], true, "{compared}");
         assert!(number(compared, "/ratio") > 0.0);
     }
@@ -103,6 +104,7 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
     assert_eq!(env["matches_generator"], true, "{env}");
     assert!(number(env, "/kubectl_named") > 0.0);
     assert!(number(size, "/kubectl_get_items") >= 32.0 - expected);
+    assert!(number(size, "/status_table/wall_ms") > 0.0);
 
     // The live layer through `status --watch`: every edit and commit reached its verdict.
     let live = &size["live"];
