@@ -128,8 +128,49 @@ fn status_run(
             .args(["status", "--output", "json", "--timeout"])
             .arg(format!("{}s", opts.status_timeout.as_secs())),
     )?;
+    // Kept for a post-mortem when a run disagrees with the generator.
+    let saved = setup.root.join(format!(
+        "status-{}.json",
+        label.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    ));
+    let _ = std::fs::write(&saved, &finished.stdout);
     let report: Value = serde_json::from_str(&finished.stdout).unwrap_or(Value::Null);
     let named = names::status_names(&report);
+    let apps = report
+        .get("apps")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let unknown = apps
+        .iter()
+        .flat_map(|a| {
+            a.get("resources")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|r| r.get("sync").and_then(Value::as_str) == Some("Unknown"))
+        .count();
+    let app_errors: Vec<String> = apps
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.get("sync").and_then(Value::as_str),
+                Some("Error" | "Unreachable" | "Unknown")
+            )
+        })
+        .take(5)
+        .map(|a| {
+            let text = |n: &str| a.get(n).and_then(Value::as_str).unwrap_or("").to_string();
+            format!(
+                "{}@{}: {} {}",
+                text("app"),
+                text("env"),
+                text("sync"),
+                text("message")
+            )
+        })
+        .collect();
     let resources: usize = report
         .get("apps")
         .and_then(Value::as_array)
@@ -153,6 +194,8 @@ fn status_run(
             .unwrap_or(false),
         resources,
         differing: named.len(),
+        unknown,
+        app_errors,
         matches_generator: &named == expected,
         error: (finished.exit_code == Some(2)).then(|| first_lines(&finished.stderr)),
     })
@@ -528,7 +571,13 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
         plain
     };
     let mut commit_samples = Vec::new();
+    // Commits land at a seeded random point of the poll cycle, as a user's would: right
+    // after the previous verdict (itself just after a poll) they would all wait a full cycle.
+    let mut phase = super::rng::SplitMix64::new(generated.spec.seed ^ 0x636f_6d6d);
     for n in 0..opts.commits {
+        std::thread::sleep(Duration::from_millis(
+            phase.below(generated.spec.git_poll_seconds * 1000),
+        ));
         let instance = commit_instances[(n / 2 * 3) % commit_instances.len()];
         let to_drift = n % 2 == 0;
         let key = target_key(&instance.app);

@@ -52,6 +52,10 @@ pub struct StatusRun {
     pub complete: bool,
     pub resources: usize,
     pub differing: usize,
+    /// Resources whose verdict could not be decided.
+    pub unknown: usize,
+    /// Apps in Error / Unreachable / Unknown, with their message (first 5).
+    pub app_errors: Vec<String>,
     /// The differing resources are exactly the generator's drift.
     pub matches_generator: bool,
     pub error: Option<String>,
@@ -304,6 +308,13 @@ pub fn summary(r: &SizeReport) -> String {
             s.run.load,
             s.error.as_ref().map(|e| format!(" error: {e}")).unwrap_or_default()
         ));
+        if s.unknown > 0 || !s.app_errors.is_empty() {
+            out.push_str(&format!(
+                "    {} resources Unknown; apps: {}\n",
+                s.unknown,
+                s.app_errors.join("; ")
+            ));
+        }
     }
     out.push_str(&format!(
         "  status (table output): {} peak RSS {:.0} MiB cpu {} tool runs {} exit {:?} load {:.2}\n",
