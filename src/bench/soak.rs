@@ -51,8 +51,8 @@ pub struct SoakReport {
     /// cm-000 verdicts in the fresh status that contradict the harness's own record of the
     /// Git and live values (instances with an uncertain last write skipped).
     pub model_mismatches: usize,
-    /// Watch requests per cluster from the first status to 5 s after recovery (each one a
-    /// (re)connect; the fresh `status` runs are not counted).
+    /// Watch requests per cluster from 3 s after the first status (the initial watches are
+    /// open by then) to 5 s after recovery: reconnects (the fresh `status` runs not counted).
     pub watch_reconnects: BTreeMap<String, u64>,
     pub relists: BTreeMap<String, u64>,
     pub fresh_status_exit: Option<i32>,
@@ -181,6 +181,9 @@ pub fn run(
         &setup.cache_home,
         Duration::from_secs(120),
     )?;
+    // The watches open after the first lists (one per watched kind and cluster): let them
+    // open before counting, so what is counted after is reconnects.
+    std::thread::sleep(Duration::from_secs(3));
     let stats_start = setup.sandbox.command("stats")?;
     let rss_start = watcher.rss_mib();
     progress(&format!(
