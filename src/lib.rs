@@ -18,7 +18,8 @@ pub use kubedrift_core::{engine, manifest, model, source, state};
 pub use kubedrift_sandbox as sandbox;
 
 pub mod actions;
-#[cfg(feature = "sandbox")]
+// wait4 (peak RSS of child processes) is Unix.
+#[cfg(all(feature = "sandbox", unix))]
 pub mod bench;
 pub mod cli;
 pub mod cluster;

@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-#[cfg(feature = "sandbox")]
+#[cfg(all(feature = "sandbox", unix))]
 pub mod bench;
 pub mod compare;
 pub mod completions;
@@ -162,7 +162,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    #[cfg(feature = "sandbox")]
+    #[cfg(all(feature = "sandbox", unix))]
     Bench(bench::BenchArgs),
     Compare(compare::CompareArgs),
     #[cfg(feature = "sandbox")]
@@ -186,7 +186,7 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         return tui::run(&cli.global);
     };
     match command {
-        #[cfg(feature = "sandbox")]
+        #[cfg(all(feature = "sandbox", unix))]
         Command::Bench(args) => bench::run(&cli.global, args),
         Command::Compare(args) => compare::run(&cli.global, args),
         #[cfg(feature = "sandbox")]

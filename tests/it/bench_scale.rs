@@ -2,6 +2,8 @@
 //! produce a complete report whose fields are sane, and kubectl and kubedrift must name the
 //! same differing resources. No timing is asserted (numbers belong to the README's table).
 
+#![cfg(unix)]
+
 use serde_json::Value;
 use std::process::Command;
 
