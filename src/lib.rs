@@ -18,6 +18,9 @@ pub use kubedrift_core::{engine, manifest, model, source, state};
 pub use kubedrift_sandbox as sandbox;
 
 pub mod actions;
+// wait4 (peak RSS of child processes) is Unix.
+#[cfg(all(feature = "sandbox", unix))]
+pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -6,6 +6,8 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+#[cfg(all(feature = "sandbox", unix))]
+pub mod bench;
 pub mod compare;
 pub mod completions;
 mod confirm;
@@ -20,6 +22,8 @@ pub mod promote;
 pub mod render;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub mod sandbox_control;
 pub mod status;
 pub mod sync;
 mod table;
@@ -205,6 +209,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(all(feature = "sandbox", unix))]
+    Bench(bench::BenchArgs),
     Compare(compare::CompareArgs),
     #[cfg(feature = "sandbox")]
     Demo(demo::DemoArgs),
@@ -228,6 +234,8 @@ pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
         return tui::run(&cli.global.with_from(&cli.from));
     };
     match command {
+        #[cfg(all(feature = "sandbox", unix))]
+        Command::Bench(args) => bench::run(&cli.global, args),
         Command::Compare(args) => compare::run(&cli.global, args),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&cli.global, args),

@@ -33,6 +33,20 @@ pub struct SandboxArgs {
     /// not send bearer tokens over plain HTTP, so kubectl then gets 401 Unauthorized.
     #[arg(long)]
     pub no_tls: bool,
+    /// Fill the clusters before serving from DIR/<cluster>.jsonl (one JSON line per object:
+    /// `{"apply": OBJ, "manager": M}`, `{"create": ...}` or `{"merge": PATCH, "target": ...}`),
+    /// without an HTTP request per object. The scale benchmark writes these files.
+    #[arg(long, value_name = "DIR")]
+    pub preload: Option<PathBuf>,
+    /// Do not run the controller loop (no ReplicaSets, Pods or status): for measuring a
+    /// client without thousands of simulated rollouts on the same cores.
+    #[arg(long)]
+    pub no_controller: bool,
+    /// Read fault switches and `stats` from stdin, one command a line (`fault CLUSTER down|up|
+    /// errors F|throttle S|latency MS|cut-watches MS|gone on|off|clear`, `clear-all`, `stats`);
+    /// each is answered with one line on stdout.
+    #[arg(long)]
+    pub control_stdin: bool,
 }
 
 /// Why the sandbox command cannot start.
@@ -59,6 +73,8 @@ pub enum SandboxCliError {
     },
     #[error("could not start the sandbox: {0}")]
     Start(#[from] SandboxError),
+    #[error("could not preload: {0}")]
+    Preload(#[from] super::sandbox_control::PreloadError),
     #[error("could not wait for Ctrl-C: {0}")]
     Signal(std::io::Error),
 }
@@ -73,9 +89,19 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
     let sandbox = Sandbox::start(SandboxOptions {
         clusters,
         tls: !args.no_tls,
+        controller: !args.no_controller,
         ..SandboxOptions::default()
     })
     .map_err(SandboxCliError::Start)?;
+    if let Some(dir) = &args.preload {
+        let started = std::time::Instant::now();
+        let lines = super::sandbox_control::preload(&sandbox, dir)?;
+        eprintln!(
+            "preloaded {lines} objects from {} in {:.1} s",
+            dir.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     write_kubeconfig(&path, &sandbox.kubeconfig_yaml())?;
     let endpoints: Vec<(String, String)> = sandbox
         .clusters()
@@ -85,6 +111,11 @@ pub fn run(global: &GlobalArgs, args: SandboxArgs) -> color_eyre::Result<Exit> {
     print!("{}", usage_text(&path, &endpoints));
     // Flushing makes the "ready" text visible to scripts reading a pipe before we block.
     std::io::stdout().flush().ok();
+    if args.control_stdin {
+        super::sandbox_control::spawn_stdin_control(super::sandbox_control::control_targets(
+            &sandbox,
+        ));
+    }
 
     let waited = wait_for_shutdown_signal();
     drop(sandbox);

@@ -6,6 +6,8 @@ mod actions_promote;
 mod actions_sync;
 mod actions_value_promotion;
 mod actions_wait;
+mod bench_sandbox;
+mod bench_scale;
 mod chart_repo;
 mod cli_compare;
 mod cli_conventions;

@@ -91,6 +91,11 @@ pub struct ApiServer {
     /// Write requests received over HTTP (create, update, patch, delete; dry runs excluded,
     /// counted before authorization), so tests can prove a client wrote nothing.
     pub write_requests: std::sync::atomic::AtomicU64,
+    /// Watch requests routed (faults answered before routing are not counted): how often
+    /// clients (re)open watches, which the scale harness reports as reconnects.
+    pub watch_requests: std::sync::atomic::AtomicU64,
+    /// List requests routed (a client's relists after a 410 or a reconnect show here).
+    pub list_requests: std::sync::atomic::AtomicU64,
 }
 
 /// RFC 3339 at second precision, as Kubernetes writes timestamps.
@@ -223,6 +228,8 @@ impl ApiServer {
             server_url: RwLock::new(String::new()),
             service_allocation: Mutex::new(()),
             write_requests: std::sync::atomic::AtomicU64::new(0),
+            watch_requests: std::sync::atomic::AtomicU64::new(0),
+            list_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -264,6 +264,15 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
         (&Method::DELETE, false) => "deletecollection",
         (m, _) => return Err(ApiError::method_not_allowed(m.as_str())),
     };
+    match verb {
+        "watch" => api
+            .watch_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        "list" => api
+            .list_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        _ => 0,
+    };
     if super::review::is_review(&target.info) {
         // Questions about the caller: any authenticated user may ask; nothing is stored.
         if verb != "create" {

@@ -1,0 +1,410 @@
+//! Child processes measured from outside: wall time, peak RSS and CPU from `wait4`'s rusage
+//! (the child's own, not this harness's), line streams with arrival times, the sandbox
+//! process, and the PATH shim that counts renderer tool runs.
+
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("could not start {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("waiting for {program} failed: {source}")]
+    Wait {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The 1-minute load average (the machine is shared: every number is reported with it).
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(-1.0)
+}
+
+/// How a finished child ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finished {
+    pub wall_ms: f64,
+    pub max_rss_mib: f64,
+    pub cpu_ms: f64,
+    /// Exit code; None when killed by a signal.
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    /// 1-minute load average when the child ended.
+    pub load: f64,
+    #[serde(skip)]
+    pub stdout: String,
+    #[serde(skip)]
+    pub stderr: String,
+}
+
+fn tv_ms(tv: libc::timeval) -> f64 {
+    tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3
+}
+
+/// Reap `pid` with wait4: (exit code, signal, rusage).
+fn wait4(
+    pid: u32,
+    program: &str,
+) -> Result<(Option<i32>, Option<i32>, libc::rusage), ProcessError> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it and `status` for our own child `pid`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: see above; pointers are to live locals.
+        let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        if rc == pid as libc::pid_t {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(ProcessError::Wait {
+                program: program.to_string(),
+                source: err,
+            });
+        }
+    }
+    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let signal = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+    Ok((exit, signal, usage))
+}
+
+fn finished(
+    started: Instant,
+    (exit_code, signal, usage): (Option<i32>, Option<i32>, libc::rusage),
+    stdout: String,
+    stderr: String,
+) -> Finished {
+    Finished {
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+        // Linux reports ru_maxrss in KiB.
+        max_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        cpu_ms: tv_ms(usage.ru_utime) + tv_ms(usage.ru_stime),
+        exit_code,
+        signal,
+        load: load_average(),
+        stdout,
+        stderr,
+    }
+}
+
+fn program_name(command: &Command) -> String {
+    let mut name = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args().take(2) {
+        name.push(' ');
+        name.push_str(&arg.to_string_lossy());
+    }
+    name
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    })
+}
+
+/// Run `command` to the end, stdin closed, output captured.
+pub fn run(command: &mut Command) -> Result<Finished, ProcessError> {
+    let program = program_name(command);
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ProcessError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let status = wait4(child.id(), &program)?;
+    // Reaped by wait4: the Child is only dropped, never waited on again.
+    drop(child);
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    Ok(finished(started, status, stdout, stderr))
+}
+
+/// A running child whose stdout lines arrive with their arrival time.
+pub struct Streaming {
+    child: Child,
+    program: String,
+    started: Instant,
+    pub lines: mpsc::Receiver<(Instant, String)>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    pub stdin: Option<ChildStdin>,
+    reaped: bool,
+}
+
+impl Streaming {
+    pub fn spawn(command: &mut Command, keep_stdin: bool) -> Result<Streaming, ProcessError> {
+        let program = program_name(command);
+        let started = Instant::now();
+        let mut child = command
+            .stdin(if keep_stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take();
+        std::thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send((Instant::now(), line)).is_err() {
+                    return;
+                }
+            }
+        });
+        let stderr = Some(drain(child.stderr.take()));
+        let stdin = child.stdin.take();
+        Ok(Streaming {
+            child,
+            program,
+            started,
+            lines: rx,
+            stderr,
+            stdin,
+            reaped: false,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The next line, or None after `timeout` or at end of output.
+    pub fn next_line(&self, timeout: Duration) -> Option<(Instant, String)> {
+        self.lines.recv_timeout(timeout).ok()
+    }
+
+    /// Whether the child is still running (not exited, not reaped).
+    pub fn running(&mut self) -> bool {
+        !self.reaped && matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Resident memory right now (VmRSS of /proc/PID/status), MiB.
+    pub fn rss_mib(&self) -> Option<f64> {
+        rss_mib_of(self.pid())
+    }
+
+    /// Send SIGINT (Ctrl-C) and reap the child.
+    pub fn interrupt(mut self) -> Result<Finished, ProcessError> {
+        // SAFETY: signalling our own child by pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+        }
+        drop(self.stdin.take());
+        self.reap()
+    }
+
+    fn reap(&mut self) -> Result<Finished, ProcessError> {
+        let status = wait4(self.child.id(), &self.program)?;
+        self.reaped = true;
+        let mut rest = String::new();
+        while let Ok((_, line)) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            rest.push_str(&line);
+            rest.push('\n');
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        Ok(finished(self.started, status, rest, stderr))
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn rss_mib_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `kubedrift sandbox` in its own process, answering control commands on stdin.
+pub struct SandboxProcess {
+    process: Streaming,
+    pub kubeconfig: PathBuf,
+    /// From spawn until the servers were up and preloaded.
+    pub ready_after: Duration,
+}
+
+impl SandboxProcess {
+    pub fn start(
+        kubedrift: &Path,
+        clusters: &[String],
+        kubeconfig: &Path,
+        preload: &Path,
+    ) -> Result<SandboxProcess, ProcessError> {
+        let mut command = Command::new(kubedrift);
+        command
+            .arg("sandbox")
+            .arg("--clusters")
+            .arg(clusters.join(","))
+            .arg("--kubeconfig-out")
+            .arg(kubeconfig)
+            .arg("--preload")
+            .arg(preload)
+            .arg("--no-controller")
+            .arg("--control-stdin")
+            .env_remove("KUBEDRIFT_LOG");
+        let process = Streaming::spawn(&mut command, true)?;
+        let deadline = Instant::now() + Duration::from_secs(900);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match process.next_line(left) {
+                Some((at, line)) if line.starts_with("Press Ctrl-C") => {
+                    let ready_after = at.duration_since(process.started());
+                    return Ok(SandboxProcess {
+                        process,
+                        kubeconfig: kubeconfig.to_path_buf(),
+                        ready_after,
+                    });
+                }
+                Some(_) => continue,
+                None => {
+                    let finished = process.interrupt()?;
+                    return Err(ProcessError::Other(format!(
+                        "the sandbox did not start: {}",
+                        finished.stderr.trim()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Send one control command; its answer line.
+    pub fn command(&mut self, line: &str) -> Result<String, ProcessError> {
+        let stdin = self
+            .process
+            .stdin
+            .as_mut()
+            .ok_or_else(|| ProcessError::Other("sandbox stdin closed".into()))?;
+        writeln!(stdin, "{line}")
+            .and_then(|_| stdin.flush())
+            .map_err(|e| ProcessError::Other(format!("sandbox control: {e}")))?;
+        self.process
+            .next_line(Duration::from_secs(30))
+            .map(|(_, line)| line)
+            .ok_or_else(|| ProcessError::Other(format!("no answer from the sandbox to {line:?}")))
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.process.running()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    pub fn stop(self) -> Result<Finished, ProcessError> {
+        self.process.interrupt()
+    }
+}
+
+/// A directory of `kubectl` / `kustomize` wrappers that log every run to a file and run the
+/// real tool: renderer tool runs of a kubedrift child are counted from outside.
+pub struct ToolShim {
+    pub dir: PathBuf,
+    log: PathBuf,
+}
+
+impl ToolShim {
+    pub fn create(dir: &Path) -> Result<ToolShim, ProcessError> {
+        let io = |e: std::io::Error| ProcessError::Other(format!("tool shim: {e}"));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let log = dir.join("runs.log");
+        std::fs::write(&log, "").map_err(io)?;
+        for tool in ["kubectl", "kustomize"] {
+            let Some(real) = find_on_path(tool) else {
+                continue;
+            };
+            let script = format!(
+                "#!/bin/sh\necho \"{tool} $*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                real.display()
+            );
+            let path = dir.join(tool);
+            std::fs::write(&path, script).map_err(io)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io)?;
+            }
+        }
+        Ok(ToolShim {
+            dir: dir.to_path_buf(),
+            log,
+        })
+    }
+
+    /// PATH with the shim first.
+    pub fn path_env(&self) -> std::ffi::OsString {
+        let mut paths = vec![self.dir.clone()];
+        if let Some(path) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(paths).unwrap_or_default()
+    }
+
+    /// Renderer runs logged so far (`kustomize build`, `kubectl kustomize`).
+    pub fn runs(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|text| text.lines().filter(|l| l.contains("kustomize")).count())
+            .unwrap_or(0)
+    }
+}
+
+pub fn find_on_path(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
