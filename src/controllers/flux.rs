@@ -257,6 +257,7 @@ fn kustomization(object: &Json, repositories: &[Json], home: &str) -> Controller
             RendererKind::Auto
         },
         helm: HelmConfig::default(),
+        chart: None,
         extras,
         ignore: Vec::new(),
         unsupported,
@@ -327,6 +328,7 @@ fn helm_release(object: &Json, repositories: &[Json], home: &str) -> ControllerA
             .or_else(|| Some(controller.namespace.clone()).filter(|ns| !ns.is_empty())),
         renderer: RendererKind::Helm,
         helm,
+        chart: None,
         extras,
         ignore: Vec::new(),
         unsupported,
