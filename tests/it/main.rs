@@ -15,6 +15,7 @@ mod cli_render;
 mod cli_sandbox;
 mod config;
 mod controllers;
+mod controllers_chart;
 mod demo;
 mod git_listing;
 mod git_source;
