@@ -12,7 +12,7 @@ use kubedrift_testkit::Run;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn crd(group: &str, kind: &str, plural: &str, version: &str, status: bool) -> String {
+pub(crate) fn crd(group: &str, kind: &str, plural: &str, version: &str, status: bool) -> String {
     let subresources = if status {
         "      subresources:\n        status: {}\n"
     } else {
@@ -60,7 +60,7 @@ pub(crate) fn install_argocd(fx: &Fixture, context: &str) {
     let _ = fx.kubectl(&["--context", context, "create", "namespace", "argocd"]);
 }
 
-fn install_flux(fx: &Fixture, context: &str) {
+pub(crate) fn install_flux(fx: &Fixture, context: &str) {
     let crds = [
         crd(
             "kustomize.toolkit.fluxcd.io",

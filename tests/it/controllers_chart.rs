@@ -1,11 +1,12 @@
 //! An Argo CD Application whose source is a chart in a Helm chart repository (`chart:`,
-//! `targetRevision` = chart version), served by the test itself on 127.0.0.1, read by
-//! `kubedrift status --from argocd` with no config file: the chart is pulled, rendered with
-//! the Application's helm options and compared with the sandbox cluster. Skipped without
+//! `targetRevision` = chart version), and a Flux HelmRelease of a chart from a
+//! HelmRepository, the repository served by the test itself on 127.0.0.1, read by
+//! `kubedrift status --from argocd|flux` with no config file: the chart is pulled, rendered
+//! with the object's helm options and compared with the sandbox cluster. Skipped without
 //! helm unless `KUBEDRIFT_REQUIRE_HELM` is set.
 
 use crate::chart_repo::{chart_repository, helm_available, ChartServer};
-use crate::controllers::{apply, install_argocd};
+use crate::controllers::{apply, crd, install_argocd, install_flux};
 use crate::live_support::Fixture;
 use kubedrift_testkit::Run;
 use std::process::Command;
@@ -82,28 +83,7 @@ fn status_from_argocd_renders_a_chart_from_a_chart_repository() {
         "ranged.yaml",
         &chart_application("ranged", &server.url, "0.1.x"),
     );
-    let home = fx.dir.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let chart_cache = fx.dir.path().join("charts");
-    let status = || -> (Run, serde_json::Value) {
-        let run: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
-            .args(["status", "--from", "argocd", "--output", "json"])
-            .arg("--kubeconfig")
-            .arg(fx.kubeconfig_path())
-            .env_remove("KUBEDRIFT_CONFIG")
-            .env_remove("KUBECONFIG")
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
-            .env("KUBEDRIFT_CHART_CACHE", &chart_cache)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("kubedrift runs")
-            .into();
-        let report = serde_json::from_str(&run.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
-        (run, report)
-    };
+    let status = || status_from(&fx, "argocd");
     let app = |report: &serde_json::Value, name: &str| {
         report["apps"]
             .as_array()
@@ -171,4 +151,107 @@ fn status_from_argocd_renders_a_chart_from_a_chart_repository() {
     assert_eq!(web["sync"], "OutOfSync", "{web:#}\n{}", run.stderr);
     assert_eq!(web["revision"], "0.2.0", "{web:#}");
     assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+/// `kubedrift status --from <tool> --output json` with no config file.
+fn status_from(fx: &Fixture, tool: &str) -> (Run, serde_json::Value) {
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let run: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+        .args(["status", "--from", tool, "--output", "json"])
+        .arg("--kubeconfig")
+        .arg(fx.kubeconfig_path())
+        .env_remove("KUBEDRIFT_CONFIG")
+        .env_remove("KUBECONFIG")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+        .env("KUBEDRIFT_CHART_CACHE", fx.dir.path().join("charts"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kubedrift runs")
+        .into();
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    (run, report)
+}
+
+#[test]
+fn status_from_flux_renders_a_helm_release_from_a_helm_repository() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    install_flux(&fx, "dev");
+    let path = fx.file(
+        "helmrepository-crd.yaml",
+        &crd(
+            "source.toolkit.fluxcd.io",
+            "HelmRepository",
+            "helmrepositories",
+            "v1",
+            true,
+        ),
+    );
+    fx.ok(&["--context", "dev", "apply", "-f", &path]);
+    let _ = fx.kubectl(&["--context", "dev", "create", "namespace", "shop"]);
+    // As Flux's documentation shows them: a HelmRepository and a HelmRelease of its chart.
+    apply(
+        &fx,
+        "dev",
+        "flux.yaml",
+        &format!(
+            r#"apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: flux-system
+spec:
+  interval: 5m
+  url: {url}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: shop
+spec:
+  interval: 10m
+  releaseName: shop-web
+  chart:
+    spec:
+      chart: web
+      version: "0.1.5"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+        namespace: flux-system
+  values:
+    environment: staging
+    greeting: from argocd
+"#,
+            url = server.url
+        ),
+    );
+    let (run, report) = status_from(&fx, "flux");
+    let web = report["apps"]
+        .as_array()
+        .and_then(|apps| apps.iter().find(|a| a["app"] == "web"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no web in {report:#}\n{}", run.stderr));
+    assert_eq!(web["sync"], "OutOfSync", "{web:#}\n{}", run.stderr);
+    assert_eq!(web["revision"], "0.1.5", "{web:#}");
+    assert_eq!(web["controller"]["tool"], "flux", "{web:#}");
+
+    // The same values as the Argo CD Application's: the same ConfigMap.
+    let path = fx.file("deployed.yaml", DEPLOYED);
+    fx.ok(&["--context", "dev", "apply", "-f", &path]);
+    let (run, report) = status_from(&fx, "flux");
+    let web = &report["apps"][0];
+    assert_eq!(web["app"], "web", "{report:#}");
+    assert_eq!(web["sync"], "Synced", "{web:#}\n{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.count("/charts/web-0.1.5.tgz"), 1, "fetched once");
 }
