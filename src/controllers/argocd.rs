@@ -5,8 +5,10 @@
 //! `commonAnnotations`, `namespace`, `replicas`, `patches` (as a generated kustomization over
 //! the app directory, as Argo CD edits one before building), helm `releaseName`,
 //! `valueFiles`, `parameters`, `values`, `valuesObject`, directory `recurse`,
-//! `ignoreDifferences` with JSON pointers. Anything else set under the source (and jq or
-//! manager ignore rules) marks the app unsupported.
+//! `ignoreDifferences` with JSON pointers; a Helm chart repository source (`chart:` with an
+//! http(s) `repoURL` and an exact `targetRevision`) with the same helm options except
+//! `valueFiles` (files inside the chart). Anything else set under the source (an OCI chart
+//! registry, a version range, jq or manager ignore rules) marks the app unsupported.
 
 use super::clusters::ClusterMap;
 use super::{

@@ -6,8 +6,10 @@
 //! Flux's default branch `master`), `path`, `targetNamespace`, `namePrefix`, `nameSuffix`,
 //! `patches`, `images`, `components`, `commonMetadata.labels` (a generated kustomization, as
 //! Flux generates one), `postBuild.substitute`; HelmRelease charts from a GitRepository with
-//! `releaseName`, `targetNamespace`, `values`, `chart.spec.valuesFiles`. Everything else that
-//! changes the output marks the app unsupported.
+//! `releaseName`, `targetNamespace`, `values`, `chart.spec.valuesFiles`; HelmRelease charts
+//! from an http(s) `HelmRepository` at an exact `version` (rendered from the chart repository,
+//! nothing cloned). Everything else that changes the output marks the app unsupported (an OCI
+//! HelmRepository, a version range, `valuesFiles` inside a repository chart).
 
 use super::{
     normalize_repo_path, text, ControllerApp, ControllerTool, ControllerView, RenderExtras,
