@@ -31,5 +31,6 @@ mod live_support;
 mod local_source;
 mod render;
 mod tui_actions;
+mod tui_controller_sync;
 mod tui_tmux;
 mod tui_tmux_actions;
