@@ -2,6 +2,7 @@
 //! and say what was guessed and what to check. Never overwrites a file without `--force`.
 
 use super::{Exit, GlobalArgs};
+use crate::cluster::kubeconfig::select_contexts;
 use crate::git::GitRepo;
 use crate::init::{self, ContextMatch, Guess, Origin};
 use color_eyre::eyre::{eyre, WrapErr};
@@ -13,7 +14,8 @@ use std::path::{Path, PathBuf};
 #[command(
     long_about = "Write a first config from a GitOps repository's layout and the kubeconfig's contexts.\n\n\
 Recognised layouts: apps/{app}/envs/{env} (or overlays/, environments/), envs/{env} with a shared \
-base, {env}/{app}, apps/{app}/{env}, Helm charts with values-{env}.yaml, app directories without \
+base, {env}/{app} (also envs/{env}/{app}), apps/{app}/{env} (also clusters/{cluster} holding Flux's flux-system), {env} at \
+the root holding manifests, Helm charts with values-{env}.yaml, app directories without \
 environments, and a branch per environment. The repository is read from git objects (every branch), \
 never the work tree. Environments are matched to contexts whose names say them (kind-prod, prod-eu1, \
 gke_acme_europe-west1_prod → prod); an environment several clusters fit, or none, is written \
@@ -59,9 +61,11 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> color_eyre::Result<Exit> {
     let scanned = init::scan::scan_repo(&root)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     let mut contexts = init::scan::contexts(&kubeconfig);
-    if !global.contexts.is_empty() {
-        contexts.retain(|c| global.contexts.contains(&c.name));
-    }
+    // A `--context` naming no context is an error (with a suggestion), not a silent filter
+    // leaving every environment without one.
+    let all: Vec<String> = contexts.iter().map(|c| c.name.clone()).collect();
+    let selected = select_contexts(&kubeconfig, &all, &global.contexts)?;
+    contexts.retain(|c| selected.contains(&c.name));
     let mut guess = init::guess(&scanned.listing, &contexts);
     guess.checks.extend(scanned.notes.iter().cloned());
     if guess.found.is_empty() {
@@ -90,7 +94,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> color_eyre::Result<Exit> {
         return Ok(Exit::InSync);
     }
     write_config(&output, &text, args.force)?;
-    let summary = summary(&guess, &origin, &output);
+    let summary = summary(&guess, &origin, &output, global.kubeconfig.as_deref());
     std::io::stdout().lock().write_all(summary.as_bytes())?;
     Ok(Exit::InSync)
 }
@@ -100,8 +104,7 @@ fn output_path(global: &GlobalArgs, args: &InitArgs) -> color_eyre::Result<PathB
     if let Some(path) = args.output.as_ref().or(global.config.as_ref()) {
         return Ok(path.clone());
     }
-    directories::ProjectDirs::from("", "", "kubedrift")
-        .map(|dirs| dirs.config_dir().join("config.toml"))
+    crate::config::Config::default_path()
         .ok_or_else(|| eyre!("no home directory to put the config in; pass --output FILE"))
 }
 
@@ -134,29 +137,14 @@ fn write_config(path: &Path, text: &str, force: bool) -> color_eyre::Result<()> 
     Ok(())
 }
 
-/// A `[[repo]]` name from the directory name (no whitespace or `/`).
+/// A `[[repo]]` name from the directory name.
 fn repo_name(dir_name: &str) -> String {
-    let name: String = dir_name
-        .strip_suffix(".git")
-        .unwrap_or(dir_name)
-        .chars()
-        .map(|c| {
-            if c == '/' || c.is_whitespace() {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if name.is_empty() {
-        "gitops".to_string()
-    } else {
-        name
-    }
+    init::names::repo_dir_name(dir_name).unwrap_or_else(|| "gitops".to_string())
 }
 
-/// What was guessed and what to check, for the terminal.
-fn summary(guess: &Guess, origin: &Origin, output: &Path) -> String {
+/// What was guessed and what to check, for the terminal. `kubeconfig`: the one init was told
+/// to read, which the suggested `status` needs too (the config does not name it).
+fn summary(guess: &Guess, origin: &Origin, output: &Path, kubeconfig: Option<&Path>) -> String {
     let mut out = format!(
         "Looked at {} (default branch {}).\n\nLayout:\n",
         origin.repo_path, origin.default_branch
@@ -207,8 +195,11 @@ fn summary(guess: &Guess, origin: &Origin, output: &Path) -> String {
             out.push_str(&format!("  - {check}\n"));
         }
     }
+    let kubeconfig = kubeconfig
+        .map(|path| format!(" --kubeconfig {}", path.display()))
+        .unwrap_or_default();
     out.push_str(&format!(
-        "\nNext: kubedrift status --config {}\n",
+        "\nNext: kubedrift status --config {}{kubeconfig}\n",
         output.display()
     ));
     out

@@ -429,10 +429,15 @@ impl Config {
     /// else `<XDG config dir>/kubedrift/config.toml`.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
         let from_env = std::env::var_os(CONFIG_ENV_VAR);
-        let default = directories::ProjectDirs::from("", "", "kubedrift")
-            .map(|dirs| dirs.config_dir().join("config.toml"));
-        let path = Config::locate(explicit, from_env, default)?;
+        let path = Config::locate(explicit, from_env, Config::default_path())?;
         Config::load_file(&path)
+    }
+
+    /// `<XDG config dir>/kubedrift/config.toml` (`None` without a home directory); where
+    /// `kubedrift init` writes by default too.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "kubedrift")
+            .map(|dirs| dirs.config_dir().join("config.toml"))
     }
 
     /// Which file to load, given the three sources (pure: the caller reads the environment).

@@ -102,7 +102,7 @@ pub fn env_files(env: &str) -> Vec<(String, String)> {
 }
 
 /// The Rollout CRD as Argo Rollouts installs it (schema trimmed: unknown fields preserved),
-/// with its status and scale subresources.
+/// with its status and scale subresources and the columns `kubectl get rollouts` prints.
 pub fn rollout_crd() -> Value {
     json!({
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -123,6 +123,20 @@ pub fn rollout_crd() -> Value {
                 },
                 "schema": {"openAPIV3Schema": {"type": "object",
                                                "x-kubernetes-preserve-unknown-fields": true}},
+                "additionalPrinterColumns": [
+                    {"name": "Desired", "type": "integer", "jsonPath": ".spec.replicas",
+                     "description": "Number of desired pods"},
+                    {"name": "Current", "type": "integer", "jsonPath": ".status.replicas",
+                     "description": "Total number of non-terminated pods targeted by this rollout"},
+                    {"name": "Up-to-date", "type": "integer",
+                     "jsonPath": ".status.updatedReplicas",
+                     "description": "Total number of non-terminated pods targeted by this rollout that have the desired template spec"},
+                    {"name": "Available", "type": "integer",
+                     "jsonPath": ".status.availableReplicas",
+                     "description": "Total number of available pods (ready for at least minReadySeconds) targeted by this rollout"},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp",
+                     "description": "Time since resource was created"},
+                ],
             }],
         },
     })

@@ -4,16 +4,22 @@
 //! Recognised, in this order (a directory explained by one layout is not looked at again):
 //! - `apps/{app}/envs/{env}` (also `overlays`, `environments`, `env`; any literal prefix);
 //! - `envs/{env}` at the root with a shared base: the repository is one app;
-//! - `{env}/{app}`, where the first segment looks like an environment;
-//! - `apps/{app}/{env}`, where the last segment looks like an environment;
+//! - `{env}/{app}`, where the first segment looks like an environment (also in a container:
+//!   `envs/{env}/{app}`);
+//! - `apps/{app}/{env}`, where the last segment looks like an environment (or is a Flux
+//!   cluster directory: one holding `flux-system`);
+//! - `{env}` at the root holding manifests itself: the repository is one app;
 //! - Helm charts with `values-{env}.yaml` (or `values.{env}.yaml`) next to `Chart.yaml`;
 //! - app directories without environments (`apps/{app}`), in every environment;
 //! - a branch per environment (`prod`, `env/prod`, ...), apps read from those branches.
 
-use super::names::{env_words_in, match_context, promotion_key, ContextMatch, KubeContext};
+use super::names::{
+    config_name, env_words_in, match_context, promotion_key, repo_dir_name, ContextMatch,
+    KubeContext,
+};
 use detect::{
-    app_then_env, apps_only, env_branches, env_then_app, helm_values_per_env, overlay_per_env,
-    shared_base, TreeFacts,
+    app_then_env, apps_only, env_branches, env_dirs_at_root, env_then_app, helm_values_per_env,
+    overlay_per_env, shared_base, TreeFacts,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,6 +41,9 @@ pub struct RepoListing {
 pub struct BranchTree {
     pub branch: String,
     pub files: Vec<String>,
+    /// Only `origin`'s remote-tracking branch exists (a fresh clone): it moves only when the
+    /// clone is fetched.
+    pub remote_only: bool,
 }
 
 /// A recognised layout.
@@ -48,6 +57,8 @@ pub enum Layout {
     EnvThenApp,
     /// `apps/{app}/{env}`: a directory per app holding one per environment.
     AppThenEnv,
+    /// `{env}` at the root: the repository is one app, a directory per environment.
+    EnvDirs,
     /// A Helm chart with a values file per environment.
     HelmValuesPerEnv,
     /// App directories without environments: every app in every environment.
@@ -63,6 +74,7 @@ impl Layout {
             Layout::SharedBase => "one app: a directory per environment over a shared base",
             Layout::EnvThenApp => "a directory per environment holding its apps",
             Layout::AppThenEnv => "a directory per app holding one per environment",
+            Layout::EnvDirs => "one app: a directory per environment",
             Layout::HelmValuesPerEnv => "a Helm chart with a values file per environment",
             Layout::AppsOnly => "app directories without environments, each in every environment",
             Layout::BranchPerEnv => "a branch per environment, apps as directories on it",
@@ -141,14 +153,22 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
     let facts = TreeFacts::of(&listing.files);
     let mut claimed: Vec<String> = Vec::new();
     let mut found = Vec::new();
+    let mut checks = Vec::new();
     found.extend(overlay_per_env(&facts, &mut claimed));
     found.extend(shared_base(&facts, &app_name, &mut claimed));
     found.extend(env_then_app(&facts, contexts, &mut claimed));
     found.extend(app_then_env(&facts, contexts, &mut claimed));
-    found.extend(helm_values_per_env(&facts, &app_name, &mut claimed));
+    found.extend(env_dirs_at_root(&facts, contexts, &app_name, &mut claimed));
+    found.extend(helm_values_per_env(
+        &facts,
+        contexts,
+        &app_name,
+        &mut claimed,
+        &mut checks,
+    ));
 
     let branch_envs = env_branches(listing, contexts);
-    let mut checks = Vec::new();
+    checks::not_guessed(&facts, &claimed, &mut checks);
     if branch_envs.is_empty() {
         found.extend(apps_only(&facts, &app_name, &claimed, None));
     } else {
@@ -171,6 +191,7 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             one.detail = Some(format!("on branches {}", branches.join(", ")));
         }
         found.extend(per_pattern.into_values());
+        checks::remote_only_branches(&branch_envs, &mut checks);
         if !branch_envs
             .iter()
             .any(|(_, t)| t.branch == listing.default_branch)
@@ -182,6 +203,21 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
             ));
         }
     }
+    let branch_dirs: Vec<String> = branch_envs
+        .iter()
+        .flat_map(|(_, tree)| TreeFacts::of(&tree.files).dirs)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let default_dirs: Vec<String> = facts.dirs.iter().cloned().collect();
+    let mut found = exact::list_apps_of_wide_patterns(
+        found,
+        |one| match one.layout {
+            Layout::BranchPerEnv => branch_dirs.clone(),
+            _ => default_dirs.clone(),
+        },
+        &mut checks,
+    );
     disable_clashes(&mut found, &mut checks);
 
     let mut environments = environments_of(&found, &branch_envs, contexts);
@@ -208,6 +244,7 @@ pub fn guess(listing: &RepoListing, contexts: &[KubeContext]) -> Guess {
         .map(|c| c.name.clone())
         .filter(|c| !used.contains(c.as_str()))
         .collect();
+    checks::contexts_naming_other_environments(contexts, &used, &environments, &mut checks);
     if !found.is_empty() {
         checks.push(
             "No namespace was guessed: objects without `metadata.namespace` are compared in \
@@ -313,19 +350,8 @@ fn environments_of(
         }
         if names.is_empty() {
             for context in contexts {
-                let name: String = context
-                    .name
-                    .chars()
-                    .map(|c| {
-                        if c == '/' || c.is_whitespace() {
-                            '-'
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
                 names.insert(
-                    name,
+                    config_name(&context.name),
                     "kubeconfig contexts (one environment each)".to_string(),
                 );
             }
@@ -393,25 +419,12 @@ fn check_environments(environments: &[EnvGuess], checks: &mut Vec<String>) {
 
 /// The repository's directory name as an app name (`platform.git` → `platform`).
 fn app_name_of_repo(name: &str) -> String {
-    let trimmed = name.strip_suffix(".git").unwrap_or(name);
-    let cleaned: String = trimmed
-        .chars()
-        .map(|c| {
-            if c == '/' || c.is_whitespace() {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if cleaned.is_empty() {
-        "app".to_string()
-    } else {
-        cleaned
-    }
+    repo_dir_name(name).unwrap_or_else(|| "app".to_string())
 }
 
+mod checks;
 mod detect;
+mod exact;
 
 #[cfg(test)]
 mod tests;

@@ -69,9 +69,52 @@ pub fn is_env_like(name: &str, contexts: &[KubeContext]) -> bool {
     }
     let containing = contexts
         .iter()
-        .filter(|c| contains_run(&tokens(&c.name), &parts))
+        .filter(|c| contains_run(&cluster_tokens(&c.name), &parts))
         .count();
     containing > 0 && (containing < contexts.len() || contexts.len() == 1)
+}
+
+/// Whether a branch name (`prod`, `prod-eu1`, after an `env/` prefix) names an environment:
+/// stricter than [`is_env_like`], since feature branches start with environment words too
+/// (`dev-new-feature`, `prod-hotfix-123`): every word must be an environment word or a word of
+/// a context's name, or the name is a whole context name.
+pub fn is_env_branch_name(name: &str, contexts: &[KubeContext]) -> bool {
+    if contexts.iter().any(|c| c.name == name) {
+        return true;
+    }
+    let known: Vec<String> = contexts
+        .iter()
+        .flat_map(|c| cluster_tokens(&c.name))
+        .collect();
+    is_env_like(name, contexts)
+        && tokens(name)
+            .iter()
+            .all(|t| env_word(t).is_some() || known.contains(t))
+}
+
+/// Words in context names that name the tool, the cloud or the account, never the cluster
+/// (`kind-dev`, `arn:aws:eks:...`): a directory called `aws` or `kind` is no environment.
+const PROVIDER_WORDS: &[&str] = &[
+    "aks", "arn", "aws", "azure", "cluster", "docker", "desktop", "eks", "gcp", "gke", "k3d",
+    "k3s", "kind", "minikube", "rancher",
+];
+
+/// The tokens of a context name that can say which cluster it is: a GKE context
+/// (`gke_{project}_{location}_{name}`) without its project, an EKS ARN
+/// (`arn:aws:eks:{region}:{account}:cluster/{name}`) without its account, and never a
+/// provider word.
+fn cluster_tokens(context: &str) -> Vec<String> {
+    let meaningful = match context.split('_').collect::<Vec<_>>()[..] {
+        ["gke", _project, location, name] => format!("{location}-{name}"),
+        _ => match context.split(':').collect::<Vec<_>>()[..] {
+            ["arn", _, "eks", region, _account, resource] => format!("{region}-{resource}"),
+            _ => context.to_string(),
+        },
+    };
+    tokens(&meaningful)
+        .into_iter()
+        .filter(|t| !PROVIDER_WORDS.contains(&t.as_str()))
+        .collect()
 }
 
 /// Sort key putting environments in promotion order: known words by their rank (compound
@@ -106,6 +149,26 @@ pub fn env_words_in(context: &str) -> Vec<String> {
         .collect();
     out.dedup();
     out
+}
+
+/// `text` as a name the config can hold (no whitespace or `/`: each becomes `-`).
+pub fn config_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '/' || c.is_whitespace() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A repository directory's name as a config name (`platform.git` → `platform`); `None` when
+/// nothing is left.
+pub fn repo_dir_name(dir: &str) -> Option<String> {
+    let name = config_name(dir.strip_suffix(".git").unwrap_or(dir));
+    (!name.is_empty()).then_some(name)
 }
 
 /// Which context an environment name points at.
@@ -284,6 +347,55 @@ mod tests {
         }
         for name in ["apps", "base", "charts", "kind", "infrastructure"] {
             assert!(!is_env_like(name, &contexts), "{name}");
+        }
+    }
+
+    #[test]
+    fn provider_project_and_account_words_of_context_names_are_not_environments() {
+        let contexts = vec![
+            ctx("arn:aws:eks:eu-west-1:123456789012:cluster/prod", "eks"),
+            ctx("gke_acme-platform_europe-west1_staging", "gke"),
+            ctx("kind-dev", "kind"),
+        ];
+        for name in [
+            "aws",
+            "eks",
+            "gke",
+            "acme-platform",
+            "123456789012",
+            "kind",
+            "cluster",
+        ] {
+            assert!(!is_env_like(name, &contexts), "{name}");
+        }
+        // The location and the cluster's own name still are.
+        for name in ["europe-west1", "eu-west-1", "staging", "prod"] {
+            assert!(is_env_like(name, &contexts), "{name}");
+        }
+    }
+
+    #[test]
+    fn feature_branches_starting_with_an_environment_word_are_no_environment() {
+        let contexts = vec![ctx("prod-eu1", "eu"), ctx("kind-dev", "dev")];
+        for name in [
+            "prod",
+            "production",
+            "dev",
+            "prod-eu1",
+            "eu1",
+            "staging",
+            "kind-dev",
+        ] {
+            assert!(is_env_branch_name(name, &contexts), "{name}");
+        }
+        for name in [
+            "dev-new-feature",
+            "prod-hotfix-123",
+            "fix-prod",
+            "main",
+            "release",
+        ] {
+            assert!(!is_env_branch_name(name, &contexts), "{name}");
         }
     }
 

@@ -49,17 +49,30 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
         let files = if branch.name == default_branch {
             listing.files.clone()
         } else {
-            let resolved = repo.resolve(&branch.name)?;
-            repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES)?
-                .files
+            // One unreadable branch (a partial clone without its trees, a broken ref) is left
+            // out, not the end of init.
+            match repo
+                .resolve(&branch.name)
+                .and_then(|resolved| repo.list_files(&resolved.commit, MAX_DEPTH, MAX_FILES))
+            {
+                Ok(listed) => listed.files,
+                Err(err) => {
+                    notes.push(format!(
+                        "Branch `{}` could not be read, so it was not looked at: {err}",
+                        branch.name
+                    ));
+                    continue;
+                }
+            }
         };
         branches.push(BranchTree {
             branch: branch.name,
             files,
+            remote_only: branch.remote_only,
         });
     }
     let origin_url = match repo.origin_url()? {
-        Some(url) if crate::config::redact_url(&url) != url => {
+        Some(url) if embeds_credentials(&url) => {
             notes.push(
                 "The `origin` URL embeds credentials, so it was not copied into the config; \
                  set `url` yourself (without them: kubedrift uses your git credential setup)."
@@ -83,6 +96,23 @@ pub fn scan_repo(root: &Path) -> Result<Scanned, GitError> {
         origin_url,
         notes,
     })
+}
+
+/// Whether `url` carries a secret: a password (`user:pass@`), or any user part over HTTP(S),
+/// where it is a token (`https://ghp_...@github.com/...`). An SSH user (`ssh://git@host/...`)
+/// is a login name, not a secret (the key stays in the agent).
+fn embeds_credentials(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) => {
+            userinfo.contains(':')
+                || matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+        }
+        None => false,
+    }
 }
 
 /// The kubeconfig's contexts with the cluster each uses, in file order.

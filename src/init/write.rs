@@ -246,11 +246,12 @@ fn rule_block(found: &Found, active: &[String]) -> String {
                 if kept.is_empty() && disabled.is_none() {
                     disabled = Some("none of its environments has a context yet".to_string());
                 }
-                let listed = if kept.is_empty() {
+                let mut listed = if kept.is_empty() {
                     environments.clone()
                 } else {
                     kept
                 };
+                listed.sort_by_key(|e| super::names::promotion_key(e));
                 let _ = writeln!(table, "environments = {}", quoted_list(&listed));
             }
             if let Some(values) = helm_values {
@@ -296,6 +297,7 @@ mod tests {
             branches: vec![BranchTree {
                 branch: "trunk".into(),
                 files,
+                remote_only: false,
             }],
         }
     }
@@ -399,6 +401,28 @@ mod tests {
         assert_eq!(
             config.apps[0].path,
             AppPath::Template("charts/redis".into())
+        );
+    }
+
+    #[test]
+    fn an_apps_environments_are_written_in_promotion_order() {
+        let guess = guess(
+            &listing(&[
+                "charts/shop/Chart.yaml",
+                "charts/shop/values-dev.yaml",
+                "charts/shop/values-prod.yaml",
+                "charts/shop/values-staging.yaml",
+            ]),
+            &[
+                ctx("kind-dev", "d"),
+                ctx("kind-staging", "s"),
+                ctx("kind-prod", "p"),
+            ],
+        );
+        let text = config_text(&guess, &origin());
+        assert!(
+            text.contains("environments = [\"dev\", \"staging\", \"prod\"]\n"),
+            "{text}"
         );
     }
 

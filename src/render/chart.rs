@@ -2,12 +2,13 @@
 //! repository, chart and version, so a version already fetched is never fetched again (a
 //! published chart version is immutable, as Argo CD and Flux assume too).
 //!
-//! Layout: `<cache>/<digest of the repo URL without credentials>/<chart>/<version>.tgz`. A
-//! pull goes to a temp dir next to its final place and is renamed in, so two kubedrift
-//! processes pulling the same chart never see a half-written archive; within one process
-//! pulls of one archive are serialized. helm always works on a throw-away repository config
-//! ([`PrivateRepo`]), so the user's `helm repo list` is never touched and a password in the
-//! URL travels on stdin.
+//! Layout: `<cache>/<digest of the repo URL without credentials>/<chart>/<version>.tgz`, with
+//! the archive's digest in `<version>.tgz.digest`. A pull goes to a temp dir next to its final
+//! place and is renamed in, so two kubedrift processes pulling the same chart never see a
+//! half-written archive; an archive that does not match its digest is pulled again; within
+//! one process pulls of one archive are serialized. helm always works on a throw-away repository config
+//! ([`PrivateRepo`]), so the user's `helm repo list` is never touched and the credentials in
+//! the URL travel in that private file.
 
 use super::tool::{self, Tools};
 use super::RenderError;
@@ -131,7 +132,7 @@ pub(crate) fn fetch(
         .or_else(cache_dir)
         .ok_or_else(|| pull_error(format!("no cache directory (set {CHART_CACHE_ENV})")))?;
     let target = cached_path(&cache, chart);
-    if target.is_file() {
+    if is_intact(&target) {
         return Ok(target);
     }
     // Apps render in parallel (several environments at one version): one pull per archive
@@ -140,7 +141,7 @@ pub(crate) fn fetch(
     let _pulling = lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if target.is_file() {
+    if is_intact(&target) {
         return Ok(target);
     }
     let dir = target
@@ -190,9 +191,35 @@ pub(crate) fn fetch(
         .map(|entry| entry.path())
         .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
         .ok_or_else(|| pull_error("helm pull wrote no chart archive".to_string()))?;
-    std::fs::rename(&archive, &target)
+    let bytes = std::fs::read(&archive).map_err(|e| pull_error(e.to_string()))?;
+    // The digest first: an archive is trusted only under a digest that matches it, so a
+    // crash between the two renames leaves an entry that is pulled again.
+    let digest = staging.path().join("digest");
+    std::fs::write(&digest, crate::local_source::digest(&bytes))
+        .and_then(|()| std::fs::rename(&digest, digest_path(&target)))
+        .and_then(|()| std::fs::rename(&archive, &target))
         .map_err(|e| pull_error(format!("storing the chart in the cache: {e}")))?;
     Ok(target)
+}
+
+/// Where the digest of the cached archive at `archive` is kept.
+fn digest_path(archive: &Path) -> PathBuf {
+    let mut path = archive.as_os_str().to_os_string();
+    path.push(".digest");
+    PathBuf::from(path)
+}
+
+/// Whether the cached archive at `archive` is the one that was pulled: it matches the digest
+/// stored next to it. A truncated, emptied or overwritten archive (a full disk, a crash, a
+/// hand edit) is pulled again rather than handed to helm for ever.
+fn is_intact(archive: &Path) -> bool {
+    match (
+        std::fs::read(archive),
+        std::fs::read_to_string(digest_path(archive)),
+    ) {
+        (Ok(bytes), Ok(digest)) => crate::local_source::digest(&bytes) == digest.trim(),
+        _ => false,
+    }
 }
 
 /// A chart version as SemVer (`v1.2.3` too), else None.
@@ -219,9 +246,10 @@ pub fn published_versions(chart: &ChartRef, tools: &Tools) -> Result<Vec<String>
 const REPO_ALIAS: &str = "kubedrift";
 
 /// A throw-away helm repository configuration holding one repository ([`REPO_ALIAS`]), with
-/// its index downloaded: the user's own helm repository list is never touched, and a
-/// password in the URL reaches helm on stdin (`--password-stdin`), never on its command line
-/// (which any user of the machine can read in the process list). Lives in a 0700 temp dir.
+/// its index downloaded (`helm repo update`): the user's own helm repository list is never
+/// touched, and the URL's user name and password reach helm in that 0600 file, never on its
+/// command line (which any user of the machine can read in the process list). Lives in a
+/// 0700 temp dir.
 struct PrivateRepo {
     dir: tempfile::TempDir,
 }
@@ -233,43 +261,66 @@ impl PrivateRepo {
             .tempdir_in(parent)
             .map_err(|e| format!("creating a temp dir: {e}"))?;
         let repo = PrivateRepo { dir };
+        // The credentials go into the repository config file (what `helm repo add` would
+        // write), never onto a command line: a token is often the URL's user name alone.
         let (plain_url, credentials) = split_credentials(url);
+        let (username, password) = credentials.unwrap_or_default();
+        let config = serde_json::json!({
+            "apiVersion": "",
+            "generated": "0001-01-01T00:00:00Z",
+            "repositories": [{
+                "name": REPO_ALIAS, "url": plain_url,
+                "username": username, "password": password,
+            }],
+        });
+        write_private(&repo.config(), config.to_string().as_bytes())
+            .map_err(|e| format!("writing the repository config: {e}"))?;
         let mut args: Vec<OsString> = vec![
             "repo".into(),
-            "add".into(),
+            "update".into(),
             REPO_ALIAS.into(),
-            plain_url.into(),
+            "--fail-on-repo-update-fail".into(),
         ];
         args.extend(repo.flags());
-        let mut stdin = None;
-        if let Some((user, password)) = &credentials {
-            args.extend(["--username".into(), user.into(), "--password-stdin".into()]);
-            stdin = Some(password.as_bytes());
-        }
-        let output =
-            tool::run_with_stdin(helm, &args, tools.timeout, stdin).map_err(|e| match e {
-                tool::RunError::TimedOut => format!(
-                    "helm repo add: no answer within {} s",
-                    tools.timeout.as_secs()
-                ),
-                tool::RunError::Spawn(e) => format!("helm: {e}"),
-            })?;
+        let output = tool::run(helm, &args, tools.timeout).map_err(|e| match e {
+            tool::RunError::TimedOut => format!(
+                "helm repo update: no answer within {} s",
+                tools.timeout.as_secs()
+            ),
+            tool::RunError::Spawn(e) => format!("helm: {e}"),
+        })?;
         if !output.status.success() {
-            let stderr = tool::clean_stderr(&output.stderr, repo.dir.path());
-            let stderr = redact_credentials(&stderr, url);
-            return Err(stderr
+            // helm says why on stdout, below "Unable to get an update from ..."; its stderr
+            // only lists the repositories that failed.
+            let stdout = tool::clean_stderr(&output.stdout, repo.dir.path());
+            let why: Vec<&str> = stdout
+                .lines()
+                .skip_while(|line| !line.contains("Unable to get an update"))
+                .skip(1)
+                .collect();
+            let message = match why.is_empty() {
+                false => why.join(" "),
+                true => tool::clean_stderr(&output.stderr, repo.dir.path()),
+            };
+            let message = redact_credentials(&message, url);
+            return Err(message
                 .strip_prefix("Error: ")
-                .unwrap_or(&stderr)
+                .unwrap_or(&message)
                 .to_string());
         }
         Ok(repo)
+    }
+
+    /// The repository config file.
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("repositories.yaml")
     }
 
     /// helm's flags selecting this configuration.
     fn flags(&self) -> Vec<OsString> {
         vec![
             "--repository-config".into(),
-            self.dir.path().join("repositories.yaml").into_os_string(),
+            self.config().into_os_string(),
             "--repository-cache".into(),
             self.dir.path().join("cache").into_os_string(),
         ]
@@ -282,6 +333,18 @@ impl PrivateRepo {
             .join("cache")
             .join(format!("{REPO_ALIAS}-index.yaml"))
     }
+}
+
+/// Write `bytes` to a new file at `path` that only this user can read.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
 }
 
 /// `https://user:pass@host/x` → (`https://host/x`, Some((user, pass))), percent-decoded as a

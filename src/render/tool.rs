@@ -78,38 +78,13 @@ pub(crate) fn run(
     args: &[OsString],
     timeout: Duration,
 ) -> Result<ToolOutput, RunError> {
-    run_with_stdin(program, args, timeout, None)
-}
-
-/// [`run`] with `stdin` written to the tool's standard input (a password, which must never be
-/// on a command line: any user of the machine can read those in the process list).
-pub(crate) fn run_with_stdin(
-    program: &Path,
-    args: &[OsString],
-    timeout: Duration,
-    stdin: Option<&[u8]>,
-) -> Result<ToolOutput, RunError> {
     let mut child = Command::new(program)
         .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(RunError::Spawn)?;
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        // Small (a password): fits the pipe buffer, so writing cannot block on the child.
-        let written = std::io::Write::write_all(&mut pipe, bytes);
-        drop(pipe);
-        if let Err(err) = written {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RunError::Spawn(err));
-        }
-    }
     // Read both pipes concurrently so a tool filling one of them never blocks.
     let stdout = child.stdout.take().map(read_in_background);
     let stderr = child.stderr.take().map(read_in_background);

@@ -6,6 +6,7 @@ use super::model::{ChartBehind, GitFacts, GitRequest};
 use super::views::overview::short_commit;
 use crate::config::{AppSpec, Config};
 use crate::desired::{apps_for, Repos};
+use crate::render::ChartRef;
 use crate::state::AppId;
 use std::collections::HashMap;
 
@@ -13,6 +14,17 @@ use std::collections::HashMap;
 pub const MAX_LISTED: usize = 50;
 
 pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
+    read_in_two_steps(config, request, |_| {})
+}
+
+/// [`read`], handing the facts read from Git to `git_read` before the chart repositories'
+/// indexes are fetched (over the network, each up to the tool timeout): a slow or
+/// unreachable chart repository never holds back the commit facts of every app.
+pub fn read_in_two_steps(
+    config: &Config,
+    request: &GitRequest,
+    git_read: impl FnOnce(&GitFacts),
+) -> GitFacts {
     let repos = Repos::open(config);
     let mut specs: HashMap<(String, String), AppSpec> = HashMap::new();
     for env in &request.envs {
@@ -93,21 +105,24 @@ pub fn read(config: &Config, request: &GitRequest) -> GitFacts {
             }
         }
     }
-    charts_behind(&mut facts, &specs, &by_app, &request.envs);
+    if specs.values().any(|spec| spec.chart.is_some()) {
+        git_read(&facts);
+        charts_behind(&mut facts, &specs, &by_app, &request.envs);
+    }
     facts
 }
 
 /// For apps rendering a chart from a chart repository: each environment against the nearest
 /// earlier one, in SemVer order; the versions in between read from the earlier environment's
-/// repository index (once per repository and chart).
+/// repository index (once per repository and chart, the repositories in parallel).
 fn charts_behind(
     facts: &mut GitFacts,
     specs: &HashMap<(String, String), AppSpec>,
     by_app: &HashMap<&str, Vec<&str>>,
     all_envs: &[String],
 ) {
-    let tools = crate::render::Tools::default();
-    let mut published: HashMap<(String, String), Result<Vec<String>, String>> = HashMap::new();
+    // (app, environment behind, the earlier environment's chart, this one's version)
+    let mut behind: Vec<(&str, &str, ChartRef, String)> = Vec::new();
     for (&app, envs) in by_app {
         // In promotion order (by_app lists environments as the request does).
         let mut ordered: Vec<&str> = envs.clone();
@@ -131,30 +146,55 @@ fn charts_behind(
                 ),
                 (Some(p), Some(t)) if p > t
             );
-            if !newer {
-                continue;
+            if newer {
+                behind.push((app, pair[1], prev, this.version));
             }
-            let listed = published
-                .entry((prev.repo.clone(), prev.name.clone()))
-                .or_insert_with(|| crate::render::published_versions(&prev, &tools));
-            let (versions, index_error) = match listed {
-                Ok(list) => (
-                    crate::render::versions_between(list, &this.version, &prev.version),
-                    None,
-                ),
-                Err(error) => (vec![prev.version.clone()], Some(error.clone())),
-            };
-            facts.charts_behind.insert(
-                AppId::new(app, pair[1]),
-                ChartBehind {
-                    chart: prev.name.clone(),
-                    from: this.version.clone(),
-                    to: prev.version.clone(),
-                    versions,
-                    index_error,
-                },
-            );
         }
+    }
+    let mut wanted: Vec<&ChartRef> = behind.iter().map(|(_, _, prev, _)| prev).collect();
+    wanted.sort_by(|a, b| (&a.repo, &a.name).cmp(&(&b.repo, &b.name)));
+    wanted.dedup_by(|a, b| (&a.repo, &a.name) == (&b.repo, &b.name));
+    let tools = crate::render::Tools::default();
+    let published: HashMap<(&str, &str), Result<Vec<String>, String>> =
+        std::thread::scope(|scope| {
+            let reads: Vec<_> = wanted
+                .iter()
+                .map(|chart| {
+                    let tools = &tools;
+                    let read = scope.spawn(move || crate::render::published_versions(chart, tools));
+                    ((chart.repo.as_str(), chart.name.as_str()), read)
+                })
+                .collect();
+            reads
+                .into_iter()
+                .map(|(key, read)| {
+                    let listed = read
+                        .join()
+                        .unwrap_or_else(|_| Err("reading the repository index failed".into()));
+                    (key, listed)
+                })
+                .collect()
+        });
+    for (app, env, prev, from) in &behind {
+        let listed = published.get(&(prev.repo.as_str(), prev.name.as_str()));
+        let (versions, index_error) = match listed {
+            Some(Ok(list)) => (
+                crate::render::versions_between(list, from, &prev.version),
+                None,
+            ),
+            Some(Err(error)) => (vec![prev.version.clone()], Some(error.clone())),
+            None => (vec![prev.version.clone()], None),
+        };
+        facts.charts_behind.insert(
+            AppId::new(app, env),
+            ChartBehind {
+                chart: prev.name.clone(),
+                from: from.clone(),
+                to: prev.version.clone(),
+                versions,
+                index_error,
+            },
+        );
     }
 }
 

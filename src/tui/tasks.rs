@@ -80,9 +80,16 @@ pub fn spawn(
             request,
         } => {
             tokio::task::spawn_blocking(move || {
-                let facts =
-                    std::panic::catch_unwind(|| super::gitfacts::read(&context.config, &request))
-                        .unwrap_or_default();
+                // The commit facts as soon as Git has them; the chart versions (read from
+                // chart repositories over the network) follow in a second reply.
+                let early = |facts: &super::model::GitFacts| {
+                    let facts = facts.clone();
+                    let _ = tx.send(Msg::GitDone { generation, facts });
+                };
+                let facts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    super::gitfacts::read_in_two_steps(&context.config, &request, early)
+                }))
+                .unwrap_or_default();
                 let _ = tx.send(Msg::GitDone { generation, facts });
             });
         }

@@ -402,3 +402,68 @@ fn value_promotion_picks_each_environments_document_in_one_file() {
     assert_ne!(apps, expected);
     assert_eq!(fx.file_at("argocd/apps.yaml"), expected);
 }
+
+/// Point the app's copies at `copy` (a TOML array body).
+fn set_copies(fx: &Fixture, copy: &str) {
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    let start = config.find("copy = [").expect("copy");
+    std::fs::write(&fx.config, format!("{}copy = [{copy}]\n", &config[..start])).expect("config");
+}
+
+#[test]
+fn a_string_copied_into_a_plain_value_stays_a_string_for_kubernetes_yaml() {
+    let fx = Fixture::new();
+    // `on`, `off`, `0755` are strings to YAML 1.2 but a bool and a number to the YAML 1.1
+    // reader of Kubernetes and Helm: written plain, the promoted value would change type.
+    fx.commit_on(
+        "main",
+        &[
+            (
+                "envs/dev/flags.yaml".into(),
+                "mode: 'on' # dev\nmask: \"0755\"\n".into(),
+            ),
+            (
+                "envs/prod/flags.yaml".into(),
+                "mode: off # plain\nmask: 0644\n".into(),
+            ),
+        ],
+    );
+    set_copies(
+        &fx,
+        r#"{ file = "envs/{env}/flags.yaml", path = "mode" }, { file = "envs/{env}/flags.yaml", path = "mask" }"#,
+    );
+    let run = fx.kubedrift(&["promote", "web", "--from", "dev", "--to", "prod", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert_eq!(
+        fx.file_at("envs/prod/flags.yaml"),
+        "mode: \"on\" # plain\nmask: \"0755\"\n"
+    );
+}
+
+#[test]
+fn a_document_selector_also_picks_a_files_only_document() {
+    let fx = Fixture::new();
+    // One Application per file, with the selector an app-of-apps file needs.
+    set_copies(
+        &fx,
+        r#"{ file = "argocd/web-{env}.yaml", path = "[metadata.name=web-{env}].spec.source.targetRevision" }"#,
+    );
+    let run = fx.kubedrift(&["promote", "web", "--from", "dev", "--to", "prod", "--yes"]);
+    assert_eq!(run.code, 0, "{}", show(&run));
+    assert_eq!(
+        fx.file_at("argocd/web-prod.yaml"),
+        file(APPLICATION, "prod", "1.3.0", "2.0.4")
+    );
+    // A selector matching no document is still an error, naming it.
+    set_copies(
+        &fx,
+        r#"{ file = "argocd/web-{env}.yaml", path = "[metadata.name=web-qa].spec.source.targetRevision" }"#,
+    );
+    let run = fx.kubedrift(&["promote", "web", "--from", "dev", "--to", "prod", "--yes"]);
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert!(
+        run.stderr.contains("metadata.name=web-qa"),
+        "{}",
+        show(&run)
+    );
+}

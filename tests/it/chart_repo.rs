@@ -26,8 +26,10 @@ pub(crate) fn helm_available() -> bool {
     found
 }
 
-/// The only credentials `/private/...` accepts (HTTP basic auth).
+/// The credentials `/private/...` accepts (HTTP basic auth): a user and password, or a token
+/// as the user name alone (`https://TOKEN@host/...`, which helm does not send).
 const ROBOT: (&str, &str) = ("robot", "s3cr3t-p@ss");
+const TOKEN_USER: &str = "t0ken-as-user-s3cr3t";
 
 /// A static file server on 127.0.0.1 that counts the requests for each path. The files are
 /// served under `/charts/` and, with [`ROBOT`]'s basic auth only, under `/private/`.
@@ -52,18 +54,23 @@ impl ChartServer {
                 }
                 // The headers: only Authorization matters.
                 let mut authorized = false;
-                let expected = format!(
-                    "basic {}",
-                    base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        format!("{}:{}", ROBOT.0, ROBOT.1)
+                let basic = |user: &str, password: &str| {
+                    format!(
+                        "basic {}",
+                        base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            format!("{user}:{password}")
+                        )
                     )
-                );
+                };
+                let accepted = [basic(ROBOT.0, ROBOT.1), basic(TOKEN_USER, "")];
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                     if let Some((name, value)) = line.split_once(':') {
                         if name.eq_ignore_ascii_case("authorization")
-                            && value.trim().eq_ignore_ascii_case(&expected)
+                            && accepted
+                                .iter()
+                                .any(|a| value.trim().eq_ignore_ascii_case(a))
                         {
                             authorized = true;
                         }
@@ -307,6 +314,43 @@ fn a_chart_from_a_chart_repository_renders_per_environment_version_and_is_fetche
     assert!(fx.dir.path().exists());
 }
 
+#[test]
+fn a_corrupt_cached_chart_is_pulled_again_not_trusted() {
+    if !helm_available() {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let server = ChartServer::start(chart_repository(scratch.path()));
+    let fx = Fixture::new(&server.url);
+    let first = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+    assert_eq!(first.code, 0, "{}", show(&first));
+    assert_eq!(server.count("/charts/web-0.2.0.tgz"), 1);
+    let archive = walk(&fx.cache)
+        .into_iter()
+        .find(|p| p.ends_with("web/0.2.0.tgz"))
+        .expect("the cached archive");
+    let bytes = std::fs::read(&archive).expect("archive");
+    // A half-written archive (a full disk, a crash, another tool), then an emptied one.
+    for damaged in [&bytes[..bytes.len() / 2], &b""[..]] {
+        std::fs::write(&archive, damaged).expect("damage");
+        let again = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+        assert_eq!(again.code, 0, "{}", show(&again));
+        let list: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
+        assert_eq!(list["items"][0]["data"]["chartVersion"], "0.2.0");
+        assert_eq!(std::fs::read(&archive).expect("archive"), bytes, "repaired");
+    }
+    assert_eq!(
+        server.count("/charts/web-0.2.0.tgz"),
+        3,
+        "pulled again each time"
+    );
+    // Intact again: the next render fetches nothing.
+    let before = server.total();
+    let cached = fx.kubedrift(&["render", "web", "--env", "dev", "--output", "json"]);
+    assert_eq!(cached.code, 0, "{}", show(&cached));
+    assert_eq!(server.total(), before);
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -452,6 +496,50 @@ fn behind_by_counts_the_chart_versions_published_between_environments() {
 }
 
 #[test]
+fn a_chart_repository_that_does_not_answer_never_holds_back_the_commit_facts() {
+    if !helm_available() {
+        return;
+    }
+    // A repository that takes connections and never answers, until the listener is closed.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/charts", listener.local_addr().expect("addr"));
+    let listener = Mutex::new(Some(listener));
+    let fx = Fixture::new(&url);
+    let config = kubedrift::config::Config::load_file(&fx.config)
+        .expect("config loads")
+        .config;
+    let repo = git2::Repository::open(fx.dir.path().join("gitops")).expect("open");
+    let head = repo
+        .refname_to_id("refs/heads/main")
+        .expect("main")
+        .to_string();
+    let revision = format!("main@{}", &head[..7]);
+    let dev = kubedrift::state::AppId::new("web", "dev");
+    let prod = kubedrift::state::AppId::new("web", "prod");
+    let request = kubedrift::tui::model::GitRequest {
+        envs: vec!["dev".into(), "prod".into()],
+        apps: vec![(dev.clone(), revision.clone()), (prod.clone(), revision)],
+    };
+    let mut early = None;
+    let facts = kubedrift::tui::gitfacts::read_in_two_steps(&config, &request, |git| {
+        early = Some(git.clone());
+        // Only now does the repository answer (by hanging up).
+        drop(listener.lock().expect("lock").take());
+    });
+    let early = early.expect("the Git facts came first");
+    assert!(
+        early.commits.contains_key(&dev) && early.commits.contains_key(&prod),
+        "{early:?}"
+    );
+    assert!(early.charts_behind.is_empty(), "{early:?}");
+    // Then the chart versions, with the repository's error: prod runs 0.1.0, dev 0.2.0.
+    let behind = facts.charts_behind.get(&prod).expect("prod is behind dev");
+    assert_eq!(behind.versions, ["0.2.0"]);
+    assert!(behind.index_error.is_some(), "{behind:?}");
+    assert_eq!(facts.commits, early.commits);
+}
+
+#[test]
 fn chart_settings_are_checked_at_load_with_the_line_of_the_problem() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("kubedrift.toml");
@@ -564,19 +652,13 @@ fn apps_rendering_one_chart_version_in_parallel_fetch_it_once() {
 
 #[cfg(unix)]
 #[test]
-fn a_password_in_the_repository_url_reaches_helm_on_stdin_never_its_command_line() {
+fn credentials_in_the_repository_url_never_reach_helms_command_line() {
     use std::os::unix::fs::PermissionsExt;
     if !helm_available() {
         return;
     }
     let scratch = tempfile::tempdir().expect("tempdir");
     let server = ChartServer::start(chart_repository(scratch.path()));
-    let private = server.url.replace(
-        "http://",
-        &format!("http://{}:{}@", ROBOT.0, ROBOT.1.replace('@', "%40")),
-    );
-    let private = private.replace("/charts", "/private");
-    let fx = Fixture::new(&private);
     // helm behind a wrapper that records every command line it is given.
     let bin = scratch.path().join("bin");
     std::fs::create_dir_all(&bin).expect("bin");
@@ -600,27 +682,46 @@ fn a_password_in_the_repository_url_reaches_helm_on_stdin_never_its_command_line
         &std::env::var_os("PATH").expect("PATH"),
     )))
     .expect("PATH");
-    let run: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
-        .args(["render", "web", "--env", "dev", "--output", "json"])
-        .env("PATH", &path)
-        .env("KUBEDRIFT_CONFIG", &fx.config)
-        .env("KUBEDRIFT_CHART_CACHE", &fx.cache)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("kubedrift runs")
-        .into();
-    assert_eq!(run.code, 0, "{}", show(&run));
-    assert!(
-        run.stdout.contains("\"chartVersion\": \"0.2.0\""),
-        "{}",
-        show(&run)
-    );
+    let password = format!("{}:{}", ROBOT.0, ROBOT.1.replace('@', "%40"));
+    for (userinfo, secret) in [(password.as_str(), ROBOT.1), (TOKEN_USER, TOKEN_USER)] {
+        let private = server
+            .url
+            .replace("http://", &format!("http://{userinfo}@"))
+            .replace("/charts", "/private");
+        let fx = Fixture::new(&private);
+        let _ = std::fs::remove_file(&log);
+        let run: Run = Command::new(env!("CARGO_BIN_EXE_kubedrift"))
+            .args(["render", "web", "--env", "dev", "--output", "json"])
+            .env("PATH", &path)
+            .env("KUBEDRIFT_CONFIG", &fx.config)
+            .env("KUBEDRIFT_CHART_CACHE", &fx.cache)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubedrift runs")
+            .into();
+        let args = std::fs::read_to_string(&log).expect("helm was run");
+        if secret == ROBOT.1 {
+            assert_eq!(run.code, 0, "{}", show(&run));
+            assert!(
+                run.stdout.contains("\"chartVersion\": \"0.2.0\""),
+                "{}",
+                show(&run)
+            );
+            assert!(args.lines().any(|l| l.starts_with("pull ")), "{args}");
+        } else {
+            // helm sends basic auth only with a password: the app's error, token unshown.
+            assert_eq!(run.code, 2, "{}", show(&run));
+            assert!(
+                run.stderr.contains("http://***@127.0.0.1"),
+                "{}",
+                show(&run)
+            );
+        }
+        assert!(
+            !args.contains(secret) && !show(&run).contains(secret),
+            "{secret} is on a command line or in the output:\n{args}"
+        );
+    }
     assert_eq!(server.count("/private/web-0.2.0.tgz"), 1);
-    let args = std::fs::read_to_string(&log).expect("helm was run");
-    assert!(args.contains("--password-stdin"), "{args}");
-    assert!(
-        !args.contains("s3cr3t") && !show(&run).contains("s3cr3t"),
-        "the password is on a command line or in the output:\n{args}"
-    );
 }

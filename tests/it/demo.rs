@@ -272,6 +272,47 @@ fn headless_demo_shows_the_promised_trouble_and_leaves_nothing_behind() {
     ] {
         assert!(run.stdout.contains(name), "{name}:\n{}", run.stdout);
     }
+    // With the columns of Argo Rollouts' CRD: 5 desired, 2 of them on the canary's template.
+    let run: Run = kubectl_command(&kubeconfig, scratch.path())
+        .args([
+            "--request-timeout=20s",
+            "--context",
+            "stage",
+            "-n",
+            "shop",
+            "get",
+            "ro",
+        ])
+        .output()
+        .expect("kubectl runs")
+        .into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let words: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        words.first().map(|w| &w[..]),
+        Some(
+            &[
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "AGE"
+            ][..]
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        words.get(1).and_then(|w| w.get(..5)),
+        Some(&["recommendations", "5", "5", "2", "5"][..]),
+        "{}",
+        run.stdout
+    );
     let dev_pods = pods("dev");
     assert!(
         dev_pods

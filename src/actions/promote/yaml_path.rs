@@ -161,9 +161,67 @@ impl Scalar {
     }
 }
 
-/// True when `text`, written plain, is read back by YAML as the string `text`.
+/// True when `text`, written plain, is read back by YAML as the string `text` — by YAML 1.2
+/// (serde_yaml) and by the YAML 1.1 reader of Kubernetes and Helm (go-yaml via
+/// sigs.k8s.io/yaml), where `yes`, `off`, `0755` or `1_000` are not strings.
 fn reads_as_string(text: &str) -> bool {
-    matches!(serde_yaml::from_str::<serde_yaml::Value>(text), Ok(serde_yaml::Value::String(ref s)) if s == text)
+    let yaml_1_2 = matches!(serde_yaml::from_str::<serde_yaml::Value>(text), Ok(serde_yaml::Value::String(ref s)) if s == text);
+    yaml_1_2 && !is_yaml_1_1_non_string(text)
+}
+
+/// A plain scalar that YAML 1.1 reads as a bool, a number or null though YAML 1.2 reads it
+/// as a string.
+fn is_yaml_1_1_non_string(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
+    if WORDS.contains(&text) {
+        return true;
+    }
+    // Numbers: YAML 1.1 allows `_` separators, `0`-prefixed octal, `0b` binary and base 60.
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let digits: String = unsigned.chars().filter(|c| *c != '_').collect();
+    let sexagesimal = unsigned.contains(':')
+        && unsigned.split(':').all(|part| {
+            let part: String = part.chars().filter(|c| *c != '_').collect();
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+        });
+    sexagesimal
+        || (!digits.is_empty()
+            && unsigned.starts_with(|c: char| c.is_ascii_digit())
+            && (digits.parse::<f64>().is_ok()
+                || digits
+                    .strip_prefix("0b")
+                    .is_some_and(|b| !b.is_empty() && b.bytes().all(|b| b == b'0' || b == b'1'))))
+}
+
+/// A character YAML lets stand as itself in a quoted scalar (`c-printable` without line
+/// breaks); others must be escaped, which only double quotes can.
+fn is_printable_in_line(c: char) -> bool {
+    matches!(c, '\t' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// `value` as a YAML double-quoted scalar: `"` and `\` escaped, and every character that may
+/// not stand as itself (control characters, line breaks, DEL, …) written as an escape.
+fn double_quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_printable_in_line(c) => out.push(c),
+            c if u32::from(c) <= 0xff => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if u32::from(c) <= 0xffff => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The document's node tree with scalar spans (only what locating needs).
@@ -257,10 +315,12 @@ fn lookup<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
 /// The scalar at `path` in `text`.
 pub fn find(text: &str, path: &YamlPath) -> Result<Scalar, String> {
     let mut documents = parse(text)?;
-    if documents.len() == 1 {
+    let starts_with_key = matches!(path.steps.first(), Some(Step::Key(_)));
+    // A file of one document that is a list: `[0]`, `[name=web]` index that list.
+    if documents.len() == 1 && (starts_with_key || matches!(documents[0], Node::Sequence(_))) {
         return walk(&documents.remove(0), path);
     }
-    if !matches!(path.steps.first(), Some(Step::Key(_))) {
+    if !starts_with_key {
         // `[kind=Deployment]…`, `[1]…`: the documents are the list.
         return walk(&Node::Sequence(documents), path);
     }
@@ -325,22 +385,25 @@ fn walk(root: &Node, path: &YamlPath) -> Result<Scalar, String> {
 /// something else (`1.10` stays the string it was at the source).
 fn rendition(source: &Scalar, target: &Scalar) -> Result<String, String> {
     let value = &source.value;
-    let double = || serde_json::to_string(value).map_err(|e| e.to_string());
+    let double = || Ok(double_quoted(value));
+    // Single quotes and plain text hold a value only when each character can stand as
+    // itself (no line break, which would fold, no control character).
+    let one_line = value.chars().all(is_printable_in_line);
     match target.style {
         Style::Block => Err(
             "the target is a block scalar (| or >); only single-line values are edited in place"
                 .into(),
         ),
-        Style::SingleQuoted if !value.contains('\n') => {
-            Ok(format!("'{}'", value.replace('\'', "''")))
-        }
+        Style::SingleQuoted if one_line => Ok(format!("'{}'", value.replace('\'', "''"))),
         Style::SingleQuoted | Style::DoubleQuoted => double(),
         Style::Plain => {
             let flow_safe = !target.in_flow || !value.contains([',', '[', ']', '{', '}']);
+            // A plain source is copied as it is written: it reads the same at the target.
+            let as_written = source.style == Style::Plain;
             let plain_ok = !value.is_empty()
-                && !value.contains('\n')
+                && one_line
                 && flow_safe
-                && (source.is_typed() || reads_as_string(value));
+                && (source.is_typed() || as_written || reads_as_string(value));
             if plain_ok {
                 Ok(value.clone())
             } else {
@@ -549,6 +612,73 @@ mod tests {
         assert_eq!(find("a: 1\n---\nb: 2\n", &path("b")).unwrap().value, "2");
         assert!(find("---\n", &path("a")).is_err());
         assert!(find("", &path("a")).is_err());
+    }
+
+    #[test]
+    fn values_yaml_cannot_hold_as_they_are_are_escaped_in_double_quotes() {
+        // A carriage return would fold to a space in single quotes; control characters and
+        // DEL may not stand in a YAML file at all.
+        for (source, target) in [
+            ("v: \"x\\ry\"\n", "a: 'q' # c\n"),
+            ("v: \"x\\u0001y\"\n", "a: 'q' # c\n"),
+            ("v: \"x\\u007fy\\u0085z\\u2028\"\n", "a: \"q\" # c\n"),
+            (
+                "v: \"tab\\tand \\\"quote\\\" \\\\ \u{1F600}\"\n",
+                "a: q # c\n",
+            ),
+        ] {
+            let copied = copy(source, &path("v"), target, &path("a")).unwrap();
+            let expected = find(source, &path("v")).unwrap().value;
+            assert_eq!(
+                find(&copied.text, &path("a")).unwrap().value,
+                expected,
+                "{copied:?} {}",
+                copied.text
+            );
+            assert!(copied.text.ends_with(" # c\n"), "{}", copied.text);
+            assert!(
+                !copied
+                    .text
+                    .contains(|c: char| c.is_control() && c != '\n' && c != '\t'),
+                "{:?}",
+                copied.text
+            );
+        }
+    }
+
+    #[test]
+    fn plain_targets_quote_what_yaml_1_1_reads_as_another_type() {
+        for word in [
+            "yes", "No", "ON", "off", "y", "0755", "1_000", "+12", "1:20", "0b101",
+        ] {
+            let copied = copy(&format!("v: '{word}'\n"), &path("v"), "a: q\n", &path("a")).unwrap();
+            assert_eq!(copied.text, format!("a: \"{word}\"\n"));
+        }
+        for plain in ["1.2.3", "v1.0", "yes-please", "onion", "web:1.0"] {
+            let copied =
+                copy(&format!("v: '{plain}'\n"), &path("v"), "a: q\n", &path("a")).unwrap();
+            assert_eq!(copied.text, format!("a: {plain}\n"));
+        }
+        // Written plain at the source, a value is copied as written: it reads the same.
+        let copied = copy("v: on\n", &path("v"), "a: off\n", &path("a")).unwrap();
+        assert_eq!(copied.text, "a: on\n");
+    }
+
+    #[test]
+    fn a_leading_selector_picks_the_only_document_too() {
+        let text = "kind: Application\nmetadata:\n  name: web-prod\nspec: {v: 1}\n";
+        assert_eq!(
+            find(text, &path("[metadata.name=web-prod].spec.v"))
+                .unwrap()
+                .value,
+            "1"
+        );
+        assert_eq!(find(text, &path("[0].spec.v")).unwrap().value, "1");
+        assert!(find(text, &path("[metadata.name=web-dev].spec.v")).is_err());
+        // A file that is one list: the selector applies to that list.
+        let list = "- name: a\n  v: 1\n- name: b\n  v: 2\n";
+        assert_eq!(find(list, &path("[name=b].v")).unwrap().value, "2");
+        assert_eq!(find(list, &path("[0].v")).unwrap().value, "1");
     }
 
     proptest::proptest! {

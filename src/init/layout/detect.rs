@@ -2,7 +2,7 @@
 //! earlier detector, `claimed`) and returns the rules it recognises. Pure.
 
 use super::{BranchTree, Found, Layout, RepoListing, Rule};
-use crate::init::names::{is_env_like, KubeContext};
+use crate::init::names::{is_env_branch_name, is_env_like, KubeContext};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Directory names that hold one directory per environment.
@@ -23,6 +23,9 @@ const NOT_APPS: &[&str] = &[
 /// `prefix/{env}` branch names (`env/prod`, `environment/prod`, `deploy/prod`).
 const BRANCH_PREFIXES: &[&str] = &["env", "envs", "environment", "environments", "deploy"];
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The directory `flux bootstrap` writes into a cluster's directory: Flux applies that cluster
+/// directory as a whole (recursively), so `flux-system` is part of it, never an app.
+const FLUX_SYSTEM: &str = "flux-system";
 
 /// What a tree holds, by directory.
 #[derive(Debug, Default)]
@@ -31,6 +34,13 @@ pub(super) struct TreeFacts {
     /// internals, not the root with loose YAML only).
     pub(super) deployable: BTreeSet<String>,
     charts: BTreeSet<String>,
+    /// Directories holding a `flux-system` directory: one cluster's directory each, so its
+    /// name is an environment's whatever it says.
+    cluster_dirs: BTreeSet<String>,
+    /// Directories with Helm values files but no chart, kustomization or other manifests.
+    pub(super) values_only: BTreeSet<String>,
+    /// Every directory, hidden ones too (a `[[discover]]` pattern matches those as well).
+    pub(super) dirs: BTreeSet<String>,
     /// Directory → the names of its files.
     files_in: BTreeMap<String, Vec<String>>,
 }
@@ -38,6 +48,13 @@ pub(super) struct TreeFacts {
 impl TreeFacts {
     pub(super) fn of(files: &[String]) -> TreeFacts {
         let mut facts = TreeFacts::default();
+        for path in files {
+            let mut dir = path.as_str();
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                facts.dirs.insert(parent.to_string());
+                dir = parent;
+            }
+        }
         let split = |path: &str| -> (String, String) {
             match path.rsplit_once('/') {
                 Some((dir, name)) => (dir.to_string(), name.to_string()),
@@ -54,6 +71,7 @@ impl TreeFacts {
                 facts.charts.insert(dir.clone());
             }
         }
+        let mut values_dirs = BTreeSet::new();
         for (dir, name) in visible {
             let in_chart = facts.charts.iter().any(|c| is_below(&dir, c));
             let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
@@ -63,15 +81,40 @@ impl TreeFacts {
                 false
             } else if KUSTOMIZATION_FILES.contains(&name.as_str()) {
                 true
+            } else if is_yaml && is_values_file(&name) {
+                // Values for a chart kept elsewhere (a Helm repository): no manifests.
+                values_dirs.insert(dir.clone());
+                false
             } else {
                 is_yaml && !dir.is_empty()
             };
-            if deployable {
-                facts.deployable.insert(dir.clone());
+            match flux_cluster_dir(&dir) {
+                Some(cluster) if deployable => {
+                    facts.deployable.insert(cluster.to_string());
+                    facts.cluster_dirs.insert(cluster.to_string());
+                }
+                Some(_) => {}
+                None if deployable => {
+                    facts.deployable.insert(dir.clone());
+                }
+                None => {}
             }
             facts.files_in.entry(dir).or_default().push(name);
         }
+        facts.values_only = values_dirs
+            .into_iter()
+            .filter(|dir| !facts.deployable.contains(dir))
+            .collect();
         facts
+    }
+
+    /// Deployable directories not claimed but holding claimed ones: their own manifests are in
+    /// no app.
+    pub(super) fn left_between(&self, claimed: &[String]) -> Vec<String> {
+        self.unclaimed(claimed)
+            .filter(|dir| !dir.is_empty() && holds_claimed(dir, claimed))
+            .cloned()
+            .collect()
     }
 
     /// Deployable directories not explained by a layout yet.
@@ -80,6 +123,20 @@ impl TreeFacts {
             .iter()
             .filter(move |dir| !claimed.iter().any(|c| is_below(dir, c)))
     }
+}
+
+/// The cluster directory a directory in a `flux-system` directory belongs to (`clusters/prod`
+/// for `clusters/prod/flux-system`); `None` outside one, or for one at the root.
+fn flux_cluster_dir(dir: &str) -> Option<&str> {
+    let at = dir.split('/').position(|s| s == FLUX_SYSTEM)?;
+    let cluster_len = dir.split('/').take(at).map(|s| s.len() + 1).sum::<usize>();
+    (cluster_len > 0).then(|| &dir[..cluster_len - 1])
+}
+
+/// Whether a directory below `dir` is claimed already: `dir` then holds apps, and is no app
+/// itself (its render would hold theirs again).
+fn holds_claimed(dir: &str, claimed: &[String]) -> bool {
+    claimed.iter().any(|c| c != dir && is_below(c, dir))
 }
 
 /// `dir` is `parent` or inside it.
@@ -239,10 +296,16 @@ pub(super) fn env_then_app(
             continue;
         }
         let (prefix, env, app) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
+        // `envs/{env}/{app}`: the environments may sit in a container directory of their own.
+        let prefix_is_plain = match prefix.split_last() {
+            Some((last, rest)) if ENV_CONTAINERS.contains(last) => plain_prefix(rest, contexts),
+            _ => plain_prefix(prefix, contexts),
+        };
         if !is_env_like(env, contexts)
             || ENV_CONTAINERS.contains(&env)
             || SHARED.contains(&app)
-            || !plain_prefix(prefix, contexts)
+            || !prefix_is_plain
+            || facts.cluster_dirs.contains(&pattern(&segs[..n - 1]))
         {
             continue;
         }
@@ -269,7 +332,8 @@ pub(super) fn app_then_env(
             continue;
         }
         let (prefix, app, env) = (&segs[..n - 2], segs[n - 2], segs[n - 1]);
-        if !is_env_like(env, contexts)
+        if !(is_env_like(env, contexts) || facts.cluster_dirs.contains(dir))
+            || holds_claimed(dir, claimed)
             || is_env_like(app, contexts)
             || ENV_CONTAINERS.contains(&app)
             || SHARED.contains(&app)
@@ -284,6 +348,53 @@ pub(super) fn app_then_env(
     }
     claimed.extend(taken);
     discover_rules(Layout::AppThenEnv, groups)
+}
+
+/// Environment directories at the root holding manifests themselves (`prod/`, or a Flux
+/// cluster directory): the repository is one app, read from `{env}`. One holding app
+/// directories already found is not an app (see [`TreeFacts::left_between`]).
+pub(super) fn env_dirs_at_root(
+    facts: &TreeFacts,
+    contexts: &[KubeContext],
+    app_name: &str,
+    claimed: &mut Vec<String>,
+) -> Vec<Found> {
+    let envs: BTreeSet<String> = facts
+        .unclaimed(claimed)
+        .filter(|dir| {
+            !dir.is_empty()
+                && !dir.contains('/')
+                && usable_name(dir)
+                && !ENV_CONTAINERS.contains(&dir.as_str())
+                && !SHARED.contains(&dir.as_str())
+                // `test/` with fixtures is no `test` environment.
+                && !NOT_APPS.contains(&dir.as_str())
+                && (is_env_like(dir, contexts) || facts.cluster_dirs.contains(*dir))
+                && !holds_claimed(dir, claimed)
+        })
+        .cloned()
+        .collect();
+    if envs.is_empty() {
+        return Vec::new();
+    }
+    claimed.extend(envs.iter().cloned());
+    vec![Found {
+        layout: Layout::EnvDirs,
+        rule: Rule::App {
+            name: app_name.to_string(),
+            path: "{env}".to_string(),
+            helm_values: None,
+            environments: envs.iter().cloned().collect(),
+        },
+        apps: BTreeMap::from([(app_name.to_string(), envs)]),
+        detail: None,
+        disabled: None,
+    }]
+}
+
+/// `values.yaml`, `values-prod.yaml`, `values.prod.yml`: Helm values, not manifests.
+fn is_values_file(name: &str) -> bool {
+    matches!(name, "values.yaml" | "values.yml") || env_values_file(name).is_some()
 }
 
 /// `values-prod.yaml` → (`values-{env}.yaml`, `prod`).
@@ -303,10 +414,14 @@ pub(super) fn env_values_file(name: &str) -> Option<(String, String)> {
     None
 }
 
+/// Charts with a values file per environment. Values files whose name says no environment
+/// (`values-ha.yaml`) are variants, not environments: a check names them.
 pub(super) fn helm_values_per_env(
     facts: &TreeFacts,
+    contexts: &[KubeContext],
     app_name: &str,
     claimed: &mut Vec<String>,
+    checks: &mut Vec<String>,
 ) -> Vec<Found> {
     let mut out = Vec::new();
     for chart in &facts.charts {
@@ -314,9 +429,14 @@ pub(super) fn helm_values_per_env(
             continue;
         }
         let mut by_form: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut variants = Vec::new();
         for name in facts.files_in.get(chart).into_iter().flatten() {
-            if let Some((form, env)) = env_values_file(name) {
-                by_form.entry(form).or_default().insert(env);
+            match env_values_file(name) {
+                Some((form, env)) if is_env_like(&env, contexts) => {
+                    by_form.entry(form).or_default().insert(env);
+                }
+                Some(_) => variants.push(format!("`{name}`")),
+                None => {}
             }
         }
         // The spelling most environments use (ties: the first in name order).
@@ -333,6 +453,18 @@ pub(super) fn helm_values_per_env(
             Some(last) => last.to_string(),
             None => app_name.to_string(),
         };
+        if !variants.is_empty() {
+            checks.push(format!(
+                "Chart `{}`: {} name no environment, so no environment uses them; add them to \
+                 the app's `[app.helm] values` where they apply.",
+                if chart.is_empty() {
+                    "."
+                } else {
+                    chart.as_str()
+                },
+                variants.join(", ")
+            ));
+        }
         claimed.push(chart.clone());
         out.push(Found {
             layout: Layout::HelmValuesPerEnv,
@@ -367,6 +499,7 @@ pub(super) fn apps_only(
                 .iter()
                 .any(|s| SHARED.contains(s) || ENV_CONTAINERS.contains(s))
                 && !segs.first().is_some_and(|s| NOT_APPS.contains(s))
+                && !holds_claimed(dir, claimed)
         })
         .collect();
     let tops: Vec<&String> = candidates
@@ -426,7 +559,7 @@ pub(super) fn env_branches<'a>(
             [prefix, name] if BRANCH_PREFIXES.contains(&prefix) => name,
             _ => continue,
         };
-        if !is_env_like(env, contexts)
+        if !is_env_branch_name(env, contexts)
             || out.iter().any(|(e, _)| e == env)
             || TreeFacts::of(&tree.files).deployable.is_empty()
         {

@@ -23,6 +23,7 @@ fn listing(files: &[&str]) -> RepoListing {
         branches: vec![BranchTree {
             branch: "main".into(),
             files,
+            remote_only: false,
         }],
     }
 }
@@ -162,6 +163,27 @@ fn environment_directories_holding_apps() {
 }
 
 #[test]
+fn environment_directories_in_a_container_holding_apps() {
+    let guess = guess(
+        &listing(&[
+            "environments/dev/web/kustomization.yaml",
+            "environments/prod/web/kustomization.yaml",
+            "environments/prod/api/deployment.yaml",
+            "base/web/deployment.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "environments/{env}/{app}".into(),
+            Layout::EnvThenApp,
+            "api (prod), web (dev, prod)".into()
+        )]
+    );
+}
+
+#[test]
 fn app_directories_holding_environments() {
     let guess = guess(
         &listing(&[
@@ -211,6 +233,47 @@ fn helm_chart_with_values_per_environment() {
 }
 
 #[test]
+fn values_files_naming_no_environment_are_variants_not_environments() {
+    let guess = guess(
+        &listing(&[
+            "charts/redis/Chart.yaml",
+            "charts/redis/values.yaml",
+            "charts/redis/values-ha.yaml",
+            "charts/redis/values-minimal.yaml",
+            "charts/redis/values-production.yaml",
+            "charts/plain/Chart.yaml",
+            "charts/plain/values-ha.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![
+            (
+                "app redis: charts/redis".into(),
+                Layout::HelmValuesPerEnv,
+                "redis (production)".into()
+            ),
+            // No values file names an environment: a chart in every environment.
+            (
+                "charts/{app}".into(),
+                Layout::AppsOnly,
+                "plain (every environment)".into()
+            ),
+        ]
+    );
+    let names: Vec<String> = env_names(&guess).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["production"]);
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Chart `charts/redis`: `values-ha.yaml`, `values-minimal.yaml` name no environment"
+        )),
+        "{:?}",
+        guess.checks
+    );
+}
+
+#[test]
 fn values_files_spelled_with_a_dot() {
     assert_eq!(
         env_values_file("values.prod.yml"),
@@ -235,18 +298,23 @@ fn branch_per_environment_reads_apps_from_the_branches() {
             BranchTree {
                 branch: "main".into(),
                 files: vec!["README.md".into()],
+                remote_only: false,
             },
             BranchTree {
                 branch: "feature/dev-tools".into(),
                 files: apps.clone(),
+                remote_only: false,
             },
             BranchTree {
                 branch: "env/staging".into(),
                 files: apps.clone(),
+                remote_only: false,
             },
             BranchTree {
                 branch: "prod".into(),
                 files: apps[..1].to_vec(),
+                // A fresh clone: only `origin/prod`.
+                remote_only: true,
             },
         ],
     };
@@ -274,6 +342,13 @@ fn branch_per_environment_reads_apps_from_the_branches() {
         .checks
         .iter()
         .any(|c| c.contains("default branch `main`")));
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Environment branches exist here only as remote-tracking branches (`origin/prod`)"
+        )),
+        "{:?}",
+        guess.checks
+    );
 }
 
 #[test]
@@ -404,14 +479,70 @@ fn names_the_config_cannot_hold_are_not_guessed() {
         ]),
         &kind(&["dev"]),
     );
+    // `apps/{app}/envs/{env}` would take `apps/{x}/envs/dev` too: web is listed instead.
     assert_eq!(
         shapes(&guess),
         vec![(
-            "apps/{app}/envs/{env}".into(),
+            "app web: apps/web/envs/{env}".into(),
             Layout::OverlayPerEnv,
             "web (dev)".into()
         )]
     );
+}
+
+#[test]
+fn a_pattern_that_would_take_more_than_the_apps_found_becomes_listed_apps() {
+    let root = guess(
+        &listing(&[
+            ".github/workflows/ci.yaml",
+            "docs/index.md",
+            "jsonnet-guestbook/guestbook.jsonnet",
+            "guestbook/deployment.yaml",
+            "kustomize-guestbook/kustomization.yaml",
+            "helm-guestbook/Chart.yaml",
+            "helm-guestbook/values-production.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(
+        shapes(&root),
+        vec![
+            (
+                "app helm-guestbook: helm-guestbook".into(),
+                Layout::HelmValuesPerEnv,
+                "helm-guestbook (production)".into()
+            ),
+            (
+                "app guestbook: guestbook".into(),
+                Layout::AppsOnly,
+                "guestbook (every environment)".into()
+            ),
+            (
+                "app kustomize-guestbook: kustomize-guestbook".into(),
+                Layout::AppsOnly,
+                "kustomize-guestbook (every environment)".into()
+            ),
+        ]
+    );
+    assert!(
+        root.checks.iter().any(|c| c.starts_with(
+            "Pattern `{app}` would also take `.github`, `docs`, `jsonnet-guestbook` as apps"
+        )),
+        "{:?}",
+        root.checks
+    );
+    // Under a directory of their own, the same apps stay one discover rule.
+    let under_apps = guess(
+        &listing(&[
+            ".github/workflows/ci.yaml",
+            "docs/index.md",
+            "apps/guestbook/deployment.yaml",
+            "apps/kustomize-guestbook/kustomization.yaml",
+        ]),
+        &[ctx("prod-eu1", "eu")],
+    );
+    assert_eq!(shapes(&under_apps).len(), 1);
+    assert_eq!(under_apps.found[0].shape(), "apps/{app}");
 }
 
 #[test]
@@ -438,6 +569,192 @@ fn a_listed_chart_hiding_a_discovered_app_of_its_name_is_a_check() {
             .checks
             .iter()
             .any(|c| c.contains("listed app `redis` (app redis: charts/redis) replaces")),
+        "{:?}",
+        guess.checks
+    );
+}
+
+/// flux2-kustomize-helm-example's layout: `clusters/{env}` holds Flux's bootstrap
+/// (`flux-system`) and the Flux Kustomizations; Flux applies it whole.
+fn flux_example(cluster_dirs: &[&str]) -> RepoListing {
+    let mut files = vec![
+        "apps/base/podinfo/kustomization.yaml".to_string(),
+        "apps/base/podinfo/release.yaml".to_string(),
+        "apps/production/kustomization.yaml".to_string(),
+        "apps/staging/kustomization.yaml".to_string(),
+        "infrastructure/configs/kustomization.yaml".to_string(),
+        "infrastructure/controllers/kustomization.yaml".to_string(),
+        "scripts/validate.sh".to_string(),
+        ".github/workflows/e2e.yaml".to_string(),
+    ];
+    for cluster in cluster_dirs {
+        files.push(format!("clusters/{cluster}/apps.yaml"));
+        files.push(format!("clusters/{cluster}/infrastructure.yaml"));
+        files.push(format!(
+            "clusters/{cluster}/flux-system/gotk-components.yaml"
+        ));
+        files.push(format!("clusters/{cluster}/flux-system/kustomization.yaml"));
+    }
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    listing(&names)
+}
+
+#[test]
+fn flux_cluster_directories_are_one_app_per_environment_not_flux_system_apps() {
+    let guess = guess(
+        &flux_example(&["production", "staging"]),
+        &[
+            ctx("prod-eu1", "eu"),
+            ctx("gke_proj_europe-west1_staging", "gke"),
+        ],
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![
+            (
+                "{app}/{env}".into(),
+                Layout::AppThenEnv,
+                "apps (production, staging), clusters (production, staging)".into()
+            ),
+            (
+                "infrastructure/{app}".into(),
+                Layout::AppsOnly,
+                "configs (every environment), controllers (every environment)".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        env_names(&guess),
+        vec![
+            env("staging", "gke_proj_europe-west1_staging"),
+            env("production", "prod-eu1")
+        ]
+    );
+}
+
+#[test]
+fn a_flux_cluster_directory_is_an_environment_whatever_its_name() {
+    let guess = guess(&flux_example(&["eu-central"]), &kind(&["dev"]));
+    // Not `clusters/{app}` with an app `eu-central` compared on every cluster.
+    assert_eq!(
+        shapes(&guess)[0],
+        (
+            "{app}/{env}".into(),
+            Layout::AppThenEnv,
+            "apps (production, staging), clusters (eu-central)".into()
+        ),
+        "{:?}",
+        shapes(&guess)
+    );
+    assert!(guess
+        .environments
+        .iter()
+        .any(|e| e.name == "eu-central" && e.context == ContextMatch::Unmatched));
+}
+
+#[test]
+fn environment_directories_at_the_root_are_never_apps_of_every_environment() {
+    // Only manifests in each environment's directory: the repository is one app. (`test/`
+    // with fixtures is no environment.)
+    let whole = guess(
+        &listing(&[
+            "dev/configmap.yaml",
+            "prod/configmap.yaml",
+            "README.md",
+            "test/fixture.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        whole.found[0].rule,
+        Rule::App {
+            name: "platform".into(),
+            path: "{env}".into(),
+            helm_values: None,
+            environments: vec!["dev".into(), "prod".into()],
+        }
+    );
+    assert_eq!(whole.found.len(), 1, "{:?}", shapes(&whole));
+
+    // Manifests next to app directories: the apps, and a check for what no app includes.
+    let mixed = guess(
+        &listing(&[
+            "dev/namespaces.yaml",
+            "dev/web/deployment.yaml",
+            "prod/namespaces.yaml",
+            "prod/web/deployment.yaml",
+        ]),
+        &kind(&["dev", "prod"]),
+    );
+    assert_eq!(
+        shapes(&mixed),
+        vec![(
+            "{env}/{app}".into(),
+            Layout::EnvThenApp,
+            "web (dev, prod)".into()
+        )]
+    );
+    assert!(
+        mixed.checks.iter().any(|c| c.starts_with(
+            "Manifests next to the app directories in `dev`, `prod`: no app includes them"
+        )),
+        "{:?}",
+        mixed.checks
+    );
+}
+
+#[test]
+fn contexts_naming_environments_the_repository_does_not_are_a_check() {
+    // One `values-production.yaml` makes the only environment; dev and staging clusters exist.
+    let guess = guess(
+        &listing(&[
+            "guestbook/deployment.yaml",
+            "helm-guestbook/Chart.yaml",
+            "helm-guestbook/values-production.yaml",
+        ]),
+        &[
+            ctx("kind-dev", "dev"),
+            ctx("kind-dev-viewer", "dev"),
+            ctx("prod-eu1", "eu"),
+            ctx("gke_proj_europe-west1_staging", "gke"),
+            ctx("minikube", "m"),
+        ],
+    );
+    let names: Vec<String> = env_names(&guess).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, vec!["production"]);
+    // One context per cluster; `minikube` names no environment.
+    assert!(
+        guess.checks.iter().any(|c| c.starts_with(
+            "Contexts naming environments the repository does not: \
+             `kind-dev`, `gke_proj_europe-west1_staging`;"
+        )),
+        "{:?}",
+        guess.checks
+    );
+}
+
+#[test]
+fn helm_values_without_a_chart_are_no_app() {
+    let guess = guess(
+        &listing(&[
+            "apps/cert-manager/values.yaml",
+            "apps/cert-manager/values-prod.yaml",
+            "apps/web/deployment.yaml",
+            "apps/web/values.yaml",
+        ]),
+        &kind(&["prod"]),
+    );
+    assert_eq!(
+        shapes(&guess),
+        vec![(
+            "app web: apps/web".into(),
+            Layout::AppsOnly,
+            "web (every environment)".into()
+        )]
+    );
+    assert!(
+        guess.checks.iter().any(|c| c
+            .starts_with("Helm values files without a chart in `apps/cert-manager` (the chart")),
         "{:?}",
         guess.checks
     );

@@ -8,8 +8,11 @@
 //! (no phase) are judged from their conditions, pause state, replica counts and, per strategy,
 //! the active selector (blue/green) or the stable ReplicaSet (canary).
 //!
-//! Deliberate deviation: a phase Argo Rollouts does not define reads as Unknown with the phase
-//! in the message (Argo CD would pass the unknown word through as a status).
+//! Deliberate deviations: a Rollout phase Argo Rollouts does not define reads as Unknown with
+//! the phase in the message (Argo CD would pass the unknown word through as a status); an
+//! AnalysisRun with a status but an unknown or no phase reads as Unknown or Progressing (Argo
+//! CD's script returns no status at all then), and an empty `status.message` as absent (the
+//! default message is shown).
 
 use super::{array_at, at, int_at, opt_int_at, str_at, Health, HealthStatus};
 use serde_json::Value;
