@@ -541,17 +541,5 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
 fn controller_owner(
     controller: &crate::state::ControllerView,
 ) -> crate::actions::sync::ControllerOwner {
-    use crate::state::ControllerTool;
-    crate::actions::sync::ControllerOwner {
-        tool: controller.tool.label().to_string(),
-        api_version: controller.api_version.clone(),
-        kind: controller.kind.clone(),
-        namespace: controller.namespace.clone(),
-        name: controller.name.clone(),
-        annotation: match controller.tool {
-            ControllerTool::ArgoCd => "argocd.argoproj.io/refresh",
-            ControllerTool::Flux => "reconcile.fluxcd.io/requestedAt",
-        }
-        .to_string(),
-    }
+    crate::actions::sync::ControllerOwner::of(controller)
 }

@@ -5,8 +5,10 @@
 //! `commonAnnotations`, `namespace`, `replicas`, `patches` (as a generated kustomization over
 //! the app directory, as Argo CD edits one before building), helm `releaseName`,
 //! `valueFiles`, `parameters`, `values`, `valuesObject`, directory `recurse`,
-//! `ignoreDifferences` with JSON pointers. Anything else set under the source (and jq or
-//! manager ignore rules) marks the app unsupported.
+//! `ignoreDifferences` with JSON pointers; a Helm chart repository source (`chart:` with an
+//! http(s) `repoURL` and an exact `targetRevision`) with the same helm options except
+//! `valueFiles` (files inside the chart). Anything else set under the source (an OCI chart
+//! registry, a version range, jq or manager ignore rules) marks the app unsupported.
 
 use super::clusters::ClusterMap;
 use super::{
@@ -61,23 +63,34 @@ pub fn application(app: &Json, home: &str, clusters: &ClusterMap) -> ControllerA
         .and_then(|d| text(d, "/namespace"))
         .filter(|ns| !ns.is_empty())
         .map(str::to_string);
-    let repo_url = text(source, "/repoURL").unwrap_or("").to_string();
+    let mut repo_url = text(source, "/repoURL").unwrap_or("").to_string();
     if repo_url.is_empty() {
         unsupported.push("source without repoURL".to_string());
     }
-    let git_ref = text(source, "/targetRevision")
+    let mut git_ref = text(source, "/targetRevision")
         .filter(|r| !r.is_empty())
         .unwrap_or("HEAD")
         .to_string();
-    let path = match normalize_repo_path(text(source, "/path").unwrap_or("")) {
+    let mut path = match normalize_repo_path(text(source, "/path").unwrap_or("")) {
         Some(path) => path,
         None => {
             unsupported.push("source.path outside the repository".to_string());
             String::new()
         }
     };
-    if source.get("chart").is_some() {
-        unsupported.push("chart repository source".to_string());
+    // A chart repository source: `repoURL` is the chart repository, `targetRevision` the
+    // chart version, and there is no Git repository to clone.
+    let is_chart_source = source.get("chart").is_some();
+    let mut chart = None;
+    if is_chart_source {
+        let version = text(source, "/targetRevision").unwrap_or("");
+        match super::chart_ref(&repo_url, text(source, "/chart").unwrap_or(""), version) {
+            Ok(found) => chart = Some(found),
+            Err(why) => unsupported.push(why),
+        }
+        repo_url = String::new();
+        path = String::new();
+        git_ref = version.to_string();
     }
     for key in ["plugin", "ref"] {
         if source.get(key).is_some() {
@@ -94,6 +107,21 @@ pub fn application(app: &Json, home: &str, clusters: &ClusterMap) -> ControllerA
     if let Some(options) = source.get("helm").and_then(Json::as_object) {
         renderer = RendererKind::Helm;
         helm = helm_options(options, &mut extras, &mut unsupported);
+    }
+    if is_chart_source {
+        renderer = RendererKind::Helm;
+        // The values files of a chart repository source are files inside the chart archive,
+        // which kubedrift does not unpack: not read as Git files (that would compare
+        // something else).
+        if !helm.values.is_empty() {
+            unsupported.push("helm.valueFiles of a chart repository source".to_string());
+            helm.values.clear();
+        }
+        for key in ["kustomize", "directory"] {
+            if source.get(key).is_some() {
+                unsupported.push(format!("source.{key} with a chart"));
+            }
+        }
     }
     // Argo CD names the release after the Application unless told otherwise.
     if helm.release_name.is_none() {
@@ -126,6 +154,7 @@ pub fn application(app: &Json, home: &str, clusters: &ClusterMap) -> ControllerA
         namespace,
         renderer,
         helm,
+        chart,
         extras,
         ignore,
         unsupported,
@@ -595,7 +624,8 @@ spec:
             "mgmt",
             &clusters(),
         );
-        assert_eq!(chart.unsupported, ["chart repository source"]);
+        assert!(chart.unsupported.is_empty(), "{:?}", chart.unsupported);
+        assert!(chart.chart.is_some());
         assert!(chart.context.is_err());
         let multi = application(
             &parse(
@@ -625,6 +655,131 @@ spec:
             &clusters(),
         );
         assert_eq!(kustomize.unsupported, ["kustomize.forceCommonLabels"]);
+    }
+
+    /// A Helm chart repository source as Argo CD's documentation shows it (`chart:` instead
+    /// of `path:`, `targetRevision` the chart version).
+    #[test]
+    fn a_chart_repository_source_becomes_a_chart_app_with_its_helm_options() {
+        let app = application(
+            &parse(
+                r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: { name: redis, namespace: argocd }
+spec:
+  project: default
+  source:
+    repoURL: https://charts.bitnami.com/bitnami
+    chart: redis
+    targetRevision: 17.3.7
+    helm:
+      releaseName: cache
+      parameters:
+        - { name: architecture, value: standalone }
+      values: |
+        auth:
+          enabled: false
+      valuesObject:
+        replica: { replicaCount: 2 }
+  destination: { server: https://prod.example.com:6443, namespace: cache }
+"#,
+            ),
+            "mgmt",
+            &clusters(),
+        );
+        assert!(app.unsupported.is_empty(), "{:?}", app.unsupported);
+        assert_eq!(
+            app.chart,
+            Some(crate::render::ChartRef {
+                repo: "https://charts.bitnami.com/bitnami".into(),
+                name: "redis".into(),
+                version: "17.3.7".into(),
+            })
+        );
+        assert_eq!(app.repo_url, "", "nothing to clone from Git");
+        assert_eq!(app.path, "");
+        assert_eq!(app.git_ref, "17.3.7");
+        assert_eq!(app.renderer, RendererKind::Helm);
+        assert_eq!(app.context, Ok("prod".into()));
+        assert_eq!(app.namespace.as_deref(), Some("cache"));
+        assert_eq!(app.helm.release_name.as_deref(), Some("cache"));
+        assert_eq!(app.helm.set.get("architecture"), Some(&json!("standalone")));
+        let values: Json =
+            serde_yaml::from_str(app.extras.helm_values.as_deref().expect("inline values"))
+                .expect("yaml");
+        assert_eq!(
+            values,
+            json!({"auth": {"enabled": false}, "replica": {"replicaCount": 2}})
+        );
+        // Without a releaseName, Argo CD names the release after the Application.
+        let unnamed = application(
+            &parse(
+                "metadata: { name: redis, namespace: argocd }
+spec:
+  source: { repoURL: 'http://charts.local/x/', chart: redis, targetRevision: v1.0.0 }
+  destination: { name: in-cluster }
+",
+            ),
+            "mgmt",
+            &clusters(),
+        );
+        assert!(unnamed.unsupported.is_empty(), "{:?}", unnamed.unsupported);
+        assert_eq!(unnamed.helm.release_name.as_deref(), Some("redis"));
+        assert_eq!(unnamed.chart.map(|c| c.version), Some("v1.0.0".to_string()));
+    }
+
+    #[test]
+    fn chart_sources_kubedrift_cannot_render_exactly_are_unsupported() {
+        let with = |source: &str| {
+            application(
+                &parse(&format!(
+                    "metadata: {{ name: c, namespace: argocd }}
+spec:
+  source: {source}
+  destination: {{ name: in-cluster }}
+"
+                )),
+                "mgmt",
+                &clusters(),
+            )
+        };
+        let cases = [
+            (
+                "{ repoURL: https://charts.example.com, chart: web, targetRevision: '1.2.*' }",
+                r#"unsupported: chart version range "1.2.*" (only exact versions)"#,
+            ),
+            (
+                "{ repoURL: https://charts.example.com, chart: web, targetRevision: '>=1.0.0 <2.0.0' }",
+                r#"unsupported: chart version range ">=1.0.0 <2.0.0" (only exact versions)"#,
+            ),
+            (
+                "{ repoURL: https://charts.example.com, chart: web }",
+                "unsupported: chart version not set (latest)",
+            ),
+            (
+                "{ repoURL: oci://ghcr.io/acme/charts, chart: web, targetRevision: 1.0.0 }",
+                "unsupported: chart repository oci:// (OCI registry)",
+            ),
+            (
+                "{ repoURL: registry-1.docker.io/bitnamicharts, chart: web, targetRevision: 1.0.0 }",
+                "unsupported: chart repository without http(s):// (OCI registry)",
+            ),
+            (
+                "{ repoURL: https://charts.example.com, chart: web, targetRevision: 1.0.0, helm: { valueFiles: [values-prod.yaml] } }",
+                "unsupported: helm.valueFiles of a chart repository source",
+            ),
+        ];
+        for (source, message) in cases {
+            let app = with(source);
+            assert_eq!(
+                app.unsupported_message().as_deref(),
+                Some(message),
+                "{source}"
+            );
+        }
+        // valueFiles are never read from elsewhere instead.
+        assert!(with(cases[5].0).helm.values.is_empty());
     }
 
     #[test]

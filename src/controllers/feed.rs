@@ -139,6 +139,7 @@ impl ControllerFeed {
                     let list = match kind {
                         WatchedKind::FluxKustomization => &mut entry.kustomizations,
                         WatchedKind::FluxHelmRelease => &mut entry.helm_releases,
+                        WatchedKind::FluxHelmRepository => &mut entry.helm_repositories,
                         _ => &mut entry.git_repositories,
                     };
                     list.extend(objects.iter().cloned());

@@ -6,8 +6,10 @@
 //! Flux's default branch `master`), `path`, `targetNamespace`, `namePrefix`, `nameSuffix`,
 //! `patches`, `images`, `components`, `commonMetadata.labels` (a generated kustomization, as
 //! Flux generates one), `postBuild.substitute`; HelmRelease charts from a GitRepository with
-//! `releaseName`, `targetNamespace`, `values`, `chart.spec.valuesFiles`. Everything else that
-//! changes the output marks the app unsupported.
+//! `releaseName`, `targetNamespace`, `values`, `chart.spec.valuesFiles`; HelmRelease charts
+//! from an http(s) `HelmRepository` at an exact `version` (rendered from the chart repository,
+//! nothing cloned). Everything else that changes the output marks the app unsupported (an OCI
+//! HelmRepository, a version range, `valuesFiles` inside a repository chart).
 
 use super::{
     normalize_repo_path, text, ControllerApp, ControllerTool, ControllerView, RenderExtras,
@@ -27,6 +29,7 @@ pub struct FluxObjects {
     pub kustomizations: Vec<Json>,
     pub helm_releases: Vec<Json>,
     pub git_repositories: Vec<Json>,
+    pub helm_repositories: Vec<Json>,
 }
 
 impl std::fmt::Debug for FluxObjects {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for FluxObjects {
             .field("kustomizations", &names(&self.kustomizations))
             .field("helm_releases", &names(&self.helm_releases))
             .field("git_repositories", &names(&self.git_repositories))
+            .field("helm_repositories", &names(&self.helm_repositories))
             .finish()
     }
 }
@@ -61,7 +65,7 @@ pub fn apps(objects: &FluxObjects, home: &str) -> Vec<ControllerApp> {
         objects
             .helm_releases
             .iter()
-            .map(|h| helm_release(h, &objects.git_repositories, home)),
+            .map(|h| helm_release(h, objects, home)),
     );
     out
 }
@@ -105,6 +109,33 @@ fn controller_view(object: &Json, api_version: &str, kind: &str, home: &str) -> 
             .and_then(Json::as_str)
             .map(str::to_string),
     }
+}
+
+/// The chart a HelmRelease takes from the HelmRepository its `sourceRef` names. Err: the
+/// HelmRepository is missing (the app's error); Ok(Err): what kubedrift cannot render
+/// ("unsupported: ..."): an OCI repository, a version range (Flux's default is `*`).
+fn helm_repository_chart(
+    chart: &Json,
+    source_ref: &Json,
+    own_namespace: &str,
+    repositories: &[Json],
+) -> Result<Result<crate::render::ChartRef, String>, String> {
+    let name = text(source_ref, "/name").unwrap_or("");
+    let namespace = text(source_ref, "/namespace").unwrap_or(own_namespace);
+    let Some(repository) = repositories.iter().find(|r| {
+        text(r, "/metadata/name") == Some(name) && text(r, "/metadata/namespace") == Some(namespace)
+    }) else {
+        return Err(format!("HelmRepository {namespace}/{name} not found"));
+    };
+    if text(repository, "/spec/type") == Some("oci") {
+        return Ok(Err("HelmRepository type oci".to_string()));
+    }
+    let version = text(chart, "/version").unwrap_or("*");
+    Ok(super::chart_ref(
+        text(repository, "/spec/url").unwrap_or(""),
+        text(chart, "/chart").unwrap_or(""),
+        version,
+    ))
 }
 
 /// The GitRepository a `sourceRef` names: its URL and ref, or why it cannot be used.
@@ -257,6 +288,7 @@ fn kustomization(object: &Json, repositories: &[Json], home: &str) -> Controller
             RendererKind::Auto
         },
         helm: HelmConfig::default(),
+        chart: None,
         extras,
         ignore: Vec::new(),
         unsupported,
@@ -265,7 +297,7 @@ fn kustomization(object: &Json, repositories: &[Json], home: &str) -> Controller
     }
 }
 
-fn helm_release(object: &Json, repositories: &[Json], home: &str) -> ControllerApp {
+fn helm_release(object: &Json, objects: &FluxObjects, home: &str) -> ControllerApp {
     let controller = controller_view(object, HELMRELEASE_API_VERSION, "HelmRelease", home);
     let mut unsupported = Vec::new();
     let spec = object.get("spec").cloned().unwrap_or(Json::Null);
@@ -273,16 +305,43 @@ fn helm_release(object: &Json, repositories: &[Json], home: &str) -> ControllerA
     if spec.get("chartRef").is_some() {
         unsupported.push("spec.chartRef".to_string());
     }
-    let source = git_source(
-        chart.and_then(|c| c.get("sourceRef")),
-        &controller.namespace,
-        repositories,
-        &mut unsupported,
-    );
-    let path = chart
-        .and_then(|c| text(c, "/chart"))
-        .and_then(normalize_repo_path)
-        .unwrap_or_default();
+    let source_ref = chart.and_then(|c| c.get("sourceRef"));
+    let from_helm_repository = source_ref.and_then(|r| text(r, "/kind")) == Some("HelmRepository");
+    let mut chart_ref = None;
+    let source = if from_helm_repository {
+        match helm_repository_chart(
+            chart.unwrap_or(&Json::Null),
+            source_ref.unwrap_or(&Json::Null),
+            &controller.namespace,
+            &objects.helm_repositories,
+        ) {
+            Ok(Ok(found)) => {
+                let version = found.version.clone();
+                chart_ref = Some(found);
+                Ok((String::new(), version))
+            }
+            Ok(Err(why)) => {
+                unsupported.push(why);
+                Ok((String::new(), String::new()))
+            }
+            Err(error) => Err(error),
+        }
+    } else {
+        git_source(
+            source_ref,
+            &controller.namespace,
+            &objects.git_repositories,
+            &mut unsupported,
+        )
+    };
+    let path = if from_helm_repository {
+        String::new()
+    } else {
+        chart
+            .and_then(|c| text(c, "/chart"))
+            .and_then(normalize_repo_path)
+            .unwrap_or_default()
+    };
     let target_namespace = text(&spec, "/targetNamespace").filter(|s| !s.is_empty());
     let mut helm = HelmConfig {
         release_name: Some(match (text(&spec, "/releaseName"), target_namespace) {
@@ -303,6 +362,12 @@ fn helm_release(object: &Json, repositories: &[Json], home: &str) -> ControllerA
         .filter_map(normalize_repo_path)
         .map(|file| format!("{up}{file}"))
         .collect();
+    // A chart from a HelmRepository reads its valuesFiles from inside the chart archive,
+    // which kubedrift does not unpack: never read from somewhere else instead.
+    if chart_ref.is_some() && !helm.values.is_empty() {
+        unsupported.push("spec.chart.spec.valuesFiles of a HelmRepository chart".to_string());
+        helm.values.clear();
+    }
     let mut extras = RenderExtras::default();
     if let Some(values) = spec.get("values").filter(|v| !is_empty(v)) {
         extras.helm_values = serde_yaml::to_string(values).ok();
@@ -327,6 +392,7 @@ fn helm_release(object: &Json, repositories: &[Json], home: &str) -> ControllerA
             .or_else(|| Some(controller.namespace.clone()).filter(|ns| !ns.is_empty())),
         renderer: RendererKind::Helm,
         helm,
+        chart: chart_ref,
         extras,
         ignore: Vec::new(),
         unsupported,
@@ -553,6 +619,9 @@ spec:
             git_repositories: vec![parse(
                 "metadata: { name: r, namespace: flux-system }\nspec: { url: file:///srv/r, ref: { branch: main } }",
             )],
+            helm_repositories: vec![parse(
+                "metadata: { name: bitnami, namespace: apps }\nspec: { url: https://charts.bitnami.com/bitnami }",
+            )],
             ..FluxObjects::default()
         };
         let apps = apps(&objects, "dev");
@@ -565,6 +634,86 @@ spec:
         assert_eq!(api.helm.values, ["../../charts/api/values-prod.yaml"]);
         assert_eq!(api.extras.helm_values.as_deref(), Some("replicaCount: 2\n"));
         assert!(api.unsupported.is_empty(), "{:?}", api.unsupported);
-        assert_eq!(apps[1].unsupported, ["chart repository source"]);
+        assert_eq!(
+            apps[1].unsupported,
+            [r#"chart version range "17.x" (only exact versions)"#]
+        );
+    }
+
+    /// A HelmRelease of a chart from a HelmRepository, as Flux's documentation shows them.
+    #[test]
+    fn a_helm_release_from_a_helm_repository_becomes_a_chart_app() {
+        let release = |chart_spec: &str| {
+            parse(&format!(
+                r#"
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {{ name: podinfo, namespace: apps }}
+spec:
+  interval: 10m
+  releaseName: podinfo-prod
+  chart:
+    spec: {chart_spec}
+  values:
+    replicaCount: 2
+"#
+            ))
+        };
+        let repositories = vec![
+            parse(
+                r#"
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: { name: podinfo, namespace: flux-system }
+spec: { interval: 5m, url: https://stefanprodan.github.io/podinfo }
+"#,
+            ),
+            parse(
+                "metadata: { name: ghcr, namespace: flux-system }\nspec: { type: oci, url: oci://ghcr.io/stefanprodan/charts }",
+            ),
+        ];
+        let objects = FluxObjects {
+            helm_releases: vec![
+                release("{ chart: podinfo, version: '6.5.4', sourceRef: { kind: HelmRepository, name: podinfo, namespace: flux-system } }"),
+                release("{ chart: podinfo, sourceRef: { kind: HelmRepository, name: podinfo, namespace: flux-system } }"),
+                release("{ chart: podinfo, version: '6.5.4', sourceRef: { kind: HelmRepository, name: ghcr, namespace: flux-system } }"),
+                release("{ chart: podinfo, version: '6.5.4', sourceRef: { kind: HelmRepository, name: podinfo, namespace: flux-system }, valuesFiles: [values-prod.yaml] }"),
+                release("{ chart: podinfo, version: '6.5.4', sourceRef: { kind: HelmRepository, name: gone } }"),
+            ],
+            helm_repositories: repositories,
+            ..FluxObjects::default()
+        };
+        let apps = apps(&objects, "dev");
+        let app = &apps[0];
+        assert!(app.unsupported.is_empty(), "{:?}", app.unsupported);
+        assert_eq!(
+            app.chart,
+            Some(crate::render::ChartRef {
+                repo: "https://stefanprodan.github.io/podinfo".into(),
+                name: "podinfo".into(),
+                version: "6.5.4".into(),
+            })
+        );
+        assert_eq!((app.repo_url.as_str(), app.path.as_str()), ("", ""));
+        assert_eq!(app.git_ref, "6.5.4");
+        assert_eq!(app.renderer, RendererKind::Helm);
+        assert_eq!(app.helm.release_name.as_deref(), Some("podinfo-prod"));
+        assert_eq!(app.extras.helm_values.as_deref(), Some("replicaCount: 2\n"));
+        assert_eq!(app.error, None);
+        let message = |i: usize| apps[i].unsupported_message().unwrap_or_default();
+        assert_eq!(
+            message(1),
+            r#"unsupported: chart version range "*" (only exact versions)"#
+        );
+        assert_eq!(message(2), "unsupported: HelmRepository type oci");
+        assert_eq!(
+            message(3),
+            "unsupported: spec.chart.spec.valuesFiles of a HelmRepository chart"
+        );
+        assert!(apps[3].helm.values.is_empty());
+        assert_eq!(
+            apps[4].error.as_deref(),
+            Some("HelmRepository apps/gone not found")
+        );
     }
 }

@@ -40,7 +40,8 @@ pub struct ControllerApp {
     pub name: String,
     /// The kubeconfig context the app deploys to, or why it is not known.
     pub context: Result<String, String>,
-    /// The Git repository URL as the object writes it.
+    /// The Git repository URL as the object writes it (empty for a chart repository source:
+    /// then `chart` names the chart and nothing is cloned).
     pub repo_url: String,
     /// The app directory, repo-relative and normalized (`""` for the root).
     pub path: String,
@@ -51,6 +52,9 @@ pub struct ControllerApp {
     pub namespace: Option<String>,
     pub renderer: RendererKind,
     pub helm: HelmConfig,
+    /// A chart from a Helm chart repository at an exact version (Argo CD `chart:`, Flux
+    /// HelmRelease from a HelmRepository).
+    pub chart: Option<crate::render::ChartRef>,
     pub extras: RenderExtras,
     /// What the compare leaves out (Argo CD `ignoreDifferences` with JSON pointers).
     pub ignore: Vec<crate::engine::ignore::IgnoreRule>,
@@ -154,6 +158,45 @@ pub fn parse_tool(text: &str) -> Result<ControllerTool, String> {
 /// normalized; `None` when it escapes the repository.
 pub(crate) fn normalize_repo_path(path: &str) -> Option<String> {
     crate::git::normalize_path(path.trim().trim_start_matches('/')).ok()
+}
+
+/// A chart in a chart repository as a controller names it, or why kubedrift cannot render
+/// it ("unsupported: ..." material): the repository must be http(s) (not OCI) and the
+/// version exact (a range would need the repository's index at each poll, and could change
+/// under the user's feet).
+pub(crate) fn chart_ref(
+    repo: &str,
+    name: &str,
+    version: &str,
+) -> Result<crate::render::ChartRef, String> {
+    let repo = repo.trim();
+    let scheme = repo.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some("http") | Some("https") => {}
+        Some("oci") => return Err("chart repository oci:// (OCI registry)".to_string()),
+        Some(other) => return Err(format!("chart repository scheme {other}://")),
+        None if repo.is_empty() => return Err("chart repository without URL".to_string()),
+        // Argo CD takes a scheme-less repoURL as an OCI registry.
+        None => return Err("chart repository without http(s):// (OCI registry)".to_string()),
+    }
+    if !crate::render::chart_name_is_safe(name) {
+        return Err(format!("chart name {name:?}"));
+    }
+    if version.trim().is_empty() {
+        return Err("chart version not set (latest)".to_string());
+    }
+    if crate::render::chart_version(version).is_none()
+        || !crate::render::chart_name_is_safe(version)
+    {
+        return Err(format!(
+            "chart version range {version:?} (only exact versions)"
+        ));
+    }
+    Ok(crate::render::ChartRef {
+        repo: repo.to_string(),
+        name: name.to_string(),
+        version: version.to_string(),
+    })
 }
 
 /// A string field of a JSON object.

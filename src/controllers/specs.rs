@@ -128,7 +128,7 @@ pub fn build(
                 namespace: app.namespace.clone(),
                 ignore: app.ignore.clone(),
                 helm: app.helm.clone(),
-                chart: None,
+                chart: app.chart.clone(),
                 origin: AppOrigin::Controller {
                     object: format!(
                         "{} {}/{}",

@@ -21,6 +21,7 @@ pub enum WatchedKind {
     FluxKustomization,
     FluxHelmRelease,
     FluxGitRepository,
+    FluxHelmRepository,
 }
 
 impl WatchedKind {
@@ -48,6 +49,12 @@ impl WatchedKind {
                 "GitRepository",
                 "gitrepositories",
             ),
+            WatchedKind::FluxHelmRepository => (
+                "source.toolkit.fluxcd.io",
+                "v1",
+                "HelmRepository",
+                "helmrepositories",
+            ),
         }
     }
 
@@ -58,6 +65,7 @@ impl WatchedKind {
                 WatchedKind::FluxKustomization,
                 WatchedKind::FluxHelmRelease,
                 WatchedKind::FluxGitRepository,
+                WatchedKind::FluxHelmRepository,
             ],
         }
     }

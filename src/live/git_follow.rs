@@ -8,6 +8,7 @@ use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
 use crate::render::{self, RenderCache, RendererKind};
+use crate::source::{SourceError, SourceTree, TreeSource};
 use crate::state::{AppId, DesiredApp, DesiredResource, RenderedApp};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -186,6 +187,15 @@ impl GitFollower {
                 if !self.last.contains_key(&id) {
                     let shown = self.failed_once(&spec, &env, id, reason.clone());
                     outcome.desired.push(shown);
+                }
+                continue;
+            }
+            // A chart from a chart repository: nothing in Git, the chart version is the
+            // revision (a published version is immutable: rendered once per version).
+            if let Some(chart) = spec.chart.clone().filter(|_| spec.repo.is_empty()) {
+                let revision = (chart.version.clone(), chart.version.clone());
+                if let Some(job) = self.plan_chart_render(spec, &env, id, revision) {
+                    jobs.push(job);
                 }
                 continue;
             }
@@ -385,6 +395,30 @@ impl GitFollower {
     ) -> Option<RenderJob> {
         let repo = self.repo(&spec.repo).ok()?;
         let tree_id = repo.tree_id(&commit, &spec.path).ok().flatten();
+        self.plan_job(spec, env, id, Some(repo), (commit, label), tree_id)
+    }
+
+    /// A render of a chart-repository app that reads nothing from Git (see
+    /// [`GitFollower::plan_render`]; the chart version stands for the commit).
+    fn plan_chart_render(
+        &mut self,
+        spec: AppSpec,
+        env: &Environment,
+        id: AppId,
+        revision: (String, String),
+    ) -> Option<RenderJob> {
+        self.plan_job(spec, env, id, None, revision, None)
+    }
+
+    fn plan_job(
+        &mut self,
+        spec: AppSpec,
+        env: &Environment,
+        id: AppId,
+        repo: Option<GitRepo>,
+        (commit, label): (String, String),
+        tree_id: Option<String>,
+    ) -> Option<RenderJob> {
         let mut previous_failure = None;
         if let Some(last) = self.last.get(&id) {
             match &last.failure {
@@ -492,12 +526,33 @@ struct RenderJob {
     spec: AppSpec,
     context: String,
     id: AppId,
-    repo: GitRepo,
+    /// None for a chart from a chart repository with nothing in Git.
+    repo: Option<GitRepo>,
     commit: String,
     label: String,
     tree_id: Option<String>,
     /// The error and attempt count of the last render, when it failed at this commit.
     previous_failure: Option<(String, u32)>,
+}
+
+/// The source of an app with nothing in Git (a chart from a chart repository): an empty
+/// repository root, so only generated files (inline values) are read.
+struct NoFiles;
+
+impl TreeSource for NoFiles {
+    fn subtree(&self, path: &str) -> Result<SourceTree, SourceError> {
+        if path.is_empty() {
+            return Ok(SourceTree::default());
+        }
+        Err(SourceError::PathNotFound {
+            path: path.to_string(),
+            revision: self.revision(),
+        })
+    }
+
+    fn revision(&self) -> String {
+        "no Git repository".to_string()
+    }
 }
 
 /// At most this many renderer tools run at once (the machine may be small).
@@ -527,12 +582,20 @@ fn run_renders(
 ) -> Vec<Result<render::Rendered, String>> {
     let render_one = |job: &RenderJob| -> Result<render::Rendered, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let source = job
-                .repo
-                .commit_source(&job.commit)
-                .map_err(|err| err.to_string())?;
+            let commit_source = match &job.repo {
+                Some(repo) => Some(
+                    repo.commit_source(&job.commit)
+                        .map_err(|err| err.to_string())?,
+                ),
+                None => None,
+            };
+            let no_files = NoFiles;
+            let source: &dyn TreeSource = match &commit_source {
+                Some(source) => source,
+                None => &no_files,
+            };
             let limits = crate::manifest::ManifestLimits { max_file_bytes };
-            let source = desired::app_source(&job.spec, &source);
+            let source = desired::app_source(&job.spec, source);
             let mut request = desired::render_request(&job.spec, &source, &limits);
             request.tools = tools.clone();
             let prepared = render::prepare(&request).map_err(|err| err.to_string())?;

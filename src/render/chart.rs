@@ -25,7 +25,7 @@ pub const CHART_CACHE_ENV: &str = "KUBEDRIFT_CHART_CACHE";
 
 /// A chart in a Helm chart repository at one version: what an app renders when it names a
 /// chart instead of a chart directory in Git. Built from the config (`chart = { repo, name,
-/// version }`) or, later, from an Argo CD Application whose source has `chart:`.
+/// version }`) or from an Argo CD Application whose source has `chart:` / a Flux HelmRelease.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ChartRef {
     /// Repository URL (`https://charts.example.com/stable`). May embed credentials, so Debug,

@@ -80,6 +80,8 @@ pub enum Action {
     ForceConflicts,
     /// Prune on/off: the sync also deletes what Git dropped (sync view).
     TogglePrune,
+    /// Apply directly instead of asking Argo CD / Flux to reconcile (sync view).
+    DirectApply,
     /// Promote from the next other environment (promote view).
     PromoteSource,
     /// Commit onto the environment's own ref or a new promote/ branch (promote view).
@@ -296,6 +298,12 @@ pub const BINDINGS: &[Binding] = &[
         C::Sync,
         A::TogglePrune,
         "prune on/off (off at first): also delete what Git dropped, only objects tracked to this app and environment, each listed in the plan",
+    ),
+    bind(
+        &[K::Char('d')],
+        C::Sync,
+        A::DirectApply,
+        "an app read from Argo CD / Flux: apply directly instead of asking its controller to reconcile (the default), or back",
     ),
     bind(
         &[K::Char('f')],

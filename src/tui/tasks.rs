@@ -158,10 +158,13 @@ pub fn spawn(
             app,
             force_conflicts,
             prune,
+            reconcile,
         } => {
             tokio::spawn(async move {
                 let result = match snapshot.apps.get(&app) {
-                    Some(view) => plan_sync(&context, view, force_conflicts, prune).await,
+                    Some(view) => {
+                        plan_sync(&context, view, force_conflicts, prune, reconcile).await
+                    }
                     None => Err(format!("{app} is gone")),
                 };
                 let _ = tx.send(Msg::SyncPlanned { generation, result });
@@ -221,6 +224,7 @@ async fn plan_sync(
     app: &AppView,
     force_conflicts: bool,
     prune: bool,
+    reconcile: bool,
 ) -> Result<PlannedSync, String> {
     let client = crate::cluster::kubeconfig::client_for(&context.kubeconfig, &app.context)
         .await
@@ -236,9 +240,110 @@ async fn plan_sync(
     )
     .await
     .map_err(|_| "the API server did not answer the dry run in 60s".to_string())?;
+    let mut plan = plan;
+    let mut probes = probes;
+    let mut request = None;
+    if let Some(controller) = app.controller.as_ref().filter(|_| reconcile) {
+        // The write is the annotation on the controller's object, where it lives: ask the
+        // server about that one (as `kubedrift sync` does), not about the plan's objects.
+        let owner = sync::ControllerOwner::of(controller);
+        if !plan.controllers.contains(&owner) {
+            plan.controllers.insert(0, owner.clone());
+        }
+        let owner_client =
+            crate::cluster::kubeconfig::client_for(&context.kubeconfig, &controller.context)
+                .await
+                .map_err(|e| e.to_string())?;
+        let (dry_run, probe) = tokio::time::timeout(
+            Duration::from_secs(60),
+            sync::apply::dry_run_reconcile(&owner_client, &owner),
+        )
+        .await
+        .map_err(|_| "the API server did not answer the dry run in 60s".to_string())?;
+        probes = probe.into_iter().collect();
+        request = Some(Arc::new(super::model::ReconcileRequest {
+            owner,
+            context: controller.context.clone(),
+            dry_run,
+        }));
+    }
     Ok(PlannedSync {
         plan: Arc::new(plan),
         probes: Arc::new(probes),
+        reconcile: request,
+    })
+}
+
+/// The environment a write on `context` is checked against: the configured one on that
+/// context, else one named after it (as for `--from` without a config).
+fn reconcile_env(config: &mut crate::config::Config, context: &str) -> String {
+    if let Some(env) = config.environments.iter().find(|e| e.context == context) {
+        return env.name.clone();
+    }
+    config.environments.push(crate::config::Environment {
+        name: context.to_string(),
+        context: context.to_string(),
+        namespace: None,
+        git_ref: None,
+        read_only: false,
+        protected: false,
+        order: None,
+    });
+    context.to_string()
+}
+
+/// Ask for the write capability on the cluster holding the controller's object; only with
+/// it, annotate the object. The outcome lists the request as its one step.
+async fn execute_reconcile(
+    context: &TaskContext,
+    planned: &PlannedSync,
+    request: &super::model::ReconcileRequest,
+) -> Result<sync::Outcome, String> {
+    let plan = &planned.plan;
+    let mut config = context.config.clone();
+    let env = reconcile_env(&mut config, &request.context);
+    let forbidden = match &request.dry_run {
+        sync::DryRun::Forbidden { message } => Some(message.clone()),
+        _ => None,
+    };
+    let capability = capability::cluster_access(
+        &context.session,
+        &config,
+        &context.kubeconfig,
+        &env,
+        &planned.probes,
+        forbidden,
+    )
+    .await
+    .map_err(|reason| reason.to_string())?;
+    let result = sync::apply::request_reconcile_on(
+        plan,
+        &request.owner,
+        &request.context,
+        &capability,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if let Some(path) = &context.audit_log {
+        let entry = audit::Entry {
+            time: jiff::Timestamp::now(),
+            os_user: audit::os_user(),
+            kube_user: None,
+            action: "reconcile".into(),
+            app: plan.app.app.clone(),
+            env: plan.app.env.clone(),
+            plan: json!({"controller": request.owner}),
+            result: json!({"error": result.as_ref().err()}),
+            ok: result.is_ok(),
+        };
+        if let Err(err) = audit::append(path, &entry) {
+            tracing::warn!("reconcile request not recorded in the audit log: {err}");
+        }
+    }
+    Ok(sync::Outcome {
+        app: plan.app.clone(),
+        steps: vec![sync::StepOutcome::reconcile(&request.owner, result)],
     })
 }
 
@@ -248,10 +353,19 @@ async fn execute_sync(
     context: &TaskContext,
     planned: &PlannedSync,
 ) -> Result<sync::Outcome, String> {
+    if let Some(request) = &planned.reconcile {
+        return execute_reconcile(context, planned, request).await;
+    }
     let plan = &planned.plan;
+    // An app read from Argo CD / Flux without a configured environment: checked as the
+    // environment named after its context (as `kubedrift sync --from` does).
+    let mut config = context.config.clone();
+    if config.environment(&plan.app.env).is_err() {
+        reconcile_env(&mut config, &plan.context);
+    }
     let capability = capability::cluster_access(
         &context.session,
-        &context.config,
+        &config,
         &context.kubeconfig,
         &plan.app.env,
         &planned.probes,

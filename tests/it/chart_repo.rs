@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Whether helm is on PATH; without it the test is skipped, unless CI requires helm.
-fn helm_available() -> bool {
+pub(crate) fn helm_available() -> bool {
     let found = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join("helm").is_file()))
         .unwrap_or(false);
@@ -33,13 +33,13 @@ const TOKEN_USER: &str = "t0ken-as-user-s3cr3t";
 
 /// A static file server on 127.0.0.1 that counts the requests for each path. The files are
 /// served under `/charts/` and, with [`ROBOT`]'s basic auth only, under `/private/`.
-struct ChartServer {
-    url: String,
+pub(crate) struct ChartServer {
+    pub(crate) url: String,
     requests: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 impl ChartServer {
-    fn start(root: PathBuf) -> ChartServer {
+    pub(crate) fn start(root: PathBuf) -> ChartServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/charts", listener.local_addr().expect("addr"));
         let requests: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
@@ -111,7 +111,7 @@ impl ChartServer {
         self.requests.lock().expect("lock").values().sum()
     }
 
-    fn count(&self, path: &str) -> usize {
+    pub(crate) fn count(&self, path: &str) -> usize {
         self.requests
             .lock()
             .expect("lock")
@@ -133,7 +133,7 @@ data:
 "#;
 
 /// `dir/repo` with chart `web` at 0.1.0, 0.1.5 and 0.2.0 and its index.
-fn chart_repository(dir: &Path) -> PathBuf {
+pub(crate) fn chart_repository(dir: &Path) -> PathBuf {
     let chart = dir.join("src/web");
     std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
     std::fs::write(

@@ -12,7 +12,7 @@ use kubedrift_testkit::Run;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn crd(group: &str, kind: &str, plural: &str, version: &str, status: bool) -> String {
+pub(crate) fn crd(group: &str, kind: &str, plural: &str, version: &str, status: bool) -> String {
     let subresources = if status {
         "      subresources:\n        status: {}\n"
     } else {
@@ -45,7 +45,7 @@ spec:
 }
 
 /// Argo CD's Application CRD (no status subresource: Argo CD writes status with the object).
-fn install_argocd(fx: &Fixture, context: &str) {
+pub(crate) fn install_argocd(fx: &Fixture, context: &str) {
     let path = fx.file(
         "argocd-crd.yaml",
         &crd(
@@ -60,7 +60,7 @@ fn install_argocd(fx: &Fixture, context: &str) {
     let _ = fx.kubectl(&["--context", context, "create", "namespace", "argocd"]);
 }
 
-fn install_flux(fx: &Fixture, context: &str) {
+pub(crate) fn install_flux(fx: &Fixture, context: &str) {
     let crds = [
         crd(
             "kustomize.toolkit.fluxcd.io",
@@ -90,7 +90,7 @@ fn install_flux(fx: &Fixture, context: &str) {
 }
 
 /// `kubectl apply` of `yaml` on `context`, retried while the CRD is being established.
-fn apply(fx: &Fixture, context: &str, name: &str, yaml: &str) {
+pub(crate) fn apply(fx: &Fixture, context: &str, name: &str, yaml: &str) {
     let path = fx.file(name, yaml);
     let deadline = Instant::now() + WAIT;
     loop {
@@ -187,7 +187,7 @@ async fn argocd_applications_become_apps_and_follow_their_objects() {
         "web-prod.yaml",
         &application("web-prod", &url, kustomize, &prod_server, "Synced"),
     );
-    // A chart repository source: unsupported for now, on that app only.
+    // A chart repository source at a version range: unsupported, on that app only.
     apply(
         &fx,
         "dev",
@@ -196,7 +196,7 @@ async fn argocd_applications_become_apps_and_follow_their_objects() {
 kind: Application
 metadata: { name: redis, namespace: argocd }
 spec:
-  source: { repoURL: "https://charts.bitnami.com/bitnami", chart: redis, targetRevision: 17.0.0 }
+  source: { repoURL: "https://charts.bitnami.com/bitnami", chart: redis, targetRevision: 17.x }
   destination: { server: "https://kubernetes.default.svc", namespace: redis }
 "#,
     );
@@ -255,7 +255,7 @@ spec:
     assert!(
         redis
             .message()
-            .contains("unsupported: chart repository source"),
+            .contains(r#"unsupported: chart version range "17.x" (only exact versions)"#),
         "{}",
         redis.message()
     );

@@ -96,6 +96,25 @@ pub struct ControllerOwner {
     pub annotation: String,
 }
 
+impl ControllerOwner {
+    /// The object an app read from Argo CD / Flux comes from, as the one to ask to reconcile.
+    pub fn of(controller: &crate::state::ControllerView) -> ControllerOwner {
+        use crate::state::ControllerTool;
+        ControllerOwner {
+            tool: controller.tool.label().to_string(),
+            api_version: controller.api_version.clone(),
+            kind: controller.kind.clone(),
+            namespace: controller.namespace.clone(),
+            name: controller.name.clone(),
+            annotation: match controller.tool {
+                ControllerTool::ArgoCd => "argocd.argoproj.io/refresh",
+                ControllerTool::Flux => "reconcile.fluxcd.io/requestedAt",
+            }
+            .to_string(),
+        }
+    }
+}
+
 /// One resource to create, update or prune.
 #[derive(Clone, Serialize)]
 pub struct Step {
@@ -243,6 +262,24 @@ pub struct StepOutcome {
     pub action: Action,
     #[serde(flatten)]
     pub result: StepResult,
+}
+
+impl StepOutcome {
+    /// A reconcile request as a step: the annotation updates the controller's object.
+    pub fn reconcile(owner: &ControllerOwner, result: Result<(), String>) -> StepOutcome {
+        let group = owner
+            .api_version
+            .split_once('/')
+            .map_or("", |(group, _)| group);
+        StepOutcome {
+            key: ResourceKey::new(group, &owner.kind, Some(&owner.namespace), &owner.name),
+            action: Action::Update,
+            result: match result {
+                Ok(()) => StepResult::Updated,
+                Err(message) => StepResult::Failed { message },
+            },
+        }
+    }
 }
 
 /// The results of executing a plan.

@@ -72,6 +72,7 @@ fn x_turns_prune_on_and_off_and_plans_again_and_the_plan_says_which() {
         result: Ok(PlannedSync {
             plan: Arc::new(build(&view, &PlanOptions::default())),
             probes: Arc::new(Vec::new()),
+            reconcile: None,
         }),
     });
     let screen = render(&mut m, 160, 48);
@@ -106,6 +107,7 @@ fn x_turns_prune_on_and_off_and_plans_again_and_the_plan_says_which() {
         result: Ok(PlannedSync {
             plan: Arc::new(build(&view, &pruning)),
             probes: Arc::new(Vec::new()),
+            reconcile: None,
         }),
     });
     let screen = render(&mut m, 160, 48);
@@ -135,6 +137,7 @@ fn a_protected_environment_takes_choices_first_and_its_name_after_the_first_conf
         result: Ok(PlannedSync {
             plan: Arc::new(build(&view, &PlanOptions::default())),
             probes: Arc::new(Vec::new()),
+            reconcile: None,
         }),
     });
     // Before confirming, x is the prune key, not a letter of the name.
@@ -148,6 +151,7 @@ fn a_protected_environment_takes_choices_first_and_its_name_after_the_first_conf
         result: Ok(PlannedSync {
             plan: Arc::new(build(&view, &PlanOptions::default())),
             probes: Arc::new(Vec::new()),
+            reconcile: None,
         }),
     });
     assert!(press(&mut m, KeyCode::Enter).is_empty());

@@ -19,7 +19,7 @@ use std::sync::Arc;
 mod promote;
 mod sync;
 pub use promote::{PreparedPromotion, PromoteFlow, PromoteMode, PromoteStage};
-pub use sync::{PlannedSync, SyncFlow, SyncStage};
+pub use sync::{PlannedSync, ReconcileRequest, SyncFlow, SyncStage};
 
 /// Smallest usable terminal.
 pub const MIN_WIDTH: u16 = 80;
@@ -265,6 +265,8 @@ pub enum Effect {
         app: AppId,
         force_conflicts: bool,
         prune: bool,
+        /// Plan asking the app's Argo CD / Flux controller to reconcile (not a direct apply).
+        reconcile: bool,
     },
     /// Ask for the write capability and execute the plan.
     ExecuteSync {
@@ -1152,6 +1154,8 @@ impl Model {
             Action::ForceConflicts => {}
             Action::TogglePrune if view == View::Sync => return self.toggle_prune(),
             Action::TogglePrune => {}
+            Action::DirectApply if view == View::Sync => return self.toggle_direct(),
+            Action::DirectApply => {}
             Action::PromoteSource => return self.cycle_promote_source(),
             Action::PromoteMode => return self.toggle_promote_mode(),
             Action::PromotePush => return self.toggle_promote_push(),

@@ -5,7 +5,7 @@
 
 use super::{Effect, Model, Msg, View};
 use crate::actions::capability::{AccessProbe, ReadOnly};
-use crate::actions::sync::{Outcome, Plan};
+use crate::actions::sync::{ControllerOwner, DryRun, Outcome, Plan};
 use crate::state::AppId;
 use crossterm::event::{KeyCode, KeyEvent};
 use std::sync::Arc;
@@ -15,12 +15,33 @@ use std::sync::Arc;
 pub struct PlannedSync {
     pub plan: Arc<Plan>,
     pub probes: Arc<Vec<AccessProbe>>,
+    /// For an app read from Argo CD / Flux (unless the user chose a direct apply): the write
+    /// is asking its controller to reconcile, not applying the plan (shown for what the
+    /// controller will change).
+    pub reconcile: Option<Arc<ReconcileRequest>>,
 }
 
 impl PartialEq for PlannedSync {
     fn eq(&self, other: &PlannedSync) -> bool {
-        Arc::ptr_eq(&self.plan, &other.plan) && Arc::ptr_eq(&self.probes, &other.probes)
+        let same_reconcile = match (&self.reconcile, &other.reconcile) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        Arc::ptr_eq(&self.plan, &other.plan)
+            && Arc::ptr_eq(&self.probes, &other.probes)
+            && same_reconcile
     }
+}
+
+/// The reconcile request a sync of a controller app makes: annotate `owner` on `context`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconcileRequest {
+    pub owner: ControllerOwner,
+    /// The kubeconfig context holding the object (an Argo CD hub may differ from the app's).
+    pub context: String,
+    /// The server's dry run of the annotation.
+    pub dry_run: DryRun,
 }
 
 /// Where a sync is.
@@ -49,7 +70,19 @@ pub struct SyncFlow {
     pub prune: bool,
     /// The user confirmed once and is typing the protected environment's name.
     pub confirming: bool,
+    /// The app was read from an Argo CD / Flux object: a sync asks its controller to
+    /// reconcile unless `direct`.
+    pub via_controller: bool,
+    /// Apply the plan directly even so (the user chose it with `d`; off at first).
+    pub direct: bool,
     pub stage: SyncStage,
+}
+
+impl SyncFlow {
+    /// The sync asks the app's controller to reconcile instead of applying.
+    pub fn reconcile(&self) -> bool {
+        self.via_controller && !self.direct
+    }
 }
 
 impl Model {
@@ -112,6 +145,11 @@ impl Model {
         }
         self.sync_generation += 1;
         self.scroll.remove("sync");
+        let via_controller = self
+            .snapshot
+            .apps
+            .get(&app)
+            .is_some_and(|a| a.controller.is_some());
         self.sync = Some(SyncFlow {
             protected: self.protected_envs.contains(&app.env),
             app: app.clone(),
@@ -119,6 +157,8 @@ impl Model {
             force_conflicts: false,
             prune: false,
             confirming: false,
+            via_controller,
+            direct: false,
             stage: SyncStage::Planning,
         });
         self.push(View::Sync);
@@ -127,6 +167,35 @@ impl Model {
             app,
             force_conflicts: false,
             prune: false,
+            reconcile: via_controller,
+        }]
+    }
+
+    /// `d` in the sync view of an app read from Argo CD / Flux: apply directly instead of
+    /// asking the controller to reconcile (or back), then plan again.
+    pub(super) fn toggle_direct(&mut self) -> Vec<Effect> {
+        let Some(flow) = &mut self.sync else {
+            return Vec::new();
+        };
+        if !flow.via_controller {
+            self.status = Some("not read from Argo CD / Flux: a sync applies directly".into());
+            return Vec::new();
+        }
+        if flow.confirming
+            || !matches!(flow.stage, SyncStage::Planned(_) | SyncStage::PlanFailed(_))
+        {
+            return Vec::new();
+        }
+        flow.direct = !flow.direct;
+        flow.stage = SyncStage::Planning;
+        flow.typed.clear();
+        self.sync_generation += 1;
+        vec![Effect::PlanSync {
+            generation: self.sync_generation,
+            app: flow.app.clone(),
+            force_conflicts: flow.force_conflicts,
+            prune: flow.prune,
+            reconcile: flow.reconcile(),
         }]
     }
 
@@ -156,6 +225,7 @@ impl Model {
             app: flow.app.clone(),
             force_conflicts: true,
             prune: flow.prune,
+            reconcile: flow.reconcile(),
         }]
     }
 
@@ -179,6 +249,7 @@ impl Model {
             app: flow.app.clone(),
             force_conflicts: flow.force_conflicts,
             prune: flow.prune,
+            reconcile: flow.reconcile(),
         }]
     }
 
@@ -202,7 +273,8 @@ impl Model {
         };
         match &flow.stage {
             SyncStage::Planned(planned) => {
-                if planned.plan.is_empty() {
+                // A reconcile request is a write even when kubedrift sees nothing to apply.
+                if planned.plan.is_empty() && planned.reconcile.is_none() {
                     self.status = Some("nothing to sync".into());
                     return Vec::new();
                 }
@@ -325,6 +397,7 @@ mod tests {
         PlannedSync {
             plan: Arc::new(build(app, &PlanOptions::default())),
             probes: Arc::new(Vec::new()),
+            reconcile: None,
         }
     }
 
@@ -385,6 +458,7 @@ mod tests {
             app,
             force_conflicts: false,
             prune: false,
+            reconcile: false,
         }] = effects.as_slice()
         else {
             panic!("{effects:?}");
@@ -455,6 +529,7 @@ mod tests {
             app,
             force_conflicts: false,
             prune: false,
+            reconcile: false,
         }] = effects.as_slice()
         else {
             panic!("{effects:?}");

@@ -3,7 +3,7 @@
 //! confirmation, then the result per resource and the app's state as the watch sees it.
 
 use crate::actions::sync::{DryRun, Plan};
-use crate::tui::model::{Model, SyncStage};
+use crate::tui::model::{Model, ReconcileRequest, SyncFlow, SyncStage};
 use crate::tui::theme::Slot;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -36,7 +36,23 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             format!("could not plan: {error}"),
             theme.fg(Slot::Error),
         ))),
+        SyncStage::Planned(planned) if planned.reconcile.is_some() => {
+            if let Some(request) = &planned.reconcile {
+                reconcile_lines(model, flow, request, &mut lines);
+            }
+            lines.push(Line::from(Span::styled(
+                "what the controller will change:",
+                theme.fg(Slot::Muted),
+            )));
+            plan_lines(model, &planned.plan, &mut lines);
+        }
         SyncStage::Planned(planned) => {
+            if flow.via_controller {
+                lines.push(Line::from(Span::styled(
+                    "direct apply: the GitOps controller may undo it — d asks it to reconcile instead",
+                    theme.fg(Slot::Warning),
+                )));
+            }
             let prompt = if planned.plan.is_empty() {
                 "nothing to sync — Esc to go back".to_string()
             } else if flow.protected && flow.confirming {
@@ -76,7 +92,13 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             theme.fg(Slot::Error),
         ))),
         SyncStage::Done(outcome) => {
-            let summary = if outcome.all_succeeded() {
+            let summary = if flow.reconcile() {
+                if outcome.all_succeeded() {
+                    "asked the controller to reconcile".to_string()
+                } else {
+                    "could not ask the controller to reconcile".to_string()
+                }
+            } else if outcome.all_succeeded() {
                 "synced: every step succeeded".to_string()
             } else {
                 format!("{} step(s) did not succeed", outcome.failures())
@@ -104,6 +126,45 @@ pub fn draw(model: &Model, frame: &mut Frame, area: Rect) {
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// The reconcile request a sync of a controller app makes, the server's dry run of it, and
+/// the confirmation.
+fn reconcile_lines(
+    model: &Model,
+    flow: &SyncFlow,
+    request: &ReconcileRequest,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let theme = &model.theme;
+    let owner = &request.owner;
+    lines.push(Line::from(Span::styled(
+        format!(
+            "ask {} to reconcile {} {}/{} on {} (annotation {})",
+            owner.tool, owner.kind, owner.namespace, owner.name, request.context, owner.annotation
+        ),
+        theme.fg(Slot::Accent),
+    )));
+    match &request.dry_run {
+        DryRun::Forbidden { message } => lines.push(Line::from(Span::styled(
+            format!("the server refuses it: {message}"),
+            theme.fg(Slot::Error),
+        ))),
+        DryRun::Failed { message } => lines.push(Line::from(Span::styled(
+            format!("dry run failed: {message}"),
+            theme.fg(Slot::Error),
+        ))),
+        _ => {}
+    }
+    let prompt = if flow.protected && flow.confirming {
+        format!(
+            "{} is protected: type its name, then Enter to ask (Esc cancels): {}",
+            flow.app.env, flow.typed
+        )
+    } else {
+        "ask? y / Enter: yes, d: apply directly instead, Esc: cancel".to_string()
+    };
+    lines.push(Line::from(Span::styled(prompt, theme.fg(Slot::Warning))));
 }
 
 /// Whether the plan prunes, how many objects it deletes, and the key that changes it.

@@ -160,6 +160,7 @@ fn at_view(view: &str, theme: Theme, width: u16, height: u16) -> Model {
                 result: Ok(crate::tui::model::PlannedSync {
                     plan: Arc::new(plan),
                     probes: Arc::new(Vec::new()),
+                    reconcile: None,
                 }),
             });
         }
