@@ -83,6 +83,8 @@ impl GitFollower {
             cache: SharedRenderCache::default(),
             tools: render::Tools {
                 timeout: RENDER_TOOL_TIMEOUT,
+                // Survives restarts: a second start with unchanged Git runs no tool.
+                disk_cache: render::DiskCache::from_env().map(Arc::new),
                 ..render::Tools::default()
             },
             revision: None,

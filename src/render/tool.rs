@@ -15,6 +15,8 @@ pub struct Tools {
     pub search_path: Option<OsString>,
     /// A tool still running after this long is killed (default 60 s, like Flux).
     pub timeout: Duration,
+    /// Where successful tool runs are remembered across starts (None: not at all).
+    pub disk_cache: Option<std::sync::Arc<super::DiskCache>>,
 }
 
 impl Default for Tools {
@@ -22,6 +24,7 @@ impl Default for Tools {
         Tools {
             search_path: None,
             timeout: Duration::from_secs(60),
+            disk_cache: None,
         }
     }
 }

@@ -22,5 +22,6 @@ mod live_secret_rotation;
 mod live_support;
 mod local_source;
 mod render;
+mod render_cache_cli;
 mod tui_actions;
 mod tui_tmux;

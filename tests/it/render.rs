@@ -321,6 +321,7 @@ fn hanging_tool_is_killed_after_the_timeout() {
     req.tools = Tools {
         search_path: Some(bin.path().as_os_str().to_os_string()),
         timeout: Duration::from_millis(300),
+        ..Tools::default()
     };
     let err = render(&req).unwrap_err();
     assert!(matches!(err, RenderError::Timeout { .. }), "{err:?}");
