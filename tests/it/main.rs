@@ -18,6 +18,7 @@ mod live_discovery;
 mod live_drift;
 mod live_faults;
 mod live_field_managers;
+mod live_git_notice;
 mod live_secret_rotation;
 mod live_support;
 mod local_source;
