@@ -476,7 +476,7 @@ fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedAp
         match ResourceKey::from_object(&manifest.object, namespace, &builtin_cluster_scoped) {
             Ok(key) => objects.push(DesiredResource {
                 key,
-                object: Arc::new(manifest.object),
+                object: Arc::new(crate::cluster::compact::compact(manifest.object)),
                 origin: Some(origin),
             }),
             Err(err) => problems.push(format!("{origin}: {err}")),
