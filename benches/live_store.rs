@@ -15,7 +15,7 @@
 //!   [`apply_edits`].
 //! - `commits`: 5 re-renders of the app with one object changed: [`apply_commits`].
 
-use kubedrift::cluster::compact::compact;
+use kubedrift::cluster::compact::{compact, compact_live};
 use kubedrift::model::{builtin_cluster_scoped, GroupKind, Object, ResourceKey};
 use kubedrift::sandbox::api_server::{PatchKind, Subresource};
 use kubedrift::sandbox::{Sandbox, SandboxOptions};
@@ -167,7 +167,7 @@ fn live_objects(n: usize) -> (Sandbox, Vec<(GroupKind, Vec<Object>)>) {
         let objects = if raw_values() {
             objects
         } else {
-            objects.into_iter().map(compact).collect()
+            objects.into_iter().map(compact_live).collect()
         };
         HELD.fetch_add(current() - before, Ordering::Relaxed);
         (GroupKind::new(group, kind), objects)

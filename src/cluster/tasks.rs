@@ -492,5 +492,5 @@ fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only:
         }
     }
     // Kept until the object changes again: no spare capacity (see `compact`).
-    super::compact::compact(value)
+    super::compact::compact_live(value)
 }
