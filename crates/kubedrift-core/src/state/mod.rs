@@ -323,7 +323,8 @@ impl State {
             cluster.scopes.rescope(&mut obj.key);
             desired_map.insert(obj.key.clone(), obj);
         }
-        let app = AppState {
+        let previous = self.apps.remove(&desired.id);
+        let mut app = AppState {
             id: desired.id.clone(),
             context: desired.context,
             namespace: desired.namespace,
@@ -334,15 +335,23 @@ impl State {
             complete,
             ignore: desired.ignore,
             desired: desired_map,
-            results: self
-                .apps
-                .remove(&desired.id)
-                .map(|a| a.results)
-                .unwrap_or_default(),
+            results: BTreeMap::new(),
         };
+        let changed_keys = previous.and_then(|previous| {
+            let keys = changed_desired_keys(&previous, &app);
+            app.results = previous.results;
+            keys
+        });
         let id = app.id.clone();
         self.apps.insert(id.clone(), app);
-        self.recompute_app(&id, changed);
+        match changed_keys {
+            Some(keys) => {
+                for key in keys {
+                    self.recompute_one(&id, &key, changed);
+                }
+            }
+            None => self.recompute_app(&id, changed),
+        }
         changed.apps.insert(id);
     }
 
@@ -716,6 +725,43 @@ impl State {
     }
 }
 
+/// The keys whose result a re-render can change, when only desired objects changed: those
+/// added, removed, or whose object or origin differ. `None` when anything else every result
+/// depends on changed (ignore rules, completeness, a render error, context or namespace):
+/// then the whole app is recomputed. A commit touching one file of a big app so recomputes
+/// one resource instead of all of them; results of the others cannot differ, since their
+/// desired object, live object, kind state and options are all the same.
+fn changed_desired_keys(previous: &AppState, next: &AppState) -> Option<Vec<ResourceKey>> {
+    let same_options = previous.ignore == next.ignore
+        && previous.complete == next.complete
+        && previous.render_error.is_none()
+        && next.render_error.is_none()
+        && previous.context == next.context
+        && previous.namespace == next.namespace;
+    if !same_options {
+        return None;
+    }
+    let mut keys: Vec<ResourceKey> = next
+        .desired
+        .iter()
+        .filter(|(key, now)| {
+            previous.desired.get(*key).is_none_or(|before| {
+                before.origin != now.origin
+                    || !(Arc::ptr_eq(&before.object, &now.object) || before.object == now.object)
+            })
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    keys.extend(
+        previous
+            .desired
+            .keys()
+            .filter(|key| !next.desired.contains_key(*key))
+            .cloned(),
+    );
+    Some(keys)
+}
+
 /// What one `apply` touched.
 #[derive(Default)]
 struct Changed {
@@ -741,5 +787,7 @@ impl Changed {
     }
 }
 
+#[cfg(test)]
+mod rerender_tests;
 #[cfg(test)]
 mod tests;
