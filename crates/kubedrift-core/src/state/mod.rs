@@ -338,7 +338,7 @@ impl State {
             results: BTreeMap::new(),
         };
         let changed_keys = previous.and_then(|previous| {
-            let keys = changed_desired_keys(&previous, &app);
+            let keys = changed_desired_keys(&previous, &mut app);
             app.results = previous.results;
             keys
         });
@@ -731,7 +731,10 @@ impl State {
 /// then the whole app is recomputed. A commit touching one file of a big app so recomputes
 /// one resource instead of all of them; results of the others cannot differ, since their
 /// desired object, live object, kind state and options are all the same.
-fn changed_desired_keys(previous: &AppState, next: &AppState) -> Option<Vec<ResourceKey>> {
+///
+/// An unchanged object keeps its previous `Arc` (the one its result points to), so the new
+/// render's equal copy is freed at once instead of living on beside it.
+fn changed_desired_keys(previous: &AppState, next: &mut AppState) -> Option<Vec<ResourceKey>> {
     let same_options = previous.ignore == next.ignore
         && previous.complete == next.complete
         && previous.render_error.is_none()
@@ -741,17 +744,19 @@ fn changed_desired_keys(previous: &AppState, next: &AppState) -> Option<Vec<Reso
     if !same_options {
         return None;
     }
-    let mut keys: Vec<ResourceKey> = next
-        .desired
-        .iter()
-        .filter(|(key, now)| {
-            previous.desired.get(*key).is_none_or(|before| {
-                before.origin != now.origin
-                    || !(Arc::ptr_eq(&before.object, &now.object) || before.object == now.object)
-            })
-        })
-        .map(|(key, _)| key.clone())
-        .collect();
+    let mut keys: Vec<ResourceKey> = Vec::new();
+    for (key, now) in next.desired.iter_mut() {
+        match previous.desired.get(key) {
+            Some(before)
+                if before.origin == now.origin
+                    && (Arc::ptr_eq(&before.object, &now.object)
+                        || before.object == now.object) =>
+            {
+                now.object = Arc::clone(&before.object);
+            }
+            _ => keys.push(key.clone()),
+        }
+    }
     keys.extend(
         previous
             .desired
