@@ -14,6 +14,9 @@
 //! - `edits`: 200 live edits (a ConfigMap value flips), each applied as a watch event:
 //!   [`apply_edits`].
 //! - `commits`: 5 re-renders of the app with one object changed: [`apply_commits`].
+//! - `commits-full`: the same, each with different (matching nothing) ignore rules, which
+//!   makes the state recompute every resource: the cost of a re-render before it was
+//!   incremental.
 
 use kubedrift::cluster::compact::{compact, compact_live};
 use kubedrift::model::{builtin_cluster_scoped, GroupKind, Object, ResourceKey};
@@ -394,11 +397,29 @@ fn main() {
                 took.as_secs_f64() * 1e6 / 200.0
             );
         }
-        "commits" => {
+        "commits" | "commits-full" => {
             let renders: Vec<DesiredApp> = (0..5)
-                .map(|c| desired_app(n, 2 + c as u64, Some(c * 3)))
+                .map(|c| {
+                    let mut app = desired_app(n, 2 + c as u64, Some(c * 3));
+                    if mode == "commits-full" {
+                        // An ignore rule matching nothing, different each time: the verdicts
+                        // are the same, but changed options make the state recompute every
+                        // resource (what every re-render did before it became incremental).
+                        app.ignore = vec![kubedrift::engine::ignore::IgnoreRule {
+                            kind: Some(format!("NoSuchKind{c}")),
+                            json_pointers: vec!["/spec".into()],
+                            ..Default::default()
+                        }];
+                    }
+                    app
+                })
                 .collect();
             let took = apply_commits(&mut state, renders);
+            println!(
+                "  state after the re-renders: {:.0} B/object (after the lists: {:.0})",
+                per(current() + live_value_bytes - m0),
+                per(m_live + live_value_bytes - m0),
+            );
             println!(
                 "  5 re-renders applied in {:.1} ms ({:.1} ms each)",
                 took.as_secs_f64() * 1e3,
