@@ -491,5 +491,6 @@ fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only:
                 .or_insert_with(|| resource.kind.clone().into());
         }
     }
-    value
+    // Kept until the object changes again: no spare capacity (see `compact`).
+    super::compact::compact_live(value)
 }

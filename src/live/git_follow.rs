@@ -7,7 +7,7 @@ use crate::controllers::specs::ControllerSpec;
 use crate::desired::{self, DesiredError, Repos};
 use crate::git::GitRepo;
 use crate::model::{builtin_cluster_scoped, ResourceKey};
-use crate::render::{self, RenderCache, RendererKind};
+use crate::render::{self, RendererKind};
 use crate::source::{SourceError, SourceTree, TreeSource};
 use crate::state::{AppId, DesiredApp, DesiredResource, RenderedApp};
 use std::collections::{BTreeMap, HashMap};
@@ -66,7 +66,6 @@ pub struct GitFollower {
     repos: Repos,
     last: HashMap<AppId, Rendered>,
     seq: u64,
-    cache: SharedRenderCache,
     tools: render::Tools,
     /// Every followed app is rendered at this revision instead of its ref.
     revision: Option<String>,
@@ -88,9 +87,10 @@ impl GitFollower {
             app_filter,
             last: HashMap::new(),
             seq: 0,
-            cache: SharedRenderCache::default(),
             tools: render::Tools {
                 timeout: RENDER_TOOL_TIMEOUT,
+                // Survives restarts: a second start with unchanged Git runs no tool.
+                disk_cache: render::DiskCache::from_env().map(Arc::new),
                 ..render::Tools::default()
             },
             revision: None,
@@ -337,7 +337,7 @@ impl GitFollower {
         }
         self.poll_controller_apps(&mut outcome, &mut seen, &mut jobs);
         // Renders run side by side (bounded): one hanging tool delays only its own app.
-        let results = run_renders(&jobs, &self.cache, &self.tools, self.max_file_bytes());
+        let results = run_renders(&jobs, &self.tools, self.max_file_bytes());
         for (job, result) in jobs.into_iter().zip(results) {
             if let Some(desired) = self.finish_render(job, result) {
                 outcome.desired.push(desired);
@@ -442,6 +442,7 @@ impl GitFollower {
                 return None;
             }
         }
+        let last_key = self.last.get(&id).and_then(|last| last.cache_key.clone());
         Some(RenderJob {
             spec,
             context: env.context.clone(),
@@ -451,6 +452,7 @@ impl GitFollower {
             label,
             tree_id,
             previous_failure,
+            last_key,
         })
     }
 
@@ -458,7 +460,7 @@ impl GitFollower {
     fn finish_render(
         &mut self,
         job: RenderJob,
-        result: Result<render::Rendered, String>,
+        result: Result<RenderOutcome, String>,
     ) -> Option<DesiredApp> {
         let RenderJob {
             spec,
@@ -471,11 +473,15 @@ impl GitFollower {
             ..
         } = job;
         let (rendered, cache_key, renderer) = match result {
-            Ok(out) => {
+            Ok(RenderOutcome::Rendered(out)) => {
                 let key = out.cache_key.clone();
                 let renderer = out.renderer_used;
-                (Ok(out), Some(key), Some(renderer))
+                (Ok(Some(out)), Some(key), Some(renderer))
             }
+            Ok(RenderOutcome::Unchanged {
+                renderer,
+                cache_key,
+            }) => (Ok(None), Some(cache_key), Some(renderer)),
             Err(err) => (Err(err), None, None),
         };
         let unchanged = self
@@ -505,10 +511,12 @@ impl GitFollower {
                 failure,
             },
         );
-        if unchanged || same_failure {
-            return None;
-        }
-        let rendered = rendered.map(|out| desired_objects(out, spec.namespace.as_deref()));
+        let rendered = match rendered {
+            Ok(Some(out)) if !unchanged => Ok(desired_objects(out, spec.namespace.as_deref())),
+            Ok(_) => return None,
+            Err(_) if same_failure => return None,
+            Err(error) => Err(error),
+        };
         Some(DesiredApp {
             id,
             context,
@@ -533,6 +541,20 @@ struct RenderJob {
     tree_id: Option<String>,
     /// The error and attempt count of the last render, when it failed at this commit.
     previous_failure: Option<(String, u32)>,
+    /// The cache key of the app's last successful render: the same key again means the same
+    /// objects, so the render is skipped.
+    last_key: Option<String>,
+}
+
+/// What rendering one job gave.
+enum RenderOutcome {
+    Rendered(render::Rendered),
+    /// Every input is as at the last render (a commit that touched other files): nothing
+    /// was run or parsed.
+    Unchanged {
+        renderer: RendererKind,
+        cache_key: String,
+    },
 }
 
 /// The source of an app with nothing in Git (a chart from a chart repository): an empty
@@ -558,29 +580,19 @@ impl TreeSource for NoFiles {
 /// At most this many renderer tools run at once (the machine may be small).
 const MAX_PARALLEL_RENDERS: usize = 4;
 
-/// The render cache shared by the render threads. The lock is held only to look up and to
-/// store, never while a renderer runs.
-#[derive(Default)]
-struct SharedRenderCache(std::sync::Mutex<RenderCache>);
-
-impl SharedRenderCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, RenderCache> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
 /// Render every job, [`MAX_PARALLEL_RENDERS`] at a time; results in job order. A panic in a
 /// render (a renderer bug on odd input) is that app's error: it must not stop Git following
 /// for every app.
+///
+/// No in-memory cache of rendered objects: an app whose inputs did not change is skipped by
+/// its last cache key (nothing held), and a tool run is remembered by the persistent render
+/// cache. Keeping every app's objects here as well doubled what the desired side cost.
 fn run_renders(
     jobs: &[RenderJob],
-    cache: &SharedRenderCache,
     tools: &render::Tools,
     max_file_bytes: u64,
-) -> Vec<Result<render::Rendered, String>> {
-    let render_one = |job: &RenderJob| -> Result<render::Rendered, String> {
+) -> Vec<Result<RenderOutcome, String>> {
+    let render_one = |job: &RenderJob| -> Result<RenderOutcome, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let commit_source = match &job.repo {
                 Some(repo) => Some(
@@ -599,18 +611,15 @@ fn run_renders(
             let mut request = desired::render_request(&job.spec, &source, &limits);
             request.tools = tools.clone();
             let prepared = render::prepare(&request).map_err(|err| err.to_string())?;
-            let key = (prepared.renderer(), prepared.cache_key().to_string());
-            let hit = cache.lock().get(&key);
-            let mut rendered = match hit {
-                Some(hit) => hit,
-                None => {
-                    let rendered = prepared.run().map_err(|err| err.to_string())?;
-                    cache.lock().insert(key, rendered.clone());
-                    rendered
-                }
-            };
+            if job.last_key.as_deref() == Some(prepared.cache_key()) {
+                return Ok(RenderOutcome::Unchanged {
+                    renderer: prepared.renderer(),
+                    cache_key: prepared.cache_key().to_string(),
+                });
+            }
+            let mut rendered = prepared.run().map_err(|err| err.to_string())?;
             desired::finish_render(&job.spec, &mut rendered);
-            Ok(rendered)
+            Ok(RenderOutcome::Rendered(rendered))
         }))
         .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
     };
@@ -618,7 +627,7 @@ fn run_renders(
         return jobs.iter().map(render_one).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<Result<render::Rendered, String>>>> =
+    let results: std::sync::Mutex<Vec<Option<Result<RenderOutcome, String>>>> =
         std::sync::Mutex::new(jobs.iter().map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..MAX_PARALLEL_RENDERS.min(jobs.len()) {
@@ -679,7 +688,7 @@ fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedAp
         match ResourceKey::from_object(&manifest.object, namespace, &builtin_cluster_scoped) {
             Ok(key) => objects.push(DesiredResource {
                 key,
-                object: Arc::new(manifest.object),
+                object: Arc::new(crate::cluster::compact::compact(manifest.object)),
                 origin: Some(origin),
             }),
             Err(err) => problems.push(format!("{origin}: {err}")),

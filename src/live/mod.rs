@@ -6,8 +6,10 @@
 
 mod controllers;
 pub mod git_follow;
+pub mod ref_watch;
 
 use self::git_follow::{fetch, GitFollower, PollOutcome};
+use self::ref_watch::{RefWatch, REF_CHECK_EVERY};
 use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterTask};
 use crate::config::{Config, ConfigError};
@@ -164,6 +166,12 @@ impl Live {
             );
             ControllerLink::new(feed, report_rx)
         });
+        let repo_paths: Vec<std::path::PathBuf> = options
+            .config
+            .repos
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
         let follower = GitFollower::new(options.config, environments, options.app)
             .with_revision(options.revision)
             .with_controller_env(options.env);
@@ -177,6 +185,7 @@ impl Live {
             (settings.fetch_interval_seconds > 0)
                 .then(|| Duration::from_secs(settings.fetch_interval_seconds)),
             fetch_repos,
+            repo_paths,
             feed,
         ));
         Ok(Live {
@@ -296,6 +305,7 @@ async fn run_sources(
     poll_every: Duration,
     fetch_every: Option<Duration>,
     mut fetch_repos: Vec<(String, std::path::PathBuf)>,
+    repo_paths: Vec<std::path::PathBuf>,
     mut controllers: Option<ControllerLink>,
 ) {
     let mut contexts = contexts;
@@ -333,6 +343,10 @@ async fn run_sources(
         let Some(mut current) = follower.take() else {
             return;
         };
+        // Taken before the poll reads the refs, so a commit made while it runs is noticed.
+        // Rebuilt each time: a repo that could not be opened may exist now.
+        let refs = RefWatch::for_repos(repo_paths.iter().map(|p| p.as_path()));
+        let refs_before = refs.fingerprint();
         let polled = tokio::task::spawn_blocking(move || {
             // A panic outside any one app's render (which is caught there) must not stop
             // following Git for good: report it and poll again next time.
@@ -416,14 +430,36 @@ async fn run_sources(
             let _ = inputs.send(Input::SourcesLoaded);
         }
         match controllers.as_mut() {
-            Some(link) => link.sleep_or_report(poll_every).await,
-            None => tokio::time::sleep(poll_every).await,
+            // A controller's report or a ref change, whichever comes first, ends the wait.
+            Some(link) => tokio::select! {
+                _ = link.sleep_or_report(poll_every) => {}
+                _ = wait_for_refs(&refs, refs_before, poll_every) => {}
+            },
+            None => wait_for_refs(&refs, refs_before, poll_every).await,
         }
         if let Some(every) = fetch_every {
             if last_fetch.elapsed() >= every {
                 last_fetch = Instant::now();
                 fetch_errors = fetch_all(fetch_repos.clone()).await;
             }
+        }
+    }
+}
+
+/// Wait until a ref of a followed repo moved (checked every [`REF_CHECK_EVERY`]), or
+/// `poll_every` passed: a local commit is picked up at once, without a short poll interval
+/// that would re-read every app's refs and trees all the time.
+async fn wait_for_refs(refs: &RefWatch, before: u64, poll_every: Duration) {
+    let deadline = tokio::time::Instant::now() + poll_every;
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return;
+        }
+        tokio::time::sleep(REF_CHECK_EVERY.min(deadline - now)).await;
+        // A few stat calls: cheap enough to run on the async thread.
+        if refs.fingerprint() != before {
+            return;
         }
     }
 }

@@ -221,6 +221,11 @@ pub(crate) fn command(
     Some((kubectl, args, "kubectl kustomize"))
 }
 
+/// The program [`command`] would run (for the cache key), without building any arguments.
+pub(crate) fn program(tools: &Tools) -> Option<std::path::PathBuf> {
+    tools.find("kustomize").or_else(|| tools.find("kubectl"))
+}
+
 /// Materialize the workspace and run kustomize on the app directory; returns its stdout
 /// and any warnings it printed.
 pub(crate) fn build(

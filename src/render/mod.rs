@@ -12,6 +12,7 @@
 
 mod cache;
 mod chart;
+mod disk_cache;
 mod helm;
 mod kustomize;
 mod tool;
@@ -23,6 +24,7 @@ pub use chart::{
     parse_version as chart_version, published_versions, versions_between, ChartRef,
     CHART_CACHE_ENV,
 };
+pub use disk_cache::{CachedRun, DiskCache, CACHE_DIR_ENV, CACHE_MAX_MIB_ENV};
 pub use helm::HELM_NOT_INSTALLED;
 pub use tool::Tools;
 
@@ -301,9 +303,11 @@ impl Prepared<'_> {
         let namespace = self.req.namespace;
         let (objects, errors, warnings) = match self.kind {
             RendererKind::Kustomize => {
-                let (stdout, warnings) =
-                    kustomize::build(&self.workspace, &self.app, &self.req.tools)?;
-                let parsed = self.parse_output("kustomize build", &stdout)?;
+                let program = kustomize::program(&self.req.tools);
+                let (parsed, warnings) =
+                    self.cached_tool_run(program.as_deref(), "kustomize build", || {
+                        kustomize::build(&self.workspace, &self.app, &self.req.tools)
+                    })?;
                 (
                     parsed.objects,
                     Vec::new(),
@@ -311,15 +315,18 @@ impl Prepared<'_> {
                 )
             }
             RendererKind::Helm => {
-                let (stdout, warnings) = helm::build(
-                    &self.workspace,
-                    &self.app,
-                    &self.helm_inputs,
-                    &self.req.helm,
-                    namespace.unwrap_or("default"),
-                    &self.req.tools,
-                )?;
-                let parsed = self.parse_output("helm template", &stdout)?;
+                let program = self.req.tools.find("helm");
+                let (parsed, warnings) =
+                    self.cached_tool_run(program.as_deref(), "helm template", || {
+                        helm::build(
+                            &self.workspace,
+                            &self.app,
+                            &self.helm_inputs,
+                            &self.req.helm,
+                            namespace.unwrap_or("default"),
+                            &self.req.tools,
+                        )
+                    })?;
                 (
                     parsed.objects,
                     Vec::new(),
@@ -353,6 +360,41 @@ impl Prepared<'_> {
             renderer_used: self.kind,
             cache_key: self.cache_key,
         })
+    }
+
+    /// The parsed output and warnings of the tool run `build`, from the persistent cache
+    /// when an entry for these inputs and this tool binary exists. A run is stored only after
+    /// its output parsed; a tool that is not installed is never answered from the cache.
+    fn cached_tool_run(
+        &self,
+        program: Option<&std::path::Path>,
+        tool: &str,
+        build: impl FnOnce() -> Result<(Vec<u8>, Vec<String>), RenderError>,
+    ) -> Result<(crate::manifest::ParsedFile, Vec<String>), RenderError> {
+        let key = match (&self.req.tools.disk_cache, program) {
+            (Some(cache), Some(program)) => disk_cache::tool_identity(program)
+                .map(|identity| (cache, format!("{}\ntool:{identity}", self.cache_key))),
+            _ => None,
+        };
+        if let Some((cache, key)) = &key {
+            if let Some(hit) = cache.get(key) {
+                if let Ok(parsed) = self.parse_output(tool, &hit.stdout) {
+                    return Ok((parsed, hit.warnings));
+                }
+            }
+        }
+        let (stdout, warnings) = build()?;
+        let parsed = self.parse_output(tool, &stdout)?;
+        if let Some((cache, key)) = &key {
+            cache.put(
+                key,
+                &CachedRun {
+                    stdout,
+                    warnings: warnings.clone(),
+                },
+            );
+        }
+        Ok((parsed, warnings))
     }
 
     fn parse_output(

@@ -18,6 +18,8 @@ pub struct Tools {
     /// Where charts from chart repositories are cached. `None`: `$KUBEDRIFT_CHART_CACHE`,
     /// else the user's cache directory.
     pub chart_cache: Option<PathBuf>,
+    /// Where successful tool runs are remembered across starts (None: not at all).
+    pub disk_cache: Option<std::sync::Arc<super::DiskCache>>,
 }
 
 impl Default for Tools {
@@ -26,6 +28,7 @@ impl Default for Tools {
             search_path: None,
             timeout: Duration::from_secs(60),
             chart_cache: None,
+            disk_cache: None,
         }
     }
 }

@@ -132,7 +132,7 @@ impl Attribution {
 /// One managedFields entry with its parsed field set.
 struct Entry<'a> {
     writer: FieldWriter,
-    fields: &'a Map<String, Value>,
+    fields: std::borrow::Cow<'a, Map<String, Value>>,
 }
 
 /// Attribute every differing `path` of a resource. `our_manager` is the field manager our
@@ -281,7 +281,7 @@ fn best_writer<'e, 'a>(
 ) -> Option<(&'e Entry<'a>, bool)> {
     let mut best: Option<(&Entry<'a>, bool, usize)> = None;
     for entry in entries {
-        let Some((depth, exact)) = coverage(entry.fields, live, path) else {
+        let Some((depth, exact)) = coverage(&entry.fields, live, path) else {
             continue;
         };
         let better = match best {
@@ -383,7 +383,7 @@ fn entries_of(live: &Value) -> Vec<Entry<'_>> {
                 .is_none_or(|t| t == "FieldsV1")
         })
         .filter_map(|entry| {
-            let fields = entry.get("fieldsV1")?.as_object()?;
+            let fields = managed::fields_v1(entry.as_object()?)?;
             let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_string);
             Some(Entry {
                 writer: FieldWriter {

@@ -223,7 +223,7 @@ struct Prepared<'a> {
 /// The record of our last apply a three-way walk follows.
 enum LastApplied<'a> {
     /// Our server-side-apply managedFields entry (`fieldsV1`).
-    Fields(&'a Map<String, Value>),
+    Fields(Cow<'a, Map<String, Value>>),
     /// kubectl's client-side last-applied-configuration annotation.
     Annotation(AppliedDoc<'a>),
 }
@@ -283,7 +283,7 @@ impl<'a> Prepared<'a> {
     /// Walk desired against live (projecting live onto what Git manages when `project`).
     fn walk(&self, project: bool) -> WalkResult {
         let owned = self.applied.as_ref().map(|applied| match applied {
-            LastApplied::Fields(fields) => Owned::Fields(fields),
+            LastApplied::Fields(fields) => Owned::Fields(fields.as_ref()),
             LastApplied::Annotation(doc) => Owned::Applied(doc.root()),
         });
         Walker::new(self.kind, &self.ignored, project).run(&self.desired, &self.live_walked, owned)
@@ -297,7 +297,7 @@ impl<'a> Prepared<'a> {
 fn our_apply_entry<'a>(
     live: &'a Value,
     opts: &CompareOptions<'a>,
-) -> Option<&'a Map<String, Value>> {
+) -> Option<Cow<'a, Map<String, Value>>> {
     let entry = |manager: &'a str| managed::apply_entries(live, manager).next();
     if let Some(fields) = entry(opts.field_manager) {
         return Some(fields);

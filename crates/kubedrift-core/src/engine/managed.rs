@@ -4,6 +4,22 @@
 
 use crate::engine::schema;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// The `fieldsV1` set of a managedFields entry. Usually a JSON object, as the API server
+/// sends it; the live store keeps it as its JSON text instead (a fieldsV1 tree is almost only
+/// one-entry maps, which cost ~8× their text as parsed values), parsed here when needed.
+/// `None` when absent or not an object (or text of one).
+pub fn fields_v1(entry: &Map<String, Value>) -> Option<Cow<'_, Map<String, Value>>> {
+    match schema::field_of(entry, "fieldsV1")? {
+        Value::Object(fields) => Some(Cow::Borrowed(fields)),
+        Value::String(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(fields)) => Some(Cow::Owned(fields)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// The `fieldsV1` sets of `manager`'s `Apply` entries for the main resource (a status
 /// subresource apply says nothing about the spec we applied), in managedFields order. The API
@@ -11,7 +27,7 @@ use serde_json::{Map, Value};
 pub fn apply_entries<'v>(
     live: &'v Value,
     manager: &'v str,
-) -> impl Iterator<Item = &'v Map<String, Value>> + 'v {
+) -> impl Iterator<Item = Cow<'v, Map<String, Value>>> + 'v {
     live.get("metadata")
         .and_then(Value::as_object)
         .and_then(|m| schema::field_of(m, "managedFields"))
@@ -26,7 +42,7 @@ pub fn apply_entries<'v>(
                 && text("fieldsType").is_none_or(|t| t == "FieldsV1")
                 && text("subresource").is_none_or(str::is_empty)
         })
-        .filter_map(|entry| schema::field_of(entry, "fieldsV1").and_then(Value::as_object))
+        .filter_map(fields_v1)
 }
 
 /// The text of the `kubectl.kubernetes.io/last-applied-configuration` annotation.

@@ -348,7 +348,8 @@ impl State {
         ignore.extend(crate::engine::rollout::controller_owned_fields(
             desired_map.iter().map(|(k, d)| (k, d.object.as_ref())),
         ));
-        let app = AppState {
+        let previous = self.apps.remove(&desired.id);
+        let mut app = AppState {
             id: desired.id.clone(),
             context: desired.context,
             namespace: desired.namespace,
@@ -359,15 +360,23 @@ impl State {
             complete,
             ignore,
             desired: desired_map,
-            results: self
-                .apps
-                .remove(&desired.id)
-                .map(|a| a.results)
-                .unwrap_or_default(),
+            results: BTreeMap::new(),
         };
+        let changed_keys = previous.and_then(|previous| {
+            let keys = changed_desired_keys(&previous, &mut app);
+            app.results = previous.results;
+            keys
+        });
         let id = app.id.clone();
         self.apps.insert(id.clone(), app);
-        self.recompute_app(&id, changed);
+        match changed_keys {
+            Some(keys) => {
+                for key in keys {
+                    self.recompute_one(&id, &key, changed);
+                }
+            }
+            None => self.recompute_app(&id, changed),
+        }
         changed.apps.insert(id);
     }
 
@@ -741,6 +750,48 @@ impl State {
     }
 }
 
+/// The keys whose result a re-render can change, when only desired objects changed: those
+/// added, removed, or whose object or origin differ. `None` when anything else every result
+/// depends on changed (ignore rules, completeness, a render error, context or namespace):
+/// then the whole app is recomputed. A commit touching one file of a big app so recomputes
+/// one resource instead of all of them; results of the others cannot differ, since their
+/// desired object, live object, kind state and options are all the same.
+///
+/// An unchanged object keeps its previous `Arc` (the one its result points to), so the new
+/// render's equal copy is freed at once instead of living on beside it.
+fn changed_desired_keys(previous: &AppState, next: &mut AppState) -> Option<Vec<ResourceKey>> {
+    let same_options = previous.ignore == next.ignore
+        && previous.complete == next.complete
+        && previous.render_error.is_none()
+        && next.render_error.is_none()
+        && previous.context == next.context
+        && previous.namespace == next.namespace;
+    if !same_options {
+        return None;
+    }
+    let mut keys: Vec<ResourceKey> = Vec::new();
+    for (key, now) in next.desired.iter_mut() {
+        match previous.desired.get(key) {
+            Some(before)
+                if before.origin == now.origin
+                    && (Arc::ptr_eq(&before.object, &now.object)
+                        || before.object == now.object) =>
+            {
+                now.object = Arc::clone(&before.object);
+            }
+            _ => keys.push(key.clone()),
+        }
+    }
+    keys.extend(
+        previous
+            .desired
+            .keys()
+            .filter(|key| !next.desired.contains_key(*key))
+            .cloned(),
+    );
+    Some(keys)
+}
+
 /// What one `apply` touched.
 #[derive(Default)]
 struct Changed {
@@ -766,5 +817,7 @@ impl Changed {
     }
 }
 
+#[cfg(test)]
+mod rerender_tests;
 #[cfg(test)]
 mod tests;

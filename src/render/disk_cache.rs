@@ -1,0 +1,367 @@
+//! A persistent cache of renderer tool runs (kustomize, helm), so that starting kubedrift
+//! again with unchanged Git runs no tool at all.
+//!
+//! Keyed by the render's cache key (content ids of every input directory and file, the
+//! renderer options; see [`super::Prepared::cache_key`]) plus the identity of the tool
+//! binary (its path, size and modification time: a stat, never a run, so an upgraded tool
+//! invalidates its entries without costing a `--version` call per start).
+//!
+//! What is stored is the tool's stdout and warnings, only after they parsed as manifests:
+//! errors (a failing tool, a timeout, unparseable output) are never cached. Entries are
+//! checked on read (magic, key, length, digest); a corrupt or unreadable entry is ignored and
+//! rewritten by the next successful render. The directory is bounded in size: beyond the cap
+//! the least recently used entries (by modification time, refreshed on every hit) are
+//! removed.
+//!
+//! Rendered output may contain Secret data: the directory is created 0700 and every entry is
+//! written 0600 (through a temp file renamed into place, so readers never see half an entry).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The cache root (tests use a temp dir); renders go to `renders/` below it. Default: the XDG
+/// cache dir (`$XDG_CACHE_HOME/kubedrift/renders`, `~/.cache/kubedrift/renders`).
+pub const CACHE_DIR_ENV: &str = "KUBEDRIFT_CACHE_DIR";
+/// Size cap in MiB (default [`DEFAULT_MAX_MIB`]); `0` turns the persistent cache off.
+pub const CACHE_MAX_MIB_ENV: &str = "KUBEDRIFT_RENDER_CACHE_MB";
+pub const DEFAULT_MAX_MIB: u64 = 256;
+
+const MAGIC: &[u8] = b"kubedrift-render-cache v1\n";
+const SUFFIX: &str = ".render";
+
+/// One cached tool run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedRun {
+    pub stdout: Vec<u8>,
+    pub warnings: Vec<String>,
+}
+
+/// The on-disk cache. Cheap to share (`Arc`); every method is best effort: an I/O problem
+/// makes a lookup miss or a store a no-op, never a render error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskCache {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+impl DiskCache {
+    /// A cache in `dir` holding at most `max_bytes` (the directory is created on first
+    /// store).
+    pub fn new(dir: PathBuf, max_bytes: u64) -> DiskCache {
+        DiskCache { dir, max_bytes }
+    }
+
+    /// The cache as configured by the environment: [`CACHE_DIR_ENV`], else the XDG cache
+    /// dir; `None` when turned off ([`CACHE_MAX_MIB_ENV`] = 0) or no home directory exists.
+    pub fn from_env() -> Option<DiskCache> {
+        let max_mib = match std::env::var(CACHE_MAX_MIB_ENV) {
+            Ok(text) => text.trim().parse::<u64>().unwrap_or(DEFAULT_MAX_MIB),
+            Err(_) => DEFAULT_MAX_MIB,
+        };
+        if max_mib == 0 {
+            return None;
+        }
+        let dir = match std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+            // The same root as the Argo CD / Flux clones (`repos/` next to it).
+            Some(dir) => PathBuf::from(dir).join("renders"),
+            None => directories::ProjectDirs::from("", "", "kubedrift")?
+                .cache_dir()
+                .join("renders"),
+        };
+        Some(DiskCache::new(dir, max_mib.saturating_mul(1024 * 1024)))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_of(&self, key: &str) -> PathBuf {
+        // The key is hashed again so the file name is short and safe whatever the key holds.
+        self.dir.join(format!(
+            "{}{SUFFIX}",
+            crate::local_source::digest(key.as_bytes())
+        ))
+    }
+
+    /// The cached run for `key`; `None` when absent, unreadable or corrupt (a corrupt entry
+    /// is removed, the next successful render writes it again).
+    pub fn get(&self, key: &str) -> Option<CachedRun> {
+        let path = self.path_of(key);
+        let bytes = fs::read(&path).ok()?;
+        match decode(&bytes, key) {
+            Some(run) => {
+                // Refresh the entry's age for the size-cap eviction (least recently used).
+                if let Ok(file) = fs::File::options().write(true).open(&path) {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+                Some(run)
+            }
+            None => {
+                tracing::debug!(path = %path.display(), "ignoring a corrupt render cache entry");
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Store a successful run; then evict the oldest entries beyond the size cap.
+    pub fn put(&self, key: &str, run: &CachedRun) {
+        let encoded = encode(key, run);
+        if encoded.len() as u64 > self.max_bytes {
+            return;
+        }
+        if let Err(err) = self.write_entry(key, &encoded) {
+            tracing::debug!(dir = %self.dir.display(), %err, "render cache entry not written");
+            return;
+        }
+        self.evict();
+    }
+
+    fn write_entry(&self, key: &str, encoded: &[u8]) -> std::io::Result<()> {
+        create_private_dir(&self.dir)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)?;
+        // tempfile creates files 0600 already; set it anyway so it never depends on that.
+        set_mode(temp.path(), 0o600)?;
+        temp.write_all(encoded)?;
+        temp.as_file().sync_data()?;
+        temp.persist(self.path_of(key)).map_err(|err| err.error)?;
+        Ok(())
+    }
+
+    /// Remove least recently used entries until the total size is within the cap.
+    fn evict(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(SUFFIX))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        if total <= self.max_bytes {
+            return;
+        }
+        files.sort();
+        for (_, len, path) in files {
+            if total <= self.max_bytes {
+                break;
+            }
+            if fs::remove_file(&path).is_ok() {
+                total = total.saturating_sub(len);
+            }
+        }
+    }
+}
+
+/// The identity of a tool binary for the cache key: path, size and modification time.
+/// `None` when it cannot be read (then nothing is cached for it).
+pub(crate) fn tool_identity(program: &Path) -> Option<String> {
+    let real = fs::canonicalize(program).ok()?;
+    let meta = fs::metadata(&real).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{}:{}:{}",
+        real.display(),
+        meta.len(),
+        modified.as_nanos()
+    ))
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)?;
+    // An existing directory made by someone else (or an older version) is narrowed too.
+    set_mode(dir, 0o700)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// `MAGIC, key \n, warning count, (len, bytes)*, stdout len, stdout, digest, digest len (u8),
+/// \n`: lengths are little-endian u64; the digest covers everything before it.
+fn encode(key: &str, run: &CachedRun) -> Vec<u8> {
+    let mut out = Vec::with_capacity(run.stdout.len() + 256);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(&(run.warnings.len() as u64).to_le_bytes());
+    for warning in &run.warnings {
+        out.extend_from_slice(&(warning.len() as u64).to_le_bytes());
+        out.extend_from_slice(warning.as_bytes());
+    }
+    out.extend_from_slice(&(run.stdout.len() as u64).to_le_bytes());
+    out.extend_from_slice(&run.stdout);
+    let digest = crate::local_source::digest(&out);
+    out.extend_from_slice(digest.as_bytes());
+    out.push(u8::try_from(digest.len()).unwrap_or(0));
+    out.push(b'\n');
+    out
+}
+
+fn decode(bytes: &[u8], key: &str) -> Option<CachedRun> {
+    let (&digest_len, body_and_digest) = bytes.strip_suffix(b"\n")?.split_last()?;
+    let split = body_and_digest.len().checked_sub(usize::from(digest_len))?;
+    let (body, digest) = body_and_digest.split_at(split);
+    if digest != crate::local_source::digest(body).as_bytes() {
+        return None;
+    }
+    let mut reader = Reader(body.strip_prefix(MAGIC)?);
+    let stored_key = reader.take(key.len())?;
+    if stored_key != key.as_bytes() || reader.take(1)? != b"\n" {
+        return None;
+    }
+    let count = reader.length()?;
+    let mut warnings = Vec::new();
+    for _ in 0..count {
+        let len = reader.length()?;
+        warnings.push(String::from_utf8(reader.take(len)?.to_vec()).ok()?);
+    }
+    let len = reader.length()?;
+    let stdout = reader.take(len)?.to_vec();
+    if !reader.0.is_empty() {
+        return None;
+    }
+    Some(CachedRun { stdout, warnings })
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        if len > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn length(&mut self) -> Option<usize> {
+        let bytes: [u8; 8] = self.take(8)?.try_into().ok()?;
+        usize::try_from(u64::from_le_bytes(bytes)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> CachedRun {
+        CachedRun {
+            stdout: text.as_bytes().to_vec(),
+            warnings: vec!["kustomize build: deprecated field".to_string()],
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_other_keys_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path().join("renders"), 1 << 20);
+        assert_eq!(cache.get("k1"), None);
+        cache.put("k1", &run("kind: ConfigMap\n"));
+        assert_eq!(cache.get("k1"), Some(run("kind: ConfigMap\n")));
+        assert_eq!(cache.get("k2"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directory_is_0700_and_entries_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let renders = dir.path().join("renders");
+        fs::create_dir(&renders).unwrap();
+        fs::set_permissions(&renders, fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = DiskCache::new(renders.clone(), 1 << 20);
+        cache.put("k", &run("data: {}\n"));
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&renders), 0o700);
+        let entries: Vec<PathBuf> = fs::read_dir(&renders)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(mode(&entries[0]), 0o600);
+    }
+
+    #[test]
+    fn corrupt_or_truncated_entries_are_ignored_and_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path().to_path_buf(), 1 << 20);
+        cache.put("k", &run("a: 1\n"));
+        let path = cache.path_of("k");
+        let good = fs::read(&path).unwrap();
+        // A flipped byte in the body.
+        let mut flipped = good.clone();
+        flipped[MAGIC.len() + 3] ^= 0x20;
+        fs::write(&path, &flipped).unwrap();
+        assert_eq!(cache.get("k"), None);
+        assert!(!path.exists(), "a corrupt entry is removed");
+        // Truncated, garbage, empty.
+        for bad in [
+            &good[..good.len() / 2],
+            b"garbage\n".as_slice(),
+            b"".as_slice(),
+        ] {
+            fs::write(&path, bad).unwrap();
+            assert_eq!(cache.get("k"), None);
+        }
+        cache.put("k", &run("a: 1\n"));
+        assert_eq!(cache.get("k"), Some(run("a: 1\n")));
+    }
+
+    #[test]
+    fn size_cap_evicts_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = "x".repeat(4000);
+        let one_entry = encode("k0", &run(&big)).len() as u64;
+        let cache = DiskCache::new(dir.path().to_path_buf(), one_entry * 3 + 10);
+        let old = SystemTime::now() - std::time::Duration::from_secs(100);
+        for (i, key) in ["k0", "k1", "k2"].iter().enumerate() {
+            cache.put(key, &run(&big));
+            let file = fs::File::options()
+                .write(true)
+                .open(cache.path_of(key))
+                .unwrap();
+            file.set_modified(old + std::time::Duration::from_secs(i as u64))
+                .unwrap();
+        }
+        // k0 is used again: k1 is now the least recently used.
+        assert!(cache.get("k0").is_some());
+        cache.put("k3", &run(&big));
+        assert!(
+            cache.get("k1").is_none(),
+            "the least recently used is evicted"
+        );
+        for key in ["k0", "k2", "k3"] {
+            assert!(cache.get(key).is_some(), "{key} kept");
+        }
+    }
+}
