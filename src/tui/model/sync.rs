@@ -187,7 +187,17 @@ impl Model {
             return Vec::new();
         }
         flow.direct = !flow.direct;
+        self.plan_sync_again()
+    }
+
+    /// After a toggle of the sync view: plan again with the flow's new choices (the new plan
+    /// is shown and confirmed like any other; a reply to the old plan is dropped).
+    fn plan_sync_again(&mut self) -> Vec<Effect> {
+        let Some(flow) = &mut self.sync else {
+            return Vec::new();
+        };
         flow.stage = SyncStage::Planning;
+        flow.confirming = false;
         flow.typed.clear();
         self.sync_generation += 1;
         vec![Effect::PlanSync {
@@ -216,17 +226,7 @@ impl Model {
             return Vec::new();
         }
         flow.force_conflicts = true;
-        flow.stage = SyncStage::Planning;
-        flow.confirming = false;
-        flow.typed.clear();
-        self.sync_generation += 1;
-        vec![Effect::PlanSync {
-            generation: self.sync_generation,
-            app: flow.app.clone(),
-            force_conflicts: true,
-            prune: flow.prune,
-            reconcile: flow.reconcile(),
-        }]
+        self.plan_sync_again()
     }
 
     /// `x` in the sync view: prune on/off, then plan again (the new plan lists each object
@@ -241,16 +241,7 @@ impl Model {
             return Vec::new();
         }
         flow.prune = !flow.prune;
-        flow.stage = SyncStage::Planning;
-        flow.typed.clear();
-        self.sync_generation += 1;
-        vec![Effect::PlanSync {
-            generation: self.sync_generation,
-            app: flow.app.clone(),
-            force_conflicts: flow.force_conflicts,
-            prune: flow.prune,
-            reconcile: flow.reconcile(),
-        }]
+        self.plan_sync_again()
     }
 
     pub(super) fn start_promote(&mut self) -> Vec<Effect> {
