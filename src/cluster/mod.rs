@@ -10,6 +10,7 @@
 //! the user may not list (403) is reported and retried, everything else keeps working; a watch
 //! that can no longer resume (410 Gone) relists.
 
+mod discovery;
 pub mod dry_run;
 pub mod kubeconfig;
 mod tasks;

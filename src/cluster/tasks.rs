@@ -13,7 +13,8 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
 use kube::core::PartialObjectMeta;
-use kube::discovery::{Discovery, Scope};
+use super::discovery::{bounded, describe_error, discover};
+use kube::discovery::Scope;
 use kube::runtime::watcher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,8 +23,6 @@ use tokio::task::{AbortHandle, JoinSet};
 
 /// How often a reachable cluster is probed (cheap `GET /version`).
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-/// How long one probe or discovery may take before the cluster counts as unreachable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The running tasks of one cluster. Dropping it stops them.
 pub struct ClusterTask {
@@ -81,6 +80,13 @@ impl Reporter {
         let _ = self.events.send((self.context.clone(), event));
     }
 
+    fn slow(&self, detail: String) {
+        self.send(ClusterEvent::Slow {
+            detail,
+            at: jiff::Timestamp::now(),
+        });
+    }
+
     fn unreachable(&self, error: String) {
         self.send(ClusterEvent::Unreachable {
             error,
@@ -122,9 +128,12 @@ async fn run_cluster(
         let some_missing: bool;
         let mut wanted = current.kinds.clone();
         wanted.insert(crd_kind());
-        match discover(&client, &wanted).await {
-            Err(err) => {
-                reporter.unreachable(err);
+        let slow_reporter = reporter.clone();
+        let on_slow = move |detail: String| slow_reporter.slow(detail);
+        match discover(&client, &wanted, on_slow).await {
+            // An error answer (500, 429...) leaves the kinds unknown too: shown as before.
+            Err(failure) => {
+                reporter.unreachable(failure.message().to_string());
                 let delay = backoff.next_delay();
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -233,51 +242,27 @@ fn crd_kind() -> GroupKind {
     GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition")
 }
 
-/// Resolve `wanted` kinds through discovery (only their groups are queried).
-async fn discover(
-    client: &kube::Client,
-    wanted: &BTreeSet<GroupKind>,
-) -> Result<BTreeMap<GroupKind, (ApiResource, Scope)>, String> {
-    let groups: BTreeSet<&str> = wanted.iter().map(|k| k.group.as_str()).collect();
-    let groups: Vec<&str> = groups.into_iter().collect();
-    let discovery = tokio::time::timeout(
-        REQUEST_TIMEOUT,
-        Discovery::new(client.clone()).filter(&groups).run(),
-    )
-    .await
-    .map_err(|_| format!("discovery timed out after {} s", REQUEST_TIMEOUT.as_secs()))?
-    .map_err(|e| describe_error(&e))?;
-    let mut found = BTreeMap::new();
-    for kind in wanted {
-        let Some(group) = discovery.get(&kind.group) else {
-            continue;
-        };
-        if let Some((resource, caps)) = group.recommended_kind(&kind.kind) {
-            found.insert(kind.clone(), (resource, caps.scope));
-        }
-    }
-    Ok(found)
-}
-
-/// `GET /version` every few seconds while reachable; backoff while not.
+/// `GET /version` every few seconds while reachable; backoff while not. A probe that gets no
+/// answer in time is retried ([`bounded`]) and reports the cluster slow meanwhile.
 async fn probe(client: kube::Client, reporter: Reporter) {
     let mut backoff = Backoff::default();
     loop {
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, client.apiserver_version()).await;
+        let result = bounded(
+            "GET /version",
+            || client.apiserver_version(),
+            |detail| reporter.slow(detail),
+        )
+        .await;
         let delay = match result {
-            Ok(Ok(_)) => {
+            Ok(_) => {
                 backoff.reset();
                 reporter.send(ClusterEvent::Seen {
                     at: jiff::Timestamp::now(),
                 });
                 PROBE_INTERVAL
             }
-            Ok(Err(err)) => {
-                reporter.unreachable(describe_error(&err));
-                backoff.next_delay()
-            }
-            Err(_) => {
-                reporter.unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()));
+            Err(failure) => {
+                reporter.unreachable(failure.message().to_string());
                 backoff.next_delay()
             }
         };
@@ -450,30 +435,12 @@ fn classify(err: &watcher::Error) -> WatchFailure {
     }
 }
 
-fn status_message(code: u16, message: &str) -> String {
+pub(super) fn status_message(code: u16, message: &str) -> String {
     if message.is_empty() {
         format!("API error {code}")
     } else {
         format!("{message} ({code})")
     }
-}
-
-/// A short, user-facing description of a client error, with its cause chain.
-fn describe_error(err: &kube::Error) -> String {
-    if let kube::Error::Api(status) = err {
-        return status_message(status.code, &status.message);
-    }
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The object as JSON, with apiVersion and kind filled in (list items may lack them; a

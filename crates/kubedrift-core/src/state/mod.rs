@@ -404,6 +404,14 @@ impl State {
                     self.refresh_context(&context, None, changed);
                 }
             }
+            ClusterEvent::Slow { detail, .. } => {
+                let reach = Reach::Slow { detail };
+                if cluster.reach != reach {
+                    cluster.reach = reach;
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, None, changed);
+                }
+            }
             ClusterEvent::Unreachable { error, .. } => {
                 let reach = Reach::Unreachable { error };
                 if cluster.reach != reach {
