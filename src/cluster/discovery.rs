@@ -113,7 +113,11 @@ pub(super) async fn discover(
 ) -> Result<BTreeMap<GroupKind, (ApiResource, Scope)>, RequestFailure> {
     let groups: BTreeSet<&str> = wanted.iter().map(|k| k.group.as_str()).collect();
     let (core_versions, api_groups) = try_join(
-        bounded("GET /api", || client.list_core_api_versions(), on_slow.clone()),
+        bounded(
+            "GET /api",
+            || client.list_core_api_versions(),
+            on_slow.clone(),
+        ),
         bounded("GET /apis", || client.list_api_groups(), on_slow.clone()),
     )
     .await?;
@@ -176,7 +180,10 @@ pub(super) async fn discover(
             };
             found.insert(
                 kind,
-                (ApiResource::from_gvk_with_plural(&gvk, &resource.name), scope),
+                (
+                    ApiResource::from_gvk_with_plural(&gvk, &resource.name),
+                    scope,
+                ),
             );
         }
     }

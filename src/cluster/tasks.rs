@@ -3,6 +3,7 @@
 //! Every task sends [`ClusterEvent`]s and never blocks on the receiver (the channel is
 //! unbounded: the state task drains it continuously, and a slow view never holds it up).
 
+use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
 use super::Backoff;
 use crate::model::GroupKind;
@@ -13,7 +14,6 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
 use kube::core::PartialObjectMeta;
-use super::discovery::{bounded, describe_error, discover};
 use kube::discovery::Scope;
 use kube::runtime::watcher;
 use std::collections::{BTreeMap, BTreeSet};

@@ -28,6 +28,7 @@ mod live_faults;
 mod live_field_managers;
 mod live_rollouts;
 mod live_secret_rotation;
+mod live_slow;
 mod live_support;
 mod local_source;
 mod render;
