@@ -94,3 +94,63 @@ fn apps_in_four_namespaces_are_listed_once_per_kind_with_the_same_verdicts() {
     assert!(lists <= 10, "{lists} list requests");
     assert!(watches <= lists, "{watches} watch requests, {lists} lists");
 }
+
+/// The viewer may not list Secrets: the cluster-wide list of the two app namespaces is
+/// refused, the watcher falls back to one per namespace, which are refused too and reported
+/// (Secret Unknown, kind Forbidden) while the other kinds are compared.
+#[test]
+fn a_kind_forbidden_cluster_wide_falls_back_per_namespace_and_is_reported() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev-viewer")]);
+    let dev = fx.sandbox.cluster("dev").expect("dev");
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-db\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\ntype: Opaque\ndata:\n  password: czNjcjN0LWh1bnRlcjI=\n";
+    let api_config = serde_yaml::to_string(&configmap("api", "api")).expect("yaml");
+    fx.commit(
+        &[
+            ("apps/web/dev/secret.yaml".to_string(), secret.to_string()),
+            ("apps/api/dev/configmap.yaml".to_string(), api_config),
+        ],
+        "web: credentials; api app",
+    );
+    let mut config = std::fs::read_to_string(fx.config_path()).expect("config");
+    config.push_str("\n[[app]]\nname = \"api\"\nrepo = \"gitops\"\npath = \"apps/{app}/{env}\"\nnamespace = \"api\"\n");
+    std::fs::write(fx.config_path(), config).expect("config written");
+    dev.create(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "api"}}),
+        "kubectl-create",
+    )
+    .expect("namespace");
+    fx.deploy("dev", "dev");
+    dev.create(configmap("api", "api"), "kubedrift")
+        .expect("configmap");
+
+    let (code, stdout, stderr) = kubedrift(&fx, &["status", "--timeout", "60s", "-o", "json"]);
+    assert_eq!(code, 2, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(!stderr.contains("timed out"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let app = |name: &str| {
+        report["apps"]
+            .as_array()
+            .and_then(|apps| apps.iter().find(|a| a["app"] == name))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .clone()
+    };
+    assert_eq!(app("api")["sync"], "Synced", "{stdout}");
+    assert_eq!(app("web")["sync"], "Unknown", "{stdout}");
+    assert!(
+        app("web")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Secret")),
+        "{stdout}"
+    );
+    let kinds = report["clusters"][0]["kinds"].as_array().expect("kinds");
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k[0]["kind"] == "Secret" && k[1]["state"] == "Forbidden"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("czNjcjN0LWh1bnRlcjI"),
+        "secret value shown"
+    );
+}
