@@ -1,8 +1,11 @@
 //! Live layer: one task set per kubeconfig context, watching the kinds that are needed.
 //!
 //! Each cluster runs independently: discovery (cached, refreshed when CRDs change), one
-//! watcher per needed kind (namespace-scoped when the app namespaces are known), and a
-//! reachability probe. Everything a cluster learns is sent as a [`ClusterEvent`] to the state
+//! watcher per needed kind (in the app namespace when there is one; cluster-wide narrowed to
+//! the app namespaces when there are several, per namespace where that is forbidden), and a
+//! reachability probe. Discovery and probe requests are bounded one by one and retried when
+//! they time out: a slow cluster shows as slow, only one that refuses or never answers as
+//! unreachable. Everything a cluster learns is sent as a [`ClusterEvent`] to the state
 //! task; nothing here decides sync status, and nothing a view does waits on these tasks.
 //!
 //! Failures are per cluster and per kind: an unreachable cluster reconnects with capped
@@ -11,6 +14,7 @@
 //! that can no longer resume (410 Gone) relists.
 
 pub mod compact;
+mod discovery;
 pub mod dry_run;
 pub mod kubeconfig;
 mod tasks;

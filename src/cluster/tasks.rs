@@ -3,6 +3,7 @@
 //! Every task sends [`ClusterEvent`]s and never blocks on the receiver (the channel is
 //! unbounded: the state task drains it continuously, and a slow view never holds it up).
 
+use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
 use super::Backoff;
 use crate::model::GroupKind;
@@ -13,7 +14,7 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
 use kube::core::PartialObjectMeta;
-use kube::discovery::{Discovery, Scope};
+use kube::discovery::Scope;
 use kube::runtime::watcher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,8 +23,6 @@ use tokio::task::{AbortHandle, JoinSet};
 
 /// How often a reachable cluster is probed (cheap `GET /version`).
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-/// How long one probe or discovery may take before the cluster counts as unreachable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The running tasks of one cluster. Dropping it stops them.
 pub struct ClusterTask {
@@ -81,6 +80,13 @@ impl Reporter {
         let _ = self.events.send((self.context.clone(), event));
     }
 
+    fn slow(&self, detail: String) {
+        self.send(ClusterEvent::Slow {
+            detail,
+            at: jiff::Timestamp::now(),
+        });
+    }
+
     fn unreachable(&self, error: String) {
         self.send(ClusterEvent::Unreachable {
             error,
@@ -110,10 +116,10 @@ async fn run_cluster(
 
     let mut children = JoinSet::new();
     children.spawn(probe(client.clone(), reporter.clone()));
-    // Watchers by (kind, namespace): whether metadata-only, and how to stop it. A watcher is
-    // only replaced when its mode changes or its kind leaves the plan (otherwise it recovers
-    // on its own).
-    let mut watching: BTreeMap<(GroupKind, Option<String>), (bool, AbortHandle)> = BTreeMap::new();
+    // Watchers by kind: whether metadata-only, where, and how to stop it. A watcher is only
+    // replaced when its mode or namespaces change or its kind leaves the plan (otherwise it
+    // recovers on its own).
+    let mut watching: BTreeMap<GroupKind, (bool, WatchScope, AbortHandle)> = BTreeMap::new();
     let (crd_changed_tx, mut crd_changed) = mpsc::unbounded_channel::<()>();
     let mut crd_watch_started = false;
     loop {
@@ -122,9 +128,12 @@ async fn run_cluster(
         let some_missing: bool;
         let mut wanted = current.kinds.clone();
         wanted.insert(crd_kind());
-        match discover(&client, &wanted).await {
-            Err(err) => {
-                reporter.unreachable(err);
+        let slow_reporter = reporter.clone();
+        let on_slow = move |detail: String| slow_reporter.slow(detail);
+        match discover(&client, &wanted, on_slow).await {
+            // An error answer (500, 429...) leaves the kinds unknown too: shown as before.
+            Err(failure) => {
+                reporter.unreachable(failure.message().to_string());
                 let delay = backoff.next_delay();
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -172,42 +181,36 @@ async fn run_cluster(
                         ));
                     }
                 }
-                let mut wanted_slots = BTreeSet::new();
                 for kind in &current.kinds {
                     let Some((resource, scope)) = found.get(kind) else {
                         continue;
                     };
                     let metadata_only = current.metadata_only.contains(kind);
-                    let namespaces: Vec<Option<String>> = match (scope, &current.namespaces) {
-                        (Scope::Namespaced, Some(list)) => list.iter().cloned().map(Some).collect(),
-                        _ => vec![None],
-                    };
-                    for namespace in namespaces {
-                        let slot = (kind.clone(), namespace.clone());
-                        wanted_slots.insert(slot.clone());
-                        match watching.get(&slot) {
-                            Some((mode, _)) if *mode == metadata_only => continue,
-                            Some((_, handle)) => handle.abort(),
-                            None => {}
+                    let watch_scope = WatchScope::of(scope, current.namespaces.as_ref());
+                    match watching.get(kind) {
+                        Some((mode, was, _)) if *mode == metadata_only && *was == watch_scope => {
+                            continue
                         }
-                        let target = WatchTarget {
-                            client: client.clone(),
-                            resource: resource.clone(),
-                            kind: kind.clone(),
-                            namespace,
-                            metadata_only,
-                            reporter: reporter.clone(),
-                        };
-                        let handle = if metadata_only {
-                            children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
-                        } else {
-                            children.spawn(watch_kind::<DynamicObject>(target))
-                        };
-                        watching.insert(slot, (metadata_only, handle));
+                        Some((_, _, handle)) => handle.abort(),
+                        None => {}
                     }
+                    let target = WatchTarget {
+                        client: client.clone(),
+                        resource: resource.clone(),
+                        kind: kind.clone(),
+                        scope: watch_scope.clone(),
+                        metadata_only,
+                        reporter: reporter.clone(),
+                    };
+                    let handle = if metadata_only {
+                        children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
+                    } else {
+                        children.spawn(watch_kind::<DynamicObject>(target))
+                    };
+                    watching.insert(kind.clone(), (metadata_only, watch_scope, handle));
                 }
-                watching.retain(|slot, (_, handle)| {
-                    let keep = wanted_slots.contains(slot) || !found.contains_key(&slot.0);
+                watching.retain(|kind, (_, _, handle)| {
+                    let keep = current.kinds.contains(kind) || !found.contains_key(kind);
                     if !keep {
                         handle.abort();
                     }
@@ -233,51 +236,27 @@ fn crd_kind() -> GroupKind {
     GroupKind::new("apiextensions.k8s.io", "CustomResourceDefinition")
 }
 
-/// Resolve `wanted` kinds through discovery (only their groups are queried).
-async fn discover(
-    client: &kube::Client,
-    wanted: &BTreeSet<GroupKind>,
-) -> Result<BTreeMap<GroupKind, (ApiResource, Scope)>, String> {
-    let groups: BTreeSet<&str> = wanted.iter().map(|k| k.group.as_str()).collect();
-    let groups: Vec<&str> = groups.into_iter().collect();
-    let discovery = tokio::time::timeout(
-        REQUEST_TIMEOUT,
-        Discovery::new(client.clone()).filter(&groups).run(),
-    )
-    .await
-    .map_err(|_| format!("discovery timed out after {} s", REQUEST_TIMEOUT.as_secs()))?
-    .map_err(|e| describe_error(&e))?;
-    let mut found = BTreeMap::new();
-    for kind in wanted {
-        let Some(group) = discovery.get(&kind.group) else {
-            continue;
-        };
-        if let Some((resource, caps)) = group.recommended_kind(&kind.kind) {
-            found.insert(kind.clone(), (resource, caps.scope));
-        }
-    }
-    Ok(found)
-}
-
-/// `GET /version` every few seconds while reachable; backoff while not.
+/// `GET /version` every few seconds while reachable; backoff while not. A probe that gets no
+/// answer in time is retried ([`bounded`]) and reports the cluster slow meanwhile.
 async fn probe(client: kube::Client, reporter: Reporter) {
     let mut backoff = Backoff::default();
     loop {
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, client.apiserver_version()).await;
+        let result = bounded(
+            "GET /version",
+            || client.apiserver_version(),
+            |detail| reporter.slow(detail),
+        )
+        .await;
         let delay = match result {
-            Ok(Ok(_)) => {
+            Ok(_) => {
                 backoff.reset();
                 reporter.send(ClusterEvent::Seen {
                     at: jiff::Timestamp::now(),
                 });
                 PROBE_INTERVAL
             }
-            Ok(Err(err)) => {
-                reporter.unreachable(describe_error(&err));
-                backoff.next_delay()
-            }
-            Err(_) => {
-                reporter.unreachable(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()));
+            Err(failure) => {
+                reporter.unreachable(failure.message().to_string());
                 backoff.next_delay()
             }
         };
@@ -316,20 +295,87 @@ async fn watch_crds(
     }
 }
 
+/// Where one kind is watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WatchScope {
+    /// All namespaces (cluster-scoped kinds, or an app namespace is not known).
+    All,
+    /// One namespace.
+    Namespace(String),
+    /// Several app namespaces: one cluster-wide list and watch whose objects outside them are
+    /// dropped, reported as one list per namespace. One request pair per kind instead of one
+    /// per kind and namespace (9 kinds × 50 app namespaces made 451 list and 451 watch
+    /// requests per cluster at 50k objects). Where listing all namespaces is forbidden, it
+    /// falls back to one watch per namespace.
+    Namespaces(BTreeSet<String>),
+}
+
+impl WatchScope {
+    fn of(scope: &Scope, namespaces: Option<&BTreeSet<String>>) -> WatchScope {
+        match (scope, namespaces) {
+            (Scope::Namespaced, Some(list)) if list.len() == 1 => list
+                .first()
+                .map_or(WatchScope::All, |ns| WatchScope::Namespace(ns.clone())),
+            (Scope::Namespaced, Some(list)) if !list.is_empty() => {
+                WatchScope::Namespaces(list.clone())
+            }
+            _ => WatchScope::All,
+        }
+    }
+}
+
 /// What one watcher watches.
+#[derive(Clone)]
 struct WatchTarget {
     client: kube::Client,
     resource: ApiResource,
     kind: GroupKind,
-    namespace: Option<String>,
+    scope: WatchScope,
     metadata_only: bool,
     reporter: Reporter,
+}
+
+/// Watch one kind where its target says; `Namespaces` falls back to one watcher per namespace
+/// when the cluster-wide list is forbidden (a user with namespace-scoped rights only).
+async fn watch_kind<K>(target: WatchTarget)
+where
+    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let WatchScope::Namespaces(namespaces) = &target.scope else {
+        run_watcher::<K>(target).await;
+        return;
+    };
+    let namespaces = namespaces.clone();
+    if run_watcher::<K>(target.clone()).await == WatchEnd::ForbiddenClusterWide {
+        tracing::debug!(kind = %target.kind, "listing all namespaces forbidden; one watch per namespace");
+        let per_namespace = namespaces.into_iter().map(|ns| {
+            run_watcher::<K>(WatchTarget {
+                scope: WatchScope::Namespace(ns),
+                ..target.clone()
+            })
+        });
+        futures::future::join_all(per_namespace).await;
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum WatchEnd {
+    /// The stream ended (the task is normally aborted before).
+    Ended,
+    /// A `Namespaces` watcher may not list all namespaces.
+    ForbiddenClusterWide,
 }
 
 /// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
 /// errors. Reports every change as an event. `K` is `DynamicObject` (full objects) or
 /// `PartialObjectMeta<DynamicObject>` (metadata-only requests).
-async fn watch_kind<K>(target: WatchTarget)
+async fn run_watcher<K>(target: WatchTarget) -> WatchEnd
 where
     K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
         + Clone
@@ -343,13 +389,22 @@ where
         client,
         resource,
         kind,
-        namespace,
+        scope,
         metadata_only,
         reporter,
     } = target;
-    let api: Api<K> = match &namespace {
-        Some(ns) => Api::namespaced_with(client, ns, &resource),
-        None => Api::all_with(client, &resource),
+    let api: Api<K> = match &scope {
+        WatchScope::Namespace(ns) => Api::namespaced_with(client, ns, &resource),
+        WatchScope::All | WatchScope::Namespaces(_) => Api::all_with(client, &resource),
+    };
+    // Objects outside the app namespaces (cluster-wide watch of `Namespaces`) are dropped.
+    let wanted = |obj: &K| match &scope {
+        WatchScope::Namespaces(list) => obj
+            .meta()
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| list.contains(ns)),
+        _ => true,
     };
     let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
     let mut backoff = Backoff::default();
@@ -360,32 +415,47 @@ where
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
-            Ok(watcher::Event::InitApply(obj)) => buffer.push(convert(obj)),
+            Ok(watcher::Event::InitApply(obj)) => {
+                if wanted(&obj) {
+                    buffer.push(convert(obj));
+                }
+            }
             Ok(watcher::Event::InitDone) => {
                 if last_listed.elapsed() >= Duration::from_secs(1) {
                     backoff.reset();
                 }
                 last_listed = std::time::Instant::now();
-                reporter.send(ClusterEvent::Listed {
-                    kind: kind.clone(),
-                    namespace: namespace.clone(),
-                    objects: std::mem::take(&mut buffer),
-                    metadata_only,
-                    at,
-                });
+                let objects = std::mem::take(&mut buffer);
+                for (namespace, objects) in listed_by_scope(&scope, objects) {
+                    reporter.send(ClusterEvent::Listed {
+                        kind: kind.clone(),
+                        namespace,
+                        objects,
+                        metadata_only,
+                        at,
+                    });
+                }
             }
-            Ok(watcher::Event::Apply(obj)) => reporter.send(ClusterEvent::Upserted {
-                kind: kind.clone(),
-                object: convert(obj),
-                metadata_only,
-                at,
-            }),
-            Ok(watcher::Event::Delete(obj)) => reporter.send(ClusterEvent::Deleted {
-                kind: kind.clone(),
-                object: convert(obj),
-                metadata_only,
-                at,
-            }),
+            Ok(watcher::Event::Apply(obj)) => {
+                if wanted(&obj) {
+                    reporter.send(ClusterEvent::Upserted {
+                        kind: kind.clone(),
+                        object: convert(obj),
+                        metadata_only,
+                        at,
+                    });
+                }
+            }
+            Ok(watcher::Event::Delete(obj)) => {
+                if wanted(&obj) {
+                    reporter.send(ClusterEvent::Deleted {
+                        kind: kind.clone(),
+                        object: convert(obj),
+                        metadata_only,
+                        at,
+                    });
+                }
+            }
             Err(err) => match classify(&err) {
                 WatchFailure::Gone => {
                     // The watcher relists by itself on the next poll. A server that expires
@@ -394,6 +464,9 @@ where
                     if last_listed.elapsed() < Duration::from_secs(1) {
                         tokio::time::sleep(backoff.next_delay()).await;
                     }
+                }
+                WatchFailure::Forbidden(_) if matches!(scope, WatchScope::Namespaces(_)) => {
+                    return WatchEnd::ForbiddenClusterWide;
                 }
                 WatchFailure::Forbidden(reason) => {
                     reporter.send(ClusterEvent::KindFailed {
@@ -418,6 +491,33 @@ where
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
             },
+        }
+    }
+    WatchEnd::Ended
+}
+
+/// A complete list as the state takes it: one list for the watcher's namespace (or all), or,
+/// for a cluster-wide watch of several app namespaces, one per app namespace (empty ones too:
+/// an empty namespace is listed as well).
+fn listed_by_scope(scope: &WatchScope, objects: Vec<Object>) -> Vec<(Option<String>, Vec<Object>)> {
+    match scope {
+        WatchScope::All => vec![(None, objects)],
+        WatchScope::Namespace(ns) => vec![(Some(ns.clone()), objects)],
+        WatchScope::Namespaces(list) => {
+            let mut by_namespace: BTreeMap<&str, Vec<Object>> =
+                list.iter().map(|ns| (ns.as_str(), Vec::new())).collect();
+            for object in objects {
+                let namespace = object
+                    .pointer("/metadata/namespace")
+                    .and_then(|v| v.as_str());
+                if let Some(slot) = namespace.and_then(|ns| by_namespace.get_mut(ns)) {
+                    slot.push(object);
+                }
+            }
+            by_namespace
+                .into_iter()
+                .map(|(ns, objects)| (Some(ns.to_string()), objects))
+                .collect()
         }
     }
 }
@@ -450,30 +550,12 @@ fn classify(err: &watcher::Error) -> WatchFailure {
     }
 }
 
-fn status_message(code: u16, message: &str) -> String {
+pub(super) fn status_message(code: u16, message: &str) -> String {
     if message.is_empty() {
         format!("API error {code}")
     } else {
         format!("{message} ({code})")
     }
-}
-
-/// A short, user-facing description of a client error, with its cause chain.
-fn describe_error(err: &kube::Error) -> String {
-    if let kube::Error::Api(status) = err {
-        return status_message(status.code, &status.message);
-    }
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The object as JSON, with apiVersion and kind filled in (list items may lack them; a

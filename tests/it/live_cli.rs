@@ -6,7 +6,7 @@ use kubedrift_testkit::Run;
 use std::process::Command;
 
 /// The kubedrift binary with `args`, on the fixture's kubeconfig and config only.
-fn kubedrift_command(fx: &Fixture, args: &[&str]) -> Command {
+pub(crate) fn kubedrift_command(fx: &Fixture, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
     command
         .args(args)
@@ -18,7 +18,7 @@ fn kubedrift_command(fx: &Fixture, args: &[&str]) -> Command {
     command
 }
 
-fn kubedrift(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn kubedrift(fx: &Fixture, args: &[&str]) -> (i32, String, String) {
     let run: Run = kubedrift_command(fx, args)
         .output()
         .expect("kubedrift runs")

@@ -19,6 +19,9 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
         let (glyph, slot, state) = match &cluster.reach {
             Reach::Reachable => (Glyph::Synced, Slot::SyncSynced, "reachable".to_string()),
             Reach::Connecting => (Glyph::Loading, Slot::SyncLoading, "connecting".to_string()),
+            Reach::Slow { detail } => {
+                (Glyph::Loading, Slot::SyncLoading, format!("slow: {detail}"))
+            }
             Reach::Unreachable { error } => (
                 Glyph::Unreachable,
                 Slot::SyncUnreachable,

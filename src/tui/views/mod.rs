@@ -167,6 +167,7 @@ fn draw_header(model: &Model, frame: &mut Frame, area: Rect) {
         let (glyph, slot, state) = match &cluster.reach {
             Reach::Reachable => (Glyph::Synced, Slot::SyncSynced, String::new()),
             Reach::Connecting => (Glyph::Loading, Slot::SyncLoading, " connecting".into()),
+            Reach::Slow { .. } => (Glyph::Loading, Slot::SyncLoading, " slow".into()),
             Reach::Unreachable { .. } => (
                 Glyph::Unreachable,
                 Slot::SyncUnreachable,

@@ -12,8 +12,12 @@ use std::fmt;
 pub enum ClusterEvent {
     /// The API server answered (probe or discovery): the cluster is reachable.
     Seen { at: jiff::Timestamp },
-    /// The API server could not be reached (connection refused, TLS, timeout...).
+    /// The API server could not be reached (connection refused, TLS, no answer after
+    /// every retry...).
     Unreachable { error: String, at: jiff::Timestamp },
+    /// A request got no answer within its bound and is being retried: the server is slow,
+    /// not (yet) known to be down.
+    Slow { detail: String, at: jiff::Timestamp },
     /// Discovery ran: `served` kinds will be watched, `missing` ones do not exist here.
     /// `scoped` lists which served kinds are cluster-scoped.
     Discovered {
@@ -62,6 +66,11 @@ impl fmt::Debug for ClusterEvent {
             ClusterEvent::Unreachable { error, at } => f
                 .debug_struct("Unreachable")
                 .field("error", error)
+                .field("at", at)
+                .finish(),
+            ClusterEvent::Slow { detail, at } => f
+                .debug_struct("Slow")
+                .field("detail", detail)
                 .field("at", at)
                 .finish(),
             ClusterEvent::Discovered {

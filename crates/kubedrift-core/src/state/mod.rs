@@ -292,6 +292,20 @@ impl State {
                     cluster.planned_kinds = kinds;
                     cluster.planned_namespaces = namespaces;
                     cluster.metadata_only = metadata_only;
+                    // A kind listed before a new app namespace joined the plan is not listed
+                    // there yet: nothing is decided from it (nor the cluster settled) until
+                    // that namespace is listed too.
+                    let unlisted: Vec<GroupKind> = cluster
+                        .kinds
+                        .iter()
+                        .filter(|(kind, state)| {
+                            **state == KindState::Listed && !cluster.kind_listed_everywhere(kind)
+                        })
+                        .map(|(kind, _)| kind.clone())
+                        .collect();
+                    for kind in unlisted {
+                        cluster.kinds.insert(kind, KindState::Pending);
+                    }
                     changed.clusters.insert(context.clone());
                     self.refresh_context(&context, None, &mut changed);
                 }
@@ -409,6 +423,14 @@ impl State {
                 cluster.last_seen = Some(at);
                 if cluster.reach != Reach::Reachable {
                     cluster.reach = Reach::Reachable;
+                    changed.clusters.insert(context.clone());
+                    self.refresh_context(&context, None, changed);
+                }
+            }
+            ClusterEvent::Slow { detail, .. } => {
+                let reach = Reach::Slow { detail };
+                if cluster.reach != reach {
+                    cluster.reach = reach;
                     changed.clusters.insert(context.clone());
                     self.refresh_context(&context, None, changed);
                 }
@@ -598,7 +620,7 @@ impl State {
             match kind {
                 None => self.recompute_app(&id, changed),
                 Some(kind) => {
-                    let keys: Vec<ResourceKey> = self
+                    let mut keys: BTreeSet<ResourceKey> = self
                         .apps
                         .get(&id)
                         .map(|app| {
@@ -610,6 +632,25 @@ impl State {
                                 .collect()
                         })
                         .unwrap_or_default();
+                    // Live objects of the kind claimed by the app: one listed in a namespace
+                    // before the kind was listed in every app namespace was not decided then
+                    // (Extraneous needs the whole kind listed) and must be now.
+                    if let (Some(app), Some(cluster)) =
+                        (self.apps.get(&id), self.clusters.get(context))
+                    {
+                        if app.complete {
+                            keys.extend(
+                                cluster
+                                    .live
+                                    .iter()
+                                    .filter(|(k, obj)| {
+                                        GroupKind::of_key(k) == *kind
+                                            && ownership::claims(obj, &id.app, Some(&id.env))
+                                    })
+                                    .map(|(k, _)| k.clone()),
+                            );
+                        }
+                    }
                     for key in keys {
                         self.recompute_one(&id, &key, changed);
                     }

@@ -109,7 +109,12 @@ pub(super) fn app_view(app: &AppState, cluster: Option<&ClusterState>) -> AppVie
                     }
                 }
             }
-            AppSync::Synced if matches!(reach, Reach::Connecting) && !app.desired.is_empty() => {
+            // Slow before any answer is still connecting.
+            AppSync::Synced
+                if (matches!(reach, Reach::Connecting)
+                    || (matches!(reach, Reach::Slow { .. }) && last_seen.is_none()))
+                    && !app.desired.is_empty() =>
+            {
                 (SyncState::Loading, SyncCause::Connecting)
             }
             AppSync::Synced => (SyncState::Synced, SyncCause::Synced),

@@ -814,3 +814,63 @@ fn a_controllers_opinion_joins_the_app_row_and_says_when_it_disagrees() {
         .controller
         .is_none());
 }
+
+#[test]
+fn a_tracked_object_listed_before_its_kind_is_listed_everywhere_is_decided_when_it_is() {
+    let mut state = State::new();
+    state.apply(desired_app(
+        "web",
+        "dev",
+        1,
+        vec![desired_deployment("web", "web:1.4.2", 2)],
+    ));
+    let mut canary = live_deployment("web-canary", "web:1.5.0-rc1", 1, 101);
+    canary["metadata"]["labels"]["kubedrift.io/app"] = json!("web");
+    // `shop` alone is planned and listed: the kind is listed, the cluster settled.
+    connect(
+        &mut state,
+        "dev",
+        vec![live_deployment("web", "web:1.4.2", 2, 100)],
+    );
+    assert!(state.snapshot().settled());
+    // A second app namespace joins the plan: the kind is not listed there yet.
+    let both = BTreeSet::from(["shop".to_string(), "shop-canary".to_string()]);
+    state.apply(Input::Plan {
+        context: "dev".into(),
+        kinds: BTreeSet::from([deployment_kind()]),
+        namespaces: Some(both),
+        metadata_only: BTreeSet::new(),
+    });
+    assert!(!state.snapshot().settled());
+    // Lists arrive namespace by namespace: the tracked canary first, the kind completes after.
+    canary["metadata"]["namespace"] = json!("shop-canary");
+    for (namespace, objects) in [
+        ("shop-canary", vec![canary]),
+        ("shop", vec![live_deployment("web", "web:1.4.2", 2, 100)]),
+    ] {
+        state.apply(cluster(
+            "dev",
+            ClusterEvent::Listed {
+                metadata_only: false,
+                kind: deployment_kind(),
+                namespace: Some(namespace.into()),
+                objects,
+                at: at(),
+            },
+        ));
+    }
+    let snapshot = state.snapshot();
+    assert!(snapshot.settled());
+    let app = snapshot.app("web", "dev").expect("row");
+    assert!(
+        app.resources
+            .iter()
+            .any(|r| r.key.name == "web-canary" && r.verdict == Verdict::Extraneous),
+        "{:?}",
+        app.resources
+            .iter()
+            .map(|r| (&r.key.name, r.verdict.label()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(app.sync, SyncState::OutOfSync);
+}

@@ -161,6 +161,10 @@ pub enum Reach {
     #[default]
     Connecting,
     Reachable,
+    /// A request got no answer in time and is being retried: slow, not known to be down.
+    Slow {
+        detail: String,
+    },
     Unreachable {
         error: String,
     },
