@@ -386,16 +386,7 @@ pub async fn request_reconcile(
     now: jiff::Timestamp,
 ) -> Result<Result<(), String>, ExecuteError> {
     check_binding(plan, capability)?;
-    if !plan.controllers.contains(owner) {
-        return Err(ExecuteError::UnknownController(format!(
-            "{} {}/{}",
-            owner.kind, owner.namespace, owner.name
-        )));
-    }
-    Ok(patch_reconcile(capability.client(), owner, now, false)
-        .await
-        .map(|_| ())
-        .map_err(ReconcilePatchError::into_message))
+    reconcile_planned_owner(plan, owner, capability, now).await
 }
 
 /// [`request_reconcile`] for a controller object that lives on another cluster than the app
@@ -414,6 +405,17 @@ pub async fn request_reconcile_on(
             want: owner_context.to_string(),
         });
     }
+    reconcile_planned_owner(plan, owner, capability, now).await
+}
+
+/// The write both requests share, once the capability is known to fit: only a controller
+/// the plan named is patched.
+async fn reconcile_planned_owner(
+    plan: &Plan,
+    owner: &ControllerOwner,
+    capability: &WriteCapability,
+    now: jiff::Timestamp,
+) -> Result<Result<(), String>, ExecuteError> {
     if !plan.controllers.contains(owner) {
         return Err(ExecuteError::UnknownController(format!(
             "{} {}/{}",
