@@ -225,12 +225,11 @@ impl Model {
                     self.status = Some("nothing to promote".into());
                     return Vec::new();
                 }
-                if flow.protected && flow.typed != flow.app.env {
+                if let Some(ask) =
+                    super::sync::ask_for_protected_name(flow.protected, &flow.typed, &flow.app.env)
+                {
                     flow.confirming = true;
-                    self.status = Some(format!(
-                        "{} is protected: type its name, then Enter",
-                        flow.app.env
-                    ));
+                    self.status = Some(ask);
                     return Vec::new();
                 }
                 let prepared = prepared.clone();

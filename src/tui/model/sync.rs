@@ -269,12 +269,11 @@ impl Model {
                     self.status = Some("nothing to sync".into());
                     return Vec::new();
                 }
-                if flow.protected && flow.typed != flow.app.env {
+                if let Some(ask) =
+                    ask_for_protected_name(flow.protected, &flow.typed, &flow.app.env)
+                {
                     flow.confirming = true;
-                    self.status = Some(format!(
-                        "{} is protected: type its name, then Enter",
-                        flow.app.env
-                    ));
+                    self.status = Some(ask);
                     return Vec::new();
                 }
                 let planned = planned.clone();
@@ -340,6 +339,12 @@ impl Model {
         }
         Vec::new()
     }
+}
+
+/// Before a write to a protected environment (sync and promote alike): what to ask while its
+/// name is not typed yet; None once it is, or when the environment is not protected.
+pub(super) fn ask_for_protected_name(protected: bool, typed: &str, env: &str) -> Option<String> {
+    (protected && typed != env).then(|| format!("{env} is protected: type its name, then Enter"))
 }
 
 /// Typing a protected environment's name (sync and promote alike): characters and Backspace
