@@ -5,9 +5,6 @@
 use crate::config::{Config, RepoConfig};
 use std::path::{Path, PathBuf};
 
-/// Environment variable overriding the clone cache dir (tests, read-only homes).
-pub const CACHE_DIR_ENV_VAR: &str = "KUBEDRIFT_CACHE_DIR";
-
 /// The same repository written differently compares equal: scheme, user and `.git` are
 /// dropped, so `https://host/org/repo.git/`, `ssh://git@host/org/repo` and `git@host:org/repo`
 /// match; a local path matches its `file://` URL.
@@ -55,14 +52,9 @@ impl RepoCache {
         RepoCache { dir }
     }
 
-    /// `$KUBEDRIFT_CACHE_DIR`, else `<XDG cache dir>/kubedrift`; clones go to `repos/` below.
+    /// `repos/` below kubedrift's cache root ([`crate::render::cache_root`]).
     pub fn default_dir() -> Option<PathBuf> {
-        match std::env::var_os(CACHE_DIR_ENV_VAR).filter(|v| !v.is_empty()) {
-            Some(dir) => Some(PathBuf::from(dir)),
-            None => directories::ProjectDirs::from("", "", "kubedrift")
-                .map(|dirs| dirs.cache_dir().to_path_buf()),
-        }
-        .map(|dir| dir.join("repos"))
+        crate::render::cache_root().map(|dir| dir.join("repos"))
     }
 
     /// The repo name kubedrift shows for a cached clone of `url` (credentials removed).

@@ -21,9 +21,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// The cache root (tests use a temp dir); renders go to `renders/` below it. Default: the XDG
-/// cache dir (`$XDG_CACHE_HOME/kubedrift/renders`, `~/.cache/kubedrift/renders`).
+/// The cache root (tests use a temp dir): renders go to `renders/` below it, the Argo CD /
+/// Flux clones to `repos/`. Default: the XDG cache dir (`$XDG_CACHE_HOME/kubedrift`,
+/// usually `~/.cache/kubedrift`).
 pub const CACHE_DIR_ENV: &str = "KUBEDRIFT_CACHE_DIR";
+
+/// kubedrift's cache root: [`CACHE_DIR_ENV`], else the XDG cache dir (`None` without a home
+/// directory). One root for every on-disk cache that shares the variable.
+pub fn cache_root() -> Option<PathBuf> {
+    match std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => directories::ProjectDirs::from("", "", "kubedrift")
+            .map(|dirs| dirs.cache_dir().to_path_buf()),
+    }
+}
 /// Size cap in MiB (default [`DEFAULT_MAX_MIB`]); `0` turns the persistent cache off.
 pub const CACHE_MAX_MIB_ENV: &str = "KUBEDRIFT_RENDER_CACHE_MB";
 pub const DEFAULT_MAX_MIB: u64 = 256;
@@ -63,13 +74,7 @@ impl DiskCache {
         if max_mib == 0 {
             return None;
         }
-        let dir = match std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
-            // The same root as the Argo CD / Flux clones (`repos/` next to it).
-            Some(dir) => PathBuf::from(dir).join("renders"),
-            None => directories::ProjectDirs::from("", "", "kubedrift")?
-                .cache_dir()
-                .join("renders"),
-        };
+        let dir = cache_root()?.join("renders");
         Some(DiskCache::new(dir, max_mib.saturating_mul(1024 * 1024)))
     }
 

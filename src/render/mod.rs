@@ -24,7 +24,7 @@ pub use chart::{
     parse_version as chart_version, published_versions, versions_between, ChartRef,
     CHART_CACHE_ENV,
 };
-pub use disk_cache::{CachedRun, DiskCache, CACHE_DIR_ENV, CACHE_MAX_MIB_ENV};
+pub use disk_cache::{cache_root, CachedRun, DiskCache, CACHE_DIR_ENV, CACHE_MAX_MIB_ENV};
 pub use helm::HELM_NOT_INSTALLED;
 pub use tool::Tools;
 
