@@ -171,6 +171,19 @@ fn status_reports_a_paused_canary_and_claims_neither_its_replicasets_nor_its_wor
         "-f",
         &write(&fx, "template.yaml", TEMPLATE_DEPLOYMENT),
     ]);
+    // The app's plain Deployment must have finished its own rollout first: while it is
+    // Progressing (the worse health in Argo CD's order) it, not the paused canary, would be the
+    // app's health — a race with the sandbox's controller that failed CI under load.
+    fx.ok(&[
+        "--context",
+        "dev",
+        "-n",
+        "shop",
+        "rollout",
+        "status",
+        "deployment/web",
+        "--timeout=120s",
+    ]);
 
     // The controller's part: status (paused at step 2 of 4) and the two ReplicaSets.
     let generation = kubectl_text(
