@@ -171,8 +171,9 @@ pub fn has_controller_owner(obj: &Value) -> bool {
         })
 }
 
-/// The kubedrift environment label of `obj`, when it is a non-empty string.
-fn object_env(obj: &Value) -> Option<&str> {
+/// The kubedrift environment label of `obj`, when it is a non-empty string (what [`claims`]
+/// matches the wanted environment against).
+pub fn object_env(obj: &Value) -> Option<&str> {
     let labels = obj.get("metadata").and_then(|m| m.get("labels"));
     match string_entry(labels, KUBEDRIFT_ENV_LABEL) {
         Entry::Value(env) => Some(env),

@@ -15,6 +15,7 @@
 mod cluster_event;
 mod controller;
 mod evaluate;
+mod index;
 mod summarize;
 mod summary;
 mod view;
@@ -30,12 +31,12 @@ pub use view::{
 
 pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
-use crate::engine::ownership;
 use crate::model::{GroupKind, Object, ResourceKey, Scopes};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use evaluate::{evaluate, resource_version};
+use index::{is_of_kind, AppsByContext, KeyIndex, LiveIndex};
 use summarize::{app_view, cluster_view};
 
 /// What rendering an app at a revision produced.
@@ -148,7 +149,9 @@ struct ClusterState {
     listed_scopes: HashSet<(GroupKind, Option<String>)>,
     /// Which kinds are cluster-scoped (built in, plus what discovery said).
     scopes: Scopes,
-    live: HashMap<ResourceKey, Arc<Object>>,
+    live: LiveIndex,
+    /// Which apps of this context desire or report each key (kept by `State::note_key`).
+    reported: KeyIndex,
 }
 
 impl ClusterState {
@@ -208,6 +211,26 @@ pub struct State {
     snapshot: Arc<Snapshot>,
     /// Configured field managers whose server-side apply counts as Git's (three-way).
     field_managers: Arc<[String]>,
+    /// The apps of each context, by name.
+    apps_by_context: AppsByContext,
+    /// What inputs applied since the last publish changed (see [`State::apply_deferred`]).
+    pending: Changed,
+}
+
+/// The resources to recompute after one input, each once: `(app, keys)`.
+type Work = BTreeMap<AppId, BTreeSet<ResourceKey>>;
+
+fn schedule(work: &mut Work, id: &AppId, key: &ResourceKey) {
+    match work.get_mut(id) {
+        Some(keys) => {
+            if !keys.contains(key) {
+                keys.insert(key.clone());
+            }
+        }
+        None => {
+            work.insert(id.clone(), BTreeSet::from([key.clone()]));
+        }
+    }
 }
 
 impl Default for State {
@@ -227,6 +250,8 @@ impl State {
             sources_loaded: false,
             snapshot: Arc::new(Snapshot::default()),
             field_managers: Arc::from([]),
+            apps_by_context: AppsByContext::default(),
+            pending: Changed::default(),
         }
     }
 
@@ -256,12 +281,53 @@ impl State {
     /// Apply one input; returns what changed. The snapshot may be republished without a
     /// visible change (a live object moved on with the same verdict): watch `generation()`.
     pub fn apply(&mut self, input: Input) -> Vec<ChangeKind> {
-        let mut changed = Changed::default();
+        self.apply_deferred(input);
+        self.publish_deferred()
+    }
+
+    /// Apply several inputs in order and publish once: one generation, one snapshot, and
+    /// the changes of all of them (an app or resource touched by several is reported once).
+    pub fn apply_batch(&mut self, inputs: impl IntoIterator<Item = Input>) -> Vec<ChangeKind> {
+        for input in inputs {
+            self.apply_deferred(input);
+        }
+        self.publish_deferred()
+    }
+
+    /// Apply one input without publishing: the snapshot and generation stay as they were
+    /// until [`State::publish_deferred`], which reports the changes of every input applied
+    /// since the last publish.
+    pub fn apply_deferred(&mut self, input: Input) {
+        let mut changed = std::mem::take(&mut self.pending);
+        let mut work = Work::new();
+        self.apply_input(input, &mut changed, &mut work);
+        // Every input's effects on the caches are in place before anything is recomputed, so
+        // a resource several of them touch is recomputed once, from the final state.
+        for (id, keys) in work {
+            for key in keys {
+                self.recompute_one(&id, &key, &mut changed);
+            }
+        }
+        self.pending = changed;
+    }
+
+    /// Publish what the inputs applied since the last publish changed (nothing when
+    /// nothing did: the generation stays).
+    pub fn publish_deferred(&mut self) -> Vec<ChangeKind> {
+        let changed = std::mem::take(&mut self.pending);
+        self.publish(changed)
+    }
+
+    fn apply_input(&mut self, input: Input, changed: &mut Changed, work: &mut Work) {
         match input {
-            Input::Desired(desired) => self.apply_desired(desired, &mut changed),
+            Input::Desired(desired) => self.apply_desired(desired, changed, work),
             Input::RemoveApp(id) => {
-                if self.apps.remove(&id).is_some() {
-                    changed.removed.push(id);
+                if let Some(app) = self.apps.remove(&id) {
+                    self.unindex_app(&app);
+                    changed.forget(&id);
+                    if !changed.removed.contains(&id) {
+                        changed.removed.push(id);
+                    }
                 }
             }
             Input::Plan {
@@ -285,9 +351,7 @@ impl State {
                     for kind in &switched {
                         cluster.kinds.insert(kind.clone(), KindState::Pending);
                         cluster.listed_scopes.retain(|(k, _)| k != kind);
-                        cluster
-                            .live
-                            .retain(|key, _| GroupKind::of_key(key) != *kind);
+                        cluster.live.remove_kind(kind);
                     }
                     cluster.planned_kinds = kinds;
                     cluster.planned_namespaces = namespaces;
@@ -307,10 +371,12 @@ impl State {
                         cluster.kinds.insert(kind, KindState::Pending);
                     }
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, &mut changed);
+                    self.refresh_context(&context, None, changed, work);
                 }
             }
-            Input::Cluster { context, event } => self.apply_cluster(context, event, &mut changed),
+            Input::Cluster { context, event } => {
+                self.apply_cluster(context, event, changed, work)
+            }
             Input::Controller { id, view } => {
                 let moved = match view {
                     Some(view) => self.controllers.insert(id.clone(), view.clone()) != Some(view),
@@ -338,10 +404,9 @@ impl State {
                 }
             }
         }
-        self.publish(changed)
     }
 
-    fn apply_desired(&mut self, desired: DesiredApp, changed: &mut Changed) {
+    fn apply_desired(&mut self, desired: DesiredApp, changed: &mut Changed, work: &mut Work) {
         if let Some(existing) = self.apps.get(&desired.id) {
             if desired.seq < existing.seq {
                 return; // a stale render reply
@@ -363,6 +428,9 @@ impl State {
             desired_map.iter().map(|(k, d)| (k, d.object.as_ref())),
         ));
         let previous = self.apps.remove(&desired.id);
+        if let Some(previous) = &previous {
+            self.unindex_app(previous);
+        }
         let mut app = AppState {
             id: desired.id.clone(),
             context: desired.context,
@@ -382,19 +450,27 @@ impl State {
             keys
         });
         let id = app.id.clone();
+        self.index_app(&app);
         self.apps.insert(id.clone(), app);
         match changed_keys {
             Some(keys) => {
                 for key in keys {
-                    self.recompute_one(&id, &key, changed);
+                    schedule(work, &id, &key);
                 }
             }
-            None => self.recompute_app(&id, changed),
+            None => self.recompute_app(&id, work),
         }
+        changed.removed.retain(|removed| *removed != id);
         changed.apps.insert(id);
     }
 
-    fn apply_cluster(&mut self, context: String, event: ClusterEvent, changed: &mut Changed) {
+    fn apply_cluster(
+        &mut self,
+        context: String,
+        event: ClusterEvent,
+        changed: &mut Changed,
+        work: &mut Work,
+    ) {
         let cluster = self.clusters.entry(context.clone()).or_default();
         // Late events of a watcher whose mode was switched (metadata-only vs full) are dropped.
         let stale = match &event {
@@ -424,7 +500,7 @@ impl State {
                 if cluster.reach != Reach::Reachable {
                     cluster.reach = Reach::Reachable;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed);
+                    self.refresh_context(&context, None, changed, work);
                 }
             }
             ClusterEvent::Slow { detail, .. } => {
@@ -432,7 +508,7 @@ impl State {
                 if cluster.reach != reach {
                     cluster.reach = reach;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed);
+                    self.refresh_context(&context, None, changed, work);
                 }
             }
             ClusterEvent::Unreachable { error, .. } => {
@@ -440,7 +516,7 @@ impl State {
                 if cluster.reach != reach {
                     cluster.reach = reach;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed);
+                    self.refresh_context(&context, None, changed, work);
                 }
             }
             ClusterEvent::Discovered {
@@ -448,14 +524,22 @@ impl State {
                 cluster_scoped,
                 missing,
                 at,
-            } => self.apply_discovered(&context, served, cluster_scoped, missing, at, changed),
+            } => self.apply_discovered(
+                &context,
+                served,
+                cluster_scoped,
+                missing,
+                at,
+                changed,
+                work,
+            ),
             ClusterEvent::Listed {
                 kind,
                 namespace,
                 objects,
                 at,
                 ..
-            } => self.apply_listed(&context, kind, namespace, objects, at, changed),
+            } => self.apply_listed(&context, kind, namespace, objects, at, changed, work),
             ClusterEvent::Upserted { object, at, .. } => {
                 cluster.last_seen = Some(at);
                 if let Ok(key) = ResourceKey::from_live(&object) {
@@ -463,14 +547,14 @@ impl State {
                         return; // a repeated event (e.g. after a watch restart)
                     }
                     cluster.live.insert(key.clone(), Arc::new(object));
-                    self.recompute_key(&context, &key, changed);
+                    self.recompute_key(&context, &key, work);
                 }
             }
             ClusterEvent::Deleted { object, at, .. } => {
                 cluster.last_seen = Some(at);
                 if let Ok(key) = ResourceKey::from_live(&object) {
                     if cluster.live.remove(&key).is_some() {
-                        self.recompute_key(&context, &key, changed);
+                        self.recompute_key(&context, &key, work);
                     }
                 }
             }
@@ -484,10 +568,10 @@ impl State {
                 if cluster.kinds.get(&kind) != Some(&state) {
                     cluster.kinds.insert(kind.clone(), state);
                     // The cache of that kind can no longer be trusted.
-                    cluster.live.retain(|key, _| GroupKind::of_key(key) != kind);
+                    cluster.live.remove_kind(&kind);
                     cluster.listed_scopes.retain(|(k, _)| *k != kind);
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, Some(&kind), changed);
+                    self.refresh_context(&context, Some(&kind), changed, work);
                 }
             }
         }
@@ -495,6 +579,7 @@ impl State {
 
     /// Discovery ran: which kinds exist (a missing CRD fails its kind), which are
     /// cluster-scoped (desired objects of those kinds lose their namespace).
+    #[allow(clippy::too_many_arguments)]
     fn apply_discovered(
         &mut self,
         context: &str,
@@ -503,6 +588,7 @@ impl State {
         missing: Vec<GroupKind>,
         at: jiff::Timestamp,
         changed: &mut Changed,
+        work: &mut Work,
     ) {
         let cluster = self.clusters.entry(context.to_string()).or_default();
         cluster.discovered = true;
@@ -530,8 +616,11 @@ impl State {
             );
         }
         changed.clusters.insert(context.to_string());
-        let scopes = &cluster.scopes;
-        for app in self.apps.values_mut().filter(|a| a.context == context) {
+        for id in self.apps_by_context.all(context) {
+            let Some(app) = self.apps.get_mut(&id) else {
+                continue;
+            };
+            let scopes = &cluster.scopes;
             let rekeyed: Vec<DesiredResource> = app
                 .desired
                 .values()
@@ -541,16 +630,22 @@ impl State {
                 .cloned()
                 .collect();
             for mut obj in rekeyed {
-                app.desired.remove(&obj.key);
+                let old = obj.key.clone();
+                app.desired.remove(&old);
+                cluster
+                    .reported
+                    .note(&id, &old, app.results.contains_key(&old));
                 scopes.rescope(&mut obj.key);
+                cluster.reported.note(&id, &obj.key, true);
                 app.desired.insert(obj.key.clone(), obj);
             }
         }
-        self.refresh_context(context, None, changed);
+        self.refresh_context(context, None, changed, work);
     }
 
     /// A complete (re)list of `kind` in `namespace` replaces what the cache held there; only
     /// resources whose live object really changed are recomputed.
+    #[allow(clippy::too_many_arguments)]
     fn apply_listed(
         &mut self,
         context: &str,
@@ -559,6 +654,7 @@ impl State {
         objects: Vec<Object>,
         at: jiff::Timestamp,
         changed: &mut Changed,
+        work: &mut Work,
     ) {
         let cluster = self.clusters.entry(context.to_string()).or_default();
         cluster.last_seen = Some(at);
@@ -569,21 +665,13 @@ impl State {
                 fresh.insert(key, Arc::new(obj));
             }
         }
-        let in_scope = |key: &ResourceKey| {
-            GroupKind::of_key(key) == kind
-                && namespace
-                    .as_ref()
-                    .is_none_or(|ns| key.namespace.as_ref() == Some(ns))
-        };
         let mut touched: Vec<ResourceKey> = Vec::new();
-        cluster.live.retain(|key, _| {
-            if in_scope(key) && !fresh.contains_key(key) {
-                touched.push(key.clone());
-                false
-            } else {
-                true
+        for key in cluster.live.keys_in_scope(&kind, namespace.as_deref()) {
+            if !fresh.contains_key(&key) {
+                cluster.live.remove(&key);
+                touched.push(key);
             }
-        });
+        }
         for (key, obj) in fresh {
             let same = cluster.live.get(&key).is_some_and(|old| {
                 resource_version(old) == resource_version(&obj) && **old == *obj
@@ -600,89 +688,63 @@ impl State {
         }
         if was != cluster.kind_state(&kind) {
             changed.clusters.insert(context.to_string());
-            self.refresh_context(context, Some(&kind), changed);
+            self.refresh_context(context, Some(&kind), changed, work);
         }
         for key in touched {
-            self.recompute_key(context, &key, changed);
+            self.recompute_key(context, &key, work);
         }
     }
 
     /// Recompute every resource (of `kind`, or all) of every app in `context`, e.g. after a
     /// kind finished listing or the cluster's reachability changed.
-    fn refresh_context(&mut self, context: &str, kind: Option<&GroupKind>, changed: &mut Changed) {
-        let ids: Vec<AppId> = self
-            .apps
-            .values()
-            .filter(|a| a.context == context)
-            .map(|a| a.id.clone())
-            .collect();
-        for id in ids {
+    fn refresh_context(
+        &mut self,
+        context: &str,
+        kind: Option<&GroupKind>,
+        changed: &mut Changed,
+        work: &mut Work,
+    ) {
+        for id in self.apps_by_context.all(context) {
             match kind {
-                None => self.recompute_app(&id, changed),
+                None => self.recompute_app(&id, work),
                 Some(kind) => {
-                    let mut keys: BTreeSet<ResourceKey> = self
-                        .apps
-                        .get(&id)
-                        .map(|app| {
-                            app.desired
-                                .keys()
-                                .chain(app.results.keys())
-                                .filter(|k| GroupKind::of_key(k) == *kind)
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let Some(app) = self.apps.get(&id) else {
+                        continue;
+                    };
+                    for key in app.desired.keys().chain(app.results.keys()) {
+                        if is_of_kind(key, kind) {
+                            schedule(work, &id, key);
+                        }
+                    }
                     // Live objects of the kind claimed by the app: one listed in a namespace
                     // before the kind was listed in every app namespace was not decided then
                     // (Extraneous needs the whole kind listed) and must be now.
-                    if let (Some(app), Some(cluster)) =
-                        (self.apps.get(&id), self.clusters.get(context))
-                    {
-                        if app.complete {
-                            keys.extend(
-                                cluster
-                                    .live
-                                    .iter()
-                                    .filter(|(k, obj)| {
-                                        GroupKind::of_key(k) == *kind
-                                            && ownership::claims(obj, &id.app, Some(&id.env))
-                                    })
-                                    .map(|(k, _)| k.clone()),
-                            );
+                    if let (true, Some(cluster)) = (app.complete, self.clusters.get(context)) {
+                        for key in cluster.live.claimed_by(&id.app, &id.env) {
+                            if is_of_kind(key, kind) {
+                                schedule(work, &id, key);
+                            }
                         }
                     }
-                    for key in keys {
-                        self.recompute_one(&id, &key, changed);
-                    }
-                    changed.apps.insert(id);
                 }
             }
+            changed.apps.insert(id);
         }
     }
 
     /// A live object changed: recompute it in the apps of `context` it concerns (desired
     /// there, tracked to them, or previously reported by them).
-    fn recompute_key(&mut self, context: &str, key: &ResourceKey, changed: &mut Changed) {
-        let live = self
-            .clusters
-            .get(context)
-            .and_then(|c| c.live.get(key))
-            .cloned();
-        let ids: Vec<AppId> = self
-            .apps
-            .values()
-            .filter(|a| a.context == context)
-            .filter(|a| {
-                a.desired.contains_key(key)
-                    || a.results.contains_key(key)
-                    || live
-                        .as_deref()
-                        .is_some_and(|obj| ownership::is_tracked_to(obj, &a.id.app))
-            })
-            .map(|a| a.id.clone())
-            .collect();
-        for id in ids {
-            self.recompute_one(&id, key, changed);
+    fn recompute_key(&mut self, context: &str, key: &ResourceKey, work: &mut Work) {
+        let Some(cluster) = self.clusters.get(context) else {
+            return;
+        };
+        for id in cluster.reported.apps(key) {
+            schedule(work, id, key);
+        }
+        for name in cluster.live.tracked_names(key) {
+            for id in self.apps_by_context.named(context, name) {
+                schedule(work, id, key);
+            }
         }
     }
 
@@ -699,12 +761,20 @@ impl State {
             (None, None) => false,
             _ => true,
         };
+        let reported = result.is_some();
+        let was_reported = previous.is_some();
         match result {
             Some(view) => {
                 app.results.insert(key.clone(), Arc::new(view));
             }
             None => {
                 app.results.remove(key);
+            }
+        }
+        if reported != was_reported {
+            let desired = app.desired.contains_key(key);
+            if let Some(cluster) = self.clusters.get_mut(&app.context) {
+                cluster.reported.note(id, key, desired || reported);
             }
         }
         if differs {
@@ -718,27 +788,39 @@ impl State {
         }
     }
 
-    /// Recompute every resource of an app (after a render).
-    fn recompute_app(&mut self, id: &AppId, changed: &mut Changed) {
+    /// Recompute every resource of an app (after a render): desired, reported before, and
+    /// the live objects it claims.
+    fn recompute_app(&mut self, id: &AppId, work: &mut Work) {
         let Some(app) = self.apps.get(id) else { return };
-        let cluster = self.clusters.get(&app.context);
-        let mut keys: BTreeSet<ResourceKey> = app.desired.keys().cloned().collect();
-        keys.extend(app.results.keys().cloned());
+        for key in app.desired.keys().chain(app.results.keys()) {
+            schedule(work, id, key);
+        }
         if app.complete {
-            if let Some(cluster) = cluster {
-                keys.extend(
-                    cluster
-                        .live
-                        .iter()
-                        .filter(|(_, obj)| ownership::claims(obj, &id.app, Some(&id.env)))
-                        .map(|(k, _)| k.clone()),
-                );
+            if let Some(cluster) = self.clusters.get(&app.context) {
+                for key in cluster.live.claimed_by(&id.app, &id.env) {
+                    schedule(work, id, key);
+                }
             }
         }
-        for key in keys {
-            self.recompute_one(id, &key, changed);
+    }
+
+    /// Note the app's keys (desired or reported) in its context's index.
+    fn index_app(&mut self, app: &AppState) {
+        self.apps_by_context.insert(&app.context, &app.id);
+        let cluster = self.clusters.entry(app.context.clone()).or_default();
+        for key in app.desired.keys().chain(app.results.keys()) {
+            cluster.reported.note(&app.id, key, true);
         }
-        changed.apps.insert(id.clone());
+    }
+
+    /// Forget the app's keys: it is being replaced or removed.
+    fn unindex_app(&mut self, app: &AppState) {
+        self.apps_by_context.remove(&app.context, &app.id);
+        if let Some(cluster) = self.clusters.get_mut(&app.context) {
+            for key in app.desired.keys().chain(app.results.keys()) {
+                cluster.reported.note(&app.id, key, false);
+            }
+        }
     }
 
     /// Bump the generation and rebuild the snapshot parts that changed.
@@ -758,7 +840,11 @@ impl State {
         for id in &changed.removed {
             snapshot.apps.remove(id);
         }
-        for id in changed.apps.iter().chain(changed.quiet_apps.iter()) {
+        let quiet = changed
+            .quiet_apps
+            .iter()
+            .filter(|id| !changed.apps.contains(*id));
+        for id in changed.apps.iter().chain(quiet) {
             if let Some(app) = self.apps.get(id) {
                 let cluster = self.clusters.get(&app.context);
                 let mut view = app_view(app, cluster);
@@ -847,6 +933,13 @@ struct Changed {
 }
 
 impl Changed {
+    /// The app is gone: nothing of it is to be rebuilt or reported but its removal.
+    fn forget(&mut self, id: &AppId) {
+        self.apps.remove(id);
+        self.quiet_apps.remove(id);
+        self.resources.retain(|(app, _)| app != id);
+    }
+
     fn is_empty(&self) -> bool {
         !self.sources
             && self.apps.is_empty()

@@ -1,0 +1,276 @@
+//! Indices that let the state find the apps a live object concerns, and the live objects an
+//! app claims, without scanning every app or every live object.
+//!
+//! A live object's ownership marks are read once, when it is stored; an app's keys are noted
+//! when its desired objects or results change. Every change to the live cache goes through
+//! [`LiveIndex`]'s methods, every change to an app's keys through [`ClusterState::note`]
+//! (see `State`), so the indices are never out of date.
+
+use super::AppId;
+use crate::engine::ownership;
+use crate::model::{GroupKind, Object, ResourceKey};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+/// What [`ownership::claims`] needs of a live object, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct LiveMarks {
+    /// Every app name the object is tracked to ([`ownership::is_tracked_to`]).
+    names: Box<[String]>,
+    /// A controller made it: never claimed.
+    controller_owned: bool,
+    /// Its kubedrift environment label.
+    env: Option<String>,
+}
+
+impl LiveMarks {
+    /// None when the object is tracked to no app.
+    pub(super) fn of(obj: &Object) -> Option<LiveMarks> {
+        let mut names: Vec<String> = Vec::new();
+        for mark in ownership::tracking_marks(obj) {
+            // The names `TrackingMark::names_app` accepts: the bare name, and qualified with
+            // the mark's namespace.
+            let mut candidates = vec![mark.app.clone()];
+            if let Some(namespace) = &mark.namespace {
+                candidates.push(format!("{namespace}/{}", mark.app));
+                candidates.push(format!("{namespace}_{}", mark.app));
+            }
+            for name in candidates {
+                if !name.is_empty() && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        if names.is_empty() {
+            return None;
+        }
+        Some(LiveMarks {
+            names: names.into_boxed_slice(),
+            controller_owned: ownership::has_controller_owner(obj),
+            env: ownership::object_env(obj).map(str::to_string),
+        })
+    }
+
+    /// Same as `ownership::claims(obj, app, Some(env))` for the object these marks were read
+    /// from.
+    pub(super) fn claimed_by(&self, app: &str, env: &str) -> bool {
+        !self.controller_owned
+            && self.names.iter().any(|n| n == app)
+            && self.env.as_deref().is_none_or(|labelled| labelled == env)
+    }
+
+    pub(super) fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// A cluster's live objects, with who they are tracked to.
+#[derive(Default)]
+pub(super) struct LiveIndex {
+    objects: HashMap<ResourceKey, Arc<Object>>,
+    /// Marks of the objects tracked to some app.
+    marks: HashMap<ResourceKey, LiveMarks>,
+    /// Keys of live objects by app name they are tracked to.
+    tracked: HashMap<String, HashSet<ResourceKey>>,
+}
+
+impl LiveIndex {
+    pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<Object>> {
+        self.objects.get(key)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<Object>)> {
+        self.objects.iter()
+    }
+
+    pub(super) fn insert(&mut self, key: ResourceKey, obj: Arc<Object>) {
+        self.unmark(&key);
+        if let Some(marks) = LiveMarks::of(&obj) {
+            for name in marks.names() {
+                self.tracked
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+            self.marks.insert(key.clone(), marks);
+        }
+        self.objects.insert(key, obj);
+    }
+
+    pub(super) fn remove(&mut self, key: &ResourceKey) -> Option<Arc<Object>> {
+        self.unmark(key);
+        self.objects.remove(key)
+    }
+
+    /// Drop every object of `kind`.
+    pub(super) fn remove_kind(&mut self, kind: &GroupKind) {
+        let keys: Vec<ResourceKey> = self
+            .objects
+            .keys()
+            .filter(|k| is_of_kind(k, kind))
+            .cloned()
+            .collect();
+        for key in keys {
+            self.remove(&key);
+        }
+    }
+
+    /// Keys of `kind` within `namespace` (None: all namespaces).
+    pub(super) fn keys_in_scope(
+        &self,
+        kind: &GroupKind,
+        namespace: Option<&str>,
+    ) -> Vec<ResourceKey> {
+        self.objects
+            .keys()
+            .filter(|k| {
+                is_of_kind(k, kind) && namespace.is_none_or(|ns| k.namespace.as_deref() == Some(ns))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The app names the object at `key` is tracked to.
+    pub(super) fn tracked_names(&self, key: &ResourceKey) -> &[String] {
+        self.marks.get(key).map(LiveMarks::names).unwrap_or(&[])
+    }
+
+    /// Keys of the live objects `app` in `env` claims ([`ownership::claims`]).
+    pub(super) fn claimed_by<'a>(
+        &'a self,
+        app: &'a str,
+        env: &'a str,
+    ) -> impl Iterator<Item = &'a ResourceKey> + 'a {
+        self.tracked
+            .get(app)
+            .into_iter()
+            .flatten()
+            .filter(move |key| self.marks.get(*key).is_some_and(|m| m.claimed_by(app, env)))
+    }
+
+    fn unmark(&mut self, key: &ResourceKey) {
+        let Some(marks) = self.marks.remove(key) else {
+            return;
+        };
+        for name in marks.names() {
+            if let Some(keys) = self.tracked.get_mut(name) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.tracked.remove(name);
+                }
+            }
+        }
+    }
+}
+
+/// Which apps of one context desire or report each key.
+#[derive(Default)]
+pub(super) struct KeyIndex {
+    apps: HashMap<ResourceKey, BTreeSet<AppId>>,
+}
+
+impl KeyIndex {
+    /// Record whether `id` desires or reports `key`.
+    pub(super) fn note(&mut self, id: &AppId, key: &ResourceKey, present: bool) {
+        if present {
+            if let Some(ids) = self.apps.get_mut(key) {
+                if !ids.contains(id) {
+                    ids.insert(id.clone());
+                }
+            } else {
+                self.apps
+                    .insert(key.clone(), BTreeSet::from([id.clone()]));
+            }
+        } else if let Some(ids) = self.apps.get_mut(key) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.apps.remove(key);
+            }
+        }
+    }
+
+    pub(super) fn apps(&self, key: &ResourceKey) -> impl Iterator<Item = &AppId> {
+        self.apps.get(key).into_iter().flatten()
+    }
+
+    #[cfg(test)]
+    pub(super) fn entries(&self) -> &HashMap<ResourceKey, BTreeSet<AppId>> {
+        &self.apps
+    }
+}
+
+/// The apps of each context, by app name.
+#[derive(Default)]
+pub(super) struct AppsByContext {
+    contexts: HashMap<String, HashMap<String, BTreeSet<AppId>>>,
+}
+
+impl AppsByContext {
+    pub(super) fn insert(&mut self, context: &str, id: &AppId) {
+        self.contexts
+            .entry(context.to_string())
+            .or_default()
+            .entry(id.app.clone())
+            .or_default()
+            .insert(id.clone());
+    }
+
+    pub(super) fn remove(&mut self, context: &str, id: &AppId) {
+        let Some(names) = self.contexts.get_mut(context) else {
+            return;
+        };
+        if let Some(ids) = names.get_mut(&id.app) {
+            ids.remove(id);
+            if ids.is_empty() {
+                names.remove(&id.app);
+            }
+        }
+        if names.is_empty() {
+            self.contexts.remove(context);
+        }
+    }
+
+    /// Every app of `context`.
+    pub(super) fn all(&self, context: &str) -> Vec<AppId> {
+        let mut ids: Vec<AppId> = self
+            .contexts
+            .get(context)
+            .into_iter()
+            .flat_map(|names| names.values().flatten().cloned())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The apps of `context` called `name` (every environment on that cluster).
+    pub(super) fn named<'a>(
+        &'a self,
+        context: &str,
+        name: &str,
+    ) -> impl Iterator<Item = &'a AppId> + 'a {
+        self.contexts
+            .get(context)
+            .and_then(|names| names.get(name))
+            .into_iter()
+            .flatten()
+    }
+
+    #[cfg(test)]
+    pub(super) fn count(&self) -> usize {
+        self.contexts
+            .values()
+            .flat_map(|names| names.values())
+            .map(BTreeSet::len)
+            .sum()
+    }
+}
+
+/// `key` is of `kind` (without building a `GroupKind` for it).
+pub(super) fn is_of_kind(key: &ResourceKey, kind: &GroupKind) -> bool {
+    key.kind == kind.kind && key.group == kind.group
+}
