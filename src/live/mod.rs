@@ -272,6 +272,11 @@ async fn run_state(
     snapshot: watch::Sender<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
 ) {
+    // At start the clusters send thousands of lists: what is already queued is applied
+    // together and published once. A lone event (a live edit) is published at once; a burst
+    // delays its first event by at most the bounds below.
+    const MAX_BATCH: usize = 256;
+    const MAX_BATCH_TIME: Duration = Duration::from_millis(4);
     let mut state = State::with_field_managers(field_managers);
     loop {
         let input = tokio::select! {
@@ -280,8 +285,24 @@ async fn run_state(
             Some((context, event)) = cluster_events.recv() => Input::Cluster { context, event },
             else => return,
         };
+        let started = Instant::now();
+        state.apply_deferred(input);
+        for _ in 1..MAX_BATCH {
+            if started.elapsed() >= MAX_BATCH_TIME {
+                break;
+            }
+            // Inputs before cluster events, as the select above prefers them.
+            let next = match inputs.try_recv() {
+                Ok(input) => input,
+                Err(_) => match cluster_events.try_recv() {
+                    Ok((context, event)) => Input::Cluster { context, event },
+                    Err(_) => break,
+                },
+            };
+            state.apply_deferred(next);
+        }
         let before = state.generation();
-        let changed = state.apply(input);
+        let changed = state.publish_deferred();
         if state.generation() == before {
             continue;
         }

@@ -171,6 +171,17 @@ impl ClusterState {
                 .all(|k| !matches!(self.kinds.get(k), None | Some(KindState::Pending)))
     }
 
+    /// The cluster answered at `at`; true when its apps' rows show that (an unreachable
+    /// cluster's rows say when it was last seen, a slow one's whether it ever answered).
+    fn see(&mut self, at: jiff::Timestamp) -> bool {
+        let before = self.last_seen.replace(at);
+        match self.reach {
+            Reach::Unreachable { .. } => before != Some(at),
+            Reach::Slow { .. } => before.is_none(),
+            _ => false,
+        }
+    }
+
     fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
         let scopes: Vec<Option<String>> = match (
             &self.planned_namespaces,
@@ -460,7 +471,7 @@ impl State {
             }
             None => self.recompute_app(&id, work),
         }
-        changed.removed.retain(|removed| *removed != id);
+        // Removed earlier in the batch: reported removed, then as a new app.
         changed.apps.insert(id);
     }
 
@@ -541,7 +552,12 @@ impl State {
                 ..
             } => self.apply_listed(&context, kind, namespace, objects, at, changed, work),
             ClusterEvent::Upserted { object, at, .. } => {
-                cluster.last_seen = Some(at);
+                if cluster.see(at) {
+                    self.touch_rows(&context, changed);
+                }
+                let Some(cluster) = self.clusters.get_mut(&context) else {
+                    return;
+                };
                 if let Ok(key) = ResourceKey::from_live(&object) {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
@@ -551,7 +567,12 @@ impl State {
                 }
             }
             ClusterEvent::Deleted { object, at, .. } => {
-                cluster.last_seen = Some(at);
+                if cluster.see(at) {
+                    self.touch_rows(&context, changed);
+                }
+                let Some(cluster) = self.clusters.get_mut(&context) else {
+                    return;
+                };
                 if let Ok(key) = ResourceKey::from_live(&object) {
                     if cluster.live.remove(&key).is_some() {
                         self.recompute_key(&context, &key, work);
@@ -657,8 +678,18 @@ impl State {
         work: &mut Work,
     ) {
         let cluster = self.clusters.entry(context.to_string()).or_default();
+        // A list is an answer: an unreachable or slow cluster is reachable again, and its
+        // apps' rows say so.
+        let rows_stale = cluster.reach != Reach::Reachable;
         cluster.last_seen = Some(at);
         cluster.reach = Reach::Reachable;
+        if rows_stale {
+            changed.clusters.insert(context.to_string());
+            self.touch_rows(context, changed);
+        }
+        let Some(cluster) = self.clusters.get_mut(context) else {
+            return;
+        };
         let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
         for obj in objects {
             if let Ok(key) = ResourceKey::from_live(&obj) {
@@ -802,6 +833,11 @@ impl State {
                 }
             }
         }
+    }
+
+    /// The rows of `context`'s apps show its reachability: rebuild them.
+    fn touch_rows(&mut self, context: &str, changed: &mut Changed) {
+        changed.apps.extend(self.apps_by_context.all(context));
     }
 
     /// Note the app's keys (desired or reported) in its context's index.
@@ -951,6 +987,8 @@ impl Changed {
     }
 }
 
+#[cfg(test)]
+mod index_tests;
 #[cfg(test)]
 mod rerender_tests;
 #[cfg(test)]
