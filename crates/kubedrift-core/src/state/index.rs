@@ -3,8 +3,9 @@
 //!
 //! A live object's ownership marks are read once, when it is stored; an app's keys are noted
 //! when its desired objects or results change. Every change to the live cache goes through
-//! [`LiveIndex`]'s methods, every change to an app's keys through [`ClusterState::note`]
-//! (see `State`), so the indices are never out of date.
+//! [`LiveIndex`]'s methods, and `State` notes every change to an app's keys in its context's
+//! [`KeyIndex`], so the indices are never out of date (`index_tests` checks them against a
+//! full recompute).
 
 use super::AppId;
 use crate::engine::ownership;
@@ -64,19 +65,23 @@ impl LiveMarks {
     }
 }
 
+/// A live object, and its marks when it is tracked to some app.
+struct LiveEntry {
+    object: Arc<Object>,
+    marks: Option<Box<LiveMarks>>,
+}
+
 /// A cluster's live objects, with who they are tracked to.
 #[derive(Default)]
 pub(super) struct LiveIndex {
-    objects: HashMap<ResourceKey, Arc<Object>>,
-    /// Marks of the objects tracked to some app.
-    marks: HashMap<ResourceKey, LiveMarks>,
+    objects: HashMap<ResourceKey, LiveEntry>,
     /// Keys of live objects by app name they are tracked to.
     tracked: HashMap<String, HashSet<ResourceKey>>,
 }
 
 impl LiveIndex {
     pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<Object>> {
-        self.objects.get(key)
+        self.objects.get(key).map(|entry| &entry.object)
     }
 
     pub(super) fn len(&self) -> usize {
@@ -85,26 +90,34 @@ impl LiveIndex {
 
     #[cfg(test)]
     pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<Object>)> {
-        self.objects.iter()
+        self.objects.iter().map(|(key, entry)| (key, &entry.object))
     }
 
-    pub(super) fn insert(&mut self, key: ResourceKey, obj: Arc<Object>) {
-        self.unmark(&key);
-        if let Some(marks) = LiveMarks::of(&obj) {
+    pub(super) fn insert(&mut self, key: ResourceKey, object: Arc<Object>) {
+        self.remove(&key);
+        let marks = LiveMarks::of(&object).map(Box::new);
+        if let Some(marks) = &marks {
             for name in marks.names() {
                 self.tracked
                     .entry(name.clone())
                     .or_default()
                     .insert(key.clone());
             }
-            self.marks.insert(key.clone(), marks);
         }
-        self.objects.insert(key, obj);
+        self.objects.insert(key, LiveEntry { object, marks });
     }
 
     pub(super) fn remove(&mut self, key: &ResourceKey) -> Option<Arc<Object>> {
-        self.unmark(key);
-        self.objects.remove(key)
+        let entry = self.objects.remove(key)?;
+        for name in entry.marks.iter().flat_map(|marks| marks.names()) {
+            if let Some(keys) = self.tracked.get_mut(name) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.tracked.remove(name);
+                }
+            }
+        }
+        Some(entry.object)
     }
 
     /// Drop every object of `kind`.
@@ -137,7 +150,11 @@ impl LiveIndex {
 
     /// The app names the object at `key` is tracked to.
     pub(super) fn tracked_names(&self, key: &ResourceKey) -> &[String] {
-        self.marks.get(key).map(LiveMarks::names).unwrap_or(&[])
+        self.objects
+            .get(key)
+            .and_then(|entry| entry.marks.as_deref())
+            .map(LiveMarks::names)
+            .unwrap_or(&[])
     }
 
     /// Keys of the live objects `app` in `env` claims ([`ownership::claims`]).
@@ -150,28 +167,20 @@ impl LiveIndex {
             .get(app)
             .into_iter()
             .flatten()
-            .filter(move |key| self.marks.get(*key).is_some_and(|m| m.claimed_by(app, env)))
-    }
-
-    fn unmark(&mut self, key: &ResourceKey) {
-        let Some(marks) = self.marks.remove(key) else {
-            return;
-        };
-        for name in marks.names() {
-            if let Some(keys) = self.tracked.get_mut(name) {
-                keys.remove(key);
-                if keys.is_empty() {
-                    self.tracked.remove(name);
-                }
-            }
-        }
+            .filter(move |key| {
+                self.objects
+                    .get(*key)
+                    .and_then(|entry| entry.marks.as_deref())
+                    .is_some_and(|marks| marks.claimed_by(app, env))
+            })
     }
 }
 
-/// Which apps of one context desire or report each key.
+/// Which apps of one context desire or report each key. A key nearly always belongs to one
+/// app: a short list costs far less than a set per key.
 #[derive(Default)]
 pub(super) struct KeyIndex {
-    apps: HashMap<ResourceKey, BTreeSet<AppId>>,
+    apps: HashMap<ResourceKey, Vec<AppId>>,
 }
 
 impl KeyIndex {
@@ -180,14 +189,13 @@ impl KeyIndex {
         if present {
             if let Some(ids) = self.apps.get_mut(key) {
                 if !ids.contains(id) {
-                    ids.insert(id.clone());
+                    ids.push(id.clone());
                 }
             } else {
-                self.apps
-                    .insert(key.clone(), BTreeSet::from([id.clone()]));
+                self.apps.insert(key.clone(), vec![id.clone()]);
             }
         } else if let Some(ids) = self.apps.get_mut(key) {
-            ids.remove(id);
+            ids.retain(|i| i != id);
             if ids.is_empty() {
                 self.apps.remove(key);
             }
@@ -199,8 +207,11 @@ impl KeyIndex {
     }
 
     #[cfg(test)]
-    pub(super) fn entries(&self) -> &HashMap<ResourceKey, BTreeSet<AppId>> {
-        &self.apps
+    pub(super) fn entries(&self) -> HashMap<ResourceKey, BTreeSet<AppId>> {
+        self.apps
+            .iter()
+            .map(|(key, ids)| (key.clone(), ids.iter().cloned().collect()))
+            .collect()
     }
 }
 

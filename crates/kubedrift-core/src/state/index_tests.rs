@@ -619,7 +619,7 @@ fn check_indices(state: &State) -> Result<(), TestCaseError> {
                     .insert(app.id.clone());
             }
         }
-        prop_assert_eq!(cluster.reported.entries(), &reported, "{}", context);
+        prop_assert_eq!(cluster.reported.entries(), reported, "{}", context);
         for app in state.apps.values().filter(|a| a.context == *context) {
             let claimed: BTreeSet<&ResourceKey> =
                 cluster.live.claimed_by(&app.id.app, &app.id.env).collect();
