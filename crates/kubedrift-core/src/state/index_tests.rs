@@ -61,7 +61,10 @@ fn kind() -> impl Strategy<Value = Kind> {
 #[derive(Debug, Clone)]
 enum Marks {
     None,
-    Kubedrift { app: usize, env: Option<&'static str> },
+    Kubedrift {
+        app: usize,
+        env: Option<&'static str>,
+    },
     ArgoInstance(&'static str),
     ArgoTrackingId,
     /// Made by a controller (tracked, never claimed).
@@ -146,7 +149,8 @@ fn live_object(kind: Kind, spec: &LiveSpec, metadata_only: bool) -> Object {
                 "name": "owner", "uid": "1", "controller": true}]);
         }
     }
-    let mut object = json!({"apiVersion": kind.api_version(), "kind": gk.kind, "metadata": metadata});
+    let mut object =
+        json!({"apiVersion": kind.api_version(), "kind": gk.kind, "metadata": metadata});
     if !metadata_only {
         let (field, value) = body(kind, spec.value);
         object[field] = value;
@@ -389,13 +393,10 @@ impl Inputs {
                 cluster(
                     *context,
                     ClusterEvent::Discovered {
-                        served: vec![
-                            Kind::ConfigMap.group_kind(),
-                            Kind::Deployment.group_kind(),
-                        ]
-                        .into_iter()
-                        .chain((!widget_missing).then(|| widget.clone()))
-                        .collect(),
+                        served: vec![Kind::ConfigMap.group_kind(), Kind::Deployment.group_kind()]
+                            .into_iter()
+                            .chain((!widget_missing).then(|| widget.clone()))
+                            .collect(),
                         cluster_scoped: if *widget_cluster_scoped {
                             vec![widget.clone()]
                         } else {

@@ -315,9 +315,7 @@ impl State {
         // Every input's effects on the caches are in place before anything is recomputed, so
         // a resource several of them touch is recomputed once, from the final state.
         for (id, keys) in work {
-            for key in keys {
-                self.recompute_one(&id, &key, &mut changed);
-            }
+            self.recompute(&id, keys, &mut changed);
         }
         self.pending = changed;
     }
@@ -385,9 +383,7 @@ impl State {
                     self.refresh_context(&context, None, changed, work);
                 }
             }
-            Input::Cluster { context, event } => {
-                self.apply_cluster(context, event, changed, work)
-            }
+            Input::Cluster { context, event } => self.apply_cluster(context, event, changed, work),
             Input::Controller { id, view } => {
                 let moved = match view {
                     Some(view) => self.controllers.insert(id.clone(), view.clone()) != Some(view),
@@ -511,7 +507,8 @@ impl State {
                 if cluster.reach != Reach::Reachable {
                     cluster.reach = Reach::Reachable;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed, work);
+                    // Verdicts do not depend on reachability; the rows do.
+                    self.touch_rows(&context, changed);
                 }
             }
             ClusterEvent::Slow { detail, .. } => {
@@ -519,7 +516,8 @@ impl State {
                 if cluster.reach != reach {
                     cluster.reach = reach;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed, work);
+                    // Verdicts do not depend on reachability; the rows do.
+                    self.touch_rows(&context, changed);
                 }
             }
             ClusterEvent::Unreachable { error, .. } => {
@@ -527,7 +525,8 @@ impl State {
                 if cluster.reach != reach {
                     cluster.reach = reach;
                     changed.clusters.insert(context.clone());
-                    self.refresh_context(&context, None, changed, work);
+                    // Verdicts do not depend on reachability; the rows do.
+                    self.touch_rows(&context, changed);
                 }
             }
             ClusterEvent::Discovered {
@@ -535,15 +534,9 @@ impl State {
                 cluster_scoped,
                 missing,
                 at,
-            } => self.apply_discovered(
-                &context,
-                served,
-                cluster_scoped,
-                missing,
-                at,
-                changed,
-                work,
-            ),
+            } => {
+                self.apply_discovered(&context, served, cluster_scoped, missing, at, changed, work)
+            }
             ClusterEvent::Listed {
                 kind,
                 namespace,
@@ -779,42 +772,53 @@ impl State {
         }
     }
 
-    fn recompute_one(&mut self, id: &AppId, key: &ResourceKey, changed: &mut Changed) {
-        let Some(app) = self.apps.get(id) else { return };
-        let cluster = self.clusters.get(&app.context);
-        let result = evaluate(app, cluster, key, &self.field_managers);
+    /// Recompute `keys` of the app `id`.
+    fn recompute(&mut self, id: &AppId, keys: BTreeSet<ResourceKey>, changed: &mut Changed) {
         let Some(app) = self.apps.get_mut(id) else {
             return;
         };
-        let previous = app.results.get(key);
-        let differs = match (&previous, &result) {
-            (Some(old), Some(new)) => !old.same_outcome(new),
-            (None, None) => false,
-            _ => true,
-        };
-        let reported = result.is_some();
-        let was_reported = previous.is_some();
-        match result {
-            Some(view) => {
-                app.results.insert(key.clone(), Arc::new(view));
+        // Keys the app starts or stops reporting, for its context's index.
+        let mut noted: Vec<(ResourceKey, bool)> = Vec::new();
+        let (mut any_differs, mut quiet) = (false, false);
+        for key in keys {
+            let cluster = self.clusters.get(&app.context);
+            let result = evaluate(app, cluster, &key, &self.field_managers);
+            let previous = app.results.get(&key);
+            let differs = match (&previous, &result) {
+                (Some(old), Some(new)) => !old.same_outcome(new),
+                (None, None) => false,
+                _ => true,
+            };
+            let reported = result.is_some();
+            if reported != previous.is_some() {
+                noted.push((key.clone(), reported || app.desired.contains_key(&key)));
             }
-            None => {
-                app.results.remove(key);
+            if differs {
+                any_differs = true;
+                changed.resources.insert((id.clone(), key.clone()));
+            } else {
+                // Same verdict, but the objects behind it (diff, resourceVersion) may have
+                // moved on: the view is rebuilt all the same.
+                quiet = true;
+            }
+            match result {
+                Some(view) => {
+                    app.results.insert(key, Arc::new(view));
+                }
+                None => {
+                    app.results.remove(&key);
+                }
             }
         }
-        if reported != was_reported {
-            let desired = app.desired.contains_key(key);
-            if let Some(cluster) = self.clusters.get_mut(&app.context) {
-                cluster.reported.note(id, key, desired || reported);
+        if let Some(cluster) = self.clusters.get_mut(&app.context) {
+            for (key, present) in noted {
+                cluster.reported.note(id, &key, present);
             }
         }
-        if differs {
-            changed.resources.insert((id.clone(), key.clone()));
+        if any_differs {
             changed.apps.insert(id.clone());
-        } else if changed.apps.contains(id) {
-            // Already being rebuilt.
-        } else {
-            // Same verdict, but the objects behind it (diff, resourceVersion) moved on.
+        }
+        if quiet && !changed.apps.contains(id) {
             changed.quiet_apps.insert(id.clone());
         }
     }
