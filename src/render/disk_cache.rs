@@ -7,7 +7,10 @@
 //! invalidates its entries without costing a `--version` call per start).
 //!
 //! What is stored is the tool's stdout and warnings, only after they parsed as manifests:
-//! errors (a failing tool, a timeout, unparseable output) are never cached. Entries are
+//! errors (a failing tool, a timeout, unparseable output) are never cached. Next to the
+//! stdout an entry may hold the parsed objects as JSON ([`super::parsed`]), which reads
+//! several times faster than parsing the YAML again; plain-manifest apps store only that
+//! (their stdout is empty), keyed by the app directory's content id. Entries are
 //! checked on read (magic, key, length, digest); a corrupt or unreadable entry is ignored and
 //! rewritten by the next successful render. The directory is bounded in size: beyond the cap
 //! the least recently used entries (by modification time, refreshed on every hit) are
@@ -39,14 +42,25 @@ pub fn cache_root() -> Option<PathBuf> {
 pub const CACHE_MAX_MIB_ENV: &str = "KUBEDRIFT_RENDER_CACHE_MB";
 pub const DEFAULT_MAX_MIB: u64 = 256;
 
-const MAGIC: &[u8] = b"kubedrift-render-cache v1\n";
+// v2: the parsed objects were added. A v1 entry reads as corrupt: rendered and written again.
+const MAGIC: &[u8] = b"kubedrift-render-cache v2\n";
 const SUFFIX: &str = ".render";
 
-/// One cached tool run.
+/// One cached tool run (or, with an empty stdout, one parse of plain manifests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedRun {
     pub stdout: Vec<u8>,
     pub warnings: Vec<String>,
+    /// The objects parsed from the output, when stored.
+    pub parsed: Option<ParsedObjects>,
+}
+
+/// Parsed objects as JSON, with the identity of the kubedrift binary that parsed them: a
+/// different binary (another parser) does not trust them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedObjects {
+    pub parser: String,
+    pub json: Vec<u8>,
 }
 
 /// The on-disk cache. Cheap to share (`Arc`); every method is best effort: an I/O problem
@@ -210,8 +224,9 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `MAGIC, key \n, warning count, (len, bytes)*, stdout len, stdout, digest, digest len (u8),
-/// \n`: lengths are little-endian u64; the digest covers everything before it.
+/// `MAGIC, key \n, warning count, (len, bytes)*, stdout len, stdout, parsed flag (u8), [parser
+/// len, parser, json len, json], digest, digest len (u8), \n`: lengths are little-endian u64;
+/// the digest covers everything before it.
 fn encode(key: &str, run: &CachedRun) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.stdout.len() + 256);
     out.extend_from_slice(MAGIC);
@@ -224,6 +239,16 @@ fn encode(key: &str, run: &CachedRun) -> Vec<u8> {
     }
     out.extend_from_slice(&(run.stdout.len() as u64).to_le_bytes());
     out.extend_from_slice(&run.stdout);
+    match &run.parsed {
+        None => out.push(0),
+        Some(parsed) => {
+            out.push(1);
+            for part in [parsed.parser.as_bytes(), &parsed.json] {
+                out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                out.extend_from_slice(part);
+            }
+        }
+    }
     let digest = crate::local_source::digest(&out);
     out.extend_from_slice(digest.as_bytes());
     out.push(u8::try_from(digest.len()).unwrap_or(0));
@@ -251,10 +276,25 @@ fn decode(bytes: &[u8], key: &str) -> Option<CachedRun> {
     }
     let len = reader.length()?;
     let stdout = reader.take(len)?.to_vec();
+    let parsed = match reader.take(1)? {
+        [0] => None,
+        [1] => {
+            let len = reader.length()?;
+            let parser = String::from_utf8(reader.take(len)?.to_vec()).ok()?;
+            let len = reader.length()?;
+            let json = reader.take(len)?.to_vec();
+            Some(ParsedObjects { parser, json })
+        }
+        _ => return None,
+    };
     if !reader.0.is_empty() {
         return None;
     }
-    Some(CachedRun { stdout, warnings })
+    Some(CachedRun {
+        stdout,
+        warnings,
+        parsed,
+    })
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -283,7 +323,31 @@ mod tests {
         CachedRun {
             stdout: text.as_bytes().to_vec(),
             warnings: vec!["kustomize build: deprecated field".to_string()],
+            parsed: None,
         }
+    }
+
+    #[test]
+    fn parsed_objects_round_trip_and_are_covered_by_the_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path().to_path_buf(), 1 << 20);
+        let mut with_parsed = run("kind: ConfigMap\n");
+        with_parsed.parsed = Some(ParsedObjects {
+            parser: "/usr/bin/kubedrift:1:2".to_string(),
+            json: br#"{"objects":[],"warnings":[]}"#.to_vec(),
+        });
+        cache.put("k", &with_parsed);
+        assert_eq!(cache.get("k"), Some(with_parsed.clone()));
+        // A flipped byte inside the parsed JSON makes the whole entry corrupt.
+        let path = cache.path_of("k");
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes
+            .windows(b"objects".len())
+            .position(|w| w == b"objects")
+            .unwrap();
+        bytes[at] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.get("k"), None);
     }
 
     #[test]
