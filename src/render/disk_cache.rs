@@ -22,6 +22,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// The cache root (tests use a temp dir): renders go to `renders/` below it, the Argo CD /
@@ -65,17 +66,39 @@ pub struct ParsedObjects {
 
 /// The on-disk cache. Cheap to share (`Arc`); every method is best effort: an I/O problem
 /// makes a lookup miss or a store a no-op, never a render error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct DiskCache {
     dir: PathBuf,
     max_bytes: u64,
+    /// At most how many bytes the directory holds, as this process knows it (`u64::MAX`:
+    /// not scanned yet): a store scans the directory only when this may pass the cap, not
+    /// on every store (hundreds of stores on a first start made that quadratic).
+    size_bound: AtomicU64,
+}
+
+impl PartialEq for DiskCache {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir && self.max_bytes == other.max_bytes
+    }
+}
+
+impl Eq for DiskCache {}
+
+impl Clone for DiskCache {
+    fn clone(&self) -> Self {
+        DiskCache::new(self.dir.clone(), self.max_bytes)
+    }
 }
 
 impl DiskCache {
     /// A cache in `dir` holding at most `max_bytes` (the directory is created on first
     /// store).
     pub fn new(dir: PathBuf, max_bytes: u64) -> DiskCache {
-        DiskCache { dir, max_bytes }
+        DiskCache {
+            dir,
+            max_bytes,
+            size_bound: AtomicU64::new(u64::MAX),
+        }
     }
 
     /// The cache as configured by the environment: [`CACHE_DIR_ENV`], else the XDG cache
@@ -135,7 +158,19 @@ impl DiskCache {
             tracing::debug!(dir = %self.dir.display(), %err, "render cache entry not written");
             return;
         }
-        self.evict();
+        let written = encoded.len() as u64;
+        let bound = self
+            .size_bound
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bound| {
+                Some(bound.saturating_add(written))
+            })
+            .unwrap_or(u64::MAX)
+            .saturating_add(written);
+        // Other processes may store too: the bound is only this process's view, so the
+        // directory can pass the cap by what they wrote until this process scans again.
+        if bound > self.max_bytes {
+            self.evict();
+        }
     }
 
     fn write_entry(&self, key: &str, encoded: &[u8]) -> std::io::Result<()> {
@@ -145,8 +180,9 @@ impl DiskCache {
             .tempfile_in(&self.dir)?;
         // tempfile creates files 0600 already; set it anyway so it never depends on that.
         set_mode(temp.path(), 0o600)?;
+        // Not synced to disk: an entry torn by a crash fails its digest and is rendered again,
+        // and a sync per entry made a first start wait on the disk hundreds of times.
         temp.write_all(encoded)?;
-        temp.as_file().sync_data()?;
         temp.persist(self.path_of(key)).map_err(|err| err.error)?;
         Ok(())
     }
@@ -166,6 +202,7 @@ impl DiskCache {
             .collect();
         let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
         if total <= self.max_bytes {
+            self.size_bound.store(total, Ordering::Relaxed);
             return;
         }
         files.sort();
@@ -177,6 +214,7 @@ impl DiskCache {
                 total = total.saturating_sub(len);
             }
         }
+        self.size_bound.store(total, Ordering::Relaxed);
     }
 }
 
