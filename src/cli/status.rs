@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::live::{Live, LiveOptions};
 use crate::state::{AppView, ChangeKind, Snapshot, SyncState};
 use color_eyre::eyre::{eyre, WrapErr};
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::json;
 use std::io::Write;
 use std::time::Duration;
 
@@ -151,7 +152,8 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     let (runtime, live) = start_live(global, args.env.as_deref(), args.app.as_deref())?;
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: the JSON of 50k resources is half a million lines, each a write otherwise.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut exit = exit_for(&snapshot, settled);
     // `--app` named an app that exists, but none of the selected environments has it.
     let unmatched = args
@@ -164,10 +166,17 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     match args.output {
         OutputFormat::Table => write!(out, "{}", table(&snapshot))?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report(&snapshot, settled, exit))?;
+            let report = Report {
+                snapshot: &snapshot,
+                settled,
+                exit,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
     }
+    out.flush()?;
+    drop(out);
     if !settled {
         let waiting: Vec<&str> = snapshot
             .clusters
@@ -210,9 +219,15 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
         );
     }
     if !args.watch {
+        // The process ends right after this. Tearing the live layer down first (every
+        // cluster's objects, the state, the runtime's threads) took 2-4 s at 50k objects, to
+        // free memory the exit frees anyway. A render running at this moment may leave its
+        // temp dir behind (the exit stops it midway), as it would on Ctrl-C.
+        std::mem::forget(snapshot);
+        std::mem::forget(live);
+        std::mem::forget(runtime);
         return Ok(exit);
     }
-    drop(out);
     runtime.block_on(watch(&live, args.output, &snapshot))?;
     Ok(exit)
 }
@@ -300,7 +315,7 @@ fn object_name(app: &AppView) -> Option<String> {
 fn watch_line(app: &AppView, output: OutputFormat) -> String {
     match output {
         OutputFormat::Table => row(app).join("  "),
-        OutputFormat::Json => app_json(app).to_string(),
+        OutputFormat::Json => serde_json::to_string(&AppJson(app)).unwrap_or_default(),
     }
 }
 
@@ -391,58 +406,123 @@ fn controller_row(app: &AppView) -> [String; 8] {
     ]
 }
 
-fn app_json(app: &AppView) -> Value {
-    let resources: Vec<Value> = app
-        .resources
-        .iter()
-        .map(|r| {
-            let mut entry = super::resource_json(&r.key, &r.verdict, r.health.as_ref());
-            if let Some(attribution) = &r.attribution {
-                entry["attribution"] = json!(attribution);
+/// One app as `status --output json` shows it (an element of `apps`, a `--watch` line).
+/// Serialized as it is written, never built as a `serde_json::Value`: at 50k resources that
+/// took longer than writing the document.
+struct AppJson<'a>(&'a AppView);
+
+impl Serialize for AppJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let app = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("app", &app.id.app)?;
+        map.serialize_entry("env", &app.id.env)?;
+        map.serialize_entry("cluster", &app.context)?;
+        map.serialize_entry("sync", app.sync.label())?;
+        map.serialize_entry("health", &app.health.map(|h| h.label()))?;
+        map.serialize_entry("revision", &app.revision)?;
+        map.serialize_entry("message", &app.message())?;
+        map.serialize_entry("resources", &ResourcesJson(&app.resources))?;
+        if let Some(controller) = &app.controller {
+            let mut entry = json!(controller);
+            entry["disagreement"] = json!(app.controller_disagreement());
+            map.serialize_entry("controller", &entry)?;
+        }
+        map.end()
+    }
+}
+
+struct ResourcesJson<'a>(&'a [std::sync::Arc<crate::state::ResourceView>]);
+
+impl Serialize for ResourcesJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|r| ResourceJson(r)))
+    }
+}
+
+/// One resource: the fields every headless command shows (see [`super::resource_json`], in
+/// the same order), then its attribution and, for an Argo Rollout, its progress.
+struct ResourceJson<'a>(&'a crate::state::ResourceView);
+
+impl Serialize for ResourceJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::engine::compare::Verdict;
+        #[derive(serde::Serialize)]
+        struct HealthJson<'h> {
+            status: &'static str,
+            message: &'h Option<String>,
+        }
+        let r = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("group", &r.key.group)?;
+        map.serialize_entry("kind", &r.key.kind)?;
+        map.serialize_entry("namespace", &r.key.namespace)?;
+        map.serialize_entry("name", &r.key.name)?;
+        map.serialize_entry("sync", r.verdict.label())?;
+        map.serialize_entry(
+            "health",
+            &r.health.as_ref().map(|h| HealthJson {
+                status: h.status.label(),
+                message: &h.message,
+            }),
+        )?;
+        match &r.verdict {
+            Verdict::OutOfSync { paths } => {
+                let paths: Vec<String> = paths.iter().map(ToString::to_string).collect();
+                map.serialize_entry("paths", &paths)?;
             }
-            if let Some(progress) = r
-                .live
-                .as_ref()
-                .and_then(|live| crate::engine::rollout::progress(live.get()))
-            {
-                // An Argo Rollout: where its update is, structured and in words.
-                entry["rollout"] = json!({
+            Verdict::Unknown { reason } => map.serialize_entry("reason", reason)?,
+            _ => {}
+        }
+        if let Some(attribution) = &r.attribution {
+            map.serialize_entry("attribution", attribution)?;
+        }
+        if let Some(progress) = r
+            .live
+            .as_ref()
+            .and_then(|live| crate::engine::rollout::progress(live.get()))
+        {
+            // An Argo Rollout: where its update is, structured and in words.
+            map.serialize_entry(
+                "rollout",
+                &json!({
                     "headline": progress.headline(),
                     "percent": progress.percent(),
                     "lines": progress.lines(),
                     "progress": progress,
-                });
-            }
-            entry
-        })
-        .collect();
-    let mut out = json!({
-        "app": app.id.app,
-        "env": app.id.env,
-        "cluster": app.context,
-        "sync": app.sync.label(),
-        "health": app.health.map(|h| h.label()),
-        "revision": app.revision,
-        "message": app.message(),
-        "resources": resources,
-    });
-    if let Some(controller) = &app.controller {
-        let mut entry = json!(controller);
-        entry["disagreement"] = json!(app.controller_disagreement());
-        out["controller"] = entry;
+                }),
+            )?;
+        }
+        map.end()
     }
-    out
 }
 
-/// The JSON document of `status --output json`.
-pub fn report(snapshot: &Snapshot, settled: bool, exit: Exit) -> Value {
-    json!({
-        "apps": snapshot.apps.values().map(|a| app_json(a)).collect::<Vec<_>>(),
-        "clusters": snapshot.clusters.values().collect::<Vec<_>>(),
-        "repos": snapshot.repos.values().collect::<Vec<_>>(),
-        "complete": settled,
-        "exitCode": exit.code(),
-    })
+/// The JSON document of `status --output json`, serialized as it is written.
+pub struct Report<'a> {
+    pub snapshot: &'a Snapshot,
+    pub settled: bool,
+    pub exit: Exit,
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Apps<'a>(&'a Snapshot);
+        impl Serialize for Apps<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.apps.values().map(|a| AppJson(a)))
+            }
+        }
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("apps", &Apps(self.snapshot))?;
+        map.serialize_entry(
+            "clusters",
+            &self.snapshot.clusters.values().collect::<Vec<_>>(),
+        )?;
+        map.serialize_entry("repos", &self.snapshot.repos.values().collect::<Vec<_>>())?;
+        map.serialize_entry("complete", &self.settled)?;
+        map.serialize_entry("exitCode", &self.exit.code())?;
+        map.end()
+    }
 }
 
 #[cfg(test)]
@@ -525,6 +605,148 @@ mod tests {
             Arc::new(app(vec![drifted, undecided])),
         );
         assert_eq!(exit_for(&snapshot, true), Exit::Error);
+    }
+
+    /// The document as it was built before it was streamed (a `serde_json::Value`): the
+    /// streamed one must be byte for byte the same.
+    fn reference_report(snapshot: &Snapshot, settled: bool, exit: Exit) -> serde_json::Value {
+        let app_json = |app: &AppView| {
+            let resources: Vec<serde_json::Value> = app
+                .resources
+                .iter()
+                .map(|r| {
+                    let mut entry =
+                        crate::cli::resource_json(&r.key, &r.verdict, r.health.as_ref());
+                    if let Some(attribution) = &r.attribution {
+                        entry["attribution"] = json!(attribution);
+                    }
+                    entry
+                })
+                .collect();
+            json!({
+                "app": app.id.app,
+                "env": app.id.env,
+                "cluster": app.context,
+                "sync": app.sync.label(),
+                "health": app.health.map(|h| h.label()),
+                "revision": app.revision,
+                "message": app.message(),
+                "resources": resources,
+            })
+        };
+        json!({
+            "apps": snapshot.apps.values().map(|a| app_json(a)).collect::<Vec<_>>(),
+            "clusters": snapshot.clusters.values().collect::<Vec<_>>(),
+            "repos": snapshot.repos.values().collect::<Vec<_>>(),
+            "complete": settled,
+            "exitCode": exit.code(),
+        })
+    }
+
+    #[test]
+    fn streamed_json_is_the_document_built_as_a_value() {
+        use crate::engine::attribution::{Attribution, Direction, FieldAttribution, FieldWriter};
+        use crate::engine::compare::Verdict;
+        use crate::engine::fieldpath::FieldPath;
+        use crate::engine::health::{Health, HealthStatus};
+        use crate::model::ResourceKey;
+        use crate::state::{AppId, ResourceView};
+        use std::sync::Arc;
+        let resource = |name: &str, verdict: Verdict, health: Option<Health>| {
+            Arc::new(ResourceView {
+                key: ResourceKey::new("apps", "Deployment", Some("shop"), name),
+                verdict,
+                health,
+                origin: Some("apps/web/deploy.yaml:1".into()),
+                attribution: None,
+                awaiting_list: false,
+                desired: None,
+                live: None,
+            })
+        };
+        let path = FieldPath::keys(&["spec", "replicas"]);
+        let mut drifted = (*resource(
+            "web",
+            Verdict::OutOfSync {
+                paths: vec![path.clone()],
+            },
+            Some(Health {
+                status: HealthStatus::Progressing,
+                message: Some("1 of 2 updated".into()),
+            }),
+        ))
+        .clone();
+        drifted.attribution = Some(Attribution {
+            fields: vec![FieldAttribution {
+                path,
+                writer: Some(FieldWriter {
+                    manager: "kubectl-edit".into(),
+                    operation: "Update".into(),
+                    time: Some("2026-12-06T08:20:23Z".into()),
+                    subresource: None,
+                }),
+                exact: true,
+                direction: Direction::LiveDrift,
+            }],
+            direction: Direction::LiveDrift,
+        });
+        let resources = vec![
+            resource("api", Verdict::Synced, None),
+            Arc::new(drifted),
+            resource(
+                "worker",
+                Verdict::Unknown {
+                    reason: "may not list apps/Deployment: forbidden".into(),
+                },
+                None,
+            ),
+            resource("gone", Verdict::Missing, None),
+        ];
+        let mut snapshot = Snapshot::default();
+        snapshot.apps.insert(
+            AppId::new("web", "dev"),
+            Arc::new(AppView {
+                id: AppId::new("web", "dev"),
+                context: "dev".into(),
+                namespace: Some("shop".into()),
+                revision: "main@1a2b3c4".into(),
+                sync: SyncState::OutOfSync,
+                health: Some(crate::engine::health::HealthStatus::Progressing),
+                summary: crate::state::AppSummary::default(),
+                resources,
+                ignore: Vec::new(),
+                controller: None,
+            }),
+        );
+        snapshot.apps.insert(
+            AppId::new("api", "prod"),
+            Arc::new(AppView {
+                id: AppId::new("api", "prod"),
+                context: "prod".into(),
+                namespace: None,
+                revision: String::new(),
+                sync: SyncState::Synced,
+                health: None,
+                summary: crate::state::AppSummary::default(),
+                resources: Vec::new(),
+                ignore: Vec::new(),
+                controller: None,
+            }),
+        );
+        for (settled, exit) in [(true, Exit::Drift), (false, Exit::Error)] {
+            let streamed = serde_json::to_string_pretty(&Report {
+                snapshot: &snapshot,
+                settled,
+                exit,
+            })
+            .unwrap();
+            let built =
+                serde_json::to_string_pretty(&reference_report(&snapshot, settled, exit)).unwrap();
+            assert_eq!(streamed, built);
+        }
+        let app = snapshot.app("web", "dev").unwrap();
+        let line = serde_json::to_string(&AppJson(app)).unwrap();
+        assert!(line.contains(r#""paths":["spec.replicas"]"#), "{line}");
     }
 
     #[test]

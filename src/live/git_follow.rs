@@ -393,6 +393,18 @@ impl GitFollower {
         id: AppId,
         (commit, label): (String, String),
     ) -> Option<RenderJob> {
+        // Nothing moved (or a failed render's backoff has not ended): the common poll. Known
+        // before looking up the app directory, which is most of a poll's cost at 500 apps.
+        let unmoved = self.last.get(&id).is_some_and(|last| {
+            last.commit == commit
+                && last
+                    .failure
+                    .as_ref()
+                    .is_none_or(|failure| Instant::now() < failure.retry_at)
+        });
+        if unmoved {
+            return None;
+        }
         let repo = self.repo(&spec.repo).ok()?;
         let tree_id = repo.tree_id(&commit, &spec.path).ok().flatten();
         self.plan_job(spec, env, id, Some(repo), (commit, label), tree_id)
@@ -473,11 +485,11 @@ impl GitFollower {
             ..
         } = job;
         let (rendered, cache_key, renderer) = match result {
-            Ok(RenderOutcome::Rendered(out)) => {
-                let key = out.cache_key.clone();
-                let renderer = out.renderer_used;
-                (Ok(Some(out)), Some(key), Some(renderer))
-            }
+            Ok(RenderOutcome::Rendered {
+                objects,
+                renderer,
+                cache_key,
+            }) => (Ok(Some(objects)), Some(cache_key), Some(renderer)),
             Ok(RenderOutcome::Unchanged {
                 renderer,
                 cache_key,
@@ -512,7 +524,7 @@ impl GitFollower {
             },
         );
         let rendered = match rendered {
-            Ok(Some(out)) if !unchanged => Ok(desired_objects(out, spec.namespace.as_deref())),
+            Ok(Some(objects)) if !unchanged => Ok(objects),
             Ok(_) => return None,
             Err(_) if same_failure => return None,
             Err(error) => Err(error),
@@ -548,7 +560,13 @@ struct RenderJob {
 
 /// What rendering one job gave.
 enum RenderOutcome {
-    Rendered(render::Rendered),
+    /// The app's desired objects (made in the render's thread: at 500 apps, keying and
+    /// compacting them one app after another held up the first status by a second).
+    Rendered {
+        objects: RenderedApp,
+        renderer: RendererKind,
+        cache_key: String,
+    },
     /// Every input is as at the last render (a commit that touched other files): nothing
     /// was run or parsed.
     Unchanged {
@@ -619,7 +637,13 @@ fn run_renders(
             }
             let mut rendered = prepared.run().map_err(|err| err.to_string())?;
             desired::finish_render(&job.spec, &mut rendered);
-            Ok(RenderOutcome::Rendered(rendered))
+            let renderer = rendered.renderer_used;
+            let cache_key = rendered.cache_key.clone();
+            Ok(RenderOutcome::Rendered {
+                objects: desired_objects(rendered, job.spec.namespace.as_deref()),
+                renderer,
+                cache_key,
+            })
         }))
         .unwrap_or_else(|_| Err("the render panicked (a kubedrift bug); retrying".to_string()))
     };

@@ -7,7 +7,10 @@
 //! invalidates its entries without costing a `--version` call per start).
 //!
 //! What is stored is the tool's stdout and warnings, only after they parsed as manifests:
-//! errors (a failing tool, a timeout, unparseable output) are never cached. Entries are
+//! errors (a failing tool, a timeout, unparseable output) are never cached. Next to the
+//! stdout an entry may hold the parsed objects as JSON ([`super::parsed`]), which reads
+//! several times faster than parsing the YAML again; plain-manifest apps store only that
+//! (their stdout is empty), keyed by the app directory's content id. Entries are
 //! checked on read (magic, key, length, digest); a corrupt or unreadable entry is ignored and
 //! rewritten by the next successful render. The directory is bounded in size: beyond the cap
 //! the least recently used entries (by modification time, refreshed on every hit) are
@@ -19,6 +22,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 /// The cache root (tests use a temp dir): renders go to `renders/` below it, the Argo CD /
@@ -39,29 +43,62 @@ pub fn cache_root() -> Option<PathBuf> {
 pub const CACHE_MAX_MIB_ENV: &str = "KUBEDRIFT_RENDER_CACHE_MB";
 pub const DEFAULT_MAX_MIB: u64 = 256;
 
-const MAGIC: &[u8] = b"kubedrift-render-cache v1\n";
+// v2: the parsed objects were added. A v1 entry reads as corrupt: rendered and written again.
+const MAGIC: &[u8] = b"kubedrift-render-cache v2\n";
 const SUFFIX: &str = ".render";
 
-/// One cached tool run.
+/// One cached tool run (or, with an empty stdout, one parse of plain manifests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedRun {
     pub stdout: Vec<u8>,
     pub warnings: Vec<String>,
+    /// The objects parsed from the output, when stored.
+    pub parsed: Option<ParsedObjects>,
+}
+
+/// Parsed objects as JSON, with the identity of the kubedrift binary that parsed them: a
+/// different binary (another parser) does not trust them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedObjects {
+    pub parser: String,
+    pub json: Vec<u8>,
 }
 
 /// The on-disk cache. Cheap to share (`Arc`); every method is best effort: an I/O problem
 /// makes a lookup miss or a store a no-op, never a render error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct DiskCache {
     dir: PathBuf,
     max_bytes: u64,
+    /// At most how many bytes the directory holds, as this process knows it (`u64::MAX`:
+    /// not scanned yet): a store scans the directory only when this may pass the cap, not
+    /// on every store (hundreds of stores on a first start made that quadratic).
+    size_bound: AtomicU64,
+}
+
+impl PartialEq for DiskCache {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir && self.max_bytes == other.max_bytes
+    }
+}
+
+impl Eq for DiskCache {}
+
+impl Clone for DiskCache {
+    fn clone(&self) -> Self {
+        DiskCache::new(self.dir.clone(), self.max_bytes)
+    }
 }
 
 impl DiskCache {
     /// A cache in `dir` holding at most `max_bytes` (the directory is created on first
     /// store).
     pub fn new(dir: PathBuf, max_bytes: u64) -> DiskCache {
-        DiskCache { dir, max_bytes }
+        DiskCache {
+            dir,
+            max_bytes,
+            size_bound: AtomicU64::new(u64::MAX),
+        }
     }
 
     /// The cache as configured by the environment: [`CACHE_DIR_ENV`], else the XDG cache
@@ -121,7 +158,19 @@ impl DiskCache {
             tracing::debug!(dir = %self.dir.display(), %err, "render cache entry not written");
             return;
         }
-        self.evict();
+        let written = encoded.len() as u64;
+        let bound = self
+            .size_bound
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bound| {
+                Some(bound.saturating_add(written))
+            })
+            .unwrap_or(u64::MAX)
+            .saturating_add(written);
+        // Other processes may store too: the bound is only this process's view, so the
+        // directory can pass the cap by what they wrote until this process scans again.
+        if bound > self.max_bytes {
+            self.evict();
+        }
     }
 
     fn write_entry(&self, key: &str, encoded: &[u8]) -> std::io::Result<()> {
@@ -131,8 +180,9 @@ impl DiskCache {
             .tempfile_in(&self.dir)?;
         // tempfile creates files 0600 already; set it anyway so it never depends on that.
         set_mode(temp.path(), 0o600)?;
+        // Not synced to disk: an entry torn by a crash fails its digest and is rendered again,
+        // and a sync per entry made a first start wait on the disk hundreds of times.
         temp.write_all(encoded)?;
-        temp.as_file().sync_data()?;
         temp.persist(self.path_of(key)).map_err(|err| err.error)?;
         Ok(())
     }
@@ -152,6 +202,7 @@ impl DiskCache {
             .collect();
         let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
         if total <= self.max_bytes {
+            self.size_bound.store(total, Ordering::Relaxed);
             return;
         }
         files.sort();
@@ -163,6 +214,7 @@ impl DiskCache {
                 total = total.saturating_sub(len);
             }
         }
+        self.size_bound.store(total, Ordering::Relaxed);
     }
 }
 
@@ -210,8 +262,9 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `MAGIC, key \n, warning count, (len, bytes)*, stdout len, stdout, digest, digest len (u8),
-/// \n`: lengths are little-endian u64; the digest covers everything before it.
+/// `MAGIC, key \n, warning count, (len, bytes)*, stdout len, stdout, parsed flag (u8), [parser
+/// len, parser, json len, json], digest, digest len (u8), \n`: lengths are little-endian u64;
+/// the digest covers everything before it.
 fn encode(key: &str, run: &CachedRun) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.stdout.len() + 256);
     out.extend_from_slice(MAGIC);
@@ -224,6 +277,16 @@ fn encode(key: &str, run: &CachedRun) -> Vec<u8> {
     }
     out.extend_from_slice(&(run.stdout.len() as u64).to_le_bytes());
     out.extend_from_slice(&run.stdout);
+    match &run.parsed {
+        None => out.push(0),
+        Some(parsed) => {
+            out.push(1);
+            for part in [parsed.parser.as_bytes(), &parsed.json] {
+                out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                out.extend_from_slice(part);
+            }
+        }
+    }
     let digest = crate::local_source::digest(&out);
     out.extend_from_slice(digest.as_bytes());
     out.push(u8::try_from(digest.len()).unwrap_or(0));
@@ -251,10 +314,25 @@ fn decode(bytes: &[u8], key: &str) -> Option<CachedRun> {
     }
     let len = reader.length()?;
     let stdout = reader.take(len)?.to_vec();
+    let parsed = match reader.take(1)? {
+        [0] => None,
+        [1] => {
+            let len = reader.length()?;
+            let parser = String::from_utf8(reader.take(len)?.to_vec()).ok()?;
+            let len = reader.length()?;
+            let json = reader.take(len)?.to_vec();
+            Some(ParsedObjects { parser, json })
+        }
+        _ => return None,
+    };
     if !reader.0.is_empty() {
         return None;
     }
-    Some(CachedRun { stdout, warnings })
+    Some(CachedRun {
+        stdout,
+        warnings,
+        parsed,
+    })
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -283,7 +361,31 @@ mod tests {
         CachedRun {
             stdout: text.as_bytes().to_vec(),
             warnings: vec!["kustomize build: deprecated field".to_string()],
+            parsed: None,
         }
+    }
+
+    #[test]
+    fn parsed_objects_round_trip_and_are_covered_by_the_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::new(dir.path().to_path_buf(), 1 << 20);
+        let mut with_parsed = run("kind: ConfigMap\n");
+        with_parsed.parsed = Some(ParsedObjects {
+            parser: "/usr/bin/kubedrift:1:2".to_string(),
+            json: br#"{"objects":[],"warnings":[]}"#.to_vec(),
+        });
+        cache.put("k", &with_parsed);
+        assert_eq!(cache.get("k"), Some(with_parsed.clone()));
+        // A flipped byte inside the parsed JSON makes the whole entry corrupt.
+        let path = cache.path_of("k");
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes
+            .windows(b"objects".len())
+            .position(|w| w == b"objects")
+            .unwrap();
+        bytes[at] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.get("k"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod chart;
 mod disk_cache;
 mod helm;
 mod kustomize;
+mod parsed;
 mod tool;
 mod workspace;
 
@@ -24,13 +25,16 @@ pub use chart::{
     parse_version as chart_version, published_versions, versions_between, ChartRef,
     CHART_CACHE_ENV,
 };
-pub use disk_cache::{cache_root, CachedRun, DiskCache, CACHE_DIR_ENV, CACHE_MAX_MIB_ENV};
+pub use disk_cache::{
+    cache_root, CachedRun, DiskCache, ParsedObjects, CACHE_DIR_ENV, CACHE_MAX_MIB_ENV,
+};
 pub use helm::HELM_NOT_INSTALLED;
 pub use tool::Tools;
 
-use crate::manifest::tree::parse_tree;
+use crate::manifest::tree::{parse_tree, TreeParse};
 use crate::manifest::{
     find_duplicates, parse_file, DuplicateError, ManifestError, ManifestLimits, ManifestObject,
+    ParsedFile,
 };
 use crate::model::builtin_cluster_scoped;
 use crate::source::{SourceError, SourceTree, TreeSource};
@@ -334,7 +338,7 @@ impl Prepared<'_> {
                 )
             }
             RendererKind::Plain | RendererKind::Auto => {
-                let parsed = parse_tree(&self.app_tree, &self.req.limits);
+                let parsed = self.parse_plain();
                 let mut warnings = parsed.warnings;
                 if !self
                     .app_tree
@@ -362,23 +366,94 @@ impl Prepared<'_> {
         })
     }
 
+    /// The app directory's manifests, from the persistent cache when this directory (by
+    /// content id) parsed before. Only a parse without errors is stored: a broken file is
+    /// parsed and reported again on every start.
+    fn parse_plain(&self) -> TreeParse {
+        let cache = self
+            .req
+            .tools
+            .disk_cache
+            .as_deref()
+            // Without a content id the key would not change with the files.
+            .filter(|_| !self.app_tree.id.is_empty());
+        if let Some(parsed) = cache
+            .and_then(|cache| cache.get(&self.cache_key))
+            .and_then(|hit| hit.parsed)
+            .and_then(|stored| parsed::decode(&stored))
+        {
+            tracing::debug!(
+                app = display_app(&self.app),
+                "plain manifests from the render cache"
+            );
+            return TreeParse {
+                objects: parsed.objects,
+                errors: Vec::new(),
+                warnings: parsed.warnings,
+            };
+        }
+        let parsed = parse_tree(&self.app_tree, &self.req.limits);
+        tracing::debug!(
+            app = display_app(&self.app),
+            files = self.app_tree.files.len(),
+            errors = parsed.errors.len(),
+            "parsed plain manifests"
+        );
+        if let Some(cache) = cache.filter(|_| parsed.errors.is_empty()) {
+            let file = ParsedFile {
+                objects: parsed.objects,
+                warnings: parsed.warnings,
+            };
+            if let Some(stored) = parsed::encode(&file) {
+                cache.put(
+                    &self.cache_key,
+                    &CachedRun {
+                        stdout: Vec::new(),
+                        warnings: Vec::new(),
+                        parsed: Some(stored),
+                    },
+                );
+            }
+            return TreeParse {
+                objects: file.objects,
+                errors: Vec::new(),
+                warnings: file.warnings,
+            };
+        }
+        parsed
+    }
+
     /// The parsed output and warnings of the tool run `build`, from the persistent cache
-    /// when an entry for these inputs and this tool binary exists. A run is stored only after
-    /// its output parsed; a tool that is not installed is never answered from the cache.
+    /// when an entry for these inputs and this tool binary exists (parsed objects stored with
+    /// it are used as they are; else its output is parsed and the entry rewritten with them).
+    /// A run is stored only after its output parsed; a tool that is not installed is never
+    /// answered from the cache.
     fn cached_tool_run(
         &self,
         program: Option<&std::path::Path>,
         tool: &str,
         build: impl FnOnce() -> Result<(Vec<u8>, Vec<String>), RenderError>,
-    ) -> Result<(crate::manifest::ParsedFile, Vec<String>), RenderError> {
+    ) -> Result<(ParsedFile, Vec<String>), RenderError> {
         let key = match (&self.req.tools.disk_cache, program) {
             (Some(cache), Some(program)) => disk_cache::tool_identity(program)
                 .map(|identity| (cache, format!("{}\ntool:{identity}", self.cache_key))),
             _ => None,
         };
         if let Some((cache, key)) = &key {
-            if let Some(hit) = cache.get(key) {
+            if let Some(mut hit) = cache.get(key) {
+                if let Some(parsed) = hit.parsed.as_ref().and_then(parsed::decode) {
+                    tracing::debug!(
+                        app = display_app(&self.app),
+                        tool,
+                        "parsed tool output from the render cache"
+                    );
+                    return Ok((parsed, hit.warnings));
+                }
                 if let Ok(parsed) = self.parse_output(tool, &hit.stdout) {
+                    hit.parsed = parsed::encode(&parsed);
+                    if hit.parsed.is_some() {
+                        cache.put(key, &hit);
+                    }
                     return Ok((parsed, hit.warnings));
                 }
             }
@@ -391,17 +466,14 @@ impl Prepared<'_> {
                 &CachedRun {
                     stdout,
                     warnings: warnings.clone(),
+                    parsed: parsed::encode(&parsed),
                 },
             );
         }
         Ok((parsed, warnings))
     }
 
-    fn parse_output(
-        &self,
-        tool: &str,
-        stdout: &[u8],
-    ) -> Result<crate::manifest::ParsedFile, RenderError> {
+    fn parse_output(&self, tool: &str, stdout: &[u8]) -> Result<ParsedFile, RenderError> {
         let name = format!("{} ({tool} output)", display_app(&self.app));
         // Tool output is not a file in the repo; the per-file size limit does not apply.
         let unlimited = ManifestLimits {
