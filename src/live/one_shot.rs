@@ -70,6 +70,8 @@ pub fn read_once(
         return Err(LiveError::NothingSelected);
     }
 
+    // Timers are made below, outside `block_on`.
+    let _runtime = runtime.enter();
     let mut state = State::with_field_managers(config.settings.field_managers.clone());
     let cache = DiscoveryCache::from_env();
     let deadline = tokio::time::Instant::now() + timeout;
