@@ -7,7 +7,7 @@
 //! Configs with Argo CD / Flux sources are not read here (their apps are known only from
 //! their controllers' objects): callers use [`super::Live`] for those.
 
-use super::git_follow::{GitFollower, PollOutcome};
+use super::git_follow::{fetch, GitFollower, PollOutcome};
 use super::LiveError;
 use crate::cluster::discovery_cache::DiscoveryCache;
 use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
@@ -96,16 +96,16 @@ pub fn read_once(
     );
     let feed = async {
         let polled = tokio::task::spawn_blocking(move || {
+            // Fetch first when the live layer would (what is compared is the remote's state).
+            let fetch_errors = fetch_repos(&config);
             let mut follower = GitFollower::new(config, environments, app);
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| follower.poll()))
-                .map_err(|_| follower.repo_names())
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| follower.poll()))
+                    .unwrap_or_else(|_| panicked(follower.repo_names()));
+            with_fetch_errors(outcome, &fetch_errors)
         })
         .await;
-        let outcome = match polled {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(repos)) => panicked(repos),
-            Err(_) => panicked(Vec::new()),
-        };
+        let outcome = polled.unwrap_or_else(|_| panicked(Vec::new()));
         let plans = apply_sources(&mut state, missing, &contexts, outcome);
         let _ = plans_tx.send(Some(plans));
     };
@@ -183,6 +183,34 @@ fn apply_sources(
     }
     state.apply(Input::SourcesLoaded);
     Arc::new(plans)
+}
+
+/// `git fetch` of every repo with a URL when the config fetches at all; errors by repo name.
+fn fetch_repos(config: &Config) -> BTreeMap<String, String> {
+    if config.settings.fetch_interval_seconds == 0 {
+        return BTreeMap::new();
+    }
+    let mut errors = BTreeMap::new();
+    for repo in config.repos.iter().filter(|r| r.url.is_some()) {
+        let result = std::panic::catch_unwind(|| fetch(&repo.path))
+            .unwrap_or_else(|_| Err("git fetch panicked".to_string()));
+        if let Err(err) = result {
+            tracing::warn!(repo = %repo.name, %err, "git fetch failed");
+            errors.insert(repo.name.clone(), err);
+        }
+    }
+    errors
+}
+
+/// A repo that reads fine but could not be fetched is compared at a stale commit: its fetch
+/// error is shown.
+fn with_fetch_errors(mut outcome: PollOutcome, errors: &BTreeMap<String, String>) -> PollOutcome {
+    for (name, error) in &mut outcome.repos {
+        if error.is_none() {
+            *error = errors.get(name.as_str()).cloned();
+        }
+    }
+    outcome
 }
 
 /// A poll that panicked (a kubedrift bug): every repo shows the error, as the live layer does.
