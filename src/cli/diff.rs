@@ -7,8 +7,8 @@ use crate::engine::diff;
 use crate::live::one_shot::{read_once, OneShotOptions};
 use crate::state::{AppView, Snapshot, SyncState};
 use color_eyre::eyre::WrapErr;
-use std::sync::Arc;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Show what differs between Git and the cluster for one app, Secrets masked.
@@ -126,7 +126,7 @@ fn read_snapshot(
     }
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
     check_app_exists(&config, args.env.as_deref(), &args.app)?;
-    // One thread is enough for a handful of requests; Git is read on the blocking pool.
+    // One thread is enough for a handful of requests; Git is read on a thread of its own.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

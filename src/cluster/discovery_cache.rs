@@ -68,7 +68,8 @@ impl DiscoveryCache {
     }
 
     fn path_of(&self, server: &str) -> PathBuf {
-        self.dir.join(format!("{:016x}{SUFFIX}", fnv1a(server.as_bytes())))
+        self.dir
+            .join(format!("{:016x}{SUFFIX}", fnv1a(server.as_bytes())))
     }
 
     /// Every kind the fresh entry of `server` knows; `None` when there is no usable entry.
@@ -152,7 +153,8 @@ impl DiscoveryCache {
             .prefix(".tmp-")
             .tempfile_in(&self.dir)?;
         temp.write_all(&bytes)?;
-        temp.persist(self.path_of(server)).map_err(|err| err.error)?;
+        temp.persist(self.path_of(server))
+            .map_err(|err| err.error)?;
         Ok(())
     }
 }

@@ -62,10 +62,12 @@ impl OneShotCluster {
             |detail| slow.push(detail),
         )
         .await;
-        cluster.events.extend(slow.into_iter().map(|detail| ClusterEvent::Slow {
-            detail,
-            at: jiff::Timestamp::now(),
-        }));
+        cluster
+            .events
+            .extend(slow.into_iter().map(|detail| ClusterEvent::Slow {
+                detail,
+                at: jiff::Timestamp::now(),
+            }));
         match answered {
             Ok(_) => {
                 cluster.events.push(ClusterEvent::Seen {
@@ -90,7 +92,11 @@ impl OneShotCluster {
     }
 
     /// Read `plan` once; every event, in the order a cluster task would send them.
-    pub async fn read(mut self, plan: &ClusterPlan, cache: Option<&DiscoveryCache>) -> Vec<ClusterEvent> {
+    pub async fn read(
+        mut self,
+        plan: &ClusterPlan,
+        cache: Option<&DiscoveryCache>,
+    ) -> Vec<ClusterEvent> {
         let Some(client) = self.client.take() else {
             return self.events;
         };
@@ -153,10 +159,11 @@ impl OneShotCluster {
         })
         .await;
         let slow = slow.into_inner().unwrap_or_default();
-        self.events.extend(slow.into_iter().map(|detail| ClusterEvent::Slow {
-            detail,
-            at: jiff::Timestamp::now(),
-        }));
+        self.events
+            .extend(slow.into_iter().map(|detail| ClusterEvent::Slow {
+                detail,
+                at: jiff::Timestamp::now(),
+            }));
         match found {
             Ok(found) => {
                 if let (Some(cache), Some(server)) = (cache, &self.server) {

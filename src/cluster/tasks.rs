@@ -499,7 +499,10 @@ where
 /// A complete list as the state takes it: one list for the watcher's namespace (or all), or,
 /// for a cluster-wide watch of several app namespaces, one per app namespace (empty ones too:
 /// an empty namespace is listed as well).
-pub(super) fn listed_by_scope(scope: &WatchScope, objects: Vec<Object>) -> Vec<(Option<String>, Vec<Object>)> {
+pub(super) fn listed_by_scope(
+    scope: &WatchScope,
+    objects: Vec<Object>,
+) -> Vec<(Option<String>, Vec<Object>)> {
     match scope {
         WatchScope::All => vec![(None, objects)],
         WatchScope::Namespace(ns) => vec![(Some(ns.clone()), objects)],
@@ -560,7 +563,11 @@ pub(super) fn status_message(code: u16, message: &str) -> String {
 
 /// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
 /// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
-pub(super) fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only: bool) -> Object {
+pub(super) fn to_value<K: serde::Serialize>(
+    obj: &K,
+    resource: &ApiResource,
+    metadata_only: bool,
+) -> Object {
     let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
         if metadata_only {

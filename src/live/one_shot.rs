@@ -94,17 +94,22 @@ pub fn read_once(
             .iter()
             .map(|context| tokio::time::timeout_at(deadline, read_cluster(context.clone()))),
     );
+    // Git on a thread of its own, not the runtime's blocking pool: a renderer still running
+    // at the deadline must not hold up the exit (dropping a runtime waits for its pool).
+    let (polled_tx, polled_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        // Fetch first when the live layer would (what is compared is the remote's state).
+        let fetch_errors = fetch_repos(&config);
+        let mut follower = GitFollower::new(config, environments, app);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| follower.poll()))
+            .unwrap_or_else(|_| panicked(follower.repo_names()));
+        let _ = polled_tx.send(with_fetch_errors(outcome, &fetch_errors));
+    });
     let feed = async {
-        let polled = tokio::task::spawn_blocking(move || {
-            // Fetch first when the live layer would (what is compared is the remote's state).
-            let fetch_errors = fetch_repos(&config);
-            let mut follower = GitFollower::new(config, environments, app);
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| follower.poll()))
-                    .unwrap_or_else(|_| panicked(follower.repo_names()));
-            with_fetch_errors(outcome, &fetch_errors)
-        })
-        .await;
+        // Git not read by the deadline: nothing is known of the app (as `wait_settled` says).
+        let Ok(polled) = tokio::time::timeout_at(deadline, polled_rx).await else {
+            return;
+        };
         let outcome = polled.unwrap_or_else(|_| panicked(Vec::new()));
         let plans = apply_sources(&mut state, missing, &contexts, outcome);
         let _ = plans_tx.send(Some(plans));
@@ -218,7 +223,12 @@ fn panicked(repos: Vec<String>) -> PollOutcome {
     PollOutcome {
         repos: repos
             .into_iter()
-            .map(|name| (name, Some("reading Git panicked (a kubedrift bug)".to_string())))
+            .map(|name| {
+                (
+                    name,
+                    Some("reading Git panicked (a kubedrift bug)".to_string()),
+                )
+            })
             .collect(),
         ..PollOutcome::default()
     }

@@ -103,15 +103,28 @@ fn a_second_diff_takes_discovery_from_the_cache_and_says_the_same() {
     let first = diff(&fx);
     assert_eq!(first.code, 1, "{first:?}");
     assert!(first.stdout.contains("replicas"), "{first:?}");
-    assert!(first.discovery > 0, "the first diff asks the server: {first:?}");
-    assert_eq!(discovery_files(&fx).len(), 1, "one entry for the one server");
+    assert!(
+        first.discovery > 0,
+        "the first diff asks the server: {first:?}"
+    );
+    assert_eq!(
+        discovery_files(&fx).len(),
+        1,
+        "one entry for the one server"
+    );
 
     let second = diff(&fx);
     assert_eq!(second.code, 1, "{second:?}");
     assert_eq!(second.stdout, first.stdout);
-    assert_eq!(second.discovery, 0, "discovery came from the cache: {second:?}");
+    assert_eq!(
+        second.discovery, 0,
+        "discovery came from the cache: {second:?}"
+    );
     // One read: a list per planned kind, no watch.
-    assert!(second.lists > 0 && second.lists <= first.lists, "{second:?}");
+    assert!(
+        second.lists > 0 && second.lists <= first.lists,
+        "{second:?}"
+    );
     assert_eq!(second.watches, 0, "{second:?}");
 }
 
