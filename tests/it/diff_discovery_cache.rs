@@ -236,3 +236,47 @@ fn apply_when_served(fx: &Fixture, path: &Path) {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// With `fetch_interval_seconds` set, `diff` fetches before reading Git (as the live layer
+/// does): what is compared is the remote's commit, not the clone's older one.
+#[test]
+fn diff_fetches_first_when_the_config_fetches() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let repo = git2::Repository::open(fx.repo_path()).expect("repo");
+    let deployed = repo.refname_to_id("refs/heads/main").expect("main");
+    // The remote is one commit ahead: LOG_LEVEL changed in Git, not deployed.
+    fx.commit(
+        &[(
+            "apps/web/dev/configmap.yaml".to_string(),
+            crate::live_support::CONFIGMAP.replace("LOG_LEVEL: info", "LOG_LEVEL: debug"),
+        )],
+        "web: debug logging",
+    );
+    let remote_path = fx.dir.path().join("remote.git");
+    git2::Repository::init_bare(&remote_path).expect("bare");
+    repo.remote_anonymous(path_str(&remote_path))
+        .expect("file remote")
+        .push(&["refs/heads/main:refs/heads/main"], None)
+        .expect("push to the remote");
+    repo.reference("refs/heads/main", deployed, true, "the clone is behind")
+        .expect("reset main");
+    repo.remote("origin", path_str(&remote_path))
+        .expect("origin");
+
+    // Without fetching, the clone's commit is compared: in sync.
+    let behind = diff(&fx);
+    assert_eq!(behind.code, 0, "{behind:?}");
+
+    let config = std::fs::read_to_string(fx.config_path())
+        .expect("config")
+        .replace("fetch_interval_seconds = 0", "fetch_interval_seconds = 300")
+        .replace(
+            "name = \"gitops\"\n",
+            &format!("name = \"gitops\"\nurl = \"{}\"\n", path_str(&remote_path)),
+        );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let fetched = diff(&fx);
+    assert_eq!(fetched.code, 1, "{fetched:?}");
+    assert!(fetched.stdout.contains("LOG_LEVEL"), "{fetched:?}");
+}
