@@ -5,7 +5,8 @@
 //! It sends the [`ClusterEvent`]s a cluster task sends for its first lists (`Seen`,
 //! `Discovered`, `Listed` per scope, `KindFailed`, `Unreachable`), so the state decides every
 //! verdict exactly as for `status`. A cached kind the server no longer serves (its LIST
-//! answers 404) drops the cache entry and the read starts again from a fresh discovery.
+//! answers 404), or whose objects show another scope than cached, drops the cache entry and
+//! the read starts again from a fresh discovery.
 
 use super::discovery::{bounded, describe_error, discover};
 use super::discovery_cache::{DiscoveryCache, Resolved};
@@ -31,8 +32,10 @@ pub struct OneShotCluster {
 /// How one kind's read ended.
 enum KindRead {
     Events(Vec<ClusterEvent>),
-    /// 404 for a kind resolved from the discovery cache: the cache is stale.
-    StaleDiscovery,
+    /// The kind is not where discovery said (404, or namespaced objects of a kind said to
+    /// be cluster-scoped): the cache is stale. The `KindFailed` to report when discovery
+    /// was fresh.
+    StaleDiscovery(ClusterEvent),
     /// No answer at all: the cluster is unreachable.
     Unreachable(String),
 }
@@ -210,7 +213,7 @@ impl OneShotCluster {
             Some(read_kind(
                 client.clone(),
                 kind.clone(),
-                resource.clone(),
+                (resource.clone(), matches!(scope, Scope::Cluster)),
                 WatchScope::of(scope, plan.namespaces.as_ref()),
                 plan.metadata_only.contains(kind),
             ))
@@ -225,10 +228,10 @@ impl OneShotCluster {
         for result in results {
             match result {
                 KindRead::Events(kind_events) => events.extend(kind_events),
-                KindRead::StaleDiscovery if from_cache => return None,
-                // Fresh discovery said it is served, the list says it is not: as a watcher
+                KindRead::StaleDiscovery(_) if from_cache => return None,
+                // Fresh discovery said it is served, the list says otherwise: as a watcher
                 // would report it.
-                KindRead::StaleDiscovery => {}
+                KindRead::StaleDiscovery(failed) => events.push(failed),
                 KindRead::Unreachable(error) => {
                     events.push(ClusterEvent::Unreachable {
                         error,
@@ -261,7 +264,7 @@ fn server_of(kubeconfig: &Kubeconfig, context: &str) -> Option<String> {
 async fn read_kind(
     client: kube::Client,
     kind: GroupKind,
-    resource: ApiResource,
+    (resource, cluster_scoped): (ApiResource, bool),
     scope: WatchScope,
     metadata_only: bool,
 ) -> KindRead {
@@ -286,8 +289,18 @@ async fn read_kind(
             .collect::<Vec<_>>()
     };
     match listed {
+        // A kind discovery called cluster-scoped whose objects have namespaces: the scope
+        // changed (a CRD replaced); its objects must not be keyed without them.
+        Ok(objects) if cluster_scoped && objects.iter().any(has_namespace) => {
+            KindRead::StaleDiscovery(failed(
+                format!("{kind} is namespaced, not cluster-scoped as discovery said"),
+                false,
+            ))
+        }
         Ok(objects) => KindRead::Events(listed_events(&scope, objects)),
-        Err(kube::Error::Api(status)) if status.code == 404 => KindRead::StaleDiscovery,
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            KindRead::StaleDiscovery(failed(status_message(status.code, &status.message), false))
+        }
         Err(kube::Error::Api(status)) if status.code == 403 => match &scope {
             WatchScope::Namespaces(namespaces) => {
                 tracing::debug!(%kind, "listing all namespaces forbidden; one list per namespace");
@@ -316,6 +329,13 @@ async fn read_kind(
         )]),
         Err(err) => KindRead::Unreachable(describe_error(&err)),
     }
+}
+
+fn has_namespace(object: &Object) -> bool {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(|v| v.as_str())
+        .is_some_and(|ns| !ns.is_empty())
 }
 
 /// Every object of one kind in `scope`, page by page, as the state stores them.

@@ -170,7 +170,7 @@ fn a_crd_installed_after_the_cache_was_written_is_found() {
 }
 
 #[test]
-fn a_cached_kind_the_server_does_not_serve_is_discovered_again_with_the_same_verdict() {
+fn a_stale_cached_version_or_scope_is_discovered_again_with_the_same_verdict() {
     let fx = drifted_fixture();
     let first = diff(&fx);
     assert_eq!(first.code, 1, "{first:?}");
@@ -191,6 +191,22 @@ fn a_cached_kind_the_server_does_not_serve_is_discovered_again_with_the_same_ver
     assert!(second.discovery > 0, "{second:?}");
     let rewritten = std::fs::read_to_string(&files[0]).expect("entry");
     assert!(!rewritten.contains(r#""version":"v9""#), "{rewritten}");
+
+    // As after a CRD was replaced by one of another scope: Deployment "cluster-scoped".
+    let namespaced = r#""kind":"Deployment","plural":"deployments","namespaced":true"#;
+    assert!(rewritten.contains(namespaced), "{rewritten}");
+    std::fs::write(
+        &files[0],
+        rewritten.replace(
+            namespaced,
+            r#""kind":"Deployment","plural":"deployments","namespaced":false"#,
+        ),
+    )
+    .expect("stale scope");
+    let third = diff(&fx);
+    assert_eq!(third.code, 1, "{third:?}");
+    assert_eq!(third.stdout, first.stdout);
+    assert!(third.discovery > 0, "{third:?}");
 }
 
 #[test]
