@@ -1,11 +1,14 @@
 //! `kubedrift diff APP`: masked unified diff of desired vs live, per resource.
 
-use super::status::{parse_duration, start_live};
+use super::status::{check_app_exists, parse_duration, start_live};
 use super::{Exit, GlobalArgs};
 use crate::engine::compare::{comparable_pair, display_pair, CompareOptions, Verdict};
 use crate::engine::diff;
-use crate::state::{AppView, SyncState};
+use crate::live::one_shot::{read_once, OneShotOptions};
+use crate::state::{AppView, Snapshot, SyncState};
+use color_eyre::eyre::WrapErr;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Show what differs between Git and the cluster for one app, Secrets masked.
@@ -42,8 +45,7 @@ struct ResourceDiff {
 }
 
 pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
-    let (runtime, live) = start_live(global, args.env.as_deref(), Some(&args.app))?;
-    let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
+    let (runtime, snapshot, settled) = read_snapshot(global, &args)?;
     let mut errors: Vec<String> = Vec::new();
     if !settled {
         errors.push(format!(
@@ -108,6 +110,36 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     } else {
         Exit::InSync
     })
+}
+
+/// One snapshot of the app: read once (Git, cached discovery, one LIST per kind) when the
+/// config names its apps; through the live layer when apps come from Argo CD / Flux objects.
+fn read_snapshot(
+    global: &GlobalArgs,
+    args: &DiffArgs,
+) -> color_eyre::Result<(tokio::runtime::Runtime, Arc<Snapshot>, bool)> {
+    let config = super::load_config(global)?;
+    if !config.sources.is_empty() {
+        let (runtime, live) = start_live(global, args.env.as_deref(), Some(&args.app))?;
+        let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
+        return Ok((runtime, snapshot, settled));
+    }
+    let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+    check_app_exists(&config, args.env.as_deref(), &args.app)?;
+    // One thread is enough for a handful of requests; Git is read on a thread of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("could not start the async runtime")?;
+    let options = OneShotOptions {
+        config,
+        kubeconfig,
+        contexts: global.contexts.clone(),
+        env: args.env.clone(),
+        app: Some(args.app.clone()),
+    };
+    let (snapshot, settled) = read_once(&runtime, options, args.timeout)?;
+    Ok((runtime, snapshot, settled))
 }
 
 /// Why nothing was found for `app`: an unknown name (with a suggestion from the apps Git

@@ -99,7 +99,11 @@ pub(crate) fn start_live_at(
 /// Fail early (exit 2, with a suggestion) when no selected environment has an app named
 /// `app`, listed or discovered. When discovery cannot read a repo the name may be there, so
 /// the live layer runs and shows the repo error instead.
-fn check_app_exists(config: &Config, env: Option<&str>, app: &str) -> color_eyre::Result<()> {
+pub(crate) fn check_app_exists(
+    config: &Config,
+    env: Option<&str>,
+    app: &str,
+) -> color_eyre::Result<()> {
     let mut known: std::collections::BTreeSet<String> =
         config.apps.iter().map(|a| a.name.clone()).collect();
     if known.contains(app) {

@@ -15,8 +15,10 @@
 
 pub mod compact;
 mod discovery;
+pub mod discovery_cache;
 pub mod dry_run;
 pub mod kubeconfig;
+pub mod one_shot;
 mod tasks;
 
 pub use tasks::{spawn_cluster, ClusterTask};

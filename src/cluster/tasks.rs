@@ -297,7 +297,7 @@ async fn watch_crds(
 
 /// Where one kind is watched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum WatchScope {
+pub(super) enum WatchScope {
     /// All namespaces (cluster-scoped kinds, or an app namespace is not known).
     All,
     /// One namespace.
@@ -311,7 +311,7 @@ enum WatchScope {
 }
 
 impl WatchScope {
-    fn of(scope: &Scope, namespaces: Option<&BTreeSet<String>>) -> WatchScope {
+    pub(super) fn of(scope: &Scope, namespaces: Option<&BTreeSet<String>>) -> WatchScope {
         match (scope, namespaces) {
             (Scope::Namespaced, Some(list)) if list.len() == 1 => list
                 .first()
@@ -499,7 +499,10 @@ where
 /// A complete list as the state takes it: one list for the watcher's namespace (or all), or,
 /// for a cluster-wide watch of several app namespaces, one per app namespace (empty ones too:
 /// an empty namespace is listed as well).
-fn listed_by_scope(scope: &WatchScope, objects: Vec<Object>) -> Vec<(Option<String>, Vec<Object>)> {
+pub(super) fn listed_by_scope(
+    scope: &WatchScope,
+    objects: Vec<Object>,
+) -> Vec<(Option<String>, Vec<Object>)> {
     match scope {
         WatchScope::All => vec![(None, objects)],
         WatchScope::Namespace(ns) => vec![(Some(ns.clone()), objects)],
@@ -560,7 +563,11 @@ pub(super) fn status_message(code: u16, message: &str) -> String {
 
 /// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
 /// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
-fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only: bool) -> Object {
+pub(super) fn to_value<K: serde::Serialize>(
+    obj: &K,
+    resource: &ApiResource,
+    metadata_only: bool,
+) -> Object {
     let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
         if metadata_only {

@@ -6,6 +6,7 @@
 
 mod controllers;
 pub mod git_follow;
+pub mod one_shot;
 pub mod ref_watch;
 
 use self::git_follow::{fetch, GitFollower, PollOutcome};

@@ -19,6 +19,7 @@ mod config;
 mod controllers;
 mod controllers_chart;
 mod demo;
+mod diff_discovery_cache;
 mod git_listing;
 mod git_source;
 mod git_transport;

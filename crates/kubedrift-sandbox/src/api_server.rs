@@ -96,6 +96,9 @@ pub struct ApiServer {
     pub watch_requests: std::sync::atomic::AtomicU64,
     /// List requests routed (a client's relists after a 410 or a reconnect show here).
     pub list_requests: std::sync::atomic::AtomicU64,
+    /// Discovery requests (`/api`, `/apis`, a group, a group version), so tests can prove a
+    /// client used its discovery cache.
+    pub discovery_requests: std::sync::atomic::AtomicU64,
 }
 
 /// RFC 3339 at second precision, as Kubernetes writes timestamps.
@@ -230,6 +233,7 @@ impl ApiServer {
             write_requests: std::sync::atomic::AtomicU64::new(0),
             watch_requests: std::sync::atomic::AtomicU64::new(0),
             list_requests: std::sync::atomic::AtomicU64::new(0),
+            discovery_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -221,6 +221,13 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
+    if matches!(
+        segments.as_slice(),
+        ["api"] | ["apis"] | ["api", _] | ["apis", _] | ["apis", _, _]
+    ) {
+        api.discovery_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let (group, version, rest): (&str, &str, &[&str]) = match segments.as_slice() {
         ["api"] if wants_aggregated(&request) => return Ok(aggregated_response(&api, true)),
         ["apis"] if wants_aggregated(&request) => return Ok(aggregated_response(&api, false)),
