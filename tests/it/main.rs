@@ -8,6 +8,7 @@ mod actions_value_promotion;
 mod actions_wait;
 mod bench_sandbox;
 mod bench_scale;
+mod bench_soak;
 mod chart_repo;
 mod cli_compare;
 mod cli_conventions;
