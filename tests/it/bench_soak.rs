@@ -6,9 +6,9 @@
 #![cfg(unix)]
 
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 fn soak(dir: &Path, duration: &str, checkpoint: &str) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_kubedrift"))
@@ -84,7 +84,10 @@ fn bench_soak_reports_crashes_verdicts_rss_over_time_and_reconnects_per_cluster(
         assert_eq!(number(check, "/compared_resources"), 30.0, "{check}");
         assert_eq!(number(check, "/model_mismatches"), 0.0, "{check}");
     }
-    assert_eq!(number(&report, "/compared_resources"), 30.0 * checkpoints.len() as f64);
+    assert_eq!(
+        number(&report, "/compared_resources"),
+        30.0 * checkpoints.len() as f64
+    );
     // Correctness, not speed: 30 s after recovery the watcher must agree.
     assert_eq!(number(&report, "/wrong_after_30s"), 0.0, "{report}");
 
@@ -139,22 +142,25 @@ fn bench_soak_reports_a_watcher_that_dies_as_a_crash_with_its_signal() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = soak(dir.path(), "120s", "5m");
-    let work = dir.path().join("work");
-    // Wait (no deadline asserted: the soak's own setup bounds it) for the watcher, then kill
-    // it as a crash would end it.
-    let pid = loop {
-        if let Some(pid) = watcher_pid(&work) {
-            break pid;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let mut child = soak(dir.path(), "120s", "5m");
+    // The harness says `soak: ...` once the watcher printed its first status and the faults
+    // begin; then kill the watcher as a crash would end it.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("soak: "));
+    assert!(started, "the soak never started");
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let pid = watcher_pid(&dir.path().join("work")).expect("the watcher is running");
     let killed = Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
     let run = child.wait_with_output().expect("wait for the soak");
+    let _ = rest.join();
     let report = report(dir.path(), &run);
     let crashes: Vec<&str> = report["crashes"]
         .as_array()
