@@ -245,9 +245,46 @@ struct Model<'a> {
     live_value: Vec<Option<String>>,
     /// Per instance: Git's value is the drifted one.
     git_drifted: Vec<bool>,
+    /// Per cluster: the last fault, as `KIND from S s to S s` (the lead to a wrong verdict).
+    last_fault: BTreeMap<String, String>,
+    /// Per instance: when (s since the start) the harness last wrote its live value.
+    last_edit: Vec<Option<f64>>,
 }
 
 impl Model<'_> {
+    /// A wrong verdict with what the harness last did to its cluster and resource.
+    fn explain(&self, wrong: &str) -> String {
+        let Some((app_env, _)) = wrong.split_once(' ') else {
+            return wrong.to_string();
+        };
+        let Some((app, env)) = app_env.split_once('@') else {
+            return wrong.to_string();
+        };
+        let fault = self.last_fault.get(env).map_or("none", String::as_str);
+        let edit = self
+            .instances
+            .iter()
+            .position(|i| i.app == app && i.env == env)
+            .and_then(|i| self.last_edit[i])
+            .map_or("never".to_string(), |at| format!("at {at:.1} s"));
+        format!("{wrong} (last fault on {env}: {fault}; last edit of the app {edit})")
+    }
+
+    fn note_fault(
+        &mut self,
+        cluster: &str,
+        kind: &str,
+        from: Instant,
+        to: Instant,
+        start: Instant,
+    ) {
+        let at = |t: Instant| t.saturating_duration_since(start).as_secs_f64();
+        self.last_fault.insert(
+            cluster.to_string(),
+            format!("{kind} from {:.1} s to {:.1} s", at(from), at(to)),
+        );
+    }
+
     fn mismatches(&self, fresh: &BTreeMap<String, String>) -> usize {
         let mut mismatches = 0;
         for (i, instance) in self.instances.iter().enumerate() {
@@ -314,7 +351,7 @@ fn checkpoint(
         compared_resources: fresh.len(),
         wrong_after_5s: wrong.len(),
         wrong_after_30s,
-        wrong_examples: wrong.into_iter().take(10).collect(),
+        wrong_examples: wrong.iter().take(10).map(|w| model.explain(w)).collect(),
         model_mismatches: model.mismatches(&fresh),
         fresh_status_exit: fresh_exit,
     })
@@ -402,8 +439,11 @@ pub fn run(
         instances,
         live_value: vec![Some(TARGET_VALUE.to_string()); instances.len()],
         git_drifted: vec![false; instances.len()],
+        last_fault: BTreeMap::new(),
+        last_edit: vec![None; instances.len()],
     };
-    let mut active: Vec<(String, Instant)> = Vec::new();
+    // (cluster, fault, started, until)
+    let mut active: Vec<(String, &str, Instant, Instant)> = Vec::new();
     let mut injected: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_cluster: BTreeMap<String, usize> = BTreeMap::new();
     let (mut edits_ok, mut edits_failed, mut commits) = (0, 0, 0);
@@ -448,7 +488,9 @@ pub fn run(
         // A checkpoint pauses faults, edits and commits (at least 5 s before the end: the
         // final checkpoint comes after the loop).
         if now >= next_checkpoint && started.elapsed() + Duration::from_secs(5) < opts.duration {
-            active.clear();
+            for (cluster, kind, from, _) in active.drain(..) {
+                model.note_fault(&cluster, kind, from, now, started);
+            }
             let at = started.elapsed().as_secs_f64();
             let check = checkpoint(
                 opts,
@@ -470,14 +512,15 @@ pub fn run(
             continue;
         }
         let (ended_faults, still): (Vec<_>, Vec<_>) =
-            active.drain(..).partition(|(_, until)| *until <= now);
+            active.drain(..).partition(|(_, _, _, until)| *until <= now);
         active = still;
-        for (cluster, _) in ended_faults {
+        for (cluster, kind, from, _) in ended_faults {
             setup.sandbox.command(&format!("fault {cluster} clear"))?;
+            model.note_fault(&cluster, kind, from, now, started);
         }
         if active.len() < 3 && rng.chance(0.2) {
             let cluster = &generated.contexts[rng.below(generated.contexts.len() as u64) as usize];
-            if !active.iter().any(|(c, _)| c == cluster) {
+            if !active.iter().any(|(c, _, _, _)| c == cluster) {
                 let kind = FAULTS[rng.below(FAULTS.len() as u64) as usize];
                 for command in fault_commands(kind, cluster) {
                     setup.sandbox.command(&command)?;
@@ -485,7 +528,7 @@ pub fn run(
                 *injected.entry(kind.to_string()).or_default() += 1;
                 *by_cluster.entry(cluster.clone()).or_default() += 1;
                 let lasts = Duration::from_millis(2_000 + rng.below(6_000));
-                active.push((cluster.clone(), now + lasts));
+                active.push((cluster.clone(), kind, now, now + lasts));
             }
         }
         if rng.chance(0.6) {
@@ -499,11 +542,13 @@ pub fn run(
                 Ok(()) => {
                     edits_ok += 1;
                     model.live_value[i] = Some(value.to_string());
+                    model.last_edit[i] = Some(started.elapsed().as_secs_f64());
                 }
                 Err(_) => {
                     // A timed-out write may or may not have landed.
                     edits_failed += 1;
                     model.live_value[i] = None;
+                    model.last_edit[i] = Some(started.elapsed().as_secs_f64());
                 }
             }
         }
@@ -522,6 +567,10 @@ pub fn run(
         }
     }
     let soak_seconds = started.elapsed().as_secs_f64();
+    let ended_at = Instant::now();
+    for (cluster, kind, from, _) in active.drain(..) {
+        model.note_fault(&cluster, kind, from, ended_at, started);
+    }
     let rss_end = watcher.rss_mib();
     if crashes.is_empty() && !watcher.running() {
         crashes.push(format!(
