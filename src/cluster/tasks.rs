@@ -406,7 +406,7 @@ where
             .is_some_and(|ns| list.contains(ns)),
         _ => true,
     };
-    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut stream = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
     let mut backoff = WatchBackoff::default();
     let mut buffer: Vec<Object> = Vec::new();
     let mut last_listed = std::time::Instant::now();
@@ -470,6 +470,10 @@ where
                 WatchFailure::Forbidden(_) if matches!(scope, WatchScope::Namespaces(_)) => {
                     return WatchEnd::ForbiddenClusterWide;
                 }
+                // The state drops its cache of a failed kind and trusts it again only after a
+                // complete list; the watcher would resume its watch without one (the kind
+                // stayed Unknown after a 500 or 429 until something else relisted it: found
+                // by the soak). So start over with a list.
                 WatchFailure::Forbidden(reason) => {
                     reporter.send(ClusterEvent::KindFailed {
                         kind: kind.clone(),
@@ -478,6 +482,7 @@ where
                         at,
                     });
                     tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
                 }
                 WatchFailure::Api(reason) => {
                     reporter.send(ClusterEvent::KindFailed {
@@ -487,6 +492,7 @@ where
                         at,
                     });
                     tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
                 }
                 WatchFailure::Transport(reason) => {
                     reporter.unreachable(reason);

@@ -33,6 +33,7 @@ mod live_rollouts;
 mod live_secret_rotation;
 mod live_slow;
 mod live_support;
+mod live_watch_errors;
 mod live_watch_scope;
 mod local_source;
 mod render;
