@@ -56,19 +56,28 @@ fn tv_ms(tv: libc::timeval) -> f64 {
     tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3
 }
 
+/// How a reaped child ended: (exit code, signal, rusage).
+type Reaped = (Option<i32>, Option<i32>, libc::rusage);
+
 /// Reap `pid` with wait4: (exit code, signal, rusage).
-fn wait4(
-    pid: u32,
-    program: &str,
-) -> Result<(Option<i32>, Option<i32>, libc::rusage), ProcessError> {
+fn wait4(pid: u32, program: &str) -> Result<Reaped, ProcessError> {
+    wait4_with(pid, program, 0)?
+        .ok_or_else(|| ProcessError::Other(format!("wait4 returned without reaping {program}")))
+}
+
+/// wait4 with `flags`; None when WNOHANG found the child still running.
+fn wait4_with(pid: u32, program: &str, flags: libc::c_int) -> Result<Option<Reaped>, ProcessError> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; wait4 fills it and `status` for our own child `pid`.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
         // SAFETY: see above; pointers are to live locals.
-        let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+        let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, flags, &mut usage) };
         if rc == pid as libc::pid_t {
             break;
+        }
+        if rc == 0 && flags & libc::WNOHANG != 0 {
+            return Ok(None);
         }
         let err = std::io::Error::last_os_error();
         if err.kind() != std::io::ErrorKind::Interrupted {
@@ -80,12 +89,12 @@ fn wait4(
     }
     let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     let signal = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
-    Ok((exit, signal, usage))
+    Ok(Some((exit, signal, usage)))
 }
 
 fn finished(
     started: Instant,
-    (exit_code, signal, usage): (Option<i32>, Option<i32>, libc::rusage),
+    (exit_code, signal, usage): Reaped,
     stdout: String,
     stderr: String,
 ) -> Finished {
@@ -153,6 +162,9 @@ pub struct Streaming {
     stderr: Option<std::thread::JoinHandle<String>>,
     pub stdin: Option<ChildStdin>,
     reaped: bool,
+    /// How the child ended, when `running` found it gone: reaped there with its rusage, so a
+    /// crash is still reported (a second wait would fail with ECHILD).
+    ended: Option<Reaped>,
 }
 
 impl Streaming {
@@ -193,6 +205,7 @@ impl Streaming {
             stderr,
             stdin,
             reaped: false,
+            ended: None,
         })
     }
 
@@ -209,9 +222,25 @@ impl Streaming {
         self.lines.recv_timeout(timeout).ok()
     }
 
-    /// Whether the child is still running (not exited, not reaped).
+    /// Whether the child is still running. A child found gone is reaped here (wait4 with
+    /// WNOHANG, not `Child::try_wait`, which would drop its rusage and exit status).
     pub fn running(&mut self) -> bool {
-        !self.reaped && matches!(self.child.try_wait(), Ok(None))
+        if self.reaped || self.ended.is_some() {
+            return false;
+        }
+        match wait4_with(self.child.id(), &self.program, libc::WNOHANG) {
+            Ok(None) => true,
+            Ok(Some(reaped)) => {
+                self.ended = Some(reaped);
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// How the child ended, once `running` returned false because it had exited.
+    pub fn ended(&self) -> Option<(Option<i32>, Option<i32>)> {
+        self.ended.map(|(exit, signal, _)| (exit, signal))
     }
 
     /// Resident memory right now (VmRSS of /proc/PID/status), MiB.
@@ -219,18 +248,23 @@ impl Streaming {
         rss_mib_of(self.pid())
     }
 
-    /// Send SIGINT (Ctrl-C) and reap the child.
+    /// Send SIGINT (Ctrl-C) and reap the child (or report how it already ended).
     pub fn interrupt(mut self) -> Result<Finished, ProcessError> {
-        // SAFETY: signalling our own child by pid.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+        if self.ended.is_none() {
+            // SAFETY: signalling our own child by pid (not reaped yet, so the pid is ours).
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+            }
         }
         drop(self.stdin.take());
         self.reap()
     }
 
     fn reap(&mut self) -> Result<Finished, ProcessError> {
-        let status = wait4(self.child.id(), &self.program)?;
+        let status = match self.ended.take() {
+            Some(ended) => ended,
+            None => wait4(self.child.id(), &self.program)?,
+        };
         self.reaped = true;
         let mut rest = String::new();
         while let Ok((_, line)) = self.lines.recv_timeout(Duration::from_millis(200)) {
@@ -248,7 +282,7 @@ impl Streaming {
 
 impl Drop for Streaming {
     fn drop(&mut self) {
-        if !self.reaped {
+        if !self.reaped && self.ended.is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
@@ -265,6 +299,23 @@ pub fn rss_mib_of(pid: u32) -> Option<f64> {
         .parse()
         .ok()?;
     Some(kib / 1024.0)
+}
+
+/// OS threads of `pid` (Threads of /proc/PID/status).
+pub fn threads_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("Threads:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Open file descriptors of `pid` (entries of /proc/PID/fd).
+pub fn open_fds_of(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
 /// `kubedrift sandbox` in its own process, answering control commands on stdin.

@@ -20,6 +20,20 @@ pub struct AppLine {
     pub resources: HashMap<String, String>,
 }
 
+/// Diagnostics, not a flag: `KEY=VALUE` pairs separated by `;` set on the watcher child only
+/// (not on the sandbox or the fresh `status` runs), e.g. heaptrack's
+/// `LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so;DUMP_HEAPTRACK_OUTPUT=/tmp/fifo` or
+/// `MALLOC_ARENA_MAX=2`, to find what grows in a soak.
+pub const WATCHER_ENV: &str = "KUBEDRIFT_BENCH_WATCHER_ENV";
+
+/// The pairs of [`WATCHER_ENV`]; malformed entries (no `=`) are skipped.
+fn extra_env(spec: &str) -> Vec<(&str, &str)> {
+    spec.split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(key, _)| !key.is_empty())
+        .collect()
+}
+
 pub struct Watcher {
     process: Streaming,
     /// (app, env) → last line.
@@ -85,7 +99,12 @@ impl Watcher {
             .arg(format!("{}s", timeout.as_secs().max(1)))
             .env("PATH", path_env)
             .env("XDG_CACHE_HOME", cache_home)
-            .env_remove("KUBEDRIFT_LOG");
+            .env_remove("KUBEDRIFT_LOG")
+            .env_remove(WATCHER_ENV);
+        let spec = std::env::var(WATCHER_ENV).unwrap_or_default();
+        for (key, value) in extra_env(&spec) {
+            command.env(key, value);
+        }
         let process = Streaming::spawn(&mut command, false)?;
         let mut document = String::new();
         let deadline = Instant::now() + timeout + Duration::from_secs(30);
@@ -189,6 +208,15 @@ impl Watcher {
         self.process.running()
     }
 
+    /// (exit code, signal) once `running` found the child gone.
+    pub fn ended(&self) -> Option<(Option<i32>, Option<i32>)> {
+        self.process.ended()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// Ctrl-C and reap: the child's wall time, peak RSS and CPU.
     pub fn stop(self) -> Result<Finished, ProcessError> {
         self.process.interrupt()
@@ -219,5 +247,23 @@ impl Watcher {
                     .map(move |(key, sync)| (format!("{app}@{env} {key}"), sync.clone()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watcher_env_pairs_split_on_semicolons_and_keep_equals_in_values() {
+        assert_eq!(
+            extra_env("MALLOC_ARENA_MAX=2; LD_PRELOAD=/a.so;bad;=x;OPTS=a=b"),
+            vec![
+                ("MALLOC_ARENA_MAX", "2"),
+                ("LD_PRELOAD", "/a.so"),
+                ("OPTS", "a=b")
+            ]
+        );
+        assert!(extra_env("").is_empty());
     }
 }

@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// Run the soak under faults for this long instead (e.g. `3m`); 10 clusters.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub soak: Option<Duration>,
+    /// During the soak, clear every fault this often and compare the watcher with a fresh
+    /// `status` 5 s later (also done once at the end).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "5m")]
+    pub soak_checkpoint: Duration,
     /// Write the JSON report here too.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -107,6 +111,7 @@ pub fn run(_global: &GlobalArgs, args: BenchArgs) -> color_eyre::Result<Exit> {
                 kubedrift,
                 duration,
                 spec,
+                checkpoint_every: args.soak_checkpoint,
             },
             &work.join("soak"),
             |line| eprintln!("{line}"),

@@ -406,8 +406,8 @@ where
             .is_some_and(|ns| list.contains(ns)),
         _ => true,
     };
-    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
-    let mut backoff = Backoff::default();
+    let mut stream = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
+    let mut backoff = WatchBackoff::default();
     let mut buffer: Vec<Object> = Vec::new();
     let mut last_listed = std::time::Instant::now();
     let convert = |obj: K| to_value(&obj, &resource, metadata_only);
@@ -422,7 +422,7 @@ where
             }
             Ok(watcher::Event::InitDone) => {
                 if last_listed.elapsed() >= Duration::from_secs(1) {
-                    backoff.reset();
+                    backoff.progress();
                 }
                 last_listed = std::time::Instant::now();
                 let objects = std::mem::take(&mut buffer);
@@ -437,6 +437,7 @@ where
                 }
             }
             Ok(watcher::Event::Apply(obj)) => {
+                backoff.progress();
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Upserted {
                         kind: kind.clone(),
@@ -447,6 +448,7 @@ where
                 }
             }
             Ok(watcher::Event::Delete(obj)) => {
+                backoff.progress();
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Deleted {
                         kind: kind.clone(),
@@ -462,12 +464,16 @@ where
                     // every fresh watch at once would make that a tight loop: back off then.
                     tracing::debug!(%kind, "watch expired (410 Gone); relisting");
                     if last_listed.elapsed() < Duration::from_secs(1) {
-                        tokio::time::sleep(backoff.next_delay()).await;
+                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
                     }
                 }
                 WatchFailure::Forbidden(_) if matches!(scope, WatchScope::Namespaces(_)) => {
                     return WatchEnd::ForbiddenClusterWide;
                 }
+                // The state drops its cache of a failed kind and trusts it again only after a
+                // complete list; the watcher would resume its watch without one (the kind
+                // stayed Unknown after a 500 or 429 until something else relisted it: found
+                // by the soak). So start over with a list.
                 WatchFailure::Forbidden(reason) => {
                     reporter.send(ClusterEvent::KindFailed {
                         kind: kind.clone(),
@@ -475,7 +481,8 @@ where
                         forbidden: true,
                         at,
                     });
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
                 }
                 WatchFailure::Api(reason) => {
                     reporter.send(ClusterEvent::KindFailed {
@@ -484,16 +491,54 @@ where
                         forbidden: false,
                         at,
                     });
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
                 }
                 WatchFailure::Transport(reason) => {
                     reporter.unreachable(reason);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
                 }
             },
         }
     }
     WatchEnd::Ended
+}
+
+/// A watcher after this long without a failure starts its backoff over at the next one.
+const QUIET_RESETS_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The backoff of one watcher. A watch that resumes after an error reports nothing until an
+/// object changes, so without a reset the delays of short incidents added up over hours, and
+/// the next 500 or cut watch made the watcher sleep up to a minute after its cluster had
+/// recovered (found by the soak: a verdict still wrong 5 s after recovery). It starts over
+/// after a watch event, a relist that was not a tight loop, or a quiet spell since the last
+/// retry began; failures that follow each other still double it (a long outage, a server
+/// expiring every watch).
+#[derive(Default)]
+struct WatchBackoff {
+    backoff: Backoff,
+    /// When the last retry began (the end of the last failure's delay).
+    retry_began: Option<std::time::Instant>,
+}
+
+impl WatchBackoff {
+    /// The watch works.
+    fn progress(&mut self) {
+        self.backoff.reset();
+    }
+
+    /// A failure at `now`: how long to wait before the next attempt.
+    fn failure_delay(&mut self, now: std::time::Instant) -> Duration {
+        if self
+            .retry_began
+            .is_some_and(|began| now.saturating_duration_since(began) >= QUIET_RESETS_BACKOFF)
+        {
+            self.backoff.reset();
+        }
+        let delay = self.backoff.next_delay();
+        self.retry_began = Some(now + delay);
+        delay
+    }
 }
 
 /// A complete list as the state takes it: one list for the watcher's namespace (or all), or,
@@ -582,4 +627,34 @@ pub(super) fn to_value<K: serde::Serialize>(
     }
     // Kept until the object changes again: no spare capacity (see `compact`).
     super::compact::compact_live(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn watch_backoff_doubles_while_failures_follow_and_starts_over_after_quiet_or_progress() {
+        let mut backoff = WatchBackoff::default();
+        let t0 = Instant::now();
+        // Failures one after the other (each right after its delay): it doubles.
+        let mut now = t0;
+        let mut delays = Vec::new();
+        for _ in 0..6 {
+            let delay = backoff.failure_delay(now);
+            delays.push(delay);
+            now += delay;
+        }
+        let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [250, 500, 1000, 2000, 4000, 8000]);
+        // The watch resumed and nothing failed for a while: the next incident starts small.
+        now += QUIET_RESETS_BACKOFF;
+        assert_eq!(backoff.failure_delay(now), Duration::from_millis(250));
+        now += Duration::from_millis(250);
+        assert_eq!(backoff.failure_delay(now), Duration::from_millis(500));
+        // A watch event in between also starts it over.
+        backoff.progress();
+        assert_eq!(backoff.failure_delay(now), Duration::from_millis(250));
+    }
 }
