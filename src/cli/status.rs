@@ -403,7 +403,7 @@ fn app_json(app: &AppView) -> Value {
             if let Some(progress) = r
                 .live
                 .as_ref()
-                .and_then(|live| crate::engine::rollout::progress(live.get()))
+                .and_then(|live| crate::engine::rollout::progress(&live.get()))
             {
                 // An Argo Rollout: where its update is, structured and in words.
                 entry["rollout"] = json!({

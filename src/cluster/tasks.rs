@@ -7,7 +7,7 @@ use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
 use super::Backoff;
 use crate::model::GroupKind;
-use crate::model::Object;
+use crate::state::LiveObject;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
 use futures::StreamExt;
@@ -408,7 +408,8 @@ where
     };
     let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
     let mut backoff = Backoff::default();
-    let mut buffer: Vec<Object> = Vec::new();
+    // Kept as stored text until the list is complete (all objects of a kind at once).
+    let mut buffer: Vec<LiveObject> = Vec::new();
     let mut last_listed = std::time::Instant::now();
     let convert = |obj: K| to_value(&obj, &resource, metadata_only);
     while let Some(item) = stream.next().await {
@@ -499,17 +500,18 @@ where
 /// A complete list as the state takes it: one list for the watcher's namespace (or all), or,
 /// for a cluster-wide watch of several app namespaces, one per app namespace (empty ones too:
 /// an empty namespace is listed as well).
-fn listed_by_scope(scope: &WatchScope, objects: Vec<Object>) -> Vec<(Option<String>, Vec<Object>)> {
+fn listed_by_scope(
+    scope: &WatchScope,
+    objects: Vec<LiveObject>,
+) -> Vec<(Option<String>, Vec<LiveObject>)> {
     match scope {
         WatchScope::All => vec![(None, objects)],
         WatchScope::Namespace(ns) => vec![(Some(ns.clone()), objects)],
         WatchScope::Namespaces(list) => {
-            let mut by_namespace: BTreeMap<&str, Vec<Object>> =
+            let mut by_namespace: BTreeMap<&str, Vec<LiveObject>> =
                 list.iter().map(|ns| (ns.as_str(), Vec::new())).collect();
             for object in objects {
-                let namespace = object
-                    .pointer("/metadata/namespace")
-                    .and_then(|v| v.as_str());
+                let namespace = object.key().and_then(|k| k.namespace.as_deref());
                 if let Some(slot) = namespace.and_then(|ns| by_namespace.get_mut(ns)) {
                     slot.push(object);
                 }
@@ -560,7 +562,11 @@ pub(super) fn status_message(code: u16, message: &str) -> String {
 
 /// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
 /// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
-fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only: bool) -> Object {
+fn to_value<K: serde::Serialize>(
+    obj: &K,
+    resource: &ApiResource,
+    metadata_only: bool,
+) -> LiveObject {
     let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
         if metadata_only {
@@ -573,6 +579,7 @@ fn to_value<K: serde::Serialize>(obj: &K, resource: &ApiResource, metadata_only:
                 .or_insert_with(|| resource.kind.clone().into());
         }
     }
-    // Kept until the object changes again: no spare capacity (see `compact`).
-    super::compact::compact_live(value)
+    // Kept until the object changes again, as compact text (see `LiveObject`).
+    super::compact::pack_managed_fields(&mut value);
+    LiveObject::new(value)
 }

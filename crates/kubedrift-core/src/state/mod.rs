@@ -15,6 +15,7 @@
 mod cluster_event;
 mod controller;
 mod evaluate;
+mod live_object;
 mod summarize;
 mod summary;
 mod view;
@@ -22,6 +23,7 @@ pub mod watch_plan;
 
 pub use cluster_event::ClusterEvent;
 pub use controller::{ControllerTool, ControllerView};
+pub use live_object::LiveObject;
 pub use summary::{AppSummary, SyncCause};
 pub use view::{
     AppId, AppView, ClusterView, KindStatus, ObjectRef, Reach, RepoView, ResourceView, Snapshot,
@@ -30,12 +32,11 @@ pub use view::{
 
 pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
-use crate::engine::ownership;
-use crate::model::{GroupKind, Object, ResourceKey, Scopes};
+use crate::model::{GroupKind, ResourceKey, Scopes};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use evaluate::{evaluate, resource_version};
+use evaluate::evaluate;
 use summarize::{app_view, cluster_view};
 
 /// What rendering an app at a revision produced.
@@ -148,7 +149,7 @@ struct ClusterState {
     listed_scopes: HashSet<(GroupKind, Option<String>)>,
     /// Which kinds are cluster-scoped (built in, plus what discovery said).
     scopes: Scopes,
-    live: HashMap<ResourceKey, Arc<Object>>,
+    live: HashMap<ResourceKey, Arc<LiveObject>>,
 }
 
 impl ClusterState {
@@ -458,7 +459,7 @@ impl State {
             } => self.apply_listed(&context, kind, namespace, objects, at, changed),
             ClusterEvent::Upserted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Ok(key) = ResourceKey::from_live(&object) {
+                if let Some(key) = object.key().cloned() {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
                     }
@@ -468,8 +469,8 @@ impl State {
             }
             ClusterEvent::Deleted { object, at, .. } => {
                 cluster.last_seen = Some(at);
-                if let Ok(key) = ResourceKey::from_live(&object) {
-                    if cluster.live.remove(&key).is_some() {
+                if let Some(key) = object.key() {
+                    if cluster.live.remove(key).is_some() {
                         self.recompute_key(&context, &key, changed);
                     }
                 }
@@ -556,16 +557,16 @@ impl State {
         context: &str,
         kind: GroupKind,
         namespace: Option<String>,
-        objects: Vec<Object>,
+        objects: Vec<LiveObject>,
         at: jiff::Timestamp,
         changed: &mut Changed,
     ) {
         let cluster = self.clusters.entry(context.to_string()).or_default();
         cluster.last_seen = Some(at);
         cluster.reach = Reach::Reachable;
-        let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
+        let mut fresh: HashMap<ResourceKey, Arc<LiveObject>> = HashMap::new();
         for obj in objects {
-            if let Ok(key) = ResourceKey::from_live(&obj) {
+            if let Some(key) = obj.key().cloned() {
                 fresh.insert(key, Arc::new(obj));
             }
         }
@@ -586,7 +587,7 @@ impl State {
         });
         for (key, obj) in fresh {
             let same = cluster.live.get(&key).is_some_and(|old| {
-                resource_version(old) == resource_version(&obj) && **old == *obj
+                old.resource_version() == obj.resource_version() && **old == *obj
             });
             if !same {
                 touched.push(key.clone());
@@ -645,7 +646,7 @@ impl State {
                                     .iter()
                                     .filter(|(k, obj)| {
                                         GroupKind::of_key(k) == *kind
-                                            && ownership::claims(obj, &id.app, Some(&id.env))
+                                            && obj.ownership().claims(&id.app, Some(&id.env))
                                     })
                                     .map(|(k, _)| k.clone()),
                             );
@@ -677,7 +678,7 @@ impl State {
                     || a.results.contains_key(key)
                     || live
                         .as_deref()
-                        .is_some_and(|obj| ownership::is_tracked_to(obj, &a.id.app))
+                        .is_some_and(|obj| obj.ownership().is_tracked_to(&a.id.app))
             })
             .map(|a| a.id.clone())
             .collect();
@@ -730,7 +731,7 @@ impl State {
                     cluster
                         .live
                         .iter()
-                        .filter(|(_, obj)| ownership::claims(obj, &id.app, Some(&id.env)))
+                        .filter(|(_, obj)| obj.ownership().claims(&id.app, Some(&id.env)))
                         .map(|(k, _)| k.clone()),
                 );
             }
