@@ -164,7 +164,12 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     match args.output {
         OutputFormat::Table => write!(out, "{}", table(&snapshot))?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report(&snapshot, settled, exit))?;
+            let report = Report {
+                snapshot: &snapshot,
+                settled,
+                exit,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
     }
@@ -400,9 +405,12 @@ fn app_json(app: &AppView) -> Value {
             if let Some(attribution) = &r.attribution {
                 entry["attribution"] = json!(attribution);
             }
+            // Only a Rollout has a progress: other live objects are not read back.
+            let rollout = r.key.group == crate::engine::rollout::GROUP && r.key.kind == "Rollout";
             if let Some(progress) = r
                 .live
                 .as_ref()
+                .filter(|_| rollout)
                 .and_then(|live| crate::engine::rollout::progress(&live.get()))
             {
                 // An Argo Rollout: where its update is, structured and in words.
@@ -445,9 +453,54 @@ pub fn report(snapshot: &Snapshot, settled: bool, exit: Exit) -> Value {
     })
 }
 
+/// [`report`] written as it is serialized, one app at a time: at 50k objects the whole
+/// document as a `Value` was ~100 MB at the process's peak.
+struct Report<'a> {
+    snapshot: &'a Snapshot,
+    settled: bool,
+    exit: Exit,
+}
+
+impl serde::Serialize for Report<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Apps<'a>(&'a Snapshot);
+        impl serde::Serialize for Apps<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.apps.values().map(|a| app_json(a)))
+            }
+        }
+        let snapshot = self.snapshot;
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("apps", &Apps(snapshot))?;
+        map.serialize_entry("clusters", &snapshot.clusters.values().collect::<Vec<_>>())?;
+        map.serialize_entry("repos", &snapshot.repos.values().collect::<Vec<_>>())?;
+        map.serialize_entry("complete", &self.settled)?;
+        map.serialize_entry("exitCode", &self.exit.code())?;
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `status -o json` writes (streamed) is the `report` document, byte for byte.
+    #[test]
+    fn the_streamed_report_is_the_report_document() {
+        let snapshot = crate::tui::fixture::sample();
+        assert!(!snapshot.apps.is_empty());
+        for (settled, exit) in [(true, Exit::Drift), (false, Exit::Error)] {
+            let streamed = serde_json::to_string_pretty(&Report {
+                snapshot: &snapshot,
+                settled,
+                exit,
+            })
+            .unwrap();
+            let whole = serde_json::to_string_pretty(&report(&snapshot, settled, exit)).unwrap();
+            assert_eq!(streamed, whole);
+        }
+    }
 
     #[test]
     fn durations_parse_with_units_and_reject_garbage() {
