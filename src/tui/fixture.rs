@@ -5,8 +5,8 @@
 use crate::model::GroupKind;
 use crate::model::{Object, ResourceKey};
 use crate::state::{
-    LiveObject,
-    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, RenderedApp, Snapshot, State,
+    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, LiveObject, RenderedApp, Snapshot,
+    State,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;

@@ -154,6 +154,9 @@ mod tests {
     fn debug_shows_no_content() {
         let secret = json!({"kind": "Secret", "data": {"password": "czNjcjN0"}});
         let debug = format!("{:?}", StoredObject::new(secret));
-        assert!(!debug.contains("czNjcjN0") && !debug.contains("password"), "{debug}");
+        assert!(
+            !debug.contains("czNjcjN0") && !debug.contains("password"),
+            "{debug}"
+        );
     }
 }

@@ -105,8 +105,7 @@ mod tests {
 
         // Made by a controller: tracked (the labels were copied) but never claimed.
         let mut pod = object.clone();
-        pod["metadata"]["ownerReferences"] =
-            json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1",
+        pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1",
                     "uid": "u", "controller": true}]);
         let pod = LiveObject::new(pod);
         assert!(pod.ownership().is_tracked_to("shop"));

@@ -1,9 +1,9 @@
 //! Pure transition tests: inputs in, changes and snapshots out, no network.
 
 use super::*;
-use crate::model::Object;
 use crate::engine::compare::Verdict;
 use crate::engine::health;
+use crate::model::Object;
 use serde_json::json;
 
 fn at() -> jiff::Timestamp {

@@ -1,12 +1,12 @@
 //! What views read: the immutable snapshot and its parts.
 
 use super::summary::AppSummary;
+use super::LiveObject;
 use crate::engine::attribution::Attribution;
 use crate::engine::compare::Verdict;
 use crate::engine::health::{Health, HealthStatus};
 use crate::engine::ignore::IgnoreRule;
 use crate::model::GroupKind;
-use super::LiveObject;
 use crate::model::{Object, ResourceKey};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
