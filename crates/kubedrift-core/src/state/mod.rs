@@ -471,7 +471,7 @@ impl State {
                 cluster.last_seen = Some(at);
                 if let Some(key) = object.key() {
                     if cluster.live.remove(key).is_some() {
-                        self.recompute_key(&context, &key, changed);
+                        self.recompute_key(&context, key, changed);
                     }
                 }
             }
