@@ -18,12 +18,13 @@
 //!   makes the state recompute every resource: the cost of a re-render before it was
 //!   incremental.
 
-use kubedrift::cluster::compact::{compact, compact_live};
+use kubedrift::cluster::compact::{compact, compact_live, pack_managed_fields};
 use kubedrift::model::{builtin_cluster_scoped, GroupKind, Object, ResourceKey};
 use kubedrift::sandbox::api_server::{PatchKind, Subresource};
 use kubedrift::sandbox::{Sandbox, SandboxOptions};
 use kubedrift::state::{
-    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, RenderedApp, State, SyncState,
+    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, LiveObject, RenderedApp, State,
+    SyncState,
 };
 use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -36,7 +37,7 @@ struct Counting;
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// Bytes held by the list answers handed to the state.
+/// Bytes held by the list answers handed to the state (the objects as stored).
 static HELD: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
@@ -115,7 +116,10 @@ fn deployment_status() -> Object {
 }
 
 /// The live objects as a list answer would give them, by kind.
-fn live_objects(n: usize) -> (Sandbox, Vec<(GroupKind, Vec<Object>)>) {
+/// The lists as values (to look at) and as the watchers hand them to the state (counted).
+type Lists = Vec<(GroupKind, Vec<Object>, Vec<LiveObject>)>;
+
+fn live_objects(n: usize) -> (Sandbox, Lists) {
     let sandbox = Sandbox::start(SandboxOptions {
         clusters: vec![CONTEXT.to_string()],
         tls: false,
@@ -156,7 +160,6 @@ fn live_objects(n: usize) -> (Sandbox, Vec<(GroupKind, Vec<Object>)>) {
         // Through the client's path: JSON on the wire → kube's DynamicObject → a
         // serde_json value (what the watchers' `to_value` does).
         let listed = cluster.list(version, kind, Some(NAMESPACE));
-        let before = current();
         let objects: Vec<Object> = listed
             .iter()
             .map(|object| {
@@ -166,14 +169,23 @@ fn live_objects(n: usize) -> (Sandbox, Vec<(GroupKind, Vec<Object>)>) {
                 serde_json::to_value(&dynamic).expect("value")
             })
             .collect();
-        // As the watchers hand objects over (KUBEDRIFT_BENCH_RAW=1: as before compaction).
-        let objects = if raw_values() {
-            objects
-        } else {
-            objects.into_iter().map(compact_live).collect()
-        };
+        // As the watchers hand objects over: `to_value` in src/cluster/tasks.rs
+        // (KUBEDRIFT_BENCH_RAW=1: managedFields not packed).
+        let before = current();
+        let stored: Vec<LiveObject> = objects
+            .iter()
+            .map(|object| {
+                let mut object = object.clone();
+                if !raw_values() {
+                    pack_managed_fields(&mut object);
+                }
+                LiveObject::new(object)
+            })
+            .collect();
         HELD.fetch_add(current() - before, Ordering::Relaxed);
-        (GroupKind::new(group, kind), objects)
+        // What is looked at below: values as the state held them before (compacted).
+        let objects = objects.into_iter().map(compact_live).collect();
+        (GroupKind::new(group, kind), objects, stored)
     })
     .collect();
     (sandbox, lists)
@@ -240,7 +252,7 @@ fn apply_edits(state: &mut State, configmaps: &[Object]) -> Duration {
             context: CONTEXT.to_string(),
             event: ClusterEvent::Upserted {
                 kind: GroupKind::new("", "ConfigMap"),
-                object,
+                object: object.into(),
                 metadata_only: false,
                 at: jiff::Timestamp::UNIX_EPOCH,
             },
@@ -270,22 +282,22 @@ fn main() {
     let (sandbox, lists) = live_objects(n);
     let live_json_bytes: usize = lists
         .iter()
-        .flat_map(|(_, objects)| objects.iter())
+        .flat_map(|(_, objects, _)| objects.iter())
         .map(|o| serde_json::to_vec(o).map(|v| v.len()).unwrap_or(0))
         .sum();
     let configmaps: Vec<Object> = lists
         .iter()
-        .find(|(kind, _)| kind.kind == "ConfigMap")
-        .map(|(_, objects)| objects.iter().take(64).cloned().collect())
+        .find(|(kind, _, _)| kind.kind == "ConfigMap")
+        .map(|(_, objects, _)| objects.iter().take(64).cloned().collect())
         .unwrap_or_default();
 
-    // What the list answers (serde_json values, as the watchers hand them over) occupy,
+    // What the list answers (as the watchers hand them over) occupy,
     // counted while they were built (a deep copy would not do: a clone has no spare
     // capacity).
     let live_value_bytes = HELD.load(Ordering::Relaxed);
 
     // Where an object's bytes go, per kind (measured on compact copies).
-    for (kind, objects) in &lists {
+    for (kind, objects, _) in &lists {
         let Some(sample) = objects
             .iter()
             .find(|o| o["metadata"]["name"] != "kube-root-ca.crt")
@@ -342,9 +354,17 @@ fn main() {
     });
     state.apply(Input::Desired(desired_app(n, 1, None)));
     let m_desired = current();
-    let objects_in_lists: usize = lists.iter().map(|(_, o)| o.len()).sum();
+    let objects_in_lists: usize = lists.iter().map(|(_, o, _)| o.len()).sum();
     PEAK.store(m_desired, Ordering::Relaxed);
-    for (kind, objects) in lists {
+    let stored_text: usize = lists
+        .iter()
+        .flat_map(|(_, _, stored)| stored.iter())
+        .map(LiveObject::text_len)
+        .sum();
+    // The values were allocated before m0: kept until the end, so the counts stay deltas.
+    let mut looked_at = Vec::new();
+    for (kind, values, objects) in lists {
+        looked_at.push(values);
         state.apply(Input::Cluster {
             context: CONTEXT.to_string(),
             event: ClusterEvent::Listed {
@@ -372,7 +392,8 @@ fn main() {
         per(live_json_bytes)
     );
     println!(
-        "  live objects as serde_json values: {:.0} B/object",
+        "  live objects as stored (text {:.0} B, ownership, key): {:.0} B/object",
+        per(stored_text),
         per(live_value_bytes)
     );
     // The lists' values were allocated before m0 and moved into the state.

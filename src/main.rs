@@ -5,6 +5,11 @@ use clap::Parser;
 use kubedrift::cli::{self, Cli, Exit};
 use std::process::ExitCode;
 
+// glibc malloc gives each thread its own arena; at 50k objects the watcher threads' arenas
+// held ~180 MB of freed but unreturned memory. See the allocator choice in the note on issue 13.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let color = cli::stderr_color_enabled();
     let mut hooks = color_eyre::config::HookBuilder::default();

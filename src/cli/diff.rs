@@ -184,8 +184,10 @@ fn local_diffs(
         if !resource.verdict.is_drift() {
             continue;
         }
-        let desired = resource.desired.as_ref().map(|o| o.get());
-        let live = resource.live.as_ref().map(|o| o.get());
+        let desired_object = resource.desired.as_ref().map(|o| o.get());
+        let desired = desired_object.as_deref();
+        let live_object = resource.live.as_ref().map(|o| o.get());
+        let live = live_object.as_deref();
         let pair = display_pair(desired, live, &opts);
         out.push(ResourceDiff {
             title: title(resource),
@@ -216,8 +218,10 @@ async fn server_side_diffs(
     };
     let mut out = Vec::new();
     for resource in &app.resources {
-        let live = resource.live.as_ref().map(|o| o.get());
-        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
+        let live_object = resource.live.as_ref().map(|o| o.get());
+        let live = live_object.as_deref();
+        let desired_object = resource.desired.as_ref().map(|o| o.get());
+        let Some(desired) = desired_object.as_deref() else {
             // Extraneous: nothing to apply; show it as removed.
             let (_, have) = comparable_pair(None, live, &opts);
             out.push(ResourceDiff {

@@ -481,10 +481,12 @@ impl Serialize for ResourceJson<'_> {
         if let Some(attribution) = &r.attribution {
             map.serialize_entry("attribution", attribution)?;
         }
+        // Only a Rollout is read back from its stored text for its progress.
         if let Some(progress) = r
             .live
             .as_ref()
-            .and_then(|live| crate::engine::rollout::progress(live.get()))
+            .filter(|_| r.key.kind == "Rollout")
+            .and_then(|live| crate::engine::rollout::progress(&live.get()))
         {
             // An Argo Rollout: where its update is, structured and in words.
             map.serialize_entry(

@@ -17,6 +17,15 @@ use serde_json::{Map, Value};
 /// ~8× its text, and it was a third of what a stored object cost. Verdicts, health and
 /// attribution read the same sets either way.
 pub fn compact_live(mut object: Value) -> Value {
+    pack_managed_fields(&mut object);
+    compact(object)
+}
+
+/// The managedFields part of [`compact_live`]: each entry's `fieldsV1` as its JSON text, the
+/// unread `apiVersion` and `fieldsType: FieldsV1` dropped. Also what the live state stores as
+/// text (`state::LiveObject`): a packed set reads back as one string instead of a tree of
+/// one-entry maps, and only our own Apply entry's set is ever read again.
+pub fn pack_managed_fields(object: &mut Value) {
     let entries = object
         .get_mut("metadata")
         .and_then(|m| m.get_mut("managedFields"))
@@ -38,7 +47,6 @@ pub fn compact_live(mut object: Value) -> Value {
             }
         }
     }
-    compact(object)
 }
 
 /// `value` with every map and array (recursively) at exactly its length.

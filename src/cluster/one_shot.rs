@@ -12,9 +12,10 @@ use super::discovery::{bounded, describe_error, discover};
 use super::discovery_cache::{DiscoveryCache, Resolved};
 use super::kubeconfig::client_for;
 use super::tasks::{listed_by_scope, status_message, to_value, WatchScope};
-use crate::model::{GroupKind, Object};
+use crate::model::GroupKind;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
+use crate::state::LiveObject;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, ObjectList};
 use kube::config::Kubeconfig;
 use kube::discovery::Scope;
@@ -276,7 +277,7 @@ async fn read_kind(
         forbidden,
         at,
     };
-    let listed_events = |scope: &WatchScope, objects: Vec<Object>| {
+    let listed_events = |scope: &WatchScope, objects: Vec<LiveObject>| {
         listed_by_scope(scope, objects)
             .into_iter()
             .map(|(namespace, objects)| ClusterEvent::Listed {
@@ -331,11 +332,9 @@ async fn read_kind(
     }
 }
 
-fn has_namespace(object: &Object) -> bool {
-    object
-        .pointer("/metadata/namespace")
-        .and_then(|v| v.as_str())
-        .is_some_and(|ns| !ns.is_empty())
+fn has_namespace(object: &LiveObject) -> bool {
+    // The key's namespace is None when the object has none (an empty one counts as none).
+    object.key().is_some_and(|key| key.namespace.is_some())
 }
 
 /// Every object of one kind in `scope`, page by page, as the state stores them.
@@ -344,7 +343,7 @@ async fn list_objects(
     resource: &ApiResource,
     scope: &WatchScope,
     metadata_only: bool,
-) -> Result<Vec<Object>, kube::Error> {
+) -> Result<Vec<LiveObject>, kube::Error> {
     let api: Api<DynamicObject> = match scope {
         WatchScope::Namespace(ns) => Api::namespaced_with(client.clone(), ns, resource),
         WatchScope::All | WatchScope::Namespaces(_) => Api::all_with(client.clone(), resource),

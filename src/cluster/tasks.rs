@@ -7,9 +7,9 @@ use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
 use super::Backoff;
 use crate::model::GroupKind;
-use crate::model::Object;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
+use crate::state::LiveObject;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
@@ -408,7 +408,8 @@ where
     };
     let mut stream = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
     let mut backoff = WatchBackoff::default();
-    let mut buffer: Vec<Object> = Vec::new();
+    // Kept as stored text until the list is complete (all objects of a kind at once).
+    let mut buffer: Vec<LiveObject> = Vec::new();
     let mut last_listed = std::time::Instant::now();
     let convert = |obj: K| to_value(&obj, &resource, metadata_only);
     while let Some(item) = stream.next().await {
@@ -546,18 +547,16 @@ impl WatchBackoff {
 /// an empty namespace is listed as well).
 pub(super) fn listed_by_scope(
     scope: &WatchScope,
-    objects: Vec<Object>,
-) -> Vec<(Option<String>, Vec<Object>)> {
+    objects: Vec<LiveObject>,
+) -> Vec<(Option<String>, Vec<LiveObject>)> {
     match scope {
         WatchScope::All => vec![(None, objects)],
         WatchScope::Namespace(ns) => vec![(Some(ns.clone()), objects)],
         WatchScope::Namespaces(list) => {
-            let mut by_namespace: BTreeMap<&str, Vec<Object>> =
+            let mut by_namespace: BTreeMap<&str, Vec<LiveObject>> =
                 list.iter().map(|ns| (ns.as_str(), Vec::new())).collect();
             for object in objects {
-                let namespace = object
-                    .pointer("/metadata/namespace")
-                    .and_then(|v| v.as_str());
+                let namespace = object.key().and_then(|k| k.namespace.as_deref());
                 if let Some(slot) = namespace.and_then(|ns| by_namespace.get_mut(ns)) {
                     slot.push(object);
                 }
@@ -612,7 +611,7 @@ pub(super) fn to_value<K: serde::Serialize>(
     obj: &K,
     resource: &ApiResource,
     metadata_only: bool,
-) -> Object {
+) -> LiveObject {
     let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
         if metadata_only {
@@ -625,8 +624,9 @@ pub(super) fn to_value<K: serde::Serialize>(
                 .or_insert_with(|| resource.kind.clone().into());
         }
     }
-    // Kept until the object changes again: no spare capacity (see `compact`).
-    super::compact::compact_live(value)
+    // Kept until the object changes again, as compact text (see `LiveObject`).
+    super::compact::pack_managed_fields(&mut value);
+    LiveObject::new(value)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use crate::model::GroupKind;
 use crate::model::{Object, ResourceKey};
 use crate::state::{
-    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, RenderedApp, Snapshot, State,
+    AppId, ClusterEvent, DesiredApp, DesiredResource, Input, LiveObject, RenderedApp, Snapshot,
+    State,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -316,7 +317,7 @@ pub fn build(cases: &[AppCase], down: &[&str], forbidden: &[(&str, &str)]) -> Sn
                 state.apply(event(ClusterEvent::Listed {
                     kind: kind.clone(),
                     namespace: Some(ns.clone()),
-                    objects,
+                    objects: objects.into_iter().map(LiveObject::new).collect(),
                     metadata_only: false,
                     at: ago(0),
                 }));

@@ -538,9 +538,11 @@ async fn server_side_entries(
         if only.is_none() && !resource.verdict.is_drift() {
             continue;
         }
-        let live = resource.live.as_ref().map(|o| o.get());
+        let live_object = resource.live.as_ref().map(|o| o.get());
+        let live = live_object.as_deref();
         let title = format!("{} — server-side dry run", resource.key);
-        let Some(desired) = resource.desired.as_ref().map(|o| o.get()) else {
+        let desired_object = resource.desired.as_ref().map(|o| o.get());
+        let Some(desired) = desired_object.as_deref() else {
             let (_, have) = comparable_pair(None, live, &opts);
             entries.push(Entry {
                 title: format!("{} — Extraneous (nothing to apply)", resource.key),

@@ -8,6 +8,9 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+mod stored;
+pub use stored::StoredObject;
+
 /// A Kubernetes object as JSON (what the API server returns, or a parsed manifest).
 pub type Object = Value;
 

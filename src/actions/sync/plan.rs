@@ -57,8 +57,10 @@ pub fn build(app: &AppView, options: &PlanOptions) -> Plan {
         if !selects(&options.only, &resource.key) {
             continue;
         }
-        let desired = resource.desired.as_ref().map(|o| o.get());
-        let live = resource.live.as_ref().map(|o| o.get());
+        let desired_object = resource.desired.as_ref().map(|o| o.get());
+        let desired = desired_object.as_deref();
+        let live_object = resource.live.as_ref().map(|o| o.get());
+        let live = live_object.as_deref();
         if let Some(live) = live {
             for owner in controller_owners(live) {
                 if !controllers.contains(&owner) {

@@ -417,8 +417,10 @@ pub fn local_entries(
         if let Verdict::Unknown { reason } = &resource.verdict {
             title.push_str(&format!(": {reason}"));
         }
-        let desired = resource.desired.as_ref().map(|o| o.get());
-        let live = resource.live.as_ref().map(|o| o.get());
+        let desired_object = resource.desired.as_ref().map(|o| o.get());
+        let desired = desired_object.as_deref();
+        let live_object = resource.live.as_ref().map(|o| o.get());
+        let live = live_object.as_deref();
         let pair = display_pair(desired, live, &opts);
         entries.push(Entry {
             title,

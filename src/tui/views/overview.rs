@@ -97,10 +97,10 @@ pub fn main_image_tag(app: &AppView) -> Option<String> {
         let rollout = r.key.group == crate::engine::rollout::GROUP && r.key.kind == "Rollout";
         apps_workload || rollout
     })?;
-    let object = workload.live.as_ref().or(workload.desired.as_ref())?;
+    // A live object is read back from its stored text here (per cell drawn).
+    let object = workload.live.as_ref().or(workload.desired.as_ref())?.get();
     // A chain of `get`s, not `pointer`: this runs for every cell drawn.
     let image = object
-        .get()
         .get("spec")?
         .get("template")?
         .get("spec")?

@@ -13,7 +13,7 @@ pub fn progress_of(resource: &ResourceView) -> Option<RolloutProgress> {
     if resource.key.group != rollout::GROUP || resource.key.kind != "Rollout" {
         return None;
     }
-    rollout::progress(resource.live.as_ref()?.get())
+    rollout::progress(&resource.live.as_ref()?.get())
 }
 
 /// The headline of the app's first Rollout in the middle of an update (`canary 40%`), for
@@ -56,7 +56,7 @@ pub fn detail_lines(
     let workload = resource
         .live
         .as_ref()
-        .and_then(|live| rollout::referenced_key(&resource.key, live.get()));
+        .and_then(|live| rollout::referenced_key(&resource.key, &live.get()));
     if let (Some(workload), Some(last)) = (workload, lines.last_mut()) {
         let in_app = app.resources.iter().find(|r| r.key == workload);
         let note = match in_app {

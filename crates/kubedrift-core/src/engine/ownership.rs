@@ -134,7 +134,7 @@ pub fn mark_problems(obj: &Value) -> Vec<MarkError> {
 /// This only reads marks; whether the app may report the object as Extraneous is
 /// [`claims`].
 pub fn is_tracked_to(obj: &Value, app: &str) -> bool {
-    !app.is_empty() && tracking_marks(obj).iter().any(|m| m.names_app(app))
+    Ownership::of(obj).is_tracked_to(app)
 }
 
 /// True if the app `app` (in environment `env`, when known) owns `obj` although Git may not
@@ -151,12 +151,62 @@ pub fn is_tracked_to(obj: &Value, app: &str) -> bool {
 ///   cluster, each claims only its own objects. An object without the label is claimed by
 ///   any environment of the app (other tools' marks carry no environment).
 pub fn claims(obj: &Value, app: &str, env: Option<&str>) -> bool {
-    if has_controller_owner(obj) || !is_tracked_to(obj, app) {
-        return false;
+    Ownership::of(obj).claims(app, env)
+}
+
+/// What [`is_tracked_to`] and [`claims`] read of an object, read once. The live state keeps it
+/// beside each live object (stored as text) and asks it for every app, without reading the
+/// object again.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ownership {
+    marks: Box<[TrackingMark]>,
+    controller_owned: bool,
+    env: Option<Box<str>>,
+}
+
+impl Ownership {
+    pub fn of(obj: &Value) -> Self {
+        Ownership {
+            marks: tracking_marks(obj).into_boxed_slice(),
+            controller_owned: has_controller_owner(obj),
+            env: object_env(obj).map(Box::from),
+        }
     }
-    match (env, object_env(obj)) {
-        (Some(wanted), Some(labelled)) => wanted == labelled,
-        _ => true,
+
+    /// [`is_tracked_to`] of the object this was read from.
+    pub fn is_tracked_to(&self, app: &str) -> bool {
+        !app.is_empty() && self.marks.iter().any(|m| m.names_app(app))
+    }
+
+    /// Every app name [`Ownership::is_tracked_to`] accepts: each mark's bare name, and
+    /// qualified with the mark's namespace (`ns/app`, `ns_app`). The state indexes live
+    /// objects by these names.
+    pub fn tracked_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for mark in self.marks.iter() {
+            let mut candidates = vec![mark.app.clone()];
+            if let Some(namespace) = &mark.namespace {
+                candidates.push(format!("{namespace}/{}", mark.app));
+                candidates.push(format!("{namespace}_{}", mark.app));
+            }
+            for name in candidates {
+                if !name.is_empty() && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// [`claims`] of the object this was read from.
+    pub fn claims(&self, app: &str, env: Option<&str>) -> bool {
+        if self.controller_owned || !self.is_tracked_to(app) {
+            return false;
+        }
+        match (env, self.env.as_deref()) {
+            (Some(wanted), Some(labelled)) => wanted == labelled,
+            _ => true,
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a cluster task reports to the state: plain data, produced by the live layer's
 //! watchers (the app crate's `cluster` module) and consumed by [`State`](super::State).
 
-use crate::model::{GroupKind, Object};
+use super::LiveObject;
+use crate::model::GroupKind;
 use std::fmt;
 
 /// What one cluster task reports. `at` is when the task saw it (the state is clock-free).
@@ -31,7 +32,7 @@ pub enum ClusterEvent {
     Listed {
         kind: GroupKind,
         namespace: Option<String>,
-        objects: Vec<Object>,
+        objects: Vec<LiveObject>,
         /// From a metadata-only watch: objects carry apiVersion, kind and metadata only.
         metadata_only: bool,
         at: jiff::Timestamp,
@@ -39,14 +40,14 @@ pub enum ClusterEvent {
     /// A watch saw an object created or changed (not an apply by kubedrift: see the actions).
     Upserted {
         kind: GroupKind,
-        object: Object,
+        object: LiveObject,
         metadata_only: bool,
         at: jiff::Timestamp,
     },
     /// An object was deleted.
     Deleted {
         kind: GroupKind,
-        object: Object,
+        object: LiveObject,
         metadata_only: bool,
         at: jiff::Timestamp,
     },
@@ -95,10 +96,7 @@ impl fmt::Debug for ClusterEvent {
                 .debug_struct("Listed")
                 .field("kind", kind)
                 .field("namespace", namespace)
-                .field(
-                    "objects",
-                    &objects.iter().map(ObjectIdentity).collect::<Vec<_>>(),
-                )
+                .field("objects", objects)
                 .field("metadata_only", metadata_only)
                 .field("at", at)
                 .finish(),
@@ -121,7 +119,7 @@ impl fmt::Debug for ClusterEvent {
                 };
                 f.debug_struct(name)
                     .field("kind", kind)
-                    .field("object", &ObjectIdentity(object))
+                    .field("object", object)
                     .field("metadata_only", metadata_only)
                     .field("at", at)
                     .finish()
@@ -142,40 +140,13 @@ impl fmt::Debug for ClusterEvent {
     }
 }
 
-/// Debug view of a live object: `namespace/name@resourceVersion`, nothing of its content.
-struct ObjectIdentity<'a>(&'a Object);
-
-impl fmt::Debug for ObjectIdentity<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |pointer: &str| {
-            self.0
-                .pointer(pointer)
-                .and_then(|v| v.as_str())
-                .unwrap_or("-")
-        };
-        let namespace = self
-            .0
-            .pointer("/metadata/namespace")
-            .and_then(|v| v.as_str());
-        if let Some(namespace) = namespace {
-            write!(f, "{namespace}/")?;
-        }
-        write!(
-            f,
-            "{}@{}",
-            text("/metadata/name"),
-            text("/metadata/resourceVersion")
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A Secret as a watch delivers it.
-    fn live_secret() -> Object {
-        serde_json::json!({
+    fn live_secret() -> LiveObject {
+        LiveObject::new(serde_json::json!({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {
                 "name": "db-credentials", "namespace": "shop",
@@ -189,7 +160,7 @@ mod tests {
                                    "fieldsV1": {"f:data": {"f:password": {}}}}]
             },
             "data": {"password": "czNjcjN0LWh1bnRlcjItdmFsdWU="}
-        })
+        }))
     }
 
     #[test]

@@ -10,11 +10,6 @@ use crate::model::{GroupKind, Object, ResourceKey, FIELD_MANAGER};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(super) fn resource_version(obj: &Object) -> Option<&str> {
-    obj.pointer("/metadata/resourceVersion")
-        .and_then(|v| v.as_str())
-}
-
 /// The verdict, health and attribution of `key` in `app`; None when the resource is not part
 /// of the app (not desired, and not a tracked live object).
 pub(super) fn evaluate(
@@ -45,7 +40,10 @@ pub(super) fn evaluate(
         if rollout::is_referenced_workload(key, desired_objects) {
             return None;
         }
-        let live_map: HashMap<ResourceKey, &Object> = HashMap::from([(key.clone(), live.as_ref())]);
+        // Read back from its stored text once, for this evaluation only.
+        let live_object = live.value();
+        let live_map: HashMap<ResourceKey, &Object> =
+            HashMap::from([(key.clone(), live_object.as_ref())]);
         let result = compare_app(
             &[],
             &live_map,
@@ -66,7 +64,7 @@ pub(super) fn evaluate(
             attribution: None,
             awaiting_list: false,
             desired: None,
-            live: Some(ObjectRef(Arc::clone(live))),
+            live: Some(ObjectRef::Live(Arc::clone(live))),
         });
     };
     let unknown = |reason: String, awaiting_list: bool| ResourceView {
@@ -76,7 +74,7 @@ pub(super) fn evaluate(
         origin: desired.origin.clone(),
         attribution: None,
         awaiting_list,
-        desired: Some(ObjectRef(Arc::clone(&desired.object))),
+        desired: Some(ObjectRef::Desired(Arc::clone(&desired.object))),
         live: None,
     };
     match kind_state {
@@ -96,8 +94,11 @@ pub(super) fn evaluate(
         }
         KindState::Listed => {}
     }
-    let live_map: HashMap<ResourceKey, &Object> = live
-        .map(|l| HashMap::from([(key.clone(), l.as_ref())]))
+    // Read back from its stored text once, for this evaluation only.
+    let live_object = live.map(|l| l.value());
+    let live_map: HashMap<ResourceKey, &Object> = live_object
+        .as_deref()
+        .map(|l| HashMap::from([(key.clone(), l)]))
         .unwrap_or_default();
     let result = compare_app(
         std::slice::from_ref(desired),
@@ -106,7 +107,7 @@ pub(super) fn evaluate(
         &opts,
     );
     let status = result.resources.into_iter().next()?;
-    let attribution = match (&status.verdict, live) {
+    let attribution = match (&status.verdict, live_object.as_deref()) {
         (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
             &desired.object,
             live,
@@ -122,7 +123,7 @@ pub(super) fn evaluate(
         origin: status.origin,
         attribution,
         awaiting_list: false,
-        desired: Some(ObjectRef(Arc::clone(&desired.object))),
-        live: live.map(|l| ObjectRef(Arc::clone(l))),
+        desired: Some(ObjectRef::Desired(Arc::clone(&desired.object))),
+        live: live.map(|l| ObjectRef::Live(Arc::clone(l))),
     })
 }

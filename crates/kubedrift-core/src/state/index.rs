@@ -7,81 +7,24 @@
 //! [`KeyIndex`], so the indices are never out of date (`index_tests` checks them against a
 //! full recompute).
 
+use super::live_object::LiveObject;
 use super::AppId;
-use crate::engine::ownership;
-use crate::model::{GroupKind, Object, ResourceKey};
+use crate::model::{GroupKind, ResourceKey};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-/// What [`ownership::claims`] needs of a live object, read once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LiveMarks {
-    /// Every app name the object is tracked to ([`ownership::is_tracked_to`]).
-    names: Box<[String]>,
-    /// A controller made it: never claimed.
-    controller_owned: bool,
-    /// Its kubedrift environment label.
-    env: Option<String>,
-}
-
-impl LiveMarks {
-    /// None when the object is tracked to no app.
-    pub(super) fn of(obj: &Object) -> Option<LiveMarks> {
-        let mut names: Vec<String> = Vec::new();
-        for mark in ownership::tracking_marks(obj) {
-            // The names `TrackingMark::names_app` accepts: the bare name, and qualified with
-            // the mark's namespace.
-            let mut candidates = vec![mark.app.clone()];
-            if let Some(namespace) = &mark.namespace {
-                candidates.push(format!("{namespace}/{}", mark.app));
-                candidates.push(format!("{namespace}_{}", mark.app));
-            }
-            for name in candidates {
-                if !name.is_empty() && !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-        }
-        if names.is_empty() {
-            return None;
-        }
-        Some(LiveMarks {
-            names: names.into_boxed_slice(),
-            controller_owned: ownership::has_controller_owner(obj),
-            env: ownership::object_env(obj).map(str::to_string),
-        })
-    }
-
-    /// Same as `ownership::claims(obj, app, Some(env))` for the object these marks were read
-    /// from.
-    pub(super) fn claimed_by(&self, app: &str, env: &str) -> bool {
-        !self.controller_owned
-            && self.names.iter().any(|n| n == app)
-            && self.env.as_deref().is_none_or(|labelled| labelled == env)
-    }
-
-    pub(super) fn names(&self) -> &[String] {
-        &self.names
-    }
-}
-
-/// A live object, and its marks when it is tracked to some app.
-struct LiveEntry {
-    object: Arc<Object>,
-    marks: Option<Box<LiveMarks>>,
-}
-
-/// A cluster's live objects, with who they are tracked to.
+/// A cluster's live objects, with who they are tracked to (each object's ownership marks
+/// were read once, when it arrived: [`LiveObject::ownership`]).
 #[derive(Default)]
 pub(super) struct LiveIndex {
-    objects: HashMap<ResourceKey, LiveEntry>,
+    objects: HashMap<ResourceKey, Arc<LiveObject>>,
     /// Keys of live objects by app name they are tracked to.
     tracked: HashMap<String, HashSet<ResourceKey>>,
 }
 
 impl LiveIndex {
-    pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<Object>> {
-        self.objects.get(key).map(|entry| &entry.object)
+    pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<LiveObject>> {
+        self.objects.get(key)
     }
 
     pub(super) fn len(&self) -> usize {
@@ -89,35 +32,29 @@ impl LiveIndex {
     }
 
     #[cfg(test)]
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<Object>)> {
-        self.objects.iter().map(|(key, entry)| (key, &entry.object))
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<LiveObject>)> {
+        self.objects.iter()
     }
 
-    pub(super) fn insert(&mut self, key: ResourceKey, object: Arc<Object>) {
+    pub(super) fn insert(&mut self, key: ResourceKey, object: Arc<LiveObject>) {
         self.remove(&key);
-        let marks = LiveMarks::of(&object).map(Box::new);
-        if let Some(marks) = &marks {
-            for name in marks.names() {
-                self.tracked
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(key.clone());
-            }
+        for name in object.ownership().tracked_names() {
+            self.tracked.entry(name).or_default().insert(key.clone());
         }
-        self.objects.insert(key, LiveEntry { object, marks });
+        self.objects.insert(key, object);
     }
 
-    pub(super) fn remove(&mut self, key: &ResourceKey) -> Option<Arc<Object>> {
-        let entry = self.objects.remove(key)?;
-        for name in entry.marks.iter().flat_map(|marks| marks.names()) {
-            if let Some(keys) = self.tracked.get_mut(name) {
+    pub(super) fn remove(&mut self, key: &ResourceKey) -> Option<Arc<LiveObject>> {
+        let object = self.objects.remove(key)?;
+        for name in object.ownership().tracked_names() {
+            if let Some(keys) = self.tracked.get_mut(&name) {
                 keys.remove(key);
                 if keys.is_empty() {
-                    self.tracked.remove(name);
+                    self.tracked.remove(&name);
                 }
             }
         }
-        Some(entry.object)
+        Some(object)
     }
 
     /// Drop every object of `kind`.
@@ -149,15 +86,14 @@ impl LiveIndex {
     }
 
     /// The app names the object at `key` is tracked to.
-    pub(super) fn tracked_names(&self, key: &ResourceKey) -> &[String] {
+    pub(super) fn tracked_names(&self, key: &ResourceKey) -> Vec<String> {
         self.objects
             .get(key)
-            .and_then(|entry| entry.marks.as_deref())
-            .map(LiveMarks::names)
-            .unwrap_or(&[])
+            .map(|object| object.ownership().tracked_names())
+            .unwrap_or_default()
     }
 
-    /// Keys of the live objects `app` in `env` claims ([`ownership::claims`]).
+    /// Keys of the live objects `app` in `env` claims (`ownership::claims`).
     pub(super) fn claimed_by<'a>(
         &'a self,
         app: &'a str,
@@ -170,8 +106,7 @@ impl LiveIndex {
             .filter(move |key| {
                 self.objects
                     .get(*key)
-                    .and_then(|entry| entry.marks.as_deref())
-                    .is_some_and(|marks| marks.claimed_by(app, env))
+                    .is_some_and(|object| object.ownership().claims(app, Some(env)))
             })
     }
 }

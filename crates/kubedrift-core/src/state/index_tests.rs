@@ -5,6 +5,7 @@
 //! snapshot built from them, and a change list naming everything that changed.
 
 use super::*;
+use crate::model::Object;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -426,7 +427,7 @@ impl Inputs {
                             namespace: namespace.unwrap_or(spec.namespace),
                             ..spec.clone()
                         };
-                        live_object(*kind, &spec, *metadata_only)
+                        live_object(*kind, &spec, *metadata_only).into()
                     })
                     .collect();
                 cluster(
@@ -449,7 +450,7 @@ impl Inputs {
                 *context,
                 ClusterEvent::Upserted {
                     kind: kind.group_kind(),
-                    object: live_object(*kind, object, *metadata_only),
+                    object: live_object(*kind, object, *metadata_only).into(),
                     metadata_only: *metadata_only,
                     at: at(),
                 },
@@ -463,7 +464,7 @@ impl Inputs {
                 *context,
                 ClusterEvent::Deleted {
                     kind: kind.group_kind(),
-                    object: live_object(*kind, object, *metadata_only),
+                    object: live_object(*kind, object, *metadata_only).into(),
                     metadata_only: *metadata_only,
                     at: at(),
                 },
@@ -628,7 +629,7 @@ fn check_indices(state: &State) -> Result<(), TestCaseError> {
                 .live
                 .iter()
                 .filter(|(_, obj)| {
-                    crate::engine::ownership::claims(obj, &app.id.app, Some(&app.id.env))
+                    crate::engine::ownership::claims(&obj.value(), &app.id.app, Some(&app.id.env))
                 })
                 .map(|(k, _)| k)
                 .collect();
@@ -638,7 +639,7 @@ fn check_indices(state: &State) -> Result<(), TestCaseError> {
             for name in APPS {
                 prop_assert_eq!(
                     cluster.live.tracked_names(key).iter().any(|n| n == name),
-                    crate::engine::ownership::is_tracked_to(obj, name),
+                    crate::engine::ownership::is_tracked_to(&obj.value(), name),
                     "{:?} tracked to {}",
                     key,
                     name

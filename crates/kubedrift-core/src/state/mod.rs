@@ -16,6 +16,7 @@ mod cluster_event;
 mod controller;
 mod evaluate;
 mod index;
+mod live_object;
 mod summarize;
 mod summary;
 mod view;
@@ -23,6 +24,7 @@ pub mod watch_plan;
 
 pub use cluster_event::ClusterEvent;
 pub use controller::{ControllerTool, ControllerView};
+pub use live_object::LiveObject;
 pub use summary::{AppSummary, SyncCause};
 pub use view::{
     AppId, AppView, ClusterView, KindStatus, ObjectRef, Reach, RepoView, ResourceView, Snapshot,
@@ -31,11 +33,11 @@ pub use view::{
 
 pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
-use crate::model::{GroupKind, Object, ResourceKey, Scopes};
+use crate::model::{GroupKind, ResourceKey, Scopes};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use evaluate::{evaluate, resource_version};
+use evaluate::evaluate;
 use index::{is_of_kind, AppsByContext, KeyIndex, LiveIndex};
 use summarize::{app_view, cluster_view};
 
@@ -551,7 +553,7 @@ impl State {
                 let Some(cluster) = self.clusters.get_mut(&context) else {
                     return;
                 };
-                if let Ok(key) = ResourceKey::from_live(&object) {
+                if let Some(key) = object.key().cloned() {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
                     }
@@ -566,9 +568,9 @@ impl State {
                 let Some(cluster) = self.clusters.get_mut(&context) else {
                     return;
                 };
-                if let Ok(key) = ResourceKey::from_live(&object) {
-                    if cluster.live.remove(&key).is_some() {
-                        self.recompute_key(&context, &key, work);
+                if let Some(key) = object.key() {
+                    if cluster.live.remove(key).is_some() {
+                        self.recompute_key(&context, key, work);
                     }
                 }
             }
@@ -665,7 +667,7 @@ impl State {
         context: &str,
         kind: GroupKind,
         namespace: Option<String>,
-        objects: Vec<Object>,
+        objects: Vec<LiveObject>,
         at: jiff::Timestamp,
         changed: &mut Changed,
         work: &mut Work,
@@ -683,9 +685,9 @@ impl State {
         let Some(cluster) = self.clusters.get_mut(context) else {
             return;
         };
-        let mut fresh: HashMap<ResourceKey, Arc<Object>> = HashMap::new();
+        let mut fresh: HashMap<ResourceKey, Arc<LiveObject>> = HashMap::new();
         for obj in objects {
-            if let Ok(key) = ResourceKey::from_live(&obj) {
+            if let Some(key) = obj.key().cloned() {
                 fresh.insert(key, Arc::new(obj));
             }
         }
@@ -698,7 +700,7 @@ impl State {
         }
         for (key, obj) in fresh {
             let same = cluster.live.get(&key).is_some_and(|old| {
-                resource_version(old) == resource_version(&obj) && **old == *obj
+                old.resource_version() == obj.resource_version() && **old == *obj
             });
             if !same {
                 touched.push(key.clone());
@@ -766,7 +768,7 @@ impl State {
             schedule(work, id, key);
         }
         for name in cluster.live.tracked_names(key) {
-            for id in self.apps_by_context.named(context, name) {
+            for id in self.apps_by_context.named(context, &name) {
                 schedule(work, id, key);
             }
         }

@@ -2,6 +2,7 @@
 //! be exactly those of a state that computed everything from scratch.
 
 use super::*;
+use crate::model::Object;
 use serde_json::json;
 
 const CONTEXT: &str = "dev";
@@ -81,11 +82,11 @@ fn listed(state: &mut State) {
             kind,
             namespace: Some("shop".into()),
             objects: vec![
-                live_config_map("a", "info", 1),
-                live_config_map("b", "debug", 2),
-                live_config_map("c", "info", 3),
+                live_config_map("a", "info", 1).into(),
+                live_config_map("b", "debug", 2).into(),
+                live_config_map("c", "info", 3).into(),
                 // Tracked to the app, never desired: Extraneous.
-                live_config_map("d", "info", 4),
+                live_config_map("d", "info", 4).into(),
             ],
             metadata_only: false,
             at: at(),

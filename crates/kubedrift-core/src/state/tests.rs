@@ -3,6 +3,7 @@
 use super::*;
 use crate::engine::compare::Verdict;
 use crate::engine::health;
+use crate::model::Object;
 use serde_json::json;
 
 fn at() -> jiff::Timestamp {
@@ -125,7 +126,7 @@ fn connect(state: &mut State, context: &str, objects: Vec<Object>) {
             metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
-            objects,
+            objects: objects.into_iter().map(LiveObject::new).collect(),
             at: at(),
         },
     ));
@@ -213,7 +214,7 @@ fn watch_event_recomputes_one_resource_and_shares_untouched_apps() {
         ClusterEvent::Upserted {
             metadata_only: false,
             kind: deployment_kind(),
-            object: live_deployment("web", "web:1.4.2", 5, 102),
+            object: live_deployment("web", "web:1.4.2", 5, 102).into(),
             at: at(),
         },
     ));
@@ -250,7 +251,7 @@ fn watch_event_recomputes_one_resource_and_shares_untouched_apps() {
         ClusterEvent::Upserted {
             metadata_only: false,
             kind: deployment_kind(),
-            object: live_deployment("web", "web:1.4.2", 5, 102),
+            object: live_deployment("web", "web:1.4.2", 5, 102).into(),
             at: at(),
         },
     ));
@@ -386,7 +387,7 @@ fn forbidden_kind_is_unknown_with_reason_and_recovers_when_listed() {
             metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
-            objects: vec![live_deployment("web", "web:1.4.2", 2, 100)],
+            objects: vec![live_deployment("web", "web:1.4.2", 2, 100).into()],
             at: at(),
         },
     ));
@@ -438,7 +439,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
             metadata_only: false,
             kind: deployment_kind(),
             namespace: Some("shop".into()),
-            objects: vec![live_deployment("web", "web:1.4.2", 2, 100)],
+            objects: vec![live_deployment("web", "web:1.4.2", 2, 100).into()],
             at: at(),
         },
     ));
@@ -469,7 +470,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
         ClusterEvent::Upserted {
             metadata_only: false,
             kind: deployment_kind(),
-            object: canary,
+            object: canary.into(),
             at: at(),
         },
     ));
@@ -518,8 +519,8 @@ fn resource_view_debug_never_shows_object_content() {
         origin: None,
         attribution: None,
         awaiting_list: false,
-        desired: Some(ObjectRef(Arc::new(secret.clone()))),
-        live: Some(ObjectRef(Arc::new(secret))),
+        desired: Some(ObjectRef::Desired(Arc::new(secret.clone()))),
+        live: Some(ObjectRef::Live(Arc::new(LiveObject::new(secret)))),
     };
     let debug = format!("{view:?}");
     let json = serde_json::to_string(&view).expect("json");
@@ -554,7 +555,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
         ClusterEvent::Listed {
             kind: secret_kind.clone(),
             namespace: Some("shop".into()),
-            objects: vec![metadata.clone()],
+            objects: vec![metadata.clone().into()],
             metadata_only: true,
             at: at(),
         },
@@ -609,7 +610,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
         "dev",
         ClusterEvent::Upserted {
             kind: secret_kind.clone(),
-            object: metadata,
+            object: metadata.into(),
             metadata_only: true,
             at: at(),
         },
@@ -626,7 +627,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
         ClusterEvent::Listed {
             kind: secret_kind,
             namespace: Some("shop".into()),
-            objects: vec![full],
+            objects: vec![full.into()],
             metadata_only: false,
             at: at(),
         },
@@ -854,7 +855,7 @@ fn a_tracked_object_listed_before_its_kind_is_listed_everywhere_is_decided_when_
                 metadata_only: false,
                 kind: deployment_kind(),
                 namespace: Some(namespace.into()),
-                objects,
+                objects: objects.into_iter().map(LiveObject::new).collect(),
                 at: at(),
             },
         ));

@@ -1,6 +1,7 @@
 //! What views read: the immutable snapshot and its parts.
 
 use super::summary::AppSummary;
+use super::LiveObject;
 use crate::engine::attribution::Attribution;
 use crate::engine::compare::Verdict;
 use crate::engine::health::{Health, HealthStatus};
@@ -8,6 +9,7 @@ use crate::engine::ignore::IgnoreRule;
 use crate::model::GroupKind;
 use crate::model::{Object, ResourceKey};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -37,22 +39,33 @@ impl fmt::Display for AppId {
 /// A shared object (desired or live). Debug and Serialize never show its content: it may be a
 /// Secret. Use `engine::diff` (which masks) to show it.
 #[derive(Clone, PartialEq)]
-pub struct ObjectRef(pub Arc<Object>);
+pub enum ObjectRef {
+    /// A rendered desired object.
+    Desired(Arc<Object>),
+    /// A live object as the state keeps it (compact text, see [`LiveObject`]).
+    Live(Arc<LiveObject>),
+}
 
 impl ObjectRef {
-    pub fn get(&self) -> &Object {
-        &self.0
+    /// The object. A live one is read back from its stored text on every call: keep the
+    /// result only while it is needed (a diff, a plan), never in a view.
+    pub fn get(&self) -> Cow<'_, Object> {
+        match self {
+            ObjectRef::Desired(object) => Cow::Borrowed(object.as_ref()),
+            ObjectRef::Live(object) => object.value(),
+        }
     }
 }
 
 impl fmt::Debug for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rv = self
-            .0
-            .pointer("/metadata/resourceVersion")
-            .and_then(|v| v.as_str())
-            .unwrap_or("-");
-        write!(f, "ObjectRef(resourceVersion {rv})")
+        let rv = match self {
+            ObjectRef::Desired(object) => object
+                .pointer("/metadata/resourceVersion")
+                .and_then(|v| v.as_str()),
+            ObjectRef::Live(object) => object.resource_version(),
+        };
+        write!(f, "ObjectRef(resourceVersion {})", rv.unwrap_or("-"))
     }
 }
 
