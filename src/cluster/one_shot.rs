@@ -36,7 +36,7 @@ enum KindRead {
     /// The kind is not where discovery said (404, or namespaced objects of a kind said to
     /// be cluster-scoped): the cache is stale. The `KindFailed` to report when discovery
     /// was fresh.
-    StaleDiscovery(ClusterEvent),
+    StaleDiscovery(Box<ClusterEvent>),
     /// No answer at all: the cluster is unreachable.
     Unreachable(String),
 }
@@ -232,7 +232,7 @@ impl OneShotCluster {
                 KindRead::StaleDiscovery(_) if from_cache => return None,
                 // Fresh discovery said it is served, the list says otherwise: as a watcher
                 // would report it.
-                KindRead::StaleDiscovery(failed) => events.push(failed),
+                KindRead::StaleDiscovery(failed) => events.push(*failed),
                 KindRead::Unreachable(error) => {
                     events.push(ClusterEvent::Unreachable {
                         error,
@@ -293,15 +293,15 @@ async fn read_kind(
         // A kind discovery called cluster-scoped whose objects have namespaces: the scope
         // changed (a CRD replaced); its objects must not be keyed without them.
         Ok(objects) if cluster_scoped && objects.iter().any(has_namespace) => {
-            KindRead::StaleDiscovery(failed(
+            KindRead::StaleDiscovery(Box::new(failed(
                 format!("{kind} is namespaced, not cluster-scoped as discovery said"),
                 false,
-            ))
+            )))
         }
         Ok(objects) => KindRead::Events(listed_events(&scope, objects)),
-        Err(kube::Error::Api(status)) if status.code == 404 => {
-            KindRead::StaleDiscovery(failed(status_message(status.code, &status.message), false))
-        }
+        Err(kube::Error::Api(status)) if status.code == 404 => KindRead::StaleDiscovery(Box::new(
+            failed(status_message(status.code, &status.message), false),
+        )),
         Err(kube::Error::Api(status)) if status.code == 403 => match &scope {
             WatchScope::Namespaces(namespaces) => {
                 tracing::debug!(%kind, "listing all namespaces forbidden; one list per namespace");
