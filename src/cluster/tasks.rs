@@ -411,6 +411,11 @@ where
     // Kept as stored text until the list is complete (all objects of a kind at once).
     let mut buffer: Vec<LiveObject> = Vec::new();
     let mut last_listed = std::time::Instant::now();
+    // A `KindFailed` was reported since the last complete list: the state has dropped the
+    // kind's objects and waits for a list. Such a relist is not progress (a server whose lists
+    // work but whose watches fail would otherwise relist every second), and the failure is
+    // reported once, not on every retry.
+    let mut failed_since_list = false;
     let convert = |obj: K| to_value(&obj, &resource, metadata_only);
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
@@ -422,9 +427,10 @@ where
                 }
             }
             Ok(watcher::Event::InitDone) => {
-                if last_listed.elapsed() >= Duration::from_secs(1) {
+                if !failed_since_list && last_listed.elapsed() >= Duration::from_secs(1) {
                     backoff.progress();
                 }
+                failed_since_list = false;
                 last_listed = std::time::Instant::now();
                 let objects = std::mem::take(&mut buffer);
                 for (namespace, objects) in listed_by_scope(&scope, objects) {
@@ -439,6 +445,12 @@ where
             }
             Ok(watcher::Event::Apply(obj)) => {
                 backoff.progress();
+                if failed_since_list {
+                    // A watch forbidden earlier works now, but the state dropped the kind
+                    // when it failed: list it again.
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
+                    continue;
+                }
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Upserted {
                         kind: kind.clone(),
@@ -450,6 +462,10 @@ where
             }
             Ok(watcher::Event::Delete(obj)) => {
                 backoff.progress();
+                if failed_since_list {
+                    stream.set(watcher(api.clone(), watcher::Config::default()));
+                    continue;
+                }
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Deleted {
                         kind: kind.clone(),
@@ -472,28 +488,38 @@ where
                     return WatchEnd::ForbiddenClusterWide;
                 }
                 // The state drops its cache of a failed kind and trusts it again only after a
-                // complete list; the watcher would resume its watch without one (the kind
-                // stayed Unknown after a 500 or 429 until something else relisted it: found
-                // by the soak). So start over with a list.
+                // complete list. A failed list is retried by the watcher itself. A failed
+                // watch would be resumed without a list (the kind stayed Unknown after a 500
+                // or 429 until something else relisted it: found by the soak), so after an
+                // API error the watcher starts over with a list. A forbidden watch (list
+                // allowed, watch not) is not relisted in a loop: the kind stays failed, with
+                // its reason, until a watch works again (then it is listed again, above).
                 WatchFailure::Forbidden(reason) => {
-                    reporter.send(ClusterEvent::KindFailed {
-                        kind: kind.clone(),
-                        reason,
-                        forbidden: true,
-                        at,
-                    });
+                    if !failed_since_list {
+                        reporter.send(ClusterEvent::KindFailed {
+                            kind: kind.clone(),
+                            reason,
+                            forbidden: true,
+                            at,
+                        });
+                        failed_since_list = true;
+                    }
                     tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                    stream.set(watcher(api.clone(), watcher::Config::default()));
                 }
                 WatchFailure::Api(reason) => {
-                    reporter.send(ClusterEvent::KindFailed {
-                        kind: kind.clone(),
-                        reason,
-                        forbidden: false,
-                        at,
-                    });
+                    if !failed_since_list {
+                        reporter.send(ClusterEvent::KindFailed {
+                            kind: kind.clone(),
+                            reason,
+                            forbidden: false,
+                            at,
+                        });
+                        failed_since_list = true;
+                    }
                     tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                    stream.set(watcher(api.clone(), watcher::Config::default()));
+                    if !err_during_list(&err) {
+                        stream.set(watcher(api.clone(), watcher::Config::default()));
+                    }
                 }
                 WatchFailure::Transport(reason) => {
                     reporter.unreachable(reason);
@@ -574,6 +600,11 @@ enum WatchFailure {
     Forbidden(String),
     Api(String),
     Transport(String),
+}
+
+/// The error came from the initial list (which the watcher retries by itself), not the watch.
+fn err_during_list(err: &watcher::Error) -> bool {
+    matches!(err, watcher::Error::InitialListFailed(_))
 }
 
 fn classify(err: &watcher::Error) -> WatchFailure {

@@ -46,9 +46,12 @@ pub const DEFAULT_MAX_MIB: u64 = 256;
 // v2: the parsed objects were added. A v1 entry reads as corrupt: rendered and written again.
 const MAGIC: &[u8] = b"kubedrift-render-cache v2\n";
 const SUFFIX: &str = ".render";
+/// A temp file older than this belongs to no running store.
+const ABANDONED_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// One cached tool run (or, with an empty stdout, one parse of plain manifests).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One cached tool run (or, with an empty stdout, one parse of plain manifests). Rendered
+/// manifests may hold Secrets: `Debug` shows sizes only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CachedRun {
     pub stdout: Vec<u8>,
     pub warnings: Vec<String>,
@@ -57,11 +60,30 @@ pub struct CachedRun {
 }
 
 /// Parsed objects as JSON, with the identity of the kubedrift binary that parsed them: a
-/// different binary (another parser) does not trust them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// different binary (another parser) does not trust them. `Debug` shows sizes only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ParsedObjects {
     pub parser: String,
     pub json: Vec<u8>,
+}
+
+impl std::fmt::Debug for CachedRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedRun")
+            .field("stdout_bytes", &self.stdout.len())
+            .field("warnings", &self.warnings.len())
+            .field("parsed", &self.parsed)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ParsedObjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedObjects")
+            .field("parser", &self.parser)
+            .field("json_bytes", &self.json.len())
+            .finish()
+    }
 }
 
 /// The on-disk cache. Cheap to share (`Arc`); every method is best effort: an I/O problem
@@ -192,8 +214,23 @@ impl DiskCache {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
+        let entries: Vec<fs::DirEntry> = entries.flatten().collect();
+        // A store cut short (a `status` exits without waiting for it, or Ctrl-C) leaves its
+        // temp file: removed once it is clearly abandoned.
+        for entry in &entries {
+            let abandoned = entry.file_name().to_string_lossy().starts_with(".tmp-")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > ABANDONED_TEMP_AGE);
+            if abandoned {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
-            .flatten()
+            .into_iter()
             .filter(|e| e.file_name().to_string_lossy().ends_with(SUFFIX))
             .filter_map(|e| {
                 let meta = e.metadata().ok()?;
@@ -355,6 +392,22 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_of_a_cached_run_shows_sizes_never_the_rendered_content() {
+        let run = CachedRun {
+            stdout: b"kind: Secret\ndata:\n  password: czNjcjN0LXZhbHVl\n".to_vec(),
+            warnings: vec![],
+            parsed: Some(ParsedObjects {
+                parser: "kubedrift".into(),
+                json: br#"[{"kind":"Secret","data":{"password":"czNjcjN0LXZhbHVl"}}]"#.to_vec(),
+            }),
+        };
+        let debug = format!("{run:?} {run:#?}");
+        assert!(!debug.contains("czNjcjN0LXZhbHVl"), "{debug}");
+        assert!(!debug.contains("password"), "{debug}");
+        assert!(debug.contains("stdout_bytes"), "{debug}");
+    }
+
     use super::*;
 
     fn run(text: &str) -> CachedRun {

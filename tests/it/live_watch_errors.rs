@@ -52,3 +52,102 @@ async fn a_kind_failed_by_500s_is_relisted_and_judged_again_when_they_stop() {
         app.resources
     );
 }
+
+/// A role that may list a kind but not watch it: the kind is reported failed with the 403's
+/// reason once and stays so, and the watcher retries the watch alone instead of listing the
+/// kind again on every retry (a LIST per kind about every second, and verdicts flipping between
+/// real and Unknown, before). Once watching works again and an object of the kind changes, the
+/// kind is listed again and judged (a kind none of whose objects changes stays failed: nothing
+/// tells the watcher that its retried watch works now).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_not_relisted_in_a_loop() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let dev = fx.sandbox.cluster("dev").expect("dev");
+    dev.faults().set_watch_forbidden(true);
+    let live = fx.live(None);
+    wait_app(
+        &live,
+        "web",
+        "dev",
+        "a Deployment Unknown: may not watch",
+        |a| {
+            a.resources.iter().any(|r| {
+                r.key.kind == "Deployment"
+                    && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))
+            })
+        },
+    )
+    .await;
+
+    // Every kind was listed once; watches are retried (with backoff), lists are not.
+    let lists = || {
+        dev.api_server()
+            .list_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    // First the lists every kind needs (a cluster-wide watch falls back to one per namespace
+    // on a 403) end: with the old relisting they never did (a relist every second or so).
+    let mut last = lists();
+    let mut quiet_seconds = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = lists();
+        if now == last {
+            quiet_seconds += 1;
+            if quiet_seconds == 2 {
+                break;
+            }
+        } else {
+            quiet_seconds = 0;
+            last = now;
+        }
+    }
+    let lists_before = lists();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        lists(),
+        lists_before,
+        "no relist while the watch is forbidden"
+    );
+    let app = live.snapshot().app("web", "dev").cloned().expect("row");
+    assert!(
+        app.resources.iter().any(|r| r.key.kind == "Deployment"
+            && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))),
+        "still failed: {:?}",
+        app.resources
+    );
+
+    // Watching allowed again; a Deployment of the namespace changes: Deployments are listed
+    // again (the retried watch sees the change) and `web` is judged.
+    dev.faults().set_watch_forbidden(false);
+    let mut changed = 0;
+    let snapshot = loop {
+        changed += 1;
+        let other = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "unrelated", "namespace": "shop",
+                         "labels": {"round": changed.to_string()}},
+            "spec": {"selector": {"matchLabels": {"app": "unrelated"}},
+                     "template": {"metadata": {"labels": {"app": "unrelated"}},
+                                  "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}
+        });
+        dev.apply(&other, "someone-else", true).expect("apply");
+        let web = live.snapshot().app("web", "dev").and_then(|a| {
+            a.resources
+                .iter()
+                .find(|r| r.key.kind == "Deployment" && r.key.name == "web")
+                .cloned()
+        });
+        if web
+            .as_ref()
+            .is_some_and(|r| !matches!(r.verdict, Verdict::Unknown { .. }))
+        {
+            break web;
+        }
+        assert!(changed < 60, "Deployments were never listed again: {web:?}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let web = snapshot.expect("web");
+    assert!(matches!(web.verdict, Verdict::Synced), "{:?}", web.verdict);
+}

@@ -25,6 +25,8 @@ pub struct FaultControl {
     gone_on_watch_resume: AtomicBool,
     /// Answer every request 429 with this Retry-After (0: off).
     throttle_retry_after_secs: AtomicU32,
+    /// Answer every watch request 403, as for a role that may list but not watch.
+    watch_forbidden: AtomicBool,
 }
 
 impl Default for FaultControl {
@@ -38,6 +40,7 @@ impl Default for FaultControl {
             watch_close_after_ms: AtomicU64::new(0),
             gone_on_watch_resume: AtomicBool::new(false),
             throttle_retry_after_secs: AtomicU32::new(0),
+            watch_forbidden: AtomicBool::new(false),
         }
     }
 }
@@ -147,8 +150,18 @@ impl FaultControl {
     }
 
     /// Switch every fault off (and bring the server up).
+    /// Forbid (403) every watch request; lists and gets stay allowed.
+    pub fn set_watch_forbidden(&self, forbidden: bool) {
+        self.watch_forbidden.store(forbidden, Ordering::Relaxed);
+    }
+
+    pub fn watch_forbidden(&self) -> bool {
+        self.watch_forbidden.load(Ordering::Relaxed)
+    }
+
     pub fn clear(&self) {
         self.set_down(false);
+        self.set_watch_forbidden(false);
         self.set_latency(Duration::ZERO);
         self.set_error_rate(0.0);
         self.close_watches_after_events(None);

@@ -7,7 +7,7 @@
 use super::api_server::{ApiServer, DeleteOptions, PatchKind, Subresource, WriteOptions};
 use super::auth::{authorize, Attributes};
 use super::catalog::ResourceInfo;
-use super::errors::ApiError;
+use super::errors::{qualified_resource, ApiError};
 use super::openapi;
 use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
@@ -319,6 +319,20 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
             count_write();
         }
     })?;
+    if verb == "watch" && api.faults.watch_forbidden() {
+        // Fault injection: a role that may list this resource but not watch it.
+        let resource = qualified_resource(&target.info.group, &target.info.plural);
+        return Err(ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "{resource} is forbidden: User \"{}\" cannot watch resource \"{}\" in API group \"{}\"",
+                user.name(),
+                target.info.plural,
+                target.info.group
+            ),
+        ));
+    }
     let sub = match target.subresource.as_deref() {
         None => Subresource::Main,
         Some("status") if target.info.status_subresource => Subresource::Status,
