@@ -250,14 +250,28 @@ impl OneShotCluster {
 fn server_of(kubeconfig: &Kubeconfig, context: &str) -> Option<String> {
     let named = kubeconfig.contexts.iter().find(|c| c.name == context)?;
     let cluster_name = &named.context.as_ref()?.cluster;
-    kubeconfig
+    let cluster = kubeconfig
         .clusters
         .iter()
         .find(|c| c.name == *cluster_name)?
         .cluster
-        .as_ref()?
-        .server
-        .clone()
+        .as_ref()?;
+    let server = cluster.server.clone()?;
+    // Two clusters may be reached at one URL (a local port of a tunnel or proxy): the
+    // certificate authority tells them apart where there is one.
+    let authority = cluster
+        .certificate_authority_data
+        .as_deref()
+        .or(cluster.certificate_authority.as_deref())
+        .unwrap_or("");
+    Some(format!("{server} ca:{:016x}", fnv1a(authority.as_bytes())))
+}
+
+/// FNV-1a: a short, stable digest of a certificate authority for the cache key.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// List one kind where its scope says (several namespaces: one cluster-wide list, one per
@@ -295,6 +309,13 @@ async fn read_kind(
         Ok(objects) if cluster_scoped && objects.iter().any(has_namespace) => {
             KindRead::StaleDiscovery(Box::new(failed(
                 format!("{kind} is namespaced, not cluster-scoped as discovery said"),
+                false,
+            )))
+        }
+        // And the reverse: objects without a namespace from a kind said to be namespaced.
+        Ok(objects) if !cluster_scoped && objects.iter().any(|o| !has_namespace(o)) => {
+            KindRead::StaleDiscovery(Box::new(failed(
+                format!("{kind} is cluster-scoped, not namespaced as discovery said"),
                 false,
             )))
         }
