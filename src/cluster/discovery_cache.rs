@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long an entry answers without asking the server. Short: a cluster upgrade that moves
@@ -147,7 +147,7 @@ impl DiscoveryCache {
     }
 
     fn write(&self, server: &str, entry: &Entry) -> std::io::Result<()> {
-        create_private_dir(&self.dir)?;
+        crate::render::disk_cache::create_private_dir(&self.dir)?;
         let bytes = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         let mut temp = tempfile::Builder::new()
             .prefix(".tmp-")
@@ -165,25 +165,12 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A file name for a server URL (the URL itself is checked inside the file).
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// A file name for a server URL (the URL itself is checked inside the file); also the digest
+/// of a certificate authority in the key (`one_shot`).
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-    }
-    #[cfg(not(unix))]
-    fs::create_dir_all(dir)
 }
 
 #[cfg(test)]
@@ -259,7 +246,8 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            let mode =
+                |p: &std::path::Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
             assert_eq!(mode(&dir.path().join("discovery")), 0o700);
             assert_eq!(mode(&cache.path_of(server)), 0o600);
         }

@@ -264,14 +264,10 @@ fn server_of(kubeconfig: &Kubeconfig, context: &str) -> Option<String> {
         .as_deref()
         .or(cluster.certificate_authority.as_deref())
         .unwrap_or("");
-    Some(format!("{server} ca:{:016x}", fnv1a(authority.as_bytes())))
-}
-
-/// FNV-1a: a short, stable digest of a certificate authority for the cache key.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    Some(format!(
+        "{server} ca:{:016x}",
+        super::discovery_cache::fnv1a(authority.as_bytes())
+    ))
 }
 
 /// List one kind where its scope says (several namespaces: one cluster-wide list, one per

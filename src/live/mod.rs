@@ -13,7 +13,7 @@ use self::git_follow::{fetch, GitFollower, PollOutcome};
 use self::ref_watch::{RefWatch, REF_CHECK_EVERY};
 use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::{spawn_cluster, ClusterTask};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Environment};
 use crate::controllers::feed::ControllerFeed;
 use crate::controllers::repos::RepoCache;
 use crate::state::watch_plan::{plan_for, AppNeeds};
@@ -80,34 +80,17 @@ impl Live {
             Some(name) => vec![options.config.environment(name)?.clone()],
             None => options.config.environments.clone(),
         };
-        let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-        let (mut contexts, mut missing) =
-            partition_contexts(&options.kubeconfig, &wanted, &options.contexts)?;
+        let Selection {
+            environments,
+            mut contexts,
+            missing,
+        } = select_environments(environments, &options.kubeconfig, &options.contexts)?;
         // Argo CD / Flux sources read every selected context (each cluster once).
         let source_contexts = if options.config.sources.is_empty() {
             Vec::new()
         } else {
             distinct_clusters(&options.kubeconfig, &options.contexts)
         };
-        // Nothing usable at all: the configuration is wrong, say so at once.
-        if contexts.is_empty() && !missing.is_empty() {
-            return Err(missing.remove(0).into());
-        }
-        // Environments whose context is missing stay selected: their apps are rendered and
-        // shown with their cluster unreachable (the error names the missing context).
-        let missing: Vec<(String, String)> = missing
-            .into_iter()
-            .map(|err| match &err {
-                KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
-                _ => (String::new(), err.to_string()),
-            })
-            .collect();
-        let environments: Vec<_> = environments
-            .into_iter()
-            .filter(|e| {
-                contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context)
-            })
-            .collect();
         if environments.is_empty() && options.config.sources.is_empty() {
             return Err(LiveError::NothingSelected);
         }
@@ -263,6 +246,45 @@ fn distinct_clusters(kubeconfig: &Kubeconfig, filters: &[String]) -> Vec<String>
         out.push(named.name.clone());
     }
     out
+}
+
+/// The environments to follow, the usable contexts, and the missing ones (context name, why).
+pub(crate) struct Selection {
+    pub environments: Vec<Environment>,
+    pub contexts: Vec<String>,
+    pub missing: Vec<(String, String)>,
+}
+
+/// Which of `environments` can be followed with `kubeconfig` (and the `--context` filters).
+/// Environments whose context is missing stay selected: their apps are rendered and shown
+/// with their cluster unreachable (the error names the missing context). Nothing usable at
+/// all means the configuration is wrong: that error at once.
+pub(crate) fn select_environments(
+    environments: Vec<Environment>,
+    kubeconfig: &Kubeconfig,
+    filters: &[String],
+) -> Result<Selection, LiveError> {
+    let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
+    let (contexts, mut missing) = partition_contexts(kubeconfig, &wanted, filters)?;
+    if contexts.is_empty() && !missing.is_empty() {
+        return Err(missing.remove(0).into());
+    }
+    let missing: Vec<(String, String)> = missing
+        .into_iter()
+        .map(|err| match &err {
+            KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
+            _ => (String::new(), err.to_string()),
+        })
+        .collect();
+    let environments: Vec<Environment> = environments
+        .into_iter()
+        .filter(|e| contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context))
+        .collect();
+    Ok(Selection {
+        environments,
+        contexts,
+        missing,
+    })
 }
 
 /// Applies inputs in arrival order and publishes.

@@ -8,9 +8,8 @@
 //! their controllers' objects): callers use [`super::Live`] for those.
 
 use super::git_follow::{fetch, GitFollower, PollOutcome};
-use super::LiveError;
+use super::{select_environments, LiveError, Selection};
 use crate::cluster::discovery_cache::DiscoveryCache;
-use crate::cluster::kubeconfig::{partition_contexts, KubeconfigError};
 use crate::cluster::one_shot::OneShotCluster;
 use crate::config::Config;
 use crate::state::watch_plan::{plan_for, AppNeeds, ClusterPlan};
@@ -50,22 +49,11 @@ pub fn read_once(
         Some(name) => vec![config.environment(name)?.clone()],
         None => config.environments.clone(),
     };
-    let wanted: Vec<String> = environments.iter().map(|e| e.context.clone()).collect();
-    let (contexts, mut missing) = partition_contexts(&kubeconfig, &wanted, &filters)?;
-    if contexts.is_empty() && !missing.is_empty() {
-        return Err(missing.remove(0).into());
-    }
-    let missing: Vec<(String, String)> = missing
-        .into_iter()
-        .map(|err| match &err {
-            KubeconfigError::UnknownContext { name, .. } => (name.clone(), err.to_string()),
-            _ => (String::new(), err.to_string()),
-        })
-        .collect();
-    let environments: Vec<_> = environments
-        .into_iter()
-        .filter(|e| contexts.contains(&e.context) || missing.iter().any(|(n, _)| *n == e.context))
-        .collect();
+    let Selection {
+        environments,
+        contexts,
+        missing,
+    } = select_environments(environments, &kubeconfig, &filters)?;
     if environments.is_empty() {
         return Err(LiveError::NothingSelected);
     }

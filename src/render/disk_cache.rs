@@ -273,7 +273,9 @@ pub(crate) fn tool_identity(program: &Path) -> Option<String> {
     ))
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// `dir` (and its parents) made 0700; an existing one narrowed to 0700. Caches of rendered
+/// manifests and cluster answers live in such directories.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;

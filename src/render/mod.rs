@@ -12,7 +12,7 @@
 
 mod cache;
 mod chart;
-mod disk_cache;
+pub(crate) mod disk_cache;
 mod helm;
 mod kustomize;
 mod parsed;
