@@ -11,7 +11,7 @@
 use super::discovery::{bounded, describe_error, discover};
 use super::discovery_cache::{DiscoveryCache, Resolved};
 use super::kubeconfig::client_for;
-use super::tasks::{listed_by_scope, status_message, to_value, WatchScope};
+use super::tasks::{discovered, listed_by_scope, status_message, to_value, WatchScope};
 use crate::model::GroupKind;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
@@ -191,25 +191,8 @@ impl OneShotCluster {
         resolved: &Resolved,
         from_cache: bool,
     ) -> Option<Vec<ClusterEvent>> {
-        let now = jiff::Timestamp::now();
-        let served: Vec<GroupKind> = plan
-            .kinds
-            .iter()
-            .filter(|k| resolved.contains_key(*k))
-            .cloned()
-            .collect();
-        let missing: Vec<GroupKind> = plan
-            .kinds
-            .iter()
-            .filter(|k| !resolved.contains_key(*k))
-            .cloned()
-            .collect();
-        let cluster_scoped: Vec<GroupKind> = served
-            .iter()
-            .filter(|k| matches!(resolved.get(*k), Some((_, Scope::Cluster))))
-            .cloned()
-            .collect();
-        let reads = served.iter().filter_map(|kind| {
+        let mut events = vec![discovered(&plan.kinds, resolved, jiff::Timestamp::now())];
+        let reads = plan.kinds.iter().filter_map(|kind| {
             let (resource, scope) = resolved.get(kind)?;
             Some(read_kind(
                 client.clone(),
@@ -220,12 +203,6 @@ impl OneShotCluster {
             ))
         });
         let results = futures::future::join_all(reads).await;
-        let mut events = vec![ClusterEvent::Discovered {
-            served,
-            cluster_scoped,
-            missing,
-            at: now,
-        }];
         for result in results {
             match result {
                 KindRead::Events(kind_events) => events.extend(kind_events),

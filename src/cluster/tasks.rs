@@ -145,32 +145,8 @@ async fn run_cluster(
                 backoff.reset();
                 let now = jiff::Timestamp::now();
                 reporter.send(ClusterEvent::Seen { at: now });
-                let served: Vec<GroupKind> = current
-                    .kinds
-                    .iter()
-                    .filter(|k| found.contains_key(*k))
-                    .cloned()
-                    .collect();
-                let missing: Vec<GroupKind> = current
-                    .kinds
-                    .iter()
-                    .filter(|k| !found.contains_key(*k))
-                    .cloned()
-                    .collect();
-                some_missing = !missing.is_empty();
-                let cluster_scoped: Vec<GroupKind> = found
-                    .iter()
-                    .filter(|(k, (_, scope))| {
-                        matches!(scope, Scope::Cluster) && current.kinds.contains(*k)
-                    })
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                reporter.send(ClusterEvent::Discovered {
-                    served,
-                    cluster_scoped,
-                    missing,
-                    at: now,
-                });
+                some_missing = current.kinds.iter().any(|k| !found.contains_key(k));
+                reporter.send(discovered(&current.kinds, &found, now));
                 if !crd_watch_started {
                     if let Some((resource, _)) = found.get(&crd_kind()) {
                         crd_watch_started = true;
@@ -226,6 +202,28 @@ async fn run_cluster(
             signal = crd_changed.recv() => if signal.is_none() { return },
             _ = tokio::time::sleep(UNSERVED_REDISCOVERY), if some_missing => {}
         }
+    }
+}
+
+/// What discovery found of the plan's `kinds`, as the state takes it: the served ones, the
+/// missing ones, and which served ones are cluster-scoped.
+pub(super) fn discovered(
+    kinds: &BTreeSet<GroupKind>,
+    found: &BTreeMap<GroupKind, (ApiResource, Scope)>,
+    at: jiff::Timestamp,
+) -> ClusterEvent {
+    let (served, missing): (Vec<GroupKind>, Vec<GroupKind>) =
+        kinds.iter().cloned().partition(|k| found.contains_key(k));
+    let cluster_scoped = served
+        .iter()
+        .filter(|k| matches!(found.get(*k), Some((_, Scope::Cluster))))
+        .cloned()
+        .collect();
+    ClusterEvent::Discovered {
+        served,
+        cluster_scoped,
+        missing,
+        at,
     }
 }
 
@@ -443,14 +441,14 @@ where
                     });
                 }
             }
+            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) if failed_since_list => {
+                // A watch forbidden earlier works now, but the state dropped the kind when it
+                // failed: list it again.
+                backoff.progress();
+                stream.set(watcher(api.clone(), watcher::Config::default()));
+            }
             Ok(watcher::Event::Apply(obj)) => {
                 backoff.progress();
-                if failed_since_list {
-                    // A watch forbidden earlier works now, but the state dropped the kind
-                    // when it failed: list it again.
-                    stream.set(watcher(api.clone(), watcher::Config::default()));
-                    continue;
-                }
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Upserted {
                         kind: kind.clone(),
@@ -462,10 +460,6 @@ where
             }
             Ok(watcher::Event::Delete(obj)) => {
                 backoff.progress();
-                if failed_since_list {
-                    stream.set(watcher(api.clone(), watcher::Config::default()));
-                    continue;
-                }
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Deleted {
                         kind: kind.clone(),
