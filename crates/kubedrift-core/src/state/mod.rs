@@ -506,30 +506,13 @@ impl State {
         match event {
             ClusterEvent::Seen { at } => {
                 cluster.last_seen = Some(at);
-                if cluster.reach != Reach::Reachable {
-                    cluster.reach = Reach::Reachable;
-                    changed.clusters.insert(context.clone());
-                    // Verdicts do not depend on reachability; the rows do.
-                    self.touch_rows(&context, changed);
-                }
+                self.set_reach(&context, Reach::Reachable, changed);
             }
             ClusterEvent::Slow { detail, .. } => {
-                let reach = Reach::Slow { detail };
-                if cluster.reach != reach {
-                    cluster.reach = reach;
-                    changed.clusters.insert(context.clone());
-                    // Verdicts do not depend on reachability; the rows do.
-                    self.touch_rows(&context, changed);
-                }
+                self.set_reach(&context, Reach::Slow { detail }, changed);
             }
             ClusterEvent::Unreachable { error, .. } => {
-                let reach = Reach::Unreachable { error };
-                if cluster.reach != reach {
-                    cluster.reach = reach;
-                    changed.clusters.insert(context.clone());
-                    // Verdicts do not depend on reachability; the rows do.
-                    self.touch_rows(&context, changed);
-                }
+                self.set_reach(&context, Reach::Unreachable { error }, changed);
             }
             ClusterEvent::Discovered {
                 served,
@@ -842,6 +825,17 @@ impl State {
     }
 
     /// The rows of `context`'s apps show its reachability: rebuild them.
+    /// A cluster's reachability: when it changes, its row and its apps' rows are rebuilt
+    /// (verdicts do not depend on reachability; the rows do).
+    fn set_reach(&mut self, context: &str, reach: Reach, changed: &mut Changed) {
+        let cluster = self.clusters.entry(context.to_string()).or_default();
+        if cluster.reach != reach {
+            cluster.reach = reach;
+            changed.clusters.insert(context.to_string());
+            self.touch_rows(context, changed);
+        }
+    }
+
     fn touch_rows(&mut self, context: &str, changed: &mut Changed) {
         changed.apps.extend(self.apps_by_context.all(context));
     }
