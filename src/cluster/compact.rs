@@ -1,6 +1,7 @@
-//! Objects kept for the life of the live layer (every live object of every watched kind,
-//! every desired object) are compacted once when they arrive: every JSON object and array is
-//! rebuilt with exactly the capacity it needs.
+//! Desired objects, kept for the life of the live layer, are compacted once when they are
+//! rendered: every JSON object and array is rebuilt with exactly the capacity it needs. Live
+//! objects are kept as compact text instead (`state::LiveObject`), after
+//! [`pack_managed_fields`].
 //!
 //! Why: a `serde_json::Value` built by serialization or parsing grows its maps and arrays by
 //! doubling, and with `preserve_order` (an `IndexMap`) each unused map slot costs a whole
@@ -11,9 +12,11 @@
 
 use serde_json::{Map, Value};
 
-/// A live object as the live store keeps it: every managedFields `fieldsV1` set as its JSON
-/// text (read back by `engine::managed::fields_v1`, which accepts either form), the entries'
-/// unread `apiVersion` and `fieldsType: FieldsV1` dropped, then [`compact`]ed. A fieldsV1 tree is almost only one-entry maps; as parsed values each costs
+/// A live object as the live store kept it before objects were stored as text (the memory
+/// bench compares the two; a test checks packed sets give the same verdicts): every
+/// managedFields `fieldsV1` set as its JSON text (read back by `engine::managed::fields_v1`,
+/// which accepts either form), the entries' unread `apiVersion` and `fieldsType: FieldsV1`
+/// dropped, then [`compact`]ed. A fieldsV1 tree is almost only one-entry maps; as parsed values each costs
 /// ~8× its text, and it was a third of what a stored object cost. Verdicts, health and
 /// attribution read the same sets either way.
 pub fn compact_live(mut object: Value) -> Value {
