@@ -33,4 +33,7 @@ pub mod init;
 pub mod live;
 pub mod local_source;
 pub mod render;
+// A watching kubedrift answers `diff` over a Unix socket.
+#[cfg(unix)]
+pub mod serve;
 pub mod tui;

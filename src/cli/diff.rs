@@ -17,7 +17,11 @@ use std::time::Duration;
     after_help = "Examples:\n  kubedrift diff web --env prod\n  kubedrift diff web --env prod --server-side\n\n\
 Exit codes: 0 no difference, 1 differences (as `kubectl diff`, `argocd app diff` and \
 `flux diff`, without a flag), 2 errors (an unknown app, an unreachable cluster, a render error, \
-a timeout)."
+a timeout).\n\n\
+When a `kubedrift status --watch` runs on the same config and kubeconfig, it answers (in a few \
+milliseconds, from its watch streams, once every cluster is watched and Git is current) and \
+stderr says so; stdout and the exit code are those of a one-shot read. --fresh always reads \
+the clusters."
 )]
 pub struct DiffArgs {
     #[command(flatten)]
@@ -36,6 +40,9 @@ pub struct DiffArgs {
     /// How long to wait for the clusters' first list.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Read Git and the clusters now, never the answer of a watching kubedrift.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 /// One resource's diff, ready to print.
@@ -45,33 +52,93 @@ struct ResourceDiff {
 }
 
 pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
+    #[cfg(unix)]
+    if !args.fresh && !args.server_side {
+        if let Some(exit) = crate::serve::client::diff(global, &args)? {
+            return Ok(exit);
+        }
+    }
     let (runtime, snapshot, settled) = read_snapshot(global, &args)?;
+    let color = super::color_enabled();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (exit, errors) = if args.server_side {
+        let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+        let scope = Scope {
+            app: &args.app,
+            env: None,
+            settled,
+            timeout: args.timeout,
+            color,
+        };
+        write_report(&snapshot, &scope, &mut out, |app, field_managers, errors| {
+            runtime.block_on(server_side_diffs(&kubeconfig, app, field_managers, errors))
+        })?
+    } else {
+        write_local_report(
+            &snapshot,
+            &Scope {
+                app: &args.app,
+                env: None,
+                settled,
+                timeout: args.timeout,
+                color,
+            },
+            &mut out,
+        )?
+    };
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    Ok(exit)
+}
+
+/// What one `diff` shows: which app (and environment, when the snapshot holds several), and
+/// how.
+pub(crate) struct Scope<'a> {
+    pub app: &'a str,
+    /// Only this environment (None: every environment of the snapshot).
+    pub env: Option<&'a str>,
+    /// Whether the snapshot is settled (every cluster's first list, Git read).
+    pub settled: bool,
+    /// The `--timeout` the snapshot was read with (named in its error).
+    pub timeout: Duration,
+    pub color: bool,
+}
+
+/// The desired-vs-live diff of `scope.app` in `snapshot`, written to `out`: the one output of
+/// `diff`, whether the snapshot was read once or is a watching kubedrift's
+/// (`serve::server`). Returns the exit code and the errors for stderr.
+pub(crate) fn write_local_report(
+    snapshot: &Snapshot,
+    scope: &Scope<'_>,
+    out: &mut dyn Write,
+) -> std::io::Result<(Exit, Vec<String>)> {
+    write_report(snapshot, scope, out, local_diffs)
+}
+
+fn write_report(
+    snapshot: &Snapshot,
+    scope: &Scope<'_>,
+    out: &mut dyn Write,
+    mut diffs_of: impl FnMut(&AppView, &[String], &mut Vec<String>) -> Vec<ResourceDiff>,
+) -> std::io::Result<(Exit, Vec<String>)> {
     let mut errors: Vec<String> = Vec::new();
-    if !settled {
+    if !scope.settled {
         errors.push(format!(
             "timed out after {:?} waiting for the clusters' first list",
-            args.timeout
+            scope.timeout
         ));
     }
     let apps: Vec<_> = snapshot
         .apps
         .values()
-        .filter(|a| a.id.app == args.app)
+        .filter(|a| a.id.app == scope.app && scope.env.is_none_or(|env| a.id.env == env))
         .cloned()
         .collect();
     if apps.is_empty() {
-        errors.push(no_app_message(&args.app, &snapshot, settled));
+        errors.push(no_app_message(scope.app, snapshot, scope.settled));
     }
-    let kubeconfig = if args.server_side {
-        Some(crate::cluster::kubeconfig::load_default(
-            global.kubeconfig.as_deref(),
-        )?)
-    } else {
-        None
-    };
-    let color = super::color_enabled();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let mut differs = false;
     for app in &apps {
         match app.sync {
@@ -81,35 +148,24 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
             }
             _ => {}
         }
-        let diffs = match &kubeconfig {
-            Some(kubeconfig) => runtime.block_on(server_side_diffs(
-                kubeconfig,
-                app,
-                &snapshot.field_managers,
-                &mut errors,
-            )),
-            None => local_diffs(app, &snapshot.field_managers, &mut errors),
-        };
-        for item in diffs {
+        for item in diffs_of(app, &snapshot.field_managers, &mut errors) {
             differs = true;
             writeln!(out, "# {} {}", app.id, item.title)?;
-            if color {
+            if scope.color {
                 write!(out, "{}", diff::to_ansi(&item.diff))?;
             } else {
                 write!(out, "{}", item.diff.unified)?;
             }
         }
     }
-    for error in &errors {
-        eprintln!("error: {error}");
-    }
-    Ok(if !errors.is_empty() {
+    let exit = if !errors.is_empty() {
         Exit::Error
     } else if differs {
         Exit::Drift
     } else {
         Exit::InSync
-    })
+    };
+    Ok((exit, errors))
 }
 
 /// One snapshot of the app: read once (Git, cached discovery, one LIST per kind) when the

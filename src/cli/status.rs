@@ -154,6 +154,12 @@ pub(crate) fn suggest_app<'a>(
 
 pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     let (runtime, live) = start_live(global, args.env.as_deref(), args.app.as_deref())?;
+    // A watching status answers `kubedrift diff` from its snapshot (see `serve`).
+    #[cfg(unix)]
+    let _diff_server = args
+        .watch
+        .then(|| serve_diff(global, &runtime, &live, &args))
+        .flatten();
     let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let stdout = std::io::stdout();
     // Buffered: the JSON of 50k resources is half a million lines, each a write otherwise.
@@ -234,6 +240,36 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     }
     runtime.block_on(watch(&live, args.output, &snapshot))?;
     Ok(exit)
+}
+
+/// Start the diff server of this process; None (logged) when it cannot serve.
+#[cfg(unix)]
+fn serve_diff(
+    global: &GlobalArgs,
+    runtime: &tokio::runtime::Runtime,
+    live: &Live,
+    args: &StatusArgs,
+) -> Option<crate::serve::server::DiffServer> {
+    use crate::serve::{identity::ScopeInputs, server};
+    let inputs = ScopeInputs::read(global)?;
+    let config = super::load_config(global).ok()?;
+    let scope = server::ServeScope::of(
+        inputs.identity(),
+        &config,
+        args.env.as_deref(),
+        args.app.as_deref(),
+    );
+    let _guard = runtime.enter();
+    match server::start(live, scope) {
+        Ok(server) => {
+            tracing::debug!(path = %server.path().display(), "serving diff");
+            Some(server)
+        }
+        Err(err) => {
+            tracing::info!(%err, "not serving diff");
+            None
+        }
+    }
 }
 
 /// One line to stdout, flushed (a reader of `--watch` sees it at once); a closed pipe is an

@@ -56,7 +56,25 @@ pub enum LiveError {
 pub struct Live {
     snapshot: watch::Receiver<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
+    git_marks: watch::Receiver<Option<GitMark>>,
     tasks: JoinSet<()>,
+}
+
+/// Which refs the snapshot's desired side was read at: the fingerprint of the followed repos'
+/// refs taken before the last Git poll read them, published once everything that poll sent
+/// is in the snapshot. Refs whose fingerprint is still this one have not moved since; a
+/// reader that needs current Git (the diff server) compares.
+#[derive(Debug, Clone)]
+pub struct GitMark {
+    pub refs: Arc<RefWatch>,
+    pub fingerprint: u64,
+}
+
+impl GitMark {
+    /// No followed ref moved since the poll the snapshot shows (a few `stat`s).
+    pub fn is_current(&self) -> bool {
+        self.refs.fingerprint() == self.fingerprint
+    }
 }
 
 impl Drop for Live {
@@ -104,6 +122,8 @@ impl Live {
         let (changes_tx, _) = broadcast::channel(4096);
         let (input_tx, input_rx) = mpsc::unbounded_channel::<Input>();
         let (cluster_tx, cluster_rx) = mpsc::unbounded_channel::<(String, ClusterEvent)>();
+        let (mark_tx, mark_rx) = mpsc::unbounded_channel::<GitMark>();
+        let (applied_mark_tx, applied_mark_rx) = watch::channel(None);
         let mut tasks = JoinSet::new();
         tasks.spawn(run_state(
             options.config.settings.field_managers.clone(),
@@ -111,6 +131,7 @@ impl Live {
             cluster_rx,
             snapshot_tx,
             changes_tx.clone(),
+            (mark_rx, applied_mark_tx),
         ));
 
         let now = jiff::Timestamp::now();
@@ -163,7 +184,7 @@ impl Live {
             follower,
             options.kubeconfig,
             contexts,
-            input_tx,
+            (input_tx, mark_tx),
             cluster_tx,
             Duration::from_secs(settings.git_poll_seconds.max(1)),
             (settings.fetch_interval_seconds > 0)
@@ -175,6 +196,7 @@ impl Live {
         Ok(Live {
             snapshot: snapshot_rx,
             changes: changes_tx,
+            git_marks: applied_mark_rx,
             tasks,
         })
     }
@@ -182,6 +204,16 @@ impl Live {
     /// The latest snapshot; never waits.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         Arc::clone(&self.snapshot.borrow())
+    }
+
+    /// Snapshots as they are published (for a task that outlives a borrow of `self`).
+    pub fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshot.clone()
+    }
+
+    /// The refs the published snapshot was read at (None until Git was read once).
+    pub fn git_marks(&self) -> watch::Receiver<Option<GitMark>> {
+        self.git_marks.clone()
     }
 
     /// Change notices from now on. A receiver that falls behind gets `Lagged` and should
@@ -294,6 +326,10 @@ async fn run_state(
     mut cluster_events: mpsc::UnboundedReceiver<(String, ClusterEvent)>,
     snapshot: watch::Sender<Arc<Snapshot>>,
     changes: broadcast::Sender<Change>,
+    (mut marks, applied_marks): (
+        mpsc::UnboundedReceiver<GitMark>,
+        watch::Sender<Option<GitMark>>,
+    ),
 ) {
     // At start the clusters send thousands of lists: what is already queued is applied
     // together and published once. A lone event (a live edit) is published at once; a burst
@@ -305,6 +341,12 @@ async fn run_state(
         let input = tokio::select! {
             biased;
             Some(input) = inputs.recv() => input,
+            // Chosen only when no input is queued: everything the Git poll sent before its
+            // mark has been applied and published.
+            Some(mark) = marks.recv() => {
+                applied_marks.send_replace(Some(mark));
+                continue;
+            }
             Some((context, event)) = cluster_events.recv() => Input::Cluster { context, event },
             else => return,
         };
@@ -344,7 +386,7 @@ async fn run_sources(
     follower: GitFollower,
     kubeconfig: Kubeconfig,
     contexts: Vec<String>,
-    inputs: mpsc::UnboundedSender<Input>,
+    (inputs, marks): (mpsc::UnboundedSender<Input>, mpsc::UnboundedSender<GitMark>),
     cluster_events: mpsc::UnboundedSender<(String, ClusterEvent)>,
     poll_every: Duration,
     fetch_every: Option<Duration>,
@@ -473,6 +515,12 @@ async fn run_sources(
             first = false;
             let _ = inputs.send(Input::SourcesLoaded);
         }
+        // After this poll's inputs: the state passes it on once they are all applied.
+        let refs = Arc::new(refs);
+        let _ = marks.send(GitMark {
+            refs: Arc::clone(&refs),
+            fingerprint: refs_before,
+        });
         match controllers.as_mut() {
             // A controller's report or a ref change, whichever comes first, ends the wait.
             Some(link) => tokio::select! {

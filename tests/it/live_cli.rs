@@ -14,6 +14,8 @@ pub(crate) fn kubedrift_command(fx: &Fixture, args: &[&str]) -> Command {
         .arg(fx.kubeconfig_path())
         .env("KUBEDRIFT_CONFIG", fx.config_path())
         .env("NO_COLOR", "1")
+        // A `status --watch` serves `diff` on a socket there: the test's own directory.
+        .env("XDG_RUNTIME_DIR", fx.dir.path().join("run"))
         .env_remove("KUBECONFIG");
     command
 }

@@ -1,0 +1,216 @@
+//! Which watching kubedrift can answer a command: a digest of everything that decides what
+//! the live layer follows — the config file (canonical path and bytes), the kubeconfig files
+//! (paths and bytes, as `load_default` finds them), the `--context` filters and `--from`.
+//! The client computes it from files and flags only (no Git, no kube client); the server
+//! computes the same at start. The socket is named after it, so a client only ever reaches a
+//! server of its own scope. The environment and app selection is not part of it: a server
+//! that follows every environment covers a `diff --env prod`, and says so per request.
+
+use crate::config::{Config, CONFIG_ENV_VAR};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bumped when a change of kubedrift may change the bytes a server writes for a request.
+const SCOPE_FORMAT: &str = concat!("kubedrift-serve-1 ", env!("CARGO_PKG_VERSION"));
+
+/// The scope digest, hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity(String);
+
+/// What the digest is computed from (read by [`ScopeInputs::read`], or given by tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeInputs {
+    pub config_path: PathBuf,
+    /// None: the file could not be read (the command will say why; nothing is served).
+    pub config_bytes: Option<Vec<u8>>,
+    /// Each kubeconfig file in merge order, with its bytes (None: missing).
+    pub kubeconfigs: Vec<(PathBuf, Option<Vec<u8>>)>,
+    pub contexts: Vec<String>,
+    /// `--from argocd|flux`.
+    pub from: Option<String>,
+}
+
+impl ScopeInputs {
+    /// Read the files the flags and environment name, as `load_config` and
+    /// `kubeconfig::load_default` would find them. None when there is no config file.
+    pub fn read(global: &crate::cli::GlobalArgs) -> Option<ScopeInputs> {
+        let path = Config::locate(
+            global.config.as_deref(),
+            std::env::var_os(CONFIG_ENV_VAR),
+            Config::default_path(),
+        )
+        .ok()?;
+        let config_path = canonical(&path);
+        let config_bytes = std::fs::read(&config_path).ok();
+        let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        let kubeconfig_env = std::env::var_os("KUBECONFIG");
+        let kubeconfigs = crate::cluster::kubeconfig::kubeconfig_paths(
+            global.kubeconfig.as_deref(),
+            kubeconfig_env.as_deref(),
+            home.as_deref(),
+        )
+        .into_iter()
+        .map(|path| {
+            let path = canonical(&path);
+            let bytes = std::fs::read(&path).ok();
+            (path, bytes)
+        })
+        .collect();
+        Some(ScopeInputs {
+            config_path,
+            config_bytes,
+            kubeconfigs,
+            contexts: global.contexts.clone(),
+            from: global.from.map(|tool| format!("{tool:?}")),
+        })
+    }
+
+    /// The digest of these inputs. Every field is length-prefixed, so no two different
+    /// inputs hash the same bytes.
+    pub fn identity(&self) -> Identity {
+        let mut hasher = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(SCOPE_FORMAT.as_bytes());
+        field(self.config_path.as_os_str().as_encoded_bytes());
+        field(optional(&self.config_bytes));
+        field(&(self.kubeconfigs.len() as u64).to_le_bytes());
+        for (path, bytes) in &self.kubeconfigs {
+            field(path.as_os_str().as_encoded_bytes());
+            field(optional(bytes));
+        }
+        // `--context a --context b` and `--context b --context a` select the same.
+        let mut contexts = self.contexts.clone();
+        contexts.sort();
+        contexts.dedup();
+        field(&(contexts.len() as u64).to_le_bytes());
+        for context in &contexts {
+            field(context.as_bytes());
+        }
+        field(self.from.as_deref().unwrap_or("").as_bytes());
+        let digest = hasher.finalize();
+        Identity(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// A missing file hashes differently from an empty one.
+fn optional(bytes: &Option<Vec<u8>>) -> &[u8] {
+    match bytes {
+        Some(bytes) if bytes.is_empty() => b"\0empty",
+        Some(bytes) => bytes,
+        None => b"\0missing",
+    }
+}
+
+/// The path with symlinks and `..` resolved, so two spellings of one file agree; as given
+/// when it cannot be resolved (a missing file).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl Identity {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The socket's file name: the first 32 hex digits (128 bits), short enough for the
+    /// ~100-byte limit of a socket path. The full digest is checked on every request too.
+    pub fn socket_name(&self) -> String {
+        format!("diff-{}.sock", &self.0[..32.min(self.0.len())])
+    }
+}
+
+/// Where sockets live: `$XDG_RUNTIME_DIR/kubedrift` (per user, 0700, emptied at logout),
+/// else `run/` in the cache directory.
+pub fn socket_dir() -> Option<PathBuf> {
+    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => Some(dir.join("kubedrift")),
+        _ => crate::render::cache_root().map(|root| root.join("run")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> ScopeInputs {
+        ScopeInputs {
+            config_path: PathBuf::from("/home/sre/.config/kubedrift/config.toml"),
+            config_bytes: Some(b"[[environment]]\nname = \"prod\"\n".to_vec()),
+            kubeconfigs: vec![(
+                PathBuf::from("/home/sre/.kube/config"),
+                Some(b"apiVersion: v1\n".to_vec()),
+            )],
+            contexts: vec!["prod".to_string(), "dev".to_string()],
+            from: None,
+        }
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_identity() {
+        assert_eq!(inputs().identity(), inputs().identity());
+        let hex = inputs().identity();
+        assert_eq!(hex.as_str().len(), 64);
+        assert!(hex.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(hex.socket_name().len(), "diff-.sock".len() + 32);
+    }
+
+    #[test]
+    fn context_order_and_repeats_do_not_matter() {
+        let mut other = inputs();
+        other.contexts = vec!["dev".to_string(), "prod".to_string(), "dev".to_string()];
+        assert_eq!(other.identity(), inputs().identity());
+    }
+
+    #[test]
+    fn every_input_that_changes_the_scope_changes_the_identity() {
+        let base = inputs().identity();
+        let changes: Vec<(&str, Box<dyn Fn(&mut ScopeInputs)>)> = vec![
+            (
+                "config path",
+                Box::new(|i| i.config_path = PathBuf::from("/etc/kubedrift.toml")),
+            ),
+            (
+                "config bytes",
+                Box::new(|i| i.config_bytes = Some(b"[[environment]]\nname = \"dev\"\n".to_vec())),
+            ),
+            ("config missing", Box::new(|i| i.config_bytes = None)),
+            ("config empty", Box::new(|i| i.config_bytes = Some(Vec::new()))),
+            (
+                "kubeconfig bytes",
+                Box::new(|i| i.kubeconfigs[0].1 = Some(b"apiVersion: v2\n".to_vec())),
+            ),
+            (
+                "kubeconfig path",
+                Box::new(|i| i.kubeconfigs[0].0 = PathBuf::from("/tmp/kubeconfig")),
+            ),
+            (
+                "a second kubeconfig",
+                Box::new(|i| i.kubeconfigs.push((PathBuf::from("/tmp/k2"), None))),
+            ),
+            ("contexts", Box::new(|i| i.contexts = vec!["prod".to_string()])),
+            ("no context filter", Box::new(|i| i.contexts.clear())),
+            ("from", Box::new(|i| i.from = Some("ArgoCd".to_string()))),
+        ];
+        let mut seen = vec![base.clone()];
+        for (what, change) in changes {
+            let mut changed = inputs();
+            change(&mut changed);
+            let identity = changed.identity();
+            assert!(!seen.contains(&identity), "{what} did not change the identity");
+            seen.push(identity);
+        }
+    }
+
+    #[test]
+    fn fields_do_not_run_into_each_other() {
+        // The same bytes split differently between two fields.
+        let mut a = inputs();
+        a.contexts = vec!["ab".to_string(), "c".to_string()];
+        let mut b = inputs();
+        b.contexts = vec!["a".to_string(), "bc".to_string()];
+        assert_ne!(a.identity(), b.identity());
+    }
+}
