@@ -21,6 +21,7 @@ mod controllers;
 mod controllers_chart;
 mod demo;
 mod diff_discovery_cache;
+mod diff_served;
 mod git_listing;
 mod git_source;
 mod git_transport;

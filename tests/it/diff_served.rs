@@ -1,0 +1,226 @@
+//! `kubedrift diff` answered by a running `kubedrift status --watch` over its Unix socket:
+//! the same stdout and exit code as a one-shot read (`diff --fresh`), no request to the
+//! cluster, live edits seen by watch, Git changes never answered stale, requests outside the
+//! server's scope and dead sockets falling back to the one-shot read. Through the binary
+//! against the sandbox.
+
+use crate::live_cli::kubedrift_command;
+use crate::live_support::{Fixture, WAIT};
+use kubedrift::serve::identity::ScopeInputs;
+use kubedrift_testkit::Run;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+const SERVED: &str = "answered by the watching kubedrift";
+
+/// A `status --watch` child, killed on drop.
+struct Watching {
+    child: Child,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `status --watch` (plus `extra` flags) and wait for its first report (settled).
+fn watch(fx: &Fixture, extra: &[&str]) -> Watching {
+    let mut args = vec!["status", "--watch", "--output", "json"];
+    args.extend_from_slice(extra);
+    let mut child = kubedrift_command(fx, &args)
+        .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubedrift status --watch starts");
+    let lines = kubedrift_testkit::lines_of(child.stdout.take().expect("stdout"));
+    let watching = Watching { child };
+    let mut seen = Vec::new();
+    let end = kubedrift_testkit::wait_for_line(&lines, WAIT, &mut seen, |line| line == "}");
+    assert!(end.is_some(), "no first report: {seen:?}");
+    // Keep reading (and dropping) the watch lines so that the child never blocks on a pipe.
+    std::thread::spawn(move || for _ in lines.iter() {});
+    watching
+}
+
+fn diff(fx: &Fixture, args: &[&str]) -> Run {
+    kubedrift_command(fx, args)
+        .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+        .output()
+        .expect("kubedrift runs")
+        .into()
+}
+
+fn show(run: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// Run `diff` until `done` holds for it (the server catches up by watch), at most [`WAIT`].
+fn diff_until(fx: &Fixture, args: &[&str], done: impl Fn(&Run) -> bool) -> Run {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let run = diff(fx, args);
+        if done(&run) {
+            return run;
+        }
+        assert!(Instant::now() < deadline, "never: {}", show(&run));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn served(run: &Run) -> bool {
+    run.stderr.contains(SERVED)
+}
+
+/// The socket a client of this fixture (flags of `kubedrift_command`) looks for.
+fn socket_path(fx: &Fixture) -> PathBuf {
+    let canonical = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+    let config_path = canonical(fx.config_path());
+    let kubeconfig = canonical(fx.kubeconfig_path());
+    let inputs = ScopeInputs {
+        config_bytes: std::fs::read(&config_path).ok(),
+        config_path,
+        kubeconfigs: vec![(kubeconfig.clone(), std::fs::read(&kubeconfig).ok())],
+        contexts: Vec::new(),
+        from: None,
+    };
+    fx.dir
+        .path()
+        .join("run/kubedrift")
+        .join(inputs.identity().socket_name())
+}
+
+#[test]
+fn a_watching_status_answers_diff_as_the_one_shot_read_would() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 5);
+    let _server = watch(&fx, &[]);
+
+    let args = ["diff", "web", "--env", "dev"];
+    let first = diff_until(&fx, &args, served);
+    let fresh = diff(&fx, &["diff", "web", "--env", "dev", "--fresh"]);
+    assert!(!served(&fresh), "--fresh reads the clusters: {}", show(&fresh));
+    assert_eq!(first.code, 1, "{}", show(&first));
+    assert_eq!(first.code, fresh.code);
+    assert_eq!(first.stdout, fresh.stdout, "stdout byte for byte");
+    assert!(first.stdout.contains("replicas"), "{}", show(&first));
+
+    // The server answered: the cluster saw no request from this diff.
+    let api = fx.sandbox.cluster("dev").expect("dev").api_server();
+    let lists = api.list_requests.load(Ordering::Relaxed);
+    let discovery = api.discovery_requests.load(Ordering::Relaxed);
+    let again = diff(&fx, &args);
+    assert!(served(&again), "{}", show(&again));
+    assert_eq!(again.stdout, first.stdout);
+    assert_eq!(api.list_requests.load(Ordering::Relaxed), lists, "no LIST");
+    assert_eq!(
+        api.discovery_requests.load(Ordering::Relaxed),
+        discovery,
+        "no discovery"
+    );
+
+    // Private: the directory 0700, the socket 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let socket = socket_path(&fx);
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&socket), 0o600);
+    assert_eq!(mode(socket.parent().expect("dir")), 0o700);
+
+    // A live edit arrives by watch.
+    fx.scale_web("dev", 7);
+    let edited = diff_until(&fx, &args, |run| {
+        served(run) && run.stdout.contains("replicas: 7")
+    });
+    let fresh = diff(&fx, &["diff", "web", "--env", "dev", "--fresh"]);
+    assert_eq!(edited.stdout, fresh.stdout, "{}", show(&edited));
+    assert_eq!(edited.code, fresh.code);
+
+    // Git moves to what runs: the very next diff says in sync, served or not (the server
+    // waits for its follower or declines; it never answers from the older commit).
+    fx.commit(
+        &[(
+            "apps/web/dev/deployment.yaml".to_string(),
+            crate::live_support::deployment("registry.example.com/shop/web:1.4.2", 7),
+        )],
+        "web: 7 replicas",
+    );
+    let after_commit = diff(&fx, &args);
+    assert_eq!(after_commit.code, 0, "{}", show(&after_commit));
+    assert_eq!(after_commit.stdout, "");
+    let in_sync = diff_until(&fx, &args, served);
+    assert_eq!(in_sync.code, 0, "{}", show(&in_sync));
+    assert_eq!(in_sync.stdout, "");
+}
+
+#[test]
+fn requests_outside_the_servers_scope_are_read_from_the_clusters() {
+    let fx = Fixture::start(&["dev", "prod"], &[("dev", "dev"), ("prod", "prod")]);
+    fx.deploy("dev", "dev");
+    fx.deploy("prod", "prod");
+    fx.scale_web("prod", 3);
+    let _server = watch(&fx, &["--env", "dev"]);
+    // Its scope: environment dev.
+    let dev = diff_until(&fx, &["diff", "web", "--env", "dev"], served);
+    assert_eq!(dev.code, 0, "{}", show(&dev));
+
+    // Every environment: more than it follows. It says so; the answer is the one-shot's.
+    let all = diff(&fx, &["diff", "web"]);
+    let fresh = diff(&fx, &["diff", "web", "--fresh"]);
+    assert!(!served(&all), "{}", show(&all));
+    assert!(all.stderr.contains("did not answer"), "{}", show(&all));
+    assert_eq!(all.code, 1, "{}", show(&all));
+    assert_eq!(all.stdout, fresh.stdout);
+    assert!(all.stdout.contains("web@prod"), "{}", show(&all));
+
+    // Another context selection is another scope: no server for it, silently.
+    let other = diff(&fx, &["diff", "web", "--env", "prod", "--context", "prod"]);
+    assert!(!served(&other), "{}", show(&other));
+    assert!(!other.stderr.contains("did not answer"), "{}", show(&other));
+    assert_eq!(other.code, 1, "{}", show(&other));
+    assert_eq!(other.stdout, fresh.stdout);
+
+    // An unknown app: declined, and the one-shot read names it.
+    let unknown = diff(&fx, &["diff", "wbe", "--env", "dev"]);
+    assert_eq!(unknown.code, 2, "{}", show(&unknown));
+    assert!(unknown.stderr.contains("web"), "{}", show(&unknown));
+}
+
+#[test]
+fn a_dead_servers_socket_never_blocks_diff_and_the_next_server_replaces_it() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 4);
+    // What a killed server leaves: a socket file nobody listens on.
+    let socket = socket_path(&fx);
+    let dir = socket.parent().expect("dir");
+    std::fs::create_dir_all(dir).expect("dir");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+    assert!(socket.exists());
+
+    let without = diff(&fx, &["diff", "web", "--env", "dev"]);
+    assert_eq!(without.code, 1, "{}", show(&without));
+    assert!(without.stdout.contains("replicas"), "{}", show(&without));
+    assert!(!served(&without), "{}", show(&without));
+    assert!(without.stderr.is_empty(), "silent: {}", show(&without));
+
+    let _server = watch(&fx, &[]);
+    let with = diff_until(&fx, &["diff", "web", "--env", "dev"], served);
+    assert_eq!(with.code, 1, "{}", show(&with));
+    assert_eq!(with.stdout, without.stdout);
+}
