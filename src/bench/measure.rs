@@ -9,8 +9,8 @@ use super::names;
 use super::process::{self, load_average, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
 use super::{
-    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, SizeReport, StatusRun, TimedRun,
-    UnrelatedCommit,
+    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, ServedDiff, SizeReport,
+    StatusRun, TimedRun, UnrelatedCommit,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -255,9 +255,11 @@ fn compare_app(
     let mut kubectl = kubectl_command(setup, &instance.env);
     kubectl_diff_args(&mut kubectl, instance);
     let kubectl_run = process::run(&mut kubectl)?;
+    // --fresh: the one-shot read, even if a watching kubedrift runs.
     let kubedrift_run = process::run(
         kubedrift_command(setup, opts)
-            .args(["diff", &instance.app, "--env", &instance.env, "--timeout"])
+            .args(["diff", &instance.app, "--env", &instance.env, "--fresh"])
+            .arg("--timeout")
             .arg(format!("{}s", opts.status_timeout.as_secs())),
     )?;
     let server_side_run = process::run(
@@ -292,6 +294,59 @@ fn compare_app(
             .then(|| first_lines(&kubectl_run.stderr)),
         kubedrift_error: (kubedrift_run.exit_code.unwrap_or(2) > 1)
             .then(|| first_lines(&kubedrift_run.stderr)),
+        served: None,
+        one_shot_stdout: kubedrift_run.stdout.clone(),
+    })
+}
+
+/// How many times each served diff runs (the median is reported).
+const SERVED_RUNS: usize = 5;
+
+/// `kubedrift diff` of `compared`'s app while `status --watch` runs (settled): answered over
+/// the socket, timed from outside like the one-shot run.
+fn served_diff(
+    setup: &Setup,
+    opts: &MeasureOptions,
+    instance: &AppInstance,
+    compared: &ComparedRun,
+) -> Result<ServedDiff, BenchError> {
+    let mut runs = Vec::new();
+    for _ in 0..SERVED_RUNS {
+        runs.push(process::run(
+            kubedrift_command(setup, opts).args(["diff", &instance.app, "--env", &instance.env]),
+        )?);
+    }
+    let answered: Vec<&process::Finished> = runs
+        .iter()
+        .filter(|r| r.stderr.contains("answered by the watching kubedrift"))
+        .collect();
+    let mut walls: Vec<f64> = runs.iter().map(|r| r.wall_ms).collect();
+    walls.sort_by(f64::total_cmp);
+    let mut cpus: Vec<f64> = runs.iter().map(|r| r.cpu_ms).collect();
+    cpus.sort_by(f64::total_cmp);
+    let median = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(0.0);
+    let kubectl_named: BTreeSet<String> = compared.kubectl_named.iter().cloned().collect();
+    let same_resources = runs
+        .iter()
+        .all(|r| names::kubedrift_diff_names(&r.stdout) == kubectl_named);
+    let same_as_one_shot = runs.iter().all(|r| {
+        r.stdout == compared.one_shot_stdout && r.exit_code == compared.kubedrift.exit_code
+    });
+    Ok(ServedDiff {
+        runs: runs.len(),
+        answered: answered.len(),
+        wall_ms_median: median(&walls),
+        wall_ms_min: walls.first().copied().unwrap_or(0.0),
+        cpu_ms_median: median(&cpus),
+        max_rss_mib: runs.iter().map(|r| r.max_rss_mib).fold(0.0, f64::max),
+        ratio: compared.kubectl.wall_ms / median(&walls).max(1e-3),
+        same_resources,
+        same_as_one_shot,
+        declined: runs
+            .iter()
+            .find(|r| !r.stderr.contains("answered by the watching kubedrift"))
+            .map(|r| first_lines(&r.stderr)),
+        load: load_average(),
     })
 }
 
@@ -520,7 +575,12 @@ pub(super) fn commit_target(
     Ok(())
 }
 
-fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchError> {
+fn live_phase(
+    setup: &Setup,
+    opts: &MeasureOptions,
+    per_app: &mut [ComparedRun],
+    sampled: &[&AppInstance],
+) -> Result<LiveReport, BenchError> {
     let generated = &setup.generated;
     let load_at_start = load_average();
     let mut watcher = Watcher::start(
@@ -533,6 +593,12 @@ fn live_phase(setup: &Setup, opts: &MeasureOptions) -> Result<LiveReport, BenchE
     )?;
     let first_status = watcher.first_status;
     let rss_after_first_status = watcher.rss_mib();
+    // The per-app diffs again, answered by this watching kubedrift (nothing changed since
+    // the one-shot runs: the same stdout is expected).
+    for (compared, instance) in per_app.iter_mut().zip(sampled) {
+        compared.served = Some(served_diff(setup, opts, instance, compared)?);
+        watcher.drain();
+    }
     let mut editor = Editor::new(&setup.sandbox.kubeconfig)?;
     let instances = &generated.instances;
     let mut edit_samples = Vec::new();
@@ -663,8 +729,9 @@ pub(super) fn measure_size(
         )?);
     }
     let (status_table, status_table_tool_runs) = status_table_run(&setup, opts)?;
-    let per_app = sample(&setup.generated.instances, opts.per_app_samples)
-        .into_iter()
+    let sampled = sample(&setup.generated.instances, opts.per_app_samples);
+    let mut per_app = sampled
+        .iter()
         .map(|instance| compare_app(&setup, opts, instance))
         .collect::<Result<Vec<_>, _>>()?;
     let env = setup
@@ -674,7 +741,7 @@ pub(super) fn measure_size(
         .cloned()
         .unwrap_or_default();
     let environment = compare_environment(&setup, opts, &env)?;
-    let live = live_phase(&setup, opts)?;
+    let live = live_phase(&setup, opts, &mut per_app, &sampled)?;
     let sandbox_alive = setup.sandbox.running();
     let sandbox = setup.sandbox.stop()?;
     Ok(SizeReport {

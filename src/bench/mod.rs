@@ -80,6 +80,32 @@ pub struct ComparedRun {
     pub kubedrift_named: Vec<String>,
     pub kubectl_error: Option<String>,
     pub kubedrift_error: Option<String>,
+    /// The same diff answered by a running `status --watch` (measured in the live phase).
+    pub served: Option<ServedDiff>,
+    /// The one-shot diff's stdout, to compare the served one with.
+    #[serde(skip)]
+    pub one_shot_stdout: String,
+}
+
+/// `kubedrift diff` answered by a running `kubedrift status --watch` over its socket.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServedDiff {
+    pub runs: usize,
+    /// Runs whose stderr said the watching kubedrift answered.
+    pub answered: usize,
+    pub wall_ms_median: f64,
+    pub wall_ms_min: f64,
+    pub cpu_ms_median: f64,
+    pub max_rss_mib: f64,
+    /// kubectl wall time / served median wall time.
+    pub ratio: f64,
+    /// Names the same resources as `kubectl diff --server-side`.
+    pub same_resources: bool,
+    /// Byte-identical to the one-shot diff's stdout (and the same exit code).
+    pub same_as_one_shot: bool,
+    /// Why it was not answered (the first decline's stderr line), if it was not.
+    pub declined: Option<String>,
+    pub load: f64,
 }
 
 /// `kubectl diff --server-side` over a whole environment vs `kubedrift status --env`.
@@ -341,6 +367,24 @@ pub fn summary(r: &SizeReport) -> String {
             c.kubedrift.load,
             c.kubectl_error.as_ref().map(|e| format!(" kubectl error: {e}")).unwrap_or_default(),
             c.kubedrift_error.as_ref().map(|e| format!(" kubedrift error: {e}")).unwrap_or_default(),
+        ));
+    }
+    for c in &r.per_app {
+        let Some(s) = &c.served else { continue };
+        out.push_str(&format!(
+            "  diff {} served by status --watch: median {} (min {}) cpu {} peak RSS {:.0} MiB = {:.1}x kubectl, answered {}/{}, same resources {}, same as one-shot {}, load {:.2}{}\n",
+            c.target,
+            ms(s.wall_ms_median),
+            ms(s.wall_ms_min),
+            ms(s.cpu_ms_median),
+            s.max_rss_mib,
+            s.ratio,
+            s.answered,
+            s.runs,
+            s.same_resources,
+            s.same_as_one_shot,
+            s.load,
+            s.declined.as_ref().map(|d| format!(" declined: {d}")).unwrap_or_default(),
         ));
     }
     let e = &r.environment;
