@@ -9,8 +9,8 @@ use super::names;
 use super::process::{self, load_average, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
 use super::{
-    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, ServedDiff, SizeReport,
-    StatusRun, TimedRun, UnrelatedCommit,
+    BenchError, ComparedRun, EnvComparison, Latency, LiveReport, ServedDiff, SizeReport, StatusRun,
+    TimedRun, UnrelatedCommit,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -312,9 +312,12 @@ fn served_diff(
 ) -> Result<ServedDiff, BenchError> {
     let mut runs = Vec::new();
     for _ in 0..SERVED_RUNS {
-        runs.push(process::run(
-            kubedrift_command(setup, opts).args(["diff", &instance.app, "--env", &instance.env]),
-        )?);
+        runs.push(process::run(kubedrift_command(setup, opts).args([
+            "diff",
+            &instance.app,
+            "--env",
+            &instance.env,
+        ]))?);
     }
     let answered: Vec<&process::Finished> = runs
         .iter()

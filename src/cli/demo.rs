@@ -56,6 +56,8 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> color_eyre::Result<Exit> {
             read_only,
             theme: global.theme.clone(),
             notice: demo.notice(),
+            #[cfg(unix)]
+            serve: None,
         });
         drop(demo);
         outcome?;

@@ -71,9 +71,14 @@ pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
             timeout: args.timeout,
             color,
         };
-        write_report(&snapshot, &scope, &mut out, |app, field_managers, errors| {
-            runtime.block_on(server_side_diffs(&kubeconfig, app, field_managers, errors))
-        })?
+        write_report(
+            &snapshot,
+            &scope,
+            &mut out,
+            |app, field_managers, errors| {
+                runtime.block_on(server_side_diffs(&kubeconfig, app, field_managers, errors))
+            },
+        )?
     } else {
         write_local_report(
             &snapshot,

@@ -8,6 +8,10 @@ use crate::tui::TuiOptions;
 pub fn run(global: &GlobalArgs) -> color_eyre::Result<Exit> {
     let config = super::load_config(global)?;
     let kubeconfig = crate::cluster::kubeconfig::load_default(global.kubeconfig.as_deref())?;
+    // The TUI follows every environment and app: it answers `kubedrift diff` of its scope.
+    #[cfg(unix)]
+    let serve = crate::serve::identity::ScopeInputs::read(global)
+        .map(|inputs| crate::serve::server::ServeScope::of(inputs.identity(), &config, None, None));
     crate::tui::run(TuiOptions {
         live: LiveOptions {
             config,
@@ -20,5 +24,7 @@ pub fn run(global: &GlobalArgs) -> color_eyre::Result<Exit> {
         read_only: global.read_only,
         theme: global.theme.clone(),
         notice: None,
+        #[cfg(unix)]
+        serve,
     })
 }

@@ -167,7 +167,8 @@ mod tests {
     #[test]
     fn every_input_that_changes_the_scope_changes_the_identity() {
         let base = inputs().identity();
-        let changes: Vec<(&str, Box<dyn Fn(&mut ScopeInputs)>)> = vec![
+        type Change = Box<dyn Fn(&mut ScopeInputs)>;
+        let changes: Vec<(&str, Change)> = vec![
             (
                 "config path",
                 Box::new(|i| i.config_path = PathBuf::from("/etc/kubedrift.toml")),
@@ -177,7 +178,10 @@ mod tests {
                 Box::new(|i| i.config_bytes = Some(b"[[environment]]\nname = \"dev\"\n".to_vec())),
             ),
             ("config missing", Box::new(|i| i.config_bytes = None)),
-            ("config empty", Box::new(|i| i.config_bytes = Some(Vec::new()))),
+            (
+                "config empty",
+                Box::new(|i| i.config_bytes = Some(Vec::new())),
+            ),
             (
                 "kubeconfig bytes",
                 Box::new(|i| i.kubeconfigs[0].1 = Some(b"apiVersion: v2\n".to_vec())),
@@ -190,7 +194,10 @@ mod tests {
                 "a second kubeconfig",
                 Box::new(|i| i.kubeconfigs.push((PathBuf::from("/tmp/k2"), None))),
             ),
-            ("contexts", Box::new(|i| i.contexts = vec!["prod".to_string()])),
+            (
+                "contexts",
+                Box::new(|i| i.contexts = vec!["prod".to_string()]),
+            ),
             ("no context filter", Box::new(|i| i.contexts.clear())),
             ("from", Box::new(|i| i.from = Some("ArgoCd".to_string()))),
         ];
@@ -199,7 +206,10 @@ mod tests {
             let mut changed = inputs();
             change(&mut changed);
             let identity = changed.identity();
-            assert!(!seen.contains(&identity), "{what} did not change the identity");
+            assert!(
+                !seen.contains(&identity),
+                "{what} did not change the identity"
+            );
             seen.push(identity);
         }
     }

@@ -160,8 +160,8 @@ pub fn start(live: &Live, scope: ServeScope) -> Result<DiffServer, ServeError> {
         tracing::info!(path = %path.display(), "removing a stale diff socket");
         let _ = std::fs::remove_file(&path);
     }
-    let listener =
-        std::os::unix::net::UnixListener::bind(&path).map_err(|e| ServeError::Bind(path.clone(), e))?;
+    let listener = std::os::unix::net::UnixListener::bind(&path)
+        .map_err(|e| ServeError::Bind(path.clone(), e))?;
     let bind_err = |e| ServeError::Bind(path.clone(), e);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
     let inode = std::fs::symlink_metadata(&path).map_err(bind_err)?.ino();
@@ -223,7 +223,10 @@ async fn accept(listener: tokio::net::UnixListener, served: Arc<Served>) {
         match stream.peer_cred() {
             Ok(cred) if cred.uid() == served.uid => {}
             Ok(cred) => {
-                tracing::warn!(uid = cred.uid(), "diff socket: refused a peer of another user");
+                tracing::warn!(
+                    uid = cred.uid(),
+                    "diff socket: refused a peer of another user"
+                );
                 continue;
             }
             Err(err) => {
@@ -302,14 +305,10 @@ fn current_snapshot(served: &Served) -> Result<Arc<Snapshot>, String> {
     let deadline = Instant::now() + GIT_WAIT;
     let mut marks = served.marks.clone();
     loop {
-        let current = marks
-            .borrow_and_update()
-            .as_ref()
-            .map(GitMark::is_current);
-        match current {
-            // The mark is published after its poll's inputs are in the snapshot.
-            Some(true) => return Ok(Arc::clone(&served.snapshots.borrow())),
-            Some(false) | None => {}
+        let current = marks.borrow_and_update().as_ref().map(GitMark::is_current);
+        // The mark is published after its poll's inputs are in the snapshot.
+        if current == Some(true) {
+            return Ok(Arc::clone(&served.snapshots.borrow()));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

@@ -29,6 +29,9 @@ pub struct TuiOptions {
     pub theme: Option<String>,
     /// A line the footer shows (e.g. "demo: kustomize not found, apps rendered as plain YAML").
     pub notice: Option<String>,
+    /// Answer `kubedrift diff` of this scope from the live layer (see `serve`).
+    #[cfg(unix)]
+    pub serve: Option<crate::serve::server::ServeScope>,
 }
 
 /// Run the TUI until the user quits. Exit code: 0 (`InSync`) on a normal quit.

@@ -8,6 +8,8 @@ use super::theme::{no_color_requested, user_theme_dir, Theme};
 use super::TuiOptions;
 use crate::actions::capability::Session;
 use crate::live::{Live, LiveOptions};
+#[cfg(unix)]
+use crate::serve::server::{DiffServer, ServeScope};
 use color_eyre::eyre::WrapErr;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -88,7 +90,11 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
         read_only,
         theme,
         notice,
+        #[cfg(unix)]
+        serve,
     } = options;
+    #[cfg(not(unix))]
+    let serve: Option<ServeScope> = None;
     let theme_name = theme.unwrap_or_else(|| live_options.config.settings.theme.clone());
     let (theme, theme_error) = Theme::resolve_or_default(&theme_name, user_theme_dir().as_deref());
     let theme = if no_color_requested() {
@@ -112,9 +118,11 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
         .build()
         .wrap_err("could not start the async runtime")?;
     // Configuration errors end here, before the terminal is touched.
-    let live = {
+    let (live, server) = {
         let _guard = runtime.enter();
-        Live::start(live_options.clone())?
+        let live = Live::start(live_options.clone())?;
+        let server = serve_diff(&live, &serve);
+        (live, server)
     };
 
     install_panic_hook();
@@ -150,7 +158,7 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
     let result = runtime.block_on(event_loop(
         &mut terminal,
         &mut model,
-        live,
+        (live, server, serve),
         live_options,
         input_rx,
         TaskContext {
@@ -167,10 +175,31 @@ pub fn run(options: TuiOptions) -> color_eyre::Result<crate::cli::Exit> {
     result.map(|()| crate::cli::Exit::InSync)
 }
 
+/// Without Unix sockets nothing is served.
+#[cfg(not(unix))]
+#[derive(Clone)]
+struct ServeScope;
+#[cfg(not(unix))]
+struct DiffServer;
+
+/// The diff server of this live layer (None when it cannot serve: logged).
+#[cfg(unix)]
+fn serve_diff(live: &Live, scope: &Option<ServeScope>) -> Option<DiffServer> {
+    let scope = scope.clone()?;
+    crate::serve::server::start(live, scope)
+        .map_err(|err| tracing::info!(%err, "not serving diff"))
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn serve_diff(_live: &Live, _scope: &Option<ServeScope>) -> Option<DiffServer> {
+    None
+}
+
 async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
     model: &mut Model,
-    mut live: Live,
+    (mut live, mut server, serve): (Live, Option<DiffServer>, Option<ServeScope>),
     live_options: LiveOptions,
     mut input: mpsc::UnboundedReceiver<Event>,
     context: TaskContext,
@@ -189,8 +218,10 @@ async fn event_loop(
                 Effect::Quit => return Ok(()),
                 Effect::Refresh => {
                     // Re-read Git and relist everything: a new live layer.
+                    drop(server.take());
                     drop(live);
                     live = Live::start(live_options.clone())?;
+                    server = serve_diff(&live, &serve);
                     changes = live.subscribe();
                     effects.extend(model.update(Msg::Snapshot(live.snapshot())));
                 }

@@ -107,7 +107,11 @@ fn a_watching_status_answers_diff_as_the_one_shot_read_would() {
     let args = ["diff", "web", "--env", "dev"];
     let first = diff_until(&fx, &args, served);
     let fresh = diff(&fx, &["diff", "web", "--env", "dev", "--fresh"]);
-    assert!(!served(&fresh), "--fresh reads the clusters: {}", show(&fresh));
+    assert!(
+        !served(&fresh),
+        "--fresh reads the clusters: {}",
+        show(&fresh)
+    );
     assert_eq!(first.code, 1, "{}", show(&first));
     assert_eq!(first.code, fresh.code);
     assert_eq!(first.stdout, fresh.stdout, "stdout byte for byte");
