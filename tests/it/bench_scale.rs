@@ -93,6 +93,11 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         assert_eq!(compared["server_side_same_resources"], true, "{compared}");
         assert_eq!(compared["matches_generator"], true, "{compared}");
         assert!(number(compared, "/ratio") > 0.0);
+        // The same diff answered by the running `status --watch`: every run, same bytes.
+        let served = &compared["served"];
+        assert_eq!(served["answered"], served["runs"], "{compared}");
+        assert_eq!(served["same_as_one_shot"], true, "{compared}");
+        assert_eq!(served["same_resources"], true, "{compared}");
     }
     assert!(per_app.iter().any(|c| c["kustomize"] == true));
     assert!(per_app
