@@ -228,3 +228,42 @@ fn a_dead_servers_socket_never_blocks_diff_and_the_next_server_replaces_it() {
     assert_eq!(with.code, 1, "{}", show(&with));
     assert_eq!(with.stdout, without.stdout);
 }
+
+#[test]
+fn a_read_only_tui_answers_diff_too() {
+    use crate::tui_tmux::{shell_quote, tmux_available, Tmux};
+    if !tmux_available() {
+        assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 6);
+    let home = fx.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let command = format!(
+        "{} --kubeconfig {} --config {} --read-only",
+        shell_quote(std::path::Path::new(env!("CARGO_BIN_EXE_kubedrift"))),
+        shell_quote(&fx.kubeconfig_path()),
+        shell_quote(&fx.config_path()),
+    );
+    let runtime_dir = fx.dir.path().join("run").display().to_string();
+    let cache_dir = fx.dir.path().join("cache").display().to_string();
+    let _tmux = Tmux::start(
+        "served",
+        &command,
+        &[
+            ("HOME", &home.display().to_string()),
+            ("XDG_RUNTIME_DIR", &runtime_dir),
+            ("KUBEDRIFT_CACHE_DIR", &cache_dir),
+        ],
+    );
+    let args = ["diff", "web", "--env", "dev"];
+    let answered = diff_until(&fx, &args, served);
+    let fresh = diff(&fx, &["diff", "web", "--env", "dev", "--fresh"]);
+    assert_eq!(answered.code, 1, "{}", show(&answered));
+    assert_eq!(answered.code, fresh.code);
+    assert_eq!(answered.stdout, fresh.stdout);
+    assert!(answered.stdout.contains("replicas"), "{}", show(&answered));
+}
