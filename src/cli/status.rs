@@ -295,10 +295,12 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
         .iter()
         .filter_map(|(id, app)| Some((id.clone(), object_name(app)?)))
         .collect();
+    // One future for the whole watch: a signal arriving while a change is printed is kept.
+    let mut stop = std::pin::pin!(stop_requested());
     loop {
         let change = tokio::select! {
             change = changes.recv() => change,
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut stop => return Ok(()),
         };
         let ids: Vec<crate::state::AppId> = match change {
             Ok(change) => match change.what {
@@ -342,6 +344,23 @@ async fn watch(live: &Live, output: OutputFormat, printed: &Snapshot) -> color_e
             }
         }
     }
+}
+
+/// Ctrl-C, or (Unix) SIGTERM as `kill` and service managers send: the watch ends normally,
+/// so the diff socket is removed.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// `Application argocd/web`: the controller object an app was read from.

@@ -223,10 +223,24 @@ fn a_dead_servers_socket_never_blocks_diff_and_the_next_server_replaces_it() {
     assert!(!served(&without), "{}", show(&without));
     assert!(without.stderr.is_empty(), "silent: {}", show(&without));
 
-    let _server = watch(&fx, &[]);
+    let mut server = watch(&fx, &[]);
     let with = diff_until(&fx, &["diff", "web", "--env", "dev"], served);
     assert_eq!(with.code, 1, "{}", show(&with));
     assert_eq!(with.stdout, without.stdout);
+
+    // Stopped as `kill` stops it (SIGTERM): it ends normally and takes its socket along.
+    // SAFETY: signalling our own child process.
+    let rc = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let deadline = Instant::now() + WAIT;
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "status --watch ignored SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!socket.exists(), "socket left behind");
+    let after = diff(&fx, &["diff", "web", "--env", "dev"]);
+    assert_eq!(after.stdout, without.stdout);
+    assert!(after.stderr.is_empty(), "silent: {}", show(&after));
 }
 
 #[test]
