@@ -2,7 +2,9 @@
 //! the live layer follows — the config file (canonical path and bytes), the kubeconfig files
 //! (paths and bytes, as `load_default` finds them), the `--context` filters and `--from`.
 //! The client computes it from files and flags only (no Git, no kube client); the server
-//! computes the same at start. The socket is named after it, so a client only ever reaches a
+//! computes the same at start; the kubedrift binary's size and modification time are part of
+//! it too, so an upgraded client never gets the answer of an older server's output code.
+//! The socket is named after it, so a client only ever reaches a
 //! server of its own scope. The environment and app selection is not part of it: a server
 //! that follows every environment covers a `diff --env prod`, and says so per request.
 
@@ -28,6 +30,8 @@ pub struct ScopeInputs {
     pub contexts: Vec<String>,
     /// `--from argocd|flux`.
     pub from: Option<String>,
+    /// The running binary ([`binary_stamp`]).
+    pub binary: String,
 }
 
 impl ScopeInputs {
@@ -62,6 +66,9 @@ impl ScopeInputs {
             kubeconfigs,
             contexts: global.contexts.clone(),
             from: global.from.map(|tool| format!("{tool:?}")),
+            binary: std::env::current_exe()
+                .map(|exe| binary_stamp(&exe))
+                .unwrap_or_default(),
         })
     }
 
@@ -90,9 +97,23 @@ impl ScopeInputs {
             field(context.as_bytes());
         }
         field(self.from.as_deref().unwrap_or("").as_bytes());
+        field(self.binary.as_bytes());
         let digest = hasher.finalize();
         Identity(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
+}
+
+/// Size and modification time of the binary at `exe` (empty when it cannot be read).
+pub fn binary_stamp(exe: &Path) -> String {
+    let Ok(meta) = std::fs::metadata(exe) else {
+        return String::new();
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{}:{modified}", meta.len())
 }
 
 /// A missing file hashes differently from an empty one.
@@ -145,6 +166,7 @@ mod tests {
             )],
             contexts: vec!["prod".to_string(), "dev".to_string()],
             from: None,
+            binary: "41234567:1765000000000000000".to_string(),
         }
     }
 
@@ -200,6 +222,10 @@ mod tests {
             ),
             ("no context filter", Box::new(|i| i.contexts.clear())),
             ("from", Box::new(|i| i.from = Some("ArgoCd".to_string()))),
+            (
+                "another kubedrift binary",
+                Box::new(|i| i.binary = "41234567:1765000000000000001".to_string()),
+            ),
         ];
         let mut seen = vec![base.clone()];
         for (what, change) in changes {

@@ -90,6 +90,9 @@ fn socket_path(fx: &Fixture) -> PathBuf {
         kubeconfigs: vec![(kubeconfig.clone(), std::fs::read(&kubeconfig).ok())],
         contexts: Vec::new(),
         from: None,
+        binary: kubedrift::serve::identity::binary_stamp(std::path::Path::new(env!(
+            "CARGO_BIN_EXE_kubedrift"
+        ))),
     };
     fx.dir
         .path()
