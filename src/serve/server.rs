@@ -275,11 +275,16 @@ fn answer(
     if let Some(reason) = served.scope.declines(&request) {
         return decline(&mut out, reason);
     }
+    let Command::Diff { app, env, color } = &request.command;
+    // Clusters first: no reason to wait for Git when a cluster is down anyway.
+    let now = Arc::clone(&served.snapshots.borrow());
+    if let Err(reason) = ready(&now, app, env.as_deref()) {
+        return decline(&mut out, reason);
+    }
     let snapshot = match current_snapshot(served) {
         Ok(snapshot) => snapshot,
         Err(reason) => return decline(&mut out, reason),
     };
-    let Command::Diff { app, env, color } = &request.command;
     if let Err(reason) = ready(&snapshot, app, env.as_deref()) {
         return decline(&mut out, reason);
     }
@@ -306,16 +311,18 @@ fn current_snapshot(served: &Served) -> Result<Arc<Snapshot>, String> {
     let mut marks = served.marks.clone();
     loop {
         let current = marks.borrow_and_update().as_ref().map(GitMark::is_current);
-        // The mark is published after its poll's inputs are in the snapshot.
-        if current == Some(true) {
-            return Ok(Arc::clone(&served.snapshots.borrow()));
+        match current {
+            // The mark is published after its poll's inputs are in the snapshot.
+            Some(true) => return Ok(Arc::clone(&served.snapshots.borrow())),
+            // The first read of Git takes longer than a client waits.
+            None => return Err("Git is not read yet".to_string()),
+            Some(false) => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(match current {
-                None => "Git is not read yet".to_string(),
-                _ => format!("Git moved and is not rendered yet (waited {GIT_WAIT:?})"),
-            });
+            return Err(format!(
+                "Git moved and is not rendered yet (waited {GIT_WAIT:?})"
+            ));
         }
         // A ref moved: the follower notices within its ref check and polls; wait for its
         // mark (or re-check at a short interval: a ref may also move back).
