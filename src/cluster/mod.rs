@@ -20,6 +20,7 @@ pub mod dry_run;
 pub mod kubeconfig;
 pub mod one_shot;
 mod tasks;
+mod wire;
 
 pub use tasks::{spawn_cluster, ClusterTask};
 

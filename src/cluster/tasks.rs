@@ -5,6 +5,7 @@
 
 use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
+use super::wire::WireObject;
 use super::Backoff;
 use crate::model::GroupKind;
 use crate::state::watch_plan::ClusterPlan;
@@ -13,9 +14,9 @@ use crate::state::LiveObject;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::Kubeconfig;
-use kube::core::PartialObjectMeta;
 use kube::discovery::Scope;
 use kube::runtime::watcher;
+use kube::Resource as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -179,9 +180,9 @@ async fn run_cluster(
                         reporter: reporter.clone(),
                     };
                     let handle = if metadata_only {
-                        children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
+                        children.spawn(watch_kind::<true>(target))
                     } else {
-                        children.spawn(watch_kind::<DynamicObject>(target))
+                        children.spawn(watch_kind::<false>(target))
                     };
                     watching.insert(kind.clone(), (metadata_only, watch_scope, handle));
                 }
@@ -335,25 +336,16 @@ struct WatchTarget {
 
 /// Watch one kind where its target says; `Namespaces` falls back to one watcher per namespace
 /// when the cluster-wide list is forbidden (a user with namespace-scoped rights only).
-async fn watch_kind<K>(target: WatchTarget)
-where
-    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug
-        + Send
-        + 'static,
-{
+async fn watch_kind<const METADATA_ONLY: bool>(target: WatchTarget) {
     let WatchScope::Namespaces(namespaces) = &target.scope else {
-        run_watcher::<K>(target).await;
+        run_watcher::<METADATA_ONLY>(target).await;
         return;
     };
     let namespaces = namespaces.clone();
-    if run_watcher::<K>(target.clone()).await == WatchEnd::ForbiddenClusterWide {
+    if run_watcher::<METADATA_ONLY>(target.clone()).await == WatchEnd::ForbiddenClusterWide {
         tracing::debug!(kind = %target.kind, "listing all namespaces forbidden; one watch per namespace");
         let per_namespace = namespaces.into_iter().map(|ns| {
-            run_watcher::<K>(WatchTarget {
+            run_watcher::<METADATA_ONLY>(WatchTarget {
                 scope: WatchScope::Namespace(ns),
                 ..target.clone()
             })
@@ -371,18 +363,9 @@ enum WatchEnd {
 }
 
 /// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
-/// errors. Reports every change as an event. `K` is `DynamicObject` (full objects) or
-/// `PartialObjectMeta<DynamicObject>` (metadata-only requests).
-async fn run_watcher<K>(target: WatchTarget) -> WatchEnd
-where
-    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug
-        + Send
-        + 'static,
-{
+/// errors. Reports every change as an event. Objects are parsed once, as [`WireObject`]s
+/// (metadata-only requests when `METADATA_ONLY`).
+async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd {
     let WatchTarget {
         client,
         resource,
@@ -391,12 +374,12 @@ where
         metadata_only,
         reporter,
     } = target;
-    let api: Api<K> = match &scope {
+    let api: Api<WireObject<METADATA_ONLY>> = match &scope {
         WatchScope::Namespace(ns) => Api::namespaced_with(client, ns, &resource),
         WatchScope::All | WatchScope::Namespaces(_) => Api::all_with(client, &resource),
     };
     // Objects outside the app namespaces (cluster-wide watch of `Namespaces`) are dropped.
-    let wanted = |obj: &K| match &scope {
+    let wanted = |obj: &WireObject<METADATA_ONLY>| match &scope {
         WatchScope::Namespaces(list) => obj
             .meta()
             .namespace
@@ -414,7 +397,7 @@ where
     // work but whose watches fail would otherwise relist every second), and the failure is
     // reported once, not on every retry.
     let mut failed_since_list = false;
-    let convert = |obj: K| to_value(&obj, &resource, metadata_only);
+    let convert = |obj: WireObject<METADATA_ONLY>| obj.into_live(&resource);
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
         match item {
@@ -628,30 +611,6 @@ pub(super) fn status_message(code: u16, message: &str) -> String {
     } else {
         format!("{message} ({code})")
     }
-}
-
-/// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
-/// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
-pub(super) fn to_value<K: serde::Serialize>(
-    obj: &K,
-    resource: &ApiResource,
-    metadata_only: bool,
-) -> LiveObject {
-    let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        if metadata_only {
-            map.insert("apiVersion".into(), resource.api_version.clone().into());
-            map.insert("kind".into(), resource.kind.clone().into());
-        } else {
-            map.entry("apiVersion")
-                .or_insert_with(|| resource.api_version.clone().into());
-            map.entry("kind")
-                .or_insert_with(|| resource.kind.clone().into());
-        }
-    }
-    // Kept until the object changes again, as compact text (see `LiveObject`).
-    super::compact::pack_managed_fields(&mut value);
-    LiveObject::new(value)
 }
 
 #[cfg(test)]
