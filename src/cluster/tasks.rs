@@ -12,12 +12,13 @@ use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
 use crate::state::LiveObject;
 use futures::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject};
+use kube::api::{Api, ApiResource, DynamicObject, WatchParams};
 use kube::config::Kubeconfig;
 use kube::discovery::Scope;
 use kube::runtime::watcher;
 use kube::Resource as _;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{AbortHandle, JoinSet};
@@ -114,6 +115,7 @@ async fn run_cluster(
         }
     };
     backoff.reset();
+    tracing::debug!(context = %reporter.context, "client ready");
 
     let mut children = JoinSet::new();
     children.spawn(probe(client.clone(), reporter.clone()));
@@ -131,7 +133,15 @@ async fn run_cluster(
         wanted.insert(crd_kind());
         let slow_reporter = reporter.clone();
         let on_slow = move |detail: String| slow_reporter.slow(detail);
-        match discover(&client, &wanted, on_slow).await {
+        let started = std::time::Instant::now();
+        let answer = discover(&client, &wanted, on_slow).await;
+        tracing::debug!(
+            context = %reporter.context,
+            ms = started.elapsed().as_millis(),
+            ok = answer.is_ok(),
+            "discovery"
+        );
+        match answer {
             // An error answer (500, 429...) leaves the kinds unknown too: shown as before.
             Err(failure) => {
                 reporter.unreachable(failure.message().to_string());
@@ -397,12 +407,16 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
     // work but whose watches fail would otherwise relist every second), and the failure is
     // reported once, not on every retry.
     let mut failed_since_list = false;
+    // The resourceVersion of the last object seen: where a retried forbidden watch starts.
+    let mut last_version: Option<String> = None;
+    let mut forbidden_retry = forbidden_watch_retry();
     let convert = |obj: WireObject<METADATA_ONLY>| obj.into_live(&resource);
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
             Ok(watcher::Event::InitApply(obj)) => {
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     buffer.push(convert(obj));
                 }
@@ -414,6 +428,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                 failed_since_list = false;
                 last_listed = std::time::Instant::now();
                 let objects = std::mem::take(&mut buffer);
+                tracing::debug!(context = %reporter.context, %kind, objects = objects.len(), "listed");
                 for (namespace, objects) in listed_by_scope(&scope, objects) {
                     reporter.send(ClusterEvent::Listed {
                         kind: kind.clone(),
@@ -425,13 +440,15 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                 }
             }
             Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) if failed_since_list => {
-                // A watch forbidden earlier works now, but the state dropped the kind when it
-                // failed: list it again.
+                // A watch that failed earlier works now, but the state dropped the kind when
+                // it failed: list it again.
                 backoff.progress();
                 stream.set(watcher(api.clone(), watcher::Config::default()));
             }
             Ok(watcher::Event::Apply(obj)) => {
                 backoff.progress();
+                forbidden_retry.reset();
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Upserted {
                         kind: kind.clone(),
@@ -443,6 +460,8 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
             }
             Ok(watcher::Event::Delete(obj)) => {
                 backoff.progress();
+                forbidden_retry.reset();
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Deleted {
                         kind: kind.clone(),
@@ -468,9 +487,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                 // complete list. A failed list is retried by the watcher itself. A failed
                 // watch would be resumed without a list (the kind stayed Unknown after a 500
                 // or 429 until something else relisted it: found by the soak), so after an
-                // API error the watcher starts over with a list. A forbidden watch (list
-                // allowed, watch not) is not relisted in a loop: the kind stays failed, with
-                // its reason, until a watch works again (then it is listed again, above).
+                // API error the watcher starts over with a list.
                 WatchFailure::Forbidden(reason) => {
                     if !failed_since_list {
                         reporter.send(ClusterEvent::KindFailed {
@@ -481,7 +498,18 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                         });
                         failed_since_list = true;
                     }
-                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    if err_during_list(&err) {
+                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now()))
+                            .await;
+                    } else {
+                        // The list is allowed, the watch is not: the kind stays failed, with
+                        // its reason, and is not relisted in a loop. The watch alone is
+                        // retried, slowly, and once it is allowed the kind is listed again
+                        // (before, it stayed failed until one of its objects changed).
+                        let from = last_version.as_deref().unwrap_or("0");
+                        wait_until_watch_allowed(&api, from, &mut forbidden_retry).await;
+                        stream.set(watcher(api.clone(), watcher::Config::default()));
+                    }
                 }
                 WatchFailure::Api(reason) => {
                     if !failed_since_list {
@@ -542,6 +570,63 @@ impl WatchBackoff {
         let delay = self.backoff.next_delay();
         self.retry_began = Some(now + delay);
         delay
+    }
+}
+
+/// First wait before a forbidden watch is retried; the waits double up to
+/// [`FORBIDDEN_WATCH_RETRY_CAP`]. Slow: permissions change rarely, and a user may be denied
+/// watches of many kinds on many clusters.
+const FORBIDDEN_WATCH_FIRST_RETRY: Duration = Duration::from_secs(30);
+/// The longest wait between retries of a forbidden watch: how long an SRE waits at most
+/// after granting it.
+const FORBIDDEN_WATCH_RETRY_CAP: Duration = Duration::from_secs(120);
+
+/// The retry delays of forbidden watches in milliseconds (first, cap); 0 = the defaults.
+static FORBIDDEN_WATCH_RETRY_MS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Shorten the retries of forbidden watches, for tests (a test cannot wait minutes). Applies
+/// to watchers started afterwards, in the whole process; nothing else calls it.
+#[doc(hidden)]
+pub fn set_forbidden_watch_retry(first: Duration, cap: Duration) {
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+    FORBIDDEN_WATCH_RETRY_MS[0].store(millis(first), Ordering::Relaxed);
+    FORBIDDEN_WATCH_RETRY_MS[1].store(millis(cap), Ordering::Relaxed);
+}
+
+fn forbidden_watch_retry() -> Backoff {
+    let set = |i: usize, default: Duration| {
+        match FORBIDDEN_WATCH_RETRY_MS[i].load(Ordering::Relaxed) {
+            0 => default,
+            ms => Duration::from_millis(ms),
+        }
+    };
+    Backoff::new(
+        set(0, FORBIDDEN_WATCH_FIRST_RETRY),
+        set(1, FORBIDDEN_WATCH_RETRY_CAP),
+    )
+}
+
+/// How long a retried watch may take to answer before it counts as not answered.
+const WATCH_RETRY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Retry a forbidden watch alone, with `retry`'s delays, until the server allows it. Each
+/// retry is one watch request from `version` (the last resourceVersion seen), dropped as soon
+/// as its answer starts; nothing is listed meanwhile. Any answer but a 403 means the watch is
+/// allowed (a 410 too: the version is too old, but the request passed authorization). No
+/// answer (the cluster is unreachable, which its probe reports) is retried like a 403.
+async fn wait_until_watch_allowed<const METADATA_ONLY: bool>(
+    api: &Api<WireObject<METADATA_ONLY>>,
+    version: &str,
+    retry: &mut Backoff,
+) {
+    let params = WatchParams::default().timeout(1);
+    loop {
+        tokio::time::sleep(retry.next_delay()).await;
+        match tokio::time::timeout(WATCH_RETRY_TIMEOUT, api.watch(&params, version)).await {
+            Ok(Err(kube::Error::Api(status))) if status.code == 403 => {}
+            Ok(Ok(_) | Err(kube::Error::Api(_))) => return,
+            Ok(Err(_)) | Err(_) => {}
+        }
     }
 }
 

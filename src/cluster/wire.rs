@@ -21,7 +21,7 @@ use std::fmt;
 /// `METADATA_ONLY` makes kube ask for `PartialObjectMetadata` (lists and watches of kinds
 /// whose content is not compared).
 #[derive(Clone)]
-pub(super) struct WireObject<const METADATA_ONLY: bool> {
+pub struct WireObject<const METADATA_ONLY: bool> {
     /// Name, namespace, uid and resourceVersion only (kube-runtime's watcher resumes from the
     /// resourceVersion of the last object it saw).
     meta: ObjectMeta,
@@ -32,7 +32,7 @@ impl<const METADATA_ONLY: bool> WireObject<METADATA_ONLY> {
     /// The object as the live state keeps it: apiVersion and kind filled in (list items may
     /// lack them; a metadata-only answer says `PartialObjectMetadata`, replaced by the real
     /// kind), managedFields packed (see `compact::pack_managed_fields`).
-    pub(super) fn into_live(self, resource: &ApiResource) -> LiveObject {
+    pub fn into_live(self, resource: &ApiResource) -> LiveObject {
         let mut value = self.value;
         if let Some(map) = value.as_object_mut() {
             if METADATA_ONLY {
