@@ -12,8 +12,8 @@
 use crate::state::LiveObject;
 use kube::api::{ApiResource, ObjectMeta};
 use kube::core::DynamicResourceScope;
-use serde::de::{Deserialize, Deserializer, Error as _};
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -53,11 +53,8 @@ impl<const METADATA_ONLY: bool> WireObject<METADATA_ONLY> {
 
 impl<'de, const METADATA_ONLY: bool> Deserialize<'de> for WireObject<METADATA_ONLY> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        let Some(object) = value.as_object() else {
-            return Err(D::Error::custom("a Kubernetes object must be a JSON object"));
-        };
-        let metadata = object.get("metadata");
+        let value = deserializer.deserialize_map(ObjectVisitor::<METADATA_ONLY>)?;
+        let metadata = value.get("metadata");
         let text = |field: &str| {
             metadata
                 .and_then(|m| m.get(field))
@@ -72,6 +69,32 @@ impl<'de, const METADATA_ONLY: bool> Deserialize<'de> for WireObject<METADATA_ON
             ..ObjectMeta::default()
         };
         Ok(WireObject { meta, value })
+    }
+}
+
+/// A JSON object into a `Value`; metadata-only, everything but apiVersion, kind and
+/// metadata is skipped unread: a server (or proxy) that ignored the metadata-only request
+/// and sent whole objects never gets a Secret's data into the store.
+struct ObjectVisitor<const METADATA_ONLY: bool>;
+
+impl<'de, const METADATA_ONLY: bool> Visitor<'de> for ObjectVisitor<METADATA_ONLY> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes object (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if METADATA_ONLY && !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                access.next_value::<IgnoredAny>()?;
+            } else {
+                let value: Value = access.next_value()?;
+                map.insert(key, value);
+            }
+        }
+        Ok(Value::Object(map))
     }
 }
 
@@ -212,6 +235,21 @@ mod tests {
             Some("web"),
             "keyed as the real kind"
         );
+
+        // A server that ignored the metadata-only request sent the whole Secret: nothing
+        // but its metadata is kept.
+        let wire: MetadataObject = serde_json::from_value(secret_json()).expect("object");
+        assert_eq!(wire.meta().resource_version.as_deref(), Some("7"));
+        let secrets = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("", "v1", "Secret"),
+            "secrets",
+        );
+        let stored = wire.into_live(&secrets).value().into_owned();
+        let keys: Vec<&String> = stored.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["metadata", "apiVersion", "kind"]);
+        assert!(!serde_json::to_string(&stored)
+            .expect("json")
+            .contains("c2VjcmV0"));
     }
 
     #[test]
