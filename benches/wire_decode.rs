@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 const NAMESPACE: &str = "bench";
 
 fn manifest(i: usize) -> Value {
-    let labels = json!({"app.kubernetes.io/part-of": "bench", "kubedrift.io/app": "bench", "env": "c00"});
+    let labels =
+        json!({"app.kubernetes.io/part-of": "bench", "kubedrift.io/app": "bench", "env": "c00"});
     match i % 3 {
         0 => json!({"apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": format!("cfg-{i:05}"), "namespace": NAMESPACE, "labels": labels},
@@ -192,7 +193,10 @@ fn main() {
         bytes as f64 / objects as f64
     );
     for (name, path) in [
-        ("before (DynamicObject, to_value)", before as fn(&[u8], &ApiResource) -> _),
+        (
+            "before (DynamicObject, to_value)",
+            before as fn(&[u8], &ApiResource) -> _,
+        ),
         ("after (WireObject, into_live)", after),
     ] {
         let took = best_of(rounds, || {

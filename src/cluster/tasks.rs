@@ -499,8 +499,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                         failed_since_list = true;
                     }
                     if err_during_list(&err) {
-                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now()))
-                            .await;
+                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
                     } else {
                         // The list is allowed, the watch is not: the kind stays failed, with
                         // its reason, and is not relisted in a loop. The watch alone is
@@ -594,12 +593,11 @@ pub fn set_forbidden_watch_retry(first: Duration, cap: Duration) {
 }
 
 fn forbidden_watch_retry() -> Backoff {
-    let set = |i: usize, default: Duration| {
-        match FORBIDDEN_WATCH_RETRY_MS[i].load(Ordering::Relaxed) {
+    let set =
+        |i: usize, default: Duration| match FORBIDDEN_WATCH_RETRY_MS[i].load(Ordering::Relaxed) {
             0 => default,
             ms => Duration::from_millis(ms),
-        }
-    };
+        };
     Backoff::new(
         set(0, FORBIDDEN_WATCH_FIRST_RETRY),
         set(1, FORBIDDEN_WATCH_RETRY_CAP),

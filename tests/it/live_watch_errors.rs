@@ -87,9 +87,8 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
     .await;
 
     // Every kind was listed once; watches are retried (with backoff), lists are not.
-    let count = |counter: &std::sync::atomic::AtomicU64| {
-        counter.load(std::sync::atomic::Ordering::Relaxed)
-    };
+    let count =
+        |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     let lists = || count(&dev.api_server().list_requests);
     let watches = || count(&dev.api_server().watch_requests);
     // First the lists every kind needs (a cluster-wide watch falls back to one per namespace
@@ -134,9 +133,13 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
     // kinds are listed again and `web` is judged.
     let version_before = dev.resource_version();
     dev.faults().set_watch_forbidden(false);
-    let snapshot = wait_app(&live, "web", "dev", "Synced once watches are allowed", |a| {
-        a.sync == SyncState::Synced
-    })
+    let snapshot = wait_app(
+        &live,
+        "web",
+        "dev",
+        "Synced once watches are allowed",
+        |a| a.sync == SyncState::Synced,
+    )
     .await;
     let app = snapshot.app("web", "dev").expect("row");
     assert!(
