@@ -157,19 +157,17 @@ fn live_objects(n: usize) -> (Sandbox, Lists) {
     ]
     .into_iter()
     .map(|(version, group, kind)| {
-        // Through the client's path: JSON on the wire → kube's DynamicObject → a
-        // serde_json value (what the watchers' `to_value` does).
+        // Through the client's path: JSON on the wire parsed once into a serde_json value
+        // (what the watchers' `WireObject` does).
         let listed = cluster.list(version, kind, Some(NAMESPACE));
         let objects: Vec<Object> = listed
             .iter()
             .map(|object| {
                 let wire = serde_json::to_vec(object).expect("json");
-                let dynamic: kube::api::DynamicObject =
-                    serde_json::from_slice(&wire).expect("DynamicObject");
-                serde_json::to_value(&dynamic).expect("value")
+                serde_json::from_slice(&wire).expect("object")
             })
             .collect();
-        // As the watchers hand objects over: `to_value` in src/cluster/tasks.rs
+        // As the watchers hand objects over: `WireObject::into_live` in src/cluster/wire.rs
         // (KUBEDRIFT_BENCH_RAW=1: managedFields not packed).
         let before = current();
         let stored: Vec<LiveObject> = objects

@@ -20,8 +20,9 @@ pub mod dry_run;
 pub mod kubeconfig;
 pub mod one_shot;
 mod tasks;
+pub mod wire;
 
-pub use tasks::{spawn_cluster, ClusterTask};
+pub use tasks::{set_forbidden_watch_retry, spawn_cluster, ClusterTask};
 
 use std::time::Duration;
 

@@ -11,12 +11,13 @@
 use super::discovery::{bounded, describe_error, discover};
 use super::discovery_cache::{DiscoveryCache, Resolved};
 use super::kubeconfig::client_for;
-use super::tasks::{discovered, listed_by_scope, status_message, to_value, WatchScope};
+use super::tasks::{discovered, listed_by_scope, status_message, WatchScope};
+use super::wire::WireObject;
 use crate::model::GroupKind;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
 use crate::state::LiveObject;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, ObjectList};
+use kube::api::{Api, ApiResource, ListParams, ObjectList};
 use kube::config::Kubeconfig;
 use kube::discovery::Scope;
 use std::future::Future;
@@ -338,31 +339,32 @@ async fn list_objects(
     scope: &WatchScope,
     metadata_only: bool,
 ) -> Result<Vec<LiveObject>, kube::Error> {
-    let api: Api<DynamicObject> = match scope {
+    if metadata_only {
+        list_wire::<true>(client, resource, scope).await
+    } else {
+        list_wire::<false>(client, resource, scope).await
+    }
+}
+
+/// [`list_objects`] for full objects or metadata only, each parsed once.
+async fn list_wire<const METADATA_ONLY: bool>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    scope: &WatchScope,
+) -> Result<Vec<LiveObject>, kube::Error> {
+    let api: Api<WireObject<METADATA_ONLY>> = match scope {
         WatchScope::Namespace(ns) => Api::namespaced_with(client.clone(), ns, resource),
         WatchScope::All | WatchScope::Namespaces(_) => Api::all_with(client.clone(), resource),
     };
-    if metadata_only {
-        let items = all_pages(|lp| {
-            let api = api.clone();
-            async move { api.list_metadata(&lp).await }
-        })
-        .await?;
-        Ok(items
-            .iter()
-            .map(|obj| to_value(obj, resource, true))
-            .collect())
-    } else {
-        let items = all_pages(|lp| {
-            let api = api.clone();
-            async move { api.list(&lp).await }
-        })
-        .await?;
-        Ok(items
-            .iter()
-            .map(|obj| to_value(obj, resource, false))
-            .collect())
-    }
+    let items = all_pages(|lp| {
+        let api = api.clone();
+        async move { api.list(&lp).await }
+    })
+    .await?;
+    Ok(items
+        .into_iter()
+        .map(|obj| obj.into_live(resource))
+        .collect())
 }
 
 /// Pages of 500, as the watchers list.

@@ -5,18 +5,20 @@
 
 use super::discovery::{bounded, describe_error, discover};
 use super::kubeconfig::client_for;
+use super::wire::WireObject;
 use super::Backoff;
 use crate::model::GroupKind;
 use crate::state::watch_plan::ClusterPlan;
 use crate::state::ClusterEvent;
 use crate::state::LiveObject;
 use futures::StreamExt;
-use kube::api::{Api, ApiResource, DynamicObject};
+use kube::api::{Api, ApiResource, DynamicObject, WatchParams};
 use kube::config::Kubeconfig;
-use kube::core::PartialObjectMeta;
 use kube::discovery::Scope;
 use kube::runtime::watcher;
+use kube::Resource as _;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{AbortHandle, JoinSet};
@@ -113,6 +115,7 @@ async fn run_cluster(
         }
     };
     backoff.reset();
+    tracing::debug!(context = %reporter.context, "client ready");
 
     let mut children = JoinSet::new();
     children.spawn(probe(client.clone(), reporter.clone()));
@@ -130,7 +133,15 @@ async fn run_cluster(
         wanted.insert(crd_kind());
         let slow_reporter = reporter.clone();
         let on_slow = move |detail: String| slow_reporter.slow(detail);
-        match discover(&client, &wanted, on_slow).await {
+        let started = std::time::Instant::now();
+        let answer = discover(&client, &wanted, on_slow).await;
+        tracing::debug!(
+            context = %reporter.context,
+            ms = started.elapsed().as_millis(),
+            ok = answer.is_ok(),
+            "discovery"
+        );
+        match answer {
             // An error answer (500, 429...) leaves the kinds unknown too: shown as before.
             Err(failure) => {
                 reporter.unreachable(failure.message().to_string());
@@ -179,9 +190,9 @@ async fn run_cluster(
                         reporter: reporter.clone(),
                     };
                     let handle = if metadata_only {
-                        children.spawn(watch_kind::<PartialObjectMeta<DynamicObject>>(target))
+                        children.spawn(watch_kind::<true>(target))
                     } else {
-                        children.spawn(watch_kind::<DynamicObject>(target))
+                        children.spawn(watch_kind::<false>(target))
                     };
                     watching.insert(kind.clone(), (metadata_only, watch_scope, handle));
                 }
@@ -335,25 +346,16 @@ struct WatchTarget {
 
 /// Watch one kind where its target says; `Namespaces` falls back to one watcher per namespace
 /// when the cluster-wide list is forbidden (a user with namespace-scoped rights only).
-async fn watch_kind<K>(target: WatchTarget)
-where
-    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug
-        + Send
-        + 'static,
-{
+async fn watch_kind<const METADATA_ONLY: bool>(target: WatchTarget) {
     let WatchScope::Namespaces(namespaces) = &target.scope else {
-        run_watcher::<K>(target).await;
+        run_watcher::<METADATA_ONLY>(target).await;
         return;
     };
     let namespaces = namespaces.clone();
-    if run_watcher::<K>(target.clone()).await == WatchEnd::ForbiddenClusterWide {
+    if run_watcher::<METADATA_ONLY>(target.clone()).await == WatchEnd::ForbiddenClusterWide {
         tracing::debug!(kind = %target.kind, "listing all namespaces forbidden; one watch per namespace");
         let per_namespace = namespaces.into_iter().map(|ns| {
-            run_watcher::<K>(WatchTarget {
+            run_watcher::<METADATA_ONLY>(WatchTarget {
                 scope: WatchScope::Namespace(ns),
                 ..target.clone()
             })
@@ -371,18 +373,9 @@ enum WatchEnd {
 }
 
 /// One reflector: list (buffered until complete), then watch; relist on 410; backoff on
-/// errors. Reports every change as an event. `K` is `DynamicObject` (full objects) or
-/// `PartialObjectMeta<DynamicObject>` (metadata-only requests).
-async fn run_watcher<K>(target: WatchTarget) -> WatchEnd
-where
-    K: kube::Resource<DynamicType = ApiResource, Scope = kube::core::DynamicResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug
-        + Send
-        + 'static,
-{
+/// errors. Reports every change as an event. Objects are parsed once, as [`WireObject`]s
+/// (metadata-only requests when `METADATA_ONLY`).
+async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd {
     let WatchTarget {
         client,
         resource,
@@ -391,12 +384,12 @@ where
         metadata_only,
         reporter,
     } = target;
-    let api: Api<K> = match &scope {
+    let api: Api<WireObject<METADATA_ONLY>> = match &scope {
         WatchScope::Namespace(ns) => Api::namespaced_with(client, ns, &resource),
         WatchScope::All | WatchScope::Namespaces(_) => Api::all_with(client, &resource),
     };
     // Objects outside the app namespaces (cluster-wide watch of `Namespaces`) are dropped.
-    let wanted = |obj: &K| match &scope {
+    let wanted = |obj: &WireObject<METADATA_ONLY>| match &scope {
         WatchScope::Namespaces(list) => obj
             .meta()
             .namespace
@@ -414,12 +407,16 @@ where
     // work but whose watches fail would otherwise relist every second), and the failure is
     // reported once, not on every retry.
     let mut failed_since_list = false;
-    let convert = |obj: K| to_value(&obj, &resource, metadata_only);
+    // The resourceVersion of the last object seen: where a retried forbidden watch starts.
+    let mut last_version: Option<String> = None;
+    let mut forbidden_retry = forbidden_watch_retry();
+    let convert = |obj: WireObject<METADATA_ONLY>| obj.into_live(&resource);
     while let Some(item) = stream.next().await {
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
             Ok(watcher::Event::InitApply(obj)) => {
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     buffer.push(convert(obj));
                 }
@@ -431,6 +428,7 @@ where
                 failed_since_list = false;
                 last_listed = std::time::Instant::now();
                 let objects = std::mem::take(&mut buffer);
+                tracing::debug!(context = %reporter.context, %kind, objects = objects.len(), "listed");
                 for (namespace, objects) in listed_by_scope(&scope, objects) {
                     reporter.send(ClusterEvent::Listed {
                         kind: kind.clone(),
@@ -442,13 +440,15 @@ where
                 }
             }
             Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) if failed_since_list => {
-                // A watch forbidden earlier works now, but the state dropped the kind when it
-                // failed: list it again.
+                // A watch that failed earlier works now, but the state dropped the kind when
+                // it failed: list it again.
                 backoff.progress();
                 stream.set(watcher(api.clone(), watcher::Config::default()));
             }
             Ok(watcher::Event::Apply(obj)) => {
                 backoff.progress();
+                forbidden_retry.reset();
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Upserted {
                         kind: kind.clone(),
@@ -460,6 +460,8 @@ where
             }
             Ok(watcher::Event::Delete(obj)) => {
                 backoff.progress();
+                forbidden_retry.reset();
+                last_version.clone_from(&obj.meta().resource_version);
                 if wanted(&obj) {
                     reporter.send(ClusterEvent::Deleted {
                         kind: kind.clone(),
@@ -485,9 +487,7 @@ where
                 // complete list. A failed list is retried by the watcher itself. A failed
                 // watch would be resumed without a list (the kind stayed Unknown after a 500
                 // or 429 until something else relisted it: found by the soak), so after an
-                // API error the watcher starts over with a list. A forbidden watch (list
-                // allowed, watch not) is not relisted in a loop: the kind stays failed, with
-                // its reason, until a watch works again (then it is listed again, above).
+                // API error the watcher starts over with a list.
                 WatchFailure::Forbidden(reason) => {
                     if !failed_since_list {
                         reporter.send(ClusterEvent::KindFailed {
@@ -498,7 +498,17 @@ where
                         });
                         failed_since_list = true;
                     }
-                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    if err_during_list(&err) {
+                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
+                    } else {
+                        // The list is allowed, the watch is not: the kind stays failed, with
+                        // its reason, and is not relisted in a loop. The watch alone is
+                        // retried, slowly, and once it is allowed the kind is listed again
+                        // (before, it stayed failed until one of its objects changed).
+                        let from = last_version.as_deref().unwrap_or("0");
+                        wait_until_watch_allowed(&api, from, &mut forbidden_retry).await;
+                        stream.set(watcher(api.clone(), watcher::Config::default()));
+                    }
                 }
                 WatchFailure::Api(reason) => {
                     if !failed_since_list {
@@ -559,6 +569,62 @@ impl WatchBackoff {
         let delay = self.backoff.next_delay();
         self.retry_began = Some(now + delay);
         delay
+    }
+}
+
+/// First wait before a forbidden watch is retried; the waits double up to
+/// [`FORBIDDEN_WATCH_RETRY_CAP`]. Slow: permissions change rarely, and a user may be denied
+/// watches of many kinds on many clusters.
+const FORBIDDEN_WATCH_FIRST_RETRY: Duration = Duration::from_secs(30);
+/// The longest wait between retries of a forbidden watch: how long an SRE waits at most
+/// after granting it.
+const FORBIDDEN_WATCH_RETRY_CAP: Duration = Duration::from_secs(120);
+
+/// The retry delays of forbidden watches in milliseconds (first, cap); 0 = the defaults.
+static FORBIDDEN_WATCH_RETRY_MS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Shorten the retries of forbidden watches, for tests (a test cannot wait minutes). Applies
+/// to watchers started afterwards, in the whole process; nothing else calls it.
+#[doc(hidden)]
+pub fn set_forbidden_watch_retry(first: Duration, cap: Duration) {
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+    FORBIDDEN_WATCH_RETRY_MS[0].store(millis(first), Ordering::Relaxed);
+    FORBIDDEN_WATCH_RETRY_MS[1].store(millis(cap), Ordering::Relaxed);
+}
+
+fn forbidden_watch_retry() -> Backoff {
+    let set =
+        |i: usize, default: Duration| match FORBIDDEN_WATCH_RETRY_MS[i].load(Ordering::Relaxed) {
+            0 => default,
+            ms => Duration::from_millis(ms),
+        };
+    Backoff::new(
+        set(0, FORBIDDEN_WATCH_FIRST_RETRY),
+        set(1, FORBIDDEN_WATCH_RETRY_CAP),
+    )
+}
+
+/// How long a retried watch may take to answer before it counts as not answered.
+const WATCH_RETRY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Retry a forbidden watch alone, with `retry`'s delays, until the server allows it. Each
+/// retry is one watch request from `version` (the last resourceVersion seen), dropped as soon
+/// as its answer starts; nothing is listed meanwhile. Any answer but a 403 means the watch is
+/// allowed (a 410 too: the version is too old, but the request passed authorization). No
+/// answer (the cluster is unreachable, which its probe reports) is retried like a 403.
+async fn wait_until_watch_allowed<const METADATA_ONLY: bool>(
+    api: &Api<WireObject<METADATA_ONLY>>,
+    version: &str,
+    retry: &mut Backoff,
+) {
+    let params = WatchParams::default().timeout(1);
+    loop {
+        tokio::time::sleep(retry.next_delay()).await;
+        match tokio::time::timeout(WATCH_RETRY_TIMEOUT, api.watch(&params, version)).await {
+            Ok(Err(kube::Error::Api(status))) if status.code == 403 => {}
+            Ok(Ok(_) | Err(kube::Error::Api(_))) => return,
+            Ok(Err(_)) | Err(_) => {}
+        }
     }
 }
 
@@ -628,30 +694,6 @@ pub(super) fn status_message(code: u16, message: &str) -> String {
     } else {
         format!("{message} ({code})")
     }
-}
-
-/// The object as JSON, with apiVersion and kind filled in (list items may lack them; a
-/// metadata-only answer says `PartialObjectMetadata`, which is replaced by the real kind).
-pub(super) fn to_value<K: serde::Serialize>(
-    obj: &K,
-    resource: &ApiResource,
-    metadata_only: bool,
-) -> LiveObject {
-    let mut value = serde_json::to_value(obj).unwrap_or(serde_json::Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        if metadata_only {
-            map.insert("apiVersion".into(), resource.api_version.clone().into());
-            map.insert("kind".into(), resource.kind.clone().into());
-        } else {
-            map.entry("apiVersion")
-                .or_insert_with(|| resource.api_version.clone().into());
-            map.entry("kind")
-                .or_insert_with(|| resource.kind.clone().into());
-        }
-    }
-    // Kept until the object changes again, as compact text (see `LiveObject`).
-    super::compact::pack_managed_fields(&mut value);
-    LiveObject::new(value)
 }
 
 #[cfg(test)]
