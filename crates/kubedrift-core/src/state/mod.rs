@@ -147,8 +147,8 @@ struct ClusterState {
     planned_namespaces: Option<BTreeSet<String>>,
     metadata_only: BTreeSet<GroupKind>,
     kinds: HashMap<GroupKind, KindState>,
-    /// (kind, namespace) scopes whose first list completed.
-    listed_scopes: HashSet<(GroupKind, Option<String>)>,
+    /// The namespaces (None: all, or cluster-scoped) where each kind's first list completed.
+    listed_scopes: HashMap<GroupKind, Listed>,
     /// Which kinds are cluster-scoped (built in, plus what discovery said).
     scopes: Scopes,
     live: LiveIndex,
@@ -185,17 +185,27 @@ impl ClusterState {
     }
 
     fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
-        let scopes: Vec<Option<String>> = match (
+        let Some(listed) = self.listed_scopes.get(kind) else {
+            return false;
+        };
+        match (
             &self.planned_namespaces,
             self.scopes.is_cluster_scoped(&kind.group, &kind.kind),
         ) {
-            (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
-            _ => vec![None],
-        };
-        scopes
-            .into_iter()
-            .all(|ns| self.listed_scopes.contains(&(kind.clone(), ns)))
+            (Some(namespaces), false) => namespaces
+                .iter()
+                .all(|ns| listed.namespaces.contains(ns.as_str())),
+            _ => listed.everywhere,
+        }
     }
+}
+
+/// Where one kind's first list completed.
+#[derive(Default)]
+struct Listed {
+    /// In every namespace at once (or the kind is cluster-scoped).
+    everywhere: bool,
+    namespaces: HashSet<String>,
 }
 
 struct AppState {
@@ -389,7 +399,7 @@ impl State {
                         .collect();
                     for kind in &switched {
                         cluster.kinds.insert(kind.clone(), KindState::Pending);
-                        cluster.listed_scopes.retain(|(k, _)| k != kind);
+                        cluster.listed_scopes.remove(kind);
                         cluster.live.remove_kind(kind);
                     }
                     cluster.planned_kinds = kinds;
@@ -596,7 +606,7 @@ impl State {
                     cluster.kinds.insert(kind.clone(), state);
                     // The cache of that kind can no longer be trusted.
                     cluster.live.remove_kind(&kind);
-                    cluster.listed_scopes.retain(|(k, _)| *k != kind);
+                    cluster.listed_scopes.remove(&kind);
                     changed.clusters.insert(context.clone());
                     self.refresh_context(&context, Some(&kind), changed, work);
                 }
@@ -622,6 +632,10 @@ impl State {
         cluster.last_seen = Some(at);
         cluster.reach = Reach::Reachable;
         cluster.scopes.learn(cluster_scoped);
+        // Verdicts depend on what discovery says only through the kinds' states and the
+        // desired keys' scopes: only the kinds whose state moved, and the apps whose keys
+        // moved, are recomputed (every row is rebuilt: the cluster answered).
+        let mut moved_kinds: Vec<GroupKind> = Vec::new();
         for kind in served {
             if matches!(
                 cluster.kinds.get(&kind),
@@ -630,17 +644,19 @@ impl State {
                     ..
                 })
             ) {
-                cluster.kinds.insert(kind, KindState::Pending);
+                cluster.kinds.insert(kind.clone(), KindState::Pending);
+                moved_kinds.push(kind);
             }
         }
         for kind in missing {
-            cluster.kinds.insert(
-                kind.clone(),
-                KindState::Failed {
-                    reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
-                    forbidden: false,
-                },
-            );
+            let state = KindState::Failed {
+                reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
+                forbidden: false,
+            };
+            if cluster.kinds.get(&kind) != Some(&state) {
+                cluster.kinds.insert(kind.clone(), state);
+                moved_kinds.push(kind);
+            }
         }
         changed.clusters.insert(context.to_string());
         for id in self.apps_by_context.all(context) {
@@ -656,6 +672,9 @@ impl State {
                 })
                 .cloned()
                 .collect();
+            if rekeyed.is_empty() {
+                continue;
+            }
             for mut obj in rekeyed {
                 let old = obj.key.clone();
                 app.desired.remove(&old);
@@ -666,8 +685,14 @@ impl State {
                 cluster.reported.note(&id, &obj.key, true);
                 app.desired.insert(obj.key.clone(), obj);
             }
+            // A desired key moved: what other results read of the desired set (a Rollout's
+            // workload) may have moved with it.
+            work.all(&id);
         }
-        self.refresh_context(context, None, changed, work);
+        self.touch_rows(context, changed);
+        for kind in moved_kinds {
+            self.refresh_context(context, Some(&kind), changed, work);
+        }
     }
 
     /// A complete (re)list of `kind` in `namespace` replaces what the cache held there; only
@@ -721,7 +746,16 @@ impl State {
                 cluster.live.insert(key.clone(), Arc::clone(obj));
             }
         }
-        cluster.listed_scopes.insert((kind.clone(), namespace));
+        let listed = match cluster.listed_scopes.get_mut(&kind) {
+            Some(listed) => listed,
+            None => cluster.listed_scopes.entry(kind.clone()).or_default(),
+        };
+        match namespace {
+            Some(namespace) => {
+                listed.namespaces.insert(namespace);
+            }
+            None => listed.everywhere = true,
+        }
         let was = cluster.kind_state(&kind);
         if cluster.kind_listed_everywhere(&kind) {
             cluster.kinds.insert(kind.clone(), KindState::Listed);
