@@ -45,7 +45,9 @@ impl LiveIndex {
 
     #[cfg(test)]
     pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<LiveObject>)> {
-        self.objects.iter().map(|(key, object)| (key.as_ref(), object))
+        self.objects
+            .iter()
+            .map(|(key, object)| (key.as_ref(), object))
     }
 
     pub(super) fn insert(&mut self, key: ResourceKey, object: Arc<LiveObject>) {
@@ -70,7 +72,10 @@ impl LiveIndex {
                 keys.insert(Arc::clone(&key));
             }
             None => {
-                namespaces.insert(key.namespace.clone(), FastSet::from_iter([Arc::clone(&key)]));
+                namespaces.insert(
+                    key.namespace.clone(),
+                    FastSet::from_iter([Arc::clone(&key)]),
+                );
             }
         }
         self.objects.insert(key, object);
