@@ -218,7 +218,7 @@ struct AppState {
     problems: Vec<String>,
     complete: bool,
     ignore: Vec<IgnoreRule>,
-    desired: HashMap<ResourceKey, DesiredResource>,
+    desired: FastMap<ResourceKey, DesiredResource>,
     results: BTreeMap<ResourceKey, Arc<ResourceView>>,
 }
 
@@ -464,7 +464,7 @@ impl State {
             Ok(rendered) => (None, rendered.problems, rendered.complete, rendered.objects),
             Err(error) => (Some(error), Vec::new(), false, Vec::new()),
         };
-        let mut desired_map = HashMap::new();
+        let mut desired_map = FastMap::default();
         for mut obj in objects {
             cluster.scopes.rescope(&mut obj.key);
             desired_map.insert(obj.key.clone(), obj);
@@ -831,12 +831,33 @@ impl State {
         let field_managers = &self.field_managers;
         let mut judged = Judged::default();
         if work.all {
-            // Each resource once: the ones named, then the desired, then the claimed, then
-            // the rest of those reported before. Each key is looked up once in the previous
-            // results and the new ones are sorted once.
-            let mut previous = std::mem::take(&mut app.results);
+            // Each resource once: the ones reported before, in their order (no lookup, no
+            // sort), then the new ones (desired, claimed or named, not reported before).
+            let previous = std::mem::take(&mut app.results);
+            let desired_reported = previous
+                .keys()
+                .filter(|key| app.desired.contains_key(*key))
+                .count();
+            let mut new: Vec<&ResourceKey> = Vec::new();
+            if desired_reported < app.desired.len() {
+                new.extend(
+                    app.desired
+                        .keys()
+                        .filter(|key| !previous.contains_key(*key)),
+                );
+            }
+            if let (true, Some(cluster)) = (app.complete, cluster) {
+                new.extend(
+                    cluster.live.claimed_by(&id.app, &id.env).filter(|key| {
+                        !app.desired.contains_key(*key) && !previous.contains_key(*key)
+                    }),
+                );
+            }
+            new.extend(work.keys.iter().filter(|key| !previous.contains_key(*key)));
+            new.sort_unstable();
+            new.dedup();
             let mut results: Vec<(ResourceKey, Arc<ResourceView>)> =
-                Vec::with_capacity(previous.len().max(app.desired.len()));
+                Vec::with_capacity(previous.len() + new.len());
             let mut judge = |key: &ResourceKey, previous: Option<Arc<ResourceView>>| {
                 // The results are not read by `evaluate`: it may run with them taken out.
                 let result = evaluate(app, cluster, key, field_managers);
@@ -844,32 +865,17 @@ impl State {
                 judged.judge(key, previous.as_ref(), result.as_ref(), desired);
                 result.map(Arc::new)
             };
-            for key in &work.keys {
-                if let Some(view) = judge(key, previous.remove(key)) {
-                    results.push((key.clone(), view));
-                }
-            }
-            for key in app.desired.keys() {
-                if !work.keys.contains(key) {
-                    if let Some(view) = judge(key, previous.remove(key)) {
-                        results.push((key.clone(), view));
-                    }
-                }
-            }
-            if let (true, Some(cluster)) = (app.complete, cluster) {
-                for key in cluster.live.claimed_by(&id.app, &id.env) {
-                    if !app.desired.contains_key(key) && !work.keys.contains(key) {
-                        if let Some(view) = judge(key, previous.remove(key)) {
-                            results.push((key.clone(), view));
-                        }
-                    }
-                }
-            }
             for (key, view) in previous {
                 if let Some(view) = judge(&key, Some(view)) {
                     results.push((key, view));
                 }
             }
+            for key in new {
+                if let Some(view) = judge(key, None) {
+                    results.push((key.clone(), view));
+                }
+            }
+            // Sorted already but for the new keys at the end.
             app.results = results.into_iter().collect();
         } else {
             for key in work.keys {
@@ -998,7 +1004,14 @@ impl State {
         }
         self.snapshot = Arc::new(snapshot);
 
-        let mut out = Vec::new();
+        let resource_count: usize = changed.resources.values().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(
+            changed.clusters.len()
+                + changed.repos.len()
+                + changed.removed.len()
+                + changed.apps.len()
+                + resource_count,
+        );
         out.extend(changed.clusters.into_iter().map(ChangeKind::Cluster));
         out.extend(changed.repos.into_iter().map(ChangeKind::Repo));
         out.extend(changed.removed.into_iter().map(ChangeKind::AppRemoved));
