@@ -13,14 +13,26 @@ use crate::model::{GroupKind, ResourceKey};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+/// Hash maps and sets with a fast hasher: the state looks keys up per watch event.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(super) type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// A cluster's live objects, with who they are tracked to (each object's ownership marks
-/// were read once, when it arrived: [`LiveObject::ownership`]).
+/// were read once, when it arrived: [`LiveObject::ownership`]) and where they are (kind and
+/// namespace). Each key is stored once and shared by the indices.
 #[derive(Default)]
 pub(super) struct LiveIndex {
-    objects: HashMap<ResourceKey, Arc<LiveObject>>,
+    objects: FastMap<Arc<ResourceKey>, Arc<LiveObject>>,
     /// Keys of live objects by app name they are tracked to.
-    tracked: HashMap<String, HashSet<ResourceKey>>,
+    tracked: FastMap<String, FastSet<Arc<ResourceKey>>>,
+    /// Keys of live objects by kind, group and namespace (None: cluster-scoped), so that a
+    /// list finds what it replaces without scanning the whole cluster. By kind and group
+    /// apart, so that a key's place is found without building a `GroupKind`.
+    scopes: FastMap<String, FastMap<String, Namespaces>>,
 }
+
+/// Keys of one kind by namespace.
+type Namespaces = FastMap<Option<String>, FastSet<Arc<ResourceKey>>>;
 
 impl LiveIndex {
     pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<LiveObject>> {
@@ -33,13 +45,38 @@ impl LiveIndex {
 
     #[cfg(test)]
     pub(super) fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &Arc<LiveObject>)> {
-        self.objects.iter()
+        self.objects
+            .iter()
+            .map(|(key, object)| (key.as_ref(), object))
     }
 
     pub(super) fn insert(&mut self, key: ResourceKey, object: Arc<LiveObject>) {
         self.remove(&key);
+        let key = Arc::new(key);
         for name in object.ownership().tracked_names() {
-            self.tracked.entry(name).or_default().insert(key.clone());
+            self.tracked
+                .entry(name)
+                .or_default()
+                .insert(Arc::clone(&key));
+        }
+        let groups = match self.scopes.get_mut(&key.kind) {
+            Some(groups) => groups,
+            None => self.scopes.entry(key.kind.clone()).or_default(),
+        };
+        let namespaces = match groups.get_mut(&key.group) {
+            Some(namespaces) => namespaces,
+            None => groups.entry(key.group.clone()).or_default(),
+        };
+        match namespaces.get_mut(&key.namespace) {
+            Some(keys) => {
+                keys.insert(Arc::clone(&key));
+            }
+            None => {
+                namespaces.insert(
+                    key.namespace.clone(),
+                    FastSet::from_iter([Arc::clone(&key)]),
+                );
+            }
         }
         self.objects.insert(key, object);
     }
@@ -54,18 +91,28 @@ impl LiveIndex {
                 }
             }
         }
+        if let Some(groups) = self.scopes.get_mut(&key.kind) {
+            if let Some(namespaces) = groups.get_mut(&key.group) {
+                if let Some(keys) = namespaces.get_mut(&key.namespace) {
+                    keys.remove(key);
+                    if keys.is_empty() {
+                        namespaces.remove(&key.namespace);
+                    }
+                }
+                if namespaces.is_empty() {
+                    groups.remove(&key.group);
+                }
+            }
+            if groups.is_empty() {
+                self.scopes.remove(&key.kind);
+            }
+        }
         Some(object)
     }
 
     /// Drop every object of `kind`.
     pub(super) fn remove_kind(&mut self, kind: &GroupKind) {
-        let keys: Vec<ResourceKey> = self
-            .objects
-            .keys()
-            .filter(|k| is_of_kind(k, kind))
-            .cloned()
-            .collect();
-        for key in keys {
+        for key in self.keys_in_scope(kind, None) {
             self.remove(&key);
         }
     }
@@ -75,14 +122,62 @@ impl LiveIndex {
         &self,
         kind: &GroupKind,
         namespace: Option<&str>,
-    ) -> Vec<ResourceKey> {
-        self.objects
-            .keys()
-            .filter(|k| {
-                is_of_kind(k, kind) && namespace.is_none_or(|ns| k.namespace.as_deref() == Some(ns))
-            })
-            .cloned()
+    ) -> Vec<Arc<ResourceKey>> {
+        let Some(namespaces) = self
+            .scopes
+            .get(&kind.kind)
+            .and_then(|groups| groups.get(&kind.group))
+        else {
+            return Vec::new();
+        };
+        namespaces
+            .iter()
+            .filter(|(ns, _)| namespace.is_none_or(|want| ns.as_deref() == Some(want)))
+            .flat_map(|(_, keys)| keys.iter().cloned())
             .collect()
+    }
+
+    /// The index by kind and namespace, rebuilt from the objects (for the tests).
+    #[cfg(test)]
+    pub(super) fn scopes_checked(&self) -> Result<(), String> {
+        let mut rebuilt: HashMap<(GroupKind, Option<String>), HashSet<ResourceKey>> =
+            HashMap::new();
+        for key in self.objects.keys() {
+            rebuilt
+                .entry((GroupKind::of_key(key), key.namespace.clone()))
+                .or_default()
+                .insert(ResourceKey::clone(key));
+        }
+        let mut indexed: HashMap<(GroupKind, Option<String>), HashSet<ResourceKey>> =
+            HashMap::new();
+        for (kind, groups) in &self.scopes {
+            if groups.is_empty() {
+                return Err(format!("empty kind {kind} kept"));
+            }
+            for (group, namespaces) in groups {
+                let kind = GroupKind {
+                    group: group.clone(),
+                    kind: kind.clone(),
+                };
+                if namespaces.is_empty() {
+                    return Err(format!("empty kind {kind} kept"));
+                }
+                for (namespace, keys) in namespaces {
+                    if keys.is_empty() {
+                        return Err(format!("empty scope {kind} {namespace:?} kept"));
+                    }
+                    indexed.insert(
+                        (kind.clone(), namespace.clone()),
+                        keys.iter().map(|k| ResourceKey::clone(k)).collect(),
+                    );
+                }
+            }
+        }
+        if rebuilt == indexed {
+            Ok(())
+        } else {
+            Err(format!("scopes {indexed:?} != rebuilt {rebuilt:?}"))
+        }
     }
 
     /// The app names the object at `key` is tracked to.
@@ -103,6 +198,7 @@ impl LiveIndex {
             .get(app)
             .into_iter()
             .flatten()
+            .map(|key| key.as_ref())
             .filter(move |key| {
                 self.objects
                     .get(*key)

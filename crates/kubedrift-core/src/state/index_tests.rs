@@ -635,6 +635,9 @@ fn check_indices(state: &State) -> Result<(), TestCaseError> {
                 .collect();
             prop_assert_eq!(claimed, scanned, "claims of {}", app.id);
         }
+        if let Err(wrong) = cluster.live.scopes_checked() {
+            prop_assert!(false, "{}: {}", context, wrong);
+        }
         for (key, obj) in cluster.live.iter() {
             for name in APPS {
                 prop_assert_eq!(

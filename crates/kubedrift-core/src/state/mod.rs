@@ -34,11 +34,11 @@ pub use view::{
 pub use crate::engine::app::DesiredResource;
 use crate::engine::ignore::IgnoreRule;
 use crate::model::{GroupKind, ResourceKey, Scopes};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use evaluate::evaluate;
-use index::{is_of_kind, AppsByContext, KeyIndex, LiveIndex};
+use index::{is_of_kind, AppsByContext, FastMap, FastSet, KeyIndex, LiveIndex};
 use summarize::{app_view, cluster_view};
 
 /// What rendering an app at a revision produced.
@@ -147,8 +147,8 @@ struct ClusterState {
     planned_namespaces: Option<BTreeSet<String>>,
     metadata_only: BTreeSet<GroupKind>,
     kinds: HashMap<GroupKind, KindState>,
-    /// (kind, namespace) scopes whose first list completed.
-    listed_scopes: HashSet<(GroupKind, Option<String>)>,
+    /// The namespaces (None: all, or cluster-scoped) where each kind's first list completed.
+    listed_scopes: HashMap<GroupKind, Listed>,
     /// Which kinds are cluster-scoped (built in, plus what discovery said).
     scopes: Scopes,
     live: LiveIndex,
@@ -185,17 +185,27 @@ impl ClusterState {
     }
 
     fn kind_listed_everywhere(&self, kind: &GroupKind) -> bool {
-        let scopes: Vec<Option<String>> = match (
+        let Some(listed) = self.listed_scopes.get(kind) else {
+            return false;
+        };
+        match (
             &self.planned_namespaces,
             self.scopes.is_cluster_scoped(&kind.group, &kind.kind),
         ) {
-            (Some(namespaces), false) => namespaces.iter().cloned().map(Some).collect(),
-            _ => vec![None],
-        };
-        scopes
-            .into_iter()
-            .all(|ns| self.listed_scopes.contains(&(kind.clone(), ns)))
+            (Some(namespaces), false) => namespaces
+                .iter()
+                .all(|ns| listed.namespaces.contains(ns.as_str())),
+            _ => listed.everywhere,
+        }
     }
+}
+
+/// Where one kind's first list completed.
+#[derive(Default)]
+struct Listed {
+    /// In every namespace at once (or the kind is cluster-scoped).
+    everywhere: bool,
+    namespaces: HashSet<String>,
 }
 
 struct AppState {
@@ -208,7 +218,7 @@ struct AppState {
     problems: Vec<String>,
     complete: bool,
     ignore: Vec<IgnoreRule>,
-    desired: HashMap<ResourceKey, DesiredResource>,
+    desired: FastMap<ResourceKey, DesiredResource>,
     results: BTreeMap<ResourceKey, Arc<ResourceView>>,
 }
 
@@ -230,19 +240,46 @@ pub struct State {
     pending: Changed,
 }
 
-/// The resources to recompute after one input, each once: `(app, keys)`.
-type Work = BTreeMap<AppId, BTreeSet<ResourceKey>>;
+/// The resources to recompute after one input, each once, by app.
+#[derive(Default)]
+struct Work {
+    apps: FastMap<AppId, AppWork>,
+}
 
-fn schedule(work: &mut Work, id: &AppId, key: &ResourceKey) {
-    match work.get_mut(id) {
-        Some(keys) => {
-            if !keys.contains(key) {
-                keys.insert(key.clone());
+/// What to recompute of one app.
+#[derive(Default)]
+struct AppWork {
+    /// Every resource of the app (desired, reported, claimed), as they are when the work is
+    /// done: a whole-app recompute builds no key set.
+    all: bool,
+    keys: FastSet<ResourceKey>,
+}
+
+impl Work {
+    /// Change the work of the app `id` (its id is cloned only when it has none yet).
+    fn with_app(&mut self, id: &AppId, change: impl FnOnce(&mut AppWork)) {
+        match self.apps.get_mut(id) {
+            Some(app) => change(app),
+            None => {
+                let mut app = AppWork::default();
+                change(&mut app);
+                self.apps.insert(id.clone(), app);
             }
         }
-        None => {
-            work.insert(id.clone(), BTreeSet::from([key.clone()]));
-        }
+    }
+
+    /// Recompute `key` of the app `id`.
+    fn key(&mut self, id: &AppId, key: &ResourceKey) {
+        self.with_app(id, |app| {
+            if !app.keys.contains(key) {
+                app.keys.insert(key.clone());
+            }
+        });
+    }
+
+    /// Recompute every resource of the app `id`.
+    fn all(&mut self, id: &AppId) {
+        self.with_app(id, |app| app.all = true);
     }
 }
 
@@ -312,12 +349,13 @@ impl State {
     /// since the last publish.
     pub fn apply_deferred(&mut self, input: Input) {
         let mut changed = std::mem::take(&mut self.pending);
-        let mut work = Work::new();
+        let mut work = Work::default();
         self.apply_input(input, &mut changed, &mut work);
         // Every input's effects on the caches are in place before anything is recomputed, so
-        // a resource several of them touch is recomputed once, from the final state.
-        for (id, keys) in work {
-            self.recompute(&id, keys, &mut changed);
+        // a resource several of them touch is recomputed once, from the final state. Apps are
+        // independent: the order they are recomputed in does not matter.
+        for (id, app_work) in work.apps {
+            self.recompute(&id, app_work, &mut changed);
         }
         self.pending = changed;
     }
@@ -361,7 +399,7 @@ impl State {
                         .collect();
                     for kind in &switched {
                         cluster.kinds.insert(kind.clone(), KindState::Pending);
-                        cluster.listed_scopes.retain(|(k, _)| k != kind);
+                        cluster.listed_scopes.remove(kind);
                         cluster.live.remove_kind(kind);
                     }
                     cluster.planned_kinds = kinds;
@@ -426,7 +464,7 @@ impl State {
             Ok(rendered) => (None, rendered.problems, rendered.complete, rendered.objects),
             Err(error) => (Some(error), Vec::new(), false, Vec::new()),
         };
-        let mut desired_map = HashMap::new();
+        let mut desired_map = FastMap::default();
         for mut obj in objects {
             cluster.scopes.rescope(&mut obj.key);
             desired_map.insert(obj.key.clone(), obj);
@@ -464,7 +502,7 @@ impl State {
         match changed_keys {
             Some(keys) => {
                 for key in keys {
-                    schedule(work, &id, &key);
+                    work.key(&id, &key);
                 }
             }
             None => self.recompute_app(&id, work),
@@ -568,7 +606,7 @@ impl State {
                     cluster.kinds.insert(kind.clone(), state);
                     // The cache of that kind can no longer be trusted.
                     cluster.live.remove_kind(&kind);
-                    cluster.listed_scopes.retain(|(k, _)| *k != kind);
+                    cluster.listed_scopes.remove(&kind);
                     changed.clusters.insert(context.clone());
                     self.refresh_context(&context, Some(&kind), changed, work);
                 }
@@ -594,6 +632,10 @@ impl State {
         cluster.last_seen = Some(at);
         cluster.reach = Reach::Reachable;
         cluster.scopes.learn(cluster_scoped);
+        // Verdicts depend on what discovery says only through the kinds' states and the
+        // desired keys' scopes: only the kinds whose state moved, and the apps whose keys
+        // moved, are recomputed (every row is rebuilt: the cluster answered).
+        let mut moved_kinds: Vec<GroupKind> = Vec::new();
         for kind in served {
             if matches!(
                 cluster.kinds.get(&kind),
@@ -602,17 +644,19 @@ impl State {
                     ..
                 })
             ) {
-                cluster.kinds.insert(kind, KindState::Pending);
+                cluster.kinds.insert(kind.clone(), KindState::Pending);
+                moved_kinds.push(kind);
             }
         }
         for kind in missing {
-            cluster.kinds.insert(
-                kind.clone(),
-                KindState::Failed {
-                    reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
-                    forbidden: false,
-                },
-            );
+            let state = KindState::Failed {
+                reason: format!("{kind} is not served by this cluster (CRD not installed?)"),
+                forbidden: false,
+            };
+            if cluster.kinds.get(&kind) != Some(&state) {
+                cluster.kinds.insert(kind.clone(), state);
+                moved_kinds.push(kind);
+            }
         }
         changed.clusters.insert(context.to_string());
         for id in self.apps_by_context.all(context) {
@@ -628,6 +672,9 @@ impl State {
                 })
                 .cloned()
                 .collect();
+            if rekeyed.is_empty() {
+                continue;
+            }
             for mut obj in rekeyed {
                 let old = obj.key.clone();
                 app.desired.remove(&old);
@@ -638,8 +685,14 @@ impl State {
                 cluster.reported.note(&id, &obj.key, true);
                 app.desired.insert(obj.key.clone(), obj);
             }
+            // A desired key moved: what other results read of the desired set (a Rollout's
+            // workload) may have moved with it.
+            work.all(&id);
         }
-        self.refresh_context(context, None, changed, work);
+        self.touch_rows(context, changed);
+        for kind in moved_kinds {
+            self.refresh_context(context, Some(&kind), changed, work);
+        }
     }
 
     /// A complete (re)list of `kind` in `namespace` replaces what the cache held there; only
@@ -668,29 +721,41 @@ impl State {
         let Some(cluster) = self.clusters.get_mut(context) else {
             return;
         };
-        let mut fresh: HashMap<ResourceKey, Arc<LiveObject>> = HashMap::new();
-        for obj in objects {
-            if let Some(key) = obj.key().cloned() {
-                fresh.insert(key, Arc::new(obj));
-            }
-        }
+        let objects: Vec<Arc<LiveObject>> = objects
+            .into_iter()
+            .filter(|obj| obj.key().is_some())
+            .map(Arc::new)
+            .collect();
+        let fresh: FastSet<&ResourceKey> = objects.iter().filter_map(|obj| obj.key()).collect();
         let mut touched: Vec<ResourceKey> = Vec::new();
         for key in cluster.live.keys_in_scope(&kind, namespace.as_deref()) {
-            if !fresh.contains_key(&key) {
+            if !fresh.contains(key.as_ref()) {
                 cluster.live.remove(&key);
-                touched.push(key);
+                touched.push(ResourceKey::clone(&key));
             }
         }
-        for (key, obj) in fresh {
-            let same = cluster.live.get(&key).is_some_and(|old| {
-                old.resource_version() == obj.resource_version() && **old == *obj
+        for obj in &objects {
+            let Some(key) = obj.key() else {
+                continue;
+            };
+            let same = cluster.live.get(key).is_some_and(|old| {
+                old.resource_version() == obj.resource_version() && **old == **obj
             });
             if !same {
                 touched.push(key.clone());
-                cluster.live.insert(key, obj);
+                cluster.live.insert(key.clone(), Arc::clone(obj));
             }
         }
-        cluster.listed_scopes.insert((kind.clone(), namespace));
+        let listed = match cluster.listed_scopes.get_mut(&kind) {
+            Some(listed) => listed,
+            None => cluster.listed_scopes.entry(kind.clone()).or_default(),
+        };
+        match namespace {
+            Some(namespace) => {
+                listed.namespaces.insert(namespace);
+            }
+            None => listed.everywhere = true,
+        }
         let was = cluster.kind_state(&kind);
         if cluster.kind_listed_everywhere(&kind) {
             cluster.kinds.insert(kind.clone(), KindState::Listed);
@@ -722,7 +787,7 @@ impl State {
                     };
                     for key in app.desired.keys().chain(app.results.keys()) {
                         if is_of_kind(key, kind) {
-                            schedule(work, &id, key);
+                            work.key(&id, key);
                         }
                     }
                     // Live objects of the kind claimed by the app: one listed in a namespace
@@ -731,7 +796,7 @@ impl State {
                     if let (true, Some(cluster)) = (app.complete, self.clusters.get(context)) {
                         for key in cluster.live.claimed_by(&id.app, &id.env) {
                             if is_of_kind(key, kind) {
-                                schedule(work, &id, key);
+                                work.key(&id, key);
                             }
                         }
                     }
@@ -748,62 +813,111 @@ impl State {
             return;
         };
         for id in cluster.reported.apps(key) {
-            schedule(work, id, key);
+            work.key(id, key);
         }
         for name in cluster.live.tracked_names(key) {
             for id in self.apps_by_context.named(context, &name) {
-                schedule(work, id, key);
+                work.key(id, key);
             }
         }
     }
 
-    /// Recompute `keys` of the app `id`.
-    fn recompute(&mut self, id: &AppId, keys: BTreeSet<ResourceKey>, changed: &mut Changed) {
+    /// Recompute what `work` names of the app `id`.
+    fn recompute(&mut self, id: &AppId, work: AppWork, changed: &mut Changed) {
         let Some(app) = self.apps.get_mut(id) else {
             return;
         };
-        // Keys the app starts or stops reporting, for its context's index.
-        let mut noted: Vec<(ResourceKey, bool)> = Vec::new();
-        let (mut any_differs, mut quiet) = (false, false);
-        for key in keys {
-            let cluster = self.clusters.get(&app.context);
-            let result = evaluate(app, cluster, &key, &self.field_managers);
-            let previous = app.results.get(&key);
-            let differs = match (&previous, &result) {
-                (Some(old), Some(new)) => !old.same_outcome(new),
-                (None, None) => false,
-                _ => true,
+        let cluster = self.clusters.get(&app.context);
+        let field_managers = &self.field_managers;
+        let mut judged = Judged::default();
+        if work.all {
+            // Each resource once: the ones reported before, in their order (no lookup, no
+            // sort), then the new ones (desired, claimed or named, not reported before).
+            let previous = std::mem::take(&mut app.results);
+            let desired_reported = previous
+                .keys()
+                .filter(|key| app.desired.contains_key(*key))
+                .count();
+            let mut new: Vec<&ResourceKey> = Vec::new();
+            if desired_reported < app.desired.len() {
+                new.extend(
+                    app.desired
+                        .keys()
+                        .filter(|key| !previous.contains_key(*key)),
+                );
+            }
+            if let (true, Some(cluster)) = (app.complete, cluster) {
+                new.extend(
+                    cluster.live.claimed_by(&id.app, &id.env).filter(|key| {
+                        !app.desired.contains_key(*key) && !previous.contains_key(*key)
+                    }),
+                );
+            }
+            new.extend(work.keys.iter().filter(|key| !previous.contains_key(*key)));
+            new.sort_unstable();
+            new.dedup();
+            let mut results: Vec<(ResourceKey, Arc<ResourceView>)> =
+                Vec::with_capacity(previous.len() + new.len());
+            let mut judge = |key: &ResourceKey, previous: Option<Arc<ResourceView>>| {
+                // The results are not read by `evaluate`: it may run with them taken out.
+                let result = evaluate(app, cluster, key, field_managers);
+                let desired = app.desired.contains_key(key);
+                judged.judge(key, previous.as_ref(), result.as_ref(), desired);
+                result.map(Arc::new)
             };
-            let reported = result.is_some();
-            if reported != previous.is_some() {
-                noted.push((key.clone(), reported || app.desired.contains_key(&key)));
-            }
-            if differs {
-                any_differs = true;
-                changed.resources.insert((id.clone(), key.clone()));
-            } else {
-                // Same verdict, but the objects behind it (diff, resourceVersion) may have
-                // moved on: the view is rebuilt all the same.
-                quiet = true;
-            }
-            match result {
-                Some(view) => {
-                    app.results.insert(key, Arc::new(view));
+            for (key, view) in previous {
+                if let Some(view) = judge(&key, Some(view)) {
+                    results.push((key, view));
                 }
-                None => {
-                    app.results.remove(&key);
+            }
+            for key in new {
+                if let Some(view) = judge(key, None) {
+                    results.push((key.clone(), view));
+                }
+            }
+            // Sorted already but for the new keys at the end.
+            app.results = results.into_iter().collect();
+        } else {
+            for key in work.keys {
+                let result = evaluate(app, cluster, &key, field_managers);
+                let desired = app.desired.contains_key(&key);
+                match app.results.entry(key) {
+                    btree_map::Entry::Occupied(mut entry) => {
+                        judged.judge(entry.key(), Some(entry.get()), result.as_ref(), desired);
+                        match result {
+                            Some(view) => {
+                                entry.insert(Arc::new(view));
+                            }
+                            None => {
+                                entry.remove();
+                            }
+                        }
+                    }
+                    btree_map::Entry::Vacant(entry) => {
+                        judged.judge(entry.key(), None, result.as_ref(), desired);
+                        if let Some(view) = result {
+                            entry.insert(Arc::new(view));
+                        }
+                    }
                 }
             }
         }
         if let Some(cluster) = self.clusters.get_mut(&app.context) {
-            for (key, present) in noted {
+            for (key, present) in judged.noted {
                 cluster.reported.note(id, &key, present);
             }
         }
+        let any_differs = !judged.differing.is_empty();
         if any_differs {
             changed.apps.insert(id.clone());
+            match changed.resources.get_mut(id) {
+                Some(keys) => keys.extend(judged.differing),
+                None => {
+                    changed.resources.insert(id.clone(), judged.differing);
+                }
+            }
         }
-        if quiet && !changed.apps.contains(id) {
+        if judged.quiet && !changed.apps.contains(id) {
             changed.quiet_apps.insert(id.clone());
         }
     }
@@ -811,16 +925,8 @@ impl State {
     /// Recompute every resource of an app (after a render): desired, reported before, and
     /// the live objects it claims.
     fn recompute_app(&mut self, id: &AppId, work: &mut Work) {
-        let Some(app) = self.apps.get(id) else { return };
-        for key in app.desired.keys().chain(app.results.keys()) {
-            schedule(work, id, key);
-        }
-        if app.complete {
-            if let Some(cluster) = self.clusters.get(&app.context) {
-                for key in cluster.live.claimed_by(&id.app, &id.env) {
-                    schedule(work, id, key);
-                }
-            }
+        if self.apps.contains_key(id) {
+            work.all(id);
         }
     }
 
@@ -898,17 +1004,29 @@ impl State {
         }
         self.snapshot = Arc::new(snapshot);
 
-        let mut out = Vec::new();
+        let resource_count: usize = changed.resources.values().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(
+            changed.clusters.len()
+                + changed.repos.len()
+                + changed.removed.len()
+                + changed.apps.len()
+                + resource_count,
+        );
         out.extend(changed.clusters.into_iter().map(ChangeKind::Cluster));
         out.extend(changed.repos.into_iter().map(ChangeKind::Repo));
         out.extend(changed.removed.into_iter().map(ChangeKind::AppRemoved));
         out.extend(changed.apps.into_iter().map(ChangeKind::App));
-        out.extend(
-            changed
-                .resources
-                .into_iter()
-                .map(|(app, key)| ChangeKind::Resource { app, key }),
-        );
+        // In the order of (app, key), each once.
+        let mut resources: Vec<(AppId, Vec<ResourceKey>)> = changed.resources.into_iter().collect();
+        resources.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (app, mut keys) in resources {
+            keys.sort_unstable();
+            keys.dedup();
+            out.extend(keys.into_iter().map(|key| ChangeKind::Resource {
+                app: app.clone(),
+                key,
+            }));
+        }
         out
     }
 }
@@ -955,6 +1073,44 @@ fn changed_desired_keys(previous: &AppState, next: &mut AppState) -> Option<Vec<
     Some(keys)
 }
 
+/// What recomputing one app's resources found.
+#[derive(Default)]
+struct Judged {
+    /// Keys the app starts or stops reporting (with whether it still desires or reports
+    /// them), for its context's index.
+    noted: Vec<(ResourceKey, bool)>,
+    /// Keys whose verdict, health or attribution changed.
+    differing: Vec<ResourceKey>,
+    /// Some result kept its outcome, but the objects behind it (diff, resourceVersion) may
+    /// have moved on: the app's view is rebuilt all the same.
+    quiet: bool,
+}
+
+impl Judged {
+    fn judge(
+        &mut self,
+        key: &ResourceKey,
+        previous: Option<&Arc<ResourceView>>,
+        result: Option<&ResourceView>,
+        desired: bool,
+    ) {
+        let differs = match (previous, result) {
+            (Some(old), Some(new)) => !old.same_outcome(new),
+            (None, None) => false,
+            _ => true,
+        };
+        let reported = result.is_some();
+        if reported != previous.is_some() {
+            self.noted.push((key.clone(), reported || desired));
+        }
+        if differs {
+            self.differing.push(key.clone());
+        } else {
+            self.quiet = true;
+        }
+    }
+}
+
 /// What one `apply` touched.
 #[derive(Default)]
 struct Changed {
@@ -962,7 +1118,9 @@ struct Changed {
     /// Apps whose views must be rebuilt without a visible change (objects moved on).
     quiet_apps: BTreeSet<AppId>,
     removed: Vec<AppId>,
-    resources: BTreeSet<(AppId, ResourceKey)>,
+    /// Resources whose outcome changed, by app (unsorted, possibly repeated: sorted and made
+    /// unique once, when published).
+    resources: FastMap<AppId, Vec<ResourceKey>>,
     clusters: BTreeSet<String>,
     repos: BTreeSet<String>,
     sources: bool,
@@ -973,7 +1131,7 @@ impl Changed {
     fn forget(&mut self, id: &AppId) {
         self.apps.remove(id);
         self.quiet_apps.remove(id);
-        self.resources.retain(|(app, _)| app != id);
+        self.resources.remove(id);
     }
 
     fn is_empty(&self) -> bool {
