@@ -451,4 +451,26 @@ mod tests {
             assert!(!debug.contains(leak), "{leak} leaked: {debug}");
         }
     }
+
+    #[test]
+    fn a_desired_object_is_kept_as_text_and_compares_as_the_value_it_was_made_from() {
+        let desired_obj = desired_deployment();
+        let resource = DesiredResource::new(key_of(&desired_obj), desired_obj.clone(), None);
+        assert!(resource.object.text_len() > 0, "kept as text");
+        assert_eq!(resource.value().as_ref(), &desired_obj);
+        let live_obj = live_deployment();
+        let live = HashMap::from([(resource.key.clone(), &live_obj)]);
+        let opts = CompareOptions::default();
+        let stored = compare_app(
+            std::slice::from_ref(&resource),
+            &live,
+            Tracking::None,
+            &opts,
+        );
+        assert_eq!(
+            stored.resources[0].verdict,
+            compare(Some(&desired_obj), Some(&live_obj), &opts)
+        );
+        assert_eq!(stored.resources[0].health, health::assess(&live_obj));
+    }
 }

@@ -519,7 +519,9 @@ fn resource_view_debug_never_shows_object_content() {
         origin: None,
         attribution: None,
         awaiting_list: false,
-        desired: Some(ObjectRef::Desired(Arc::new(crate::model::StoredObject::new(secret.clone())))),
+        desired: Some(ObjectRef::Desired(Arc::new(
+            crate::model::StoredObject::new(secret.clone()),
+        ))),
         live: Some(ObjectRef::Live(Arc::new(LiveObject::new(secret)))),
     };
     let debug = format!("{view:?}");
