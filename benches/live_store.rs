@@ -199,11 +199,8 @@ fn desired_app(n: usize, seq: u64, changed: Option<usize>) -> DesiredApp {
             DesiredResource {
                 key: ResourceKey::from_object(&object, Some(NAMESPACE), &builtin_cluster_scoped)
                     .expect("key"),
-                object: Arc::new(if raw_values() {
-                    object
-                } else {
-                    compact(object)
-                }),
+                // Desired objects are stored as text either way (`DesiredResource::new`).
+                object: Arc::new(kubedrift::model::StoredObject::new(object)),
                 origin: Some(format!("apps/bench/{CONTEXT}/all.yaml:{}", i * 20 + 1)),
             }
         })

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 // glibc malloc gives each thread its own arena; at 50k objects the watcher threads' arenas
 // held ~180 MB of freed but unreturned memory. See the allocator choice in the note on issue 13.
+// The `system-alloc` feature turns it off for heap profilers, which see only malloc.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -150,11 +150,11 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
                 if !names_namespace {
                     unnamespaced.push(key.clone());
                 }
-                desired.push(DesiredResource {
+                desired.push(DesiredResource::new(
                     key,
-                    object: std::sync::Arc::new(obj.object.clone()),
-                    origin: Some(origin(obj)),
-                });
+                    obj.object.clone(),
+                    Some(origin(obj)),
+                ));
             }
             Err(err) => {
                 desired_incomplete = true;
@@ -194,20 +194,21 @@ pub fn run(global: &GlobalArgs, args: CompareArgs) -> color_eyre::Result<Exit> {
     };
     let mut ignore = ignore;
     ignore.extend(crate::engine::rollout::controller_owned_fields(
-        desired.iter().map(|d| (&d.key, d.object.as_ref())),
+        desired
+            .iter()
+            .filter(|d| crate::engine::rollout::is_rollout_key(&d.key))
+            .map(|d| (&d.key, d.value())),
     ));
     let opts = CompareOptions {
         ignore: &ignore,
         ..CompareOptions::default()
     };
     let result = compare_app(&desired, &live, tracking, &opts);
-    let desired_by_key: HashMap<&ResourceKey, &Value> = desired
-        .iter()
-        .map(|d| (&d.key, d.object.as_ref()))
-        .collect();
+    let desired_by_key: HashMap<&ResourceKey, std::borrow::Cow<'_, Value>> =
+        desired.iter().map(|d| (&d.key, d.value())).collect();
     let diff_of = |key: &ResourceKey| {
         let pair = display_pair(
-            desired_by_key.get(key).copied(),
+            desired_by_key.get(key).map(|d| d.as_ref()),
             live.get(key).copied(),
             &opts,
         );

@@ -1,7 +1,7 @@
-//! Desired objects, kept for the life of the live layer, are compacted once when they are
-//! rendered: every JSON object and array is rebuilt with exactly the capacity it needs. Live
-//! objects are kept as compact text instead (`state::LiveObject`), after
-//! [`pack_managed_fields`].
+//! [`compact`]: every JSON object and array rebuilt with exactly the capacity it needs. The
+//! state no longer keeps trees for long: live objects are kept as compact text
+//! (`state::LiveObject`, after [`pack_managed_fields`]) and so are desired objects
+//! (`DesiredResource`); the compacted forms remain for the memory bench's comparison.
 //!
 //! Why: a `serde_json::Value` built by serialization or parsing grows its maps and arrays by
 //! doubling, and with `preserve_order` (an `IndexMap`) each unused map slot costs a whole

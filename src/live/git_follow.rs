@@ -710,11 +710,7 @@ fn desired_objects(out: render::Rendered, namespace: Option<&str>) -> RenderedAp
     for manifest in out.objects {
         let origin = format!("{}:{}", manifest.source.file, manifest.source.line);
         match ResourceKey::from_object(&manifest.object, namespace, &builtin_cluster_scoped) {
-            Ok(key) => objects.push(DesiredResource {
-                key,
-                object: Arc::new(crate::cluster::compact::compact(manifest.object)),
-                origin: Some(origin),
-            }),
+            Ok(key) => objects.push(DesiredResource::new(key, manifest.object, Some(origin))),
             Err(err) => problems.push(format!("{origin}: {err}")),
         }
     }

@@ -245,7 +245,7 @@ pub fn build(cases: &[AppCase], down: &[&str], forbidden: &[(&str, &str)]) -> Sn
                         key.kind.to_lowercase()
                     )),
                     key,
-                    object: Arc::new(object.clone()),
+                    object: Arc::new(crate::model::StoredObject::new(object.clone())),
                 })
             })
             .collect();

@@ -10,21 +10,42 @@ use crate::engine::compare::{compare, CompareOptions, Verdict};
 use crate::engine::health::{self, Health, HealthStatus};
 use crate::engine::ownership;
 use crate::engine::rollout;
-use crate::model::{Object, ResourceKey};
+use crate::model::{Object, ResourceKey, StoredObject};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// One desired object with its identity and where it came from (for messages): what a render
 /// produced, compared here and kept by the live state (shared, hence the `Arc`).
 ///
+/// The object is kept as compact JSON text ([`StoredObject`]), like live objects: the live
+/// state holds every desired object of every app for as long as it runs, and as parsed
+/// `Value`s they were the largest part of its memory (~3.8 KB each at 50k objects). It is
+/// read back ([`DesiredResource::value`]) only while it is compared or shown.
+///
 /// `Debug` shows the identity and origin only, never the object: it may be a Secret.
 #[derive(Clone)]
 pub struct DesiredResource {
     pub key: ResourceKey,
-    pub object: Arc<Object>,
+    pub object: Arc<StoredObject>,
     /// `file:line` of the manifest, when known.
     pub origin: Option<String>,
+}
+
+impl DesiredResource {
+    pub fn new(key: ResourceKey, object: Object, origin: Option<String>) -> Self {
+        DesiredResource {
+            key,
+            object: Arc::new(StoredObject::new(object)),
+            origin,
+        }
+    }
+
+    /// The object, read back from its stored text (keep it only while needed).
+    pub fn value(&self) -> Cow<'_, Object> {
+        self.object.value()
+    }
 }
 
 impl std::fmt::Debug for DesiredResource {
@@ -105,22 +126,9 @@ pub fn compare_app(
     let mut by_key: BTreeMap<&ResourceKey, ResourceStatus> = BTreeMap::new();
     for resource in desired {
         let live_obj = live.get(&resource.key).copied();
-        let verdict = compare(Some(&resource.object), live_obj, opts);
-        let health = match live_obj {
-            Some(obj) => health::assess(obj),
-            None => Some(Health {
-                status: HealthStatus::Missing,
-                message: None,
-            }),
-        };
         by_key.insert(
             &resource.key,
-            ResourceStatus {
-                key: resource.key.clone(),
-                verdict,
-                health,
-                origin: resource.origin.clone(),
-            },
+            resource_status(resource, &resource.value(), live_obj, opts),
         );
     }
     if let Tracking::App { name, env } = tracking {
@@ -128,7 +136,10 @@ pub fn compare_app(
             if by_key.contains_key(key) || !ownership::claims(obj, name, env) {
                 continue;
             }
-            let desired_objects = desired.iter().map(|d| (&d.key, d.object.as_ref()));
+            let desired_objects = desired
+                .iter()
+                .filter(|d| rollout::is_rollout_key(&d.key))
+                .map(|d| (&d.key, d.value()));
             if rollout::is_referenced_workload(key, desired_objects) {
                 continue;
             }
@@ -154,6 +165,30 @@ pub fn compare_app(
         resources,
         sync,
         health,
+    }
+}
+
+/// The verdict and health of one desired resource, `desired_object` being its object read
+/// back (the caller reads it once, to use it again, e.g. for attribution).
+pub fn resource_status(
+    resource: &DesiredResource,
+    desired_object: &Object,
+    live: Option<&Object>,
+    opts: &CompareOptions<'_>,
+) -> ResourceStatus {
+    let verdict = compare(Some(desired_object), live, opts);
+    let health = match live {
+        Some(obj) => health::assess(obj),
+        None => Some(Health {
+            status: HealthStatus::Missing,
+            message: None,
+        }),
+    };
+    ResourceStatus {
+        key: resource.key.clone(),
+        verdict,
+        health,
+        origin: resource.origin.clone(),
     }
 }
 
@@ -263,7 +298,7 @@ mod tests {
         let pod = owned_child("Pod", "v1", "web-5d8f9c7b6-q8x2z", "ReplicaSet");
         let desired = [DesiredResource {
             key: key_of(&desired_obj),
-            object: Arc::new(desired_obj.clone()),
+            object: Arc::new(StoredObject::new(desired_obj.clone())),
             origin: Some("d.yaml:1".into()),
         }];
         let live: HashMap<ResourceKey, &Object> = [&live_obj, &replica_set, &pod]
@@ -332,7 +367,7 @@ mod tests {
     fn extraneous_kinds(desired: &Object, live: &[Object]) -> Vec<String> {
         let desired = [DesiredResource {
             key: key_of(desired),
-            object: Arc::new(desired.clone()),
+            object: Arc::new(StoredObject::new(desired.clone())),
             origin: None,
         }];
         let live: HashMap<ResourceKey, &Object> = live.iter().map(|o| (key_of(o), o)).collect();
@@ -399,7 +434,7 @@ mod tests {
         });
         let resource = DesiredResource {
             key: key_of(&secret),
-            object: Arc::new(secret.clone()),
+            object: Arc::new(StoredObject::new(secret.clone())),
             origin: Some("secret.yaml:1".into()),
         };
         let debug = format!("{resource:?} {resource:#?}");
@@ -415,5 +450,27 @@ mod tests {
         ] {
             assert!(!debug.contains(leak), "{leak} leaked: {debug}");
         }
+    }
+
+    #[test]
+    fn a_desired_object_is_kept_as_text_and_compares_as_the_value_it_was_made_from() {
+        let desired_obj = desired_deployment();
+        let resource = DesiredResource::new(key_of(&desired_obj), desired_obj.clone(), None);
+        assert!(resource.object.text_len() > 0, "kept as text");
+        assert_eq!(resource.value().as_ref(), &desired_obj);
+        let live_obj = live_deployment();
+        let live = HashMap::from([(resource.key.clone(), &live_obj)]);
+        let opts = CompareOptions::default();
+        let stored = compare_app(
+            std::slice::from_ref(&resource),
+            &live,
+            Tracking::None,
+            &opts,
+        );
+        assert_eq!(
+            stored.resources[0].verdict,
+            compare(Some(&desired_obj), Some(&live_obj), &opts)
+        );
+        assert_eq!(stored.resources[0].health, health::assess(&live_obj));
     }
 }

@@ -9,6 +9,7 @@ use crate::engine::ignore::IgnoreRule;
 use crate::model::{group_of, ResourceKey};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Borrow;
 
 /// The API group of Argo Rollouts.
 pub const GROUP: &str = "argoproj.io";
@@ -59,14 +60,23 @@ pub fn referenced_key(rollout: &ResourceKey, obj: &Value) -> Option<ResourceKey>
 
 /// True if `key` is the `workloadRef` of one of the `desired` Rollouts: the app rolls that
 /// workload's template out, so the workload is part of the app and never Extraneous to it.
-pub fn is_referenced_workload<'a>(
+///
+/// `desired` may read objects back lazily (stored desired objects are text): only those whose
+/// key [`is_rollout_key`] are looked at, so callers filter by key before reading.
+pub fn is_referenced_workload<'a, V: Borrow<Value>>(
     key: &ResourceKey,
-    desired: impl IntoIterator<Item = (&'a ResourceKey, &'a Value)>,
+    desired: impl IntoIterator<Item = (&'a ResourceKey, V)>,
 ) -> bool {
     desired
         .into_iter()
-        .filter(|(k, _)| k.group == GROUP && k.kind == "Rollout")
-        .any(|(k, obj)| referenced_key(k, obj).as_ref() == Some(key))
+        .filter(|(k, _)| is_rollout_key(k))
+        .any(|(k, obj)| referenced_key(k, obj.borrow()).as_ref() == Some(key))
+}
+
+/// True for the key of an `argoproj.io` `Rollout`: the only desired objects the functions
+/// here read (so a caller holding objects as text reads back only these).
+pub fn is_rollout_key(key: &ResourceKey) -> bool {
+    key.group == GROUP && key.kind == "Rollout"
 }
 
 /// `workloadRef.scaleDown` values with which the Rollouts controller scales the referenced
@@ -77,20 +87,21 @@ const SCALE_DOWN_BY_CONTROLLER: &[&str] = &["onsuccess", "progressively"];
 /// for the app: `spec.replicas` of a Deployment a desired Rollout references with a
 /// `scaleDown` that makes the controller scale it (to zero). Without them, every such app
 /// would show drift by design. The Deployment's template is still compared.
-pub fn controller_owned_fields<'a>(
-    desired: impl IntoIterator<Item = (&'a ResourceKey, &'a Value)>,
+pub fn controller_owned_fields<'a, V: Borrow<Value>>(
+    desired: impl IntoIterator<Item = (&'a ResourceKey, V)>,
 ) -> Vec<IgnoreRule> {
     desired
         .into_iter()
-        .filter(|(k, _)| k.group == GROUP && k.kind == "Rollout")
+        .filter(|(k, _)| is_rollout_key(k))
         .filter(|(_, obj)| {
             let scale_down = obj
+                .borrow()
                 .pointer("/spec/workloadRef/scaleDown")
                 .and_then(Value::as_str)
                 .unwrap_or("never");
             SCALE_DOWN_BY_CONTROLLER.contains(&scale_down)
         })
-        .filter_map(|(k, obj)| referenced_key(k, obj))
+        .filter_map(|(k, obj)| referenced_key(k, obj.borrow()))
         .map(|workload| IgnoreRule {
             group: Some(workload.group),
             kind: Some(workload.kind),

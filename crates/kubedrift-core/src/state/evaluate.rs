@@ -2,7 +2,7 @@
 //! the live cache (what `State` recomputes on every watch event that touches it).
 
 use super::{AppState, ClusterState, KindState, ObjectRef, ResourceView};
-use crate::engine::app::{compare_app, Tracking};
+use crate::engine::app::{compare_app, resource_status, Tracking};
 use crate::engine::attribution;
 use crate::engine::compare::{CompareOptions, Verdict};
 use crate::engine::rollout;
@@ -36,7 +36,11 @@ pub(super) fn evaluate(
             return None;
         }
         // The workload a desired Rollout takes its template from is rolled out by the app.
-        let desired_objects = app.desired.iter().map(|(k, d)| (k, d.object.as_ref()));
+        let desired_objects = app
+            .desired
+            .iter()
+            .filter(|(k, _)| rollout::is_rollout_key(k))
+            .map(|(k, d)| (k, d.value()));
         if rollout::is_referenced_workload(key, desired_objects) {
             return None;
         }
@@ -96,20 +100,12 @@ pub(super) fn evaluate(
     }
     // Read back from its stored text once, for this evaluation only.
     let live_object = live.map(|l| l.value());
-    let live_map: HashMap<ResourceKey, &Object> = live_object
-        .as_deref()
-        .map(|l| HashMap::from([(key.clone(), l)]))
-        .unwrap_or_default();
-    let result = compare_app(
-        std::slice::from_ref(desired),
-        &live_map,
-        Tracking::None,
-        &opts,
-    );
-    let status = result.resources.into_iter().next()?;
+    // The desired object too, read once for the compare and the attribution.
+    let desired_object = desired.value();
+    let status = resource_status(desired, &desired_object, live_object.as_deref(), &opts);
     let attribution = match (&status.verdict, live_object.as_deref()) {
         (Verdict::OutOfSync { paths }, Some(live)) => Some(attribution::attribute(
-            &desired.object,
+            &desired_object,
             live,
             paths,
             FIELD_MANAGER,

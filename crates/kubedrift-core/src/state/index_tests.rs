@@ -319,7 +319,7 @@ impl Inputs {
                                 &crate::model::builtin_cluster_scoped,
                             )
                             .expect("identity"),
-                            object: Arc::new(object),
+                            object: Arc::new(crate::model::StoredObject::new(object)),
                             origin: Some(format!("apps/{}/{}.yaml", id.app, NAMES[*name])),
                         }
                     })

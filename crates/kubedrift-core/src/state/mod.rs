@@ -472,7 +472,10 @@ impl State {
         // The app's rules, plus the fields the Argo Rollouts controller owns.
         let mut ignore = desired.ignore;
         ignore.extend(crate::engine::rollout::controller_owned_fields(
-            desired_map.iter().map(|(k, d)| (k, d.object.as_ref())),
+            desired_map
+                .iter()
+                .filter(|(k, _)| crate::engine::rollout::is_rollout_key(k))
+                .map(|(k, d)| (k, d.value())),
         ));
         let previous = self.apps.remove(&desired.id);
         if let Some(previous) = &previous {

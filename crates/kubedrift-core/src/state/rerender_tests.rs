@@ -39,7 +39,7 @@ fn render(seq: u64, objects: &[(&str, &str)], ignore: Vec<IgnoreRule>) -> Input 
                     &crate::model::builtin_cluster_scoped,
                 )
                 .expect("identity"),
-                object: Arc::new(object),
+                object: Arc::new(crate::model::StoredObject::new(object)),
                 origin: Some(format!("apps/web/all.yaml:{}", line * 10 + 1)),
             }
         })

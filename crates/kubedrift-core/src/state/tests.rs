@@ -77,7 +77,7 @@ fn desired_app(app: &str, context: &str, seq: u64, objects: Vec<Object>) -> Inpu
                 &crate::model::builtin_cluster_scoped,
             )
             .expect("identity"),
-            object: Arc::new(object),
+            object: Arc::new(crate::model::StoredObject::new(object)),
             origin: Some(format!("apps/{app}/deployment.yaml:1")),
         })
         .collect();
@@ -519,7 +519,9 @@ fn resource_view_debug_never_shows_object_content() {
         origin: None,
         attribution: None,
         awaiting_list: false,
-        desired: Some(ObjectRef::Desired(Arc::new(secret.clone()))),
+        desired: Some(ObjectRef::Desired(Arc::new(
+            crate::model::StoredObject::new(secret.clone()),
+        ))),
         live: Some(ObjectRef::Live(Arc::new(LiveObject::new(secret)))),
     };
     let debug = format!("{view:?}");

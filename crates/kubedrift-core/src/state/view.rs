@@ -7,7 +7,7 @@ use crate::engine::compare::Verdict;
 use crate::engine::health::{Health, HealthStatus};
 use crate::engine::ignore::IgnoreRule;
 use crate::model::GroupKind;
-use crate::model::{Object, ResourceKey};
+use crate::model::{Object, ResourceKey, StoredObject};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -40,18 +40,18 @@ impl fmt::Display for AppId {
 /// Secret. Use `engine::diff` (which masks) to show it.
 #[derive(Clone, PartialEq)]
 pub enum ObjectRef {
-    /// A rendered desired object.
-    Desired(Arc<Object>),
+    /// A rendered desired object (compact text, see [`crate::engine::app::DesiredResource`]).
+    Desired(Arc<StoredObject>),
     /// A live object as the state keeps it (compact text, see [`LiveObject`]).
     Live(Arc<LiveObject>),
 }
 
 impl ObjectRef {
-    /// The object. A live one is read back from its stored text on every call: keep the
-    /// result only while it is needed (a diff, a plan), never in a view.
+    /// The object, read back from its stored text on every call: keep the result only while
+    /// it is needed (a diff, a plan), never in a view.
     pub fn get(&self) -> Cow<'_, Object> {
         match self {
-            ObjectRef::Desired(object) => Cow::Borrowed(object.as_ref()),
+            ObjectRef::Desired(object) => object.value(),
             ObjectRef::Live(object) => object.value(),
         }
     }
@@ -61,11 +61,17 @@ impl fmt::Debug for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rv = match self {
             ObjectRef::Desired(object) => object
+                .value()
                 .pointer("/metadata/resourceVersion")
-                .and_then(|v| v.as_str()),
-            ObjectRef::Live(object) => object.resource_version(),
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            ObjectRef::Live(object) => object.resource_version().map(str::to_string),
         };
-        write!(f, "ObjectRef(resourceVersion {})", rv.unwrap_or("-"))
+        write!(
+            f,
+            "ObjectRef(resourceVersion {})",
+            rv.as_deref().unwrap_or("-")
+        )
     }
 }
 
