@@ -233,9 +233,7 @@ pub(crate) fn build(
     app: &str,
     tools: &Tools,
 ) -> Result<(Vec<u8>, Vec<String>), RenderError> {
-    let workdir = tempfile::Builder::new()
-        .prefix("kubedrift-kustomize-")
-        .tempdir()
+    let workdir = super::leftovers::temp_dir("kubedrift-kustomize-")
         .map_err(|err| RenderError::Io {
             app: app.to_string(),
             message: format!("creating a temp dir: {err}"),
