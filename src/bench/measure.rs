@@ -78,9 +78,9 @@ fn kubedrift_command(setup: &Setup, opts: &MeasureOptions) -> Command {
         .arg("--kubeconfig")
         .arg(&setup.sandbox.kubeconfig)
         .env("PATH", setup.shim.path_env())
-        .env("XDG_CACHE_HOME", &setup.cache_home)
         .env("NO_COLOR", "1")
         .env_remove("KUBEDRIFT_LOG");
+    process::own_caches(&mut command, &setup.cache_home);
     command
 }
 

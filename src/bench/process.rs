@@ -488,6 +488,35 @@ impl SandboxProcess {
     }
 }
 
+/// Give a measured kubedrift child caches of its own under `cache_home`, whatever the
+/// harness's environment says: an exported `KUBEDRIFT_CACHE_DIR` (the team's by-hand setup
+/// asks for one) would otherwise win over `XDG_CACHE_HOME`, and the child would share a render
+/// cache with other runs of the same generated repo (same seed, same keys) by other binaries,
+/// whose parsed objects it does not trust: it parses everything again, which a user's second
+/// start does not do. The cache size cap is kubedrift's default.
+pub fn own_caches<'c>(command: &'c mut Command, cache_home: &Path) -> &'c mut Command {
+    command
+        .env("XDG_CACHE_HOME", cache_home)
+        .env("KUBEDRIFT_CACHE_DIR", cache_home.join("kubedrift"))
+        .env("KUBEDRIFT_CHART_CACHE", cache_home.join("kubedrift-charts"))
+        .env_remove("KUBEDRIFT_RENDER_CACHE_MB")
+}
+
+/// A copy of the kubedrift binary in `dir`, run for every measure instead of the original:
+/// a rebuild of the original during a bench (cargo replaces the file) would make later runs
+/// another binary, one that distrusts the parsed objects the first run cached (they are
+/// keyed by the binary's path, size and time) and so parses everything again.
+pub fn pinned_binary(original: &Path, dir: &Path) -> Result<PathBuf, ProcessError> {
+    let io = |e: std::io::Error| ProcessError::Other(format!("copying the kubedrift binary: {e}"));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let copy = dir.join("kubedrift");
+    // Written to a temp name first: a copy cut short is never run.
+    let partial = dir.join(".kubedrift.partial");
+    std::fs::copy(original, &partial).map_err(io)?;
+    std::fs::rename(&partial, &copy).map_err(io)?;
+    Ok(copy)
+}
+
 /// A directory of `kubectl` / `kustomize` wrappers that log every run to a file and run the
 /// real tool: renderer tool runs of a kubedrift child are counted from outside.
 pub struct ToolShim {
