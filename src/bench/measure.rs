@@ -6,9 +6,7 @@ use super::generate::{
     self, AppInstance, Generated, ScaleSpec, EDIT_MANAGER, TARGET_KEY, TARGET_VALUE,
 };
 use super::names;
-use super::process::{
-    self, load_average, Beside, CpuCounters, Finished, SandboxProcess, ToolShim,
-};
+use super::process::{self, load_average, Beside, CpuCounters, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
 use super::{
     BenchError, ComparedRun, EnvComparison, Latency, LiveReport, SizeReport, StatusRun, TimedRun,

@@ -792,8 +792,8 @@ mod tests {
         use crate::engine::compare::Verdict;
         use crate::engine::health::{Health, HealthStatus};
         use crate::model::ResourceKey;
-        use crate::state::{AppId, ControllerTool, ControllerView, LiveObject, ObjectRef};
         use crate::state::ResourceView;
+        use crate::state::{AppId, ControllerTool, ControllerView, LiveObject, ObjectRef};
         use std::sync::Arc;
         let rollout = json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
@@ -818,7 +818,9 @@ mod tests {
             Arc::new(ResourceView {
                 key: ResourceKey::new(group, kind, Some("shop"), name),
                 verdict: Verdict::OutOfSync {
-                    paths: vec![crate::engine::fieldpath::FieldPath::keys(&["spec", "replicas"])],
+                    paths: vec![crate::engine::fieldpath::FieldPath::keys(&[
+                        "spec", "replicas",
+                    ])],
                 },
                 health: Some(Health {
                     status: HealthStatus::Suspended,

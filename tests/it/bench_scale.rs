@@ -89,7 +89,10 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         !dir.path().join("exported-cache").exists(),
         "the measured runs used the exported KUBEDRIFT_CACHE_DIR"
     );
-    assert!(dir.path().join("work/tiny/cache/kubedrift/renders").is_dir());
+    assert!(dir
+        .path()
+        .join("work/tiny/cache/kubedrift/renders")
+        .is_dir());
     assert!(
         number(&status[0], "/tool_runs") >= 1.0,
         "the cold start renders the Kustomize apps"

@@ -15,7 +15,12 @@ fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| {
-            let state = stat.rsplit_once(')')?.1.split_whitespace().next()?.to_string();
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_string();
             Some(state != "Z" && state != "X")
         })
         .unwrap_or(false)
@@ -55,13 +60,16 @@ fn status_that_times_out_mid_render_leaves_no_tool_running_and_no_temp_dir() {
         pids = pids.display()
     );
     std::fs::write(bin.join("kustomize"), script).expect("slow kustomize");
-    std::fs::set_permissions(bin.join("kustomize"), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod");
+    std::fs::set_permissions(
+        bin.join("kustomize"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
     let tmp = fx.dir.path().join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
-    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .expect("PATH");
 
     let started = Instant::now();
@@ -86,13 +94,20 @@ fn status_that_times_out_mid_render_leaves_no_tool_running_and_no_temp_dir() {
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .collect();
-    assert_eq!(started_tools.len(), 2, "the slow kustomize ran: {started_tools:?}");
+    assert_eq!(
+        started_tools.len(),
+        2,
+        "the slow kustomize ran: {started_tools:?}"
+    );
     // Killed processes are gone once reaped by init: allow a moment, far less than their sleep.
     let deadline = Instant::now() + Duration::from_secs(10);
     while started_tools.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let left: Vec<u32> = started_tools.into_iter().filter(|pid| alive(*pid)).collect();
+    let left: Vec<u32> = started_tools
+        .into_iter()
+        .filter(|pid| alive(*pid))
+        .collect();
     for pid in &left {
         let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     }

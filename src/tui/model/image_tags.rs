@@ -41,11 +41,14 @@ impl ImageTags {
                 _ => None,
             });
             let tag = match (&live, previous) {
-                (Some(object), Some(Entry { live: Some(seen), tag, .. }))
-                    if same_object(seen, object) =>
-                {
-                    tag.clone()
-                }
+                (
+                    Some(object),
+                    Some(Entry {
+                        live: Some(seen),
+                        tag,
+                        ..
+                    }),
+                ) if same_object(seen, object) => tag.clone(),
                 (Some(object), _) => {
                     self.reads += 1;
                     image_tag_of(&object.value())
