@@ -43,6 +43,26 @@ pub(crate) fn spawn(command: &mut Command) -> io::Result<Child> {
         use std::os::unix::process::CommandExt as _;
         command.process_group(0);
     }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt as _;
+        // In its own group, the tool no longer gets the terminal's Ctrl-C with us: if we die
+        // of a signal without ending it, the kernel kills it (the spawning thread waits for
+        // the tool, so it outlives the thread's own end only if the process dies).
+        let parent = std::process::id();
+        // SAFETY: the closure runs in the forked child before exec and calls only prctl and
+        // getppid, both async-signal-safe; it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // We may have died between the fork and the prctl.
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+    }
     let mut registry = registry();
     if registry.ending {
         return Err(exiting());
