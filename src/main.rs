@@ -33,7 +33,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli::run(cli) {
+    let result = cli::run(cli);
+    // A command may return with renders still running (`status` skips its teardown): end
+    // their tools and remove their temp dirs, so the exit leaves neither behind.
+    kubedrift::render::leftovers::end_all();
+    match result {
         Ok(exit) => ExitCode::from(exit.code()),
         // A closed pipe (`kubedrift status | head`) is the reader's choice, not an error.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,

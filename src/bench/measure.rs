@@ -6,7 +6,7 @@ use super::generate::{
     self, AppInstance, Generated, ScaleSpec, EDIT_MANAGER, TARGET_KEY, TARGET_VALUE,
 };
 use super::names;
-use super::process::{self, load_average, Finished, SandboxProcess, ToolShim};
+use super::process::{self, load_average, Beside, CpuCounters, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
 use super::{
     BenchError, ComparedRun, EnvComparison, Latency, LiveReport, ServedDiff, SizeReport, StatusRun,
@@ -76,9 +76,9 @@ fn kubedrift_command(setup: &Setup, opts: &MeasureOptions) -> Command {
         .arg("--kubeconfig")
         .arg(&setup.sandbox.kubeconfig)
         .env("PATH", setup.shim.path_env())
-        .env("XDG_CACHE_HOME", &setup.cache_home)
         .env("NO_COLOR", "1")
         .env_remove("KUBEDRIFT_LOG");
+    process::own_caches(&mut command, &setup.cache_home);
     command
 }
 
@@ -103,6 +103,8 @@ fn timed(finished: &Finished) -> TimedRun {
         wall_ms: finished.wall_ms,
         max_rss_mib: finished.max_rss_mib,
         cpu_ms: finished.cpu_ms,
+        user_ms: finished.user_ms,
+        sys_ms: finished.sys_ms,
         exit_code: finished.exit_code,
         load: finished.load,
     }
@@ -123,11 +125,16 @@ fn status_run(
     expected: &BTreeSet<String>,
 ) -> Result<StatusRun, BenchError> {
     let before = setup.shim.runs();
+    let counters = CpuCounters::read(Some(setup.sandbox.pid()));
     let finished = process::run(
         kubedrift_command(setup, opts)
             .args(["status", "--output", "json", "--timeout"])
             .arg(format!("{}s", opts.status_timeout.as_secs())),
     )?;
+    let beside = counters.beside(
+        &CpuCounters::read(Some(setup.sandbox.pid())),
+        finished.cpu_ms,
+    );
     // Kept for a post-mortem when a run disagrees with the generator.
     let saved = setup.root.join(format!(
         "status-{}.json",
@@ -187,6 +194,7 @@ fn status_run(
     Ok(StatusRun {
         label: label.to_string(),
         run: timed(&finished),
+        beside,
         tool_runs: setup.shim.runs() - before,
         complete: report
             .get("complete")
@@ -202,14 +210,22 @@ fn status_run(
 }
 
 /// `kubedrift status` as a user types it (table output): only its time, RSS and tool runs.
-fn status_table_run(setup: &Setup, opts: &MeasureOptions) -> Result<(TimedRun, usize), BenchError> {
+fn status_table_run(
+    setup: &Setup,
+    opts: &MeasureOptions,
+) -> Result<(TimedRun, Beside, usize), BenchError> {
     let before = setup.shim.runs();
+    let counters = CpuCounters::read(Some(setup.sandbox.pid()));
     let finished = process::run(
         kubedrift_command(setup, opts)
             .args(["status", "--timeout"])
             .arg(format!("{}s", opts.status_timeout.as_secs())),
     )?;
-    Ok((timed(&finished), setup.shim.runs() - before))
+    let beside = counters.beside(
+        &CpuCounters::read(Some(setup.sandbox.pid())),
+        finished.cpu_ms,
+    );
+    Ok((timed(&finished), beside, setup.shim.runs() - before))
 }
 
 fn first_lines(text: &str) -> String {
@@ -434,6 +450,7 @@ fn kubectl_get_all(setup: &Setup) -> Result<(TimedRun, usize), BenchError> {
     let mut last = None;
     let mut max_rss: f64 = 0.0;
     let mut cpu = 0.0;
+    let (mut user_ms, mut sys_ms) = (0.0, 0.0);
     for context in &setup.generated.contexts {
         let run = process::run(kubectl_command(setup, context).args([
             "get",
@@ -448,6 +465,8 @@ fn kubectl_get_all(setup: &Setup) -> Result<(TimedRun, usize), BenchError> {
             .unwrap_or(0);
         max_rss = max_rss.max(run.max_rss_mib);
         cpu += run.cpu_ms;
+        user_ms += run.user_ms;
+        sys_ms += run.sys_ms;
         last = run.exit_code.filter(|c| *c != 0).or(last);
     }
     Ok((
@@ -455,6 +474,8 @@ fn kubectl_get_all(setup: &Setup) -> Result<(TimedRun, usize), BenchError> {
             wall_ms: started.elapsed().as_secs_f64() * 1e3,
             max_rss_mib: max_rss,
             cpu_ms: cpu,
+            user_ms,
+            sys_ms,
             exit_code: Some(last.unwrap_or(0)),
             load: load_average(),
         },
@@ -731,7 +752,8 @@ pub(super) fn measure_size(
             &expected,
         )?);
     }
-    let (status_table, status_table_tool_runs) = status_table_run(&setup, opts)?;
+    let (status_table, status_table_beside, status_table_tool_runs) =
+        status_table_run(&setup, opts)?;
     let sampled = sample(&setup.generated.instances, opts.per_app_samples);
     let mut per_app = sampled
         .iter()
@@ -760,6 +782,7 @@ pub(super) fn measure_size(
         kubectl_get_items,
         status,
         status_table,
+        status_table_beside,
         status_table_tool_runs,
         per_app,
         environment,

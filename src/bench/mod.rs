@@ -38,6 +38,11 @@ pub struct TimedRun {
     pub wall_ms: f64,
     pub max_rss_mib: f64,
     pub cpu_ms: f64,
+    /// `cpu_ms` split into user and system time.
+    #[serde(default)]
+    pub user_ms: f64,
+    #[serde(default)]
+    pub sys_ms: f64,
     pub exit_code: Option<i32>,
     /// 1-minute load average when it ended.
     pub load: f64,
@@ -47,6 +52,8 @@ pub struct TimedRun {
 pub struct StatusRun {
     pub label: String,
     pub run: TimedRun,
+    /// CPU spent beside the run (sandbox, harness, the rest of the machine).
+    pub beside: process::Beside,
     /// kustomize runs the child made (counted by a PATH shim).
     pub tool_runs: usize,
     pub complete: bool,
@@ -183,6 +190,7 @@ pub struct SizeReport {
     pub status: Vec<StatusRun>,
     /// `status` with table output (what a user types), after the JSON runs.
     pub status_table: TimedRun,
+    pub status_table_beside: process::Beside,
     pub status_table_tool_runs: usize,
     pub per_app: Vec<ComparedRun>,
     pub environment: EnvComparison,
@@ -300,6 +308,19 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// `user U sys S; beside: sandbox X, harness H, others O, steal T`.
+fn cpu_split(run: &TimedRun, beside: &process::Beside) -> String {
+    format!(
+        "user {} sys {}; beside it: sandbox {}, harness {}, others {}, steal {}",
+        ms(run.user_ms),
+        ms(run.sys_ms),
+        ms(beside.sandbox_cpu_ms),
+        ms(beside.harness_cpu_ms),
+        ms(beside.others_cpu_ms),
+        ms(beside.steal_ms)
+    )
+}
+
 /// The human summary of one size.
 pub fn summary(r: &SizeReport) -> String {
     let mut out = format!(
@@ -320,11 +341,12 @@ pub fn summary(r: &SizeReport) -> String {
     ));
     for s in &r.status {
         out.push_str(&format!(
-            "  status {}: {} peak RSS {:.0} MiB cpu {} tool runs {} complete {} resources {} differing {} matches generator {} exit {:?} load {:.2}{}\n",
+            "  status {}: {} peak RSS {:.0} MiB cpu {} ({}) tool runs {} complete {} resources {} differing {} matches generator {} exit {:?} load {:.2}{}\n",
             s.label,
             ms(s.run.wall_ms),
             s.run.max_rss_mib,
             ms(s.run.cpu_ms),
+            cpu_split(&s.run, &s.beside),
             s.tool_runs,
             s.complete,
             s.resources,
@@ -343,10 +365,11 @@ pub fn summary(r: &SizeReport) -> String {
         }
     }
     out.push_str(&format!(
-        "  status (table output): {} peak RSS {:.0} MiB cpu {} tool runs {} exit {:?} load {:.2}\n",
+        "  status (table output): {} peak RSS {:.0} MiB cpu {} ({}) tool runs {} exit {:?} load {:.2}\n",
         ms(r.status_table.wall_ms),
         r.status_table.max_rss_mib,
         ms(r.status_table.cpu_ms),
+        cpu_split(&r.status_table, &r.status_table_beside),
         r.status_table_tool_runs,
         r.status_table.exit_code,
         r.status_table.load

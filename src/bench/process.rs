@@ -41,6 +41,9 @@ pub struct Finished {
     pub wall_ms: f64,
     pub max_rss_mib: f64,
     pub cpu_ms: f64,
+    /// `cpu_ms` split: user and system time.
+    pub user_ms: f64,
+    pub sys_ms: f64,
     /// Exit code; None when killed by a signal.
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
@@ -103,6 +106,8 @@ fn finished(
         // Linux reports ru_maxrss in KiB.
         max_rss_mib: usage.ru_maxrss as f64 / 1024.0,
         cpu_ms: tv_ms(usage.ru_utime) + tv_ms(usage.ru_stime),
+        user_ms: tv_ms(usage.ru_utime),
+        sys_ms: tv_ms(usage.ru_stime),
         exit_code,
         signal,
         load: load_average(),
@@ -313,6 +318,90 @@ pub fn threads_of(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// CPU time counters read at one moment, to tell what else ran on the machine while a child
+/// was measured (the machine is shared; the sandbox runs beside the child).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuCounters {
+    /// Every CPU's non-idle time since boot (user, nice, system, irq, softirq), ms.
+    machine_busy_ms: f64,
+    /// Time the hypervisor ran something else on our CPUs, ms.
+    machine_steal_ms: f64,
+    /// This harness process (all its threads), ms.
+    harness_ms: f64,
+    /// A watched process (the sandbox), ms; 0 when it cannot be read.
+    watched_ms: f64,
+}
+
+/// CPU spent while a child ran, besides the child's own.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Beside {
+    /// The sandbox process (the API servers the child talks to).
+    pub sandbox_cpu_ms: f64,
+    /// This harness (reading the child's output).
+    pub harness_cpu_ms: f64,
+    /// Everything else on the machine: busy time of all CPUs minus the child, the sandbox and
+    /// the harness (other users, kernel threads, leftovers of earlier phases).
+    pub others_cpu_ms: f64,
+    /// Stolen by the hypervisor.
+    pub steal_ms: f64,
+}
+
+fn clock_ticks_ms() -> f64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    1e3 / if hz > 0 { hz as f64 } else { 100.0 }
+}
+
+/// utime + stime of `pid` from /proc/PID/stat, ms.
+fn process_cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: the fields start after its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * clock_ticks_ms())
+}
+
+impl CpuCounters {
+    /// The counters now; `watched` is the sandbox's pid.
+    pub fn read(watched: Option<u32>) -> CpuCounters {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let numbers: Vec<f64> = stat
+            .lines()
+            .find(|l| l.starts_with("cpu "))
+            .map(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let field = |i: usize| numbers.get(i).copied().unwrap_or(0.0);
+        let tick = clock_ticks_ms();
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        let busy = field(0) + field(1) + field(2) + field(5) + field(6);
+        CpuCounters {
+            machine_busy_ms: busy * tick,
+            machine_steal_ms: field(7) * tick,
+            harness_ms: process_cpu_ms(std::process::id()).unwrap_or(0.0),
+            watched_ms: watched.and_then(process_cpu_ms).unwrap_or(0.0),
+        }
+    }
+
+    /// What ran beside a child that used `child_cpu_ms` between `self` and `later`.
+    pub fn beside(&self, later: &CpuCounters, child_cpu_ms: f64) -> Beside {
+        let sandbox = (later.watched_ms - self.watched_ms).max(0.0);
+        let harness = (later.harness_ms - self.harness_ms).max(0.0);
+        let busy = later.machine_busy_ms - self.machine_busy_ms;
+        Beside {
+            sandbox_cpu_ms: sandbox,
+            harness_cpu_ms: harness,
+            others_cpu_ms: (busy - child_cpu_ms - sandbox - harness).max(0.0),
+            steal_ms: (later.machine_steal_ms - self.machine_steal_ms).max(0.0),
+        }
+    }
+}
+
 /// Open file descriptors of `pid` (entries of /proc/PID/fd).
 pub fn open_fds_of(pid: u32) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
@@ -397,6 +486,35 @@ impl SandboxProcess {
     pub fn stop(self) -> Result<Finished, ProcessError> {
         self.process.interrupt()
     }
+}
+
+/// Give a measured kubedrift child caches of its own under `cache_home`, whatever the
+/// harness's environment says: an exported `KUBEDRIFT_CACHE_DIR` (the team's by-hand setup
+/// asks for one) would otherwise win over `XDG_CACHE_HOME`, and the child would share a render
+/// cache with other runs of the same generated repo (same seed, same keys) by other binaries,
+/// whose parsed objects it does not trust: it parses everything again, which a user's second
+/// start does not do. The cache size cap is kubedrift's default.
+pub fn own_caches<'c>(command: &'c mut Command, cache_home: &Path) -> &'c mut Command {
+    command
+        .env("XDG_CACHE_HOME", cache_home)
+        .env("KUBEDRIFT_CACHE_DIR", cache_home.join("kubedrift"))
+        .env("KUBEDRIFT_CHART_CACHE", cache_home.join("kubedrift-charts"))
+        .env_remove("KUBEDRIFT_RENDER_CACHE_MB")
+}
+
+/// A copy of the kubedrift binary in `dir`, run for every measure instead of the original:
+/// a rebuild of the original during a bench (cargo replaces the file) would make later runs
+/// another binary, one that distrusts the parsed objects the first run cached (they are
+/// keyed by the binary's path, size and time) and so parses everything again.
+pub fn pinned_binary(original: &Path, dir: &Path) -> Result<PathBuf, ProcessError> {
+    let io = |e: std::io::Error| ProcessError::Other(format!("copying the kubedrift binary: {e}"));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let copy = dir.join("kubedrift");
+    // Written to a temp name first: a copy cut short is never run.
+    let partial = dir.join(".kubedrift.partial");
+    std::fs::copy(original, &partial).map_err(io)?;
+    std::fs::rename(&partial, &copy).map_err(io)?;
+    Ok(copy)
 }
 
 /// A directory of `kubectl` / `kustomize` wrappers that log every run to a file and run the

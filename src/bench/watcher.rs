@@ -98,9 +98,9 @@ impl Watcher {
             .args(["status", "--watch", "--output", "json", "--timeout"])
             .arg(format!("{}s", timeout.as_secs().max(1)))
             .env("PATH", path_env)
-            .env("XDG_CACHE_HOME", cache_home)
             .env_remove("KUBEDRIFT_LOG")
             .env_remove(WATCHER_ENV);
+        super::process::own_caches(&mut command, cache_home);
         let spec = std::env::var(WATCHER_ENV).unwrap_or_default();
         for (key, value) in extra_env(&spec) {
             command.env(key, value);

@@ -101,6 +101,8 @@ pub fn run(_global: &GlobalArgs, args: BenchArgs) -> color_eyre::Result<Exit> {
         .work_dir
         .clone()
         .unwrap_or_else(|| temp.path().to_path_buf());
+    // Every child runs this copy, so a rebuild during the bench cannot change what is measured.
+    let kubedrift = bench::process::pinned_binary(&kubedrift, &work.join("bin"))?;
     let report = if let Some(duration) = args.soak {
         let mut spec = spec(&args, "1k")?;
         spec.apps_per_cluster = args.apps.unwrap_or(4);

@@ -160,7 +160,20 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
         .watch
         .then(|| serve_diff(global, &runtime, &live, &args))
         .flatten();
-    let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
+    let waited = runtime.block_on(async {
+        tokio::select! {
+            result = live.wait_settled(args.timeout) => Some(result),
+            // Renders run their tools in process groups of their own, which the terminal's
+            // Ctrl-C does not reach: stop here and let `main` end them (`leftovers`).
+            Ok(()) = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some((snapshot, settled)) = waited else {
+        // Exiting: no teardown, as below.
+        std::mem::forget(live);
+        std::mem::forget(runtime);
+        return Err(eyre!("interrupted"));
+    };
     let stdout = std::io::stdout();
     // Buffered: the JSON of 50k resources is half a million lines, each a write otherwise.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -231,8 +244,8 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
     if !args.watch {
         // The process ends right after this. Tearing the live layer down first (every
         // cluster's objects, the state, the runtime's threads) took 2-4 s at 50k objects, to
-        // free memory the exit frees anyway. A render running at this moment may leave its
-        // temp dir behind (the exit stops it midway), as it would on Ctrl-C.
+        // free memory the exit frees anyway. Renders still running are ended by `main`
+        // (`render::leftovers::end_all`: their tools killed, their temp dirs removed).
         std::mem::forget(snapshot);
         std::mem::forget(live);
         std::mem::forget(runtime);
@@ -681,10 +694,23 @@ mod tests {
                     if let Some(attribution) = &r.attribution {
                         entry["attribution"] = json!(attribution);
                     }
+                    // As before streaming: every live object was asked for its progress.
+                    if let Some(progress) = r
+                        .live
+                        .as_ref()
+                        .and_then(|live| crate::engine::rollout::progress(&live.get()))
+                    {
+                        entry["rollout"] = json!({
+                            "headline": progress.headline(),
+                            "percent": progress.percent(),
+                            "lines": progress.lines(),
+                            "progress": progress,
+                        });
+                    }
                     entry
                 })
                 .collect();
-            json!({
+            let mut out = json!({
                 "app": app.id.app,
                 "env": app.id.env,
                 "cluster": app.context,
@@ -693,7 +719,13 @@ mod tests {
                 "revision": app.revision,
                 "message": app.message(),
                 "resources": resources,
-            })
+            });
+            if let Some(controller) = &app.controller {
+                let mut entry = json!(controller);
+                entry["disagreement"] = json!(app.controller_disagreement());
+                out["controller"] = entry;
+            }
+            out
         };
         json!({
             "apps": snapshot.apps.values().map(|a| app_json(a)).collect::<Vec<_>>(),
@@ -794,6 +826,12 @@ mod tests {
                 controller: None,
             }),
         );
+        // An app read from Argo CD whose controller disagrees, with a paused canary Rollout
+        // (read back from its stored text) next to a live Deployment (no progress).
+        snapshot.apps.insert(
+            AppId::new("shop", "prod"),
+            Arc::new(controlled_app_with_a_rollout()),
+        );
         for (settled, exit) in [(true, Exit::Drift), (false, Exit::Error)] {
             let streamed = serde_json::to_string_pretty(&Report {
                 snapshot: &snapshot,
@@ -808,6 +846,87 @@ mod tests {
         let app = snapshot.app("web", "dev").unwrap();
         let line = serde_json::to_string(&AppJson(app)).unwrap();
         assert!(line.contains(r#""paths":["spec.replicas"]"#), "{line}");
+        // Both branches are in the compared document (not skipped on both sides alike).
+        let shop = serde_json::to_string(&AppJson(snapshot.app("shop", "prod").unwrap())).unwrap();
+        assert!(shop.contains(r#""controller":{"tool":"argocd""#), "{shop}");
+        assert!(shop.contains(r#""disagreement":"#), "{shop}");
+        assert!(shop.contains(r#""rollout":{"headline":"#), "{shop}");
+        assert_eq!(shop.matches(r#""rollout":"#).count(), 1, "{shop}");
+    }
+
+    /// `shop@prod`, read from an Argo CD Application that says Synced while kubedrift sees
+    /// drift: a canary Rollout paused at step 3 and a Deployment, both with live objects.
+    fn controlled_app_with_a_rollout() -> AppView {
+        use crate::engine::compare::Verdict;
+        use crate::engine::health::{Health, HealthStatus};
+        use crate::model::ResourceKey;
+        use crate::state::ResourceView;
+        use crate::state::{AppId, ControllerTool, ControllerView, LiveObject, ObjectRef};
+        use std::sync::Arc;
+        let rollout = json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "41", "generation": 2},
+            "spec": {"replicas": 5,
+                     "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}},
+                                                       {"setWeight": 40}, {"pause": {"duration": "10m"}}]}},
+                     "template": {"spec": {"containers": [{"name": "web", "image": "shop/web:1.5.0"}]}}},
+            "status": {"phase": "Paused", "message": "CanaryPauseStep", "observedGeneration": "2",
+                       "currentPodHash": "7f9c6d5b8", "stableRS": "6d4b8c9f7", "currentStepIndex": 3,
+                       "replicas": 5, "updatedReplicas": 2, "availableReplicas": 5,
+                       "pauseConditions": [{"reason": "CanaryPauseStep",
+                                            "startTime": "2026-01-05T11:50:00Z"}]}
+        });
+        let deployment = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "worker", "namespace": "shop", "resourceVersion": "42"},
+            "spec": {"replicas": 1},
+            "status": {"replicas": 1, "availableReplicas": 1}
+        });
+        let resource = |group: &str, kind: &str, name: &str, live: serde_json::Value| {
+            Arc::new(ResourceView {
+                key: ResourceKey::new(group, kind, Some("shop"), name),
+                verdict: Verdict::OutOfSync {
+                    paths: vec![crate::engine::fieldpath::FieldPath::keys(&[
+                        "spec", "replicas",
+                    ])],
+                },
+                health: Some(Health {
+                    status: HealthStatus::Suspended,
+                    message: Some("CanaryPauseStep".into()),
+                }),
+                origin: None,
+                attribution: None,
+                awaiting_list: false,
+                desired: None,
+                live: Some(ObjectRef::Live(Arc::new(LiveObject::new(live)))),
+            })
+        };
+        AppView {
+            id: AppId::new("shop", "prod"),
+            context: "prod".into(),
+            namespace: Some("shop".into()),
+            revision: "main@5e6f7a8".into(),
+            sync: SyncState::OutOfSync,
+            health: Some(HealthStatus::Suspended),
+            summary: crate::state::AppSummary::default(),
+            resources: vec![
+                resource("argoproj.io", "Rollout", "web", rollout),
+                resource("apps", "Deployment", "worker", deployment),
+            ],
+            ignore: Vec::new(),
+            controller: Some(ControllerView {
+                tool: ControllerTool::ArgoCd,
+                context: "prod".into(),
+                api_version: "argoproj.io/v1alpha1".into(),
+                kind: "Application".into(),
+                namespace: "argocd".into(),
+                name: "shop-prod".into(),
+                sync: Some("Synced".into()),
+                health: Some("Healthy".into()),
+                revision: Some("5e6f7a8".into()),
+                message: None,
+            }),
+        }
     }
 
     #[test]

@@ -350,13 +350,10 @@ pub(crate) fn build(
             message: HELM_NOT_INSTALLED.to_string(),
         });
     };
-    let workdir = tempfile::Builder::new()
-        .prefix("kubedrift-helm-")
-        .tempdir()
-        .map_err(|err| RenderError::Io {
-            app: app.to_string(),
-            message: format!("creating a temp dir: {err}"),
-        })?;
+    let workdir = super::leftovers::temp_dir("kubedrift-helm-").map_err(|err| RenderError::Io {
+        app: app.to_string(),
+        message: format!("creating a temp dir: {err}"),
+    })?;
     let root = workdir
         .path()
         .canonicalize()
@@ -397,10 +394,8 @@ pub(crate) fn build(
     let mut values: Vec<PathBuf> = inputs.values.iter().map(|v| root.join(v)).collect();
     // Outside the materialized repo (no repo file can collide with it); tempfile makes the
     // directory 0700 and the file is 0600.
-    let private = tempfile::Builder::new()
-        .prefix("kubedrift-helm-set-")
-        .tempdir()
-        .map_err(|err| RenderError::Io {
+    let private =
+        super::leftovers::temp_dir("kubedrift-helm-set-").map_err(|err| RenderError::Io {
             app: app.to_string(),
             message: format!("creating a temp dir: {err}"),
         })?;

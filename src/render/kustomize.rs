@@ -233,10 +233,8 @@ pub(crate) fn build(
     app: &str,
     tools: &Tools,
 ) -> Result<(Vec<u8>, Vec<String>), RenderError> {
-    let workdir = tempfile::Builder::new()
-        .prefix("kubedrift-kustomize-")
-        .tempdir()
-        .map_err(|err| RenderError::Io {
+    let workdir =
+        super::leftovers::temp_dir("kubedrift-kustomize-").map_err(|err| RenderError::Io {
             app: app.to_string(),
             message: format!("creating a temp dir: {err}"),
         })?;

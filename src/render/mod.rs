@@ -15,6 +15,7 @@ mod chart;
 pub(crate) mod disk_cache;
 mod helm;
 mod kustomize;
+pub mod leftovers;
 mod parsed;
 mod tool;
 mod workspace;

@@ -81,29 +81,40 @@ pub(crate) fn run(
     args: &[OsString],
     timeout: Duration,
 ) -> Result<ToolOutput, RunError> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(RunError::Spawn)?;
+    // Its own process group, registered: a process exiting without teardown ends it (and
+    // what it started) first, see `leftovers`.
+    let mut child = super::leftovers::spawn(
+        Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(RunError::Spawn)?;
+    let pid = child.id();
+    let end = |child: &mut std::process::Child| {
+        super::leftovers::kill_group(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        super::leftovers::reaped(pid);
+    };
     // Read both pipes concurrently so a tool filling one of them never blocks.
     let stdout = child.stdout.take().map(read_in_background);
     let stderr = child.stderr.take().map(read_in_background);
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
+            Ok(Some(status)) => {
+                super::leftovers::reaped(pid);
+                break status;
+            }
             Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
+                end(&mut child);
                 return Err(RunError::TimedOut);
             }
             Ok(None) => thread::sleep(Duration::from_millis(20)),
             Err(err) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                end(&mut child);
                 return Err(RunError::Spawn(err));
             }
         }

@@ -366,6 +366,14 @@ pub fn sample() -> Snapshot {
     build(&sample_cases(), &[], &[])
 }
 
+/// The sample after `change` to its cases (a later moment: a live edit, a commit), built
+/// through the reducer like the sample.
+pub fn sample_with(change: impl FnOnce(&mut Vec<AppCase>)) -> Snapshot {
+    let mut cases = sample_cases();
+    change(&mut cases);
+    build(&cases, &[], &[])
+}
+
 /// The sample with prod unreachable and Secrets forbidden in stage.
 pub fn sample_in_trouble() -> Snapshot {
     build(&sample_cases(), &["prod"], &[("stage", "Secret")])

@@ -48,6 +48,8 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         .arg("--work-dir")
         .arg(dir.path().join("work"))
         .env("HOME", dir.path())
+        // Exported as the team's by-hand setup asks: the measured runs must not use it.
+        .env("KUBEDRIFT_CACHE_DIR", dir.path().join("exported-cache"))
         .output()
         .expect("run kubedrift bench");
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -76,7 +78,21 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         assert_eq!(number(run, "/resources"), 32.0);
         assert_eq!(number(run, "/run/exit_code"), 1.0, "drift exits 1");
         assert!(number(run, "/run/wall_ms") > 0.0 && number(run, "/run/max_rss_mib") > 1.0);
+        let split = number(run, "/run/user_ms") + number(run, "/run/sys_ms");
+        assert!((split - number(run, "/run/cpu_ms")).abs() < 1.0, "{run}");
+        assert!(number(run, "/beside/sandbox_cpu_ms") >= 0.0, "{run}");
+        assert!(number(run, "/beside/others_cpu_ms") >= 0.0, "{run}");
     }
+    // The children ran a pinned copy of the binary, with caches of their own.
+    assert!(dir.path().join("work/bin/kubedrift").is_file());
+    assert!(
+        !dir.path().join("exported-cache").exists(),
+        "the measured runs used the exported KUBEDRIFT_CACHE_DIR"
+    );
+    assert!(dir
+        .path()
+        .join("work/tiny/cache/kubedrift/renders")
+        .is_dir());
     assert!(
         number(&status[0], "/tool_runs") >= 1.0,
         "the cold start renders the Kustomize apps"

@@ -40,6 +40,7 @@ mod live_watch_scope;
 mod local_source;
 mod render;
 mod render_cache_cli;
+mod status_exit;
 mod tui_actions;
 mod tui_controller_sync;
 mod tui_tmux;

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod image_tags;
 mod promote;
 mod sync;
 pub use promote::{PreparedPromotion, PromoteFlow, PromoteMode, PromoteStage};
@@ -322,9 +323,8 @@ pub struct Model {
     envs: Vec<String>,
     contexts: HashMap<String, String>,
     counts: BTreeMap<&'static str, usize>,
-    /// Main image tag per app, kept while the app's view is the same `Arc` (the state shares
-    /// unchanged views between snapshots), so a new snapshot re-reads only changed apps.
-    image_tags: HashMap<AppId, (Arc<AppView>, Option<String>)>,
+    /// Main image tag per app, worked out when a snapshot arrives (see `image_tags`).
+    image_tags: image_tags::ImageTags,
     pub row: usize,
     pub col: usize,
     // App view.
@@ -465,7 +465,7 @@ impl Model {
             envs: Vec::new(),
             contexts: HashMap::new(),
             counts: BTreeMap::new(),
-            image_tags: HashMap::new(),
+            image_tags: image_tags::ImageTags::default(),
             row: 0,
             col: 0,
             app: None,
@@ -585,16 +585,7 @@ impl Model {
             rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         }
         self.rows = rows.into_iter().map(|(_, name)| name).collect();
-        let mut tags = std::mem::take(&mut self.image_tags);
-        tags.retain(|id, _| self.snapshot.apps.contains_key(id));
-        for (id, app) in &self.snapshot.apps {
-            let fresh = tags.get(id).is_some_and(|(seen, _)| Arc::ptr_eq(seen, app));
-            if !fresh {
-                let tag = super::views::overview::main_image_tag(app);
-                tags.insert(id.clone(), (Arc::clone(app), tag));
-            }
-        }
-        self.image_tags = tags;
+        self.image_tags.update(&self.snapshot);
         self.counts.clear();
         for app in self.snapshot.apps.values() {
             if self.columns.contains(&app.id.env) {
@@ -1360,15 +1351,12 @@ impl Model {
         }
     }
 
-    /// Facts the footer counts: cells per sync state.
-    /// The main image tag of an app (cached per app view).
+    /// The main image tag of an app of the current snapshot (worked out when it arrived).
     pub fn image_tag(&self, app: &Arc<AppView>) -> Option<&str> {
-        match self.image_tags.get(&app.id) {
-            Some((seen, tag)) if Arc::ptr_eq(seen, app) => tag.as_deref(),
-            _ => None,
-        }
+        self.image_tags.get(app)
     }
 
+    /// Facts the footer counts: cells per sync state.
     pub fn counts(&self) -> &BTreeMap<&'static str, usize> {
         &self.counts
     }

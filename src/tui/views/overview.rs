@@ -85,34 +85,6 @@ fn geometry_in(model: &Model, area: Rect) -> Geometry {
     }
 }
 
-/// The tag of the first container image of the app's main workload (live, else desired); an
-/// Argo Rollout counts as a workload.
-pub fn main_image_tag(app: &AppView) -> Option<String> {
-    let workload = app.resources.iter().find(|r| {
-        let apps_workload = r.key.group == "apps"
-            && matches!(
-                r.key.kind.as_str(),
-                "Deployment" | "StatefulSet" | "DaemonSet"
-            );
-        let rollout = r.key.group == crate::engine::rollout::GROUP && r.key.kind == "Rollout";
-        apps_workload || rollout
-    })?;
-    // A live object is read back from its stored text here (per cell drawn).
-    let object = workload.live.as_ref().or(workload.desired.as_ref())?.get();
-    // A chain of `get`s, not `pointer`: this runs for every cell drawn.
-    let image = object
-        .get("spec")?
-        .get("template")?
-        .get("spec")?
-        .get("containers")?
-        .get(0)?
-        .get("image")?
-        .as_str()?;
-    let name = image.rsplit('/').next()?;
-    let (_, tag) = name.split_once(':')?;
-    Some(tag.split('@').next().unwrap_or(tag).to_string())
-}
-
 /// The short commit of a revision label (`main@1a2b3c4` → `1a2b3c4`).
 pub fn short_commit(revision: &str) -> &str {
     revision.rsplit('@').next().unwrap_or(revision)

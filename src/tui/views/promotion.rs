@@ -1,7 +1,7 @@
 //! Promotion timeline (read-only): the app's revision in each environment in promotion order,
 //! the commits between neighbours and what promoting would change.
 
-use super::overview::{main_image_tag, short_commit};
+use super::overview::short_commit;
 use super::{fit, health_span, sync_span};
 use crate::tui::model::Model;
 use crate::tui::theme::Slot;
@@ -31,7 +31,7 @@ pub fn lines(model: &Model, width: usize) -> Vec<Line<'static>> {
             )));
             continue;
         };
-        let tag = main_image_tag(view);
+        let tag = model.image_tag(view).map(str::to_string);
         if let Some((prev_env, prev_tag)) = &previous {
             let behind = model.git.behind.get(&view.id).cloned().unwrap_or_default();
             let count = model.git.behind_commits(&view.id);

@@ -302,3 +302,47 @@ fn a_controller_disagreement_shows_in_the_app_view_and_the_overview() {
         "{screen}"
     );
 }
+
+/// `kubectl set image` on web@prod: once the snapshot with the new live Deployment arrives,
+/// the overview cell and the promotion view show the new tag (worked out on arrival, not
+/// while drawing).
+#[test]
+fn the_image_tag_follows_a_live_image_change() {
+    let mut model = sample_model(Theme::dark());
+    model.update(Msg::Resize(160, 48));
+    let row_of = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.starts_with(" web "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = render(&mut model, 160, 48);
+    assert!(row_of(&before).contains("1.4.2"), "{before}");
+    assert!(!before.contains("1.4.3-hotfix"), "{before}");
+    let mut next = fixture::sample_with(|cases| {
+        let Some(web) = cases.iter_mut().find(|c| c.app == "web" && c.env == "prod") else {
+            return;
+        };
+        let live = &mut web.live[0];
+        live["spec"]["template"]["spec"]["containers"][0]["image"] =
+            "registry.example.com/shop/web:1.4.3-hotfix".into();
+        live["metadata"]["resourceVersion"] = "777".into();
+    });
+    next.generation = model.snapshot.generation + 1;
+    model.update(Msg::Snapshot(Arc::new(next)));
+    let after = render(&mut model, 160, 48);
+    let row = row_of(&after);
+    assert!(row.contains("1.4.3-hotfix"), "{after}");
+    // Only prod's cell moved: dev and stage still run 1.4.2.
+    assert_eq!(row.matches("1.4.2").count(), 2, "{row}");
+    insta::assert_snapshot!("overview_after_live_image_change_160x48", after);
+    keys(&mut model, ":app web");
+    key(&mut model, KeyCode::Enter);
+    keys(&mut model, ":env prod");
+    key(&mut model, KeyCode::Enter);
+    key(&mut model, KeyCode::Enter);
+    keys(&mut model, "P");
+    let promotion = render(&mut model, 160, 48);
+    assert!(promotion.contains("1.4.3-hotfix"), "{promotion}");
+}

@@ -1,0 +1,124 @@
+//! What a render has running or on disk while it is under way: tool processes and temp dirs.
+//! Both are registered here, so that a process that exits without tearing its threads down
+//! (`status` without `--watch` skips a teardown of seconds at 50k objects) ends them first:
+//! [`end_all`]. Each tool runs as the leader of its own process group, so what it starts
+//! itself (a shell shim's commands, helm's plugins) is ended with it. In its own group a tool
+//! does not get the terminal's Ctrl-C: `status` catches Ctrl-C and ends them; other one-shot
+//! commands killed by a signal leave a running tool to finish its render on its own. (Asking
+//! the kernel to kill it with us, `PR_SET_PDEATHSIG`, needs a `fork` per tool instead of
+//! `posix_spawn`: about 1 s more CPU on a 50k first start with 100 Kustomize renders.)
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::{Mutex, MutexGuard};
+
+struct Registry {
+    /// Set by [`end_all`]: nothing new is started after it.
+    ending: bool,
+    /// Process group ids (= the tool's pid) of tools not reaped yet.
+    groups: BTreeSet<u32>,
+    dirs: BTreeSet<PathBuf>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    ending: false,
+    groups: BTreeSet::new(),
+    dirs: BTreeSet::new(),
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    // A panic elsewhere while holding the lock leaves the sets usable.
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn exiting() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "kubedrift is exiting")
+}
+
+/// Start `command` as the leader of a new process group, registered until [`reaped`].
+/// Spawned under the lock, so [`end_all`] never runs between the spawn and the registration.
+pub(crate) fn spawn(command: &mut Command) -> io::Result<Child> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0);
+    }
+    let mut registry = registry();
+    if registry.ending {
+        return Err(exiting());
+    }
+    let child = command.spawn()?;
+    registry.groups.insert(child.id());
+    Ok(child)
+}
+
+/// `pid` was waited for: its id may be reused from now on, so it is no longer signalled.
+pub(crate) fn reaped(pid: u32) {
+    registry().groups.remove(&pid);
+}
+
+/// Kill the process group of a registered tool (the tool and whatever it started).
+pub(crate) fn kill_group(pid: u32) {
+    let registry = registry();
+    if registry.groups.contains(&pid) {
+        signal_group(pid);
+    }
+}
+
+fn signal_group(pid: u32) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) with a negative id signals the process group `group`, which is
+        // one of our unreaped children's (its pid is not reused until we wait for it).
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
+/// A render's temp dir: removed when dropped, and by [`end_all`] if still there at exit.
+#[derive(Debug)]
+pub(crate) struct RenderDir {
+    dir: tempfile::TempDir,
+}
+
+impl RenderDir {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for RenderDir {
+    fn drop(&mut self) {
+        registry().dirs.remove(self.dir.path());
+        // The TempDir removes the directory itself.
+    }
+}
+
+/// A new private temp dir named `<prefix>XXXX`, registered until dropped.
+pub(crate) fn temp_dir(prefix: &str) -> io::Result<RenderDir> {
+    let mut registry = registry();
+    if registry.ending {
+        return Err(exiting());
+    }
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    registry.dirs.insert(dir.path().to_path_buf());
+    Ok(RenderDir { dir })
+}
+
+/// End every running tool (its whole process group) and remove every render temp dir;
+/// nothing new is started afterwards. Called once the process is about to exit.
+pub fn end_all() {
+    let mut registry = registry();
+    registry.ending = true;
+    for pid in std::mem::take(&mut registry.groups) {
+        signal_group(pid);
+    }
+    for dir in std::mem::take(&mut registry.dirs) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
