@@ -95,6 +95,7 @@ pub mod errors;
 pub mod faults;
 pub mod handle;
 pub mod kubeconfig;
+pub mod media;
 pub mod objects;
 pub mod openapi;
 pub mod protobuf;
