@@ -12,6 +12,9 @@
 //! - [`store`]: per-cluster objects, one resourceVersion counter, bounded event history,
 //!   broadcast fan-out; [`watch`] streams it.
 //! - [`catalog`]: built-in kinds plus CRD-defined kinds registered at runtime.
+//! - [`media`]: `Accept` negotiation as a real server does it (q-values, 406 NotAcceptable):
+//!   the objects, a Table (`kubectl get`), or `meta.k8s.io` PartialObjectMetadata(List) for
+//!   metadata-only get/list/watch (kube-rs `*_metadata`, metadata informers): no data/spec/status.
 //! - [`table`]: server-side printing (`kubectl get` columns), one printer file per API group.
 //! - [`auth`] (users `admin` / `viewer`, bearer tokens), [`review`] (`kubectl auth can-i` /
 //!   `whoami`: SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview, answered
@@ -40,6 +43,10 @@
 //! - Lists are served from the current state: `resourceVersion`/`resourceVersionMatch` on list
 //!   and the snapshot of a `continue` token are not honoured (a continue token older than the
 //!   event history answers 410).
+//! - `Accept` decides the shape, never the encoding: YAML and protobuf ranges are accepted but
+//!   answered in JSON. Lists carry no `remainingItemCount`. A watch asking for
+//!   `as=PartialObjectMetadataList` gets whole objects (a real server's per-event transform
+//!   fails the same way and sends the object; its encoder's reaction is not reproduced).
 //! - List items keep their `apiVersion`/`kind` (a real server omits them for built-in kinds;
 //!   clients accept both).
 //! - Watches filter by selector on the new object only (an object leaving a selector produces
@@ -95,6 +102,7 @@ pub mod errors;
 pub mod faults;
 pub mod handle;
 pub mod kubeconfig;
+pub mod media;
 pub mod objects;
 pub mod openapi;
 pub mod protobuf;

@@ -8,6 +8,7 @@ use super::api_server::{ApiServer, DeleteOptions, PatchKind, Subresource, WriteO
 use super::auth::{authorize, Attributes};
 use super::catalog::ResourceInfo;
 use super::errors::{qualified_resource, ApiError};
+use super::media::{self, Output};
 use super::openapi;
 use super::protobuf::{self, ProtobufError};
 use super::selectors::{FieldSelector, LabelSelector};
@@ -340,6 +341,8 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
         Some(_) => return Err(ApiError::unknown_path()),
     };
     let headers = request.headers().clone();
+    // A real server negotiates the response before it reads or writes anything.
+    let output = media::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
     let body = read_body(request.into_body()).await?;
     if write && deletes && delete_options(&query, &body).is_ok_and(|o| !o.dry_run) {
         count_write();
@@ -361,32 +364,34 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
             if sub == Subresource::Scale {
                 return Ok(json_response(200, &super::api_server::scale_of(&obj)));
             }
-            if let Some(include) = wants_table(&headers, &query)? {
+            if let Some(include) = wants_table(output, &query)? {
                 return Ok(json_response(
                     200,
                     &table_of(info, &[obj], include, None, None),
                 ));
             }
-            Ok(json_response(200, &obj))
+            single_response(200, output, info, &obj)
         }
-        "list" => list(&api, &target, &query, wants_table(&headers, &query)?),
-        "watch" => watch(api, target, &query, wants_table(&headers, &query)?),
+        "list" => list(&api, &target, &query, output),
+        "watch" => watch(api, target, &query, output),
         "create" => {
             if sub != Subresource::Main {
                 return Err(ApiError::method_not_allowed("POST"));
             }
             let obj = decode_object(&headers, &body)?;
             let written = api.create(info, ns, obj, &opts()?, now)?;
-            Ok(json_response(
+            single_response(
                 if written.created { 201 } else { 200 },
+                output,
+                info,
                 &written.object,
-            ))
+            )
         }
         "update" => {
             let obj = decode_object(&headers, &body)?;
             let name = target.name.as_deref().unwrap_or("");
             let written = api.update(info, ns, name, sub, obj, &opts()?, now)?;
-            Ok(json_response(200, &present(sub, &written.object)))
+            single_response(200, output, info, &present(sub, &written.object))
         }
         "patch" => {
             let content_type = headers
@@ -413,16 +418,18 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
             }
             let name = target.name.as_deref().unwrap_or("");
             let written = api.patch(info, ns, name, sub, kind, &patch, &options, now)?;
-            Ok(json_response(
+            single_response(
                 if written.created { 201 } else { 200 },
+                output,
+                info,
                 &present(sub, &written.object),
-            ))
+            )
         }
         "delete" => {
             let name = target.name.as_deref().unwrap_or("");
             let options = delete_options(&query, &body)?;
             let deleted = api.delete(info, ns, name, &options, now)?;
-            Ok(json_response(200, &deleted))
+            single_response(200, output, info, &deleted)
         }
         "deletecollection" => {
             let options = delete_options(&query, &body)?;
@@ -447,7 +454,7 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
                     deleted.push(gone);
                 }
             }
-            Ok(bytes_response(200, list_bytes(info, rv, None, &deleted)))
+            list_response(info, output, None, rv, None, &deleted)
         }
         _ => Err(ApiError::method_not_allowed(method.as_str())),
     }
@@ -455,21 +462,82 @@ async fn route(api: Arc<ApiServer>, request: Request) -> Result<Response, ApiErr
 
 /// Whether the client asked for a `meta.k8s.io` Table (what `kubectl get` does), and with
 /// which `includeObject`.
-fn wants_table(headers: &HeaderMap, query: &Query) -> Result<Option<IncludeObject>, ApiError> {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let table = accept
-        .split(',')
-        .next()
-        .is_some_and(|first| first.contains("as=Table"));
-    if !table {
+fn wants_table(output: Output, query: &Query) -> Result<Option<IncludeObject>, ApiError> {
+    if output != Output::Table {
         return Ok(None);
     }
     IncludeObject::from_query(query.get("includeObject"))
         .map(Some)
         .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// One object as negotiated: itself, or its PartialObjectMetadata (a list asked for a single
+/// object is refused, as a real server does). Writes answer Tables with the object itself.
+fn single_response(
+    code: u16,
+    output: Output,
+    info: &ResourceInfo,
+    object: &Value,
+) -> Result<Response, ApiError> {
+    match output {
+        Output::Metadata {
+            version,
+            list: false,
+        } => Ok(json_response(
+            code,
+            &media::partial_object_metadata(object, version),
+        )),
+        Output::Metadata { list: true, .. } => Err(media::shape_mismatch(
+            true,
+            &info.api_version(),
+            &info.kind,
+            info.custom,
+        )),
+        Output::Objects | Output::Table => Ok(json_response(code, object)),
+    }
+}
+
+/// A list as negotiated: the objects, a Table, or a PartialObjectMetadataList (a single
+/// PartialObjectMetadata asked for a list is refused).
+fn list_response(
+    info: &ResourceInfo,
+    output: Output,
+    table: Option<IncludeObject>,
+    rv: u64,
+    continue_token: Option<&str>,
+    items: &[Arc<Value>],
+) -> Result<Response, ApiError> {
+    match (output, table) {
+        (_, Some(include)) => Ok(json_response(
+            200,
+            &table_of(info, items, include, Some(rv), continue_token),
+        )),
+        (
+            Output::Metadata {
+                version,
+                list: true,
+            },
+            _,
+        ) => Ok(json_response(
+            200,
+            &media::partial_object_metadata_list(
+                items.iter().map(|o| &**o),
+                version,
+                rv,
+                continue_token,
+            ),
+        )),
+        (Output::Metadata { list: false, .. }, _) => Err(media::shape_mismatch(
+            false,
+            &info.api_version(),
+            &info.kind,
+            info.custom,
+        )),
+        _ => Ok(bytes_response(
+            200,
+            list_bytes(info, rv, continue_token, items),
+        )),
+    }
 }
 
 /// A Table of `objects`, with list metadata.
@@ -696,9 +764,10 @@ fn list(
     api: &ApiServer,
     target: &Target,
     query: &Query,
-    table: Option<IncludeObject>,
+    output: Output,
 ) -> Result<Response, ApiError> {
     let info = &target.info;
+    let table = wants_table(output, query)?;
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
@@ -749,24 +818,26 @@ fn list(
         }
         selected.push(item);
     }
-    if let Some(include) = table {
-        return Ok(json_response(
-            200,
-            &table_of(info, &selected, include, Some(rv), token.as_deref()),
-        ));
-    }
-    Ok(bytes_response(
-        200,
-        list_bytes(info, rv, token.as_deref(), &selected),
-    ))
+    list_response(info, output, table, rv, token.as_deref(), &selected)
 }
 
 fn watch(
     api: Arc<ApiServer>,
     target: Target,
     query: &Query,
-    table: Option<IncludeObject>,
+    output: Output,
 ) -> Result<Response, ApiError> {
+    let table = wants_table(output, query)?;
+    // Watch events carry single objects: a real server transforms each into a
+    // PartialObjectMetadata; asked for the List kind, its transform fails per event and the
+    // object goes out as it is.
+    let metadata = match output {
+        Output::Metadata {
+            version,
+            list: false,
+        } => Some(version),
+        _ => None,
+    };
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""))
@@ -793,6 +864,7 @@ fn watch(
         timeout,
         send_initial_events,
         table,
+        metadata,
     };
     let rx = start_watch(api, target.info, target.namespace, params);
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);

@@ -8,6 +8,7 @@
 use super::api_server::ApiServer;
 use super::catalog::ResourceInfo;
 use super::errors::ApiError;
+use super::media::partial_object_metadata;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::server::table_of;
 use super::store::{StoreError, StoreEvent, WatchStart};
@@ -39,6 +40,8 @@ pub struct WatchParams {
     pub send_initial_events: bool,
     /// Send each object as a one-row Table (`kubectl get -w`).
     pub table: Option<IncludeObject>,
+    /// Send each object (and bookmark) as a `meta.k8s.io/<version>` PartialObjectMetadata.
+    pub metadata: Option<&'static str>,
 }
 
 fn event_line(event_type: &str, object: &Value) -> Bytes {
@@ -52,15 +55,16 @@ fn event_line(event_type: &str, object: &Value) -> Bytes {
     Bytes::from(buf)
 }
 
-fn bookmark(info: &ResourceInfo, rv: u64, initial_events_end: bool) -> Bytes {
+fn bookmark(info: &ResourceInfo, params: &WatchParams, rv: u64, initial_events_end: bool) -> Bytes {
     let mut metadata = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
     if initial_events_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    event_line(
-        "BOOKMARK",
-        &json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata}),
-    )
+    let object = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": metadata});
+    match params.metadata {
+        Some(version) => event_line("BOOKMARK", &partial_object_metadata(&object, version)),
+        None => event_line("BOOKMARK", &object),
+    }
 }
 
 fn error_line(err: &ApiError) -> Bytes {
@@ -97,17 +101,21 @@ impl Emitter<'_> {
             return true;
         }
         let shown = self.api.at_version(self.info, Arc::clone(obj));
-        let line = match self.params.table {
-            Some(include) => event_line(
+        let line = match (self.params.table, self.params.metadata) {
+            (Some(include), _) => event_line(
                 event.event_type.as_str(),
                 &table_of(self.info, &[shown], include, None, None),
             ),
+            (None, Some(version)) => event_line(
+                event.event_type.as_str(),
+                &partial_object_metadata(&shown, version),
+            ),
             // As stored: serialize once for all watchers of this event.
-            None if Arc::ptr_eq(&shown, obj) => event
+            (None, None) if Arc::ptr_eq(&shown, obj) => event
                 .line
                 .get_or_init(|| event_line(event.event_type.as_str(), obj))
                 .clone(),
-            None => event_line(event.event_type.as_str(), &shown),
+            (None, None) => event_line(event.event_type.as_str(), &shown),
         };
         if self.tx.send(line).await.is_err() {
             return false;
@@ -172,7 +180,7 @@ async fn run_watch(
             return;
         }
     }
-    if params.send_initial_events && !out.raw(bookmark(&info, last_rv, true)).await {
+    if params.send_initial_events && !out.raw(bookmark(&info, &params, last_rv, true)).await {
         return;
     }
     let mut live = subscription.live;
@@ -193,7 +201,7 @@ async fn run_watch(
                 }
             }
             _ = bookmarks.tick(), if params.bookmarks => {
-                if !out.raw(bookmark(&info, last_rv, false)).await {
+                if !out.raw(bookmark(&info, &params, last_rv, false)).await {
                     return;
                 }
             }

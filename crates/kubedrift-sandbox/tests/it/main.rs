@@ -9,6 +9,7 @@ mod engine_merge_lists;
 mod kube_rs;
 mod kubectl;
 mod kubectl_create;
+mod metadata_only;
 mod objects;
 // Shared with the core crate's engine tests (realistic Deployments, the pair/verdict check).
 #[path = "../../../kubedrift-core/tests/it/shared.rs"]
