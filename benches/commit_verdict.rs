@@ -149,7 +149,7 @@ fn main() {
             s.app("bench", "c00").is_some_and(|a| {
                 a.resources
                     .iter()
-                    .any(|r| r.key.name == name && r.verdict.is_drift())
+                    .any(|r| *r.key.name == *name && r.verdict.is_drift())
             })
         }));
         assert!(ok, "commit {n} never showed");

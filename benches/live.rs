@@ -195,7 +195,7 @@ fn main() {
             s.app("bench", name).is_some_and(|a| {
                 a.resources
                     .iter()
-                    .any(|r| r.key.name == target && r.verdict.is_drift() == drifted)
+                    .any(|r| *r.key.name == *target && r.verdict.is_drift() == drifted)
             })
         }));
         assert!(ok, "edit {n} never showed");

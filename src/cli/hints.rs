@@ -62,7 +62,7 @@ mod tests {
 
     fn key(kind: &str, ns: &str, name: &str) -> ResourceKey {
         ResourceKey {
-            group: String::new(),
+            group: "".into(),
             kind: kind.into(),
             namespace: Some(ns.into()),
             name: name.into(),

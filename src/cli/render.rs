@@ -121,7 +121,7 @@ fn set_default_namespace(object: &mut Value, namespace: &str) {
     ) else {
         return;
     };
-    let value = Value::String(keyed);
+    let value = Value::String(keyed.to_string());
     match metadata.keys().position(|key| key == "name") {
         Some(at) if !metadata.contains_key("namespace") => {
             metadata.shift_insert(at + 1, "namespace".to_string(), value);

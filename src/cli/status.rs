@@ -553,7 +553,7 @@ impl Serialize for ResourceJson<'_> {
         if let Some(progress) = r
             .live
             .as_ref()
-            .filter(|_| r.key.kind == "Rollout")
+            .filter(|_| &*r.key.kind == "Rollout")
             .and_then(|live| crate::engine::rollout::progress(&live.get()))
         {
             // An Argo Rollout: where its update is, structured and in words.

@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(stored["apiVersion"], "apps/v1");
         assert_eq!(stored["kind"], "Deployment");
         assert_eq!(
-            live.key().map(|k| k.name.as_str()),
+            live.key().map(|k| &*k.name),
             Some("web"),
             "keyed as the real kind"
         );

@@ -851,7 +851,7 @@ mod tests {
         assert_eq!(outcome.desired.len(), 1);
         let rendered = outcome.desired[0].rendered.as_ref().expect("rendered");
         assert_eq!(rendered.objects.len(), 1);
-        assert_eq!(rendered.objects[0].key.name, "web-config");
+        assert_eq!(&*rendered.objects[0].key.name, "web-config");
         // Success is remembered: nothing more at this commit.
         assert!(follower.poll().desired.is_empty());
     }

@@ -793,7 +793,7 @@ fn configmap_plan(env: &str, context: &str) -> kubedrift::actions::sync::Plan {
         context: context.into(),
         steps: vec![Step {
             key: kubedrift::model::ResourceKey {
-                group: String::new(),
+                group: "".into(),
                 kind: "ConfigMap".into(),
                 namespace: Some("default".into()),
                 name: "bound".into(),

@@ -221,13 +221,13 @@ spec:
     })
     .await;
     let prod = snapshot.app("web-prod", "prod").expect("web-prod");
-    let mut names: Vec<&str> = prod.resources.iter().map(|r| r.key.name.as_str()).collect();
+    let mut names: Vec<&str> = prod.resources.iter().map(|r| &*r.key.name).collect();
     names.sort();
     assert_eq!(names, ["prod-web", "prod-web", "prod-web-config"]);
     let deployment = prod
         .resources
         .iter()
-        .find(|r| r.key.kind == "Deployment")
+        .find(|r| &*r.key.kind == "Deployment")
         .and_then(|r| r.desired.as_ref())
         .expect("desired deployment");
     assert_eq!(
@@ -367,10 +367,7 @@ spec:
     assert_eq!(settings.resources.len(), 1);
     let configmap = &settings.resources[0];
     assert_eq!(
-        (
-            configmap.key.namespace.as_deref(),
-            configmap.key.name.as_str()
-        ),
+        (configmap.key.namespace.as_deref(), &*configmap.key.name),
         (Some("store"), "flux-settings")
     );
     let desired = configmap.desired.as_ref().expect("desired").get();
@@ -776,7 +773,7 @@ async fn a_cloned_repo_is_fetched_on_the_interval() {
         .fetch(&["+refs/heads/main:refs/heads/main"], None, None)
         .expect("push to the remote");
     let snapshot = wait_app(&live, "web", "dev", "OutOfSync (extra missing)", |a| {
-        a.resources.iter().any(|r| r.key.name == "extra")
+        a.resources.iter().any(|r| &*r.key.name == "extra")
     })
     .await;
     let web = snapshot.app("web", "dev").expect("web");

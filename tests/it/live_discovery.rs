@@ -67,7 +67,7 @@ async fn installing_a_crd_refreshes_discovery_and_the_custom_resource_is_compare
     let snapshot = wait_app(&live, "web", "dev", "Widget Missing", |a| {
         a.resources
             .iter()
-            .any(|r| r.key.kind == "Widget" && r.verdict == Verdict::Missing)
+            .any(|r| &*r.key.kind == "Widget" && r.verdict == Verdict::Missing)
     })
     .await;
     assert_eq!(

@@ -22,7 +22,11 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         let app = snapshot.app("web", env).expect("row");
         assert_eq!(app.context, env);
         assert!(app.revision.contains("main"), "revision {}", app.revision);
-        let kinds: Vec<String> = app.resources.iter().map(|r| r.key.kind.clone()).collect();
+        let kinds: Vec<String> = app
+            .resources
+            .iter()
+            .map(|r| r.key.kind.to_string())
+            .collect();
         assert_eq!(
             kinds,
             vec!["ConfigMap", "Service", "Deployment"],
@@ -68,7 +72,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     let mut saw_resource = false;
     while let Ok(change) = changes.try_recv() {
         if let ChangeKind::Resource { app, key } = &change.what {
-            if app.env == "dev" && key.kind == "Deployment" {
+            if app.env == "dev" && &*key.kind == "Deployment" {
                 saw_resource = true;
             }
         }
@@ -104,7 +108,7 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
     let snapshot = wait_app(&live, "web", "dev", "ConfigMap drifted", |a| {
         a.resources
             .iter()
-            .any(|r| r.key.kind == "ConfigMap" && r.verdict.is_drift())
+            .any(|r| &*r.key.kind == "ConfigMap" && r.verdict.is_drift())
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
@@ -187,14 +191,14 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         "--from-literal=token=tok-0000",
     ]);
     let snapshot = wait_app(&live, "web", "dev", "Extraneous Secret", |a| {
-        a.resources.iter().any(|r| r.key.name == "web-old-token")
+        a.resources.iter().any(|r| &*r.key.name == "web-old-token")
     })
     .await;
     let app = snapshot.app("web", "dev").expect("row");
     let extraneous = app
         .resources
         .iter()
-        .find(|r| r.key.name == "web-old-token")
+        .find(|r| &*r.key.name == "web-old-token")
         .expect("secret");
     assert_eq!(
         extraneous.verdict,
@@ -206,5 +210,8 @@ async fn initial_sync_live_drift_by_kubectl_and_git_ahead() {
         live_secret.get("data").is_none(),
         "metadata-only watch must not hold Secret data"
     );
-    assert!(!app.resources.iter().any(|r| r.key.name == "someone-elses"));
+    assert!(!app
+        .resources
+        .iter()
+        .any(|r| &*r.key.name == "someone-elses"));
 }

@@ -8,7 +8,10 @@ use kubedrift::state::{KindStatus, Reach, SyncState};
 
 fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64> {
     let app = snapshot.app("web", env)?;
-    let deploy = app.resources.iter().find(|r| r.key.kind == "Deployment")?;
+    let deploy = app
+        .resources
+        .iter()
+        .find(|r| &*r.key.kind == "Deployment")?;
     deploy
         .live
         .as_ref()?
@@ -151,7 +154,7 @@ async fn viewer_token_may_not_list_secrets_which_are_unknown_while_the_rest_work
     .await;
     let app = snapshot.app("web", "dev").expect("row");
     for resource in &app.resources {
-        match (resource.key.kind.as_str(), &resource.verdict) {
+        match (&*resource.key.kind, &resource.verdict) {
             ("Secret", Verdict::Unknown { reason }) => {
                 assert!(reason.contains("may not list Secret"), "{reason}");
                 assert!(reason.contains("forbidden"), "{reason}");

@@ -282,10 +282,10 @@ pub fn path_exists(path: &Path) -> bool {
 pub fn resource<'a>(app: &'a AppView, kind: &str) -> &'a ResourceView {
     app.resources
         .iter()
-        .find(|r| r.key.kind == kind)
+        .find(|r| *r.key.kind == *kind)
         .map(|r| r.as_ref())
         .unwrap_or_else(|| {
-            let kinds: Vec<&str> = app.resources.iter().map(|r| r.key.kind.as_str()).collect();
+            let kinds: Vec<&str> = app.resources.iter().map(|r| &*r.key.kind).collect();
             panic!("no {kind} in {}@{}: {kinds:?}", app.id.app, app.id.env)
         })
 }

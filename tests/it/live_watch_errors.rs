@@ -30,7 +30,7 @@ async fn a_kind_failed_by_500s_is_relisted_and_judged_again_when_they_stop() {
         "a Deployment made Unknown by 500s",
         |a| {
             a.resources.iter().any(|r| {
-                r.key.kind == "Deployment"
+                &*r.key.kind == "Deployment"
                     && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("500"))
             })
         },
@@ -79,7 +79,7 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
         "a Deployment Unknown: may not watch",
         |a| {
             a.resources.iter().any(|r| {
-                r.key.kind == "Deployment"
+                &*r.key.kind == "Deployment"
                     && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))
             })
         },
@@ -123,7 +123,7 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
     );
     let app = live.snapshot().app("web", "dev").cloned().expect("row");
     assert!(
-        app.resources.iter().any(|r| r.key.kind == "Deployment"
+        app.resources.iter().any(|r| &*r.key.kind == "Deployment"
             && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))),
         "still failed: {:?}",
         app.resources

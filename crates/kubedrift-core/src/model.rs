@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 mod stored;
 pub use stored::StoredObject;
@@ -24,13 +25,17 @@ pub const TRACKING_LABEL: &str = "kubedrift.io/app";
 ///
 /// The namespace is `None` for cluster-scoped kinds and always `Some` for namespaced ones
 /// (defaulted when a manifest leaves it out), so two spellings of the same object compare equal.
+///
+/// The parts are `Arc<str>` because a key is copied into many maps and views per resource
+/// (desired, live, results, indices): a clone only bumps reference counts and every copy
+/// shares the same text. `Arc<str>` orders, hashes and serializes exactly like `String`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ResourceKey {
     /// API group, empty for the core group.
-    pub group: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
+    pub group: Arc<str>,
+    pub kind: Arc<str>,
+    pub namespace: Option<Arc<str>>,
+    pub name: Arc<str>,
 }
 
 /// Why an object has no identity.
@@ -49,10 +54,10 @@ pub enum KeyError {
 impl ResourceKey {
     pub fn new(group: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
         ResourceKey {
-            group: group.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
+            group: Arc::from(group),
+            kind: Arc::from(kind),
+            namespace: namespace.map(Arc::from),
+            name: Arc::from(name),
         }
     }
 

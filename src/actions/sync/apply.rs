@@ -103,15 +103,15 @@ pub async fn dry_run(
     for step in &mut plan.steps {
         if step.action == Action::Create
             && step.key.group.is_empty()
-            && step.key.kind == "Namespace"
+            && &*step.key.kind == "Namespace"
         {
-            new_namespaces.push(step.key.name.clone());
+            new_namespaces.push(step.key.name.to_string());
         }
         let namespace_is_new = step
             .key
             .namespace
             .as_ref()
-            .is_some_and(|ns| new_namespaces.contains(ns));
+            .is_some_and(|ns| new_namespaces.iter().any(|new| **new == **ns));
         let (api, resource) = match kinds.api(client, step).await {
             Ok(found) => found,
             Err(message) => {
@@ -131,7 +131,7 @@ pub async fn dry_run(
                 verb: (*verb).into(),
                 group: resource.group.clone(),
                 resource: resource.plural.clone(),
-                namespace: step.key.namespace.clone(),
+                namespace: step.key.namespace.as_deref().map(str::to_string),
             };
             if !probes.contains(&probe) {
                 probes.push(probe);
@@ -177,7 +177,7 @@ pub async fn dry_run(
                                 map.entry("apiVersion")
                                     .or_insert_with(|| step.api_version.clone().into());
                                 map.entry("kind")
-                                    .or_insert_with(|| step.key.kind.clone().into());
+                                    .or_insert_with(|| step.key.kind.to_string().into());
                             }
                             let (want, have) =
                                 comparable_pair(Some(&value), step.live.as_ref(), &opts);

@@ -44,9 +44,9 @@ pub fn apply_key(wave: i64, key: &ResourceKey) -> (i64, u8, String, String, Stri
     (
         wave,
         kind_rank(&key.group, &key.kind),
-        key.kind.clone(),
-        key.namespace.clone().unwrap_or_default(),
-        key.name.clone(),
+        key.kind.to_string(),
+        key.namespace.as_deref().unwrap_or_default().to_string(),
+        key.name.to_string(),
     )
 }
 
@@ -70,7 +70,7 @@ mod tests {
             (-1, key("batch", "Job")),
         ];
         keys.sort_by_key(|(wave, k)| apply_key(*wave, k));
-        let kinds: Vec<&str> = keys.iter().map(|(_, k)| k.kind.as_str()).collect();
+        let kinds: Vec<&str> = keys.iter().map(|(_, k)| &*k.kind).collect();
         assert_eq!(
             kinds,
             [

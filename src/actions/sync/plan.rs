@@ -171,7 +171,7 @@ pub fn not_prunable(live: &Object, app: &str, env: &str) -> Option<String> {
 /// a CustomResourceDefinition every object of its kind), unless the user selected exactly
 /// it with `--resource`.
 pub fn cascades(key: &ResourceKey, only: &[String]) -> Option<String> {
-    let what = match (key.group.as_str(), key.kind.as_str()) {
+    let what = match (&*key.group, &*key.kind) {
         ("", "Namespace") => "deleting a Namespace deletes everything in it",
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             "deleting a CRD deletes every object of its kind"

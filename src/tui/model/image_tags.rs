@@ -99,12 +99,10 @@ fn main_workload(app: &AppView) -> Option<&ResourceView> {
     app.resources
         .iter()
         .find(|r| {
-            let apps_workload = r.key.group == "apps"
-                && matches!(
-                    r.key.kind.as_str(),
-                    "Deployment" | "StatefulSet" | "DaemonSet"
-                );
-            let rollout = r.key.group == crate::engine::rollout::GROUP && r.key.kind == "Rollout";
+            let apps_workload = &*r.key.group == "apps"
+                && matches!(&*r.key.kind, "Deployment" | "StatefulSet" | "DaemonSet");
+            let rollout =
+                &*r.key.group == crate::engine::rollout::GROUP && &*r.key.kind == "Rollout";
             apps_workload || rollout
         })
         .map(|r| r.as_ref())
@@ -134,7 +132,7 @@ mod tests {
         let mut resources = app.resources.clone();
         let index = resources
             .iter()
-            .position(|r| r.key.kind == "Deployment")
+            .position(|r| &*r.key.kind == "Deployment")
             .expect("deployment");
         let mut deployment = (*resources[index]).clone();
         let mut live = deployment.live.as_ref().expect("live").get().into_owned();

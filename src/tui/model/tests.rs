@@ -45,7 +45,7 @@ fn enter_opens_the_app_on_its_first_problem_and_d_shows_the_drift() {
     key(&mut m, KeyCode::Enter);
     assert_eq!(m.view(), View::App);
     let resource = m.selected_resource().expect("resource");
-    assert_eq!(resource.key.kind, "Deployment");
+    assert_eq!(&*resource.key.kind, "Deployment");
     keys(&mut m, "d");
     assert_eq!(m.view(), View::Diff);
     let diff = m.diff.as_ref().expect("diff");

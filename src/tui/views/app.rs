@@ -53,8 +53,8 @@ fn list_rows(resources: &[&Arc<ResourceView>]) -> Vec<Option<usize>> {
     let mut rows = Vec::new();
     let mut kind: Option<&str> = None;
     for (i, r) in resources.iter().enumerate() {
-        if kind != Some(r.key.kind.as_str()) {
-            kind = Some(r.key.kind.as_str());
+        if kind != Some(&*r.key.kind) {
+            kind = Some(&*r.key.kind);
             rows.push(None);
         }
         rows.push(Some(i));
@@ -70,7 +70,7 @@ fn heading_kind(rows: &[Option<usize>], row: usize, resources: &[&Arc<ResourceVi
         .and_then(|i| resources.get(i))
         .map(|r| {
             if r.key.group.is_empty() {
-                r.key.kind.clone()
+                r.key.kind.to_string()
             } else {
                 format!("{} ({})", r.key.kind, r.key.group)
             }

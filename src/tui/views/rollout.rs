@@ -10,7 +10,7 @@ pub const BAR_WIDTH: usize = 10;
 
 /// The progress of a resource's live Rollout; None for other resources or no live object.
 pub fn progress_of(resource: &ResourceView) -> Option<RolloutProgress> {
-    if resource.key.group != rollout::GROUP || resource.key.kind != "Rollout" {
+    if &*resource.key.group != rollout::GROUP || &*resource.key.kind != "Rollout" {
         return None;
     }
     rollout::progress(&resource.live.as_ref()?.get())

@@ -314,11 +314,7 @@ mod tests {
             },
             &CompareOptions::default(),
         );
-        let kinds: Vec<&str> = result
-            .resources
-            .iter()
-            .map(|r| r.key.kind.as_str())
-            .collect();
+        let kinds: Vec<&str> = result.resources.iter().map(|r| &*r.key.kind).collect();
         assert_eq!(kinds, ["Deployment"], "{:?}", result.resources);
         assert_eq!(result.sync, AppSync::Synced, "{:?}", result.resources);
     }
@@ -379,7 +375,7 @@ mod tests {
             .resources
             .iter()
             .filter(|r| matches!(r.verdict, Verdict::Extraneous))
-            .map(|r| r.key.kind.clone())
+            .map(|r| r.key.kind.to_string())
             .collect()
     }
 
@@ -417,7 +413,7 @@ mod tests {
                 .resources
                 .iter()
                 .filter(|r| matches!(r.verdict, Verdict::Extraneous))
-                .map(|r| r.key.namespace.clone().unwrap_or_default())
+                .map(|r| r.key.namespace.as_deref().unwrap_or_default().to_string())
                 .collect()
         };
         assert_eq!(extraneous_in("dev"), ["shop-dev"]);

@@ -51,10 +51,10 @@ pub fn workload_ref(obj: &Value) -> Option<WorkloadRef> {
 pub fn referenced_key(rollout: &ResourceKey, obj: &Value) -> Option<ResourceKey> {
     let reference = workload_ref(obj)?;
     Some(ResourceKey {
-        group: reference.group,
-        kind: reference.kind,
+        group: reference.group.into(),
+        kind: reference.kind.into(),
         namespace: rollout.namespace.clone(),
-        name: reference.name,
+        name: reference.name.into(),
     })
 }
 
@@ -76,7 +76,7 @@ pub fn is_referenced_workload<'a, V: Borrow<Value>>(
 /// True for the key of an `argoproj.io` `Rollout`: the only desired objects the functions
 /// here read (so a caller holding objects as text reads back only these).
 pub fn is_rollout_key(key: &ResourceKey) -> bool {
-    key.group == GROUP && key.kind == "Rollout"
+    &*key.group == GROUP && &*key.kind == "Rollout"
 }
 
 /// `workloadRef.scaleDown` values with which the Rollouts controller scales the referenced
@@ -103,10 +103,10 @@ pub fn controller_owned_fields<'a, V: Borrow<Value>>(
         })
         .filter_map(|(k, obj)| referenced_key(k, obj.borrow()))
         .map(|workload| IgnoreRule {
-            group: Some(workload.group),
-            kind: Some(workload.kind),
-            name: Some(workload.name),
-            namespace: workload.namespace,
+            group: Some(workload.group.to_string()),
+            kind: Some(workload.kind.to_string()),
+            name: Some(workload.name.to_string()),
+            namespace: workload.namespace.as_deref().map(str::to_string),
             json_pointers: vec!["/spec/replicas".to_string()],
         })
         .collect()

@@ -28,11 +28,11 @@ pub(super) struct LiveIndex {
     /// Keys of live objects by kind, group and namespace (None: cluster-scoped), so that a
     /// list finds what it replaces without scanning the whole cluster. By kind and group
     /// apart, so that a key's place is found without building a `GroupKind`.
-    scopes: FastMap<String, FastMap<String, Namespaces>>,
+    scopes: FastMap<Arc<str>, FastMap<Arc<str>, Namespaces>>,
 }
 
 /// Keys of one kind by namespace.
-type Namespaces = FastMap<Option<String>, FastSet<Arc<ResourceKey>>>;
+type Namespaces = FastMap<Option<Arc<str>>, FastSet<Arc<ResourceKey>>>;
 
 impl LiveIndex {
     pub(super) fn get(&self, key: &ResourceKey) -> Option<&Arc<LiveObject>> {
@@ -125,8 +125,8 @@ impl LiveIndex {
     ) -> Vec<Arc<ResourceKey>> {
         let Some(namespaces) = self
             .scopes
-            .get(&kind.kind)
-            .and_then(|groups| groups.get(&kind.group))
+            .get(kind.kind.as_str())
+            .and_then(|groups| groups.get(kind.group.as_str()))
         else {
             return Vec::new();
         };
@@ -144,7 +144,10 @@ impl LiveIndex {
             HashMap::new();
         for key in self.objects.keys() {
             rebuilt
-                .entry((GroupKind::of_key(key), key.namespace.clone()))
+                .entry((
+                    GroupKind::of_key(key),
+                    key.namespace.as_deref().map(str::to_string),
+                ))
                 .or_default()
                 .insert(ResourceKey::clone(key));
         }
@@ -155,10 +158,7 @@ impl LiveIndex {
                 return Err(format!("empty kind {kind} kept"));
             }
             for (group, namespaces) in groups {
-                let kind = GroupKind {
-                    group: group.clone(),
-                    kind: kind.clone(),
-                };
+                let kind = GroupKind::new(group, kind);
                 if namespaces.is_empty() {
                     return Err(format!("empty kind {kind} kept"));
                 }
@@ -167,7 +167,7 @@ impl LiveIndex {
                         return Err(format!("empty scope {kind} {namespace:?} kept"));
                     }
                     indexed.insert(
-                        (kind.clone(), namespace.clone()),
+                        (kind.clone(), namespace.as_deref().map(str::to_string)),
                         keys.iter().map(|k| ResourceKey::clone(k)).collect(),
                     );
                 }
@@ -314,5 +314,5 @@ impl AppsByContext {
 
 /// `key` is of `kind` (without building a `GroupKind` for it).
 pub(super) fn is_of_kind(key: &ResourceKey, kind: &GroupKind) -> bool {
-    key.kind == kind.kind && key.group == kind.group
+    *key.kind == *kind.kind && *key.group == *kind.group
 }

@@ -72,7 +72,7 @@ impl fmt::Debug for LiveObject {
         write!(
             f,
             "{}@{}",
-            self.key.as_ref().map_or("-", |k| k.name.as_str()),
+            self.key.as_ref().map_or("-", |k| &*k.name),
             self.resource_version().unwrap_or("-")
         )
     }

@@ -421,7 +421,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
     let verdicts: Vec<(String, &str)> = app
         .resources
         .iter()
-        .map(|r| (r.key.name.clone(), r.verdict.label()))
+        .map(|r| (r.key.name.to_string(), r.verdict.label()))
         .collect();
     assert_eq!(
         verdicts,
@@ -445,7 +445,7 @@ fn extraneous_needs_a_tracking_mark_and_a_complete_render_and_relist_drops_delet
     ));
     assert!(changes
         .iter()
-        .any(|c| matches!(c, ChangeKind::Resource { key, .. } if key.name == "web-canary")));
+        .any(|c| matches!(c, ChangeKind::Resource { key, .. } if &*key.name == "web-canary")));
     let snapshot = state.snapshot();
     let app = snapshot.app("web", "dev").expect("row");
     assert_eq!(app.resources.len(), 1);
@@ -573,7 +573,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
     let secret = app
         .resources
         .iter()
-        .find(|r| r.key.kind == "Secret")
+        .find(|r| &*r.key.kind == "Secret")
         .expect("tracked secret");
     assert_eq!(secret.verdict, Verdict::Extraneous);
     assert_eq!(secret.health, None, "metadata-only objects have no health");
@@ -595,7 +595,7 @@ fn metadata_only_kind_switching_to_full_relists_and_drops_late_metadata_events()
         let secret = app
             .resources
             .iter()
-            .find(|r| r.key.kind == "Secret")
+            .find(|r| &*r.key.kind == "Secret")
             .cloned()
             .expect("secret");
         (secret.verdict.clone(), secret.awaiting_list, app.sync)
@@ -868,7 +868,7 @@ fn a_tracked_object_listed_before_its_kind_is_listed_everywhere_is_decided_when_
     assert!(
         app.resources
             .iter()
-            .any(|r| r.key.name == "web-canary" && r.verdict == Verdict::Extraneous),
+            .any(|r| &*r.key.name == "web-canary" && r.verdict == Verdict::Extraneous),
         "{:?}",
         app.resources
             .iter()

@@ -50,7 +50,7 @@ impl AppNeeds {
             for obj in &rendered.objects {
                 kinds.insert(GroupKind::of_key(&obj.key));
                 if let Some(ns) = &obj.key.namespace {
-                    namespaces.insert(ns.clone());
+                    namespaces.insert(ns.to_string());
                 }
             }
         }

@@ -1298,9 +1298,9 @@ impl ControllerHarness {
                 self.create(child, now);
             }
             self.objects.retain(|o| {
-                !delete.iter().any(|k| {
-                    o["metadata"]["name"] == k.name.as_str() && o["kind"] == k.kind.as_str()
-                })
+                !delete
+                    .iter()
+                    .any(|k| o["metadata"]["name"] == &*k.name && o["kind"] == &*k.kind)
             });
         }
     }
