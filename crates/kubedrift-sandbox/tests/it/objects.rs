@@ -1300,7 +1300,7 @@ impl ControllerHarness {
             self.objects.retain(|o| {
                 !delete
                     .iter()
-                    .any(|k| o["metadata"]["name"] == &*k.name && o["kind"] == &*k.kind)
+                    .any(|k| o["metadata"]["name"] == *k.name && o["kind"] == *k.kind)
             });
         }
     }
