@@ -321,6 +321,14 @@ impl GitFollower {
                     Some(Ok(commit)) => commit.clone(),
                     Some(Err(err)) => {
                         // Keep the last render if there was one; otherwise show the error.
+                        // Either way the repo shows it: what is compared is no longer
+                        // what the ref names (and a served diff must not answer from it).
+                        if own_ref.is_some() {
+                            repo_errors.insert(
+                                spec.repo.clone(),
+                                Some(format!("{}: {err}", spec.git_ref)),
+                            );
+                        }
                         if !self.last.contains_key(&id) {
                             outcome
                                 .desired

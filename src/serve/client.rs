@@ -15,8 +15,9 @@ use std::time::Duration;
 
 /// Sending a request: the server reads it at once.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
-/// The server may wait [`super::server::GIT_WAIT`] for Git, then diffs one app.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The server may wait [`super::server::GIT_WAIT`] for Git, then diffs one app. A server
+/// that does not answer by then (stopped with Ctrl-Z, overloaded) is not waited for longer.
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `diff` answered by a watching kubedrift: its stdout written, its exit code returned.
 /// `Ok(None)`: not answered. `Err` only when writing our own stdout failed.
@@ -33,7 +34,8 @@ pub fn diff(global: &GlobalArgs, args: &DiffArgs) -> std::io::Result<Option<Exit
         return Ok(None);
     };
     // Only a directory of ours that nobody else can write: a socket there is ours too.
-    let trusted = std::fs::metadata(&dir).is_ok_and(|meta| {
+    // `symlink_metadata`: a symlink (which another user could swap) is not trusted.
+    let trusted = std::fs::symlink_metadata(&dir).is_ok_and(|meta| {
         meta.is_dir() && meta.uid() == super::server::effective_uid() && meta.mode() & 0o077 == 0
     });
     if !trusted {
@@ -93,6 +95,14 @@ fn ask(
     request: &Request,
 ) -> Result<(Reply, Vec<u8>), protocol::ProtocolError> {
     let stream = UnixStream::connect(path)?;
+    // Only a server of this user is believed (the directory check alone can race).
+    if super::server::peer_uid(&stream) != Some(super::server::effective_uid()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the socket's server is not this user's",
+        )
+        .into());
+    }
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     protocol::write_line(&mut &stream, request)?;

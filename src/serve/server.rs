@@ -176,20 +176,74 @@ pub fn start(live: &Live, scope: ServeScope) -> Result<DiffServer, ServeError> {
         marks: live.git_marks(),
         handle: tokio::runtime::Handle::current(),
         slots: Arc::new(Semaphore::new(MAX_CONCURRENT)),
+        troubled: Troubled::default(),
     });
-    let task = tokio::spawn(accept(listener, served));
+    let task = tokio::spawn(accept(listener, Arc::clone(&served)));
+    tokio::spawn(track_trouble(live.snapshots(), Arc::clone(&served)));
     Ok(DiffServer { path, inode, task })
 }
 
 /// `dir` made (0700) and checked: ours, and nobody else's to read or write.
 fn private_dir(dir: &Path) -> Result<(), ServeError> {
     let fail = |e: String| ServeError::Directory(dir.to_path_buf(), e);
+    // Never through a symlink: another user able to create it in a shared runtime dir could
+    // point it at a directory of theirs (or have us chmod one of ours).
+    let symlink = |dir: &Path| {
+        std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
+    };
+    if symlink(dir) {
+        return Err(fail("a symlink, not a directory".to_string()));
+    }
     crate::render::disk_cache::create_private_dir(dir).map_err(|e| fail(e.to_string()))?;
-    let meta = std::fs::metadata(dir).map_err(|e| fail(e.to_string()))?;
-    if meta.uid() != effective_uid() || meta.mode() & 0o077 != 0 {
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_dir() || meta.uid() != effective_uid() || meta.mode() & 0o077 != 0 {
         return Err(fail("not a private directory of this user".to_string()));
     }
     Ok(())
+}
+
+/// The uid of the process at the other end of `stream` (None: not known on this system).
+pub(crate) fn peer_uid(stream: &std::os::unix::net::UnixStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut cred = libc::ucred {
+            pid: 0,
+            uid: 0,
+            gid: 0,
+        };
+        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+        // SAFETY: `cred` and `len` are valid for writes of a `ucred`, the size passed.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_PEERCRED,
+                std::ptr::addr_of_mut!(cred).cast(),
+                &mut len,
+            )
+        };
+        (rc == 0).then_some(cred.uid)
+    }
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    {
+        let (mut uid, mut gid) = (0, 0);
+        // SAFETY: both out-pointers are valid for writes.
+        let rc = unsafe { libc::getpeereid(fd, &mut uid, &mut gid) };
+        (rc == 0).then_some(uid)
+    }
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd"
+    )))]
+    {
+        let _ = fd;
+        None
+    }
 }
 
 pub(crate) fn effective_uid() -> u32 {
@@ -207,6 +261,66 @@ struct Served {
     marks: watch::Receiver<Option<GitMark>>,
     handle: tokio::runtime::Handle,
     slots: Arc<Semaphore>,
+    troubled: Troubled,
+}
+
+/// How long after a cluster was last seen unreachable, unsettled or with a kind not watched
+/// it is not served: a watcher whose connection failed waits up to its backoff
+/// ([`crate::cluster::MAX_BACKOFF`]) before it watches again, while the cluster's probe may
+/// already show it reachable — edits made meanwhile reach the snapshot only when it does.
+const TROUBLE_QUIET: Duration = Duration::from_secs(65);
+
+/// When each cluster was last seen in trouble (see [`TROUBLE_QUIET`]).
+#[derive(Default)]
+struct Troubled(std::sync::Mutex<std::collections::HashMap<String, Instant>>);
+
+impl Troubled {
+    fn mark(&self, context: &str, at: Instant) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(context.to_string(), at);
+    }
+
+    /// Why one of `contexts` is not served yet, if it was in trouble within the quiet time.
+    fn recently(&self, contexts: &[String]) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        contexts.iter().find_map(|context| {
+            let ago = map.get(context)?.elapsed();
+            (ago < TROUBLE_QUIET).then(|| {
+                format!(
+                    "cluster {context} was unreachable or relisting {}s ago; its watches may \
+                     still be resuming",
+                    ago.as_secs()
+                )
+            })
+        })
+    }
+}
+
+/// Marks every cluster a published snapshot shows in trouble: slow or unreachable (a watch's
+/// connection failed), or a kind failed. Connecting and listing at start are not trouble: a
+/// watch starts right after its list.
+async fn track_trouble(mut snapshots: watch::Receiver<Arc<Snapshot>>, served: Arc<Served>) {
+    loop {
+        {
+            let snapshot = Arc::clone(&snapshots.borrow_and_update());
+            let now = Instant::now();
+            for (context, cluster) in &snapshot.clusters {
+                let failed = cluster.kinds.iter().any(|(_, status)| {
+                    matches!(
+                        status,
+                        KindStatus::Failed { .. } | KindStatus::Forbidden { .. }
+                    )
+                });
+                let down = matches!(cluster.reach, Reach::Slow { .. } | Reach::Unreachable { .. });
+                if down || failed {
+                    served.troubled.mark(context, now);
+                }
+            }
+        }
+        if snapshots.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn accept(listener: tokio::net::UnixListener, served: Arc<Served>) {
@@ -237,10 +351,16 @@ async fn accept(listener: tokio::net::UnixListener, served: Arc<Served>) {
         let Ok(stream) = stream.into_std() else {
             continue;
         };
+        // No free slot: the connection is closed unread and the client reads the clusters
+        // itself. Taken before a thread is: a flood of connections never holds more than
+        // `MAX_CONCURRENT` of the blocking threads the Git poll and renders also use.
+        let Ok(slot) = Arc::clone(&served.slots).try_acquire_owned() else {
+            tracing::debug!("diff socket: busy; a request was closed unread");
+            continue;
+        };
         let served = Arc::clone(&served);
-        let slot = Arc::clone(&served.slots).try_acquire_owned().ok();
         tokio::task::spawn_blocking(move || {
-            if let Err(err) = answer(&served, stream, slot.is_some()) {
+            if let Err(err) = answer(&served, stream) {
                 tracing::debug!(%err, "diff socket: request failed");
             }
             drop(slot);
@@ -252,12 +372,15 @@ async fn accept(listener: tokio::net::UnixListener, served: Arc<Served>) {
 fn answer(
     served: &Served,
     stream: std::os::unix::net::UnixStream,
-    have_slot: bool,
 ) -> Result<(), protocol::ProtocolError> {
     stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(&stream);
+    // The whole request within REQUEST_TIMEOUT, not each read: a client sending a byte at a
+    // time cannot hold a slot.
+    let mut reader = BufReader::new(DeadlineReader {
+        stream: &stream,
+        until: Instant::now() + REQUEST_TIMEOUT,
+    });
     let request = protocol::read_request(&mut reader)?;
     let mut out = &stream;
     let decline = |out: &mut &std::os::unix::net::UnixStream, reason: String| {
@@ -269,9 +392,6 @@ fn answer(
             },
         )
     };
-    if !have_slot {
-        return decline(&mut out, "busy with other requests".to_string());
-    }
     if let Some(reason) = served.scope.declines(&request) {
         return decline(&mut out, reason);
     }
@@ -285,7 +405,11 @@ fn answer(
         Ok(snapshot) => snapshot,
         Err(reason) => return decline(&mut out, reason),
     };
-    if let Err(reason) = ready(&snapshot, app, env.as_deref()) {
+    let contexts = match ready(&snapshot, app, env.as_deref()) {
+        Ok(contexts) => contexts,
+        Err(reason) => return decline(&mut out, reason),
+    };
+    if let Some(reason) = served.troubled.recently(&contexts) {
         return decline(&mut out, reason);
     }
     let mut stdout = Vec::new();
@@ -302,6 +426,24 @@ fn answer(
         return decline(&mut out, format!("its answer has an error: {first}"));
     }
     protocol::write_served(&mut out, exit.code(), served.pid, &served.since, &stdout)
+}
+
+/// Reads from a socket until a deadline, then fails with `TimedOut`.
+struct DeadlineReader<'a> {
+    stream: &'a std::os::unix::net::UnixStream,
+    until: Instant,
+}
+
+impl std::io::Read for DeadlineReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut stream = self.stream;
+        stream.read(buf)
+    }
 }
 
 /// The snapshot once Git is current: now, or after the follower rendered refs that moved
@@ -337,9 +479,14 @@ fn current_snapshot(served: &Served) -> Result<Arc<Snapshot>, String> {
 
 /// Whether `snapshot` answers for `app` (in `env`) as well as a one-shot read would: Git read,
 /// the app known, and every cluster it lives on reachable with every kind watched.
-fn ready(snapshot: &Snapshot, app: &str, env: Option<&str>) -> Result<(), String> {
+fn ready(snapshot: &Snapshot, app: &str, env: Option<&str>) -> Result<Vec<String>, String> {
     if !snapshot.sources_loaded {
         return Err("Git is not read yet".to_string());
+    }
+    // A ref that no longer resolves keeps the last render in the snapshot; a one-shot read
+    // reports the error instead (exit 2).
+    if let Some(repo) = snapshot.repos.values().find(|r| r.error.is_some()) {
+        return Err(format!("repo {} has an error", repo.name));
     }
     let mut contexts: Vec<&str> = snapshot
         .apps
@@ -352,7 +499,7 @@ fn ready(snapshot: &Snapshot, app: &str, env: Option<&str>) -> Result<(), String
     }
     contexts.sort_unstable();
     contexts.dedup();
-    for context in contexts {
+    for &context in &contexts {
         let Some(cluster) = snapshot.clusters.get(context) else {
             return Err(format!("it does not watch cluster {context}"));
         };
@@ -372,7 +519,7 @@ fn ready(snapshot: &Snapshot, app: &str, env: Option<&str>) -> Result<(), String
             ));
         }
     }
-    Ok(())
+    Ok(contexts.into_iter().map(str::to_string).collect())
 }
 
 #[cfg(test)]
@@ -424,6 +571,47 @@ mod tests {
         let mut never = scope(None, None);
         never.never = Some("fetches".to_string());
         assert!(never.declines(&request(&id, "web", None)).is_some());
+    }
+
+    #[test]
+    fn a_repo_with_an_error_is_not_served_from_its_last_render() {
+        let mut snapshot = Snapshot {
+            sources_loaded: true,
+            ..Snapshot::default()
+        };
+        snapshot.repos.insert(
+            "gitops".to_string(),
+            crate::state::RepoView {
+                name: "gitops".to_string(),
+                error: Some("ref release-9 not found".to_string()),
+                checked_at: None,
+            },
+        );
+        let reason = ready(&snapshot, "web", None).unwrap_err();
+        assert!(reason.contains("gitops"), "{reason}");
+    }
+
+    #[test]
+    fn a_cluster_in_trouble_is_not_served_for_the_quiet_time() {
+        let troubled = Troubled::default();
+        let contexts = vec!["prod".to_string()];
+        assert_eq!(troubled.recently(&contexts), None);
+        troubled.mark("dev", Instant::now());
+        assert_eq!(troubled.recently(&contexts), None);
+        troubled.mark("prod", Instant::now());
+        let reason = troubled.recently(&contexts).expect("declined");
+        assert!(reason.contains("prod"), "{reason}");
+        if let Some(long_ago) = Instant::now().checked_sub(TROUBLE_QUIET + Duration::from_secs(1)) {
+            troubled.mark("prod", long_ago);
+            assert_eq!(troubled.recently(&contexts), None);
+        }
+    }
+
+    #[test]
+    fn the_peer_of_a_socket_of_ours_is_this_user() {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("socket pair");
+        assert_eq!(peer_uid(&ours), Some(effective_uid()));
+        assert_eq!(peer_uid(&theirs), Some(effective_uid()));
     }
 
     #[test]

@@ -114,15 +114,29 @@ fn image_tag_of(object: &Object) -> Option<String> {
     let image = object
         .pointer("/spec/template/spec/containers/0/image")?
         .as_str()?;
-    let name = image.rsplit('/').next()?;
+    // The digest first: `web@sha256:abcd` has no tag, and its `:` is the digest's.
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let name = without_digest.rsplit('/').next()?;
     let (_, tag) = name.split_once(':')?;
-    Some(tag.split('@').next().unwrap_or(tag).to_string())
+    Some(tag.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::fixture;
+
+    #[test]
+    fn the_tag_is_read_before_the_digest_and_a_digest_alone_is_no_tag() {
+        let with = |image: &str| {
+            serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": image}]}}}})
+        };
+        let tag = |image: &str| image_tag_of(&with(image));
+        assert_eq!(tag("registry:5000/shop/web:1.4.2@sha256:abcd").as_deref(), Some("1.4.2"));
+        assert_eq!(tag("registry:5000/shop/web:1.4.2").as_deref(), Some("1.4.2"));
+        assert_eq!(tag("shop/web@sha256:abcd"), None);
+        assert_eq!(tag("registry:5000/shop/web"), None);
+    }
 
     /// The sample with `web@prod`'s live Deployment at `image` (resourceVersion `rv`).
     fn sample_with_web_prod_image(image: &str, rv: u64) -> Snapshot {
