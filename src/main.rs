@@ -33,6 +33,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    #[cfg(unix)]
+    if cli.ends_on_signals() {
+        kubedrift::render::leftovers::end_on_signals();
+    }
     let result = cli::run(cli);
     // A command may return with renders still running (`status` skips its teardown): end
     // their tools and remove their temp dirs, so the exit leaves neither behind.

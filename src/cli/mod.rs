@@ -228,6 +228,23 @@ pub enum Command {
     Init(init::InitArgs),
 }
 
+impl Cli {
+    /// Whether this command ends on Ctrl-C/SIGTERM/SIGHUP through
+    /// [`crate::render::leftovers::end_on_signals`] (one-shot commands), rather than handling
+    /// signals itself (the TUI, `status --watch`, the long-running sandbox, demo and bench).
+    pub fn ends_on_signals(&self) -> bool {
+        match &self.command {
+            None => false,
+            Some(Command::Status(args)) => !args.watch,
+            #[cfg(all(feature = "sandbox", unix))]
+            Some(Command::Bench(_)) => false,
+            #[cfg(feature = "sandbox")]
+            Some(Command::Demo(_) | Command::Sandbox(_)) => false,
+            Some(_) => true,
+        }
+    }
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<Exit> {
     let Some(command) = cli.command else {

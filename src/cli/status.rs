@@ -160,20 +160,9 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> color_eyre::Result<Exit> {
         .watch
         .then(|| serve_diff(global, &runtime, &live, &args))
         .flatten();
-    let waited = runtime.block_on(async {
-        tokio::select! {
-            result = live.wait_settled(args.timeout) => Some(result),
-            // Renders run their tools in process groups of their own, which the terminal's
-            // Ctrl-C does not reach: stop here and let `main` end them (`leftovers`).
-            Ok(()) = tokio::signal::ctrl_c() => None,
-        }
-    });
-    let Some((snapshot, settled)) = waited else {
-        // Exiting: no teardown, as below.
-        std::mem::forget(live);
-        std::mem::forget(runtime);
-        return Err(eyre!("interrupted"));
-    };
+    // Ctrl-C: without --watch, `main` ends the process and the renders' tools
+    // (`leftovers::end_on_signals`); with --watch, the watch loop below handles it.
+    let (snapshot, settled) = runtime.block_on(live.wait_settled(args.timeout));
     let stdout = std::io::stdout();
     // Buffered: the JSON of 50k resources is half a million lines, each a write otherwise.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());

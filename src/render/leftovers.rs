@@ -3,8 +3,8 @@
 //! (`status` without `--watch` skips a teardown of seconds at 50k objects) ends them first:
 //! [`end_all`]. Each tool runs as the leader of its own process group, so what it starts
 //! itself (a shell shim's commands, helm's plugins) is ended with it. In its own group a tool
-//! does not get the terminal's Ctrl-C: `status` catches Ctrl-C and ends them; other one-shot
-//! commands killed by a signal leave a running tool to finish its render on its own. (Asking
+//! does not get the terminal's Ctrl-C: one-shot commands end on Ctrl-C, SIGTERM and SIGHUP
+//! through [`end_on_signals`], which ends the tools first. (Asking
 //! the kernel to kill it with us, `PR_SET_PDEATHSIG`, needs a `fork` per tool instead of
 //! `posix_spawn`: about 1 s more CPU on a 50k first start with 100 Kustomize renders.)
 
@@ -120,5 +120,36 @@ pub fn end_all() {
     }
     for dir in std::mem::take(&mut registry.dirs) {
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// From now on Ctrl-C (SIGINT), SIGTERM and SIGHUP end the process with exit code 2 after
+/// [`end_all`]: the render tools, in process groups of their own, never get the terminal's
+/// signal, so without this they would outlive an interrupted command. For one-shot commands
+/// only: the TUI, `status --watch`, `sandbox`, `demo` and `bench` handle signals themselves.
+#[cfg(unix)]
+pub fn end_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        // Without the handler a signal kills the process as before; only its tools may
+        // finish their render on their own.
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                end_all();
+                let name = match signal {
+                    SIGINT => "interrupted",
+                    SIGTERM => "terminated",
+                    _ => "hung up",
+                };
+                eprintln!("kubedrift: {name}");
+                std::process::exit(2);
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::debug!(%err, "no signal thread; render tools may outlive a Ctrl-C");
     }
 }

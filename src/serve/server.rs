@@ -188,9 +188,8 @@ fn private_dir(dir: &Path) -> Result<(), ServeError> {
     let fail = |e: String| ServeError::Directory(dir.to_path_buf(), e);
     // Never through a symlink: another user able to create it in a shared runtime dir could
     // point it at a directory of theirs (or have us chmod one of ours).
-    let symlink = |dir: &Path| {
-        std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
-    };
+    let symlink =
+        |dir: &Path| std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
     if symlink(dir) {
         return Err(fail("a symlink, not a directory".to_string()));
     }
@@ -311,7 +310,10 @@ async fn track_trouble(mut snapshots: watch::Receiver<Arc<Snapshot>>, served: Ar
                         KindStatus::Failed { .. } | KindStatus::Forbidden { .. }
                     )
                 });
-                let down = matches!(cluster.reach, Reach::Slow { .. } | Reach::Unreachable { .. });
+                let down = matches!(
+                    cluster.reach,
+                    Reach::Slow { .. } | Reach::Unreachable { .. }
+                );
                 if down || failed {
                     served.troubled.mark(context, now);
                 }

@@ -88,9 +88,14 @@ impl SlowRender {
     }
 
     fn status(&self, timeout: &str) -> Command {
+        self.kubedrift(&["status", "--timeout", timeout])
+    }
+
+    fn kubedrift(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kubedrift"));
         command
-            .args(["status", "--timeout", timeout, "--kubeconfig"])
+            .args(args)
+            .arg("--kubeconfig")
             .arg(self.fx.kubeconfig_path())
             .env("KUBEDRIFT_CONFIG", self.fx.config_path())
             .env("KUBEDRIFT_CACHE_DIR", self.fx.dir.path().join("cache"))
@@ -151,8 +156,28 @@ fn status_that_times_out_mid_render_leaves_no_tool_running_and_no_temp_dir() {
 #[test]
 fn status_interrupted_mid_render_takes_its_tool_with_it() {
     let slow = SlowRender::new();
-    let mut child = slow
-        .status("60s")
+    interrupted_mid_render_takes_its_tool_with_it(&slow, slow.status("60s"), "-INT");
+}
+
+/// Every one-shot command that renders ends its tools when interrupted, not only `status`.
+#[cfg(unix)]
+#[test]
+fn render_and_diff_interrupted_or_terminated_mid_render_take_their_tools_with_them() {
+    let slow = SlowRender::new();
+    let render = slow.kubedrift(&["render", "web", "--env", "dev"]);
+    interrupted_mid_render_takes_its_tool_with_it(&slow, render, "-INT");
+    let slow = SlowRender::new();
+    let diff = slow.kubedrift(&["diff", "web", "--fresh"]);
+    interrupted_mid_render_takes_its_tool_with_it(&slow, diff, "-TERM");
+}
+
+#[cfg(unix)]
+fn interrupted_mid_render_takes_its_tool_with_it(
+    slow: &SlowRender,
+    mut command: Command,
+    signal: &str,
+) {
+    let mut child = command
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -166,7 +191,7 @@ fn status_interrupted_mid_render_takes_its_tool_with_it() {
     // kubedrift is waiting for the render by now (it catches Ctrl-C from then on).
     std::thread::sleep(Duration::from_millis(500));
     let _ = Command::new("kill")
-        .arg("-INT")
+        .arg(signal)
         .arg(child.id().to_string())
         .status();
     let status = child.wait().expect("kubedrift ends");

@@ -128,12 +128,16 @@ mod tests {
 
     #[test]
     fn the_tag_is_read_before_the_digest_and_a_digest_alone_is_no_tag() {
-        let with = |image: &str| {
-            serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": image}]}}}})
-        };
+        let with = |image: &str| serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": image}]}}}});
         let tag = |image: &str| image_tag_of(&with(image));
-        assert_eq!(tag("registry:5000/shop/web:1.4.2@sha256:abcd").as_deref(), Some("1.4.2"));
-        assert_eq!(tag("registry:5000/shop/web:1.4.2").as_deref(), Some("1.4.2"));
+        assert_eq!(
+            tag("registry:5000/shop/web:1.4.2@sha256:abcd").as_deref(),
+            Some("1.4.2")
+        );
+        assert_eq!(
+            tag("registry:5000/shop/web:1.4.2").as_deref(),
+            Some("1.4.2")
+        );
         assert_eq!(tag("shop/web@sha256:abcd"), None);
         assert_eq!(tag("registry:5000/shop/web"), None);
     }
