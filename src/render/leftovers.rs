@@ -56,17 +56,28 @@ pub(crate) fn spawn(command: &mut Command) -> io::Result<Child> {
     Ok(child)
 }
 
-/// `pid` was waited for: its id may be reused from now on, so it is no longer signalled.
-pub(crate) fn reaped(pid: u32) {
-    registry().groups.remove(&pid);
+/// Whether `child` (started by [`spawn`]) exited; once it has, it is reaped and no longer
+/// signalled. Under the registry's lock, so [`end_all`] never signals a group whose id was
+/// freed by the reaping (and may be reused).
+pub(crate) fn try_reap(child: &mut Child) -> io::Result<Option<std::process::ExitStatus>> {
+    let mut registry = registry();
+    let status = child.try_wait()?;
+    if status.is_some() {
+        registry.groups.remove(&child.id());
+    }
+    Ok(status)
 }
 
-/// Kill the process group of a registered tool (the tool and whatever it started).
-pub(crate) fn kill_group(pid: u32) {
-    let registry = registry();
-    if registry.groups.contains(&pid) {
+/// Kill a tool started by [`spawn`] and its process group, and reap it (under the lock, as
+/// in [`try_reap`]).
+pub(crate) fn end(child: &mut Child) {
+    let mut registry = registry();
+    let pid = child.id();
+    if registry.groups.remove(&pid) {
         signal_group(pid);
     }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn signal_group(pid: u32) {

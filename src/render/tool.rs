@@ -91,23 +91,14 @@ pub(crate) fn run(
             .stderr(Stdio::piped()),
     )
     .map_err(RunError::Spawn)?;
-    let pid = child.id();
-    let end = |child: &mut std::process::Child| {
-        super::leftovers::kill_group(pid);
-        let _ = child.kill();
-        let _ = child.wait();
-        super::leftovers::reaped(pid);
-    };
+    let end = super::leftovers::end;
     // Read both pipes concurrently so a tool filling one of them never blocks.
     let stdout = child.stdout.take().map(read_in_background);
     let stderr = child.stderr.take().map(read_in_background);
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                super::leftovers::reaped(pid);
-                break status;
-            }
+        match super::leftovers::try_reap(&mut child) {
+            Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() >= timeout => {
                 end(&mut child);
                 return Err(RunError::TimedOut);
