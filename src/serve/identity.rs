@@ -32,6 +32,24 @@ pub struct ScopeInputs {
     pub from: Option<String>,
     /// The running binary ([`binary_stamp`]).
     pub binary: String,
+    /// What decides which render tools run and how ([`render_environment`]): a server started
+    /// from a shell with another `PATH` may render with another helm or kustomize.
+    pub render_env: String,
+}
+
+/// `PATH` and every `HELM_*` variable, in a stable order.
+pub fn render_environment() -> String {
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            (name == "PATH" || name.starts_with("HELM_"))
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        })
+        .collect();
+    vars.sort();
+    vars.iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect()
 }
 
 impl ScopeInputs {
@@ -69,6 +87,7 @@ impl ScopeInputs {
             binary: std::env::current_exe()
                 .map(|exe| binary_stamp(&exe))
                 .unwrap_or_default(),
+            render_env: render_environment(),
         })
     }
 
@@ -98,6 +117,7 @@ impl ScopeInputs {
         }
         field(self.from.as_deref().unwrap_or("").as_bytes());
         field(self.binary.as_bytes());
+        field(self.render_env.as_bytes());
         let digest = hasher.finalize();
         Identity(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
@@ -167,6 +187,7 @@ mod tests {
             contexts: vec!["prod".to_string(), "dev".to_string()],
             from: None,
             binary: "41234567:1765000000000000000".to_string(),
+            render_env: "PATH=/usr/bin\n".to_string(),
         }
     }
 
@@ -200,6 +221,10 @@ mod tests {
                 Box::new(|i| i.config_bytes = Some(b"[[environment]]\nname = \"dev\"\n".to_vec())),
             ),
             ("config missing", Box::new(|i| i.config_bytes = None)),
+            (
+                "the render tools' environment",
+                Box::new(|i| i.render_env = "PATH=/opt/helm-3.9/bin:/usr/bin\n".to_string()),
+            ),
             (
                 "config empty",
                 Box::new(|i| i.config_bytes = Some(Vec::new())),

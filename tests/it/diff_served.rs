@@ -93,6 +93,8 @@ fn socket_path(fx: &Fixture) -> PathBuf {
         binary: kubedrift::serve::identity::binary_stamp(std::path::Path::new(env!(
             "CARGO_BIN_EXE_kubedrift"
         ))),
+        // The child inherits PATH and HELM_* from this process.
+        render_env: kubedrift::serve::identity::render_environment(),
     };
     fx.dir
         .path()
