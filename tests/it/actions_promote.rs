@@ -7,6 +7,7 @@ use git2::{Oid, Repository, Signature};
 use kubedrift::actions::capability::{git_access, Session};
 use kubedrift::actions::promote::{self, commit, PromoteError, Request};
 use kubedrift::config::Config;
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -220,13 +221,6 @@ impl Repo {
             .expect("kubedrift runs")
             .into()
     }
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 const FOLDER: &str = "[app.promotion]\nmodel = \"folder\"\nfiles = [\"version.yml\"]\n";

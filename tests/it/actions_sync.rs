@@ -4,6 +4,7 @@
 //! viewer credentials) writes nothing — counted on the server.
 
 use crate::live_support::Fixture;
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -32,13 +33,6 @@ fn kubedrift(fx: &Fixture, args: &[&str]) -> Run {
 
 fn writes(fx: &Fixture) -> u64 {
     fx.sandbox.cluster("dev").expect("dev").write_requests()
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 /// Remove `files` from the repo and commit.

@@ -3,6 +3,7 @@
 //! byte must survive; git objects and the target ref only.
 
 use git2::{Oid, Repository, Signature};
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -188,13 +189,6 @@ copy = [
             .expect("kubedrift runs")
             .into()
     }
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 #[test]

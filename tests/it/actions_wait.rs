@@ -3,6 +3,7 @@
 //! an unknown revision is an error.
 
 use crate::live_support::Fixture;
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::process::{Command, Stdio};
 
@@ -25,13 +26,6 @@ fn kubedrift(fx: &Fixture, args: &[&str]) -> Run {
         .output()
         .expect("kubedrift runs")
         .into()
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 fn head(fx: &Fixture) -> String {

@@ -2,6 +2,7 @@
 //! on 127.0.0.1 (a directory made with `helm package` and `helm repo index`), the real helm,
 //! the real binary. Skipped without helm unless `KUBEDRIFT_REQUIRE_HELM` is set.
 
+use kubedrift_testkit::show;
 use kubedrift_testkit::{Run, SandboxEnv};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -262,13 +263,6 @@ chart = {{ repo = "http://robot:s3cr3t-t0ken@127.0.0.1:1/private", name = "web",
             .expect("kubedrift runs")
             .into()
     }
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 #[test]

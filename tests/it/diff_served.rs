@@ -7,6 +7,7 @@
 use crate::live_cli::kubedrift_command;
 use crate::live_support::{Fixture, WAIT};
 use kubedrift::serve::identity::ScopeInputs;
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -53,13 +54,6 @@ fn diff(fx: &Fixture, args: &[&str]) -> Run {
         .output()
         .expect("kubedrift runs")
         .into()
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 /// Run `diff` until `done` holds for it (the server catches up by watch), at most [`WAIT`].

@@ -8,6 +8,7 @@
 use crate::live_support::Fixture;
 use git2::{Oid, Repository, Signature};
 use kubedrift_testkit::git_http::GitHttpServer;
+use kubedrift_testkit::show;
 use kubedrift_testkit::Run;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,13 +38,6 @@ fn run_bounded(mut command: Command) -> Run {
             panic!("kubedrift did not end within two minutes (a credentials loop?)");
         }
     }
-}
-
-fn show(run: &Run) -> String {
-    format!(
-        "exit {}\nstdout:\n{}\nstderr:\n{}",
-        run.code, run.stdout, run.stderr
-    )
 }
 
 /// The user's environment for git: a HOME of its own (no global config or helpers of the

@@ -48,6 +48,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// A run as a test failure message shows it: exit code, stdout, stderr.
+pub fn show(run: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
 impl From<Output> for Run {
     fn from(out: Output) -> Self {
         Run {
