@@ -111,6 +111,7 @@ pub struct DiffServer {
     path: PathBuf,
     inode: u64,
     task: tokio::task::JoinHandle<()>,
+    tracker: tokio::task::JoinHandle<()>,
 }
 
 impl DiffServer {
@@ -122,6 +123,7 @@ impl DiffServer {
 impl Drop for DiffServer {
     fn drop(&mut self) {
         self.task.abort();
+        self.tracker.abort();
         // Only our own socket: another server may have replaced a file it found dead.
         if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.inode) {
             let _ = std::fs::remove_file(&self.path);
@@ -179,8 +181,13 @@ pub fn start(live: &Live, scope: ServeScope) -> Result<DiffServer, ServeError> {
         troubled: Troubled::default(),
     });
     let task = tokio::spawn(accept(listener, Arc::clone(&served)));
-    tokio::spawn(track_trouble(live.snapshots(), Arc::clone(&served)));
-    Ok(DiffServer { path, inode, task })
+    let tracker = tokio::spawn(track_trouble(live.snapshots(), Arc::clone(&served)));
+    Ok(DiffServer {
+        path,
+        inode,
+        task,
+        tracker,
+    })
 }
 
 /// `dir` made (0700) and checked: ours, and nobody else's to read or write.
