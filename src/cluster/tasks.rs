@@ -471,65 +471,66 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                     });
                 }
             }
-            Err(err) => match classify(&err) {
-                WatchFailure::Gone => {
-                    // The watcher relists by itself on the next poll. A server that expires
-                    // every fresh watch at once would make that a tight loop: back off then.
-                    tracing::debug!(%kind, "watch expired (410 Gone); relisting");
-                    if last_listed.elapsed() < Duration::from_secs(1) {
-                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                    }
-                }
-                WatchFailure::Forbidden(_) if matches!(scope, WatchScope::Namespaces(_)) => {
-                    return WatchEnd::ForbiddenClusterWide;
-                }
-                // The state drops its cache of a failed kind and trusts it again only after a
-                // complete list. A failed list is retried by the watcher itself. A failed
-                // watch would be resumed without a list (the kind stayed Unknown after a 500
-                // or 429 until something else relisted it: found by the soak), so after an
-                // API error the watcher starts over with a list.
-                WatchFailure::Forbidden(reason) => {
+            Err(err) => {
+                // A kind is reported failed once per list (the state drops it until a
+                // complete list), however often its watch fails meanwhile.
+                let mut fail_once = |reason: String, forbidden: bool| {
                     if !failed_since_list {
                         reporter.send(ClusterEvent::KindFailed {
                             kind: kind.clone(),
                             reason,
-                            forbidden: true,
+                            forbidden,
                             at,
                         });
                         failed_since_list = true;
                     }
-                    if err_during_list(&err) {
+                };
+                match classify(&err) {
+                    WatchFailure::Gone => {
+                        // The watcher relists by itself on the next poll. A server that expires
+                        // every fresh watch at once would make that a tight loop: back off then.
+                        tracing::debug!(%kind, "watch expired (410 Gone); relisting");
+                        if last_listed.elapsed() < Duration::from_secs(1) {
+                            tokio::time::sleep(backoff.failure_delay(std::time::Instant::now()))
+                                .await;
+                        }
+                    }
+                    WatchFailure::Forbidden(_) if matches!(scope, WatchScope::Namespaces(_)) => {
+                        return WatchEnd::ForbiddenClusterWide;
+                    }
+                    // The state drops its cache of a failed kind and trusts it again only after a
+                    // complete list. A failed list is retried by the watcher itself. A failed
+                    // watch would be resumed without a list (the kind stayed Unknown after a 500
+                    // or 429 until something else relisted it: found by the soak), so after an
+                    // API error the watcher starts over with a list.
+                    WatchFailure::Forbidden(reason) => {
+                        fail_once(reason, true);
+                        if err_during_list(&err) {
+                            tokio::time::sleep(backoff.failure_delay(std::time::Instant::now()))
+                                .await;
+                        } else {
+                            // The list is allowed, the watch is not: the kind stays failed, with
+                            // its reason, and is not relisted in a loop. The watch alone is
+                            // retried, slowly, and once it is allowed the kind is listed again
+                            // (before, it stayed failed until one of its objects changed).
+                            let from = last_version.as_deref().unwrap_or("0");
+                            wait_until_watch_allowed(&api, from, &mut forbidden_retry).await;
+                            stream.set(watcher(api.clone(), watcher::Config::default()));
+                        }
+                    }
+                    WatchFailure::Api(reason) => {
+                        fail_once(reason, false);
                         tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                    } else {
-                        // The list is allowed, the watch is not: the kind stays failed, with
-                        // its reason, and is not relisted in a loop. The watch alone is
-                        // retried, slowly, and once it is allowed the kind is listed again
-                        // (before, it stayed failed until one of its objects changed).
-                        let from = last_version.as_deref().unwrap_or("0");
-                        wait_until_watch_allowed(&api, from, &mut forbidden_retry).await;
-                        stream.set(watcher(api.clone(), watcher::Config::default()));
+                        if !err_during_list(&err) {
+                            stream.set(watcher(api.clone(), watcher::Config::default()));
+                        }
+                    }
+                    WatchFailure::Transport(reason) => {
+                        reporter.unreachable(reason);
+                        tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
                     }
                 }
-                WatchFailure::Api(reason) => {
-                    if !failed_since_list {
-                        reporter.send(ClusterEvent::KindFailed {
-                            kind: kind.clone(),
-                            reason,
-                            forbidden: false,
-                            at,
-                        });
-                        failed_since_list = true;
-                    }
-                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                    if !err_during_list(&err) {
-                        stream.set(watcher(api.clone(), watcher::Config::default()));
-                    }
-                }
-                WatchFailure::Transport(reason) => {
-                    reporter.unreachable(reason);
-                    tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
-                }
-            },
+            }
         }
     }
     WatchEnd::Ended

@@ -5,45 +5,12 @@
 //! the sandbox, counting the requests the sandbox received.
 
 use crate::live_cli::kubedrift_command;
+use crate::live_discovery::{CRD, WIDGET};
 use crate::live_support::Fixture;
 use kubedrift_testkit::Run;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-
-const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  names:
-    kind: Widget
-    listKind: WidgetList
-    plural: widgets
-    singular: widget
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-"#;
-
-const WIDGET: &str = r#"apiVersion: example.com/v1
-kind: Widget
-metadata:
-  name: checkout-banner
-  namespace: shop
-  labels:
-    kubedrift.io/app: web
-spec:
-  color: teal
-  size: 3
-"#;
 
 /// Requests the `dev` sandbox cluster received during one run.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use crate::live_support::{resource, wait_app, Fixture};
 use kubedrift::engine::compare::Verdict;
 use kubedrift::state::SyncState;
 
-const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+pub(crate) const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
   name: widgets.example.com
@@ -28,7 +28,7 @@ spec:
           x-kubernetes-preserve-unknown-fields: true
 "#;
 
-const WIDGET: &str = r#"apiVersion: example.com/v1
+pub(crate) const WIDGET: &str = r#"apiVersion: example.com/v1
 kind: Widget
 metadata:
   name: checkout-banner
