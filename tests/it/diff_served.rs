@@ -247,7 +247,10 @@ fn add_api_app(fx: &Fixture) {
         &deployed,
     ]);
     fx.commit(
-        &[("apps/api/dev/configmap.yaml".to_string(), configmap("debug"))],
+        &[(
+            "apps/api/dev/configmap.yaml".to_string(),
+            configmap("debug"),
+        )],
         "api: debug logs",
     );
 }
@@ -297,13 +300,24 @@ fn a_narrow_and_a_broad_server_each_serve_what_they_follow_side_by_side() {
     let broad_socket = socket_path(&fx, None, None);
     assert!(narrow_socket.exists() && broad_socket.exists());
     stop(&mut narrow);
-    assert!(!narrow_socket.exists(), "the narrow server's socket left behind");
-    assert!(broad_socket.exists(), "the broad server's socket went with the narrow one");
+    assert!(
+        !narrow_socket.exists(),
+        "the narrow server's socket left behind"
+    );
+    assert!(
+        broad_socket.exists(),
+        "the broad server's socket went with the narrow one"
+    );
 
     // The broad one now answers web too, still without a LIST.
     let before = lists();
     let web_after = diff(&fx, &web_args);
-    assert_eq!(served_by(&web_after), Some(broad_pid), "{}", show(&web_after));
+    assert_eq!(
+        served_by(&web_after),
+        Some(broad_pid),
+        "{}",
+        show(&web_after)
+    );
     assert_eq!(web_after.code, web.code);
     assert_eq!(web_after.stdout, web.stdout);
     assert_eq!(lists(), before, "no LIST after the narrow server stopped");
