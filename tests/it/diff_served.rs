@@ -237,15 +237,7 @@ fn add_api_app(fx: &Fixture) {
     );
     std::fs::write(fx.config_path(), config).expect("config written");
     let deployed = fx.file("api-configmap.yaml", &configmap("info"));
-    fx.ok(&[
-        "--context",
-        "dev",
-        "apply",
-        "--server-side",
-        "--field-manager=kubedrift",
-        "-f",
-        &deployed,
-    ]);
+    fx.apply_as_kubedrift("dev", std::path::Path::new(&deployed));
     fx.commit(
         &[(
             "apps/api/dev/configmap.yaml".to_string(),
