@@ -1,11 +1,10 @@
 //! What the live store costs per object, and the pure hot paths behind a verdict
 //! (harness = false; `cargo bench --bench live_store -- [N] [mode]`).
 //!
-//! Objects are realistic: server-side applied to a sandbox API server by `kubedrift` (so they
-//! carry managedFields, uid, resourceVersion, timestamps), Deployments also get a status
-//! written by `kube-controller-manager` (conditions, replica counts, a second managedFields
-//! entry). They are read back as a list answer and fed to the pure [`State`] as the cluster
-//! tasks would: one app desiring all of them, a plan, discovery, one list per kind.
+//! Objects are realistic (`sandbox_objects`: server-side applied to a sandbox API server by
+//! `kubedrift`, Deployments with a status written by `kube-controller-manager`). They are read
+//! back as a list answer and fed to the pure [`State`] as the cluster tasks would: one app
+//! desiring all of them, a plan, discovery, one list per kind.
 //!
 //! Memory is counted by a counting global allocator (bytes requested, not RSS): what the
 //! state holds after the lists, per object; and the peak while listing.
@@ -18,14 +17,16 @@
 //!   makes the state recompute every resource: the cost of a re-render before it was
 //!   incremental.
 
+mod sandbox_objects;
+
 use kubedrift::cluster::compact::{compact, compact_live, pack_managed_fields};
 use kubedrift::model::{builtin_cluster_scoped, GroupKind, Object, ResourceKey};
-use kubedrift::sandbox::api_server::{PatchKind, Subresource};
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
+use kubedrift::sandbox::Sandbox;
 use kubedrift::state::{
     AppId, ClusterEvent, DesiredApp, DesiredResource, Input, LiveObject, RenderedApp, State,
     SyncState,
 };
+use sandbox_objects::{manifest, sandbox_with_objects, CONTEXT, KINDS, NAMESPACE};
 use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeSet;
@@ -77,115 +78,50 @@ fn current() -> usize {
     CURRENT.load(Ordering::Relaxed)
 }
 
-const CONTEXT: &str = "c00";
-const NAMESPACE: &str = "bench";
-
-fn manifest(i: usize) -> Object {
-    let labels =
-        json!({"app.kubernetes.io/part-of": "bench", "kubedrift.io/app": "bench", "env": CONTEXT});
-    match i % 3 {
-        0 => json!({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": format!("cfg-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "data": {"LOG_LEVEL": "info", "SHARD": i.to_string()}}),
-        1 => json!({"apiVersion": "v1", "kind": "Service",
-                    "metadata": {"name": format!("svc-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "spec": {"selector": {"app": format!("w-{i:05}")},
-                             "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
-        _ => json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": format!("w-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": format!("w-{i:05}")}},
-                             "template": {"metadata": {"labels": {"app": format!("w-{i:05}")}},
-                                          "spec": {"containers": [{"name": "app", "image": "registry.example.com/w:1.0.0",
-                                                                   "ports": [{"containerPort": 8080}],
-                                                                   "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}}}}),
-    }
-}
-
-fn deployment_status() -> Object {
-    let condition = |kind: &str, reason: &str, message: &str| {
-        json!({"type": kind, "status": "True", "reason": reason, "message": message,
-               "lastTransitionTime": "2026-12-06T05:00:00Z", "lastUpdateTime": "2026-12-06T05:00:00Z"})
-    };
-    json!({"status": {
-    "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
-    "availableReplicas": 2,
-    "conditions": [
-        condition("Available", "MinimumReplicasAvailable", "Deployment has minimum availability."),
-        condition("Progressing", "NewReplicaSetAvailable", "ReplicaSet \"w-7d9c8b6f5\" has successfully progressed."),
-    ]}})
-}
-
 /// The live objects as a list answer would give them, by kind.
 /// The lists as values (to look at) and as the watchers hand them to the state (counted).
 type Lists = Vec<(GroupKind, Vec<Object>, Vec<LiveObject>)>;
 
 fn live_objects(n: usize) -> (Sandbox, Lists) {
-    let sandbox = Sandbox::start(SandboxOptions {
-        clusters: vec![CONTEXT.to_string()],
-        tls: false,
-        ready_after: Duration::ZERO,
-        controller: false,
-        ..SandboxOptions::default()
-    })
-    .expect("sandbox");
+    let sandbox = sandbox_with_objects(n);
     let cluster = sandbox.cluster(CONTEXT).expect("cluster");
-    cluster
-        .insert(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))
-        .expect("namespace");
-    for i in 0..n {
-        let object = manifest(i);
-        cluster.apply(&object, "kubedrift", false).expect("apply");
-        if i % 3 == 2 {
-            cluster
-                .patch(
-                    "apps/v1",
-                    "Deployment",
-                    Some(NAMESPACE),
-                    &format!("w-{i:05}"),
-                    Subresource::Status,
-                    PatchKind::Merge,
-                    &deployment_status(),
-                    "kube-controller-manager",
-                )
-                .expect("status");
-        }
-    }
-    let lists = [
-        ("v1", "", "ConfigMap"),
-        ("v1", "", "Service"),
-        ("apps/v1", "apps", "Deployment"),
-    ]
-    .into_iter()
-    .map(|(version, group, kind)| {
-        // Through the client's path: JSON on the wire parsed once into a serde_json value
-        // (what the watchers' `WireObject` does).
-        let listed = cluster.list(version, kind, Some(NAMESPACE));
-        let objects: Vec<Object> = listed
-            .iter()
-            .map(|object| {
-                let wire = serde_json::to_vec(object).expect("json");
-                serde_json::from_slice(&wire).expect("object")
-            })
-            .collect();
-        // As the watchers hand objects over: `WireObject::into_live` in src/cluster/wire.rs
-        // (KUBEDRIFT_BENCH_RAW=1: managedFields not packed).
-        let before = current();
-        let stored: Vec<LiveObject> = objects
-            .iter()
-            .map(|object| {
-                let mut object = object.clone();
-                if !raw_values() {
-                    pack_managed_fields(&mut object);
-                }
-                LiveObject::new(object)
-            })
-            .collect();
-        HELD.fetch_add(current() - before, Ordering::Relaxed);
-        // What is looked at below: values as the state held them before (compacted).
-        let objects = objects.into_iter().map(compact_live).collect();
-        (GroupKind::new(group, kind), objects, stored)
-    })
-    .collect();
+    let lists = KINDS
+        .into_iter()
+        .map(|(group, version, kind, _)| {
+            let api_version = if group.is_empty() {
+                version.to_string()
+            } else {
+                format!("{group}/{version}")
+            };
+            // Through the client's path: JSON on the wire parsed once into a serde_json value
+            // (what the watchers' `WireObject` does).
+            let listed = cluster.list(&api_version, kind, Some(NAMESPACE));
+            let objects: Vec<Object> = listed
+                .iter()
+                .map(|object| {
+                    let wire = serde_json::to_vec(object).expect("json");
+                    serde_json::from_slice(&wire).expect("object")
+                })
+                .collect();
+            // As the watchers hand objects over: `WireObject::into_live` in src/cluster/wire.rs
+            // (KUBEDRIFT_BENCH_RAW=1: managedFields not packed).
+            let before = current();
+            let stored: Vec<LiveObject> = objects
+                .iter()
+                .map(|object| {
+                    let mut object = object.clone();
+                    if !raw_values() {
+                        pack_managed_fields(&mut object);
+                    }
+                    LiveObject::new(object)
+                })
+                .collect();
+            HELD.fetch_add(current() - before, Ordering::Relaxed);
+            // What is looked at below: values as the state held them before (compacted).
+            let objects = objects.into_iter().map(compact_live).collect();
+            (GroupKind::new(group, kind), objects, stored)
+        })
+        .collect();
     (sandbox, lists)
 }
 

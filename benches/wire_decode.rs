@@ -2,9 +2,9 @@
 //! after they parsed each object once (harness = false;
 //! `cargo bench --bench wire_decode -- [N] [ROUNDS]`).
 //!
-//! Objects are realistic: server-side applied to a sandbox API server by `kubedrift`
-//! (managedFields, uid, resourceVersion, timestamps); Deployments also get a status written
-//! by `kube-controller-manager`. Each kind's list answer is the JSON the server sends.
+//! Objects are realistic (`sandbox_objects`: server-side applied to a sandbox API server,
+//! Deployments with a controller-written status). Each kind's list answer is the JSON the
+//! server sends.
 //! - before: the answer parsed into kube's `DynamicObject`s (typed `ObjectMeta`, flattened
 //!   rest), each serialized back into a `serde_json::Value`, apiVersion and kind filled in,
 //!   managedFields packed, stored (`LiveObject::new`): what the watchers did until now.
@@ -14,100 +14,35 @@
 //! Both must store the same objects (compared as values; key order aside, the typed path
 //! drops a `null` metadata field and sorts labels): the bench checks it before timing.
 
+mod sandbox_objects;
+
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ObjectList};
 use kubedrift::cluster::compact::pack_managed_fields;
 use kubedrift::cluster::wire::WireObject;
-use kubedrift::sandbox::api_server::{PatchKind, Subresource};
-use kubedrift::sandbox::{Sandbox, SandboxOptions};
 use kubedrift::state::LiveObject;
+use sandbox_objects::{sandbox_with_objects, CONTEXT, KINDS, NAMESPACE};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const NAMESPACE: &str = "bench";
-
-fn manifest(i: usize) -> Value {
-    let labels =
-        json!({"app.kubernetes.io/part-of": "bench", "kubedrift.io/app": "bench", "env": "c00"});
-    match i % 3 {
-        0 => json!({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": format!("cfg-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "data": {"LOG_LEVEL": "info", "SHARD": i.to_string()}}),
-        1 => json!({"apiVersion": "v1", "kind": "Service",
-                    "metadata": {"name": format!("svc-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "spec": {"selector": {"app": format!("w-{i:05}")},
-                             "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
-        _ => json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": format!("w-{i:05}"), "namespace": NAMESPACE, "labels": labels},
-                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": format!("w-{i:05}")}},
-                             "template": {"metadata": {"labels": {"app": format!("w-{i:05}")}},
-                                          "spec": {"containers": [{"name": "app", "image": "registry.example.com/w:1.0.0",
-                                                                   "ports": [{"containerPort": 8080}],
-                                                                   "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}}}}),
-    }
-}
-
-fn deployment_status() -> Value {
-    let condition = |kind: &str, reason: &str| {
-        json!({"type": kind, "status": "True", "reason": reason, "message": "ok",
-               "lastTransitionTime": "2026-12-06T05:00:00Z", "lastUpdateTime": "2026-12-06T05:00:00Z"})
-    };
-    json!({"status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
-        "readyReplicas": 2, "availableReplicas": 2,
-        "conditions": [condition("Available", "MinimumReplicasAvailable"),
-                       condition("Progressing", "NewReplicaSetAvailable")]}})
-}
-
 /// Each kind's list answer as the server sends it, with the kind's resource.
 fn list_answers(n: usize) -> Vec<(ApiResource, Vec<u8>, usize)> {
-    let sandbox = Sandbox::start(SandboxOptions {
-        clusters: vec!["c00".to_string()],
-        tls: false,
-        ready_after: Duration::ZERO,
-        controller: false,
-        ..SandboxOptions::default()
-    })
-    .expect("sandbox");
-    let cluster = sandbox.cluster("c00").expect("cluster");
-    cluster
-        .insert(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))
-        .expect("namespace");
-    for i in 0..n {
-        cluster
-            .apply(&manifest(i), "kubedrift", false)
-            .expect("apply");
-        if i % 3 == 2 {
-            let name = format!("w-{i:05}");
-            cluster
-                .patch(
-                    "apps/v1",
-                    "Deployment",
-                    Some(NAMESPACE),
-                    &name,
-                    Subresource::Status,
-                    PatchKind::Merge,
-                    &deployment_status(),
-                    "kube-controller-manager",
-                )
-                .expect("status");
-        }
-    }
-    [
-        ("", "v1", "ConfigMap", "configmaps"),
-        ("", "v1", "Service", "services"),
-        ("apps", "v1", "Deployment", "deployments"),
-    ]
-    .into_iter()
-    .map(|(group, version, kind, plural)| {
-        let resource =
-            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
-        let items = cluster.list(&resource.api_version, kind, Some(NAMESPACE));
-        let count = items.len();
-        let answer = json!({"kind": format!("{kind}List"), "apiVersion": resource.api_version,
-                            "metadata": {"resourceVersion": "1"}, "items": items});
-        let bytes = serde_json::to_vec(&answer).expect("json");
-        (resource, bytes, count)
-    })
-    .collect()
+    let sandbox = sandbox_with_objects(n);
+    let cluster = sandbox.cluster(CONTEXT).expect("cluster");
+    KINDS
+        .into_iter()
+        .map(|(group, version, kind, plural)| {
+            let resource = ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk(group, version, kind),
+                plural,
+            );
+            let items = cluster.list(&resource.api_version, kind, Some(NAMESPACE));
+            let count = items.len();
+            let answer = json!({"kind": format!("{kind}List"), "apiVersion": resource.api_version,
+                                "metadata": {"resourceVersion": "1"}, "items": items});
+            let bytes = serde_json::to_vec(&answer).expect("json");
+            (resource, bytes, count)
+        })
+        .collect()
 }
 
 /// The watchers' path before: typed `DynamicObject`, serialized back into a value.

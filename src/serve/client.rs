@@ -1,6 +1,7 @@
-//! The client side of `kubedrift diff`: ask the watching kubedrift of this scope, if one
-//! runs. Reads the config and kubeconfig files (for the identity) and talks to a socket:
-//! no Git, no kube client, no TLS. Any failure means "not answered": the caller reads the
+//! The client side of `kubedrift diff`: ask a watching kubedrift of this scope whose
+//! `--env`/`--app` selection covers the request, if one runs. Reads the config and
+//! kubeconfig files (for the identity) and talks to at most four sockets: no Git, no kube
+//! client, no TLS. Any failure means "not answered": the caller reads the
 //! clusters itself, silently (a dead socket, no server) or after one stderr line (a server
 //! that declined says why).
 
@@ -11,13 +12,16 @@ use crate::cli::{Exit, GlobalArgs};
 use std::io::{BufReader, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Sending a request: the server reads it at once.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 /// The server may wait [`super::server::GIT_WAIT`] for Git, then diffs one app. A server
 /// that does not answer by then (stopped with Ctrl-Z, overloaded) is not waited for longer.
+/// The search as a whole (every candidate server) starts no request after it.
 const READ_TIMEOUT: Duration = Duration::from_secs(3);
+/// Too little time left to ask one more server.
+const MIN_WAIT: Duration = Duration::from_millis(50);
 
 /// `diff` answered by a watching kubedrift: its stdout written, its exit code returned.
 /// `Ok(None)`: not answered. `Err` only when writing our own stdout failed.
@@ -50,49 +54,56 @@ pub fn diff(global: &GlobalArgs, args: &DiffArgs) -> std::io::Result<Option<Exit
             color: crate::cli::color_enabled(),
         },
     };
-    let reply = match ask(&dir.join(identity.socket_name()), &request) {
-        Ok(reply) => reply,
-        Err(err) => {
-            tracing::debug!(%err, "no answer from a watching kubedrift");
-            return Ok(None);
+    // Every server whose selection covers the request, narrowest first; one that declines
+    // may be listing or see trouble another does not. All of them within READ_TIMEOUT.
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let mut declined = Vec::new();
+    for name in identity.covering_sockets(&args.app, args.env.as_deref()) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < MIN_WAIT {
+            break;
         }
-    };
-    match reply {
-        (
-            Reply::Served {
-                exit, pid, since, ..
-            },
-            stdout,
-        ) => {
-            let exit = match exit {
-                0 => Exit::InSync,
-                1 => Exit::Drift,
-                2 => Exit::Error,
-                _ => return Ok(None),
-            };
-            let mut out = std::io::stdout().lock();
-            out.write_all(&stdout)?;
-            out.flush()?;
-            eprintln!(
-                "kubedrift: answered by the watching kubedrift (pid {pid}, since {since}) as of \
-                 its watch streams; --fresh reads the clusters"
-            );
-            Ok(Some(exit))
-        }
-        (Reply::Declined { pid, reason }, _) => {
-            eprintln!(
-                "kubedrift: the watching kubedrift (pid {pid}) did not answer ({reason}); \
-                 reading the clusters"
-            );
-            Ok(None)
+        match ask(&dir.join(name), &request, left) {
+            Ok((Reply::Declined { pid, reason }, _)) => declined.push((pid, reason)),
+            Ok((
+                Reply::Served {
+                    exit, pid, since, ..
+                },
+                stdout,
+            )) => {
+                let exit = match exit {
+                    0 => Exit::InSync,
+                    1 => Exit::Drift,
+                    2 => Exit::Error,
+                    _ => continue,
+                };
+                let mut out = std::io::stdout().lock();
+                out.write_all(&stdout)?;
+                out.flush()?;
+                eprintln!(
+                    "kubedrift: answered by the watching kubedrift (pid {pid}, since {since}) \
+                     as of its watch streams; --fresh reads the clusters"
+                );
+                return Ok(Some(exit));
+            }
+            // No server there (the usual case), a dead one's socket, or one too slow.
+            Err(err) => tracing::debug!(%err, "no answer from a watching kubedrift"),
         }
     }
+    for (pid, reason) in declined {
+        eprintln!(
+            "kubedrift: the watching kubedrift (pid {pid}) did not answer ({reason}); \
+             reading the clusters"
+        );
+    }
+    Ok(None)
 }
 
-/// One request, one reply.
+/// One request, one reply, each read within `timeout`.
 fn ask(
     path: &std::path::Path,
     request: &Request,
+    timeout: Duration,
 ) -> Result<(Reply, Vec<u8>), protocol::ProtocolError> {
     let stream = UnixStream::connect(path)?;
     // Only a server of this user is believed (the directory check alone can race).
@@ -104,7 +115,7 @@ fn ask(
         .into());
     }
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    stream.set_read_timeout(Some(timeout))?;
     protocol::write_line(&mut &stream, request)?;
     protocol::read_reply(&mut BufReader::new(&stream))
 }

@@ -4,9 +4,12 @@
 //! The client computes it from files and flags only (no Git, no kube client); the server
 //! computes the same at start; the kubedrift binary's size and modification time are part of
 //! it too, so an upgraded client never gets the answer of an older server's output code.
-//! The socket is named after it, so a client only ever reaches a
-//! server of its own scope. The environment and app selection is not part of it: a server
-//! that follows every environment covers a `diff --env prod`, and says so per request.
+//! Each server's socket is named after it and after the server's `--env`/`--app` selection
+//! ([`Identity::socket_name`]), so servers of one identity with different selections (a
+//! `status --watch --app web` and the TUI) each have their own socket, and a client only ever
+//! reaches a server of its own identity. A client tries the few sockets whose selection covers
+//! its request ([`Identity::covering_sockets`], narrowest first): a broader server answers
+//! what a narrower one does not follow.
 
 use crate::config::{Config, CONFIG_ENV_VAR};
 use sha2::{Digest, Sha256};
@@ -156,10 +159,47 @@ impl Identity {
         &self.0
     }
 
-    /// The socket's file name: the first 32 hex digits (128 bits), short enough for the
-    /// ~100-byte limit of a socket path. The full digest is checked on every request too.
-    pub fn socket_name(&self) -> String {
-        format!("diff-{}.sock", &self.0[..32.min(self.0.len())])
+    /// The socket's file name of a server of this identity following environment `env` and
+    /// app `app` (None: every one): 32 hex digits (128 bits) of their digest, short enough
+    /// for the ~100-byte limit of a socket path. The full identity and the selection are
+    /// checked on every request too.
+    pub fn socket_name(&self, env: Option<&str>, app: Option<&str>) -> String {
+        let mut hasher = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(self.0.as_bytes());
+        // "no selection" and a selection of the empty name hash differently.
+        for selected in [env, app] {
+            match selected {
+                None => field(b"*"),
+                Some(name) => field(format!("={name}").as_bytes()),
+            }
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("diff-{hex}.sock")
+    }
+
+    /// The sockets of every server selection that covers `diff APP [--env ENV]`, narrowest
+    /// first: (env, app), (every env, app), (env, every app), (every env, every app). Without
+    /// `--env` the diff shows every environment, which only a server following every
+    /// environment covers. At most four: a client never scans the directory.
+    pub fn covering_sockets(&self, app: &str, env: Option<&str>) -> Vec<String> {
+        let mut selections = Vec::with_capacity(4);
+        if env.is_some() {
+            selections.push((env, Some(app)));
+        }
+        selections.push((None, Some(app)));
+        if env.is_some() {
+            selections.push((env, None));
+        }
+        selections.push((None, None));
+        selections
+            .into_iter()
+            .map(|(env, app)| self.socket_name(env, app))
+            .collect()
     }
 }
 
@@ -197,7 +237,51 @@ mod tests {
         let hex = inputs().identity();
         assert_eq!(hex.as_str().len(), 64);
         assert!(hex.as_str().chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(hex.socket_name().len(), "diff-.sock".len() + 32);
+        assert_eq!(hex.socket_name(None, None).len(), "diff-.sock".len() + 32);
+    }
+
+    #[test]
+    fn each_selection_of_one_identity_has_its_own_socket() {
+        let id = inputs().identity();
+        let names = [
+            id.socket_name(None, None),
+            id.socket_name(Some("prod"), None),
+            id.socket_name(None, Some("web")),
+            id.socket_name(Some("prod"), Some("web")),
+            id.socket_name(Some("dev"), Some("web")),
+            id.socket_name(Some("web"), None),
+            id.socket_name(Some(""), None),
+        ];
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "{name} named twice");
+        }
+        assert_eq!(id.socket_name(Some("prod"), None), names[1], "stable");
+        let mut other = inputs();
+        other.contexts.clear();
+        assert_ne!(other.identity().socket_name(None, None), names[0]);
+    }
+
+    #[test]
+    fn a_request_tries_exactly_the_selections_that_cover_it_narrowest_first() {
+        let id = inputs().identity();
+        let name = |env, app| id.socket_name(env, app);
+        assert_eq!(
+            id.covering_sockets("web", Some("prod")),
+            vec![
+                name(Some("prod"), Some("web")),
+                name(None, Some("web")),
+                name(Some("prod"), None),
+                name(None, None),
+            ]
+        );
+        // Every environment: a server of one environment does not cover it.
+        assert_eq!(
+            id.covering_sockets("web", None),
+            vec![name(None, Some("web")), name(None, None)]
+        );
+        assert!(!id
+            .covering_sockets("api", Some("prod"))
+            .contains(&name(None, Some("web"))));
     }
 
     #[test]

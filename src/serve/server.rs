@@ -139,7 +139,7 @@ pub enum ServeError {
     Directory(PathBuf, String),
     #[error("socket path {0} is too long for a Unix socket")]
     PathTooLong(PathBuf),
-    #[error("another kubedrift already serves this scope at {0}")]
+    #[error("another kubedrift already serves this scope and selection at {0}")]
     AlreadyServed(PathBuf),
     #[error("socket {0}: {1}")]
     Bind(PathBuf, std::io::Error),
@@ -149,7 +149,13 @@ pub enum ServeError {
 pub fn start(live: &Live, scope: ServeScope) -> Result<DiffServer, ServeError> {
     let dir = socket_dir().ok_or(ServeError::NoDirectory)?;
     private_dir(&dir)?;
-    let path = dir.join(scope.identity.socket_name());
+    // Its own socket per selection: a narrow server never holds the socket a broader one
+    // of the same identity would answer on.
+    let path = dir.join(
+        scope
+            .identity
+            .socket_name(scope.env.as_deref(), scope.app.as_deref()),
+    );
     // sun_path holds 108 bytes on Linux, 104 on macOS, with its terminating NUL.
     if path.as_os_str().len() > 100 {
         return Err(ServeError::PathTooLong(path));

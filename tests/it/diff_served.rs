@@ -73,8 +73,27 @@ fn served(run: &Run) -> bool {
     run.stderr.contains(SERVED)
 }
 
-/// The socket a client of this fixture (flags of `kubedrift_command`) looks for.
-fn socket_path(fx: &Fixture) -> PathBuf {
+/// The pid of the watching kubedrift that answered `run` (None: not served).
+fn served_by(run: &Run) -> Option<u32> {
+    let (_, after) = run.stderr.split_once(&format!("{SERVED} (pid "))?;
+    after.split(',').next()?.parse().ok()
+}
+
+/// Stop `server` as `kill` stops it (SIGTERM) and wait until it ended.
+fn stop(server: &mut Watching) {
+    // SAFETY: signalling our own child process.
+    let rc = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let deadline = Instant::now() + WAIT;
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "status --watch ignored SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The socket a server of this fixture (flags of `kubedrift_command`) following `env` and
+/// `app` (None: every one) listens on.
+fn socket_path(fx: &Fixture, env: Option<&str>, app: Option<&str>) -> PathBuf {
     let canonical = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
     let config_path = canonical(fx.config_path());
     let kubeconfig = canonical(fx.kubeconfig_path());
@@ -93,7 +112,7 @@ fn socket_path(fx: &Fixture) -> PathBuf {
     fx.dir
         .path()
         .join("run/kubedrift")
-        .join(inputs.identity().socket_name())
+        .join(inputs.identity().socket_name(env, app))
 }
 
 #[test]
@@ -132,7 +151,7 @@ fn a_watching_status_answers_diff_as_the_one_shot_read_would() {
 
     // Private: the directory 0700, the socket 0600.
     use std::os::unix::fs::PermissionsExt;
-    let socket = socket_path(&fx);
+    let socket = socket_path(&fx, None, None);
     let mode = |p: &std::path::Path| {
         std::fs::metadata(p)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -180,11 +199,12 @@ fn requests_outside_the_servers_scope_are_read_from_the_clusters() {
     let dev = diff_until(&fx, &["diff", "web", "--env", "dev"], served);
     assert_eq!(dev.code, 0, "{}", show(&dev));
 
-    // Every environment: more than it follows. It says so; the answer is the one-shot's.
+    // Every environment: more than it follows. Its socket is not one a client of every
+    // environment tries, so it is not asked; the answer is the one-shot's.
     let all = diff(&fx, &["diff", "web"]);
     let fresh = diff(&fx, &["diff", "web", "--fresh"]);
     assert!(!served(&all), "{}", show(&all));
-    assert!(all.stderr.contains("did not answer"), "{}", show(&all));
+    assert!(!all.stderr.contains("did not answer"), "{}", show(&all));
     assert_eq!(all.code, 1, "{}", show(&all));
     assert_eq!(all.stdout, fresh.stdout);
     assert!(all.stdout.contains("web@prod"), "{}", show(&all));
@@ -202,13 +222,106 @@ fn requests_outside_the_servers_scope_are_read_from_the_clusters() {
     assert!(unknown.stderr.contains("web"), "{}", show(&unknown));
 }
 
+/// App `api` in environment dev: one ConfigMap, deployed with `LOG_LEVEL: info` while Git
+/// has `debug` (drift). [`Fixture::start`] knows app `web` only.
+fn add_api_app(fx: &Fixture) {
+    let configmap = |level: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-config\n  namespace: shop\n  \
+             labels:\n    kubedrift.io/app: api\ndata:\n  LOG_LEVEL: {level}\n"
+        )
+    };
+    let mut config = std::fs::read_to_string(fx.config_path()).expect("config");
+    config.push_str(
+        "\n[[app]]\nname = \"api\"\nrepo = \"gitops\"\npath = \"apps/{app}/{env}\"\nnamespace = \"shop\"\n",
+    );
+    std::fs::write(fx.config_path(), config).expect("config written");
+    let deployed = fx.file("api-configmap.yaml", &configmap("info"));
+    fx.apply_as_kubedrift("dev", std::path::Path::new(&deployed));
+    fx.commit(
+        &[(
+            "apps/api/dev/configmap.yaml".to_string(),
+            configmap("debug"),
+        )],
+        "api: debug logs",
+    );
+}
+
+#[test]
+fn a_narrow_and_a_broad_server_each_serve_what_they_follow_side_by_side() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    fx.scale_web("dev", 5);
+    add_api_app(&fx);
+    // The narrow one first: it used to hold the one socket of this config and kubeconfig, and
+    // the broad one then served nothing.
+    let mut narrow = watch(&fx, &["--app", "web"]);
+    let broad = watch(&fx, &[]);
+    let (narrow_pid, broad_pid) = (narrow.child.id(), broad.child.id());
+    let api_server = fx.sandbox.cluster("dev").expect("dev").api_server();
+    let lists = || api_server.list_requests.load(Ordering::Relaxed);
+
+    // App api: only the broad one follows it, and it answers, not the clusters.
+    let api_args = ["diff", "api", "--env", "dev"];
+    let api = diff_until(&fx, &api_args, |run| served_by(run) == Some(broad_pid));
+    let fresh_api = diff(&fx, &["diff", "api", "--env", "dev", "--fresh"]);
+    assert_eq!(api.code, 1, "{}", show(&api));
+    assert_eq!(api.code, fresh_api.code);
+    assert_eq!(api.stdout, fresh_api.stdout, "stdout byte for byte");
+    assert!(api.stdout.contains("LOG_LEVEL"), "{}", show(&api));
+    let before = lists();
+    let again = diff(&fx, &api_args);
+    assert_eq!(served_by(&again), Some(broad_pid), "{}", show(&again));
+    assert_eq!(again.stdout, api.stdout);
+    assert_eq!(lists(), before, "no LIST during a served diff of api");
+
+    // App web: the narrow one still serves it (the narrowest covering server is asked first).
+    let web_args = ["diff", "web", "--env", "dev"];
+    let web = diff_until(&fx, &web_args, |run| served_by(run) == Some(narrow_pid));
+    let fresh_web = diff(&fx, &["diff", "web", "--env", "dev", "--fresh"]);
+    assert_eq!(web.code, 1, "{}", show(&web));
+    assert_eq!(web.stdout, fresh_web.stdout, "stdout byte for byte");
+    assert!(web.stdout.contains("replicas"), "{}", show(&web));
+    let before = lists();
+    let again = diff(&fx, &web_args);
+    assert_eq!(served_by(&again), Some(narrow_pid), "{}", show(&again));
+    assert_eq!(lists(), before, "no LIST during a served diff of web");
+
+    // Each has its own socket; stopping one leaves the other's.
+    let narrow_socket = socket_path(&fx, None, Some("web"));
+    let broad_socket = socket_path(&fx, None, None);
+    assert!(narrow_socket.exists() && broad_socket.exists());
+    stop(&mut narrow);
+    assert!(
+        !narrow_socket.exists(),
+        "the narrow server's socket left behind"
+    );
+    assert!(
+        broad_socket.exists(),
+        "the broad server's socket went with the narrow one"
+    );
+
+    // The broad one now answers web too, still without a LIST.
+    let before = lists();
+    let web_after = diff(&fx, &web_args);
+    assert_eq!(
+        served_by(&web_after),
+        Some(broad_pid),
+        "{}",
+        show(&web_after)
+    );
+    assert_eq!(web_after.code, web.code);
+    assert_eq!(web_after.stdout, web.stdout);
+    assert_eq!(lists(), before, "no LIST after the narrow server stopped");
+}
+
 #[test]
 fn a_dead_servers_socket_never_blocks_diff_and_the_next_server_replaces_it() {
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
     fx.scale_web("dev", 4);
     // What a killed server leaves: a socket file nobody listens on.
-    let socket = socket_path(&fx);
+    let socket = socket_path(&fx, None, None);
     let dir = socket.parent().expect("dir");
     std::fs::create_dir_all(dir).expect("dir");
     use std::os::unix::fs::PermissionsExt;
@@ -228,14 +341,7 @@ fn a_dead_servers_socket_never_blocks_diff_and_the_next_server_replaces_it() {
     assert_eq!(with.stdout, without.stdout);
 
     // Stopped as `kill` stops it (SIGTERM): it ends normally and takes its socket along.
-    // SAFETY: signalling our own child process.
-    let rc = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
-    assert_eq!(rc, 0);
-    let deadline = Instant::now() + WAIT;
-    while server.child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "status --watch ignored SIGTERM");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    stop(&mut server);
     assert!(!socket.exists(), "socket left behind");
     let after = diff(&fx, &["diff", "web", "--env", "dev"]);
     assert_eq!(after.stdout, without.stdout);

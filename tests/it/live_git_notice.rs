@@ -73,15 +73,7 @@ fn commits_are_noticed_without_the_poll_interval_and_unrelated_ones_render_nothi
     );
     fx.deploy_files("dev", &INITIAL_FILES, "dev");
     let other = fx.repo_path().join("apps/other/dev/configmap.yaml");
-    fx.ok(&[
-        "--context",
-        "dev",
-        "apply",
-        "--server-side",
-        "--field-manager=kubedrift",
-        "-f",
-        other.to_str().expect("utf-8"),
-    ]);
+    fx.apply_as_kubedrift("dev", &other);
     // One hour between polls: only watching the refs can make a commit show in time.
     let config = std::fs::read_to_string(fx.config_path())
         .expect("config")

@@ -213,7 +213,9 @@ impl Fixture {
         let _ = self.kubectl(&["--context", context, "create", "namespace", "shop"]);
     }
 
-    fn apply_as_kubedrift(&self, context: &str, path: &Path) {
+    /// `kubectl apply --server-side --field-manager=kubedrift -f PATH` on `context`: what
+    /// kubedrift's sync writes.
+    pub fn apply_as_kubedrift(&self, context: &str, path: &Path) {
         self.ok(&[
             "--context",
             context,

@@ -5,8 +5,26 @@
 
 use crate::live_support::{wait_app, Fixture};
 use kubedrift::engine::compare::Verdict;
-use kubedrift::state::SyncState;
+use kubedrift::live::Live;
+use kubedrift::state::{AppView, SyncState};
 use std::time::Duration;
+
+/// Whether `app`'s Deployment is Unknown for a reason that says `why`.
+fn deployment_unknown_because(app: &AppView, why: &str) -> bool {
+    app.resources.iter().any(|r| {
+        &*r.key.kind == "Deployment"
+            && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains(why))
+    })
+}
+
+/// Wait until `web@dev`'s Deployment is Unknown for a reason that says `why` (`what`: the
+/// state waited for, as a failure names it).
+async fn wait_deployment_unknown(live: &Live, why: &str, what: &str) {
+    wait_app(live, "web", "dev", what, |a| {
+        deployment_unknown_because(a, why)
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_failed_by_500s_is_relisted_and_judged_again_when_they_stop() {
@@ -23,19 +41,7 @@ async fn a_kind_failed_by_500s_is_relisted_and_judged_again_when_they_stop() {
     dev.faults().set_error_rate(1.0);
     dev.faults()
         .close_watches_after(Some(Duration::from_millis(200)));
-    wait_app(
-        &live,
-        "web",
-        "dev",
-        "a Deployment made Unknown by 500s",
-        |a| {
-            a.resources.iter().any(|r| {
-                &*r.key.kind == "Deployment"
-                    && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("500"))
-            })
-        },
-    )
-    .await;
+    wait_deployment_unknown(&live, "500", "a Deployment made Unknown by 500s").await;
 
     // The 500s stop; nothing else changes (no 410, no new kind): the app is judged again.
     dev.faults().clear();
@@ -72,19 +78,7 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
     let dev = fx.sandbox.cluster("dev").expect("dev");
     dev.faults().set_watch_forbidden(true);
     let live = fx.live(None);
-    wait_app(
-        &live,
-        "web",
-        "dev",
-        "a Deployment Unknown: may not watch",
-        |a| {
-            a.resources.iter().any(|r| {
-                &*r.key.kind == "Deployment"
-                    && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))
-            })
-        },
-    )
-    .await;
+    wait_deployment_unknown(&live, "cannot watch", "a Deployment Unknown: may not watch").await;
 
     // Every kind was listed once; watches are retried (with backoff), lists are not.
     let count =
@@ -123,8 +117,7 @@ async fn a_kind_that_may_be_listed_but_not_watched_is_failed_once_and_recovers_o
     );
     let app = live.snapshot().app("web", "dev").cloned().expect("row");
     assert!(
-        app.resources.iter().any(|r| &*r.key.kind == "Deployment"
-            && matches!(&r.verdict, Verdict::Unknown { reason } if reason.contains("cannot watch"))),
+        deployment_unknown_because(&app, "cannot watch"),
         "still failed: {:?}",
         app.resources
     );

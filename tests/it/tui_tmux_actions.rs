@@ -65,15 +65,7 @@ fn s_in_tmux_plans_confirms_and_the_app_turns_synced_from_the_watch() {
         "web-old.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-old\n  namespace: shop\n  labels:\n    kubedrift.io/app: web\n    kubedrift.io/env: dev\ndata:\n  LOG_LEVEL: debug\n",
     );
-    fx.ok(&[
-        "--context",
-        "dev",
-        "apply",
-        "--server-side",
-        "--field-manager=kubedrift",
-        "-f",
-        &dropped,
-    ]);
+    fx.apply_as_kubedrift("dev", Path::new(&dropped));
     let (tmux, exit_file) = open_tui(&fx, "sync");
     tmux.wait_for("web OutOfSync in dev", |s| {
         s.contains("DEV") && s.contains(" 1 outofsync") && !s.contains("loading")

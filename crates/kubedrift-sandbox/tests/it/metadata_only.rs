@@ -102,16 +102,43 @@ async fn seed(client: &Client) -> Api<Secret> {
     secrets
 }
 
-fn with_accept(
+/// `request` as kube-rs builds it, sent as is or with `accept` as its Accept header: the body
+/// as text (an API error as kube's error).
+async fn raw(
+    client: &Client,
     mut request: axum::http::Request<Vec<u8>>,
-    accept: &str,
-) -> axum::http::Request<Vec<u8>> {
-    if let Ok(value) = accept.parse() {
+    accept: Option<&str>,
+) -> kube::Result<String> {
+    if let Some(value) = accept.and_then(|accept| accept.parse().ok()) {
         request
             .headers_mut()
             .insert(axum::http::header::ACCEPT, value);
     }
-    request
+    client.request_text(request).await
+}
+
+/// [`raw`], answered: the body as JSON.
+async fn raw_json(
+    client: &Client,
+    request: axum::http::Request<Vec<u8>>,
+    accept: Option<&str>,
+) -> Value {
+    let text = raw(client, request, accept).await.expect("answered");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// [`raw_json`] of a metadata-only request, checked to hold no Secret data.
+async fn raw_metadata(
+    client: &Client,
+    request: axum::http::Request<Vec<u8>>,
+    accept: Option<&str>,
+) -> Value {
+    let body = raw_json(client, request, accept).await;
+    assert!(
+        !body.to_string().contains(PASSWORD_B64),
+        "secret data leaked: {body}"
+    );
+    body
 }
 
 /// Keys of a JSON object, sorted.
@@ -181,9 +208,7 @@ async fn list_and_get_metadata_carry_metadata_and_never_data() {
     let request = Request::new(SECRETS)
         .list_metadata(&ListParams::default())
         .expect("request");
-    let text = client.request_text(request).await.expect("raw list");
-    assert!(!text.contains(PASSWORD_B64), "secret data leaked: {text}");
-    let list: Value = serde_json::from_str(&text).expect("json");
+    let list = raw_metadata(&client, request, None).await;
     assert_eq!(list["kind"], "PartialObjectMetadataList");
     assert_eq!(list["apiVersion"], "meta.k8s.io/v1");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(3));
@@ -193,22 +218,16 @@ async fn list_and_get_metadata_carry_metadata_and_never_data() {
     let request = Request::new(SECRETS)
         .get_metadata("db", &Default::default())
         .expect("request");
-    let text = client.request_text(request).await.expect("raw get");
-    assert!(!text.contains(PASSWORD_B64), "secret data leaked: {text}");
-    let one: Value = serde_json::from_str(&text).expect("json");
+    let one = raw_metadata(&client, request, None).await;
     assert_metadata_only(&one, "v1");
     assert_eq!(one["metadata"]["labels"]["app"], "shop");
 
     // v1beta1 is served too.
-    let request = with_accept(
-        Request::new(SECRETS)
-            .list(&ListParams::default())
-            .expect("request"),
-        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1",
-    );
-    let list: Value =
-        serde_json::from_str(&client.request_text(request).await.expect("v1beta1 list"))
-            .expect("json");
+    let request = Request::new(SECRETS)
+        .list(&ListParams::default())
+        .expect("request");
+    let v1beta1 = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1";
+    let list = raw_metadata(&client, request, Some(v1beta1)).await;
     assert_eq!(list["apiVersion"], "meta.k8s.io/v1beta1");
     for item in list["items"].as_array().into_iter().flatten() {
         assert_metadata_only(item, "v1beta1");
@@ -231,9 +250,7 @@ async fn list_and_get_metadata_carry_metadata_and_never_data() {
     let request = Request::new("/apis/apps/v1/namespaces/default/deployments")
         .list_metadata(&ListParams::default())
         .expect("request");
-    let list: Value =
-        serde_json::from_str(&client.request_text(request).await.expect("raw deployments"))
-            .expect("json");
+    let list = raw_metadata(&client, request, None).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
     assert_metadata_only(&list["items"][0], "v1");
 }
@@ -276,12 +293,12 @@ async fn transforms_the_server_cannot_do_are_406_not_acceptable() {
     };
 
     // A single PartialObjectMetadata asked for a list, and a list asked for one object.
-    let answer = client
-        .request_text(with_accept(
-            list(),
-            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1",
-        ))
-        .await;
+    let answer = raw(
+        &client,
+        list(),
+        Some("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"),
+    )
+    .await;
     assert_eq!(
         status(answer),
         Some((406, "NotAcceptable".into(), "you requested PartialObjectMetadata, but the requested object is a list (*v1.SecretList)".into()))
@@ -289,12 +306,12 @@ async fn transforms_the_server_cannot_do_are_406_not_acceptable() {
     let get = Request::new(SECRETS)
         .get("db", &Default::default())
         .expect("request");
-    let answer = client
-        .request_text(with_accept(
-            get,
-            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
-        ))
-        .await;
+    let answer = raw(
+        &client,
+        get,
+        Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+    )
+    .await;
     assert_eq!(
         status(answer),
         Some((406, "NotAcceptable".into(), "you requested PartialObjectMetadataList, but the requested object is not a list (*v1.Secret)".into()))
@@ -307,7 +324,7 @@ async fn transforms_the_server_cannot_do_are_406_not_acceptable() {
         "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v2",
         "text/html",
     ] {
-        let answer = client.request_text(with_accept(list(), accept)).await;
+        let answer = raw(&client, list(), Some(accept)).await;
         assert_eq!(
             status(answer),
             Some((406, "NotAcceptable".into(), served.into())),
@@ -316,23 +333,19 @@ async fn transforms_the_server_cannot_do_are_406_not_acceptable() {
     }
 
     // Several ranges: the highest q the server can serve wins.
-    let text = client
-        .request_text(with_accept(
-            list(),
-            "application/json;as=Secret;g=meta.k8s.io;v=v1, application/json;q=0.5, application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1;q=0.9",
-        ))
-        .await
-        .expect("negotiated list");
-    let list_body: Value = serde_json::from_str(&text).expect("json");
+    let list_body = raw_json(
+        &client,
+        list(),
+        Some("application/json;as=Secret;g=meta.k8s.io;v=v1, application/json;q=0.5, application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1;q=0.9"),
+    )
+    .await;
     assert_eq!(list_body["kind"], "PartialObjectMetadataList");
-    let text = client
-        .request_text(with_accept(
-            list(),
-            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1;q=0.1, application/json",
-        ))
-        .await
-        .expect("plain list");
-    let list_body: Value = serde_json::from_str(&text).expect("json");
+    let list_body = raw_json(
+        &client,
+        list(),
+        Some("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1;q=0.1, application/json"),
+    )
+    .await;
     assert_eq!(list_body["kind"], "SecretList");
 }
 
