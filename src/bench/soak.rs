@@ -33,6 +33,10 @@ pub struct RssSample {
     /// Since the faults started.
     pub at_seconds: f64,
     pub rss_mib: f64,
+    /// The anonymous (heap, stacks) and file-backed (code pages touched) parts of `rss_mib`
+    /// (RssAnon, RssFile + RssShmem): growth of the code part is not memory kept.
+    pub anon_mib: Option<f64>,
+    pub file_mib: Option<f64>,
     /// OS threads and open file descriptors (sockets mostly): a connection or task leak shows
     /// here before it shows in RSS.
     pub threads: Option<u64>,
@@ -79,6 +83,8 @@ pub struct SoakReport {
     pub rss_samples: Vec<RssSample>,
     /// Least-squares slope of RSS after the first third of the soak (warm-up): flat is ~0.
     pub rss_slope_mib_per_10min_after_warmup: Option<f64>,
+    /// The same for the anonymous part of RSS only (see `RssSample::anon_mib`).
+    pub anon_slope_mib_per_10min_after_warmup: Option<f64>,
     pub watcher_peak_rss_mib: f64,
     /// Allocator settings the watcher ran with (MALLOC_* of this process, and
     /// KUBEDRIFT_BENCH_WATCHER_ENV), so runs with and without them are told apart.
@@ -360,10 +366,23 @@ fn checkpoint(
 /// The slope (MiB per 10 minutes) of RSS over the samples after `warmup` seconds; None with
 /// fewer than 3 such samples.
 fn slope_after(samples: &[RssSample], warmup: f64) -> Option<f64> {
+    slope_of(samples, warmup, |s| Some(s.rss_mib))
+}
+
+/// [`slope_after`] of the anonymous part of RSS (samples without it are skipped).
+fn anon_slope_after(samples: &[RssSample], warmup: f64) -> Option<f64> {
+    slope_of(samples, warmup, |s| s.anon_mib)
+}
+
+fn slope_of(
+    samples: &[RssSample],
+    warmup: f64,
+    value: impl Fn(&RssSample) -> Option<f64>,
+) -> Option<f64> {
     let points: Vec<(f64, f64)> = samples
         .iter()
         .filter(|s| s.at_seconds >= warmup)
-        .map(|s| (s.at_seconds, s.rss_mib))
+        .filter_map(|s| Some((s.at_seconds, value(s)?)))
         .collect();
     if points.len() < 3 {
         return None;
@@ -464,9 +483,12 @@ pub fn run(
             next_sample = now + sample_every;
             let pid = watcher.pid();
             if let Some(rss) = watcher.rss_mib() {
+                let parts = process::rss_parts_of(pid);
                 rss_samples.push(RssSample {
                     at_seconds: started.elapsed().as_secs_f64(),
                     rss_mib: rss,
+                    anon_mib: parts.map(|p| p.anon_mib),
+                    file_mib: parts.map(|p| p.file_mib),
                     threads: process::threads_of(pid),
                     open_fds: process::open_fds_of(pid),
                     load: load_average(),
@@ -502,10 +524,11 @@ pub fn run(
                 &mut excluded,
             )?;
             progress(&format!(
-                "soak: checkpoint at {at:.0} s: {} of {} wrong after 5 s, RSS {:.1} MiB",
+                "soak: checkpoint at {at:.0} s: {} of {} wrong after 5 s, RSS {:.1} MiB (anonymous {:.1})",
                 check.wrong_after_5s,
                 check.compared_resources,
-                watcher.rss_mib().unwrap_or(0.0)
+                watcher.rss_mib().unwrap_or(0.0),
+                process::rss_parts_of(watcher.pid()).map_or(0.0, |p| p.anon_mib),
             ));
             checkpoints.push(check);
             next_checkpoint = Instant::now() + checkpoint_every;
@@ -631,6 +654,7 @@ pub fn run(
         rss_start_mib: rss_start,
         rss_end_mib: rss_end,
         rss_slope_mib_per_10min_after_warmup: slope_after(&rss_samples, warmup),
+        anon_slope_mib_per_10min_after_warmup: anon_slope_after(&rss_samples, warmup),
         rss_samples,
         watcher_peak_rss_mib: finished.max_rss_mib,
         watcher_env: watcher_env(),
@@ -654,6 +678,8 @@ mod tests {
         RssSample {
             at_seconds,
             rss_mib,
+            anon_mib: None,
+            file_mib: None,
             threads: None,
             open_fds: None,
             load: 0.0,
@@ -680,6 +706,24 @@ mod tests {
         let flat: Vec<RssSample> = (0..10).map(|m| sample(m as f64 * 60.0, 70.0)).collect();
         assert_eq!(slope_after(&flat, 0.0), Some(0.0));
         assert_eq!(slope_after(&flat[..2], 0.0), None);
+    }
+
+    #[test]
+    fn the_anonymous_slope_ignores_code_pages_touched_later() {
+        // RSS rises 1 MiB per minute, all of it file-backed; the anonymous part is flat.
+        let samples: Vec<RssSample> = (0..10)
+            .map(|m| RssSample {
+                anon_mib: Some(25.0),
+                file_mib: Some(20.0 + m as f64),
+                ..sample(m as f64 * 60.0, 45.0 + m as f64)
+            })
+            .collect();
+        let rss = slope_after(&samples, 0.0).expect("rss slope");
+        assert!((rss - 10.0).abs() < 1e-9, "{rss}");
+        assert_eq!(anon_slope_after(&samples, 0.0), Some(0.0));
+        // Without the split (old kernel) there is no anonymous slope.
+        let unsplit: Vec<RssSample> = (0..10).map(|m| sample(m as f64 * 60.0, 45.0)).collect();
+        assert_eq!(anon_slope_after(&unsplit, 0.0), None);
     }
 
     #[test]

@@ -98,6 +98,14 @@ fn bench_soak_reports_crashes_verdicts_rss_over_time_and_reconnects_per_cluster(
     assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
     for sample in samples {
         assert!(number(sample, "/rss_mib") > 1.0);
+        // RSS split into the heap's anonymous memory and the code pages touched: they add
+        // up to it (read a moment apart).
+        let (anon, file) = (number(sample, "/anon_mib"), number(sample, "/file_mib"));
+        assert!(anon > 1.0 && file > 1.0, "{sample}");
+        assert!(
+            (anon + file - number(sample, "/rss_mib")).abs() < 8.0,
+            "{sample}"
+        );
         assert!(number(sample, "/open_fds") > 0.0);
         assert!(number(sample, "/threads") >= 1.0);
     }
