@@ -124,9 +124,7 @@ impl Body for IdleBody {
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 if let Some((limit, sleep)) = &mut this.idle {
-                    sleep
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + *limit);
+                    sleep.as_mut().reset(tokio::time::Instant::now() + *limit);
                 }
                 Poll::Ready(frame)
             }
@@ -169,7 +167,10 @@ mod tests {
             )),
             Some(Duration::from_secs(57))
         );
-        assert_eq!(silence_limit(&request("/api/v1/pods?timeoutSeconds=55")), None);
+        assert_eq!(
+            silence_limit(&request("/api/v1/pods?timeoutSeconds=55")),
+            None
+        );
         assert_eq!(silence_limit(&request("/api/v1/pods?watch=true")), None);
         assert_eq!(silence_limit(&request("/api/v1/pods")), None);
     }

@@ -64,7 +64,7 @@ async fn a_change_behind_silenced_watches_arrives_without_a_relist_and_counts_as
     assert!(ok, "never settled: replicas {:?}", replicas_seen(&snapshot));
 
     let dev = fx.sandbox.cluster("dev").expect("dev");
-    tokio::task::block_in_place(|| wait_until_no_new_watches(&dev));
+    tokio::task::block_in_place(|| wait_until_no_new_watches(dev));
     let lists_before = dev.api_server().list_requests.load(Ordering::Relaxed);
     let watches_before = dev.api_server().watch_requests.load(Ordering::Relaxed);
     dev.faults().silence_open_watches();
@@ -75,9 +75,9 @@ async fn a_change_behind_silenced_watches_arrives_without_a_relist_and_counts_as
     let mut unreachable_because_silent = false;
     let (snapshot, ok) = live
         .wait_until(SILENT_WAIT, |s| {
-            if s.clusters.get("dev").is_some_and(|c| {
-                matches!(&c.reach, Reach::Unreachable { error } if error.contains("silent"))
-            }) {
+            if s.clusters.get("dev").is_some_and(
+                |c| matches!(&c.reach, Reach::Unreachable { error } if error.contains("silent")),
+            ) {
                 unreachable_because_silent = true;
             }
             replicas_seen(s) == Some(4)
@@ -129,10 +129,8 @@ fn status_watch_sees_a_change_behind_silenced_watches_and_the_diff_server_declin
             .expect("kubedrift diff runs")
             .into()
     };
-    let served = |run: &kubedrift_testkit::Run| {
-        run.stderr
-            .contains("answered by the watching kubedrift")
-    };
+    let served =
+        |run: &kubedrift_testkit::Run| run.stderr.contains("answered by the watching kubedrift");
     // The watching process serves diff once its watches run.
     let deadline = std::time::Instant::now() + WAIT;
     loop {
@@ -149,7 +147,7 @@ fn status_watch_sees_a_change_behind_silenced_watches_and_the_diff_server_declin
     }
 
     let dev = fx.sandbox.cluster("dev").expect("dev");
-    wait_until_no_new_watches(&dev);
+    wait_until_no_new_watches(dev);
     dev.faults().silence_open_watches();
     std::thread::sleep(Duration::from_millis(300));
     fx.scale_web("dev", 4);
