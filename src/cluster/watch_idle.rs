@@ -83,6 +83,14 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let limit = silence_limit(&request);
+        if let Some(limit) = limit {
+            // Each (re)started watch: how often watches are re-requested shows here.
+            tracing::debug!(
+                path = request.uri().path(),
+                limit_secs = limit.as_secs(),
+                "watch request"
+            );
+        }
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
