@@ -43,7 +43,8 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub no_controller: bool,
     /// Read fault switches and `stats` from stdin, one command a line (`fault CLUSTER down|up|
-    /// errors F|throttle S|latency MS|cut-watches MS|gone on|off|clear`, `clear-all`, `stats`);
+    /// errors F|throttle S|latency MS|cut-watches MS|gone on|off|silence-watches|clear`,
+    /// `clear-all`, `stats`);
     /// each is answered with one line on stdout.
     #[arg(long)]
     pub control_stdin: bool,

@@ -145,6 +145,8 @@ pub enum Fault {
     CutWatches(Duration),
     /// Watches resuming from a resourceVersion get 410 Gone.
     Gone(bool),
+    /// The watches open now go silent (half-open: no event, bookmark or end).
+    SilenceWatches,
     /// Every fault of the cluster off.
     Clear,
 }
@@ -162,8 +164,8 @@ pub enum ControlCommand {
     Stats,
 }
 
-/// Parse `fault CLUSTER down|up|errors F|throttle S|latency MS|cut-watches MS|gone on|off|clear`,
-/// `clear-all` or `stats`.
+/// Parse `fault CLUSTER down|up|errors F|throttle S|latency MS|cut-watches MS|gone on|off|
+/// silence-watches|clear`, `clear-all` or `stats`.
 pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let number = |text: Option<&&str>, what: &str| -> Result<f64, String> {
@@ -190,6 +192,7 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
                 )),
                 ("gone", Some("on")) => Fault::Gone(true),
                 ("gone", Some("off")) => Fault::Gone(false),
+                ("silence-watches", None) => Fault::SilenceWatches,
                 _ => return Err(format!("unknown fault {:?}", rest_of(what, rest))),
             };
             Ok(ControlCommand::Fault {
@@ -260,6 +263,7 @@ pub fn execute(targets: &ControlTargets, command: &ControlCommand) -> String {
                 Fault::Latency(latency) => faults.set_latency(*latency),
                 Fault::CutWatches(after) => faults.close_watches_after(Some(*after)),
                 Fault::Gone(on) => faults.set_gone_on_watch_resume(*on),
+                Fault::SilenceWatches => faults.silence_open_watches(),
                 Fault::Clear => faults.clear(),
             }
             "ok".to_string()
@@ -316,6 +320,13 @@ mod tests {
             Ok(ControlCommand::Fault {
                 cluster: "c02".into(),
                 fault: Fault::Gone(true)
+            })
+        );
+        assert_eq!(
+            parse_command("fault c03 silence-watches"),
+            Ok(ControlCommand::Fault {
+                cluster: "c03".into(),
+                fault: Fault::SilenceWatches
             })
         );
         assert!(parse_command("fault c01 errors lots").is_err());

@@ -146,7 +146,12 @@ pub async fn client_for(
     let config = kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
         .await
         .map_err(|e| client_error(e.to_string()))?;
-    kube::Client::try_from(config).map_err(|e| client_error(e.to_string()))
+    // Watches whose connection goes silent fail instead of hanging (see `watch_idle`).
+    let builder =
+        kube::client::ClientBuilder::try_from(config).map_err(|e| client_error(e.to_string()))?;
+    Ok(builder
+        .with_layer(&super::watch_idle::WatchIdleLayer)
+        .build())
 }
 
 #[cfg(test)]

@@ -20,9 +20,10 @@ pub mod dry_run;
 pub mod kubeconfig;
 pub mod one_shot;
 mod tasks;
+mod watch_idle;
 pub mod wire;
 
-pub use tasks::{set_forbidden_watch_retry, spawn_cluster, ClusterTask};
+pub use tasks::{set_forbidden_watch_retry, set_watch_timeout, spawn_cluster, ClusterTask};
 
 use std::time::Duration;
 

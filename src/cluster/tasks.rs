@@ -280,7 +280,7 @@ async fn watch_crds(
     changed: mpsc::UnboundedSender<()>,
 ) {
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
-    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut stream = std::pin::pin!(watcher(api, watch_config()));
     let mut backoff = Backoff::default();
     while let Some(item) = stream.next().await {
         match item {
@@ -397,7 +397,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
             .is_some_and(|ns| list.contains(ns)),
         _ => true,
     };
-    let mut stream = std::pin::pin!(watcher(api.clone(), watcher::Config::default()));
+    let mut stream = std::pin::pin!(watcher(api.clone(), watch_config()));
     let mut backoff = WatchBackoff::default();
     // Kept as stored text until the list is complete (all objects of a kind at once).
     let mut buffer: Vec<LiveObject> = Vec::new();
@@ -443,7 +443,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                 // A watch that failed earlier works now, but the state dropped the kind when
                 // it failed: list it again.
                 backoff.progress();
-                stream.set(watcher(api.clone(), watcher::Config::default()));
+                stream.set(watcher(api.clone(), watch_config()));
             }
             Ok(watcher::Event::Apply(obj)) => {
                 backoff.progress();
@@ -515,14 +515,14 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
                             // (before, it stayed failed until one of its objects changed).
                             let from = last_version.as_deref().unwrap_or("0");
                             wait_until_watch_allowed(&api, from, &mut forbidden_retry).await;
-                            stream.set(watcher(api.clone(), watcher::Config::default()));
+                            stream.set(watcher(api.clone(), watch_config()));
                         }
                     }
                     WatchFailure::Api(reason) => {
                         fail_once(reason, false);
                         tokio::time::sleep(backoff.failure_delay(std::time::Instant::now())).await;
                         if !err_during_list(&err) {
-                            stream.set(watcher(api.clone(), watcher::Config::default()));
+                            stream.set(watcher(api.clone(), watch_config()));
                         }
                     }
                     WatchFailure::Transport(reason) => {
@@ -571,6 +571,36 @@ impl WatchBackoff {
         self.retry_began = Some(now + delay);
         delay
     }
+}
+
+/// The `timeoutSeconds` of every watch: the server ends a watch after this long and the
+/// watcher resumes it from its last resourceVersion (one watch request, no list). It also
+/// bounds how long a watch whose connection went half-open (no FIN or RST: a proxy or NAT
+/// that stopped forwarding) goes unnoticed: such a watch delivers nothing, and the live state,
+/// `status --watch`, the TUI and the diff server kept showing the old state for kube-runtime's
+/// default of 290 s (+ 5 s idle margin). After `WATCH_TIMEOUT` + 2 s it now fails (see
+/// `watch_idle`), is reported as the cluster unreachable, and resumes. The cost: one watch
+/// request per watched kind every 55 s on quiet clusters.
+const WATCH_TIMEOUT: Duration = Duration::from_secs(55);
+
+/// The watch timeout in seconds; 0 = [`WATCH_TIMEOUT`].
+static WATCH_TIMEOUT_SECS: AtomicU64 = AtomicU64::new(0);
+
+/// Shorten the watch timeout, for tests (a test cannot wait a minute for a silent watch to be
+/// dropped). Applies to watchers started afterwards, in the whole process; nothing else calls
+/// it.
+#[doc(hidden)]
+pub fn set_watch_timeout(timeout: Duration) {
+    WATCH_TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
+}
+
+/// The configuration of every watcher (see [`WATCH_TIMEOUT`]).
+fn watch_config() -> watcher::Config {
+    let secs = match WATCH_TIMEOUT_SECS.load(Ordering::Relaxed) {
+        0 => WATCH_TIMEOUT.as_secs(),
+        secs => secs,
+    };
+    watcher::Config::default().timeout(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
 /// First wait before a forbidden watch is retried; the waits double up to

@@ -31,6 +31,7 @@ mod live_drift;
 mod live_faults;
 mod live_field_managers;
 mod live_git_notice;
+mod live_half_open;
 mod live_rollouts;
 mod live_secret_rotation;
 mod live_slow;

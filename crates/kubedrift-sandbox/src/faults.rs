@@ -27,6 +27,9 @@ pub struct FaultControl {
     throttle_retry_after_secs: AtomicU32,
     /// Answer every watch request 403, as for a role that may list but not watch.
     watch_forbidden: AtomicBool,
+    /// Bumped by [`FaultControl::silence_open_watches`]: a watch started under an older value
+    /// goes silent.
+    silence_epoch: AtomicU64,
 }
 
 impl Default for FaultControl {
@@ -41,6 +44,7 @@ impl Default for FaultControl {
             gone_on_watch_resume: AtomicBool::new(false),
             throttle_retry_after_secs: AtomicU32::new(0),
             watch_forbidden: AtomicBool::new(false),
+            silence_epoch: AtomicU64::new(0),
         }
     }
 }
@@ -157,6 +161,21 @@ impl FaultControl {
 
     pub fn watch_forbidden(&self) -> bool {
         self.watch_forbidden.load(Ordering::Relaxed)
+    }
+
+    /// Make every watch stream open right now go silent, as behind a proxy or NAT that stopped
+    /// forwarding without FIN or RST (a half-open connection): the connection stays open, but
+    /// no event, bookmark or end (not even at its `timeoutSeconds`) reaches the client any
+    /// more. Watches started afterwards, and every other request, work normally. Not undone
+    /// by [`FaultControl::clear`]: the silenced streams stay silent until their clients go.
+    pub fn silence_open_watches(&self) {
+        self.silence_epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Taken by a watch when it starts: it goes silent once [`FaultControl::silence_open_watches`]
+    /// changes it.
+    pub fn silence_epoch(&self) -> u64 {
+        self.silence_epoch.load(Ordering::SeqCst)
     }
 
     pub fn clear(&self) {

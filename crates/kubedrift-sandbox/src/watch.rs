@@ -140,6 +140,7 @@ async fn run_watch(
     tx: mpsc::Sender<Bytes>,
 ) {
     let collection = (info.group.clone(), info.plural.clone());
+    let silence_epoch = api.faults.silence_epoch();
     let start = if params.send_initial_events {
         WatchStart::Snapshot
     } else {
@@ -197,6 +198,12 @@ async fn run_watch(
             _ = &mut deadline => return,
             _ = fault_check.tick() => {
                 if api.faults.watch_time_limit().is_some_and(|limit| started.elapsed() >= limit) {
+                    return;
+                }
+                if api.faults.silence_epoch() != silence_epoch {
+                    // Half-open: the connection stays open until the client drops it, and
+                    // nothing more is sent (no event, no bookmark, no end at the timeout).
+                    out.tx.closed().await;
                     return;
                 }
             }

@@ -587,3 +587,59 @@ async fn watcher_with_streaming_lists_gets_initial_events() {
     let later = next_matching(&mut stream, |e| applied_name(e).filter(|n| n == "later")).await;
     assert_eq!(later.as_deref(), Some("later"));
 }
+
+/// `silence_open_watches`: the watches open at that moment go half-open — they stay open but
+/// deliver nothing more (no event, no bookmark, no end at their `timeoutSeconds`), while new
+/// watches and other requests work normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silenced_watches_stay_open_and_deliver_nothing_while_new_watches_work() {
+    use kube::api::{WatchEvent, WatchParams};
+    let sandbox = sandbox(false);
+    let dev = sandbox.cluster("dev").expect("dev");
+    let client = client(&sandbox, "dev").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, "default");
+    let version = cms
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("list version");
+    // Bookmarks every few seconds and a 2 s timeout: a working watch is never quiet for long.
+    let params = WatchParams::default().timeout(2);
+    let mut silenced = cms.watch(&params, &version).await.expect("watch").boxed();
+    cms.create(&PostParams::default(), &configmap("before", "info"))
+        .await
+        .expect("create");
+    let first = tokio::time::timeout(WAIT, silenced.next())
+        .await
+        .expect("the open watch delivers");
+    assert!(
+        matches!(first, Some(Ok(WatchEvent::Added(ref cm))) if cm.metadata.name.as_deref() == Some("before")),
+        "{first:?}"
+    );
+
+    dev.faults().silence_open_watches();
+    // The sandbox applies the switch within its fault check interval (50 ms).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    cms.create(&PostParams::default(), &configmap("during", "info"))
+        .await
+        .expect("other requests work");
+    let mut fresh = cms.watch(&params, &version).await.expect("watch").boxed();
+    let seen = tokio::time::timeout(WAIT, async {
+        while let Some(event) = fresh.next().await {
+            if matches!(event, Ok(WatchEvent::Added(ref cm)) if cm.metadata.name.as_deref() == Some("during"))
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen, Ok(true), "a watch started after the fault works");
+
+    // Past the silenced watch's timeout and the sandbox's bookmark interval (5 s): still
+    // nothing, and no end either.
+    let silent = tokio::time::timeout(Duration::from_secs(7), silenced.next()).await;
+    assert!(silent.is_err(), "the silenced watch delivered {silent:?}");
+}
