@@ -22,7 +22,7 @@ pub mod one_shot;
 mod tasks;
 pub mod wire;
 
-pub use tasks::{set_forbidden_watch_retry, spawn_cluster, ClusterTask};
+pub use tasks::{set_first_lists_at_once, set_forbidden_watch_retry, spawn_cluster, ClusterTask};
 
 use std::time::Duration;
 

@@ -247,7 +247,11 @@ impl KeyIndex {
     }
 
     pub(super) fn apps(&self, key: &ResourceKey) -> impl Iterator<Item = &AppId> {
-        self.apps.get(key).into_iter().flatten().map(|id| id.as_ref())
+        self.apps
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|id| id.as_ref())
     }
 
     #[cfg(test)]
