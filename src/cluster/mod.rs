@@ -23,7 +23,10 @@ mod tasks;
 mod watch_idle;
 pub mod wire;
 
-pub use tasks::{set_forbidden_watch_retry, set_watch_timeout, spawn_cluster, ClusterTask};
+pub use tasks::{
+    set_first_lists_at_once, set_forbidden_watch_retry, set_watch_timeout, spawn_cluster,
+    ClusterTask,
+};
 
 use std::time::Duration;
 

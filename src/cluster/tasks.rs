@@ -18,9 +18,10 @@ use kube::discovery::Scope;
 use kube::runtime::watcher;
 use kube::Resource as _;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
 
 /// How often a reachable cluster is probed (cheap `GET /version`).
@@ -119,6 +120,7 @@ async fn run_cluster(
 
     let mut children = JoinSet::new();
     children.spawn(probe(client.clone(), reporter.clone()));
+    let first_lists = Arc::new(Semaphore::new(first_lists_at_once()));
     // Watchers by kind: whether metadata-only, where, and how to stop it. A watcher is only
     // replaced when its mode or namespaces change or its kind leaves the plan (otherwise it
     // recovers on its own).
@@ -188,6 +190,7 @@ async fn run_cluster(
                         scope: watch_scope.clone(),
                         metadata_only,
                         reporter: reporter.clone(),
+                        first_lists: Arc::clone(&first_lists),
                     };
                     let handle = if metadata_only {
                         children.spawn(watch_kind::<true>(target))
@@ -342,6 +345,8 @@ struct WatchTarget {
     scope: WatchScope,
     metadata_only: bool,
     reporter: Reporter,
+    /// Shared by the cluster's watchers: how many may be in their first list at once.
+    first_lists: Arc<Semaphore>,
 }
 
 /// Watch one kind where its target says; `Namespaces` falls back to one watcher per namespace
@@ -383,6 +388,7 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
         scope,
         metadata_only,
         reporter,
+        first_lists,
     } = target;
     let api: Api<WireObject<METADATA_ONLY>> = match &scope {
         WatchScope::Namespace(ns) => Api::namespaced_with(client, ns, &resource),
@@ -411,7 +417,12 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
     let mut last_version: Option<String> = None;
     let mut forbidden_retry = forbidden_watch_retry();
     let convert = |obj: WireObject<METADATA_ONLY>| obj.into_live(&resource);
+    // Held until the first list completes or fails (see `first_lists_at_once`).
+    let mut first_list: Option<OwnedSemaphorePermit> = first_lists.acquire_owned().await.ok();
     while let Some(item) = stream.next().await {
+        if matches!(item, Ok(watcher::Event::InitDone) | Err(_)) {
+            drop(first_list.take());
+        }
         let at = jiff::Timestamp::now();
         match item {
             Ok(watcher::Event::Init) => buffer.clear(),
@@ -534,6 +545,33 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
         }
     }
     WatchEnd::Ended
+}
+
+/// How many kinds of one cluster are in their first list at once. Every page being read
+/// (the response body, then up to 500 decoded objects) is held until its objects are stored
+/// as text, so a cluster listing all its kinds at once held a page per kind; the others wait
+/// for a permit. At 50k objects on 10 clusters 2 took the peak RSS of `status` from 317-330 to
+/// 288-294 MB with the same CPU (1 gave the same; 4 did not help). Per cluster, so that a slow
+/// or hung cluster never delays another's lists. Only the first list of a watcher waits:
+/// relists (410, errors) and watches never do, and a watcher whose list fails gives its permit
+/// back (a kind that may not be listed never holds up the others).
+const FIRST_LISTS_AT_ONCE: usize = 2;
+
+static FIRST_LISTS_SET: AtomicUsize = AtomicUsize::new(0);
+
+/// Change how many first lists of one cluster run at once, for tests (one at a time proves
+/// that a failed list gives its permit back). Applies to clusters started afterwards, in the
+/// whole process; nothing else calls it.
+#[doc(hidden)]
+pub fn set_first_lists_at_once(lists: usize) {
+    FIRST_LISTS_SET.store(lists.max(1), Ordering::Relaxed);
+}
+
+fn first_lists_at_once() -> usize {
+    match FIRST_LISTS_SET.load(Ordering::Relaxed) {
+        0 => FIRST_LISTS_AT_ONCE,
+        set => set,
+    }
 }
 
 /// A watcher after this long without a failure starts its backoff over at the next one.

@@ -621,6 +621,9 @@ fn check_indices(state: &State) -> Result<(), TestCaseError> {
                     .insert(app.id.clone());
             }
         }
+        // One shared id per app still named by some key; none kept after its last key.
+        let named: BTreeSet<&AppId> = reported.values().flatten().collect();
+        prop_assert_eq!(cluster.reported.shared_ids(), named.len(), "{}", context);
         prop_assert_eq!(cluster.reported.entries(), reported, "{}", context);
         for app in state.apps.values().filter(|a| a.context == *context) {
             let claimed: BTreeSet<&ResourceKey> =

@@ -37,6 +37,16 @@ impl LiveObject {
         self.key.as_ref()
     }
 
+    /// Keep `known`'s copy of the key when it is the same key (its strings are shared:
+    /// the state holds the key of nearly every live object already, from Git).
+    pub(super) fn share_key(&mut self, known: Option<ResourceKey>) {
+        if let (Some(key), Some(known)) = (&mut self.key, known) {
+            if *key == known {
+                *key = known;
+            }
+        }
+    }
+
     pub fn resource_version(&self) -> Option<&str> {
         self.resource_version.as_deref()
     }
@@ -82,6 +92,7 @@ impl fmt::Debug for LiveObject {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
 
     #[test]
     fn keeps_the_object_and_answers_what_the_state_asks_without_reading_it() {
@@ -111,5 +122,27 @@ mod tests {
         assert!(pod.ownership().is_tracked_to("shop"));
         assert!(!pod.ownership().claims("shop", Some("prod")));
         assert_eq!(format!("{live:?}"), "shop/web@42");
+    }
+
+    #[test]
+    fn takes_the_strings_of_a_known_equal_key_only() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"}});
+        let known = ResourceKey::new("apps", "Deployment", Some("shop"), "web");
+        let mut live = LiveObject::new(object.clone());
+        assert!(!Arc::ptr_eq(&live.key().unwrap().name, &known.name));
+        live.share_key(Some(known.clone()));
+        let key = live.key().unwrap();
+        assert_eq!(key, &known);
+        assert!(Arc::ptr_eq(&key.name, &known.name) && Arc::ptr_eq(&key.kind, &known.kind));
+        assert_eq!(live.value().as_ref(), &object);
+
+        // Another key (same name elsewhere) is never taken.
+        let other = ResourceKey::new("apps", "Deployment", Some("shop-dev"), "web");
+        let mut live = LiveObject::new(object);
+        live.share_key(Some(other.clone()));
+        let key = live.key().unwrap();
+        assert_eq!(key.namespace.as_deref(), Some("shop"));
+        assert!(!Arc::ptr_eq(&key.name, &other.name));
     }
 }

@@ -577,6 +577,13 @@ impl State {
                 let Some(cluster) = self.clusters.get_mut(&context) else {
                     return;
                 };
+                let mut object = object;
+                object.share_key(
+                    object
+                        .key()
+                        .and_then(|key| cluster.reported.known_key(key))
+                        .cloned(),
+                );
                 if let Some(key) = object.key().cloned() {
                     if cluster.live.get(&key).is_some_and(|old| **old == object) {
                         return; // a repeated event (e.g. after a watch restart)
@@ -727,7 +734,11 @@ impl State {
         let objects: Vec<Arc<LiveObject>> = objects
             .into_iter()
             .filter(|obj| obj.key().is_some())
-            .map(Arc::new)
+            .map(|mut obj| {
+                let known = obj.key().and_then(|key| cluster.reported.known_key(key));
+                obj.share_key(known.cloned());
+                Arc::new(obj)
+            })
             .collect();
         let fresh: FastSet<&ResourceKey> = objects.iter().filter_map(|obj| obj.key()).collect();
         let mut touched: Vec<ResourceKey> = Vec::new();
