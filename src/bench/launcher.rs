@@ -7,8 +7,9 @@
 //! 13 MB `kubedrift diff` showed 181 MiB. The launcher is this binary started with
 //! [`ARG`] (dispatched at the top of `main`, before anything else allocates): an exec gives
 //! it a fresh memory map, it never holds a child's output (children write to files), so the
-//! peak it passes on stays that of a process that just started — reported beside every
-//! number as the floor ([`Launcher::floor_mib`]): a child's peak RSS below it cannot be seen.
+//! peak it passes on stays that of a process that just started (it forks, so only the pages
+//! it wrote) — measured with `true` and reported beside every number as the floor
+//! ([`Launcher::floor_mib`]): a child's peak RSS below it cannot be seen.
 
 use super::process::{load_average, Finished, ProcessError};
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,13 @@ fn launch(request: &Request) -> Reply {
             None => command.env_remove(name),
         };
     }
+    // fork, not vfork (std's posix_spawn): a forked child starts from a copy holding only
+    // the launcher's written pages, while vfork hands exec the launcher's whole map, whose
+    // peak counts every page of the binary it touched.
+    // SAFETY: the closure does nothing (no allocation, no lock) between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || Ok(()));
+    }
     let started = Instant::now();
     let child = match command.spawn() {
         Ok(child) => child,
@@ -138,6 +146,8 @@ pub struct Launcher {
     replies: BufReader<ChildStdout>,
     /// Where children's stdout and stderr go, read back after each run.
     dir: PathBuf,
+    /// The peak RSS `true` reports through it, MiB (see [`Launcher::floor_mib`]).
+    floor_mib: Option<f64>,
 }
 
 impl Launcher {
@@ -158,12 +168,18 @@ impl Launcher {
         let (Some(requests), Some(replies)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(ProcessError::Other("launcher without pipes".to_string()));
         };
-        Ok(Launcher {
+        let mut launcher = Launcher {
             child,
             requests,
             replies: BufReader::new(replies),
             dir: dir.to_path_buf(),
-        })
+            floor_mib: None,
+        };
+        launcher.floor_mib = launcher
+            .run(&Command::new("true"))
+            .ok()
+            .map(|run| run.max_rss_mib);
+        Ok(launcher)
     }
 
     /// Run `command` to the end through the launcher, stdin closed, output captured.
@@ -227,17 +243,11 @@ impl Launcher {
         })
     }
 
-    /// The launcher's own peak RSS (VmHWM), MiB: what every child's peak is at least.
+    /// The peak RSS a child that does nothing (`true`) reports through the launcher, MiB:
+    /// what the launcher passes on, plus that child's own. A child's peak at or below it is
+    /// not seen.
     pub fn floor_mib(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kib / 1024.0)
+        self.floor_mib
     }
 }
 

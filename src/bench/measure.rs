@@ -361,6 +361,7 @@ fn served_diff(
         answered: answered.len(),
         wall_ms_median: median(&walls),
         wall_ms_min: walls.first().copied().unwrap_or(0.0),
+        wall_ms_first: runs.first().map_or(0.0, |r| r.wall_ms),
         cpu_ms_median: median(&cpus),
         max_rss_mib: runs.iter().map(|r| r.max_rss_mib).fold(0.0, f64::max),
         rss_floor_mib,

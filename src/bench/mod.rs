@@ -103,6 +103,9 @@ pub struct ServedDiff {
     pub answered: usize,
     pub wall_ms_median: f64,
     pub wall_ms_min: f64,
+    /// The first run: the server computes the answer (later runs of the same snapshot are
+    /// answered from its cache of answers).
+    pub wall_ms_first: f64,
     pub cpu_ms_median: f64,
     /// The largest peak RSS of the runs (started by [`launcher::Launcher`], so their own).
     pub max_rss_mib: f64,
@@ -399,10 +402,11 @@ pub fn summary(r: &SizeReport) -> String {
     for c in &r.per_app {
         let Some(s) = &c.served else { continue };
         out.push_str(&format!(
-            "  diff {} served by status --watch: median {} (min {}) cpu {} peak RSS {:.1} MiB (launcher floor {}) = {:.1}x kubectl, answered {}/{}, same resources {}, same as one-shot {}, load {:.2}{}\n",
+            "  diff {} served by status --watch: median {} (min {}, first {}) cpu {} peak RSS {:.1} MiB (launcher floor {}) = {:.1}x kubectl, answered {}/{}, same resources {}, same as one-shot {}, load {:.2}{}\n",
             c.target,
             ms(s.wall_ms_median),
             ms(s.wall_ms_min),
+            ms(s.wall_ms_first),
             ms(s.cpu_ms_median),
             s.max_rss_mib,
             s.rss_floor_mib

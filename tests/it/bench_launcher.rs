@@ -34,7 +34,7 @@ fn a_child_started_by_the_launcher_reports_its_own_peak_rss() {
     // Spawned from here, the child shows this process's peak; through the launcher, its own.
     assert!(direct.max_rss_mib >= 256.0, "direct: {} MiB", direct.max_rss_mib);
     assert!(launched.max_rss_mib < 128.0, "launched: {} MiB", launched.max_rss_mib);
-    let floor = launcher.floor_mib().expect("the launcher's VmHWM");
+    let floor = launcher.floor_mib().expect("`true` ran through the launcher");
     assert!(floor < 64.0, "launcher floor {floor} MiB");
     assert!(launched.max_rss_mib >= floor);
 }
