@@ -59,7 +59,11 @@ pub fn serve() -> u8 {
             return 2;
         };
         text.push('\n');
-        if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
             return 2;
         }
     }

@@ -148,7 +148,10 @@ pub struct QuickSignals(());
 impl QuickSignals {
     pub fn install() -> QuickSignals {
         for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            set_action(signal, quick_exit as extern "C" fn(libc::c_int) as libc::sighandler_t);
+            set_action(
+                signal,
+                quick_exit as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
         }
         QuickSignals(())
     }

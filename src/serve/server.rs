@@ -696,7 +696,12 @@ mod tests {
             color,
         };
         let first = Arc::new(Snapshot::default());
-        answers.put(&first, key("web", Some("dev"), false), 1, Arc::new(b"-a\n+b\n".to_vec()));
+        answers.put(
+            &first,
+            key("web", Some("dev"), false),
+            1,
+            Arc::new(b"-a\n+b\n".to_vec()),
+        );
         let (exit, stdout) = answers
             .get(&first, &key("web", Some("dev"), false))
             .expect("cached");
@@ -711,19 +716,38 @@ mod tests {
         }
         // A new snapshot (a live event, a Git render) misses, even with equal contents.
         let second = Arc::new(Snapshot::default());
-        assert!(answers.get(&second, &key("web", Some("dev"), false)).is_none());
-        answers.put(&second, key("web", Some("dev"), false), 0, Arc::new(Vec::new()));
-        assert!(answers.get(&first, &key("web", Some("dev"), false)).is_none());
+        assert!(answers
+            .get(&second, &key("web", Some("dev"), false))
+            .is_none());
+        answers.put(
+            &second,
+            key("web", Some("dev"), false),
+            0,
+            Arc::new(Vec::new()),
+        );
+        assert!(answers
+            .get(&first, &key("web", Some("dev"), false))
+            .is_none());
         // Held weakly: the old snapshot is freed with its last owner.
         let weak = Arc::downgrade(&first);
         drop(first);
         assert!(weak.upgrade().is_none());
         // Bounded, and large answers are not kept.
         for i in 0..(CACHED_ANSWERS + 3) {
-            answers.put(&second, key(&format!("app{i}"), None, false), 0, Arc::new(Vec::new()));
+            answers.put(
+                &second,
+                key(&format!("app{i}"), None, false),
+                0,
+                Arc::new(Vec::new()),
+            );
         }
         assert_eq!(answers.0.lock().unwrap().len(), CACHED_ANSWERS);
-        answers.put(&second, key("big", None, false), 1, Arc::new(vec![b'x'; CACHED_ANSWER_MAX + 1]));
+        answers.put(
+            &second,
+            key("big", None, false),
+            1,
+            Arc::new(vec![b'x'; CACHED_ANSWER_MAX + 1]),
+        );
         assert!(answers.get(&second, &key("big", None, false)).is_none());
     }
 

@@ -22,19 +22,38 @@ fn a_child_started_by_the_launcher_reports_its_own_peak_rss() {
     std::hint::black_box(&ballast);
 
     let mut version = Command::new(kubedrift);
-    version.arg("--version").env("NO_COLOR", "1").env_remove("KUBEDRIFT_LOG");
+    version
+        .arg("--version")
+        .env("NO_COLOR", "1")
+        .env_remove("KUBEDRIFT_LOG");
     let direct = process::run(&mut version).expect("--version runs");
-    let launched = launcher.run(&version).expect("--version runs through the launcher");
+    let launched = launcher
+        .run(&version)
+        .expect("--version runs through the launcher");
     std::hint::black_box(&ballast);
 
     assert_eq!(launched.exit_code, Some(0));
     assert_eq!(launched.stdout, direct.stdout);
-    assert!(launched.stdout.starts_with("kubedrift "), "{}", launched.stdout);
+    assert!(
+        launched.stdout.starts_with("kubedrift "),
+        "{}",
+        launched.stdout
+    );
     assert!(launched.wall_ms > 0.0 && launched.cpu_ms >= 0.0);
     // Spawned from here, the child shows this process's peak; through the launcher, its own.
-    assert!(direct.max_rss_mib >= 256.0, "direct: {} MiB", direct.max_rss_mib);
-    assert!(launched.max_rss_mib < 128.0, "launched: {} MiB", launched.max_rss_mib);
-    let floor = launcher.floor_mib().expect("`true` ran through the launcher");
+    assert!(
+        direct.max_rss_mib >= 256.0,
+        "direct: {} MiB",
+        direct.max_rss_mib
+    );
+    assert!(
+        launched.max_rss_mib < 128.0,
+        "launched: {} MiB",
+        launched.max_rss_mib
+    );
+    let floor = launcher
+        .floor_mib()
+        .expect("`true` ran through the launcher");
     assert!(floor < 64.0, "launcher floor {floor} MiB");
     assert!(launched.max_rss_mib >= floor);
 }
