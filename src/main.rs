@@ -13,6 +13,14 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The bench harness's launcher: before anything else allocates, so the peak RSS it
+    // passes on to the children it starts stays that of a process that just started.
+    #[cfg(all(feature = "sandbox", unix))]
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(kubedrift::bench::launcher::ARG))
+    {
+        return ExitCode::from(kubedrift::bench::launcher::serve());
+    }
     let color = cli::stderr_color_enabled();
     let mut hooks = color_eyre::config::HookBuilder::default();
     if !color {
@@ -32,12 +40,23 @@ fn main() -> ExitCode {
         .with_ansi(color)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    #[allow(unused_mut)] // mutated on unix only
+    let mut cli = Cli::parse();
+    // A `diff` a watching kubedrift answers is done before the signal thread would start.
     #[cfg(unix)]
-    if cli.ends_on_signals() {
-        kubedrift::render::leftovers::end_on_signals();
-    }
-    let result = cli::run(cli);
+    let served = cli::diff::ask_server_first(&mut cli);
+    #[cfg(not(unix))]
+    let served = None;
+    let result = match served {
+        Some(result) => result,
+        None => {
+            #[cfg(unix)]
+            if cli.ends_on_signals() {
+                kubedrift::render::leftovers::end_on_signals();
+            }
+            cli::run(cli)
+        }
+    };
     // A command may return with renders still running (`status` skips its teardown): end
     // their tools and remove their temp dirs, so the exit leaves neither behind.
     kubedrift::render::leftovers::end_all();

@@ -5,6 +5,7 @@
 use super::generate::{
     self, AppInstance, Generated, ScaleSpec, EDIT_MANAGER, TARGET_KEY, TARGET_VALUE,
 };
+use super::launcher::Launcher;
 use super::names;
 use super::process::{self, load_average, Beside, CpuCounters, Finished, SandboxProcess, ToolShim};
 use super::watcher::Watcher;
@@ -326,15 +327,19 @@ fn served_diff(
     instance: &AppInstance,
     compared: &ComparedRun,
 ) -> Result<ServedDiff, BenchError> {
+    // Through a launcher: spawned by this harness (tens to hundreds of MiB at 10k/50k), a
+    // child's peak RSS would be the harness's.
+    let mut launcher = Launcher::start(&opts.kubedrift, &setup.root.join("launcher"))?;
     let mut runs = Vec::new();
     for _ in 0..SERVED_RUNS {
-        runs.push(process::run(kubedrift_command(setup, opts).args([
+        runs.push(launcher.run(kubedrift_command(setup, opts).args([
             "diff",
             &instance.app,
             "--env",
             &instance.env,
         ]))?);
     }
+    let rss_floor_mib = launcher.floor_mib();
     let answered: Vec<&process::Finished> = runs
         .iter()
         .filter(|r| r.stderr.contains("answered by the watching kubedrift"))
@@ -356,8 +361,10 @@ fn served_diff(
         answered: answered.len(),
         wall_ms_median: median(&walls),
         wall_ms_min: walls.first().copied().unwrap_or(0.0),
+        wall_ms_first: runs.first().map_or(0.0, |r| r.wall_ms),
         cpu_ms_median: median(&cpus),
         max_rss_mib: runs.iter().map(|r| r.max_rss_mib).fold(0.0, f64::max),
+        rss_floor_mib,
         ratio: compared.kubectl.wall_ms / median(&walls).max(1e-3),
         same_resources,
         same_as_one_shot,

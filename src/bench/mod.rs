@@ -6,6 +6,7 @@
 //! complete and that kubectl and kubedrift name the same resources.
 
 pub mod generate;
+pub mod launcher;
 mod measure;
 pub mod names;
 pub mod process;
@@ -102,8 +103,14 @@ pub struct ServedDiff {
     pub answered: usize,
     pub wall_ms_median: f64,
     pub wall_ms_min: f64,
+    /// The first run: the server computes the answer (later runs of the same snapshot are
+    /// answered from its cache of answers).
+    pub wall_ms_first: f64,
     pub cpu_ms_median: f64,
+    /// The largest peak RSS of the runs (started by [`launcher::Launcher`], so their own).
     pub max_rss_mib: f64,
+    /// The launcher's own peak RSS: a child's peak below it would show as this.
+    pub rss_floor_mib: Option<f64>,
     /// kubectl wall time / served median wall time.
     pub ratio: f64,
     /// Names the same resources as `kubectl diff --server-side`.
@@ -395,12 +402,15 @@ pub fn summary(r: &SizeReport) -> String {
     for c in &r.per_app {
         let Some(s) = &c.served else { continue };
         out.push_str(&format!(
-            "  diff {} served by status --watch: median {} (min {}) cpu {} peak RSS {:.0} MiB = {:.1}x kubectl, answered {}/{}, same resources {}, same as one-shot {}, load {:.2}{}\n",
+            "  diff {} served by status --watch: median {} (min {}, first {}) cpu {} peak RSS {:.1} MiB (launcher floor {}) = {:.1}x kubectl, answered {}/{}, same resources {}, same as one-shot {}, load {:.2}{}\n",
             c.target,
             ms(s.wall_ms_median),
             ms(s.wall_ms_min),
+            ms(s.wall_ms_first),
             ms(s.cpu_ms_median),
             s.max_rss_mib,
+            s.rss_floor_mib
+                .map_or_else(|| "n/a".to_string(), |f| format!("{f:.1} MiB")),
             s.ratio,
             s.answered,
             s.runs,

@@ -43,6 +43,33 @@ pub struct DiffArgs {
     /// Read Git and the clusters now, never the answer of a watching kubedrift.
     #[arg(long)]
     pub fresh: bool,
+    /// A watching kubedrift was asked already ([`ask_server_first`]) and did not answer.
+    #[arg(skip)]
+    pub server_asked: bool,
+}
+
+/// `diff` answered by a watching kubedrift before the rest of the process starts (`main`
+/// calls this before the signal thread of one-shot commands): `None` when it is not to be
+/// asked or did not answer — then `args.server_asked` is set and [`run`] reads the clusters.
+#[cfg(unix)]
+pub fn ask_server_first(cli: &mut super::Cli) -> Option<color_eyre::Result<Exit>> {
+    let Some(super::Command::Diff(args)) = &mut cli.command else {
+        return None;
+    };
+    if args.fresh || args.server_side {
+        return None;
+    }
+    let global = cli.global.with_from(&args.from);
+    // No render tool runs yet: a signal only has to end the process as the thread would.
+    let signals = crate::render::leftovers::QuickSignals::install();
+    let answered = crate::serve::client::diff(&global, args);
+    drop(signals);
+    args.server_asked = true;
+    match answered {
+        Ok(Some(exit)) => Some(Ok(exit)),
+        Ok(None) => None,
+        Err(err) => Some(Err(err.into())),
+    }
 }
 
 /// One resource's diff, ready to print.
@@ -53,7 +80,7 @@ struct ResourceDiff {
 
 pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
     #[cfg(unix)]
-    if !args.fresh && !args.server_side {
+    if !args.fresh && !args.server_side && !args.server_asked {
         if let Some(exit) = crate::serve::client::diff(global, &args)? {
             return Ok(exit);
         }

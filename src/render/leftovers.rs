@@ -134,6 +134,63 @@ pub fn end_all() {
     }
 }
 
+/// Until [`QuickSignals`] is dropped, Ctrl-C (SIGINT), SIGTERM and SIGHUP end the process as
+/// [`end_on_signals`] would (the same stderr line, exit code 2) straight from the signal
+/// handler, without a thread: for a command that started no render tool yet and may be done
+/// in a millisecond (a `diff` a watching kubedrift answers), where a signal thread's start
+/// and its end at exit (it must be scheduled to die before the parent sees the exit) are a
+/// measurable part of the run on a loaded machine. Dropping it restores the default action;
+/// call [`end_on_signals`] after it before starting tools.
+#[cfg(unix)]
+pub struct QuickSignals(());
+
+#[cfg(unix)]
+impl QuickSignals {
+    pub fn install() -> QuickSignals {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            set_action(
+                signal,
+                quick_exit as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
+        QuickSignals(())
+    }
+}
+
+#[cfg(unix)]
+impl Drop for QuickSignals {
+    fn drop(&mut self) {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            set_action(signal, libc::SIG_DFL);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn set_action(signal: libc::c_int, handler: libc::sighandler_t) {
+    // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the handler is SIG_DFL or
+    // `quick_exit`, which only makes async-signal-safe calls.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler;
+        libc::sigaction(signal, &action, std::ptr::null_mut());
+    }
+}
+
+#[cfg(unix)]
+extern "C" fn quick_exit(signal: libc::c_int) {
+    let line: &[u8] = match signal {
+        libc::SIGINT => b"kubedrift: interrupted\n",
+        libc::SIGTERM => b"kubedrift: terminated\n",
+        _ => b"kubedrift: hung up\n",
+    };
+    // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is static.
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+        libc::_exit(2);
+    }
+}
+
 /// From now on Ctrl-C (SIGINT), SIGTERM and SIGHUP end the process with exit code 2 after
 /// [`end_all`]: the render tools, in process groups of their own, never get the terminal's
 /// signal, so without this they would outlive an interrupted command. For one-shot commands

@@ -185,6 +185,7 @@ pub fn start(live: &Live, scope: ServeScope) -> Result<DiffServer, ServeError> {
         handle: tokio::runtime::Handle::current(),
         slots: Arc::new(Semaphore::new(MAX_CONCURRENT)),
         troubled: Troubled::default(),
+        answers: Answers::default(),
     });
     let task = tokio::spawn(accept(listener, Arc::clone(&served)));
     let tracker = tokio::spawn(track_trouble(live.snapshots(), Arc::clone(&served)));
@@ -274,6 +275,7 @@ struct Served {
     handle: tokio::runtime::Handle,
     slots: Arc<Semaphore>,
     troubled: Troubled,
+    answers: Answers,
 }
 
 /// How long after a cluster was last seen unreachable, unsettled or with a kind not watched
@@ -427,6 +429,14 @@ fn answer(
     if let Some(reason) = served.troubled.recently(&contexts) {
         return decline(&mut out, reason);
     }
+    let key = AnswerKey {
+        app: app.clone(),
+        env: env.clone(),
+        color: *color,
+    };
+    if let Some((exit, stdout)) = served.answers.get(&snapshot, &key) {
+        return protocol::write_served(&mut out, exit, served.pid, &served.since, &stdout);
+    }
     let mut stdout = Vec::new();
     let scope = Scope {
         app,
@@ -440,7 +450,68 @@ fn answer(
         // Errors are the one-shot read's to say (it may know more: a cluster back, a fix).
         return decline(&mut out, format!("its answer has an error: {first}"));
     }
+    let stdout = Arc::new(stdout);
+    served
+        .answers
+        .put(&snapshot, key, exit.code(), Arc::clone(&stdout));
     protocol::write_served(&mut out, exit.code(), served.pid, &served.since, &stdout)
+}
+
+/// What an answer depends on besides the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AnswerKey {
+    app: String,
+    env: Option<String>,
+    color: bool,
+}
+
+/// Answers kept per snapshot.
+const CACHED_ANSWERS: usize = 8;
+/// Larger answers are computed each time (the cache stays small).
+const CACHED_ANSWER_MAX: usize = 1024 * 1024;
+
+/// The last answers, by snapshot and request: the output is a function of the two, so a diff
+/// asked again of an unchanged snapshot (a script polling, an app checked twice) is written
+/// from here instead of diffing every resource again. Any live event or Git render publishes
+/// a new snapshot, which misses. The snapshot is held weakly: a cached answer never keeps an
+/// old snapshot's objects alive, and while the weak reference lives its address is not
+/// reused, so comparing addresses names the same snapshot.
+#[derive(Default)]
+struct Answers(std::sync::Mutex<std::collections::VecDeque<Answer>>);
+
+struct Answer {
+    snapshot: std::sync::Weak<Snapshot>,
+    key: AnswerKey,
+    exit: u8,
+    stdout: Arc<Vec<u8>>,
+}
+
+impl Answers {
+    fn get(&self, snapshot: &Arc<Snapshot>, key: &AnswerKey) -> Option<(u8, Arc<Vec<u8>>)> {
+        let answers = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        answers
+            .iter()
+            .find(|a| a.snapshot.as_ptr() == Arc::as_ptr(snapshot) && a.key == *key)
+            .map(|a| (a.exit, Arc::clone(&a.stdout)))
+    }
+
+    fn put(&self, snapshot: &Arc<Snapshot>, key: AnswerKey, exit: u8, stdout: Arc<Vec<u8>>) {
+        if stdout.len() > CACHED_ANSWER_MAX {
+            return;
+        }
+        let mut answers = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Answers of older snapshots are never asked for again.
+        answers.retain(|a| a.snapshot.as_ptr() == Arc::as_ptr(snapshot));
+        if answers.len() >= CACHED_ANSWERS {
+            answers.pop_front();
+        }
+        answers.push_back(Answer {
+            snapshot: Arc::downgrade(snapshot),
+            key,
+            exit,
+            stdout,
+        });
+    }
 }
 
 /// Reads from a socket until a deadline, then fails with `TimedOut`.
@@ -620,6 +691,70 @@ mod tests {
             troubled.mark("prod", long_ago);
             assert_eq!(troubled.recently(&contexts), None);
         }
+    }
+
+    #[test]
+    fn a_cached_answer_is_only_for_the_same_snapshot_and_request() {
+        let answers = Answers::default();
+        let key = |app: &str, env: Option<&str>, color| AnswerKey {
+            app: app.to_string(),
+            env: env.map(str::to_string),
+            color,
+        };
+        let first = Arc::new(Snapshot::default());
+        answers.put(
+            &first,
+            key("web", Some("dev"), false),
+            1,
+            Arc::new(b"-a\n+b\n".to_vec()),
+        );
+        let (exit, stdout) = answers
+            .get(&first, &key("web", Some("dev"), false))
+            .expect("cached");
+        assert_eq!((exit, stdout.as_slice()), (1, &b"-a\n+b\n"[..]));
+        for other in [
+            key("api", Some("dev"), false),
+            key("web", Some("prod"), false),
+            key("web", None, false),
+            key("web", Some("dev"), true),
+        ] {
+            assert!(answers.get(&first, &other).is_none(), "{other:?}");
+        }
+        // A new snapshot (a live event, a Git render) misses, even with equal contents.
+        let second = Arc::new(Snapshot::default());
+        assert!(answers
+            .get(&second, &key("web", Some("dev"), false))
+            .is_none());
+        answers.put(
+            &second,
+            key("web", Some("dev"), false),
+            0,
+            Arc::new(Vec::new()),
+        );
+        assert!(answers
+            .get(&first, &key("web", Some("dev"), false))
+            .is_none());
+        // Held weakly: the old snapshot is freed with its last owner.
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        assert!(weak.upgrade().is_none());
+        // Bounded, and large answers are not kept.
+        for i in 0..(CACHED_ANSWERS + 3) {
+            answers.put(
+                &second,
+                key(&format!("app{i}"), None, false),
+                0,
+                Arc::new(Vec::new()),
+            );
+        }
+        assert_eq!(answers.0.lock().unwrap().len(), CACHED_ANSWERS);
+        answers.put(
+            &second,
+            key("big", None, false),
+            1,
+            Arc::new(vec![b'x'; CACHED_ANSWER_MAX + 1]),
+        );
+        assert!(answers.get(&second, &key("big", None, false)).is_none());
     }
 
     #[test]

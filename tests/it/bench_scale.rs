@@ -114,6 +114,12 @@ fn bench_tiny_reports_every_measure_and_kubectl_agrees_with_kubedrift() {
         assert_eq!(served["answered"], served["runs"], "{compared}");
         assert_eq!(served["same_as_one_shot"], true, "{compared}");
         assert_eq!(served["same_resources"], true, "{compared}");
+        // Started through the launcher: the peak RSS is the client's, at least the floor.
+        let floor = number(served, "/rss_floor_mib");
+        assert!(
+            floor > 0.0 && number(served, "/max_rss_mib") >= floor,
+            "{compared}"
+        );
     }
     assert!(per_app.iter().any(|c| c["kustomize"] == true));
     assert!(per_app

@@ -386,3 +386,38 @@ fn a_read_only_tui_answers_diff_too() {
     assert_eq!(answered.stdout, fresh.stdout);
     assert!(answered.stdout.contains("replicas"), "{}", show(&answered));
 }
+
+#[test]
+fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    // A server that takes the connection and never answers (stopped with Ctrl-Z, say).
+    let socket = socket_path(&fx);
+    let dir = socket.parent().expect("dir");
+    std::fs::create_dir_all(dir).expect("dir");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+
+    for (signal, line) in [
+        (libc::SIGINT, "kubedrift: interrupted"),
+        (libc::SIGTERM, "kubedrift: terminated"),
+    ] {
+        let child = kubedrift_command(&fx, &["diff", "web", "--env", "dev"])
+            .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubedrift diff starts");
+        // Connected: the client waits for the reply.
+        let (_held, _) = listener.accept().expect("the client connects");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // SAFETY: signalling our own child process.
+        let rc = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        assert_eq!(rc, 0);
+        let run: Run = child.wait_with_output().expect("diff ends").into();
+        assert_eq!(run.code, 2, "{}", show(&run));
+        assert_eq!(run.stderr.trim_end(), line, "{}", show(&run));
+        assert_eq!(run.stdout, "", "{}", show(&run));
+    }
+}

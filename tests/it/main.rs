@@ -6,6 +6,7 @@ mod actions_promote;
 mod actions_sync;
 mod actions_value_promotion;
 mod actions_wait;
+mod bench_launcher;
 mod bench_sandbox;
 mod bench_scale;
 mod bench_soak;
