@@ -392,7 +392,7 @@ fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
     // A server that takes the connection and never answers (stopped with Ctrl-Z, say).
-    let socket = socket_path(&fx);
+    let socket = socket_path(&fx, None, None);
     let dir = socket.parent().expect("dir");
     std::fs::create_dir_all(dir).expect("dir");
     use std::os::unix::fs::PermissionsExt;
