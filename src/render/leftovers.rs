@@ -139,41 +139,62 @@ pub fn end_all() {
 /// handler, without a thread: for a command that started no render tool yet and may be done
 /// in a millisecond (a `diff` a watching kubedrift answers), where a signal thread's start
 /// and its end at exit (it must be scheduled to die before the parent sees the exit) are a
-/// measurable part of the run on a loaded machine. Dropping it restores the default action;
-/// call [`end_on_signals`] after it before starting tools.
+/// measurable part of the run on a loaded machine. A signal the process was started with
+/// ignored (`nohup` ignores SIGHUP) stays ignored. Dropping it restores the actions found at
+/// install; call [`end_on_signals`] after it before starting tools.
 #[cfg(unix)]
-pub struct QuickSignals(());
+pub struct QuickSignals {
+    /// The signals it took over, with the action each had before.
+    replaced: Vec<(libc::c_int, libc::sigaction)>,
+}
 
 #[cfg(unix)]
 impl QuickSignals {
     pub fn install() -> QuickSignals {
+        let mut replaced = Vec::new();
         for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            set_action(
-                signal,
-                quick_exit as extern "C" fn(libc::c_int) as libc::sighandler_t,
-            );
+            let Some(previous) = current_action(signal) else {
+                continue;
+            };
+            if previous.sa_sigaction == libc::SIG_IGN {
+                continue;
+            }
+            // SAFETY: a zeroed sigaction is valid (empty mask, no flags); `quick_exit` only
+            // makes async-signal-safe calls.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = quick_exit as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            set_action(signal, &action);
+            replaced.push((signal, previous));
         }
-        QuickSignals(())
+        QuickSignals { replaced }
     }
 }
 
 #[cfg(unix)]
 impl Drop for QuickSignals {
     fn drop(&mut self) {
-        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            set_action(signal, libc::SIG_DFL);
+        for (signal, previous) in &self.replaced {
+            set_action(*signal, previous);
         }
     }
 }
 
+/// The action `signal` has now, or `None` if it cannot be read.
 #[cfg(unix)]
-fn set_action(signal: libc::c_int, handler: libc::sighandler_t) {
-    // SAFETY: a zeroed sigaction is valid (empty mask, no flags); the handler is SIG_DFL or
-    // `quick_exit`, which only makes async-signal-safe calls.
+fn current_action(signal: libc::c_int) -> Option<libc::sigaction> {
+    // SAFETY: a null new action only reads the current one into `action`, a valid sigaction.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler;
-        libc::sigaction(signal, &action, std::ptr::null_mut());
+        (libc::sigaction(signal, std::ptr::null(), &mut action) == 0).then_some(action)
+    }
+}
+
+#[cfg(unix)]
+fn set_action(signal: libc::c_int, action: &libc::sigaction) {
+    // SAFETY: `action` is a valid sigaction (read from the kernel, or zeroed with a handler
+    // that only makes async-signal-safe calls).
+    unsafe {
+        libc::sigaction(signal, action, std::ptr::null_mut());
     }
 }
 

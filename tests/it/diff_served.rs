@@ -421,3 +421,57 @@ fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
         assert_eq!(run.stdout, "", "{}", show(&run));
     }
 }
+
+/// Started with SIGHUP ignored (as under `nohup`), `diff` keeps ignoring it while it asks a
+/// server — a hang-up does not end it — and Ctrl-C still does.
+#[test]
+fn a_hang_up_ignored_at_start_stays_ignored_while_a_server_is_asked() {
+    use std::os::unix::process::CommandExt;
+    let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
+    fx.deploy("dev", "dev");
+    let socket = socket_path(&fx, None, None);
+    let dir = socket.parent().expect("dir");
+    std::fs::create_dir_all(dir).expect("dir");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+
+    let mut command = kubedrift_command(&fx, &["diff", "web", "--env", "dev"]);
+    command
+        .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: between fork and exec only signal(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("kubedrift diff starts");
+    let (_held, _) = listener.accept().expect("the client connects");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // SAFETY: signalling our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) },
+        0
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "an ignored SIGHUP ended diff"
+    );
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let run: Run = child.wait_with_output().expect("diff ends").into();
+    assert_eq!(run.code, 2, "{}", show(&run));
+    assert_eq!(
+        run.stderr.trim_end(),
+        "kubedrift: interrupted",
+        "{}",
+        show(&run)
+    );
+}
