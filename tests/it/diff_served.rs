@@ -392,12 +392,7 @@ fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
     // A server that takes the connection and never answers (stopped with Ctrl-Z, say).
-    let socket = socket_path(&fx, None, None);
-    let dir = socket.parent().expect("dir");
-    std::fs::create_dir_all(dir).expect("dir");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
-    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    let listener = bind_a_server_that_never_answers(&fx);
 
     for (signal, line) in [
         (libc::SIGINT, "kubedrift: interrupted"),
@@ -429,12 +424,7 @@ fn a_hang_up_ignored_at_start_stays_ignored_while_a_server_is_asked() {
     use std::os::unix::process::CommandExt;
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
-    let socket = socket_path(&fx, None, None);
-    let dir = socket.parent().expect("dir");
-    std::fs::create_dir_all(dir).expect("dir");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
-    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    let listener = bind_a_server_that_never_answers(&fx);
 
     let mut command = kubedrift_command(&fx, &["diff", "web", "--env", "dev"]);
     command
@@ -474,4 +464,15 @@ fn a_hang_up_ignored_at_start_stays_ignored_while_a_server_is_asked() {
         "{}",
         show(&run)
     );
+}
+
+/// A socket where a diff server of `fx` would be, whose connections are accepted and never
+/// answered (a server stopped with Ctrl-Z, say).
+fn bind_a_server_that_never_answers(fx: &Fixture) -> std::os::unix::net::UnixListener {
+    use std::os::unix::fs::PermissionsExt;
+    let socket = socket_path(fx, None, None);
+    let dir = socket.parent().expect("dir");
+    std::fs::create_dir_all(dir).expect("dir");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
+    std::os::unix::net::UnixListener::bind(&socket).expect("bind")
 }

@@ -6,7 +6,7 @@ use crate::live_support::{wait_app, Fixture};
 use kubedrift::engine::compare::Verdict;
 use kubedrift::state::{KindStatus, Reach, SyncState};
 
-fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64> {
+pub(crate) fn replicas_seen(snapshot: &kubedrift::state::Snapshot, env: &str) -> Option<i64> {
     let app = snapshot.app("web", env)?;
     let deploy = app
         .resources

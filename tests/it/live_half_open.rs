@@ -35,17 +35,7 @@ fn wait_until_no_new_watches(cluster: &kubedrift_sandbox::ClusterHandle) {
 }
 
 fn replicas_seen(snapshot: &Snapshot) -> Option<i64> {
-    let app = snapshot.app("web", "dev")?;
-    let deploy = app
-        .resources
-        .iter()
-        .find(|r| &*r.key.kind == "Deployment")?;
-    deploy
-        .live
-        .as_ref()?
-        .get()
-        .pointer("/spec/replicas")?
-        .as_i64()
+    crate::live_faults::replicas_seen(snapshot, "dev")
 }
 
 /// The live layer (in process, watch timeout shortened to 10 s by the test knob): the silent
