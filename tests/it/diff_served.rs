@@ -398,12 +398,13 @@ fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
         (libc::SIGINT, "kubedrift: interrupted"),
         (libc::SIGTERM, "kubedrift: terminated"),
     ] {
-        let child = kubedrift_command(&fx, &["diff", "web", "--env", "dev"])
+        let mut command = kubedrift_command(&fx, &["diff", "web", "--env", "dev"]);
+        command
             .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubedrift diff starts");
+            .stderr(Stdio::piped());
+        start_with_signal_actions(&mut command, &[]);
+        let child = command.spawn().expect("kubedrift diff starts");
         // Connected: the client waits for the reply.
         let (_held, _) = listener.accept().expect("the client connects");
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -421,7 +422,6 @@ fn ctrl_c_while_a_server_is_asked_ends_diff_as_it_ends_a_one_shot_diff() {
 /// server — a hang-up does not end it — and Ctrl-C still does.
 #[test]
 fn a_hang_up_ignored_at_start_stays_ignored_while_a_server_is_asked() {
-    use std::os::unix::process::CommandExt;
     let fx = Fixture::start(&["dev"], &[("dev", "dev")]);
     fx.deploy("dev", "dev");
     let listener = bind_a_server_that_never_answers(&fx);
@@ -431,13 +431,7 @@ fn a_hang_up_ignored_at_start_stays_ignored_while_a_server_is_asked() {
         .env("KUBEDRIFT_CACHE_DIR", fx.dir.path().join("cache"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: between fork and exec only signal(2), which is async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            libc::signal(libc::SIGHUP, libc::SIG_IGN);
-            Ok(())
-        });
-    }
+    start_with_signal_actions(&mut command, &[libc::SIGHUP]);
     let mut child = command.spawn().expect("kubedrift diff starts");
     let (_held, _) = listener.accept().expect("the client connects");
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -475,4 +469,26 @@ fn bind_a_server_that_never_answers(fx: &Fixture) -> std::os::unix::net::UnixLis
     std::fs::create_dir_all(dir).expect("dir");
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("0700");
     std::os::unix::net::UnixListener::bind(&socket).expect("bind")
+}
+
+/// The child starts with SIGINT, SIGTERM and SIGHUP at their default actions except `ignored`
+/// (ignored): what a terminal gives a foreground command, whatever this test process
+/// inherited (a CI runner started in the background ignores SIGINT, `nohup` SIGHUP — and
+/// `diff` rightly keeps ignoring a signal ignored at its start).
+fn start_with_signal_actions(command: &mut std::process::Command, ignored: &'static [i32]) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only signal(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                let action = if ignored.contains(&signal) {
+                    libc::SIG_IGN
+                } else {
+                    libc::SIG_DFL
+                };
+                libc::signal(signal, action);
+            }
+            Ok(())
+        });
+    }
 }
