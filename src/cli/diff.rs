@@ -43,14 +43,11 @@ pub struct DiffArgs {
     /// Read Git and the clusters now, never the answer of a watching kubedrift.
     #[arg(long)]
     pub fresh: bool,
-    /// A watching kubedrift was asked already ([`ask_server_first`]) and did not answer.
-    #[arg(skip)]
-    pub server_asked: bool,
 }
 
 /// `diff` answered by a watching kubedrift before the rest of the process starts (`main`
 /// calls this before the signal thread of one-shot commands): `None` when it is not to be
-/// asked or did not answer — then `args.server_asked` is set and [`run`] reads the clusters.
+/// asked or did not answer — then [`run`] reads the clusters.
 #[cfg(unix)]
 pub fn ask_server_first(cli: &mut super::Cli) -> Option<color_eyre::Result<Exit>> {
     let Some(super::Command::Diff(args)) = &mut cli.command else {
@@ -64,7 +61,6 @@ pub fn ask_server_first(cli: &mut super::Cli) -> Option<color_eyre::Result<Exit>
     let signals = crate::render::leftovers::QuickSignals::install();
     let answered = crate::serve::client::diff(&global, args);
     drop(signals);
-    args.server_asked = true;
     match answered {
         Ok(Some(exit)) => Some(Ok(exit)),
         Ok(None) => None,
@@ -78,13 +74,9 @@ struct ResourceDiff {
     diff: diff::DisplayDiff,
 }
 
+/// Reads Git and the clusters; a watching kubedrift was asked before (`main` calls
+/// [`ask_server_first`]).
 pub fn run(global: &GlobalArgs, args: DiffArgs) -> color_eyre::Result<Exit> {
-    #[cfg(unix)]
-    if !args.fresh && !args.server_side && !args.server_asked {
-        if let Some(exit) = crate::serve::client::diff(global, &args)? {
-            return Ok(exit);
-        }
-    }
     let (runtime, snapshot, settled) = read_snapshot(global, &args)?;
     let color = super::color_enabled();
     let stdout = std::io::stdout();
