@@ -198,13 +198,20 @@ fn set_action(signal: libc::c_int, action: &libc::sigaction) {
     }
 }
 
+/// The line a one-shot command prints when `signal` (SIGINT, SIGTERM or SIGHUP) ends it:
+/// static, so the signal handler may write it.
+#[cfg(unix)]
+fn ended_by(signal: libc::c_int) -> &'static str {
+    match signal {
+        libc::SIGINT => "kubedrift: interrupted\n",
+        libc::SIGTERM => "kubedrift: terminated\n",
+        _ => "kubedrift: hung up\n",
+    }
+}
+
 #[cfg(unix)]
 extern "C" fn quick_exit(signal: libc::c_int) {
-    let line: &[u8] = match signal {
-        libc::SIGINT => b"kubedrift: interrupted\n",
-        libc::SIGTERM => b"kubedrift: terminated\n",
-        _ => b"kubedrift: hung up\n",
-    };
+    let line = ended_by(signal);
     // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is static.
     unsafe {
         libc::write(2, line.as_ptr().cast(), line.len());
@@ -229,12 +236,7 @@ pub fn end_on_signals() {
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 end_all();
-                let name = match signal {
-                    SIGINT => "interrupted",
-                    SIGTERM => "terminated",
-                    _ => "hung up",
-                };
-                eprintln!("kubedrift: {name}");
+                eprint!("{}", ended_by(signal));
                 std::process::exit(2);
             }
         });
