@@ -114,32 +114,22 @@ fn launch(request: &Request) -> Reply {
         Ok(child) => child,
         Err(err) => return failed(format!("could not start {}: {err}", request.program)),
     };
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data; wait4 fills it and `status` for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: pointers are to live locals; the pid is our unreaped child.
-        let rc = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-        if rc == child.id() as libc::pid_t {
-            break;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return failed(format!("waiting for {}: {err}", request.program));
-        }
-    }
+    let reaped = super::process::wait4(child.id(), &request.program);
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     // Reaped by wait4: the Child is only dropped, never waited on again.
     drop(child);
-    let tv_ms = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
+    let (exit_code, signal, usage) = match reaped {
+        Ok(reaped) => reaped,
+        Err(err) => return failed(err.to_string()),
+    };
     Reply {
         error: None,
         wall_ms,
         max_rss_kib: usage.ru_maxrss as f64,
-        user_ms: tv_ms(usage.ru_utime),
-        sys_ms: tv_ms(usage.ru_stime),
-        exit_code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+        user_ms: super::process::tv_ms(usage.ru_utime),
+        sys_ms: super::process::tv_ms(usage.ru_stime),
+        exit_code,
+        signal,
     }
 }
 

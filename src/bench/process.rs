@@ -55,15 +55,15 @@ pub struct Finished {
     pub stderr: String,
 }
 
-fn tv_ms(tv: libc::timeval) -> f64 {
+pub(super) fn tv_ms(tv: libc::timeval) -> f64 {
     tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3
 }
 
 /// How a reaped child ended: (exit code, signal, rusage).
-type Reaped = (Option<i32>, Option<i32>, libc::rusage);
+pub(super) type Reaped = (Option<i32>, Option<i32>, libc::rusage);
 
 /// Reap `pid` with wait4: (exit code, signal, rusage).
-fn wait4(pid: u32, program: &str) -> Result<Reaped, ProcessError> {
+pub(super) fn wait4(pid: u32, program: &str) -> Result<Reaped, ProcessError> {
     wait4_with(pid, program, 0)?
         .ok_or_else(|| ProcessError::Other(format!("wait4 returned without reaping {program}")))
 }
