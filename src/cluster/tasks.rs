@@ -18,7 +18,7 @@ use kube::discovery::Scope;
 use kube::runtime::watcher;
 use kube::Resource as _;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
@@ -557,20 +557,39 @@ async fn run_watcher<const METADATA_ONLY: bool>(target: WatchTarget) -> WatchEnd
 /// back (a kind that may not be listed never holds up the others).
 const FIRST_LISTS_AT_ONCE: usize = 2;
 
-static FIRST_LISTS_SET: AtomicUsize = AtomicUsize::new(0);
+static FIRST_LISTS_SET: TestOverride = TestOverride::new();
 
 /// Change how many first lists of one cluster run at once, for tests (one at a time proves
 /// that a failed list gives its permit back). Applies to clusters started afterwards, in the
 /// whole process; nothing else calls it.
 #[doc(hidden)]
 pub fn set_first_lists_at_once(lists: usize) {
-    FIRST_LISTS_SET.store(lists.max(1), Ordering::Relaxed);
+    FIRST_LISTS_SET.set(u64::try_from(lists).unwrap_or(u64::MAX));
 }
 
 fn first_lists_at_once() -> usize {
-    match FIRST_LISTS_SET.load(Ordering::Relaxed) {
-        0 => FIRST_LISTS_AT_ONCE,
-        set => set,
+    usize::try_from(FIRST_LISTS_SET.or(FIRST_LISTS_AT_ONCE as u64)).unwrap_or(usize::MAX)
+}
+
+/// A number a test may set for the whole process (the setters above and below); unset, the
+/// product's default applies. Set values are at least 1.
+struct TestOverride(AtomicU64);
+
+impl TestOverride {
+    const fn new() -> TestOverride {
+        TestOverride(AtomicU64::new(0))
+    }
+
+    fn set(&self, value: u64) {
+        self.0.store(value.max(1), Ordering::Relaxed);
+    }
+
+    /// The value set, else `default`.
+    fn or(&self, default: u64) -> u64 {
+        match self.0.load(Ordering::Relaxed) {
+            0 => default,
+            set => set,
+        }
     }
 }
 
@@ -621,23 +640,20 @@ impl WatchBackoff {
 /// request per watched kind every 55 s on quiet clusters.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(55);
 
-/// The watch timeout in seconds; 0 = [`WATCH_TIMEOUT`].
-static WATCH_TIMEOUT_SECS: AtomicU64 = AtomicU64::new(0);
+/// The watch timeout in seconds, if a test set one.
+static WATCH_TIMEOUT_SECS: TestOverride = TestOverride::new();
 
 /// Shorten the watch timeout, for tests (a test cannot wait a minute for a silent watch to be
 /// dropped). Applies to watchers started afterwards, in the whole process; nothing else calls
 /// it.
 #[doc(hidden)]
 pub fn set_watch_timeout(timeout: Duration) {
-    WATCH_TIMEOUT_SECS.store(timeout.as_secs().max(1), Ordering::Relaxed);
+    WATCH_TIMEOUT_SECS.set(timeout.as_secs());
 }
 
 /// The configuration of every watcher (see [`WATCH_TIMEOUT`]).
 fn watch_config() -> watcher::Config {
-    let secs = match WATCH_TIMEOUT_SECS.load(Ordering::Relaxed) {
-        0 => WATCH_TIMEOUT.as_secs(),
-        secs => secs,
-    };
+    let secs = WATCH_TIMEOUT_SECS.or(WATCH_TIMEOUT.as_secs());
     watcher::Config::default().timeout(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
@@ -649,24 +665,23 @@ const FORBIDDEN_WATCH_FIRST_RETRY: Duration = Duration::from_secs(30);
 /// after granting it.
 const FORBIDDEN_WATCH_RETRY_CAP: Duration = Duration::from_secs(120);
 
-/// The retry delays of forbidden watches in milliseconds (first, cap); 0 = the defaults.
-static FORBIDDEN_WATCH_RETRY_MS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// The retry delays of forbidden watches in milliseconds (first, cap), if a test set them.
+static FORBIDDEN_WATCH_RETRY_MS: [TestOverride; 2] = [TestOverride::new(), TestOverride::new()];
 
 /// Shorten the retries of forbidden watches, for tests (a test cannot wait minutes). Applies
 /// to watchers started afterwards, in the whole process; nothing else calls it.
 #[doc(hidden)]
 pub fn set_forbidden_watch_retry(first: Duration, cap: Duration) {
-    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
-    FORBIDDEN_WATCH_RETRY_MS[0].store(millis(first), Ordering::Relaxed);
-    FORBIDDEN_WATCH_RETRY_MS[1].store(millis(cap), Ordering::Relaxed);
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    FORBIDDEN_WATCH_RETRY_MS[0].set(millis(first));
+    FORBIDDEN_WATCH_RETRY_MS[1].set(millis(cap));
 }
 
 fn forbidden_watch_retry() -> Backoff {
-    let set =
-        |i: usize, default: Duration| match FORBIDDEN_WATCH_RETRY_MS[i].load(Ordering::Relaxed) {
-            0 => default,
-            ms => Duration::from_millis(ms),
-        };
+    let set = |i: usize, default: Duration| {
+        let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(FORBIDDEN_WATCH_RETRY_MS[i].or(default))
+    };
     Backoff::new(
         set(0, FORBIDDEN_WATCH_FIRST_RETRY),
         set(1, FORBIDDEN_WATCH_RETRY_CAP),
